@@ -1,0 +1,214 @@
+"""Primitive changes of state that several rules share.
+
+Rules decide *whether* something happens; these functions carry it out the one
+way it is done everywhere: a school taking up a practice, a practice being
+invented, a tie forming, a head being replaced, the centre's evidence being
+published. Keeping them here means a rule never writes the slot arrays by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import (
+    ABANDONED,
+    CHOSEN,
+    COLLAB,
+    CREATED,
+    EMPTY,
+    MANDATED,
+    PRACTITIONER,
+    PROVEN,
+)
+
+if TYPE_CHECKING:
+    from sim.model import NextPracticeModel
+
+
+def slot_value(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each slot's value as its school sees it: estimated effect net of cost.
+
+    The estimate pools the school's own monthly reads of the practice (kept in
+    ``slot_obs``) with a sceptical prior and, weighted by the evidence lever,
+    the published evidence. Empty slots are worth ``-inf``. With ``rows``,
+    only those schools' rows (same values, computed for them alone).
+    """
+    s, pr, p = model.schools, model.practices, model.p
+    sel = slice(None) if rows is None else rows
+    pid = s.slot_p[sel]
+    safe = np.maximum(pid, 0)
+    prec_obs = s.slot_nobs[sel] / model.sd_observe_eff**2
+    prec_pub = p.lever_evidence * pr.ev_prec[safe]
+    prec0 = 1.0 / p.sd_prior**2
+    est = (s.slot_obs[sel] / model.sd_observe_eff**2 + prec_pub * pr.ev_mean[safe]) / (
+        prec_obs + prec_pub + prec0)
+    val = est - p.rel_cost * pr.cost[safe] / s.budget[sel, None]
+    return np.where(pid == EMPTY, -np.inf, val)
+
+
+def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """Slots a school may not drop or replace now.
+
+    A practice taken up less than ``dur_commit`` months ago (a school gives a
+    practice time through the implementation dip), and a mandated practice
+    while its mandate stands. With ``rows``, only those schools' rows.
+    """
+    s = model.schools
+    sel = slice(None) if rows is None else rows
+    sp = s.slot_p[sel]
+    young = (sp != EMPTY) & (
+        (model.t - s.slot_since[sel]) * model.p.dur_step < model.p.dur_commit)
+    if not model.mandates:
+        return young
+    return young | ((s.slot_channel[sel] == MANDATED) & np.isin(sp, model.mandates))
+
+
+def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
+            channel: int, source: np.ndarray | None = None) -> np.ndarray:
+    """Schools take up practices: each pair goes into an empty slot or the worst one.
+
+    A school already running the practice is left as it is. With no empty
+    slot, the practice replaces the slot the school values least, unless that
+    slot is protected by a standing mandate (then nothing happens). At most
+    one take-up per school per call: later duplicates of a school are ignored.
+    Starting ownership is set by the channel (mandated, chosen, created).
+
+    Returns:
+        Boolean mask over the pairs: which were taken up.
+    """
+    s, p = model.schools, model.p
+    school = np.asarray(school, np.int64)
+    practice = np.asarray(practice, np.int64)
+    ok = np.zeros(len(school), bool)
+    if len(school) == 0:
+        return ok
+    _, first = np.unique(school, return_index=True)
+    cand = np.zeros(len(school), bool)
+    cand[first] = True
+    cand &= ~(s.slot_p[school] == practice[:, None]).any(axis=1)
+    idx = np.flatnonzero(cand)
+    if len(idx) == 0:
+        return ok
+    rows = school[idx]
+    value = slot_value(model, rows)
+    value[protected_slots(model, rows)] = np.inf
+    col = np.argmin(value, axis=1)
+    free = value[np.arange(len(rows)), col] != np.inf  # all slots protected: no room
+    idx, rows, col = idx[free], rows[free], col[free]
+    own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen,
+           CREATED: p.init_own_created}[channel]
+    s.clear_slots(rows, col)
+    s.slot_p[rows, col] = practice[idx]
+    s.slot_own[rows, col] = own
+    s.slot_channel[rows, col] = channel
+    s.slot_since[rows, col] = model.t
+    if source is not None:
+        s.slot_source[rows, col] = np.asarray(source)[idx]
+    ok[idx] = True
+    model.counts["adoptions"] += len(idx)
+    return ok
+
+
+def drop(model: NextPracticeModel, rows: np.ndarray, cols: np.ndarray) -> None:
+    """Schools drop practices. A practice heard of through a tie costs that tie trust."""
+    s, t = model.schools, model.ties
+    model.counts["drops"] += len(rows)
+    src = s.slot_source[rows, cols]
+    src = src[src >= 0]
+    if len(src):
+        t.trust[src] *= 1.0 - model.p.rate_trust
+    s.clear_slots(rows, cols)
+
+
+def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,
+           cost: np.ndarray, difficulty: np.ndarray, domain: np.ndarray,
+           parent: np.ndarray) -> np.ndarray:
+    """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
+    n = len(school)
+    idx = model.practices.append(
+        effect=effect, cost=cost, difficulty=difficulty, domain=domain,
+        origin=np.full(n, PRACTITIONER), stage=np.zeros(n), born=np.full(n, model.t),
+        parent=parent, inventor=school, ev_mean=np.zeros(n), ev_prec=np.zeros(n))
+    take_up(model, school, idx, CREATED)
+    return idx
+
+
+def publish_evidence(model: NextPracticeModel, practice: np.ndarray, estimate: np.ndarray,
+                     precision: np.ndarray, threshold: float) -> None:
+    """Publish evidence on practices: proven if the estimate clears ``threshold``.
+
+    Evidence accumulates by precision weighting with what was already
+    published. A practice whose estimate falls short is marked abandoned by
+    the centre; schools running it will see the evidence when they review.
+    """
+    pr = model.practices
+    tot = pr.ev_prec[practice] + precision
+    pr.ev_mean[practice] = (pr.ev_prec[practice] * pr.ev_mean[practice]
+                            + precision * estimate) / tot
+    pr.ev_prec[practice] = tot
+    pr.stage[practice] = np.where(pr.ev_mean[practice] >= threshold, PROVEN, ABANDONED)
+
+
+def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
+             trust: float, formal: bool = False) -> np.ndarray:
+    """Form ties between schools, skipping loops and pairs already tied.
+
+    Returns the indices of the ties formed.
+    """
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keys = lo * model.schools.n + hi
+    fresh = []
+    for i, k in enumerate(keys.tolist()):
+        if lo[i] != hi[i] and k not in model.tie_keys:
+            model.tie_keys.add(k)
+            fresh.append(i)
+    if not fresh:
+        return np.zeros(0, np.int64)
+    f = np.asarray(fresh)
+    n = len(f)
+    return model.ties.append(a=lo[f], b=hi[f], kind=np.full(n, kind), trust=np.full(n, trust),
+                             alive=np.ones(n, bool), formal=np.full(n, formal))
+
+
+def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
+    """Ties lapse: they stop carrying exchanges and may form again later."""
+    t = model.ties
+    idx = idx[t.alive[idx]]
+    t.alive[idx] = False
+    n = model.schools.n
+    for k in (t.a[idx] * n + t.b[idx]).tolist():
+        model.tie_keys.discard(k)
+
+
+def replace_heads(model: NextPracticeModel, schools: np.ndarray) -> np.ndarray:
+    """Give each school a new head; returns the new heads' indices.
+
+    Ownership of the school's practices falls to ``rel_own_new_head`` of what
+    it was: a new head has not lived through their adoption.
+    """
+    schools = np.asarray(schools, np.int64)
+    if len(schools) == 0:
+        return schools
+    new = model.new_heads(len(schools))
+    model.schools.head[schools] = new
+    model.schools.slot_own[schools] *= model.p.rel_own_new_head
+    return new
+
+
+def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> None:
+    """Collaboratives end: members leave and the ties that made them lapse."""
+    if len(collabs) == 0:
+        return
+    s, t, c = model.schools, model.ties, model.collabs
+    c.alive[collabs] = False
+    members = np.isin(s.collab, collabs)
+    n = t.n
+    ends_a = s.collab[t.a[:n]]
+    hit = (t.kind[:n] == COLLAB) & t.alive[:n] & np.isin(ends_a, collabs) & (
+        ends_a == s.collab[t.b[:n]])
+    kill_ties(model, np.flatnonzero(hit))
+    s.collab[members] = EMPTY

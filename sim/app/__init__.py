@@ -1,0 +1,127 @@
+"""The workshop app: a browser page that runs the model live for a room.
+
+``nextpractice app [SCENARIO] [--port N]`` calls :func:`serve`, which runs
+Solara's server on 127.0.0.1 with the page of :mod:`sim.app.app`. The page
+works without internet: Solara's front-end files come from the installed
+``solara-assets`` package (the ``app`` extra), never from a CDN.
+
+This module imports neither solara nor matplotlib, so the command line stays
+fast and works without the ``app`` extra until the app is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from sim.errors import UserError
+
+#: Host the server listens on: this machine only (a workshop laptop, not a network service).
+HOST = "127.0.0.1"
+
+
+def assets_dir() -> Path:
+    """Where ``solara-assets`` installs Solara's front-end files (``<prefix>/share/solara/cdn``)."""
+    return Path(sysconfig.get_path("data")) / "share" / "solara" / "cdn"
+
+
+def offline_env(scenario_path: str | None = None, base: dict[str, str] | None = None
+                ) -> dict[str, str]:
+    """Build the environment in which Solara's server serves the app with no network.
+
+    Args:
+        scenario_path: scenario file the page runs; None keeps the default
+            (``$NEXTPRACTICE_SCENARIO`` or ``scenarios/workshop.yaml``).
+        base: environment to start from (default: this process's).
+
+    Returns:
+        A copy of ``base`` with Solara's asset cache pointed at the installed
+        assets, telemetry off, and the scenario named.
+
+    """
+    env = dict(os.environ if base is None else base)
+    env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir())
+    env["SOLARA_ASSETS_PROXY"] = "True"
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env.setdefault("MPLBACKEND", "Agg")
+    if scenario_path is not None:
+        env["NEXTPRACTICE_SCENARIO"] = str(Path(scenario_path).resolve())
+    return env
+
+
+def server_command(port: int) -> list[str]:
+    """Return the command that runs Solara's server for the app on ``HOST:port``."""
+    return [sys.executable, "-m", "solara", "run", "sim.app.app", "--production",
+            "--host", HOST, "--port", str(int(port)), "--no-open",
+            "--log-level", "warning"]
+
+
+def check_ready(scenario_path: str | None) -> None:
+    """Refuse to start, saying what to do, when the app cannot work.
+
+    Raises:
+        UserError: the ``app`` extra or its offline assets are missing, or the
+            scenario file does not load.
+
+    """
+    try:
+        import ipyvue
+        import solara  # noqa: F401
+    except ImportError:
+        raise UserError("the workshop app needs the 'app' extra: "
+                        "pip install -e '.[app]'") from None
+    if not ipyvue.__version__.startswith("1."):
+        raise UserError(f"ipyvue {ipyvue.__version__} leaves the plots blank; the app needs "
+                        "the 1.x line: pip install -e '.[app]'")
+    if not (assets_dir() / "@widgetti").is_dir():
+        raise UserError(f"Solara's offline assets are missing from {assets_dir()}; "
+                        "install them with: pip install -e '.[app]'")
+    from sim.scenario import load_scenario
+
+    if scenario_path is not None:
+        load_scenario(scenario_path)
+
+
+def serve(scenario_path: str | None, port: int) -> None:
+    """Serve the workshop app on http://127.0.0.1:PORT until interrupted (Ctrl-C).
+
+    Args:
+        scenario_path: scenario file to run; None runs ``scenarios/workshop.yaml``.
+        port: port to listen on.
+
+    Raises:
+        UserError: the app cannot start (see :func:`check_ready`), or the
+            server stopped with an error.
+
+    """
+    check_ready(scenario_path)
+    print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).",
+          flush=True)
+    proc = subprocess.Popen(server_command(port), env=offline_env(scenario_path))
+
+    def forward(_signum: int, _frame: object) -> None:
+        # Solara's server stops cleanly on an interrupt but ignores a terminate.
+        proc.send_signal(signal.SIGINT)
+
+    # A terminate sent to this process stops the server too, rather than orphaning it.
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code in (-signal.SIGTERM, -signal.SIGINT):
+        return
+    if code != 0:
+        raise UserError(f"the app's server stopped with exit code {code}; "
+                        f"is port {port} already in use? Try --port with another number.")

@@ -1,0 +1,241 @@
+"""The two pictures of the workshop page, drawn with matplotlib for a room.
+
+Type is large, colours are few and each means one thing:
+
+* on the curve, a strategy keeps the colour it has in every figure of the
+  project (:data:`sim.plots.COLOURS`); the top-down shadow is dashed;
+* on the network, the practices run by most schools get the colours of the
+  Okabe-Ito palette (safe for colour-blind viewers) and keep them while they
+  stay among the most run; other practices are grey, schools running none
+  are white; or, coloured by performance, one sequential scale.
+
+Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state), so
+concurrent browser sessions never share a figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Patch
+
+from sim.app.workshop import SHADOW_STRATEGY, STRATEGY_LABELS, WorkshopRun, authority_name
+from sim.plots import COLOURS
+from sim.state import CENTRE, EMPTY
+
+#: Okabe-Ito colours for the most run practices (black and yellow left out:
+#: black is for text, yellow vanishes on a projector).
+PRACTICE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+OTHER_PRACTICE = "#9a9a9a"
+NO_PRACTICE = "#ffffff"
+CUT_COLOUR = "#c00000"
+TIE_COLOUR = "#b8b8b8"
+#: Sequential colour scale for performance (readable in grey and by colour-blind viewers).
+PERF_CMAP = "cividis"
+
+FONT = 16
+#: Ties drawn at most; beyond it every k-th tie is drawn (a big system stays readable).
+MAX_TIES_DRAWN = 4000
+
+
+def _style(fig: Figure) -> None:
+    for ax in fig.axes:
+        ax.tick_params(labelsize=FONT - 2)
+
+
+class PracticePalette:
+    """Stable colours for the practices run by most schools.
+
+    A practice gets a free colour when it enters the top few and keeps it
+    while it stays there, so the picture does not flicker as ranks swap.
+    """
+
+    def __init__(self, colours: tuple[str, ...] = PRACTICE_COLOURS) -> None:
+        """Start with every colour free."""
+        self.colours = colours
+        self.owner: dict[int, str] = {}
+
+    def assign(self, users: np.ndarray) -> dict[int, str]:
+        """Colour the most run practices, given the number of schools running each.
+
+        Args:
+            users: schools running each practice, indexed by practice id.
+
+        Returns:
+            Practice id -> colour, for the practices shown in colour.
+
+        """
+        users = np.asarray(users)
+        k = len(self.colours)
+        ranked = [int(p) for p in np.argsort(-users, kind="stable")[:k] if users[p] > 0]
+        top = set(ranked)
+        self.owner = {p: c for p, c in self.owner.items() if p in top}
+        free = [c for c in self.colours if c not in self.owner.values()]
+        for p in ranked:
+            if p not in self.owner:
+                self.owner[p] = free.pop(0)
+        return dict(self.owner)
+
+
+def practice_label(run: WorkshopRun, practice: int, n_schools: int) -> str:
+    """Name a practice for the room: number, origin and how many schools run it."""
+    origin = "centre" if run.system.practices.origin[practice] == CENTRE else "schools"
+    return f"Practice {practice} ({origin}): {n_schools}"
+
+
+def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) -> Figure:
+    """Draw the schools, grouped by authority and town, with their ties.
+
+    Args:
+        run: the workshop run; its trainer's system is drawn.
+        colour_by: ``"practice"`` (the practice each school runs most deeply)
+            or ``"performance"``.
+        palette: keeps practice colours stable from one frame to the next.
+
+    Returns:
+        A figure with the network and its legend.
+
+    """
+    with run.lock:
+        return _network_figure(run, colour_by, palette)
+
+
+def _network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) -> Figure:
+    lay = run.layout
+    xy = lay.xy
+    fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+    # Authorities: a disc each, a budget cut outlined in red.
+    cut = set(run.cuts)
+    for la in range(run.n_authorities):
+        is_cut = la in cut
+        ax.add_patch(Circle(lay.centre[la], lay.radius[la], facecolor="#f3f3f3",
+                            edgecolor=CUT_COLOUR if is_cut else "#c8c8c8",
+                            linewidth=3 if is_cut else 1.5,
+                            linestyle="--" if is_cut else "-", zorder=0))
+        label = authority_name(la) + ("\nbudget cut" if is_cut else "")
+        ax.text(lay.centre[la][0], lay.centre[la][1] + lay.radius[la] * 1.04, label,
+                ha="center", va="bottom", fontsize=FONT + 1, fontweight="bold",
+                color=CUT_COLOUR if is_cut else "#333333")
+
+    # Ties in force.
+    a, b = run.live_ties()
+    if len(a) > MAX_TIES_DRAWN:
+        every = int(np.ceil(len(a) / MAX_TIES_DRAWN))
+        a, b = a[::every], b[::every]
+    segs = np.stack([xy[a], xy[b]], axis=1)
+    ax.add_collection(LineCollection(segs, colors=TIE_COLOUR, linewidths=1.0, zorder=1))
+
+    n = len(xy)
+    size = float(np.clip(9000 / max(n, 1), 6, 260))
+    if colour_by == "performance":
+        perf = run.performance()
+        norm = Normalize(0.4, 1.0)
+        pts = ax.scatter(xy[:, 0], xy[:, 1], c=perf, cmap=PERF_CMAP, norm=norm, s=size,
+                         edgecolors="#333333", linewidths=0.6, zorder=2)
+        cb = fig.colorbar(pts, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02,
+                          format=lambda v, _: f"{v:.0%}")
+        cb.set_label("Pupils reaching the expected standard", fontsize=FONT)
+        cb.ax.tick_params(labelsize=FONT - 2)
+    else:
+        main = run.main_practice()
+        users = run.system.users()
+        colours = palette.assign(users)
+        face = np.array([colours.get(int(p), OTHER_PRACTICE) if p != EMPTY else NO_PRACTICE
+                         for p in main])
+        ax.scatter(xy[:, 0], xy[:, 1], c=face, s=size, edgecolors="#333333",
+                   linewidths=0.8, zorder=2)
+        shown = sorted(colours, key=lambda p: -users[p])
+        handles = [Patch(facecolor=colours[p], edgecolor="#333333",
+                         label=practice_label(run, p, int(users[p]))) for p in shown]
+        handles.append(Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333",
+                             label="Another practice"))
+        handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333",
+                             label="No practice yet"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=FONT - 2,
+                   title="Colour: the practice a school runs most deeply\n"
+                         "(who first ran it): how many schools run it",
+                   title_fontsize=FONT - 1, frameon=False)
+    pad = 1.0
+    ax.set_xlim((lay.centre[:, 0] - lay.radius).min() - pad,
+                (lay.centre[:, 0] + lay.radius).max() + pad)
+    ax.set_ylim((lay.centre[:, 1] - lay.radius).min() - pad,
+                (lay.centre[:, 1] + lay.radius).max() + 0.35 * lay.radius.max() + pad)
+    _style(fig)
+    return fig
+
+
+def strategy_spells(strategies: list[str]) -> list[tuple[int, int, str]]:
+    """Split the strategy of each step into spells: (first step, last step, strategy)."""
+    spells: list[tuple[int, int, str]] = []
+    for i, name in enumerate(strategies):
+        if spells and spells[-1][2] == name:
+            spells[-1] = (spells[-1][0], i, name)
+        else:
+            spells.append((i, i, name))
+    return spells
+
+
+def curve_figure(run: WorkshopRun) -> Figure:
+    """Mean performance with its band, beside the same system run top-down.
+
+    The band holds the middle 90% of the trainer's system's schools (5th to
+    95th percentile); the top-down shadow is drawn as its mean alone, dashed,
+    so the room compares two lines.
+    Trainer's changes (strategy, budget cuts) are marked where they act.
+    """
+    with run.lock:
+        return _curve_figure(run)
+
+
+def _curve_figure(run: WorkshopRun) -> Figure:
+    df, shadow = run.frames()
+    strategy = run.control("strategy")
+    colour = COLOURS.get(strategy, "#1b9e77")
+    shadow_colour = COLOURS[SHADOW_STRATEGY]
+    fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    x, xs, y = df["year"].to_numpy(), shadow["year"].to_numpy(), df["perf_mean"].to_numpy()
+    ax.plot(xs, shadow["perf_mean"], color=shadow_colour, linestyle="--", linewidth=3,
+            label=f"Same schools, {STRATEGY_LABELS[SHADOW_STRATEGY].lower()}")
+    ax.fill_between(x, df["perf_p05"], df["perf_p95"], color=colour, alpha=0.22, linewidth=0,
+                    label="Middle 90% of its schools")
+    # The line takes the colour of the strategy in force during each step.
+    labelled: set[str] = set()
+    for first, last, name in strategy_spells(run.strategies or [strategy]):
+        seg = slice(first, last + 2)  # a step joins the state before it to the one after
+        label = f"This system: {STRATEGY_LABELS.get(name, name).lower()}"
+        ax.plot(x[seg], y[seg], color=COLOURS.get(name, "#1b9e77"), linewidth=3.5,
+                label=None if name in labelled else label)
+        labelled.add(name)
+    # Where each run is now: visible from the first step on.
+    ax.plot(xs[-1:], shadow["perf_mean"].iloc[-1:], "o", color=shadow_colour, ms=9)
+    ax.plot(x[-1:], y[-1:], "o", color=colour, ms=11)
+    p = run.system.p
+    step_years = p.dur_step / 12.0
+    by_step: dict[int, list[str]] = {}
+    for ev in run.events:
+        by_step.setdefault(ev.step, []).append(ev.text)
+    for at, texts in by_step.items():
+        year = p.start_year + at * step_years
+        ax.axvline(year, color="#555555", linestyle=":", linewidth=1.5)
+        ax.annotate("; ".join(texts), (year, 0.02), xycoords=("data", "axes fraction"),
+                    xytext=(4, 0), textcoords="offset points", rotation=90,
+                    ha="left", va="bottom", fontsize=FONT - 3, color="#333333")
+    horizon = p.start_year + p.n_steps * step_years
+    ax.set_xlim(p.start_year, max(horizon, float(x[-1])))
+    lo = min(df["perf_p05"].min(), shadow["perf_mean"].min())
+    hi = max(df["perf_p95"].max(), shadow["perf_mean"].max())
+    ax.set_ylim(max(0.0, np.floor(lo * 10) / 10 - 0.05), min(1.0, np.ceil(hi * 10) / 10 + 0.02))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel("Year", fontsize=FONT)
+    ax.set_ylabel("Pupils at the expected standard", fontsize=FONT)
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", fontsize=FONT - 1, ncols=1, frameon=False)
+    _style(fig)
+    return fig

@@ -1,0 +1,310 @@
+"""Speed and memory benchmarks, each figure beside its target (issue 4).
+
+``run_bench`` times, in one run:
+
+1. ms per step and school-steps per second with all rules on, at 1,000,
+   5,000 and 21,000 schools (the ``next_practice`` scenario);
+2. a whole England run (``scenarios/england.yaml``), construction included,
+   in a child process, with that process's peak memory;
+3. runs per second of 1,000-school, 120-step runs across all cores;
+4. each step's time over the floor: one sparse product of the tie matrix
+   (scipy CSR) times a vector at the same size;
+5. Watts' threshold model as idiomatic Mesa (``benchmarks/watts_mesa_reference.py``)
+   against the same rule as one CSR product per step, same graph and steps.
+
+``nextpractice bench [--out FILE]`` prints the table and writes the figures
+as JSON. ``quick=True`` runs tiny sizes in seconds (for the smoke test); its
+figures are not comparable with the targets.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BENCHMARKS = ROOT / "benchmarks"
+
+#: figure -> (comparison, target). "<=" means lower is better.
+TARGETS: dict[str, tuple[str, float]] = {
+    "ms_per_step_21000": ("<=", 5.0),
+    "england_wall_s": ("<=", 2.0),
+    "england_peak_mb": ("<", 500.0),
+    "runs_per_s_1000": (">=", 30.0),
+    "floor_ratio_1000": ("<=", 10.0),
+    "floor_ratio_5000": ("<=", 10.0),
+    "floor_ratio_21000": ("<=", 10.0),
+    "watts_speedup": (">=", 100.0),
+    "watts_speedup_rule": (">=", 100.0),
+}
+
+
+def _authorities(n: int) -> int:
+    """Authorities at England's density (152 for 21,000 schools), at least one."""
+    return max(1, round(n * 152 / 21_000))
+
+
+def _params(n: int, **extra: Any):
+    from sim.scenario import load_scenario
+
+    return load_scenario(SCENARIOS / "next_practice.yaml",
+                         {"n_schools": n, "n_authorities": _authorities(n), **extra})
+
+
+def tie_matrix(model) -> sp.csr_matrix:
+    """The model's ties in force as a symmetric CSR matrix weighted by trust."""
+    t, n = model.ties, model.schools.n
+    alive = model.alive_ties()
+    a, b, w = t.a[alive], t.b[alive], t.trust[alive]
+    return sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([a, b]),
+                                                    np.concatenate([b, a]))), shape=(n, n))
+
+
+def _best_time(fn, repeats: int) -> float:
+    """Median time of ``fn()`` over ``repeats`` calls, seconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def time_steps(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[str, float]:
+    """Time ``steps`` steps of an ``n``-school model after ``warmup``; and the floor."""
+    from sim.model import NextPracticeModel
+
+    model = NextPracticeModel(_params(n), rng=seed)
+    model.run(warmup)
+    t0 = time.perf_counter()
+    model.run(steps)
+    dt = (time.perf_counter() - t0) / steps
+    A = tie_matrix(model)
+    x = np.random.default_rng(0).random(n)
+    floor = _best_time(lambda: A @ x, 200)
+    return {"ms_per_step": dt * 1e3, "school_steps_per_s": n / dt,
+            "floor_ms": floor * 1e3, "floor_ratio": dt / floor, "ties": int(A.nnz // 2)}
+
+
+_ENGLAND_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from sim.scenario import load_scenario
+from sim.model import NextPracticeModel
+t_import = time.perf_counter() - t0
+t1 = time.perf_counter()
+p = load_scenario(sys.argv[1], json.loads(sys.argv[2]))
+m = NextPracticeModel(p, rng=1)
+t_build = time.perf_counter() - t1
+m.run(int(sys.argv[3]))
+wall = time.perf_counter() - t1
+print(json.dumps({"wall": wall, "build": t_build, "import": t_import,
+                  "self_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def england_run(steps: int = 120, overrides: dict | None = None) -> dict[str, float]:
+    """A whole England run in a child process: wall time (construction included) and peak memory.
+
+    Wall time counts from loading the scenario to the last step, not the
+    interpreter's start or imports (reported apart). Peak memory is the
+    child's maximum resident set (``ru_maxrss`` of ``RUSAGE_CHILDREN``; call
+    this before starting other children, as that figure is a maximum over
+    all reaped children).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", _ENGLAND_CHILD, str(SCENARIOS / "england.yaml"),
+         json.dumps(overrides or {}), str(steps)],
+        check=True, capture_output=True, text=True)
+    outer = time.perf_counter() - t0
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = after if after > before else r["self_maxrss_kb"]
+    return {"wall_s": r["wall"], "build_s": r["build"], "import_s": r["import"],
+            "process_s": outer, "peak_mb": peak_kb / 1024.0}
+
+
+def _one_run(args: tuple[int, int, int]) -> float:
+    from sim.model import NextPracticeModel
+
+    n, steps, seed = args
+    NextPracticeModel(_params(n), rng=seed).run(steps)
+    return 0.0
+
+
+def _noop(_: int) -> int:
+    import sim.model  # noqa: F401  (workers import the model before timing starts)
+
+    return 0
+
+
+def runs_per_second(n: int = 1000, steps: int = 120, runs: int | None = None,
+                    workers: int | None = None) -> dict[str, float]:
+    """Runs per second of ``n``-school runs across all cores (warm worker pool)."""
+    workers = workers or os.cpu_count() or 1
+    runs = runs or 4 * workers
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_noop, range(workers)))
+        t0 = time.perf_counter()
+        list(pool.map(_one_run, [(n, steps, s) for s in range(runs)]))
+        dt = time.perf_counter() - t0
+    return {"runs_per_s": runs / dt, "runs": runs, "workers": workers, "s_per_run": dt / runs}
+
+
+# ---------------------------------------------------------------------- Watts
+def watts_vectorised(A: sp.csr_matrix, seed_node: int, steps: int,
+                     phi: float = 0.18) -> np.ndarray:
+    """Watts' threshold rule, vectorised: one CSR product and a comparison a step.
+
+    A node becomes active once the share of its active neighbours reaches
+    ``phi``; all nodes update together (synchronously).
+    """
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    bar = phi * deg  # share >= phi  <=>  active neighbours >= phi * degree
+    has = deg > 0
+    active = np.zeros(A.shape[0], bool)
+    active[seed_node] = True
+    x = np.zeros(A.shape[0])
+    for _ in range(steps):
+        x[:] = active
+        active |= ((A @ x) >= bar) & has
+    return active
+
+
+def _load_reference():
+    path = BENCHMARKS / "watts_mesa_reference.py"
+    spec = importlib.util.spec_from_file_location("watts_mesa_reference", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _threshold_rule_time(n: int, steps: int) -> float | None:
+    """Seconds a step of the model's own ``threshold`` adopt rule takes, if it exists."""
+    from sim.rules import RULES
+
+    if "threshold" not in RULES["adopt"]:
+        return None
+    from sim.model import NextPracticeModel
+
+    try:
+        model = NextPracticeModel(_params(n, rules={"adopt": "threshold"}), rng=1)
+    except Exception:  # the rule may need parameters this scenario lacks
+        return None
+    rule = next(r for r in model._pipeline if r.slot == "adopt")
+    model.step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        rule.apply(model)
+    return (time.perf_counter() - t0) / steps
+
+
+def watts(n: int = 10_000, steps: int = 50, phi: float = 0.18,
+          seed: int = 1) -> dict[str, float]:
+    """Idiomatic Mesa against vectorised, same graph, same steps, one process."""
+    ref = _load_reference()
+    g = ref.er_graph(n, 4.0, seed)
+    seed_node = int(np.random.default_rng(seed).integers(n))
+    m = ref.WattsMesa(g, phi=phi, seed_node=seed_node, rng=seed)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        m.step()
+    t_mesa = time.perf_counter() - t0
+    edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    A = sp.csr_matrix((np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]],
+                                                  np.r_[edges[:, 1], edges[:, 0]])),
+                      shape=(n, n))
+    t_vec = _best_time(lambda: watts_vectorised(A, seed_node, steps, phi), 5)
+    active = watts_vectorised(A, seed_node, steps, phi)
+    out = {"n": n, "steps": steps,
+           "mesa_agent_steps_per_s": n * steps / t_mesa,
+           "vectorised_agent_steps_per_s": n * steps / t_vec,
+           "speedup": t_mesa / t_vec,
+           "mesa_active": m.n_active(), "vectorised_active": int(active.sum())}
+    t_rule = _threshold_rule_time(n, min(steps, 20))
+    if t_rule is not None:
+        out["rule_agent_steps_per_s"] = n / t_rule
+        out["speedup_rule"] = t_mesa / steps / t_rule
+    return out
+
+
+# ---------------------------------------------------------------------- report
+def _verdict(key: str, value: float) -> str:
+    op, target = TARGETS[key]
+    ok = {"<=": value <= target, "<": value < target, ">=": value >= target}[op]
+    return f"target {op} {target:g}  {'PASS' if ok else 'MISS'}"
+
+
+def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
+    """Run every benchmark, print each figure beside its target, return the figures.
+
+    Args:
+        out: write the figures as JSON to this file.
+        quick: tiny sizes, a few seconds in all (figures not comparable with targets).
+    """
+    sizes = [200, 400] if quick else [1000, 5000, 21_000]
+    lines: list[str] = []
+
+    def show(label: str, value: float, unit: str, key: str | None = None) -> None:
+        line = f"{label:<50} {value:>15,.3f} {unit:<14}"
+        if key is not None and not quick:
+            line += _verdict(key, value)
+        lines.append(line)
+        print(line, flush=True)
+
+    res: dict[str, Any] = {"quick": quick, "cpus": os.cpu_count()}
+    # England first: RUSAGE_CHILDREN's peak must be that run's own.
+    eng = england_run(5, {"n_schools": 300, "n_authorities": 3}) if quick else england_run()
+    res["england"] = eng
+    show("England run wall time (build + 120 steps)", eng["wall_s"], "s", "england_wall_s")
+    show("  of which construction", eng["build_s"], "s")
+    show("England run peak memory (child ru_maxrss)", eng["peak_mb"], "MB", "england_peak_mb")
+
+    res["steps"] = {}
+    for n in sizes:
+        r = time_steps(n, warmup=2 if quick else 3, steps=3 if quick else 20)
+        res["steps"][str(n)] = r
+        show(f"ms per step, {n:,} schools", r["ms_per_step"], "ms",
+             "ms_per_step_21000" if n == 21_000 else None)
+        show(f"school-steps per second, {n:,} schools", r["school_steps_per_s"], "/s")
+        show(f"step / sparse product (floor {r['floor_ms']:.3f} ms)", r["floor_ratio"], "x",
+             f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None)
+
+    rps = runs_per_second(200, 5, runs=2) if quick else runs_per_second(1000, 120)
+    res["runs"] = rps
+    show(f"runs per second, 1,000 schools x 120 steps, {rps['workers']} cores",
+         rps["runs_per_s"], "runs/s", "runs_per_s_1000")
+
+    w = watts(500, 5) if quick else watts()
+    res["watts"] = w
+    show(f"Watts, idiomatic Mesa ({w['n']:,} nodes, {w['steps']} steps)",
+         w["mesa_agent_steps_per_s"], "agent-steps/s")
+    show("Watts, vectorised (CSR product a step)", w["vectorised_agent_steps_per_s"],
+         "agent-steps/s")
+    show("  speed-up over idiomatic Mesa", w["speedup"], "x", "watts_speedup")
+    if "speedup_rule" in w:
+        show("Watts, model's threshold adopt rule", w["rule_agent_steps_per_s"], "agent-steps/s")
+        show("  speed-up over idiomatic Mesa", w["speedup_rule"], "x", "watts_speedup_rule")
+    else:
+        lines.append("(no 'threshold' adopt rule registered: its figure is skipped)")
+        print(lines[-1])
+
+    res["targets"] = {k: {"op": op, "target": t} for k, (op, t) in TARGETS.items()}
+    if out:
+        Path(out).write_text(json.dumps(res, indent=1))
+        print(f"wrote {out}")
+    return res

@@ -1,0 +1,162 @@
+"""What users measure: per-step metrics and the plateau measures of a curve.
+
+Per-step metrics (one row per step, see :data:`DEFINITIONS`) are collected
+from the arrays of :mod:`sim.state` in a few vectorised operations, so
+collection costs a small fraction of a step even at England's size.
+Performance is the share of pupils reaching the expected standard (0 to 1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import EMPTY, TRIAL
+
+if TYPE_CHECKING:
+    from sim.model import NextPracticeModel
+
+#: Column name -> definition. The metrics table has these columns, in this order.
+DEFINITIONS: dict[str, str] = {
+    "step": "step number (0 is the state before the first step)",
+    "year": "calendar year: start_year plus elapsed time",
+    "perf_mean": "mean school performance (share of pupils at the expected standard)",
+    "perf_sd": "standard deviation of school performance",
+    "perf_p05": "5th percentile of school performance",
+    "perf_p95": "95th percentile of school performance",
+    "gain_sd": "standard deviation between schools of their change in performance since step 0",
+    "weakest_start": "mean performance of the tenth of schools that were weakest at step 0",
+    "gap": "mean of the other nine tenths of schools minus mean of the weakest tenth",
+    "practices_in_use": "distinct practices run by at least one school (clutter)",
+    "frontier": "best true effect among practices in use (logit)",
+    "frontier_known": "best published evidence of effect (logit; nan if none)",
+    "top_adoption": "share of schools running the most widely run practice",
+    "slots_used": "mean number of practices a school runs",
+    "depth": "mean implementation depth over practices run",
+    "ownership": "depth-weighted mean ownership of practices run",
+    "coherence": "mean coherence: concentration of a school's depth in one domain",
+    "capacity": "mean collective capacity",
+    "ties": "lateral ties in force",
+    "trust": "mean trust over ties in force",
+    "collaboratives": "collaboratives in existence",
+    "collaboratives_formal": "formalised collaboratives (trusts, federations)",
+    "field_trials": "practices in field trial",
+    "mandates": "practices under a standing mandate",
+    "invented": "practices invented since the start (cumulative)",
+    "exec_led": "share of schools led by a head who leads more than one school",
+    "budget": "mean school budget relative to normal",
+    "tightness": "tightness dial in force",
+    "adoptions": "practices taken up in the step (chosen, mandated, created)",
+    "drops": "practices dropped in the step",
+}
+
+#: Event counters kept during a step (``model.counts``), reported as metrics.
+COUNTS = ("adoptions", "drops")
+
+
+def collect(model: NextPracticeModel) -> dict[str, float]:
+    """One row of metrics for the model's current state."""
+    s, pr, t, p = model.schools, model.practices, model.ties, model.p
+    perf = s.perf
+    n = s.n
+    q05, q95 = np.quantile(perf, [0.05, 0.95])
+    k = max(1, n // 10)
+    part = np.partition(perf, k - 1)
+    weakest = part[:k].mean()
+    rest = part[k:].mean() if n > k else weakest
+    filled = s.slot_p != EMPTY
+    users = model.users()
+    in_use = users > 0
+    depth = s.slot_depth[filled]
+    alive = t.alive[: t.n]
+    c = model.collabs
+    n_led = np.bincount(s.head, minlength=model.heads.n)
+    ev = pr.ev_prec[: pr.n] > 0
+    return {
+        "step": model.t,
+        "year": p.start_year + model.t * p.dur_step / 12.0,
+        "perf_mean": float(perf.mean()),
+        "perf_sd": float(perf.std()),
+        "perf_p05": float(q05),
+        "perf_p95": float(q95),
+        "gain_sd": float((perf - model.perf0).std()),
+        "weakest_start": float(perf[model.weakest0].mean()),
+        "gap": float(rest - weakest),
+        "practices_in_use": int(in_use.sum()),
+        "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
+        "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
+        "top_adoption": float(users.max() / n) if len(users) else 0.0,
+        "slots_used": float(filled.sum() / n),
+        "depth": float(depth.mean()) if len(depth) else 0.0,
+        "ownership": float((s.slot_own[filled] * depth).sum() / max(depth.sum(), 1e-12)),
+        "coherence": float(model.coherence().mean()),
+        "capacity": float(s.capacity.mean()),
+        "ties": int(alive.sum()),
+        "trust": float(t.trust[: t.n][alive].mean()) if alive.any() else 0.0,
+        "collaboratives": int(c.alive[: c.n].sum()),
+        "collaboratives_formal": int((c.alive[: c.n] & c.formal[: c.n]).sum()),
+        "field_trials": int((pr.stage[: pr.n] == TRIAL).sum()),
+        "mandates": len(model.mandates),
+        "invented": int(pr.n - model.n_practices_init),
+        "exec_led": float((n_led[s.head] > 1).mean()),
+        "budget": float(s.budget.mean()),
+        "tightness": float(p.tightness),
+        **{k: int(model.counts[k]) for k in COUNTS},
+    }
+
+
+#: Plateau measure -> definition (all computed by :func:`plateau_measures`).
+PLATEAU_DEFINITIONS: dict[str, str] = {
+    "plateau_step": "first step from which the trailing 12-month gain in mean performance "
+                    "stays below a fifth of its largest value; the last step if it never does",
+    "plateaued": "1 if the curve flattened before the last step, else 0",
+    "plateau_level": "mean performance from plateau_step to the end",
+    "growth_after_plateau": "mean performance at the end minus at plateau_step",
+    "gain_first_2y": "mean performance after 24 months minus at the start",
+    "gain_last_5y": "mean performance at the end minus 60 months before the end",
+    "late_early_ratio": "gain_last_5y / gain_first_2y (nan if the first is not positive)",
+}
+
+
+def plateau_measures(y: np.ndarray, dur_step: float = 1.0, window: float = 12.0,
+                     share: float = 0.2) -> dict[str, float]:
+    """Plateau measures of a performance curve (see :data:`PLATEAU_DEFINITIONS`).
+
+    Args:
+        y: mean performance per step, from step 0.
+        dur_step: months per step.
+        window: months over which the trailing gain is measured.
+        share: the curve has flattened once the trailing gain stays below this
+            share of its largest value.
+
+    Returns:
+        The measures, all floats (``plateau_step`` in steps).
+    """
+    y = np.asarray(y, float)
+    T = len(y) - 1
+    w = max(1, round(window / dur_step))
+    out = {k: float("nan") for k in PLATEAU_DEFINITIONS}
+    if T < w:
+        return out
+    gain = y[w:] - y[:-w]  # gain[i] is the gain over the window ending at step i + w
+    peak = gain.max()
+    if peak <= 0:
+        first = 0
+        plateaued = True
+    else:
+        above = np.flatnonzero(gain >= share * peak)
+        last_above = above[-1] + w  # last step whose trailing gain is still large
+        plateaued = last_above < T
+        first = min(last_above + 1, T)
+    out["plateau_step"] = float(first)
+    out["plateaued"] = float(plateaued)
+    out["plateau_level"] = float(y[first:].mean())
+    out["growth_after_plateau"] = float(y[T] - y[first])
+    e = round(24 / dur_step)
+    late = round(60 / dur_step)
+    out["gain_first_2y"] = float(y[min(e, T)] - y[0])
+    out["gain_last_5y"] = float(y[T] - y[max(T - late, 0)])
+    early = out["gain_first_2y"]
+    out["late_early_ratio"] = float(out["gain_last_5y"] / early) if early > 0 else float("nan")
+    return out

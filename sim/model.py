@@ -1,0 +1,385 @@
+"""The model: a school system adopting and inventing practices over ties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import metrics as _metrics
+from sim.agents import Authority, Centre, Head, School
+from sim.errors import UserError
+from sim.params import Params, live_names
+from sim.rules import build_pipeline
+from sim.rules.diffusion import Heard
+from sim.state import (
+    ABSENT,
+    CENTRE,
+    CHOSEN,
+    EMPTY,
+    PROVEN,
+    Authorities,
+    Collaboratives,
+    Heads,
+    Practices,
+    Schools,
+    Ties,
+)
+from sim.strategies import STRATEGIES
+from sim.structure import NETWORKS
+
+
+def logit_mean_for(share: float, sd: float) -> float:
+    """Mean of a logit-normal with spread ``sd`` whose shares average ``share``.
+
+    Solved by bisection over Gauss-Hermite quadrature, so a system starts at
+    the mean performance a scenario asks for (e.g. 64.8% in 1998).
+    """
+    x, w = np.polynomial.hermite_e.hermegauss(40)
+    w = w / w.sum()
+    lo, hi = -10.0, 10.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if (w / (1.0 + np.exp(-(mid + sd * x)))).sum() < share:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+class NextPracticeModel(mesa.Model):
+    """A school system in which practice spreads, deepens, is invented and dropped.
+
+    Build one from a :class:`~sim.params.Params` (see
+    :func:`sim.scenario.load_scenario`) and a seed; call :meth:`step`. All
+    randomness comes from ``self.rng``, Mesa's numpy generator seeded by
+    ``rng``: same parameters and seed, same run, byte for byte.
+
+    A step is ``dur_step`` months (default one). Its order of events is fixed
+    here, once; each slot is one rule of :mod:`sim.rules`, replaceable from a
+    scenario (``rules:``):
+
+    1. ``centre``: the strategy acts: authorities' stance, agenda, mandates,
+       field trials and their evidence, brokered ties (:mod:`sim.strategies`).
+    2. ``hear``: exchanges on ties tell heads of practices their peers run.
+    3. ``adopt``: heads judge what they heard on noisy evidence and adopt.
+    4. ``invent``: schools invent practice by recombining what they run.
+    5. ``implement``: depth closes on ownership times capacity; ownership
+       rises with engagement.
+    6. ``capacity``: capacity grows with investment and collaboration, decays.
+    7. ``perform``: performance closes on what practice and capacity support.
+    8. ``review``: schools read their practices' effects; drop poor and
+       unaffordable ones.
+    9. ``lifecycle``: practices become mainstream or abandoned by use.
+    10. ``ties``: facilitated ties form, across authorities too; weak ones lapse.
+    11. ``collaborate``: heads found collaboratives; some formalise.
+    12. ``lead``: strong heads take on struggling schools as executive heads.
+    13. ``turnover``: heads leave and are replaced; informal collaboratives fade.
+    14. ``shocks``: scheduled budget cuts.
+
+    Then the metrics of the new state are recorded (:mod:`sim.metrics`).
+
+    Attributes:
+        p: the parameters in force (live ones change through :meth:`set_control`).
+        t: steps done.
+        schools, heads, practices, ties, authorities, collabs: the state tables.
+        agenda: domain of the national agenda, or -1.
+        mandates: practices under a standing mandate.
+        heard: what schools heard this step (written by ``hear``).
+    """
+
+    def __init__(self, params: Params | None = None, rng: int | None = None,
+                 **overrides: Any) -> None:
+        """Build the system.
+
+        Args:
+            params: parameters; defaults if omitted.
+            rng: seed of the model's generator.
+            **overrides: parameter values to change from ``params``.
+        """
+        super().__init__(rng=rng)
+        base = params if params is not None else Params()
+        self.p = base.model_copy(update=overrides) if overrides else base.model_copy()
+        if overrides:
+            self.p = Params.model_validate(self.p.model_dump())
+        self.t = 0
+        self.seed = rng
+        self._pipeline = build_pipeline(self.p.rules)
+        self.strategy = STRATEGIES[self.p.strategy]()
+        self.agenda = -1
+        self.mandates: list[int] = []
+        self.heard = Heard.none()
+        self.counts = dict.fromkeys(_metrics.COUNTS, 0)
+        self._build()
+        self.perf0 = self.schools.perf.copy()
+        self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
+        self._rows: list[dict[str, float]] = []
+        self._adoption: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._record()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        p, rng = self.p, self.rng
+        st = NETWORKS[p.network](p, rng)
+        n = len(st.authority)
+        s = Schools.empty(n, p.n_slots)
+        s.authority[:] = st.authority
+        s.town[:] = st.town
+        s.phase[:] = st.phase
+        s.logit_perf[:] = rng.normal(logit_mean_for(p.init_perf_mean, p.sd_perf_init),
+                                     p.sd_perf_init, n)
+        z_perf = (s.logit_perf - s.logit_perf.mean()) / max(s.logit_perf.std(), 1e-12)
+        rho = p.rho_capacity_perf
+        z = rho * z_perf + np.sqrt(1.0 - rho**2) * rng.standard_normal(n)
+        s.capacity[:] = np.clip(p.init_capacity_mean + p.init_capacity_sd * z, 0.02, 1.0)
+        s.capacity0[:] = s.capacity
+        self.schools = s
+
+        self.heads = Heads.empty()
+        self.head_agents: dict[int, Head] = {}
+        s.head[:] = self.new_heads(n)
+
+        # Practices known at the start: today's good practice, with evidence
+        # as precise as one completed field trial would give.
+        k = p.n_practices_init
+        sd_ev = p.sd_trial / np.sqrt(p.n_trial_sites * p.dur_trial)
+        effect = rng.normal(0.0, p.sd_effect_init, k)
+        self.practices = Practices.empty()
+        self.practices.append(
+            effect=effect, cost=rng.exponential(p.cost_mean, k),
+            difficulty=rng.beta(2.0, 2.0, k), domain=rng.integers(0, p.n_domains, k),
+            origin=np.full(k, CENTRE), stage=np.full(k, PROVEN), born=np.full(k, -1),
+            ev_mean=effect + rng.normal(0.0, sd_ev, k), ev_prec=np.full(k, 1.0 / sd_ev**2))
+        self.n_practices_init = k
+        # The status quo: each school runs a few known practices, half implemented.
+        r = min(p.n_running_init, k, p.n_slots)
+        if r:
+            picks = np.argsort(rng.random((n, k)), axis=1)[:, :r]
+            s.slot_p[:, :r] = picks
+            s.slot_depth[:, :r] = 0.5
+            s.slot_own[:, :r] = p.init_own_chosen
+            s.slot_channel[:, :r] = CHOSEN
+            s.slot_since[:, :r] = -round(p.dur_commit / p.dur_step) - 1
+        # Base: the performance the school would have without its practices.
+        s.base[:] = s.logit_perf - (self.practices.effect[np.maximum(s.slot_p, 0)]
+                                    * s.slot_depth).sum(axis=1)
+
+        self.ties = Ties.empty()
+        self.tie_keys: set[int] = set()
+        m = len(st.tie_a)
+        self.ties.append(a=st.tie_a, b=st.tie_b, kind=st.tie_kind, trust=np.full(m, p.init_trust),
+                         alive=np.ones(m, bool), formal=np.zeros(m, bool))
+        self.tie_keys.update((st.tie_a * n + st.tie_b).tolist())
+
+        self.collabs = Collaboratives.empty()
+        n_c = len(st.collab_formal)
+        if n_c:
+            first = np.full(n_c, -1, np.int64)
+            member = np.flatnonzero(st.collab >= 0)
+            first[st.collab[member][::-1]] = member[::-1]
+            self.collabs.append(founder=s.head[first], formal=st.collab_formal,
+                                alive=np.ones(n_c, bool), born=np.zeros(n_c))
+            s.collab[:] = st.collab
+            formal_c = st.collab_formal[np.maximum(st.collab, 0)] & (st.collab >= 0)
+            t = self.ties
+            both = (s.collab[t.a[:m]] == s.collab[t.b[:m]]) & formal_c[t.a[:m]]
+            t.formal[:m] = both
+
+        n_la = st.n_authorities
+        self.authorities = Authorities(budget=np.ones(n_la), stance=np.full(n_la, ABSENT),
+                                       facilitation=np.full(n_la, p.facilitation_absent))
+        self._by_authority = np.argsort(s.authority, kind="stable")
+        self._la_start = np.searchsorted(s.authority[self._by_authority], np.arange(n_la))
+        self._la_end = np.searchsorted(s.authority[self._by_authority], np.arange(n_la),
+                                       side="right")
+
+        # The Mesa agents: the readable face of the arrays.
+        self.school_agents = [School(self, i) for i in range(n)]
+        self.authority_agents = [Authority(self, i) for i in range(n_la)]
+        self.centre = Centre(self)
+
+    def new_heads(self, k: int) -> np.ndarray:
+        """Appoint ``k`` new heads with traits drawn from the model's generator.
+
+        Openness and appetite are Beta distributed (most heads moderately
+        open; a minority with strong appetite for system leadership);
+        ingenuity is log-normal with mean 1.
+        """
+        rng = self.rng
+        idx = self.heads.append(
+            openness=rng.beta(3.0, 2.0, k), ingenuity=rng.lognormal(-0.125, 0.5, k),
+            appetite=rng.beta(1.5, 3.0, k), start=np.full(k, self.t), active=np.ones(k, bool))
+        for i in idx.tolist():
+            self.head_agents[i] = Head(self, i)
+        return idx
+
+    def retire_heads(self, idx: np.ndarray) -> None:
+        """Heads leave post: their Mesa agents are removed from the model."""
+        self.heads.active[idx] = False
+        for i in np.asarray(idx).tolist():
+            agent = self.head_agents.pop(int(i), None)
+            if agent is not None:
+                agent.remove()
+
+    # ------------------------------------------------------------------ derived state
+    def per_step(self, rate: float) -> float:
+        """Chance per step of an event with chance ``rate`` per month."""
+        return 1.0 - (1.0 - min(max(rate, 0.0), 1.0)) ** self.p.dur_step
+
+    def per_step_array(self, rate: np.ndarray) -> np.ndarray:
+        """:meth:`per_step` for an array of monthly chances."""
+        return 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** self.p.dur_step
+
+    @property
+    def sd_observe_eff(self) -> float:
+        """Noise of a school's monthly read of a practice, after the evidence lever."""
+        return self.p.sd_observe * (1.0 - 0.5 * self.p.lever_evidence)
+
+    def alive_ties(self) -> np.ndarray:
+        """Indices of ties in force."""
+        return self.ties.alive_index()
+
+    def school_facilitation(self) -> np.ndarray:
+        """Facilitation each school finds: its authority's, per the stance."""
+        return self.authorities.facilitation[self.schools.authority]
+
+    def engagement(self) -> np.ndarray:
+        """Each school's engagement, 0 to 1.
+
+        Mean trust on its ties times the facilitation it finds, plus 0.2 for a
+        collaborative member.
+        """
+        s, t = self.schools, self.ties
+        alive = self.alive_ties()
+        tr = np.bincount(t.a[alive], t.trust[alive], s.n) + np.bincount(
+            t.b[alive], t.trust[alive], s.n)
+        deg = np.bincount(t.a[alive], minlength=s.n) + np.bincount(t.b[alive], minlength=s.n)
+        mean_trust = tr / np.maximum(deg, 1)
+        e = self.school_facilitation() * mean_trust + 0.2 * (s.collab >= 0)
+        return np.clip(e, 0.0, 1.0)
+
+    def coherence(self) -> np.ndarray:
+        """Each school's coherence: how concentrated its depth is in one domain.
+
+        ``(top share - 1/D) / (1 - 1/D)`` over the school's depth by domain;
+        0 for an even spread or no practice, 1 for a single domain.
+        """
+        s, pr, D = self.schools, self.practices, self.p.n_domains
+        if D == 1:
+            return (s.slot_depth.sum(axis=1) > 0).astype(float)
+        filled = s.slot_p != EMPTY
+        dom = np.where(filled, pr.domain[np.maximum(s.slot_p, 0)], 0)
+        rows = np.repeat(np.arange(s.n), s.slot_p.shape[1])
+        # Depth summed by (school, domain); bincount adds in the same order as np.add.at.
+        by = np.bincount(rows * D + dom.ravel(), np.where(filled, s.slot_depth, 0.0).ravel(),
+                         minlength=s.n * D).reshape(s.n, D)
+        tot = by.sum(axis=1)
+        top = by.max(axis=1) / np.maximum(tot, 1e-12)
+        return np.where(tot > 0, (top - 1.0 / D) / (1.0 - 1.0 / D), 0.0)
+
+    def room(self) -> np.ndarray:
+        """Implementation load each school can carry in depth.
+
+        Capacity times ``n_focus`` practices of average difficulty (0.5).
+        """
+        return self.schools.capacity * self.p.n_focus * 0.5
+
+    def load(self) -> np.ndarray:
+        """Implementation load each school carries: the sum of its practices' difficulty."""
+        sp = self.schools.slot_p
+        return np.where(sp != EMPTY, self.practices.difficulty[np.maximum(sp, 0)], 0.0).sum(1)
+
+    def spare_capacity(self) -> np.ndarray:
+        """Room minus load: negative when a school runs more than it can carry."""
+        return self.room() - self.load()
+
+    def pressure(self) -> np.ndarray:
+        """Adversity each school feels: budget lost times capacity (seed 001)."""
+        s = self.schools
+        return np.maximum(0.0, 1.0 - s.budget) * s.capacity
+
+    def users(self) -> np.ndarray:
+        """Number of schools running each practice."""
+        sp = self.schools.slot_p
+        return np.bincount(sp[sp != EMPTY], minlength=self.practices.n)
+
+    def random_school_in(self, authority: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """A random school in each given authority, or outside it where ``other``."""
+        rng = self.rng
+        lo, hi = self._la_start[authority], self._la_end[authority]
+        same = self._by_authority[lo + (rng.random(len(authority)) * (hi - lo)).astype(np.int64)]
+        anywhere = rng.integers(0, self.schools.n, len(authority))
+        retry = self.schools.authority[anywhere] == authority
+        anywhere[retry] = rng.integers(0, self.schools.n, int(retry.sum()))
+        return np.where(other, anywhere, same)
+
+    # ------------------------------------------------------------------ live controls
+    def set_control(self, name: str, value: Any) -> None:
+        """Change a live parameter (strategy, tightness, levers) during a run.
+
+        Acts from the next step. Raises :class:`~sim.errors.UserError` for a
+        parameter that cannot change live or a value out of range.
+        """
+        live = live_names()
+        if name not in live:
+            raise UserError(f"{name!r} cannot change during a run; live controls: "
+                            f"{', '.join(live)}")
+        try:
+            setattr(self.p, name, value)
+        except Exception as exc:  # pydantic's ValidationError
+            raise UserError(f"bad value for {name}: {exc}") from None
+        if name == "strategy":
+            self.strategy = STRATEGIES[value]()
+
+    def budget_cut(self, authority: int, share: float | None = None) -> None:
+        """Cut one authority's budget by ``share`` (default ``share_budget_cut``)."""
+        if not 0 <= authority < self.authorities.n:
+            raise UserError(f"authority must be 0 to {self.authorities.n - 1}, not {authority}")
+        share = self.p.share_budget_cut if share is None else share
+        self.authorities.budget[authority] *= 1.0 - share
+        s = self.schools
+        mine = s.authority == authority
+        s.budget[mine] = self.authorities.budget[authority]
+
+    # ------------------------------------------------------------------ running
+    def step(self) -> None:
+        """Advance one step: the rules in the order listed in the class docstring."""
+        self.counts = dict.fromkeys(_metrics.COUNTS, 0)
+        for rule in self._pipeline:
+            rule.apply(self)
+        self.t += 1
+        self._record()
+
+    def run(self, steps: int | None = None) -> NextPracticeModel:
+        """Run ``steps`` steps (default ``n_steps``); returns the model."""
+        for _ in range(self.p.n_steps if steps is None else steps):
+            self.step()
+        return self
+
+    def _record(self) -> None:
+        self._rows.append(_metrics.collect(self))
+        users = self.users()
+        used = np.flatnonzero(users)
+        self._adoption.append((np.full(len(used), self.t), used, users[used]))
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """Metrics per step: one row per step, ``step`` first (see sim.metrics)."""
+        return pd.DataFrame(self._rows, columns=list(_metrics.DEFINITIONS))
+
+    def adoption_frame(self) -> pd.DataFrame:
+        """Adoption curves: schools running each practice at each step (long format)."""
+        if not self._adoption:
+            return pd.DataFrame(columns=["step", "practice", "schools"])
+        step, pid, n = (np.concatenate(x) for x in zip(*self._adoption, strict=True))
+        return pd.DataFrame({"step": step, "practice": pid, "schools": n})
+
+    def practices_frame(self) -> pd.DataFrame:
+        """Every practice ever known with its attributes (true effect included)."""
+        pr = self.practices
+        cols = ["effect", "cost", "difficulty", "domain", "origin", "stage", "born", "parent",
+                "inventor", "ev_mean", "ev_prec"]
+        df = pd.DataFrame({c: getattr(pr, c)[: pr.n] for c in cols})
+        df.insert(0, "practice", np.arange(pr.n))
+        return df

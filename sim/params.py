@@ -1,0 +1,485 @@
+"""The one typed source of parameter defaults.
+
+Every parameter of the model is declared here once, with its default, its
+allowed range, its unit, what it means and, where it comes from the literature
+or data, its reference. Scenario files (``scenarios/*.yaml``) hold overrides
+over these defaults; sweeps (``experiments/*.yaml``) take their factors and
+ranges from the ``sweep`` entries below, so no range is typed twice.
+
+Each field's ``json_schema_extra`` carries:
+
+* ``unit``: the unit of the value (``1`` for dimensionless, ``logit`` for
+  effects on the log-odds of a pupil reaching the expected standard).
+* ``kind``: ``lever`` (a policy choice, EMA workbench's L), ``uncertainty``
+  (a fact about the world nobody controls, X), ``structure`` (the size and
+  shape of the system) or ``setting`` (how the run is done).
+* ``ref``: the source of the mechanism or number, where there is one.
+* ``live``: a trainer may change it while a run is in progress
+  (:meth:`sim.model.NextPracticeModel.set_control`); it acts from the next step.
+* ``sweep``: the range used by sensitivity analysis, when the field is a factor.
+
+Naming follows one vocabulary: ``p_`` probabilities per month, ``n_`` counts,
+``share_`` fractions, ``dur_`` durations in months, ``rel_`` multipliers,
+``init_`` initial values, ``rate_`` monthly rates of change, ``sd_`` standard
+deviations, ``lever_`` the four coherence levers of Fullan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Sources cited in the parameter table.
+FULLAN_2006 = "Fullan, Testing systemic solutions (NCSL 2006), seed 003"
+GIBBONS_2007 = ("Gibbons, The citizen, the state and the practitioner (Innovation Unit 2007), "
+                "seed 000")
+JACKSON_2011 = "Jackson, Adversity and innovation make good bedfellows (2011), seed 001"
+NEXT_PRACTICE = "Innovation Unit, Next Practice in System Leadership (2006), seed 002"
+KS2 = "KS2 English level 4+, England; Hansard 4 Sep 2006 col 1987W (shared/data)"
+DFES_2007 = "DfES, Schools, pupils and their characteristics, January 2007"
+
+
+def par(
+    default: Any,
+    *,
+    unit: str,
+    meaning: str,
+    kind: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    ref: str | None = None,
+    live: bool = False,
+    sweep: tuple[float, float] | None = None,
+) -> Any:
+    """Declare one parameter: default, bounds and the metadata described above."""
+    extra: dict[str, Any] = {"unit": unit, "kind": kind, "ref": ref, "live": live}
+    if sweep is not None:
+        extra["sweep"] = list(sweep)
+    return Field(default, ge=lo, le=hi, description=meaning, json_schema_extra=extra)
+
+
+class Params(BaseModel):
+    """All parameters of a run. Build one with :func:`sim.scenario.load_scenario`."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+    # ----------------------------------------------------------------- strategy and levers
+    strategy: str = par(
+        "next_practice", unit="name", kind="lever", live=True, ref=GIBBONS_2007,
+        meaning="How the centre acts: a registered strategy (top_down, bottom_up, next_practice).")
+    tightness: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="lever", live=True, sweep=(0, 1), ref=FULLAN_2006,
+        meaning="Tight-loose dial: 0 loose, 1 tight. Sets mandate pressure and crowds out "
+                "creative space (time and permission to experiment).")
+    lever_agenda: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="lever", live=True, sweep=(0, 1), ref=FULLAN_2006,
+        meaning="Coherence lever 1, a national agenda as rallying point: how strongly schools "
+                "favour practices in the agenda's domain when they judge and invent.")
+    lever_evidence: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="lever", live=True, sweep=(0, 1), ref=FULLAN_2006,
+        meaning="Coherence lever 2, evidence-based decision-making: weight heads give published "
+                "evidence, and how much sharper their own read of a practice in use becomes.")
+    lever_capacity: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="lever", live=True, sweep=(0, 1), ref=FULLAN_2006,
+        meaning="Coherence lever 3, capacity building: the authorities' investment in collective "
+                "capacity, as a share of the most they could do.")
+    lever_engagement: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="lever", live=True, sweep=(0, 1), ref=FULLAN_2006,
+        meaning="Coherence lever 4, enlarging the sphere of engagement: how readily new ties "
+                "form, and how many of them cross authorities.")
+
+    # ----------------------------------------------------------------- run settings
+    n_steps: int = par(120, lo=1, hi=6000, unit="steps", kind="setting",
+                       meaning="Number of steps in a run.")
+    dur_step: float = par(1.0, lo=0.25, hi=12, unit="months", kind="setting",
+                          meaning="Length of one step. All rates below are per month and are "
+                                  "converted to per-step probabilities.")
+    start_year: float = par(1998.0, lo=1900, hi=2100, unit="year", kind="setting", ref=KS2,
+                            meaning="Calendar year at step 0 (the National Literacy Strategy "
+                                    "started in September 1998).")
+    network: str = par("school_system", unit="name", kind="setting",
+                       meaning="Registered structure generator that builds schools and ties.")
+    rules: dict[str, str] = par(
+        {}, unit="slot: name", kind="setting",
+        meaning="Replace the rule in a step slot by another registered rule, or 'off'; "
+                "e.g. {adopt: bass}. See `nextpractice params` for slots and rules.")
+
+    # ----------------------------------------------------------------- structure
+    n_authorities: int = par(4, lo=1, hi=1000, unit="authorities", kind="structure",
+                             meaning="Number of local authorities.")
+    n_schools: int = par(200, lo=2, hi=100_000, unit="schools", kind="structure",
+                         meaning="Number of schools.")
+    n_towns: int = par(3, lo=1, hi=200, unit="towns per authority", kind="structure",
+                       meaning="Towns in each authority; schools in a town are tied.")
+    share_early_years: float = par(0.02, lo=0, hi=1, unit="1", kind="structure", ref=DFES_2007,
+                                   meaning="Share of schools that are nursery (early years).")
+    share_secondary: float = par(0.16, lo=0, hi=1, unit="1", kind="structure", ref=DFES_2007,
+                                 meaning="Share of schools that are secondary.")
+    share_special: float = par(0.045, lo=0, hi=1, unit="1", kind="structure", ref=DFES_2007,
+                               meaning="Share of schools that are special schools.")
+    share_fe: float = par(0.015, lo=0, hi=1, unit="1", kind="structure",
+                          meaning="Share of institutions that are further-education colleges.")
+    n_ties_town: float = par(4.0, lo=0, hi=50, unit="ties per school", kind="structure",
+                             meaning="Mean number of lateral ties to schools in the same town "
+                                     "(same phase preferred).")
+    share_same_phase: float = par(0.7, lo=0, hi=1, unit="1", kind="structure",
+                                  meaning="Share of town ties drawn within the same phase.")
+    n_ties_cross: float = par(0.3, lo=0, hi=20, unit="ties per school", kind="structure",
+                              ref=FULLAN_2006,
+                              meaning="Mean initial number of ties to schools in other "
+                                      "authorities.")
+    share_collab_init: float = par(0.1, lo=0, hi=1, unit="1", kind="structure",
+                                   meaning="Share of schools in a collaborative at the start.")
+    share_formal_init: float = par(0.2, lo=0, hi=1, unit="1", kind="structure", ref=JACKSON_2011,
+                                   meaning="Share of initial collaboratives that are formalised "
+                                           "(trust, federation, collegiate academy).")
+
+    # ----------------------------------------------------------------- practices
+    n_practices_init: int = par(12, lo=1, hi=1000, unit="practices", kind="structure",
+                                meaning="Practices known at the start (today's good practice).")
+    sd_effect_init: float = par(0.4, lo=0, hi=3, unit="logit", kind="uncertainty",
+                                sweep=(0.15, 0.45),
+                                meaning="Spread of the true effects of the practices known at the "
+                                        "start (mean 0).")
+    n_domains: int = par(4, lo=1, hi=20, unit="domains", kind="structure", ref=GIBBONS_2007,
+                         meaning="Domains a practice belongs to (pedagogy, curriculum, "
+                                 "leadership, structures...). Coherence is depth in one domain.")
+    n_slots: int = par(6, lo=1, hi=30, unit="practices", kind="structure",
+                       meaning="Most practices a school runs at once.")
+    n_running_init: int = par(2, lo=0, hi=30, unit="practices", kind="structure",
+                              meaning="Known practices each school already runs at the start "
+                                      "(picked at random; the status quo).")
+    cost_mean: float = par(0.12, lo=0, hi=2, unit="share of budget", kind="uncertainty",
+                           meaning="Mean yearly running cost of a practice, as a share of a "
+                                   "school's discretionary budget.")
+    n_focus: float = par(4.0, lo=0.1, hi=30, unit="practices", kind="uncertainty",
+                         meaning="Practices of average difficulty a school of full capacity can "
+                                 "implement in depth at once; more than that dilutes depth.")
+
+    # ----------------------------------------------------------------- invention
+    p_invent: float = par(0.004, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                          sweep=(0.001, 0.01), ref=GIBBONS_2007,
+                          meaning="Chance a school invents a new practice in a month at full "
+                                  "creative space, average ingenuity and full capacity.")
+    invent_shift: float = par(-0.05, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                              meaning="Mean change of effect of an invention over its parents "
+                                      "(below zero: most inventions are no better).")
+    invent_scale: float = par(0.1, lo=0, hi=1, unit="logit", kind="uncertainty",
+                              sweep=(0.04, 0.16),
+                              meaning="Scale of the change of effect of an invention (Student t).")
+    invent_df: float = par(4.0, lo=1, hi=100, unit="1", kind="uncertainty",
+                           meaning="Degrees of freedom of the invention's t distribution: low "
+                                   "gives a heavy tail, so a few inventions are much better. "
+                                   "Draws are truncated at 5 scales either side.")
+
+    # ----------------------------------------------------------------- hearing and judging
+    p_exchange: float = par(0.08, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                            meaning="Chance a tie of full trust carries an exchange about "
+                                    "practice in a month (Fullan's enquiry).")
+    sd_judge: float = par(0.3, lo=0.01, hi=3, unit="logit", kind="uncertainty",
+                          sweep=(0.1, 0.6),
+                          meaning="Noise in a head's read of a practice heard of from a peer.")
+    sd_prior: float = par(0.2, lo=0.01, hi=3, unit="logit", kind="uncertainty",
+                          meaning="Spread of a head's prior belief about a new practice's effect "
+                                  "(centred on no effect): scepticism.")
+    threshold_adopt: float = par(0.03, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                                 meaning="Least judged net gain for which a head adopts.")
+    rel_cost: float = par(0.3, lo=0, hi=10, unit="logit per budget", kind="uncertainty",
+                          meaning="Weight of a practice's cost against its judged effect.")
+
+    # ----------------------------------------------------------------- implementation
+    dur_commit: float = par(12.0, lo=0, hi=120, unit="months", kind="uncertainty",
+                            meaning="A school gives a practice it took up this long before it "
+                                    "drops or replaces it (the implementation dip).")
+    rate_depth: float = par(0.2, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                            meaning="Rate at which implementation depth closes on its target.")
+    init_own_mandated: float = par(0.4, lo=0, hi=1, unit="1", kind="uncertainty",
+                                   sweep=(0.15, 0.5), ref=FULLAN_2006,
+                                   meaning="Ownership of a practice a school was told to run "
+                                           "(compliance, not commitment).")
+    init_own_chosen: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty",
+                                 meaning="Ownership of a practice a school chose.")
+    init_own_created: float = par(0.95, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  meaning="Ownership of a practice a school helped to create.")
+    rate_own: float = par(0.02, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                          meaning="Rate at which ownership rises towards the school's engagement "
+                                  "(trust on its ties times facilitation): hearts and minds.")
+    rel_own_new_head: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  meaning="Share of ownership that survives a change of head.")
+
+    # ----------------------------------------------------------------- capacity
+    init_capacity_mean: float = par(0.5, lo=0, hi=1, unit="1", kind="uncertainty",
+                                    meaning="Mean initial collective capacity of a school.")
+    init_capacity_sd: float = par(0.15, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  meaning="Spread of initial collective capacity.")
+    capacity_absorb: float = par(0.5, lo=0.01, hi=1, unit="1", kind="uncertainty",
+                                 meaning="Capacity from which a head takes in everything they "
+                                         "hear; below it, in proportion (absorptive capacity, "
+                                         "Cohen and Levinthal 1990).")
+    rho_capacity_perf: float = par(0.5, lo=-1, hi=1, unit="1", kind="uncertainty",
+                                   meaning="Correlation of initial capacity with initial "
+                                           "performance (stronger schools have more capacity).")
+    rate_capacity: float = par(0.02, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                               meaning="Capacity gained per month at full capacity-building lever "
+                                       "and full budget (times the room left to grow).")
+    rel_capacity_learning: float = par(1.0, lo=0, hi=10, unit="1", kind="uncertainty",
+                                       ref=FULLAN_2006,
+                                       meaning="Capacity built by implementing practice deeply "
+                                               "and with ownership (learning by doing), relative "
+                                               "to a full capacity-building lever.")
+    rate_capacity_decay: float = par(0.004, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                                     meaning="Share of capacity lost per month without upkeep.")
+    rate_capacity_collab: float = par(0.01, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                                      meaning="Rate at which a collaborative's members converge "
+                                              "towards its strongest member's capacity.")
+    rel_capacity_perf: float = par(0.6, lo=0, hi=5, unit="logit", kind="uncertainty",
+                                   meaning="Effect on performance of one unit of capacity gained.")
+
+    # ----------------------------------------------------------------- performance
+    init_perf_mean: float = par(0.648, lo=0.01, hi=0.99, unit="share of pupils", kind="structure",
+                                ref=KS2,
+                                meaning="Mean initial performance: share of pupils reaching the "
+                                        "expected standard (KS2 English level 4+, 1998: 64.8%).")
+    sd_perf_init: float = par(0.5, lo=0, hi=3, unit="logit", kind="structure",
+                              meaning="Spread of initial performance between schools.")
+    rate_perf: float = par(0.2, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                           meaning="Rate at which performance closes on what the school's "
+                                   "practices and capacity support (cohorts take time).")
+    sd_perf_noise: float = par(0.02, lo=0, hi=1, unit="logit/month^0.5", kind="uncertainty",
+                               meaning="Month-to-month noise in a school's performance.")
+    rel_coherence: float = par(0.5, lo=0, hi=5, unit="1", kind="uncertainty", ref=FULLAN_2006,
+                               meaning="Extra effect of practices when a school's depth is "
+                                       "concentrated in one domain (coherence).")
+
+    # ----------------------------------------------------------------- review and abandon
+    sd_observe: float = par(0.6, lo=0.01, hi=5, unit="logit", kind="uncertainty",
+                            sweep=(0.3, 1.2),
+                            meaning="Noise of a school's monthly read of a practice it runs; "
+                                    "evidence-based decision-making sharpens it.")
+    p_review: float = par(0.1, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                          meaning="Chance a school reviews its practices in a month.")
+    threshold_abandon: float = par(0.0, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                                   meaning="A reviewed practice whose estimated effect is below "
+                                           "this, with confidence, is dropped.")
+
+    # ----------------------------------------------------------------- ties and trust
+    init_trust: float = par(0.4, lo=0, hi=1, unit="1", kind="uncertainty",
+                            meaning="Trust on a new tie.")
+    rate_trust: float = par(0.1, lo=0, hi=1, unit="1/exchange", kind="uncertainty",
+                            ref=FULLAN_2006,
+                            meaning="Step of trust towards 1 after a useful exchange, towards 0 "
+                                    "after a useless one.")
+    p_new_tie: float = par(0.01, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0.0, 0.03),
+                           meaning="Chance a school forms a new tie in a month at full "
+                                   "facilitation and engagement.")
+    share_cross_new: float = par(0.5, lo=0, hi=1, unit="1", kind="lever", sweep=(0, 1),
+                                 ref=FULLAN_2006,
+                                 meaning="Share of new ties that cross authorities when the "
+                                         "engagement lever is full.")
+    min_trust: float = par(0.05, lo=0, hi=1, unit="1", kind="uncertainty",
+                           meaning="A tie whose trust falls below this lapses (except formal "
+                                   "collaborative ties).")
+
+    # ----------------------------------------------------------------- authorities
+    facilitation_administer: float = par(0.2, lo=0, hi=1, unit="1", kind="uncertainty",
+                                         ref=GIBBONS_2007,
+                                         meaning="Facilitation an authority gives when its stance "
+                                                 "is to administer.")
+    facilitation_animate: float = par(0.8, lo=0, hi=1, unit="1", kind="lever", sweep=(0.3, 1),
+                                      ref=GIBBONS_2007,
+                                      meaning="Facilitation an authority gives when its stance is "
+                                              "to animate.")
+    facilitation_absent: float = par(0.35, lo=0, hi=1, unit="1", kind="uncertainty",
+                                     meaning="Facilitation schools find for themselves when the "
+                                             "authority is absent (schools' own networks).")
+
+    # ----------------------------------------------------------------- collaboratives
+    p_collab_form: float = par(0.003, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                               meaning="Chance a head with full appetite for system leadership "
+                                       "founds a collaborative in a month (times facilitation).")
+    n_collab_size: int = par(4, lo=2, hi=50, unit="schools", kind="structure",
+                             meaning="Schools in a new collaborative.")
+    p_formalise: float = par(0.01, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0, 0.04),
+                             ref=JACKSON_2011,
+                             meaning="Chance an informal collaborative formalises in a month "
+                                     "(times facilitation, raised by adversity).")
+    p_fade_informal: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty", ref=JACKSON_2011,
+                                 meaning="Chance an informal collaborative dissolves when its "
+                                         "founding head leaves.")
+
+    # ----------------------------------------------------------------- heads
+    p_head_leave: float = par(0.012, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                              sweep=(0.005, 0.03),
+                              meaning="Chance a head leaves in a month (1/84: seven years' "
+                                      "mean tenure).")
+    p_exec_head: float = par(0.01, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0, 0.03),
+                             ref=NEXT_PRACTICE,
+                             meaning="Chance a strong head with full appetite takes on a "
+                                     "struggling school nearby as executive head in a month.")
+    rel_exec_transfer: float = par(0.3, lo=0, hi=1, unit="1", kind="uncertainty",
+                                   ref=NEXT_PRACTICE,
+                                   meaning="Share of the capacity gap an executive head closes "
+                                           "when taking on a struggling school.")
+
+    # ----------------------------------------------------------------- centre
+    p_mandate: float = par(0.5, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0.05, 0.5),
+                           meaning="Share of schools not yet running a mandated practice that "
+                                   "a mandate reaches in a month, at full tightness.")
+    n_mandate: int = par(3, lo=0, hi=20, unit="practices", kind="lever",
+                         meaning="How many of the best known practices the centre mandates.")
+    dur_cycle: float = par(6.0, lo=1, hi=120, unit="months", kind="lever",
+                           ref=NEXT_PRACTICE,
+                           meaning="Months between the centre's horizon scans (stimulate).")
+    n_trials: int = par(3, lo=0, hi=100, unit="trials per cycle", kind="lever", sweep=(0, 8),
+                        ref=NEXT_PRACTICE,
+                        meaning="Field trials the centre funds in each cycle (incubate).")
+    n_trial_sites: int = par(6, lo=1, hi=200, unit="schools", kind="lever", ref=NEXT_PRACTICE,
+                             meaning="Volunteer schools in each field trial (17 projects in "
+                                     "2006-08 in seed 002).")
+    dur_trial: float = par(12.0, lo=1, hi=120, unit="months", kind="lever", ref=NEXT_PRACTICE,
+                           meaning="Length of a field trial.")
+    sd_trial: float = par(0.5, lo=0.01, hi=5, unit="logit per site-month^0.5", kind="uncertainty",
+                          meaning="Noise of a trial's co-designed evaluation per site and month.")
+    threshold_proven: float = par(0.05, lo=-1, hi=2, unit="logit", kind="lever",
+                                  meaning="Least estimated effect for a trialled practice to be "
+                                          "declared proven.")
+    n_broker: float = par(2.0, lo=0, hi=100, unit="ties per month", kind="lever",
+                          sweep=(0, 6), ref=NEXT_PRACTICE,
+                          meaning="Ties the centre brokers each month from schools running a "
+                                  "proven practice to schools that do not (accelerate).")
+
+    # ----------------------------------------------------------------- adversity
+    t_budget_cut: int = par(-1, lo=-1, hi=100_000, unit="step", kind="uncertainty",
+                            ref=JACKSON_2011,
+                            meaning="Step at which authorities' budgets are cut (-1: never).")
+    share_budget_cut: float = par(0.3, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  ref=JACKSON_2011, meaning="Share of the budget cut.")
+    n_authorities_cut: int = par(1, lo=0, hi=1000, unit="authorities", kind="uncertainty",
+                                 meaning="How many authorities the cut hits (chosen at random).")
+    rel_adversity: float = par(3.0, lo=0, hi=20, unit="1 per budget lost", kind="uncertainty",
+                               sweep=(0, 6), ref=JACKSON_2011,
+                               meaning="Rise in invention and collaboration per unit of budget "
+                                       "lost, times capacity: the burning platform.")
+
+    # ----------------------------------------------------------------- classic diffusion
+    # Used only by the reduced modes of sim/rules/classic.py and sim/networks.py.
+    p_bass: float = par(0.03, lo=0, hi=1, unit="1/step", kind="uncertainty",
+                        ref="Bass, Management Science 15:215 (1969)",
+                        meaning="Bass coefficient of innovation: chance per step that a "
+                                "non-adopter adopts from outside influence (adopt: bass).")
+    q_bass: float = par(0.38, lo=0, hi=5, unit="1/step", kind="uncertainty",
+                        ref="Bass, Management Science 15:215 (1969)",
+                        meaning="Bass coefficient of imitation: added chance per step per "
+                                "share of adopters (global share, or share of neighbours).")
+    beta_si: float = par(0.2, lo=0, hi=10, unit="1/step", kind="uncertainty",
+                         ref="Kermack & McKendrick (1927); logistic SI model",
+                         meaning="SI transmission rate: on a complete graph di/dt = beta i (1-i); "
+                                 "on a network, rate per infected neighbour (adopt: si).")
+    init_adopters: int = par(0, lo=0, hi=100_000, unit="schools", kind="setting",
+                             meaning="Seed adopters of practice 0 placed at the first step of a "
+                                     "classic rule (complex: a random school and its neighbours).")
+    phi_threshold: float = par(0.18, lo=0, hi=1, unit="1", kind="uncertainty",
+                               ref="Watts, PNAS 99:5766 (2002)",
+                               meaning="Fractional threshold: a school adopts once this share "
+                                       "of its neighbours has (adopt: threshold).")
+    n_threshold: int = par(2, lo=1, hi=100, unit="schools", kind="uncertainty",
+                           ref="Centola & Macy, AJS 113:702 (2007)",
+                           meaning="Absolute threshold: a school adopts once this many of its "
+                                   "neighbours have (adopt: complex).")
+    z_degree: float = par(4.0, lo=0, hi=1000, unit="ties per school", kind="structure",
+                          ref="Erdos & Renyi (1959)",
+                          meaning="Mean degree of the erdos_renyi network.")
+    k_lattice: int = par(2, lo=1, hi=500, unit="ties each side", kind="structure",
+                         ref="Watts & Strogatz, Nature 393:440 (1998)",
+                         meaning="Neighbours on each side in ring_lattice and rewired_lattice.")
+    p_rewire: float = par(1.0, lo=0, hi=1, unit="1", kind="structure",
+                          ref="Maslov & Sneppen, Science 296:910 (2002)",
+                          meaning="rewired_lattice: degree-preserving double-edge swaps "
+                                  "attempted, per tie (1: a fully randomised twin).")
+
+    # ----------------------------------------------------------------- validation
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, v: str) -> str:
+        from sim.strategies import STRATEGIES
+
+        if v not in STRATEGIES:
+            raise ValueError(f"unknown strategy {v!r}; valid: {', '.join(sorted(STRATEGIES))}")
+        return v
+
+    @field_validator("network")
+    @classmethod
+    def _known_network(cls, v: str) -> str:
+        from sim.structure import NETWORKS
+
+        if v not in NETWORKS:
+            raise ValueError(f"unknown network {v!r}; valid: {', '.join(sorted(NETWORKS))}")
+        return v
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _off_is_off(cls, v: Any) -> Any:
+        # YAML 1.1 reads a bare `off` as False; a rule slot switched off is meant.
+        if isinstance(v, dict):
+            return {k: ("off" if val is False else val) for k, val in v.items()}
+        return v
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, v: dict[str, str]) -> dict[str, str]:
+        from sim.rules import RULES, STEP_ORDER
+
+        for slot, name in v.items():
+            if slot not in RULES:
+                raise ValueError(f"unknown rule slot {slot!r}; valid: {', '.join(STEP_ORDER)}")
+            if name != "off" and name not in RULES[slot]:
+                valid = ", ".join(sorted(RULES[slot]) + ["off"])
+                raise ValueError(f"unknown rule {name!r} for slot {slot!r}; valid: {valid}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Params:
+        shares = self.share_early_years + self.share_secondary + self.share_special + self.share_fe
+        if shares > 1:
+            raise ValueError(
+                f"the phase shares add to {shares:.3f}; primary takes the rest, so "
+                "share_early_years + share_secondary + share_special + share_fe must be at most 1")
+        if self.n_schools < self.n_authorities:
+            raise ValueError(f"n_schools ({self.n_schools}) must be at least n_authorities "
+                             f"({self.n_authorities})")
+        return self
+
+
+def field_info(name: str) -> dict[str, Any]:
+    """Metadata of one parameter: default, bounds, unit, kind, meaning, ref, live, sweep."""
+    f = Params.model_fields[name]
+    extra = dict(f.json_schema_extra or {})
+    lo = hi = None
+    for m in f.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return {"name": name, "default": f.default, "lo": lo, "hi": hi,
+            "type": f.annotation if isinstance(f.annotation, str) else getattr(
+                f.annotation, "__name__", str(f.annotation)),
+            "meaning": f.description, **extra}
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter's metadata, in declaration order."""
+    return [field_info(n) for n in Params.model_fields]
+
+
+def live_names() -> list[str]:
+    """Parameters a trainer may change while a run is in progress."""
+    return [n for n in Params.model_fields if field_info(n)["live"]]
+
+
+def factors(kinds: tuple[str, ...] = ("uncertainty", "lever")) -> dict[str, tuple[float, float]]:
+    """Sweep factors and their ranges, from the ``sweep`` declarations above."""
+    out = {}
+    for n in Params.model_fields:
+        info = field_info(n)
+        if info.get("sweep") and info["kind"] in kinds:
+            out[n] = tuple(info["sweep"])
+    return out

@@ -1,0 +1,182 @@
+"""Classic diffusion rules for the ``adopt`` slot: the model's reduced modes.
+
+With the other slots off (``rules: {centre: off, hear: off, invent: off, ...}``)
+and one practice known (``n_practices_init: 1, n_running_init: 0``), the
+engine reduces to a textbook diffusion model of practice 0. A school has
+adopted when practice 0 is in its slots; adoption goes through
+:func:`sim.actions.take_up` like any other (the channel is immaterial).
+Seed adopters (``init_adopters``) are placed at the first step, which then
+also spreads from them, so the share after step t is the model's value at t.
+
+* ``bass``: Bass (1969) in discrete time, hazard p + q F per step.
+* ``si``: susceptible-infected, mean-field exact on a complete graph.
+* ``threshold``: Watts (2002) fractional threshold.
+* ``complex``: Centola & Macy (2007) absolute threshold, seeded with a
+  school and its neighbours.
+
+Neighbour counts use a scipy.sparse CSR adjacency of the alive ties,
+symmetric, cached on the model while the ties do not change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.actions import take_up
+from sim.rules import Rule, register
+from sim.state import CHOSEN
+
+PRACTICE = 0
+
+
+def adopted(model) -> np.ndarray:
+    """Boolean per school: practice 0 is in its slots."""
+    return (model.schools.slot_p == PRACTICE).any(axis=1)
+
+
+def adjacency(model) -> sp.csr_matrix:
+    """Symmetric CSR adjacency of alive ties, cached while the ties are unchanged."""
+    t = model.ties
+    alive = t.alive_index()
+    key = (t.n, len(alive), int(alive.sum()))
+    cache = getattr(model, "_classic_adj", None)
+    if cache is not None and cache[0] == key:
+        return cache[1]
+    n = model.schools.n
+    a, b = t.a[alive], t.b[alive]
+    data = np.ones(2 * len(a), np.float64)
+    adj = sp.csr_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
+    adj.sum_duplicates()
+    adj.data[:] = 1.0
+    model._classic_adj = (key, adj)
+    return adj
+
+
+def complete(model) -> bool:
+    """Whether the run is on the implicit complete graph (global share, no ties)."""
+    return model.p.network == "complete"
+
+
+def adopt(model, schools: np.ndarray) -> None:
+    """Schools take up practice 0."""
+    schools = np.asarray(schools, np.int64)
+    if len(schools):
+        take_up(model, schools, np.full(len(schools), PRACTICE), CHOSEN)
+
+
+class Classic(Rule):
+    """Shared seeding: ``init_adopters`` random schools at the first step."""
+
+    def seed(self, model) -> None:
+        """Place the seed adopters once."""
+        if getattr(model, "_classic_seeded", False):
+            return
+        model._classic_seeded = True
+        k = min(model.p.init_adopters, model.schools.n)
+        if k:
+            adopt(model, model.rng.choice(model.schools.n, k, replace=False))
+
+    def apply(self, model):
+        """Seed, then spread one step."""
+        self.seed(model)
+        has = adopted(model)
+        chance = self.chance(model, has)
+        new = np.flatnonzero(~has & (model.rng.random(len(has)) < chance))
+        adopt(model, new)
+
+    def chance(self, model, has: np.ndarray) -> np.ndarray:
+        """Chance per non-adopter of adopting this step."""
+        raise NotImplementedError
+
+
+@register("adopt", "bass")
+class Bass(Classic):
+    """Bass (1969, Management Science 15:215) diffusion in discrete time.
+
+    Each step a non-adopter adopts with chance p + q F, F the share of
+    adopters: the global share on the complete graph, else the share of its
+    neighbours. Its expected curve is the discrete Bass recursion
+    F_{t+1} = F_t + (p + q F_t)(1 - F_t), not the continuous closed form.
+    """
+
+    def chance(self, model, has):
+        """P + q F."""
+        p = model.p
+        if complete(model):
+            f = has.mean()
+        else:
+            adj = adjacency(model)
+            deg = np.asarray(adj.sum(axis=1)).ravel()
+            f = (adj @ has.astype(float)) / np.maximum(deg, 1)
+        return np.clip(p.p_bass + p.q_bass * f, 0.0, 1.0)
+
+
+@register("adopt", "si")
+class SI(Classic):
+    """Susceptible-infected spread (logistic growth).
+
+    On the complete graph the chance per step integrates di/dt = beta i (1-i)
+    over the step in mean field, i(e^beta - 1) / (1 - i + i e^beta), so the
+    expected curve is exactly the logistic with time to half adoption
+    ln((1 - i0) / i0) / beta. On a network, each infected neighbour transmits
+    at rate beta: chance 1 - exp(-beta m), m infected neighbours.
+    """
+
+    def chance(self, model, has):
+        """Per-step infection chance."""
+        beta = model.p.beta_si
+        if complete(model):
+            i = has.mean()
+            g = np.exp(beta)
+            return np.full(len(has), i * (g - 1.0) / (1.0 - i + i * g))
+        m = adjacency(model) @ has.astype(float)
+        return 1.0 - np.exp(-beta * m)
+
+
+@register("adopt", "threshold")
+class Threshold(Classic):
+    """Watts (2002, PNAS 99:5766) fractional threshold, synchronous update.
+
+    A school with at least one tie adopts once the share of its neighbours
+    that have adopted reaches ``phi_threshold``.
+    """
+
+    def chance(self, model, has):
+        """1 where the share of adopted neighbours reaches phi, else 0."""
+        adj = adjacency(model)
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        m = adj @ has.astype(float)
+        return ((deg > 0) & (m >= model.p.phi_threshold * deg - 1e-12)).astype(float)
+
+
+@register("adopt", "complex")
+class Complex(Classic):
+    """Centola & Macy (2007, AJS 113:702) complex contagion, absolute threshold.
+
+    A school adopts once ``n_threshold`` of its neighbours have. The seed is a
+    random school and its neighbours (``init_adopters`` in all), as in Centola
+    and Macy, so a threshold-2 contagion can start.
+    """
+
+    def seed(self, model):
+        """A random school and up to ``init_adopters - 1`` of its neighbours."""
+        if getattr(model, "_classic_seeded", False):
+            return
+        model._classic_seeded = True
+        k = min(model.p.init_adopters, model.schools.n)
+        if not k:
+            return
+        adj = adjacency(model)
+        focal = int(model.rng.integers(model.schools.n))
+        nb = adj.indices[adj.indptr[focal]:adj.indptr[focal + 1]]
+        # Nearest neighbours first on a lattice (smallest ring distance).
+        n = model.schools.n
+        dist = np.minimum((nb - focal) % n, (focal - nb) % n)
+        nb = nb[np.argsort(dist, kind="stable")][: k - 1]
+        adopt(model, np.concatenate([[focal], nb]))
+
+    def chance(self, model, has):
+        """1 where at least n_threshold neighbours have adopted."""
+        m = adjacency(model) @ has.astype(float)
+        return (m >= model.p.n_threshold).astype(float)

@@ -1,0 +1,179 @@
+"""Ties, collaboratives and heads: the social structure changing over time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.actions import (
+    add_ties,
+    dissolve_collaboratives,
+    kill_ties,
+    replace_heads,
+    take_up,
+)
+from sim.rules import Rule, register
+from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
+
+
+@register("ties", "facilitated", default=True)
+class TieFormation(Rule):
+    """New ties form through facilitation; ties without trust lapse.
+
+    A school forms a new tie in a step with chance ``p_new_tie`` times the
+    facilitation it finds times the engagement lever. The tie crosses
+    authorities with chance ``share_cross_new`` times the engagement lever,
+    else it joins a school in the same authority: Fullan's lever 4, enlarging
+    one's sphere of engagement, laterally and across the system (seed 003).
+    A tie whose trust has fallen below ``min_trust`` lapses, unless it belongs
+    to a formalised collaborative.
+    """
+
+    def apply(self, model):
+        """Form and lapse ties."""
+        s, p, rng, t = model.schools, model.p, model.rng, model.ties
+        fac = model.school_facilitation()
+        prob = model.per_step_array(p.p_new_tie * fac * p.lever_engagement)
+        who = np.flatnonzero(rng.random(s.n) < prob)
+        if len(who):
+            cross = rng.random(len(who)) < p.share_cross_new * p.lever_engagement
+            partner = model.random_school_in(s.authority[who], other=cross)
+            kind = np.where(cross, CROSS, TOWN)
+            for k in (CROSS, TOWN):
+                m = kind == k
+                add_ties(model, who[m], partner[m], k, p.init_trust)
+        alive = model.alive_ties()
+        weak = alive[(t.trust[alive] < p.min_trust) & ~t.formal[alive]]
+        if len(weak):
+            kill_ties(model, weak)
+
+
+@register("collaborate", "found_and_formalise", default=True)
+class Collaboratives(Rule):
+    """Heads found collaboratives; some formalise into trusts and federations.
+
+    A head leading a school outside any collaborative founds one in a step
+    with chance ``p_collab_form`` times their appetite for system leadership
+    times facilitation, raised by adversity (seed 001: the threat of cuts
+    drove Bradford's heads to a formal coalition). Members are the founder's
+    school and the nearest free schools (same town first), all tied to each
+    other. An informal collaborative formalises with chance ``p_formalise``
+    times facilitation, raised by adversity; its ties then never lapse, and it
+    survives its founder leaving (see the ``turnover`` slot).
+    """
+
+    def apply(self, model):
+        """Found and formalise collaboratives."""
+        s, p, rng, c = model.schools, model.p, model.rng, model.collabs
+        fac = model.school_facilitation()
+        push = 1.0 + p.rel_adversity * model.pressure()
+        free = s.collab == EMPTY
+        rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
+        founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
+        for f in founders.tolist():
+            if s.collab[f] != EMPTY:
+                continue
+            pool = np.flatnonzero((s.town == s.town[f]) & (s.collab == EMPTY))
+            pool = pool[pool != f]
+            if len(pool) < p.n_collab_size - 1:
+                pool = np.flatnonzero((s.authority == s.authority[f]) & (s.collab == EMPTY))
+                pool = pool[pool != f]
+            if len(pool) < p.n_collab_size - 1:
+                continue
+            members = np.concatenate(
+                [[f], rng.choice(pool, size=p.n_collab_size - 1, replace=False)])
+            cid = c.append(founder=[s.head[f]], formal=[False], alive=[True], born=[model.t])[0]
+            s.collab[members] = cid
+            ia, ib = np.triu_indices(len(members), 1)
+            add_ties(model, members[ia], members[ib], COLLAB, p.init_trust + 0.2)
+        # Formalisation.
+        informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
+        if len(informal):
+            fac_c = np.zeros(c.n)
+            push_c = np.zeros(c.n)
+            cnt = np.zeros(c.n)
+            m = s.collab >= 0
+            np.add.at(fac_c, s.collab[m], fac[m])
+            np.add.at(push_c, s.collab[m], push[m])
+            np.add.at(cnt, s.collab[m], 1)
+            cnt = np.maximum(cnt, 1)
+            rate = p.p_formalise * (fac_c / cnt) * (push_c / cnt)
+            go = informal[rng.random(len(informal)) < model.per_step_array(rate[informal])]
+            if len(go):
+                c.formal[go] = True
+                t = model.ties
+                n = t.n
+                ca = s.collab[t.a[:n]]
+                hit = (t.kind[:n] == COLLAB) & np.isin(ca, go) & (ca == s.collab[t.b[:n]])
+                t.formal[:n][hit] = True
+
+
+@register("lead", "executive_heads", default=True)
+class SystemLeadership(Rule):
+    """Strong heads take on struggling schools as executive heads.
+
+    A head of a school in the top quarter of performance, leading only that
+    school, takes on a struggling school (bottom tenth) in the same authority
+    with chance ``p_exec_head`` times their appetite for system leadership
+    (seed 002: "headteachers are taking on the responsibility of leading more
+    than one school"). The struggling school's head is replaced by the
+    executive head; it gains a tie of high trust to the strong school, closes
+    ``rel_exec_transfer`` of its capacity gap to it, and takes up the strong
+    school's deepest practice as its own choice.
+    """
+
+    def apply(self, model):
+        """Match strong heads with struggling schools."""
+        s, p, rng = model.schools, model.p, model.rng
+        perf = s.logit_perf
+        hi_cut, lo_cut = np.quantile(perf, [0.75, 0.10])
+        n_led = np.bincount(s.head, minlength=model.heads.n)
+        strong = (perf >= hi_cut) & (n_led[s.head] == 1)
+        rate = p.p_exec_head * model.heads.appetite[s.head]
+        go = np.flatnonzero(strong & (rng.random(s.n) < model.per_step_array(rate)))
+        if len(go) == 0:
+            return
+        weak = (perf <= lo_cut) & (n_led[s.head] == 1)
+        for a in go.tolist():
+            la = s.authority[a]  # the authority's schools, ascending (see model._by_authority)
+            mine = model._by_authority[model._la_start[la]:model._la_end[la]]
+            pool = mine[weak[mine]]
+            if len(pool) == 0:
+                continue
+            b = int(rng.choice(pool))
+            weak[b] = False
+            model.retire_heads(np.array([s.head[b]]))
+            s.head[b] = s.head[a]
+            add_ties(model, [a], [b], EXECUTIVE, 0.8)
+            s.capacity[b] += p.rel_exec_transfer * max(s.capacity[a] - s.capacity[b], 0.0)
+            best = int(np.argmax(s.slot_depth[a]))
+            if s.slot_p[a, best] != EMPTY:
+                take_up(model, np.array([b]), s.slot_p[a, best : best + 1], CHOSEN)
+
+
+@register("turnover", "heads_leave", default=True)
+class HeadTurnover(Rule):
+    """Heads leave and are replaced; informal collaboratives may fade with them.
+
+    Each head in post leaves in a step with chance ``p_head_leave``. Every
+    school they led gets a new head (executive headships end), and its
+    practices lose ownership (see :func:`sim.actions.replace_heads`). A
+    collaborative the head founded dissolves with chance ``p_fade_informal``
+    if it is informal; a formalised one survives, its "governance enduring
+    beyond the will of key leaders" (seed 001).
+    """
+
+    def apply(self, model):
+        """Replace leaving heads."""
+        s, p, rng, h, c = model.schools, model.p, model.rng, model.heads, model.collabs
+        in_post = np.flatnonzero(h.active[: h.n])
+        leaving = in_post[rng.random(len(in_post)) < model.per_step(p.p_head_leave)]
+        if len(leaving) == 0:
+            return
+        model.retire_heads(leaving)
+        schools = np.flatnonzero(np.isin(s.head, leaving))
+        replace_heads(model, schools)
+        founded = np.flatnonzero(c.alive[: c.n] & np.isin(c.founder[: c.n], leaving))
+        if len(founded):
+            informal = founded[~c.formal[founded]]
+            fade = informal[rng.random(len(informal)) < p.p_fade_informal]
+            dissolve_collaboratives(model, fade)

@@ -1,0 +1,146 @@
+"""What happens inside a school: implementation, capacity, performance, review."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.actions import drop, protected_slots, slot_value
+from sim.rules import Rule, register
+from sim.state import EMPTY
+
+
+@register("implement", "depth_and_ownership", default=True)
+class Implementation(Rule):
+    """Implementation deepens towards a depth set by ownership and capacity.
+
+    Depth closes on its target at ``rate_depth`` (slower for difficult
+    practice). The target is the practice's ownership, scaled down when the
+    school runs more than its capacity can carry: a school of capacity c can
+    run ``c * n_focus`` practices of average difficulty in depth, and spreads
+    itself thinner beyond that (Fullan's clutter; "initiative overload").
+
+    Ownership rises towards the school's engagement at ``rate_own``:
+    engagement is the trust on its ties, times the facilitation it finds, plus
+    the pull of a collaborative. Staff come to own a practice by working on it
+    with peers (seed 003's "hearts and minds"); a mandated practice starts low
+    and stays low where nobody animates the network.
+    """
+
+    def apply(self, model):
+        """Move depth and ownership one step."""
+        s, pr, p = model.schools, model.practices, model.p
+        filled = s.slot_p != EMPTY
+        diff = np.where(filled, pr.difficulty[np.maximum(s.slot_p, 0)], 0.0)
+        load = diff.sum(axis=1)
+        scale = np.minimum(1.0, model.room() / np.maximum(load, 1e-9))
+        target = s.slot_own * scale[:, None]
+        rate = model.per_step(p.rate_depth) * (1.0 - 0.5 * diff)
+        s.slot_depth += np.where(filled, rate * (target - s.slot_depth), 0.0)
+        engagement = model.engagement()
+        gap = np.maximum(engagement[:, None] - s.slot_own, 0.0)
+        s.slot_own += np.where(filled, model.per_step(p.rate_own) * gap, 0.0)
+
+
+@register("capacity", "build", default=True)
+class CapacityBuilding(Rule):
+    """Collective capacity grows with investment and collaboration, and decays.
+
+    Capacity grows at ``rate_capacity`` into the room left to grow, driven by
+    the authority's investment (the capacity-building lever times the
+    school's budget) and by learning by doing: ``rel_capacity_learning`` times
+    how much practice the school runs deeply and with ownership (the sum of
+    depth times ownership over its slots, halved, at most 1). "When people
+    become better at something they become clearer and more committed"
+    (seed 003, lever 3). Capacity decays at ``rate_capacity_decay``. In a
+    collaborative, members converge towards the strongest member at
+    ``rate_capacity_collab``: Fullan's "collective increases in the power of
+    groups" (seed 003, lever 3).
+    """
+
+    def apply(self, model):
+        """Move capacity one step."""
+        s, p = model.schools, model.p
+        learning = np.minimum(1.0, (s.slot_depth * s.slot_own).sum(axis=1) / 2.0)
+        drive = p.lever_capacity * s.budget + p.rel_capacity_learning * learning
+        grow = model.per_step(p.rate_capacity) * drive * (1 - s.capacity)
+        decay = model.per_step(p.rate_capacity_decay) * s.capacity
+        s.capacity += grow - decay
+        member = s.collab >= 0
+        if member.any():
+            best = np.zeros(model.collabs.n + 1)
+            np.maximum.at(best, s.collab[member], s.capacity[member])
+            pull = best[s.collab[member]] - s.capacity[member]
+            s.capacity[member] += model.per_step(p.rate_capacity_collab) * pull
+        np.clip(s.capacity, 0.0, 1.0, out=s.capacity)
+
+
+@register("perform", "practice_effects", default=True)
+class Performance(Rule):
+    """Performance closes on what the school's practice and capacity support.
+
+    On the logit scale of the share of pupils reaching the expected standard,
+    the target is the school's base, plus ``rel_capacity_perf`` per unit of
+    capacity gained, plus the sum over its practices of true effect times
+    depth, amplified by ``1 + rel_coherence * coherence``. Coherence is how
+    concentrated the school's depth is in one domain, from 0 (spread evenly)
+    to 1 (one domain): Fullan's coherence-making. Performance moves a share
+    ``rate_perf`` of the way each month (cohorts pass through), with noise.
+    """
+
+    def apply(self, model):
+        """Move performance one step."""
+        s, pr, p = model.schools, model.practices, model.p
+        filled = s.slot_p != EMPTY
+        eff = np.where(filled, pr.effect[np.maximum(s.slot_p, 0)] * s.slot_depth, 0.0)
+        coh = model.coherence()
+        target = (s.base + p.rel_capacity_perf * (s.capacity - s.capacity0)
+                  + (1.0 + p.rel_coherence * coh) * eff.sum(axis=1))
+        noise = p.sd_perf_noise * np.sqrt(p.dur_step) * model.rng.standard_normal(s.n)
+        s.logit_perf += model.per_step(p.rate_perf) * (target - s.logit_perf) + noise
+
+
+@register("review", "evidence_review", default=True)
+class Review(Rule):
+    """Schools read how their practices work, and drop the poor and unaffordable.
+
+    Every month a school reads each practice it runs: the true effect plus
+    noise ``sd_observe``, sharpened by evidence-based decision-making (the
+    noise shrinks by half at a full evidence lever; Fullan's "steering and
+    sorting mechanism"). With chance ``p_review`` a month it reviews: a
+    practice whose estimated value (own reads, published evidence and prior;
+    see :func:`sim.actions.slot_value`) is below ``threshold_abandon`` by more
+    than one standard error is dropped, and so is the least valued one while
+    the school's practices cost more than its budget or load it beyond its
+    capacity (a head reining in clutter; Fullan, seed 003). Practices under a
+    standing mandate, or taken up too recently, are kept.
+    """
+
+    def apply(self, model):
+        """Read, then review."""
+        s, pr, p, rng = model.schools, model.practices, model.p, model.rng
+        filled = s.slot_p != EMPTY
+        read = pr.effect[np.maximum(s.slot_p, 0)] + model.sd_observe_eff * rng.standard_normal(
+            s.slot_p.shape) / np.sqrt(p.dur_step)
+        s.slot_obs += np.where(filled, read * p.dur_step, 0.0)
+        s.slot_nobs += np.where(filled, p.dur_step, 0.0)
+
+        reviewing = rng.random(s.n) < model.per_step(p.p_review)
+        if not reviewing.any():
+            return
+        value = slot_value(model)
+        prec = (s.slot_nobs / model.sd_observe_eff**2 + 1.0 / p.sd_prior**2
+                + p.lever_evidence * pr.ev_prec[np.maximum(s.slot_p, 0)])
+        se = 1.0 / np.sqrt(prec)
+        keep = protected_slots(model)
+        poor = filled & ~keep & reviewing[:, None] & (value + se < p.threshold_abandon)
+        rows, cols = np.nonzero(poor)
+        drop(model, rows, cols)
+        # Over budget or overloaded: drop the least valued unprotected practice.
+        cost = np.where(s.slot_p != EMPTY, pr.cost[np.maximum(s.slot_p, 0)], 0.0).sum(axis=1)
+        over = np.flatnonzero(reviewing & ((cost > s.budget) | (model.spare_capacity() < 0)))
+        if len(over):
+            v = slot_value(model, over)
+            v[(s.slot_p[over] == EMPTY) | keep[over]] = np.inf
+            col = np.argmin(v, axis=1)
+            ok = np.isfinite(v[np.arange(len(over)), col])
+            drop(model, over[ok], col[ok])

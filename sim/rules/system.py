@@ -1,0 +1,70 @@
+"""System-level rules: the centre's turn, practices' life cycle, budget shocks."""
+
+from __future__ import annotations
+
+from sim.rules import Rule, register
+from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
+
+#: Share of schools running a practice from which it counts as mainstream.
+SHARE_MAINSTREAM = 0.25
+
+
+@register("centre", "strategy", default=True)
+class CentreActs(Rule):
+    """The national centre and the authorities act, as the strategy says.
+
+    The strategy (a plug-in of :mod:`sim.strategies`, chosen by ``strategy``)
+    sets the authorities' stance and the agenda, and may mandate, fund field
+    trials and broker ties. The rule reads the strategy afresh every step, so
+    a trainer's change of strategy or tightness acts from the next step.
+    """
+
+    def apply(self, model):
+        """Let the current strategy act."""
+        model.strategy.act(model)
+
+
+@register("lifecycle", "stages", default=True)
+class LifeCycle(Rule):
+    """Practices move through their life cycle as use and evidence change.
+
+    Idea, field trial and proven are set by invention and the centre's
+    trials; here a practice run by at least a quarter of schools becomes
+    mainstream (Rogers' early majority), and one nobody runs any more, and
+    that is not in trial, is abandoned (MODEL.md's life-cycle stages).
+    """
+
+    def apply(self, model):
+        """Update stages from the number of users."""
+        pr = model.practices
+        users = model.users()
+        stage = pr.stage[: pr.n]
+        main = (users >= SHARE_MAINSTREAM * model.schools.n) & (stage != ABANDONED)
+        stage[main] = MAINSTREAM
+        gone = (users == 0) & (stage != TRIAL)
+        stage[gone] = ABANDONED
+        # A practice taken up again after being abandoned is an idea again.
+        back = (users > 0) & (stage == ABANDONED) & (pr.ev_prec[: pr.n] == 0)
+        stage[back] = IDEA
+
+
+@register("shocks", "budget_cut", default=True)
+class BudgetShock(Rule):
+    """A budget cut hits authorities at a set step: the burning platform.
+
+    At step ``t_budget_cut``, ``n_authorities_cut`` authorities picked at
+    random lose ``share_budget_cut`` of their budget (seed 001's Bradford and
+    Corby). Lower budgets slow capacity building and force costly practice
+    out; the pressure (budget lost times capacity) also raises invention and
+    collaboration in those rules. A trainer's button does the same through
+    :meth:`sim.model.NextPracticeModel.budget_cut`.
+    """
+
+    def apply(self, model):
+        """Cut budgets when the scheduled step comes."""
+        p = model.p
+        if p.t_budget_cut >= 0 and model.t == p.t_budget_cut:
+            k = min(p.n_authorities_cut, model.authorities.n)
+            for la in model.rng.choice(model.authorities.n, size=k, replace=False):
+                model.budget_cut(int(la))
+

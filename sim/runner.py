@@ -1,0 +1,188 @@
+"""Running the model: single runs, replicated comparisons, seeds and outcomes.
+
+Seeds: a batch derives each run's seed from one root seed with numpy's
+``SeedSequence`` (``derive_seeds``), so results depend only on the root seed
+and the run's position in the design, never on worker count or order. Every
+output records the seed of each run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.metrics import plateau_measures
+from sim.model import NextPracticeModel
+from sim.params import Params
+
+#: Final-step metrics reported as outcomes (prefixed ``final_``).
+FINAL_METRICS = ("perf_mean", "perf_sd", "gain_sd", "gap", "practices_in_use", "frontier",
+                 "ownership", "coherence", "capacity", "ties", "collaboratives")
+
+
+@dataclass
+class RunResult:
+    """One run's results.
+
+    Attributes:
+        metrics: one row per step, ``step`` first (see :mod:`sim.metrics`).
+        summary: plateau measures, final values, parameters, seed, version.
+        adoption: schools running each practice at each step (long format).
+        practices: every practice's attributes at the end.
+    """
+
+    metrics: pd.DataFrame
+    summary: dict[str, Any]
+    adoption: pd.DataFrame = field(default_factory=pd.DataFrame)
+    practices: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def derive_seeds(root_seed: int, n: int) -> list[int]:
+    """``n`` independent run seeds from one root seed (numpy SeedSequence)."""
+    children = np.random.SeedSequence(root_seed).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
+    """Scalar outcomes of a run: plateau measures of mean performance and final values."""
+    out = plateau_measures(metrics["perf_mean"].to_numpy(), dur_step=dur_step)
+    last = metrics.iloc[-1]
+    for name in FINAL_METRICS:
+        out[f"final_{name}"] = float(last[name])
+    return out
+
+
+def run_model(params: Params, seed: int, steps: int | None = None,
+              detail: bool = False) -> RunResult:
+    """Run one model and summarise it.
+
+    Args:
+        params: the parameters.
+        seed: the model's seed.
+        steps: steps to run (default ``params.n_steps``).
+        detail: also return adoption curves and the practice table.
+    """
+    model = NextPracticeModel(params, rng=seed).run(steps)
+    m = model.metrics_frame()
+    summary = {
+        "version": __version__,
+        "seed": int(seed),
+        "steps": int(model.t),
+        "outcomes": outcomes(m, params.dur_step),
+        "final": {k: (None if pd.isna(v) else float(v)) for k, v in m.iloc[-1].items()},
+        "params": params.model_dump(),
+    }
+    if detail:
+        return RunResult(m, summary, model.adoption_frame(), model.practices_frame())
+    return RunResult(m, summary)
+
+
+def _one(args: tuple[Params, int, int | None, str, int]) -> pd.DataFrame:
+    params, seed, steps, label, rep = args
+    res = run_model(params, seed, steps)
+    df = res.metrics
+    df.insert(0, "seed", seed)
+    df.insert(0, "replication", rep)
+    df.insert(0, "scenario", label)
+    return df
+
+
+def workers_default() -> int:
+    """Worker processes to use by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
+
+
+def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int | None = None,
+              progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Run jobs, yielding each run's metrics (with scenario, replication, seed) in job order."""
+    workers = workers or workers_default()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="run", desc="runs", dynamic_ncols=True)
+    try:
+        if workers == 1:
+            for job in jobs:
+                yield _one(job)
+                if bar is not None:
+                    bar.update()
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for df in pool.map(_one, jobs, chunksize=1):
+                    yield df
+                    if bar is not None:
+                        bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
+            out_dir: Path, steps: int | None = None, workers: int | None = None,
+            progress: bool = False) -> pd.DataFrame:
+    """Run each scenario ``replications`` times and write tidy results.
+
+    Replication ``r`` of every scenario uses the same seed (common random
+    numbers), derived from ``root_seed``; so scenario differences are not seed
+    luck. Writes ``runs.parquet`` (every run's per-step metrics with scenario,
+    replication and seed columns, streamed a run at a time) and
+    ``summary.csv`` (per scenario: mean and 90% interval of each outcome).
+
+    Returns:
+        The per-run outcomes table (one row per run).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seeds = derive_seeds(root_seed, replications)
+    jobs = [(p, seeds[r], steps, label, r) for label, p in scenarios.items()
+            for r in range(replications)]
+    rows = []
+    tmp = out_dir / "runs.parquet.tmp"
+    writer = None
+    try:
+        for df in iter_runs(jobs, workers, progress):
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            p = scenarios[df["scenario"].iat[0]]
+            rows.append({"scenario": df["scenario"].iat[0],
+                         "replication": int(df["replication"].iat[0]),
+                         "seed": int(df["seed"].iat[0]), **outcomes(df, p.dur_step)})
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, out_dir / "runs.parquet")
+    per_run = pd.DataFrame(rows)
+    per_run.to_csv(out_dir / "outcomes.csv", index=False)
+    summarise(per_run).to_csv(out_dir / "summary.csv", index=False)
+    meta = {"version": __version__, "root_seed": root_seed, "replications": replications,
+            "seeds": seeds, "scenarios": {k: v.model_dump() for k, v in scenarios.items()}}
+    (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
+    return per_run
+
+
+def summarise(per_run: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and outcome: mean, 5th and 95th percentiles over replications."""
+    long = per_run.melt(id_vars=["scenario", "replication", "seed"], var_name="outcome")
+    g = long.groupby(["scenario", "outcome"], sort=False)["value"]
+    out = pd.DataFrame({"mean": g.mean(), "p05": g.quantile(0.05), "p95": g.quantile(0.95),
+                        "n": g.count()}).reset_index()
+    return out
+
+
+def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a comparison's per-step results back."""
+    return pd.read_parquet(out_dir / "runs.parquet", columns=columns)

@@ -1,0 +1,325 @@
+"""Columnar state of the school system: the arrays the rules read and write.
+
+The hot loop works on numpy arrays, one entry per school, head, practice or tie,
+so a rule is a handful of vectorised operations rather than a Python loop over
+agents. The Mesa agents in :mod:`sim.agents` are the readable face of this
+state: ``school.performance`` reads ``model.schools.perf[school.idx]``.
+
+Four tables, each a plain dataclass of equal-length arrays:
+
+* :class:`Schools`: one row per school (fixed for a run), with ``n_slots``
+  practice slots each (``slot_*`` arrays of shape ``(n_schools, n_slots)``).
+* :class:`Heads`: one row per head who ever led a school (grows on turnover).
+* :class:`Practices`: one row per practice ever known (grows on invention).
+* :class:`Ties`: one row per lateral tie ever formed (grows; lapsed ties stay
+  as rows with ``alive`` false so indices never move).
+
+Growing tables double their capacity when full: :class:`Growable` handles it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+# Phases of a school (MODEL.md: early years, primary, secondary, special, FE college).
+PHASES = ("early years", "primary", "secondary", "special", "FE college")
+EARLY_YEARS, PRIMARY, SECONDARY, SPECIAL, FE = range(5)
+
+# Life-cycle stages of a practice (MODEL.md).
+STAGES = ("idea", "field trial", "proven", "mainstream", "abandoned")
+IDEA, TRIAL, PROVEN, MAINSTREAM, ABANDONED = range(5)
+
+# Origin of a practice.
+ORIGINS = ("centre", "practitioner")
+CENTRE, PRACTITIONER = range(2)
+
+# How a school came to run a practice in a slot: sets its starting ownership.
+CHANNELS = ("mandated", "chosen", "created")
+MANDATED, CHOSEN, CREATED = range(3)
+
+# Kinds of lateral tie.
+TIE_KINDS = ("town", "feeder", "cross-authority", "collaborative", "brokered", "executive")
+TOWN, FEEDER, CROSS, COLLAB, BROKERED, EXECUTIVE = range(6)
+
+EMPTY = -1
+
+
+class Growable:
+    """A table of equal-length 1-D arrays with a count ``n`` of rows in use.
+
+    Subclasses are dataclasses whose fields are the columns. ``append`` adds
+    rows, doubling the capacity when needed; views ``[:n]`` are what rules use.
+    """
+
+    n: int
+
+    def _columns(self) -> list[str]:
+        return [f.name for f in fields(self) if f.name != "n"]
+
+    @property
+    def capacity(self) -> int:
+        """Rows allocated (at least ``n``)."""
+        return len(getattr(self, self._columns()[0]))
+
+    def append(self, **cols: np.ndarray) -> np.ndarray:
+        """Add rows given as columns of equal length; return their indices.
+
+        Columns left out are filled with zeros, or -1 for integer id columns
+        whose name ends in ``_id``, ``parent`` or ``founder``.
+        """
+        k = len(next(iter(cols.values())))
+        need = self.n + k
+        if need > self.capacity:
+            new_cap = max(need, 2 * self.capacity, 16)
+            for name in self._columns():
+                old = getattr(self, name)
+                grown = np.zeros(new_cap, dtype=old.dtype)
+                grown[: self.n] = old[: self.n]
+                setattr(self, name, grown)
+        idx = np.arange(self.n, need)
+        for name in self._columns():
+            arr = getattr(self, name)
+            if name in cols:
+                arr[self.n : need] = cols[name]
+            else:
+                arr[self.n : need] = -1 if _is_id(name) else 0
+        self.n = need
+        return idx
+
+
+def _is_id(name: str) -> bool:
+    return name.endswith("_id") or name in ("parent", "founder", "inventor", "trial_end")
+
+
+@dataclass
+class Schools:
+    """Per-school state. Slots hold the practices a school runs.
+
+    Attributes:
+        authority: index of the school's local authority.
+        town: global index of its town.
+        phase: one of :data:`PHASES` (index).
+        head: index into :class:`Heads` of the school's head (several schools
+            may share one: executive heads, federations).
+        collab: index of its collaborative, or -1.
+        base: logit of the performance the school would have with no practices
+            and its initial capacity.
+        logit_perf: current performance on the logit scale.
+        capacity: collective capacity, 0 to 1 (Fullan's capacity building).
+        capacity0: capacity at the start (performance is relative to it).
+        budget: discretionary budget relative to normal (1 = normal).
+        trial: practice the school is field-trialling, or -1.
+        slot_p: practice in each slot, or -1 for an empty slot.
+        slot_depth: implementation depth, 0 to 1.
+        slot_own: ownership, 0 to 1.
+        slot_channel: how the practice came (mandated, chosen, created).
+        slot_since: step the practice was taken up.
+        slot_obs: running sum of the school's monthly reads of the effect.
+        slot_nobs: number of reads in ``slot_obs``.
+        slot_source: tie the practice was heard through, or -1.
+    """
+
+    authority: np.ndarray
+    town: np.ndarray
+    phase: np.ndarray
+    head: np.ndarray
+    collab: np.ndarray
+    base: np.ndarray
+    logit_perf: np.ndarray
+    capacity: np.ndarray
+    capacity0: np.ndarray
+    budget: np.ndarray
+    trial: np.ndarray
+    slot_p: np.ndarray
+    slot_depth: np.ndarray
+    slot_own: np.ndarray
+    slot_channel: np.ndarray
+    slot_since: np.ndarray
+    slot_obs: np.ndarray
+    slot_nobs: np.ndarray
+    slot_source: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of schools."""
+        return len(self.authority)
+
+    @property
+    def perf(self) -> np.ndarray:
+        """Performance: share of pupils reaching the expected standard, 0 to 1."""
+        return 1.0 / (1.0 + np.exp(-self.logit_perf))
+
+    @classmethod
+    def empty(cls, n: int, n_slots: int) -> Schools:
+        """Allocate state for ``n`` schools with ``n_slots`` slots, all slots empty."""
+        z = np.zeros
+        return cls(
+            authority=z(n, np.int32), town=z(n, np.int32), phase=z(n, np.int8),
+            head=np.arange(n, dtype=np.int64), collab=np.full(n, EMPTY, np.int64),
+            base=z(n), logit_perf=z(n), capacity=z(n), capacity0=z(n), budget=np.ones(n),
+            trial=np.full(n, EMPTY, np.int64),
+            slot_p=np.full((n, n_slots), EMPTY, np.int64), slot_depth=z((n, n_slots)),
+            slot_own=z((n, n_slots)), slot_channel=z((n, n_slots), np.int8),
+            slot_since=z((n, n_slots), np.int32), slot_obs=z((n, n_slots)),
+            slot_nobs=z((n, n_slots)), slot_source=np.full((n, n_slots), EMPTY, np.int64),
+        )
+
+    def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Empty the given (school, slot) pairs."""
+        self.slot_p[rows, cols] = EMPTY
+        self.slot_depth[rows, cols] = 0.0
+        self.slot_own[rows, cols] = 0.0
+        self.slot_obs[rows, cols] = 0.0
+        self.slot_nobs[rows, cols] = 0.0
+        self.slot_source[rows, cols] = EMPTY
+
+
+@dataclass
+class Heads(Growable):
+    """Per-head state: every head who ever led a school.
+
+    Attributes:
+        openness: chance to consider an idea heard of, 0 to 1.
+        ingenuity: multiplier of the invention rate (mean 1).
+        appetite: appetite for system leadership, 0 to 1.
+        start: step the head took up post.
+        active: still in post.
+    """
+
+    n: int
+    openness: np.ndarray
+    ingenuity: np.ndarray
+    appetite: np.ndarray
+    start: np.ndarray
+    active: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Heads:
+        """An empty table."""
+        return cls(0, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int32),
+                   np.zeros(0, bool))
+
+
+@dataclass
+class Practices(Growable):
+    """Per-practice state: every practice ever known.
+
+    The true ``effect`` is never read by an agent's decision: heads and the
+    centre see only noisy reads of it (``sim.rules``).
+
+    Attributes:
+        effect: true effect on the logit of performance at full depth.
+        cost: yearly running cost, as a share of a school's discretionary budget.
+        difficulty: implementation difficulty, 0 to 1 (load on capacity).
+        domain: domain index (coherence is depth concentrated in one domain).
+        origin: centre or practitioner (:data:`ORIGINS`).
+        stage: life-cycle stage (:data:`STAGES`).
+        born: step it was invented (negative for those known at the start).
+        parent: the practice it adapted, or -1.
+        inventor: school that invented it, or -1.
+        ev_mean: published evidence: estimated effect.
+        ev_prec: published evidence: precision (1 / variance); 0 means none.
+        trial_end: step its field trial ends, or -1.
+    """
+
+    n: int
+    effect: np.ndarray
+    cost: np.ndarray
+    difficulty: np.ndarray
+    domain: np.ndarray
+    origin: np.ndarray
+    stage: np.ndarray
+    born: np.ndarray
+    parent: np.ndarray
+    inventor: np.ndarray
+    ev_mean: np.ndarray
+    ev_prec: np.ndarray
+    trial_end: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Practices:
+        """An empty table."""
+        f, i = np.float64, np.int64
+        return cls(0, *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i,
+                                                  f, f, i)))
+
+
+@dataclass
+class Ties(Growable):
+    """Per-tie state: lateral ties between schools (undirected, one row each).
+
+    Attributes:
+        a, b: the two schools.
+        kind: :data:`TIE_KINDS` index.
+        trust: 0 to 1; grows with useful exchanges (Fullan's trust).
+        alive: false once lapsed or dissolved.
+        formal: part of a formalised collaborative (does not lapse).
+    """
+
+    n: int
+    a: np.ndarray
+    b: np.ndarray
+    kind: np.ndarray
+    trust: np.ndarray
+    alive: np.ndarray
+    formal: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Ties:
+        """An empty table."""
+        return cls(0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8),
+                   np.zeros(0), np.zeros(0, bool), np.zeros(0, bool))
+
+    def alive_index(self) -> np.ndarray:
+        """Indices of ties in force."""
+        return np.flatnonzero(self.alive[: self.n])
+
+
+@dataclass
+class Authorities:
+    """Per-authority state.
+
+    Attributes:
+        budget: budget relative to normal (1 = normal); cut by shocks.
+        stance: 0 administer, 1 animate, 2 absent (set by the strategy).
+        facilitation: facilitation capacity, 0 to 1, from the stance.
+    """
+
+    budget: np.ndarray
+    stance: np.ndarray
+    facilitation: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of authorities."""
+        return len(self.budget)
+
+
+STANCES = ("administer", "animate", "absent")
+ADMINISTER, ANIMATE, ABSENT = range(3)
+
+
+@dataclass
+class Collaboratives(Growable):
+    """Per-collaborative state.
+
+    Attributes:
+        founder: head who founded it.
+        formal: formalised as a trust, federation or collegiate academy.
+        alive: still in existence.
+        born: step it was founded.
+    """
+
+    n: int
+    founder: np.ndarray
+    formal: np.ndarray
+    alive: np.ndarray
+    born: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Collaboratives:
+        """An empty table."""
+        return cls(0, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool),
+                   np.zeros(0, np.int32))

@@ -1,0 +1,260 @@
+"""Strategies: what the national centre and the authorities do each step.
+
+A strategy is a plug-in: a subclass of :class:`Strategy` registered by name
+with :func:`register_strategy`, picked by ``strategy:`` in a scenario or
+changed live with ``model.set_control("strategy", name)``. It composes the
+centre's actions defined once on the base class (mandate the best known
+practice, scan for ideas, fund field trials, judge their evidence, broker
+ties) and sets the authorities' stance and the agenda. A strategy never
+touches performance: everything it achieves goes through the schools' rules.
+
+The three of seed 000 (Gibbons 2007, "our initiating questions"):
+
+* ``top_down``: innovation as transfer. The centre mandates today's best
+  known practice; authorities administer.
+* ``bottom_up``: practitioner-led innovation. The centre is absent; schools
+  network by themselves.
+* ``next_practice``: generative innovation the centre animates. Agenda,
+  stimulate (scan for promising practitioner ideas), incubate (field trials in
+  volunteer sites), accelerate (publish evidence, broker ties, and mandate
+  proven practice as hard as the tightness dial says); authorities animate.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.actions import add_ties, publish_evidence, take_up
+from sim.state import (
+    ABSENT,
+    ADMINISTER,
+    ANIMATE,
+    BROKERED,
+    CREATED,
+    EMPTY,
+    IDEA,
+    MAINSTREAM,
+    MANDATED,
+    PRACTITIONER,
+    PROVEN,
+    TRIAL,
+)
+
+if TYPE_CHECKING:
+    from sim.model import NextPracticeModel
+
+STRATEGIES: dict[str, type[Strategy]] = {}
+
+
+def register_strategy(name: str):
+    """Class decorator: register a strategy under ``name``."""
+
+    def deco(cls: type[Strategy]) -> type[Strategy]:
+        cls.name = name
+        STRATEGIES[name] = cls
+        return cls
+
+    return deco
+
+
+class Strategy:
+    """Base class: the centre's repertoire of actions; subclasses pick from it.
+
+    Attributes:
+        name: registered name.
+        stance: the authorities' stance under this strategy (administer,
+            animate or absent), which sets the facilitation schools find.
+    """
+
+    name: ClassVar[str]
+    stance: ClassVar[int] = ABSENT
+
+    def act(self, model: NextPracticeModel) -> None:
+        """The centre's turn in a step."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ shared actions
+    def set_stance(self, model: NextPracticeModel) -> None:
+        """Authorities take this strategy's stance; facilitation follows from it."""
+        p, la = model.p, model.authorities
+        la.stance[:] = self.stance
+        fac = {ADMINISTER: p.facilitation_administer, ANIMATE: p.facilitation_animate,
+               ABSENT: p.facilitation_absent}[self.stance]
+        la.facilitation[:] = fac
+
+    def best_known(self, model: NextPracticeModel, k: int,
+                   origin: int | None = None) -> list[int]:
+        """The ``k`` practices with the best published evidence, proven or mainstream.
+
+        The centre knows only what evidence says: it never reads true effects.
+        ``origin`` restricts the choice to practices of that origin.
+        """
+        pr = model.practices
+        of_origin = np.ones(pr.n, bool) if origin is None else pr.origin[: pr.n] == origin
+        ok = np.flatnonzero(of_origin & (pr.ev_prec[: pr.n] > 0)
+                            & np.isin(pr.stage[: pr.n], (PROVEN, MAINSTREAM))
+                            & (pr.ev_mean[: pr.n] > model.p.threshold_proven))
+        if k <= 0 or len(ok) == 0:
+            return []
+        order = ok[np.argsort(-pr.ev_mean[ok], kind="stable")]
+        return [int(i) for i in order[:k]]
+
+    def mandate(self, model: NextPracticeModel, practices: list[int]) -> None:
+        """Mandate practices, with the low ownership of compliance.
+
+        Each month a share ``p_mandate * tightness`` of the schools not yet
+        running each practice is made to take it up. Standing mandates protect
+        their slots.
+        """
+        model.mandates = list(practices)
+        if not practices:
+            return
+        s, rng = model.schools, model.rng
+        reach = model.per_step(model.p.p_mandate * model.p.tightness)
+        for pid in practices:
+            runs = (s.slot_p == pid).any(axis=1)
+            hit = np.flatnonzero(~runs & (rng.random(s.n) < reach))
+            take_up(model, hit, np.full(len(hit), pid), MANDATED)
+
+    def stimulate_and_incubate(self, model: NextPracticeModel) -> None:
+        """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best.
+
+        Stimulate: the centre sees a weak, noisy signal of each idea in use
+        (``sd_judge``), favouring the agenda's domain by ``lever_agenda``
+        signal units of 0.1, and picks the ``n_trials`` most promising.
+        Incubate: each gets ``n_trial_sites`` volunteer schools, open heads
+        first, who run it as co-designers with permission to experiment
+        (seed 002: field trials with creative space, resources, permission and
+        co-designed evaluation).
+        """
+        p, pr, s, rng = model.p, model.practices, model.schools, model.rng
+        cycle = max(1, round(p.dur_cycle / p.dur_step))
+        if model.t % cycle != 0 or p.n_trials == 0:
+            return
+        users = model.users()
+        cand = np.flatnonzero((pr.stage[: pr.n] == IDEA) & (users > 0)
+                              & (pr.ev_prec[: pr.n] == 0))
+        if len(cand) == 0:
+            return
+        signal = pr.effect[cand] + rng.normal(0.0, p.sd_judge, len(cand))
+        if model.agenda >= 0:
+            signal += 0.1 * p.lever_agenda * (pr.domain[cand] == model.agenda)
+        chosen = cand[np.argsort(-signal, kind="stable")[: p.n_trials]]
+        dur = max(1, round(p.dur_trial / p.dur_step))
+        for pid in chosen.tolist():
+            free = np.flatnonzero(s.trial == EMPTY)
+            if len(free) == 0:
+                break
+            w = model.heads.openness[s.head[free]] * s.capacity[free] + 1e-9
+            k = min(p.n_trial_sites, len(free))
+            sites = rng.choice(free, size=k, replace=False, p=w / w.sum())
+            take_up(model, sites, np.full(k, pid), CREATED)
+            runs = (s.slot_p[sites] == pid).any(axis=1)
+            s.trial[sites[runs]] = pid
+            pr.stage[pid] = TRIAL
+            pr.trial_end[pid] = model.t + dur
+
+    def conclude_trials(self, model: NextPracticeModel) -> None:
+        """Trials that end are evaluated and their evidence published.
+
+        The estimate is the true effect plus noise ``sd_trial`` over the root
+        of site-months (co-designed evaluation); it is proven if it clears
+        ``threshold_proven`` (system learning that feeds back into policy).
+        """
+        p, pr, s, rng = model.p, model.practices, model.schools, model.rng
+        ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
+        for pid in ending.tolist():
+            sites = np.flatnonzero(s.trial == pid)
+            site_months = max(len(sites), 1) * p.dur_trial
+            sd = p.sd_trial / np.sqrt(site_months)
+            est = pr.effect[pid] + rng.normal(0.0, sd)
+            publish_evidence(model, np.array([pid]), np.array([est]),
+                             np.array([1.0 / sd**2]), p.threshold_proven)
+            s.trial[sites] = EMPTY
+            pr.trial_end[pid] = EMPTY
+
+    def broker(self, model: NextPracticeModel, practices: list[int]) -> None:
+        """Broker ties from schools running proven practice to schools that do not.
+
+        About ``n_broker`` ties a month are shared among the practices, each
+        from a random user to a random non-user anywhere in the system
+        (seed 002's accelerate phase: spreading through networks).
+        """
+        if not practices:
+            return
+        s, rng, p = model.schools, model.rng, model.p
+        k = rng.poisson(p.n_broker * p.dur_step)
+        for _ in range(k):
+            pid = practices[int(rng.integers(len(practices)))]
+            runs = (s.slot_p == pid).any(axis=1)
+            users, others = np.flatnonzero(runs), np.flatnonzero(~runs)
+            if len(users) == 0 or len(others) == 0:
+                continue
+            add_ties(model, [rng.choice(users)], [rng.choice(others)], BROKERED,
+                     p.init_trust + 0.2)
+
+
+@register_strategy("top_down")
+class TopDown(Strategy):
+    """Innovation as transfer: the centre mandates today's best known practice.
+
+    The agenda is the domain of the best known practice; authorities
+    administer the mandate. The centre funds no trials, so what it knows to
+    be best changes only if evidence changes (seed 000, question 1; Fullan's
+    "tightening the focus from above").
+    """
+
+    stance = ADMINISTER
+
+    def act(self, model):
+        """Set stance and agenda, and mandate the best known practice."""
+        self.set_stance(model)
+        best = self.best_known(model, model.p.n_mandate)
+        model.agenda = int(model.practices.domain[best[0]]) if best else -1
+        self.mandate(model, best)
+
+
+@register_strategy("bottom_up")
+class BottomUp(Strategy):
+    """Practitioner-led innovation: no agenda, no mandate, no trials.
+
+    Schools invent and pass on practice through their own ties; authorities
+    stand back (seed 000, question 2).
+    """
+
+    stance = ABSENT
+
+    def act(self, model):
+        """Stand back."""
+        self.set_stance(model)
+        model.agenda = -1
+        model.mandates = []
+
+
+@register_strategy("next_practice")
+class NextPractice(Strategy):
+    """Generative innovation the centre animates: agenda, trials, evidence, brokers.
+
+    The agenda is a fixed national domain (domain 0: seed 003's "Every Child
+    Matters" as rallying point). Each step: conclude trials that end and
+    publish their evidence; every cycle, scan ideas and incubate the most
+    promising in field trials; accelerate the practice its trials proved by
+    brokering ties and by mandating it as hard as the tightness dial says.
+    Practice known before is left to spread through the networks. Authorities
+    animate (seed 000: "centre animates the system").
+    """
+
+    stance = ANIMATE
+
+    def act(self, model):
+        """Run the stimulate, incubate and accelerate phases."""
+        self.set_stance(model)
+        model.agenda = 0
+        self.conclude_trials(model)
+        self.stimulate_and_incubate(model)
+        best = self.best_known(model, model.p.n_mandate, origin=PRACTITIONER)
+        self.broker(model, best)
+        self.mandate(model, best)
+

@@ -1,0 +1,552 @@
+"""Run an experiment's design: many runs, streamed to disk in chunks, resumable.
+
+:func:`run_sweep` is what ``nextpractice sweep`` calls. The output directory holds:
+
+- ``design.parquet``: the design table (one row per parameter set, ``design_row``
+  first), written before any run;
+- ``manifest.json``: the experiment file's text and parsed form, the versions, the
+  root seed, the factors and SALib problem, the base parameters and the outcomes, so
+  :mod:`sim.analyze` needs nothing else;
+- ``results/chunk-NNNNNN.parquet``: one row per run with ``run_id``, ``design_row``,
+  ``replication``, ``seed``, every varied parameter, every outcome, ``status``
+  (``ok`` or ``error``) and ``error`` (the exception of a failed run).
+
+Run ``i`` is design row ``i // replications``, replication ``i % replications``; chunk
+``k`` holds runs ``k * chunk_size`` up to the next chunk. Each chunk file is written to
+a temporary name and moved into place with :func:`os.replace`, so it either exists
+whole or not at all. Restarted with the same command, a sweep skips the chunks on disk
+and runs the rest: no run is lost, none is recorded twice. Seeds depend only on the
+root seed, the design row and the replication (:func:`sim.experiments.run_seed`), and
+rows are sorted by ``run_id`` in each chunk, so the files are the same whether one
+worker or forty ran them, locally or on a Dask cluster.
+
+Memory stays flat: runs are submitted lazily, and at most a bounded number of runs
+(about two chunks' worth) are in flight or waiting in memory for their chunk.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import fcntl
+import json
+import multiprocessing
+import os
+import platform
+import re
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import UserError
+from sim.experiments import (
+    ID_COLUMNS,
+    STATUS_COLUMNS,
+    Plan,
+    RunFn,
+    plan_experiment,
+    run_seed,
+)
+
+RESULTS = "results"
+DESIGN = "design.parquet"
+MANIFEST = "manifest.json"
+_CHUNK = "chunk-{:06d}.parquet"
+_CHUNK_RE = re.compile(r"^chunk-(\d{6})\.parquet$")
+_TMP_PREFIX = ".tmp-"
+
+
+# --------------------------------------------------------------------------------------
+# The real model's run function
+# --------------------------------------------------------------------------------------
+
+
+def run_nextpractice(params: dict[str, Any], seed: int, steps: int | None) -> dict[str, float]:
+    """Run the nextpractice model once and return its scalar outcomes.
+
+    Args:
+        params: Values of :class:`sim.params.Params` fields (base scenario plus the
+            design row).
+        seed: Seed of the run.
+        steps: Number of steps, or ``None`` for the scenario's ``n_steps``.
+
+    Returns:
+        Outcome name to value, as :func:`sim.runner.outcomes` computes them.
+
+    """
+    from sim.params import Params
+    from sim.runner import run_model
+
+    return run_model(Params.model_validate(params), seed, steps).summary["outcomes"]
+
+
+class _Outcomes(Mapping[str, str]):
+    """The real model's outcomes, read from the core's declarations on first use.
+
+    They are the plateau measures (:data:`sim.metrics.PLATEAU_DEFINITIONS`) and the
+    final value of each of :data:`sim.runner.FINAL_METRICS`, prefixed ``final_``.
+    """
+
+    def _decl(self) -> dict[str, str]:
+        from sim.metrics import DEFINITIONS, PLATEAU_DEFINITIONS
+        from sim.runner import FINAL_METRICS
+
+        final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
+        return {**PLATEAU_DEFINITIONS, **final}
+
+    def __getitem__(self, key: str) -> str:
+        return self._decl()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decl())
+
+    def __len__(self) -> int:
+        return len(self._decl())
+
+
+#: Outcomes of the real model (declared in :mod:`sim.metrics` and :mod:`sim.runner`).
+NEXTPRACTICE_OUTCOMES: Mapping[str, str] = _Outcomes()
+
+
+# --------------------------------------------------------------------------------------
+# One run, in a worker
+# --------------------------------------------------------------------------------------
+
+
+def _execute(
+    run_fn: RunFn, params: dict[str, Any], seed: int, steps: int | None
+) -> tuple[str, str | None, dict[str, float]]:
+    """Run once in a worker; turn any exception into a recorded failure.
+
+    Returns:
+        ``(status, error, outcomes)``: ``("ok", None, {...})`` or
+        ``("error", "ValueError: ... (at file.py:12 in f)", {})``.
+
+    """
+    try:
+        out = run_fn(params, seed, steps)
+        return "ok", None, {k: _as_float(v) for k, v in out.items()}
+    except Exception as exc:  # a failed run is data, not the end of the sweep
+        return "error", _describe(exc), {}
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})"
+    return f"{type(exc).__name__}: {exc}" + (where if frames else "")
+
+
+# --------------------------------------------------------------------------------------
+# Executors
+# --------------------------------------------------------------------------------------
+
+
+class _SerialExecutor(cf.Executor):
+    """Runs each task in this process when it is submitted (one worker, no pool)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future, as a pool does
+            future.set_exception(exc)
+        # KeyboardInterrupt and SystemExit propagate at once: Ctrl-C stops the sweep now.
+        return future
+
+
+@contextlib.contextmanager
+def _executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[cf.Executor, int]]:
+    """Yield an executor and how many runs it can work on at once."""
+    if scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+            raise UserError("--scheduler needs dask[distributed]; install it") from None
+        try:
+            import dask
+
+            timeout = dask.config.get("distributed.comm.timeouts.connect")
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise UserError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); "
+                "check the address (e.g. tcp://host:8786) and that the scheduler is running"
+            ) from None
+        try:
+            slots = max(1, sum(client.nthreads().values()))
+            executor = client.get_executor(pure=False)
+            yield executor, slots
+        finally:
+            client.close()
+        return
+    n = workers if workers is not None else (len(os.sched_getaffinity(0)) or 1)
+    if n < 1:
+        raise UserError(f"--workers must be at least 1 (got {n})")
+    if n == 1:
+        yield _SerialExecutor(), 1
+        return
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    try:
+        yield pool, n
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+    """Write a file under a temporary name, flush it to disk, then move it into place."""
+    tmp = path.with_name(f"{_TMP_PREFIX}{path.name}.{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    _write_atomic(path, lambda fh: pq.write_table(table, fh))
+
+
+def _write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    _write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def chunk_files(results_dir: Path) -> dict[int, Path]:
+    """Complete chunk files in a results directory, by chunk index."""
+    found = {}
+    if results_dir.is_dir():
+        for p in results_dir.iterdir():
+            m = _CHUNK_RE.match(p.name)
+            if m:
+                found[int(m.group(1))] = p
+    return dict(sorted(found.items()))
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output directory (released if the process dies)."""
+    with open(out / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                f"{out}: another sweep is writing here; wait for it or use another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("nextpractice", "mesa", "numpy", "SALib", "pandas", "pyarrow"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _manifest(plan: Plan) -> dict[str, Any]:
+    exp = plan.experiment
+    return {
+        "name": plan.name,
+        "fingerprint": plan.fingerprint(),
+        "experiment_file": str(plan.path),
+        "experiment_text": plan.path.read_text(encoding="utf-8"),
+        "experiment": exp.model_dump(mode="json"),
+        "model": plan.model.name,
+        "method": plan.method,
+        "root_seed": exp.root_seed,
+        "steps": exp.steps,
+        "replications": exp.replications,
+        "chunk_size": exp.chunk_size,
+        "n_design_rows": len(plan.design),
+        "n_runs": plan.n_runs,
+        "factors": {
+            n: {
+                "kind": f.kind,
+                "unit": f.unit,
+                "dtype": f.dtype,
+                "description": f.description,
+                "range": list(plan.ranges[n]) if n in plan.ranges else None,
+            }
+            for n, f in plan.factors.items()
+        },
+        "problem": plan.problem,
+        "outcomes": plan.outcomes,
+        "base": plan.base,
+        "bases": plan.bases,
+        "versions": _versions(),
+    }
+
+
+def _result_schema(plan: Plan) -> pa.Schema:
+    types = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    fields = [
+        pa.field("run_id", pa.int64()),
+        pa.field("design_row", pa.int64()),
+        pa.field("replication", pa.int64()),
+        pa.field("seed", pa.int64()),
+    ]
+    fields += [pa.field(n, types.get(f.dtype, pa.string())) for n, f in plan.factors.items()]
+    fields += [pa.field(o, pa.float64()) for o in plan.outcomes]
+    fields += [pa.field("status", pa.string()), pa.field("error", pa.string())]
+    return pa.schema(fields)
+
+
+def _prepare(out: Path, plan: Plan) -> None:
+    """Start a new output directory, or check that an existing one is this experiment."""
+    results = out / RESULTS
+    manifest_path = out / MANIFEST
+    for stale in [*out.glob(f"{_TMP_PREFIX}*"), *results.glob(f"{_TMP_PREFIX}*")]:
+        stale.unlink(missing_ok=True)  # left by a sweep killed while writing
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            old = {}
+        if old.get("fingerprint") != plan.fingerprint():
+            raise UserError(
+                f"{out} holds results of a different experiment (or of this file before it "
+                f"was edited: {old.get('experiment_file', '?')}). To keep them, sweep into "
+                "another --out; to start again, delete that directory"
+            )
+        return
+    if chunk_files(results):
+        raise UserError(f"{out}/{RESULTS} holds chunks but no {MANIFEST}; use another --out")
+    results.mkdir(parents=True, exist_ok=True)
+    design = pa.Table.from_pandas(plan.design.reset_index(), preserve_index=False)
+    _write_parquet(out / DESIGN, design)
+    _write_json(manifest_path, _manifest(plan))
+
+
+# --------------------------------------------------------------------------------------
+# The sweep
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Run:
+    run_id: int
+    chunk: int
+    design_row: int
+    replication: int
+    seed: int
+    values: dict[str, Any]
+
+
+def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
+    """Yield the runs of the given chunks, in run_id order, built lazily."""
+    reps = plan.experiment.replications
+    size = plan.experiment.chunk_size
+    design = plan.design
+    root = plan.experiment.root_seed
+    for k in chunks:
+        for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
+            row, rep = divmod(run_id, reps)
+            values = plan.applied(design.iloc[row])
+            yield _Run(run_id, k, row, rep, run_seed(root, row, rep), values)
+
+
+def _record(plan: Plan, run: _Run, status: str, error: str | None, out: dict[str, float]):
+    rec: dict[str, Any] = {
+        "run_id": run.run_id,
+        "design_row": run.design_row,
+        "replication": run.replication,
+        "seed": run.seed,
+        **run.values,
+    }
+    for name in plan.outcomes:
+        rec[name] = out.get(name, float("nan"))
+    if status == "ok":
+        missing = [n for n in plan.outcomes if n not in out]
+        if missing:
+            status, error = "error", f"run returned no value for outcome(s) {missing}"
+    rec["status"] = status
+    rec["error"] = error
+    return rec
+
+
+def run_sweep(
+    experiment_path: str | Path,
+    out_dir: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    *,
+    run_fn: RunFn | None = None,
+) -> Path:
+    """Run every run of an experiment not yet on disk, and save the results in chunks.
+
+    Args:
+        experiment_path: The experiment YAML file.
+        out_dir: Output directory; default ``runs/<experiment file stem>/``.
+        workers: Local worker processes; default: the CPUs available. ``1`` runs in
+            this process. Ignored when ``scheduler`` is given.
+        scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``); its
+            workers need nextpractice installed.
+        progress: Show a progress bar (runs done, rate, time left) on stderr.
+        run_fn: Replace the model's run function, ``(params, seed, steps) -> outcomes``;
+            must be importable by name (a module-level function) to reach workers.
+
+    Returns:
+        The output directory.
+
+    Raises:
+        UserError: A bad experiment file, an output directory holding another
+            experiment, or an unreachable scheduler.
+
+    """
+    plan = plan_experiment(experiment_path)
+    out = Path(out_dir) if out_dir is not None else Path("runs") / Path(experiment_path).stem
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output directory {out} ({exc.strerror})") from None
+    fn = run_fn if run_fn is not None else plan.model.run_fn()
+    with _lock(out):
+        _prepare(out, plan)
+        _sweep(plan, out, fn, workers, scheduler, progress)
+    return out
+
+
+def _sweep(
+    plan: Plan,
+    out: Path,
+    fn: RunFn,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+) -> None:
+    from tqdm.auto import tqdm
+
+    results = out / RESULTS
+    size = plan.experiment.chunk_size
+    n_chunks = -(-plan.n_runs // size)
+    done = chunk_files(results)
+    todo = [k for k in range(n_chunks) if k not in done]
+    n_done = sum(min(size, plan.n_runs - k * size) for k in done if k < n_chunks)
+    if not todo:
+        return
+    schema = _result_schema(plan)
+    steps = plan.experiment.steps
+    bar = tqdm(
+        total=plan.n_runs,
+        initial=n_done,
+        unit="run",
+        desc=plan.name,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    n_failed = 0
+    with bar, _executor(workers, scheduler) as (executor, slots):
+        # At most `window` runs are submitted but not yet written: bounded memory, and
+        # enough to keep every worker busy while a chunk waits for its slowest run.
+        window = max(2 * size, 4 * slots)
+        runs = _runs(plan, todo)
+        pending: dict[cf.Future, _Run] = {}
+        buffers: dict[int, list[dict[str, Any]]] = {}
+        expected = {k: min(size, plan.n_runs - k * size) for k in todo}
+        unwritten = 0
+        exhausted = False
+        while True:
+            while not exhausted and unwritten < window:
+                run = next(runs, None)
+                if run is None:
+                    exhausted = True
+                    break
+                params = plan.params_for(run.values)
+                pending[executor.submit(_execute, fn, params, run.seed, steps)] = run
+                unwritten += 1
+            if not pending:
+                break
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                run = pending.pop(future)
+                try:
+                    status, error, values = future.result()
+                except BrokenProcessPool:
+                    raise RuntimeError(
+                        "a worker process died (out of memory, or killed); the chunks "
+                        f"already written in {results} are safe: run the same command again "
+                        "to continue"
+                    ) from None
+                except Exception as exc:  # e.g. a Dask worker lost while running it
+                    status, error, values = "error", f"worker failure: {_describe(exc)}", {}
+                n_failed += status != "ok"
+                buf = buffers.setdefault(run.chunk, [])
+                buf.append(_record(plan, run, status, error, values))
+                bar.update(1)
+                if n_failed:
+                    bar.set_postfix(failed=n_failed, refresh=False)
+                if len(buf) == expected[run.chunk]:
+                    buf.sort(key=lambda r: r["run_id"])
+                    table = pa.Table.from_pylist(buf, schema=schema)
+                    _write_parquet(results / _CHUNK.format(run.chunk), table)
+                    unwritten -= len(buf)
+                    del buffers[run.chunk]
+
+
+def load_results(out_dir: str | Path, columns: list[str] | None = None):
+    """Read a sweep's results (all chunks on disk) as one pandas DataFrame.
+
+    For small sweeps and tests; :mod:`sim.analyze` reads only the columns it needs.
+
+    Args:
+        out_dir: The sweep's output directory.
+        columns: Columns to read; default all.
+
+    Returns:
+        One row per run, sorted by ``run_id``.
+
+    """
+    import pyarrow.dataset as ds
+
+    files = [str(p) for p in chunk_files(Path(out_dir) / RESULTS).values()]
+    if not files:
+        raise UserError(f"{out_dir}: no results yet; run `nextpractice sweep` first")
+    table = ds.dataset(files, format="parquet").to_table(columns=columns)
+    frame = table.to_pandas()
+    if "run_id" in frame:
+        frame = frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+    return frame
+
+
+__all__ = [
+    "DESIGN",
+    "ID_COLUMNS",
+    "MANIFEST",
+    "NEXTPRACTICE_OUTCOMES",
+    "RESULTS",
+    "STATUS_COLUMNS",
+    "chunk_files",
+    "load_results",
+    "run_nextpractice",
+    "run_sweep",
+]

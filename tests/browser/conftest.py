@@ -1,0 +1,109 @@
+"""Fixtures for the browser tests: Debian's Chromium, and the app served on a free port.
+
+Playwright's own browser download is not reachable here, so pytest-playwright
+is pointed at the system Chromium (``scripts/install-browser.sh`` installs it).
+The flags keep Chromium off the network: without them it keeps trying to
+reach update and sync services that do not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+#: Seconds to wait for the server to answer.
+SERVER_START = 90
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium headless, with no background network traffic."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: scripts/install-browser.sh should install it")
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    """A laptop-sized window, like a trainer's projector."""
+    return {**browser_context_args, "viewport": {"width": 1600, "height": 1000}}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_command(port: int) -> list[str]:
+    """``nextpractice app --port PORT``, from this interpreter's environment."""
+    script = Path(sys.executable).parent / "nextpractice"
+    if script.exists():
+        return [str(script), "app", "--port", str(port)]
+    found = shutil.which("nextpractice")
+    if found:
+        return [found, "app", "--port", str(port)]
+    return [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+            "app", "--port", str(port)]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Serve the workshop app with ``nextpractice app`` on a free port; stop it afterwards."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(app_command(port), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + SERVER_START
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app stopped (exit {proc.returncode}):\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not answer in {SERVER_START} s:\n{log.read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        # The server runs in its own session: make sure nothing of it is left.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,147 @@
+"""Analysis from saved results: known Sobol' indices, Morris, grid bands, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import sim.experiments
+import sim.sweep
+from sim.analyze import analyze
+from sim.errors import UserError
+from sim.sweep import chunk_files, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sweep(tmp_path: Path, design: dict, name: str = "exp", **kw) -> Path:
+    data = {"model": "ishigami", "root_seed": 5, "chunk_size": 500, "design": design, **kw}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return run_sweep(path, tmp_path / name, workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def ishigami_sobol(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sobol")
+    return sweep(tmp, {"method": "sobol", "n": 512})
+
+
+def test_sobol_indices_of_ishigami_match_the_closed_form(ishigami_sobol):
+    out = analyze(ishigami_sobol)
+    table = pd.read_csv(out / "sobol_indices.csv")
+    y = table[table.outcome == "y_clean"].set_index("factor")
+    # Ishigami and Homma (1990), a=7, b=0.1; the values SALib's own tests use.
+    np.testing.assert_allclose(y["S1"], [0.3139, 0.4424, 0.0], atol=0.06)
+    np.testing.assert_allclose(y["ST"], [0.5576, 0.4424, 0.2437], atol=0.06)
+    assert (y["S1_conf"] > 0).all() and (y["ST_conf"] > 0).all()
+    pairs = pd.read_csv(out / "sobol_second_order.csv")
+    s13 = pairs[(pairs.outcome == "y_clean") & (pairs.factor_a == "x1") & (pairs.factor_b == "x3")]
+    assert s13["S2"].item() == pytest.approx(0.2437, abs=0.1)
+    assert (out / "sobol_y_clean.png").stat().st_size > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and summary["n_failed"] == 0 and not summary["notes"]
+
+
+def test_analysis_never_runs_the_model(ishigami_sobol, monkeypatch, tmp_path):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("analyze ran the model")
+
+    monkeypatch.setattr(sim.experiments, "run_ishigami", forbidden)
+    monkeypatch.setattr(sim.sweep, "_execute", forbidden)
+    monkeypatch.setattr(sim.sweep, "run_sweep", forbidden)
+    out = analyze(ishigami_sobol, tmp_path / "elsewhere")
+    assert (out / "sobol_indices.csv").is_file()
+
+
+def test_analysis_is_reproducible(ishigami_sobol, tmp_path):
+    a = analyze(ishigami_sobol, tmp_path / "a") / "sobol_indices.csv"
+    b = analyze(ishigami_sobol, tmp_path / "b") / "sobol_indices.csv"
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_morris_table_and_chart(tmp_path):
+    out = analyze(sweep(tmp_path, {"method": "morris", "n": 20}))
+    table = pd.read_csv(out / "morris_indices.csv")
+    assert list(table.columns) == [
+        "outcome",
+        "factor",
+        "kind",
+        "mu",
+        "mu_star",
+        "mu_star_conf",
+        "sigma",
+    ]
+    assert len(table) == 2 * 3 and (table["mu_star"] > 0).all()
+    assert (out / "morris_y.png").is_file()
+
+
+def test_grid_gives_mean_and_band_per_strategy(tmp_path):
+    design = {
+        "method": "grid",
+        "factors": {"x2": {"range": [-3, 3], "n": 7}, "strategy": {"values": ["plain", "shifted"]}},
+    }
+    out = analyze(sweep(tmp_path, design, replications=12, overrides={"noise_sd": 0.5}))
+    table = pd.read_csv(out / "grid_summary.csv")
+    y = table[table.outcome == "y"]
+    assert len(y) == 7 * 2 and (y["n"] == 12).all()
+    assert (y["q05"] <= y["mean"]).all() and (y["mean"] <= y["q95"]).all()
+    plain = y[y.strategy == "plain"].set_index("x2")["mean"]
+    shifted = y[y.strategy == "shifted"].set_index("x2")["mean"]
+    assert (shifted - plain).mean() == pytest.approx(1.0, abs=0.3)  # the shift, through noise
+    assert (out / "grid_y.png").is_file()
+
+
+def test_list_and_lhs_designs_are_summarised(tmp_path):
+    rows = [{"strategy": "plain"}, {"strategy": "shifted", "x2": 1.0}]
+    out = analyze(sweep(tmp_path, {"method": "list", "rows": rows}, "lst", replications=4))
+    assert len(pd.read_csv(out / "list_summary.csv")) == 2 * 2
+    assert (out / "list_y.png").is_file()
+    out = analyze(sweep(tmp_path, {"method": "lhs", "n": 30}, "lhs"))
+    assert len(pd.read_csv(out / "lhs_summary.csv")) == 30 * 2
+    assert (out / "lhs_y.png").is_file()
+
+
+def test_failed_runs_are_listed_and_left_out_with_a_note(tmp_path):
+    out = analyze(sweep(tmp_path, {"method": "sobol", "n": 8}, overrides={"fail_above": 2.5}))
+    failed = pd.read_csv(out / "failed_runs.csv")
+    assert len(failed) > 0 and failed["error"].str.contains("fail_above").all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_failed"] == len(failed)
+    assert any("left out" in note for note in summary["notes"])
+
+
+def test_an_unfinished_sobol_sweep_is_refused_with_the_fix(tmp_path):
+    out = sweep(tmp_path, {"method": "sobol", "n": 8}, chunk_size=10)
+    for path in list(chunk_files(out / "results").values())[2:]:
+        path.unlink()
+    with pytest.raises(UserError, match="unfinished .* Run the same sweep command again"):
+        analyze(out)
+
+
+def test_a_directory_that_is_not_a_sweep_is_refused(tmp_path):
+    with pytest.raises(UserError, match="not a sweep's output directory"):
+        analyze(tmp_path)
+
+
+def test_the_real_model_sobol_end_to_end(tmp_path):
+    shipped = yaml.safe_load((ROOT / "experiments/plateau_sobol.yaml").read_text())
+    shipped["scenario"] = str(ROOT / "scenarios/next_practice.yaml")
+    shipped["design"].update(n=2, factors=["tightness", "lever_evidence"])
+    shipped.update(
+        steps=36,
+        replications=1,
+        chunk_size=6,
+        overrides={"n_schools": 30, "n_authorities": 2, "n_towns": 2},
+    )
+    exp = tmp_path / "tiny_sobol.yaml"
+    exp.write_text(yaml.safe_dump(shipped))
+    out = analyze(run_sweep(exp, tmp_path / "run", workers=2, progress=False))
+    table = pd.read_csv(out / "sobol_indices.csv")
+    assert set(table["factor"]) == {"tightness", "lever_evidence"}
+    assert set(table["outcome"]) <= set(shipped["outcomes"])

@@ -1,0 +1,28 @@
+"""Smoke test of the benchmarks: tiny sizes, figures are positive numbers (no timing asserts)."""
+
+import json
+import math
+
+from sim.bench import run_bench
+
+
+def _numbers(d):
+    for v in d.values():
+        if isinstance(v, dict):
+            yield from _numbers(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield v
+
+
+def test_run_bench_quick(tmp_path):
+    out = tmp_path / "bench.json"
+    res = run_bench(str(out), quick=True)
+    assert json.loads(out.read_text())["quick"] is True
+    for key in ("england", "steps", "runs", "watts"):
+        assert key in res
+    assert res["england"]["wall_s"] > 0 and res["england"]["peak_mb"] > 0
+    for r in res["steps"].values():
+        assert r["ms_per_step"] > 0 and r["floor_ratio"] > 0
+    assert res["runs"]["runs_per_s"] > 0
+    assert res["watts"]["speedup"] > 0
+    assert all(math.isfinite(x) and x >= 0 for x in _numbers(res))

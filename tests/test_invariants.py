@@ -1,0 +1,77 @@
+"""Invariants that hold at every step, and determinism."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from sim.agents import Authority, Centre, Head, School
+from sim.model import NextPracticeModel
+from sim.state import EMPTY
+from tests.conftest import small
+
+
+@pytest.mark.parametrize("strategy", ["top_down", "bottom_up", "next_practice"])
+def test_state_stays_valid(strategy):
+    m = NextPracticeModel(small(strategy=strategy, p_head_leave=0.05, p_exec_head=0.05,
+                                t_budget_cut=10, n_authorities_cut=2), rng=3)
+    for _ in range(40):
+        m.step()
+        s = m.schools
+        assert np.all((s.perf > 0) & (s.perf < 1))
+        assert np.all((s.capacity >= 0) & (s.capacity <= 1))
+        assert np.all((s.slot_depth >= 0) & (s.slot_depth <= 1 + 1e-12))
+        assert np.all((s.slot_own >= 0) & (s.slot_own <= 1 + 1e-12))
+        # Every school has a head in post; no practice twice in one school.
+        assert np.all(m.heads.active[s.head])
+        for row in s.slot_p:
+            used = row[row != EMPTY]
+            assert len(used) == len(set(used.tolist()))
+        # Empty slots hold nothing.
+        assert np.all(s.slot_depth[s.slot_p == EMPTY] == 0)
+
+
+def test_heads_conserved_through_turnover():
+    m = NextPracticeModel(small(p_head_leave=0.1), rng=1)
+    m.run(30)
+    active = np.flatnonzero(m.heads.active[: m.heads.n])
+    # Heads in post are exactly those leading a school, and each has its Mesa agent.
+    assert set(active.tolist()) == set(np.unique(m.schools.head).tolist())
+    assert set(m.head_agents) == set(active.tolist())
+    assert len(m.agents_by_type[Head]) == len(active)
+    assert m.heads.n > m.schools.n  # turnover happened
+
+
+def test_agents_are_mesa_agents_reading_the_arrays(model):
+    model.run(5)
+    schools = model.agents_by_type[School]
+    assert len(schools) == model.schools.n
+    assert len(model.agents_by_type[Authority]) == model.authorities.n
+    assert len(model.agents_by_type[Centre]) == 1
+    a = schools[0]
+    assert a.performance == pytest.approx(model.schools.perf[a.idx])
+    assert a in a.head.schools
+    assert a.authority.idx == model.schools.authority[a.idx]
+    assert all(isinstance(n, School) for n in a.neighbours)
+
+
+def _digest(seed, **kw):
+    m = NextPracticeModel(small(**kw), rng=seed).run(30)
+    return hashlib.sha256(m.metrics_frame().to_csv().encode()).hexdigest()
+
+
+@pytest.mark.parametrize("strategy", ["top_down", "bottom_up", "next_practice"])
+def test_same_seed_same_run(strategy):
+    assert _digest(5, strategy=strategy) == _digest(5, strategy=strategy)
+    assert _digest(5, strategy=strategy) != _digest(6, strategy=strategy)
+
+
+def test_model_package_never_imports_plotting_or_app():
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.model, sim.runner, sim.scenario;"
+            "bad=[m for m in ('matplotlib','solara') if m in sys.modules];"
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,154 @@
+"""Direction of effect, one test per rule: set a parameter low, then high (starsim style).
+
+Each comparison uses the same seeds on both sides (common random numbers) and
+averages over several, so a test checks the mechanism, not seed luck.
+"""
+
+import numpy as np
+
+from sim.model import NextPracticeModel
+from sim.state import CHOSEN, EMPTY
+from tests.conftest import mean_over_seeds, small
+
+
+def _mean_adoptions(**kw):
+    tot = 0
+    for s in range(5):
+        m = NextPracticeModel(small(strategy="bottom_up", **kw), rng=s).run(24)
+        tot += m.metrics_frame()["adoptions"].sum()
+    return tot
+
+
+def test_hear_more_exchange_spreads_more():
+    assert _mean_adoptions(p_exchange=0.3) > _mean_adoptions(p_exchange=0.02)
+
+
+def test_adopt_higher_bar_fewer_adoptions():
+    assert _mean_adoptions(threshold_adopt=0.3) < _mean_adoptions(threshold_adopt=0.0)
+
+
+def test_adopt_absorptive_capacity():
+    assert _mean_adoptions(capacity_absorb=1.0) < _mean_adoptions(capacity_absorb=0.1)
+
+
+def test_adopt_evidence_keeps_poor_practice_out():
+    """More evidence quality must not make poor practices last longer."""
+    def poor_share(lever):
+        shares = []
+        for s in range(5):
+            m = NextPracticeModel(small(strategy="bottom_up", lever_evidence=lever), rng=s)
+            m.run(60)
+            sp = m.schools.slot_p
+            eff = m.practices.effect[sp[sp != EMPTY]]
+            shares.append((eff < 0).mean())
+        return np.mean(shares)
+
+    assert poor_share(1.0) <= poor_share(0.0)
+
+
+def test_invent_creative_space_raises_invention():
+    tight = mean_over_seeds("invented", 36, strategy="bottom_up", tightness=1.0)
+    loose = mean_over_seeds("invented", 36, strategy="bottom_up", tightness=0.0)
+    assert tight == 0  # no creative space and no trial sites under bottom-up
+    assert loose > 0
+
+
+def test_invent_adversity_raises_invention():
+    calm = mean_over_seeds("invented", 36, strategy="bottom_up")
+    cut = mean_over_seeds("invented", 36, strategy="bottom_up", t_budget_cut=1,
+                          n_authorities_cut=4, share_budget_cut=0.5, rel_adversity=6.0)
+    assert cut > calm
+
+
+def test_implement_ownership_sets_depth():
+    lo = mean_over_seeds("depth", 24, strategy="top_down", tightness=1.0, init_own_mandated=0.1)
+    hi = mean_over_seeds("depth", 24, strategy="top_down", tightness=1.0, init_own_mandated=0.9)
+    assert hi > lo
+
+
+def test_implement_capacity_sets_depth():
+    lo = mean_over_seeds("depth", 24, init_capacity_mean=0.2)
+    hi = mean_over_seeds("depth", 24, init_capacity_mean=0.8)
+    assert hi > lo
+
+
+def test_capacity_lever_builds_capacity():
+    assert mean_over_seeds("capacity", 36, lever_capacity=1.0) > mean_over_seeds(
+        "capacity", 36, lever_capacity=0.0)
+
+
+def test_perform_better_practice_raises_performance():
+    lo = mean_over_seeds("perf_mean", 36, strategy="top_down", sd_effect_init=0.05)
+    hi = mean_over_seeds("perf_mean", 36, strategy="top_down", sd_effect_init=0.6)
+    assert hi > lo
+
+
+def test_review_evidence_drops_poor_practice_sooner():
+    def months_kept(lever):
+        m = NextPracticeModel(small(strategy="bottom_up", lever_evidence=lever,
+                                    p_invent=0.0, n_running_init=0, p_review=1.0), rng=2)
+        s = m.schools
+        poor = m.practices.append(effect=[-0.4], cost=[0.05], difficulty=[0.3], domain=[0],
+                                  origin=[1], stage=[0], born=[0])[0]
+        s.slot_p[:, 0] = poor
+        s.slot_own[:, 0] = 0.7
+        s.slot_channel[:, 0] = CHOSEN
+        s.slot_since[:, 0] = -100
+        for t in range(60):
+            m.step()
+            if not (s.slot_p == poor).any():
+                return t
+        return 60
+
+    assert months_kept(1.0) <= months_kept(0.0)
+
+
+def test_ties_engagement_adds_cross_authority_ties():
+    lo = mean_over_seeds("ties", 36, lever_engagement=0.0)
+    hi = mean_over_seeds("ties", 36, lever_engagement=1.0)
+    assert hi > lo
+
+
+def test_collaborate_appetite_and_adversity_found_collaboratives():
+    base = mean_over_seeds("collaboratives", 36, p_collab_form=0.0)
+    more = mean_over_seeds("collaboratives", 36, p_collab_form=0.02)
+    assert more > base
+
+
+def test_lead_executive_heads_take_on_schools():
+    assert mean_over_seeds("exec_led", 36, p_exec_head=0.0) == 0.0
+    assert mean_over_seeds("exec_led", 36, p_exec_head=0.05) > 0.0
+
+
+def test_turnover_formal_collaboratives_survive():
+    def alive(formal):
+        return mean_over_seeds("collaboratives", 48, p_head_leave=0.05, p_collab_form=0.0,
+                               share_collab_init=0.4, share_formal_init=formal, p_formalise=0.0,
+                               p_fade_informal=1.0)
+
+    assert alive(1.0) > alive(0.0)
+
+
+def test_shock_cuts_budget_at_the_step():
+    m = NextPracticeModel(small(t_budget_cut=5, n_authorities_cut=1, share_budget_cut=0.4), rng=0)
+    m.run(5)
+    assert m.schools.budget.min() == 1.0
+    m.step()
+    assert np.isclose(m.authorities.budget.min(), 0.6)
+    assert np.isclose(m.schools.budget.min(), 0.6)
+
+
+def test_centre_mandates_reach_more_when_tighter():
+    def share_running_best(tight):
+        m = NextPracticeModel(small(strategy="top_down", tightness=tight), rng=1).run(6)
+        best = m.mandates[0]
+        return (m.schools.slot_p == best).any(axis=1).mean()
+
+    assert share_running_best(1.0) > share_running_best(0.2)
+
+
+def test_next_practice_runs_field_trials():
+    m = NextPracticeModel(small(strategy="next_practice", n_trials=3), rng=4).run(30)
+    df = m.metrics_frame()
+    assert df["field_trials"].max() > 0
+    assert (m.practices.ev_prec[m.n_practices_init: m.practices.n] > 0).any()
