@@ -36,6 +36,8 @@ GIBBONS_2007 = ("Gibbons, The citizen, the state and the practitioner (Innovatio
                 "seed 000")
 JACKSON_2011 = "Jackson, Adversity and innovation make good bedfellows (2011), seed 001"
 NEXT_PRACTICE = "Innovation Unit, Next Practice in System Leadership (2006), seed 002"
+CHAPMAN_2011 = ("Chapman, Muijs and MacAllister, A study of the impact of school federation on "
+                "student outcomes (NCSL 2011)")
 KS2 = "KS2 English level 4+, England; Hansard 4 Sep 2006 col 1987W (shared/data)"
 DFES_2007 = "DfES, Schools, pupils and their characteristics, January 2007"
 
@@ -317,10 +319,15 @@ class Params(BaseModel):
                              ref=NEXT_PRACTICE,
                              meaning="Chance a strong head with full appetite takes on a "
                                      "struggling school nearby as executive head in a month.")
-    rel_exec_transfer: float = par(0.3, lo=0, hi=1, unit="1", kind="uncertainty",
-                                   ref=NEXT_PRACTICE,
-                                   meaning="Share of the capacity gap an executive head closes "
-                                           "when taking on a struggling school.")
+    rate_exec_support: float = par(0.03, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                                   sweep=(0.0, 0.08), ref=CHAPMAN_2011,
+                                   meaning="Share of its capacity gap to the strongest school of "
+                                           "its federation (schools sharing a head) a school "
+                                           "closes in a month.")
+    p_exec_share: float = par(0.1, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                              ref=CHAPMAN_2011,
+                              meaning="Chance in a month that a federated school takes up the "
+                                      "deepest practice of its federation's strongest school.")
 
     # ----------------------------------------------------------------- centre
     p_mandate: float = par(0.5, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0.05, 0.5),

@@ -152,3 +152,24 @@ def test_next_practice_runs_field_trials():
     df = m.metrics_frame()
     assert df["field_trials"].max() > 0
     assert (m.practices.ev_prec[m.n_practices_init: m.practices.n] > 0).any()
+
+
+def test_lead_federation_supports_the_struggling_school():
+    """A federated school closes rate_exec_support of its capacity gap a month and takes
+    up the lead school's deepest practice it lacks, with the lead school's ownership."""
+    from sim.rules import RULES
+
+    m = NextPracticeModel(small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0),
+                          rng=3)
+    s = m.schools
+    a, b = int(np.argmax(s.logit_perf)), int(np.argmin(s.logit_perf))
+    s.capacity[a], s.capacity[b] = 0.9, 0.3
+    k = s.slot_p.shape[1]
+    s.clear_slots(np.array([a] * k + [b] * k), np.r_[np.arange(k), np.arange(k)])
+    s.slot_p[a, 0], s.slot_depth[a, 0], s.slot_own[a, 0] = 0, 0.8, 0.9
+    s.head[b] = s.head[a]
+    RULES["lead"]["executive_heads"]().apply(m)
+    assert np.isclose(s.capacity[b], 0.3 + 0.25 * 0.6)
+    assert s.capacity[a] == 0.9
+    col = np.flatnonzero(s.slot_p[b] == 0)
+    assert len(col) == 1 and s.slot_own[b, col[0]] == 0.9 and s.slot_channel[b, col[0]] == CHOSEN
