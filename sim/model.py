@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import mesa
@@ -106,6 +107,8 @@ class NextPracticeModel(mesa.Model):
             self.p = Params.model_validate(self.p.model_dump())
         self.t = 0
         self.seed = rng
+        for mod in self.p.plugins:  # a worker process unpickles params without validating
+            importlib.import_module(mod)
         self._pipeline = build_pipeline(self.p.rules)
         self.strategy = STRATEGIES[self.p.strategy]()
         self.agenda = -1

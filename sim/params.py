@@ -66,6 +66,12 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
+    plugins: tuple[str, ...] = par(
+        (), unit="module names", kind="setting",
+        meaning="Modules imported before the model is built, so the rules, strategies and "
+                "networks they register can be named here; they travel with the parameters "
+                "to every worker process.")
+
     # ----------------------------------------------------------------- strategy and levers
     strategy: str = par(
         "next_practice", unit="name", kind="lever", live=True, ref=GIBBONS_2007,
@@ -422,6 +428,20 @@ class Params(BaseModel):
 
         if v not in NETWORKS:
             raise ValueError(f"unknown network {v!r}; valid: {', '.join(sorted(NETWORKS))}")
+        return v
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _import_plugins(cls, v: Any) -> Any:
+        # The first field, so it runs before the name checks of strategy, network and rules.
+        import importlib
+
+        for mod in v if isinstance(v, list | tuple) else ():
+            try:
+                importlib.import_module(mod)
+            except ImportError as exc:
+                raise ValueError(f"cannot import plugin module {mod!r} ({exc}); check it is "
+                                 "on PYTHONPATH") from None
         return v
 
     @field_validator("rules", mode="before")

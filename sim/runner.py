@@ -9,6 +9,7 @@ output records the seed of each run.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +45,16 @@ class RunResult:
     summary: dict[str, Any]
     adoption: pd.DataFrame = field(default_factory=pd.DataFrame)
     practices: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Start method for worker processes: forkserver where available, else spawn.
+
+    Forking a process that already runs threads (pyarrow, tqdm) can deadlock;
+    workers import the model afresh and the plugins named in the parameters.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def derive_seeds(root_seed: int, n: int) -> list[int]:
@@ -117,7 +128,7 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
                 if bar is not None:
                     bar.update()
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
                 for df in pool.map(_one, jobs, chunksize=1):
                     yield df
                     if bar is not None:

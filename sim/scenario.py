@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sim.errors import UserError
 from sim.params import Params, field_info
 
-META_KEYS = ("extends", "description", "plugins")
+META_KEYS = ("extends", "description")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -68,6 +68,9 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
                             "check the module is on PYTHONPATH") from None
     check_keys(data, str(path))
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
+    if plugins:
+        values["plugins"] = [*values.get("plugins", []), *(m for m in plugins
+                                                             if m not in values.get("plugins", []))]
     return values, [*chain, str(path)]
 
 

@@ -30,7 +30,6 @@ import concurrent.futures as cf
 import contextlib
 import fcntl
 import json
-import multiprocessing
 import os
 import platform
 import re
@@ -199,9 +198,9 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[cf.E
     if n == 1:
         yield _SerialExecutor(), 1
         return
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    from sim.runner import pool_context
+
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=pool_context())
     try:
         yield pool, n
     finally:

@@ -116,8 +116,14 @@ def test_plugin_strategy_and_rule_need_no_engine_change(tmp_path):
     try:
         p = load_scenario(write(tmp_path, "plugins: [my_plugin]\nstrategy: quiet\n"
                                           "rules: {invent: never}\nn_schools: 100\n"))
+        assert p.plugins == ("my_plugin",)
         m = NextPracticeModel(p, rng=1).run(24)
         assert m.metrics_frame()["invented"].iloc[-1] == 0
+        # Worker processes start afresh: the plugin travels with the parameters.
+        from sim.runner import iter_runs
+
+        runs = list(iter_runs([(p, s, 12, "plugin", s) for s in range(2)], 2))
+        assert [int(df["invented"].iloc[-1]) for df in runs] == [0, 0]
     finally:
         sys.path.remove(str(tmp_path))
 
