@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.numerics import row_any
 from sim.state import (
     ABANDONED,
     CHOSEN,
@@ -87,7 +88,7 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     _, first = np.unique(school, return_index=True)
     cand = np.zeros(len(school), bool)
     cand[first] = True
-    cand &= ~(s.slot_p[school] == practice[:, None]).any(axis=1)
+    cand &= ~row_any(s.slot_p[school] == practice[:, None])
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
         return ok

@@ -12,6 +12,7 @@ import pandas as pd
 from sim import metrics as _metrics
 from sim.agents import Authority, Centre, Head, School
 from sim.errors import UserError
+from sim.numerics import pairwise_add, row_sum
 from sim.params import Params, live_names
 from sim.rules import build_pipeline
 from sim.rules.diffusion import Heard
@@ -48,6 +49,14 @@ def logit_mean_for(share: float, sd: float) -> float:
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+def _groups(key: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by ``key`` (ascending within a group), and where each group starts and ends."""
+    order = np.argsort(key, kind="stable")
+    groups = np.arange(n_groups)
+    return (order, np.searchsorted(key[order], groups),
+            np.searchsorted(key[order], groups, side="right"))
 
 
 class NextPracticeModel(mesa.Model):
@@ -193,10 +202,9 @@ class NextPracticeModel(mesa.Model):
         n_la = st.n_authorities
         self.authorities = Authorities(budget=np.ones(n_la), stance=np.full(n_la, ABSENT),
                                        facilitation=np.full(n_la, p.facilitation_absent))
-        self._by_authority = np.argsort(s.authority, kind="stable")
-        self._la_start = np.searchsorted(s.authority[self._by_authority], np.arange(n_la))
-        self._la_end = np.searchsorted(s.authority[self._by_authority], np.arange(n_la),
-                                       side="right")
+        self._by_authority, self._la_start, self._la_end = _groups(s.authority, n_la)
+        self._by_town, self._town_start, self._town_end = _groups(s.town, int(s.town.max()) + 1)
+        self._slot_rows = np.repeat(np.arange(n), p.n_slots)  # school of each slot, flattened
 
         # The Mesa agents: the readable face of the arrays.
         self.school_agents = [School(self, i) for i in range(n)]
@@ -271,15 +279,15 @@ class NextPracticeModel(mesa.Model):
         """
         s, pr, D = self.schools, self.practices, self.p.n_domains
         if D == 1:
-            return (s.slot_depth.sum(axis=1) > 0).astype(float)
+            return (row_sum(s.slot_depth) > 0).astype(float)
         filled = s.slot_p != EMPTY
-        dom = np.where(filled, pr.domain[np.maximum(s.slot_p, 0)], 0)
-        rows = np.repeat(np.arange(s.n), s.slot_p.shape[1])
-        # Depth summed by (school, domain); bincount adds in the same order as np.add.at.
-        by = np.bincount(rows * D + dom.ravel(), np.where(filled, s.slot_depth, 0.0).ravel(),
-                         minlength=s.n * D).reshape(s.n, D)
-        tot = by.sum(axis=1)
-        top = by.max(axis=1) / np.maximum(tot, 1e-12)
+        dom = np.where(filled, pr.domain[np.maximum(s.slot_p, 0)], 0).ravel().astype(np.int64)
+        # Depth summed by (domain, school), one row per domain; bincount adds each
+        # school's slots in slot order, as np.add.at would.
+        by = np.bincount(dom * s.n + self._slot_rows, np.where(filled, s.slot_depth, 0.0).ravel(),
+                         minlength=D * s.n).reshape(D, s.n)
+        tot = pairwise_add(by)  # by.T.sum(axis=1), bit for bit
+        top = by.max(axis=0) / np.maximum(tot, 1e-12)
         return np.where(tot > 0, (top - 1.0 / D) / (1.0 - 1.0 / D), 0.0)
 
     def room(self) -> np.ndarray:
@@ -289,14 +297,21 @@ class NextPracticeModel(mesa.Model):
         """
         return self.schools.capacity * self.p.n_focus * 0.5
 
-    def load(self) -> np.ndarray:
-        """Implementation load each school carries: the sum of its practices' difficulty."""
-        sp = self.schools.slot_p
-        return np.where(sp != EMPTY, self.practices.difficulty[np.maximum(sp, 0)], 0.0).sum(1)
+    def load(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Implementation load each school carries: the sum of its practices' difficulty.
 
-    def spare_capacity(self) -> np.ndarray:
-        """Room minus load: negative when a school runs more than it can carry."""
-        return self.room() - self.load()
+        With ``rows``, only those schools' (same values, computed for them alone).
+        """
+        sp = self.schools.slot_p if rows is None else self.schools.slot_p[rows]
+        return row_sum(np.where(sp != EMPTY, self.practices.difficulty[np.maximum(sp, 0)], 0.0))
+
+    def spare_capacity(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Room minus load: negative when a school runs more than it can carry.
+
+        With ``rows``, only those schools' (same values, computed for them alone).
+        """
+        room = self.room() if rows is None else self.room()[rows]
+        return room - self.load(rows)
 
     def pressure(self) -> np.ndarray:
         """Adversity each school feels: budget lost times capacity (seed 001)."""
@@ -305,8 +320,16 @@ class NextPracticeModel(mesa.Model):
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""
-        sp = self.schools.slot_p
-        return np.bincount(sp[sp != EMPTY], minlength=self.practices.n)
+        # Shifted by one so empty slots (-1) count in bin 0, which is dropped.
+        return np.bincount(self.schools.slot_p.ravel() + 1, minlength=self.practices.n + 1)[1:]
+
+    def schools_in_authority(self, authority: int) -> np.ndarray:
+        """The schools of one authority, ascending."""
+        return self._by_authority[self._la_start[authority]:self._la_end[authority]]
+
+    def schools_in_town(self, town: int) -> np.ndarray:
+        """The schools of one town, ascending."""
+        return self._by_town[self._town_start[town]:self._town_end[town]]
 
     def random_school_in(self, authority: np.ndarray, other: np.ndarray) -> np.ndarray:
         """A random school in each given authority, or outside it where ``other``."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.actions import add_ties, publish_evidence, take_up
+from sim.numerics import row_any
 from sim.state import (
     ABSENT,
     ADMINISTER,
@@ -114,7 +115,7 @@ class Strategy:
         s, rng = model.schools, model.rng
         reach = model.per_step(model.p.p_mandate * model.p.tightness)
         for pid in practices:
-            runs = (s.slot_p == pid).any(axis=1)
+            runs = row_any(s.slot_p == pid)
             hit = np.flatnonzero(~runs & (rng.random(s.n) < reach))
             take_up(model, hit, np.full(len(hit), pid), MANDATED)
 
@@ -151,7 +152,7 @@ class Strategy:
             k = min(p.n_trial_sites, len(free))
             sites = rng.choice(free, size=k, replace=False, p=w / w.sum())
             take_up(model, sites, np.full(k, pid), CREATED)
-            runs = (s.slot_p[sites] == pid).any(axis=1)
+            runs = row_any(s.slot_p[sites] == pid)
             s.trial[sites[runs]] = pid
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
@@ -186,10 +187,13 @@ class Strategy:
             return
         s, rng, p = model.schools, model.rng, model.p
         k = rng.poisson(p.n_broker * p.dur_step)
+        split: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # users and others, per practice
         for _ in range(k):
             pid = practices[int(rng.integers(len(practices)))]
-            runs = (s.slot_p == pid).any(axis=1)
-            users, others = np.flatnonzero(runs), np.flatnonzero(~runs)
+            if pid not in split:  # forming ties changes no one's practice
+                runs = row_any(s.slot_p == pid)
+                split[pid] = np.flatnonzero(runs), np.flatnonzero(~runs)
+            users, others = split[pid]
             if len(users) == 0 or len(others) == 0:
                 continue
             add_ties(model, [rng.choice(users)], [rng.choice(others)], BROKERED,

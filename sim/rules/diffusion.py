@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.actions import slot_value, take_up
+from sim.numerics import row_any
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
 
@@ -114,7 +115,7 @@ class JudgedAdoption(Rule):
         # With room (an empty slot and capacity to spare) the bar is the threshold;
         # otherwise the idea must beat the practice the school values least.
         worst = slot_value(model, school).min(axis=1)
-        room = model.spare_capacity()[school] >= pr.difficulty[practice]
+        room = model.spare_capacity(school) >= pr.difficulty[practice]
         bar = np.where(np.isinf(worst) & room, p.threshold_adopt,
                        np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0)
                        + p.threshold_adopt)
@@ -123,7 +124,7 @@ class JudgedAdoption(Rule):
         rate = p.rate_trust
         model.ties.trust[tie] += rate * (useful.astype(float) - model.ties.trust[tie])
         want = consider & useful
-        already = (s.slot_p[school] == practice[:, None]).any(axis=1)
+        already = row_any(s.slot_p[school] == practice[:, None])
         want &= ~already
         idx = np.flatnonzero(want)
         if len(idx) == 0:

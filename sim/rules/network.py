@@ -69,21 +69,21 @@ class Collaboratives(Rule):
         free = s.collab == EMPTY
         rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
         founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
+        ia, ib = np.triu_indices(p.n_collab_size, 1)  # every pair of members
         for f in founders.tolist():
             if s.collab[f] != EMPTY:
                 continue
-            pool = np.flatnonzero((s.town == s.town[f]) & (s.collab == EMPTY))
-            pool = pool[pool != f]
+            pool = model.schools_in_town(s.town[f])
+            pool = pool[(s.collab[pool] == EMPTY) & (pool != f)]
             if len(pool) < p.n_collab_size - 1:
-                pool = np.flatnonzero((s.authority == s.authority[f]) & (s.collab == EMPTY))
-                pool = pool[pool != f]
+                pool = model.schools_in_authority(s.authority[f])
+                pool = pool[(s.collab[pool] == EMPTY) & (pool != f)]
             if len(pool) < p.n_collab_size - 1:
                 continue
             members = np.concatenate(
                 [[f], rng.choice(pool, size=p.n_collab_size - 1, replace=False)])
             cid = c.append(founder=[s.head[f]], formal=[False], alive=[True], born=[model.t])[0]
             s.collab[members] = cid
-            ia, ib = np.triu_indices(len(members), 1)
             add_ties(model, members[ia], members[ib], COLLAB, p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
@@ -141,18 +141,22 @@ class SystemLeadership(Rule):
         strong = (perf >= hi_cut) & (n_led[s.head] == 1)
         go = np.flatnonzero(strong & (rng.random(s.n) < model.per_step_array(rate)))
         weak = (perf <= lo_cut) & (n_led[s.head] == 1)
+        strong_end, weak_end, replaced = [], [], []
         for a in go.tolist():
-            la = s.authority[a]  # the authority's schools, ascending (model._by_authority)
-            mine = model._by_authority[model._la_start[la]:model._la_end[la]]
+            mine = model.schools_in_authority(s.authority[a])
             pool = mine[weak[mine]]
             if len(pool) == 0:
                 continue
             b = int(rng.choice(pool))
             weak[b] = False
-            model.retire_heads(np.array([s.head[b]]))
+            replaced.append(s.head[b])
             s.head[b] = s.head[a]
             n_led[s.head[a]] += 1
-            add_ties(model, [a], [b], EXECUTIVE, 0.8)
+            strong_end.append(a)
+            weak_end.append(b)
+        # The replaced heads leave and the pairs are tied, all at once (no draws).
+        model.retire_heads(np.array(replaced, np.int64))
+        add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)
         fed = np.flatnonzero(n_led[s.head] > 1)
         if len(fed) == 0:
             return
@@ -203,9 +207,11 @@ class HeadTurnover(Rule):
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)
-        schools = np.flatnonzero(np.isin(s.head, leaving))
+        is_leaving = np.zeros(h.n, bool)
+        is_leaving[leaving] = True
+        schools = np.flatnonzero(is_leaving[s.head])
         replace_heads(model, schools)
-        founded = np.flatnonzero(c.alive[: c.n] & np.isin(c.founder[: c.n], leaving))
+        founded = np.flatnonzero(c.alive[: c.n] & is_leaving[c.founder[: c.n]])
         if len(founded):
             informal = founded[~c.formal[founded]]
             fade = informal[rng.random(len(informal)) < p.p_fade_informal]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.actions import drop, protected_slots, slot_value
+from sim.numerics import row_sum
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -31,7 +32,7 @@ class Implementation(Rule):
         s, pr, p = model.schools, model.practices, model.p
         filled = s.slot_p != EMPTY
         diff = np.where(filled, pr.difficulty[np.maximum(s.slot_p, 0)], 0.0)
-        load = diff.sum(axis=1)
+        load = row_sum(diff)
         scale = np.minimum(1.0, model.room() / np.maximum(load, 1e-9))
         target = s.slot_own * scale[:, None]
         rate = model.per_step(p.rate_depth) * (1.0 - 0.5 * diff)
@@ -60,7 +61,7 @@ class CapacityBuilding(Rule):
     def apply(self, model):
         """Move capacity one step."""
         s, p = model.schools, model.p
-        learning = np.minimum(1.0, (s.slot_depth * s.slot_own).sum(axis=1) / 2.0)
+        learning = np.minimum(1.0, row_sum(s.slot_depth * s.slot_own) / 2.0)
         drive = p.lever_capacity * s.budget + p.rel_capacity_learning * learning
         grow = model.per_step(p.rate_capacity) * drive * (1 - s.capacity)
         decay = model.per_step(p.rate_capacity_decay) * s.capacity
@@ -94,7 +95,7 @@ class Performance(Rule):
         eff = np.where(filled, pr.effect[np.maximum(s.slot_p, 0)] * s.slot_depth, 0.0)
         coh = model.coherence()
         target = (s.base + p.rel_capacity_perf * (s.capacity - s.capacity0)
-                  + (1.0 + p.rel_coherence * coh) * eff.sum(axis=1))
+                  + (1.0 + p.rel_coherence * coh) * row_sum(eff))
         noise = p.sd_perf_noise * np.sqrt(p.dur_step) * model.rng.standard_normal(s.n)
         s.logit_perf += model.per_step(p.rate_perf) * (target - s.logit_perf) + noise
 
@@ -127,20 +128,25 @@ class Review(Rule):
         reviewing = rng.random(s.n) < model.per_step(p.p_review)
         if not reviewing.any():
             return
-        value = slot_value(model)
-        prec = (s.slot_nobs / model.sd_observe_eff**2 + 1.0 / p.sd_prior**2
-                + p.lever_evidence * pr.ev_prec[np.maximum(s.slot_p, 0)])
+        # Only the reviewing schools' rows are computed (same values as for all rows).
+        rev = np.flatnonzero(reviewing)
+        sp = s.slot_p[rev]
+        value = slot_value(model, rev)
+        prec = (s.slot_nobs[rev] / model.sd_observe_eff**2 + 1.0 / p.sd_prior**2
+                + p.lever_evidence * pr.ev_prec[np.maximum(sp, 0)])
         se = 1.0 / np.sqrt(prec)
-        keep = protected_slots(model)
-        poor = filled & ~keep & reviewing[:, None] & (value + se < p.threshold_abandon)
+        keep = protected_slots(model, rev)
+        poor = (sp != EMPTY) & ~keep & (value + se < p.threshold_abandon)
         rows, cols = np.nonzero(poor)
-        drop(model, rows, cols)
+        drop(model, rev[rows], cols)
         # Over budget or overloaded: drop the least valued unprotected practice.
-        cost = np.where(s.slot_p != EMPTY, pr.cost[np.maximum(s.slot_p, 0)], 0.0).sum(axis=1)
-        over = np.flatnonzero(reviewing & ((cost > s.budget) | (model.spare_capacity() < 0)))
-        if len(over):
+        sp = s.slot_p[rev]
+        cost = row_sum(np.where(sp != EMPTY, pr.cost[np.maximum(sp, 0)], 0.0))
+        at = np.flatnonzero((cost > s.budget[rev]) | (model.spare_capacity(rev) < 0))
+        if len(at):
+            over = rev[at]
             v = slot_value(model, over)
-            v[(s.slot_p[over] == EMPTY) | keep[over]] = np.inf
+            v[(s.slot_p[over] == EMPTY) | keep[at]] = np.inf
             col = np.argmin(v, axis=1)
             ok = np.isfinite(v[np.arange(len(over)), col])
             drop(model, over[ok], col[ok])

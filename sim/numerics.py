@@ -1,0 +1,66 @@
+"""Row reductions over a school's slots, faster than numpy's and bit for bit the same.
+
+numpy reduces each row of an ``(n_schools, n_slots)`` array in a separate
+inner loop, which costs more than the arithmetic when rows are a handful of
+slots long (``a.sum(axis=1)`` at 21,000 schools and 6 slots takes four times
+as long as six column additions). These helpers add or combine whole columns
+instead, in the order numpy uses, so results do not change by a bit:
+``tests/test_numerics.py`` checks them against numpy for every width up to 127.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: numpy's pairwise summation adds blocks of up to this many items without recursing.
+_PW_BLOCK = 128
+
+
+def pairwise_add(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Sum equal-shape float arrays as numpy's ``sum`` adds the items of a reduced axis.
+
+    ``pairwise_add(list(a.T)) == a.sum(axis=1)`` bit for bit: numpy starts
+    from zero and adds fewer than 8 items left to right; from 8 items on it
+    keeps eight interleaved partial sums, combines them pairwise, then adds
+    the remainder. Fewer than 128 parts (longer axes recurse; not needed here).
+    """
+    w = len(parts)
+    if not 0 < w < _PW_BLOCK:
+        raise ValueError(f"pairwise_add takes 1 to {_PW_BLOCK - 1} parts, not {w}")
+    if w < 8:
+        res = np.array(parts[0], dtype=np.float64, copy=True)
+        for k in range(1, w):
+            res += parts[k]
+    else:
+        r = [np.array(parts[j], dtype=np.float64, copy=True) for j in range(8)]
+        i = 8
+        while i + 8 <= w:
+            for j in range(8):
+                r[j] += parts[i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for k in range(i, w):
+            res += parts[k]
+    res += 0.0  # numpy's result starts from +0.0: a sum of -0.0s is +0.0
+    return res
+
+
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` of a 2-D float64 array, bit for bit, by adding columns."""
+    if (a.ndim != 2 or a.dtype != np.float64 or not a.flags.c_contiguous
+            or not 0 < a.shape[1] < _PW_BLOCK):
+        return a.sum(axis=1)
+    return pairwise_add(a.T)
+
+
+def row_any(a: np.ndarray) -> np.ndarray:
+    """``a.any(axis=1)`` of a 2-D boolean array, by or-ing columns."""
+    if a.ndim != 2 or a.dtype != np.bool_ or a.shape[1] == 0:
+        return a.any(axis=1)
+    cols = a.T
+    out = cols[0].copy()
+    for k in range(1, len(cols)):
+        out |= cols[k]
+    return out
