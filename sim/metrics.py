@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import EMPTY, TRIAL
+from sim.state import TRIAL
 
 if TYPE_CHECKING:
     from sim.model import NextPracticeModel
@@ -55,8 +55,8 @@ DEFINITIONS: dict[str, str] = {
 COUNTS = ("adoptions", "drops")
 
 
-def collect(model: NextPracticeModel) -> dict[str, float]:
-    """One row of metrics for the model's current state."""
+def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[str, float]:
+    """One row of metrics for the model's current state (``users``: ``model.users()`` if known)."""
     s, pr, t, p = model.schools, model.practices, model.ties, model.p
     perf = s.perf
     n = s.n
@@ -65,10 +65,10 @@ def collect(model: NextPracticeModel) -> dict[str, float]:
     part = np.partition(perf, k - 1)
     weakest = part[:k].mean()
     rest = part[k:].mean() if n > k else weakest
-    filled = s.slot_p != EMPTY
-    users = model.users()
+    at, _, _ = s.filled()
+    users = model.users() if users is None else users
     in_use = users > 0
-    depth = s.slot_depth[filled]
+    depth = s.slot_depth.ravel()[at]
     alive = t.alive[: t.n]
     c = model.collabs
     n_led = np.bincount(s.head, minlength=model.heads.n)
@@ -87,9 +87,9 @@ def collect(model: NextPracticeModel) -> dict[str, float]:
         "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
         "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
         "top_adoption": float(users.max() / n) if len(users) else 0.0,
-        "slots_used": float(filled.sum() / n),
+        "slots_used": float(len(at) / n),
         "depth": float(depth.mean()) if len(depth) else 0.0,
-        "ownership": float((s.slot_own[filled] * depth).sum() / max(depth.sum(), 1e-12)),
+        "ownership": float((s.slot_own.ravel()[at] * depth).sum() / max(depth.sum(), 1e-12)),
         "coherence": float(model.coherence().mean()),
         "capacity": float(s.capacity.mean()),
         "ties": int(alive.sum()),

@@ -204,7 +204,6 @@ class NextPracticeModel(mesa.Model):
                                        facilitation=np.full(n_la, p.facilitation_absent))
         self._by_authority, self._la_start, self._la_end = _groups(s.authority, n_la)
         self._by_town, self._town_start, self._town_end = _groups(s.town, int(s.town.max()) + 1)
-        self._slot_rows = np.repeat(np.arange(n), p.n_slots)  # school of each slot, flattened
 
         # The Mesa agents: the readable face of the arrays.
         self.school_agents = [School(self, i) for i in range(n)]
@@ -280,11 +279,11 @@ class NextPracticeModel(mesa.Model):
         s, pr, D = self.schools, self.practices, self.p.n_domains
         if D == 1:
             return (row_sum(s.slot_depth) > 0).astype(float)
-        filled = s.slot_p != EMPTY
-        dom = np.where(filled, pr.domain[np.maximum(s.slot_p, 0)], 0).ravel().astype(np.int64)
+        at, school, pid = s.filled()
         # Depth summed by (domain, school), one row per domain; bincount adds each
         # school's slots in slot order, as np.add.at would.
-        by = np.bincount(dom * s.n + self._slot_rows, np.where(filled, s.slot_depth, 0.0).ravel(),
+        dom = pr.domain[pid].astype(np.int64)
+        by = np.bincount(dom * s.n + school, s.slot_depth.ravel()[at],
                          minlength=D * s.n).reshape(D, s.n)
         tot = pairwise_add(by)  # by.T.sum(axis=1), bit for bit
         top = by.max(axis=0) / np.maximum(tot, 1e-12)
@@ -385,8 +384,8 @@ class NextPracticeModel(mesa.Model):
         return self
 
     def _record(self) -> None:
-        self._rows.append(_metrics.collect(self))
         users = self.users()
+        self._rows.append(_metrics.collect(self, users))
         used = np.flatnonzero(users)
         self._adoption.append((np.full(len(used), self.t), used, users[used]))
 

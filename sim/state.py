@@ -166,6 +166,23 @@ class Schools:
             slot_nobs=z((n, n_slots)), slot_source=np.full((n, n_slots), EMPTY, np.int64),
         )
 
+    def filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The slots in use: flat positions (into ``slot_*.ravel()``), schools, practices.
+
+        Most slots are empty; rules that act on the slots in use work on these
+        flat positions rather than masking whole ``(n, n_slots)`` arrays. The
+        slot arrays are C-contiguous, so ``slot_*.ravel()`` is a view and
+        writes through it reach the slots. Positions come in row-major order.
+        """
+        at = np.flatnonzero(self.slot_p != EMPTY)
+        return at, at // self.slot_p.shape[1], self.slot_p.ravel()[at]
+
+    def per_slot(self, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """An ``(n, n_slots)`` array holding ``values`` at flat positions ``at``, 0 elsewhere."""
+        out = np.zeros(self.slot_p.shape)
+        out.ravel()[at] = values
+        return out
+
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
         self.slot_p[rows, cols] = EMPTY

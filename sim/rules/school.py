@@ -30,16 +30,17 @@ class Implementation(Rule):
     def apply(self, model):
         """Move depth and ownership one step."""
         s, pr, p = model.schools, model.practices, model.p
-        filled = s.slot_p != EMPTY
-        diff = np.where(filled, pr.difficulty[np.maximum(s.slot_p, 0)], 0.0)
-        load = row_sum(diff)
+        at, school, pid = s.filled()  # the slots in use, flattened
+        depth, own = s.slot_depth.ravel(), s.slot_own.ravel()
+        diff = pr.difficulty[pid]
+        load = row_sum(s.per_slot(at, diff))
         scale = np.minimum(1.0, model.room() / np.maximum(load, 1e-9))
-        target = s.slot_own * scale[:, None]
+        target = own[at] * scale[school]
         rate = model.per_step(p.rate_depth) * (1.0 - 0.5 * diff)
-        s.slot_depth += np.where(filled, rate * (target - s.slot_depth), 0.0)
+        depth[at] += rate * (target - depth[at])
         engagement = model.engagement()
-        gap = np.maximum(engagement[:, None] - s.slot_own, 0.0)
-        s.slot_own += np.where(filled, model.per_step(p.rate_own) * gap, 0.0)
+        gap = np.maximum(engagement[school] - own[at], 0.0)
+        own[at] += model.per_step(p.rate_own) * gap
 
 
 @register("capacity", "build", default=True)
@@ -91,8 +92,8 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        filled = s.slot_p != EMPTY
-        eff = np.where(filled, pr.effect[np.maximum(s.slot_p, 0)] * s.slot_depth, 0.0)
+        at, _, pid = s.filled()
+        eff = s.per_slot(at, pr.effect[pid] * s.slot_depth.ravel()[at])
         coh = model.coherence()
         target = (s.base + p.rel_capacity_perf * (s.capacity - s.capacity0)
                   + (1.0 + p.rel_coherence * coh) * row_sum(eff))
@@ -119,11 +120,11 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.rng
-        filled = s.slot_p != EMPTY
-        read = pr.effect[np.maximum(s.slot_p, 0)] + model.sd_observe_eff * rng.standard_normal(
-            s.slot_p.shape) / np.sqrt(p.dur_step)
-        s.slot_obs += np.where(filled, read * p.dur_step, 0.0)
-        s.slot_nobs += np.where(filled, p.dur_step, 0.0)
+        at, _, pid = s.filled()
+        noise = rng.standard_normal(s.slot_p.shape).ravel()[at]  # drawn for every slot
+        read = pr.effect[pid] + model.sd_observe_eff * noise / np.sqrt(p.dur_step)
+        s.slot_obs.ravel()[at] += read * p.dur_step
+        s.slot_nobs.ravel()[at] += p.dur_step
 
         reviewing = rng.random(s.n) < model.per_step(p.p_review)
         if not reviewing.any():
