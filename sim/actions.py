@@ -207,9 +207,7 @@ def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> No
     s, t, c = model.schools, model.ties, model.collabs
     c.alive[collabs] = False
     members = np.isin(s.collab, collabs)
-    n = t.n
-    ends_a = s.collab[t.a[:n]]
-    hit = (t.kind[:n] == COLLAB) & t.alive[:n] & np.isin(ends_a, collabs) & (
-        ends_a == s.collab[t.b[:n]])
-    kill_ties(model, np.flatnonzero(hit))
+    tie = np.flatnonzero((t.kind[: t.n] == COLLAB) & t.alive[: t.n])
+    ends_a = s.collab[t.a[tie]]
+    kill_ties(model, tie[np.isin(ends_a, collabs) & (ends_a == s.collab[t.b[tie]])])
     s.collab[members] = EMPTY

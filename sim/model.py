@@ -263,9 +263,9 @@ class NextPracticeModel(mesa.Model):
         """
         s, t = self.schools, self.ties
         alive = self.alive_ties()
-        tr = np.bincount(t.a[alive], t.trust[alive], s.n) + np.bincount(
-            t.b[alive], t.trust[alive], s.n)
-        deg = np.bincount(t.a[alive], minlength=s.n) + np.bincount(t.b[alive], minlength=s.n)
+        a, b, trust = t.a[alive], t.b[alive], t.trust[alive]
+        tr = np.bincount(a, trust, s.n) + np.bincount(b, trust, s.n)
+        deg = np.bincount(a, minlength=s.n) + np.bincount(b, minlength=s.n)
         mean_trust = tr / np.maximum(deg, 1)
         e = self.school_facilitation() * mean_trust + 0.2 * (s.collab >= 0)
         return np.clip(e, 0.0, 1.0)

@@ -69,7 +69,7 @@ class Collaboratives(Rule):
         free = s.collab == EMPTY
         rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
         founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
-        ia, ib = np.triu_indices(p.n_collab_size, 1)  # every pair of members
+        heads, groups = [], []  # founder's head and members of each new collaborative
         for f in founders.tolist():
             if s.collab[f] != EMPTY:
                 continue
@@ -82,29 +82,34 @@ class Collaboratives(Rule):
                 continue
             members = np.concatenate(
                 [[f], rng.choice(pool, size=p.n_collab_size - 1, replace=False)])
-            cid = c.append(founder=[s.head[f]], formal=[False], alive=[True], born=[model.t])[0]
-            s.collab[members] = cid
-            add_ties(model, members[ia], members[ib], COLLAB, p.init_trust + 0.2)
+            s.collab[members] = c.n + len(groups)  # its id once recorded below
+            heads.append(s.head[f])
+            groups.append(members)
+        if groups:
+            # Recorded and tied all at once: the loop above reads neither table.
+            k = len(groups)
+            c.append(founder=heads, formal=np.zeros(k, bool), alive=np.ones(k, bool),
+                     born=np.full(k, model.t))
+            ia, ib = np.triu_indices(p.n_collab_size, 1)  # every pair of members
+            members = np.array(groups)
+            add_ties(model, members[:, ia].ravel(), members[:, ib].ravel(), COLLAB,
+                     p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
-            fac_c = np.zeros(c.n)
-            push_c = np.zeros(c.n)
-            cnt = np.zeros(c.n)
             m = s.collab >= 0
-            np.add.at(fac_c, s.collab[m], fac[m])
-            np.add.at(push_c, s.collab[m], push[m])
-            np.add.at(cnt, s.collab[m], 1)
-            cnt = np.maximum(cnt, 1)
+            # Sums over members (bincount adds in the same order as np.add.at).
+            fac_c = np.bincount(s.collab[m], fac[m], c.n)
+            push_c = np.bincount(s.collab[m], push[m], c.n)
+            cnt = np.maximum(np.bincount(s.collab[m], minlength=c.n), 1)
             rate = p.p_formalise * (fac_c / cnt) * (push_c / cnt)
             go = informal[rng.random(len(informal)) < model.per_step_array(rate[informal])]
             if len(go):
                 c.formal[go] = True
                 t = model.ties
-                n = t.n
-                ca = s.collab[t.a[:n]]
-                hit = (t.kind[:n] == COLLAB) & np.isin(ca, go) & (ca == s.collab[t.b[:n]])
-                t.formal[:n][hit] = True
+                tie = np.flatnonzero(t.kind[: t.n] == COLLAB)
+                ca = s.collab[t.a[tie]]
+                t.formal[tie[np.isin(ca, go) & (ca == s.collab[t.b[tie]])]] = True
 
 
 @register("lead", "executive_heads", default=True)
