@@ -12,6 +12,7 @@ import pandas as pd
 from sim import metrics as _metrics
 from sim.agents import Authority, Centre, Head, School
 from sim.errors import UserError
+from sim.memory import keep_freed_memory
 from sim.numerics import pairwise_add, row_sum
 from sim.params import Params, live_names
 from sim.rules import build_pipeline
@@ -110,6 +111,7 @@ class NextPracticeModel(mesa.Model):
             **overrides: parameter values to change from ``params``.
         """
         super().__init__(rng=rng)
+        keep_freed_memory()  # a step's large temporaries are reused, not faulted in again
         base = params if params is not None else Params()
         self.p = base.model_copy(update=overrides) if overrides else base.model_copy()
         if overrides:
