@@ -63,7 +63,10 @@ def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) ->
         (model.t - s.slot_since[sel]) * model.p.dur_step < model.p.dur_commit)
     if not model.mandates:
         return young
-    return young | ((s.slot_channel[sel] == MANDATED) & np.isin(sp, model.mandates))
+    standing = np.zeros(sp.shape, bool)  # np.isin(sp, model.mandates), for a short list
+    for pid in model.mandates:
+        standing |= sp == pid
+    return young | ((s.slot_channel[sel] == MANDATED) & standing)
 
 
 def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
@@ -102,6 +105,7 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
            CREATED: p.init_own_created}[channel]
     s.clear_slots(rows, col)
     s.slot_p[rows, col] = practice[idx]
+    s.slots_changed()
     s.slot_own[rows, col] = own
     s.slot_channel[rows, col] = channel
     s.slot_since[rows, col] = model.t

@@ -19,7 +19,7 @@ Growing tables double their capacity when full: :class:`Growable` handles it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -140,6 +140,10 @@ class Schools:
     slot_obs: np.ndarray
     slot_nobs: np.ndarray
     slot_source: np.ndarray
+    #: Keep :meth:`filled` between calls until the slots change (on while a step runs).
+    cache_filled: bool = field(default=False, repr=False, compare=False)
+    _filled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -173,9 +177,25 @@ class Schools:
         flat positions rather than masking whole ``(n, n_slots)`` arrays. The
         slot arrays are C-contiguous, so ``slot_*.ravel()`` is a view and
         writes through it reach the slots. Positions come in row-major order.
+        While a step runs the result is kept until the slots change (see
+        :meth:`slots_changed`), so callers must not modify the arrays.
         """
+        if self._filled is not None:
+            return self._filled
         at = np.flatnonzero(self.slot_p != EMPTY)
-        return at, at // self.slot_p.shape[1], self.slot_p.ravel()[at]
+        out = at, at // self.slot_p.shape[1], self.slot_p.ravel()[at]
+        if self.cache_filled:
+            self._filled = out
+        return out
+
+    def slots_changed(self) -> None:
+        """Forget the slots in use kept by :meth:`filled`; call after writing ``slot_p``.
+
+        :meth:`clear_slots` and :func:`sim.actions.take_up`, the only writers
+        of ``slot_p`` during a step, call it. Between steps nothing is kept, so
+        code that writes the slots by hand there needs no call.
+        """
+        self._filled = None
 
     def per_slot(self, at: np.ndarray, values: np.ndarray) -> np.ndarray:
         """An ``(n, n_slots)`` array holding ``values`` at flat positions ``at``, 0 elsewhere."""
@@ -186,6 +206,7 @@ class Schools:
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
         self.slot_p[rows, cols] = EMPTY
+        self.slots_changed()
         self.slot_depth[rows, cols] = 0.0
         self.slot_own[rows, cols] = 0.0
         self.slot_obs[rows, cols] = 0.0

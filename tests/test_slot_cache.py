@@ -1,0 +1,60 @@
+"""Schools.filled() is kept only while a step runs, and forgotten whenever slots change."""
+
+import numpy as np
+
+from sim.actions import drop, take_up
+from sim.model import NextPracticeModel
+from sim.state import CHOSEN, EMPTY
+from tests.conftest import small
+
+
+def _fresh(s):
+    at = np.flatnonzero(s.slot_p != EMPTY)
+    return at, at // s.slot_p.shape[1], s.slot_p.ravel()[at]
+
+
+def _same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_nothing_is_kept_between_steps():
+    m = NextPracticeModel(small(), rng=1).run(3)
+    s = m.schools
+    assert not s.cache_filled and s._filled is None
+    s.slot_p[0, :] = EMPTY  # a hand edit between steps is seen at once
+    assert _same(s.filled(), _fresh(s))
+
+
+def test_take_up_and_drop_refresh_the_kept_slots():
+    m = NextPracticeModel(small(), rng=1).run(3)
+    s = m.schools
+    s.cache_filled = True
+    try:
+        assert _same(s.filled(), _fresh(s))
+        row = int(np.flatnonzero((s.slot_p == EMPTY).any(axis=1))[0])
+        new = int(np.setdiff1d(np.arange(m.practices.n), s.slot_p[row])[0])
+        take_up(m, np.array([row]), np.array([new]), CHOSEN)
+        assert _same(s.filled(), _fresh(s))
+        col = int(np.flatnonzero(s.slot_p[row] == new)[0])
+        drop(m, np.array([row]), np.array([col]))
+        assert _same(s.filled(), _fresh(s))
+    finally:
+        s.cache_filled = False
+        s.slots_changed()
+
+
+def test_a_step_leaves_no_cache_even_when_a_rule_fails():
+    m = NextPracticeModel(small(), rng=1)
+
+    class Boom:
+        slot = "shocks"
+
+        def apply(self, model):
+            raise RuntimeError("boom")
+
+    m._pipeline.append(Boom())
+    try:
+        m.step()
+    except RuntimeError:
+        pass
+    assert not m.schools.cache_filled and m.schools._filled is None
