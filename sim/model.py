@@ -321,8 +321,8 @@ class NextPracticeModel(mesa.Model):
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""
-        # Shifted by one so empty slots (-1) count in bin 0, which is dropped.
-        return np.bincount(self.schools.slot_p.ravel() + 1, minlength=self.practices.n + 1)[1:]
+        _, _, pid = self.schools.filled()
+        return np.bincount(pid, minlength=self.practices.n)
 
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""

@@ -19,6 +19,7 @@ Growing tables double their capacity when full: :class:`Growable` handles it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -55,8 +56,8 @@ class Growable:
 
     n: int
 
-    def _columns(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name != "n"]
+    def _columns(self) -> tuple[str, ...]:
+        return _column_names(type(self))
 
     @property
     def capacity(self) -> int:
@@ -87,6 +88,12 @@ class Growable:
                 arr[self.n : need] = -1 if _is_id(name) else 0
         self.n = need
         return idx
+
+
+@functools.cache
+def _column_names(cls: type) -> tuple[str, ...]:
+    """The column fields of a :class:`Growable` table class (all but ``n``)."""
+    return tuple(f.name for f in fields(cls) if f.name != "n")
 
 
 def _is_id(name: str) -> bool:
