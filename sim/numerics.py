@@ -64,3 +64,44 @@ def row_any(a: np.ndarray) -> np.ndarray:
     for k in range(1, len(cols)):
         out |= cols[k]
     return out
+
+
+def row_min(a: np.ndarray) -> np.ndarray:
+    """``a.min(axis=1)`` of a 2-D array with at least one column, by columns.
+
+    The same values (a minimum does not depend on the order it is taken in;
+    NaN propagates as in numpy), except that of a +0.0 and a -0.0 in one row
+    either may come out.
+    """
+    if a.ndim != 2 or a.shape[1] == 0:
+        return a.min(axis=1)
+    cols = a.T
+    out = cols[0].copy()
+    for k in range(1, len(cols)):
+        np.minimum(out, cols[k], out=out)
+    return out
+
+
+def row_cumsum(a: np.ndarray) -> np.ndarray:
+    """``np.cumsum(a, axis=1)`` of a 2-D float64 array, bit for bit, by columns.
+
+    A cumulative sum adds left to right whichever way it is run.
+    """
+    if a.ndim != 2 or a.dtype != np.float64 or a.shape[1] == 0:
+        return np.cumsum(a, axis=1)
+    out = np.empty_like(a)
+    out[:, 0] = a[:, 0]
+    for k in range(1, a.shape[1]):
+        np.add(out[:, k - 1], a[:, k], out=out[:, k])
+    return out
+
+
+def row_count(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` of a 2-D boolean array (the Trues in each row), by columns."""
+    if a.ndim != 2 or a.dtype != np.bool_ or a.shape[1] == 0:
+        return a.sum(axis=1)
+    cols = a.T
+    out = cols[0].astype(np.int64)
+    for k in range(1, len(cols)):
+        out += cols[k]
+    return out

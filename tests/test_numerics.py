@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.numerics import pairwise_add, row_any, row_sum
+from sim.numerics import pairwise_add, row_any, row_count, row_cumsum, row_min, row_sum
 
 
 def _bits(x):
@@ -45,3 +45,22 @@ def test_row_any_is_numpys_any():
         b = rng.random((300, w)) < 0.2
         assert np.array_equal(row_any(b), b.any(axis=1))
     assert row_any(np.zeros((4, 0), bool)).tolist() == [False] * 4
+
+
+def test_row_min_is_numpys_min():
+    rng = np.random.default_rng(1)
+    for w in (1, 2, 6, 9):
+        x = rng.standard_normal((300, w))
+        x[rng.random((300, w)) < 0.2] = -np.inf
+        x[rng.random((300, w)) < 0.05] = np.nan
+        assert np.array_equal(row_min(x), x.min(axis=1), equal_nan=True)
+
+
+@pytest.mark.parametrize("w", [1, 2, 6, 9, 30])
+def test_row_cumsum_and_row_count_are_numpys(w):
+    rng = np.random.default_rng(w)
+    x = _awkward(rng, 400, w)
+    assert np.array_equal(_bits(row_cumsum(x)), _bits(np.cumsum(x, axis=1)))
+    b = x > 0
+    assert np.array_equal(row_count(b), b.sum(axis=1))
+    assert row_count(b).dtype == b.sum(axis=1).dtype

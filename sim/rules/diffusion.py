@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.actions import slot_value, take_up
-from sim.numerics import row_any
+from sim.numerics import row_any, row_count, row_cumsum, row_min
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
 
@@ -63,11 +63,11 @@ class WordOfMouth(Rule):
         recv = np.where(flip, t.a[e], t.b[e])
         send = np.where(flip, t.b[e], t.a[e])
         depth = s.slot_depth[send]
-        cum = np.cumsum(depth, axis=1)
+        cum = row_cumsum(depth)
         total = cum[:, -1]
         has = total > 0
         u = model.rng.random(len(send)) * total
-        col = np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+        col = np.minimum(row_count(u[:, None] >= cum), cum.shape[1] - 1)
         practice = s.slot_p[send, col]
         ok = has & (practice != EMPTY)
         model.heard = Heard(recv[ok], practice[ok], e[ok])
@@ -114,7 +114,7 @@ class JudgedAdoption(Rule):
         net = judged - p.rel_cost * pr.cost[practice] / s.budget[school]
         # With room (an empty slot and capacity to spare) the bar is the threshold;
         # otherwise the idea must beat the practice the school values least.
-        worst = slot_value(model, school).min(axis=1)
+        worst = row_min(slot_value(model, school))
         room = model.spare_capacity(school) >= pr.difficulty[practice]
         bar = np.where(np.isinf(worst) & room, p.threshold_adopt,
                        np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0)

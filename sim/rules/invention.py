@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.actions import invent
+from sim.numerics import row_count, row_cumsum
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -43,12 +44,12 @@ class Recombination(Rule):
         if len(who) == 0:
             return
         depth = s.slot_depth[who] + 1e-9 * (s.slot_p[who] != EMPTY)
-        cum = np.cumsum(depth, axis=1)
+        cum = row_cumsum(depth)
         total = cum[:, -1]
         pick = []
         for _ in range(2):
             u = rng.random(len(who)) * total
-            col = np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+            col = np.minimum(row_count(u[:, None] >= cum), cum.shape[1] - 1)
             pick.append(s.slot_p[who, col])
         pa, pb = pick
         has = (pa != EMPTY) & (total > 0)
