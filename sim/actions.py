@@ -167,8 +167,8 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     keys = lo * model.schools.n + hi
     fresh = []
-    for i, k in enumerate(keys.tolist()):
-        if lo[i] != hi[i] and k not in model.tie_keys:
+    for i, (k, loop) in enumerate(zip(keys.tolist(), (lo == hi).tolist(), strict=True)):
+        if not loop and k not in model.tie_keys:
             model.tie_keys.add(k)
             fresh.append(i)
     if not fresh:
@@ -185,8 +185,7 @@ def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
     idx = idx[t.alive[idx]]
     t.alive[idx] = False
     n = model.schools.n
-    for k in (t.a[idx] * n + t.b[idx]).tolist():
-        model.tie_keys.discard(k)
+    model.tie_keys.difference_update((t.a[idx] * n + t.b[idx]).tolist())
 
 
 def replace_heads(model: NextPracticeModel, schools: np.ndarray) -> np.ndarray:

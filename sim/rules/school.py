@@ -146,7 +146,9 @@ class Review(Rule):
         at = np.flatnonzero((cost > s.budget[rev]) | (model.spare_capacity(rev) < 0))
         if len(at):
             over = rev[at]
-            v = slot_value(model, over)
+            # The values read above still hold: the poor practices dropped since
+            # left their slots empty, and empty slots are masked here.
+            v = value[at]
             v[(s.slot_p[over] == EMPTY) | keep[at]] = np.inf
             col = np.argmin(v, axis=1)
             ok = np.isfinite(v[np.arange(len(over)), col])
