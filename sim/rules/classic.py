@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.actions import take_up
+from sim.numerics import row_any
 from sim.rules import Rule, register
 from sim.state import CHOSEN
 
@@ -32,25 +33,34 @@ PRACTICE = 0
 
 def adopted(model) -> np.ndarray:
     """Boolean per school: practice 0 is in its slots."""
-    return (model.schools.slot_p == PRACTICE).any(axis=1)
+    return row_any(model.schools.slot_p == PRACTICE)
 
 
-def adjacency(model) -> sp.csr_matrix:
-    """Symmetric CSR adjacency of alive ties, cached while the ties are unchanged."""
+def adjacency_and_degree(model) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Symmetric CSR adjacency of alive ties and its row sums (degrees).
+
+    Both are cached on the model while the ties do not change.
+    """
     t = model.ties
     alive = t.alive_index()
     key = (t.n, len(alive), int(alive.sum()))
     cache = getattr(model, "_classic_adj", None)
     if cache is not None and cache[0] == key:
-        return cache[1]
+        return cache[1], cache[2]
     n = model.schools.n
     a, b = t.a[alive], t.b[alive]
     data = np.ones(2 * len(a), np.float64)
     adj = sp.csr_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
     adj.sum_duplicates()
     adj.data[:] = 1.0
-    model._classic_adj = (key, adj)
-    return adj
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    model._classic_adj = (key, adj, deg)
+    return adj, deg
+
+
+def adjacency(model) -> sp.csr_matrix:
+    """Symmetric CSR adjacency of alive ties, cached while the ties are unchanged."""
+    return adjacency_and_degree(model)[0]
 
 
 def complete(model) -> bool:
@@ -106,8 +116,7 @@ class Bass(Classic):
         if complete(model):
             f = has.mean()
         else:
-            adj = adjacency(model)
-            deg = np.asarray(adj.sum(axis=1)).ravel()
+            adj, deg = adjacency_and_degree(model)
             f = (adj @ has.astype(float)) / np.maximum(deg, 1)
         return np.clip(p.p_bass + p.q_bass * f, 0.0, 1.0)
 
@@ -144,8 +153,7 @@ class Threshold(Classic):
 
     def chance(self, model, has):
         """1 where the share of adopted neighbours reaches phi, else 0."""
-        adj = adjacency(model)
-        deg = np.asarray(adj.sum(axis=1)).ravel()
+        adj, deg = adjacency_and_degree(model)
         m = adj @ has.astype(float)
         return ((deg > 0) & (m >= model.p.phi_threshold * deg - 1e-12)).astype(float)
 
