@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.numerics import quantiles
 from sim.state import TRIAL
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     s, pr, t, p = model.schools, model.practices, model.ties, model.p
     perf = s.perf
     n = s.n
-    q05, q95 = np.quantile(perf, [0.05, 0.95])
+    q05, q95 = quantiles(perf, [0.05, 0.95])
     k = max(1, n // 10)
     part = np.partition(perf, k - 1)
     weakest = part[:k].mean()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.numerics import pairwise_add, row_any, row_count, row_cumsum, row_min, row_sum
+from sim.numerics import pairwise_add, quantiles, row_any, row_count, row_cumsum, row_min, row_sum
 
 
 def _bits(x):
@@ -64,3 +64,23 @@ def test_row_cumsum_and_row_count_are_numpys(w):
     b = x > 0
     assert np.array_equal(row_count(b), b.sum(axis=1))
     assert row_count(b).dtype == b.sum(axis=1).dtype
+
+
+def test_quantiles_is_numpys_quantile():
+    rng = np.random.default_rng(3)
+    qs = [0.05, 0.95, 0.75, 0.10, 0.0, 1.0, 0.5, 1 / 3, 0.999999]
+    for n in list(range(1, 40)) + [99, 100, 1001, 21000]:
+        for kind in range(3):
+            x = rng.standard_normal(n)
+            if kind == 1:
+                x = np.round(x, 1)  # many ties
+            elif kind == 2:
+                x = 1.0 / (1.0 + np.exp(-x))
+                x[rng.random(n) < 0.2] = -0.0
+            before = x.copy()
+            got, want = quantiles(x, qs), np.quantile(x, qs)
+            assert np.array_equal(_bits(got), _bits(want)), (n, kind)
+            assert np.array_equal(_bits(x), _bits(before))  # input left as it was
+    x = rng.standard_normal(50)
+    x[7] = np.nan
+    assert np.isnan(quantiles(x, [0.1, 0.9])).all()

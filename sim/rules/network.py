@@ -11,6 +11,7 @@ from sim.actions import (
     replace_heads,
     take_up,
 )
+from sim.numerics import quantiles
 from sim.rules import Rule, register
 from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
@@ -142,7 +143,7 @@ class SystemLeadership(Rule):
         perf = s.logit_perf
         n_led = np.bincount(s.head, minlength=model.heads.n)
         rate = p.p_exec_head * model.heads.appetite[s.head]
-        hi_cut, lo_cut = np.quantile(perf, [0.75, 0.10])
+        hi_cut, lo_cut = quantiles(perf, [0.75, 0.10])
         strong = (perf >= hi_cut) & (n_led[s.head] == 1)
         go = np.flatnonzero(strong & (rng.random(s.n) < model.per_step_array(rate)))
         weak = (perf <= lo_cut) & (n_led[s.head] == 1)
