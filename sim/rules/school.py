@@ -143,13 +143,13 @@ class Review(Rule):
         # Over budget or overloaded: drop the least valued unprotected practice.
         sp = s.slot_p[rev]
         cost = row_sum(np.where(sp != EMPTY, pr.cost[np.maximum(sp, 0)], 0.0))
-        at = np.flatnonzero((cost > s.budget[rev]) | (model.spare_capacity(rev) < 0))
-        if len(at):
-            over = rev[at]
+        i = np.flatnonzero((cost > s.budget[rev]) | (model.spare_capacity(rev) < 0))
+        if len(i):
+            over = rev[i]
             # The values read above still hold: the poor practices dropped since
             # left their slots empty, and empty slots are masked here.
-            v = value[at]
-            v[(s.slot_p[over] == EMPTY) | keep[at]] = np.inf
+            v = value[i]
+            v[(s.slot_p[over] == EMPTY) | keep[i]] = np.inf
             col = np.argmin(v, axis=1)
             ok = np.isfinite(v[np.arange(len(over)), col])
             drop(model, over[ok], col[ok])
