@@ -264,10 +264,10 @@ class NextPracticeModel(mesa.Model):
         collaborative member.
         """
         s, t = self.schools, self.ties
-        alive = self.alive_ties()
-        a, b, trust = t.a[alive], t.b[alive], t.trust[alive]
+        a, b, alive = t.a[: t.n], t.b[: t.n], t.alive[: t.n]
+        trust = np.where(alive, t.trust[: t.n], 0.0)  # a lapsed tie adds nothing
         tr = np.bincount(a, trust, s.n) + np.bincount(b, trust, s.n)
-        deg = np.bincount(a, minlength=s.n) + np.bincount(b, minlength=s.n)
+        deg = np.bincount(a, alive, s.n) + np.bincount(b, alive, s.n)
         mean_trust = tr / np.maximum(deg, 1)
         e = self.school_facilitation() * mean_trust + 0.2 * (s.collab >= 0)
         return np.clip(e, 0.0, 1.0)

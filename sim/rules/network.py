@@ -99,10 +99,11 @@ class Collaboratives(Rule):
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
             m = s.collab >= 0
+            cm = s.collab[m]
             # Sums over members (bincount adds in the same order as np.add.at).
-            fac_c = np.bincount(s.collab[m], fac[m], c.n)
-            push_c = np.bincount(s.collab[m], push[m], c.n)
-            cnt = np.maximum(np.bincount(s.collab[m], minlength=c.n), 1)
+            fac_c = np.bincount(cm, fac[m], c.n)
+            push_c = np.bincount(cm, push[m], c.n)
+            cnt = np.maximum(np.bincount(cm, minlength=c.n), 1)
             rate = p.p_formalise * (fac_c / cnt) * (push_c / cnt)
             go = informal[rng.random(len(informal)) < model.per_step_array(rate[informal])]
             if len(go):
