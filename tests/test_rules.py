@@ -67,9 +67,26 @@ def test_implement_ownership_sets_depth():
 
 
 def test_implement_capacity_sets_depth():
-    lo = mean_over_seeds("depth", 24, init_capacity_mean=0.2)
-    hi = mean_over_seeds("depth", 24, init_capacity_mean=0.8)
-    assert hi > lo
+    """The rule alone, on a controlled state: the same practices and ownership in every
+    school, more than low capacity can carry (a system-level mean depth would mix in how
+    many new, shallow practices capable schools take up)."""
+    from sim.rules import RULES
+
+    def depth_after(capacity):
+        m = NextPracticeModel(small(), rng=1)
+        s = m.schools
+        k = min(6, s.slot_p.shape[1])
+        s.clear_slots(np.repeat(np.arange(s.n), s.slot_p.shape[1]),
+                      np.tile(np.arange(s.slot_p.shape[1]), s.n))
+        s.slot_p[:, :k] = np.arange(k)
+        s.slot_own[:, :k] = 0.8
+        s.capacity[:] = capacity
+        rule = RULES["implement"]["depth_and_ownership"]()
+        for _ in range(24):
+            rule.apply(m)
+        return s.slot_depth[:, :k].mean()
+
+    assert depth_after(0.8) > depth_after(0.2)
 
 
 def test_capacity_lever_builds_capacity():
