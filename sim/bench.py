@@ -155,9 +155,11 @@ def _noop(_: int) -> int:
 def runs_per_second(n: int = 1000, steps: int = 120, runs: int | None = None,
                     workers: int | None = None) -> dict[str, float]:
     """Runs per second of ``n``-school runs across all cores (warm worker pool)."""
+    from sim.runner import pool_context
+
     workers = workers or os.cpu_count() or 1
     runs = runs or 4 * workers
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
         list(pool.map(_noop, range(workers)))
         t0 = time.perf_counter()
         list(pool.map(_one_run, [(n, steps, s) for s in range(runs)]))
