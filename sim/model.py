@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import mesa
@@ -14,7 +13,7 @@ from sim.agents import Authority, Centre, Head, School
 from sim.errors import UserError
 from sim.memory import keep_freed_memory
 from sim.numerics import pairwise_add, row_sum
-from sim.params import Params, live_names
+from sim.params import Params, import_plugins, live_names
 from sim.rules import build_pipeline
 from sim.rules.diffusion import Heard
 from sim.state import (
@@ -118,8 +117,7 @@ class NextPracticeModel(mesa.Model):
             self.p = Params.model_validate(self.p.model_dump())
         self.t = 0
         self.seed = rng
-        for mod in self.p.plugins:  # a worker process unpickles params without validating
-            importlib.import_module(mod)
+        import_plugins(self.p.plugins)  # a worker process unpickles params without validating
         self._pipeline = build_pipeline(self.p.rules)
         self.strategy = STRATEGIES[self.p.strategy]()
         self.agenda = -1

@@ -26,6 +26,8 @@ deviations, ``lever_`` the four coherence levers of Fullan.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -434,14 +436,8 @@ class Params(BaseModel):
     @classmethod
     def _import_plugins(cls, v: Any) -> Any:
         # The first field, so it runs before the name checks of strategy, network and rules.
-        import importlib
-
-        for mod in v if isinstance(v, list | tuple) else ():
-            try:
-                importlib.import_module(mod)
-            except ImportError as exc:
-                raise ValueError(f"cannot import plugin module {mod!r} ({exc}); check it is "
-                                 "on PYTHONPATH") from None
+        if isinstance(v, list | tuple):
+            import_plugins(v)
         return v
 
     @field_validator("rules", mode="before")
@@ -476,6 +472,20 @@ class Params(BaseModel):
             raise ValueError(f"n_schools ({self.n_schools}) must be at least n_authorities "
                              f"({self.n_authorities})")
         return self
+
+
+def import_plugins(modules: Iterable[str]) -> None:
+    """Import the modules that register extra rules, strategies or networks.
+
+    Raises:
+        ValueError: a module cannot be imported (the message says which and why).
+    """
+    for mod in modules:
+        try:
+            importlib.import_module(mod)
+        except ImportError as exc:
+            raise ValueError(f"cannot import plugin module {mod!r} ({exc}); check it is "
+                             "on PYTHONPATH") from None
 
 
 def field_info(name: str) -> dict[str, Any]:
