@@ -17,16 +17,23 @@ def picture(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
+def drawing_measures(png: bytes) -> dict[str, float]:
+    """The three measures :func:`is_drawn` reads: contrast, colours, dark share."""
+    rgb = picture(png)
+    grey = rgb.mean(axis=2)
+    return {"grey_sd": float(grey.std()),
+            "colours": float(len(np.unique(rgb.reshape(-1, 3), axis=0))),
+            "dark_share": float((grey < 100).mean())}
+
+
 def is_drawn(png: bytes) -> bool:
     """Whether a screenshot shows a drawing rather than a blank or flat area.
 
     A drawn plot has strong contrast (lines, text, markers on white) and many
     distinct colours (anti-aliasing, fills); an empty box has neither.
     """
-    rgb = picture(png)
-    grey = rgb.mean(axis=2)
-    colours = len(np.unique(rgb.reshape(-1, 3), axis=0))
-    return grey.std() > 15 and colours > 100 and (grey < 100).mean() > 0.002
+    m = drawing_measures(png)
+    return m["grey_sd"] > 15 and m["colours"] > 100 and m["dark_share"] > 0.002
 
 
 def red_pixels(png: bytes) -> int:

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from pagecheck import PAGE_WAIT, STEP_WAIT, is_drawn, picture, red_pixels
+from pagecheck import PAGE_WAIT, STEP_WAIT, drawing_measures, is_drawn, picture, red_pixels
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -69,6 +69,25 @@ def step(page: Page, times: int = 1) -> None:
             arg=start, timeout=STEP_WAIT)
 
 
+def expect_drawn(page: Page, which: str) -> bytes:
+    """Wait until a plot shows a drawing (not a blank box); return its screenshot.
+
+    The browser may show an image element a moment before it has painted a new
+    picture into it (a redraw swaps the picture), so this polls for up to
+    ``STEP_WAIT``; a plot still blank then fails with its measures.
+    """
+    deadline = STEP_WAIT / 1000
+    waited = 0.0
+    while True:
+        shot = plot(page, which).screenshot()
+        if is_drawn(shot) or waited >= deadline:
+            break
+        page.wait_for_timeout(250)
+        waited += 0.25
+    assert is_drawn(shot), f"the {which} plot is blank: {drawing_measures(shot)}"
+    return shot
+
+
 def settled(locator) -> bytes:
     """A screenshot of an element once it has stopped changing (fades, redraws)."""
     shot = locator.screenshot()
@@ -90,7 +109,7 @@ def test_page_draws_the_network_and_the_curve_without_internet(page: Page, app_u
         img = plot(page, which)
         box = img.bounding_box()
         assert box["width"] > 300 and box["height"] > 250, which
-        assert is_drawn(img.screenshot()), f"the {which} plot is blank"
+        expect_drawn(page, which)
 
     # What the room reads: counters, legend caption, controls in plain words.
     for label in ("Practices in use", "Field trials running", "Collaboratives",
@@ -131,7 +150,7 @@ def test_controls_act_on_the_running_model(page: Page, app_url: str):
     expect(page.get_by_text("this system, run by bottom-up", exact=False)).to_be_visible(
         timeout=STEP_WAIT)
     expect(plot(page, "curve")).not_to_have_attribute("src", curve_before, timeout=STEP_WAIT)
-    assert is_drawn(plot(page, "curve").screenshot())
+    expect_drawn(page, "curve")
 
     # Play runs on by itself; pause stops it.
     page.get_by_role("button", name="▶").click()
@@ -177,7 +196,7 @@ def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     expect(page.get_by_role("button", name="Next practice")).to_have_class(
         re.compile("v-btn--active"), timeout=STEP_WAIT)
     again = np.asarray(picture(settled(plot(page, "network"))), float)
-    assert is_drawn(plot(page, "curve").screenshot())
+    expect_drawn(page, "curve")
     # Same seed, same schools: the network looks as it did when the page opened.
     assert first.shape == again.shape
     assert np.abs(first - again).mean() < 2.0
@@ -203,7 +222,7 @@ def test_mid_run_under_each_strategy(page: Page, app_url: str, strategy: str, tm
     expect(page.get_by_text(f"this system, run by {strategy.lower()}", exact=False)
            ).to_be_visible(timeout=STEP_WAIT)
     for which in ("network", "curve"):
-        assert is_drawn(plot(page, which).screenshot()), which
+        expect_drawn(page, which)
     out = Path(os.environ.get(ENV_SCREENSHOTS) or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     name = strategy.lower().replace(" ", "_").replace("-", "_")
