@@ -150,7 +150,9 @@ class NextPracticeModel(mesa.Model):
         self.schools = s
 
         self.heads = Heads.empty()
-        self.head_agents: dict[int, Head] = {}
+        self._head_agents: dict[int, Head] = {}
+        self._heads_synced = 0  # heads below this index have had their agents made
+        self._heads_retired: list[int] = []  # retired since the agents were last synced
         s.head[:] = self.new_heads(n)
 
         # Practices known at the start: today's good practice, with evidence
@@ -218,20 +220,68 @@ class NextPracticeModel(mesa.Model):
         ingenuity is log-normal with mean 1.
         """
         rng = self.rng
-        idx = self.heads.append(
+        return self.heads.append(
             openness=rng.beta(3.0, 2.0, k), ingenuity=rng.lognormal(-0.125, 0.5, k),
             appetite=rng.beta(1.5, 3.0, k), start=np.full(k, self.t), active=np.ones(k, bool))
-        for i in idx.tolist():
-            self.head_agents[i] = Head(self, i)
-        return idx
 
     def retire_heads(self, idx: np.ndarray) -> None:
-        """Heads leave post: their Mesa agents are removed from the model."""
+        """Heads leave post; their Mesa agents go when the agents are next read."""
         self.heads.active[idx] = False
-        for i in np.asarray(idx).tolist():
-            agent = self.head_agents.pop(int(i), None)
+        self._heads_retired.extend(np.asarray(idx).tolist())
+
+    # ------------------------------------------------------------------ Mesa agents
+    # Heads come and go every month (about 260 a month in England), and making
+    # and removing a Mesa agent costs microseconds each, a sixth of a step at
+    # that size. So the heads' agents follow the arrays lazily: they are made
+    # and removed whenever the agents are read (``agents``, ``agents_by_type``,
+    # ``head_agents``), never during a run that nobody looks at. What anyone
+    # reading them sees is the same; only the heads' ``unique_id`` numbers
+    # depend on when they were first read (``Head.idx`` does not).
+    def _sync_head_agents(self) -> None:
+        """Make the Mesa agents of heads appointed, remove those of heads retired."""
+        if "_heads_synced" not in self.__dict__:  # Mesa reading agents during __init__
+            return
+        agents, h = self._head_agents, self.heads
+        for i in self._heads_retired:
+            agent = agents.pop(i, None)
             if agent is not None:
                 agent.remove()
+        self._heads_retired.clear()
+        for i in np.flatnonzero(h.active[self._heads_synced: h.n]).tolist():
+            i += self._heads_synced
+            agents[i] = Head(self, i)
+        self._heads_synced = h.n
+
+    @property
+    def head_agents(self) -> dict[int, Head]:
+        """The Mesa agent of each head in post, by head index."""
+        self._sync_head_agents()
+        return self._head_agents
+
+    @property
+    def agents(self):
+        """Every Mesa agent of the model (Mesa's registry, heads brought up to date)."""
+        self._sync_head_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa's agents by type, heads brought up to date."""
+        self._sync_head_agents()
+        return super().agents_by_type
+
+    def remove_all_agents(self) -> None:
+        """Remove every Mesa agent, heads appointed but not yet read included."""
+        self._heads_synced = self.heads.n
+        self._heads_retired.clear()
+        self._head_agents.clear()
+        super().remove_all_agents()
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The types of Mesa agent in the model, heads brought up to date."""
+        self._sync_head_agents()
+        return super().agent_types
 
     # ------------------------------------------------------------------ derived state
     def per_step(self, rate: float) -> float:

@@ -24,5 +24,16 @@ def test_run_bench_quick(tmp_path):
     for r in res["steps"].values():
         assert r["ms_per_step"] > 0 and r["floor_ratio"] > 0
     assert res["runs"]["runs_per_s"] > 0
-    assert res["watts"]["speedup"] > 0
+    assert res["watts"]["speedup"] > 0 and res["watts"]["speedup_model"] > 0
     assert all(math.isfinite(x) and x >= 0 for x in _numbers(res))
+
+
+def test_watts_reference_and_model_end_in_the_same_cascade():
+    """Same graph, same seed adopter: idiomatic Mesa (random order, one agent at a
+    time) and the model's threshold mode (synchronous) reach the same final set,
+    as any monotone threshold cascade must; at least one seed cascades."""
+    from sim.bench import watts
+
+    w = watts(2000, 60, seeds=(2, 3, 4))
+    assert w["mesa_active"] == w["model_active"] == w["vectorised_active"]
+    assert w["cascades"] >= 1

@@ -33,12 +33,16 @@ def test_state_stays_valid(strategy):
 
 def test_heads_conserved_through_turnover():
     m = NextPracticeModel(small(p_head_leave=0.1), rng=1)
-    m.run(30)
-    active = np.flatnonzero(m.heads.active[: m.heads.n])
-    # Heads in post are exactly those leading a school, and each has its Mesa agent.
-    assert set(active.tolist()) == set(np.unique(m.schools.head).tolist())
-    assert set(m.head_agents) == set(active.tolist())
-    assert len(m.agents_by_type[Head]) == len(active)
+    # Read the agents at the start, mid-run and at the end: the heads' agents
+    # follow the arrays lazily, and must match them whenever they are read.
+    for steps in (0, 13, 17):
+        m.run(steps)
+        active = np.flatnonzero(m.heads.active[: m.heads.n])
+        # Heads in post are exactly those leading a school, and each has its Mesa agent.
+        assert set(active.tolist()) == set(np.unique(m.schools.head).tolist())
+        assert set(m.head_agents) == set(active.tolist())
+        assert {a.idx for a in m.agents_by_type[Head]} == set(active.tolist())
+        assert len(m.agents) == m.schools.n + len(active) + m.authorities.n + 1
     assert m.heads.n > m.schools.n  # turnover happened
 
 

@@ -179,6 +179,7 @@ def test_controls_act_on_the_running_model(page: Page, app_url: str):
 
 def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     open_app(page, app_url)
+    expect_drawn(page, "network")
     first = np.asarray(picture(settled(plot(page, "network"))), float)
     dial = page.get_by_role("slider", name="How tight is the centre")
     start = dial.get_attribute("aria-valuenow")
@@ -195,6 +196,7 @@ def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     expect(dial).to_have_attribute("aria-valuenow", start, timeout=STEP_WAIT)
     expect(page.get_by_role("button", name="Next practice")).to_have_class(
         re.compile("v-btn--active"), timeout=STEP_WAIT)
+    expect_drawn(page, "network")
     again = np.asarray(picture(settled(plot(page, "network"))), float)
     expect_drawn(page, "curve")
     # Same seed, same schools: the network looks as it did when the page opened.
