@@ -124,6 +124,10 @@ class NextPracticeModel(mesa.Model):
         self.mandates: list[int] = []
         self.heard = Heard.none()
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
+        #: What rules report of the last step for observers (validation, the app):
+        #: name -> value, cleared at the start of each step. SystemLeadership
+        #: writes ``takeovers``: (schools taken on, equally weak schools not).
+        self.events: dict[str, Any] = {}
         self._build()
         self.perf0 = self.schools.perf.copy()
         self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
@@ -422,6 +426,7 @@ class NextPracticeModel(mesa.Model):
     def step(self) -> None:
         """Advance one step: the rules in the order listed in the class docstring."""
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
+        self.events = {}
         # Rules change slots only through sim.actions, which tell the schools'
         # cache of slots in use; between steps nothing is cached.
         s = self.schools

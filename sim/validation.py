@@ -349,27 +349,24 @@ EXEC_HORIZON = 36
 def exec_lift(params: Params, seed: int, horizon: int = EXEC_HORIZON) -> dict:
     """Matched comparison of struggling schools taken on by an executive head.
 
-    Steps one model and watches :class:`sim.rules.network.SystemLeadership`
-    at work. Every month, the eligible schools are those in the bottom tenth
-    of performance led by a head of their own; the ones taken on that month
-    are the treated, the others the controls (which of them is taken on is a
-    random draw, so the two groups are alike at the start, regression to the
-    mean included). The result is the mean change in performance over
-    ``horizon`` months after the takeover, treated minus controls: the design
-    of federation studies (Chapman, Muijs and MacAllister 2011), inside one run.
+    Steps one model and reads what :class:`sim.rules.network.SystemLeadership`
+    reports each month (``model.events["takeovers"]``): the schools it took
+    on (the treated) and the schools as weak, in the bottom tenth of
+    performance and led by a head of their own, that it did not (the
+    controls). Which weak school is taken on is a random draw, so the two
+    groups are alike at the start, regression to the mean included. The
+    result is the mean change in performance over ``horizon`` months from the
+    start of the takeover's month, treated minus controls: the design of
+    federation studies (Chapman, Muijs and MacAllister 2011), inside one run.
     """
     m = NextPracticeModel(params, rng=seed)
     s = m.schools
     perf, events = [s.perf.copy()], []
     for t in range(params.n_steps):
-        n_led = np.bincount(s.head, minlength=m.heads.n)
-        eligible = (s.logit_perf <= np.quantile(s.logit_perf, 0.10)) & (n_led[s.head] == 1)
-        before = s.head.copy()
         m.step()
-        n_led = np.bincount(s.head, minlength=m.heads.n)
-        taken = eligible & (s.head != before) & (n_led[s.head] > 1)
-        if taken.any() and t + horizon <= params.n_steps:
-            events.append((t, np.flatnonzero(taken), np.flatnonzero(eligible & ~taken)))
+        taken, control = m.events.get("takeovers", ((), ()))
+        if len(taken) and t + horizon <= params.n_steps:
+            events.append((t, taken, control))
         perf.append(s.perf.copy())
     P = np.array(perf)
     tr, co = [], []

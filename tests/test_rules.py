@@ -137,6 +137,24 @@ def test_lead_executive_heads_take_on_schools():
     assert mean_over_seeds("exec_led", 36, p_exec_head=0.05) > 0.0
 
 
+def test_lead_reports_its_takeovers():
+    """The takeovers reported are schools now led by an executive head; the controls
+    are other schools in the bottom tenth with a head of their own. (No turnover
+    here: a federation ends when its head leaves, possibly in the same month.)"""
+    m = NextPracticeModel(small(p_exec_head=0.2, p_head_leave=0.0), rng=3)
+    seen = 0
+    for _ in range(12):
+        m.step()
+        taken, control = m.events["takeovers"]
+        n_led = np.bincount(m.schools.head, minlength=m.heads.n)
+        assert np.all(n_led[m.schools.head[taken]] > 1)
+        assert np.all(n_led[m.schools.head[control]] == 1)
+        assert not set(taken.tolist()) & set(control.tolist())
+        assert len(taken) + len(control) <= np.ceil(0.1 * m.schools.n) + 1
+        seen += len(taken)
+    assert seen > 0
+
+
 def test_turnover_formal_collaboratives_survive():
     def alive(formal):
         return mean_over_seeds("collaboratives", 48, p_head_leave=0.05, p_collab_form=0.0,

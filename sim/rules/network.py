@@ -164,6 +164,9 @@ class SystemLeadership(Rule):
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(np.array(replaced, np.int64))
         add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)
+        # For observers: the schools taken on, and those as weak that were not
+        # (``weak`` now marks only the latter), e.g. for a matched comparison.
+        model.events["takeovers"] = (np.array(weak_end, np.int64), np.flatnonzero(weak))
         fed = np.flatnonzero(n_led[s.head] > 1)
         if len(fed) == 0:
             return
