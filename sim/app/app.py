@@ -37,6 +37,9 @@ from sim.app.workshop import (
 TITLE = "Next practice: how innovation spreads through schools"
 
 TIGHTNESS_LABEL = "How tight is the centre"
+#: Systems of schools a trainer can choose between (the seed), and the control's label.
+SEED_CHOICES = 20
+SEED_LABEL = "Which schools (at Reset)"
 
 #: The coherence levers, in the words the room reads, with what each does.
 LEVERS = {
@@ -247,7 +250,14 @@ def Page():
     SolaraViz(
         model,
         components=[],
-        model_params={"scenario_path": model.value.scenario_path, "seed": default_seed()},
+        model_params={
+            "scenario_path": model.value.scenario_path,
+            # The one thing a trainer may want between runs: another system of
+            # schools. It applies at Reset (a run in progress is not rebuilt).
+            "seed": {"type": "SliderInt", "value": default_seed(), "min": 1,
+                     "max": max(SEED_CHOICES, default_seed()), "step": 1,
+                     "label": SEED_LABEL},
+        },
         name=TITLE,
         play_interval=200,
     )

@@ -204,6 +204,29 @@ def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     assert np.abs(first - again).mean() < 2.0
 
 
+def test_another_system_of_schools_at_reset(page: Page, app_url: str):
+    open_app(page, app_url)
+    expect_drawn(page, "network")
+    first = np.asarray(picture(settled(plot(page, "network"))), float)
+    chooser = page.get_by_role("slider", name="Which schools")
+    start = int(chooser.get_attribute("aria-valuenow"))
+    chooser.focus()
+    chooser.press("ArrowRight")
+    expect(chooser).to_have_attribute("aria-valuenow", str(start + 1), timeout=STEP_WAIT)
+    # Nothing changes until Reset: the run in progress is not rebuilt.
+    step(page)
+    expect_month(page, 1)
+    before_reset = plot(page, "network").get_attribute("src")
+    page.get_by_role("button", name="Reset").click()
+    expect_month(page, 0)
+    expect(plot(page, "network")).not_to_have_attribute("src", before_reset, timeout=STEP_WAIT)
+    expect_drawn(page, "network")
+    other = np.asarray(picture(settled(plot(page, "network"))), float)
+    # Other schools: the network looks different from the one the page opened with.
+    assert first.shape == other.shape
+    assert np.abs(first - other).mean() > 2.0
+
+
 @pytest.mark.parametrize("strategy", ["Top-down transfer", "Bottom-up", "Next practice"])
 def test_mid_run_under_each_strategy(page: Page, app_url: str, strategy: str, tmp_path):
     page.set_viewport_size({"width": 1600, "height": 1100})
