@@ -229,7 +229,7 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
     both have run their course. Also timed: the bare rule as one CSR product
     a step (the floor, no model around it).
     """
-    from sim.rules.classic import adopted
+    from sim.rules.classic import adjacency, adopted
 
     ref = _load_reference()
     t_mesa = t_model = t_vec = 0.0
@@ -237,12 +237,9 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
     for seed in seeds:
         model, seed_node = watts_model(n, steps, seed)
         phi = model.p.phi_threshold
-        alive = model.alive_ties()
-        edges = np.stack([model.ties.a[alive], model.ties.b[alive]], axis=1)
-        g = ref.nx.Graph()
-        g.add_nodes_from(range(n))
-        g.add_edges_from(edges.tolist())
-        m = ref.WattsMesa(g, phi=phi, seed_node=seed_node, rng=seed)
+        A = adjacency(model).copy()  # the rule's own matrix (the ties never change here)
+        m = ref.WattsMesa(ref.nx.from_scipy_sparse_array(A), phi=phi, seed_node=seed_node,
+                          rng=seed)
         t0 = time.perf_counter()
         for _ in range(steps):
             m.step()
@@ -252,9 +249,6 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
         model.run(steps)  # whole steps: every rule slot, metrics recorded
         t_model += time.perf_counter() - t0
 
-        A = sp.csr_matrix((np.ones(2 * len(edges)), (np.r_[edges[:, 0], edges[:, 1]],
-                                                      np.r_[edges[:, 1], edges[:, 0]])),
-                          shape=(n, n))
         t_vec += _best_time(lambda: watts_vectorised(A, seed_node, steps, phi), 3)
         counts["mesa_active"].append(m.n_active())
         counts["model_active"].append(int(adopted(model).sum()))

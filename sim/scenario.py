@@ -62,8 +62,7 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     check_keys(data, str(path))
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
     if plugins:
-        values["plugins"] = [*values.get("plugins", []), *(m for m in plugins
-                                                             if m not in values.get("plugins", []))]
+        values["plugins"] = list(dict.fromkeys([*values.get("plugins", []), *plugins]))
     return values, [*chain, str(path)]
 
 
