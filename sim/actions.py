@@ -88,29 +88,33 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     ok = np.zeros(len(school), bool)
     if len(school) == 0:
         return ok
-    _, first = np.unique(school, return_index=True)
-    cand = np.zeros(len(school), bool)
-    cand[first] = True
+    if len(school) < 2 or (school[1:] > school[:-1]).all():
+        cand = np.ones(len(school), bool)  # ascending: no school twice (a mandate's, say)
+    else:
+        _, first = np.unique(school, return_index=True)
+        cand = np.zeros(len(school), bool)
+        cand[first] = True
     cand &= ~row_any(s.slot_p[school] == practice[:, None])
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
         return ok
     rows = school[idx]
-    value = slot_value(model, rows)
-    value[protected_slots(model, rows)] = np.inf
-    col = np.argmin(value, axis=1)
-    free = value[np.arange(len(rows)), col] != np.inf  # all slots protected: no room
-    idx, rows, col = idx[free], rows[free], col[free]
+    # A school with an empty slot takes its first (where an empty slot's value,
+    # -inf, would put the least valued slot); only full schools weigh their slots.
+    empty = s.slot_p[rows] == EMPTY
+    col = np.argmax(empty, axis=1)
+    full = np.flatnonzero(~empty[np.arange(len(rows)), col])
+    if len(full):
+        value = slot_value(model, rows[full])
+        value[protected_slots(model, rows[full])] = np.inf
+        col[full] = np.argmin(value, axis=1)
+        free = np.ones(len(rows), bool)
+        free[full] = value[np.arange(len(full)), col[full]] != np.inf  # all protected: no room
+        idx, rows, col = idx[free], rows[free], col[free]
     own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen,
            CREATED: p.init_own_created}[channel]
-    s.clear_slots(rows, col)
-    s.slot_p[rows, col] = practice[idx]
-    s.slots_changed()
-    s.slot_own[rows, col] = own
-    s.slot_channel[rows, col] = channel
-    s.slot_since[rows, col] = model.t
-    if source is not None:
-        s.slot_source[rows, col] = np.asarray(source)[idx]
+    s.fill_slots(rows, col, practice[idx], own, channel, model.t,
+                 EMPTY if source is None else np.asarray(source)[idx])
     ok[idx] = True
     model.counts["adoptions"] += len(idx)
     return ok
@@ -184,6 +188,7 @@ def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
     t = model.ties
     idx = idx[t.alive[idx]]
     t.alive[idx] = False
+    t.version += 1
     n = model.schools.n
     model.tie_keys.difference_update((t.a[idx] * n + t.b[idx]).tolist())
 

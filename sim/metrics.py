@@ -52,12 +52,24 @@ DEFINITIONS: dict[str, str] = {
     "drops": "practices dropped in the step",
 }
 
+#: Metric set (the ``metrics`` parameter) -> its columns, in order.
+SETS: dict[str, tuple[str, ...]] = {
+    "full": tuple(DEFINITIONS),
+    "adoption": ("step", "year", "practices_in_use", "top_adoption", "slots_used", "ties",
+                 "adoptions", "drops"),
+}
+
 #: Event counters kept during a step (``model.counts``), reported as metrics.
 COUNTS = ("adoptions", "drops")
 
 
 def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[str, float]:
-    """One row of metrics for the model's current state (``users``: ``model.users()`` if known)."""
+    """One row of metrics for the model's current state (``users``: ``model.users()`` if known).
+
+    The row has the columns of the model's metric set (``SETS[model.p.metrics]``).
+    """
+    if model.p.metrics == "adoption":
+        return collect_adoption(model, users)
     s, pr, t, p = model.schools, model.practices, model.ties, model.p
     perf = s.perf
     n = s.n
@@ -103,6 +115,23 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
         "exec_led": float((n_led[s.head] > 1).mean()),
         "budget": float(s.budget.mean()),
         "tightness": float(p.tightness),
+        **{k: int(model.counts[k]) for k in COUNTS},
+    }
+
+
+def collect_adoption(model: NextPracticeModel,
+                     users: np.ndarray | None = None) -> dict[str, float]:
+    """The ``adoption`` metric set: the same values as :func:`collect` gives for its columns."""
+    s, t, p = model.schools, model.ties, model.p
+    n = s.n
+    users = model.users() if users is None else users
+    return {
+        "step": model.t,
+        "year": p.start_year + model.t * p.dur_step / 12.0,
+        "practices_in_use": int(np.count_nonzero(users)),
+        "top_adoption": float(users.max() / n) if len(users) else 0.0,
+        "slots_used": float(users.sum() / n),  # a school runs a practice at most once
+        "ties": int(np.count_nonzero(t.alive[: t.n])),
         **{k: int(model.counts[k]) for k in COUNTS},
     }
 

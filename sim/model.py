@@ -373,8 +373,11 @@ class NextPracticeModel(mesa.Model):
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""
-        _, _, pid = self.schools.filled()
-        return np.bincount(pid, minlength=self.practices.n)
+        s = self.schools
+        if s._filled is not None:  # the slots in use are known this step
+            return np.bincount(s._filled[2], minlength=self.practices.n)
+        # Else count every slot at once, empty ones (-1) in a first bin left out.
+        return np.bincount(s.slot_p.ravel() + 1, minlength=self.practices.n + 1)[1:]
 
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""
@@ -454,8 +457,11 @@ class NextPracticeModel(mesa.Model):
         self._adoption.append((np.full(len(used), self.t), used, users[used]))
 
     def metrics_frame(self) -> pd.DataFrame:
-        """Metrics per step: one row per step, ``step`` first (see sim.metrics)."""
-        return pd.DataFrame(self._rows, columns=list(_metrics.DEFINITIONS))
+        """Metrics per step: one row per step, ``step`` first (see sim.metrics).
+
+        The columns are those of the metric set in force (``metrics``).
+        """
+        return pd.DataFrame(self._rows, columns=list(_metrics.SETS[self.p.metrics]))
 
     def adoption_frame(self) -> pd.DataFrame:
         """Adoption curves: schools running each practice at each step (long format)."""

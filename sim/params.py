@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -110,6 +110,12 @@ class Params(BaseModel):
                                     "started in September 1998).")
     network: str = par("school_system", unit="name", kind="setting",
                        meaning="Registered structure generator that builds schools and ties.")
+    metrics: Literal["full", "adoption"] = par(
+        "full", unit="name", kind="setting",
+        meaning="Metrics recorded each step: 'full', every column of sim.metrics.DEFINITIONS; "
+                "'adoption', the step, year and adoption columns only (sim.metrics.SETS), for "
+                "the reduced diffusion modes, where nothing else moves and recording thirty "
+                "columns would cost more than the rule.")
     rules: dict[str, str] = par(
         {}, unit="slot: name", kind="setting",
         meaning="Replace the rule in a step slot by another registered rule, or 'off'; "

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.metrics import plateau_measures
+from sim.metrics import PLATEAU_DEFINITIONS, plateau_measures
 from sim.model import NextPracticeModel
 from sim.params import Params
 
@@ -64,11 +64,17 @@ def derive_seeds(root_seed: int, n: int) -> list[int]:
 
 
 def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
-    """Scalar outcomes of a run: plateau measures of mean performance and final values."""
-    out = plateau_measures(metrics["perf_mean"].to_numpy(), dur_step=dur_step)
+    """Scalar outcomes of a run: plateau measures of mean performance and final values.
+
+    A metric the run did not record (the ``adoption`` metric set) gives NaN.
+    """
+    if "perf_mean" in metrics:
+        out = plateau_measures(metrics["perf_mean"].to_numpy(), dur_step=dur_step)
+    else:
+        out = {k: float("nan") for k in PLATEAU_DEFINITIONS}
     last = metrics.iloc[-1]
     for name in FINAL_METRICS:
-        out[f"final_{name}"] = float(last[name])
+        out[f"final_{name}"] = float(last[name]) if name in last else float("nan")
     return out
 
 

@@ -92,8 +92,8 @@ class Growable:
 
 @functools.cache
 def _column_names(cls: type) -> tuple[str, ...]:
-    """The column fields of a :class:`Growable` table class (all but ``n``)."""
-    return tuple(f.name for f in fields(cls) if f.name != "n")
+    """The column fields of a :class:`Growable` table class (all but ``n`` and ``version``)."""
+    return tuple(f.name for f in fields(cls) if f.name not in ("n", "version"))
 
 
 def _is_id(name: str) -> bool:
@@ -190,7 +190,8 @@ class Schools:
         if self._filled is not None:
             return self._filled
         at = np.flatnonzero(self.slot_p != EMPTY)
-        out = at, at // self.slot_p.shape[1], self.slot_p.ravel()[at]
+        k = self.slot_p.shape[1]
+        out = at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
         if self.cache_filled:
             self._filled = out
         return out
@@ -198,7 +199,7 @@ class Schools:
     def slots_changed(self) -> None:
         """Forget the slots in use kept by :meth:`filled`; call after writing ``slot_p``.
 
-        :meth:`clear_slots` and :func:`sim.actions.take_up`, the only writers
+        :meth:`clear_slots` and :meth:`fill_slots`, the only writers
         of ``slot_p`` during a step, call it. Between steps nothing is kept, so
         code that writes the slots by hand there needs no call.
         """
@@ -209,6 +210,24 @@ class Schools:
         out = np.zeros(self.slot_p.shape)
         out.ravel()[at] = values
         return out
+
+    def fill_slots(self, rows: np.ndarray, cols: np.ndarray, practice: np.ndarray,
+                   own: float, channel: int, since: int, source: np.ndarray | int) -> None:
+        """Put practices into the given (school, slot) pairs, afresh.
+
+        What was there goes; the new practice starts at no depth and no reads,
+        with the given ownership, channel, step taken up and source tie.
+        """
+        at = rows * self.slot_p.shape[1] + cols  # flat positions: one index for every column
+        self.slot_p.ravel()[at] = practice
+        self.slots_changed()
+        self.slot_depth.ravel()[at] = 0.0
+        self.slot_own.ravel()[at] = own
+        self.slot_channel.ravel()[at] = channel
+        self.slot_since.ravel()[at] = since
+        self.slot_obs.ravel()[at] = 0.0
+        self.slot_nobs.ravel()[at] = 0.0
+        self.slot_source.ravel()[at] = source
 
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
@@ -301,6 +320,10 @@ class Ties(Growable):
         trust: 0 to 1; grows with useful exchanges (Fullan's trust).
         alive: false once lapsed or dissolved.
         formal: part of a formalised collaborative (does not lapse).
+        version: counts changes to the set of ties in force (rows appended,
+            ties lapsed through :func:`sim.actions.kill_ties`), so a cache of
+            the tie graph (e.g. :func:`sim.rules.classic.adjacency`) knows
+            exactly when to rebuild. Change ``alive`` only through those.
     """
 
     n: int
@@ -310,12 +333,18 @@ class Ties(Growable):
     trust: np.ndarray
     alive: np.ndarray
     formal: np.ndarray
+    version: int = 0
 
     @classmethod
     def empty(cls) -> Ties:
         """An empty table."""
         return cls(0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8),
                    np.zeros(0), np.zeros(0, bool), np.zeros(0, bool))
+
+    def append(self, **cols: np.ndarray) -> np.ndarray:
+        """Add ties (see :meth:`Growable.append`); the graph's ``version`` moves on."""
+        self.version += 1
+        return super().append(**cols)
 
     def alive_index(self) -> np.ndarray:
         """Indices of ties in force."""

@@ -110,3 +110,71 @@ def test_adjacency_cached_and_symmetric():
     assert (adj != adj.T).nnz == 0
     assert adjacency(m) is adj
     assert adj.sum() == 2 * len(m.alive_ties())
+    from sim.actions import add_ties, kill_ties
+
+    # A tie formed or lapsed moves the ties' version on, and the matrix is rebuilt.
+    a, b = int(m.ties.a[0]), int(m.ties.b[0])
+    kill_ties(m, np.array([0]))
+    adj2 = adjacency(m)
+    assert adj2 is not adj and adj2[a, b] == 0 and adj2.sum() == adj.sum() - 2
+    add_ties(m, [a], [b], 0, 0.5)
+    adj3 = adjacency(m)
+    assert adj3 is not adj2 and adj3[a, b] == 1 and adj3.sum() == adj.sum()
+
+
+def test_neighbour_counts_equal_the_full_product():
+    """Counts moved by the schools that changed equal ``adjacency @ has`` exactly.
+
+    Adoptions and drops (a plugin might drop) in random batches, and a tie
+    change between calls (which forces a rebuild).
+    """
+    from sim.actions import add_ties
+    from sim.model import NextPracticeModel
+    from sim.rules.classic import neighbour_counts
+
+    m = NextPracticeModel(v.classic("watts_er", n_schools=800), rng=2)
+    rng = np.random.default_rng(0)
+    has = np.zeros(800, bool)
+    for k in range(30):
+        flip = rng.choice(800, int(rng.integers(0, 60)), replace=False)
+        has[flip] = ~has[flip]
+        if k == 17:
+            add_ties(m, [0, 1, 2], [500, 600, 700], 0, 0.5)
+        got = neighbour_counts(m, has)
+        want = adjacency(m) @ has.astype(float)
+        assert np.array_equal(got, want), k
+        assert not got.flags.writeable
+    # Unchanged adoption: the very same counts object (the threshold rules' cue to skip).
+    assert neighbour_counts(m, has.copy()) is got
+
+
+def test_threshold_rules_draw_no_random_numbers():
+    """Watts' and Centola-Macy's rules are deterministic: after seeding, no draw at all."""
+    from sim.model import NextPracticeModel
+
+    m = NextPracticeModel(v.classic("watts_er", n_schools=2000, z_degree=3.0), rng=5)
+    m.step()  # places the seed adopter (one draw) and spreads
+    state = m.rng.bit_generator.state
+    m.run(20)
+    assert m.rng.bit_generator.state == state
+    assert m.metrics_frame()["top_adoption"].iloc[-1] > m.metrics_frame()["top_adoption"].iloc[1]
+
+
+def test_adoption_metric_set_matches_the_full_set():
+    """The reduced modes' ``adoption`` metrics are the full set's values for those columns."""
+    from sim.metrics import SETS
+    from sim.model import NextPracticeModel
+    from sim.runner import outcomes
+
+    p = v.classic("bass", n_schools=3000, n_steps=12)
+    assert p.metrics == "adoption"
+    small = NextPracticeModel(p, rng=7).run().metrics_frame()
+    full = NextPracticeModel(p.model_copy(update={"metrics": "full"}), rng=7).run()
+    full = full.metrics_frame()
+    assert list(small.columns) == list(SETS["adoption"])
+    assert len(full.columns) > len(small.columns)
+    assert small.equals(full[list(small.columns)])
+    assert small["top_adoption"].is_monotonic_increasing and small["adoptions"].sum() > 0
+    out = outcomes(small)  # what a run of a reduced mode reports: NaN for what it did not record
+    assert np.isnan(out["plateau_level"]) and np.isnan(out["final_perf_mean"])
+    assert out["final_practices_in_use"] == 1.0

@@ -15,7 +15,9 @@ also spreads from them, so the share after step t is the model's value at t.
   school and its neighbours.
 
 Neighbour counts use a scipy.sparse CSR adjacency of the alive ties,
-symmetric, cached on the model while the ties do not change.
+symmetric, cached on the model while the ties do not change, and are moved
+each step by the schools whose adoption changed (:func:`neighbour_counts`).
+The deterministic rules (threshold, complex) draw no random numbers.
 """
 
 from __future__ import annotations
@@ -39,15 +41,15 @@ def adopted(model) -> np.ndarray:
 def adjacency_and_degree(model) -> tuple[sp.csr_matrix, np.ndarray]:
     """Symmetric CSR adjacency of alive ties and its row sums (degrees).
 
-    Both are cached on the model while the ties do not change.
+    Both are cached on the model until the ties change (``model.ties.version``).
     """
     t = model.ties
-    alive = t.alive_index()
-    key = (t.n, len(alive), int(alive.sum()))
-    cache = getattr(model, "_classic_adj", None)
+    key = (t.version, t.n)
+    cache = model.__dict__.get("_classic_adj")
     if cache is not None and cache[0] == key:
         return cache[1], cache[2]
     n = model.schools.n
+    alive = t.alive_index()
     a, b = t.a[alive], t.b[alive]
     data = np.ones(2 * len(a), np.float64)
     adj = sp.csr_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
@@ -56,6 +58,37 @@ def adjacency_and_degree(model) -> tuple[sp.csr_matrix, np.ndarray]:
     deg = np.asarray(adj.sum(axis=1)).ravel()
     model._classic_adj = (key, adj, deg)
     return adj, deg
+
+
+def neighbour_counts(model, has: np.ndarray) -> np.ndarray:
+    """Adopted neighbours of each school: ``adjacency(model) @ has``, kept up to date.
+
+    The product over every tie is what a step of a network diffusion model
+    costs (the floor of :mod:`sim.bench`). But adoption changes at few
+    schools a step, so the counts are carried from the previous call and
+    moved only by the rows of the schools whose adoption changed since:
+    the event-driven update of discrete-event simulation, work in proportion
+    to the changes rather than to the ties. The counts are whole numbers
+    held exactly as floats, so they equal the full product bit for bit
+    (tested). Rebuilt from scratch when the ties change. Read-only.
+    """
+    adj, _ = adjacency_and_degree(model)
+    cache = model.__dict__.get("_classic_counts")
+    if cache is None or cache[0] is not adj:
+        m = adj @ has.astype(float)
+    else:
+        prev, m = cache[1], cache[2]
+        changed = np.flatnonzero(has != prev)
+        if len(changed):
+            start, end = adj.indptr[changed], adj.indptr[changed + 1]
+            size = end - start
+            # The column positions of the changed rows, without a Python loop.
+            pos = np.repeat(start - np.cumsum(size) + size, size) + np.arange(size.sum())
+            sign = np.where(has[changed], 1.0, -1.0)
+            m = m + np.bincount(adj.indices[pos], np.repeat(sign, size), len(has))
+    m.flags.writeable = False
+    model._classic_counts = (adj, has.copy(), m)
+    return m
 
 
 def adjacency(model) -> sp.csr_matrix:
@@ -91,12 +124,41 @@ class Classic(Rule):
         """Seed, then spread one step."""
         self.seed(model)
         has = adopted(model)
+        adopt(model, self.new_adopters(model, has))
+
+    def new_adopters(self, model, has: np.ndarray) -> np.ndarray:
+        """Schools that adopt this step: each non-adopter with its :meth:`chance`."""
         chance = self.chance(model, has)
-        new = np.flatnonzero(~has & (model.rng.random(len(has)) < chance))
-        adopt(model, new)
+        return np.flatnonzero(~has & (model.rng.random(len(has)) < chance))
 
     def chance(self, model, has: np.ndarray) -> np.ndarray:
         """Chance per non-adopter of adopting this step."""
+        raise NotImplementedError
+
+
+class Deterministic(Classic):
+    """A rule whose adoption is certain once a condition holds: no draw is made."""
+
+    def new_adopters(self, model, has):
+        """Non-adopters whose condition holds.
+
+        Once a step finds nobody ready, later steps need not look again until
+        some school's adoption changes: the counts object then stays the same
+        (:func:`neighbour_counts`), and so would the answer.
+        """
+        m = neighbour_counts(model, has)
+        if model.__dict__.get("_classic_quiet") is m:
+            return np.zeros(0, np.int64)
+        new = np.flatnonzero(~has & self.ready(model, has, m))
+        model._classic_quiet = m if len(new) == 0 else None
+        return new
+
+    def chance(self, model, has):
+        """1 where the condition holds, else 0."""
+        return self.ready(model, has, neighbour_counts(model, has)).astype(float)
+
+    def ready(self, model, has: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Boolean per school: the condition for adopting holds (``m``: adopted neighbours)."""
         raise NotImplementedError
 
 
@@ -116,8 +178,8 @@ class Bass(Classic):
         if complete(model):
             f = has.mean()
         else:
-            adj, deg = adjacency_and_degree(model)
-            f = (adj @ has.astype(float)) / np.maximum(deg, 1)
+            _, deg = adjacency_and_degree(model)
+            f = neighbour_counts(model, has) / np.maximum(deg, 1)
         return np.clip(p.p_bass + p.q_bass * f, 0.0, 1.0)
 
 
@@ -139,27 +201,26 @@ class SI(Classic):
             i = has.mean()
             g = np.exp(beta)
             return np.full(len(has), i * (g - 1.0) / (1.0 - i + i * g))
-        m = adjacency(model) @ has.astype(float)
+        m = neighbour_counts(model, has)
         return 1.0 - np.exp(-beta * m)
 
 
 @register("adopt", "threshold")
-class Threshold(Classic):
+class Threshold(Deterministic):
     """Watts (2002, PNAS 99:5766) fractional threshold, synchronous update.
 
     A school with at least one tie adopts once the share of its neighbours
     that have adopted reaches ``phi_threshold``.
     """
 
-    def chance(self, model, has):
-        """1 where the share of adopted neighbours reaches phi, else 0."""
-        adj, deg = adjacency_and_degree(model)
-        m = adj @ has.astype(float)
-        return ((deg > 0) & (m >= model.p.phi_threshold * deg - 1e-12)).astype(float)
+    def ready(self, model, has, m):
+        """Where the share of adopted neighbours reaches phi."""
+        _, deg = adjacency_and_degree(model)
+        return (deg > 0) & (m >= model.p.phi_threshold * deg - 1e-12)
 
 
 @register("adopt", "complex")
-class Complex(Classic):
+class Complex(Deterministic):
     """Centola & Macy (2007, AJS 113:702) complex contagion, absolute threshold.
 
     A school adopts once ``n_threshold`` of its neighbours have. The seed is a
@@ -184,7 +245,6 @@ class Complex(Classic):
         nb = nb[np.argsort(dist, kind="stable")][: k - 1]
         adopt(model, np.concatenate([[focal], nb]))
 
-    def chance(self, model, has):
-        """1 where at least n_threshold neighbours have adopted."""
-        m = adjacency(model) @ has.astype(float)
-        return (m >= model.p.n_threshold).astype(float)
+    def ready(self, model, has, m):
+        """Where at least n_threshold neighbours have adopted."""
+        return m >= model.p.n_threshold
