@@ -121,7 +121,7 @@ class Review(Rule):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.rng
         at, _, pid = s.filled()
-        noise = rng.standard_normal(s.slot_p.shape).ravel()[at]  # drawn for every slot
+        noise = rng.standard_normal(len(at))  # one read per practice run
         read = pr.effect[pid] + model.sd_observe_eff * noise / np.sqrt(p.dur_step)
         s.slot_obs.ravel()[at] += read * p.dur_step
         s.slot_nobs.ravel()[at] += p.dur_step
