@@ -376,8 +376,11 @@ class NextPracticeModel(mesa.Model):
         s = self.schools
         if s._filled is not None:  # the slots in use are known this step
             return np.bincount(s._filled[2], minlength=self.practices.n)
+        k = self.practices.n
+        if k <= 4:  # a reduced mode's one practice: a comparison or two beats a histogram
+            return np.array([np.count_nonzero(s.slot_p == j) for j in range(k)], np.int64)
         # Else count every slot at once, empty ones (-1) in a first bin left out.
-        return np.bincount(s.slot_p.ravel() + 1, minlength=self.practices.n + 1)[1:]
+        return np.bincount(s.slot_p.ravel() + 1, minlength=k + 1)[1:]
 
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""

@@ -58,3 +58,22 @@ def test_a_step_leaves_no_cache_even_when_a_rule_fails():
     except RuntimeError:
         pass
     assert not m.schools.cache_filled and m.schools._filled is None
+
+
+def test_users_counts_every_way_alike():
+    """users() by the kept slots, by a histogram of all slots, and by comparisons agree."""
+    m = NextPracticeModel(small(), rng=1).run(5)
+    s, pr = m.schools, m.practices
+
+    def brute():
+        return np.array([(s.slot_p == j).any(axis=1).sum() for j in range(pr.n)])
+
+    assert pr.n > 4 and np.array_equal(m.users(), brute())  # histogram of all slots
+    s.cache_filled = True
+    s.filled()
+    assert np.array_equal(m.users(), brute())  # from the slots kept in a step
+    s.cache_filled = False
+    s.slots_changed()
+    pr.n = 3  # few practices: the comparison path (slots of others are still counted apart)
+    s.slot_p[s.slot_p >= 3] = EMPTY
+    assert np.array_equal(m.users(), brute())

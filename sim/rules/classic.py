@@ -84,8 +84,12 @@ def neighbour_counts(model, has: np.ndarray) -> np.ndarray:
             size = end - start
             # The column positions of the changed rows, without a Python loop.
             pos = np.repeat(start - np.cumsum(size) + size, size) + np.arange(size.sum())
-            sign = np.where(has[changed], 1.0, -1.0)
-            m = m + np.bincount(adj.indices[pos], np.repeat(sign, size), len(has))
+            gained = has[changed]
+            if gained.all():  # adoptions only, the usual case: plain counts
+                m = m + np.bincount(adj.indices[pos], minlength=len(has))
+            else:
+                sign = np.where(gained, 1.0, -1.0)
+                m = m + np.bincount(adj.indices[pos], np.repeat(sign, size), len(has))
     m.flags.writeable = False
     model._classic_counts = (adj, has.copy(), m)
     return m
