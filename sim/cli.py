@@ -25,8 +25,8 @@ def _overrides(pairs: list[str] | None) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """One run: metrics.csv, summary.json, performance.png."""
-    from sim.plots import performance_figure
+    """One run: metrics.csv, summary.json, performance.png (adoption.png in the reduced modes)."""
+    from sim.plots import adoption_figure, performance_figure
     from sim.runner import run_model
     from sim.scenario import load_scenario
 
@@ -39,8 +39,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     res.practices.to_csv(out / "practices.csv", index=False)
     res.summary["scenario"] = str(args.scenario)
     (out / "summary.json").write_text(json.dumps(res.summary, indent=1, default=str))
-    performance_figure(res.metrics, out / "performance.png",
-                       title=f"{Path(args.scenario).stem} (seed {args.seed})")
+    title = f"{Path(args.scenario).stem} (seed {args.seed})"
+    if "perf_mean" not in res.metrics:  # the adoption metric set: nothing else moves
+        adoption_figure(res.metrics, out / "adoption.png", title=title)
+        print(f"wrote {out}/metrics.csv, summary.json, adoption.png")
+        print(f"final share adopted {res.summary['final']['top_adoption']:.3f}")
+        return
+    performance_figure(res.metrics, out / "performance.png", title=title)
     o = res.summary["outcomes"]
     print(f"wrote {out}/metrics.csv, summary.json, performance.png")
     print(f"final mean performance {res.summary['final']['perf_mean']:.3f}; plateau level "
@@ -60,6 +65,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
         if label in scenarios:
             raise UserError(f"two scenarios are named {label!r}; give them different file names")
         scenarios[label] = load_scenario(path, ov)
+        if scenarios[label].metrics != "full":
+            raise UserError(f"{path}: metrics is {scenarios[label].metrics!r}, but compare "
+                            "plots performance; add --set metrics=full, or use "
+                            "`nextpractice run` for a reduced diffusion mode")
     out = Path(args.out or "runs/compare")
     compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
             progress=sys.stderr.isatty())

@@ -48,6 +48,22 @@ def performance_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Pa
     return path
 
 
+def adoption_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Share of schools running the most widely run practice, by step (the reduced modes)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(metrics["step"], metrics["top_adoption"], lw=2, label="share adopted")
+    ax.set_xlabel("step")
+    ax.set_ylabel("share of schools")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or "Adoption")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
     """Mean curve per scenario with its 90% band over replications, plus the spread panel."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))

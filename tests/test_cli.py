@@ -68,3 +68,25 @@ def test_params_lists_every_parameter(capsys):
     for name in Params.model_fields:
         assert name in out
     assert "Rule slots" in out
+
+
+def test_run_of_a_reduced_mode_draws_adoption(tmp_path, capsys):
+    """A classic scenario records the adoption metrics: run draws its adoption curve."""
+    out = tmp_path / "bass"
+    rc = main(["run", str(SCENARIOS / "classics" / "bass.yaml"), "--steps", "8",
+               "--set", "n_schools=2000", "--out", str(out)])
+    assert rc == 0
+    m = pd.read_csv(out / "metrics.csv")
+    assert "perf_mean" not in m.columns and m["top_adoption"].iloc[-1] > 0.1
+    assert (out / "adoption.png").stat().st_size > 10_000
+    assert "final share adopted" in capsys.readouterr().out
+
+
+def test_compare_refuses_a_reduced_mode_before_running(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", str(SCENARIOS / "classics" / "bass.yaml"), "--replications", "2",
+               "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "bass.yaml" in err and "metrics" in err and "--set metrics=full" in err
+    assert not out.exists()
