@@ -68,8 +68,10 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
 
     The row has the columns of the model's metric set (``SETS[model.p.metrics]``).
     """
+    users = model.users() if users is None else users
+    row = collect_adoption(model, users)  # the columns both sets share
     if model.p.metrics == "adoption":
-        return collect_adoption(model, users)
+        return row
     s, pr, t, p = model.schools, model.practices, model.ties, model.p
     perf = s.perf
     n = s.n
@@ -79,7 +81,6 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     weakest = part[:k].mean()
     rest = part[k:].mean() if n > k else weakest
     at, _, _ = s.filled()
-    users = model.users() if users is None else users
     in_use = users > 0
     depth = s.slot_depth.ravel()[at]
     alive = t.alive[: t.n]
@@ -87,8 +88,7 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     n_led = np.bincount(s.head, minlength=model.heads.n)
     ev = pr.ev_prec[: pr.n] > 0
     return {
-        "step": model.t,
-        "year": p.start_year + model.t * p.dur_step / 12.0,
+        **row,
         "perf_mean": float(perf.mean()),
         "perf_sd": float(perf.std()),
         "perf_p05": float(q05),
@@ -96,16 +96,12 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
         "gain_sd": float((perf - model.perf0).std()),
         "weakest_start": float(perf[model.weakest0].mean()),
         "gap": float(rest - weakest),
-        "practices_in_use": int(in_use.sum()),
         "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
         "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
-        "top_adoption": float(users.max() / n) if len(users) else 0.0,
-        "slots_used": float(len(at) / n),
         "depth": float(depth.mean()) if len(depth) else 0.0,
         "ownership": float((s.slot_own.ravel()[at] * depth).sum() / max(depth.sum(), 1e-12)),
         "coherence": float(model.coherence().mean()),
         "capacity": float(s.capacity.mean()),
-        "ties": int(alive.sum()),
         "trust": float(t.trust[: t.n][alive].mean()) if alive.any() else 0.0,
         "collaboratives": int(c.alive[: c.n].sum()),
         "collaboratives_formal": int((c.alive[: c.n] & c.formal[: c.n]).sum()),
@@ -115,13 +111,12 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
         "exec_led": float((n_led[s.head] > 1).mean()),
         "budget": float(s.budget.mean()),
         "tightness": float(p.tightness),
-        **{k: int(model.counts[k]) for k in COUNTS},
     }
 
 
 def collect_adoption(model: NextPracticeModel,
                      users: np.ndarray | None = None) -> dict[str, float]:
-    """The ``adoption`` metric set: the same values as :func:`collect` gives for its columns."""
+    """The ``adoption`` metric set: step, year and adoption (also the start of the full row)."""
     s, t, p = model.schools, model.ties, model.p
     n = s.n
     users = model.users() if users is None else users

@@ -37,9 +37,15 @@ def performance_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Pa
                     label="5-95% of schools")
     ax.plot(x, metrics["perf_mean"], lw=2, label="mean of schools")
     _real_series(ax)
-    ax.set_xlabel("year")
-    ax.set_ylabel("share of pupils at expected standard")
-    ax.set_title(title or "School performance")
+    return _finish(fig, ax, path, "year", "share of pupils at expected standard",
+                   title or "School performance")
+
+
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> Path:
+    """Label, legend and grid one panel, save the figure and close it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -52,16 +58,8 @@ def adoption_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Share of schools running the most widely run practice, by step (the reduced modes)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(metrics["step"], metrics["top_adoption"], lw=2, label="share adopted")
-    ax.set_xlabel("step")
-    ax.set_ylabel("share of schools")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title or "Adoption")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, path, "step", "share of schools", title or "Adoption")
 
 
 def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
