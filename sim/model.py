@@ -8,11 +8,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import kernels as _kernels
 from sim import metrics as _metrics
 from sim.agents import Authority, Centre, Head, School
 from sim.errors import UserError
 from sim.memory import keep_freed_memory
-from sim.numerics import pairwise_add, row_sum
+from sim.numerics import row_sum
 from sim.params import Params, import_plugins, live_names
 from sim.rules import build_pipeline
 from sim.rules.diffusion import Heard
@@ -20,7 +21,6 @@ from sim.state import (
     ABSENT,
     CENTRE,
     CHOSEN,
-    EMPTY,
     PROVEN,
     Authorities,
     Collaboratives,
@@ -316,13 +316,8 @@ class NextPracticeModel(mesa.Model):
         collaborative member.
         """
         s, t = self.schools, self.ties
-        a, b, alive = t.a[: t.n], t.b[: t.n], t.alive[: t.n]
-        trust = np.where(alive, t.trust[: t.n], 0.0)  # a lapsed tie adds nothing
-        tr = np.bincount(a, trust, s.n) + np.bincount(b, trust, s.n)
-        deg = np.bincount(a, alive, s.n) + np.bincount(b, alive, s.n)
-        mean_trust = tr / np.maximum(deg, 1)
-        e = self.school_facilitation() * mean_trust + 0.2 * (s.collab >= 0)
-        return np.clip(e, 0.0, 1.0)
+        return _kernels.tie_engagement(t.a[: t.n], t.b[: t.n], t.alive[: t.n], t.trust[: t.n],
+                                       s.n, self.school_facilitation(), s.collab)
 
     def coherence(self) -> np.ndarray:
         """Each school's coherence: how concentrated its depth is in one domain.
@@ -333,15 +328,7 @@ class NextPracticeModel(mesa.Model):
         s, pr, D = self.schools, self.practices, self.p.n_domains
         if D == 1:
             return (row_sum(s.slot_depth) > 0).astype(float)
-        at, school, pid = s.filled()
-        # Depth summed by (domain, school), one row per domain; bincount adds each
-        # school's slots in slot order, as np.add.at would.
-        dom = pr.domain[pid].astype(np.int64)
-        by = np.bincount(dom * s.n + school, s.slot_depth.ravel()[at],
-                         minlength=D * s.n).reshape(D, s.n)
-        tot = pairwise_add(by)  # by.T.sum(axis=1), bit for bit
-        top = by.max(axis=0) / np.maximum(tot, 1e-12)
-        return np.where(tot > 0, (top - 1.0 / D) / (1.0 - 1.0 / D), 0.0)
+        return _kernels.domain_coherence(s.slot_p, s.slot_depth, pr.domain, D)
 
     def room(self) -> np.ndarray:
         """Implementation load each school can carry in depth.
@@ -356,7 +343,7 @@ class NextPracticeModel(mesa.Model):
         With ``rows``, only those schools' (same values, computed for them alone).
         """
         sp = self.schools.slot_p if rows is None else self.schools.slot_p[rows]
-        return row_sum(np.where(sp != EMPTY, self.practices.difficulty[np.maximum(sp, 0)], 0.0))
+        return _kernels.practice_sum(sp, self.practices.difficulty)
 
     def spare_capacity(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Room minus load: negative when a school runs more than it can carry.
@@ -373,14 +360,7 @@ class NextPracticeModel(mesa.Model):
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""
-        s = self.schools
-        if s._filled is not None:  # the slots in use are known this step
-            return np.bincount(s._filled[2], minlength=self.practices.n)
-        k = self.practices.n
-        if k <= 4:  # a reduced mode's one practice: a comparison or two beats a histogram
-            return np.array([np.count_nonzero(s.slot_p == j) for j in range(k)], np.int64)
-        # Else count every slot at once, empty ones (-1) in a first bin left out.
-        return np.bincount(s.slot_p.ravel() + 1, minlength=k + 1)[1:]
+        return _kernels.practice_users(self.schools.slot_p, self.practices.n)
 
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 #: numpy's pairwise summation adds blocks of up to this many items without recursing.
@@ -47,6 +48,37 @@ def pairwise_add(parts: Sequence[np.ndarray]) -> np.ndarray:
             res += parts[k]
     res += 0.0  # numpy's result starts from +0.0: a sum of -0.0s is +0.0
     return res
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def sum_in_numpy_order(x: np.ndarray, w: int) -> float:
+    """``x[:w].sum()`` for a compiled loop, added in numpy's order (1 <= w < 128).
+
+    The scalar form of :func:`pairwise_add`, so compiled kernels that sum a
+    school's slots give the numpy expressions' answers bit for bit.
+    """
+    if w < 8:
+        res = x[0]
+        for k in range(1, w):
+            res += x[k]
+    else:
+        r0, r1, r2, r3 = x[0], x[1], x[2], x[3]
+        r4, r5, r6, r7 = x[4], x[5], x[6], x[7]
+        i = 8
+        while i + 8 <= w:
+            r0 += x[i]
+            r1 += x[i + 1]
+            r2 += x[i + 2]
+            r3 += x[i + 3]
+            r4 += x[i + 4]
+            r5 += x[i + 5]
+            r6 += x[i + 6]
+            r7 += x[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for k in range(i, w):
+            res += x[k]
+    return res + 0.0
 
 
 def row_sum(a: np.ndarray) -> np.ndarray:

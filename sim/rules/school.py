@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.actions import drop, protected_slots, slot_value
-from sim.numerics import row_sum
+from sim.kernels import jit, slot_sum
+from sim.numerics import row_sum, sum_in_numpy_order
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -29,18 +30,35 @@ class Implementation(Rule):
 
     def apply(self, model):
         """Move depth and ownership one step."""
-        s, pr, p = model.schools, model.practices, model.p
-        at, school, pid = s.filled()  # the slots in use, flattened
-        depth, own = s.slot_depth.ravel(), s.slot_own.ravel()
-        diff = pr.difficulty[pid]
-        load = row_sum(s.per_slot(at, diff))
-        scale = np.minimum(1.0, model.room() / np.maximum(load, 1e-9))
-        target = own[at] * scale[school]
-        rate = model.per_step(p.rate_depth) * (1.0 - 0.5 * diff)
-        depth[at] += rate * (target - depth[at])
-        engagement = model.engagement()
-        gap = np.maximum(engagement[school] - own[at], 0.0)
-        own[at] += model.per_step(p.rate_own) * gap
+        s, p = model.schools, model.p
+        _implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
+                   model.engagement(), model.per_step(p.rate_depth), model.per_step(p.rate_own))
+
+
+@jit
+def _implement(slot_p, depth, own, difficulty, room, engagement, rate_depth, rate_own):
+    """Implementation's update, school by school, in place (one compiled loop).
+
+    Empty slots are computed too and written back unchanged (a select rather
+    than a branch: most rows mix filled and empty slots unpredictably).
+    """
+    n, k = slot_p.shape
+    buf = np.empty(k)
+    for i in range(n):
+        for j in range(k):  # the school's load: the difficulty of what it runs
+            pid = slot_p[i, j]
+            diff = difficulty[max(pid, 0)]
+            buf[j] = diff if pid >= 0 else 0.0
+        scale = min(1.0, room[i] / max(sum_in_numpy_order(buf, k), 1e-9))
+        for j in range(k):
+            pid = slot_p[i, j]
+            d0, o0 = depth[i, j], own[i, j]
+            target = o0 * scale
+            rate = rate_depth * (1.0 - 0.5 * difficulty[max(pid, 0)])
+            d1 = d0 + rate * (target - d0)
+            o1 = o0 + rate_own * max(engagement[i] - o0, 0.0)
+            depth[i, j] = d1 if pid >= 0 else d0
+            own[i, j] = o1 if pid >= 0 else o0
 
 
 @register("capacity", "build", default=True)
@@ -92,11 +110,9 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        at, _, pid = s.filled()
-        eff = s.per_slot(at, pr.effect[pid] * s.slot_depth.ravel()[at])
         coh = model.coherence()
         target = (s.base + p.rel_capacity_perf * (s.capacity - s.capacity0)
-                  + (1.0 + p.rel_coherence * coh) * row_sum(eff))
+                  + (1.0 + p.rel_coherence * coh) * slot_sum(s.slot_p, pr.effect, s.slot_depth))
         noise = p.sd_perf_noise * np.sqrt(p.dur_step) * model.rng.standard_normal(s.n)
         s.logit_perf += model.per_step(p.rate_perf) * (target - s.logit_perf) + noise
 
@@ -120,11 +136,9 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.rng
-        at, _, pid = s.filled()
-        noise = rng.standard_normal(len(at))  # one read per practice run
-        read = pr.effect[pid] + model.sd_observe_eff * noise / np.sqrt(p.dur_step)
-        s.slot_obs.ravel()[at] += read * p.dur_step
-        s.slot_nobs.ravel()[at] += p.dur_step
+        noise = rng.standard_normal(len(s.filled()[0]))  # one read per practice run
+        _read(s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, noise, model.sd_observe_eff,
+              np.sqrt(p.dur_step), p.dur_step)
 
         reviewing = rng.random(s.n) < model.per_step(p.p_review)
         if not reviewing.any():
@@ -153,3 +167,18 @@ class Review(Rule):
             col = np.argmin(v, axis=1)
             ok = np.isfinite(v[np.arange(len(over)), col])
             drop(model, over[ok], col[ok])
+
+
+@jit
+def _read(slot_p, obs, nobs, effect, noise, sd, sqrt_dur, dur):
+    """Add this month's reads to the filled slots, in place; ``noise``: one per filled slot."""
+    n, k = slot_p.shape
+    c = 0
+    for i in range(n):
+        for j in range(k):
+            pid = slot_p[i, j]
+            if pid >= 0:
+                read = effect[pid] + sd * noise[c] / sqrt_dur
+                obs[i, j] += read * dur
+                nobs[i, j] += dur
+                c += 1

@@ -1,0 +1,112 @@
+"""Each compiled kernel gives the numpy expression it replaces, bit for bit."""
+
+import numpy as np
+import pytest
+
+from sim import kernels as K
+from sim.numerics import pairwise_add, row_sum, sum_in_numpy_order
+from sim.rules import school as school_rules
+
+
+def _bits(x):
+    return np.ascontiguousarray(x, dtype=np.float64).view(np.int64)
+
+
+def _slots(rng, n, k, n_practices, filled=0.7):
+    sp = rng.integers(0, n_practices, (n, k))
+    sp[rng.random((n, k)) > filled] = -1
+    sp[::11] = -1  # some schools run nothing
+    return sp
+
+
+@pytest.mark.parametrize("w", [1, 2, 5, 7, 8, 9, 15, 16, 17, 30, 64, 127])
+def test_sum_in_numpy_order_is_numpys_sum(w):
+    rng = np.random.default_rng(w)
+    for _ in range(20):
+        x = rng.standard_normal(w) * 10.0 ** rng.integers(-8, 8, w)
+        x[rng.random(w) < 0.3] = -0.0
+        assert _bits(sum_in_numpy_order(x, w)) == _bits(x.sum())
+    assert _bits(sum_in_numpy_order(np.full(w, -0.0), w)) == _bits(np.float64(0.0))
+
+
+@pytest.mark.parametrize("k", [1, 6, 9])
+def test_slot_sums(k):
+    rng = np.random.default_rng(k)
+    n, P = 400, 50
+    sp = _slots(rng, n, k, P)
+    per = rng.standard_normal(P) * 10.0 ** rng.integers(-6, 6, P)
+    w = rng.random((n, k))
+    safe = np.maximum(sp, 0)
+    want = row_sum(np.where(sp >= 0, per[safe] * w, 0.0))
+    assert np.array_equal(_bits(K.slot_sum(sp, per, w)), _bits(want))
+    want = row_sum(np.where(sp >= 0, per[safe], 0.0))
+    assert np.array_equal(_bits(K.practice_sum(sp, per)), _bits(want))
+    assert np.array_equal(K.practice_users(sp, P), np.bincount(sp[sp >= 0], minlength=P))
+
+
+@pytest.mark.parametrize("D", [2, 4, 9])
+def test_domain_coherence(D):
+    rng = np.random.default_rng(D)
+    n, k, P = 500, 6, 40
+    sp = _slots(rng, n, k, P)
+    depth = np.where(sp >= 0, rng.random((n, k)), 0.0)
+    depth[::5] = 0.0  # running practices, none in depth
+    dom = rng.integers(0, D, P).astype(np.int8)
+    at = np.flatnonzero(sp >= 0)
+    school, pid = at // k, sp.ravel()[at]
+    by = np.bincount(dom[pid].astype(np.int64) * n + school, depth.ravel()[at],
+                     minlength=D * n).reshape(D, n)
+    tot = pairwise_add(by)  # numpy's order of a row's sum (what the model used)
+    top = by.max(axis=0) / np.maximum(tot, 1e-12)
+    want = np.where(tot > 0, (top - 1.0 / D) / (1.0 - 1.0 / D), 0.0)
+    assert np.array_equal(_bits(K.domain_coherence(sp, depth, dom, D)), _bits(want))
+
+
+def test_tie_engagement():
+    rng = np.random.default_rng(3)
+    n, m = 300, 900
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    alive = rng.random(m) < 0.8
+    trust = rng.random(m)
+    fac = rng.random(n) * 1.7 - 0.2  # outside 0..1 somewhere: both clips must bite
+    collab = np.where(rng.random(n) < 0.3, rng.integers(0, 5, n), -1)
+    tw = np.where(alive, trust, 0.0)
+    tr = np.bincount(a, tw, n) + np.bincount(b, tw, n)
+    deg = np.bincount(a, alive, n) + np.bincount(b, alive, n)
+    want = np.clip(fac * (tr / np.maximum(deg, 1)) + 0.2 * (collab >= 0), 0.0, 1.0)
+    got = K.tie_engagement(a, b, alive, trust, n, fac, collab)
+    assert np.array_equal(_bits(got), _bits(want))
+    assert (got == 1.0).any() and (got == 0.0).any()
+
+
+def test_implementation_and_reads_match_their_numpy_forms():
+    rng = np.random.default_rng(5)
+    n, k, P = 400, 6, 30
+    sp = _slots(rng, n, k, P)
+    depth = np.where(sp >= 0, rng.random((n, k)), 0.0)
+    own = np.where(sp >= 0, rng.random((n, k)), 0.0)
+    diff, eff = rng.random(P), rng.standard_normal(P)
+    room, eng = rng.random(n) * 2.0, rng.random(n)
+    at = np.flatnonzero(sp >= 0)
+    school, pid = at // k, sp.ravel()[at]
+
+    d, o = depth.copy(), own.copy()  # the rule as numpy expressions
+    per = np.zeros((n, k))
+    per.ravel()[at] = diff[pid]
+    scale = np.minimum(1.0, room / np.maximum(row_sum(per), 1e-9))
+    target = o.ravel()[at] * scale[school]
+    rate = 0.07 * (1.0 - 0.5 * diff[pid])
+    d.ravel()[at] += rate * (target - d.ravel()[at])
+    o.ravel()[at] += 0.05 * np.maximum(eng[school] - o.ravel()[at], 0.0)
+    school_rules._implement(sp, depth, own, diff, room, eng, 0.07, 0.05)
+    assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
+
+    noise = rng.standard_normal(len(at))
+    obs, nobs = rng.random((n, k)), rng.random((n, k))
+    want_obs, want_nobs = obs.copy(), nobs.copy()
+    read = eff[pid] + 0.45 * noise / np.sqrt(0.5)
+    want_obs.ravel()[at] += read * 0.5
+    want_nobs.ravel()[at] += 0.5
+    school_rules._read(sp, obs, nobs, eff, noise, 0.45, np.sqrt(0.5), 0.5)
+    assert np.array_equal(_bits(obs), _bits(want_obs))
+    assert np.array_equal(_bits(nobs), _bits(want_nobs))
