@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.numerics import row_any
 from sim.state import (
     ABANDONED,
     CHOSEN,
@@ -85,38 +84,25 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     s, p = model.schools, model.p
     school = np.asarray(school, np.int64)
     practice = np.asarray(practice, np.int64)
-    ok = np.zeros(len(school), bool)
     if len(school) == 0:
-        return ok
-    if len(school) < 2 or (school[1:] > school[:-1]).all():
-        cand = np.ones(len(school), bool)  # ascending: no school twice (a mandate's, say)
-    else:
-        _, first = np.unique(school, return_index=True)
-        cand = np.zeros(len(school), bool)
-        cand[first] = True
-    cand &= ~row_any(s.slot_p[school] == practice[:, None])
-    idx = np.flatnonzero(cand)
-    if len(idx) == 0:
-        return ok
-    rows = school[idx]
-    # A school with an empty slot takes its first (where an empty slot's value,
-    # -inf, would put the least valued slot); only full schools weigh their slots.
-    empty = s.slot_p[rows] == EMPTY
-    col = np.argmax(empty, axis=1)
-    full = np.flatnonzero(~empty[np.arange(len(rows)), col])
-    if len(full):
-        value = slot_value(model, rows[full])
-        value[protected_slots(model, rows[full])] = np.inf
-        col[full] = np.argmin(value, axis=1)
-        free = np.ones(len(rows), bool)
-        free[full] = value[np.arange(len(full)), col[full]] != np.inf  # all protected: no room
-        idx, rows, col = idx[free], rows[free], col[free]
+        return np.zeros(0, bool)
     own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen,
            CREATED: p.init_own_created}[channel]
-    s.fill_slots(rows, col, practice[idx], own, channel, model.t,
-                 EMPTY if source is None else np.asarray(source)[idx])
-    ok[idx] = True
-    model.counts["adoptions"] += len(idx)
+    source = (np.full(len(school), EMPTY, np.int64) if source is None
+              else np.asarray(source, np.int64))
+    # A school with an empty slot takes its first (where an empty slot's value,
+    # -inf, would put the least valued slot); only full schools weigh their slots.
+    ok, full = s.fill_empty(school, practice, own, channel, model.t, source)
+    if len(full):
+        rows = school[full]
+        value = slot_value(model, rows)
+        value[protected_slots(model, rows)] = np.inf
+        col = np.argmin(value, axis=1)
+        free = value[np.arange(len(full)), col] != np.inf  # all protected: no room
+        idx, rows, col = full[free], rows[free], col[free]
+        s.fill_slots(rows, col, practice[idx], own, channel, model.t, source[idx])
+        ok[idx] = True
+    model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, fields
 
+import numba
 import numpy as np
 
 # Phases of a school (MODEL.md: early years, primary, secondary, special, FE college).
@@ -229,6 +230,27 @@ class Schools:
         self.slot_nobs.ravel()[at] = 0.0
         self.slot_source.ravel()[at] = source
 
+    def fill_empty(self, school: np.ndarray, practice: np.ndarray, own: float, channel: int,
+                   since: int, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each (school, practice) pair goes into the school's first empty slot, afresh.
+
+        A pair is passed over when its school already runs the practice, or
+        when the school came earlier in the list (one take-up per school per
+        call: later duplicates are ignored). Pairs whose school has no empty
+        slot are returned for the caller to weigh (:func:`sim.actions.take_up`).
+
+        Returns:
+            Boolean mask of the pairs placed, and the indices of the pairs whose
+            school is full.
+        """
+        ok = np.zeros(len(school), bool)
+        full = np.empty(len(school), np.int64)
+        n_full = _fill_empty(self.slot_p, self.slot_depth, self.slot_own, self.slot_channel,
+                             self.slot_since, self.slot_obs, self.slot_nobs, self.slot_source,
+                             school, practice, source, own, channel, since, ok, full)
+        self.slots_changed()
+        return ok, full[:n_full]
+
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
         self.slot_p[rows, cols] = EMPTY
@@ -238,6 +260,43 @@ class Schools:
         self.slot_obs[rows, cols] = 0.0
         self.slot_nobs[rows, cols] = 0.0
         self.slot_source[rows, cols] = EMPTY
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_empty(slot_p, depth, own_a, channel_a, since_a, obs, nobs, source_a,
+                school, practice, source, own, channel, since, ok, full):
+    """:meth:`Schools.fill_empty` in one compiled loop; returns how many pairs met a full school."""
+    n, k = slot_p.shape
+    seen = np.zeros(n, np.bool_)
+    n_full = 0
+    for x in range(len(school)):
+        i, pid = school[x], practice[x]
+        if seen[i]:
+            continue
+        seen[i] = True
+        col = -1
+        runs = False
+        for j in range(k):
+            if slot_p[i, j] == pid:
+                runs = True
+            if col < 0 and slot_p[i, j] == EMPTY:
+                col = j
+        if runs:
+            continue
+        if col < 0:
+            full[n_full] = x
+            n_full += 1
+            continue
+        slot_p[i, col] = pid
+        depth[i, col] = 0.0
+        own_a[i, col] = own
+        channel_a[i, col] = channel
+        since_a[i, col] = since
+        obs[i, col] = 0.0
+        nobs[i, col] = 0.0
+        source_a[i, col] = source[x]
+        ok[x] = True
+    return n_full
 
 
 @dataclass

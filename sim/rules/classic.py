@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from sim.actions import take_up
 from sim.numerics import row_any
+from sim.kernels import jit
 from sim.rules import Rule, register
 from sim.state import CHOSEN
 
@@ -80,19 +81,20 @@ def neighbour_counts(model, has: np.ndarray) -> np.ndarray:
         prev, m = cache[1], cache[2]
         changed = np.flatnonzero(has != prev)
         if len(changed):
-            start, end = adj.indptr[changed], adj.indptr[changed + 1]
-            size = end - start
-            # The column positions of the changed rows, without a Python loop.
-            pos = np.repeat(start - np.cumsum(size) + size, size) + np.arange(size.sum())
-            gained = has[changed]
-            if gained.all():  # adoptions only, the usual case: plain counts
-                m = m + np.bincount(adj.indices[pos], minlength=len(has))
-            else:
-                sign = np.where(gained, 1.0, -1.0)
-                m = m + np.bincount(adj.indices[pos], np.repeat(sign, size), len(has))
+            m = m.copy()  # a new object: callers tell "nothing changed" by identity
+            _move_counts(adj.indptr, adj.indices, changed, has, m)
     m.flags.writeable = False
     model._classic_counts = (adj, has.copy(), m)
     return m
+
+
+@jit
+def _move_counts(indptr, indices, changed, has, m):
+    """Move the counts ``m`` in place by the rows of the schools whose adoption changed."""
+    for i in changed:
+        step = 1.0 if has[i] else -1.0
+        for x in range(indptr[i], indptr[i + 1]):
+            m[indices[x]] += step
 
 
 def adjacency(model) -> sp.csr_matrix:
