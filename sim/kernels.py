@@ -105,6 +105,17 @@ def practice_users(slot_p, n_practices):
 
 
 @jit
+def usage_summary(users):
+    """``(np.count_nonzero(users), users.max(), users.sum())`` in one pass (0s when empty)."""
+    in_use = top = total = 0
+    for u in users:
+        in_use += u != 0
+        top = max(top, u)
+        total += u
+    return in_use, top, total
+
+
+@jit
 def practice_sum(slot_p, per_practice):
     """Per school, the sum over its filled slots of ``per_practice[p]``.
 

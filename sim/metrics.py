@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.kernels import usage_summary
 from sim.numerics import quantiles
 from sim.state import TRIAL
 
@@ -120,13 +121,14 @@ def collect_adoption(model: NextPracticeModel,
     s, t, p = model.schools, model.ties, model.p
     n = s.n
     users = model.users() if users is None else users
+    in_use, top, total = usage_summary(users)  # counts are whole numbers, so exact
     return {
         "step": model.t,
         "year": p.start_year + model.t * p.dur_step / 12.0,
-        "practices_in_use": int(np.count_nonzero(users)),
-        "top_adoption": float(users.max() / n) if len(users) else 0.0,
-        "slots_used": float(users.sum() / n),  # a school runs a practice at most once
-        "ties": int(np.count_nonzero(t.alive[: t.n])),
+        "practices_in_use": int(in_use),
+        "top_adoption": top / n,
+        "slots_used": total / n,  # a school runs a practice at most once
+        "ties": t.n_alive(),
         **{k: int(model.counts[k]) for k in COUNTS},
     }
 

@@ -132,7 +132,7 @@ class NextPracticeModel(mesa.Model):
         self.perf0 = self.schools.perf.copy()
         self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
         self._rows: list[dict[str, float]] = []
-        self._adoption: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._adoption: list[tuple[int, np.ndarray]] = []  # (step, users) per step
         self._record()
 
     # ------------------------------------------------------------------ construction
@@ -434,10 +434,9 @@ class NextPracticeModel(mesa.Model):
         return self
 
     def _record(self) -> None:
-        users = self.users()
+        users = self.users()  # a fresh array each step, kept as it is
         self._rows.append(_metrics.collect(self, users))
-        used = np.flatnonzero(users)
-        self._adoption.append((np.full(len(used), self.t), used, users[used]))
+        self._adoption.append((self.t, users))
 
     def metrics_frame(self) -> pd.DataFrame:
         """Metrics per step: one row per step, ``step`` first (see sim.metrics).
@@ -450,8 +449,15 @@ class NextPracticeModel(mesa.Model):
         """Adoption curves: schools running each practice at each step (long format)."""
         if not self._adoption:
             return pd.DataFrame(columns=["step", "practice", "schools"])
-        step, pid, n = (np.concatenate(x) for x in zip(*self._adoption, strict=True))
-        return pd.DataFrame({"step": step, "practice": pid, "schools": n})
+        # One row per step and practice in use: a (steps, practices) table, padded
+        # with zeros for practices not yet invented, read off where non-zero.
+        k = max(len(u) for _, u in self._adoption)
+        table = np.zeros((len(self._adoption), k), np.int64)
+        for r, (_, u) in enumerate(self._adoption):
+            table[r, : len(u)] = u
+        row, pid = np.nonzero(table)
+        step = np.array([t for t, _ in self._adoption])[row]
+        return pd.DataFrame({"step": step, "practice": pid, "schools": table[row, pid]})
 
     def practices_frame(self) -> pd.DataFrame:
         """Every practice ever known with its attributes (true effect included)."""

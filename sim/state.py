@@ -93,8 +93,9 @@ class Growable:
 
 @functools.cache
 def _column_names(cls: type) -> tuple[str, ...]:
-    """The column fields of a :class:`Growable` table class (all but ``n`` and ``version``)."""
-    return tuple(f.name for f in fields(cls) if f.name not in ("n", "version"))
+    """The column fields of a :class:`Growable` table class (all but ``n``, ``version``, ``_*``)."""
+    return tuple(f.name for f in fields(cls)
+                 if f.name not in ("n", "version") and not f.name.startswith("_"))
 
 
 def _is_id(name: str) -> bool:
@@ -393,6 +394,7 @@ class Ties(Growable):
     alive: np.ndarray
     formal: np.ndarray
     version: int = 0
+    _n_alive: tuple[int, int] = field(default=(-1, 0), repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> Ties:
@@ -404,6 +406,12 @@ class Ties(Growable):
         """Add ties (see :meth:`Growable.append`); the graph's ``version`` moves on."""
         self.version += 1
         return super().append(**cols)
+
+    def n_alive(self) -> int:
+        """Number of ties in force (counted again only when ``version`` moves)."""
+        if self._n_alive[0] != self.version:
+            self._n_alive = (self.version, int(np.count_nonzero(self.alive[: self.n])))
+        return self._n_alive[1]
 
     def alive_index(self) -> np.ndarray:
         """Indices of ties in force."""

@@ -77,3 +77,19 @@ def test_users_counts_every_way_alike():
     pr.n = 3  # few practices: the comparison path (slots of others are still counted apart)
     s.slot_p[s.slot_p >= 3] = EMPTY
     assert np.array_equal(m.users(), brute())
+
+
+def test_adoption_frame_gives_each_steps_users():
+    """The adoption curves: per step, every practice in use and how many schools run it."""
+    m = NextPracticeModel(small(), rng=3)
+    seen = []
+    for k in range(9):  # step 0 is the state as built; practices are invented on the way
+        if k:
+            m.step()
+        u = np.bincount(m.schools.slot_p[m.schools.slot_p != EMPTY], minlength=m.practices.n)
+        used = np.flatnonzero(u)
+        seen += [(m.t, int(p), int(u[p])) for p in used]
+    df = m.adoption_frame()
+    assert list(df.columns) == ["step", "practice", "schools"]
+    assert list(df.itertuples(index=False, name=None)) == seen
+    assert m.practices.n > m.n_practices_init  # the padding was exercised
