@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from sim.state import (
@@ -32,20 +33,14 @@ def slot_value(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.n
 
     The estimate pools the school's own monthly reads of the practice (kept in
     ``slot_obs``) with a sceptical prior and, weighted by the evidence lever,
-    the published evidence. Empty slots are worth ``-inf``. With ``rows``,
-    only those schools' rows (same values, computed for them alone).
+    the published evidence: with precisions ``nobs / sd_obs^2`` (own reads),
+    ``lever_evidence * ev_prec`` (evidence) and ``1 / sd_prior^2`` (prior, at
+    0), the estimate is ``(obs / sd_obs^2 + lever * ev_prec * ev_mean) /
+    (sum of precisions)``; the value is that less ``rel_cost * cost /
+    budget``. Empty slots are worth ``-inf``. With ``rows``, only those
+    schools' rows (same values, computed for them alone).
     """
-    s, pr, p = model.schools, model.practices, model.p
-    sel = slice(None) if rows is None else rows
-    pid = s.slot_p[sel]
-    safe = np.maximum(pid, 0)
-    prec_obs = s.slot_nobs[sel] / model.sd_observe_eff**2
-    prec_pub = p.lever_evidence * pr.ev_prec[safe]
-    prec0 = 1.0 / p.sd_prior**2
-    est = (s.slot_obs[sel] / model.sd_observe_eff**2 + prec_pub * pr.ev_mean[safe]) / (
-        prec_obs + prec_pub + prec0)
-    val = est - p.rel_cost * pr.cost[safe] / s.budget[sel, None]
-    return np.where(pid == EMPTY, -np.inf, val)
+    return value_and_protection(model, rows)[0]
 
 
 def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.ndarray:
@@ -55,17 +50,45 @@ def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) ->
     practice time through the implementation dip), and a mandated practice
     while its mandate stands. With ``rows``, only those schools' rows.
     """
-    s = model.schools
-    sel = slice(None) if rows is None else rows
-    sp = s.slot_p[sel]
-    young = (sp != EMPTY) & (
-        (model.t - s.slot_since[sel]) * model.p.dur_step < model.p.dur_commit)
-    if not model.mandates:
-        return young
-    standing = np.zeros(sp.shape, bool)  # np.isin(sp, model.mandates), for a short list
-    for pid in model.mandates:
-        standing |= sp == pid
-    return young | ((s.slot_channel[sel] == MANDATED) & standing)
+    return value_and_protection(model, rows)[1]
+
+
+def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
+    s, pr, p = model.schools, model.practices, model.p
+    rows = np.arange(s.n) if rows is None else np.asarray(rows, np.int64)
+    return _value_and_protection(
+        s.slot_p, s.slot_obs, s.slot_nobs, s.slot_since, s.slot_channel, s.budget,
+        pr.ev_prec, pr.ev_mean, pr.cost, rows, model.sd_observe_eff**2, p.lever_evidence,
+        1.0 / p.sd_prior**2, p.rel_cost, model.t, p.dur_step, p.dur_commit,
+        np.asarray(model.mandates, np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _value_and_protection(slot_p, obs, nobs, since, channel, budget, ev_prec, ev_mean, cost,
+                          rows, sd2, lever, prec0, rel_cost, t, dur_step, dur_commit, mandates):
+    """The compiled loop of :func:`value_and_protection` (the docstrings above say what)."""
+    k = slot_p.shape[1]
+    value = np.empty((len(rows), k))
+    keep = np.zeros((len(rows), k), np.bool_)
+    for r in range(len(rows)):
+        i = rows[r]
+        for j in range(k):
+            pid = slot_p[i, j]
+            if pid == EMPTY:
+                value[r, j] = -np.inf
+                continue
+            prec_obs = nobs[i, j] / sd2
+            prec_pub = lever * ev_prec[pid]
+            est = (obs[i, j] / sd2 + prec_pub * ev_mean[pid]) / (prec_obs + prec_pub + prec0)
+            value[r, j] = est - rel_cost * cost[pid] / budget[i]
+            standing = False
+            if channel[i, j] == MANDATED:
+                for q in mandates:
+                    standing |= q == pid
+            keep[r, j] = (t - since[i, j]) * dur_step < dur_commit or standing
+    return value, keep
 
 
 def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
@@ -95,8 +118,8 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     ok, full = s.fill_empty(school, practice, own, channel, model.t, source)
     if len(full):
         rows = school[full]
-        value = slot_value(model, rows)
-        value[protected_slots(model, rows)] = np.inf
+        value, keep = value_and_protection(model, rows)
+        value[keep] = np.inf
         col = np.argmin(value, axis=1)
         free = value[np.arange(len(full)), col] != np.inf  # all protected: no room
         idx, rows, col = full[free], rows[free], col[free]

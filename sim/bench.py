@@ -287,7 +287,7 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
         model.run(steps)  # whole steps: every rule slot, metrics recorded
         t_model += time.perf_counter() - t0
 
-        t_vec += _best_time(lambda: watts_vectorised(A, seed_node, steps, phi), 3)
+        t_vec += _best_time(lambda A=A, s=seed_node, f=phi: watts_vectorised(A, s, steps, f), 3)
         counts["mesa_active"].append(m.n_active())
         counts["model_active"].append(int(adopted(model).sum()))
         counts["vectorised_active"].append(int(watts_vectorised(A, seed_node, steps, phi).sum()))

@@ -105,6 +105,25 @@ def practice_users(slot_p, n_practices):
 
 
 @jit
+def filled_depth_ownership(slot_p, depth, own):
+    """The filled slots' depth, and ownership times depth, in row-major order.
+
+    With ``at = np.flatnonzero(slot_p >= 0)``: ``d = depth.ravel()[at]`` and
+    ``own.ravel()[at] * d``.
+    """
+    flat_p, flat_d, flat_o = slot_p.ravel(), depth.ravel(), own.ravel()
+    d = np.empty(len(flat_p))
+    od = np.empty(len(flat_p))
+    c = 0
+    for x in range(len(flat_p)):
+        if flat_p[x] >= 0:
+            d[c] = flat_d[x]
+            od[c] = flat_o[x] * flat_d[x]
+            c += 1
+    return d[:c], od[:c]
+
+
+@jit
 def usage_summary(users):
     """``(np.count_nonzero(users), users.max(), users.sum())`` in one pass (0s when empty)."""
     in_use = top = total = 0

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernels import usage_summary
+from sim.kernels import filled_depth_ownership, usage_summary
 from sim.numerics import quantiles
 from sim.state import TRIAL
 
@@ -81,9 +81,8 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     part = np.partition(perf, k - 1)
     weakest = part[:k].mean()
     rest = part[k:].mean() if n > k else weakest
-    at, _, _ = s.filled()
     in_use = users > 0
-    depth = s.slot_depth.ravel()[at]
+    depth, own_depth = filled_depth_ownership(s.slot_p, s.slot_depth, s.slot_own)
     alive = t.alive[: t.n]
     c = model.collabs
     n_led = np.bincount(s.head, minlength=model.heads.n)
@@ -100,7 +99,7 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
         "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
         "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
         "depth": float(depth.mean()) if len(depth) else 0.0,
-        "ownership": float((s.slot_own.ravel()[at] * depth).sum() / max(depth.sum(), 1e-12)),
+        "ownership": float(own_depth.sum() / max(depth.sum(), 1e-12)),
         "coherence": float(model.coherence().mean()),
         "capacity": float(s.capacity.mean()),
         "trust": float(t.trust[: t.n][alive].mean()) if alive.any() else 0.0,

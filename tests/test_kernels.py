@@ -110,3 +110,38 @@ def test_implementation_and_reads_match_their_numpy_forms():
     school_rules._read(sp, obs, nobs, eff, noise, 0.45, np.sqrt(0.5), 0.5)
     assert np.array_equal(_bits(obs), _bits(want_obs))
     assert np.array_equal(_bits(nobs), _bits(want_nobs))
+
+
+def test_valuation_and_metric_gathers():
+    """slot_value / protected_slots against their numpy forms; the metrics' gathers."""
+    from sim.actions import protected_slots, slot_value, value_and_protection
+    from sim.model import NextPracticeModel
+    from sim.state import MANDATED
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=4).run(14)
+    s, pr, p = m.schools, m.practices, m.p
+    m.mandates = [int(s.slot_p[s.slot_p >= 0][0])]
+    s.slot_channel[s.slot_p == m.mandates[0]] = MANDATED
+    pid = s.slot_p
+    safe = np.maximum(pid, 0)
+    sd2 = m.sd_observe_eff**2
+    prec_pub = p.lever_evidence * pr.ev_prec[safe]
+    est = (s.slot_obs / sd2 + prec_pub * pr.ev_mean[safe]) / (
+        s.slot_nobs / sd2 + prec_pub + 1.0 / p.sd_prior**2)
+    want = np.where(pid == -1, -np.inf, est - p.rel_cost * pr.cost[safe] / s.budget[:, None])
+    young = (pid != -1) & ((m.t - s.slot_since) * p.dur_step < p.dur_commit)
+    keep = young | ((s.slot_channel == MANDATED) & (pid == m.mandates[0]))
+    assert np.array_equal(_bits(slot_value(m)), _bits(want))
+    assert np.array_equal(protected_slots(m), keep) and keep.any() and (~keep & (pid >= 0)).any()
+    rows = np.array([5, 2, 5, 0])
+    v, k = value_and_protection(m, rows)
+    assert np.array_equal(_bits(v), _bits(want[rows])) and np.array_equal(k, keep[rows])
+
+    at = np.flatnonzero(pid >= 0)
+    d, od = K.filled_depth_ownership(pid, s.slot_depth, s.slot_own)
+    assert np.array_equal(_bits(d), _bits(s.slot_depth.ravel()[at]))
+    assert np.array_equal(_bits(od), _bits(s.slot_own.ravel()[at] * s.slot_depth.ravel()[at]))
+    in_use, top, total = K.usage_summary(m.users())
+    u = m.users()
+    assert (in_use, top, total) == (np.count_nonzero(u), u.max(), u.sum())

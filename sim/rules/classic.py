@@ -26,8 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.actions import take_up
-from sim.numerics import row_any
 from sim.kernels import jit
+from sim.numerics import row_any
 from sim.rules import Rule, register
 from sim.state import CHOSEN
 

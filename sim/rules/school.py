@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.actions import drop, protected_slots, slot_value
+from sim.actions import drop, value_and_protection
 from sim.kernels import jit, slot_sum
 from sim.numerics import row_sum, sum_in_numpy_order
 from sim.rules import Rule, register
@@ -146,11 +146,10 @@ class Review(Rule):
         # Only the reviewing schools' rows are computed (same values as for all rows).
         rev = np.flatnonzero(reviewing)
         sp = s.slot_p[rev]
-        value = slot_value(model, rev)
+        value, keep = value_and_protection(model, rev)
         prec = (s.slot_nobs[rev] / model.sd_observe_eff**2 + 1.0 / p.sd_prior**2
                 + p.lever_evidence * pr.ev_prec[np.maximum(sp, 0)])
         se = 1.0 / np.sqrt(prec)
-        keep = protected_slots(model, rev)
         poor = (sp != EMPTY) & ~keep & (value + se < p.threshold_abandon)
         rows, cols = np.nonzero(poor)
         drop(model, rev[rows], cols)
