@@ -175,6 +175,8 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
 
     Returns the indices of the ties formed.
     """
+    if len(a) == 0:
+        return np.zeros(0, np.int64)
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)

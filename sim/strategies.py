@@ -94,8 +94,9 @@ class Strategy:
         """
         pr = model.practices
         of_origin = np.ones(pr.n, bool) if origin is None else pr.origin[: pr.n] == origin
+        stage = pr.stage[: pr.n]
         ok = np.flatnonzero(of_origin & (pr.ev_prec[: pr.n] > 0)
-                            & np.isin(pr.stage[: pr.n], (PROVEN, MAINSTREAM))
+                            & ((stage == PROVEN) | (stage == MAINSTREAM))
                             & (pr.ev_mean[: pr.n] > model.p.threshold_proven))
         if k <= 0 or len(ok) == 0:
             return []
@@ -188,6 +189,7 @@ class Strategy:
         s, rng, p = model.schools, model.rng, model.p
         k = rng.poisson(p.n_broker * p.dur_step)
         split: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # users and others, per practice
+        a, b = [], []
         for _ in range(k):
             pid = practices[int(rng.integers(len(practices)))]
             if pid not in split:  # forming ties changes no one's practice
@@ -196,8 +198,10 @@ class Strategy:
             users, others = split[pid]
             if len(users) == 0 or len(others) == 0:
                 continue
-            add_ties(model, [rng.choice(users)], [rng.choice(others)], BROKERED,
-                     p.init_trust + 0.2)
+            a.append(rng.choice(users))
+            b.append(rng.choice(others))
+        # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
+        add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
 
 
 @register_strategy("top_down")
