@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from sim.numerics import member_of
 from sim.state import (
     ABANDONED,
     CHOSEN,
@@ -225,8 +226,8 @@ def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> No
         return
     s, t, c = model.schools, model.ties, model.collabs
     c.alive[collabs] = False
-    members = np.isin(s.collab, collabs)
+    members = member_of(s.collab, collabs, c.n)
     tie = np.flatnonzero((t.kind[: t.n] == COLLAB) & t.alive[: t.n])
     ends_a = s.collab[t.a[tie]]
-    kill_ties(model, tie[np.isin(ends_a, collabs) & (ends_a == s.collab[t.b[tie]])])
+    kill_ties(model, tie[member_of(ends_a, collabs, c.n) & (ends_a == s.collab[t.b[tie]])])
     s.collab[members] = EMPTY

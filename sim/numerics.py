@@ -100,6 +100,17 @@ def row_any(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def member_of(values: np.ndarray, ids: np.ndarray, size: int) -> np.ndarray:
+    """``np.isin(values, ids)`` for ids in ``[0, size)`` and values in ``[-1, size)``.
+
+    A lookup table instead of isin's sort: ``-1`` (no such thing, e.g. no
+    collaborative) reads the table's extra last entry, which is never set.
+    """
+    table = np.zeros(size + 1, bool)
+    table[ids] = True
+    return table[values]
+
+
 def row_min(a: np.ndarray) -> np.ndarray:
     """``a.min(axis=1)`` of a 2-D array with at least one column, by columns.
 

@@ -145,3 +145,28 @@ def test_valuation_and_metric_gathers():
     in_use, top, total = K.usage_summary(m.users())
     u = m.users()
     assert (in_use, top, total) == (np.count_nonzero(u), u.max(), u.sum())
+
+
+def test_capacity_building_matches_its_numpy_form():
+    rng = np.random.default_rng(8)
+    n, k = 500, 6
+    depth, own = rng.random((n, k)), rng.random((n, k))
+    depth[rng.random((n, k)) < 0.3] = 0.0
+    budget = rng.random(n) * 1.2
+    collab = np.where(rng.random(n) < 0.4, rng.integers(0, 30, n), -1)
+    cap = rng.random(n)
+    cap[:5] = [0.0, 1.0, 0.999, 0.001, 0.5]
+    lever, rel, r, rd, rc = 0.6, 0.8, 0.3, 0.02, 0.2  # large rates: the clip must bite
+
+    want = cap.copy()  # the rule as numpy expressions
+    learning = np.minimum(1.0, row_sum(depth * own) / 2.0)
+    drive = lever * budget + rel * learning
+    want += r * drive * (1 - want) - rd * want
+    member = collab >= 0
+    best = np.zeros(31)
+    np.maximum.at(best, collab[member], want[member])
+    want[member] += rc * (best[collab[member]] - want[member])
+    np.clip(want, 0.0, 1.0, out=want)
+
+    school_rules._build_capacity(depth, own, budget, collab, cap, 30, lever, rel, r, rd, rc)
+    assert np.array_equal(_bits(cap), _bits(want))

@@ -84,3 +84,13 @@ def test_quantiles_is_numpys_quantile():
     x = rng.standard_normal(50)
     x[7] = np.nan
     assert np.isnan(quantiles(x, [0.1, 0.9])).all()
+
+
+def test_member_of_is_isin():
+    from sim.numerics import member_of
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(-1, 40, 1000)
+    for ids in (np.array([], np.int64), np.array([3]), rng.integers(0, 40, 12)):
+        assert np.array_equal(member_of(values, ids, 40), np.isin(values, ids))
+    assert not member_of(np.array([-1]), np.arange(40), 40)[0]

@@ -11,7 +11,7 @@ from sim.actions import (
     replace_heads,
     take_up,
 )
-from sim.numerics import quantiles
+from sim.numerics import member_of, quantiles
 from sim.rules import Rule, register
 from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
@@ -111,7 +111,7 @@ class Collaboratives(Rule):
                 t = model.ties
                 tie = np.flatnonzero(t.kind[: t.n] == COLLAB)
                 ca = s.collab[t.a[tie]]
-                t.formal[tie[np.isin(ca, go) & (ca == s.collab[t.b[tie]])]] = True
+                t.formal[tie[member_of(ca, go, c.n) & (ca == s.collab[t.b[tie]])]] = True
 
 
 @register("lead", "executive_heads", default=True)

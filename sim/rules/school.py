@@ -80,18 +80,35 @@ class CapacityBuilding(Rule):
     def apply(self, model):
         """Move capacity one step."""
         s, p = model.schools, model.p
-        learning = np.minimum(1.0, row_sum(s.slot_depth * s.slot_own) / 2.0)
-        drive = p.lever_capacity * s.budget + p.rel_capacity_learning * learning
-        grow = model.per_step(p.rate_capacity) * drive * (1 - s.capacity)
-        decay = model.per_step(p.rate_capacity_decay) * s.capacity
-        s.capacity += grow - decay
-        member = s.collab >= 0
-        if member.any():
-            best = np.zeros(model.collabs.n + 1)
-            np.maximum.at(best, s.collab[member], s.capacity[member])
-            pull = best[s.collab[member]] - s.capacity[member]
-            s.capacity[member] += model.per_step(p.rate_capacity_collab) * pull
-        np.clip(s.capacity, 0.0, 1.0, out=s.capacity)
+        _build_capacity(s.slot_depth, s.slot_own, s.budget, s.collab, s.capacity,
+                        model.collabs.n, p.lever_capacity, p.rel_capacity_learning,
+                        model.per_step(p.rate_capacity), model.per_step(p.rate_capacity_decay),
+                        model.per_step(p.rate_capacity_collab))
+
+
+@jit
+def _build_capacity(depth, own, budget, collab, capacity, n_collabs, lever, rel_learning,
+                    rate, rate_decay, rate_collab):
+    """Capacity building's update, in place (one compiled loop, then the collaboratives)."""
+    n, k = depth.shape
+    buf = np.empty(k)
+    for i in range(n):
+        for j in range(k):
+            buf[j] = depth[i, j] * own[i, j]
+        learning = min(1.0, sum_in_numpy_order(buf, k) / 2.0)
+        drive = lever * budget[i] + rel_learning * learning
+        grow = rate * drive * (1 - capacity[i])
+        decay = rate_decay * capacity[i]
+        capacity[i] += grow - decay
+    best = np.zeros(n_collabs + 1)  # each collaborative's most capable member
+    for i in range(n):
+        if collab[i] >= 0:
+            best[collab[i]] = max(best[collab[i]], capacity[i])
+    for i in range(n):
+        if collab[i] >= 0:
+            capacity[i] += rate_collab * (best[collab[i]] - capacity[i])
+    for i in range(n):
+        capacity[i] = min(max(capacity[i], 0.0), 1.0)
 
 
 @register("perform", "practice_effects", default=True)
