@@ -413,19 +413,10 @@ class NextPracticeModel(mesa.Model):
         """Advance one step: the rules in the order listed in the class docstring."""
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
         self.events = {}
-        # Rules change slots only through sim.actions, which tell the schools'
-        # cache of slots in use; between steps nothing is cached.
-        s = self.schools
-        s.slots_changed()
-        s.cache_filled = True
-        try:
-            for rule in self._pipeline:
-                rule.apply(self)
-            self.t += 1
-            self._record()
-        finally:
-            s.cache_filled = False
-            s.slots_changed()
+        for rule in self._pipeline:
+            rule.apply(self)
+        self.t += 1
+        self._record()
 
     def run(self, steps: int | None = None) -> NextPracticeModel:
         """Run ``steps`` steps (default ``n_steps``); returns the model."""

@@ -149,10 +149,6 @@ class Schools:
     slot_obs: np.ndarray
     slot_nobs: np.ndarray
     slot_source: np.ndarray
-    #: Keep :meth:`filled` between calls until the slots change (on while a step runs).
-    cache_filled: bool = field(default=False, repr=False, compare=False)
-    _filled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
-        default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -182,36 +178,12 @@ class Schools:
     def filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The slots in use: flat positions (into ``slot_*.ravel()``), schools, practices.
 
-        Most slots are empty; rules that act on the slots in use work on these
-        flat positions rather than masking whole ``(n, n_slots)`` arrays. The
-        slot arrays are C-contiguous, so ``slot_*.ravel()`` is a view and
+        The slot arrays are C-contiguous, so ``slot_*.ravel()`` is a view and
         writes through it reach the slots. Positions come in row-major order.
-        While a step runs the result is kept until the slots change (see
-        :meth:`slots_changed`), so callers must not modify the arrays.
         """
-        if self._filled is not None:
-            return self._filled
         at = np.flatnonzero(self.slot_p != EMPTY)
         k = self.slot_p.shape[1]
-        out = at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
-        if self.cache_filled:
-            self._filled = out
-        return out
-
-    def slots_changed(self) -> None:
-        """Forget the slots in use kept by :meth:`filled`; call after writing ``slot_p``.
-
-        :meth:`clear_slots` and :meth:`fill_slots`, the only writers
-        of ``slot_p`` during a step, call it. Between steps nothing is kept, so
-        code that writes the slots by hand there needs no call.
-        """
-        self._filled = None
-
-    def per_slot(self, at: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """An ``(n, n_slots)`` array holding ``values`` at flat positions ``at``, 0 elsewhere."""
-        out = np.zeros(self.slot_p.shape)
-        out.ravel()[at] = values
-        return out
+        return at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
 
     def fill_slots(self, rows: np.ndarray, cols: np.ndarray, practice: np.ndarray,
                    own: float, channel: int, since: int, source: np.ndarray | int) -> None:
@@ -222,7 +194,6 @@ class Schools:
         """
         at = rows * self.slot_p.shape[1] + cols  # flat positions: one index for every column
         self.slot_p.ravel()[at] = practice
-        self.slots_changed()
         self.slot_depth.ravel()[at] = 0.0
         self.slot_own.ravel()[at] = own
         self.slot_channel.ravel()[at] = channel
@@ -249,13 +220,11 @@ class Schools:
         n_full = _fill_empty(self.slot_p, self.slot_depth, self.slot_own, self.slot_channel,
                              self.slot_since, self.slot_obs, self.slot_nobs, self.slot_source,
                              school, practice, source, own, channel, since, ok, full)
-        self.slots_changed()
         return ok, full[:n_full]
 
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
         self.slot_p[rows, cols] = EMPTY
-        self.slots_changed()
         self.slot_depth[rows, cols] = 0.0
         self.slot_own[rows, cols] = 0.0
         self.slot_obs[rows, cols] = 0.0

@@ -153,7 +153,7 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.rng
-        noise = rng.standard_normal(len(s.filled()[0]))  # one read per practice run
+        noise = rng.standard_normal(np.count_nonzero(s.slot_p != EMPTY))  # one per practice run
         _read(s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, noise, model.sd_observe_eff,
               np.sqrt(p.dur_step), p.dur_step)
 
