@@ -72,12 +72,14 @@ def domain_coherence(slot_p, depth, domain, n_domains):
     """
     n, k = slot_p.shape
     inv = 1.0 / n_domains
-    by = np.zeros((n, n_domains))  # one row per school: faster than reusing one row
+    # One row per school, one column per domain, and a last column that collects
+    # the empty slots' (zero) depth: a select rather than a branch on emptiness.
+    by = np.zeros((n, n_domains + 1))
     for i in range(n):
         for j in range(k):
             p = slot_p[i, j]
-            if p >= 0:
-                by[i, domain[p]] += depth[i, j]
+            d = domain[max(p, 0)]
+            by[i, d if p >= 0 else n_domains] += depth[i, j]
     out = np.empty(n)
     for i in range(n):
         row = by[i]
@@ -95,13 +97,14 @@ def practice_users(slot_p, n_practices):
 
     A school runs a practice at most once, so counting slots counts schools.
     """
-    out = np.zeros(n_practices, np.int64)
+    # Four interleaved histograms, so that runs of one practice (or of empty
+    # slots, counted in a last bin) do not wait on each other's increments.
+    out = np.zeros((4, n_practices + 1), np.int64)
     flat = slot_p.ravel()
     for x in range(len(flat)):
         p = flat[x]
-        if p >= 0:
-            out[p] += 1
-    return out
+        out[x & 3, p if p >= 0 else n_practices] += 1
+    return out[0, :n_practices] + out[1, :n_practices] + out[2, :n_practices] + out[3, :n_practices]
 
 
 @jit
@@ -115,11 +118,10 @@ def filled_depth_ownership(slot_p, depth, own):
     d = np.empty(len(flat_p))
     od = np.empty(len(flat_p))
     c = 0
-    for x in range(len(flat_p)):
-        if flat_p[x] >= 0:
-            d[c] = flat_d[x]
-            od[c] = flat_o[x] * flat_d[x]
-            c += 1
+    for x in range(len(flat_p)):  # write every slot, keep (move on) only the filled
+        d[c] = flat_d[x]
+        od[c] = flat_o[x] * flat_d[x]
+        c += flat_p[x] >= 0
     return d[:c], od[:c]
 
 
