@@ -42,6 +42,9 @@ def test_slot_sums(k):
     want = row_sum(np.where(sp >= 0, per[safe], 0.0))
     assert np.array_equal(_bits(K.practice_sum(sp, per)), _bits(want))
     assert np.array_equal(K.practice_users(sp, P), np.bincount(sp[sp >= 0], minlength=P))
+    for few in (1, 2, 3):  # the reduced modes' counting path and the histogram's
+        spf = np.where(sp < few, sp, -1)
+        assert np.array_equal(K.practice_users(spf, few), np.bincount(spf[spf >= 0], minlength=few))
 
 
 @pytest.mark.parametrize("D", [2, 4, 9])
