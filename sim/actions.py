@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
+from sim._jit import jit
 from sim.numerics import member_of
 from sim.state import (
     ABANDONED,
@@ -66,7 +66,7 @@ def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = Non
         np.asarray(model.mandates, np.int64))
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _value_and_protection(slot_p, obs, nobs, since, channel, budget, ev_prec, ev_mean, cost,
                           rows, sd2, lever, prec0, rel_cost, t, dur_step, dur_commit, mandates):
     """The compiled loop of :func:`value_and_protection` (the docstrings above say what)."""

@@ -11,18 +11,17 @@ computes, in the same order of floating-point operations, so results do not
 change by a bit (``tests/test_kernels.py`` checks each against that
 expression). They draw no random numbers: draws stay with the model's
 generator (``model.rng``), and kernels receive what was drawn. Compiled code
-is cached on disk beside the module (``cache=True``), so only the first run
-after an install pays for compiling.
+is cached on disk and thrown away when the kernels' sources change
+(:mod:`sim._jit`), so only the first run after an install or an edit pays for
+compiling.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from sim._jit import jit
 from sim.numerics import sum_in_numpy_order
-
-jit = numba.njit(cache=True, nogil=True)
 
 
 @jit

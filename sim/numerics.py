@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numba
 import numpy as np
+
+from sim._jit import jit
 
 #: numpy's pairwise summation adds blocks of up to this many items without recursing.
 _PW_BLOCK = 128
@@ -50,7 +51,7 @@ def pairwise_add(parts: Sequence[np.ndarray]) -> np.ndarray:
     return res
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit(inline="always")
 def sum_in_numpy_order(x: np.ndarray, w: int) -> float:
     """``x[:w].sum()`` for a compiled loop, added in numpy's order (1 <= w < 128).
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, fields
 
-import numba
 import numpy as np
+
+from sim._jit import jit
 
 # Phases of a school (MODEL.md: early years, primary, secondary, special, FE college).
 PHASES = ("early years", "primary", "secondary", "special", "FE college")
@@ -232,7 +233,7 @@ class Schools:
         self.slot_source[rows, cols] = EMPTY
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _fill_empty(slot_p, depth, own_a, channel_a, since_a, obs, nobs, source_a,
                 school, practice, source, own, channel, since, ok, full):
     """:meth:`Schools.fill_empty` in one compiled loop; returns how many pairs met a full school."""

@@ -173,3 +173,31 @@ def test_capacity_building_matches_its_numpy_form():
 
     school_rules._build_capacity(depth, own, budget, collab, cap, 30, lever, rel, r, rd, rc)
     assert np.array_equal(_bits(cap), _bits(want))
+
+
+def test_compiled_code_is_dropped_when_kernel_sources_change(tmp_path):
+    """An edit to a file with a kernel (or to state.py) throws away all compiled code."""
+    from sim._jit import drop_stale_kernels
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mine.py").write_text("@jit\ndef f(x):\n    return x\n")
+    (tmp_path / "state.py").write_text("EMPTY = -1\n")
+    (tmp_path / "cli.py").write_text("print('no kernels here')\n")
+    cached = [tmp_path / "__pycache__" / "state.f-1.py312.nbi",
+              tmp_path / "rules" / "__pycache__" / "mine.f-1.py312.1.nbc"]
+
+    def compile_all():
+        for f in cached:
+            f.parent.mkdir(exist_ok=True)
+            f.write_bytes(b"code")
+
+    assert not drop_stale_kernels(tmp_path)  # first sight: stamp written, nothing there
+    compile_all()
+    assert not drop_stale_kernels(tmp_path) and all(f.exists() for f in cached)
+    (tmp_path / "cli.py").write_text("print('still none')\n")  # not a kernel source
+    assert not drop_stale_kernels(tmp_path) and all(f.exists() for f in cached)
+    (tmp_path / "state.py").write_text("EMPTY = -2\n")  # a constant kernels read
+    assert drop_stale_kernels(tmp_path) and not any(f.exists() for f in cached)
+    compile_all()
+    (tmp_path / "rules" / "mine.py").write_text("@jit\ndef f(x):\n    return x + 1\n")
+    assert drop_stale_kernels(tmp_path) and not any(f.exists() for f in cached)

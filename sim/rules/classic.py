@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim._jit import jit
 from sim.actions import take_up
-from sim.kernels import jit
 from sim.numerics import row_any
 from sim.rules import Rule, register
 from sim.state import CHOSEN

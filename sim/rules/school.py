@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim._jit import jit
 from sim.actions import drop, value_and_protection
-from sim.kernels import jit, slot_sum
+from sim.kernels import slot_sum
 from sim.numerics import row_sum, sum_in_numpy_order
 from sim.rules import Rule, register
 from sim.state import EMPTY
