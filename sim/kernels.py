@@ -144,11 +144,11 @@ def usage_summary(users):
 
 
 @jit
-def practice_sum(slot_p, per_practice):
-    """Per school, the sum over its filled slots of ``per_practice[p]``.
+def slot_sum(slot_p, per_practice, weight=None):
+    """Per school, the sum over its filled slots of ``per_practice[p]`` (times ``weight``).
 
-    ``row_sum(np.where(slot_p >= 0, per_practice[np.maximum(slot_p, 0)], 0.0))``,
-    slot by slot in numpy's order of addition.
+    ``row_sum(np.where(slot_p >= 0, per_practice[np.maximum(slot_p, 0)] * weight, 0.0))``,
+    or without ``* weight`` when it is None, slot by slot in numpy's order of addition.
     """
     n, k = slot_p.shape
     buf = np.empty(k)
@@ -157,25 +157,8 @@ def practice_sum(slot_p, per_practice):
         for j in range(k):
             p = slot_p[i, j]
             v = per_practice[max(p, 0)]  # read either way: a select, not a branch
-            buf[j] = v if p >= 0 else 0.0
-        out[i] = sum_in_numpy_order(buf, k)
-    return out
-
-
-@jit
-def slot_sum(slot_p, per_practice, weight):
-    """Per school, the sum over its filled slots of ``per_practice[p] * weight``.
-
-    ``row_sum(np.where(slot_p >= 0, per_practice[slot_p] * weight, 0.0))``,
-    slot by slot in numpy's order of addition.
-    """
-    n, k = slot_p.shape
-    buf = np.empty(k)
-    out = np.empty(n)
-    for i in range(n):
-        for j in range(k):
-            p = slot_p[i, j]
-            v = per_practice[max(p, 0)] * weight[i, j]
+            if weight is not None:  # decided when compiled, not in the loop
+                v = v * weight[i, j]
             buf[j] = v if p >= 0 else 0.0
         out[i] = sum_in_numpy_order(buf, k)
     return out

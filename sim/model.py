@@ -343,7 +343,7 @@ class NextPracticeModel(mesa.Model):
         With ``rows``, only those schools' (same values, computed for them alone).
         """
         sp = self.schools.slot_p if rows is None else self.schools.slot_p[rows]
-        return _kernels.practice_sum(sp, self.practices.difficulty)
+        return _kernels.slot_sum(sp, self.practices.difficulty)
 
     def spare_capacity(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Room minus load: negative when a school runs more than it can carry.

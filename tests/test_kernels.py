@@ -40,7 +40,7 @@ def test_slot_sums(k):
     want = row_sum(np.where(sp >= 0, per[safe] * w, 0.0))
     assert np.array_equal(_bits(K.slot_sum(sp, per, w)), _bits(want))
     want = row_sum(np.where(sp >= 0, per[safe], 0.0))
-    assert np.array_equal(_bits(K.practice_sum(sp, per)), _bits(want))
+    assert np.array_equal(_bits(K.slot_sum(sp, per)), _bits(want))
     assert np.array_equal(K.practice_users(sp, P), np.bincount(sp[sp >= 0], minlength=P))
     for few in (1, 2, 3):  # the reduced modes' counting path and the histogram's
         spf = np.where(sp < few, sp, -1)
