@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,30 @@ def _usable(y: np.ndarray, name: str, notes: list[str]) -> bool:
     return True
 
 
+def _each_outcome(sweep: _Sweep, notes: list[str], analyze: Callable[[np.ndarray], Any]
+                  ) -> Iterator[tuple[str, Any]]:
+    """``(outcome, indices)`` for each usable outcome: ``analyze`` of its per-row means.
+
+    SALib's RuntimeWarnings (degenerate resamples) are silenced for the call alone.
+    """
+    for outcome in sweep.outcomes:
+        y = sweep.row_means(outcome)
+        if not _usable(y, outcome, notes):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            si = analyze(y)
+        yield outcome, si
+
+
+def _factor_table(sweep: _Sweep, outcome: str, **indices: np.ndarray) -> pd.DataFrame:
+    """One row per factor: outcome, factor, its kind (lever, uncertainty...), then ``indices``."""
+    names = sweep.manifest["problem"]["names"]
+    return pd.DataFrame({"outcome": outcome, "factor": names,
+                         "kind": [sweep.manifest["factors"][n]["kind"] for n in names],
+                         **indices})
+
+
 def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     from SALib.analyze import sobol
 
@@ -207,31 +232,12 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     second = bool(sweep.manifest["experiment"]["design"].get("second_order", True))
     first_rows, second_rows = [], []
     charts = []
-    for outcome in sweep.outcomes:
-        y = sweep.row_means(outcome)
-        if not _usable(y, outcome, notes):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            si = sobol.analyze(
-                problem,
-                y,
-                calc_second_order=second,
-                num_resamples=N_RESAMPLES,
-                conf_level=CONF_LEVEL,
-                seed=analysis_seed(sweep.manifest["root_seed"]),
-            )
-        table = pd.DataFrame(
-            {
-                "outcome": outcome,
-                "factor": names,
-                "kind": [sweep.manifest["factors"][n]["kind"] for n in names],
-                "S1": si["S1"],
-                "S1_conf": si["S1_conf"],
-                "ST": si["ST"],
-                "ST_conf": si["ST_conf"],
-            }
-        )
+    seed = analysis_seed(sweep.manifest["root_seed"])
+    for outcome, si in _each_outcome(sweep, notes, lambda y: sobol.analyze(
+            problem, y, calc_second_order=second, num_resamples=N_RESAMPLES,
+            conf_level=CONF_LEVEL, seed=seed)):
+        table = _factor_table(sweep, outcome, S1=si["S1"], S1_conf=si["S1_conf"], ST=si["ST"],
+                              ST_conf=si["ST_conf"])
         first_rows.append(table)
         pairs = pd.DataFrame()
         if second:
@@ -294,32 +300,12 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     levels = int(sweep.manifest["experiment"]["design"].get("levels", 4))
     x = sweep.design[names].to_numpy(dtype=float)
     rows, charts = [], []
-    for outcome in sweep.outcomes:
-        y = sweep.row_means(outcome)
-        if not _usable(y, outcome, notes):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            si = morris.analyze(
-                problem,
-                x,
-                y,
-                num_resamples=N_RESAMPLES,
-                conf_level=CONF_LEVEL,
-                num_levels=levels,
-                seed=analysis_seed(sweep.manifest["root_seed"]),
-            )
-        table = pd.DataFrame(
-            {
-                "outcome": outcome,
-                "factor": names,
-                "kind": [sweep.manifest["factors"][n]["kind"] for n in names],
-                "mu": si["mu"],
-                "mu_star": si["mu_star"],
-                "mu_star_conf": si["mu_star_conf"],
-                "sigma": si["sigma"],
-            }
-        )
+    seed = analysis_seed(sweep.manifest["root_seed"])
+    for outcome, si in _each_outcome(sweep, notes, lambda y: morris.analyze(
+            problem, x, y, num_resamples=N_RESAMPLES, conf_level=CONF_LEVEL,
+            num_levels=levels, seed=seed)):
+        table = _factor_table(sweep, outcome, mu=si["mu"], mu_star=si["mu_star"],
+                              mu_star_conf=si["mu_star_conf"], sigma=si["sigma"])
         rows.append(table)
         charts.append(_morris_chart(out, outcome, table))
     if not rows:
