@@ -9,8 +9,10 @@ passes do. These kernels, compiled by numba, are the one-loop forms.
 Each kernel computes exactly what the numpy expression in its docstring
 computes, in the same order of floating-point operations, so results do not
 change by a bit (``tests/test_kernels.py`` checks each against that
-expression). They draw no random numbers: draws stay with the model's
-generator (``model.rng``), and kernels receive what was drawn. Compiled code
+expression). These draw no random numbers; a kernel that must (a rule
+compiled whole, such as :func:`sim.rules.diffusion._exchanges`) takes the
+model's generator and calls its methods, which in numba draw numpy's numbers
+from the same state (tested), so the stream does not change. Compiled code
 is cached on disk and thrown away when the kernels' sources change
 (:mod:`sim._jit`), so only the first run after an install or an edit pays for
 compiling.

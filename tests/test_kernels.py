@@ -201,3 +201,30 @@ def test_compiled_code_is_dropped_when_kernel_sources_change(tmp_path):
     compile_all()
     (tmp_path / "rules" / "mine.py").write_text("@jit\ndef f(x):\n    return x + 1\n")
     assert drop_stale_kernels(tmp_path) and not any(f.exists() for f in cached)
+
+
+def test_numba_draws_numpys_numbers_from_the_models_generator():
+    """Kernels may draw from ``model.rng``: numba's Generator gives numpy's stream.
+
+    Checked for every distribution a kernel may use, scalar and vector, and
+    that the generator's state after the kernel is numpy's (what follows
+    draws the same numbers too).
+    """
+    from sim._jit import jit
+
+    @jit
+    def draws(rng, m, k):
+        return (rng.random(k), rng.standard_normal(k), rng.normal(0.5, 2.0, k),
+                rng.integers(0, m, k), rng.integers(0, m), rng.binomial(m, 0.3),
+                rng.standard_t(3.0, k), rng.lognormal(-0.2, 0.3, k), rng.poisson(2.5))
+
+    for seed in range(20):
+        for m, k in ((1, 0), (17, 5), (60_000, 300), (2**31 + 5, 40)):
+            r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+            got = draws(r1, m, k)
+            want = (r2.random(k), r2.standard_normal(k), r2.normal(0.5, 2.0, k),
+                    r2.integers(0, m, k), r2.integers(0, m), r2.binomial(m, 0.3),
+                    r2.standard_t(3.0, k), r2.lognormal(-0.2, 0.3, k), r2.poisson(2.5))
+            for g, w in zip(got, want, strict=True):
+                assert np.array_equal(np.asarray(g), np.asarray(w)), (seed, m, k)
+            assert r1.random() == r2.random()

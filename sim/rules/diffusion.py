@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim._jit import jit
 from sim.actions import slot_value, take_up
-from sim.numerics import row_any, row_count, row_cumsum, row_min
+from sim.numerics import row_any, row_min
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
 
@@ -53,24 +54,57 @@ class WordOfMouth(Rule):
         model.heard = Heard.none()
         if len(alive) == 0:
             return
-        pmax = model.per_step(model.p.p_exchange)
-        k = model.rng.binomial(len(alive), pmax)
-        e = alive[model.rng.integers(0, len(alive), k)]
-        fac = model.school_facilitation()
-        accept = t.trust[e] * np.maximum(fac[t.a[e]], fac[t.b[e]])
-        e = e[model.rng.random(k) < accept]
-        flip = model.rng.random(len(e)) < 0.5
-        recv = np.where(flip, t.a[e], t.b[e])
-        send = np.where(flip, t.b[e], t.a[e])
-        depth = s.slot_depth[send]
-        cum = row_cumsum(depth)
-        total = cum[:, -1]
-        has = total > 0
-        u = model.rng.random(len(send)) * total
-        col = np.minimum(row_count(u[:, None] >= cum), cum.shape[1] - 1)
-        practice = s.slot_p[send, col]
-        ok = has & (practice != EMPTY)
-        model.heard = Heard(recv[ok], practice[ok], e[ok])
+        model.heard = Heard(*_exchanges(
+            model.rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
+            s.slot_depth, model.per_step(model.p.p_exchange)))
+
+
+@jit
+def _exchanges(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
+    """This step's exchanges: (school that heard, practice, tie), drawn from ``rng``.
+
+    The draws, in order, as the rule's docstring says: how many ties are
+    tried (binomial), which (uniform over the ties in force, with
+    repetition), whether each carries (chance trust times the better
+    facilitation of its ends), which way it goes, and which of the sender's
+    practices it talks about (chance in proportion to depth). numba's
+    ``Generator`` methods draw numpy's numbers from the same state, so the
+    stream is the one a numpy form of this rule would draw.
+    """
+    k = rng.binomial(len(alive), p_exchange)
+    tried = alive[rng.integers(0, len(alive), k)]
+    carried = rng.random(k)
+    e = np.empty(k, np.int64)
+    n = 0
+    for x in range(k):
+        tie = tried[x]
+        if carried[x] < trust[tie] * max(fac[a[tie]], fac[b[tie]]):
+            e[n] = tie
+            n += 1
+    flip = rng.random(n)
+    pick = rng.random(n)
+    width = slot_p.shape[1]
+    cum = np.empty(width)
+    school, practice, via = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    m = 0
+    for x in range(n):
+        tie = e[x]
+        recv, send = (a[tie], b[tie]) if flip[x] < 0.5 else (b[tie], a[tie])
+        total = depth[send, 0]
+        cum[0] = total
+        for j in range(1, width):  # running sum of the sender's depth, slot by slot
+            total += depth[send, j]
+            cum[j] = total
+        u = pick[x] * total
+        col = 0
+        for j in range(width):  # the first slot whose running sum exceeds u
+            col += u >= cum[j]
+        col = min(col, width - 1)
+        pid = slot_p[send, col]
+        if total > 0 and pid != EMPTY:
+            school[m], practice[m], via[m] = recv, pid, tie
+            m += 1
+    return school[:m], practice[:m], via[:m]
 
 
 @register("adopt", "judged", default=True)
