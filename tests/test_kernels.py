@@ -228,3 +228,38 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
             for g, w in zip(got, want, strict=True):
                 assert np.array_equal(np.asarray(g), np.asarray(w)), (seed, m, k)
             assert r1.random() == r2.random()
+
+
+def test_review_decisions_match_their_numpy_form():
+    """Poor drops, then over-budget or overloaded drops, as the rule's numpy form chose them."""
+    rng = np.random.default_rng(12)
+    n, k, P = 300, 6, 25
+    sp = _slots(rng, n, k, P, filled=0.8)
+    nobs = rng.integers(0, 30, (n, k)).astype(float)
+    ev_prec = np.where(rng.random(P) < 0.5, rng.random(P) * 5, 0.0)
+    cost, diff = rng.random(P) * 0.5, rng.random(P)
+    budget, capacity = rng.random(n) * 1.5, rng.random(n)
+    rev = np.flatnonzero(rng.random(n) < 0.5)
+    value = np.where(sp[rev] >= 0, rng.normal(0.0, 0.3, (len(rev), k)), -np.inf)
+    keep = (sp[rev] >= 0) & (rng.random((len(rev), k)) < 0.2)
+    sd2, prec0, lever, thr, n_focus = 0.36, 4.0, 0.7, 0.0, 3.0
+
+    s = sp[rev]  # the numpy form, slot arrays of the reviewing rows
+    prec = nobs[rev] / sd2 + prec0 + lever * ev_prec[np.maximum(s, 0)]
+    poor = (s != -1) & ~keep & (value + 1.0 / np.sqrt(prec) < thr)
+    rows, cols = np.nonzero(poor)
+    s = s.copy()
+    s[rows, cols] = -1
+    spend = row_sum(np.where(s != -1, cost[np.maximum(s, 0)], 0.0))
+    load = row_sum(np.where(s != -1, diff[np.maximum(s, 0)], 0.0))
+    i = np.flatnonzero((spend > budget[rev]) | (capacity[rev] * n_focus * 0.5 - load < 0))
+    v = value[i].copy()
+    v[(s[i] == -1) | keep[i]] = np.inf
+    col = np.argmin(v, axis=1)
+    ok = np.isfinite(v[np.arange(len(i)), col])
+
+    got = school_rules._review(sp, nobs, rev, value, keep, ev_prec, cost, diff, budget, capacity,
+                               sd2, prec0, lever, thr, n_focus)
+    assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
+    for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
+        assert np.array_equal(g, w)

@@ -7,7 +7,7 @@ import numpy as np
 from sim._jit import jit
 from sim.actions import drop, value_and_protection
 from sim.kernels import slot_sum
-from sim.numerics import row_sum, sum_in_numpy_order
+from sim.numerics import sum_in_numpy_order
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -163,27 +163,63 @@ class Review(Rule):
             return
         # Only the reviewing schools' rows are computed (same values as for all rows).
         rev = np.flatnonzero(reviewing)
-        sp = s.slot_p[rev]
         value, keep = value_and_protection(model, rev)
-        prec = (s.slot_nobs[rev] / model.sd_observe_eff**2 + 1.0 / p.sd_prior**2
-                + p.lever_evidence * pr.ev_prec[np.maximum(sp, 0)])
-        se = 1.0 / np.sqrt(prec)
-        poor = (sp != EMPTY) & ~keep & (value + se < p.threshold_abandon)
-        rows, cols = np.nonzero(poor)
-        drop(model, rev[rows], cols)
-        # Over budget or overloaded: drop the least valued unprotected practice.
-        sp = s.slot_p[rev]
-        cost = row_sum(np.where(sp != EMPTY, pr.cost[np.maximum(sp, 0)], 0.0))
-        i = np.flatnonzero((cost > s.budget[rev]) | (model.spare_capacity(rev) < 0))
-        if len(i):
-            over = rev[i]
-            # The values read above still hold: the poor practices dropped since
-            # left their slots empty, and empty slots are masked here.
-            v = value[i]
-            v[(s.slot_p[over] == EMPTY) | keep[i]] = np.inf
-            col = np.argmin(v, axis=1)
-            ok = np.isfinite(v[np.arange(len(over)), col])
-            drop(model, over[ok], col[ok])
+        poor_school, poor_slot, over_school, over_slot = _review(
+            s.slot_p, s.slot_nobs, rev, value, keep, pr.ev_prec, pr.cost, pr.difficulty,
+            s.budget, s.capacity, model.sd_observe_eff**2, 1.0 / p.sd_prior**2, p.lever_evidence,
+            p.threshold_abandon, p.n_focus)
+        drop(model, poor_school, poor_slot)
+        drop(model, over_school, over_slot)
+
+
+@jit
+def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, capacity,
+            sd2, prec0, lever, threshold, n_focus):
+    """The reviewing schools' decisions: (school, slot) pairs to drop as poor, then as over.
+
+    Poor: not protected, and estimated value plus one standard error (from
+    the precision of own reads, prior and evidence) below the threshold.
+    Over: with the poor gone, a school whose practices cost more than its
+    budget, or load it beyond its room (capacity times ``n_focus`` practices
+    of difficulty 0.5), drops its least valued unprotected practice.
+    """
+    k = slot_p.shape[1]
+    poor_school = np.empty(len(rev) * k, np.int64)
+    poor_slot = np.empty(len(rev) * k, np.int64)
+    over_school = np.empty(len(rev), np.int64)
+    over_slot = np.empty(len(rev), np.int64)
+    n_poor = n_over = 0
+    gone = np.empty(k, np.bool_)
+    spend = np.empty(k)
+    load = np.empty(k)
+    for r in range(len(rev)):
+        i = rev[r]
+        for j in range(k):
+            pid = slot_p[i, j]
+            gone[j] = False
+            if pid == EMPTY or keep[r, j]:
+                continue
+            se = 1.0 / np.sqrt(nobs[i, j] / sd2 + prec0 + lever * ev_prec[pid])
+            if value[r, j] + se < threshold:
+                gone[j] = True
+                poor_school[n_poor], poor_slot[n_poor] = i, j
+                n_poor += 1
+        for j in range(k):  # what the school still runs
+            pid = slot_p[i, j]
+            runs = pid != EMPTY and not gone[j]
+            spend[j] = cost[pid] if runs else 0.0
+            load[j] = difficulty[pid] if runs else 0.0
+        room = capacity[i] * n_focus * 0.5
+        if (sum_in_numpy_order(spend, k) > budget[i]
+                or room - sum_in_numpy_order(load, k) < 0):
+            best, col = np.inf, 0
+            for j in range(k):
+                if slot_p[i, j] != EMPTY and not gone[j] and not keep[r, j] and value[r, j] < best:
+                    best, col = value[r, j], j
+            if np.isfinite(best):
+                over_school[n_over], over_slot[n_over] = i, col
+                n_over += 1
+    return poor_school[:n_poor], poor_slot[:n_poor], over_school[:n_over], over_slot[:n_over]
 
 
 @jit
