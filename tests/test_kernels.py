@@ -263,3 +263,43 @@ def test_review_decisions_match_their_numpy_form():
     assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
     for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
         assert np.array_equal(g, w)
+
+
+def test_take_on_matches_the_python_loop():
+    """Strong heads take on weak schools of their authority: the numpy form's draws and choices."""
+    from sim.rules.network import _take_on
+
+    rng0 = np.random.default_rng(3)
+    n, n_la = 400, 6
+    authority = rng0.integers(0, n_la, n)
+    order = np.argsort(authority, kind="stable")
+    start = np.searchsorted(authority[order], np.arange(n_la))
+    end = np.searchsorted(authority[order], np.arange(n_la), side="right")
+    weak0 = rng0.random(n) < 0.03  # few: some heads find nobody left
+    head0 = np.arange(n)
+    go = np.sort(rng0.choice(n, 60, replace=False))
+
+    weak, head, n_led = weak0.copy(), head0.copy(), np.ones(n, np.int64)
+    r = np.random.default_rng(9)  # the rule's former Python loop
+    want = ([], [], [])
+    for a in go.tolist():
+        mine = order[start[authority[a]]:end[authority[a]]]
+        pool = mine[weak[mine]]
+        if len(pool) == 0:
+            continue
+        b = int(r.choice(pool))
+        weak[b] = False
+        want[2].append(head[b])
+        head[b] = head[a]
+        n_led[head[a]] += 1
+        want[0].append(a)
+        want[1].append(b)
+
+    weak2, head2, n_led2 = weak0.copy(), head0.copy(), np.ones(n, np.int64)
+    r2 = np.random.default_rng(9)
+    got = _take_on(r2, go, authority, order, start, end, weak2, head2, n_led2)
+    assert 0 < len(want[0]) < len(go)
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, np.array(w, np.int64))
+    assert np.array_equal(weak2, weak) and np.array_equal(head2, head)
+    assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
