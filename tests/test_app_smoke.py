@@ -152,3 +152,24 @@ def test_model_package_imports_no_ui():
             "bad = [m for m in ('solara', 'matplotlib') if m in sys.modules]; "
             "sys.exit(str(bad) if bad else 0)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_warm_up_compiles_what_every_strategy_runs():
+    """Before the page opens, the kernels every strategy reaches are compiled.
+
+    In a fresh process, so that no other test has compiled them already.
+    """
+    code = (
+        "from sim import kernels\n"
+        "from sim.actions import _value_and_protection\n"
+        "from sim.rules.school import _implement, _review\n"
+        "from sim.state import _fill_empty\n"
+        "ks = (kernels.domain_coherence, kernels.tie_engagement, _implement, _review,\n"
+        "      _value_and_protection, _fill_empty)\n"
+        "assert not any(k.signatures for k in ks)\n"
+        "from sim.app import warm_up\n"
+        "warm_up(None)\n"
+        "print(all(k.signatures for k in ks))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -86,6 +86,24 @@ def check_ready(scenario_path: str | None) -> None:
         load_scenario(scenario_path)
 
 
+def warm_up(scenario_path: str | None) -> None:
+    """Compile the model's kernels before the page opens, under every strategy.
+
+    The first run after an install (or an edit of a kernel's source) compiles
+    them, 5 to 10 s; done here, on the workshop's small system, that wait is
+    at the command line and not on a trainer's first click. The compiled
+    code is cached on disk, so the server process only loads it.
+    """
+    from sim.app.workshop import WORKSHOP_SCENARIO
+    from sim.model import NextPracticeModel
+    from sim.scenario import load_scenario
+    from sim.strategies import STRATEGIES
+
+    params = load_scenario(scenario_path or WORKSHOP_SCENARIO)
+    for name in STRATEGIES:
+        NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(3)
+
+
 def serve(scenario_path: str | None, port: int) -> None:
     """Serve the workshop app on http://127.0.0.1:PORT until interrupted (Ctrl-C).
 
@@ -99,6 +117,8 @@ def serve(scenario_path: str | None, port: int) -> None:
 
     """
     check_ready(scenario_path)
+    print("Preparing the model (the first run after an install compiles it)...", flush=True)
+    warm_up(scenario_path)
     print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).",
           flush=True)
     proc = subprocess.Popen(server_command(port), env=offline_env(scenario_path))
