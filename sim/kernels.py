@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim._jit import jit
-from sim.numerics import sum_in_numpy_order
+from sim.numerics import numpy_sum, sum_in_numpy_order
 
 
 @jit
@@ -132,6 +132,33 @@ def filled_depth_ownership(slot_p, depth, own):
         od[c] = flat_o[x] * flat_d[x]
         c += flat_p[x] >= 0
     return d[:c], od[:c]
+
+
+@jit
+def school_summary(perf, perf0, weakest0, capacity, budget, exec_led, trust, alive):
+    """The per-school means and spreads of the metrics, numpy's answers bit for bit.
+
+    Returns ``(perf.mean(), perf.std(), (perf - perf0).std(),
+    perf[weakest0].mean(), capacity.mean(), budget.mean(), exec_led.mean(),
+    trust[alive].mean())``, the last 0.0 when no tie is in force. A standard
+    deviation is numpy's: the root of the mean squared deviation from the mean.
+    """
+    n = len(perf)
+    gain = perf - perf0
+    dev = np.empty(n)
+    m = numpy_sum(perf) / n
+    for i in range(n):
+        dev[i] = (perf[i] - m) * (perf[i] - m)
+    perf_sd = np.sqrt(numpy_sum(dev) / n)
+    g = numpy_sum(gain) / n
+    for i in range(n):
+        dev[i] = (gain[i] - g) * (gain[i] - g)
+    gain_sd = np.sqrt(numpy_sum(dev) / n)
+    weakest = numpy_sum(perf[weakest0]) / len(weakest0)
+    live = trust[alive]
+    trust_mean = numpy_sum(live) / len(live) if len(live) else 0.0
+    return (m, perf_sd, gain_sd, weakest, numpy_sum(capacity) / n, numpy_sum(budget) / n,
+            np.count_nonzero(exec_led) / n, trust_mean)
 
 
 @jit

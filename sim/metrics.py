@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernels import filled_depth_ownership, usage_summary
+from sim.kernels import filled_depth_ownership, school_summary, usage_summary
 from sim.numerics import quantiles
 from sim.state import TRIAL
 
@@ -83,33 +83,35 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     rest = part[k:].mean() if n > k else weakest
     in_use = users > 0
     depth, own_depth = filled_depth_ownership(s.slot_p, s.slot_depth, s.slot_own)
-    alive = t.alive[: t.n]
     c = model.collabs
     n_led = np.bincount(s.head, minlength=model.heads.n)
     ev = pr.ev_prec[: pr.n] > 0
+    (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget, exec_led,
+     trust) = school_summary(perf, model.perf0, model.weakest0, s.capacity, s.budget,
+                             n_led[s.head] > 1, t.trust[: t.n], t.alive[: t.n])
     return {
         **row,
-        "perf_mean": float(perf.mean()),
-        "perf_sd": float(perf.std()),
+        "perf_mean": perf_mean,
+        "perf_sd": perf_sd,
         "perf_p05": float(q05),
         "perf_p95": float(q95),
-        "gain_sd": float((perf - model.perf0).std()),
-        "weakest_start": float(perf[model.weakest0].mean()),
+        "gain_sd": gain_sd,
+        "weakest_start": weakest_start,
         "gap": float(rest - weakest),
         "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
         "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
         "depth": float(depth.mean()) if len(depth) else 0.0,
         "ownership": float(own_depth.sum() / max(depth.sum(), 1e-12)),
         "coherence": float(model.coherence().mean()),
-        "capacity": float(s.capacity.mean()),
-        "trust": float(t.trust[: t.n][alive].mean()) if alive.any() else 0.0,
+        "capacity": capacity,
+        "trust": trust,
         "collaboratives": int(c.alive[: c.n].sum()),
         "collaboratives_formal": int((c.alive[: c.n] & c.formal[: c.n]).sum()),
         "field_trials": int((pr.stage[: pr.n] == TRIAL).sum()),
         "mandates": len(model.mandates),
         "invented": int(pr.n - model.n_practices_init),
-        "exec_led": float((n_led[s.head] > 1).mean()),
-        "budget": float(s.budget.mean()),
+        "exec_led": exec_led,
+        "budget": budget,
         "tightness": float(p.tightness),
     }
 

@@ -82,6 +82,76 @@ def sum_in_numpy_order(x: np.ndarray, w: int) -> float:
     return res + 0.0
 
 
+@jit
+def numpy_sum(x: np.ndarray) -> float:
+    """``x.sum()`` of a contiguous 1-D float64 array in a compiled loop, bit for bit.
+
+    numpy's pairwise summation: blocks of at most 128 items (fewer than 8
+    added left to right, else eight interleaved partial sums), and a longer
+    stretch split in two (the first half a multiple of 8 long), each half
+    summed so and the two added. The recursion runs on an explicit stack:
+    numba cannot load a recursive function from its disk cache.
+    """
+    n = len(x)
+    if n <= _PW_BLOCK:
+        return _pairwise_block(x, 0, n) + 0.0
+    lo_of = np.empty(64, np.int64)  # stretches waiting, as a stack (depth <= 64)
+    n_of = np.empty(64, np.int64)
+    stage = np.empty(64, np.int64)  # 0: neither half summed, 1: the first, 2: both
+    sums = np.empty(65)
+    lo_of[0], n_of[0], stage[0] = 0, n, 0
+    top, n_sums = 0, 0
+    while top >= 0:
+        lo, m = lo_of[top], n_of[top]
+        if m <= _PW_BLOCK:
+            sums[n_sums] = _pairwise_block(x, lo, m)
+            n_sums += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage[top] == 2:  # both halves summed: add them, first + second
+            sums[n_sums - 2] = sums[n_sums - 2] + sums[n_sums - 1]
+            n_sums -= 1
+            top -= 1
+            continue
+        first = stage[top] == 0
+        stage[top] += 1
+        top += 1
+        lo_of[top] = lo if first else lo + half
+        n_of[top] = half if first else m - half
+        stage[top] = 0
+    return sums[0] + 0.0
+
+
+@jit
+def _pairwise_block(x, lo, n):
+    """The numpy sum of ``x[lo:lo + n]`` for ``n <= 128``."""
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res += x[lo + i]
+        return res
+    r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
+    r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += x[lo + i]
+        r1 += x[lo + i + 1]
+        r2 += x[lo + i + 2]
+        r3 += x[lo + i + 3]
+        r4 += x[lo + i + 4]
+        r5 += x[lo + i + 5]
+        r6 += x[lo + i + 6]
+        r7 += x[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += x[lo + i]
+        i += 1
+    return res
+
+
 def row_sum(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=1)`` of a 2-D float64 array, bit for bit, by adding columns."""
     if (a.ndim != 2 or a.dtype != np.float64 or not a.flags.c_contiguous

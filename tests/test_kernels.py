@@ -303,3 +303,19 @@ def test_take_on_matches_the_python_loop():
         assert np.array_equal(g, np.array(w, np.int64))
     assert np.array_equal(weak2, weak) and np.array_equal(head2, head)
     assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
+
+
+def test_school_summary_is_numpys_means_and_spreads():
+    rng = np.random.default_rng(21)
+    n = 3000
+    perf, perf0 = rng.random(n), rng.random(n)
+    weakest0 = np.argsort(perf0, kind="stable")[: n // 10]
+    cap, budget = rng.random(n), rng.random(n) * 1.2
+    exec_led = rng.random(n) < 0.05
+    trust, alive = rng.random(9000), rng.random(9000) < 0.8
+    want = (perf.mean(), perf.std(), (perf - perf0).std(), perf[weakest0].mean(), cap.mean(),
+            budget.mean(), exec_led.mean(), trust[alive].mean())
+    got = K.school_summary(perf, perf0, weakest0, cap, budget, exec_led, trust, alive)
+    assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
+    none = K.school_summary(perf, perf0, weakest0, cap, budget, exec_led, trust, alive & False)
+    assert none[-1] == 0.0

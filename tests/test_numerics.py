@@ -108,3 +108,13 @@ def test_one_draw_from_a_pool_is_numpys_choice():
             pool = np.arange(n) * 3 + 1
             assert r1.choice(pool) == pool[r2.integers(len(pool))]
         assert r1.random() == r2.random()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 256, 1000, 8193, 21_000, 96_226])
+def test_numpy_sum_is_numpys_sum(n):
+    from sim.numerics import numpy_sum
+
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        x = _awkward(rng, n, 1).ravel() if n else np.zeros(0)
+        assert _bits(np.float64(numpy_sum(x))) == _bits(np.float64(x.sum()))
