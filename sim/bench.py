@@ -100,6 +100,35 @@ def time_steps(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[
             "floor_ms": floor * 1e3, "floor_ratio": dt / floor, "ties": int(A.nnz // 2)}
 
 
+def rule_times(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[str, float]:
+    """Where a step's time goes: ms a step per rule slot, and for recording the metrics.
+
+    The same steps as :func:`time_steps`, on a model of its own whose rules
+    and recording are wrapped in timers (the wrappers add a little, so the
+    parts sum to a bit more than the step). Keys: ``slot (Rule)``, ``record``.
+    """
+    from collections import defaultdict
+
+    from sim.model import NextPracticeModel
+
+    model = NextPracticeModel(_params(n), rng=seed)
+    model.run(warmup)
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(label: str, fn):
+        def run(*args):
+            t0 = time.perf_counter()
+            fn(*args)
+            spent[label] += time.perf_counter() - t0
+        return run
+
+    for rule in model._pipeline:
+        rule.apply = timed(f"{rule.slot} ({type(rule).__name__})", rule.apply)
+    model._record = timed("record", model._record)
+    model.run(steps)
+    return dict(sorted(((k, v / steps * 1e3) for k, v in spent.items()), key=lambda kv: -kv[1]))
+
+
 _ENGLAND_CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -346,6 +375,12 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
         show(f"school-steps per second, {n:,} schools", r["school_steps_per_s"], "/s")
         show(f"step / sparse product (floor {r['floor_ms']:.3f} ms)", r["floor_ratio"], "x",
              f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None)
+    n = sizes[-1]
+    parts = rule_times(n, warmup=2 if quick else 3, steps=3 if quick else 20)
+    res["rule_ms"] = parts
+    lines.append(f"where a step goes at {n:,} schools (ms a step): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in parts.items()))
+    print(lines[-1], flush=True)
 
     rps = runs_per_second(200, 5, runs=2) if quick else runs_per_second(1000, 120)
     res["runs"] = rps

@@ -23,6 +23,12 @@ def test_run_bench_quick(tmp_path):
     assert res["england"]["wall_s"] > 0 and res["england"]["peak_mb"] > 0
     for r in res["steps"].values():
         assert r["ms_per_step"] > 0 and r["floor_ratio"] > 0
+    from sim.rules import STEP_ORDER
+
+    parts = res["rule_ms"]  # where a step goes: every slot that runs, and recording
+    assert "record" in parts and all(v >= 0 for v in parts.values())
+    assert {k.split(" ")[0] for k in parts} - {"record"} <= set(STEP_ORDER)
+    assert list(parts.values()) == sorted(parts.values(), reverse=True)
     assert res["runs"]["runs_per_s"] > 0
     assert res["watts"]["speedup"] > 0 and res["watts"]["speedup_model"] > 0
     assert all(math.isfinite(x) and x >= 0 for x in _numbers(res))
