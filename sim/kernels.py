@@ -1,4 +1,6 @@
-"""Compiled loops for quantities several rules read: engagement, coherence, users.
+"""Compiled loops for quantities several rules and the metrics read.
+
+Engagement, coherence, users, sums over a school's slots, the metrics' means.
 
 A school runs a handful of practices, so the natural unit of work is a
 school's row of slots. numpy can only reach it through whole-array passes
@@ -67,7 +69,7 @@ def domain_coherence(slot_p, depth, domain, n_domains):
     positions of the filled slots, row-major)::
 
         by = np.bincount(domain[pid] * n + school, depth.ravel()[at], D * n).reshape(D, n)
-        tot = by.sum(axis=0)
+        tot = by.T.sum(axis=1)  # each school's domains, in numpy's order of addition
         top = by.max(axis=0) / np.maximum(tot, 1e-12)
         np.where(tot > 0, (top - 1 / D) / (1 - 1 / D), 0.0)
     """

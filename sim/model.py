@@ -362,6 +362,14 @@ class NextPracticeModel(mesa.Model):
         """Number of schools running each practice."""
         return _kernels.practice_users(self.schools.slot_p, self.practices.n)
 
+    def authority_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Schools sorted by authority, and where each authority's run starts and ends.
+
+        Authority ``a``'s schools are ``order[start[a]:end[a]]`` (for compiled loops
+        that walk them; :meth:`schools_in_authority` gives one authority's).
+        """
+        return self._by_authority, self._la_start, self._la_end
+
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""
         return self._by_authority[self._la_start[authority]:self._la_end[authority]]

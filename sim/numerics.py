@@ -53,33 +53,12 @@ def pairwise_add(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 @jit(inline="always")
 def sum_in_numpy_order(x: np.ndarray, w: int) -> float:
-    """``x[:w].sum()`` for a compiled loop, added in numpy's order (1 <= w < 128).
+    """``x[:w].sum()`` for a compiled loop, added in numpy's order (1 <= w <= 128).
 
     The scalar form of :func:`pairwise_add`, so compiled kernels that sum a
     school's slots give the numpy expressions' answers bit for bit.
     """
-    if w < 8:
-        res = x[0]
-        for k in range(1, w):
-            res += x[k]
-    else:
-        r0, r1, r2, r3 = x[0], x[1], x[2], x[3]
-        r4, r5, r6, r7 = x[4], x[5], x[6], x[7]
-        i = 8
-        while i + 8 <= w:
-            r0 += x[i]
-            r1 += x[i + 1]
-            r2 += x[i + 2]
-            r3 += x[i + 3]
-            r4 += x[i + 4]
-            r5 += x[i + 5]
-            r6 += x[i + 6]
-            r7 += x[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        for k in range(i, w):
-            res += x[k]
-    return res + 0.0
+    return _pairwise_block(x, 0, w) + 0.0
 
 
 @jit
@@ -124,7 +103,7 @@ def numpy_sum(x: np.ndarray) -> float:
     return sums[0] + 0.0
 
 
-@jit
+@jit(inline="always")
 def _pairwise_block(x, lo, n):
     """The numpy sum of ``x[lo:lo + n]`` for ``n <= 128``."""
     if n < 8:

@@ -101,7 +101,7 @@ def test_implementation_and_reads_match_their_numpy_forms():
     rate = 0.07 * (1.0 - 0.5 * diff[pid])
     d.ravel()[at] += rate * (target - d.ravel()[at])
     o.ravel()[at] += 0.05 * np.maximum(eng[school] - o.ravel()[at], 0.0)
-    school_rules._implement(sp, depth, own, diff, room, eng, 0.07, 0.05)
+    school_rules._implement(sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05)
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
     noise = rng.standard_normal(len(at))
@@ -258,8 +258,8 @@ def test_review_decisions_match_their_numpy_form():
     col = np.argmin(v, axis=1)
     ok = np.isfinite(v[np.arange(len(i)), col])
 
-    got = school_rules._review(sp, nobs, rev, value, keep, ev_prec, cost, diff, budget, capacity,
-                               sd2, prec0, lever, thr, n_focus)
+    got = school_rules._review(sp, nobs, rev, value, keep, ev_prec, cost, diff, budget,
+                               capacity * n_focus * 0.5, sd2, prec0, lever, thr)
     assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
     for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
         assert np.array_equal(g, w)

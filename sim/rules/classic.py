@@ -159,10 +159,6 @@ class Deterministic(Classic):
         model._classic_quiet = m if len(new) == 0 else None
         return new
 
-    def chance(self, model, has):
-        """1 where the condition holds, else 0."""
-        return self.ready(model, has, neighbour_counts(model, has)).astype(float)
-
     def ready(self, model, has: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Boolean per school: the condition for adopting holds (``m``: adopted neighbours)."""
         raise NotImplementedError

@@ -152,8 +152,7 @@ class SystemLeadership(Rule):
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):  # (handing the generator to compiled code costs about 7 us)
             strong_end, weak_end, replaced = _take_on(
-                rng, go, s.authority, model._by_authority, model._la_start, model._la_end, weak,
-                s.head, n_led)
+                rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
         add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)

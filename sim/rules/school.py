@@ -33,24 +33,20 @@ class Implementation(Rule):
         """Move depth and ownership one step."""
         s, p = model.schools, model.p
         _implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
-                   model.engagement(), model.per_step(p.rate_depth), model.per_step(p.rate_own))
+                   model.load(), model.engagement(), model.per_step(p.rate_depth),
+                   model.per_step(p.rate_own))
 
 
 @jit
-def _implement(slot_p, depth, own, difficulty, room, engagement, rate_depth, rate_own):
+def _implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own):
     """Implementation's update, school by school, in place (one compiled loop).
 
     Empty slots are computed too and written back unchanged (a select rather
     than a branch: most rows mix filled and empty slots unpredictably).
     """
     n, k = slot_p.shape
-    buf = np.empty(k)
     for i in range(n):
-        for j in range(k):  # the school's load: the difficulty of what it runs
-            pid = slot_p[i, j]
-            diff = difficulty[max(pid, 0)]
-            buf[j] = diff if pid >= 0 else 0.0
-        scale = min(1.0, room[i] / max(sum_in_numpy_order(buf, k), 1e-9))
+        scale = min(1.0, room[i] / max(load[i], 1e-9))
         for j in range(k):
             pid = slot_p[i, j]
             d0, o0 = depth[i, j], own[i, j]
@@ -166,22 +162,22 @@ class Review(Rule):
         value, keep = value_and_protection(model, rev)
         poor_school, poor_slot, over_school, over_slot = _review(
             s.slot_p, s.slot_nobs, rev, value, keep, pr.ev_prec, pr.cost, pr.difficulty,
-            s.budget, s.capacity, model.sd_observe_eff**2, 1.0 / p.sd_prior**2, p.lever_evidence,
-            p.threshold_abandon, p.n_focus)
+            s.budget, model.room(), model.sd_observe_eff**2, 1.0 / p.sd_prior**2,
+            p.lever_evidence, p.threshold_abandon)
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
 
 @jit
-def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, capacity,
-            sd2, prec0, lever, threshold, n_focus):
+def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, room,
+            sd2, prec0, lever, threshold):
     """The reviewing schools' decisions: (school, slot) pairs to drop as poor, then as over.
 
     Poor: not protected, and estimated value plus one standard error (from
     the precision of own reads, prior and evidence) below the threshold.
     Over: with the poor gone, a school whose practices cost more than its
-    budget, or load it beyond its room (capacity times ``n_focus`` practices
-    of difficulty 0.5), drops its least valued unprotected practice.
+    budget, or load it (the difficulty of what it runs) beyond its room
+    (``model.room()``), drops its least valued unprotected practice.
     """
     k = slot_p.shape[1]
     poor_school = np.empty(len(rev) * k, np.int64)
@@ -209,9 +205,8 @@ def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, c
             runs = pid != EMPTY and not gone[j]
             spend[j] = cost[pid] if runs else 0.0
             load[j] = difficulty[pid] if runs else 0.0
-        room = capacity[i] * n_focus * 0.5
         if (sum_in_numpy_order(spend, k) > budget[i]
-                or room - sum_in_numpy_order(load, k) < 0):
+                or room[i] - sum_in_numpy_order(load, k) < 0):
             best, col = np.inf, 0
             for j in range(k):
                 if slot_p[i, j] != EMPTY and not gone[j] and not keep[r, j] and value[r, j] < best:
