@@ -57,18 +57,40 @@ def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) ->
 def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
-    s, pr, p = model.schools, model.practices, model.p
+    s, p = model.schools, model.p
     rows = np.arange(s.n) if rows is None else np.asarray(rows, np.int64)
     return _value_and_protection(
-        s.slot_p, s.slot_obs, s.slot_nobs, s.slot_since, s.slot_channel, s.budget,
-        pr.ev_prec, pr.ev_mean, pr.cost, rows, model.sd_observe_eff**2, p.lever_evidence,
-        1.0 / p.sd_prior**2, p.rel_cost, model.t, p.dur_step, p.dur_commit,
-        np.asarray(model.mandates, np.int64))
+        *value_inputs(model), rows, s.slot_since, s.slot_channel, model.t, p.dur_step,
+        p.dur_commit, np.asarray(model.mandates, np.int64))
+
+
+def value_inputs(model: NextPracticeModel) -> tuple:
+    """What :func:`value_of` reads, in its order, for compiled loops that value slots."""
+    s, pr, p = model.schools, model.practices, model.p
+    return (s.slot_p, s.slot_obs, s.slot_nobs, s.budget, pr.ev_prec, pr.ev_mean, pr.cost,
+            model.sd_observe_eff**2, p.lever_evidence, 1.0 / p.sd_prior**2, p.rel_cost)
+
+
+@jit(inline="always")
+def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost):
+    """The value of one slot (:func:`slot_value` says what) for compiled loops; -inf if empty.
+
+    ``pid``, ``obs``, ``nobs``: the slot's practice and reads; ``budget``: its
+    school's; the rest as :func:`value_inputs` gives them. (Slot and school
+    are passed as values, not as arrays and indices: numba compiles a helper
+    handed 2-D arrays into a loop ten times slower.)
+    """
+    if pid == EMPTY:
+        return -np.inf
+    prec_obs = nobs / sd2
+    prec_pub = lever * ev_prec[pid]
+    est = (obs / sd2 + prec_pub * ev_mean[pid]) / (prec_obs + prec_pub + prec0)
+    return est - rel_cost * cost[pid] / budget
 
 
 @jit
-def _value_and_protection(slot_p, obs, nobs, since, channel, budget, ev_prec, ev_mean, cost,
-                          rows, sd2, lever, prec0, rel_cost, t, dur_step, dur_commit, mandates):
+def _value_and_protection(slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
+                          rel_cost, rows, since, channel, t, dur_step, dur_commit, mandates):
     """The compiled loop of :func:`value_and_protection` (the docstrings above say what)."""
     k = slot_p.shape[1]
     value = np.empty((len(rows), k))
@@ -76,14 +98,11 @@ def _value_and_protection(slot_p, obs, nobs, since, channel, budget, ev_prec, ev
     for r in range(len(rows)):
         i = rows[r]
         for j in range(k):
+            value[r, j] = value_of(slot_p[i, j], obs[i, j], nobs[i, j], budget[i], ev_prec,
+                                   ev_mean, cost, sd2, lever, prec0, rel_cost)
             pid = slot_p[i, j]
             if pid == EMPTY:
-                value[r, j] = -np.inf
                 continue
-            prec_obs = nobs[i, j] / sd2
-            prec_pub = lever * ev_prec[pid]
-            est = (obs[i, j] / sd2 + prec_pub * ev_mean[pid]) / (prec_obs + prec_pub + prec0)
-            value[r, j] = est - rel_cost * cost[pid] / budget[i]
             standing = False
             if channel[i, j] == MANDATED:
                 for q in mandates:

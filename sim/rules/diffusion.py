@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import slot_value, take_up
-from sim.numerics import row_any, row_min
+from sim.actions import take_up, value_inputs, value_of
+from sim.numerics import sum_in_numpy_order
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
 
@@ -132,37 +132,82 @@ class JudgedAdoption(Rule):
         h = model.heard
         if len(h.school) == 0:
             return
-        s, pr, p, rng = model.schools, model.practices, model.p, model.rng
-        school, practice, tie = h.school, h.practice, h.tie
-        head = s.head[school]
-        absorb = np.minimum(1.0, s.capacity[school] / p.capacity_absorb)
-        consider = rng.random(len(school)) < model.heads.openness[head] * absorb
-        if model.agenda >= 0:
-            off = pr.domain[practice] != model.agenda
-            consider &= ~off | (rng.random(len(school)) >= 0.8 * p.lever_agenda)
-        signal = pr.effect[practice] + rng.normal(0.0, p.sd_judge, len(school))
-        prec_j = 1.0 / p.sd_judge**2
-        prec_e = p.lever_evidence * pr.ev_prec[practice]
-        prec_0 = 1.0 / p.sd_prior**2
-        judged = (prec_j * signal + prec_e * pr.ev_mean[practice]) / (prec_j + prec_e + prec_0)
-        net = judged - p.rel_cost * pr.cost[practice] / s.budget[school]
-        # With room (an empty slot and capacity to spare) the bar is the threshold;
-        # otherwise the idea must beat the practice the school values least.
-        worst = row_min(slot_value(model, school))
-        room = model.spare_capacity(school) >= pr.difficulty[practice]
-        bar = np.where(np.isinf(worst) & room, p.threshold_adopt,
-                       np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0)
-                       + p.threshold_adopt)
-        useful = net > bar
-        # Trust follows the usefulness of the exchange.
-        rate = p.rate_trust
-        model.ties.trust[tie] += rate * (useful.astype(float) - model.ties.trust[tie])
-        want = consider & useful
-        already = row_any(s.slot_p[school] == practice[:, None])
-        want &= ~already
+        s, pr, p = model.schools, model.practices, model.p
+        want, margin = _judge(
+            model.rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
+            s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
+            p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
+            model.room(), pr.difficulty, *value_inputs(model))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
-        # Best idea per school first, so take_up keeps it.
-        order = idx[np.lexsort((-(net[idx] - bar[idx]), school[idx]))]
-        take_up(model, school[order], practice[order], CHOSEN, source=tie[order])
+        # Best idea per school first (largest margin over the bar), so take_up keeps it.
+        order = idx[np.lexsort((-margin[idx], h.school[idx]))]
+        take_up(model, h.school[order], h.practice[order], CHOSEN, source=h.tie[order])
+
+
+@jit
+def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agenda,
+           lever_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust, room,
+           difficulty, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence,
+           prec_0, rel_cost):
+    """:class:`JudgedAdoption`'s judgement of each heard item, compiled whole.
+
+    Draws, in this order, one uniform per item (considered?), one more per item
+    when there is an agenda (an off-agenda idea set aside?), and one normal per
+    item (the peer's account): numpy's numbers, as the rule drew them in numpy.
+    Moves trust on each item's tie (all from the trust before this step's
+    exchanges, the last write winning for a tie heard on twice, as numpy's
+    ``trust[tie] += ...`` does). ``openness`` is the judging head's, per item;
+    the arguments from ``slot_p`` on are :func:`sim.actions.value_inputs`.
+
+    Returns:
+        ``want``: considered, useful and not already run; ``margin``: net judged
+        value over the bar it had to clear.
+    """
+    m = len(school)
+    u_consider = rng.random(m)
+    u_agenda = rng.random(m) if agenda >= 0 else u_consider
+    noise = rng.normal(0.0, sd_judge, m)
+    prec_j = 1.0 / sd_judge**2
+    width = slot_p.shape[1]
+    want = np.zeros(m, np.bool_)
+    margin = np.empty(m)
+    moved = np.empty(m)
+    buf = np.empty(width)
+    for x in range(m):
+        i, pid = school[x], practice[x]
+        absorb = min(1.0, capacity[i] / capacity_absorb)
+        consider = u_consider[x] < openness[x] * absorb
+        if agenda >= 0 and domain[pid] != agenda:
+            consider &= u_agenda[x] >= 0.8 * lever_agenda
+        signal = effect[pid] + noise[x]
+        prec_e = lever_evidence * ev_prec[pid]
+        judged = (prec_j * signal + prec_e * ev_mean[pid]) / (prec_j + prec_e + prec_0)
+        net = judged - rel_cost * cost[pid] / budget[i]
+        # With room (an empty slot and capacity to spare) the bar is the threshold;
+        # otherwise the idea must beat the practice the school values least.
+        worst = np.inf  # row_min of the school's slot values
+        for j in range(width):
+            v = value_of(slot_p[i, j], obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost,
+                         sd2, lever_evidence, prec_0, rel_cost)
+            worst = min(worst, v)
+        for j in range(width):
+            q = slot_p[i, j]
+            buf[j] = difficulty[max(q, 0)] if q >= 0 else 0.0
+        load = sum_in_numpy_order(buf, width)
+        has_room = room[i] - load >= difficulty[pid]
+        if np.isinf(worst) and has_room:
+            bar = threshold_adopt
+        else:
+            bar = max(0.0 if np.isinf(worst) else worst, 0.0) + threshold_adopt
+        useful = net > bar
+        moved[x] = trust[tie[x]] + rate_trust * ((1.0 if useful else 0.0) - trust[tie[x]])
+        already = False
+        for j in range(width):
+            already |= slot_p[i, j] == pid
+        want[x] = consider and useful and not already
+        margin[x] = net - bar
+    for x in range(m):  # trust follows the usefulness of the exchange
+        trust[tie[x]] = moved[x]
+    return want, margin
