@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim._jit import jit
 from sim.actions import add_ties, publish_evidence, take_up
 from sim.numerics import row_any
 from sim.state import (
@@ -116,8 +117,7 @@ class Strategy:
         s, rng = model.schools, model.rng
         reach = model.per_step(model.p.p_mandate * model.p.tightness)
         for pid in practices:
-            runs = row_any(s.slot_p == pid)
-            hit = np.flatnonzero(~runs & (rng.random(s.n) < reach))
+            hit = _reached(rng, s.slot_p, pid, reach)
             take_up(model, hit, np.full(len(hit), pid), MANDATED)
 
     def stimulate_and_incubate(self, model: NextPracticeModel) -> None:
@@ -203,6 +203,26 @@ class Strategy:
             b.append(others[rng.integers(len(others))])
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
         add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
+
+
+@jit
+def _reached(rng, slot_p, pid, chance):
+    """Schools not running ``pid`` that a mandate reaches this month, ascending.
+
+    One uniform per school, all drawn (numpy's ``rng.random(n)``):
+    ``np.flatnonzero(~row_any(slot_p == pid) & (rng.random(n) < chance))``.
+    """
+    n, k = slot_p.shape
+    u = rng.random(n)
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        runs = False
+        for j in range(k):
+            runs |= slot_p[i, j] == pid
+        out[m] = i
+        m += (not runs) and u[i] < chance
+    return out[:m]
 
 
 @register_strategy("top_down")

@@ -104,13 +104,17 @@ def test_implementation_and_reads_match_their_numpy_forms():
     school_rules._implement(sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05)
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
-    noise = rng.standard_normal(len(at))
+    noise = np.random.default_rng(9).standard_normal(len(at))  # the rule drew them so
     obs, nobs = rng.random((n, k)), rng.random((n, k))
     want_obs, want_nobs = obs.copy(), nobs.copy()
     read = eff[pid] + 0.45 * noise / np.sqrt(0.5)
     want_obs.ravel()[at] += read * 0.5
     want_nobs.ravel()[at] += 0.5
-    school_rules._read(sp, obs, nobs, eff, noise, 0.45, np.sqrt(0.5), 0.5)
+    draws = np.random.default_rng(9)
+    school_rules._read(draws, sp, obs, nobs, eff, 0.45, np.sqrt(0.5), 0.5)
+    after = np.random.default_rng(9)
+    after.standard_normal(len(at))
+    assert draws.random() == after.random()  # as many draws, no more
     assert np.array_equal(_bits(obs), _bits(want_obs))
     assert np.array_equal(_bits(nobs), _bits(want_nobs))
 

@@ -124,11 +124,28 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        coh = model.coherence()
-        target = (s.base + p.rel_capacity_perf * (s.capacity - s.capacity0)
-                  + (1.0 + p.rel_coherence * coh) * slot_sum(s.slot_p, pr.effect, s.slot_depth))
-        noise = p.sd_perf_noise * np.sqrt(p.dur_step) * model.rng.standard_normal(s.n)
-        s.logit_perf += model.per_step(p.rate_perf) * (target - s.logit_perf) + noise
+        _perform(model.rng, s.logit_perf, s.base, s.capacity, s.capacity0, model.coherence(),
+                 slot_sum(s.slot_p, pr.effect, s.slot_depth), p.rel_capacity_perf,
+                 p.rel_coherence, model.per_step(p.rate_perf),
+                 p.sd_perf_noise * np.sqrt(p.dur_step))
+
+
+@jit
+def _perform(rng, logit, base, capacity, capacity0, coherence, effect_depth, rel_capacity,
+             rel_coherence, rate, sd):
+    """:class:`Performance`'s move, in place, with one standard normal per school drawn here.
+
+    The numpy form (``effect_depth``: the sum of effect times depth over the
+    school's slots)::
+
+        target = (base + rel_capacity * (capacity - capacity0)
+                  + (1.0 + rel_coherence * coherence) * effect_depth)
+        logit += rate * (target - logit) + sd * rng.standard_normal(n)
+    """
+    for i in range(len(logit)):
+        target = (base[i] + rel_capacity * (capacity[i] - capacity0[i])
+                  + (1.0 + rel_coherence * coherence[i]) * effect_depth[i])
+        logit[i] += rate * (target - logit[i]) + sd * rng.standard_normal()
 
 
 @register("review", "evidence_review", default=True)
@@ -150,8 +167,7 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.rng
-        noise = rng.standard_normal(np.count_nonzero(s.slot_p != EMPTY))  # one per practice run
-        _read(s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, noise, model.sd_observe_eff,
+        _read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
               np.sqrt(p.dur_step), p.dur_step)
 
         reviewing = rng.random(s.n) < model.per_step(p.p_review)
@@ -218,15 +234,18 @@ def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, r
 
 
 @jit
-def _read(slot_p, obs, nobs, effect, noise, sd, sqrt_dur, dur):
-    """Add this month's reads to the filled slots, in place; ``noise``: one per filled slot."""
+def _read(rng, slot_p, obs, nobs, effect, sd, sqrt_dur, dur):
+    """Add this month's reads to the filled slots, in place.
+
+    One standard normal per filled slot, in row-major order: the numbers
+    ``rng.standard_normal(np.count_nonzero(slot_p != EMPTY))`` gives (numba
+    draws them three times faster than numpy 2.5 does).
+    """
     n, k = slot_p.shape
-    c = 0
     for i in range(n):
         for j in range(k):
             pid = slot_p[i, j]
             if pid >= 0:
-                read = effect[pid] + sd * noise[c] / sqrt_dur
+                read = effect[pid] + sd * rng.standard_normal() / sqrt_dur
                 obs[i, j] += read * dur
                 nobs[i, j] += dur
-                c += 1
