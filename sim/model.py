@@ -370,6 +370,10 @@ class NextPracticeModel(mesa.Model):
         """
         return self._by_authority, self._la_start, self._la_end
 
+    def town_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Schools sorted by town, and where each town's run starts and ends (as :meth:`authority_index`)."""
+        return self._by_town, self._town_start, self._town_end
+
     def schools_in_authority(self, authority: int) -> np.ndarray:
         """The schools of one authority, ascending."""
         return self._by_authority[self._la_start[authority]:self._la_end[authority]]

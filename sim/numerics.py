@@ -238,3 +238,42 @@ def quantiles(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     hi = t >= 0.5
     out[hi] = (b - diff * (1 - t))[hi]
     return out
+
+
+@jit
+def choice_without_replacement(rng, pool, k):
+    """``rng.choice(pool, size=k, replace=False)`` in a compiled loop: numpy's draws and answer.
+
+    numba has no ``Generator.choice``; this is numpy's algorithm for it
+    (without weights), so a kernel can pick members from the model's
+    generator without changing the stream. A large pool with a large pick
+    (over 10,000 items, more than a fiftieth of them) is a partial
+    Fisher-Yates shuffle of its tail; otherwise Floyd's algorithm draws
+    ``k`` distinct positions, then shuffles them. Every draw is a bounded
+    integer, ``rng.integers(0, j + 1)``. ``tests/test_numerics.py`` checks
+    answers and the state after against numpy.
+    """
+    n = len(pool)
+    if k > n or k < 0:
+        raise ValueError("Cannot take a larger sample than population when replace is False")
+    if n > 10000 and k > n // 50:  # tail shuffle
+        idx = np.arange(n)
+        for i in range(n - 1, max(n - k, 1) - 1, -1):
+            j = rng.integers(0, i + 1)
+            idx[i], idx[j] = idx[j], idx[i]
+        idx = idx[n - k:]
+    else:  # Floyd's algorithm: j or a value not yet taken, for j = n - k .. n - 1
+        idx = np.empty(k, np.int64)
+        for m, j in enumerate(range(n - k, n)):
+            val = rng.integers(0, j + 1)
+            taken = False
+            for q in range(m):
+                taken |= idx[q] == val
+            idx[m] = j if taken else val
+        for i in range(k - 1, 0, -1):  # then shuffled
+            j = rng.integers(0, i + 1)
+            idx[i], idx[j] = idx[j], idx[i]
+    out = np.empty(k, pool.dtype)
+    for m in range(k):
+        out[m] = pool[idx[m]]
+    return out

@@ -118,3 +118,28 @@ def test_numpy_sum_is_numpys_sum(n):
     for _ in range(3):
         x = _awkward(rng, n, 1).ravel() if n else np.zeros(0)
         assert _bits(np.float64(numpy_sum(x))) == _bits(np.float64(x.sum()))
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_choice_without_replacement_is_numpys(big):
+    """The compiled pick draws numpy's members in numpy's order, and leaves the same state.
+
+    Both of numpy's algorithms: Floyd's (small pools, or small picks) and the
+    tail shuffle (a pool over 10,000 and a pick over a fiftieth of it); k = 0
+    and k = n included.
+    """
+    from sim.numerics import choice_without_replacement
+
+    for seed in range(120):
+        r = np.random.default_rng(seed)
+        n = int(r.integers(10_001, 25_000)) if big else int(r.integers(1, 40))
+        k = (int(r.integers(0, n // 50 + 1)) if seed % 3 == 0 else int(r.integers(n // 50 + 1, n)))\
+            if big else int(r.integers(0, n + 1))
+        k = {0: 0, 1: n}.get(seed, k)
+        pool = np.arange(n) * 3 + 7
+        a, b = np.random.default_rng(seed + 1000), np.random.default_rng(seed + 1000)
+        assert np.array_equal(a.choice(pool, size=k, replace=False),
+                              choice_without_replacement(b, pool, k))
+        assert a.random() == b.random()
+    with pytest.raises(ValueError):
+        choice_without_replacement(np.random.default_rng(0), np.arange(3), 4)

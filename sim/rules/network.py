@@ -12,7 +12,7 @@ from sim.actions import (
     replace_heads,
     take_up,
 )
-from sim.numerics import member_of, quantiles
+from sim.numerics import choice_without_replacement, member_of, quantiles
 from sim.rules import Rule, register
 from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
@@ -71,30 +71,16 @@ class Collaboratives(Rule):
         free = s.collab == EMPTY
         rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
         founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
-        heads, groups = [], []  # founder's head and members of each new collaborative
-        for f in founders.tolist():
-            if s.collab[f] != EMPTY:
-                continue
-            pool = model.schools_in_town(s.town[f])
-            pool = pool[(s.collab[pool] == EMPTY) & (pool != f)]
-            if len(pool) < p.n_collab_size - 1:
-                pool = model.schools_in_authority(s.authority[f])
-                pool = pool[(s.collab[pool] == EMPTY) & (pool != f)]
-            if len(pool) < p.n_collab_size - 1:
-                continue
-            members = np.concatenate(
-                [[f], rng.choice(pool, size=p.n_collab_size - 1, replace=False)])
-            s.collab[members] = c.n + len(groups)  # its id once recorded below
-            heads.append(s.head[f])
-            groups.append(members)
-        if groups:
-            # Recorded and tied all at once: the loop above reads neither table.
+        groups = (_found(rng, founders, s.collab, s.town, s.authority, *model.town_index(),
+                         *model.authority_index(), p.n_collab_size, c.n)
+                  if len(founders) else np.zeros((0, p.n_collab_size), np.int64))
+        if len(groups):
+            # Recorded and tied all at once: the founding reads neither table.
             k = len(groups)
-            c.append(founder=heads, formal=np.zeros(k, bool), alive=np.ones(k, bool),
-                     born=np.full(k, model.t))
+            c.append(founder=s.head[groups[:, 0]], formal=np.zeros(k, bool),
+                     alive=np.ones(k, bool), born=np.full(k, model.t))
             ia, ib = np.triu_indices(p.n_collab_size, 1)  # every pair of members
-            members = np.array(groups)
-            add_ties(model, members[:, ia].ravel(), members[:, ib].ravel(), COLLAB,
+            add_ties(model, groups[:, ia].ravel(), groups[:, ib].ravel(), COLLAB,
                      p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
@@ -113,6 +99,43 @@ class Collaboratives(Rule):
                 tie = np.flatnonzero(t.kind[: t.n] == COLLAB)
                 ca = s.collab[t.a[tie]]
                 t.formal[tie[member_of(ca, go, c.n) & (ca == s.collab[t.b[tie]])]] = True
+
+
+@jit
+def _found(rng, founders, collab, town, authority, by_town, town_start, town_end, by_la,
+           la_start, la_end, size, first_id):
+    """:class:`Collaboratives`' founding, founder by founder, in place on ``collab``.
+
+    A founder already taken into a collaborative this step founds none.
+    Members are the founder and ``size - 1`` free schools of its town, drawn
+    as ``rng.choice(pool, size - 1, replace=False)`` does (pool ascending),
+    or of its authority when the town has too few; with too few there
+    either, no collaborative. Returns the members, one row per collaborative
+    (founder first), numbered ``first_id`` on.
+    """
+    groups = np.empty((len(founders), size), np.int64)
+    pool = np.empty(len(collab), np.int64)
+    g = 0
+    for f in founders:
+        if collab[f] != EMPTY:
+            continue
+        for by, start, end, where in ((by_town, town_start, town_end, town[f]),
+                                      (by_la, la_start, la_end, authority[f])):
+            m = 0
+            for x in range(start[where], end[where]):
+                school = by[x]
+                pool[m] = school
+                m += collab[school] == EMPTY and school != f
+            if m >= size - 1:
+                break
+        if m < size - 1:
+            continue
+        groups[g, 0] = f
+        groups[g, 1:] = choice_without_replacement(rng, pool[:m], size - 1)
+        for q in range(size):
+            collab[groups[g, q]] = first_id + g
+        g += 1
+    return groups[:g]
 
 
 @register("lead", "executive_heads", default=True)
