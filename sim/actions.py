@@ -200,16 +200,10 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
     a = np.asarray(a, np.int64)
     b = np.asarray(b, np.int64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
-    keys = lo * model.schools.n + hi
-    fresh = []
-    for i, (k, loop) in enumerate(zip(keys.tolist(), (lo == hi).tolist(), strict=True)):
-        if not loop and k not in model.tie_keys:
-            model.tie_keys.add(k)
-            fresh.append(i)
-    if not fresh:
-        return np.zeros(0, np.int64)
-    f = np.asarray(fresh)
+    f = np.flatnonzero(model.tie_keys.add_new(lo * model.schools.n + hi, skip=lo == hi))
     n = len(f)
+    if n == 0:
+        return np.zeros(0, np.int64)
     return model.ties.append(a=lo[f], b=hi[f], kind=np.full(n, kind), trust=np.full(n, trust),
                              alive=np.ones(n, bool), formal=np.full(n, formal))
 
@@ -221,7 +215,7 @@ def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
     t.alive[idx] = False
     t.version += 1
     n = model.schools.n
-    model.tie_keys.difference_update((t.a[idx] * n + t.b[idx]).tolist())
+    model.tie_keys.discard(t.a[idx] * n + t.b[idx])
 
 
 def replace_heads(model: NextPracticeModel, schools: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from sim.state import (
     Authorities,
     Collaboratives,
     Heads,
+    KeySet,
     Practices,
     Schools,
     Ties,
@@ -185,11 +186,10 @@ class NextPracticeModel(mesa.Model):
                                     * s.slot_depth).sum(axis=1)
 
         self.ties = Ties.empty()
-        self.tie_keys: set[int] = set()
         m = len(st.tie_a)
         self.ties.append(a=st.tie_a, b=st.tie_b, kind=st.tie_kind, trust=np.full(m, p.init_trust),
                          alive=np.ones(m, bool), formal=np.zeros(m, bool))
-        self.tie_keys.update((st.tie_a * n + st.tie_b).tolist())
+        self.tie_keys = KeySet(st.tie_a * n + st.tie_b)  # pairs tied: lo * n + hi
 
         self.collabs = Collaboratives.empty()
         n_c = len(st.collab_formal)

@@ -388,6 +388,111 @@ class Ties(Growable):
         return np.flatnonzero(self.alive[: self.n])
 
 
+class KeySet:
+    """A set of non-negative integer keys in a numpy table, for compiled loops.
+
+    Which pairs of schools are tied (key ``lo * n + hi``): :func:`sim.actions.add_ties`
+    asks, for each proposed tie in turn, whether the pair is tied already and
+    records it if not. A Python ``set`` did that at a microsecond a key; this
+    is open addressing (linear probing, multiplicative hashing) in an array,
+    so the whole batch is one compiled loop, and the model stays picklable.
+    Removed keys leave a marker until the table is rebuilt.
+    """
+
+    _FREE, _GONE = -1, -2
+
+    def __init__(self, keys: np.ndarray | None = None) -> None:
+        self.table = np.full(16, self._FREE, np.int64)
+        self.n_used = 0  # keys present
+        self.n_gone = 0  # markers of removed keys
+        if keys is not None:
+            self.add_new(np.asarray(keys, np.int64))
+
+    def __len__(self) -> int:
+        return self.n_used
+
+    def __contains__(self, key: int) -> bool:
+        return bool(_keys_find(self.table, np.array([key], np.int64))[0] >= 0)
+
+    def _room_for(self, m: int) -> None:
+        """Rebuild the table, larger if need be, so ``m`` more keys keep it at most half full."""
+        if 2 * (self.n_used + self.n_gone + m) <= len(self.table):
+            return
+        cap = len(self.table)
+        while 2 * (self.n_used + m) > cap // 2:  # a quarter full at most, after rebuilding
+            cap *= 2
+        old = self.table[self.table >= 0]
+        self.table = np.full(cap, self._FREE, np.int64)
+        self.n_gone = 0
+        _keys_add(self.table, old, np.zeros(len(old), np.bool_))
+
+    def add_new(self, keys: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+        """Add keys in order; True for each that was absent (and not skipped), so added now.
+
+        A key repeated in ``keys`` is new only the first time. ``skip``: keys
+        to leave out (the answer for them is False).
+        """
+        keys = np.asarray(keys, np.int64)
+        self._room_for(len(keys))
+        skip = np.zeros(len(keys), np.bool_) if skip is None else np.asarray(skip, np.bool_)
+        fresh = _keys_add(self.table, keys, skip)
+        self.n_used += int(np.count_nonzero(fresh))
+        return fresh
+
+    def discard(self, keys: np.ndarray) -> None:
+        """Remove keys (absent ones are ignored)."""
+        at = _keys_find(self.table, np.asarray(keys, np.int64))
+        at = np.unique(at[at >= 0])
+        self.table[at] = self._GONE
+        self.n_used -= len(at)
+        self.n_gone += len(at)
+
+
+@jit(inline="always")
+def _key_slot(key, mask):
+    """A key's first place to look: Fibonacci hashing of the key, masked to the table."""
+    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64(h >> np.uint64(17)) & mask
+
+
+@jit
+def _keys_add(table, keys, skip):
+    """Insert keys absent from ``table`` in order; True where one was inserted."""
+    mask = len(table) - 1
+    fresh = np.zeros(len(keys), np.bool_)
+    for x in range(len(keys)):
+        if skip[x]:
+            continue
+        key = keys[x]
+        at = _key_slot(key, mask)
+        first_gone = -1
+        while table[at] != -1 and table[at] != key:  # -1: free
+            if table[at] == -2 and first_gone < 0:  # -2: a removed key's marker
+                first_gone = at
+            at = (at + 1) & mask
+        if table[at] == key:
+            continue
+        table[first_gone if first_gone >= 0 else at] = key
+        fresh[x] = True
+    return fresh
+
+
+@jit
+def _keys_find(table, keys):
+    """Where each key sits in ``table``, or -1 if absent."""
+    mask = len(table) - 1
+    out = np.full(len(keys), -1, np.int64)
+    for x in range(len(keys)):
+        key = keys[x]
+        at = _key_slot(key, mask)
+        while table[at] != -1:
+            if table[at] == key:
+                out[x] = at
+                break
+            at = (at + 1) & mask
+    return out
+
+
 @dataclass
 class Authorities:
     """Per-authority state.

@@ -323,3 +323,34 @@ def test_school_summary_is_numpys_means_and_spreads():
     assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
     none = K.school_summary(perf, perf0, weakest0, cap, budget, exec_led, trust, alive & False)
     assert none[-1] == 0.0
+
+
+def test_key_set_behaves_as_a_python_set():
+    """The tie-key table answers as a set would through growth, removals and re-adds."""
+    import pickle
+
+    from sim.state import KeySet
+
+    rng = np.random.default_rng(3)
+    ref: set[int] = set()
+    ks = KeySet(np.array([5, 9, 5]))
+    ref.update([5, 9])
+    for step in range(300):
+        keys = rng.integers(0, 400 if step % 2 else 5_000, rng.integers(0, 60))
+        skip = rng.random(len(keys)) < 0.1
+        want = []
+        for k, sk in zip(keys.tolist(), skip.tolist(), strict=True):
+            want.append(not sk and k not in ref)
+            if not sk:
+                ref.add(k)
+        assert ks.add_new(keys, skip).tolist() == want
+        gone = rng.choice(np.array(sorted(ref)), min(len(ref), 25), replace=False)
+        gone = np.r_[gone, rng.integers(0, 5_000, 5)]  # and some absent ones
+        ks.discard(gone)
+        ref.difference_update(gone.tolist())
+        assert len(ks) == len(ref)
+        probe = rng.integers(0, 5_000, 50)
+        assert [k in ks for k in probe.tolist()] == [k in ref for k in probe.tolist()]
+    assert len(ks.table) < 16 * len(ref) + 64  # rebuilt, not grown without end
+    copy = pickle.loads(pickle.dumps(ks))
+    assert sorted(copy.table[copy.table >= 0].tolist()) == sorted(ref)

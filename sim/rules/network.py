@@ -71,17 +71,15 @@ class Collaboratives(Rule):
         free = s.collab == EMPTY
         rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
         founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
-        groups = (_found(rng, founders, s.collab, s.town, s.authority, *model.town_index(),
-                         *model.authority_index(), p.n_collab_size, c.n)
-                  if len(founders) else np.zeros((0, p.n_collab_size), np.int64))
-        if len(groups):
-            # Recorded and tied all at once: the founding reads neither table.
-            k = len(groups)
-            c.append(founder=s.head[groups[:, 0]], formal=np.zeros(k, bool),
-                     alive=np.ones(k, bool), born=np.full(k, model.t))
-            ia, ib = np.triu_indices(p.n_collab_size, 1)  # every pair of members
-            add_ties(model, groups[:, ia].ravel(), groups[:, ib].ravel(), COLLAB,
-                     p.init_trust + 0.2)
+        if len(founders):
+            founder, a, b = _found(rng, founders, s.collab, s.town, s.authority,
+                                   *model.town_index(), *model.authority_index(),
+                                   p.n_collab_size, c.n)
+            if len(founder):  # recorded and tied all at once: the founding reads neither
+                k = len(founder)
+                c.append(founder=s.head[founder], formal=np.zeros(k, bool),
+                         alive=np.ones(k, bool), born=np.full(k, model.t))
+                add_ties(model, a, b, COLLAB, p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
@@ -110,8 +108,12 @@ def _found(rng, founders, collab, town, authority, by_town, town_start, town_end
     Members are the founder and ``size - 1`` free schools of its town, drawn
     as ``rng.choice(pool, size - 1, replace=False)`` does (pool ascending),
     or of its authority when the town has too few; with too few there
-    either, no collaborative. Returns the members, one row per collaborative
-    (founder first), numbered ``first_id`` on.
+    either, no collaborative. Collaboratives are numbered ``first_id`` on.
+
+    Returns:
+        The founders of the collaboratives founded, and every pair of members
+        of each, as two arrays of ends (member ``i`` with each later member
+        ``j``, collaborative by collaborative: ``np.triu_indices`` order).
     """
     groups = np.empty((len(founders), size), np.int64)
     pool = np.empty(len(collab), np.int64)
@@ -135,7 +137,16 @@ def _found(rng, founders, collab, town, authority, by_town, town_start, town_end
         for q in range(size):
             collab[groups[g, q]] = first_id + g
         g += 1
-    return groups[:g]
+    n_pairs = size * (size - 1) // 2
+    a = np.empty(g * n_pairs, np.int64)
+    b = np.empty(g * n_pairs, np.int64)
+    x = 0
+    for q in range(g):
+        for i in range(size):
+            for j in range(i + 1, size):
+                a[x], b[x] = groups[q, i], groups[q, j]
+                x += 1
+    return groups[:g, 0].copy(), a, b
 
 
 @register("lead", "executive_heads", default=True)
