@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim._jit import jit
 from sim.actions import invent
-from sim.numerics import row_count, row_cumsum
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -43,30 +43,66 @@ class Recombination(Rule):
         who = np.flatnonzero(rng.random(s.n) < model.per_step_array(rate))
         if len(who) == 0:
             return
-        depth = s.slot_depth[who] + 1e-9 * (s.slot_p[who] != EMPTY)
-        cum = row_cumsum(depth)
-        total = cum[:, -1]
-        pick = []
-        for _ in range(2):
-            u = rng.random(len(who)) * total
-            col = np.minimum(row_count(u[:, None] >= cum), cum.shape[1] - 1)
-            pick.append(s.slot_p[who, col])
-        pa, pb = pick
-        has = (pa != EMPTY) & (total > 0)
-        pa = np.where(has, pa, EMPTY)
-        pb = np.where(has & (pb != EMPTY), pb, pa)
-        ea = np.where(has, pr.effect[np.maximum(pa, 0)], 0.0)
-        eb = np.where(has, pr.effect[np.maximum(pb, 0)], 0.0)
-        t_draw = np.clip(rng.standard_t(p.invent_df, len(who)), -5.0, 5.0)
-        adapt = p.invent_shift + p.invent_scale * t_draw
-        effect = 0.5 * (ea + eb) + adapt
-        parent_cost = np.where(has, 0.5 * (pr.cost[np.maximum(pa, 0)]
-                                           + pr.cost[np.maximum(pb, 0)]), p.cost_mean)
-        cost = parent_cost * rng.lognormal(-pressure[who], 0.3)
-        difficulty = np.clip(np.where(has, pr.difficulty[np.maximum(pa, 0)], 0.5)
-                             + rng.normal(0.0, 0.1, len(who)), 0.05, 0.95)
-        domain = np.where(has, pr.domain[np.maximum(pa, 0)],
-                          rng.integers(0, p.n_domains, len(who)))
-        if model.agenda >= 0:
-            domain = np.where(rng.random(len(who)) < p.lever_agenda, model.agenda, domain)
+        effect, cost, difficulty, domain, pa = _recombine(
+            rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
+            pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
+            model.agenda, p.lever_agenda)
         invent(model, who, effect, cost, difficulty, domain, pa)
+
+
+@jit
+def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df,
+               shift, scale, cost_mean, n_domains, agenda, lever_agenda):
+    """:class:`Recombination`'s inventions by the schools ``who``, compiled whole.
+
+    Returns the new practices' effect, cost, difficulty, domain and first
+    parent (-1 for none). Draws what the rule drew in numpy, in its order:
+    two uniforms per inventor (the parents, picked by depth: a filled slot
+    weighs its depth plus 1e-9, the first slot whose running sum exceeds the
+    draw times the total is taken), a Student-t per inventor (clipped to
+    +-5), a lognormal (log-mean minus the school's pressure, log-sd 0.3), a
+    normal (sd 0.1), a domain drawn uniformly (used only without parents), and
+    with an agenda one more uniform (take the agenda's domain?).
+    """
+    m, k = len(who), slot_p.shape[1]
+    cum = np.empty((m, k))
+    for x in range(m):
+        run = 0.0
+        for j in range(k):
+            i = who[x]
+            run += slot_depth[i, j] + 1e-9 * (slot_p[i, j] != EMPTY)
+            cum[x, j] = run
+    parent = np.empty((2, m), np.int64)
+    for q in range(2):
+        u = rng.random(m)
+        for x in range(m):
+            v = u[x] * cum[x, k - 1]
+            col = 0
+            for j in range(k):  # the first slot whose running sum exceeds v
+                col += v >= cum[x, j]
+            parent[q, x] = slot_p[who[x], min(col, k - 1)]
+    t_draw = rng.standard_t(df, m)
+    log_cost = np.empty(m)
+    for x in range(m):
+        log_cost[x] = rng.lognormal(-pressure[who[x]], 0.3)
+    jitter = rng.normal(0.0, 0.1, m)
+    any_domain = rng.integers(0, n_domains, m)
+    to_agenda = rng.random(m) < lever_agenda if agenda >= 0 else np.zeros(m, np.bool_)
+    new_effect, new_cost, new_difficulty = np.empty(m), np.empty(m), np.empty(m)
+    new_domain = np.empty(m, np.int64)
+    for x in range(m):
+        has = parent[0, x] != EMPTY and cum[x, k - 1] > 0
+        pa = parent[0, x] if has else EMPTY
+        pb = parent[1, x] if has and parent[1, x] != EMPTY else pa
+        parent[0, x] = pa
+        ea = effect[max(pa, 0)] if has else 0.0
+        eb = effect[max(pb, 0)] if has else 0.0
+        new_effect[x] = 0.5 * (ea + eb) + (shift + scale * min(max(t_draw[x], -5.0), 5.0))
+        parent_cost = 0.5 * (cost[max(pa, 0)] + cost[max(pb, 0)]) if has else cost_mean
+        new_cost[x] = parent_cost * log_cost[x]
+        d = (difficulty[max(pa, 0)] if has else 0.5) + jitter[x]
+        new_difficulty[x] = min(max(d, 0.05), 0.95)
+        new_domain[x] = domain[max(pa, 0)] if has else any_domain[x]
+        if to_agenda[x]:
+            new_domain[x] = agenda
+    return new_effect, new_cost, new_difficulty, new_domain, parent[0]
