@@ -100,15 +100,21 @@ def _value_and_protection(slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2
         for j in range(k):
             value[r, j] = value_of(slot_p[i, j], obs[i, j], nobs[i, j], budget[i], ev_prec,
                                    ev_mean, cost, sd2, lever, prec0, rel_cost)
-            pid = slot_p[i, j]
-            if pid == EMPTY:
-                continue
-            standing = False
-            if channel[i, j] == MANDATED:
-                for q in mandates:
-                    standing |= q == pid
-            keep[r, j] = (t - since[i, j]) * dur_step < dur_commit or standing
+            keep[r, j] = is_protected(slot_p[i, j], channel[i, j], since[i, j], t, dur_step,
+                                      dur_commit, mandates)
     return value, keep
+
+
+@jit(inline="always")
+def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
+    """Whether one slot is protected (:func:`protected_slots` says when), for compiled loops."""
+    if pid == EMPTY:
+        return False
+    standing = False
+    if channel == MANDATED:
+        for q in mandates:
+            standing |= q == pid
+    return (t - since) * dur_step < dur_commit or standing
 
 
 def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,

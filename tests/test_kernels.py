@@ -235,20 +235,28 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
 
 
 def test_review_decisions_match_their_numpy_form():
-    """Poor drops, then over-budget or overloaded drops, as the rule's numpy form chose them."""
+    """Who reviews, then poor drops and over-budget or overloaded drops, as the numpy form chose."""
+    from sim.actions import _value_and_protection
+
     rng = np.random.default_rng(12)
     n, k, P = 300, 6, 25
     sp = _slots(rng, n, k, P, filled=0.8)
     nobs = rng.integers(0, 30, (n, k)).astype(float)
+    obs = rng.normal(0.0, 0.3, (n, k)) * nobs
     ev_prec = np.where(rng.random(P) < 0.5, rng.random(P) * 5, 0.0)
+    ev_mean = rng.normal(0.0, 0.2, P)
     cost, diff = rng.random(P) * 0.5, rng.random(P)
-    budget, capacity = rng.random(n) * 1.5, rng.random(n)
-    rev = np.flatnonzero(rng.random(n) < 0.5)
-    value = np.where(sp[rev] >= 0, rng.normal(0.0, 0.3, (len(rev), k)), -np.inf)
-    keep = (sp[rev] >= 0) & (rng.random((len(rev), k)) < 0.2)
-    sd2, prec0, lever, thr, n_focus = 0.36, 4.0, 0.7, 0.0, 3.0
+    budget, capacity = 0.2 + rng.random(n) * 1.3, rng.random(n)
+    since = rng.integers(0, 40, (n, k)).astype(np.int32)
+    channel = rng.integers(0, 3, (n, k)).astype(np.int8)
+    mandates = np.array([3, 7])
+    sd2, prec0, lever, thr, n_focus, rel_cost, chance = 0.36, 4.0, 0.7, 0.0, 3.0, 0.5, 0.5
+    values = (sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost)
+    protection = (since, channel, 40, 1.0, 6.0, mandates)
 
-    s = sp[rev]  # the numpy form, slot arrays of the reviewing rows
+    rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)  # the numpy form
+    value, keep = _value_and_protection(*values, rev, *protection)
+    s = sp[rev]  # slot arrays of the reviewing rows
     prec = nobs[rev] / sd2 + prec0 + lever * ev_prec[np.maximum(s, 0)]
     poor = (s != -1) & ~keep & (value + 1.0 / np.sqrt(prec) < thr)
     rows, cols = np.nonzero(poor)
@@ -262,11 +270,16 @@ def test_review_decisions_match_their_numpy_form():
     col = np.argmin(v, axis=1)
     ok = np.isfinite(v[np.arange(len(i)), col])
 
-    got = school_rules._review(sp, nobs, rev, value, keep, ev_prec, cost, diff, budget,
-                               capacity * n_focus * 0.5, sd2, prec0, lever, thr)
+    draws = np.random.default_rng(4)
+    got = school_rules._review(draws, chance, *values, *protection, diff,
+                               capacity * n_focus * 0.5, thr)
+    assert keep.any() and (~keep & (sp[rev] >= 0)).any()
     assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
     for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
         assert np.array_equal(g, w)
+    after = np.random.default_rng(4)
+    after.random(n)
+    assert draws.random() == after.random()
 
 
 def test_take_on_matches_the_python_loop():

@@ -43,10 +43,20 @@ class TieFormation(Rule):
             for k in (CROSS, TOWN):
                 m = kind == k
                 add_ties(model, who[m], partner[m], k, p.init_trust)
-        alive = model.alive_ties()
-        weak = alive[(t.trust[alive] < p.min_trust) & ~t.formal[alive]]
+        weak = _lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
         if len(weak):
             kill_ties(model, weak)
+
+
+@jit
+def _lapsing(alive, trust, formal, min_trust):
+    """Ties in force, not formal, with trust below ``min_trust``: indices, ascending."""
+    out = np.empty(len(alive), np.int64)
+    m = 0
+    for e in range(len(alive)):
+        out[m] = e
+        m += alive[e] and trust[e] < min_trust and not formal[e]
+    return out[:m]
 
 
 @register("collaborate", "found_and_formalise", default=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import drop, value_and_protection
+from sim.actions import drop, is_protected, value_inputs, value_of
 from sim.kernels import slot_sum
 from sim.numerics import sum_in_numpy_order
 from sim.rules import Rule, register
@@ -170,49 +170,57 @@ class Review(Rule):
         _read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
               np.sqrt(p.dur_step), p.dur_step)
 
-        reviewing = rng.random(s.n) < model.per_step(p.p_review)
-        if not reviewing.any():
-            return
-        # Only the reviewing schools' rows are computed (same values as for all rows).
-        rev = np.flatnonzero(reviewing)
-        value, keep = value_and_protection(model, rev)
         poor_school, poor_slot, over_school, over_slot = _review(
-            s.slot_p, s.slot_nobs, rev, value, keep, pr.ev_prec, pr.cost, pr.difficulty,
-            s.budget, model.room(), model.sd_observe_eff**2, 1.0 / p.sd_prior**2,
-            p.lever_evidence, p.threshold_abandon)
+            rng, model.per_step(p.p_review), *value_inputs(model), s.slot_since,
+            s.slot_channel, model.t, p.dur_step, p.dur_commit,
+            np.asarray(model.mandates, np.int64), pr.difficulty, model.room(),
+            p.threshold_abandon)
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
 
 @jit
-def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, room,
-            sd2, prec0, lever, threshold):
-    """The reviewing schools' decisions: (school, slot) pairs to drop as poor, then as over.
+def _review(rng, chance, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
+            rel_cost, since, channel, t, dur_step, dur_commit, mandates, difficulty, room,
+            threshold):
+    """Who reviews this month, and their decisions: (school, slot) pairs to drop as poor, then as over.
 
-    Poor: not protected, and estimated value plus one standard error (from
-    the precision of own reads, prior and evidence) below the threshold.
-    Over: with the poor gone, a school whose practices cost more than its
-    budget, or load it (the difficulty of what it runs) beyond its room
-    (``model.room()``), drops its least valued unprotected practice.
+    One uniform per school (``rng.random(n) < chance``: reviewing). Poor: not
+    protected, and estimated value plus one standard error (from the
+    precision of own reads, prior and evidence) below the threshold. Over:
+    with the poor gone, a school whose practices cost more than its budget,
+    or load it (the difficulty of what it runs) beyond its room
+    (``model.room()``), drops its least valued unprotected practice. Values
+    and protection are :func:`sim.actions.value_of` and
+    :func:`sim.actions.is_protected`; the arguments from ``slot_p`` to
+    ``rel_cost`` are :func:`sim.actions.value_inputs`.
     """
-    k = slot_p.shape[1]
-    poor_school = np.empty(len(rev) * k, np.int64)
-    poor_slot = np.empty(len(rev) * k, np.int64)
-    over_school = np.empty(len(rev), np.int64)
-    over_slot = np.empty(len(rev), np.int64)
+    n, k = slot_p.shape
+    u = rng.random(n)
+    poor_school = np.empty(n * k, np.int64)
+    poor_slot = np.empty(n * k, np.int64)
+    over_school = np.empty(n, np.int64)
+    over_slot = np.empty(n, np.int64)
     n_poor = n_over = 0
     gone = np.empty(k, np.bool_)
+    keep = np.empty(k, np.bool_)
+    value = np.empty(k)
     spend = np.empty(k)
     load = np.empty(k)
-    for r in range(len(rev)):
-        i = rev[r]
+    for i in range(n):
+        if not u[i] < chance:
+            continue
         for j in range(k):
             pid = slot_p[i, j]
+            value[j] = value_of(pid, obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost,
+                                sd2, lever, prec0, rel_cost)
+            keep[j] = is_protected(pid, channel[i, j], since[i, j], t, dur_step, dur_commit,
+                                   mandates)
             gone[j] = False
-            if pid == EMPTY or keep[r, j]:
+            if pid == EMPTY or keep[j]:
                 continue
             se = 1.0 / np.sqrt(nobs[i, j] / sd2 + prec0 + lever * ev_prec[pid])
-            if value[r, j] + se < threshold:
+            if value[j] + se < threshold:
                 gone[j] = True
                 poor_school[n_poor], poor_slot[n_poor] = i, j
                 n_poor += 1
@@ -225,8 +233,8 @@ def _review(slot_p, nobs, rev, value, keep, ev_prec, cost, difficulty, budget, r
                 or room[i] - sum_in_numpy_order(load, k) < 0):
             best, col = np.inf, 0
             for j in range(k):
-                if slot_p[i, j] != EMPTY and not gone[j] and not keep[r, j] and value[r, j] < best:
-                    best, col = value[r, j], j
+                if slot_p[i, j] != EMPTY and not gone[j] and not keep[j] and value[j] < best:
+                    best, col = value[j], j
             if np.isfinite(best):
                 over_school[n_over], over_slot[n_over] = i, col
                 n_over += 1
