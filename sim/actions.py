@@ -57,11 +57,8 @@ def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) ->
 def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
-    s, p = model.schools, model.p
-    rows = np.arange(s.n) if rows is None else np.asarray(rows, np.int64)
-    return _value_and_protection(
-        *value_inputs(model), rows, s.slot_since, s.slot_channel, model.t, p.dur_step,
-        p.dur_commit, np.asarray(model.mandates, np.int64))
+    rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
+    return _value_and_protection(*value_inputs(model), rows, *protection_inputs(model))
 
 
 def value_inputs(model: NextPracticeModel) -> tuple:
@@ -69,6 +66,13 @@ def value_inputs(model: NextPracticeModel) -> tuple:
     s, pr, p = model.schools, model.practices, model.p
     return (s.slot_p, s.slot_obs, s.slot_nobs, s.budget, pr.ev_prec, pr.ev_mean, pr.cost,
             model.sd_observe_eff**2, p.lever_evidence, 1.0 / p.sd_prior**2, p.rel_cost)
+
+
+def protection_inputs(model: NextPracticeModel) -> tuple:
+    """What :func:`is_protected` reads besides a slot's own, for compiled loops that need it."""
+    s, p = model.schools, model.p
+    return (s.slot_since, s.slot_channel, model.t, p.dur_step, p.dur_commit,
+            np.asarray(model.mandates, np.int64))
 
 
 @jit(inline="always")
@@ -117,6 +121,29 @@ def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
     return (t - since) * dur_step < dur_commit or standing
 
 
+@jit
+def _least_valued_unprotected(rows, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever,
+                              prec0, rel_cost, since, channel, t, dur_step, dur_commit, mandates):
+    """Per row, the column of its least valued unprotected slot (the first if tied); -1 if none.
+
+    ``np.argmin(np.where(keep, np.inf, value), axis=1)``, -1 where that is
+    +inf, with ``value, keep = value_and_protection(model, rows)``.
+    """
+    col = np.full(len(rows), -1, np.int64)
+    for r in range(len(rows)):
+        i = rows[r]
+        best = np.inf
+        for j in range(slot_p.shape[1]):
+            pid = slot_p[i, j]
+            if is_protected(pid, channel[i, j], since[i, j], t, dur_step, dur_commit, mandates):
+                continue
+            v = value_of(pid, obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost, sd2,
+                         lever, prec0, rel_cost)
+            if v < best:
+                best, col[r] = v, j
+    return col
+
+
 def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
             channel: int, source: np.ndarray | None = None) -> np.ndarray:
     """Schools take up practices: each pair goes into an empty slot or the worst one.
@@ -143,13 +170,11 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     # -inf, would put the least valued slot); only full schools weigh their slots.
     ok, full = s.fill_empty(school, practice, own, channel, model.t, source)
     if len(full):
-        rows = school[full]
-        value, keep = value_and_protection(model, rows)
-        value[keep] = np.inf
-        col = np.argmin(value, axis=1)
-        free = value[np.arange(len(full)), col] != np.inf  # all protected: no room
-        idx, rows, col = full[free], rows[free], col[free]
-        s.fill_slots(rows, col, practice[idx], own, channel, model.t, source[idx])
+        col = _least_valued_unprotected(school[full], *value_inputs(model),
+                                        *protection_inputs(model))
+        free = col >= 0  # -1: all protected, no room
+        idx, col = full[free], col[free]
+        s.fill_slots(school[idx], col, practice[idx], own, channel, model.t, source[idx])
         ok[idx] = True
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok

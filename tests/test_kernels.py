@@ -130,6 +130,11 @@ def test_valuation_and_metric_gathers():
     s, pr, p = m.schools, m.practices, m.p
     m.mandates = [int(s.slot_p[s.slot_p >= 0][0])]
     s.slot_channel[s.slot_p == m.mandates[0]] = MANDATED
+    for r in range(3):  # three full schools whose every slot is young: none can be replaced
+        spare = np.setdiff1d(np.arange(pr.n), s.slot_p[r])
+        empty = np.flatnonzero(s.slot_p[r] < 0)
+        s.slot_p[r, empty] = spare[: len(empty)]
+        s.slot_since[r] = m.t
     pid = s.slot_p
     safe = np.maximum(pid, 0)
     sd2 = m.sd_observe_eff**2
@@ -144,6 +149,15 @@ def test_valuation_and_metric_gathers():
     rows = np.array([5, 2, 5, 0])
     v, k = value_and_protection(m, rows)
     assert np.array_equal(_bits(v), _bits(want[rows])) and np.array_equal(k, keep[rows])
+    # take_up's choice of the slot to replace: argmin over unprotected values, -1 if none
+    from sim.actions import _least_valued_unprotected, protection_inputs, value_inputs
+
+    rows = np.arange(s.n)
+    free = np.where(keep, np.inf, want)
+    col = np.argmin(free, axis=1)
+    col[free[rows, col] == np.inf] = -1
+    got = _least_valued_unprotected(rows, *value_inputs(m), *protection_inputs(m))
+    assert np.array_equal(got, col) and (col == -1).any() and (col > 0).any()
 
     at = np.flatnonzero(pid >= 0)
     d, od = K.filled_depth_ownership(pid, s.slot_depth, s.slot_own)

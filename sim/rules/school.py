@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import drop, is_protected, value_inputs, value_of
+from sim.actions import drop, is_protected, protection_inputs, value_inputs, value_of
 from sim.kernels import slot_sum
 from sim.numerics import sum_in_numpy_order
 from sim.rules import Rule, register
@@ -171,10 +171,8 @@ class Review(Rule):
               np.sqrt(p.dur_step), p.dur_step)
 
         poor_school, poor_slot, over_school, over_slot = _review(
-            rng, model.per_step(p.p_review), *value_inputs(model), s.slot_since,
-            s.slot_channel, model.t, p.dur_step, p.dur_commit,
-            np.asarray(model.mandates, np.int64), pr.difficulty, model.room(),
-            p.threshold_abandon)
+            rng, model.per_step(p.p_review), *value_inputs(model), *protection_inputs(model),
+            pr.difficulty, model.room(), p.threshold_abandon)
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
