@@ -371,7 +371,10 @@ class NextPracticeModel(mesa.Model):
         return self._by_authority, self._la_start, self._la_end
 
     def town_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Schools sorted by town, and where each town's run starts and ends (as :meth:`authority_index`)."""
+        """Schools sorted by town, and where each town's run starts and ends.
+
+        As :meth:`authority_index` does for authorities.
+        """
         return self._by_town, self._town_start, self._town_end
 
     def schools_in_authority(self, authority: int) -> np.ndarray:

@@ -181,7 +181,7 @@ class Review(Rule):
 def _review(rng, chance, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
             rel_cost, since, channel, t, dur_step, dur_commit, mandates, difficulty, room,
             threshold):
-    """Who reviews this month, and their decisions: (school, slot) pairs to drop as poor, then as over.
+    """Who reviews this month, and what: (school, slot) pairs to drop as poor, then as over.
 
     One uniform per school (``rng.random(n) < chance``: reviewing). Poor: not
     protected, and estimated value plus one standard error (from the
