@@ -182,15 +182,17 @@ def _one_run(args: tuple[int, int, int]) -> float:
 def _warm(_: int = 0) -> int:
     """Load the model and its compiled kernels in this process before timing starts.
 
-    A small system run long enough (40 steps) for every kernel the bench's
-    runs call to be called once: a mandate, for one, first comes once a
-    trial has proven a practice. Loading a kernel from numba's disk cache
+    A 1,000-school system run long enough (40 steps) for every kernel the
+    bench's runs call to be called once: a mandate, for one, first comes once
+    a trial has proven a practice, and a tie lapses or a full school replaces
+    a practice only after a while (checked: no kernel gains a signature
+    later, at any of the bench's sizes). Loading a kernel from numba's disk cache
     costs milliseconds once per process; the step and runs-per-second
     figures are about steady throughput, the England one includes it.
     """
     from sim.model import NextPracticeModel
 
-    NextPracticeModel(_params(100), rng=0).run(40)
+    NextPracticeModel(_params(1000), rng=0).run(40)
     return 0
 
 
