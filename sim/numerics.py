@@ -240,6 +240,20 @@ def quantiles(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     return out
 
 
+@jit(inline="always")
+def first_over(cum, v):
+    """The first position whose running sum ``cum`` exceeds ``v``; the last if none does.
+
+    A pick in proportion to weight, for compiled loops: with ``cum`` the
+    running sum of the weights and ``v`` a uniform times their total.
+    ``min(np.count_nonzero(v >= cum), len(cum) - 1)``.
+    """
+    col = 0
+    for j in range(len(cum)):
+        col += v >= cum[j]
+    return min(col, len(cum) - 1)
+
+
 @jit
 def choice_without_replacement(rng, pool, k):
     """``rng.choice(pool, size=k, replace=False)`` in a compiled loop: numpy's draws and answer.

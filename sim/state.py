@@ -388,6 +388,9 @@ class Ties(Growable):
         return np.flatnonzero(self.alive[: self.n])
 
 
+_FREE, _GONE = -1, -2  # KeySet's marks: a place never used, a removed key's place
+
+
 class KeySet:
     """A set of non-negative integer keys in a numpy table, for compiled loops.
 
@@ -399,10 +402,8 @@ class KeySet:
     Removed keys leave a marker until the table is rebuilt.
     """
 
-    _FREE, _GONE = -1, -2
-
     def __init__(self, keys: np.ndarray | None = None) -> None:
-        self.table = np.full(16, self._FREE, np.int64)
+        self.table = np.full(16, _FREE, np.int64)
         self.n_used = 0  # keys present
         self.n_gone = 0  # markers of removed keys
         if keys is not None:
@@ -422,7 +423,7 @@ class KeySet:
         while 2 * (self.n_used + m) > cap // 2:  # a quarter full at most, after rebuilding
             cap *= 2
         old = self.table[self.table >= 0]
-        self.table = np.full(cap, self._FREE, np.int64)
+        self.table = np.full(cap, _FREE, np.int64)
         self.n_gone = 0
         _keys_add(self.table, old, np.zeros(len(old), np.bool_))
 
@@ -443,7 +444,7 @@ class KeySet:
         """Remove keys (absent ones are ignored)."""
         at = _keys_find(self.table, np.asarray(keys, np.int64))
         at = np.unique(at[at >= 0])
-        self.table[at] = self._GONE
+        self.table[at] = _GONE
         self.n_used -= len(at)
         self.n_gone += len(at)
 
@@ -466,8 +467,8 @@ def _keys_add(table, keys, skip):
         key = keys[x]
         at = _key_slot(key, mask)
         first_gone = -1
-        while table[at] != -1 and table[at] != key:  # -1: free
-            if table[at] == -2 and first_gone < 0:  # -2: a removed key's marker
+        while table[at] != _FREE and table[at] != key:
+            if table[at] == _GONE and first_gone < 0:
                 first_gone = at
             at = (at + 1) & mask
         if table[at] == key:
@@ -485,7 +486,7 @@ def _keys_find(table, keys):
     for x in range(len(keys)):
         key = keys[x]
         at = _key_slot(key, mask)
-        while table[at] != -1:
+        while table[at] != _FREE:
             if table[at] == key:
                 out[x] = at
                 break

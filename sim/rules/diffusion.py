@@ -8,7 +8,7 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import take_up, value_inputs, value_of
-from sim.numerics import sum_in_numpy_order
+from sim.numerics import first_over
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
 
@@ -95,12 +95,7 @@ def _exchanges(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
         for j in range(1, width):  # running sum of the sender's depth, slot by slot
             total += depth[send, j]
             cum[j] = total
-        u = pick[x] * total
-        col = 0
-        for j in range(width):  # the first slot whose running sum exceeds u
-            col += u >= cum[j]
-        col = min(col, width - 1)
-        pid = slot_p[send, col]
+        pid = slot_p[send, first_over(cum, pick[x] * total)]
         if total > 0 and pid != EMPTY:
             school[m], practice[m], via[m] = recv, pid, tie
             m += 1
@@ -137,7 +132,7 @@ class JudgedAdoption(Rule):
             model.rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
             s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
             p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
-            model.room(), pr.difficulty, *value_inputs(model))
+            model.spare_capacity(h.school), pr.difficulty, *value_inputs(model))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
@@ -148,7 +143,7 @@ class JudgedAdoption(Rule):
 
 @jit
 def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agenda,
-           lever_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust, room,
+           lever_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare,
            difficulty, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence,
            prec_0, rel_cost):
     """:class:`JudgedAdoption`'s judgement of each heard item, compiled whole.
@@ -158,8 +153,9 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
     item (the peer's account): numpy's numbers, as the rule drew them in numpy.
     Moves trust on each item's tie (all from the trust before this step's
     exchanges, the last write winning for a tie heard on twice, as numpy's
-    ``trust[tie] += ...`` does). ``openness`` is the judging head's, per item;
-    the arguments from ``slot_p`` on are :func:`sim.actions.value_inputs`.
+    ``trust[tie] += ...`` does). ``openness`` and ``spare`` (the school's
+    spare capacity, ``model.spare_capacity``) are per item; the arguments
+    from ``slot_p`` on are :func:`sim.actions.value_inputs`.
 
     Returns:
         ``want``: considered, useful and not already run; ``margin``: net judged
@@ -174,7 +170,6 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
     want = np.zeros(m, np.bool_)
     margin = np.empty(m)
     moved = np.empty(m)
-    buf = np.empty(width)
     for x in range(m):
         i, pid = school[x], practice[x]
         absorb = min(1.0, capacity[i] / capacity_absorb)
@@ -192,11 +187,7 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
             v = value_of(slot_p[i, j], obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost,
                          sd2, lever_evidence, prec_0, rel_cost)
             worst = min(worst, v)
-        for j in range(width):
-            q = slot_p[i, j]
-            buf[j] = difficulty[max(q, 0)] if q >= 0 else 0.0
-        load = sum_in_numpy_order(buf, width)
-        has_room = room[i] - load >= difficulty[pid]
+        has_room = spare[x] >= difficulty[pid]
         if np.isinf(worst) and has_room:
             bar = threshold_adopt
         else:

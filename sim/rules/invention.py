@@ -6,6 +6,7 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import invent
+from sim.numerics import first_over
 from sim.rules import Rule, register
 from sim.state import EMPTY
 
@@ -65,22 +66,18 @@ def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, p
     with an agenda one more uniform (take the agenda's domain?).
     """
     m, k = len(who), slot_p.shape[1]
-    cum = np.empty((m, k))
-    for x in range(m):
-        run = 0.0
-        for j in range(k):
-            i = who[x]
-            run += slot_depth[i, j] + 1e-9 * (slot_p[i, j] != EMPTY)
-            cum[x, j] = run
+    u_a, u_b = rng.random(m), rng.random(m)
     parent = np.empty((2, m), np.int64)
-    for q in range(2):
-        u = rng.random(m)
-        for x in range(m):
-            v = u[x] * cum[x, k - 1]
-            col = 0
-            for j in range(k):  # the first slot whose running sum exceeds v
-                col += v >= cum[x, j]
-            parent[q, x] = slot_p[who[x], min(col, k - 1)]
+    total = np.empty(m)
+    cum = np.empty(k)
+    for x in range(m):
+        i, run = who[x], 0.0
+        for j in range(k):
+            run += slot_depth[i, j] + 1e-9 * (slot_p[i, j] != EMPTY)
+            cum[j] = run
+        total[x] = run
+        parent[0, x] = slot_p[i, first_over(cum, u_a[x] * run)]
+        parent[1, x] = slot_p[i, first_over(cum, u_b[x] * run)]
     t_draw = rng.standard_t(df, m)
     log_cost = np.empty(m)
     for x in range(m):
@@ -91,7 +88,7 @@ def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, p
     new_effect, new_cost, new_difficulty = np.empty(m), np.empty(m), np.empty(m)
     new_domain = np.empty(m, np.int64)
     for x in range(m):
-        has = parent[0, x] != EMPTY and cum[x, k - 1] > 0
+        has = parent[0, x] != EMPTY and total[x] > 0
         pa = parent[0, x] if has else EMPTY
         pb = parent[1, x] if has and parent[1, x] != EMPTY else pa
         parent[0, x] = pa
