@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim import kernels as _kernels
 from sim import metrics as _metrics
+from sim._jit import KernelRng
 from sim.agents import Authority, Centre, Head, School
 from sim.errors import UserError
 from sim.memory import keep_freed_memory
@@ -118,6 +119,7 @@ class NextPracticeModel(mesa.Model):
             self.p = Params.model_validate(self.p.model_dump())
         self.t = 0
         self.seed = rng
+        self._kernel_rng: KernelRng | None = None
         import_plugins(self.p.plugins)  # a worker process unpickles params without validating
         self._pipeline = build_pipeline(self.p.rules)
         self.strategy = STRATEGIES[self.p.strategy]()
@@ -300,6 +302,17 @@ class NextPracticeModel(mesa.Model):
     def sd_observe_eff(self) -> float:
         """Noise of a school's monthly read of a practice, after the evidence lever."""
         return self.p.sd_observe * (1.0 - 0.5 * self.p.lever_evidence)
+
+    @property
+    def kernel_rng(self) -> KernelRng:
+        """The model's generator (``self.rng``) as compiled rules take it: the same stream.
+
+        Hand this, not ``self.rng``, to a kernel that draws (see
+        :class:`sim._jit.KernelRng`: it is passed in a third of the time).
+        """
+        if self._kernel_rng is None or self._kernel_rng.generator is not self.rng:
+            self._kernel_rng = KernelRng(self.rng)
+        return self._kernel_rng
 
     def alive_ties(self) -> np.ndarray:
         """Indices of ties in force."""

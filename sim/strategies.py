@@ -114,10 +114,10 @@ class Strategy:
         model.mandates = list(practices)
         if not practices:
             return
-        s, rng = model.schools, model.rng
+        s = model.schools
         reach = model.per_step(model.p.p_mandate * model.p.tightness)
         for pid in practices:
-            hit = _reached(rng, s.slot_p, pid, reach)
+            hit = _reached(model.kernel_rng, s.slot_p, pid, reach)
             take_up(model, hit, np.full(len(hit), pid), MANDATED)
 
     def stimulate_and_incubate(self, model: NextPracticeModel) -> None:

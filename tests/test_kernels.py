@@ -1,5 +1,7 @@
 """Each compiled kernel gives the numpy expression it replaces, bit for bit."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -226,9 +228,10 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
 
     Checked for every distribution a kernel may use, scalar and vector, and
     that the generator's state after the kernel is numpy's (what follows
-    draws the same numbers too).
+    draws the same numbers too); given the generator itself and given
+    :class:`~sim._jit.KernelRng`'s handle on it (``model.kernel_rng``).
     """
-    from sim._jit import jit
+    from sim._jit import KernelRng, jit
 
     @jit
     def draws(rng, m, k):
@@ -236,10 +239,10 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
                 rng.integers(0, m, k), rng.integers(0, m), rng.binomial(m, 0.3),
                 rng.standard_t(3.0, k), rng.lognormal(-0.2, 0.3, k), rng.poisson(2.5))
 
-    for seed in range(20):
+    for seed, wrap in itertools.product(range(20), (lambda g: g, KernelRng)):
         for m, k in ((1, 0), (17, 5), (60_000, 300), (2**31 + 5, 40)):
             r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
-            got = draws(r1, m, k)
+            got = draws(wrap(r1), m, k)
             want = (r2.random(k), r2.standard_normal(k), r2.normal(0.5, 2.0, k),
                     r2.integers(0, m, k), r2.integers(0, m), r2.binomial(m, 0.3),
                     r2.standard_t(3.0, k), r2.lognormal(-0.2, 0.3, k), r2.poisson(2.5))
@@ -381,3 +384,22 @@ def test_key_set_behaves_as_a_python_set():
     assert len(ks.table) < 16 * len(ref) + 64  # rebuilt, not grown without end
     copy = pickle.loads(pickle.dumps(ks))
     assert sorted(copy.table[copy.table >= 0].tolist()) == sorted(ref)
+
+
+def test_kernel_rng_follows_the_models_generator():
+    """``model.kernel_rng`` is a handle on ``model.rng``, also after a copy or a new generator."""
+    import copy
+    import pickle
+
+    from sim.model import NextPracticeModel
+    from sim.params import Params
+
+    m = NextPracticeModel(Params(n_schools=60, n_authorities=2), rng=4)
+    assert m.kernel_rng.generator is m.rng and m.kernel_rng is m.kernel_rng
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert twin.kernel_rng.generator is twin.rng
+        twin.run(5)
+    m.run(5)
+    assert m.rng.random() == twin.rng.random()
+    m.rng = np.random.default_rng(9)  # as Mesa's reset_rng does
+    assert m.kernel_rng.generator is m.rng

@@ -84,6 +84,9 @@ def test_quantiles_is_numpys_quantile():
     x = rng.standard_normal(50)
     x[7] = np.nan
     assert np.isnan(quantiles(x, [0.1, 0.9])).all()
+    with pytest.raises(ValueError):  # numpy's own complaint
+        quantiles(x, [1.5])
+    assert np.array_equal(quantiles(np.arange(5), [0.5]), np.quantile(np.arange(5), [0.5]))
 
 
 def test_member_of_is_isin():

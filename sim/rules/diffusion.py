@@ -55,7 +55,7 @@ class WordOfMouth(Rule):
         if len(alive) == 0:
             return
         model.heard = Heard(*_exchanges(
-            model.rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
+            model.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
             s.slot_depth, model.per_step(model.p.p_exchange)))
 
 
@@ -129,7 +129,7 @@ class JudgedAdoption(Rule):
             return
         s, pr, p = model.schools, model.practices, model.p
         want, margin = _judge(
-            model.rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
+            model.kernel_rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
             s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
             p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
             model.spare_capacity(h.school), pr.difficulty, *value_inputs(model))

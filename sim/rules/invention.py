@@ -45,9 +45,9 @@ class Recombination(Rule):
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, pa = _recombine(
-            rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
-            pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
-            model.agenda, p.lever_agenda)
+            model.kernel_rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty,
+            pr.domain, pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean,
+            p.n_domains, model.agenda, p.lever_agenda)
         invent(model, who, effect, cost, difficulty, domain, pa)
 
 

@@ -82,7 +82,7 @@ class Collaboratives(Rule):
         rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
         founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
         if len(founders):
-            founder, a, b = _found(rng, founders, s.collab, s.town, s.authority,
+            founder, a, b = _found(model.kernel_rng, founders, s.collab, s.town, s.authority,
                                    *model.town_index(), *model.authority_index(),
                                    p.n_collab_size, c.n)
             if len(founder):  # recorded and tied all at once: the founding reads neither
@@ -194,9 +194,9 @@ class SystemLeadership(Rule):
         go = np.flatnonzero(strong & (rng.random(s.n) < model.per_step_array(rate)))
         weak = (perf <= lo_cut) & (n_led[s.head] == 1)
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
-        if len(go):  # (handing the generator to compiled code costs about 7 us)
+        if len(go):
             strong_end, weak_end, replaced = _take_on(
-                rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
+                model.kernel_rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
         add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)
