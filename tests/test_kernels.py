@@ -339,6 +339,54 @@ def test_take_on_matches_the_python_loop():
     assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
 
 
+def test_federation_support_matches_its_numpy_form():
+    """Support within federations: capacities, draws and the practices shared, as numpy did them."""
+    from sim.rules.network import _support
+
+    for seed in range(6):
+        rng0 = np.random.default_rng(seed)
+        n, k, n_heads = 500, 6, 420
+        head = rng0.integers(0, n_heads, n)  # many heads lead two or three schools
+        n_led = np.bincount(head, minlength=n_heads)
+        perf = np.round(rng0.standard_normal(n), 1)  # ties in performance
+        cap0 = rng0.random(n)
+        sp = _slots(rng0, n, k, 30)
+        depth = np.where(sp >= 0, np.round(rng0.random((n, k)), 1), 0.0)
+        rate, chance = 0.07, 0.6
+
+        cap = cap0.copy()  # the rule's numpy form
+        r = np.random.default_rng(seed + 100)
+        fed = np.flatnonzero(n_led[head] > 1)
+        h = head[fed]
+        top = np.zeros(n_heads)
+        np.maximum.at(top, h, cap[fed])
+        cap[fed] += rate * (top[h] - cap[fed])
+        order = np.lexsort((perf[fed], h))
+        last = np.r_[h[order][1:] != h[order][:-1], True]
+        lead_of = np.full(n_heads, -1)
+        lead_of[h[order][last]] = fed[order][last]
+        lead = lead_of[h]
+        share = (lead != fed) & (r.random(len(fed)) < chance)
+        led, lead = fed[share], lead[share]
+        known = (sp[lead][:, :, None] == sp[led][:, None, :]).any(axis=2)
+        d = np.where((sp[lead] != -1) & ~known, depth[lead], -1.0)
+        col = np.argmax(d, axis=1)
+        ok = d[np.arange(len(led)), col] >= 0
+
+        cap2 = cap0.copy()
+        r2 = np.random.default_rng(seed + 100)
+        got = _support(r2, head, n_led, perf, cap2, rate, chance, sp, depth)
+        assert 0 < ok.sum() < len(fed)
+        for g, w in zip(got, (led[ok], lead[ok], col[ok]), strict=True):
+            assert np.array_equal(g, w), seed
+        assert np.array_equal(_bits(cap2), _bits(cap)) and r.random() == r2.random()
+    # Nobody federated: nothing drawn, nothing changed.
+    r3 = np.random.default_rng(1)
+    got = _support(r3, np.arange(5), np.ones(5, np.int64), np.zeros(5), np.ones(5), 0.1, 0.5,
+                   np.full((5, 2), -1), np.zeros((5, 2)))
+    assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
+
+
 def test_school_summary_is_numpys_means_and_spreads():
     rng = np.random.default_rng(21)
     n = 3000

@@ -203,29 +203,11 @@ class SystemLeadership(Rule):
         # For observers: the schools taken on, and those as weak that were not
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
-        fed = np.flatnonzero(n_led[s.head] > 1)
-        if len(fed) == 0:
+        led, lead, col = _support(model.kernel_rng, s.head, n_led, perf, s.capacity,
+                                  model.per_step(p.rate_exec_support),
+                                  model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
+        if len(led) == 0:
             return
-        head = s.head[fed]
-        top_cap = np.zeros(model.heads.n)
-        np.maximum.at(top_cap, head, s.capacity[fed])
-        s.capacity[fed] += model.per_step(p.rate_exec_support) * (top_cap[head] - s.capacity[fed])
-        # The federation's best-performing school: sort by (head, perf), last of each head.
-        order = np.lexsort((perf[fed], head))
-        last = np.r_[head[order][1:] != head[order][:-1], True]
-        lead_of = np.full(model.heads.n, -1)
-        lead_of[head[order][last]] = fed[order][last]
-        lead = lead_of[head]
-        share = (lead != fed) & (rng.random(len(fed)) < model.per_step(p.p_exec_share))
-        if not share.any():
-            return
-        led, lead = fed[share], lead[share]
-        lead_p = s.slot_p[lead]
-        known = (lead_p[:, :, None] == s.slot_p[led][:, None, :]).any(axis=2)
-        depth = np.where((lead_p != EMPTY) & ~known, s.slot_depth[lead], -1.0)
-        col = np.argmax(depth, axis=1)
-        ok = depth[np.arange(len(led)), col] >= 0
-        led, lead, col = led[ok], lead[ok], col[ok]
         taken = take_up(model, led, s.slot_p[lead, col], CHOSEN)
         # Staff from the lead school bring the practice with the ownership they have of it.
         rows, lead, col = led[taken], lead[taken], col[taken]
@@ -264,6 +246,66 @@ def _take_on(rng, go, authority, by_authority, la_start, la_end, weak, head, n_l
         strong_end[m], weak_end[m] = a, b
         m += 1
     return strong_end[:m], weak_end[:m], replaced[:m]
+
+
+@jit
+def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+    """:class:`SystemLeadership`'s support within federations (schools sharing a head).
+
+    In place on ``capacity``: each federated school closes ``rate`` of its gap
+    to the federation's most capable, ``c + rate * (top - c)``. The lead school
+    of a federation performs best (the last of equals, by index: the last of
+    each head in ``np.lexsort((perf[fed], head[fed]))``). If any school is
+    federated, one uniform per federated school, ascending (numpy's
+    ``rng.random(len(fed))``): under ``chance``, a school that is not the
+    lead takes up the lead's deepest practice it does not run (the first of
+    equals, as ``np.argmax``), if the lead runs one.
+
+    Returns:
+        The schools that take up a practice, their leads, and the lead's
+        column of it.
+    """
+    n, k = slot_p.shape
+    fed = np.empty(n, np.int64)
+    top = np.zeros(len(n_led))
+    lead_of = np.full(len(n_led), -1, np.int64)
+    m = 0
+    for i in range(n):
+        h = head[i]
+        if n_led[h] > 1:
+            fed[m] = i
+            m += 1
+            top[h] = max(top[h], capacity[i])
+            if lead_of[h] < 0 or perf[i] >= perf[lead_of[h]]:
+                lead_of[h] = i
+    led = np.empty(m, np.int64)
+    lead = np.empty(m, np.int64)
+    col = np.empty(m, np.int64)
+    if m == 0:
+        return led, lead, col
+    for x in range(m):
+        i = fed[x]
+        capacity[i] += rate * (top[head[i]] - capacity[i])
+    u = rng.random(m)
+    g = 0
+    for x in range(m):
+        i = fed[x]
+        ld = lead_of[head[i]]
+        if ld == i or not u[x] < chance:
+            continue
+        best, at = -1.0, 0
+        for j in range(k):
+            pid = slot_p[ld, j]
+            known = False
+            for q in range(k):
+                known |= slot_p[i, q] == pid
+            depth = slot_depth[ld, j] if pid != EMPTY and not known else -1.0
+            if j == 0 or depth > best:
+                best, at = depth, j
+        if best >= 0:
+            led[g], lead[g], col[g] = i, ld, at
+            g += 1
+    return led[:g], lead[:g], col[:g]
 
 
 @register("turnover", "heads_leave", default=True)
