@@ -268,10 +268,33 @@ def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> No
     """Collaboratives end: members leave and the ties that made them lapse."""
     if len(collabs) == 0:
         return
-    s, t, c = model.schools, model.ties, model.collabs
+    s, c = model.schools, model.collabs
     c.alive[collabs] = False
     members = member_of(s.collab, collabs, c.n)
-    tie = np.flatnonzero((t.kind[: t.n] == COLLAB) & t.alive[: t.n])
-    ends_a = s.collab[t.a[tie]]
-    kill_ties(model, tie[member_of(ends_a, collabs, c.n) & (ends_a == s.collab[t.b[tie]])])
+    kill_ties(model, ties_within(model, collabs, alive_only=True))
     s.collab[members] = EMPTY
+
+
+def ties_within(model: NextPracticeModel, collabs: np.ndarray, alive_only: bool) -> np.ndarray:
+    """The collaborative ties between two members of one of ``collabs``, ascending.
+
+    Those in force only, with ``alive_only``; else lapsed ones too.
+    """
+    t, c = model.ties, model.collabs
+    chosen = np.zeros(c.n, np.bool_)
+    chosen[collabs] = True
+    return _ties_within(t.kind[: t.n], t.alive[: t.n], t.a, t.b, model.schools.collab, chosen,
+                        alive_only)
+
+
+@jit
+def _ties_within(kind, alive, a, b, collab, chosen, alive_only):
+    """:func:`ties_within`'s loop: ``kind == COLLAB``, both ends in one chosen collaborative."""
+    out = np.empty(len(kind), np.int64)
+    m = 0
+    for e in range(len(kind)):
+        ca = collab[a[e]]
+        out[m] = e
+        m += (kind[e] == COLLAB and (alive[e] or not alive_only) and ca >= 0
+              and ca == collab[b[e]] and chosen[ca])
+    return out[:m]

@@ -387,6 +387,44 @@ def test_federation_support_matches_its_numpy_form():
     assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
 
 
+def test_collaboratives_ties_and_rates_match_their_numpy_forms():
+    """Ties within collaboratives, and formalisation rates, as the numpy forms gave them."""
+    from types import SimpleNamespace
+
+    from sim.actions import ties_within
+    from sim.numerics import member_of
+    from sim.rules.network import _formalisation_rate
+    from sim.state import COLLAB
+
+    rng = np.random.default_rng(5)
+    n, n_ties, n_c = 300, 4000, 8
+    collab = np.where(rng.random(n) < 0.6, rng.integers(0, n_c, n), -1)
+    ties = SimpleNamespace(n=n_ties, kind=rng.integers(0, 6, n_ties + 7),
+                           alive=rng.random(n_ties + 7) < 0.8, a=rng.integers(0, n, n_ties + 7),
+                           b=rng.integers(0, n, n_ties + 7))
+    ties.kind[rng.random(n_ties + 7) < 0.5] = COLLAB
+    model = SimpleNamespace(ties=ties, collabs=SimpleNamespace(n=n_c),
+                            schools=SimpleNamespace(collab=collab))
+    chosen = rng.choice(n_c, 4, replace=False)
+    for alive_only in (True, False):
+        keep = ties.kind[:n_ties] == COLLAB
+        if alive_only:
+            keep &= ties.alive[:n_ties]
+        tie = np.flatnonzero(keep)
+        ends = collab[ties.a[tie]]
+        want = tie[member_of(ends, chosen, n_c) & (ends == collab[ties.b[tie]])]
+        got = ties_within(model, chosen, alive_only)
+        assert len(want) > 10 and np.array_equal(got, want)
+
+    fac, push = rng.random(n), 1.0 + rng.random(n) * 3.0
+    m = collab >= 0
+    cnt = np.maximum(np.bincount(collab[m], minlength=n_c + 3), 1)
+    want = (0.02 * (np.bincount(collab[m], fac[m], n_c + 3) / cnt)
+            * (np.bincount(collab[m], push[m], n_c + 3) / cnt))
+    assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)),
+                          _bits(want))
+
+
 def test_school_summary_is_numpys_means_and_spreads():
     rng = np.random.default_rng(21)
     n = 3000

@@ -11,8 +11,9 @@ from sim.actions import (
     kill_ties,
     replace_heads,
     take_up,
+    ties_within,
 )
-from sim.numerics import choice_without_replacement, member_of, quantiles
+from sim.numerics import choice_without_replacement, quantiles
 from sim.rules import Rule, register
 from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
@@ -93,20 +94,11 @@ class Collaboratives(Rule):
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
-            m = s.collab >= 0
-            cm = s.collab[m]
-            # Sums over members (bincount adds in the same order as np.add.at).
-            fac_c = np.bincount(cm, fac[m], c.n)
-            push_c = np.bincount(cm, push[m], c.n)
-            cnt = np.maximum(np.bincount(cm, minlength=c.n), 1)
-            rate = p.p_formalise * (fac_c / cnt) * (push_c / cnt)
+            rate = _formalisation_rate(s.collab, fac, push, c.n, p.p_formalise)
             go = informal[rng.random(len(informal)) < model.per_step_array(rate[informal])]
             if len(go):
                 c.formal[go] = True
-                t = model.ties
-                tie = np.flatnonzero(t.kind[: t.n] == COLLAB)
-                ca = s.collab[t.a[tie]]
-                t.formal[tie[member_of(ca, go, c.n) & (ca == s.collab[t.b[tie]])]] = True
+                model.ties.formal[ties_within(model, go, alive_only=False)] = True
 
 
 @jit
@@ -157,6 +149,30 @@ def _found(rng, founders, collab, town, authority, by_town, town_start, town_end
                 a[x], b[x] = groups[q, i], groups[q, j]
                 x += 1
     return groups[:g, 0].copy(), a, b
+
+
+@jit
+def _formalisation_rate(collab, fac, push, n_collabs, p_formalise):
+    """Each collaborative's monthly chance to formalise (see :class:`Collaboratives`).
+
+    ``p_formalise`` times its members' mean facilitation times their mean
+    push; sums taken school by school in index order, as ``np.bincount``
+    takes them.
+    """
+    fac_c = np.zeros(n_collabs)
+    push_c = np.zeros(n_collabs)
+    cnt = np.zeros(n_collabs, np.int64)
+    for i in range(len(collab)):
+        q = collab[i]
+        if q >= 0:
+            fac_c[q] += fac[i]
+            push_c[q] += push[i]
+            cnt[q] += 1
+    rate = np.empty(n_collabs)
+    for q in range(n_collabs):
+        m = max(cnt[q], 1)
+        rate[q] = p_formalise * (fac_c[q] / m) * (push_c[q] / m)
+    return rate
 
 
 @register("lead", "executive_heads", default=True)
