@@ -291,3 +291,46 @@ def choice_without_replacement(rng, pool, k):
     for m in range(k):
         out[m] = pool[idx[m]]
     return out
+
+
+@jit
+def weighted_choice_without_replacement(rng, pool, k, p):
+    """``rng.choice(pool, size=k, replace=False, p=p)`` compiled: numpy's draws and answer.
+
+    numpy's algorithm for weighted picks without replacement: draw as many
+    uniforms as picks still wanted, look each up in the running sum of the
+    weights (``p``, those already picked set to zero) over its total, keep
+    the first of any position drawn twice, and repeat until ``k`` are picked.
+    ``p`` sums to one, as numpy requires. ``tests/test_numerics.py`` checks
+    answers and the state after against numpy.
+    """
+    n = len(pool)
+    if k > n or k < 0:
+        raise ValueError("Cannot take a larger sample than population when replace is False")
+    nonzero = 0
+    for v in p:
+        nonzero += v > 0
+    if nonzero < k:
+        raise ValueError("Fewer non-zero entries in p than size")
+    w = p.copy()
+    found = np.empty(k, np.int64)
+    got = 0
+    while got < k:
+        x = rng.random(k - got)
+        for q in range(got):
+            w[found[q]] = 0.0
+        cdf = np.cumsum(w)
+        cdf /= cdf[-1]
+        start = got
+        for u in x:
+            j = np.searchsorted(cdf, u, side="right")
+            seen = False
+            for q in range(start, got):
+                seen |= found[q] == j
+            if not seen:
+                found[got] = j
+                got += 1
+    out = np.empty(k, pool.dtype)
+    for m in range(k):
+        out[m] = pool[found[m]]
+    return out

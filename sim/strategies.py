@@ -28,7 +28,7 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import add_ties, publish_evidence, take_up
-from sim.numerics import row_any
+from sim.numerics import row_any, weighted_choice_without_replacement
 from sim.state import (
     ABSENT,
     ADMINISTER,
@@ -151,7 +151,7 @@ class Strategy:
                 break
             w = model.heads.openness[s.head[free]] * s.capacity[free] + 1e-9
             k = min(p.n_trial_sites, len(free))
-            sites = rng.choice(free, size=k, replace=False, p=w / w.sum())
+            sites = weighted_choice_without_replacement(model.kernel_rng, free, k, w / w.sum())
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
             s.trial[sites[runs]] = pid

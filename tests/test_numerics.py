@@ -146,3 +146,25 @@ def test_choice_without_replacement_is_numpys(big):
         assert a.random() == b.random()
     with pytest.raises(ValueError):
         choice_without_replacement(np.random.default_rng(0), np.arange(3), 4)
+
+
+def test_weighted_choice_without_replacement_is_numpys():
+    """Weighted picks: numpy's members in numpy's order, and the same state after.
+
+    Skewed weights over small pools make numpy draw again for positions drawn
+    twice (several rounds); k = 0 and k = n included.
+    """
+    from sim.numerics import weighted_choice_without_replacement as pick
+
+    for seed in range(200):
+        r = np.random.default_rng(seed)
+        n = int(r.integers(1, 60)) if seed % 2 else int(r.integers(100, 25_000))
+        k = {0: 0, 1: n}.get(seed, int(r.integers(0, min(n, 40) + 1)))
+        w = r.random(n) ** int(r.integers(1, 8)) + 1e-9
+        p = w / w.sum()
+        pool = np.arange(n) * 3 + 7
+        a, b = np.random.default_rng(seed + 1000), np.random.default_rng(seed + 1000)
+        assert np.array_equal(a.choice(pool, size=k, replace=False, p=p), pick(b, pool, k, p))
+        assert a.random() == b.random()
+    with pytest.raises(ValueError):
+        pick(np.random.default_rng(0), np.arange(3), 3, np.array([0.5, 0.5, 0.0]))
