@@ -220,11 +220,11 @@ def publish_evidence(model: NextPracticeModel, practice: np.ndarray, estimate: n
     pr.stage[practice] = np.where(pr.ev_mean[practice] >= threshold, PROVEN, ABANDONED)
 
 
-def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
+def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int | np.ndarray,
              trust: float, formal: bool = False) -> np.ndarray:
-    """Form ties between schools, skipping loops and pairs already tied.
+    """Form ties between schools in order, skipping loops and pairs already tied.
 
-    Returns the indices of the ties formed.
+    ``kind``: one kind for all, or each pair's. Returns the indices of the ties formed.
     """
     if len(a) == 0:
         return np.zeros(0, np.int64)
@@ -235,7 +235,8 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int,
     n = len(f)
     if n == 0:
         return np.zeros(0, np.int64)
-    return model.ties.append(a=lo[f], b=hi[f], kind=np.full(n, kind), trust=np.full(n, trust),
+    kind = np.full(n, kind) if np.ndim(kind) == 0 else np.asarray(kind)[f]
+    return model.ties.append(a=lo[f], b=hi[f], kind=kind, trust=np.full(n, trust),
                              alive=np.ones(n, bool), formal=np.full(n, formal))
 
 

@@ -40,10 +40,10 @@ class TieFormation(Rule):
         if len(who):
             cross = rng.random(len(who)) < p.share_cross_new * p.lever_engagement
             partner = model.random_school_in(s.authority[who], other=cross)
-            kind = np.where(cross, CROSS, TOWN)
-            for k in (CROSS, TOWN):
-                m = kind == k
-                add_ties(model, who[m], partner[m], k, p.init_trust)
+            # Cross-authority ties first, then those within authorities.
+            order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)]
+            add_ties(model, who[order], partner[order], np.where(cross[order], CROSS, TOWN),
+                     p.init_trust)
         weak = _lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
         if len(weak):
             kill_ties(model, weak)
