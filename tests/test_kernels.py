@@ -339,6 +339,27 @@ def test_take_on_matches_the_python_loop():
     assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
 
 
+def test_leadership_candidates_match_their_numpy_form():
+    """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
+    from sim.rules.network import _candidates
+
+    rng0 = np.random.default_rng(8)
+    n, n_heads = 900, 800
+    head = rng0.integers(0, n_heads, n)
+    perf = np.round(rng0.standard_normal(n), 1)  # ties at the cuts
+    chance = rng0.random(n) * 0.5
+    hi, lo = np.quantile(perf, [0.75, 0.10])
+    r1, r2 = np.random.default_rng(2), np.random.default_rng(2)
+    n_led = np.bincount(head, minlength=n_heads)
+    alone = n_led[head] == 1
+    go = np.flatnonzero((perf >= hi) & alone & (r1.random(n) < chance))
+    weak = (perf <= lo) & alone
+    got = _candidates(r2, perf, hi, lo, head, n_heads, chance)
+    for g, w in zip(got, (n_led, go, weak), strict=True):
+        assert np.array_equal(g, w)
+    assert len(go) > 10 and weak.sum() > 10 and r1.random() == r2.random()
+
+
 def test_federation_support_matches_its_numpy_form():
     """Support within federations: capacities, draws and the practices shared, as numpy did them."""
     from sim.rules.network import _support

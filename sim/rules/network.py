@@ -201,14 +201,12 @@ class SystemLeadership(Rule):
 
     def apply(self, model):
         """Match strong heads with struggling schools, then support federations."""
-        s, p, rng = model.schools, model.p, model.rng
+        s, p = model.schools, model.p
         perf = s.logit_perf
-        n_led = np.bincount(s.head, minlength=model.heads.n)
-        rate = p.p_exec_head * model.heads.appetite[s.head]
+        chance = model.per_step_array(p.p_exec_head * model.heads.appetite[s.head])
         hi_cut, lo_cut = quantiles(perf, [0.75, 0.10])
-        strong = (perf >= hi_cut) & (n_led[s.head] == 1)
-        go = np.flatnonzero(strong & (rng.random(s.n) < model.per_step_array(rate)))
-        weak = (perf <= lo_cut) & (n_led[s.head] == 1)
+        n_led, go, weak = _candidates(model.kernel_rng, perf, hi_cut, lo_cut, s.head,
+                                      model.heads.n, chance)
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):
             strong_end, weak_end, replaced = _take_on(
@@ -229,6 +227,33 @@ class SystemLeadership(Rule):
         rows, lead, col = led[taken], lead[taken], col[taken]
         at = np.argmax(s.slot_p[rows] == s.slot_p[lead, col][:, None], axis=1)
         s.slot_own[rows, at] = np.maximum(s.slot_own[rows, at], s.slot_own[lead, col])
+
+
+@jit
+def _candidates(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
+    """:class:`SystemLeadership`'s candidates: who may take on a school, who is weak.
+
+    ``n_led = np.bincount(head, minlength=n_heads)``; one uniform per school
+    (numpy's ``rng.random(n)``); a school led alone is strong at or above
+    ``hi_cut`` and its head takes on with ``chance``, weak at or below ``lo_cut``.
+
+    Returns:
+        ``n_led``, the strong schools whose heads take on (ascending), and the weak mask.
+    """
+    n = len(perf)
+    n_led = np.zeros(n_heads, np.int64)
+    for i in range(n):
+        n_led[head[i]] += 1
+    u = rng.random(n)
+    go = np.empty(n, np.int64)
+    weak = np.empty(n, np.bool_)
+    m = 0
+    for i in range(n):
+        alone = n_led[head[i]] == 1
+        go[m] = i
+        m += alone and perf[i] >= hi_cut and u[i] < chance[i]
+        weak[i] = alone and perf[i] <= lo_cut
+    return n_led, go[:m], weak
 
 
 @jit
