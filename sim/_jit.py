@@ -83,12 +83,12 @@ class KernelRng:
 
     Kernels draw from the model's generator (the same stream numpy would
     draw), and numba can take a ``Generator`` itself; but on every call it
-    then looks up the bit generator's four C addresses again through
+    then looks up the bit generator's C function pointers again through
     ``ctypes.cast`` and builds a fresh numba type for it, about 7 us a call,
     which at a dozen kernel calls a step is a tenth of a 1,000-school step.
     This handle reads the addresses once; a kernel given it draws exactly
     what it would draw given the generator, from the same state
-    (``tests/test_kernels.py`` checks), in about 1 us a call. Use
+    (``tests/test_kernels.py`` checks), in about 2 us a call. Use
     ``model.kernel_rng`` rather than making one: it follows the model's
     generator. A copy or pickle is a handle on the copied generator.
     """
@@ -110,6 +110,8 @@ class KernelRng:
 
     def __getattr__(self, name: str):
         """The generator's methods, for kernels run as Python (``NUMBA_DISABLE_JIT=1``)."""
+        if name in KernelRng.__slots__:  # not set yet: no generator to ask
+            raise AttributeError(name)
         return getattr(self.generator, name)
 
 
