@@ -83,7 +83,10 @@ def test_quantiles_is_numpys_quantile():
             assert np.array_equal(_bits(x), _bits(before))  # input left as it was
     x = rng.standard_normal(50)
     x[7] = np.nan
-    assert np.isnan(quantiles(x, [0.1, 0.9])).all()
+    assert np.isnan(quantiles(x, [0.1, 0.9, 0.0, 1.0])).all()
+    x[7], x[49] = 0.0, np.nan  # a NaN in last place, where the maximum and no partition see it
+    assert np.isnan(quantiles(x, [1.0, 0.98])).all()
+    x[49] = 0.0
     with pytest.raises(ValueError):  # numpy's own complaint
         quantiles(x, [1.5])
     assert np.array_equal(quantiles(np.arange(5), [0.5]), np.quantile(np.arange(5), [0.5]))
