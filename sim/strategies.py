@@ -186,23 +186,54 @@ class Strategy:
         """
         if not practices:
             return
-        s, rng, p = model.schools, model.rng, model.p
-        k = rng.poisson(p.n_broker * p.dur_step)
-        split: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # users and others, per practice
-        a, b = [], []
-        for _ in range(k):
-            pid = practices[int(rng.integers(len(practices)))]
-            if pid not in split:  # forming ties changes no one's practice
-                runs = row_any(s.slot_p == pid)
-                split[pid] = np.flatnonzero(runs), np.flatnonzero(~runs)
-            users, others = split[pid]
-            if len(users) == 0 or len(others) == 0:
-                continue
-            # rng.choice(pool), the same draw without choice's overhead (tests/test_numerics.py)
-            a.append(users[rng.integers(len(users))])
-            b.append(others[rng.integers(len(others))])
+        p = model.p
+        a, b = _brokered(model.kernel_rng, np.asarray(practices, np.int64), model.schools.slot_p,
+                         p.n_broker * p.dur_step)
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
         add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
+
+
+@jit
+def _brokered(rng, practices, slot_p, lam):
+    """The ends of the ties the centre brokers this month, in the order drawn.
+
+    ``k = rng.poisson(lam)`` ties; for each, a practice drawn uniformly from
+    ``practices``, then a school running it and one not running it, each
+    drawn uniformly (``pool[rng.integers(len(pool))]``, what ``rng.choice``
+    draws) in ascending order of school; a practice that everyone or no one
+    runs gives no tie and no further draws. Who runs what is found once per
+    practice drawn (forming ties changes no one's practice).
+    """
+    n, width = slot_p.shape
+    m = len(practices)
+    k = rng.poisson(lam)
+    users = np.empty((m, n), np.int64)
+    others = np.empty((m, n), np.int64)
+    n_users = np.full(m, -1, np.int64)  # -1: not yet found
+    n_others = np.zeros(m, np.int64)
+    a = np.empty(k, np.int64)
+    b = np.empty(k, np.int64)
+    c = 0
+    for _ in range(k):
+        q = rng.integers(0, m)
+        if n_users[q] < 0:
+            n_users[q] = 0
+            for i in range(n):
+                runs = False
+                for j in range(width):
+                    runs |= slot_p[i, j] == practices[q]
+                if runs:
+                    users[q, n_users[q]] = i
+                    n_users[q] += 1
+                else:
+                    others[q, n_others[q]] = i
+                    n_others[q] += 1
+        if n_users[q] == 0 or n_others[q] == 0:
+            continue
+        a[c] = users[q, rng.integers(0, n_users[q])]
+        b[c] = others[q, rng.integers(0, n_others[q])]
+        c += 1
+    return a[:c], b[:c]
 
 
 @jit

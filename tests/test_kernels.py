@@ -339,6 +339,41 @@ def test_take_on_matches_the_python_loop():
     assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
 
 
+def test_brokered_ties_match_the_python_loop():
+    """The centre's brokered ties: the former Python loop's draws, ends and order."""
+    from sim.numerics import row_any
+    from sim.strategies import _brokered
+
+    rng0 = np.random.default_rng(4)
+    n, k, P = 300, 6, 12
+    sp = _slots(rng0, n, k, P)
+    sp[:, 0] = 3  # a practice everyone runs: no tie, no further draws
+    seen = 0
+    for seed in range(40):
+        practices = [int(x) for x in rng0.choice(P + 2, rng0.integers(1, 4), replace=False)]
+        lam = (0.5, 2.0, 15.0)[seed % 3]  # numpy's two Poisson methods (below and above 10)
+        r = np.random.default_rng(seed)
+        k_ties = r.poisson(lam)
+        split, a, b = {}, [], []
+        for _ in range(k_ties):
+            pid = practices[int(r.integers(len(practices)))]
+            if pid not in split:
+                runs = row_any(sp == pid)
+                split[pid] = np.flatnonzero(runs), np.flatnonzero(~runs)
+            users, others = split[pid]
+            if len(users) == 0 or len(others) == 0:
+                continue
+            a.append(int(r.choice(users)))
+            b.append(int(r.choice(others)))
+        r2 = np.random.default_rng(seed)
+        got_a, got_b = _brokered(r2, np.array(practices, np.int64), sp, lam)
+        assert np.array_equal(got_a, np.array(a, np.int64)), seed
+        assert np.array_equal(got_b, np.array(b, np.int64)), seed
+        assert r.random() == r2.random()
+        seen += len(a)
+    assert seen > 40
+
+
 def test_leadership_candidates_match_their_numpy_form():
     """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
     from sim.rules.network import _candidates
