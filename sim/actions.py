@@ -121,29 +121,6 @@ def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
     return (t - since) * dur_step < dur_commit or standing
 
 
-@jit
-def _least_valued_unprotected(rows, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever,
-                              prec0, rel_cost, since, channel, t, dur_step, dur_commit, mandates):
-    """Per row, the column of its least valued unprotected slot (the first if tied); -1 if none.
-
-    ``np.argmin(np.where(keep, np.inf, value), axis=1)``, -1 where that is
-    +inf, with ``value, keep = value_and_protection(model, rows)``.
-    """
-    col = np.full(len(rows), -1, np.int64)
-    for r in range(len(rows)):
-        i = rows[r]
-        best = np.inf
-        for j in range(slot_p.shape[1]):
-            pid = slot_p[i, j]
-            if is_protected(pid, channel[i, j], since[i, j], t, dur_step, dur_commit, mandates):
-                continue
-            v = value_of(pid, obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost, sd2,
-                         lever, prec0, rel_cost)
-            if v < best:
-                best, col[r] = v, j
-    return col
-
-
 def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
             channel: int, source: np.ndarray | None = None) -> np.ndarray:
     """Schools take up practices: each pair goes into an empty slot or the worst one.
@@ -159,24 +136,72 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     """
     s, p = model.schools, model.p
     school = np.asarray(school, np.int64)
-    practice = np.asarray(practice, np.int64)
     if len(school) == 0:
         return np.zeros(0, bool)
     own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen,
            CREATED: p.init_own_created}[channel]
     source = (np.full(len(school), EMPTY, np.int64) if source is None
               else np.asarray(source, np.int64))
-    # A school with an empty slot takes its first (where an empty slot's value,
-    # -inf, would put the least valued slot); only full schools weigh their slots.
-    ok, full = s.fill_empty(school, practice, own, channel, model.t, source)
-    if len(full):
-        col = _least_valued_unprotected(school[full], *value_inputs(model),
-                                        *protection_inputs(model))
-        free = col >= 0  # -1: all protected, no room
-        idx, col = full[free], col[free]
-        s.fill_slots(school[idx], col, practice[idx], own, channel, model.t, source[idx])
-        ok[idx] = True
+    ok = _take_up(school, np.asarray(practice, np.int64), source, own, channel, s.slot_depth,
+                  s.slot_own, s.slot_source, *value_inputs(model), *protection_inputs(model))
     model.counts["adoptions"] += int(np.count_nonzero(ok))
+    return ok
+
+
+@jit
+def _take_up(school, practice, source, own, channel, depth, own_a, source_a,
+             slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost,
+             since, channel_a, t, dur_step, dur_commit, mandates):
+    """:func:`take_up`'s pairs in order, in one compiled loop; True for those taken up.
+
+    A school seen earlier in the list, or already running the practice, is
+    passed over. A school with an empty slot takes its first (where an empty
+    slot's value, -inf, would put the least valued slot); a full school
+    replaces its least valued unprotected slot (the first if tied: ``argmin``
+    over the values with protected slots at +inf), or nothing if all are
+    protected. The slot starts afresh: no depth, no reads, the given
+    ownership, channel, step taken up (``t``) and source tie. The arguments
+    from ``slot_p`` on are :func:`value_inputs` and :func:`protection_inputs`
+    (the slot arrays among them are written too).
+    """
+    n, k = slot_p.shape
+    ok = np.zeros(len(school), np.bool_)
+    seen = np.zeros(n, np.bool_)
+    for x in range(len(school)):
+        i, pid = school[x], practice[x]
+        if seen[i]:
+            continue
+        seen[i] = True
+        col = -1
+        runs = False
+        for j in range(k):
+            runs |= slot_p[i, j] == pid
+            if col < 0 and slot_p[i, j] == EMPTY:
+                col = j
+        if runs:
+            continue
+        if col < 0:  # full: the least valued slot it may replace
+            best = np.inf
+            for j in range(k):
+                q = slot_p[i, j]
+                if is_protected(q, channel_a[i, j], since[i, j], t, dur_step, dur_commit,
+                                mandates):
+                    continue
+                v = value_of(q, obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost, sd2,
+                             lever, prec0, rel_cost)
+                if v < best:
+                    best, col = v, j
+            if col < 0:
+                continue
+        slot_p[i, col] = pid
+        depth[i, col] = 0.0
+        own_a[i, col] = own
+        channel_a[i, col] = channel
+        since[i, col] = t
+        obs[i, col] = 0.0
+        nobs[i, col] = 0.0
+        source_a[i, col] = source[x]
+        ok[x] = True
     return ok
 
 

@@ -186,43 +186,6 @@ class Schools:
         k = self.slot_p.shape[1]
         return at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
 
-    def fill_slots(self, rows: np.ndarray, cols: np.ndarray, practice: np.ndarray,
-                   own: float, channel: int, since: int, source: np.ndarray | int) -> None:
-        """Put practices into the given (school, slot) pairs, afresh.
-
-        What was there goes; the new practice starts at no depth and no reads,
-        with the given ownership, channel, step taken up and source tie.
-        """
-        at = rows * self.slot_p.shape[1] + cols  # flat positions: one index for every column
-        self.slot_p.ravel()[at] = practice
-        self.slot_depth.ravel()[at] = 0.0
-        self.slot_own.ravel()[at] = own
-        self.slot_channel.ravel()[at] = channel
-        self.slot_since.ravel()[at] = since
-        self.slot_obs.ravel()[at] = 0.0
-        self.slot_nobs.ravel()[at] = 0.0
-        self.slot_source.ravel()[at] = source
-
-    def fill_empty(self, school: np.ndarray, practice: np.ndarray, own: float, channel: int,
-                   since: int, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each (school, practice) pair goes into the school's first empty slot, afresh.
-
-        A pair is passed over when its school already runs the practice, or
-        when the school came earlier in the list (one take-up per school per
-        call: later duplicates are ignored). Pairs whose school has no empty
-        slot are returned for the caller to weigh (:func:`sim.actions.take_up`).
-
-        Returns:
-            Boolean mask of the pairs placed, and the indices of the pairs whose
-            school is full.
-        """
-        ok = np.zeros(len(school), bool)
-        full = np.empty(len(school), np.int64)
-        n_full = _fill_empty(self.slot_p, self.slot_depth, self.slot_own, self.slot_channel,
-                             self.slot_since, self.slot_obs, self.slot_nobs, self.slot_source,
-                             school, practice, source, own, channel, since, ok, full)
-        return ok, full[:n_full]
-
     def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """Empty the given (school, slot) pairs."""
         self.slot_p[rows, cols] = EMPTY
@@ -231,43 +194,6 @@ class Schools:
         self.slot_obs[rows, cols] = 0.0
         self.slot_nobs[rows, cols] = 0.0
         self.slot_source[rows, cols] = EMPTY
-
-
-@jit
-def _fill_empty(slot_p, depth, own_a, channel_a, since_a, obs, nobs, source_a,
-                school, practice, source, own, channel, since, ok, full):
-    """:meth:`Schools.fill_empty` in one compiled loop; returns how many pairs met a full school."""
-    n, k = slot_p.shape
-    seen = np.zeros(n, np.bool_)
-    n_full = 0
-    for x in range(len(school)):
-        i, pid = school[x], practice[x]
-        if seen[i]:
-            continue
-        seen[i] = True
-        col = -1
-        runs = False
-        for j in range(k):
-            if slot_p[i, j] == pid:
-                runs = True
-            if col < 0 and slot_p[i, j] == EMPTY:
-                col = j
-        if runs:
-            continue
-        if col < 0:
-            full[n_full] = x
-            n_full += 1
-            continue
-        slot_p[i, col] = pid
-        depth[i, col] = 0.0
-        own_a[i, col] = own
-        channel_a[i, col] = channel
-        since_a[i, col] = since
-        obs[i, col] = 0.0
-        nobs[i, col] = 0.0
-        source_a[i, col] = source[x]
-        ok[x] = True
-    return n_full
 
 
 @dataclass

@@ -121,6 +121,72 @@ def test_implementation_and_reads_match_their_numpy_forms():
     assert np.array_equal(_bits(nobs), _bits(want_nobs))
 
 
+def test_take_up_matches_its_plain_python_form():
+    """take_up pair by pair, as its docstring says, against a plain Python loop over the same pairs.
+
+    Pairs mix schools with empty slots, full schools (some with every slot
+    protected), a school already running the practice, repeated schools and
+    sources; every slot array, the answer and the adoptions count must agree.
+    """
+    import copy
+
+    from sim.actions import take_up, value_and_protection
+    from sim.model import NextPracticeModel
+    from sim.state import CREATED, EMPTY, MANDATED
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=6).run(20)
+    s, pr = m.schools, m.practices
+    m.mandates = [int(s.slot_p[s.slot_p >= 0][0])]
+    s.slot_channel[s.slot_p == m.mandates[0]] = MANDATED
+    for r in range(6):  # full schools: three whose every practice is too young to replace
+        spare = np.setdiff1d(np.arange(pr.n), s.slot_p[r])
+        empty = np.flatnonzero(s.slot_p[r] < 0)
+        s.slot_p[r, empty] = spare[: len(empty)]
+        s.slot_since[r] = m.t if r < 3 else 0
+    rng = np.random.default_rng(0)
+    school = rng.integers(0, s.n, 400)
+    practice = rng.integers(0, pr.n, 400)
+    school[:6] = range(6)
+    full = (s.slot_p[school] >= 0).all(axis=1)
+    practice[5] = s.slot_p[school[5]][s.slot_p[school[5]] >= 0][0]  # already runs it
+    source = rng.integers(-1, m.ties.n, 400)
+    names = ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since", "slot_obs",
+             "slot_nobs", "slot_source")
+
+    ref = copy.deepcopy(m)
+    rs = ref.schools
+    want = np.zeros(400, bool)
+    seen = set()
+    for x in range(400):
+        i, q = int(school[x]), int(practice[x])
+        if i in seen or q in rs.slot_p[i]:
+            seen.add(i)
+            continue
+        seen.add(i)
+        empty = np.flatnonzero(rs.slot_p[i] == EMPTY)
+        if len(empty):
+            col = empty[0]
+        else:
+            v, keep = value_and_protection(ref, np.array([i]))
+            v = np.where(keep[0], np.inf, v[0])
+            col = int(np.argmin(v))
+            if v[col] == np.inf:
+                continue
+        for name, val in zip(names, (q, 0.0, ref.p.init_own_created, CREATED, ref.t, 0.0, 0.0,
+                                     source[x]), strict=True):
+            getattr(rs, name)[i, col] = val
+        want[x] = True
+
+    before = m.counts["adoptions"]
+    got = take_up(m, school, practice, CREATED, source=source)
+    assert np.array_equal(got, want) and want.any()
+    assert m.counts["adoptions"] - before == want.sum()
+    for name in names:
+        assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
+    assert (want & full).any() and (~want[:3]).all()  # replaced in full schools; none protected
+
+
 def test_valuation_and_metric_gathers():
     """slot_value / protected_slots against their numpy forms; the metrics' gathers."""
     from sim.actions import protected_slots, slot_value, value_and_protection
@@ -137,6 +203,11 @@ def test_valuation_and_metric_gathers():
         empty = np.flatnonzero(s.slot_p[r] < 0)
         s.slot_p[r, empty] = spare[: len(empty)]
         s.slot_since[r] = m.t
+    for r in range(3, 20):  # and full schools with practices old enough to replace
+        spare = np.setdiff1d(np.arange(pr.n), s.slot_p[r])
+        empty = np.flatnonzero(s.slot_p[r] < 0)
+        s.slot_p[r, empty] = spare[: len(empty)]
+        s.slot_since[r, empty] = 0
     pid = s.slot_p
     safe = np.maximum(pid, 0)
     sd2 = m.sd_observe_eff**2
@@ -152,14 +223,22 @@ def test_valuation_and_metric_gathers():
     v, k = value_and_protection(m, rows)
     assert np.array_equal(_bits(v), _bits(want[rows])) and np.array_equal(k, keep[rows])
     # take_up's choice of the slot to replace: argmin over unprotected values, -1 if none
-    from sim.actions import _least_valued_unprotected, protection_inputs, value_inputs
+    import copy
+
+    from sim.actions import take_up
+    from sim.state import CHOSEN
 
     rows = np.arange(s.n)
     free = np.where(keep, np.inf, want)
     col = np.argmin(free, axis=1)
     col[free[rows, col] == np.inf] = -1
-    got = _least_valued_unprotected(rows, *value_inputs(m), *protection_inputs(m))
-    assert np.array_equal(got, col) and (col == -1).any() and (col > 0).any()
+    full = rows[(pid >= 0).all(axis=1)]
+    m2 = copy.deepcopy(m)
+    ok = take_up(m2, full, np.full(len(full), pr.n), CHOSEN)  # a practice no one runs
+    changed = m2.schools.slot_p[full] != pid[full]
+    assert np.array_equal(ok, col[full] >= 0) and ok.any() and not ok.all()
+    assert np.array_equal(np.argmax(changed, axis=1)[ok], col[full][ok])
+    assert np.array_equal(changed.sum(axis=1), ok.astype(int))
 
     at = np.flatnonzero(pid >= 0)
     d, od = K.filled_depth_ownership(pid, s.slot_depth, s.slot_own)
