@@ -253,16 +253,11 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int |
     """
     if len(a) == 0:
         return np.zeros(0, np.int64)
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    f = np.flatnonzero(model.tie_keys.add_new(lo * model.schools.n + hi, skip=lo == hi))
-    n = len(f)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    kind = np.full(n, kind) if np.ndim(kind) == 0 else np.asarray(kind)[f]
-    return model.ties.append(a=lo[f], b=hi[f], kind=kind, trust=np.full(n, trust),
-                             alive=np.ones(n, bool), formal=np.full(n, formal))
+    f, lo, hi = model.tie_keys.add_pairs(a, b, model.schools.n)
+    if len(f) == 0:
+        return f
+    kind = kind if np.ndim(kind) == 0 else np.asarray(kind)[f]
+    return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
 
 
 def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:

@@ -70,9 +70,11 @@ class Growable:
         """Add rows given as columns of equal length; return their indices.
 
         Columns left out are filled with zeros, or -1 for integer id columns
-        whose name ends in ``_id``, ``parent`` or ``founder``.
+        whose name ends in ``_id``, ``parent`` or ``founder``. A column given
+        as a single value gives it to every row (at least one column must be
+        an array, which sets the number of rows).
         """
-        k = len(next(iter(cols.values())))
+        k = next(len(v) for v in cols.values() if np.ndim(v))
         need = self.n + k
         if need > self.capacity:
             new_cap = max(need, 2 * self.capacity, 16)
@@ -366,6 +368,19 @@ class KeySet:
         self.n_used += int(np.count_nonzero(fresh))
         return fresh
 
+    def add_pairs(self, a: np.ndarray, b: np.ndarray, n: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add unordered pairs in order as keys ``lo * n + hi``; loops (``a == b``) are skipped.
+
+        Returns the positions of the pairs added now (absent before, first
+        time in the list) and their ends, low and high. The same as
+        ``np.flatnonzero(add_new(lo * n + hi, skip=lo == hi))``.
+        """
+        self._room_for(len(a))
+        at, lo, hi = _pairs_add(self.table, np.asarray(a, np.int64), np.asarray(b, np.int64), n)
+        self.n_used += len(at)
+        return at, lo, hi
+
     def discard(self, keys: np.ndarray) -> None:
         """Remove keys (absent ones are ignored)."""
         at = _keys_find(self.table, np.asarray(keys, np.int64))
@@ -382,26 +397,48 @@ def _key_slot(key, mask):
     return np.int64(h >> np.uint64(17)) & mask
 
 
+@jit(inline="always")
+def _insert(table, key, mask):
+    """Put ``key`` in ``table`` unless it is there (reusing a removed key's place); True if put."""
+    at = _key_slot(key, mask)
+    first_gone = -1
+    while table[at] != _FREE and table[at] != key:
+        if table[at] == _GONE and first_gone < 0:
+            first_gone = at
+        at = (at + 1) & mask
+    if table[at] == key:
+        return False
+    table[first_gone if first_gone >= 0 else at] = key
+    return True
+
+
 @jit
 def _keys_add(table, keys, skip):
     """Insert keys absent from ``table`` in order; True where one was inserted."""
     mask = len(table) - 1
     fresh = np.zeros(len(keys), np.bool_)
     for x in range(len(keys)):
-        if skip[x]:
-            continue
-        key = keys[x]
-        at = _key_slot(key, mask)
-        first_gone = -1
-        while table[at] != _FREE and table[at] != key:
-            if table[at] == _GONE and first_gone < 0:
-                first_gone = at
-            at = (at + 1) & mask
-        if table[at] == key:
-            continue
-        table[first_gone if first_gone >= 0 else at] = key
-        fresh[x] = True
+        fresh[x] = not skip[x] and _insert(table, keys[x], mask)
     return fresh
+
+
+@jit
+def _pairs_add(table, a, b, n):
+    """:meth:`KeySet.add_pairs`' loop: each pair's ``min * n + max``, unless there or a loop."""
+    mask = len(table) - 1
+    at = np.empty(len(a), np.int64)
+    lo = np.empty(len(a), np.int64)
+    hi = np.empty(len(a), np.int64)
+    m = 0
+    for x in range(len(a)):
+        low, high = min(a[x], b[x]), max(a[x], b[x])
+        if low == high:
+            continue
+        if not _insert(table, low * n + high, mask):
+            continue
+        at[m], lo[m], hi[m] = x, low, high
+        m += 1
+    return at[:m], lo[:m], hi[:m]
 
 
 @jit
