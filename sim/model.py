@@ -398,16 +398,6 @@ class NextPracticeModel(mesa.Model):
         """The schools of one town, ascending."""
         return self._by_town[self._town_start[town]:self._town_end[town]]
 
-    def random_school_in(self, authority: np.ndarray, other: np.ndarray) -> np.ndarray:
-        """A random school in each given authority, or outside it where ``other``."""
-        rng = self.rng
-        lo, hi = self._la_start[authority], self._la_end[authority]
-        same = self._by_authority[lo + (rng.random(len(authority)) * (hi - lo)).astype(np.int64)]
-        anywhere = rng.integers(0, self.schools.n, len(authority))
-        retry = self.schools.authority[anywhere] == authority
-        anywhere[retry] = rng.integers(0, self.schools.n, int(retry.sum()))
-        return np.where(other, anywhere, same)
-
     # ------------------------------------------------------------------ live controls
     def set_control(self, name: str, value: Any) -> None:
         """Change a live parameter (strategy, tightness, levers) during a run.

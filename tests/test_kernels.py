@@ -453,6 +453,41 @@ def test_brokered_ties_match_the_python_loop():
     assert seen > 40
 
 
+def test_proposed_ties_match_their_numpy_form():
+    """Tie formation's seekers, partners and kinds: the numpy form's draws, answers and order."""
+    from sim.rules.network import _proposed_ties
+    from sim.state import CROSS, TOWN
+
+    rng0 = np.random.default_rng(5)
+    n, n_la = 500, 7
+    authority = np.sort(rng0.integers(0, n_la, n))
+    authority[authority == 3] = 2  # an authority with no schools: its index run is empty
+    by = np.argsort(authority, kind="stable")
+    start = np.searchsorted(authority[by], np.arange(n_la))
+    end = np.searchsorted(authority[by], np.arange(n_la), side="right")
+    for seed in range(30):
+        prob = rng0.random(n) * (0.0, 0.05, 0.4)[seed % 3]
+        share = (0.3, 0.0, 1.0)[seed // 3 % 3]
+        r = np.random.default_rng(seed)  # the rule's former numpy form
+        who = np.flatnonzero(r.random(n) < prob)
+        a = b = kind = np.zeros(0, np.int64)
+        if len(who):
+            cross = r.random(len(who)) < share
+            lo, hi = start[authority[who]], end[authority[who]]
+            same = by[lo + (r.random(len(who)) * (hi - lo)).astype(np.int64)]
+            anywhere = r.integers(0, n, len(who))
+            retry = authority[anywhere] == authority[who]
+            anywhere[retry] = r.integers(0, n, int(retry.sum()))
+            partner = np.where(cross, anywhere, same)
+            order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)]
+            a, b, kind = who[order], partner[order], np.where(cross[order], CROSS, TOWN)
+        r2 = np.random.default_rng(seed)
+        got = _proposed_ties(r2, prob, share, authority, by, start, end)
+        for g, w in zip(got, (a, b, kind), strict=True):
+            assert np.array_equal(g, w), seed
+        assert r.random() == r2.random()
+
+
 def test_leadership_candidates_match_their_numpy_form():
     """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
     from sim.rules.network import _candidates

@@ -33,20 +33,65 @@ class TieFormation(Rule):
 
     def apply(self, model):
         """Form and lapse ties."""
-        s, p, rng, t = model.schools, model.p, model.rng, model.ties
-        fac = model.school_facilitation()
-        prob = model.per_step_array(p.p_new_tie * fac * p.lever_engagement)
-        who = np.flatnonzero(rng.random(s.n) < prob)
-        if len(who):
-            cross = rng.random(len(who)) < p.share_cross_new * p.lever_engagement
-            partner = model.random_school_in(s.authority[who], other=cross)
-            # Cross-authority ties first, then those within authorities.
-            order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)]
-            add_ties(model, who[order], partner[order], np.where(cross[order], CROSS, TOWN),
-                     p.init_trust)
+        s, p, t = model.schools, model.p, model.ties
+        prob = model.per_step_array(p.p_new_tie * model.school_facilitation() * p.lever_engagement)
+        a, b, kind = _proposed_ties(model.kernel_rng, prob, p.share_cross_new * p.lever_engagement,
+                                    s.authority, *model.authority_index())
+        add_ties(model, a, b, kind, p.init_trust)
         weak = _lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
         if len(weak):
             kill_ties(model, weak)
+
+
+@jit
+def _proposed_ties(rng, prob, share_cross, authority, by_authority, la_start, la_end):
+    """:class:`TieFormation`'s new ties: ends and kinds, cross-authority ones first.
+
+    The draws, in numpy's order: one uniform per school (``rng.random(n) <
+    prob``: it seeks a tie); for those that do, one uniform each (crossing
+    with chance ``share_cross``), one each for a partner in its own
+    authority (``by_authority[start + int(u * size)]``), one school drawn
+    anywhere each (``rng.integers(0, n, m)``), and a second draw anywhere for
+    those whose first fell in their own authority. Crossing ties take the
+    school drawn anywhere, the others the partner in the authority.
+    """
+    n = len(prob)
+    u = rng.random(n)
+    m = 0
+    for i in range(n):
+        m += u[i] < prob[i]
+    who = np.empty(m, np.int64)
+    m = 0
+    for i in range(n):
+        if u[i] < prob[i]:
+            who[m] = i
+            m += 1
+    cross = rng.random(m) < share_cross
+    pick = rng.random(m)
+    anywhere = rng.integers(0, n, m)
+    retry = np.empty(m, np.bool_)
+    n_retry = 0
+    for x in range(m):
+        retry[x] = authority[anywhere[x]] == authority[who[x]]
+        n_retry += retry[x]
+    again = rng.integers(0, n, n_retry)
+    a = np.empty(m, np.int64)
+    b = np.empty(m, np.int64)
+    kind = np.empty(m, np.int64)
+    c = r = 0
+    for x in range(m):  # crossing ties first, in the order drawn
+        if retry[x]:
+            anywhere[x] = again[r]
+            r += 1
+        if cross[x]:
+            a[c], b[c], kind[c] = who[x], anywhere[x], CROSS
+            c += 1
+    for x in range(m):  # then those within authorities
+        if not cross[x]:
+            lo, hi = la_start[authority[who[x]]], la_end[authority[who[x]]]
+            a[c], b[c], kind[c] = who[x], by_authority[lo + np.int64(pick[x] * (hi - lo))], TOWN
+            c += 1
+    return a, b, kind
 
 
 @jit
