@@ -188,15 +188,6 @@ class Schools:
         k = self.slot_p.shape[1]
         return at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
 
-    def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
-        """Empty the given (school, slot) pairs."""
-        self.slot_p[rows, cols] = EMPTY
-        self.slot_depth[rows, cols] = 0.0
-        self.slot_own[rows, cols] = 0.0
-        self.slot_obs[rows, cols] = 0.0
-        self.slot_nobs[rows, cols] = 0.0
-        self.slot_source[rows, cols] = EMPTY
-
 
 @dataclass
 class Heads(Growable):

@@ -187,6 +187,37 @@ def test_take_up_matches_its_plain_python_form():
     assert (want & full).any() and (~want[:3]).all()  # replaced in full schools; none protected
 
 
+def test_drop_matches_its_numpy_form():
+    """Dropping slots: trust lost once per source tie (numpy's ``trust[src] *= f``), slots emptied."""
+    import copy
+
+    from sim.actions import drop
+    from sim.model import NextPracticeModel
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=7).run(15)
+    s = m.schools
+    rows, cols = np.nonzero(s.slot_p >= 0)
+    pick = np.random.default_rng(1).choice(len(rows), len(rows) // 3, replace=False)
+    rows, cols = rows[pick], cols[pick]
+    s.slot_source[rows[:4], cols[:4]] = 2  # one tie the source of four dropped slots
+    s.slot_source[rows[4:8], cols[4:8]] = -1  # and some slots with no source tie
+    ref = copy.deepcopy(m)
+    rs, t = ref.schools, ref.ties
+    src = rs.slot_source[rows, cols]
+    src = src[src >= 0]
+    t.trust[src] *= 1.0 - ref.p.rate_trust
+    for name, empty in (("slot_p", -1), ("slot_depth", 0.0), ("slot_own", 0.0),
+                        ("slot_obs", 0.0), ("slot_nobs", 0.0), ("slot_source", -1)):
+        getattr(rs, name)[rows, cols] = empty
+    drop(m, rows, cols)
+    assert m.counts["drops"] - ref.counts["drops"] == len(rows) > 8
+    assert np.array_equal(_bits(m.ties.trust), _bits(t.trust))
+    for name in ("slot_p", "slot_depth", "slot_own", "slot_obs", "slot_nobs", "slot_source",
+                 "slot_channel", "slot_since"):
+        assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
+
+
 def test_valuation_and_metric_gathers():
     """slot_value / protected_slots against their numpy forms; the metrics' gathers."""
     from sim.actions import protected_slots, slot_value, value_and_protection
