@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import add_ties, publish_evidence, take_up
+from sim.actions import (
+    _take_up,
+    add_ties,
+    protection_inputs,
+    publish_evidence,
+    take_up,
+    value_inputs,
+)
 from sim.numerics import row_any, weighted_choice_without_replacement
 from sim.state import (
     ABSENT,
@@ -114,11 +121,12 @@ class Strategy:
         model.mandates = list(practices)
         if not practices:
             return
-        s = model.schools
-        reach = model.per_step(model.p.p_mandate * model.p.tightness)
-        for pid in practices:
-            hit = _reached(model.kernel_rng, s.slot_p, pid, reach)
-            take_up(model, hit, np.full(len(hit), pid), MANDATED)
+        s, p = model.schools, model.p
+        reach = model.per_step(p.p_mandate * p.tightness)
+        model.counts["adoptions"] += _mandate(
+            model.kernel_rng, np.asarray(practices, np.int64), reach, p.init_own_mandated,
+            s.slot_depth, s.slot_own, s.slot_source, *value_inputs(model),
+            *protection_inputs(model))
 
     def stimulate_and_incubate(self, model: NextPracticeModel) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best.
@@ -234,6 +242,28 @@ def _brokered(rng, practices, slot_p, lam):
         b[c] = others[q, rng.integers(0, n_others[q])]
         c += 1
     return a[:c], b[:c]
+
+
+@jit
+def _mandate(rng, practices, chance, own, depth, own_a, source_a, slot_p, obs, nobs, budget,
+             ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t, dur_step,
+             dur_commit, mandates):
+    """:meth:`Strategy.mandate`'s take-ups, practice by practice; returns how many there were.
+
+    For each practice in turn, the schools it reaches (:func:`_reached`, on
+    the slots as the previous practice's take-ups left them) take it up as
+    :func:`sim.actions.take_up` does, mandated and with no source tie. The
+    arguments from ``slot_p`` on are ``value_inputs`` and ``protection_inputs``.
+    """
+    total = 0
+    for pid in practices:
+        hit = _reached(rng, slot_p, pid, chance)
+        ok = _take_up(hit, np.full(len(hit), pid), np.full(len(hit), EMPTY), own, MANDATED,
+                      depth, own_a, source_a, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost,
+                      sd2, lever, prec0, rel_cost, since, channel, t, dur_step, dur_commit,
+                      mandates)
+        total += np.count_nonzero(ok)
+    return total
 
 
 @jit

@@ -218,6 +218,46 @@ def test_drop_matches_its_numpy_form():
         assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
 
 
+def test_mandate_matches_reach_then_take_up_per_practice():
+    """A mandate's compiled pass: for each practice, numpy's reach draws, then take_up's choices.
+
+    Reach is ``~row_any(slot_p == pid) & (rng.random(n) < chance)`` on the
+    slots as the previous practice left them (a take-up may replace a slot
+    running the next practice, which the next reach then finds).
+    """
+    import copy
+
+    from sim.actions import take_up
+    from sim.model import NextPracticeModel
+    from sim.numerics import row_any
+    from sim.state import MANDATED
+    from sim.strategies import TopDown
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=8).run(20)
+    s = m.schools
+    used = np.unique(s.slot_p[s.slot_p >= 0])
+    for practices, chance in (([int(used[0]), int(used[-1]), int(used[1])], 0.5),
+                              ([int(used[2])], 1.0), ([int(used[3]), int(used[4])], 0.0)):
+        ref = copy.deepcopy(m)
+        ref.mandates = list(practices)
+        want_adopt = ref.counts["adoptions"]
+        for pid in practices:
+            hit = np.flatnonzero(~row_any(ref.schools.slot_p == pid)
+                                 & (ref.rng.random(s.n) < chance))
+            take_up(ref, hit, np.full(len(hit), pid), MANDATED)
+        want_adopt = ref.counts["adoptions"] - want_adopt
+        before = m.counts["adoptions"]
+        m.p.p_mandate, m.p.tightness = chance, 1.0
+        TopDown().mandate(m, practices)
+        assert m.counts["adoptions"] - before == want_adopt
+        assert (want_adopt > 0) == (chance > 0)
+        for name in ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since",
+                     "slot_source", "slot_obs", "slot_nobs"):
+            assert np.array_equal(getattr(s, name), getattr(ref.schools, name)), name
+        assert m.rng.random() == ref.rng.random()
+
+
 def test_valuation_and_metric_gathers():
     """slot_value / protected_slots against their numpy forms; the metrics' gathers."""
     from sim.actions import protected_slots, slot_value, value_and_protection
