@@ -20,6 +20,7 @@ from sim.state import (
     COLLAB,
     CREATED,
     EMPTY,
+    IDEA,
     MANDATED,
     PRACTITIONER,
     PROVEN,
@@ -246,11 +247,9 @@ def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,
            cost: np.ndarray, difficulty: np.ndarray, domain: np.ndarray,
            parent: np.ndarray) -> np.ndarray:
     """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
-    n = len(school)
     idx = model.practices.append(
-        effect=effect, cost=cost, difficulty=difficulty, domain=domain,
-        origin=np.full(n, PRACTITIONER), stage=np.zeros(n), born=np.full(n, model.t),
-        parent=parent, inventor=school, ev_mean=np.zeros(n), ev_prec=np.zeros(n))
+        effect=effect, cost=cost, difficulty=difficulty, domain=domain, origin=PRACTITIONER,
+        stage=IDEA, born=model.t, parent=parent, inventor=school, ev_mean=0.0, ev_prec=0.0)
     take_up(model, school, idx, CREATED)
     return idx
 

@@ -59,3 +59,21 @@ def test_adoption_frame_gives_each_steps_users():
     assert list(df.columns) == ["step", "practice", "schools"]
     assert list(df.itertuples(index=False, name=None)) == seen
     assert m.practices.n > m.n_practices_init  # the padding was exercised
+
+
+def test_growing_tables_take_columns_or_single_values():
+    """Growable.append: arrays per row, one value for every row, defaults for the rest; grows."""
+    m = NextPracticeModel(small(), rng=1)
+    t = m.ties
+    n0, cap0, a0 = t.n, t.capacity, t.a[: t.n].copy()
+    k = cap0 - n0 + 5  # more than fit: the table must grow
+    idx = t.append(a=np.arange(k), b=np.arange(k) + 1, kind=4, trust=0.25, alive=True)
+    assert np.array_equal(idx, np.arange(n0, n0 + k)) and t.n == n0 + k and t.capacity > cap0
+    assert np.array_equal(t.a[n0:t.n], np.arange(k)) and (t.kind[n0:t.n] == 4).all()
+    assert (t.trust[n0:t.n] == 0.25).all() and t.alive[n0:t.n].all()
+    assert not t.formal[n0:t.n].any()  # left out: zero
+    assert np.array_equal(t.a[:n0], a0)  # rows kept through the growth
+    pr = m.practices
+    j = pr.append(effect=[0.1, 0.2], cost=0.05, difficulty=0.3, domain=1, born=4)
+    assert (pr.parent[j] == -1).all() and (pr.trial_end[j] == -1).all()  # ids left out: -1
+    assert np.array_equal(pr.cost[j], [0.05, 0.05]) and (pr.born[j] == 4).all()

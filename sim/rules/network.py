@@ -132,9 +132,7 @@ class Collaboratives(Rule):
                                    *model.town_index(), *model.authority_index(),
                                    p.n_collab_size, c.n)
             if len(founder):  # recorded and tied all at once: the founding reads neither
-                k = len(founder)
-                c.append(founder=s.head[founder], formal=np.zeros(k, bool),
-                         alive=np.ones(k, bool), born=np.full(k, model.t))
+                c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
                 add_ties(model, a, b, COLLAB, p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
