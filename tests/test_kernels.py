@@ -188,7 +188,7 @@ def test_take_up_matches_its_plain_python_form():
 
 
 def test_drop_matches_its_numpy_form():
-    """Dropping slots: trust lost once per source tie (numpy's ``trust[src] *= f``), slots emptied."""
+    """Dropping slots: trust lost once per source tie (numpy's ``trust[src] *= f``), emptied."""
     import copy
 
     from sim.actions import drop
