@@ -228,7 +228,7 @@ class NextPracticeModel(mesa.Model):
         rng = self.rng
         return self.heads.append(
             openness=rng.beta(3.0, 2.0, k), ingenuity=rng.lognormal(-0.125, 0.5, k),
-            appetite=rng.beta(1.5, 3.0, k), start=np.full(k, self.t), active=np.ones(k, bool))
+            appetite=rng.beta(1.5, 3.0, k), start=self.t, active=True)
 
     def retire_heads(self, idx: np.ndarray) -> None:
         """Heads leave post; their Mesa agents go when the agents are next read."""
