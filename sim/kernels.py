@@ -137,11 +137,55 @@ def filled_depth_ownership(slot_p, depth, own):
 
 
 @jit
-def school_summary(perf, perf0, weakest0, capacity, budget, exec_led, trust, alive):
+def practice_summary(slot_p, depth, own, coherence, head, n_heads, effect, users, ev_mean,
+                     ev_prec, stage, trial, collab_alive, collab_formal):
+    """The metrics about practice, leadership and collaboratives, numpy's answers bit for bit.
+
+    With ``d, od = filled_depth_ownership(slot_p, depth, own)`` and
+    ``n_led = np.bincount(head, minlength=n_heads)``, returns ``(d.mean()``
+    (0.0 if no slot is filled), ``od.sum() / max(d.sum(), 1e-12)``,
+    ``coherence.mean()``, ``(n_led[head] > 1).mean()``, ``effect[users >
+    0].max()``, ``ev_mean[ev_prec > 0].max()`` (each nan if empty), then the
+    counts ``collab_alive.sum()``, ``(collab_alive & collab_formal).sum()``
+    and ``(stage == trial).sum())``. Practice arrays are the ``[:n]`` in use.
+    """
+    d, od = filled_depth_ownership(slot_p, depth, own)
+    total = numpy_sum(d)
+    depth_mean = total / len(d) if len(d) else 0.0
+    ownership = numpy_sum(od) / max(total, 1e-12)
+    n = len(head)
+    n_led = np.zeros(n_heads, np.int64)
+    for i in range(n):
+        n_led[head[i]] += 1
+    exec_led = 0
+    for i in range(n):
+        exec_led += n_led[head[i]] > 1
+    frontier = frontier_known = -np.inf
+    seen = known = False
+    for q in range(len(effect)):
+        if users[q] > 0:
+            frontier = max(frontier, effect[q]) if seen else effect[q]
+            seen = True
+        if ev_prec[q] > 0:
+            frontier_known = max(frontier_known, ev_mean[q]) if known else ev_mean[q]
+            known = True
+    n_collab = n_formal = n_trials = 0
+    for c in range(len(collab_alive)):
+        n_collab += collab_alive[c]
+        n_formal += collab_alive[c] and collab_formal[c]
+    for q in range(len(stage)):
+        n_trials += stage[q] == trial
+    return (depth_mean, ownership, numpy_sum(coherence) / n, exec_led / n,
+            frontier if seen else np.nan, frontier_known if known else np.nan,
+            n_collab, n_formal, n_trials)
+
+
+@jit
+def school_summary(perf, perf0, weakest0, capacity, budget, trust, alive):
     """The per-school means and spreads of the metrics, numpy's answers bit for bit.
 
     Returns ``(perf.mean(), perf.std(), (perf - perf0).std(),
-    perf[weakest0].mean(), capacity.mean(), budget.mean(), exec_led.mean(),
+    perf[weakest0].mean(), capacity.mean(), budget.mean(),
     trust[alive].mean())``, the last 0.0 when no tie is in force. A standard
     deviation is numpy's: the root of the mean squared deviation from the mean.
     """
@@ -160,7 +204,7 @@ def school_summary(perf, perf0, weakest0, capacity, budget, exec_led, trust, ali
     live = trust[alive]
     trust_mean = numpy_sum(live) / len(live) if len(live) else 0.0
     return (m, perf_sd, gain_sd, weakest, numpy_sum(capacity) / n, numpy_sum(budget) / n,
-            np.count_nonzero(exec_led) / n, trust_mean)
+            trust_mean)
 
 
 @jit

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernels import filled_depth_ownership, school_summary, usage_summary
+from sim.kernels import practice_summary, school_summary, usage_summary
 from sim.numerics import quantiles
 from sim.state import TRIAL
 
@@ -81,14 +81,15 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     part = np.partition(perf, k - 1)
     weakest = part[:k].mean()
     rest = part[k:].mean() if n > k else weakest
-    in_use = users > 0
-    depth, own_depth = filled_depth_ownership(s.slot_p, s.slot_depth, s.slot_own)
     c = model.collabs
-    n_led = np.bincount(s.head, minlength=model.heads.n)
-    ev = pr.ev_prec[: pr.n] > 0
-    (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget, exec_led,
+    (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget,
      trust) = school_summary(perf, model.perf0, model.weakest0, s.capacity, s.budget,
-                             n_led[s.head] > 1, t.trust[: t.n], t.alive[: t.n])
+                             t.trust[: t.n], t.alive[: t.n])
+    (depth, ownership, coherence, exec_led, frontier, frontier_known, n_collab, n_formal,
+     n_trials) = practice_summary(s.slot_p, s.slot_depth, s.slot_own, model.coherence(), s.head,
+                                  model.heads.n, pr.effect[: pr.n], users, pr.ev_mean[: pr.n],
+                                  pr.ev_prec[: pr.n], pr.stage[: pr.n], TRIAL, c.alive[: c.n],
+                                  c.formal[: c.n])
     return {
         **row,
         "perf_mean": perf_mean,
@@ -98,16 +99,16 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
         "gain_sd": gain_sd,
         "weakest_start": weakest_start,
         "gap": float(rest - weakest),
-        "frontier": float(pr.effect[: pr.n][in_use].max()) if in_use.any() else float("nan"),
-        "frontier_known": float(pr.ev_mean[: pr.n][ev].max()) if ev.any() else float("nan"),
-        "depth": float(depth.mean()) if len(depth) else 0.0,
-        "ownership": float(own_depth.sum() / max(depth.sum(), 1e-12)),
-        "coherence": float(model.coherence().mean()),
+        "frontier": frontier,
+        "frontier_known": frontier_known,
+        "depth": depth,
+        "ownership": ownership,
+        "coherence": coherence,
         "capacity": capacity,
         "trust": trust,
-        "collaboratives": int(c.alive[: c.n].sum()),
-        "collaboratives_formal": int((c.alive[: c.n] & c.formal[: c.n]).sum()),
-        "field_trials": int((pr.stage[: pr.n] == TRIAL).sum()),
+        "collaboratives": n_collab,
+        "collaboratives_formal": n_formal,
+        "field_trials": n_trials,
         "mandates": len(model.mandates),
         "invented": int(pr.n - model.n_practices_init),
         "exec_led": exec_led,

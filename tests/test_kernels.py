@@ -672,14 +672,40 @@ def test_school_summary_is_numpys_means_and_spreads():
     perf, perf0 = rng.random(n), rng.random(n)
     weakest0 = np.argsort(perf0, kind="stable")[: n // 10]
     cap, budget = rng.random(n), rng.random(n) * 1.2
-    exec_led = rng.random(n) < 0.05
     trust, alive = rng.random(9000), rng.random(9000) < 0.8
     want = (perf.mean(), perf.std(), (perf - perf0).std(), perf[weakest0].mean(), cap.mean(),
-            budget.mean(), exec_led.mean(), trust[alive].mean())
-    got = K.school_summary(perf, perf0, weakest0, cap, budget, exec_led, trust, alive)
+            budget.mean(), trust[alive].mean())
+    got = K.school_summary(perf, perf0, weakest0, cap, budget, trust, alive)
     assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
-    none = K.school_summary(perf, perf0, weakest0, cap, budget, exec_led, trust, alive & False)
+    none = K.school_summary(perf, perf0, weakest0, cap, budget, trust, alive & False)
     assert none[-1] == 0.0
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_practice_summary_is_numpys_answers(empty):
+    """Depth, ownership, coherence, executive leadership, frontiers and counts: numpy's answers."""
+    rng = np.random.default_rng(22)
+    n, k, P, H = 2500, 6, 300, 2300
+    sp = _slots(rng, n, k, P, filled=0.0 if empty else 0.6)
+    depth, own, coh = rng.random((n, k)), rng.random((n, k)), rng.random(n)
+    head = rng.integers(0, H, n)
+    effect, ev_mean = rng.standard_normal(P), rng.standard_normal(P)
+    users = np.bincount(sp[sp >= 0], minlength=P)
+    ev_prec = np.where(rng.random(P) < (0.0 if empty else 0.1), rng.random(P), 0.0)
+    stage = rng.integers(0, 5, P)
+    alive, formal = rng.random(80) < 0.7, rng.random(80) < 0.4
+    at = np.flatnonzero(sp >= 0)
+    d, od = depth.ravel()[at], own.ravel()[at] * depth.ravel()[at]
+    n_led = np.bincount(head, minlength=H)
+    in_use, ev = users > 0, ev_prec > 0
+    want = (d.mean() if len(d) else 0.0, od.sum() / max(d.sum(), 1e-12), coh.mean(),
+            (n_led[head] > 1).mean(), effect[in_use].max() if in_use.any() else np.nan,
+            ev_mean[ev].max() if ev.any() else np.nan, alive.sum(), (alive & formal).sum(),
+            (stage == 1).sum())
+    got = K.practice_summary(sp, depth, own, coh, head, H, effect, users, ev_mean, ev_prec,
+                             stage, 1, alive, formal)
+    assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
+    assert empty == np.isnan(got[4]) == np.isnan(got[5])
 
 
 def test_key_set_behaves_as_a_python_set():
