@@ -100,8 +100,8 @@ def warm_up(scenario_path: str | None) -> None:
     from sim.strategies import STRATEGIES
 
     params = load_scenario(scenario_path or WORKSHOP_SCENARIO)
-    for name in STRATEGIES:
-        NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(3)
+    for name in STRATEGIES:  # a year: long enough for take-ups by choice and by mandate
+        NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(12)
 
 
 def serve(scenario_path: str | None, port: int) -> None:
