@@ -213,10 +213,8 @@ class NextPracticeModel(mesa.Model):
         self._by_authority, self._la_start, self._la_end = _groups(s.authority, n_la)
         self._by_town, self._town_start, self._town_end = _groups(s.town, int(s.town.max()) + 1)
 
-        # The Mesa agents: the readable face of the arrays.
-        self.school_agents = [School(self, i) for i in range(n)]
-        self.authority_agents = [Authority(self, i) for i in range(n_la)]
-        self.centre = Centre(self)
+        # The Mesa agents, the readable face of the arrays, are made when first read.
+        self._fixed_agents: tuple[list[School], list[Authority], Centre] | None = None
 
     def new_heads(self, k: int) -> np.ndarray:
         """Appoint ``k`` new heads with traits drawn from the model's generator.
@@ -236,17 +234,25 @@ class NextPracticeModel(mesa.Model):
         self._heads_retired.extend(np.asarray(idx).tolist())
 
     # ------------------------------------------------------------------ Mesa agents
-    # Heads come and go every month (about 260 a month in England), and making
-    # and removing a Mesa agent costs microseconds each, a sixth of a step at
-    # that size. So the heads' agents follow the arrays lazily: they are made
-    # and removed whenever the agents are read (``agents``, ``agents_by_type``,
-    # ``head_agents``), never during a run that nobody looks at. What anyone
-    # reading them sees is the same; only the heads' ``unique_id`` numbers
-    # depend on when they were first read (``Head.idx`` does not).
-    def _sync_head_agents(self) -> None:
-        """Make the Mesa agents of heads appointed, remove those of heads retired."""
+    # Making a Mesa agent costs microseconds (Mesa registers it and signals its
+    # creation): a tenth of a 1,000-school run for the schools alone, and heads
+    # come and go every month (about 260 a month in England). So the agents
+    # follow the arrays lazily: the schools', authorities' and centre's are
+    # made when any agent is first read (``agents``, ``agents_by_type``,
+    # ``school_agents``, ``head_agents``...), in that order and before any
+    # head's, so their ``unique_id`` numbers are as if made at construction;
+    # heads' agents are made and removed whenever the agents are read, never
+    # during a run that nobody looks at. What anyone reading them sees is the
+    # same; only the heads' ``unique_id`` numbers depend on when they were
+    # first read (``Head.idx`` does not).
+    def _sync_agents(self) -> None:
+        """Make the fixed agents if not yet made; those of heads appointed; remove the retired."""
         if "_heads_synced" not in self.__dict__:  # Mesa reading agents during __init__
             return
+        if self._fixed_agents is None:
+            self._fixed_agents = ([School(self, i) for i in range(self.schools.n)],
+                                  [Authority(self, i) for i in range(self.authorities.n)],
+                                  Centre(self))
         agents, h = self._head_agents, self.heads
         for i in self._heads_retired:
             agent = agents.pop(i, None)
@@ -259,25 +265,44 @@ class NextPracticeModel(mesa.Model):
         self._heads_synced = h.n
 
     @property
+    def school_agents(self) -> list[School]:
+        """The Mesa agent of each school, by school index."""
+        self._sync_agents()
+        return self._fixed_agents[0]
+
+    @property
+    def authority_agents(self) -> list[Authority]:
+        """The Mesa agent of each local authority, by authority index."""
+        self._sync_agents()
+        return self._fixed_agents[1]
+
+    @property
+    def centre(self) -> Centre:
+        """The Mesa agent of the national centre."""
+        self._sync_agents()
+        return self._fixed_agents[2]
+
+    @property
     def head_agents(self) -> dict[int, Head]:
         """The Mesa agent of each head in post, by head index."""
-        self._sync_head_agents()
+        self._sync_agents()
         return self._head_agents
 
     @property
     def agents(self):
         """Every Mesa agent of the model (Mesa's registry, heads brought up to date)."""
-        self._sync_head_agents()
+        self._sync_agents()
         return super().agents
 
     @property
     def agents_by_type(self):
         """Mesa's agents by type, heads brought up to date."""
-        self._sync_head_agents()
+        self._sync_agents()
         return super().agents_by_type
 
     def remove_all_agents(self) -> None:
-        """Remove every Mesa agent, heads appointed but not yet read included."""
+        """Remove every Mesa agent, those not yet made included (heads appointed, and the rest)."""
+        self._sync_agents()  # the fixed agents' lists stay, of agents removed, as Mesa leaves them
         self._heads_synced = self.heads.n
         self._heads_retired.clear()
         self._head_agents.clear()
@@ -286,7 +311,7 @@ class NextPracticeModel(mesa.Model):
     @property
     def agent_types(self) -> list[type]:
         """The types of Mesa agent in the model, heads brought up to date."""
-        self._sync_head_agents()
+        self._sync_agents()
         return super().agent_types
 
     # ------------------------------------------------------------------ derived state

@@ -46,6 +46,27 @@ def test_heads_conserved_through_turnover():
     assert m.heads.n > m.schools.n  # turnover happened
 
 
+def test_agents_are_made_when_first_read_numbered_as_if_at_construction():
+    """No Mesa agent is made during a run nobody reads; when read, the ids are construction's.
+
+    Schools first (1 to n), then authorities, then the centre, then the heads in post.
+    """
+    from mesa import Model
+
+    for read_at in (0, 6):
+        m = NextPracticeModel(small(), rng=2).run(read_at)
+        assert len(Model.agents.fget(m)) == 0  # Mesa's own registry: nothing made yet
+        ids = [a.unique_id for a in m.school_agents]
+        n, n_la = m.schools.n, m.authorities.n
+        assert ids == list(range(1, n + 1)) and [a.idx for a in m.school_agents] == list(range(n))
+        assert [a.unique_id for a in m.authority_agents] == list(range(n + 1, n + n_la + 1))
+        assert m.centre.unique_id == n + n_la + 1
+        assert min(a.unique_id for a in m.head_agents.values()) == n + n_la + 2
+    m = NextPracticeModel(small(), rng=2)
+    m.remove_all_agents()  # those not yet made are gone too
+    assert len(m.agents) == 0 and len(m.school_agents) == m.schools.n  # lists kept, as before
+
+
 def test_agents_are_mesa_agents_reading_the_arrays(model):
     model.run(5)
     schools = model.agents_by_type[School]
