@@ -628,6 +628,44 @@ def test_federation_support_matches_its_numpy_form():
     assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
 
 
+def test_bring_over_matches_take_up_then_the_ownership_rule():
+    """Federated schools take up the lead's practice and its staff's ownership: the numpy form."""
+    import copy
+
+    from sim.actions import protection_inputs, take_up, value_inputs
+    from sim.model import NextPracticeModel
+    from sim.rules.network import _bring_over
+    from sim.state import CHOSEN
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=9).run(18)
+    s = m.schools
+    rng = np.random.default_rng(2)
+    leads = rng.choice(s.n, 15, replace=False)
+    pool = np.setdiff1d(np.arange(s.n), leads)
+    led = rng.choice(pool, 60)  # some schools twice: only the first counts
+    lead = rng.choice(leads, 60)
+    col = np.array([rng.choice(np.flatnonzero(s.slot_p[i] >= 0)) if (s.slot_p[i] >= 0).any()
+                    else 0 for i in lead])
+    ok_lead = s.slot_p[lead, col] >= 0
+    led, lead, col = led[ok_lead], lead[ok_lead], col[ok_lead]
+    s.slot_own[lead, col] = rng.random(len(lead))  # some above, some below the take-up's
+
+    ref = copy.deepcopy(m)
+    rs = ref.schools
+    taken = take_up(ref, led, rs.slot_p[lead, col], CHOSEN)
+    rows, lead_t, col_t = led[taken], lead[taken], col[taken]
+    at = np.argmax(rs.slot_p[rows] == rs.slot_p[lead_t, col_t][:, None], axis=1)
+    rs.slot_own[rows, at] = np.maximum(rs.slot_own[rows, at], rs.slot_own[lead_t, col_t])
+
+    got = _bring_over(led, lead, col, m.p.init_own_chosen, s.slot_depth, s.slot_own,
+                      s.slot_source, *value_inputs(m), *protection_inputs(m))
+    assert got == taken.sum() > 5
+    for name in ("slot_p", "slot_own", "slot_depth", "slot_channel", "slot_since", "slot_source"):
+        assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
+    assert (rs.slot_own[rows, at] == rs.slot_own[lead_t, col_t]).any()  # the lead's was larger
+
+
 def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     """Ties within collaboratives, and formalisation rates, as the numpy forms gave them."""
     from types import SimpleNamespace

@@ -6,12 +6,14 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import (
+    _take_up,
     add_ties,
     dissolve_collaboratives,
     kill_ties,
+    protection_inputs,
     replace_heads,
-    take_up,
     ties_within,
+    value_inputs,
 )
 from sim.numerics import choice_without_replacement, quantiles
 from sim.rules import Rule, register
@@ -265,11 +267,9 @@ class SystemLeadership(Rule):
                                   model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
         if len(led) == 0:
             return
-        taken = take_up(model, led, s.slot_p[lead, col], CHOSEN)
-        # Staff from the lead school bring the practice with the ownership they have of it.
-        rows, lead, col = led[taken], lead[taken], col[taken]
-        at = np.argmax(s.slot_p[rows] == s.slot_p[lead, col][:, None], axis=1)
-        s.slot_own[rows, at] = np.maximum(s.slot_own[rows, at], s.slot_own[lead, col])
+        model.counts["adoptions"] += _bring_over(
+            led, lead, col, p.init_own_chosen, s.slot_depth, s.slot_own, s.slot_source,
+            *value_inputs(model), *protection_inputs(model))
 
 
 @jit
@@ -390,6 +390,44 @@ def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth)
             led[g], lead[g], col[g] = i, ld, at
             g += 1
     return led[:g], lead[:g], col[:g]
+
+
+@jit
+def _bring_over(led, lead, col, own_chosen, depth, own, source, slot_p, obs, nobs, budget,
+                ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t,
+                dur_step, dur_commit, mandates):
+    """Federated schools take up their lead's practice, with the ownership its staff bring.
+
+    Each school in ``led`` takes up the practice in its lead school's column
+    ``col`` as :func:`sim.actions.take_up` does (chosen, no source tie); where
+    it did, its ownership of the practice becomes the larger of its own and
+    the lead school's (the numpy form: ``at = np.argmax(slot_p[rows] ==
+    practice[:, None], axis=1)``, then ``own[rows, at] = np.maximum(own[rows,
+    at], own[lead, col])``, every value read before any is written). The
+    arguments from ``slot_p`` on are ``value_inputs`` and
+    ``protection_inputs``. Returns how many took it up.
+    """
+    m, k = len(led), slot_p.shape[1]
+    practice = np.empty(m, np.int64)
+    for x in range(m):
+        practice[x] = slot_p[lead[x], col[x]]
+    ok = _take_up(led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own, source,
+                  slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
+                  rel_cost, since, channel, t, dur_step, dur_commit, mandates)
+    at = np.zeros(m, np.int64)
+    value = np.empty(m)
+    for x in range(m):
+        if ok[x]:
+            i, q = led[x], slot_p[lead[x], col[x]]
+            for j in range(k):
+                if slot_p[i, j] == q:
+                    at[x] = j
+                    break
+            value[x] = max(own[i, at[x]], own[lead[x], col[x]])
+    for x in range(m):
+        if ok[x]:
+            own[led[x], at[x]] = value[x]
+    return np.count_nonzero(ok)
 
 
 @register("turnover", "heads_leave", default=True)
