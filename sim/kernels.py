@@ -137,6 +137,21 @@ def filled_depth_ownership(slot_p, depth, own):
 
 
 @jit
+def monthly_chance(rate):
+    """``1.0 - (1.0 - np.clip(rate, 0.0, 1.0))`` of a 1-D float array, in one pass.
+
+    The chance per step of monthly chances at one-month steps (the power
+    ``** 1.0`` of the general form leaves a number as it is). NaN stays NaN.
+    """
+    out = np.empty(len(rate))
+    for i in range(len(rate)):
+        r = rate[i]
+        c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
+        out[i] = 1.0 - (1.0 - c)
+    return out
+
+
+@jit
 def practice_summary(slot_p, depth, own, coherence, head, n_heads, effect, users, ev_mean,
                      ev_prec, stage, trial, collab_alive, collab_formal):
     """The metrics about practice, leadership and collaboratives, numpy's answers bit for bit.

@@ -324,7 +324,13 @@ class NextPracticeModel(mesa.Model):
         return 1.0 - (1.0 - min(max(rate, 0.0), 1.0)) ** self.p.dur_step
 
     def per_step_array(self, rate: np.ndarray) -> np.ndarray:
-        """:meth:`per_step` for an array of monthly chances."""
+        """:meth:`per_step` for an array of monthly chances.
+
+        At monthly steps the power is 1, and ``x ** 1.0`` is ``x``: then one
+        compiled pass gives the same numbers (:func:`sim.kernels.monthly_chance`).
+        """
+        if self.p.dur_step == 1.0:
+            return _kernels.monthly_chance(np.asarray(rate, np.float64))
         return 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** self.p.dur_step
 
     @property

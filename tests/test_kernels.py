@@ -704,6 +704,23 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
                           _bits(want))
 
 
+def test_per_step_chances_are_the_numpy_form():
+    """per_step_array at monthly steps (compiled) and at other step lengths, as numpy computes it."""
+    from sim.model import NextPracticeModel
+    from tests.conftest import small
+
+    rng = np.random.default_rng(23)
+    rate = rng.random(5000) * 1.4 - 0.2 * 10.0 ** rng.integers(-300, 0, 5000)
+    rate[:4] = (np.nan, -0.0, 0.0, 1.0)
+    rate[4::97] = rng.random(len(rate[4::97])) * 1e-300  # tiny chances
+    for dur in (1.0, 3.0, 0.5):
+        m = NextPracticeModel(small(dur_step=dur), rng=1)
+        want = 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** dur
+        got = m.per_step_array(rate)
+        assert np.array_equal(_bits(got), _bits(want)), dur
+        assert np.array_equal(_bits(m.per_step_array(list(rate[:50]))), _bits(want[:50]))
+
+
 def test_school_summary_is_numpys_means_and_spreads():
     rng = np.random.default_rng(21)
     n = 3000
