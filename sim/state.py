@@ -73,25 +73,29 @@ class Growable:
         whose name ends in ``_id``, ``parent`` or ``founder``. A column given
         as a single value gives it to every row (at least one column must be
         an array, which sets the number of rows).
+
+        Rows are only ever appended, so the capacity past ``n`` is kept at
+        each column's default (filled so when allocated): only the columns
+        given are written.
         """
+        names = _column_names(type(self))
+        if not cols.keys() <= _column_set(type(self)):
+            raise ValueError(f"{type(self).__name__} has no column "
+                             f"{', '.join(sorted(cols.keys() - set(names)))}; "
+                             f"its columns: {', '.join(names)}")
         k = next(len(v) for v in cols.values() if np.ndim(v))
-        need = self.n + k
-        if need > self.capacity:
-            new_cap = max(need, 2 * self.capacity, 16)
-            for name in self._columns():
+        n, need = self.n, self.n + k
+        if need > len(getattr(self, names[0])):
+            new_cap = max(need, 2 * len(getattr(self, names[0])), 16)
+            for name in names:
                 old = getattr(self, name)
-                grown = np.zeros(new_cap, dtype=old.dtype)
-                grown[: self.n] = old[: self.n]
+                grown = np.full(new_cap, -1 if _is_id(name) else 0, dtype=old.dtype)
+                grown[:n] = old[:n]
                 setattr(self, name, grown)
-        idx = np.arange(self.n, need)
-        for name in self._columns():
-            arr = getattr(self, name)
-            if name in cols:
-                arr[self.n : need] = cols[name]
-            else:
-                arr[self.n : need] = -1 if _is_id(name) else 0
+        for name, value in cols.items():
+            getattr(self, name)[n:need] = value
         self.n = need
-        return idx
+        return np.arange(n, need)
 
 
 @functools.cache
@@ -99,6 +103,11 @@ def _column_names(cls: type) -> tuple[str, ...]:
     """The column fields of a :class:`Growable` table class (all but ``n``, ``version``, ``_*``)."""
     return tuple(f.name for f in fields(cls)
                  if f.name not in ("n", "version") and not f.name.startswith("_"))
+
+
+@functools.cache
+def _column_set(cls: type) -> frozenset[str]:
+    return frozenset(_column_names(cls))
 
 
 def _is_id(name: str) -> bool:

@@ -705,7 +705,7 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
 
 
 def test_per_step_chances_are_the_numpy_form():
-    """per_step_array at monthly steps (compiled) and at other step lengths, as numpy computes it."""
+    """per_step_array at monthly steps (compiled) and at other step lengths: numpy's numbers."""
     from sim.model import NextPracticeModel
     from tests.conftest import small
 

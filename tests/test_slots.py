@@ -1,6 +1,7 @@
 """The slots in use, the users of each practice and the adoption curves read the slots right."""
 
 import numpy as np
+import pytest
 
 from sim.actions import drop, take_up
 from sim.model import NextPracticeModel
@@ -73,7 +74,18 @@ def test_growing_tables_take_columns_or_single_values():
     assert (t.trust[n0:t.n] == 0.25).all() and t.alive[n0:t.n].all()
     assert not t.formal[n0:t.n].any()  # left out: zero
     assert np.array_equal(t.a[:n0], a0)  # rows kept through the growth
+    t.append(a=[1, 2], b=[3, 4], kind=1, trust=0.5, alive=True, formal=True)
+    i = t.append(a=[5], b=[6], kind=1, trust=0.5, alive=True)  # formal left out again
+    assert not t.formal[i].any() and t.formal[i - 1]
     pr = m.practices
-    j = pr.append(effect=[0.1, 0.2], cost=0.05, difficulty=0.3, domain=1, born=4)
-    assert (pr.parent[j] == -1).all() and (pr.trial_end[j] == -1).all()  # ids left out: -1
-    assert np.array_equal(pr.cost[j], [0.05, 0.05]) and (pr.born[j] == 4).all()
+    for _ in range(3):  # through a growth of the table
+        j = pr.append(effect=np.full(pr.capacity - pr.n + 1, 0.1), cost=0.05, difficulty=0.3,
+                      domain=1, born=4, parent=7)
+        j = pr.append(effect=[0.1, 0.2], cost=0.05, difficulty=0.3, domain=1, born=4)
+        assert (pr.parent[j] == -1).all() and (pr.trial_end[j] == -1).all()  # ids left out: -1
+        assert np.array_equal(pr.cost[j], [0.05, 0.05]) and (pr.born[j] == 4).all()
+        assert (pr.ev_prec[j] == 0).all() and (pr.parent[j[0] - 1] == 7)
+    n = pr.n
+    with pytest.raises(ValueError, match="no column efect"):
+        pr.append(effect=[0.1], efect=[0.2])  # a misspelt column is not passed over
+    assert pr.n == n and pr.effect[n] == 0.0  # and nothing was written
