@@ -217,10 +217,12 @@ def quantiles(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     (Where +0.0 and -0.0 tie at a statistic, either sign may be taken.)
     """
     x = np.asarray(x)
-    qs = [float(v) for v in np.atleast_1d(np.asarray(q, dtype=np.float64))]
+    try:
+        qs = [float(v) for v in q]
+    except TypeError:  # a single q, or not a flat sequence: numpy's answer (or complaint)
+        return np.quantile(x, q)
     n = len(x)
-    if (x.ndim != 1 or x.dtype != np.float64 or n == 0 or np.ndim(q) != 1
-            or not all(0.0 <= v <= 1.0 for v in qs)):
+    if x.ndim != 1 or x.dtype != np.float64 or n == 0 or not all(0.0 <= v <= 1.0 for v in qs):
         return np.quantile(x, q)
     out = np.empty(len(qs))
     for i, v in enumerate(qs):

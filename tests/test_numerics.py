@@ -90,6 +90,10 @@ def test_quantiles_is_numpys_quantile():
     with pytest.raises(ValueError):  # numpy's own complaint
         quantiles(x, [1.5])
     assert np.array_equal(quantiles(np.arange(5), [0.5]), np.quantile(np.arange(5), [0.5]))
+    x = rng.standard_normal(30)
+    for q in (0.3, np.array(0.3), np.array([0.2, 0.7]), (0.2, 0.7), np.array([[0.2], [0.7]])):
+        got, want = quantiles(x, q), np.quantile(x, q)  # any q numpy takes, numpy's shape
+        assert np.shape(got) == np.shape(want) and np.array_equal(got, want)
 
 
 def test_member_of_is_isin():
