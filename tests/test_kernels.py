@@ -559,6 +559,49 @@ def test_proposed_ties_match_their_numpy_form():
         assert r.random() == r2.random()
 
 
+def test_leavers_match_their_numpy_form():
+    """Heads leaving, their schools and their collaboratives: the numpy form's draws and answers."""
+    from sim.rules.network import _leaving
+
+    rng0 = np.random.default_rng(6)
+    for seed in range(20):
+        H, n, C = 900, 700, 60
+        active = rng0.random(H) < 0.8
+        head = rng0.choice(np.flatnonzero(active), n)
+        alive = rng0.random(C) < 0.7
+        founder = rng0.choice(H, C)
+        chance = (0.0, 0.02, 0.3, 1.0)[seed % 4]
+        r = np.random.default_rng(seed)
+        in_post = np.flatnonzero(active)
+        leaving = in_post[r.random(len(in_post)) < chance]
+        is_leaving = np.zeros(H, bool)
+        is_leaving[leaving] = True
+        want = (leaving, np.flatnonzero(is_leaving[head]),
+                np.flatnonzero(alive & is_leaving[founder]))
+        r2 = np.random.default_rng(seed)
+        got = _leaving(r2, active, chance, head, alive, founder)
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w), seed
+        assert r.random() == r2.random()
+        if chance == 0.3:
+            assert all(len(w) for w in want)
+
+
+def test_invention_rate_is_its_numpy_form():
+    from sim.rules.invention import _invention_rate
+
+    rng = np.random.default_rng(7)
+    n, H = 3000, 3500
+    ing, head, cap = rng.lognormal(0, 0.5, H), rng.integers(0, H, n), rng.random(n)
+    trial = np.where(rng.random(n) < 0.1, rng.integers(0, 50, n), -1)
+    pressure = np.maximum(0.0, 1.0 - rng.random(n) * 1.3) * cap
+    for tight, rel in ((0.3, 1.5), (1.0, 0.0), (0.0, 4.0)):
+        space = np.where(trial >= 0, 1.0, 1.0 - tight)
+        want = 0.002 * ing[head] * cap * space * (1.0 + rel * pressure)
+        got = _invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
+        assert np.array_equal(_bits(got), _bits(want))
+
+
 def test_leadership_candidates_match_their_numpy_form():
     """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
     from sim.rules.network import _candidates

@@ -36,11 +36,9 @@ class Recombination(Rule):
     def apply(self, model):
         """Draw this step's inventions."""
         s, p, pr, rng = model.schools, model.p, model.practices, model.rng
-        head = s.head
-        space = np.where(s.trial >= 0, 1.0, 1.0 - p.tightness)
         pressure = model.pressure()
-        rate = (p.p_invent * model.heads.ingenuity[head] * s.capacity * space
-                * (1.0 + p.rel_adversity * pressure))
+        rate = _invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
+                               p.tightness, p.rel_adversity, pressure)
         who = np.flatnonzero(rng.random(s.n) < model.per_step_array(rate))
         if len(who) == 0:
             return
@@ -49,6 +47,23 @@ class Recombination(Rule):
             pr.domain, pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean,
             p.n_domains, model.agenda, p.lever_agenda)
         invent(model, who, effect, cost, difficulty, domain, pa)
+
+
+@jit
+def _invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity,
+                    pressure):
+    """Each school's monthly chance to invent, before the step's length is applied.
+
+    ``p_invent * ingenuity[head] * capacity * space * (1 + rel_adversity *
+    pressure)``, multiplied in that order (numpy's), where ``space`` is 1 in a
+    field-trial site (``trial >= 0``) and ``1 - tightness`` elsewhere.
+    """
+    out = np.empty(len(head))
+    for i in range(len(head)):
+        space = 1.0 if trial[i] >= 0 else 1.0 - tightness
+        out[i] = (p_invent * ingenuity[head[i]] * capacity[i] * space
+                  * (1.0 + rel_adversity * pressure[i]))
+    return out
 
 
 @jit

@@ -445,17 +445,50 @@ class HeadTurnover(Rule):
     def apply(self, model):
         """Replace leaving heads."""
         s, p, rng, h, c = model.schools, model.p, model.rng, model.heads, model.collabs
-        in_post = np.flatnonzero(h.active[: h.n])
-        leaving = in_post[rng.random(len(in_post)) < model.per_step(p.p_head_leave)]
+        leaving, schools, founded = _leaving(model.kernel_rng, h.active[: h.n],
+                                             model.per_step(p.p_head_leave), s.head,
+                                             c.alive[: c.n], c.founder[: c.n])
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)
-        is_leaving = np.zeros(h.n, bool)
-        is_leaving[leaving] = True
-        schools = np.flatnonzero(is_leaving[s.head])
         replace_heads(model, schools)
-        founded = np.flatnonzero(c.alive[: c.n] & is_leaving[c.founder[: c.n]])
         if len(founded):
             informal = founded[~c.formal[founded]]
             fade = informal[rng.random(len(informal)) < p.p_fade_informal]
             dissolve_collaboratives(model, fade)
+
+
+@jit
+def _leaving(rng, active, chance, head, collab_alive, founder):
+    """:class:`HeadTurnover`'s leavers: the heads who leave, their schools, their collaboratives.
+
+    One uniform per head in post, ascending (numpy's ``rng.random(len(in_post))``
+    with ``in_post = np.flatnonzero(active)``); a head leaves under ``chance``.
+    Returns the heads leaving, the schools they led and the live collaboratives
+    they founded, each ascending.
+    """
+    m = 0
+    for q in range(len(active)):
+        m += active[q]
+    u = rng.random(m)
+    is_leaving = np.zeros(len(active), np.bool_)
+    leaving = np.empty(m, np.int64)
+    x = g = 0
+    for q in range(len(active)):
+        if active[q]:
+            if u[x] < chance:
+                is_leaving[q] = True
+                leaving[g] = q
+                g += 1
+            x += 1
+    schools = np.empty(len(head), np.int64)
+    c = 0
+    for i in range(len(head)):
+        schools[c] = i
+        c += is_leaving[head[i]]
+    founded = np.empty(len(founder), np.int64)
+    f = 0
+    for k in range(len(founder)):
+        founded[f] = k
+        f += collab_alive[k] and is_leaving[founder[k]]
+    return leaving[:g], schools[:c], founded[:f]
