@@ -101,15 +101,12 @@ class Strategy:
         ``origin`` restricts the choice to practices of that origin.
         """
         pr = model.practices
-        of_origin = np.ones(pr.n, bool) if origin is None else pr.origin[: pr.n] == origin
-        stage = pr.stage[: pr.n]
-        ok = np.flatnonzero(of_origin & (pr.ev_prec[: pr.n] > 0)
-                            & ((stage == PROVEN) | (stage == MAINSTREAM))
-                            & (pr.ev_mean[: pr.n] > model.p.threshold_proven))
-        if k <= 0 or len(ok) == 0:
+        if k <= 0:
             return []
-        order = ok[np.argsort(-pr.ev_mean[ok], kind="stable")]
-        return [int(i) for i in order[:k]]
+        best = _best_known(pr.origin[: pr.n], -1 if origin is None else origin,
+                           pr.ev_prec[: pr.n], pr.ev_mean[: pr.n], pr.stage[: pr.n],
+                           model.p.threshold_proven, k)
+        return best.tolist()
 
     def mandate(self, model: NextPracticeModel, practices: list[int]) -> None:
         """Mandate practices, with the low ownership of compliance.
@@ -199,6 +196,26 @@ class Strategy:
                          p.n_broker * p.dur_step)
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
         add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
+
+
+@jit
+def _best_known(origin, of_origin, ev_prec, ev_mean, stage, threshold, k):
+    """:meth:`Strategy.best_known`'s pick: up to ``k`` practices, best published evidence first.
+
+    Those of origin ``of_origin`` (any if -1) with evidence (``ev_prec > 0``),
+    proven or mainstream, whose published estimate clears ``threshold``;
+    ordered by estimate, highest first, equals by index (numpy's stable
+    ``argsort`` of ``-ev_mean``).
+    """
+    ok = np.empty(len(stage), np.int64)
+    m = 0
+    for q in range(len(stage)):
+        ok[m] = q
+        m += ((of_origin < 0 or origin[q] == of_origin) and ev_prec[q] > 0
+              and (stage[q] == PROVEN or stage[q] == MAINSTREAM) and ev_mean[q] > threshold)
+    ok = ok[:m]
+    order = np.argsort(-ev_mean[ok], kind="mergesort")
+    return ok[order[:k]]
 
 
 @jit

@@ -602,6 +602,27 @@ def test_invention_rate_is_its_numpy_form():
         assert np.array_equal(_bits(got), _bits(want))
 
 
+def test_best_known_matches_its_numpy_form():
+    """The centre's best known practices: filter and stable order by estimate, as numpy had them."""
+    from sim.state import MAINSTREAM, PROVEN
+    from sim.strategies import _best_known
+
+    rng = np.random.default_rng(8)
+    for seed in range(30):
+        P = int(rng.integers(0, 400))
+        origin, stage = rng.integers(0, 2, P), rng.integers(0, 5, P)
+        ev_prec = np.where(rng.random(P) < 0.6, rng.random(P), 0.0)
+        ev_mean = np.round(rng.standard_normal(P) * 0.3, 1)  # many equal estimates
+        ev_mean[rng.random(P) < 0.05] = -0.0
+        for of_origin, k in ((-1, 3), (1, 1), (0, 500)):
+            of = np.ones(P, bool) if of_origin < 0 else origin == of_origin
+            ok = np.flatnonzero(of & (ev_prec > 0) & ((stage == PROVEN) | (stage == MAINSTREAM))
+                                & (ev_mean > -0.2))
+            want = ok[np.argsort(-ev_mean[ok], kind="stable")][:k]
+            got = _best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
+            assert np.array_equal(got, want), (seed, of_origin)
+
+
 def test_leadership_candidates_match_their_numpy_form():
     """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
     from sim.rules.network import _candidates
