@@ -83,7 +83,8 @@ class Growable:
             raise ValueError(f"{type(self).__name__} has no column "
                              f"{', '.join(sorted(cols.keys() - set(names)))}; "
                              f"its columns: {', '.join(names)}")
-        k = next(len(v) for v in cols.values() if np.ndim(v))
+        k = next(len(v) for v in cols.values()
+                 if isinstance(v, list | tuple) or (isinstance(v, np.ndarray) and v.ndim))
         n, need = self.n, self.n + k
         if need > len(getattr(self, names[0])):
             new_cap = max(need, 2 * len(getattr(self, names[0])), 16)

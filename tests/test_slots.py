@@ -74,7 +74,8 @@ def test_growing_tables_take_columns_or_single_values():
     assert (t.trust[n0:t.n] == 0.25).all() and t.alive[n0:t.n].all()
     assert not t.formal[n0:t.n].any()  # left out: zero
     assert np.array_equal(t.a[:n0], a0)  # rows kept through the growth
-    t.append(a=[1, 2], b=[3, 4], kind=1, trust=0.5, alive=True, formal=True)
+    t.append(a=[1, 2], b=np.array([3, 4]), kind=np.int8(1), trust=np.array(0.5), alive=True,
+             formal=True)  # numpy scalars and 0-d arrays are single values too
     i = t.append(a=[5], b=[6], kind=1, trust=0.5, alive=True)  # formal left out again
     assert not t.formal[i].any() and t.formal[i - 1]
     pr = m.practices
