@@ -83,9 +83,7 @@ class Growable:
             raise ValueError(f"{type(self).__name__} has no column "
                              f"{', '.join(sorted(cols.keys() - set(names)))}; "
                              f"its columns: {', '.join(names)}")
-        k = next(len(v) for v in cols.values()
-                 if isinstance(v, list | tuple) or (isinstance(v, np.ndarray) and v.ndim))
-        n, need = self.n, self.n + k
+        n, need = self.n, self.n + _rows(cols)
         if need > len(getattr(self, names[0])):
             new_cap = max(need, 2 * len(getattr(self, names[0])), 16)
             for name in names:
@@ -97,6 +95,17 @@ class Growable:
             getattr(self, name)[n:need] = value
         self.n = need
         return np.arange(n, need)
+
+
+def _rows(cols: dict) -> int:
+    """Rows in an append: the length of the first column given per row (array, list, tuple)."""
+    for v in cols.values():
+        if isinstance(v, np.ndarray):
+            if v.ndim:
+                return len(v)
+        elif isinstance(v, (list, tuple)):
+            return len(v)
+    raise ValueError("append needs at least one column given per row (an array, list or tuple)")
 
 
 @functools.cache

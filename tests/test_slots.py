@@ -90,3 +90,5 @@ def test_growing_tables_take_columns_or_single_values():
     with pytest.raises(ValueError, match="no column efect"):
         pr.append(effect=[0.1], efect=[0.2])  # a misspelt column is not passed over
     assert pr.n == n and pr.effect[n] == 0.0  # and nothing was written
+    with pytest.raises(ValueError, match="per row"):
+        pr.append(effect=0.1, cost=np.float64(0.2))  # no column says how many rows
