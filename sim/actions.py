@@ -24,6 +24,7 @@ from sim.state import (
     MANDATED,
     PRACTITIONER,
     PROVEN,
+    clear_slots,
 )
 
 if TYPE_CHECKING:
@@ -233,14 +234,7 @@ def _drop(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
     for x in range(m):
         if src[x] >= 0:
             trust[src[x]] = new[x]
-    for x in range(m):
-        i, j = rows[x], cols[x]
-        slot_p[i, j] = EMPTY
-        depth[i, j] = 0.0
-        own[i, j] = 0.0
-        obs[i, j] = 0.0
-        nobs[i, j] = 0.0
-        source[i, j] = EMPTY
+    clear_slots(rows, cols, slot_p, depth, own, obs, nobs, source)
 
 
 def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,

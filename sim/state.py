@@ -207,6 +207,29 @@ class Schools:
         k = self.slot_p.shape[1]
         return at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
 
+    def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Empty the given (school, slot) pairs (no practice, depth, ownership, reads or source).
+
+        For setting up a state by hand; a rule drops practice through
+        :func:`sim.actions.drop`, which also costs the source tie trust.
+        """
+        clear_slots(np.asarray(rows, np.int64), np.asarray(cols, np.int64), self.slot_p,
+                    self.slot_depth, self.slot_own, self.slot_obs, self.slot_nobs,
+                    self.slot_source)
+
+
+@jit
+def clear_slots(rows, cols, slot_p, depth, own, obs, nobs, source):
+    """Empty the (school, slot) pairs ``rows, cols`` in place: the one way a slot is emptied."""
+    for x in range(len(rows)):
+        i, j = rows[x], cols[x]
+        slot_p[i, j] = EMPTY
+        depth[i, j] = 0.0
+        own[i, j] = 0.0
+        obs[i, j] = 0.0
+        nobs[i, j] = 0.0
+        source[i, j] = EMPTY
+
 
 @dataclass
 class Heads(Growable):
