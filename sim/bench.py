@@ -22,6 +22,7 @@ figures are not comparable with the targets.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -295,7 +296,8 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
     Both run ``steps`` steps. Some seeds set off a global cascade and some do
     not (Watts' window gives a cascade about four times in five at z = 4),
     and idiomatic Mesa is cheaper once most nodes are active (an active node
-    returns at once), so times are summed over several seeds. Final counts
+    returns at once), so times are summed over several seeds (each the median
+    of three runs, for every side alike). Final counts
     of adopters are reported: a monotone threshold cascade ends in the same
     set whatever the order of updates, so Mesa's and the model's agree once
     both have run their course. Also timed: the bare rule as one CSR product
@@ -318,16 +320,28 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
         model, seed_node = watts_model(n, steps, seed)
         phi = model.p.phi_threshold
         A = adjacency(model).copy()  # the rule's own matrix (the ties never change here)
-        m = ref.WattsMesa(ref.nx.from_scipy_sparse_array(A), phi=phi, seed_node=seed_node,
-                          rng=seed)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            m.step()
-        t_mesa += time.perf_counter() - t0
+        # Each side the median of three runs (Mesa's from fresh models, the model's from
+        # copies, the bare product's repeated): a model run is a few milliseconds, which
+        # one hiccup of the machine could double (it did: 78x once in five benches).
+        times = []
+        for _ in range(3):
+            m = ref.WattsMesa(ref.nx.from_scipy_sparse_array(A), phi=phi, seed_node=seed_node,
+                              rng=seed)
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                m.step()
+            times.append(time.perf_counter() - t0)
+        t_mesa += float(np.median(times))
 
-        t0 = time.perf_counter()
-        model.run(steps)  # whole steps: every rule slot, metrics recorded
-        t_model += time.perf_counter() - t0
+        # Whole steps: every rule slot, metrics recorded.
+        times = []
+        for _ in range(3):
+            run = copy.deepcopy(model)
+            t0 = time.perf_counter()
+            run.run(steps)
+            times.append(time.perf_counter() - t0)
+        t_model += float(np.median(times))
+        model = run
 
         t_vec += _best_time(lambda A=A, s=seed_node, f=phi: watts_vectorised(A, s, steps, f), 3)
         counts["mesa_active"].append(m.n_active())
