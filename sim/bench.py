@@ -85,6 +85,17 @@ def _best_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def _median_run(model, steps: int, repeats: int = 3):
+    """Median seconds of ``run(steps)`` over copies of ``model`` (copied untimed); the last copy."""
+    times = []
+    for _ in range(repeats):
+        run = copy.deepcopy(model)
+        t0 = time.perf_counter()
+        run.run(steps)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), run
+
+
 def time_steps(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[str, float]:
     """Time ``steps`` steps of an ``n``-school model after ``warmup``; and the floor."""
     from sim.model import NextPracticeModel
@@ -92,16 +103,10 @@ def time_steps(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[
     _warm()
     model = NextPracticeModel(_params(n), rng=seed)
     model.run(warmup)
-    # The median of three runs of the same steps from copies: one run is 10 to 100 ms,
-    # which a hiccup of the machine moves by a fifth (5.4 ms once at 21,000 against 4.0-4.6).
-    times = []
-    for _ in range(3):
-        run = copy.deepcopy(model)
-        t0 = time.perf_counter()
-        run.run(steps)
-        times.append(time.perf_counter() - t0)
-    dt = float(np.median(times)) / steps
-    model = run
+    # One run is 10 to 100 ms, which a hiccup of the machine moves by a fifth
+    # (5.4 ms once at 21,000 schools against 4.0-4.6): the median of three.
+    seconds, model = _median_run(model, steps)
+    dt = seconds / steps
     A = tie_matrix(model)
     x = np.random.default_rng(0).random(n)
     floor = _best_time(lambda: A @ x, 200)
@@ -340,15 +345,8 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
             times.append(time.perf_counter() - t0)
         t_mesa += float(np.median(times))
 
-        # Whole steps: every rule slot, metrics recorded.
-        times = []
-        for _ in range(3):
-            run = copy.deepcopy(model)
-            t0 = time.perf_counter()
-            run.run(steps)
-            times.append(time.perf_counter() - t0)
-        t_model += float(np.median(times))
-        model = run
+        seconds, model = _median_run(model, steps)  # whole steps: every rule, metrics recorded
+        t_model += seconds
 
         t_vec += _best_time(lambda A=A, s=seed_node, f=phi: watts_vectorised(A, s, steps, f), 3)
         counts["mesa_active"].append(m.n_active())
