@@ -144,17 +144,21 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
            CREATED: p.init_own_created}[channel]
     source = (np.full(len(school), EMPTY, np.int64) if source is None
               else np.asarray(source, np.int64))
-    ok = _take_up(school, np.asarray(practice, np.int64), source, own, channel, s.slot_depth,
-                  s.slot_own, s.slot_source, *value_inputs(model), *protection_inputs(model))
+    ok = take_up_kernel(school, np.asarray(practice, np.int64), source, own, channel,
+                        s.slot_depth, s.slot_own, s.slot_source, *value_inputs(model),
+                        *protection_inputs(model))
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 
 
 @jit
-def _take_up(school, practice, source, own, channel, depth, own_a, source_a,
-             slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost,
-             since, channel_a, t, dur_step, dur_commit, mandates):
+def take_up_kernel(school, practice, source, own, channel, depth, own_a, source_a,
+                   slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
+                   rel_cost, since, channel_a, t, dur_step, dur_commit, mandates):
     """:func:`take_up`'s pairs in order, in one compiled loop; True for those taken up.
+
+    Compiled rules that take up practice call this (rules in Python call
+    :func:`take_up`, which counts the adoptions).
 
     A school seen earlier in the list, or already running the practice, is
     passed over. A school with an empty slot takes its first (where an empty

@@ -28,11 +28,11 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import (
-    _take_up,
     add_ties,
     protection_inputs,
     publish_evidence,
     take_up,
+    take_up_kernel,
     value_inputs,
 )
 from sim.numerics import row_any, weighted_choice_without_replacement
@@ -275,10 +275,10 @@ def _mandate(rng, practices, chance, own, depth, own_a, source_a, slot_p, obs, n
     total = 0
     for pid in practices:
         hit = _reached(rng, slot_p, pid, chance)
-        ok = _take_up(hit, np.full(len(hit), pid), np.full(len(hit), EMPTY), own, MANDATED,
-                      depth, own_a, source_a, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost,
-                      sd2, lever, prec0, rel_cost, since, channel, t, dur_step, dur_commit,
-                      mandates)
+        ok = take_up_kernel(hit, np.full(len(hit), pid), np.full(len(hit), EMPTY), own,
+                            MANDATED, depth, own_a, source_a, slot_p, obs, nobs, budget, ev_prec,
+                            ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t,
+                            dur_step, dur_commit, mandates)
         total += np.count_nonzero(ok)
     return total
 

@@ -6,12 +6,12 @@ import numpy as np
 
 from sim._jit import jit
 from sim.actions import (
-    _take_up,
     add_ties,
     dissolve_collaboratives,
     kill_ties,
     protection_inputs,
     replace_heads,
+    take_up_kernel,
     ties_within,
     value_inputs,
 )
@@ -411,9 +411,9 @@ def _bring_over(led, lead, col, own_chosen, depth, own, source, slot_p, obs, nob
     practice = np.empty(m, np.int64)
     for x in range(m):
         practice[x] = slot_p[lead[x], col[x]]
-    ok = _take_up(led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own, source,
-                  slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
-                  rel_cost, since, channel, t, dur_step, dur_commit, mandates)
+    ok = take_up_kernel(led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own,
+                        source, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever,
+                        prec0, rel_cost, since, channel, t, dur_step, dur_commit, mandates)
     at = np.zeros(m, np.int64)
     value = np.empty(m)
     for x in range(m):
