@@ -24,7 +24,7 @@ from sim.state import (
     MANDATED,
     PRACTITIONER,
     PROVEN,
-    clear_slots,
+    clear_slot_pairs,
 )
 
 if TYPE_CHECKING:
@@ -109,6 +109,15 @@ def _value_and_protection(slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2
             keep[r, j] = is_protected(slot_p[i, j], channel[i, j], since[i, j], t, dur_step,
                                       dur_commit, mandates)
     return value, keep
+
+
+@jit(inline="always")
+def runs_practice(slot_p, i, pid):
+    """Whether school ``i`` runs ``pid`` (``row_any(slot_p == pid)[i]``), for compiled loops."""
+    runs = False
+    for j in range(slot_p.shape[1]):
+        runs |= slot_p[i, j] == pid
+    return runs
 
 
 @jit(inline="always")
@@ -238,7 +247,7 @@ def _drop(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
     for x in range(m):
         if src[x] >= 0:
             trust[src[x]] = new[x]
-    clear_slots(rows, cols, slot_p, depth, own, obs, nobs, source)
+    clear_slot_pairs(rows, cols, slot_p, depth, own, obs, nobs, source)
 
 
 def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,

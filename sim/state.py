@@ -213,13 +213,13 @@ class Schools:
         For setting up a state by hand; a rule drops practice through
         :func:`sim.actions.drop`, which also costs the source tie trust.
         """
-        clear_slots(np.asarray(rows, np.int64), np.asarray(cols, np.int64), self.slot_p,
-                    self.slot_depth, self.slot_own, self.slot_obs, self.slot_nobs,
-                    self.slot_source)
+        clear_slot_pairs(np.asarray(rows, np.int64), np.asarray(cols, np.int64), self.slot_p,
+                         self.slot_depth, self.slot_own, self.slot_obs, self.slot_nobs,
+                         self.slot_source)
 
 
 @jit
-def clear_slots(rows, cols, slot_p, depth, own, obs, nobs, source):
+def clear_slot_pairs(rows, cols, slot_p, depth, own, obs, nobs, source):
     """Empty the (school, slot) pairs ``rows, cols`` in place: the one way a slot is emptied."""
     for x in range(len(rows)):
         i, j = rows[x], cols[x]

@@ -31,6 +31,7 @@ from sim.actions import (
     add_ties,
     protection_inputs,
     publish_evidence,
+    runs_practice,
     take_up,
     take_up_kernel,
     value_inputs,
@@ -244,10 +245,7 @@ def _brokered(rng, practices, slot_p, lam):
         if n_users[q] < 0:
             n_users[q] = 0
             for i in range(n):
-                runs = False
-                for j in range(width):
-                    runs |= slot_p[i, j] == practices[q]
-                if runs:
+                if runs_practice(slot_p, i, practices[q]):
                     users[q, n_users[q]] = i
                     n_users[q] += 1
                 else:
@@ -295,11 +293,8 @@ def _reached(rng, slot_p, pid, chance):
     out = np.empty(n, np.int64)
     m = 0
     for i in range(n):
-        runs = False
-        for j in range(k):
-            runs |= slot_p[i, j] == pid
         out[m] = i
-        m += (not runs) and u[i] < chance
+        m += (not runs_practice(slot_p, i, pid)) and u[i] < chance
     return out[:m]
 
 

@@ -84,7 +84,7 @@ def test_quantiles_is_numpys_quantile():
     x = rng.standard_normal(50)
     x[7] = np.nan
     assert np.isnan(quantiles(x, [0.1, 0.9, 0.0, 1.0])).all()
-    x[7], x[49] = 0.0, np.nan  # a NaN in last place, where the maximum and no partition see it
+    x[7], x[49] = 0.0, np.nan  # a NaN in last place: q = 1 reads only the maximum
     assert np.isnan(quantiles(x, [1.0, 0.98])).all()
     x[49] = 0.0
     with pytest.raises(ValueError):  # numpy's own complaint

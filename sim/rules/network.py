@@ -11,6 +11,7 @@ from sim.actions import (
     kill_ties,
     protection_inputs,
     replace_heads,
+    runs_practice,
     take_up_kernel,
     ties_within,
     value_inputs,
@@ -58,16 +59,8 @@ def _proposed_ties(rng, prob, share_cross, authority, by_authority, la_start, la
     school drawn anywhere, the others the partner in the authority.
     """
     n = len(prob)
-    u = rng.random(n)
-    m = 0
-    for i in range(n):
-        m += u[i] < prob[i]
-    who = np.empty(m, np.int64)
-    m = 0
-    for i in range(n):
-        if u[i] < prob[i]:
-            who[m] = i
-            m += 1
+    who = np.flatnonzero(rng.random(n) < prob)
+    m = len(who)
     cross = rng.random(m) < share_cross
     pick = rng.random(m)
     anywhere = rng.integers(0, n, m)
@@ -380,9 +373,7 @@ def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth)
         best, at = -1.0, 0
         for j in range(k):
             pid = slot_p[ld, j]
-            known = False
-            for q in range(k):
-                known |= slot_p[i, q] == pid
+            known = runs_practice(slot_p, i, pid)
             depth = slot_depth[ld, j] if pid != EMPTY and not known else -1.0
             if j == 0 or depth > best:
                 best, at = depth, j
