@@ -17,7 +17,6 @@ numba takes cheaply.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -86,24 +85,23 @@ class KernelRng:
     then looks up the bit generator's C function pointers again through
     ``ctypes.cast`` and builds a fresh numba type for it, about 7 us a call,
     which at a dozen kernel calls a step is a tenth of a 1,000-school step.
-    This handle reads the addresses once; a kernel given it draws exactly
-    what it would draw given the generator, from the same state
-    (``tests/test_kernels.py`` checks), in about 1 us a call. Use
-    ``model.kernel_rng`` rather than making one: it follows the model's
-    generator. A copy or pickle is a handle on the copied generator.
+    This handle keeps the address of the bit generator's C interface (numpy's
+    ``bitgen_t``: the state, then its ``next_uint64``, ``next_uint32`` and
+    ``next_double`` functions), from which compiled code reads all four; a
+    kernel given it draws exactly what it would draw given the generator,
+    from the same state (``tests/test_kernels.py`` checks), and a call costs
+    about 0.5 us more than one without it (numba types the handle through
+    ``_numba_type_``; unboxing it is one attribute read). Use ``model.kernel_rng`` rather
+    than making one: it follows the model's generator. A copy or pickle is a
+    handle on the copied generator.
     """
 
-    __slots__ = ("generator", "state_address", "state", "fnptr_next_double",
-                 "fnptr_next_uint64", "fnptr_next_uint32")
+    __slots__ = ("generator", "bitgen_address")
 
     def __init__(self, generator: np.random.Generator):
-        ct = generator.bit_generator.ctypes  # kept alive by the bit generator
+        # The ctypes view, and the bitgen_t it points at, live as long as the bit generator.
         self.generator = generator
-        self.state_address = int(ct.state_address)
-        self.state = int(ct.state.value)
-        for name in ("next_double", "next_uint64", "next_uint32"):
-            address = ctypes.cast(getattr(ct, name), ctypes.c_void_p).value
-            setattr(self, f"fnptr_{name}", int(address))
+        self.bitgen_address = int(generator.bit_generator.ctypes.bit_generator.value)
 
     def __reduce__(self):
         return KernelRng, (self.generator,)
@@ -112,7 +110,16 @@ class KernelRng:
         """The generator's methods, for kernels run as Python (``NUMBA_DISABLE_JIT=1``)."""
         if name in KernelRng.__slots__:  # not set yet: no generator to ask
             raise AttributeError(name)
+        if name in _EARLIER_FIELDS:
+            raise AttributeError(
+                f"KernelRng has no {name!r}: a kernel compiled against an earlier version of "
+                "it is cached on disk; delete the __pycache__ beside that kernel's module")
         return getattr(self.generator, name)
+
+
+#: What the handle kept before it kept ``bitgen_address`` (read by kernels cached then).
+_EARLIER_FIELDS = ("state_address", "state", "fnptr_next_double", "fnptr_next_uint64",
+                   "fnptr_next_uint32")
 
 
 class KernelRngType(types.NumPyRandomGeneratorType):
@@ -132,22 +139,40 @@ KernelRng._numba_type_ = kernel_rng_type
 
 @unbox(KernelRngType)
 def _unbox_kernel_rng(typ, obj, c):
-    """The ``Generator`` numba's own unboxing builds, from the addresses the handle keeps."""
-    failed = cgutils.alloca_once_value(c.builder, cgutils.false_bit)
-    gen = cgutils.create_struct_proxy(typ)(c.context, c.builder)
-    bits = cgutils.create_struct_proxy(_bit_gen_type)(c.context, c.builder)
-    with ExitStack() as stack:
-        bits.parent = obj
-        for field in KernelRng.__slots__[1:]:
-            value = c.pyapi.object_getattr_string(obj, field)
-            with cgutils.early_exit_if_null(c.builder, stack, value):
-                c.builder.store(cgutils.true_bit, failed)
-            setattr(bits, field, c.unbox(types.uintp, value).value)
-            c.pyapi.decref(value)
-        gen.bit_generator = bits._getvalue()
-        gen.parent = obj
-        gen.meminfo = c.pyapi.nrt_meminfo_new_from_pyobject(cgutils.voidptr_t(None), obj)
-    return NativeValue(gen._getvalue(), is_error=c.builder.load(failed))
+    """The ``Generator`` numba's own unboxing builds, read from the handle's ``bitgen_t``.
+
+    One attribute read; the state pointer and the three function pointers are
+    loaded from the struct, in ``bitgen_t``'s order. The meminfo is left null:
+    the caller's handle keeps the generator alive through the call, and no
+    kernel keeps or returns it.
+    """
+    builder = c.builder
+    uintp = c.context.get_value_type(types.uintp)
+    gen = cgutils.create_struct_proxy(typ)(c.context, builder)
+    bits = cgutils.create_struct_proxy(_bit_gen_type)(c.context, builder)
+    bits.parent = obj
+    for field in ("state_address", "state", "fnptr_next_uint64", "fnptr_next_uint32",
+                  "fnptr_next_double", "bit_generator"):
+        setattr(bits, field, uintp(0))
+    failed = cgutils.alloca_once_value(builder, cgutils.true_bit)
+    value = c.pyapi.object_getattr_string(obj, "bitgen_address")
+    with cgutils.if_likely(builder, cgutils.is_not_null(builder, value)):
+        address = c.unbox(types.uintp, value)
+        c.pyapi.decref(value)
+        with cgutils.if_likely(builder, builder.not_(address.is_error)):
+            fields = builder.inttoptr(address.value, uintp.as_pointer())
+            state = builder.load(cgutils.gep(builder, fields, 0))
+            bits.state_address = state  # numpy's ctypes view gives the state's address twice
+            bits.state = state
+            bits.fnptr_next_uint64 = builder.load(cgutils.gep(builder, fields, 1))
+            bits.fnptr_next_uint32 = builder.load(cgutils.gep(builder, fields, 2))
+            bits.fnptr_next_double = builder.load(cgutils.gep(builder, fields, 3))
+            builder.store(cgutils.false_bit, failed)
+    gen.bit_generator = bits._getvalue()
+    gen.meminfo = cgutils.get_null_value(
+        c.context.get_value_type(types.MemInfoPointer(types.voidptr)))
+    gen.parent = obj
+    return NativeValue(gen._getvalue(), is_error=builder.load(failed))
 
 
 @box(KernelRngType)

@@ -343,7 +343,7 @@ class NextPracticeModel(mesa.Model):
         """The model's generator (``self.rng``) as compiled rules take it: the same stream.
 
         Hand this, not ``self.rng``, to a kernel that draws (see
-        :class:`sim._jit.KernelRng`: it is passed in a third of the time).
+        :class:`sim._jit.KernelRng`: it is passed in a ninth of the time).
         """
         if self._kernel_rng is None or self._kernel_rng.generator is not self.rng:
             self._kernel_rng = KernelRng(self.rng)

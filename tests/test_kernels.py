@@ -888,3 +888,26 @@ def test_kernel_rng_follows_the_models_generator():
     assert m.rng.random() == twin.rng.random()
     m.rng = np.random.default_rng(9)  # as Mesa's reset_rng does
     assert m.kernel_rng.generator is m.rng
+
+
+def test_kernel_rng_reads_the_bit_generators_c_interface():
+    """The handle keeps the address of numpy's ``bitgen_t``; kernels read its pointers there.
+
+    Checked against numpy's own ctypes view (state, then the three function
+    pointers), and a kernel compiled against the handle's earlier fields gets
+    an error that says what to delete, not a bare missing attribute.
+    """
+    import ctypes
+
+    from sim._jit import KernelRng
+
+    g = np.random.default_rng(3)
+    h = KernelRng(g)
+    ct = g.bit_generator.ctypes
+    fields = (ctypes.c_void_p * 4).from_address(h.bitgen_address)
+    want = [ct.state.value] + [ctypes.cast(getattr(ct, f), ctypes.c_void_p).value
+                               for f in ("next_uint64", "next_uint32", "next_double")]
+    assert list(fields) == want
+    assert h.integers(0, 10) == np.random.default_rng(3).integers(0, 10)  # the generator's methods
+    with pytest.raises(AttributeError, match="__pycache__"):
+        h.state_address
