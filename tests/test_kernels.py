@@ -910,4 +910,4 @@ def test_kernel_rng_reads_the_bit_generators_c_interface():
     assert list(fields) == want
     assert h.integers(0, 10) == np.random.default_rng(3).integers(0, 10)  # the generator's methods
     with pytest.raises(AttributeError, match="__pycache__"):
-        h.state_address
+        _ = h.state_address
