@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import pandas as pd
+from matplotlib.figure import Figure  # not pyplot: saving a file picks no backend for the user
 
 #: One colour per shipped strategy, used wherever strategies are compared.
 COLOURS = {"top_down": "#d95f02", "bottom_up": "#7570b3", "next_practice": "#1b9e77"}
@@ -31,7 +28,8 @@ def _real_series(ax) -> None:
 
 def performance_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Mean performance with the 5-95% band between schools, over calendar years."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
     x = metrics["year"]
     ax.fill_between(x, metrics["perf_p05"], metrics["perf_p95"], alpha=0.2,
                     label="5-95% of schools")
@@ -50,13 +48,13 @@ def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> Path:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def adoption_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Share of schools running the most widely run practice, by step (the reduced modes)."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
     ax.plot(metrics["step"], metrics["top_adoption"], lw=2, label="share adopted")
     ax.set_ylim(0, 1.02)
     return _finish(fig, ax, path, "step", "share of schools", title or "Adoption")
@@ -64,7 +62,8 @@ def adoption_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
 
 def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
     """Mean curve per scenario with its 90% band over replications, plus the spread panel."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig = Figure(figsize=(12, 4.5))
+    axes = fig.subplots(1, 2)
     for label, df in runs.groupby("scenario", sort=False):
         colour = COLOURS.get(str(label))
         for ax, col in zip(axes, ("perf_mean", "perf_sd"), strict=True):
@@ -83,5 +82,4 @@ def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

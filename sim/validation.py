@@ -83,19 +83,16 @@ def fmt(ci: tuple[float, float, float], d: int = 4) -> str:
 
 
 def _fig():
-    import matplotlib
+    """A one-panel figure that is only saved (no pyplot: the user's backend is left alone)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    return fig, ax, plt
+    fig = Figure(figsize=(6, 4))
+    return fig, fig.subplots()
 
 
-def _save(fig, plt, out_dir: Path, name: str) -> str:
+def _save(fig, out_dir: Path, name: str) -> str:
     fig.tight_layout()
     fig.savefig(out_dir / f"{name}.png", dpi=90)
-    plt.close(fig)
     return f"{name}.png"
 
 
@@ -125,7 +122,7 @@ def check_bass(out_dir: Path, quick: bool) -> Check:
     peak_disc = int(np.argmax(np.diff(theory))) + 1
     t_star = np.log(pr.q_bass / pr.p_bass) / (pr.p_bass + pr.q_bass)
     ok = err < 0.015 and abs(peak_sim - peak_disc) <= 1
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     t = np.arange(len(share))
     ax.plot(t, share, "o", ms=3, label=f"model, n={pr.n_schools}")
     ax.plot(t, theory[: len(share)], "-", label="discrete Bass recursion")
@@ -134,7 +131,7 @@ def check_bass(out_dir: Path, quick: bool) -> Check:
     ax.set_xlabel("step")
     ax.set_ylabel("share adopted")
     ax.legend()
-    fig_name = _save(fig, plt, out_dir, "bass")
+    fig_name = _save(fig, out_dir, "bass")
     v = (f"max |model - discrete Bass| = {err:.4f} (tolerance 0.015); peak adoption step "
          f"model {peak_sim}, discrete recursion {peak_disc} (continuous t* = {t_star:.2f})")
     return Check("Bass (1969), p=0.03 q=0.38", ok, v, fig_name,
@@ -157,7 +154,7 @@ def check_si(out_dir: Path, quick: bool) -> Check:
     ci = t_interval(np.array(halves))
     rel = abs(ci[0] - t_half_theory) / t_half_theory
     ok = rel < 0.05
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     for c in curves:
         ax.plot(c, color="C0", alpha=0.6)
     t = np.linspace(0, len(curves[0]) - 1, 200)
@@ -166,7 +163,7 @@ def check_si(out_dir: Path, quick: bool) -> Check:
     ax.set_xlabel("step")
     ax.set_ylabel("share infected")
     ax.legend()
-    fig_name = _save(fig, plt, out_dir, "si")
+    fig_name = _save(fig, out_dir, "si")
     v = (f"time to half adoption {fmt(ci, 2)} steps vs ln((1-i0)/i0)/beta = "
          f"{t_half_theory:.2f} (i0={i0:.4f}, beta={pr.beta_si}); relative error {rel:.3f} "
          "(tolerance 0.05)")
@@ -192,14 +189,14 @@ def check_watts(out_dir: Path, quick: bool) -> Check:
     inside = [freq[z] for z in zs if 2.0 <= z <= 4.0]
     outside = [freq[z] for z in zs if z < 1.0 or z >= 8.0]
     ok = min(inside) >= 0.2 and max(outside) <= 0.05
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     ax.plot(zs, [freq[z] for z in zs], "o-")
     ax.axvspan(1.02, 5.77, color="grey", alpha=0.2, label="Watts window 1.02 < z < 5.77")
     ax.set_xlabel("mean degree z")
     ax.set_ylabel("share of runs with a global cascade")
     ax.set_title(f"{runs} runs per z, Erdos-Renyi graphs of 10,000 nodes", fontsize=9)
     ax.legend()
-    fig_name = _save(fig, plt, out_dir, "watts")
+    fig_name = _save(fig, out_dir, "watts")
     v = ("cascade frequency by z: " + ", ".join(f"z={z:g}: {f:.2f}" for z, f in freq.items())
          + "; pass if >= 0.2 for 2 <= z <= 4 and <= 0.05 for z < 1 and z >= 8")
     return Check("Watts (2002) cascade window, phi=0.18", ok, v, fig_name,
@@ -230,14 +227,14 @@ def check_complex(out_dir: Path, quick: bool) -> Check:
     lat2, rew2 = res[(2, "complex_lattice")][0], res[(2, "complex_rewired")][0]
     lat1, rew1 = res[(1, "complex_lattice")][1], res[(1, "complex_rewired")][1]
     ok = lat2 > 0.9 and rew2 < 0.1 and rew1 < lat1
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     for (thr, net), c in curves.items():
         ax.plot(c, label=f"threshold {thr}, {net.split('_')[1]}")
     ax.set_xscale("symlog")
     ax.set_xlabel("step")
     ax.set_ylabel("share adopted")
     ax.legend()
-    fig_name = _save(fig, plt, out_dir, "complex")
+    fig_name = _save(fig, out_dir, "complex")
     v = (f"threshold 2: final share lattice {lat2:.3f} vs rewired {rew2:.3f}; threshold 1: "
          f"median steps to 90% lattice {lat1:g} vs rewired {rew1:g} (n={n}, 4 neighbours, "
          f"{runs} runs each)")
@@ -276,7 +273,7 @@ def check_rogers(out_dir: Path, quick: bool) -> Check:
     shares = rogers_shares(times)
     dev = np.abs(shares - NORMAL)
     ok = bool(dev.max() <= 6.0)
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     x = np.arange(5)
     ax.bar(x - 0.2, NORMAL, 0.4, label="Rogers (normal)")
     ax.bar(x + 0.2, shares, 0.4, label="Bass run")
@@ -284,7 +281,7 @@ def check_rogers(out_dir: Path, quick: bool) -> Check:
                       "laggards"], rotation=20)
     ax.set_ylabel("% of adopters")
     ax.legend()
-    fig_name = _save(fig, plt, out_dir, "rogers")
+    fig_name = _save(fig, out_dir, "rogers")
     v = ("shares % innovators/early adopters/early majority/late majority/laggards: "
          + "/".join(f"{x:.1f}" for x in shares) + " vs normal "
          + "/".join(f"{x:.1f}" for x in NORMAL) + f"; max deviation {dev.max():.1f} pp "
@@ -387,7 +384,7 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     checks = []
 
     def curve_fig(name, labels, metric="perf_mean"):
-        fig, ax, plt = _fig()
+        fig, ax = _fig()
         for i, lab in enumerate(labels):
             arr = np.array([df[metric].to_numpy() for df in runs[lab]])
             ax.plot(arr.mean(axis=0), color=f"C{i}", label=lab)
@@ -396,7 +393,7 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
         ax.set_xlabel("month")
         ax.set_ylabel(metric)
         ax.legend(fontsize=7)
-        return _save(fig, plt, out_dir, name)
+        return _save(fig, out_dir, name)
 
     # (1) plateau
     td = np.array([df["perf_mean"].to_numpy() for df in runs["top_down"]])
@@ -444,11 +441,11 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     interior = 0 < best < len(TIGHT) - 1
     d_opt = t_interval(by_t[best] - np.maximum(by_t[0], by_t[-1]))
     ok = d_end[1] > 0 and d_2y[1] > 0 and interior and d_opt[1] > 0
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     ax.errorbar(TIGHT, means, yerr=by_t.std(axis=1, ddof=1) / np.sqrt(reps), fmt="o-")
     ax.set_xlabel("tightness")
     ax.set_ylabel("final mean performance (next practice)")
-    _save(fig, plt, out_dir, "p3_tightloose")
+    _save(fig, out_dir, "p3_tightloose")
     checks.append(Check(
         "Pattern 3: past the plateau; tight-loose optimum", ok,
         f"next practice minus top-down after 10 years {fmt(d_end)} (need > 0); top-down minus "
@@ -492,7 +489,7 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     d = t_interval(diff)
     n_ev = sum(x["events"] for x in lifts)
     d_gap = t_interval(final(runs, "np_exec", "gap") - final(runs, "np_noexec", "gap"))
-    fig, ax, plt = _fig()
+    fig, ax = _fig()
     for i, (key, lab) in enumerate((("treated", "taken on by an executive head"),
                                     ("control", "equally weak, not taken on"))):
         arr = np.array([x[key + "_path"] for x in lifts])
@@ -509,7 +506,7 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
         f"schools of the same months not taken on, mean over runs {fmt(d)} (need > 0). For "
         f"information, final gap (rest minus weakest tenth), p_exec_head 0.03 minus 0: "
         f"{fmt(d_gap)}",
-        _save(fig, plt, out_dir, "p7_exec")))
+        _save(fig, out_dir, "p7_exec")))
     return checks
 
 
