@@ -152,6 +152,25 @@ def monthly_chance(rate):
 
 
 @jit
+def monthly_events(rng, rate):
+    """Where events of monthly chance ``rate`` happen in a one-month step: indices, ascending.
+
+    One uniform for every entry, all drawn first: numpy's
+    ``np.flatnonzero(rng.random(len(rate)) < monthly_chance(rate))``.
+    """
+    n = len(rate)
+    u = rng.random(n)
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        r = rate[i]
+        c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
+        out[m] = i
+        m += u[i] < 1.0 - (1.0 - c)
+    return out[:m]
+
+
+@jit
 def practice_summary(slot_p, depth, own, coherence, head, n_heads, effect, users, ev_mean,
                      ev_prec, stage, trial, collab_alive, collab_formal):
     """The metrics about practice, leadership and collaboratives, numpy's answers bit for bit.

@@ -333,6 +333,18 @@ class NextPracticeModel(mesa.Model):
             return _kernels.monthly_chance(np.asarray(rate, np.float64))
         return 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** self.p.dur_step
 
+    def occurs(self, rate: np.ndarray) -> np.ndarray:
+        """Which of these events, each of monthly chance ``rate[i]``, happen this step.
+
+        Returns their indices, ascending; one uniform each from the model's
+        generator, all drawn (``np.flatnonzero(rng.random(n) <
+        per_step_array(rate))``; at monthly steps in one compiled pass,
+        :func:`sim.kernels.monthly_events`).
+        """
+        if self.p.dur_step == 1.0:
+            return _kernels.monthly_events(self.kernel_rng, np.asarray(rate, np.float64))
+        return np.flatnonzero(self.rng.random(len(rate)) < self.per_step_array(rate))
+
     @property
     def sd_observe_eff(self) -> float:
         """Noise of a school's monthly read of a practice, after the evidence lever."""

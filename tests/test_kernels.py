@@ -785,6 +785,25 @@ def test_per_step_chances_are_the_numpy_form():
         assert np.array_equal(_bits(m.per_step_array(list(rate[:50]))), _bits(want[:50]))
 
 
+def test_events_that_occur_are_the_numpy_form():
+    """model.occurs: numpy's draws and indices, and the generator left where numpy leaves it."""
+    from sim.model import NextPracticeModel
+    from tests.conftest import small
+
+    rng = np.random.default_rng(29)
+    for dur in (1.0, 3.0):
+        for n in (0, 1, 7, 2000):
+            rate = rng.random(n) * 1.4 - 0.2
+            rate[: min(n, 3)] = (np.nan, 0.0, 1.0)[: min(n, 3)]
+            m = NextPracticeModel(small(dur_step=dur), rng=5)
+            twin = np.random.default_rng(5)
+            twin.bit_generator.state = m.rng.bit_generator.state
+            want = np.flatnonzero(twin.random(n) < 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** dur)
+            got = m.occurs(rate)
+            assert got.dtype == np.int64 and np.array_equal(got, want), (dur, n)
+            assert m.rng.random() == twin.random()
+
+
 def test_school_summary_is_numpys_means_and_spreads():
     rng = np.random.default_rng(21)
     n = 3000

@@ -35,11 +35,11 @@ class Recombination(Rule):
 
     def apply(self, model):
         """Draw this step's inventions."""
-        s, p, pr, rng = model.schools, model.p, model.practices, model.rng
+        s, p, pr = model.schools, model.p, model.practices
         pressure = model.pressure()
         rate = _invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
                                p.tightness, p.rel_adversity, pressure)
-        who = np.flatnonzero(rng.random(s.n) < model.per_step_array(rate))
+        who = model.occurs(rate)
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, pa = _recombine(

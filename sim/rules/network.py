@@ -116,12 +116,11 @@ class Collaboratives(Rule):
 
     def apply(self, model):
         """Found and formalise collaboratives."""
-        s, p, rng, c = model.schools, model.p, model.rng, model.collabs
+        s, p, c = model.schools, model.p, model.collabs
         fac = model.school_facilitation()
         push = 1.0 + p.rel_adversity * model.pressure()
-        free = s.collab == EMPTY
-        rate = p.p_collab_form * model.heads.appetite[s.head] * fac * push
-        founders = np.flatnonzero(free & (rng.random(s.n) < model.per_step_array(rate)))
+        free = s.collab == EMPTY  # only a school outside any collaborative founds one
+        founders = model.occurs(p.p_collab_form * model.heads.appetite[s.head] * fac * push * free)
         if len(founders):
             founder, a, b = _found(model.kernel_rng, founders, s.collab, s.town, s.authority,
                                    *model.town_index(), *model.authority_index(),
@@ -133,7 +132,7 @@ class Collaboratives(Rule):
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
             rate = _formalisation_rate(s.collab, fac, push, c.n, p.p_formalise)
-            go = informal[rng.random(len(informal)) < model.per_step_array(rate[informal])]
+            go = informal[model.occurs(rate[informal])]
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
