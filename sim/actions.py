@@ -288,7 +288,9 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int |
     f, lo, hi = model.tie_keys.add_pairs(a, b, model.schools.n)
     if len(f) == 0:
         return f
-    kind = kind if np.ndim(kind) == 0 else np.asarray(kind)[f]
+    if not isinstance(kind, (int, np.integer)):  # each pair's kind (or one, as an array)
+        kind = np.asarray(kind)
+        kind = kind[f] if kind.ndim else kind
     return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
 
 

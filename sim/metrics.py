@@ -79,8 +79,9 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     q05, q95 = quantiles(perf, [0.05, 0.95])
     k = max(1, n // 10)
     part = np.partition(perf, k - 1)
-    weakest = part[:k].mean()
-    rest = part[k:].mean() if n > k else weakest
+    # Means as sum over count: what ndarray.mean computes, without its overhead.
+    weakest = float(part[:k].sum()) / k
+    rest = float(part[k:].sum()) / (n - k) if n > k else weakest
     c = model.collabs
     (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget,
      trust) = school_summary(perf, model.perf0, model.weakest0, s.capacity, s.budget,

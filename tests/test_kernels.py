@@ -804,6 +804,24 @@ def test_events_that_occur_are_the_numpy_form():
             assert m.rng.random() == twin.random()
 
 
+def test_life_cycle_stages_are_the_numpy_form():
+    from sim.rules.system import _stages
+    from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
+
+    rng = np.random.default_rng(31)
+    for _ in range(50):
+        P = int(rng.integers(1, 300))
+        stage = rng.integers(0, 5, P).astype(np.int8)
+        users = rng.integers(0, 4, P) * rng.integers(0, 400, P)
+        ev_prec = np.where(rng.random(P) < 0.5, 0.0, rng.random(P))
+        want = stage.copy()
+        want[(users >= 250.0) & (want != ABANDONED)] = MAINSTREAM
+        want[(users == 0) & (want != TRIAL)] = ABANDONED
+        want[(users > 0) & (want == ABANDONED) & (ev_prec == 0)] = IDEA
+        _stages(stage, users, ev_prec, 250.0)
+        assert np.array_equal(stage, want)
+
+
 def test_school_summary_is_numpys_means_and_spreads():
     rng = np.random.default_rng(21)
     n = 3000

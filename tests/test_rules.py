@@ -208,3 +208,18 @@ def test_lead_federation_supports_the_struggling_school():
     assert s.capacity[a] == 0.9
     col = np.flatnonzero(s.slot_p[b] == 0)
     assert len(col) == 1 and s.slot_own[b, col[0]] == 0.9 and s.slot_channel[b, col[0]] == CHOSEN
+
+
+def test_add_ties_takes_one_kind_or_each_pairs():
+    """A kind for all (int, numpy integer, 0-d array) or one per pair, kept for the ties formed."""
+    from sim.actions import add_ties
+    from sim.model import NextPracticeModel
+
+    for kind, want in ((3, [3, 3]), (np.int8(4), [4, 4]), (np.array(5), [5, 5]),
+                       ([1, 2, 0], [1, 0]), (np.array([2, 5, 4]), [2, 4])):
+        m = NextPracticeModel(small(), rng=1)
+        n0 = m.ties.n
+        a0, b0 = int(m.ties.a[0]), int(m.ties.b[0])  # already tied: skipped
+        formed = add_ties(m, [0, a0, 2], [59, b0, 58], kind, 0.5)
+        assert formed.tolist() == [n0, n0 + 1]
+        assert m.ties.kind[formed].tolist() == want

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim._jit import jit
 from sim.rules import Rule, register
 from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
 
@@ -37,15 +38,32 @@ class LifeCycle(Rule):
     def apply(self, model):
         """Update stages from the number of users."""
         pr = model.practices
-        users = model.users()
-        stage = pr.stage[: pr.n]
-        main = (users >= SHARE_MAINSTREAM * model.schools.n) & (stage != ABANDONED)
-        stage[main] = MAINSTREAM
-        gone = (users == 0) & (stage != TRIAL)
-        stage[gone] = ABANDONED
+        _stages(pr.stage[: pr.n], model.users(), pr.ev_prec[: pr.n],
+                SHARE_MAINSTREAM * model.schools.n)
+
+
+@jit
+def _stages(stage, users, ev_prec, n_mainstream):
+    """:class:`LifeCycle`'s update, in place, practice by practice.
+
+    The numpy form::
+
+        stage[(users >= n_mainstream) & (stage != ABANDONED)] = MAINSTREAM
+        stage[(users == 0) & (stage != TRIAL)] = ABANDONED
         # A practice taken up again after being abandoned is an idea again.
-        back = (users > 0) & (stage == ABANDONED) & (pr.ev_prec[: pr.n] == 0)
-        stage[back] = IDEA
+        stage[(users > 0) & (stage == ABANDONED) & (ev_prec == 0)] = IDEA
+
+    (each line reading the stages the one before left).
+    """
+    for q in range(len(stage)):
+        s, u = stage[q], users[q]
+        if u >= n_mainstream and s != ABANDONED:
+            s = MAINSTREAM
+        if u == 0 and s != TRIAL:
+            s = ABANDONED
+        if u > 0 and s == ABANDONED and ev_prec[q] == 0:
+            s = IDEA
+        stage[q] = s
 
 
 @register("shocks", "budget_cut", default=True)
