@@ -145,10 +145,15 @@ def monthly_chance(rate):
     """
     out = np.empty(len(rate))
     for i in range(len(rate)):
-        r = rate[i]
-        c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
-        out[i] = 1.0 - (1.0 - c)
+        out[i] = _per_month_step(rate[i])
     return out
+
+
+@jit(inline="always")
+def _per_month_step(r):
+    """One monthly chance over a one-month step: ``1.0 - (1.0 - clip(r, 0, 1))``."""
+    c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
+    return 1.0 - (1.0 - c)
 
 
 @jit
@@ -163,10 +168,8 @@ def monthly_events(rng, rate):
     out = np.empty(n, np.int64)
     m = 0
     for i in range(n):
-        r = rate[i]
-        c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
         out[m] = i
-        m += u[i] < 1.0 - (1.0 - c)
+        m += u[i] < _per_month_step(rate[i])
     return out[:m]
 
 
