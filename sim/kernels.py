@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim._jit import jit
-from sim.numerics import numpy_sum, sum_in_numpy_order
+from sim.numerics import numpy_sum, order_statistics, sum_in_numpy_order
 
 
 @jit
@@ -242,6 +242,40 @@ def school_summary(perf, perf0, weakest0, capacity, budget, trust, alive):
     trust_mean = numpy_sum(live) / len(live) if len(live) else 0.0
     return (m, perf_sd, gain_sd, weakest, numpy_sum(capacity) / n, numpy_sum(budget) / n,
             trust_mean)
+
+
+@jit
+def tenth_means(x, k):
+    """Mean of the ``k`` smallest values of ``x`` and mean of the rest (nan if ``x`` has a NaN).
+
+    What ``part = np.partition(x, k - 1)`` gives as ``part[:k].mean()`` and
+    ``part[k:].mean()`` (the second equal to the first when ``k == len(x)``),
+    added in another order, so equal to within rounding rather than to the
+    bit. The ``k``-th smallest value ``v`` comes from
+    :func:`~sim.numerics.order_statistics`; one pass then adds what lies
+    below and above it, and the copies of ``v`` are shared out by count.
+    """
+    n = len(x)
+    v = order_statistics(x, np.array([k - 1]))[0]
+    below = above = 0.0
+    n_below = n_above = 0
+    nan = False
+    for u in x:
+        if u < v:
+            below += u
+            n_below += 1
+        elif u > v:
+            above += u
+            n_above += 1
+        elif u != u:
+            nan = True
+    if nan or v != v:
+        return np.nan, np.nan
+    low_ties = k - n_below  # copies of v among the k smallest
+    weakest = (below + low_ties * v) / k
+    if n == k:
+        return weakest, weakest
+    return weakest, (above + (n - k - n_above) * v) / (n - k)
 
 
 @jit

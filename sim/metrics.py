@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernels import practice_summary, school_summary, usage_summary
+from sim.kernels import practice_summary, school_summary, tenth_means, usage_summary
 from sim.numerics import quantiles
 from sim.state import TRIAL
 
@@ -77,11 +77,7 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     perf = s.perf
     n = s.n
     q05, q95 = quantiles(perf, [0.05, 0.95])
-    k = max(1, n // 10)
-    part = np.partition(perf, k - 1)
-    # Means as sum over count: what ndarray.mean computes, without its overhead.
-    weakest = float(part[:k].sum()) / k
-    rest = float(part[k:].sum()) / (n - k) if n > k else weakest
+    weakest, rest = tenth_means(perf, max(1, n // 10))
     c = model.collabs
     (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget,
      trust) = school_summary(perf, model.perf0, model.weakest0, s.capacity, s.budget,

@@ -6,8 +6,8 @@ slots long (``a.sum(axis=1)`` at 21,000 schools and 6 slots takes four times
 as long as six column additions). These helpers add or combine whole columns
 instead, in the order numpy uses, so results do not change by a bit:
 ``tests/test_numerics.py`` checks them against numpy for every width up to 127.
-:func:`quantiles` gives ``np.quantile``'s default answer from two cheap
-partitions instead of its general machinery.
+:func:`quantiles` gives ``np.quantile``'s default answer from one counting pass
+(:func:`order_statistics`) instead of its general machinery.
 """
 
 from __future__ import annotations
@@ -208,12 +208,12 @@ def quantiles(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
 
     numpy interpolates between the order statistics at ``floor((n - 1) q)``
     and the next one, ``a + (b - a) t`` (``b - (b - a)(1 - t)`` from
-    ``t = 0.5`` on); at or past the last index both are the maximum. Each
-    lower statistic comes from one partition and the next one is the least
-    value above it, so no general multi-point partition is needed; the
-    arithmetic is numpy's, done on Python floats (the same IEEE doubles) to
-    spare a dozen small array operations a call. A NaN anywhere gives NaN
-    (partition puts NaNs last, and the minimum and maximum propagate them).
+    ``t = 0.5`` on); at or past the last index both are the maximum. All the
+    order statistics come from one compiled pass (:func:`order_statistics`)
+    instead of a partition each; the arithmetic is numpy's, done on Python
+    floats (the same IEEE doubles) to spare a dozen small array operations a
+    call. A NaN anywhere gives NaN, as numpy's does: the largest order
+    statistic, always asked for, is NaN exactly when one is present.
     (Where +0.0 and -0.0 tie at a statistic, either sign may be taken.)
     """
     x = np.asarray(x)
@@ -224,19 +224,112 @@ def quantiles(x: np.ndarray, q: Sequence[float]) -> np.ndarray:
     n = len(x)
     if x.ndim != 1 or x.dtype != np.float64 or n == 0 or not all(0.0 <= v <= 1.0 for v in qs):
         return np.quantile(x, q)
+    prevs = [min(math.floor((n - 1) * v), n - 1) for v in qs]
+    ranks = np.array([n - 1] + [r for p in prevs for r in (p, min(p + 1, n - 1))], np.int64)
+    stats = order_statistics(x, ranks)
+    if math.isnan(stats[0]):
+        return np.full(len(qs), np.nan)
     out = np.empty(len(qs))
     for i, v in enumerate(qs):
         virtual = (n - 1) * v
         if virtual >= n - 1:
             prev = -1  # numpy's index for the maximum; t below counts from it
-            a = b = float(x.max())
+            a = b = float(stats[0])
         else:
-            prev = math.floor(virtual)
-            part = np.partition(x, prev)
-            a, b = float(part[prev]), float(part[prev + 1:].min())
+            prev = prevs[i]
+            a, b = float(stats[1 + 2 * i]), float(stats[2 + 2 * i])
         t = virtual - prev
         diff = b - a
         out[i] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return out
+
+
+@jit(inline="always")
+def _bucket(v, lo, scale, last):
+    """Bucket of ``v`` (not NaN) in :func:`order_statistics`: 0 when ``scale`` is 0."""
+    return min(int((v - lo) * scale), last) if scale > 0.0 else 0
+
+
+@jit
+def order_statistics(x, ranks):
+    """``np.sort(x)[ranks]``: the values at the given 0-based ranks, found by counting.
+
+    One pass finds the range of ``x``, a second counts its values into about
+    ``len(x) / 4`` equal-width buckets, a third gathers the few values of
+    the buckets that hold the wanted ranks, and only those are sorted. A
+    bucket's index, ``floor((v - lo) * scale)``, never decreases as ``v``
+    grows (IEEE rounding is monotone), so every value of a lower bucket is
+    at most every value of a higher one and the answers are exact: the same
+    floats ``np.sort`` puts at those ranks (NaNs last, as numpy sorts them).
+    Values whose range is not finite fall into one bucket, which is then a
+    plain sort. ``np.partition`` makes a pass per rank at best; this is a
+    fixed three.
+    """
+    n = len(x)
+    out = np.empty(len(ranks))
+    lo, hi, m = np.inf, -np.inf, 0
+    for v in x:
+        if v == v:  # not NaN
+            lo = min(lo, v)
+            hi = max(hi, v)
+            m += 1
+    if m == 0:
+        out[:] = np.nan
+        return out
+    n_buckets = max(1, m // 4)
+    width = hi - lo
+    scale = n_buckets / width if width > 0.0 else 0.0
+    if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(scale)):
+        scale = 0.0
+    last = n_buckets - 1
+    counts = np.zeros(n_buckets, np.int64)
+    bucket = np.empty(n, np.int32)  # each value's bucket, -1 for NaN, read again below
+    for i in range(n):
+        v = x[i]
+        if v == v:
+            b = _bucket(v, lo, scale, last)
+            counts[b] += 1
+            bucket[i] = b
+        else:
+            bucket[i] = -1
+    start = np.empty(n_buckets + 1, np.int64)  # rank of each bucket's least value
+    start[0] = 0
+    for b in range(n_buckets):
+        start[b + 1] = start[b] + counts[b]
+    # The buckets holding wanted ranks, each given a segment of ``pool``.
+    segment = np.full(n_buckets, -1, np.int64)
+    where = np.full(len(ranks), -1, np.int64)
+    seg_start = np.zeros(len(ranks) + 1, np.int64)
+    n_seg = 0
+    for i in range(len(ranks)):
+        r = ranks[i]
+        if r < 0 or r >= n:
+            raise IndexError("order_statistics: a rank is outside the array")
+        if r >= m:
+            continue  # a NaN's rank
+        b = np.searchsorted(start[1:], r, side="right")
+        if segment[b] < 0:
+            segment[b] = n_seg
+            seg_start[n_seg + 1] = seg_start[n_seg] + counts[b]
+            n_seg += 1
+        where[i] = b
+    pool = np.empty(seg_start[n_seg])
+    fill = seg_start[:n_seg].copy()
+    if n_seg:
+        for i in range(n):
+            b = bucket[i]
+            if b >= 0 and segment[b] >= 0:
+                s = segment[b]
+                pool[fill[s]] = x[i]
+                fill[s] += 1
+    for s in range(n_seg):
+        pool[seg_start[s]:seg_start[s + 1]].sort()
+    for i in range(len(ranks)):
+        b = where[i]
+        if b < 0:
+            out[i] = np.nan
+        else:
+            out[i] = pool[seg_start[segment[b]] + ranks[i] - start[b]]
     return out
 
 

@@ -79,7 +79,9 @@ def test_quantiles_is_numpys_quantile():
                 x[rng.random(n) < 0.2] = -0.0
             before = x.copy()
             got, want = quantiles(x, qs), np.quantile(x, qs)
-            assert np.array_equal(_bits(got), _bits(want)), (n, kind)
+            # Bit for bit, except that a zero's sign is either (+0.0 and -0.0 tie in a sort).
+            assert np.array_equal(got, want), (n, kind)
+            assert np.array_equal(_bits(got[got != 0]), _bits(want[got != 0])), (n, kind)
             assert np.array_equal(_bits(x), _bits(before))  # input left as it was
     x = rng.standard_normal(50)
     x[7] = np.nan
@@ -94,6 +96,60 @@ def test_quantiles_is_numpys_quantile():
     for q in (0.3, np.array(0.3), np.array([0.2, 0.7]), (0.2, 0.7), np.array([[0.2], [0.7]])):
         got, want = quantiles(x, q), np.quantile(x, q)  # any q numpy takes, numpy's shape
         assert np.shape(got) == np.shape(want) and np.array_equal(got, want)
+
+
+def _hard_arrays(rng, n):
+    """Arrays that strain a counting select: ties, NaNs, infinities, tiny and huge ranges."""
+    x = rng.standard_normal(n)
+    yield np.round(x, 1)  # many ties
+    y = x.copy()
+    y[rng.random(n) < 0.3] = np.nan
+    yield y
+    yield np.full(n, 0.5)
+    y = x.copy()
+    y[rng.random(n) < 0.2] = np.inf
+    y[rng.random(n) < 0.1] = -np.inf
+    yield y
+    yield x * 1e-310  # a range of subnormals: the bucket scale overflows
+    yield np.clip(x, -1.5, 1.5) * 1e308  # a range wider than the largest double
+    y = 1.0 / (1.0 + np.exp(-x))
+    y[rng.random(n) < 0.2] = -0.0
+    yield y
+    yield np.exp(5 * x)  # skewed: most values in the lowest buckets
+    yield x
+
+
+def test_order_statistics_are_sorts_values():
+    from sim.numerics import order_statistics
+    rng = np.random.default_rng(11)
+    for n in list(range(1, 50)) + [257, 1000, 21000]:
+        for x in _hard_arrays(rng, n):
+            before = x.copy()
+            ranks = np.concatenate([rng.integers(0, n, 6), [0, n - 1, n // 2]])
+            got, want = order_statistics(x, ranks), np.sort(x)[ranks]
+            assert np.array_equal(got, want, equal_nan=True), (n, x[:5])
+            assert np.array_equal(_bits(x), _bits(before), equal_nan=True)
+    with pytest.raises(IndexError):
+        order_statistics(np.ones(3), np.array([3]))
+
+
+def test_tenth_means_are_the_partitions_means():
+    from sim.kernels import tenth_means
+    rng = np.random.default_rng(12)
+    for n in list(range(1, 40)) + [1000, 21000]:
+        for x in _hard_arrays(rng, n):
+            if np.isinf(x).any() or np.abs(x).max() > 1e300:
+                continue  # inf - inf: numpy's mean is nan or inf by order of addition
+            for k in {1, max(1, n // 10), n}:
+                part = np.partition(x, k - 1)
+                want = (part[:k].mean(), part[k:].mean() if n > k else part[:k].mean())
+                got = tenth_means(x, k)
+                if np.isnan(x).any():
+                    assert np.isnan(got).all()
+                else:
+                    # Added in another order: equal to within rounding on the values' scale.
+                    scale = np.abs(x).max()
+                    assert got == pytest.approx(want, rel=1e-12, abs=1e-13 * scale), (n, k)
 
 
 def test_member_of_is_isin():
