@@ -262,8 +262,9 @@ def order_statistics(x, ranks):
     at most every value of a higher one and the answers are exact: the same
     floats ``np.sort`` puts at those ranks (NaNs last, as numpy sorts them).
     Values whose range is not finite fall into one bucket, which is then a
-    plain sort. ``np.partition`` makes a pass per rank at best; this is a
-    fixed three.
+    plain sort; so, in part, do values crowded into a small part of their
+    range (a few far outliers), whose sort then costs more. ``np.partition``
+    makes a pass per rank at best; this is a fixed three.
     """
     n = len(x)
     out = np.empty(len(ranks))

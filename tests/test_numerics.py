@@ -119,7 +119,7 @@ def _hard_arrays(rng, n):
     yield x
 
 
-def test_order_statistics_are_sorts_values():
+def test_order_statistics_are_the_sorted_values():
     from sim.numerics import order_statistics
     rng = np.random.default_rng(11)
     for n in list(range(1, 50)) + [257, 1000, 21000]:
