@@ -2,7 +2,8 @@
 
 ``run_bench`` times, in one run:
 
-1. ms per step and school-steps per second with all rules on, at 1,000,
+1. ms per step (the mean over a whole 120-step run, and its first and last
+   fifths) and school-steps per second with all rules on, at 1,000,
    5,000 and 21,000 schools (the ``next_practice`` scenario);
 2. a whole England run (``scenarios/england.yaml``), construction included,
    in a child process, with that process's peak memory;
@@ -96,30 +97,59 @@ def _median_run(model, steps: int, repeats: int = 3):
     return float(np.median(times)), run
 
 
-def time_steps(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[str, float]:
-    """Time ``steps`` steps of an ``n``-school model after ``warmup``; and the floor."""
+def _floor(model) -> tuple[float, int]:
+    """Seconds of one sparse product of ``model``'s tie matrix with a vector; the ties."""
+    A = tie_matrix(model)
+    x = np.random.default_rng(0).random(A.shape[0])
+    return _best_time(lambda: A @ x, 200), int(A.nnz // 2)
+
+
+def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dict[str, float]:
+    """Time every step of a whole ``n``-school run of ``steps`` steps; and the floor over it.
+
+    A step costs more as a run goes on (more practices proven and mandated,
+    more slots filled and read, more ties): at 21,000 schools the last steps
+    of a ten-year run take about 1.6 times the first. So the figure is the
+    mean over the whole run, not over a few early steps. The same run (same
+    seed, so the same work) is timed ``repeats`` times and each step's median
+    taken, which a hiccup of the machine does not move. The floor is one
+    sparse product of the tie matrix with a vector, taken at the run's start,
+    middle and end (the ties grow too) and averaged.
+    """
     from sim.model import NextPracticeModel
 
     _warm()
     model = NextPracticeModel(_params(n), rng=seed)
-    model.run(warmup)
-    # One run is 10 to 100 ms, which a hiccup of the machine moves by a fifth
-    # (5.4 ms once at 21,000 schools against 4.0-4.6): the median of three.
-    seconds, model = _median_run(model, steps)
-    dt = seconds / steps
-    A = tie_matrix(model)
-    x = np.random.default_rng(0).random(n)
-    floor = _best_time(lambda: A @ x, 200)
+    times = np.empty((repeats, steps))
+    for r in range(repeats):
+        run = copy.deepcopy(model)  # copied untimed
+        for k in range(steps):
+            t0 = time.perf_counter()
+            run.step()
+            times[r, k] = time.perf_counter() - t0
+    per_step = np.median(times, axis=0)
+    floors = [_floor(model)]  # on a run of its own, untimed: (seconds, ties)
+    model.run(steps // 2)
+    floors.append(_floor(model))
+    model.run(steps - steps // 2)
+    floors.append(_floor(model))
+    dt, floor = float(per_step.mean()), float(np.mean([f for f, _ in floors]))
+    fifth = max(1, steps // 5)
     return {"ms_per_step": dt * 1e3, "school_steps_per_s": n / dt,
-            "floor_ms": floor * 1e3, "floor_ratio": dt / floor, "ties": int(A.nnz // 2)}
+            "ms_per_step_first": float(per_step[:fifth].mean()) * 1e3,
+            "ms_per_step_last": float(per_step[-fifth:].mean()) * 1e3, "steps": steps,
+            "floor_ms": floor * 1e3, "floor_ms_start": floors[0][0] * 1e3,
+            "floor_ms_end": floors[-1][0] * 1e3, "floor_ratio": dt / floor,
+            "ties_start": floors[0][1], "ties_end": floors[-1][1]}
 
 
-def rule_times(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[str, float]:
+def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
     """Where a step's time goes: ms a step per rule slot, and for recording the metrics.
 
-    The same steps as :func:`time_steps`, on a model of its own whose rules
-    and recording are wrapped in timers (the wrappers add a little, so the
-    parts sum to a bit more than the step). Keys: ``slot (Rule)``, ``record``.
+    Over a whole run, as :func:`time_steps` times it, on a model of its own
+    whose rules and recording are wrapped in timers (the wrappers add a
+    little, so the parts sum to a bit more than the step). Keys: ``slot
+    (Rule)``, ``record``.
     """
     from collections import defaultdict
 
@@ -127,7 +157,6 @@ def rule_times(n: int, warmup: int = 3, steps: int = 20, seed: int = 1) -> dict[
 
     _warm()
     model = NextPracticeModel(_params(n), rng=seed)
-    model.run(warmup)
     spent: dict[str, float] = defaultdict(float)
 
     def timed(label: str, fn):
@@ -400,15 +429,18 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
 
     res["steps"] = {}
     for n in sizes:
-        r = time_steps(n, warmup=2 if quick else 3, steps=3 if quick else 20)
+        r = time_steps(n, steps=5 if quick else 120, repeats=1 if quick else 3)
         res["steps"][str(n)] = r
-        show(f"ms per step, {n:,} schools", r["ms_per_step"], "ms",
-             "ms_per_step_21000" if n == 21_000 else None)
+        show(f"ms per step, {n:,} schools (mean over {r['steps']} steps)", r["ms_per_step"],
+             "ms", "ms_per_step_21000" if n == 21_000 else None)
+        show("  first fifth of the run", r["ms_per_step_first"], "ms")
+        show("  last fifth of the run", r["ms_per_step_last"], "ms")
         show(f"school-steps per second, {n:,} schools", r["school_steps_per_s"], "/s")
-        show(f"step / sparse product (floor {r['floor_ms']:.3f} ms)", r["floor_ratio"], "x",
+        show(f"step / sparse product (floor {r['floor_ms']:.3f} ms, run's mean)",
+             r["floor_ratio"], "x",
              f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None)
     n = sizes[-1]
-    parts = rule_times(n, warmup=2 if quick else 3, steps=3 if quick else 20)
+    parts = rule_times(n, steps=5 if quick else 120)
     res["rule_ms"] = parts
     lines.append(f"where a step goes at {n:,} schools (ms a step): " + ", ".join(
         f"{k} {v:.2f}" for k, v in parts.items()))

@@ -21,8 +21,11 @@ def test_run_bench_quick(tmp_path):
     for key in ("england", "steps", "runs", "watts"):
         assert key in res
     assert res["england"]["wall_s"] > 0 and res["england"]["peak_mb"] > 0
-    for r in res["steps"].values():
-        assert r["ms_per_step"] > 0 and r["floor_ratio"] > 0
+    for r in res["steps"].values():  # a whole run's steps, timed one by one
+        assert r["steps"] == 5 and r["ms_per_step"] > 0 and r["floor_ratio"] > 0
+        assert r["ms_per_step_first"] > 0 and r["ms_per_step_last"] > 0
+        assert r["floor_ms_start"] > 0 and r["floor_ms_end"] > 0
+        assert r["ties_end"] >= 0 and r["ties_start"] >= 0
     from sim.rules import STEP_ORDER
 
     parts = res["rule_ms"]  # where a step goes: every slot that runs, and recording
