@@ -423,6 +423,8 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
     res["england"] = eng
     show("England run wall time (build + 120 steps)", eng["wall_s"], "s", "england_wall_s")
     show("  of which construction", eng["build_s"], "s")
+    show("  imports before it (once a process, not counted)", eng["import_s"], "s")
+    show("  the whole process, interpreter start to exit", eng["process_s"], "s")
     show("England run peak memory (child ru_maxrss)", eng["peak_mb"], "MB", "england_peak_mb")
     res["kernel_start_s"] = kernel_start()
     show("compiled kernels: first call in a process (once)", res["kernel_start_s"], "s")
