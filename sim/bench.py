@@ -110,9 +110,9 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     A step costs more as a run goes on (more practices proven and mandated,
     more slots filled and read, more ties): at 21,000 schools the last fifth
     of a ten-year run takes about 1.4 times as long a step as the first. So
-    the figure is the mean over the whole run, not over a few early steps. The same run (same
-    seed, so the same work) is timed ``repeats`` times and each step's median
-    taken, which a hiccup of the machine does not move. The floor is one
+    the figure is the mean over the whole run, not over a few early steps.
+    The same run (same seed, so the same work) is timed ``repeats`` times and
+    each step's median taken, which a hiccup of the machine does not move. The floor is one
     sparse product of the tie matrix with a vector, taken at the run's start,
     middle and end (the ties grow too) and averaged.
     """
