@@ -9,7 +9,8 @@
    in a child process, with that process's peak memory;
 3. runs per second of 1,000-school, 120-step runs across all cores;
 4. each step's time over the floor: one sparse product of the tie matrix
-   (scipy CSR) times a vector at the same size;
+   (scipy CSR) times a vector at the same size; and what the model's own
+   random draws alone cost, in floors;
 5. Watts' threshold model as idiomatic Mesa (``benchmarks/watts_mesa_reference.py``)
    against the model's own threshold mode (``scenarios/classics/watts_er.yaml``,
    whole steps), same graph, seed and steps; and against the bare rule as one
@@ -104,6 +105,40 @@ def _floor(model) -> tuple[float, int]:
     return _best_time(lambda: A @ x, 200), int(A.nnz // 2)
 
 
+# PCG64's multiplier (numpy's ``pcg64.h``: PCG_DEFAULT_MULTIPLIER_HIGH and _LOW).
+_PCG64_MULT = (2549297995355413924 << 64) + 4865540595714422341
+
+
+def words_drawn(before: dict, after: dict) -> int:
+    """64-bit words numpy's PCG64 produced between two of its ``bit_generator.state`` dicts.
+
+    PCG64 steps a 128-bit linear congruential state, ``s -> s * mult + inc``
+    (mod 2**128), once a word; the number of steps from one state to another
+    is found a bit at a time, as O'Neill's ``pcg_extras::distance`` finds it
+    (PCG's C++ library), in at most 128 rounds. A uniform double is one word;
+    a normal about one (ziggurat); a bounded integer below 2**32 half of one.
+    """
+    s0, s1 = before["state"], after["state"]
+    if before["bit_generator"] != "PCG64" or after["bit_generator"] != "PCG64":
+        raise ValueError("words_drawn reads PCG64 states only, got "
+                         f"{before['bit_generator']} and {after['bit_generator']}")
+    if s0["inc"] != s1["inc"]:
+        raise ValueError("the two states are of different PCG64 streams (their inc differs)")
+    mod = 1 << 128
+    cur, new, inc, mult = s0["state"], s1["state"], s0["inc"], _PCG64_MULT
+    bit, steps = 1, 0
+    while cur != new:
+        if cur & bit != new & bit:
+            cur = (cur * mult + inc) % mod
+            steps |= bit
+        bit <<= 1
+        if bit >= mod:
+            raise ValueError("the second state does not follow from the first")
+        inc = (mult + 1) * inc % mod
+        mult = mult * mult % mod
+    return steps
+
+
 def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dict[str, float]:
     """Time every step of a whole ``n``-school run of ``steps`` steps; and the floor over it.
 
@@ -114,7 +149,11 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     The same run (same seed, so the same work) is timed ``repeats`` times and
     each step's median taken, which a hiccup of the machine does not move. The floor is one
     sparse product of the tie matrix with a vector, taken at the run's start,
-    middle and end (the ties grow too) and averaged.
+    middle and end (the ties grow too) and averaged. Beside it, what the
+    model's random draws alone cost: the 64-bit words a step draws
+    (:func:`words_drawn`, over that untimed run) and the time to draw as many
+    uniform doubles (a word each, the draw a chance event takes), in floors:
+    a step that draws what it draws can come no nearer the floor than that.
     """
     from sim.model import NextPracticeModel
 
@@ -129,18 +168,26 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
             times[r, k] = time.perf_counter() - t0
     per_step = np.median(times, axis=0)
     floors = [_floor(model)]  # on a run of its own, untimed: (seconds, ties)
+    bits = model.rng.bit_generator
+    state0 = bits.state
     model.run(steps // 2)
     floors.append(_floor(model))
     model.run(steps - steps // 2)
     floors.append(_floor(model))
     dt, floor = float(per_step.mean()), float(np.mean([f for f, _ in floors]))
+    # The model's own random draws, as a lower bound of what a step must cost:
+    # as many uniform doubles as the words it drew.
+    words = words_drawn(state0, bits.state) / steps
+    gen = np.random.default_rng(0)
+    draws = _best_time(lambda: gen.random(round(words)), 50)
     fifth = max(1, steps // 5)
     return {"ms_per_step": dt * 1e3, "school_steps_per_s": n / dt,
             "ms_per_step_first": float(per_step[:fifth].mean()) * 1e3,
             "ms_per_step_last": float(per_step[-fifth:].mean()) * 1e3, "steps": steps,
             "floor_ms": floor * 1e3, "floor_ms_start": floors[0][0] * 1e3,
             "floor_ms_end": floors[-1][0] * 1e3, "floor_ratio": dt / floor,
-            "ties_start": floors[0][1], "ties_end": floors[-1][1]}
+            "ties_start": floors[0][1], "ties_end": floors[-1][1],
+            "words_per_step": words, "draws_ms": draws * 1e3, "draws_floors": draws / floor}
 
 
 def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
@@ -441,6 +488,8 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
         show(f"step / sparse product (floor {r['floor_ms']:.3f} ms, run's mean)",
              r["floor_ratio"], "x",
              f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None)
+        show(f"  the model's draws alone ({r['words_per_step']:,.0f} words a step)",
+             r["draws_floors"], "x floor")
     n = sizes[-1]
     parts = rule_times(n, steps=5 if quick else 120)
     res["rule_ms"] = parts
