@@ -8,7 +8,7 @@ published. Keeping them here means a rule never writes the slot arrays by hand.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -60,21 +60,72 @@ def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = Non
                          ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
     rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
-    return _value_and_protection(*value_inputs(model), rows, *protection_inputs(model))
+    return _value_and_protection(value_inputs(model), rows, protection_inputs(model))
 
 
-def value_inputs(model: NextPracticeModel) -> tuple:
+class ValueInputs(NamedTuple):
+    """What valuing a slot reads (:func:`value_of`), as one bundle for compiled loops.
+
+    Attributes:
+        slot_p: practice in each school's slot (-1 empty), schools x slots.
+        obs: sum of the school's own reads of the slot's practice, times months.
+        nobs: months of reads behind ``obs``.
+        budget: each school's budget (1 is the national mean).
+        ev_prec: published evidence's precision, per practice (0: none).
+        ev_mean: published evidence's estimate of effect, per practice.
+        cost: each practice's yearly cost, in budget units.
+        sd2: variance of one month's read (``model.sd_observe_eff ** 2``).
+        lever: the evidence lever, 0 to 1: the weight given to published evidence.
+        prec0: the sceptical prior's precision (``1 / sd_prior ** 2``).
+        rel_cost: weight of cost against effect.
+    """
+
+    slot_p: np.ndarray
+    obs: np.ndarray
+    nobs: np.ndarray
+    budget: np.ndarray
+    ev_prec: np.ndarray
+    ev_mean: np.ndarray
+    cost: np.ndarray
+    sd2: float
+    lever: float
+    prec0: float
+    rel_cost: float
+
+
+class ProtectionInputs(NamedTuple):
+    """What :func:`is_protected` reads besides a slot's own, as one bundle.
+
+    Attributes:
+        since: step each slot's practice was taken up, schools x slots.
+        channel: how each slot's practice came (mandated, chosen, created).
+        t: steps done.
+        dur_step: months a step lasts.
+        dur_commit: months a school keeps a practice before it may drop it.
+        mandates: practices under a standing mandate.
+    """
+
+    since: np.ndarray
+    channel: np.ndarray
+    t: int
+    dur_step: float
+    dur_commit: float
+    mandates: np.ndarray
+
+
+def value_inputs(model: NextPracticeModel) -> ValueInputs:
     """What :func:`value_of` reads, in its order, for compiled loops that value slots."""
     s, pr, p = model.schools, model.practices, model.p
-    return (s.slot_p, s.slot_obs, s.slot_nobs, s.budget, pr.ev_prec, pr.ev_mean, pr.cost,
-            model.sd_observe_eff**2, p.lever_evidence, 1.0 / p.sd_prior**2, p.rel_cost)
+    return ValueInputs(s.slot_p, s.slot_obs, s.slot_nobs, s.budget, pr.ev_prec, pr.ev_mean,
+                       pr.cost, model.sd_observe_eff**2, p.lever_evidence, 1.0 / p.sd_prior**2,
+                       p.rel_cost)
 
 
-def protection_inputs(model: NextPracticeModel) -> tuple:
+def protection_inputs(model: NextPracticeModel) -> ProtectionInputs:
     """What :func:`is_protected` reads besides a slot's own, for compiled loops that need it."""
     s, p = model.schools, model.p
-    return (s.slot_since, s.slot_channel, model.t, p.dur_step, p.dur_commit,
-            np.asarray(model.mandates, np.int64))
+    return ProtectionInputs(s.slot_since, s.slot_channel, model.t, p.dur_step, p.dur_commit,
+                            np.asarray(model.mandates, np.int64))
 
 
 @jit(inline="always")
@@ -95,9 +146,13 @@ def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, 
 
 
 @jit
-def _value_and_protection(slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
-                          rel_cost, rows, since, channel, t, dur_step, dur_commit, mandates):
-    """The compiled loop of :func:`value_and_protection` (the docstrings above say what)."""
+def _value_and_protection(values, rows, protection):
+    """The compiled loop of :func:`value_and_protection` (the docstrings above say what).
+
+    ``values`` and ``protection``: :class:`ValueInputs` and :class:`ProtectionInputs`.
+    """
+    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
+    since, channel, t, dur_step, dur_commit, mandates = protection
     k = slot_p.shape[1]
     value = np.empty((len(rows), k))
     keep = np.zeros((len(rows), k), np.bool_)
@@ -154,16 +209,15 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     source = (np.full(len(school), EMPTY, np.int64) if source is None
               else np.asarray(source, np.int64))
     ok = take_up_kernel(school, np.asarray(practice, np.int64), source, own, channel,
-                        s.slot_depth, s.slot_own, s.slot_source, *value_inputs(model),
-                        *protection_inputs(model))
+                        s.slot_depth, s.slot_own, s.slot_source, value_inputs(model),
+                        protection_inputs(model))
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 
 
 @jit
-def take_up_kernel(school, practice, source, own, channel, depth, own_a, source_a,
-                   slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
-                   rel_cost, since, channel_a, t, dur_step, dur_commit, mandates):
+def take_up_kernel(school, practice, source, own, channel, depth, own_a, source_a, values,
+                   protection):
     """:func:`take_up`'s pairs in order, in one compiled loop; True for those taken up.
 
     Compiled rules that take up practice call this (rules in Python call
@@ -175,10 +229,12 @@ def take_up_kernel(school, practice, source, own, channel, depth, own_a, source_
     replaces its least valued unprotected slot (the first if tied: ``argmin``
     over the values with protected slots at +inf), or nothing if all are
     protected. The slot starts afresh: no depth, no reads, the given
-    ownership, channel, step taken up (``t``) and source tie. The arguments
-    from ``slot_p`` on are :func:`value_inputs` and :func:`protection_inputs`
+    ownership, channel, step taken up (``t``) and source tie. ``values`` and
+    ``protection`` are :func:`value_inputs` and :func:`protection_inputs`
     (the slot arrays among them are written too).
     """
+    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
+    since, channel_a, t, dur_step, dur_commit, mandates = protection
     n, k = slot_p.shape
     ok = np.zeros(len(school), np.bool_)
     seen = np.zeros(n, np.bool_)

@@ -104,7 +104,7 @@ class Strategy:
         pr = model.practices
         if k <= 0:
             return []
-        best = _best_known(pr.origin[: pr.n], -1 if origin is None else origin,
+        best = self.best_known_fn(pr.origin[: pr.n], -1 if origin is None else origin,
                            pr.ev_prec[: pr.n], pr.ev_mean[: pr.n], pr.stage[: pr.n],
                            model.p.threshold_proven, k)
         return best.tolist()
@@ -121,10 +121,10 @@ class Strategy:
             return
         s, p = model.schools, model.p
         reach = model.per_step(p.p_mandate * p.tightness)
-        model.counts["adoptions"] += _mandate(
+        model.counts["adoptions"] += self.mandate_fn(
             model.kernel_rng, np.asarray(practices, np.int64), reach, p.init_own_mandated,
-            s.slot_depth, s.slot_own, s.slot_source, *value_inputs(model),
-            *protection_inputs(model))
+            s.slot_depth, s.slot_own, s.slot_source, value_inputs(model),
+            protection_inputs(model))
 
     def stimulate_and_incubate(self, model: NextPracticeModel) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best.
@@ -193,8 +193,8 @@ class Strategy:
         if not practices:
             return
         p = model.p
-        a, b = _brokered(model.kernel_rng, np.asarray(practices, np.int64), model.schools.slot_p,
-                         p.n_broker * p.dur_step)
+        a, b = self.brokered_fn(model.kernel_rng, np.asarray(practices, np.int64),
+                                model.schools.slot_p, p.n_broker * p.dur_step)
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
         add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
 
@@ -260,23 +260,20 @@ def _brokered(rng, practices, slot_p, lam):
 
 
 @jit
-def _mandate(rng, practices, chance, own, depth, own_a, source_a, slot_p, obs, nobs, budget,
-             ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t, dur_step,
-             dur_commit, mandates):
+def _mandate(rng, practices, chance, own, depth, own_a, source_a, values, protection):
     """:meth:`Strategy.mandate`'s take-ups, practice by practice; returns how many there were.
 
     For each practice in turn, the schools it reaches (:func:`_reached`, on
     the slots as the previous practice's take-ups left them) take it up as
-    :func:`sim.actions.take_up` does, mandated and with no source tie. The
-    arguments from ``slot_p`` on are ``value_inputs`` and ``protection_inputs``.
+    :func:`sim.actions.take_up` does, mandated and with no source tie.
+    ``values`` and ``protection``: :func:`sim.actions.value_inputs` and
+    :func:`sim.actions.protection_inputs`.
     """
     total = 0
     for pid in practices:
-        hit = _reached(rng, slot_p, pid, chance)
+        hit = _reached(rng, values.slot_p, pid, chance)
         ok = take_up_kernel(hit, np.full(len(hit), pid), np.full(len(hit), EMPTY), own,
-                            MANDATED, depth, own_a, source_a, slot_p, obs, nobs, budget, ev_prec,
-                            ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t,
-                            dur_step, dur_commit, mandates)
+                            MANDATED, depth, own_a, source_a, values, protection)
         total += np.count_nonzero(ok)
     return total
 
@@ -296,6 +293,13 @@ def _reached(rng, slot_p, pid, chance):
         out[m] = i
         m += (not runs_practice(slot_p, i, pid)) and u[i] < chance
     return out[:m]
+
+
+#: The shared actions' compute functions: compiled here, their numpy forms in
+#: :mod:`sim.strategies_numpy` (the ``*_numpy`` strategies swap them).
+Strategy.best_known_fn = staticmethod(_best_known)
+Strategy.mandate_fn = staticmethod(_mandate)
+Strategy.brokered_fn = staticmethod(_brokered)
 
 
 @register_strategy("top_down")

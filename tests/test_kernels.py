@@ -403,7 +403,8 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
 
 def test_review_decisions_match_their_numpy_form():
     """Who reviews, then poor drops and over-budget or overloaded drops, as the numpy form chose."""
-    from sim.actions import _value_and_protection
+    from sim.actions import ProtectionInputs, ValueInputs, _value_and_protection
+    from sim.rules.school import ReviewInputs
 
     rng = np.random.default_rng(12)
     n, k, P = 300, 6, 25
@@ -418,11 +419,12 @@ def test_review_decisions_match_their_numpy_form():
     channel = rng.integers(0, 3, (n, k)).astype(np.int8)
     mandates = np.array([3, 7])
     sd2, prec0, lever, thr, n_focus, rel_cost, chance = 0.36, 4.0, 0.7, 0.0, 3.0, 0.5, 0.5
-    values = (sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost)
-    protection = (since, channel, 40, 1.0, 6.0, mandates)
+    values = ValueInputs(sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
+                         rel_cost)
+    protection = ProtectionInputs(since, channel, 40, 1.0, 6.0, mandates)
 
     rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)  # the numpy form
-    value, keep = _value_and_protection(*values, rev, *protection)
+    value, keep = _value_and_protection(values, rev, protection)
     s = sp[rev]  # slot arrays of the reviewing rows
     prec = nobs[rev] / sd2 + prec0 + lever * ev_prec[np.maximum(s, 0)]
     poor = (s != -1) & ~keep & (value + 1.0 / np.sqrt(prec) < thr)
@@ -438,8 +440,8 @@ def test_review_decisions_match_their_numpy_form():
     ok = np.isfinite(v[np.arange(len(i)), col])
 
     draws = np.random.default_rng(4)
-    got = school_rules._review(draws, chance, *values, *protection, diff,
-                               capacity * n_focus * 0.5, thr)
+    got = school_rules._review(draws, ReviewInputs(chance, values, protection, diff,
+                                                   capacity * n_focus * 0.5, thr))
     assert keep.any() and (~keep & (sp[rev] >= 0)).any()
     assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
     for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
@@ -481,7 +483,7 @@ def test_take_on_matches_the_python_loop():
 
     weak2, head2, n_led2 = weak0.copy(), head0.copy(), np.ones(n, np.int64)
     r2 = np.random.default_rng(9)
-    got = _take_on(r2, go, authority, order, start, end, weak2, head2, n_led2)
+    got = _take_on(r2, go, authority, (order, start, end), weak2, head2, n_led2)
     assert 0 < len(want[0]) < len(go)
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, np.array(w, np.int64))
@@ -553,7 +555,7 @@ def test_proposed_ties_match_their_numpy_form():
             order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)]
             a, b, kind = who[order], partner[order], np.where(cross[order], CROSS, TOWN)
         r2 = np.random.default_rng(seed)
-        got = _proposed_ties(r2, prob, share, authority, by, start, end)
+        got = _proposed_ties(r2, prob, share, authority, (by, start, end))
         for g, w in zip(got, (a, b, kind), strict=True):
             assert np.array_equal(g, w), seed
         assert r.random() == r2.random()
@@ -723,7 +725,7 @@ def test_bring_over_matches_take_up_then_the_ownership_rule():
     rs.slot_own[rows, at] = np.maximum(rs.slot_own[rows, at], rs.slot_own[lead_t, col_t])
 
     got = _bring_over(led, lead, col, m.p.init_own_chosen, s.slot_depth, s.slot_own,
-                      s.slot_source, *value_inputs(m), *protection_inputs(m))
+                      s.slot_source, value_inputs(m), protection_inputs(m))
     assert got == taken.sum() > 5
     for name in ("slot_p", "slot_own", "slot_depth", "slot_channel", "slot_since", "slot_source"):
         assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import take_up, value_inputs, value_of
+from sim.actions import ValueInputs, take_up, value_inputs, value_of
 from sim.numerics import first_over
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
@@ -54,7 +55,7 @@ class WordOfMouth(Rule):
         model.heard = Heard.none()
         if len(alive) == 0:
             return
-        model.heard = Heard(*_exchanges(
+        model.heard = Heard(*self.exchanges(
             model.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
             s.slot_depth, model.per_step(model.p.p_exchange)))
 
@@ -102,6 +103,10 @@ def _exchanges(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
     return school[:m], practice[:m], via[:m]
 
 
+#: The rule's compute function: compiled here, its numpy form in ``word_of_mouth_numpy``.
+WordOfMouth.exchanges = staticmethod(_exchanges)
+
+
 @register("adopt", "judged", default=True)
 class JudgedAdoption(Rule):
     """A head judges a practice heard of on noisy evidence, and adopts or not.
@@ -127,12 +132,7 @@ class JudgedAdoption(Rule):
         h = model.heard
         if len(h.school) == 0:
             return
-        s, pr, p = model.schools, model.practices, model.p
-        want, margin = _judge(
-            model.kernel_rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
-            s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
-            p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
-            model.spare_capacity(h.school), pr.difficulty, *value_inputs(model))
+        want, margin = self.judge(model.kernel_rng, judge_inputs(model, h))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
@@ -141,11 +141,56 @@ class JudgedAdoption(Rule):
         take_up(model, h.school[order], h.practice[order], CHOSEN, source=h.tie[order])
 
 
+class JudgeInputs(NamedTuple):
+    """What :class:`JudgedAdoption` reads, one row per heard item where marked so.
+
+    Attributes:
+        school, practice, tie: the heard items (:class:`Heard`).
+        openness: the hearing school's head's openness, per item.
+        capacity: each school's capacity, 0 to 1.
+        capacity_absorb: capacity from which a head considers all it hears.
+        agenda: the national agenda's domain, or -1 for none.
+        lever_agenda: the agenda lever, 0 to 1.
+        domain, effect, difficulty: each practice's domain, true effect, difficulty.
+        sd_judge: sd of the noise on a peer's account of a practice.
+        threshold_adopt: net judged value a practice must clear.
+        rate_trust: the share of the way a tie's trust moves after an exchange.
+        trust: each tie's trust (written: trust follows the exchange's usefulness).
+        spare: the hearing school's spare capacity, per item (``model.spare_capacity``).
+        values: :class:`sim.actions.ValueInputs`.
+    """
+
+    school: np.ndarray
+    practice: np.ndarray
+    tie: np.ndarray
+    openness: np.ndarray
+    capacity: np.ndarray
+    capacity_absorb: float
+    agenda: int
+    lever_agenda: float
+    domain: np.ndarray
+    effect: np.ndarray
+    sd_judge: float
+    threshold_adopt: float
+    rate_trust: float
+    trust: np.ndarray
+    spare: np.ndarray
+    difficulty: np.ndarray
+    values: ValueInputs
+
+
+def judge_inputs(model, heard: Heard) -> JudgeInputs:
+    """:class:`JudgeInputs` of this step's heard items."""
+    s, pr, p = model.schools, model.practices, model.p
+    return JudgeInputs(
+        heard.school, heard.practice, heard.tie, model.heads.openness[s.head[heard.school]],
+        s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
+        p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
+        model.spare_capacity(heard.school), pr.difficulty, value_inputs(model))
+
+
 @jit
-def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agenda,
-           lever_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare,
-           difficulty, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence,
-           prec_0, rel_cost):
+def _judge(rng, inputs):
     """:class:`JudgedAdoption`'s judgement of each heard item, compiled whole.
 
     Draws, in this order, one uniform per item (considered?), one more per item
@@ -153,14 +198,16 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
     item (the peer's account): numpy's numbers, as the rule drew them in numpy.
     Moves trust on each item's tie (all from the trust before this step's
     exchanges, the last write winning for a tie heard on twice, as numpy's
-    ``trust[tie] += ...`` does). ``openness`` and ``spare`` (the school's
-    spare capacity, ``model.spare_capacity``) are per item; the arguments
-    from ``slot_p`` on are :func:`sim.actions.value_inputs`.
+    ``trust[tie] += ...`` does). ``inputs``: :class:`JudgeInputs`.
 
     Returns:
         ``want``: considered, useful and not already run; ``margin``: net judged
         value over the bar it had to clear.
     """
+    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, domain,
+     effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty, values) = inputs
+    (slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence, prec_0,
+     rel_cost) = values
     m = len(school)
     u_consider = rng.random(m)
     u_agenda = rng.random(m) if agenda >= 0 else u_consider
@@ -202,3 +249,7 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
     for x in range(m):  # trust follows the usefulness of the exchange
         trust[tie[x]] = moved[x]
     return want, margin
+
+
+#: The rule's compute function: compiled here, its numpy form in ``judged_numpy``.
+JudgedAdoption.judge = staticmethod(_judge)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim._jit import jit
@@ -37,16 +39,49 @@ class Recombination(Rule):
         """Draw this step's inventions."""
         s, p, pr = model.schools, model.p, model.practices
         pressure = model.pressure()
-        rate = _invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
+        rate = self.invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
                                p.tightness, p.rel_adversity, pressure)
         who = model.occurs(rate)
         if len(who) == 0:
             return
-        effect, cost, difficulty, domain, pa = _recombine(
-            model.kernel_rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty,
-            pr.domain, pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean,
-            p.n_domains, model.agenda, p.lever_agenda)
+        effect, cost, difficulty, domain, pa = self.recombine(
+            model.kernel_rng, RecombineInputs(
+                who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
+                pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
+                model.agenda, p.lever_agenda))
         invent(model, who, effect, cost, difficulty, domain, pa)
+
+
+class RecombineInputs(NamedTuple):
+    """What :class:`Recombination` reads to make the inventions of a step.
+
+    Attributes:
+        who: the inventing schools, ascending.
+        slot_p, slot_depth: each school's practices and how deeply it runs them.
+        effect, cost, difficulty, domain: each practice's.
+        pressure: each school's pressure (budget lost times capacity).
+        df, shift, scale: the Student-t adaptation's degrees of freedom, shift and scale.
+        cost_mean: the mean cost of a practice (an invention without parents costs it).
+        n_domains: how many domains practice falls in.
+        agenda: the national agenda's domain, or -1 for none.
+        lever_agenda: the agenda lever, 0 to 1.
+    """
+
+    who: np.ndarray
+    slot_p: np.ndarray
+    slot_depth: np.ndarray
+    effect: np.ndarray
+    cost: np.ndarray
+    difficulty: np.ndarray
+    domain: np.ndarray
+    pressure: np.ndarray
+    df: float
+    shift: float
+    scale: float
+    cost_mean: float
+    n_domains: int
+    agenda: int
+    lever_agenda: float
 
 
 @jit
@@ -67,8 +102,7 @@ def _invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_a
 
 
 @jit
-def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df,
-               shift, scale, cost_mean, n_domains, agenda, lever_agenda):
+def _recombine(rng, inputs):
     """:class:`Recombination`'s inventions by the schools ``who``, compiled whole.
 
     Returns the new practices' effect, cost, difficulty, domain and first
@@ -78,8 +112,11 @@ def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, p
     draw times the total is taken), a Student-t per inventor (clipped to
     +-5), a lognormal (log-mean minus the school's pressure, log-sd 0.3), a
     normal (sd 0.1), a domain drawn uniformly (used only without parents), and
-    with an agenda one more uniform (take the agenda's domain?).
+    with an agenda one more uniform (take the agenda's domain?). ``inputs``:
+    :class:`RecombineInputs`.
     """
+    (who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df, shift, scale,
+     cost_mean, n_domains, agenda, lever_agenda) = inputs
     m, k = len(who), slot_p.shape[1]
     u_a, u_b = rng.random(m), rng.random(m)
     parent = np.empty((2, m), np.int64)
@@ -118,3 +155,8 @@ def _recombine(rng, who, slot_p, slot_depth, effect, cost, difficulty, domain, p
         if to_agenda[x]:
             new_domain[x] = agenda
     return new_effect, new_cost, new_difficulty, new_domain, parent[0]
+
+
+#: The rule's compute functions: compiled here, their numpy forms in ``recombine_numpy``.
+Recombination.invention_rate = staticmethod(_invention_rate)
+Recombination.recombine = staticmethod(_recombine)

@@ -38,16 +38,17 @@ class TieFormation(Rule):
         """Form and lapse ties."""
         s, p, t = model.schools, model.p, model.ties
         prob = model.per_step_array(p.p_new_tie * model.school_facilitation() * p.lever_engagement)
-        a, b, kind = _proposed_ties(model.kernel_rng, prob, p.share_cross_new * p.lever_engagement,
-                                    s.authority, *model.authority_index())
+        a, b, kind = self.proposed_ties(model.kernel_rng, prob,
+                                        p.share_cross_new * p.lever_engagement, s.authority,
+                                        model.authority_index())
         add_ties(model, a, b, kind, p.init_trust)
-        weak = _lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
+        weak = self.lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
         if len(weak):
             kill_ties(model, weak)
 
 
 @jit
-def _proposed_ties(rng, prob, share_cross, authority, by_authority, la_start, la_end):
+def _proposed_ties(rng, prob, share_cross, authority, authority_index):
     """:class:`TieFormation`'s new ties: ends and kinds, cross-authority ones first.
 
     The draws, in numpy's order: one uniform per school (``rng.random(n) <
@@ -57,7 +58,9 @@ def _proposed_ties(rng, prob, share_cross, authority, by_authority, la_start, la
     anywhere each (``rng.integers(0, n, m)``), and a second draw anywhere for
     those whose first fell in their own authority. Crossing ties take the
     school drawn anywhere, the others the partner in the authority.
+    ``authority_index``: ``model.authority_index()``.
     """
+    by_authority, la_start, la_end = authority_index
     n = len(prob)
     who = np.flatnonzero(rng.random(n) < prob)
     m = len(who)
@@ -122,16 +125,16 @@ class Collaboratives(Rule):
         free = s.collab == EMPTY  # only a school outside any collaborative founds one
         founders = model.occurs(p.p_collab_form * model.heads.appetite[s.head] * fac * push * free)
         if len(founders):
-            founder, a, b = _found(model.kernel_rng, founders, s.collab, s.town, s.authority,
-                                   *model.town_index(), *model.authority_index(),
-                                   p.n_collab_size, c.n)
+            founder, a, b = self.found(model.kernel_rng, founders, s.collab, s.town,
+                                       s.authority, model.town_index(),
+                                       model.authority_index(), p.n_collab_size, c.n)
             if len(founder):  # recorded and tied all at once: the founding reads neither
                 c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
                 add_ties(model, a, b, COLLAB, p.init_trust + 0.2)
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
-            rate = _formalisation_rate(s.collab, fac, push, c.n, p.p_formalise)
+            rate = self.formalisation_rate(s.collab, fac, push, c.n, p.p_formalise)
             go = informal[model.occurs(rate[informal])]
             if len(go):
                 c.formal[go] = True
@@ -139,8 +142,8 @@ class Collaboratives(Rule):
 
 
 @jit
-def _found(rng, founders, collab, town, authority, by_town, town_start, town_end, by_la,
-           la_start, la_end, size, first_id):
+def _found(rng, founders, collab, town, authority, town_index, authority_index, size,
+           first_id):
     """:class:`Collaboratives`' founding, founder by founder, in place on ``collab``.
 
     A founder already taken into a collaborative this step founds none.
@@ -148,12 +151,16 @@ def _found(rng, founders, collab, town, authority, by_town, town_start, town_end
     as ``rng.choice(pool, size - 1, replace=False)`` does (pool ascending),
     or of its authority when the town has too few; with too few there
     either, no collaborative. Collaboratives are numbered ``first_id`` on.
+    ``town_index``, ``authority_index``: ``model.town_index()``,
+    ``model.authority_index()``.
 
     Returns:
         The founders of the collaboratives founded, and every pair of members
         of each, as two arrays of ends (member ``i`` with each later member
         ``j``, collaborative by collaborative: ``np.triu_indices`` order).
     """
+    by_town, town_start, town_end = town_index
+    by_la, la_start, la_end = authority_index
     groups = np.empty((len(founders), size), np.int64)
     pool = np.empty(len(collab), np.int64)
     g = 0
@@ -242,26 +249,26 @@ class SystemLeadership(Rule):
         perf = s.logit_perf
         chance = model.per_step_array(p.p_exec_head * model.heads.appetite[s.head])
         hi_cut, lo_cut = quantiles(perf, [0.75, 0.10])
-        n_led, go, weak = _candidates(model.kernel_rng, perf, hi_cut, lo_cut, s.head,
+        n_led, go, weak = self.candidates(model.kernel_rng, perf, hi_cut, lo_cut, s.head,
                                       model.heads.n, chance)
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):
-            strong_end, weak_end, replaced = _take_on(
-                model.kernel_rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
+            strong_end, weak_end, replaced = self.take_on(
+                model.kernel_rng, go, s.authority, model.authority_index(), weak, s.head, n_led)
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
         add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)
         # For observers: the schools taken on, and those as weak that were not
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
-        led, lead, col = _support(model.kernel_rng, s.head, n_led, perf, s.capacity,
-                                  model.per_step(p.rate_exec_support),
-                                  model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
+        led, lead, col = self.support(model.kernel_rng, s.head, n_led, perf, s.capacity,
+                                      model.per_step(p.rate_exec_support),
+                                      model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
         if len(led) == 0:
             return
-        model.counts["adoptions"] += _bring_over(
+        model.counts["adoptions"] += self.bring_over(
             led, lead, col, p.init_own_chosen, s.slot_depth, s.slot_own, s.slot_source,
-            *value_inputs(model), *protection_inputs(model))
+            value_inputs(model), protection_inputs(model))
 
 
 @jit
@@ -292,15 +299,16 @@ def _candidates(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
 
 
 @jit
-def _take_on(rng, go, authority, by_authority, la_start, la_end, weak, head, n_led):
+def _take_on(rng, go, authority, authority_index, weak, head, n_led):
     """Each strong head in ``go``, in turn, takes on a weak school of their authority.
 
     The school is drawn uniformly from those still weak (numpy's
     ``rng.choice(pool)`` draws ``rng.integers(0, len(pool))``: the same
     number is drawn here from the model's generator). Updates ``weak``,
     ``head`` and ``n_led`` in place; returns the strong and weak ends of each
-    takeover and the heads replaced.
+    takeover and the heads replaced. ``authority_index``: ``model.authority_index()``.
     """
+    by_authority, la_start, la_end = authority_index
     strong_end = np.empty(len(go), np.int64)
     weak_end = np.empty(len(go), np.int64)
     replaced = np.empty(len(go), np.int64)
@@ -383,9 +391,7 @@ def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth)
 
 
 @jit
-def _bring_over(led, lead, col, own_chosen, depth, own, source, slot_p, obs, nobs, budget,
-                ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost, since, channel, t,
-                dur_step, dur_commit, mandates):
+def _bring_over(led, lead, col, own_chosen, depth, own, source, values, protection):
     """Federated schools take up their lead's practice, with the ownership its staff bring.
 
     Each school in ``led`` takes up the practice in its lead school's column
@@ -393,17 +399,17 @@ def _bring_over(led, lead, col, own_chosen, depth, own, source, slot_p, obs, nob
     it did, its ownership of the practice becomes the larger of its own and
     the lead school's (the numpy form: ``at = np.argmax(slot_p[rows] ==
     practice[:, None], axis=1)``, then ``own[rows, at] = np.maximum(own[rows,
-    at], own[lead, col])``, every value read before any is written). The
-    arguments from ``slot_p`` on are ``value_inputs`` and
-    ``protection_inputs``. Returns how many took it up.
+    at], own[lead, col])``, every value read before any is written).
+    ``values`` and ``protection``: :func:`sim.actions.value_inputs` and
+    :func:`sim.actions.protection_inputs`. Returns how many took it up.
     """
+    slot_p = values.slot_p
     m, k = len(led), slot_p.shape[1]
     practice = np.empty(m, np.int64)
     for x in range(m):
         practice[x] = slot_p[lead[x], col[x]]
     ok = take_up_kernel(led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own,
-                        source, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever,
-                        prec0, rel_cost, since, channel, t, dur_step, dur_commit, mandates)
+                        source, values, protection)
     at = np.zeros(m, np.int64)
     value = np.empty(m)
     for x in range(m):
@@ -435,7 +441,7 @@ class HeadTurnover(Rule):
     def apply(self, model):
         """Replace leaving heads."""
         s, p, rng, h, c = model.schools, model.p, model.rng, model.heads, model.collabs
-        leaving, schools, founded = _leaving(model.kernel_rng, h.active[: h.n],
+        leaving, schools, founded = self.leaving(model.kernel_rng, h.active[: h.n],
                                              model.per_step(p.p_head_leave), s.head,
                                              c.alive[: c.n], c.founder[: c.n])
         if len(leaving) == 0:
@@ -482,3 +488,15 @@ def _leaving(rng, active, chance, head, collab_alive, founder):
         founded[f] = k
         f += collab_alive[k] and is_leaving[founder[k]]
     return leaving[:g], schools[:c], founded[:f]
+
+
+#: The rules' compute functions: compiled here, their numpy forms in the ``*_numpy`` rules.
+TieFormation.proposed_ties = staticmethod(_proposed_ties)
+TieFormation.lapsing = staticmethod(_lapsing)
+Collaboratives.found = staticmethod(_found)
+Collaboratives.formalisation_rate = staticmethod(_formalisation_rate)
+SystemLeadership.candidates = staticmethod(_candidates)
+SystemLeadership.take_on = staticmethod(_take_on)
+SystemLeadership.support = staticmethod(_support)
+SystemLeadership.bring_over = staticmethod(_bring_over)
+HeadTurnover.leaving = staticmethod(_leaving)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import drop, is_protected, protection_inputs, value_inputs, value_of
+from sim.actions import (
+    ProtectionInputs,
+    ValueInputs,
+    drop,
+    is_protected,
+    protection_inputs,
+    value_inputs,
+    value_of,
+)
 from sim.kernels import slot_sum
 from sim.numerics import sum_in_numpy_order
 from sim.rules import Rule, register
@@ -32,9 +42,9 @@ class Implementation(Rule):
     def apply(self, model):
         """Move depth and ownership one step."""
         s, p = model.schools, model.p
-        _implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
-                   model.load(), model.engagement(), model.per_step(p.rate_depth),
-                   model.per_step(p.rate_own))
+        self.implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
+                       model.load(), model.engagement(), model.per_step(p.rate_depth),
+                       model.per_step(p.rate_own))
 
 
 @jit
@@ -77,10 +87,11 @@ class CapacityBuilding(Rule):
     def apply(self, model):
         """Move capacity one step."""
         s, p = model.schools, model.p
-        _build_capacity(s.slot_depth, s.slot_own, s.budget, s.collab, s.capacity,
-                        model.collabs.n, p.lever_capacity, p.rel_capacity_learning,
-                        model.per_step(p.rate_capacity), model.per_step(p.rate_capacity_decay),
-                        model.per_step(p.rate_capacity_collab))
+        self.build_capacity(s.slot_depth, s.slot_own, s.budget, s.collab, s.capacity,
+                            model.collabs.n, p.lever_capacity, p.rel_capacity_learning,
+                            model.per_step(p.rate_capacity),
+                            model.per_step(p.rate_capacity_decay),
+                            model.per_step(p.rate_capacity_collab))
 
 
 @jit
@@ -124,10 +135,10 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        _perform(model.kernel_rng, s.logit_perf, s.base, s.capacity, s.capacity0, model.coherence(),
-                 slot_sum(s.slot_p, pr.effect, s.slot_depth), p.rel_capacity_perf,
-                 p.rel_coherence, model.per_step(p.rate_perf),
-                 p.sd_perf_noise * np.sqrt(p.dur_step))
+        self.perform(model.kernel_rng, s.logit_perf, s.base, s.capacity, s.capacity0,
+                     model.coherence(), slot_sum(s.slot_p, pr.effect, s.slot_depth),
+                     p.rel_capacity_perf, p.rel_coherence, model.per_step(p.rate_perf),
+                     p.sd_perf_noise * np.sqrt(p.dur_step))
 
 
 @jit
@@ -167,20 +178,38 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, model.kernel_rng
-        _read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
-              np.sqrt(p.dur_step), p.dur_step)
+        self.read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
+                  np.sqrt(p.dur_step), p.dur_step)
 
-        poor_school, poor_slot, over_school, over_slot = _review(
-            rng, model.per_step(p.p_review), *value_inputs(model), *protection_inputs(model),
-            pr.difficulty, model.room(), p.threshold_abandon)
+        poor_school, poor_slot, over_school, over_slot = self.review(rng, ReviewInputs(
+            model.per_step(p.p_review), value_inputs(model), protection_inputs(model),
+            pr.difficulty, model.room(), p.threshold_abandon))
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
 
+class ReviewInputs(NamedTuple):
+    """What :class:`Review`'s review reads.
+
+    Attributes:
+        chance: each school's chance to review this step.
+        values: :class:`sim.actions.ValueInputs`.
+        protection: :class:`sim.actions.ProtectionInputs`.
+        difficulty: each practice's difficulty (the load it puts on a school).
+        room: each school's room for practice (``model.room()``).
+        threshold: the value below which a practice is poor (``threshold_abandon``).
+    """
+
+    chance: float
+    values: ValueInputs
+    protection: ProtectionInputs
+    difficulty: np.ndarray
+    room: np.ndarray
+    threshold: float
+
+
 @jit
-def _review(rng, chance, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
-            rel_cost, since, channel, t, dur_step, dur_commit, mandates, difficulty, room,
-            threshold):
+def _review(rng, inputs):
     """Who reviews this month, and what: (school, slot) pairs to drop as poor, then as over.
 
     One uniform per school (``rng.random(n) < chance``: reviewing). Poor: not
@@ -190,9 +219,11 @@ def _review(rng, chance, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2,
     or load it (the difficulty of what it runs) beyond its room
     (``model.room()``), drops its least valued unprotected practice. Values
     and protection are :func:`sim.actions.value_of` and
-    :func:`sim.actions.is_protected`; the arguments from ``slot_p`` to
-    ``rel_cost`` are :func:`sim.actions.value_inputs`.
+    :func:`sim.actions.is_protected`. ``inputs``: :class:`ReviewInputs`.
     """
+    chance, values, protection, difficulty, room, threshold = inputs
+    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
+    since, channel, t, dur_step, dur_commit, mandates = protection
     n, k = slot_p.shape
     u = rng.random(n)
     poor_school = np.empty(n * k, np.int64)
@@ -255,3 +286,11 @@ def _read(rng, slot_p, obs, nobs, effect, sd, sqrt_dur, dur):
                 read = effect[pid] + sd * rng.standard_normal() / sqrt_dur
                 obs[i, j] += read * dur
                 nobs[i, j] += dur
+
+
+#: The rules' compute functions: compiled here, their numpy forms in the ``*_numpy`` rules.
+Implementation.implement = staticmethod(_implement)
+CapacityBuilding.build_capacity = staticmethod(_build_capacity)
+Performance.perform = staticmethod(_perform)
+Review.read = staticmethod(_read)
+Review.review = staticmethod(_review)

@@ -38,8 +38,8 @@ class LifeCycle(Rule):
     def apply(self, model):
         """Update stages from the number of users."""
         pr = model.practices
-        _stages(pr.stage[: pr.n], model.users(), pr.ev_prec[: pr.n],
-                SHARE_MAINSTREAM * model.schools.n)
+        self.stages(pr.stage[: pr.n], model.users(), pr.ev_prec[: pr.n],
+                    SHARE_MAINSTREAM * model.schools.n)
 
 
 @jit
@@ -64,6 +64,10 @@ def _stages(stage, users, ev_prec, n_mainstream):
         if u > 0 and s == ABANDONED and ev_prec[q] == 0:
             s = IDEA
         stage[q] = s
+
+
+#: The rule's compute function: compiled here, its numpy form in ``stages_numpy``.
+LifeCycle.stages = staticmethod(_stages)
 
 
 @register("shocks", "budget_cut", default=True)
