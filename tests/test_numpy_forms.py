@@ -19,9 +19,8 @@ from hypothesis import strategies as st
 
 from sim.actions import ValueInputs
 from sim.model import NextPracticeModel
-from sim.rules import DEFAULTS, RULES, STEP_ORDER
+from sim.rules import DEFAULTS, RULES, STEP_ORDER, diffusion_numpy, invention_numpy
 from sim.rules import diffusion as diffusion_rules
-from sim.rules import diffusion_numpy, invention_numpy
 from sim.rules import invention as invention_rules
 from sim.state import EMPTY
 from tests.conftest import small
