@@ -1,4 +1,10 @@
-"""Each compiled kernel gives the numpy expression it replaces, bit for bit."""
+"""Each compiled kernel gives the numpy expression it replaces, bit for bit.
+
+Where a rule's numpy form is registered (``sim/rules/*_numpy.py``,
+``sim/strategies_numpy.py``), the test compares the kernel with that form
+rather than with a copy of it written here; ``tests/test_numpy_forms.py``
+compares every rule with its form on model states.
+"""
 
 import itertools
 
@@ -6,7 +12,9 @@ import numpy as np
 import pytest
 
 from sim import kernels as K
+from sim import strategies_numpy
 from sim.numerics import pairwise_add, row_sum, sum_in_numpy_order
+from sim.rules import invention_numpy, network_numpy, school_numpy, system_numpy
 from sim.rules import school as school_rules
 
 
@@ -331,15 +339,8 @@ def test_capacity_building_matches_its_numpy_form():
     cap[:5] = [0.0, 1.0, 0.999, 0.001, 0.5]
     lever, rel, r, rd, rc = 0.6, 0.8, 0.3, 0.02, 0.2  # large rates: the clip must bite
 
-    want = cap.copy()  # the rule as numpy expressions
-    learning = np.minimum(1.0, row_sum(depth * own) / 2.0)
-    drive = lever * budget + rel * learning
-    want += r * drive * (1 - want) - rd * want
-    member = collab >= 0
-    best = np.zeros(31)
-    np.maximum.at(best, collab[member], want[member])
-    want[member] += rc * (best[collab[member]] - want[member])
-    np.clip(want, 0.0, 1.0, out=want)
+    want = cap.copy()  # the rule's numpy form
+    school_numpy.build_capacity(depth, own, budget, collab, want, 30, lever, rel, r, rd, rc)
 
     school_rules._build_capacity(depth, own, budget, collab, cap, 30, lever, rel, r, rd, rc)
     assert np.array_equal(_bits(cap), _bits(want))
@@ -423,28 +424,15 @@ def test_review_decisions_match_their_numpy_form():
                          rel_cost)
     protection = ProtectionInputs(since, channel, 40, 1.0, 6.0, mandates)
 
-    rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)  # the numpy form
+    inputs = ReviewInputs(chance, values, protection, diff, capacity * n_focus * 0.5, thr)
+    want = school_numpy.review(np.random.default_rng(4), inputs)  # the numpy form
+    rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)
     value, keep = _value_and_protection(values, rev, protection)
-    s = sp[rev]  # slot arrays of the reviewing rows
-    prec = nobs[rev] / sd2 + prec0 + lever * ev_prec[np.maximum(s, 0)]
-    poor = (s != -1) & ~keep & (value + 1.0 / np.sqrt(prec) < thr)
-    rows, cols = np.nonzero(poor)
-    s = s.copy()
-    s[rows, cols] = -1
-    spend = row_sum(np.where(s != -1, cost[np.maximum(s, 0)], 0.0))
-    load = row_sum(np.where(s != -1, diff[np.maximum(s, 0)], 0.0))
-    i = np.flatnonzero((spend > budget[rev]) | (capacity[rev] * n_focus * 0.5 - load < 0))
-    v = value[i].copy()
-    v[(s[i] == -1) | keep[i]] = np.inf
-    col = np.argmin(v, axis=1)
-    ok = np.isfinite(v[np.arange(len(i)), col])
-
     draws = np.random.default_rng(4)
-    got = school_rules._review(draws, ReviewInputs(chance, values, protection, diff,
-                                                   capacity * n_focus * 0.5, thr))
+    got = school_rules._review(draws, inputs)
     assert keep.any() and (~keep & (sp[rev] >= 0)).any()
-    assert len(rows) and ok.sum() and (~ok).sum()  # every branch is taken
-    for g, w in zip(got, (rev[rows], cols, rev[i][ok], col[ok]), strict=True):
+    assert len(want[0]) and len(want[2])  # poor and over drops both happen
+    for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
     after = np.random.default_rng(4)
     after.random(n)
@@ -466,20 +454,8 @@ def test_take_on_matches_the_python_loop():
     go = np.sort(rng0.choice(n, 60, replace=False))
 
     weak, head, n_led = weak0.copy(), head0.copy(), np.ones(n, np.int64)
-    r = np.random.default_rng(9)  # the rule's former Python loop
-    want = ([], [], [])
-    for a in go.tolist():
-        mine = order[start[authority[a]]:end[authority[a]]]
-        pool = mine[weak[mine]]
-        if len(pool) == 0:
-            continue
-        b = int(r.choice(pool))
-        weak[b] = False
-        want[2].append(head[b])
-        head[b] = head[a]
-        n_led[head[a]] += 1
-        want[0].append(a)
-        want[1].append(b)
+    r = np.random.default_rng(9)  # the rule's numpy form
+    want = network_numpy.take_on(r, go, authority, (order, start, end), weak, head, n_led)
 
     weak2, head2, n_led2 = weak0.copy(), head0.copy(), np.ones(n, np.int64)
     r2 = np.random.default_rng(9)
@@ -493,7 +469,6 @@ def test_take_on_matches_the_python_loop():
 
 def test_brokered_ties_match_the_python_loop():
     """The centre's brokered ties: the former Python loop's draws, ends and order."""
-    from sim.numerics import row_any
     from sim.strategies import _brokered
 
     rng0 = np.random.default_rng(4)
@@ -504,19 +479,8 @@ def test_brokered_ties_match_the_python_loop():
     for seed in range(40):
         practices = [int(x) for x in rng0.choice(P + 2, rng0.integers(1, 4), replace=False)]
         lam = (0.5, 2.0, 15.0)[seed % 3]  # numpy's two Poisson methods (below and above 10)
-        r = np.random.default_rng(seed)
-        k_ties = r.poisson(lam)
-        split, a, b = {}, [], []
-        for _ in range(k_ties):
-            pid = practices[int(r.integers(len(practices)))]
-            if pid not in split:
-                runs = row_any(sp == pid)
-                split[pid] = np.flatnonzero(runs), np.flatnonzero(~runs)
-            users, others = split[pid]
-            if len(users) == 0 or len(others) == 0:
-                continue
-            a.append(int(r.choice(users)))
-            b.append(int(r.choice(others)))
+        r = np.random.default_rng(seed)  # the numpy form
+        a, b = strategies_numpy.brokered(r, np.array(practices, np.int64), sp, lam)
         r2 = np.random.default_rng(seed)
         got_a, got_b = _brokered(r2, np.array(practices, np.int64), sp, lam)
         assert np.array_equal(got_a, np.array(a, np.int64)), seed
@@ -541,19 +505,9 @@ def test_proposed_ties_match_their_numpy_form():
     for seed in range(30):
         prob = rng0.random(n) * (0.0, 0.05, 0.4)[seed % 3]
         share = (0.3, 0.0, 1.0)[seed // 3 % 3]
-        r = np.random.default_rng(seed)  # the rule's former numpy form
-        who = np.flatnonzero(r.random(n) < prob)
-        a = b = kind = np.zeros(0, np.int64)
-        if len(who):
-            cross = r.random(len(who)) < share
-            lo, hi = start[authority[who]], end[authority[who]]
-            same = by[lo + (r.random(len(who)) * (hi - lo)).astype(np.int64)]
-            anywhere = r.integers(0, n, len(who))
-            retry = authority[anywhere] == authority[who]
-            anywhere[retry] = r.integers(0, n, int(retry.sum()))
-            partner = np.where(cross, anywhere, same)
-            order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)]
-            a, b, kind = who[order], partner[order], np.where(cross[order], CROSS, TOWN)
+        r = np.random.default_rng(seed)  # the rule's numpy form
+        a, b, kind = network_numpy.proposed_ties(r, prob, share, authority, (by, start, end))
+        assert set(kind.tolist()) <= {CROSS, TOWN}
         r2 = np.random.default_rng(seed)
         got = _proposed_ties(r2, prob, share, authority, (by, start, end))
         for g, w in zip(got, (a, b, kind), strict=True):
@@ -573,13 +527,8 @@ def test_leavers_match_their_numpy_form():
         alive = rng0.random(C) < 0.7
         founder = rng0.choice(H, C)
         chance = (0.0, 0.02, 0.3, 1.0)[seed % 4]
-        r = np.random.default_rng(seed)
-        in_post = np.flatnonzero(active)
-        leaving = in_post[r.random(len(in_post)) < chance]
-        is_leaving = np.zeros(H, bool)
-        is_leaving[leaving] = True
-        want = (leaving, np.flatnonzero(is_leaving[head]),
-                np.flatnonzero(alive & is_leaving[founder]))
+        r = np.random.default_rng(seed)  # the rule's numpy form
+        want = network_numpy.leaving(r, active, chance, head, alive, founder)
         r2 = np.random.default_rng(seed)
         got = _leaving(r2, active, chance, head, alive, founder)
         for g, w in zip(got, want, strict=True):
@@ -598,8 +547,7 @@ def test_invention_rate_is_its_numpy_form():
     trial = np.where(rng.random(n) < 0.1, rng.integers(0, 50, n), -1)
     pressure = np.maximum(0.0, 1.0 - rng.random(n) * 1.3) * cap
     for tight, rel in ((0.3, 1.5), (1.0, 0.0), (0.0, 4.0)):
-        space = np.where(trial >= 0, 1.0, 1.0 - tight)
-        want = 0.002 * ing[head] * cap * space * (1.0 + rel * pressure)
+        want = invention_numpy.invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
         got = _invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
         assert np.array_equal(_bits(got), _bits(want))
 
@@ -617,10 +565,8 @@ def test_best_known_matches_its_numpy_form():
         ev_mean = np.round(rng.standard_normal(P) * 0.3, 1)  # many equal estimates
         ev_mean[rng.random(P) < 0.05] = -0.0
         for of_origin, k in ((-1, 3), (1, 1), (0, 500)):
-            of = np.ones(P, bool) if of_origin < 0 else origin == of_origin
-            ok = np.flatnonzero(of & (ev_prec > 0) & ((stage == PROVEN) | (stage == MAINSTREAM))
-                                & (ev_mean > -0.2))
-            want = ok[np.argsort(-ev_mean[ok], kind="stable")][:k]
+            want = strategies_numpy.best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
+            assert np.isin(stage[want], [PROVEN, MAINSTREAM]).all()
             got = _best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
             assert np.array_equal(got, want), (seed, of_origin)
 
@@ -636,10 +582,7 @@ def test_leadership_candidates_match_their_numpy_form():
     chance = rng0.random(n) * 0.5
     hi, lo = np.quantile(perf, [0.75, 0.10])
     r1, r2 = np.random.default_rng(2), np.random.default_rng(2)
-    n_led = np.bincount(head, minlength=n_heads)
-    alone = n_led[head] == 1
-    go = np.flatnonzero((perf >= hi) & alone & (r1.random(n) < chance))
-    weak = (perf <= lo) & alone
+    n_led, go, weak = network_numpy.candidates(r1, perf, hi, lo, head, n_heads, chance)
     got = _candidates(r2, perf, hi, lo, head, n_heads, chance)
     for g, w in zip(got, (n_led, go, weak), strict=True):
         assert np.array_equal(g, w)
@@ -663,28 +606,14 @@ def test_federation_support_matches_its_numpy_form():
 
         cap = cap0.copy()  # the rule's numpy form
         r = np.random.default_rng(seed + 100)
+        want = network_numpy.support(r, head, n_led, perf, cap, rate, chance, sp, depth)
         fed = np.flatnonzero(n_led[head] > 1)
-        h = head[fed]
-        top = np.zeros(n_heads)
-        np.maximum.at(top, h, cap[fed])
-        cap[fed] += rate * (top[h] - cap[fed])
-        order = np.lexsort((perf[fed], h))
-        last = np.r_[h[order][1:] != h[order][:-1], True]
-        lead_of = np.full(n_heads, -1)
-        lead_of[h[order][last]] = fed[order][last]
-        lead = lead_of[h]
-        share = (lead != fed) & (r.random(len(fed)) < chance)
-        led, lead = fed[share], lead[share]
-        known = (sp[lead][:, :, None] == sp[led][:, None, :]).any(axis=2)
-        d = np.where((sp[lead] != -1) & ~known, depth[lead], -1.0)
-        col = np.argmax(d, axis=1)
-        ok = d[np.arange(len(led)), col] >= 0
 
         cap2 = cap0.copy()
         r2 = np.random.default_rng(seed + 100)
         got = _support(r2, head, n_led, perf, cap2, rate, chance, sp, depth)
-        assert 0 < ok.sum() < len(fed)
-        for g, w in zip(got, (led[ok], lead[ok], col[ok]), strict=True):
+        assert 0 < len(want[0]) < len(fed) / 2
+        for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w), seed
         assert np.array_equal(_bits(cap2), _bits(cap)) and r.random() == r2.random()
     # Nobody federated: nothing drawn, nothing changed.
@@ -762,10 +691,8 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
         assert len(want) > 10 and np.array_equal(got, want)
 
     fac, push = rng.random(n), 1.0 + rng.random(n) * 3.0
-    m = collab >= 0
-    cnt = np.maximum(np.bincount(collab[m], minlength=n_c + 3), 1)
-    want = (0.02 * (np.bincount(collab[m], fac[m], n_c + 3) / cnt)
-            * (np.bincount(collab[m], push[m], n_c + 3) / cnt))
+    want = network_numpy.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
+    assert (want > 0).sum() >= n_c - 1 and (want[-3:] == 0).all()
     assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)),
                           _bits(want))
 
@@ -808,7 +735,7 @@ def test_events_that_occur_are_the_numpy_form():
 
 def test_life_cycle_stages_are_the_numpy_form():
     from sim.rules.system import _stages
-    from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
+    from sim.state import ABANDONED, TRIAL
 
     rng = np.random.default_rng(31)
     for _ in range(50):
@@ -817,11 +744,10 @@ def test_life_cycle_stages_are_the_numpy_form():
         users = rng.integers(0, 4, P) * rng.integers(0, 400, P)
         ev_prec = np.where(rng.random(P) < 0.5, 0.0, rng.random(P))
         want = stage.copy()
-        want[(users >= 250.0) & (want != ABANDONED)] = MAINSTREAM
-        want[(users == 0) & (want != TRIAL)] = ABANDONED
-        want[(users > 0) & (want == ABANDONED) & (ev_prec == 0)] = IDEA
+        system_numpy.stages(want, users, ev_prec, 250.0)  # the rule's numpy form
         _stages(stage, users, ev_prec, 250.0)
         assert np.array_equal(stage, want)
+        assert np.isin(stage[users == 0], [ABANDONED, TRIAL]).all()  # a known answer
 
 
 def test_school_summary_is_numpys_means_and_spreads():
