@@ -76,6 +76,36 @@ def jit(fn: Callable | None = None, **options) -> Callable:
     return decorate if fn is None else decorate(fn)
 
 
+def as_plain(x):
+    """A ``NamedTuple`` bundle as a plain tuple of the same fields (nested bundles too).
+
+    numba takes both, and a kernel that unpacks its bundle by position reads
+    either the same way; but the dispatcher types a ``NamedTuple`` argument
+    by writing out its class and field names on every call, about 3 us plus
+    0.6 us a field (a plain tuple: under 1 us). Anything else is returned as it is.
+    """
+    if isinstance(x, tuple):
+        return tuple([as_plain(v) if isinstance(v, tuple) else v for v in x])
+    return x
+
+
+def plain_args(kernel: Callable) -> Callable:
+    """``kernel``, called with its ``NamedTuple`` bundles as plain tuples (:func:`as_plain`).
+
+    What a rule holds as its compute function, so that the rule hands the
+    same bundle to the compiled kernel or to its numpy form (which reads the
+    fields by name); the kernel itself is ``.kernel``.
+    """
+
+    def call(*args):
+        return kernel(*[as_plain(a) for a in args])
+
+    call.kernel = kernel
+    call.__doc__ = kernel.__doc__
+    call.__name__ = getattr(kernel, "__name__", "kernel")
+    return call
+
+
 class KernelRng:
     """A numpy ``Generator`` as compiled code takes it, handed over in a fraction of the time.
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import as_plain, jit
 from sim.numerics import member_of
 from sim.state import (
     ABANDONED,
@@ -60,7 +60,8 @@ def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = Non
                          ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
     rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
-    return _value_and_protection(value_inputs(model), rows, protection_inputs(model))
+    return _value_and_protection(as_plain(value_inputs(model)), rows,
+                                 as_plain(protection_inputs(model)))
 
 
 class ValueInputs(NamedTuple):
@@ -209,8 +210,8 @@ def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
     source = (np.full(len(school), EMPTY, np.int64) if source is None
               else np.asarray(source, np.int64))
     ok = take_up_kernel(school, np.asarray(practice, np.int64), source, own, channel,
-                        s.slot_depth, s.slot_own, s.slot_source, value_inputs(model),
-                        protection_inputs(model))
+                        s.slot_depth, s.slot_own, s.slot_source, as_plain(value_inputs(model)),
+                        as_plain(protection_inputs(model)))
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 

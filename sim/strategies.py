@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import jit, plain_args
 from sim.actions import (
     add_ties,
     protection_inputs,
@@ -271,7 +271,7 @@ def _mandate(rng, practices, chance, own, depth, own_a, source_a, values, protec
     """
     total = 0
     for pid in practices:
-        hit = _reached(rng, values.slot_p, pid, chance)
+        hit = _reached(rng, values[0], pid, chance)  # values[0]: ValueInputs.slot_p
         ok = take_up_kernel(hit, np.full(len(hit), pid), np.full(len(hit), EMPTY), own,
                             MANDATED, depth, own_a, source_a, values, protection)
         total += np.count_nonzero(ok)
@@ -298,7 +298,7 @@ def _reached(rng, slot_p, pid, chance):
 #: The shared actions' compute functions: compiled here, their numpy forms in
 #: :mod:`sim.strategies_numpy` (the ``*_numpy`` strategies swap them).
 Strategy.best_known_fn = staticmethod(_best_known)
-Strategy.mandate_fn = staticmethod(_mandate)
+Strategy.mandate_fn = staticmethod(plain_args(_mandate))
 Strategy.brokered_fn = staticmethod(_brokered)
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import jit, plain_args
 from sim.actions import ValueInputs, take_up, value_inputs, value_of
 from sim.numerics import first_over
 from sim.rules import Rule, register
@@ -252,4 +252,4 @@ def _judge(rng, inputs):
 
 
 #: The rule's compute function: compiled here, its numpy form in ``judged_numpy``.
-JudgedAdoption.judge = staticmethod(_judge)
+JudgedAdoption.judge = staticmethod(plain_args(_judge))

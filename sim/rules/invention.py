@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import jit, plain_args
 from sim.actions import invent
 from sim.numerics import first_over
 from sim.rules import Rule, register
@@ -159,4 +159,4 @@ def _recombine(rng, inputs):
 
 #: The rule's compute functions: compiled here, their numpy forms in ``recombine_numpy``.
 Recombination.invention_rate = staticmethod(_invention_rate)
-Recombination.recombine = staticmethod(_recombine)
+Recombination.recombine = staticmethod(plain_args(_recombine))

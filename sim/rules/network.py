@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import jit, plain_args
 from sim.actions import (
     add_ties,
     dissolve_collaboratives,
@@ -403,7 +403,7 @@ def _bring_over(led, lead, col, own_chosen, depth, own, source, values, protecti
     ``values`` and ``protection``: :func:`sim.actions.value_inputs` and
     :func:`sim.actions.protection_inputs`. Returns how many took it up.
     """
-    slot_p = values.slot_p
+    slot_p = values[0]  # ValueInputs.slot_p (a bundle may come as a plain tuple)
     m, k = len(led), slot_p.shape[1]
     practice = np.empty(m, np.int64)
     for x in range(m):
@@ -498,5 +498,5 @@ Collaboratives.formalisation_rate = staticmethod(_formalisation_rate)
 SystemLeadership.candidates = staticmethod(_candidates)
 SystemLeadership.take_on = staticmethod(_take_on)
 SystemLeadership.support = staticmethod(_support)
-SystemLeadership.bring_over = staticmethod(_bring_over)
+SystemLeadership.bring_over = staticmethod(plain_args(_bring_over))
 HeadTurnover.leaving = staticmethod(_leaving)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit
+from sim._jit import jit, plain_args
 from sim.actions import (
     ProtectionInputs,
     ValueInputs,
@@ -293,4 +293,4 @@ Implementation.implement = staticmethod(_implement)
 CapacityBuilding.build_capacity = staticmethod(_build_capacity)
 Performance.perform = staticmethod(_perform)
 Review.read = staticmethod(_read)
-Review.review = staticmethod(_review)
+Review.review = staticmethod(plain_args(_review))
