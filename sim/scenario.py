@@ -24,7 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.params import Params, field_info
+from sim.params import Params, declared_fields, field_info, import_plugins
 
 META_KEYS = ("extends", "description")
 
@@ -59,6 +59,10 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     plugins = data.get("plugins", [])  # imported when the parameters are validated
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
         raise UserError(f"{path}: key 'plugins' must be a list of module names")
+    try:  # before the keys are checked: a plug-in may declare parameters
+        import_plugins(plugins)
+    except ValueError as exc:
+        raise UserError(f"{path}: key 'plugins': {exc}") from None
     check_keys(data, str(path))
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
     if plugins:
@@ -67,9 +71,26 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
 
 
 def check_keys(data: dict[str, Any], where: str) -> None:
-    """Refuse keys that are not parameters, listing the valid ones."""
+    """Refuse keys that are not parameters, listing the valid ones.
+
+    A key with a dot is a parameter a rule or strategy declares
+    (``judged.w_agenda``); an unknown one lists the keys that rule declares.
+    """
     valid = set(Params.model_fields) | set(META_KEYS)
+    declared = list(declared_fields())
     for key in data:
+        if isinstance(key, str) and "." in key:
+            if key in declared:
+                continue
+            ns = key.split(".", 1)[0]
+            mine = [k for k in declared if k.split(".", 1)[0] == ns]
+            close = difflib.get_close_matches(key, declared, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            listed = (f"{ns!r} declares {', '.join(mine)}" if mine else
+                      f"no registered rule or strategy {ns!r} declares parameters; declared "
+                      f"keys: {', '.join(declared)}")
+            raise UserError(f"{where}: unknown key {key!r}.{hint} {listed}. Run `nextpractice "
+                            "params` for their meaning.")
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
