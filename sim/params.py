@@ -34,13 +34,13 @@ deviations, ``lever_`` the four coherence levers of Fullan.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
+from sim.plugins import import_plugins as _import_plugins
 from sim.registry import NETWORKS, RULES, STEP_ORDER, STRATEGIES, Param, declared_params
 
 # Sources cited in the parameter table.
@@ -583,17 +583,16 @@ def resolve_declared(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_plugins(modules: Iterable[str]) -> None:
-    """Import the modules that register extra rules, strategies or networks.
+    """Import the plug-ins that register extra rules, strategies or networks.
+
+    Each is a module name or an absolute ``.py`` path, as :func:`sim.plugins.import_plugins`
+    leaves them in the parameters (a scenario's relative names are resolved when it is read).
 
     Raises:
-        ValueError: a module cannot be imported (the message says which and why).
+        UserError: a plug-in cannot be imported (the message names it and shows its
+            own traceback lines).
     """
-    for mod in modules:
-        try:
-            importlib.import_module(mod)
-        except ImportError as exc:
-            raise ValueError(f"cannot import plugin module {mod!r} ({exc}); check it is "
-                             "on PYTHONPATH") from None
+    _import_plugins(list(modules))
 
 
 def _param_field(spec: Param) -> FieldInfo:

@@ -7,7 +7,9 @@ its own:
   file); this file's values win. Chains are followed; cycles are refused.
 * ``description: ...`` says what the scenario is for (kept in results).
 * ``plugins: [module, ...]`` imports modules that register extra rules,
-  strategies or networks before the values are checked.
+  strategies or networks (and their parameters) before the values are
+  checked: module names or ``.py`` paths, found beside this file or a file it
+  extends (:mod:`sim.plugins`).
 
 Every problem is reported as a :class:`~sim.errors.UserError` that names the
 file, the key, what is allowed and how to fix it: an unknown key lists the
@@ -24,7 +26,8 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.params import Params, declared_fields, field_info, import_plugins
+from sim.params import Params, declared_fields, field_info
+from sim.plugins import import_plugins as find_plugins
 
 META_KEYS = ("extends", "description")
 
@@ -43,7 +46,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[str]]:
-    """Follow ``extends:`` and merge; returns the values and the chain of files."""
+    """Follow ``extends:`` and merge; returns the values and the chain of files.
+
+    Plug-ins are imported here, before the keys are checked (a plug-in may
+    declare parameters), each looked for beside this file, then beside the
+    files it extends (:func:`sim.plugins.import_plugins`); the values keep
+    those found as absolute paths.
+    """
     path = Path(path).resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
@@ -56,12 +65,13 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
         if not isinstance(parent, str):
             raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml")
         values, chain = resolve(path.parent / parent, (*_seen, path))
-    plugins = data.get("plugins", [])  # imported when the parameters are validated
+    plugins = data.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
-        raise UserError(f"{path}: key 'plugins' must be a list of module names")
-    try:  # before the keys are checked: a plug-in may declare parameters
-        import_plugins(plugins)
-    except ValueError as exc:
+        raise UserError(f"{path}: key 'plugins' must be a list of module names or .py files")
+    dirs = list(dict.fromkeys([path.parent, *(Path(c).parent for c in reversed(chain))]))
+    try:
+        plugins = find_plugins(plugins, dirs)
+    except UserError as exc:
         raise UserError(f"{path}: key 'plugins': {exc}") from None
     check_keys(data, str(path))
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
