@@ -133,10 +133,12 @@ def test_lower_layers_do_not_import_the_model(module):
 
 
 def test_schema_is_free_of_implementations_at_import():
-    """sim.params imports only the registry and errors at module level (built-ins lazily)."""
+    """sim.params imports only the registry, errors and the plug-in loader at module level
+    (the built-ins lazily); the plug-in loader itself only the registry and errors."""
     mods = _modules()
     assert imports_of(mods["sim.params"], set(mods), module_level_only=True) <= {
-        "sim.registry", "sim.errors"}
+        "sim.registry", "sim.errors", "sim.plugins"}
+    assert imports_of(mods["sim.plugins"], set(mods)) <= {"sim.registry", "sim.errors"}
 
 
 def test_model_imports_the_builtins_explicitly():
