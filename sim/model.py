@@ -123,7 +123,8 @@ class NextPracticeModel(mesa.Model):
         self.p = base.model_copy(update=overrides) if overrides else base.model_copy()
         if overrides:
             self.p = Params.model_validate(self.p.model_dump())
-        self.p.declared = dict(self.p.declared)  # set_control writes it: not the caller's
+        # set_control writes it: a copy, not the caller's (set without re-validating all)
+        self.p.__dict__["declared"] = dict(self.p.declared)
         self.t = 0
         self.seed = rng
         self._kernel_rng: KernelRng | None = None

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.fields import FieldInfo
 
 from sim.plugins import import_plugins as _import_plugins
-from sim.registry import NETWORKS, RULES, STEP_ORDER, STRATEGIES, Param, declared_params
+from sim.registry import DEFAULTS, NETWORKS, RULES, STEP_ORDER, STRATEGIES, Param, declared_params
 
 # Sources cited in the parameter table.
 FULLAN_2006 = "Fullan, Testing systemic solutions (NCSL 2006), seed 003"
@@ -460,7 +460,8 @@ class Params(BaseModel):
         {}, unit="name: value", kind="setting",
         meaning="Values in force of the parameters rules and strategies declare themselves, "
                 "keyed <rule or strategy>.<parameter> (e.g. judged.w_agenda); set them as "
-                "top-level keys of that name. Filled with every declared default.")
+                "top-level keys of that name. Holds those set and the defaults of the rules "
+                "and strategy in use.")
 
     @classmethod
     def all_fields(cls) -> dict[str, FieldInfo]:
@@ -488,7 +489,10 @@ class Params(BaseModel):
         given = dict(given)
         for key in [k for k in data if isinstance(k, str) and "." in k]:
             given[key] = data.pop(key)
-        data["declared"] = resolve_declared(given)
+        rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+        used = {rules.get(slot, DEFAULTS.get(slot)) for slot in STEP_ORDER}
+        used.add(data.get("strategy", cls.model_fields["strategy"].default))
+        data["declared"] = resolve_declared(given, used)
         return data
 
     @field_validator("strategy")
@@ -557,8 +561,15 @@ def _ensure_builtins() -> None:
     import sim.builtin  # noqa: F401
 
 
-def resolve_declared(given: dict[str, Any]) -> dict[str, Any]:
-    """Every declared parameter's value: its default, or the value given, checked.
+def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -> dict[str, Any]:
+    """The declared parameters' values in force: those given, checked, and the defaults.
+
+    Args:
+        given: ``rule.param`` -> value; every key must be declared by a registered
+            rule or strategy (in use or not).
+        used: the names of the rules and strategy a run uses: only their defaults
+            are filled in (a rule of another process's plug-in is not listed).
+            None: every registered one's.
 
     Raises:
         ValueError: an unknown key (with the valid keys of that rule, or all),
@@ -579,7 +590,11 @@ def resolve_declared(given: dict[str, Any]) -> dict[str, Any]:
         why = spec.check(value)
         if why is not None:
             raise ValueError(f"key {key!r} {why}; it means: {spec.meaning}")
-    return {key: given.get(key, spec.default) for key, spec in table.items()}
+    used = None if used is None else set(used)
+    out = {key: spec.default for key, spec in table.items()
+           if used is None or key.split(".", 1)[0] in used}
+    out.update(given)
+    return out
 
 
 def import_plugins(modules: Iterable[str]) -> None:
