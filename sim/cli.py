@@ -91,6 +91,7 @@ def cmd_params(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
 
     p = load_scenario(args.scenario).model_dump()
+    p.update(p.pop("declared"))  # rules' and strategies' own parameters, keyed rule.param
     for info in parameter_table():
         rng = "" if info["lo"] is None and info["hi"] is None else f"[{info['lo']}, {info['hi']}]"
         flags = info["kind"] + (", live" if info["live"] else "")

@@ -51,8 +51,9 @@ def _differences(a: NextPracticeModel, b: NextPracticeModel) -> list[str]:
     sa, sb = _state(a), _state(b)
     bad = [k for k in sa if sa[k].shape != sb[k].shape
            or not np.array_equal(_bits(sa[k]), _bits(sb[k]))]
-    if a.rng.bit_generator.state != b.rng.bit_generator.state:
-        bad.append("rng state")
+    for stream in (*STEP_ORDER, "structure"):  # every random stream left in the same state
+        if a.rng_for(stream).bit_generator.state != b.rng_for(stream).bit_generator.state:
+            bad.append(f"stream {stream}")
     return bad
 
 
@@ -94,18 +95,18 @@ def test_each_rule_equals_its_numpy_form_on_random_states(slot):
     On 24 random states; the rule must change the state on some of them (so
     the comparison is not of two rules that did nothing).
     """
-    compiled, numpy_form = RULES[slot][DEFAULTS[slot]](), RULES[slot][NUMPY_FORMS[slot]]()
+    compiled, numpy_form = RULES[slot][DEFAULTS[slot]], RULES[slot][NUMPY_FORMS[slot]]
     changed = 0
     for k, m in enumerate(_random_states(24)):
         a, b = copy.deepcopy(m), copy.deepcopy(m)
         before = _state(m)
-        compiled.apply(a)
-        numpy_form.apply(b)
+        compiled(a).apply(a)  # each bound to its copy's stream of the slot
+        numpy_form(b).apply(b)
         assert _differences(a, b) == [], (slot, k)
         after = _state(a)
         changed += any(not np.array_equal(_bits(before[x]), _bits(after[x]))
                        for x in before if before[x].shape == after[x].shape) or (
-            a.rng.bit_generator.state != m.rng.bit_generator.state)
+            a.rng_for(slot).bit_generator.state != m.rng_for(slot).bit_generator.state)
     assert changed >= 3, slot
 
 
@@ -158,7 +159,7 @@ def test_judge_equals_its_numpy_form(system, m, agenda):
     inputs = diffusion_rules.JudgeInputs(
         rng.integers(0, n, m), rng.integers(0, n_practices, m), rng.integers(0, n_ties, m),
         rng.random(m), rng.random(n), float(0.1 + rng.random()), agenda, float(rng.random()),
-        rng.integers(0, 3, n_practices), rng.normal(0, 0.3, n_practices),
+        float(rng.random()), rng.integers(0, 3, n_practices), rng.normal(0, 0.3, n_practices),
         float(0.05 + rng.random()), float(rng.normal(0, 0.1)), float(rng.random()),
         rng.random(n_ties), rng.random(m) - 0.2, rng.random(n_practices), values)
     twin = inputs._replace(trust=inputs.trust.copy())

@@ -10,7 +10,7 @@ import numpy as np
 from sim._jit import jit, plain_args
 from sim.actions import ValueInputs, take_up, value_inputs, value_of
 from sim.numerics import first_over
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import CHOSEN, EMPTY
 
 
@@ -56,7 +56,7 @@ class WordOfMouth(Rule):
         if len(alive) == 0:
             return
         model.heard = Heard(*self.exchanges(
-            model.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
+            self.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
             s.slot_depth, model.per_step(model.p.p_exchange)))
 
 
@@ -127,12 +127,22 @@ class JudgedAdoption(Rule):
     up after an exchange the head judged useful, down after a useless one.
     """
 
+    params = {
+        "w_agenda": Param(
+            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.4, 1.0),
+            ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
+            meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
+                    "share is this times lever_agenda): how much a national agenda narrows "
+                    "attention. An assumption of the model, not calibrated."),
+    }
+
     def apply(self, model):
         """Judge this step's heard practices."""
         h = model.heard
         if len(h.school) == 0:
             return
-        want, margin = self.judge(model.kernel_rng, judge_inputs(model, h))
+        want, margin = self.judge(self.kernel_rng,
+                                  judge_inputs(model, h, self.value(model, "w_agenda")))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
@@ -151,6 +161,7 @@ class JudgeInputs(NamedTuple):
         capacity_absorb: capacity from which a head considers all it hears.
         agenda: the national agenda's domain, or -1 for none.
         lever_agenda: the agenda lever, 0 to 1.
+        w_agenda: share of off-agenda ideas set aside at a full agenda lever.
         domain, effect, difficulty: each practice's domain, true effect, difficulty.
         sd_judge: sd of the noise on a peer's account of a practice.
         threshold_adopt: net judged value a practice must clear.
@@ -168,6 +179,7 @@ class JudgeInputs(NamedTuple):
     capacity_absorb: float
     agenda: int
     lever_agenda: float
+    w_agenda: float
     domain: np.ndarray
     effect: np.ndarray
     sd_judge: float
@@ -179,12 +191,13 @@ class JudgeInputs(NamedTuple):
     values: ValueInputs
 
 
-def judge_inputs(model, heard: Heard) -> JudgeInputs:
-    """:class:`JudgeInputs` of this step's heard items."""
+def judge_inputs(model, heard: Heard, w_agenda: float) -> JudgeInputs:
+    """:class:`JudgeInputs` of this step's heard items (``w_agenda``: the rule's parameter)."""
     s, pr, p = model.schools, model.practices, model.p
     return JudgeInputs(
         heard.school, heard.practice, heard.tie, model.heads.openness[s.head[heard.school]],
-        s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
+        s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, w_agenda, pr.domain,
+        pr.effect,
         p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
         model.spare_capacity(heard.school), pr.difficulty, value_inputs(model))
 
@@ -194,7 +207,8 @@ def _judge(rng, inputs):
     """:class:`JudgedAdoption`'s judgement of each heard item, compiled whole.
 
     Draws, in this order, one uniform per item (considered?), one more per item
-    when there is an agenda (an off-agenda idea set aside?), and one normal per
+    when there is an agenda (an off-agenda idea set aside, with chance
+    ``w_agenda * lever_agenda``?), and one normal per
     item (the peer's account): numpy's numbers, as the rule drew them in numpy.
     Moves trust on each item's tie (all from the trust before this step's
     exchanges, the last write winning for a tie heard on twice, as numpy's
@@ -204,8 +218,9 @@ def _judge(rng, inputs):
         ``want``: considered, useful and not already run; ``margin``: net judged
         value over the bar it had to clear.
     """
-    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, domain,
-     effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty, values) = inputs
+    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, w_agenda,
+     domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty,
+     values) = inputs
     (slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence, prec_0,
      rel_cost) = values
     m = len(school)
@@ -222,7 +237,7 @@ def _judge(rng, inputs):
         absorb = min(1.0, capacity[i] / capacity_absorb)
         consider = u_consider[x] < openness[x] * absorb
         if agenda >= 0 and domain[pid] != agenda:
-            consider &= u_agenda[x] >= 0.8 * lever_agenda
+            consider &= u_agenda[x] >= w_agenda * lever_agenda
         signal = effect[pid] + noise[x]
         prec_e = lever_evidence * ev_prec[pid]
         judged = (prec_j * signal + prec_e * ev_mean[pid]) / (prec_j + prec_e + prec_0)

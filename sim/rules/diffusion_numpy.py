@@ -54,8 +54,9 @@ def judge(rng, inputs: JudgeInputs):
 
     Moves trust on each item's tie (a tie heard on twice: the last item's move wins).
     """
-    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, domain,
-     effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty, values) = inputs
+    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, w_agenda,
+     domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty,
+     values) = inputs
     m = len(school)
     # Does the head consider the idea? Openness times absorptive capacity (at most 1).
     u_consider = rng.random(m)
@@ -63,7 +64,7 @@ def judge(rng, inputs: JudgeInputs):
     consider = u_consider < openness * np.minimum(1.0, capacity[school] / capacity_absorb)
     if agenda >= 0:  # an idea off the national agenda is set aside more often
         off_agenda = domain[practice] != agenda
-        consider &= ~off_agenda | (u_agenda >= 0.8 * lever_agenda)
+        consider &= ~off_agenda | (u_agenda >= w_agenda * lever_agenda)
     # The judgement pools, by precision, the peer's noisy account, the published
     # evidence (weighted by the evidence lever) and a sceptical prior at 0.
     signal = effect[practice] + rng.normal(0.0, sd_judge, m)

@@ -41,11 +41,11 @@ class Recombination(Rule):
         pressure = model.pressure()
         rate = self.invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
                                p.tightness, p.rel_adversity, pressure)
-        who = model.occurs(rate)
+        who = model.occurs(rate, self.kernel_rng)
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, pa = self.recombine(
-            model.kernel_rng, RecombineInputs(
+            self.kernel_rng, RecombineInputs(
                 who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
                 pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
                 model.agenda, p.lever_agenda))
