@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim._jit import jit
-from sim.actions import take_up, value_inputs, value_of
+from sim.actions import cost_weight, take_up, value_inputs, value_of
 from sim.numerics import first_over
 from sim.rules import Rule, register
 from sim.state import CHOSEN, EMPTY
@@ -179,7 +179,7 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
         signal = effect[pid] + noise[x]
         prec_e = lever_evidence * ev_prec[pid]
         judged = (prec_j * signal + prec_e * ev_mean[pid]) / (prec_j + prec_e + prec_0)
-        net = judged - rel_cost * cost[pid] / budget[i]
+        net = judged - cost_weight(rel_cost, cost[pid], budget[i])
         # With room (an empty slot and capacity to spare) the bar is the threshold;
         # otherwise the idea must beat the practice the school values least.
         worst = np.inf  # row_min of the school's slot values
