@@ -200,3 +200,42 @@ def writable_dir(path: Path, option: str = "--out") -> Path:
         raise UserError(f"{excerpt(str(path), 120)}: cannot write results here ({why}); give "
                         f"a folder you can write with {option}") from None
     return path
+
+
+#: The argparse type of each option, by destination name, in every subcommand.
+OPTION_TYPES = {
+    "steps": positive_int,
+    "replications": positive_int,
+    "workers": positive_int,
+    "seed": seed,
+    "port": port,
+    "out": out_dir,
+    "scheduler": scheduler_address,
+}
+
+
+def harden_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give every subcommand's options their checked types, and one-line usage errors.
+
+    Called once by :func:`sim.cli.build_parser`, so the options keep their
+    declarations there and the checks live here. A usage error prints one line
+    (``nextpractice run: error: argument --steps: must be at least 1 (got 0); see
+    nextpractice run --help``) and exits with code 2, before anything is computed.
+    """
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    for p in parsers:
+        for action in p._actions:
+            if action.dest in OPTION_TYPES and action.option_strings:
+                action.type = OPTION_TYPES[action.dest]
+        p.error = _one_line_error(p)  # type: ignore[method-assign]
+    return parser
+
+
+def _one_line_error(parser: argparse.ArgumentParser):
+    def error(message: str):
+        parser.exit(2, f"{parser.prog}: error: {message}; see {parser.prog} --help\n")
+
+    return error
