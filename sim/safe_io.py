@@ -42,6 +42,8 @@ from sim.errors import UserError
 MAX_BYTES = 1_000_000
 #: Deepest nesting of mappings and lists (a scenario needs 2, an experiment 5).
 MAX_DEPTH = 20
+#: Most digits of an integer read (Python refuses to convert more than 4300).
+MAX_DIGITS = 100
 #: Longest excerpt of a value quoted in an error message (characters).
 EXCERPT = 80
 
@@ -141,6 +143,9 @@ class StrictLoader(yaml.SafeLoader):
     def construct_yaml_int(self, node: Any) -> int:
         """An integer: decimal, ``0o`` octal or ``0x`` hexadecimal (YAML 1.2 core)."""
         text = str(self.construct_scalar(node)).replace("_", "")
+        if len(text) > MAX_DIGITS:
+            raise _Refused(node.start_mark, f"a number of {len(text)} digits; no value of "
+                           f"ours needs more than {MAX_DIGITS}")
         if text.startswith("0o"):
             return int(text[2:], 8)
         if text.startswith("0x"):

@@ -67,6 +67,9 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
             raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml "
                             f"(got {excerpt(parent)})")
         values, chain = resolve(path.parent / parent, (*_seen, path))
+    if not isinstance(data.get("description", ""), str):
+        raise UserError(f"{path}: key 'description' must be text (got "
+                        f"{excerpt(data['description'])}); quote it or write one line")
     plugins = data.get("plugins", [])  # imported when the parameters are validated
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
         raise UserError(f"{path}: key 'plugins' must be a list of module names")

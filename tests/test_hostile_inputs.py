@@ -153,7 +153,10 @@ def test_many_unknown_keys_are_counted_not_listed(tmp_path, capsys):
 
 def test_a_huge_bad_value_is_quoted_as_a_short_excerpt(tmp_path, capsys):
     path = scenario(tmp_path, "tightness: " + "9" * 500_000 + "\n")
-    line = one_line_error(*run_file(path, tmp_path, capsys), "tightness", "...")
+    line = one_line_error(*run_file(path, tmp_path, capsys), "line 1", "500000 digits")
+    assert len(line) < 1000
+    path = scenario(tmp_path, "description: [" + "'word', " * 50_000 + "]\nn_slots: [1, 2]\n")
+    line = one_line_error(*run_file(path, tmp_path, capsys), "n_slots")
     assert len(line) < 1000
 
 
