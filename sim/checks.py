@@ -102,6 +102,30 @@ def positive_int(text: str) -> int:
     return value
 
 
+def steps(text: str) -> int:
+    """An argparse type: steps of a run, 1 to the upper bound of ``n_steps`` (6000)."""
+    from sim.params import field_info
+
+    most = int(field_info("n_steps")["hi"])
+    value = _int(text)
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {most}, the range of n_steps "
+                                         f"(got {excerpt(value)})")
+    return value
+
+
+def _at_most(most: int, what: str):
+    def check(text: str) -> int:
+        value = positive_int(text)
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:,} {what} (got "
+                                             f"{excerpt(value)})")
+        return value
+
+    check.__name__ = f"at_most_{most}"
+    return check
+
+
 def seed(text: str) -> int:
     """An argparse type: a seed, a whole number from 0 to 2**63 - 1."""
     value = _int(text)
@@ -204,9 +228,9 @@ def writable_dir(path: Path, option: str = "--out") -> Path:
 
 #: The argparse type of each option, by destination name, in every subcommand.
 OPTION_TYPES = {
-    "steps": positive_int,
-    "replications": positive_int,
-    "workers": positive_int,
+    "steps": steps,
+    "replications": _at_most(1_000_000, "replications (the experiment files' bound)"),
+    "workers": _at_most(1024, "worker processes"),
     "seed": seed,
     "port": port,
     "out": out_dir,
