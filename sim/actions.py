@@ -129,6 +129,23 @@ def protection_inputs(model: ModelLike) -> ProtectionInputs:
                             np.asarray(model.mandates, np.int64))
 
 
+#: Smallest budget a cost is divided by. A school whose discretionary budget is cut
+#: to nothing (``share_budget_cut: 1``) can afford nothing new: each practice with a
+#: running cost then weighs as at a budget of a billionth of normal, far below any
+#: threshold, so it is neither taken up nor kept, and nothing divides by zero.
+MIN_BUDGET = 1e-9
+
+
+@jit(inline="always")
+def cost_weight(rel_cost, cost, budget):
+    """Weight of a yearly cost against a judged effect: ``rel_cost * cost / budget``.
+
+    A budget at or below :data:`MIN_BUDGET` counts as :data:`MIN_BUDGET` (a school
+    with no budget can afford nothing that costs; a free practice stays free).
+    """
+    return rel_cost * cost / max(budget, MIN_BUDGET)
+
+
 @jit(inline="always")
 def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost):
     """The value of one slot (:func:`slot_value` says what) for compiled loops; -inf if empty.
@@ -143,7 +160,7 @@ def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, 
     prec_obs = nobs / sd2
     prec_pub = lever * ev_prec[pid]
     est = (obs / sd2 + prec_pub * ev_mean[pid]) / (prec_obs + prec_pub + prec0)
-    return est - rel_cost * cost[pid] / budget
+    return est - cost_weight(rel_cost, cost[pid], budget)
 
 
 @jit

@@ -38,6 +38,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 from matplotlib.figure import Figure
 
+from sim.checks import writable_dir
+from sim.chunks import check_chunks, read_manifest
 from sim.errors import UserError
 from sim.experiments import analysis_seed
 from sim.sweep import DESIGN, MANIFEST, RESULTS, chunk_files
@@ -61,12 +63,9 @@ class _Sweep:
                 f"{path}: no {MANIFEST} here, so this is not a sweep's output directory; "
                 "give the directory `nextpractice sweep` wrote (default runs/<experiment>/)"
             )
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{manifest}: damaged ({exc}); run the sweep again") from None
-        self.design = pd.read_parquet(path / DESIGN).set_index("design_row")
-        files = [str(p) for p in chunk_files(path / RESULTS).values()]
+        self.manifest: dict[str, Any] = read_manifest(manifest)
+        self.design = _read_design(path / DESIGN)
+        files = [str(p) for p in _trusted_chunks(path, self.manifest).values()]
         if not files:
             raise UserError(f"{path}: no results yet; run `nextpractice sweep` first")
         self.dataset = ds.dataset(files, format="parquet")
@@ -121,6 +120,36 @@ class _Sweep:
         return summary.reindex(self.design.index)
 
 
+def _read_design(path: Path) -> pd.DataFrame:
+    """The sweep's design table, or a UserError saying it is missing or damaged."""
+    try:
+        return pd.read_parquet(path).set_index("design_row")
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; the sweep's folder is incomplete: sweep again into "
+                        "a new --out") from None
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise UserError(f"{path}: damaged, not the design table a sweep writes "
+                        f"({type(exc).__name__}); restore it, or sweep again into a new "
+                        "--out") from None
+
+
+def _trusted_chunks(path: Path, manifest: dict[str, Any]) -> dict[int, Path]:
+    """The sweep's chunk files, each checked against the manifest (:mod:`sim.chunks`).
+
+    Raises:
+        UserError: a chunk is truncated, empty, damaged or another chunk's file; the
+            message names it and says to resume the sweep, which repairs it.
+    """
+    files = chunk_files(path / RESULTS)
+    good, bad = check_chunks(path, files, manifest)
+    if bad:
+        k, why = next(iter(bad.items()))
+        more = f" (and {len(bad) - 1} more chunks)" if len(bad) > 1 else ""
+        raise UserError(f"{files[k]}: {why}{more}. Run the same `nextpractice sweep` command "
+                        "again: it re-runs the damaged chunks, then analyze")
+    return good
+
+
 def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
     """Write sensitivity tables and charts for a sweep, from its saved results.
 
@@ -138,10 +167,7 @@ def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
     """
     sweep = _Sweep(Path(results_dir))
     out = Path(out_dir) if out_dir is not None else sweep.path / "analysis"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create {out} ({exc.strerror})") from None
+    writable_dir(out)  # before reading any result: a read-only sweep folder needs --out
 
     status = sweep.columns(["status"])["status"]
     n_done = len(status)

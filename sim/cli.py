@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__
+from sim.checks import harden_parser, writable_dir
 from sim.errors import UserError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -31,8 +32,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
 
     params = load_scenario(args.scenario, _overrides(args.set))
-    out = Path(args.out or Path("runs") / Path(args.scenario).stem)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(Path(args.out or Path("runs") / Path(args.scenario).stem))
     res = run_model(params, args.seed, args.steps, detail=True)
     res.metrics.to_csv(out / "metrics.csv", index=False)
     res.adoption.to_csv(out / "adoption.csv", index=False)
@@ -69,7 +69,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: metrics is {scenarios[label].metrics!r}, but compare "
                             "plots performance; add --set metrics=full, or use "
                             "`nextpractice run` for a reduced diffusion mode")
-    out = Path(args.out or "runs/compare")
+    out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
     compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
             progress=sys.stderr.isatty())
     compare_figure(load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]),
@@ -124,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     """Known-answer and pattern checks, with a report."""
     from sim.validation import run_validation
 
-    ok = run_validation(Path(args.out or "runs/validation"), quick=args.quick)
+    ok = run_validation(writable_dir(Path(args.out or "runs/validation")), quick=args.quick)
     if not ok:
         sys.exit(1)
 
@@ -196,24 +196,53 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("scenario", nargs="?")
     w.add_argument("--port", type=int, default=8765)
     w.set_defaults(fn=cmd_app)
-    return ap
+    return harden_parser(ap)  # checked types for --steps, --seed, --out...; one-line errors
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    A user error is one line on stderr and exit code 2; anything unexpected is one
+    line too (exit 1), with the traceback only when ``NEXTPRACTICE_DEBUG=1``.
+    """
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
     except UserError as exc:
-        print(f"nextpractice: {exc}", file=sys.stderr)
+        print(f"nextpractice: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("sim."):
             print(f"nextpractice: {args.command} is not available in this build ({exc.name})",
                   file=sys.stderr)
             return 2
-        raise
+        return _unexpected(exc)
+    except KeyboardInterrupt:
+        print("nextpractice: interrupted; files already written are kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, or the system: one line, the traceback on request
+        return _unexpected(exc)
     return 0
+
+
+def one_line(message: str, most: int = 5) -> str:
+    """A (possibly multi-line) error message as one line: its first problems, then a count."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()] or ["error"]
+    more = f"; and {len(lines) - most} more problem(s)" if len(lines) > most else ""
+    return "; ".join(lines[:most]) + more
+
+
+def _unexpected(exc: BaseException) -> int:
+    import os
+
+    if os.environ.get("NEXTPRACTICE_DEBUG") == "1":
+        raise exc
+    text = one_line(str(exc))
+    text = text if len(text) <= 300 else text[:297] + "..."
+    print(f"nextpractice: unexpected error: {type(exc).__name__}: "
+          f"{text} (run with NEXTPRACTICE_DEBUG=1 for the "
+          "traceback, and please report it)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -51,10 +51,10 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import UserError
+from sim.safe_io import excerpt, read_yaml_file
 
 #: The ``kind`` values (in a field's ``json_schema_extra``) that make a field a factor.
 FACTOR_KINDS = ("uncertainty", "lever")
@@ -726,7 +726,7 @@ def format_validation_error(
         if err["type"] == "extra_forbidden":
             owner = _model_at(schema, loc[:-1])
             valid = ", ".join(owner.model_fields) if owner else "?"
-            line = f"{where}: unknown key {full!r}. Valid keys here: {valid}."
+            line = f"{where}: unknown key {excerpt(full)}. Valid keys here: {valid}."
         elif err["type"] == "missing":
             line = f"{where}: {full}: required key is missing; add it."
         elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
@@ -735,7 +735,8 @@ def format_validation_error(
             msg = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
             fix = _fix_hint(schema, loc, full)
-            line = f"{where}: {full}: {msg} (got {got!r})." + (f" Fix: {fix}." if fix else "")
+            line = f"{where}: {full}: {msg} (got {excerpt(got)})."
+            line += f" Fix: {fix}." if fix else ""
         if line not in seen:
             seen.add(line)
             lines.append(line)
@@ -778,19 +779,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such experiment file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UserError(f"{path}:{at}: not valid YAML ({problem})") from None
+    data = read_yaml_file(path, "experiment")  # UTF-8, size cap, no aliases, YAML 1.2 numbers
     if not isinstance(data, dict):
         raise UserError(
             f"{path}: an experiment file is a mapping of keys "
@@ -975,6 +964,11 @@ def _sampled_factors(
     design = exp.design
     design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, design)
     chosen = design.factors
+    if chosen is not None and not chosen:
+        raise UserError(
+            f"{where}: design.factors: the list is empty; name at least one factor, or leave "
+            "out design.factors to vary every factor with a declared sweep range"
+        )
     if chosen is None:
         chosen = {n: FactorSpec() for n, f in declared.items() if f.sweep is not None}
         if not chosen:
@@ -1074,9 +1068,7 @@ def _grid(
                     f"{where}: {key}: {name!r} is {f.dtype}; list its values: "
                     f"values: [...] with each {f.allowed()}"
                 )
-            vals = np.linspace(spec.range[0], spec.range[1], spec.n).tolist()
-            if f.dtype == "int":
-                vals = sorted({int(round(v)) for v in vals})
+            vals = grid_points(spec.range, spec.n, f.dtype, where, key)
         else:
             hint = f"values: {list(f.choices)}" if f.choices else "range: [low, high], n: 11"
             raise UserError(
@@ -1093,6 +1085,34 @@ def _grid(
     if bases:  # values were checked on the experiment's base; check them on each scenario
         _check_rows(table, bases, params_cls, where, "design.factors")
     return factors, table, bases
+
+
+def grid_points(rng: list[float], n: int, dtype: str, where: Path, key: str) -> list[Any]:
+    """The ``n`` evenly spaced points of a grid factor's ``range: [low, high]``.
+
+    A range with low above high, or equal ends, is refused; an integer factor
+    whose range holds fewer whole numbers than ``n`` is refused too, rather than
+    silently running fewer points than asked.
+
+    Raises:
+        UserError: naming the file, the key and the fix.
+    """
+    lo, hi = float(rng[0]), float(rng[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UserError(f"{where}: {key}.range: both ends must be finite numbers "
+                        f"(got [{_fmt(lo)}, {_fmt(hi)}])")
+    if not lo < hi:
+        raise UserError(f"{where}: {key}.range: low must be below high (got [{_fmt(lo)}, "
+                        f"{_fmt(hi)}]); write range: [low, high]")
+    vals = np.linspace(lo, hi, n).tolist()
+    if dtype == "int":
+        vals = sorted({int(round(v)) for v in vals})
+        if len(vals) < n:
+            raise UserError(
+                f"{where}: {key}: range [{_fmt(lo)}, {_fmt(hi)}] holds only {len(vals)} whole "
+                f"numbers of the n: {n} points asked; set n: {len(vals)} or widen the range"
+            )
+    return vals
 
 
 def _explicit(

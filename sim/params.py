@@ -37,7 +37,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from sim.plugins import import_plugins as _import_plugins
@@ -539,6 +546,13 @@ class Params(BaseModel):
                 raise ValueError(f"unknown rule {name!r} for slot {slot!r}; valid: {valid}")
         return v
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, v: Any, info: ValidationInfo) -> Any:
+        from sim.checks import no_bool_for_number
+
+        return no_bool_for_number(cls.model_fields[info.field_name].annotation, v)
+
     @model_validator(mode="after")
     def _consistent(self) -> Params:
         shares = self.share_early_years + self.share_secondary + self.share_special + self.share_fe
@@ -549,6 +563,9 @@ class Params(BaseModel):
         if self.n_schools < self.n_authorities:
             raise ValueError(f"n_schools ({self.n_schools}) must be at least n_authorities "
                              f"({self.n_authorities})")
+        from sim.checks import impossible_combinations
+
+        impossible_combinations(self)  # values the model could honour only by capping one
         return self
 
 

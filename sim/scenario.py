@@ -22,26 +22,32 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from sim.errors import UserError
 from sim.params import Params, declared_fields, field_info
 from sim.plugins import import_plugins as find_plugins
+from sim.safe_io import check_input_file, excerpt, loads, read_yaml_file
 
 META_KEYS = ("extends", "description")
 
 
+#: Longest ``extends:`` chain followed (the shipped scenarios use 2).
+MAX_EXTENDS = 32
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, or raise a UserError saying what is wrong with the file."""
-    if not path.is_file():
-        raise UserError(f"{path}: no such scenario file")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from None
+    """Read a YAML mapping, or raise a UserError saying what is wrong with the file.
+
+    The file is read by :func:`sim.safe_io.read_yaml_file`: UTF-8 only, a size
+    cap, no aliases, no duplicate keys, no YAML 1.1 number surprises.
+    """
+    data = read_yaml_file(path, "scenario")
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise UserError(f"{path}: a scenario file must be a mapping of parameter: value")
+        raise UserError(f"{path}: a scenario file must be a mapping of parameter: value "
+                        f"(got {type(data).__name__})")
     return data
 
 
@@ -53,18 +59,26 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     files it extends (:func:`sim.plugins.import_plugins`); the values keep
     those found as absolute paths.
     """
+    check_input_file(Path(path), "scenario")  # a loop, a long name or a folder: one line
     path = Path(path).resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
-        raise UserError(f"{path}: 'extends' makes a cycle: {chain}")
+        raise UserError(f"{path}: 'extends' makes a cycle: {excerpt(chain, 400)}")
+    if len(_seen) >= MAX_EXTENDS:
+        raise UserError(f"{_seen[0]}: 'extends' chain is more than {MAX_EXTENDS} files deep; "
+                        "extend a scenario that has what you need directly")
     data = read_yaml(path)
     values: dict[str, Any] = {}
     chain: list[str] = []
     parent = data.get("extends")
     if parent is not None:
-        if not isinstance(parent, str):
-            raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml")
+        if not isinstance(parent, str) or not parent.strip():
+            raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml "
+                            f"(got {excerpt(parent)})")
         values, chain = resolve(path.parent / parent, (*_seen, path))
+    if not isinstance(data.get("description", ""), str):
+        raise UserError(f"{path}: key 'description' must be text (got "
+                        f"{excerpt(data['description'])}); quote it or write one line")
     plugins = data.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
         raise UserError(f"{path}: key 'plugins' must be a list of module names or .py files")
@@ -88,25 +102,26 @@ def check_keys(data: dict[str, Any], where: str) -> None:
     """
     valid = set(Params.model_fields) | set(META_KEYS)
     declared = list(declared_fields())
-    for key in data:
-        if isinstance(key, str) and "." in key:
-            if key in declared:
-                continue
-            ns = key.split(".", 1)[0]
-            mine = [k for k in declared if k.split(".", 1)[0] == ns]
-            close = difflib.get_close_matches(key, declared, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            listed = (f"{ns!r} declares {', '.join(mine)}" if mine else
-                      f"no registered rule or strategy {ns!r} declares parameters; declared "
-                      f"keys: {', '.join(declared)}")
-            raise UserError(f"{where}: unknown key {key!r}.{hint} {listed}. Run `nextpractice "
-                            "params` for their meaning.")
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise UserError(
-                f"{where}: unknown key {key!r}.{hint} Valid keys: "
-                f"{', '.join(sorted(valid))}. Run `nextpractice params` for their meaning.")
+    unknown = [key for key in data
+               if key not in valid and not (isinstance(key, str) and key in declared)]
+    if not unknown:
+        return
+    key = unknown[0]
+    more = f" (and {len(unknown) - 1} more unknown keys)" if len(unknown) > 1 else ""
+    if isinstance(key, str) and "." in key:
+        ns = key.split(".", 1)[0]
+        mine = [k for k in declared if k.split(".", 1)[0] == ns]
+        close = difflib.get_close_matches(key[:100], declared, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        listed = (f"{excerpt(ns)} declares {', '.join(mine)}" if mine else
+                  f"no registered rule or strategy {excerpt(ns)} declares parameters; declared "
+                  f"keys: {', '.join(declared)}")
+        raise UserError(f"{where}: unknown key {excerpt(key)}{more}.{hint} {listed}. Run "
+                        "`nextpractice params` for their meaning.")
+    close = difflib.get_close_matches(str(key)[:100], valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UserError(f"{where}: unknown key {excerpt(key)}{more}.{hint} Valid keys: "
+                    f"{', '.join(sorted(valid))}. Run `nextpractice params` for their meaning.")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -114,11 +129,15 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise UserError(f"--set {text!r}: write KEY=VALUE, e.g. --set tightness=0.8")
     key, raw = text.split("=", 1)
+    key = key.strip()
+    if key == "extends":
+        raise UserError(f"--set {excerpt(text)}: 'extends' names the file a scenario builds on; "
+                        "it cannot be set from the command line. Write it in the scenario file")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
+        value = loads(raw, f"--set {key}")
+    except UserError:
+        value = raw  # text YAML cannot read (e.g. a: b) is taken as a string
+    return key, value
 
 
 def validate(values: dict[str, Any], where: str) -> Params:
@@ -132,23 +151,41 @@ def validate(values: dict[str, Any], where: str) -> Params:
 
 
 def explain(exc: ValidationError, where: str) -> str:
-    """A pydantic error, said the way a user can act on it."""
+    """A pydantic error, said the way a user can act on it (values quoted as excerpts)."""
     lines = []
     for err in exc.errors():
-        key = ".".join(str(x) for x in err["loc"]) or "(scenario)"
+        key = excerpt(".".join(str(x) for x in err["loc"]), 120) if err["loc"] else "(scenario)"
         name = str(err["loc"][0]) if err["loc"] else ""
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if name in Params.model_fields:
             info = field_info(name)
-            rng = ""
-            if info["lo"] is not None or info["hi"] is not None:
-                rng = f" allowed range: {info['lo']} to {info['hi']} {info['unit']};"
-            lines.append(f"{where}: key {key!r}: {msg} (got {err.get('input')!r});{rng} "
+            rng = readable_range(info["lo"], info["hi"], info["unit"])
+            rng = f" allowed: {rng};" if rng else ""
+            lines.append(f"{where}: key {key!r}: {msg} (got {excerpt(err.get('input'))});{rng} "
                          f"it means: {info['meaning']} Fix the value in the file or with "
                          f"--set {name}=VALUE.")
         else:
             lines.append(f"{where}: {msg}")
     return "\n".join(lines)
+
+
+def readable_range(lo: float | None, hi: float | None, unit: str = "1") -> str:
+    """Bounds in words: ``0 to 1``, ``2 to 100000 schools``, ``at least 0.1 practices``.
+
+    A dimensionless unit (``1``) is left out, so a range never reads "0 to 1 1".
+    """
+    def num(x: float) -> str:
+        return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+    if lo is None and hi is None:
+        return ""
+    if hi is None:
+        text = f"at least {num(lo)}"
+    elif lo is None:
+        text = f"at most {num(hi)}"
+    else:
+        text = f"{num(lo)} to {num(hi)}"
+    return text if unit in ("1", "", None) else f"{text} {unit}"
 
 
 def load_scenario(path: str | Path | None = None,
@@ -171,6 +208,9 @@ def load_scenario(path: str | Path | None = None,
         values, _ = resolve(path)
         where = str(path)
     if overrides:
+        if "extends" in overrides:
+            raise UserError(f"{where}: 'extends' cannot be given as an override (--set or an "
+                            "experiment's overrides:); write it in the scenario file itself")
         check_keys(overrides, f"{where} (command-line --set)")
         values.update(overrides)
         where = f"{where} with --set {', '.join(overrides)}"

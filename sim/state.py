@@ -23,6 +23,7 @@ import functools
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from numba.extending import overload
 
 from sim._jit import jit
 
@@ -423,10 +424,33 @@ class KeySet:
         self.n_gone += len(at)
 
 
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def wrapping_mul(a, b):
+    """The product of two uint64 values modulo 2**64, as the hardware gives it.
+
+    Fibonacci hashing needs the product to wrap. Compiled, the multiply wraps
+    silently; run as Python (``NUMBA_DISABLE_JIT=1``) numpy's uint64 scalars
+    warn "overflow encountered in scalar multiply" on every hash, so this
+    Python form multiplies Python integers and masks to 64 bits instead; the
+    compiled form (the overload below) is the plain machine multiply. Same
+    value both ways.
+    """
+    return np.uint64((int(a) * int(b)) & _U64)
+
+
+@overload(wrapping_mul, jit_options={"cache": True})
+def _wrapping_mul_compiled(a, b):
+    def impl(a, b):
+        return np.uint64(a) * np.uint64(b)
+    return impl
+
+
 @jit(inline="always")
 def _key_slot(key, mask):
     """A key's first place to look: Fibonacci hashing of the key, masked to the table."""
-    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    h = wrapping_mul(np.uint64(key), np.uint64(0x9E3779B97F4A7C15))
     return np.int64(h >> np.uint64(17)) & mask
 
 

@@ -6,7 +6,9 @@
   first), written before any run;
 - ``manifest.json``: the experiment file's text and parsed form, the versions, the
   root seed, the factors and SALib problem, the base parameters and the outcomes, so
-  :mod:`sim.analyze` needs nothing else;
+  :mod:`sim.analyze` needs nothing else; and, under ``chunks``, each chunk's SHA-256,
+  size and run range (appended to ``chunks.jsonl`` as chunks are written, folded in
+  when the sweep ends), checked on resume and by ``analyze`` (:mod:`sim.chunks`);
 - ``results/chunk-NNNNNN.parquet``: one row per run with ``run_id``, ``design_row``,
   ``replication``, ``seed``, every varied parameter, every outcome, ``status``
   (``ok`` or ``error``) and ``error`` (the exception of a failed run).
@@ -33,6 +35,7 @@ import json
 import os
 import platform
 import re
+import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +47,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.chunks import (
+    CHUNKS,
+    LEDGER,
+    append_record,
+    check_chunks,
+    chunk_record,
+    chunk_records,
+    read_manifest,
+    set_aside,
+)
 from sim.errors import UserError
 from sim.experiments import (
     ID_COLUMNS,
@@ -245,10 +258,23 @@ def chunk_files(results_dir: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
+def _open_lock(path: Path) -> Any:
+    """Open the lock file for writing (apart, so tests can fail it as a read-only disk would)."""
+    return open(path, "w")
+
+
+class _CannotWrite(Exception):
+    """The output directory cannot be written (a read-only disk, no permission)."""
+
+
 @contextlib.contextmanager
 def _lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on the output directory (released if the process dies)."""
-    with open(out / ".lock", "w") as fh:
+    try:
+        opened = _open_lock(out / ".lock")
+    except OSError as exc:
+        raise _CannotWrite(exc.strerror or str(exc)) from None
+    with opened as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -302,6 +328,7 @@ def _manifest(plan: Plan) -> dict[str, Any]:
         "base": plan.base,
         "bases": plan.bases,
         "versions": _versions(),
+        CHUNKS: {},  # filled as chunks are written: sim.chunks
     }
 
 
@@ -326,10 +353,7 @@ def _prepare(out: Path, plan: Plan) -> None:
     for stale in [*out.glob(f"{_TMP_PREFIX}*"), *results.glob(f"{_TMP_PREFIX}*")]:
         stale.unlink(missing_ok=True)  # left by a sweep killed while writing
     if manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            old = {}
+        old = read_manifest(manifest_path)
         if old.get("fingerprint") != plan.fingerprint():
             raise UserError(
                 f"{out} holds results of a different experiment (or of this file before it "
@@ -429,10 +453,36 @@ def run_sweep(
     except OSError as exc:
         raise UserError(f"cannot create output directory {out} ({exc.strerror})") from None
     fn = run_fn if run_fn is not None else plan.model.run_fn()
-    with _lock(out):
-        _prepare(out, plan)
-        _sweep(plan, out, fn, workers, scheduler, progress)
+    try:
+        with _lock(out):
+            _prepare(out, plan)
+            try:
+                _sweep(plan, out, fn, workers, scheduler, progress)
+            finally:
+                _fold_records(out)  # also when stopped: the records written so far
+    except _CannotWrite as exc:
+        _finished_read_only(out, plan, str(exc))  # a finished sweep needs no writing
     return out
+
+
+def _finished_read_only(out: Path, plan: Plan, why: str) -> None:
+    """Accept a read-only output directory if its sweep is finished and whole, else say why.
+
+    Raises:
+        UserError: the sweep has runs left (or damaged chunks) and cannot write them.
+    """
+    manifest_path = out / MANIFEST
+    left = plan.n_runs
+    if manifest_path.is_file():
+        manifest = read_manifest(manifest_path)
+        if manifest.get("fingerprint") == plan.fingerprint():
+            good, _ = check_chunks(out, chunk_files(out / RESULTS), manifest)
+            size = plan.experiment.chunk_size
+            left -= sum(min(size, plan.n_runs - k * size) for k in good)
+            if left == 0:
+                return
+    raise UserError(f"{out}: cannot write here ({why}) and {left} of {plan.n_runs} runs are "
+                    "still to do; sweep into a folder you can write with --out")
 
 
 def _sweep(
@@ -448,7 +498,7 @@ def _sweep(
     results = out / RESULTS
     size = plan.experiment.chunk_size
     n_chunks = -(-plan.n_runs // size)
-    done = chunk_files(results)
+    done = _verified_chunks(out, chunk_files(results))  # damaged ones set aside, run again
     todo = [k for k in range(n_chunks) if k not in done]
     n_done = sum(min(size, plan.n_runs - k * size) for k in done if k < n_chunks)
     if not todo:
@@ -508,8 +558,37 @@ def _sweep(
                     buf.sort(key=lambda r: r["run_id"])
                     table = pa.Table.from_pylist(buf, schema=schema)
                     _write_parquet(results / _CHUNK.format(run.chunk), table)
+                    _record_chunk(out, plan, run.chunk)  # checksum and runs, for resume, analyze
                     unwritten -= len(buf)
                     del buffers[run.chunk]
+
+
+def _verified_chunks(out: Path, files: dict[int, Path]) -> dict[int, Path]:
+    """The chunk files that pass their check; the others are set aside and reported."""
+    manifest = read_manifest(out / MANIFEST)
+    good, bad = check_chunks(out, files, manifest)
+    for k, why in bad.items():
+        kept = set_aside(files[k])
+        print(f"nextpractice: {files[k].name}: {why}; moved to {kept.name} and running its "
+              "runs again", file=sys.stderr)
+    return good
+
+
+def _record_chunk(out: Path, plan: Plan, k: int) -> None:
+    """Record a chunk just written: its SHA-256, size and run range, in the ledger."""
+    path = out / RESULTS / _CHUNK.format(k)
+    append_record(out, k, chunk_record(path, k, plan.experiment.chunk_size, plan.n_runs))
+
+
+def _fold_records(out: Path) -> None:
+    """Put every chunk record into the manifest once the sweep has ended; drop the ledger."""
+    manifest = read_manifest(out / MANIFEST)
+    records = chunk_records(out, manifest)
+    if records == manifest.get(CHUNKS) and not (out / LEDGER).exists():
+        return
+    manifest[CHUNKS] = dict(sorted(records.items(), key=lambda kv: int(kv[0])))
+    _write_json(out / MANIFEST, manifest)
+    (out / LEDGER).unlink(missing_ok=True)
 
 
 def load_results(out_dir: str | Path, columns: list[str] | None = None):

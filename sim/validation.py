@@ -305,7 +305,8 @@ def pattern_conditions() -> dict[str, Params]:
         "next_practice": load_scenario(np_),
         "np_levers0": load_scenario(np_, dict.fromkeys(levers, 0.0)),
         "np_levers1": load_scenario(np_, dict.fromkeys(levers, 1.0)),
-        "np_cut": load_scenario(np_, {"t_budget_cut": 12, "n_authorities_cut": 10,
+        "np_cut": load_scenario(np_, {"t_budget_cut": 12,  # every authority, as before
+                                      "n_authorities_cut": load_scenario(np_).n_authorities,
                                       "share_budget_cut": 0.3}),
         "np_formal": load_scenario(np_, {"p_head_leave": 0.04, "share_formal_init": 1.0,
                                          "p_formalise": 0.04}),

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim._jit import jit, plain_args
-from sim.actions import ValueInputs, take_up, value_inputs, value_of
+from sim.actions import ValueInputs, cost_weight, take_up, value_inputs, value_of
 from sim.numerics import first_over
 from sim.rules import Param, Rule, register
 from sim.state import CHOSEN, EMPTY
@@ -241,7 +241,7 @@ def _judge(rng, inputs):
         signal = effect[pid] + noise[x]
         prec_e = lever_evidence * ev_prec[pid]
         judged = (prec_j * signal + prec_e * ev_mean[pid]) / (prec_j + prec_e + prec_0)
-        net = judged - rel_cost * cost[pid] / budget[i]
+        net = judged - cost_weight(rel_cost, cost[pid], budget[i])
         # With room (an empty slot and capacity to spare) the bar is the threshold;
         # otherwise the idea must beat the practice the school values least.
         worst = np.inf  # row_min of the school's slot values
