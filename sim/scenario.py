@@ -4,7 +4,8 @@ A scenario file is a mapping of parameter names to values, plus three keys of
 its own:
 
 * ``extends: other.yaml`` inherits another scenario (path relative to this
-  file); this file's values win. Chains are followed; cycles are refused.
+  file, or a built-in name such as ``next_practice``); this file's values win.
+  Chains are followed; cycles are refused.
 * ``description: ...`` says what the scenario is for (kept in results).
 * ``plugins: [module, ...]`` imports modules that register extra rules,
   strategies or networks before the values are checked.
@@ -43,8 +44,14 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[str]]:
-    """Follow ``extends:`` and merge; returns the values and the chain of files."""
-    path = Path(path).resolve()
+    """Follow ``extends:`` and merge; returns the values and the chain of files.
+
+    ``path`` may be a built-in scenario name (:func:`sim.builtin.locate`).
+    """
+    from sim.builtin import locate
+
+    base = _seen[-1].parent if _seen else None
+    path = locate(path, "scenarios", base, cwd=not _seen).resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
         raise UserError(f"{path}: 'extends' makes a cycle: {chain}")
@@ -55,7 +62,7 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     if parent is not None:
         if not isinstance(parent, str):
             raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml")
-        values, chain = resolve(path.parent / parent, (*_seen, path))
+        values, chain = resolve(parent, (*_seen, path))
     plugins = data.get("plugins", [])  # imported when the parameters are validated
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
         raise UserError(f"{path}: key 'plugins' must be a list of module names")
@@ -125,7 +132,8 @@ def load_scenario(path: str | Path | None = None,
     """Load a scenario file (or the defaults) and apply overrides.
 
     Args:
-        path: a YAML scenario file, or None for the defaults.
+        path: a YAML scenario file or a built-in scenario's name (``top_down``), or
+            None for the defaults.
         overrides: further values (e.g. from ``--set``), checked like the file's.
 
     Returns:

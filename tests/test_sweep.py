@@ -66,7 +66,7 @@ def test_results_are_tidy_one_row_per_run(tmp_path):
     assert df["run_id"].tolist() == list(range(plan.n_runs)) == list(range(192))
     assert (df["design_row"] == df["run_id"] // 3).all()
     assert (df["replication"] == df["run_id"] % 3).all()
-    assert [run_seed(11, r, k) for r, k in zip(df.design_row, df.replication, strict=True)] == df[
+    assert [run_seed(11, r, k, common=True) for r, k in zip(df.design_row, df.replication, strict=True)] == df[
         "seed"
     ].tolist()
     design = plan.design.reset_index()
