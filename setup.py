@@ -16,7 +16,8 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 #: Folder -> the files of it that ship (the same kinds as ``sim.builtin.KINDS``).
 SHIPPED = {"scenarios": "**/*.yaml", "experiments": "**/*.yaml",
-           "notebooks": "plateau_walkthrough.ipynb"}
+           "notebooks": "plateau_walkthrough.ipynb",
+           "benchmarks": "watts_mesa_reference.py"}  # the bench's idiomatic-Mesa reference
 
 
 class BuildWithBuiltins(build_py):

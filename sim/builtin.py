@@ -21,7 +21,7 @@ from sim.errors import UserError
 
 _PACKAGE = Path(__file__).resolve().parent
 #: Kinds of built-in files: the folder name in the checkout and in the package.
-KINDS = ("scenarios", "experiments", "notebooks")
+KINDS = ("scenarios", "experiments", "notebooks", "benchmarks")
 #: The notebook ``nextpractice init`` copies as a starting point.
 STARTER_NOTEBOOK = "plateau_walkthrough.ipynb"
 

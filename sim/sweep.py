@@ -126,11 +126,9 @@ class _Outcomes(Mapping[str, str]):
     """
 
     def _decl(self) -> dict[str, str]:
-        from sim.metrics import DEFINITIONS, PLATEAU_DEFINITIONS
-        from sim.runner import FINAL_METRICS
+        from sim.runner import outcome_definitions
 
-        final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
-        return {**PLATEAU_DEFINITIONS, **final}
+        return outcome_definitions()
 
     def __getitem__(self, key: str) -> str:
         return self._decl()[key]
