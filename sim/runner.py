@@ -9,7 +9,6 @@ seed of each run.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""The package works installed from its wheel, outside the checkout (issue 21, "Installed anywhere").
+"""The package works installed from its wheel, outside the checkout (issue 21).
 
 Builds the wheel from a copy of the source tree, installs it into a fresh virtual
 environment in a temporary folder, and from an empty folder there runs what a new

@@ -36,7 +36,8 @@ ENV_SCENARIO = "NEXTPRACTICE_SCENARIO"
 ENV_SEED = "NEXTPRACTICE_SEED"
 #: Seed of the app's runs: reset replays the same schools, so strategies compare fairly.
 DEFAULT_SEED = 1
-#: The scenario the app serves by default: the built-in workshop scenario (:mod:`sim.builtin`: the checkout's or the installed copy).
+#: The scenario the app serves by default: the built-in workshop scenario (the checkout's,
+#: or the installed package's copy; :mod:`sim.builtin`).
 WORKSHOP_SCENARIO = (builtin.folder("scenarios") or Path("scenarios")) / "workshop.yaml"
 
 #: The strategy of the shadow run.
