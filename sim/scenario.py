@@ -107,6 +107,18 @@ def validate(values: dict[str, Any], where: str) -> Params:
         raise UserError(explain(exc, where)) from None
 
 
+def readable_range(lo: Any, hi: Any, unit: str = "1") -> str:
+    """An allowed range in words: ``0 to 1``, ``at least 1 schools``; "" if unbounded.
+
+    A dimensionless unit (``1``) is not printed: "0 to 1", not "0 to 1 1".
+    """
+    if lo is None and hi is None:
+        return ""
+    text = (f"{lo:g} to {hi:g}" if lo is not None and hi is not None
+            else f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+    return text if unit in ("", "1", None) else f"{text} {unit}"
+
+
 def explain(exc: ValidationError, where: str) -> str:
     """A pydantic error, said the way a user can act on it."""
     lines = []
@@ -116,9 +128,8 @@ def explain(exc: ValidationError, where: str) -> str:
         msg = err["msg"]
         if name in Params.model_fields:
             info = field_info(name)
-            rng = ""
-            if info["lo"] is not None or info["hi"] is not None:
-                rng = f" allowed range: {info['lo']} to {info['hi']} {info['unit']};"
+            rng = readable_range(info["lo"], info["hi"], info["unit"])
+            rng = f" allowed range: {rng};" if rng else ""
             lines.append(f"{where}: key {key!r}: {msg} (got {err.get('input')!r});{rng} "
                          f"it means: {info['meaning']} Fix the value in the file or with "
                          f"--set {name}=VALUE.")

@@ -54,3 +54,15 @@ def test_params_metrics_defines_every_metric_column(capsys):
     out = capsys.readouterr().out
     for name, text in DEFINITIONS.items():
         assert name in out and text in out
+
+
+def test_ranges_read_as_words(tmp_path, capsys):
+    from sim.scenario import readable_range
+
+    assert readable_range(0, 1, "1") == "0 to 1"
+    assert readable_range(2, None, "schools") == "at least 2 schools"
+    assert readable_range(None, 0.5, "") == "at most 0.5"
+    assert readable_range(None, None) == ""
+    assert main(["run", "top_down", "--set", "tightness=3", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "allowed range: 0 to 1;" in err and "0 to 1 1" not in err
