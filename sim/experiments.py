@@ -28,6 +28,9 @@ Designs (``design.method``):
 
 All randomness (the sample, the run seeds) derives from the experiment's ``root_seed``
 through :class:`numpy.random.SeedSequence`, so a plan is identical on every machine.
+By default replication ``r`` has the same seed in every design row (common random
+numbers: differences between rows are not seed noise); ``seeds: {common: false}`` gives
+every run its own seed (:func:`run_seed`).
 
 Models are registered by name (:data:`MODELS`): ``nextpractice`` (the default, the real
 model) and ``ishigami``, SALib's Ishigami test function dressed as a model, whose
