@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "the sweep machinery (resumable; --workers or a Dask --scheduler). Writes "
                 "runs.parquet (every step of every run), outcomes.csv (one row per run), "
                 "summary.csv (per scenario and outcome: mean, 5th and 95th percentiles of "
-                "runs, 95%% interval of the mean), differences.csv (with --baseline) and "
+                "runs, 95% interval of the mean), differences.csv (with --baseline) and "
                 "compare.png; prints the main outcomes in the order the scenarios are given.")
     c.add_argument("scenarios", nargs="+", metavar="scenario", help=_SCENARIO_HELP)
     c.add_argument("--replications", "-r", type=int, default=20,

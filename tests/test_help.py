@@ -66,3 +66,8 @@ def test_ranges_read_as_words(tmp_path, capsys):
     assert main(["run", "top_down", "--set", "tightness=3", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "allowed range: 0 to 1;" in err and "0 to 1 1" not in err
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_help_has_no_unformatted_percent_signs(name):
+    assert "%%" not in _commands()[name].format_help()
