@@ -1,7 +1,8 @@
 """The ``nextpractice`` command line.
 
 Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``,
-``validate``, ``bench`` and ``app``. User errors (a bad scenario, a bad
+``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
+gives each option's meaning and default. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
 """
 
@@ -16,7 +17,9 @@ from sim import __version__
 from sim.checks import harden_parser, writable_dir
 from sim.errors import UserError
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+#: Outcomes ``compare`` prints (all of them are in summary.csv), in this order.
+COMPARE_TABLE = ("gain_first_2y", "gain_last_5y", "plateau_level", "final_perf_mean",
+                 "final_perf_sd")
 
 
 def _overrides(pairs: list[str] | None) -> dict:
@@ -25,35 +28,59 @@ def _overrides(pairs: list[str] | None) -> dict:
     return dict(parse_assignment(s) for s in pairs or [])
 
 
+def _label(name: str) -> str:
+    """A scenario's label in outputs: its file's stem (``classics/bass`` -> ``bass``)."""
+    return Path(name).stem
+
+
 def cmd_run(args: argparse.Namespace) -> None:
-    """One run: metrics.csv, summary.json, performance.png (adoption.png in the reduced modes)."""
-    from sim.plots import adoption_figure, performance_figure
+    """One run: metrics.csv, summary.json and a figure; the per-practice tables on request."""
     from sim.runner import run_model
     from sim.scenario import load_scenario
 
     params = load_scenario(args.scenario, _overrides(args.set))
-    out = writable_dir(Path(args.out or Path("runs") / Path(args.scenario).stem))
-    res = run_model(params, args.seed, args.steps, detail=True)
-    res.metrics.to_csv(out / "metrics.csv", index=False)
-    res.adoption.to_csv(out / "adoption.csv", index=False)
-    res.practices.to_csv(out / "practices.csv", index=False)
+    out = writable_dir(Path(args.out or Path("runs") / _label(args.scenario)))  # before computing
+    res = run_model(params, args.seed, args.steps, detail=args.tables)
+    written = [out / "metrics.csv", out / "summary.json"]
+    res.metrics.to_csv(written[0], index=False)
     res.summary["scenario"] = str(args.scenario)
-    (out / "summary.json").write_text(json.dumps(res.summary, indent=1, default=str))
-    title = f"{Path(args.scenario).stem} (seed {args.seed})"
+    written[1].write_text(json.dumps(res.summary, indent=1, default=str))
+    if args.tables:  # large at England's size: Parquet, and only when asked for
+        written += [out / "adoption.parquet", out / "practices.parquet"]
+        res.adoption.to_parquet(written[-2], index=False)
+        res.practices.to_parquet(written[-1], index=False)
+    written += _run_figures(res.metrics, out, f"{_label(args.scenario)} (seed {args.seed})",
+                            png=args.png)
+    for path in written:
+        print(f"wrote {path}")
     if "perf_mean" not in res.metrics:  # the adoption metric set: nothing else moves
-        adoption_figure(res.metrics, out / "adoption.png", title=title)
-        print(f"wrote {out}/metrics.csv, summary.json, adoption.png")
         print(f"final share adopted {res.summary['final']['top_adoption']:.3f}")
         return
-    performance_figure(res.metrics, out / "performance.png", title=title)
     o = res.summary["outcomes"]
-    print(f"wrote {out}/metrics.csv, summary.json, performance.png")
     print(f"final mean performance {res.summary['final']['perf_mean']:.3f}; plateau level "
           f"{o['plateau_level']:.3f} from step {o['plateau_step']:.0f}")
 
 
+def _run_figures(metrics, out: Path, title: str, png: bool) -> list[Path]:
+    """A run's figure: SVG (cheap, no matplotlib), and the matplotlib PNG when asked for."""
+    from sim.svgplot import adoption_svg, performance_svg
+
+    full = "perf_mean" in metrics
+    name = "performance" if full else "adoption"
+    paths = [(performance_svg if full else adoption_svg)(metrics, out / f"{name}.svg", title)]
+    if png:
+        from sim.plots import adoption_figure, performance_figure
+
+        paths.append((performance_figure if full else adoption_figure)(
+            metrics, out / f"{name}.png", title=title))
+    return paths
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
     """Replicated comparison of scenarios: runs.parquet, summary.csv, compare.png."""
+    import pandas as pd
+
+    from sim.comparison import differences_table, summary_table
     from sim.plots import compare_figure
     from sim.runner import compare, load_runs
     from sim.scenario import load_scenario
@@ -61,7 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     ov = _overrides(args.set)
     scenarios = {}
     for path in args.scenarios:
-        label = Path(path).stem
+        label = _label(path)
         if label in scenarios:
             raise UserError(f"two scenarios are named {label!r}; give them different file names")
         scenarios[label] = load_scenario(path, ov)
@@ -69,23 +96,39 @@ def cmd_compare(args: argparse.Namespace) -> None:
             raise UserError(f"{path}: metrics is {scenarios[label].metrics!r}, but compare "
                             "plots performance; add --set metrics=full, or use "
                             "`nextpractice run` for a reduced diffusion mode")
+    baseline = _label(args.baseline) if args.baseline is not None else None
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
     compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
-            progress=sys.stderr.isatty())
+            progress=sys.stderr.isatty(), scheduler=args.scheduler, baseline=baseline)
     compare_figure(load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]),
                    out / "compare.png")
-    import pandas as pd
+    keep = list(COMPARE_TABLE)
+    with pd.option_context("display.width", 200, "display.max_columns", None):
+        print(f"mean [{_pct()} interval of the mean] over {args.replications} replications "
+              "(every outcome is in summary.csv):")
+        print(summary_table(pd.read_csv(out / "summary.csv"), keep).to_string())
+        files = ["runs.parquet", "outcomes.csv", "summary.csv", "compare.png"]
+        if baseline is not None:
+            print(f"\npaired difference from {baseline} [{_pct()} interval], replication "
+                  "by replication (same seeds):")
+            diffs = pd.read_csv(out / "differences.csv")
+            print(differences_table(diffs, keep).to_string())
+            files.insert(3, "differences.csv")
+    for name in files:
+        print(f"wrote {out / name}")
 
-    s = pd.read_csv(out / "summary.csv")
-    keep = ["gain_first_2y", "gain_last_5y", "plateau_level", "final_perf_mean",
-            "final_perf_sd"]
-    table = s[s["outcome"].isin(keep)].pivot(index="outcome", columns="scenario", values="mean")
-    print(table.round(4).to_string())
-    print(f"wrote {out}/runs.parquet, summary.csv, compare.png")
+
+def _pct() -> str:
+    from sim.comparison import CONFIDENCE
+
+    return f"{CONFIDENCE:.0%}"
 
 
 def cmd_params(args: argparse.Namespace) -> None:
-    """List every parameter: value, unit, range, meaning."""
+    """List every parameter (value, unit, range, meaning), or the outcomes or metrics."""
+    if args.outcomes or args.metrics:
+        _definitions(args.outcomes, args.metrics)
+        return
     from sim.params import parameter_table
     from sim.rules import DEFAULTS, RULES, STEP_ORDER
     from sim.scenario import load_scenario
@@ -103,6 +146,36 @@ def cmd_params(args: argparse.Namespace) -> None:
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
         print(f"  {slot:<12} {', '.join(names + ['off'])}")
+
+
+def _definitions(outcomes: bool, metrics: bool) -> None:
+    """Print each outcome (one value per run) and each metric (one per step), defined."""
+    if outcomes:
+        from sim.runner import outcome_definitions
+
+        print("Outcomes (one value per run; summary.json, compare and sweep results):")
+        for name, text in outcome_definitions().items():
+            print(f"  {name:<24} {text}")
+    if metrics:
+        from sim.metrics import DEFINITIONS, SETS
+
+        if outcomes:
+            print()
+        print("Metrics (one row per step; metrics.csv, runs.parquet). Columns of the "
+              "'adoption' metric set are marked *:")
+        for name, text in DEFINITIONS.items():
+            mark = "*" if name in SETS["adoption"] else " "
+            print(f" {mark}{name:<24} {text}")
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    """Copy the built-in scenarios, experiments and starter notebook into a folder."""
+    from sim.shipped import init
+
+    target = Path(args.dir)
+    files = init(target)
+    print(f"copied {len(files)} files into {target}: scenarios/, experiments/, notebooks/. "
+          f"Edit them, then e.g. `nextpractice run {target / 'scenarios' / 'top_down.yaml'}`")
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
@@ -144,59 +217,159 @@ def cmd_app(args: argparse.Namespace) -> None:
     serve(args.scenario, args.port)
 
 
+class _Help(argparse.HelpFormatter):
+    """Help that states each option's default (when it has one worth stating)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or default is None or default is False
+                or default is argparse.SUPPRESS or action.option_strings == []):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _TopHelp(argparse.RawDescriptionHelpFormatter, _Help):
+    """The top-level help: keeps the command list's layout."""
+
+
+_SCENARIO_HELP = ("a scenario file, or a built-in scenario's name: top_down, bottom_up, "
+                  "next_practice, england, workshop, classics/bass... (a file wins if both "
+                  "exist; `nextpractice init DIR` copies them all for editing)")
+_SET_HELP = ("change one parameter for this command, e.g. --set tightness=0.8 (repeatable; "
+             "`nextpractice params` lists them)")
+_WORKERS_HELP = ("worker processes (default: the CPUs available; 1 runs in this process); "
+                 "results do not depend on it")
+_SCHEDULER_HELP = ("run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
+                   "(its workers need nextpractice installed); --workers is then ignored")
+_EPILOG = """examples:
+  nextpractice run top_down
+  nextpractice compare top_down bottom_up next_practice --baseline top_down
+  nextpractice sweep tight_loose && nextpractice analyze runs/tight_loose
+  nextpractice params --outcomes
+  nextpractice init my-study
+
+`nextpractice COMMAND --help` gives each option's meaning and default."""
+_DESCRIPTION = ("nextpractice: an agent-based simulation of how innovation spreads through a "
+                "school system (Fullan's plateau effect, the tight-loose dilemma).")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nextpractice``."""
-    ap = argparse.ArgumentParser(prog="nextpractice", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="nextpractice", description=_DESCRIPTION,
+                                 epilog=_EPILOG, formatter_class=_TopHelp)
     ap.add_argument("--version", action="version", version=f"nextpractice {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("run", help="run one scenario")
-    r.add_argument("scenario")
-    r.add_argument("--seed", type=int, default=1)
-    r.add_argument("--steps", type=int)
-    r.add_argument("--set", action="append", metavar="KEY=VALUE")
-    r.add_argument("--out")
+    def command(name: str, summary: str, doc: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=doc, formatter_class=_Help)
+
+    r = command("run", "run one scenario",
+                "Run one scenario once and write its per-step metrics (metrics.csv), its "
+                "summary (summary.json: outcomes, final values, parameters, seed, version) "
+                "and a figure (performance.svg; adoption.svg for the reduced diffusion "
+                "modes). Lists every file it writes.")
+    r.add_argument("scenario", help=_SCENARIO_HELP)
+    r.add_argument("--seed", type=int, default=1, help="seed of the run; same seed, same result")
+    r.add_argument("--steps", type=int, help="steps to run (default: the scenario's n_steps)")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE", help=_SET_HELP)
+    r.add_argument("--out", help="output folder (default: runs/<scenario name>)")
+    r.add_argument("--tables", action="store_true",
+                   help="also write the per-practice tables: adoption.parquet (schools "
+                   "running each practice, each step) and practices.parquet (every "
+                   "practice at the end); large at England's size")
+    r.add_argument("--png", action="store_true",
+                   help="also draw the figure as PNG with matplotlib (slower to start)")
     r.set_defaults(fn=cmd_run)
 
-    c = sub.add_parser("compare", help="compare scenarios over replications")
-    c.add_argument("scenarios", nargs="+")
-    c.add_argument("--replications", "-r", type=int, default=20)
-    c.add_argument("--seed", type=int, default=1)
-    c.add_argument("--steps", type=int)
-    c.add_argument("--workers", type=int)
-    c.add_argument("--set", action="append", metavar="KEY=VALUE")
-    c.add_argument("--out")
+    c = command("compare", "compare scenarios over replications",
+                "Run each scenario --replications times. Replication r of every scenario "
+                "has the same seed (common random numbers), so differences are the "
+                "scenarios' doing and can be paired; --baseline prints them. Runs through "
+                "the sweep machinery (resumable; --workers or a Dask --scheduler). Writes "
+                "runs.parquet (every step of every run), outcomes.csv (one row per run), "
+                "summary.csv (per scenario and outcome: mean, 5th and 95th percentiles of "
+                "runs, 95% interval of the mean), differences.csv (with --baseline) and "
+                "compare.png; prints the main outcomes in the order the scenarios are given.")
+    c.add_argument("scenarios", nargs="+", metavar="scenario", help=_SCENARIO_HELP)
+    c.add_argument("--replications", "-r", type=int, default=20,
+                   help="runs per scenario")
+    c.add_argument("--seed", type=int, default=1,
+                   help="root seed every run's seed derives from (as an experiment's "
+                   "root_seed: a sweep with the same root seed gives the same runs)")
+    c.add_argument("--steps", type=int, help="steps per run (default: each scenario's n_steps)")
+    c.add_argument("--baseline", metavar="NAME",
+                   help="also print and write (differences.csv) each scenario's paired "
+                   "difference from this one, with its 95%% interval")
+    c.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    c.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    c.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help=_SET_HELP + "; applies to every scenario")
+    c.add_argument("--out", help="output folder (default: runs/compare; a different "
+                   "comparison there is replaced, the same one resumes)")
     c.set_defaults(fn=cmd_compare)
 
-    p = sub.add_parser("params", help="list every parameter")
-    p.add_argument("scenario", nargs="?")
+    p = command("params", "list every parameter, outcome or metric",
+                "List every parameter with its value in the scenario, unit, allowed range, "
+                "kind (uncertainty, lever, structure...) and meaning, then the rule slots; "
+                "or, with --outcomes or --metrics, what the model reports and how each "
+                "figure is defined.")
+    p.add_argument("scenario", nargs="?",
+                   help="show the values of this scenario (file or built-in name) "
+                   "(default: the model's defaults)")
+    p.add_argument("--outcomes", action="store_true",
+                   help="list every outcome (one value per run) with its definition")
+    p.add_argument("--metrics", action="store_true",
+                   help="list every per-step metric (a column of metrics.csv) with its "
+                   "definition")
     p.set_defaults(fn=cmd_params)
 
-    s = sub.add_parser("sweep", help="run an experiment file")
-    s.add_argument("experiment")
-    s.add_argument("--out")
-    s.add_argument("--workers", type=int)
-    s.add_argument("--scheduler", metavar="ADDRESS")
+    s = command("sweep", "run an experiment file",
+                "Run an experiment file's design (grid, list, LHS, Morris or Sobol'), "
+                "streaming results to Parquet chunks; run the same command again to resume "
+                "after an interruption. Replication r has the same seed in every design row "
+                "unless the file says seeds: {common: false}.")
+    s.add_argument("experiment", help="an experiment file, or a built-in experiment's name "
+                   "(strategies, tight_loose, plateau_morris, plateau_sobol)")
+    s.add_argument("--out", help="output folder (default: runs/<experiment name>)")
+    s.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    s.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
     s.set_defaults(fn=cmd_sweep)
 
-    a = sub.add_parser("analyze", help="analyse a sweep's results")
-    a.add_argument("results")
-    a.add_argument("--out")
+    a = command("analyze", "analyse a sweep's results",
+                "Sensitivity indices (Sobol', Morris) or effects (grid, list, LHS) with "
+                "figures, from a sweep's saved results; never re-runs the model.")
+    a.add_argument("results", help="a sweep's (or compare's) output folder")
+    a.add_argument("--out", help="output folder (default: <results>/analysis)")
     a.set_defaults(fn=cmd_analyze)
 
-    v = sub.add_parser("validate", help="run the validation suite")
-    v.add_argument("--quick", action="store_true")
-    v.add_argument("--out")
+    v = command("validate", "run the validation suite",
+                "Known-answer checks (the classic diffusion curves) and pattern checks "
+                "(the plateau, the tight-loose dilemma), with a report; exits 1 if one fails.")
+    v.add_argument("--quick", action="store_true",
+                   help="fewer replications and smaller systems (about a minute)")
+    v.add_argument("--out", help="report folder (default: runs/validation)")
     v.set_defaults(fn=cmd_validate)
 
-    b = sub.add_parser("bench", help="speed and memory benchmarks")
-    b.add_argument("--out")
+    b = command("bench", "speed and memory benchmarks",
+                "Time the model (ms per step, runs per second, England's whole process from "
+                "command to exit) and its memory, each beside its target.")
+    b.add_argument("--out", help="also write the figures to this JSON file")
     b.set_defaults(fn=cmd_bench)
 
-    w = sub.add_parser("app", help="serve the workshop app")
-    w.add_argument("scenario", nargs="?")
-    w.add_argument("--port", type=int, default=8765)
+    w = command("app", "serve the workshop app",
+                "Serve the workshop app (needs the app extra: pip install 'nextpractice[app]').")
+    w.add_argument("scenario", nargs="?",
+                   help="scenario to serve (default: $NEXTPRACTICE_SCENARIO, else the "
+                   "built-in workshop scenario)")
+    w.add_argument("--port", type=int, default=8765, help="port to serve on")
     w.set_defaults(fn=cmd_app)
+
+    i = command("init", "copy the built-in scenarios and experiments for editing",
+                "Copy the built-in scenarios (with classics/), experiments and a starter "
+                "notebook into DIR, to edit and run from there. Refuses to overwrite.")
+    i.add_argument("dir", metavar="DIR", help="folder to copy into (created if missing)")
+    i.set_defaults(fn=cmd_init)
     return harden_parser(ap)  # checked types for --steps, --seed, --out...; one-line errors
 
 

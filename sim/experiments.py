@@ -28,6 +28,9 @@ Designs (``design.method``):
 
 All randomness (the sample, the run seeds) derives from the experiment's ``root_seed``
 through :class:`numpy.random.SeedSequence`, so a plan is identical on every machine.
+By default replication ``r`` has the same seed in every design row (common random
+numbers: differences between rows are not seed noise); ``seeds: {common: false}`` gives
+every run its own seed (:func:`run_seed`).
 
 Models are registered by name (:data:`MODELS`): ``nextpractice`` (the default, the real
 model) and ``ishigami``, SALib's Ishigami test function dressed as a model, whose
@@ -62,7 +65,8 @@ FACTOR_KINDS = ("uncertainty", "lever")
 #: A grid or list design may vary the base scenario file under this name.
 SCENARIO = "scenario"
 
-# Namespaces of the seed tree under the root seed: runs are (RUNS, row, replication).
+# Namespaces of the seed tree under the root seed: runs are (RUNS, replication) with
+# common random numbers (the default), else (RUNS, row, replication).
 _SEED_RUNS = 0
 _SEED_DESIGN = 1
 _SEED_ANALYSIS = 2
@@ -285,23 +289,29 @@ def _seed_from(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def run_seed(root_seed: int, design_row: int, replication: int) -> int:
-    """Seed of one run, from the root seed, the design row and the replication index.
+def run_seed(root_seed: int, design_row: int, replication: int, *, common: bool) -> int:
+    """Seed of one run, from the root seed, the replication index and (maybe) the design row.
 
-    It depends on nothing else (not the worker, not the order of completion), so
+    With common random numbers (``common=True``, an experiment's default, see
+    :class:`SeedSettings`) replication ``r`` has the same seed in every design row, so
+    a difference between rows is the rows' doing, not seed luck: the variance-reduction
+    technique of paired comparison (Law, *Simulation Modeling and Analysis*, 5th ed.,
+    section 11.2). Without, every run of the design has its own seed. Either way the
+    seed depends on nothing else (not the worker, not the order of completion), so
     results are identical on any number of workers.
 
     Args:
         root_seed: The experiment's root seed.
-        design_row: Index of the parameter set in the design table.
+        design_row: Index of the parameter set in the design table (unused when common).
         replication: Replication index, from 0.
+        common: Common random numbers across design rows.
 
     Returns:
         A non-negative integer below 2**63.
 
     """
-    seq = np.random.SeedSequence(root_seed, spawn_key=(_SEED_RUNS, design_row, replication))
-    return _seed_from(seq)
+    key = (_SEED_RUNS, replication) if common else (_SEED_RUNS, design_row, replication)
+    return _seed_from(np.random.SeedSequence(root_seed, spawn_key=key))
 
 
 def design_seed(root_seed: int) -> int:
@@ -601,6 +611,16 @@ Design = Annotated[
 DESIGN_METHODS = ("sobol", "morris", "lhs", "grid", "list")
 
 
+class SeedSettings(_Strict):
+    """How an experiment seeds its runs (see :func:`run_seed`)."""
+
+    common: bool = Field(
+        True,
+        description="Common random numbers: replication r has the same seed in every design "
+        "row, so differences between rows are not seed noise. false: every run its own seed.",
+    )
+
+
 class Experiment(_Strict):
     """An experiment file: base scenario, design and run settings."""
 
@@ -608,7 +628,9 @@ class Experiment(_Strict):
     description: str = Field("", description="What the experiment asks.")
     model: str = Field("nextpractice", description="Registered model name.")
     scenario: str | None = Field(
-        None, description="Base scenario file, relative to the experiment file."
+        None,
+        description="Base scenario file, relative to the experiment file, or a built-in "
+        "scenario's name (e.g. top_down).",
     )
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Parameter values fixed for every run."
@@ -621,6 +643,11 @@ class Experiment(_Strict):
     )
     root_seed: int = Field(
         ge=0, le=2**63 - 1, description="Every seed of the experiment derives from it."
+    )
+    seeds: SeedSettings = Field(
+        default_factory=SeedSettings,
+        description="Seeding of runs: {common: true} (the default) gives replication r "
+        "the same seed in every design row.",
     )
     chunk_size: int = Field(
         100, ge=1, le=1_000_000, description="Runs per results file (the unit of resuming)."
@@ -882,15 +909,13 @@ class Plan:
 
 
 def _resolve_scenario(exp_path: Path, scenario: str) -> Path:
-    candidates = [exp_path.parent / scenario, Path(scenario)]
-    for c in candidates:
-        if c.is_file():
-            return c
-    tried = ", ".join(str(c) for c in candidates)
-    raise UserError(
-        f"{exp_path}: scenario: file {scenario!r} not found (tried {tried}); "
-        "give a path relative to the experiment file"
-    )
+    """A scenario named in an experiment: beside the experiment, here, or built in."""
+    from sim.shipped import locate
+
+    try:
+        return locate(scenario, "scenarios", exp_path.parent)
+    except UserError as exc:
+        raise UserError(f"{exp_path}: scenario: {exc}") from None
 
 
 def _base_params(
@@ -1190,7 +1215,7 @@ def plan_experiment(path: str | Path) -> Plan:
     Everything a user can get wrong is caught here, before any run starts.
 
     Args:
-        path: The experiment file.
+        path: The experiment file, or a built-in experiment's name (``strategies``).
 
     Returns:
         The :class:`Plan`.
@@ -1199,7 +1224,9 @@ def plan_experiment(path: str | Path) -> Plan:
         UserError: With file, key, what is allowed and a fix.
 
     """
-    path = Path(path)
+    from sim.shipped import locate
+
+    path = locate(path, "experiments")  # a file, else a built-in experiment's name
     exp = load_experiment(path)
     spec = get_model(exp.model)
     params_cls = spec.params_cls()

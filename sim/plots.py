@@ -12,6 +12,9 @@ from matplotlib.figure import Figure  # not pyplot: saving a file picks no backe
 
 #: One colour per shipped strategy, used wherever strategies are compared.
 COLOURS = {"top_down": "#d95f02", "bottom_up": "#7570b3", "next_practice": "#1b9e77"}
+#: Colours for any other scenario, in order (ColorBrewer Dark2's remaining five, then Set1).
+_OTHER_COLOURS = ["#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#e41a1c",
+                  "#377eb8", "#4daf4a", "#984ea3", "#ff7f00"]
 
 
 def _real_series(ax) -> None:
@@ -64,12 +67,15 @@ def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
     """Mean curve per scenario with its 90% band over replications, plus the spread panel."""
     fig = Figure(figsize=(12, 4.5))
     axes = fig.subplots(1, 2)
+    cycle = iter(_OTHER_COLOURS * (1 + runs["scenario"].nunique() // len(_OTHER_COLOURS)))
     for label, df in runs.groupby("scenario", sort=False):
-        colour = COLOURS.get(str(label))
+        # A shipped strategy keeps its colour; any other scenario takes the next free one,
+        # and its band takes its line's colour.
+        colour = COLOURS.get(str(label)) or next(cycle)
         for ax, col in zip(axes, ("perf_mean", "perf_sd"), strict=True):
             g = df.groupby("year")[col]
             mean, lo, hi = g.mean(), g.quantile(0.05), g.quantile(0.95)
-            ax.fill_between(mean.index, lo, hi, alpha=0.2, color=colour)
+            ax.fill_between(mean.index, lo, hi, alpha=0.2, color=colour, lw=0)
             ax.plot(mean.index, mean, lw=2, color=colour, label=str(label))
     _real_series(axes[0])
     axes[0].set_ylabel("mean share of pupils at expected standard")

@@ -1,14 +1,14 @@
 """Running the model: single runs, replicated comparisons, seeds and outcomes.
 
 Seeds: a batch derives each run's seed from one root seed with numpy's
-``SeedSequence`` (``derive_seeds``), so results depend only on the root seed
-and the run's position in the design, never on worker count or order. Every
-output records the seed of each run.
+``SeedSequence`` (``derive_seeds`` here, :func:`sim.experiments.run_seed` for
+sweeps and ``compare``), so results depend only on the root seed and the run's
+position in the design, never on worker count or order. Every output records the
+seed of each run.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -64,9 +64,23 @@ def derive_seeds(root_seed: int, n: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
+def outcome_definitions() -> dict[str, str]:
+    """Every outcome :func:`outcomes` reports, in its order, with its definition.
+
+    The plateau measures are defined beside the code that computes them
+    (:data:`sim.metrics.PLATEAU_DEFINITIONS`); each ``final_`` outcome is a metric's
+    value at the last step (:data:`sim.metrics.DEFINITIONS`).
+    """
+    from sim.metrics import DEFINITIONS
+
+    final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
+    return {**PLATEAU_DEFINITIONS, **final}
+
+
 def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
     """Scalar outcomes of a run: plateau measures of mean performance and final values.
 
+    Each is defined in :func:`outcome_definitions` (``nextpractice params --outcomes``).
     A metric the run did not record (the ``adoption`` metric set) gives NaN.
     """
     if "perf_mean" in metrics:
@@ -149,58 +163,31 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
 
 def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
             out_dir: Path, steps: int | None = None, workers: int | None = None,
-            progress: bool = False) -> pd.DataFrame:
+            progress: bool = False, scheduler: str | None = None,
+            baseline: str | None = None) -> pd.DataFrame:
     """Run each scenario ``replications`` times and write tidy results.
 
-    Replication ``r`` of every scenario uses the same seed (common random
-    numbers), derived from ``root_seed``; so scenario differences are not seed
-    luck. Writes ``runs.parquet`` (every run's per-step metrics with scenario,
-    replication and seed columns, streamed a run at a time) and
-    ``summary.csv`` (per scenario: mean and 90% interval of each outcome).
+    Runs through the sweep machinery as a list design (:func:`sim.comparison.compare`,
+    which documents the files): replication ``r`` of every scenario has the same seed
+    (common random numbers), the same seed a sweep with this root seed gives it.
 
     Returns:
         The per-run outcomes table (one row per run).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from sim.comparison import compare as run_comparison
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seeds = derive_seeds(root_seed, replications)
-    jobs = [(p, seeds[r], steps, label, r) for label, p in scenarios.items()
-            for r in range(replications)]
-    rows = []
-    tmp = out_dir / "runs.parquet.tmp"
-    writer = None
-    try:
-        for df in iter_runs(jobs, workers, progress):
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-            p = scenarios[df["scenario"].iat[0]]
-            rows.append({"scenario": df["scenario"].iat[0],
-                         "replication": int(df["replication"].iat[0]),
-                         "seed": int(df["seed"].iat[0]), **outcomes(df, p.dur_step)})
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(tmp, out_dir / "runs.parquet")
-    per_run = pd.DataFrame(rows)
-    per_run.to_csv(out_dir / "outcomes.csv", index=False)
-    summarise(per_run).to_csv(out_dir / "summary.csv", index=False)
-    meta = {"version": __version__, "root_seed": root_seed, "replications": replications,
-            "seeds": seeds, "scenarios": {k: v.model_dump() for k, v in scenarios.items()}}
-    (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
-    return per_run
+    return run_comparison(scenarios, replications, root_seed, Path(out_dir), steps, workers,
+                          progress, scheduler, baseline)
 
 
 def summarise(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario and outcome: mean, 5th and 95th percentiles over replications."""
-    long = per_run.melt(id_vars=["scenario", "replication", "seed"], var_name="outcome")
-    g = long.groupby(["scenario", "outcome"], sort=False)["value"]
-    out = pd.DataFrame({"mean": g.mean(), "p05": g.quantile(0.05), "p95": g.quantile(0.95),
-                        "n": g.count()}).reset_index()
-    return out
+    """Per scenario and outcome: mean, 90% range of runs, 95% interval of the mean.
+
+    See :func:`sim.comparison.summarise`.
+    """
+    from sim.comparison import summarise as summarise_runs
+
+    return summarise_runs(per_run)
 
 
 def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:

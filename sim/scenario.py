@@ -4,7 +4,8 @@ A scenario file is a mapping of parameter names to values, plus three keys of
 its own:
 
 * ``extends: other.yaml`` inherits another scenario (path relative to this
-  file); this file's values win. Chains are followed; cycles are refused.
+  file, or a built-in name such as ``next_practice``); this file's values win.
+  Chains are followed; cycles are refused.
 * ``description: ...`` says what the scenario is for (kept in results).
 * ``plugins: [module, ...]`` imports modules that register extra rules,
   strategies or networks (and their parameters) before the values are
@@ -57,10 +58,15 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     Plug-ins are imported here, before the keys are checked (a plug-in may
     declare parameters), each looked for beside this file, then beside the
     files it extends (:func:`sim.plugins.import_plugins`); the values keep
-    those found as absolute paths.
+    those found as absolute paths. ``path`` may be a built-in scenario name
+    (:func:`sim.shipped.locate`).
     """
-    check_input_file(Path(path), "scenario")  # a loop, a long name or a folder: one line
-    path = Path(path).resolve()
+    from sim.shipped import locate
+
+    base = _seen[-1].parent if _seen else None
+    path = locate(path, "scenarios", base, cwd=not _seen)
+    check_input_file(path, "scenario")  # a loop, a long name or a folder: one line
+    path = path.resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
         raise UserError(f"{path}: 'extends' makes a cycle: {excerpt(chain, 400)}")
@@ -75,7 +81,7 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
         if not isinstance(parent, str) or not parent.strip():
             raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml "
                             f"(got {excerpt(parent)})")
-        values, chain = resolve(path.parent / parent, (*_seen, path))
+        values, chain = resolve(parent, (*_seen, path))
     if not isinstance(data.get("description", ""), str):
         raise UserError(f"{path}: key 'description' must be text (got "
                         f"{excerpt(data['description'])}); quote it or write one line")
@@ -160,7 +166,7 @@ def explain(exc: ValidationError, where: str) -> str:
         if name in Params.model_fields:
             info = field_info(name)
             rng = readable_range(info["lo"], info["hi"], info["unit"])
-            rng = f" allowed: {rng};" if rng else ""
+            rng = f" allowed range: {rng};" if rng else ""
             lines.append(f"{where}: key {key!r}: {msg} (got {excerpt(err.get('input'))});{rng} "
                          f"it means: {info['meaning']} Fix the value in the file or with "
                          f"--set {name}=VALUE.")
@@ -193,7 +199,8 @@ def load_scenario(path: str | Path | None = None,
     """Load a scenario file (or the defaults) and apply overrides.
 
     Args:
-        path: a YAML scenario file, or None for the defaults.
+        path: a YAML scenario file or a built-in scenario's name (``top_down``), or
+            None for the defaults.
         overrides: further values (e.g. from ``--set``), checked like the file's.
 
     Returns:

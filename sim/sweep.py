@@ -11,14 +11,19 @@
   when the sweep ends), checked on resume and by ``analyze`` (:mod:`sim.chunks`);
 - ``results/chunk-NNNNNN.parquet``: one row per run with ``run_id``, ``design_row``,
   ``replication``, ``seed``, every varied parameter, every outcome, ``status``
-  (``ok`` or ``error``) and ``error`` (the exception of a failed run).
+  (``ok`` or ``error``) and ``error`` (the exception of a failed run);
+- ``series/chunk-NNNNNN.parquet`` (only when the run function returns a
+  :class:`RunOutput` with a series, as ``compare``'s does): every step of every
+  successful run of the chunk, with ``run_id``, ``design_row``, ``replication`` and
+  ``seed`` first. It is written before its results chunk, which marks the chunk done.
 
 Run ``i`` is design row ``i // replications``, replication ``i % replications``; chunk
 ``k`` holds runs ``k * chunk_size`` up to the next chunk. Each chunk file is written to
 a temporary name and moved into place with :func:`os.replace`, so it either exists
 whole or not at all. Restarted with the same command, a sweep skips the chunks on disk
 and runs the rest: no run is lost, none is recorded twice. Seeds depend only on the
-root seed, the design row and the replication (:func:`sim.experiments.run_seed`), and
+root seed and the replication (common random numbers, the default; with
+``seeds: {common: false}`` also the design row; :func:`sim.experiments.run_seed`), and
 rows are sorted by ``run_id`` in each chunk, so the files are the same whether one
 worker or forty ran them, locally or on a Dask cluster.
 
@@ -68,6 +73,7 @@ from sim.experiments import (
 )
 
 RESULTS = "results"
+SERIES = "series"
 DESIGN = "design.parquet"
 MANIFEST = "manifest.json"
 _CHUNK = "chunk-{:06d}.parquet"
@@ -78,6 +84,20 @@ _TMP_PREFIX = ".tmp-"
 # --------------------------------------------------------------------------------------
 # The real model's run function
 # --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a run function may return instead of a bare outcomes mapping.
+
+    Attributes:
+        outcomes: Outcome name to value.
+        series: Per-step values of the run (one row per step), kept in the sweep's
+            ``series/`` chunks; None keeps none.
+    """
+
+    outcomes: Mapping[str, float]
+    series: Any = None  # a pandas DataFrame; Any keeps pandas out of this module's imports
 
 
 def run_nextpractice(params: dict[str, Any], seed: int, steps: int | None) -> dict[str, float]:
@@ -99,6 +119,18 @@ def run_nextpractice(params: dict[str, Any], seed: int, steps: int | None) -> di
     return run_model(Params.model_validate(params), seed, steps).summary["outcomes"]
 
 
+def run_nextpractice_series(params: dict[str, Any], seed: int, steps: int | None) -> RunOutput:
+    """Run the nextpractice model once; return its outcomes and every step's metrics.
+
+    What ``compare`` runs: the per-step metrics become its ``runs.parquet``.
+    """
+    from sim.params import Params
+    from sim.runner import run_model
+
+    res = run_model(Params.model_validate(params), seed, steps)
+    return RunOutput(res.summary["outcomes"], res.metrics)
+
+
 class _Outcomes(Mapping[str, str]):
     """The real model's outcomes, read from the core's declarations on first use.
 
@@ -107,11 +139,9 @@ class _Outcomes(Mapping[str, str]):
     """
 
     def _decl(self) -> dict[str, str]:
-        from sim.metrics import DEFINITIONS, PLATEAU_DEFINITIONS
-        from sim.runner import FINAL_METRICS
+        from sim.runner import outcome_definitions
 
-        final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
-        return {**PLATEAU_DEFINITIONS, **final}
+        return outcome_definitions()
 
     def __getitem__(self, key: str) -> str:
         return self._decl()[key]
@@ -134,19 +164,22 @@ NEXTPRACTICE_OUTCOMES: Mapping[str, str] = _Outcomes()
 
 def _execute(
     run_fn: RunFn, params: dict[str, Any], seed: int, steps: int | None
-) -> tuple[str, str | None, dict[str, float]]:
+) -> tuple[str, str | None, dict[str, float], Any]:
     """Run once in a worker; turn any exception into a recorded failure.
 
     Returns:
-        ``(status, error, outcomes)``: ``("ok", None, {...})`` or
-        ``("error", "ValueError: ... (at file.py:12 in f)", {})``.
+        ``(status, error, outcomes, series)``: ``("ok", None, {...}, frame or None)`` or
+        ``("error", "ValueError: ... (at file.py:12 in f)", {}, None)``.
 
     """
     try:
         out = run_fn(params, seed, steps)
-        return "ok", None, {k: _as_float(v) for k, v in out.items()}
+        series = None
+        if isinstance(out, RunOutput):
+            out, series = out.outcomes, out.series
+        return "ok", None, {k: _as_float(v) for k, v in out.items()}, series
     except Exception as exc:  # a failed run is data, not the end of the sweep
-        return "error", _describe(exc), {}
+        return "error", _describe(exc), {}, None
 
 
 def _as_float(value: Any) -> float:
@@ -350,7 +383,9 @@ def _prepare(out: Path, plan: Plan) -> None:
     """Start a new output directory, or check that an existing one is this experiment."""
     results = out / RESULTS
     manifest_path = out / MANIFEST
-    for stale in [*out.glob(f"{_TMP_PREFIX}*"), *results.glob(f"{_TMP_PREFIX}*")]:
+    series = out / SERIES
+    for stale in [*out.glob(f"{_TMP_PREFIX}*"), *results.glob(f"{_TMP_PREFIX}*"),
+                  *series.glob(f"{_TMP_PREFIX}*")]:
         stale.unlink(missing_ok=True)  # left by a sweep killed while writing
     if manifest_path.exists():
         old = read_manifest(manifest_path)
@@ -390,11 +425,12 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
     size = plan.experiment.chunk_size
     design = plan.design
     root = plan.experiment.root_seed
+    common = plan.experiment.seeds.common
     for k in chunks:
         for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
             row, rep = divmod(run_id, reps)
             values = plan.applied(design.iloc[row])
-            yield _Run(run_id, k, row, rep, run_seed(root, row, rep), values)
+            yield _Run(run_id, k, row, rep, run_seed(root, row, rep, common=common), values)
 
 
 def _record(plan: Plan, run: _Run, status: str, error: str | None, out: dict[str, float]):
@@ -448,6 +484,23 @@ def run_sweep(
     """
     plan = plan_experiment(experiment_path)
     out = Path(out_dir) if out_dir is not None else Path("runs") / Path(experiment_path).stem
+    return sweep_plan(plan, out, workers, scheduler, progress, run_fn=run_fn)
+
+
+def sweep_plan(
+    plan: Plan,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    *,
+    run_fn: RunFn | None = None,
+) -> Path:
+    """Run every run of a checked plan not yet on disk in ``out``: the one batch path.
+
+    :func:`run_sweep` (experiment files) and :func:`sim.runner.compare` (scenarios
+    side by side) both end here. Arguments as :func:`run_sweep`'s.
+    """
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -521,6 +574,7 @@ def _sweep(
         runs = _runs(plan, todo)
         pending: dict[cf.Future, _Run] = {}
         buffers: dict[int, list[dict[str, Any]]] = {}
+        series_buffers: dict[int, list[tuple[_Run, Any]]] = {}
         expected = {k: min(size, plan.n_runs - k * size) for k in todo}
         unwritten = 0
         exhausted = False
@@ -539,7 +593,7 @@ def _sweep(
             for future in finished:
                 run = pending.pop(future)
                 try:
-                    status, error, values = future.result()
+                    status, error, values, series = future.result()
                 except BrokenProcessPool:
                     raise RuntimeError(
                         "a worker process died (out of memory, or killed); the chunks "
@@ -548,6 +602,9 @@ def _sweep(
                     ) from None
                 except Exception as exc:  # e.g. a Dask worker lost while running it
                     status, error, values = "error", f"worker failure: {_describe(exc)}", {}
+                    series = None
+                if series is not None:
+                    series_buffers.setdefault(run.chunk, []).append((run, series))
                 n_failed += status != "ok"
                 buf = buffers.setdefault(run.chunk, [])
                 buf.append(_record(plan, run, status, error, values))
@@ -557,6 +614,7 @@ def _sweep(
                 if len(buf) == expected[run.chunk]:
                     buf.sort(key=lambda r: r["run_id"])
                     table = pa.Table.from_pylist(buf, schema=schema)
+                    _write_series(out, run.chunk, series_buffers.pop(run.chunk, []))
                     _write_parquet(results / _CHUNK.format(run.chunk), table)
                     _record_chunk(out, plan, run.chunk)  # checksum and runs, for resume, analyze
                     unwritten -= len(buf)
@@ -591,6 +649,41 @@ def _fold_records(out: Path) -> None:
     (out / LEDGER).unlink(missing_ok=True)
 
 
+def _write_series(out: Path, chunk: int, runs: list[tuple[_Run, Any]]) -> None:
+    """Write a chunk's per-step series (before its results chunk, which marks it done)."""
+    if not runs:
+        return
+    import pandas as pd
+
+    frames = []
+    for run, frame in sorted(runs, key=lambda x: x[0].run_id):
+        ids = {"run_id": run.run_id, "design_row": run.design_row,
+               "replication": run.replication, "seed": run.seed}
+        frames.append(frame.assign(**ids)[[*ids, *frame.columns]])
+    table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+    (out / SERIES).mkdir(exist_ok=True)
+    _write_parquet(out / SERIES / _CHUNK.format(chunk), table)
+
+
+def load_series(out_dir: str | Path, columns: list[str] | None = None):
+    """Read a sweep's per-step series (all chunks on disk), sorted by ``run_id`` and step.
+
+    Args:
+        out_dir: The sweep's output directory.
+        columns: Columns to read; default all.
+
+    Returns:
+        One row per step of each run that kept a series.
+
+    """
+    import pyarrow.dataset as ds
+
+    files = [str(p) for p in chunk_files(Path(out_dir) / SERIES).values()]
+    if not files:
+        raise UserError(f"{out_dir}: no per-step series; only `compare` keeps them")
+    return ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas()
+
+
 def load_results(out_dir: str | Path, columns: list[str] | None = None):
     """Read a sweep's results (all chunks on disk) as one pandas DataFrame.
 
@@ -622,9 +715,14 @@ __all__ = [
     "MANIFEST",
     "NEXTPRACTICE_OUTCOMES",
     "RESULTS",
+    "SERIES",
     "STATUS_COLUMNS",
+    "RunOutput",
     "chunk_files",
     "load_results",
+    "load_series",
     "run_nextpractice",
+    "run_nextpractice_series",
     "run_sweep",
+    "sweep_plan",
 ]

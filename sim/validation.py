@@ -17,15 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from sim import shipped
 from sim.model import NextPracticeModel
 from sim.params import Params
 from sim.rules.classic import PRACTICE, adopted
 from sim.runner import derive_seeds
 from sim.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-CLASSICS = ROOT / "scenarios" / "classics"
-SCENARIOS = ROOT / "scenarios"
+#: The built-in scenarios (the checkout's, or the installed package's copy: sim.shipped).
+SCENARIOS = shipped.folder("scenarios") or Path("scenarios")
+CLASSICS = SCENARIOS / "classics"
 
 
 @dataclass

@@ -17,7 +17,11 @@ def test_run_writes_metrics_summary_and_figure(tmp_path, capsys):
     assert list(m.columns)[0] == "step" and len(m) == 13
     s = json.loads((out / "summary.json").read_text())
     assert s["seed"] == 3 and s["params"]["tightness"] == 0.7 and "plateau_level" in s["outcomes"]
-    assert (out / "performance.png").stat().st_size > 10_000
+    assert (out / "performance.svg").read_text().startswith("<svg")
+    # Every file written is listed, and nothing else is written.
+    listed = {line.removeprefix("wrote ") for line in capsys.readouterr().out.splitlines()
+              if line.startswith("wrote ")}
+    assert listed == {str(p) for p in out.iterdir()}
 
 
 def test_run_is_byte_for_byte_reproducible(tmp_path):
@@ -80,7 +84,7 @@ def test_run_of_a_reduced_mode_draws_adoption(tmp_path, capsys):
     assert rc == 0
     m = pd.read_csv(out / "metrics.csv")
     assert "perf_mean" not in m.columns and m["top_adoption"].iloc[-1] > 0.1
-    assert (out / "adoption.png").stat().st_size > 10_000
+    assert (out / "adoption.svg").read_text().startswith("<svg")
     assert "final share adopted" in capsys.readouterr().out
 
 

@@ -255,6 +255,15 @@ def test_scenario_files_can_be_a_grid_factor(tmp_path):
 
 
 def test_run_seeds_depend_only_on_root_row_and_replication():
-    seeds = {run_seed(5, row, rep) for row in range(50) for rep in range(4)}
+    seeds = {run_seed(5, row, rep, common=False) for row in range(50) for rep in range(4)}
     assert len(seeds) == 200 and all(0 <= s < 2**63 for s in seeds)
-    assert run_seed(5, 3, 1) == run_seed(5, 3, 1) != run_seed(6, 3, 1)
+    assert run_seed(5, 3, 1, common=False) == run_seed(5, 3, 1, common=False)
+    assert run_seed(5, 3, 1, common=False) != run_seed(6, 3, 1, common=False)
+
+
+def test_common_seeds_depend_only_on_root_and_replication():
+    by_rep = [{run_seed(5, row, rep, common=True) for row in range(50)} for rep in range(4)]
+    assert all(len(s) == 1 for s in by_rep)  # the same seed in every row
+    assert len(set().union(*by_rep)) == 4  # a different one per replication
+    assert run_seed(5, 0, 1, common=True) != run_seed(6, 0, 1, common=True)
+    assert run_seed(5, 0, 1, common=True) not in {run_seed(5, 0, 1, common=False)}

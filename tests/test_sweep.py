@@ -66,9 +66,8 @@ def test_results_are_tidy_one_row_per_run(tmp_path):
     assert df["run_id"].tolist() == list(range(plan.n_runs)) == list(range(192))
     assert (df["design_row"] == df["run_id"] // 3).all()
     assert (df["replication"] == df["run_id"] % 3).all()
-    assert [run_seed(11, r, k) for r, k in zip(df.design_row, df.replication, strict=True)] == df[
-        "seed"
-    ].tolist()
+    pairs = zip(df.design_row, df.replication, strict=True)
+    assert [run_seed(11, r, k, common=True) for r, k in pairs] == df["seed"].tolist()
     design = plan.design.reset_index()
     assert (
         df[["x1", "x2", "x3"]].to_numpy().tolist()

@@ -24,6 +24,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import shipped
 from sim.app.layout import Layout, school_layout
 from sim.model import NextPracticeModel
 from sim.scenario import load_scenario
@@ -35,8 +36,9 @@ ENV_SCENARIO = "NEXTPRACTICE_SCENARIO"
 ENV_SEED = "NEXTPRACTICE_SEED"
 #: Seed of the app's runs: reset replays the same schools, so strategies compare fairly.
 DEFAULT_SEED = 1
-#: The scenario the app serves by default, relative to the repository root.
-WORKSHOP_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "workshop.yaml"
+#: The scenario the app serves by default: the built-in workshop scenario (the checkout's,
+#: or the installed package's copy; :mod:`sim.shipped`).
+WORKSHOP_SCENARIO = (shipped.folder("scenarios") or Path("scenarios")) / "workshop.yaml"
 
 #: The strategy of the shadow run.
 SHADOW_STRATEGY = "top_down"
