@@ -549,7 +549,7 @@ class Params(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_number(cls, v: Any, info: ValidationInfo) -> Any:
-        from sim.checks import no_bool_for_number
+        from sim.consistency import no_bool_for_number
 
         return no_bool_for_number(cls.model_fields[info.field_name].annotation, v)
 
@@ -563,7 +563,7 @@ class Params(BaseModel):
         if self.n_schools < self.n_authorities:
             raise ValueError(f"n_schools ({self.n_schools}) must be at least n_authorities "
                              f"({self.n_authorities})")
-        from sim.checks import impossible_combinations
+        from sim.consistency import impossible_combinations
 
         impossible_combinations(self)  # values the model could honour only by capping one
         return self

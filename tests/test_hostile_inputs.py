@@ -369,7 +369,7 @@ def test_ranges_print_readably():
 
 def test_an_out_of_range_error_reads_its_range(tmp_path, capsys):
     line = one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "tightness=3"), "tightness")
-    assert "allowed: 0 to 1;" in line and "0 to 1 1" not in line
+    assert "allowed range: 0 to 1;" in line and "0 to 1 1" not in line
 
 
 # ------------------------------------------------------------------ sweep folders
