@@ -204,3 +204,45 @@ def test_recombine_equals_its_numpy_form(system, m, agenda):
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
     _same(invention_rules._recombine(r1, inputs), invention_numpy.recombine(r2, inputs))
     assert r1.bit_generator.state == r2.bit_generator.state
+
+
+def test_the_actions_numpy_forms_equal_their_kernels():
+    """Valuing, protecting, taking up, dropping and ties within collaboratives, on model states."""
+    from sim import actions, actions_numpy
+    from sim._jit import as_plain
+    from sim.state import CHOSEN
+
+    for k, m in enumerate(_random_states(6)):
+        s, t, c = m.schools, m.ties, m.collabs
+        rows = np.arange(s.n)
+        vals, prot = actions.value_inputs(m), actions.protection_inputs(m)
+        _same(actions._value_and_protection(as_plain(vals), rows, as_plain(prot)),
+              actions_numpy.value_and_protection(vals, rows, prot))
+        # Take-ups of random pairs (repeated schools, practices already run), on copies.
+        rng = np.random.default_rng(k)
+        school = rng.integers(0, s.n, 80)
+        practice = rng.integers(0, m.practices.n, 80)
+        source = rng.integers(-1, max(t.n, 1), 80)
+        a, b = copy.deepcopy(m), copy.deepcopy(m)
+        got = actions.take_up_kernel(
+            school, practice, source, 0.3, CHOSEN, a.schools.slot_depth, a.schools.slot_own,
+            a.schools.slot_source, as_plain(actions.value_inputs(a)),
+            as_plain(actions.protection_inputs(a)))
+        want = actions_numpy.take_up(
+            school, practice, source, 0.3, CHOSEN, b.schools.slot_depth, b.schools.slot_own,
+            b.schools.slot_source, actions.value_inputs(b), actions.protection_inputs(b))
+        assert np.array_equal(got, want) and want.any(), k
+        assert _differences(a, b) == [], k
+        # Drops of a third of the filled slots (shared source ties lose trust once).
+        r, col = np.nonzero(s.slot_p >= 0)
+        pick = rng.random(len(r)) < 0.3
+        for model, fn in ((a, actions._drop), (b, actions_numpy.drop)):
+            ms = model.schools
+            fn(r[pick], col[pick], ms.slot_p, ms.slot_depth, ms.slot_own, ms.slot_obs,
+               ms.slot_nobs, ms.slot_source, model.ties.trust, 0.9)
+        assert _differences(a, b) == [], k
+        # Ties within chosen collaboratives.
+        chosen = rng.random(c.n + 1) < 0.5
+        for alive_only in (True, False):
+            args = (t.kind[: t.n], t.alive[: t.n], t.a, t.b, s.collab, chosen, alive_only)
+            assert np.array_equal(actions._ties_within(*args), actions_numpy.ties_within(*args))
