@@ -155,8 +155,8 @@ def test_a_huge_bad_value_is_quoted_as_a_short_excerpt(tmp_path, capsys):
     path = scenario(tmp_path, "tightness: " + "9" * 500_000 + "\n")
     line = one_line_error(*run_file(path, tmp_path, capsys), "line 1", "500000 digits")
     assert len(line) < 1000
-    path = scenario(tmp_path, "description: [" + "'word', " * 50_000 + "]\nn_slots: [1, 2]\n")
-    line = one_line_error(*run_file(path, tmp_path, capsys), "n_slots")
+    path = scenario(tmp_path, "n_slots: [" + "'word', " * 50_000 + "]\n")
+    line = one_line_error(*run_file(path, tmp_path, capsys), "n_slots", "'word', 'word'", "...")
     assert len(line) < 1000
 
 

@@ -122,7 +122,7 @@ def odd_yaml(draw, text: str) -> bytes:
     if how == "utf-16":
         return text.encode("utf-16")
     if how == "latin-1":
-        return text.encode("latin-1", "replace") + b"description: caf\xe9\n"
+        return text.encode("latin-1", "replace") + b"description: \xe9t\xe9\n"
     if how == "cut":
         raw = text.encode()
         return raw[: draw(st.integers(0, max(0, len(raw) - 1)))]
