@@ -100,8 +100,9 @@ def locate(name: str | Path, kind: str, base: Path | None = None, cwd: bool = Tr
     close = difflib.get_close_matches(Path(text).stem, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     noun = kind.rstrip("s")
+    said = text if len(text) <= 200 else text[:120] + "..."
     raise UserError(
-        f"{text if len(text) <= 200 else text[:120] + '...'}: not found: no such {noun} file (tried "
+        f"{said}: not found: no such {noun} file (tried "
         f"{excerpt(', '.join(map(str, tried)), 300)}), "
         f"nor a built-in {noun} name.{hint} Built-in "
         f"{kind}: {', '.join(known) or 'none in this build'}; "
