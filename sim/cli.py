@@ -1,7 +1,7 @@
 """The ``nextpractice`` command line.
 
 Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``,
-``validate``, ``bench`` and ``app``. User errors (a bad scenario, a bad
+``calibrate``, ``validate``, ``bench`` and ``app``. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
 """
 
@@ -70,8 +70,13 @@ def cmd_compare(args: argparse.Namespace) -> None:
                             "plots performance; add --set metrics=full, or use "
                             "`nextpractice run` for a reduced diffusion mode")
     out = Path(args.out or "runs/compare")
+    draws = None
+    if args.posterior:  # one posterior draw per replication, the same in every scenario
+        from sim.posterior import replication_overrides
+
+        draws = replication_overrides(scenarios, args.replications, args.posterior, args.seed)
     compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
-            progress=sys.stderr.isatty())
+            progress=sys.stderr.isatty(), per_replication=draws)
     compare_figure(load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]),
                    out / "compare.png")
     import pandas as pd
@@ -119,6 +124,15 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     print(f"analysis in {out}")
 
 
+def cmd_calibrate(args: argparse.Namespace) -> None:
+    """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
+    from sim.calibrate import calibrate, report
+
+    res = calibrate(args.calibration, args.out, args.workers, args.scheduler,
+                    progress=args.verbose)
+    print(report(res))
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     """Known-answer and pattern checks, with a report."""
     from sim.validation import run_validation
@@ -164,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=int)
     c.add_argument("--set", action="append", metavar="KEY=VALUE")
     c.add_argument("--out")
+    c.add_argument("--posterior", metavar="DIR",
+                   help="draw each replication's parameters from a calibration's posterior")
     c.set_defaults(fn=cmd_compare)
 
     p = sub.add_parser("params", help="list every parameter")
@@ -181,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("results")
     a.add_argument("--out")
     a.set_defaults(fn=cmd_analyze)
+
+    k = sub.add_parser("calibrate", help="fit parameters to an observed series (ABC-SMC)")
+    k.add_argument("calibration")
+    k.add_argument("--out")
+    k.add_argument("--workers", type=int)
+    k.add_argument("--scheduler", metavar="ADDRESS")
+    k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    k.set_defaults(fn=cmd_calibrate)
 
     v = sub.add_parser("validate", help="run the validation suite")
     v.add_argument("--quick", action="store_true")

@@ -146,7 +146,8 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
 
 def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
             out_dir: Path, steps: int | None = None, workers: int | None = None,
-            progress: bool = False) -> pd.DataFrame:
+            progress: bool = False,
+            per_replication: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Run each scenario ``replications`` times and write tidy results.
 
     Replication ``r`` of every scenario uses the same seed (common random
@@ -154,6 +155,11 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     luck. Writes ``runs.parquet`` (every run's per-step metrics with scenario,
     replication and seed columns, streamed a run at a time) and
     ``summary.csv`` (per scenario: mean and 90% interval of each outcome).
+
+    ``per_replication`` (e.g. posterior draws, :func:`sim.posterior.replication_overrides`)
+    puts values on top of every scenario's parameters in replication ``r``: the same
+    values in every scenario, so differences stay paired; they are written to
+    ``draws.csv``.
 
     Returns:
         The per-run outcomes table (one row per run).
@@ -165,6 +171,12 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     seeds = derive_seeds(root_seed, replications)
     jobs = [(p, seeds[r], steps, label, r) for label, p in scenarios.items()
             for r in range(replications)]
+    if per_replication is not None:
+        from sim.posterior import apply
+
+        jobs = [(apply(p, per_replication[r]), seed, n, label, r)
+                for p, seed, n, label, r in jobs]
+        pd.DataFrame(per_replication).rename_axis("replication").to_csv(out_dir / "draws.csv")
     rows = []
     tmp = out_dir / "runs.parquet.tmp"
     writer = None
@@ -186,7 +198,8 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     per_run.to_csv(out_dir / "outcomes.csv", index=False)
     summarise(per_run).to_csv(out_dir / "summary.csv", index=False)
     meta = {"version": __version__, "root_seed": root_seed, "replications": replications,
-            "seeds": seeds, "scenarios": {k: v.model_dump() for k, v in scenarios.items()}}
+            "seeds": seeds, "scenarios": {k: v.model_dump() for k, v in scenarios.items()},
+            "per_replication": per_replication}
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
     return per_run
 
