@@ -352,11 +352,11 @@ def prepare(path: str | Path) -> Setup:
 
     path = Path(path)
     cal = load_calibration(path)
-    if cal.scenario is not None:
-        scenario = _resolve_scenario(path, cal.scenario)
+    scenario = _resolve_scenario(path, cal.scenario) if cal.scenario is not None else None
+    try:
         params = load_scenario(scenario, dict(cal.overrides) or None)
-    else:
-        params = load_scenario(None, dict(cal.overrides) or None)
+    except UserError as exc:  # name the calibration file too: the values came from it
+        raise UserError(f"{path}: scenario and overrides: {exc}") from None
     priors, integer = _priors(cal, path)
     base = params.model_dump(mode="json")
     # Both ends of every prior must make valid parameters (e.g. a phase share that
@@ -446,7 +446,8 @@ class Simulator:
 
     def __call__(self, theta: Mapping[str, float]) -> dict[str, float]:
         """Simulate one series; the keys are ``y<year>``."""
-        seed = int(np.random.randint(0, 2**62, dtype=np.int64))
+        # pyabc draws from numpy's global generator; the sampler seeds it per candidate.
+        seed = int(np.random.randint(0, 2**62, dtype=np.int64))  # noqa: NPY002
         params = apply_values(self.base, dict(theta), self.integer)
         y = simulate_series(params, seed, self.steps, self.scale)
         return {_key(yr): float(v) for yr, v in zip(self.years, y, strict=True)}
@@ -487,7 +488,7 @@ def _simulate_at(payload: bytes, entropy: int, call: int, index: int) -> Any:
         _CACHE.clear()
         fn = _CACHE[key] = cloudpickle.loads(payload)
     state = np.random.SeedSequence(entropy, spawn_key=(call, index)).generate_state(4)
-    np.random.seed(state)
+    np.random.seed(state)  # noqa: NPY002 - pyabc's proposals use the global generator
     random.seed(int(state[0]))
     return fn()
 
@@ -584,6 +585,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: Sequence[float
     """Quantiles of a weighted sample (the weighted empirical distribution, interpolated)."""
     v = np.asarray(values, float)
     w = np.asarray(weights, float)
+    v, w = v[w > 0], w[w > 0]  # a particle of no weight is not part of the distribution
     order = np.argsort(v)
     v, w = v[order], w[order]
     cw = np.cumsum(w) - 0.5 * w
@@ -797,7 +799,7 @@ def calibrate(path: str | Path, out: str | Path | None = None, workers: int | No
     db = out / "history.db"
     for stale in (db, out / "history.db-journal"):
         stale.unlink(missing_ok=True)  # a fresh History: the run id is always 1
-    np.random.seed(np.random.SeedSequence(cal.seed).generate_state(4))
+    np.random.seed(np.random.SeedSequence(cal.seed).generate_state(4))  # noqa: NPY002
     random.seed(cal.seed)
     with _executor(workers, scheduler) as pool:
         sampler = seeded_sampler(cal.seed, pool.executor, pool.slots)
