@@ -49,6 +49,7 @@ import logging
 import math
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -476,21 +477,25 @@ class RMSE:
 # --------------------------------------------------------------------------------------
 
 _CACHE: dict[int, Callable[[], Any]] = {}
+# numpy's global generator is shared by the threads of a process (a Dask worker may run
+# several): one candidate at a time per process, so no thread reseeds another's draws.
+_LOCK = threading.Lock()
 
 
 def _simulate_at(payload: bytes, entropy: int, call: int, index: int) -> Any:
     """Evaluate candidate ``index`` of sampler call ``call`` (in a worker or in process)."""
     import cloudpickle
 
-    key = hash(payload)
-    fn = _CACHE.get(key)
-    if fn is None:
-        _CACHE.clear()
-        fn = _CACHE[key] = cloudpickle.loads(payload)
-    state = np.random.SeedSequence(entropy, spawn_key=(call, index)).generate_state(4)
-    np.random.seed(state)  # noqa: NPY002 - pyabc's proposals use the global generator
-    random.seed(int(state[0]))
-    return fn()
+    with _LOCK:
+        key = hash(payload)
+        fn = _CACHE.get(key)
+        if fn is None:
+            _CACHE.clear()
+            fn = _CACHE[key] = cloudpickle.loads(payload)
+        state = np.random.SeedSequence(entropy, spawn_key=(call, index)).generate_state(4)
+        np.random.seed(state)  # noqa: NPY002 - pyabc's proposals use the global generator
+        random.seed(int(state[0]))
+        return fn()
 
 
 def seeded_sampler(seed: int, executor: Any = None, slots: int = 1) -> Any:

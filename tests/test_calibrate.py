@@ -256,6 +256,17 @@ def test_same_seed_same_posterior_on_any_number_of_workers(tiny_run, tmp_path):
     pd.testing.assert_frame_equal(res.predictive, again.predictive)
 
 
+def test_a_dask_scheduler_gives_the_same_posterior(tiny_run, tmp_path):
+    """Two threads in one Dask worker share numpy's global generator: still the same."""
+    from distributed import LocalCluster
+
+    path, res = tiny_run
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster:
+        again = calibrate(path, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(res.posterior, again.posterior)
+
+
 def test_another_seed_gives_another_posterior(tiny_run, tmp_path):
     _, res = tiny_run
     other = calibrate(tiny(tmp_path, seed=8, generations=1), tmp_path / "s8", workers=1)
