@@ -68,7 +68,8 @@ def test_the_shipped_calibration_fits_1999_to_2002_and_holds_back_2003_to_2005()
     assert list(s.series.years[s.fit]) == [1999, 2000, 2001, 2002]
     assert list(s.series.years[s.held]) == [2003, 2004, 2005]
     assert set(s.priors) == {"sd_effect_init", "init_own_mandated", "p_head_leave"}
-    assert s.priors["sd_effect_init"] == (0.15, 0.45)  # the declared sweep range
+    assert s.priors["p_head_leave"] == (0.005, 0.03)  # the declared sweep range
+    assert s.priors["sd_effect_init"] == (0.15, 0.8)  # the file's own range
     assert "1997, 1998" in s.notes[0]
 
 
