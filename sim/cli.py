@@ -1,7 +1,7 @@
 """The ``nextpractice`` command line.
 
 Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``,
-``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
+``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
 gives each option's meaning and default. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
 """
@@ -98,8 +98,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
                             "`nextpractice run` for a reduced diffusion mode")
     baseline = _label(args.baseline) if args.baseline is not None else None
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
+    draws = None
+    if args.posterior:  # one posterior draw per replication, the same in every scenario
+        from sim.posterior import replication_overrides
+
+        draws = replication_overrides(scenarios, args.replications, args.posterior, args.seed)
     compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
-            progress=sys.stderr.isatty(), scheduler=args.scheduler, baseline=baseline)
+            progress=sys.stderr.isatty(), scheduler=args.scheduler, baseline=baseline,
+            per_replication=draws)
     compare_figure(load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]),
                    out / "compare.png")
     keep = list(COMPARE_TABLE)
@@ -192,6 +198,15 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
     out = analyze(args.results, args.out)
     print(f"analysis in {out}")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> None:
+    """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
+    from sim.calibrate import calibrate, report
+
+    res = calibrate(args.calibration, args.out, args.workers, args.scheduler,
+                    progress=args.verbose)
+    print(report(res))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -307,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=_SET_HELP + "; applies to every scenario")
     c.add_argument("--out", help="output folder (default: runs/compare; a different "
                    "comparison there is replaced, the same one resumes)")
+    c.add_argument("--posterior", metavar="DIR",
+                   help="a calibration's output folder: replication r of every scenario "
+                   "runs at the r-th weighted draw from its posterior (posterior predictive "
+                   "bands; see `nextpractice calibrate`)")
     c.set_defaults(fn=cmd_compare)
 
     p = command("params", "list every parameter, outcome or metric",
@@ -342,6 +361,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("results", help="a sweep's (or compare's) output folder")
     a.add_argument("--out", help="output folder (default: <results>/analysis)")
     a.set_defaults(fn=cmd_analyze)
+
+    k = command("calibrate", "fit parameters to an observed series (ABC-SMC)",
+                "Approximate Bayesian computation by sequential Monte Carlo (pyabc): fit the "
+                "parameters a calibration file names to an observed series, then forecast "
+                "the years held back. Writes the weighted posterior (posterior.parquet), "
+                "each generation's tolerance and acceptance rate, the posterior marginals "
+                "and predictive band figures and the forecast table. Same seed, same "
+                "posterior, on any number of workers. See docs/calibration.md.")
+    k.add_argument("calibration", help="a calibration file, e.g. "
+                   "experiments/calibrate_ks2_english.yaml")
+    k.add_argument("--out", help="output folder (default: runs/<calibration file name>)")
+    k.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    k.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    k.set_defaults(fn=cmd_calibrate)
 
     v = command("validate", "run the validation suite",
                 "Known-answer checks (the classic diffusion curves) and pattern checks "

@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,11 +41,12 @@ EXPERIMENT_FILE = "compare.yaml"
 #: Name of a comparison's plan (``manifest.json`` ``name``): marks a folder as compare's.
 NAME = "compare"
 _OWN_FILES = ("manifest.json", "design.parquet", "runs.parquet", "outcomes.csv",
-              "summary.csv", "differences.csv", "compare.json")
+              "summary.csv", "differences.csv", "compare.json", "draws.csv")
 
 
 def compare_plan(scenarios: dict[str, Params], replications: int, root_seed: int,
-                 out_dir: Path, steps: int | None = None):
+                 out_dir: Path, steps: int | None = None,
+                 per_replication: list[dict[str, Any]] | None = None):
     """The comparison as a checked sweep plan: a list design with one row per scenario.
 
     Writes ``compare.yaml`` into ``out_dir``: the experiment as run (its scenarios'
@@ -56,6 +58,8 @@ def compare_plan(scenarios: dict[str, Params], replications: int, root_seed: int
         root_seed: Every seed derives from it.
         out_dir: The comparison's folder.
         steps: Steps per run; None: each scenario's ``n_steps``.
+        per_replication: Values on top of every scenario's parameters in replication
+            ``r`` (posterior draws), or None.
 
     Returns:
         A :class:`sim.experiments.Plan`.
@@ -94,7 +98,7 @@ def compare_plan(scenarios: dict[str, Params], replications: int, root_seed: int
     return Plan(path=path, name=NAME, experiment=exp, model=spec,
                 base=next(iter(bases.values())), factors={SCENARIO: SCENARIO_FACTOR},
                 ranges={}, problem=None, design=design, outcomes=dict(spec.outcome_names()),
-                bases=bases)
+                bases=bases, per_replication=per_replication)
 
 
 def _clear_other_comparison(out_dir: Path, fingerprint: str) -> None:
@@ -122,7 +126,8 @@ def _clear_other_comparison(out_dir: Path, fingerprint: str) -> None:
 def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
             out_dir: Path, steps: int | None = None, workers: int | None = None,
             progress: bool = False, scheduler: str | None = None,
-            baseline: str | None = None) -> pd.DataFrame:
+            baseline: str | None = None,
+            per_replication: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Run each scenario ``replications`` times through the sweep machinery; write tidy results.
 
     Args:
@@ -135,6 +140,10 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
         progress: Show a progress bar on stderr.
         scheduler: A Dask scheduler's address, to run on its workers instead.
         baseline: A scenario's label: also write paired differences against it.
+        per_replication: For each replication, parameter values put on top of every
+            scenario's (e.g. posterior draws, :func:`sim.posterior.replication_overrides`):
+            the same in every scenario, so differences stay paired; written to
+            ``draws.csv`` (and beside each run in the sweep's results).
 
     Returns:
         The per-run outcomes table (scenario, replication, seed, one column per outcome).
@@ -149,7 +158,9 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     if baseline is not None and baseline not in scenarios:
         raise UserError(f"--baseline {baseline!r}: not one of the compared scenarios "
                         f"({', '.join(scenarios)}); give one of those names")
-    plan = compare_plan(scenarios, replications, root_seed, out_dir, steps)
+    plan = compare_plan(scenarios, replications, root_seed, out_dir, steps, per_replication)
+    if per_replication is not None:
+        pd.DataFrame(per_replication).rename_axis("replication").to_csv(out_dir / "draws.csv")
     _clear_other_comparison(out_dir, plan.fingerprint())
     sweep_plan(plan, out_dir, workers, scheduler, progress, run_fn=run_nextpractice_series)
 
@@ -178,7 +189,7 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
         paired_differences(per_run, baseline).to_csv(out_dir / "differences.csv", index=False)
     meta = {"version": __version__, "root_seed": root_seed, "replications": replications,
             "seeds": [run_seed(root_seed, 0, r, common=True) for r in range(replications)],
-            "seeds_common": True, "baseline": baseline,
+            "seeds_common": True, "baseline": baseline, "per_replication": per_replication,
             "scenarios": {k: v.model_dump() for k, v in scenarios.items()}}
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
     return per_run

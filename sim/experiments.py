@@ -837,6 +837,8 @@ class Plan:
         outcomes: Outcome names to record, with their descriptions.
         bases: When the design varies the base scenario (a ``scenario`` factor), the
             base parameters of each scenario, by label (the file's stem).
+        per_replication: Values put on top of every design row's parameters in
+            replication ``r`` (e.g. posterior draws, :mod:`sim.posterior`), or None.
         n_runs: Number of runs (design rows times replications).
 
     """
@@ -852,6 +854,7 @@ class Plan:
     design: pd.DataFrame
     outcomes: dict[str, str]
     bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    per_replication: list[dict[str, Any]] | None = None
     n_runs: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -900,6 +903,7 @@ class Plan:
                 "experiment": self.experiment.model_dump(mode="json"),
                 "base": self.base,
                 "bases": self.bases,
+                "per_replication": self.per_replication,
                 "model": self.model.name,
             },
             sort_keys=True,

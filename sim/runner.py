@@ -164,12 +164,18 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
 def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
             out_dir: Path, steps: int | None = None, workers: int | None = None,
             progress: bool = False, scheduler: str | None = None,
-            baseline: str | None = None) -> pd.DataFrame:
+            baseline: str | None = None,
+            per_replication: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Run each scenario ``replications`` times and write tidy results.
 
     Runs through the sweep machinery as a list design (:func:`sim.comparison.compare`,
     which documents the files): replication ``r`` of every scenario has the same seed
     (common random numbers), the same seed a sweep with this root seed gives it.
+
+    ``per_replication`` (e.g. posterior draws, :func:`sim.posterior.replication_overrides`)
+    puts values on top of every scenario's parameters in replication ``r``: the same
+    values in every scenario, so differences stay paired; they are written to
+    ``draws.csv``.
 
     Returns:
         The per-run outcomes table (one row per run).
@@ -177,7 +183,7 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     from sim.comparison import compare as run_comparison
 
     return run_comparison(scenarios, replications, root_seed, Path(out_dir), steps, workers,
-                          progress, scheduler, baseline)
+                          progress, scheduler, baseline, per_replication)
 
 
 def summarise(per_run: pd.DataFrame) -> pd.DataFrame:

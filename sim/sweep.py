@@ -374,6 +374,8 @@ def _result_schema(plan: Plan) -> pa.Schema:
         pa.field("seed", pa.int64()),
     ]
     fields += [pa.field(n, types.get(f.dtype, pa.string())) for n, f in plan.factors.items()]
+    drawn = dict.fromkeys(k for r in plan.per_replication or [] for k in r)
+    fields += [pa.field(n, pa.float64()) for n in drawn if n not in plan.factors]
     fields += [pa.field(o, pa.float64()) for o in plan.outcomes]
     fields += [pa.field("status", pa.string()), pa.field("error", pa.string())]
     return pa.schema(fields)
@@ -430,6 +432,8 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
         for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
             row, rep = divmod(run_id, reps)
             values = plan.applied(design.iloc[row])
+            if plan.per_replication is not None:  # the same draw in every design row
+                values = {**values, **plan.per_replication[rep]}
             yield _Run(run_id, k, row, rep, run_seed(root, row, rep, common=common), values)
 
 

@@ -20,7 +20,9 @@ from sim.experiments import (
 from sim.params import Params
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+# calibrate_*.yaml are calibration files (tests/test_calibrate.py), not sweep experiments.
+EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.yaml")
+                     if not p.name.startswith("calibrate_"))
 
 
 def write(tmp_path: Path, data: dict | str, name: str = "exp.yaml") -> Path:

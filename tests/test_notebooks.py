@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 SMALL = {"REPLICATIONS": 2, "STEPS": 24, "N_SCHOOLS": 150, "WORKERS": 1,
-         "TIGHTNESS": [0.0, 1.0]}
+         "TIGHTNESS": [0.0, 1.0],
+         "POPULATION": 10, "GENERATIONS": 2, "PREDICTIVE": 6}  # notebooks/calibration.ipynb
 
 
 def test_there_are_notebooks():
