@@ -29,7 +29,14 @@ from datetime import datetime
 
 import solara
 
-from sim.app.figures import PracticePalette, curve_figure, network_figure, snapshot_figure
+from sim.app.figures import (
+    FIGSIZE,
+    FIGSIZE_NARROW,
+    PracticePalette,
+    curve_figure,
+    network_figure,
+    snapshot_figure,
+)
 from sim.app.workshop import (
     STRATEGY_LABELS,
     WorkshopRun,
@@ -62,6 +69,9 @@ SPEEDS = {"slow": (1, 1.0), "normal": (1, 0.5), "fast": (4, 0.5)}
 #: Lines of narration shown (newest first); older ones scroll.
 NARRATION_LINES = 12
 
+#: Red of the budget-cut buttons: the red of a cut on the network, dark enough to read
+#: on white (contrast 8:1; Vuetify's "error" red is 3.3:1).
+CUT_COLOUR = "#c00000"
 #: Up to this many authorities get a budget-cut button each; more get a list and one button.
 MAX_CUT_BUTTONS = 6
 
@@ -103,8 +113,8 @@ html, body { overflow: hidden; }
 .np-plots { flex: 1 1 auto; min-height: 0; display: flex; gap: 8px; }
 .np-plot { flex: 1 1 0; min-width: 0; min-height: 0; display: flex; align-items: flex-start;
            justify-content: center; }
-.np-plot img { max-width: 100% !important; max-height: 100% !important; width: auto !important;
-               height: auto !important; object-fit: contain; display: block; }
+.np-plot img { width: 100% !important; height: 100% !important; object-fit: contain;
+               object-position: center top; display: block; }
 .np-log { flex: 0 0 auto; height: 96px; overflow-y: auto; border-top: 2px solid #ccc;
           padding-top: 2px; line-height: 1.25; }
 .np-log div { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -234,7 +244,7 @@ def Controls(run: WorkshopRun, redraw, seed: solara.Reactive[int], version: int)
         with solara.Div(classes=["np-cut"]):
             if run.n_authorities <= MAX_CUT_BUTTONS:
                 for la in range(run.n_authorities):
-                    solara.Button(f"Cut {authority_name(la)}'s budget", color="error",
+                    solara.Button(f"Cut {authority_name(la)}'s budget", color=CUT_COLOUR,
                                   outlined=True, on_click=on_cut(la))
             else:
                 CutPicker(run, on_cut)
@@ -266,7 +276,7 @@ def CutPicker(run: WorkshopRun, on_cut):
     names = [authority_name(la) for la in range(run.n_authorities)]
     chosen, set_chosen = solara.use_state(names[0])
     solara.Select("Authority", value=chosen, values=names, on_value=set_chosen)
-    solara.Button("Cut its budget", color="error", outlined=True,
+    solara.Button("Cut its budget", color=CUT_COLOUR, outlined=True,
                   on_click=on_cut(names.index(chosen)))
 
 
@@ -275,19 +285,26 @@ def Views(run: WorkshopRun, side: bool, colour_by: solara.Reactive[str],
           palette: PracticePalette, version: int):
     """The network (or both runs' networks), the curve, and the narration below them."""
     label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
+    size = FIGSIZE_NARROW if side else FIGSIZE
     with solara.Div(classes=["np-views"]):
         with solara.Div(classes=["np-plots"]):
             with solara.Div(classes=["np-plot", "np-network"]):
                 solara.FigureMatplotlib(network_figure(
                     run, colour_by.value, palette,
-                    title=f"This run: {label.lower()}" if side else None), format="png")
+                    title=f"This run: {label.lower()}" if side else None, figsize=size),
+                    format="png")
             if side:
                 with solara.Div(classes=["np-plot", "np-network-compare"]):
                     solara.FigureMatplotlib(network_figure(
                         run, colour_by.value, palette, which="shadow",
-                        title=f"Comparison: {run.compare_label()}"), format="png")
-            with solara.Div(classes=["np-plot", "np-curve"]):
-                solara.FigureMatplotlib(curve_figure(run), format="png")
+                        title=f"Comparison: {run.compare_label()}", figsize=size),
+                        format="png")
+            marks = "; ".join(f"month {e.step * run.system.p.dur_step:.0f}: {e.text}"
+                              for e in run.events) or "none yet"
+            with solara.Div(classes=["np-plot", "np-curve"],
+                            attributes={"role": "img", "aria-label": f"Performance over time. "
+                                                                     f"Changes marked: {marks}"}):
+                solara.FigureMatplotlib(curve_figure(run, size), format="png")
         with solara.Div(classes=["np-row"]):
             with solara.ToggleButtonsSingle(value=colour_by.value, on_value=colour_by.set):
                 solara.Button("Colour by practice", value="practice", text=True)
@@ -341,15 +358,16 @@ def Page():
         version.value += 1
 
     def play() -> None:
+        if not playing.value:
+            return  # only a task started by Play may stop playing (no race with a stale one)
         while playing.value and run.running:
             months, period = SPEEDS[speed.value]
             start = time.monotonic()
             run.advance(months)
             redraw()
-            if not run.running:
-                break
             time.sleep(max(0.0, period - (time.monotonic() - start)))
-        playing.value = False
+        if not run.running:
+            playing.value = False  # finished at the horizon: the button shows Play, disabled
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 

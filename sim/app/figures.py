@@ -85,8 +85,15 @@ def practice_label(run: WorkshopRun, practice: int, n_schools: int) -> str:
     return f"Practice {practice} ({origin}): {n_schools}"
 
 
+#: Size of a figure on the page, in inches: alone beside the curve, and as one of
+#: three side by side (narrower and taller, to fill a third of the width).
+FIGSIZE = (6.4, 5.8)
+FIGSIZE_NARROW = (5.0, 6.4)
+
+
 def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                   which: str = "system", title: str | None = None) -> Figure:
+                   which: str = "system", title: str | None = None,
+                   figsize: tuple[float, float] = FIGSIZE) -> Figure:
     """Draw the schools, grouped by authority and town, with their ties.
 
     Args:
@@ -96,13 +103,14 @@ def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
         palette: keeps practice colours stable from one frame to the next.
         which: ``"system"`` (the trainer's run) or ``"shadow"`` (the comparison).
         title: a title above the network (the side-by-side view names each run).
+        figsize: width and height in inches.
 
     Returns:
         A figure with the network and its legend.
 
     """
     with run.lock:
-        fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
+        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
         _draw_network(fig.add_subplot(), run, colour_by, palette, which, title)
         _style(fig)
         return fig
@@ -188,7 +196,7 @@ def strategy_spells(strategies: list[str]) -> list[tuple[int, int, str]]:
     return spells
 
 
-def curve_figure(run: WorkshopRun) -> Figure:
+def curve_figure(run: WorkshopRun, figsize: tuple[float, float] = FIGSIZE) -> Figure:
     """Mean performance with its band, beside the same schools under the comparison.
 
     The band holds the middle 90% of the trainer's system's schools (5th to
@@ -198,7 +206,7 @@ def curve_figure(run: WorkshopRun) -> Figure:
     where it acts.
     """
     with run.lock:
-        fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
+        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
         _draw_curve(fig.add_subplot(), run)
         _style(fig)
         return fig
