@@ -62,10 +62,13 @@ LEVERS = {
     "lever_engagement": ("Wider engagement", "ties across schools and authorities"),
 }
 
-#: Speeds in the room's words: (months a frame, seconds a frame). Normal plays
-#: the ten-year run (120 months) in about a minute; slow in two; fast in about
-#: fifteen seconds, drawing every fourth month (drawing is the slow part).
-SPEEDS = {"slow": (1, 1.0), "normal": (1, 0.5), "fast": (4, 0.5)}
+#: Speeds in the room's words, in months of the run per second of the room's time:
+#: normal plays the ten-year run (120 months) in a minute, slow in two, fast in
+#: fifteen seconds. When drawing a frame takes longer than a month's share of
+#: time (a busy laptop, a big scenario), a frame steps several months, so the
+#: run keeps time; it never jumps more than :data:`MAX_MONTHS_A_FRAME`.
+SPEEDS = {"slow": 1.0, "normal": 2.0, "fast": 8.0}
+MAX_MONTHS_A_FRAME = 12
 #: Lines of narration shown (newest first); older ones scroll.
 NARRATION_LINES = 12
 
@@ -360,12 +363,18 @@ def Page():
     def play() -> None:
         if not playing.value:
             return  # only a task started by Play may stop playing (no race with a stale one)
+        owed, last = 1.0, time.monotonic()  # months of the run due; the first at once
         while playing.value and run.running:
-            months, period = SPEEDS[speed.value]
-            start = time.monotonic()
+            now = time.monotonic()
+            owed += (now - last) * SPEEDS[speed.value]
+            last = now
+            if owed < 1.0:
+                time.sleep((1.0 - owed) / SPEEDS[speed.value])
+                continue
+            months = min(int(owed), MAX_MONTHS_A_FRAME)
+            owed = min(owed - months, 1.0)
             run.advance(months)
             redraw()
-            time.sleep(max(0.0, period - (time.monotonic() - start)))
         if not run.running:
             playing.value = False  # finished at the horizon: the button shows Play, disabled
 

@@ -111,13 +111,27 @@ def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
     """
     with run.lock:
         fig = Figure(figsize=figsize, dpi=110, layout="constrained")
-        _draw_network(fig.add_subplot(), run, colour_by, palette, which, title)
+        _draw_network(fig.add_subplot(), run, colour_by, palette, which, title,
+                      compact=figsize[0] < FIGSIZE[0])
         _style(fig)
         return fig
 
 
+def both_users(run: WorkshopRun) -> np.ndarray:
+    """Schools running each practice, in the trainer's run and the comparison together.
+
+    Side by side, the two networks take their colours from this sum, so a
+    practice has the same colour in both.
+    """
+    a, b = run.system.users(), run.shadow.users()
+    out = np.zeros(max(len(a), len(b)), np.int64)
+    out[: len(a)] += a
+    out[: len(b)] += b
+    return out
+
+
 def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                  which: str, title: str | None) -> None:
+                  which: str, title: str | None, compact: bool = False) -> None:
     lay = run.layout
     xy = lay.xy
     fig = ax.figure
@@ -162,22 +176,27 @@ def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette
     else:
         main = run.main_practice(which)
         users = model.users()
-        colours = palette.assign(users)
+        colours = palette.assign(both_users(run) if compact else users)
         face = np.array([colours.get(int(p), OTHER_PRACTICE) if p != EMPTY else NO_PRACTICE
                          for p in main])
         ax.scatter(xy[:, 0], xy[:, 1], c=face, s=size, edgecolors="#333333",
                    linewidths=0.8, zorder=2)
-        shown = sorted(colours, key=lambda p: -users[p])
+        users = np.pad(users, (0, max(0, max(colours, default=0) + 1 - len(users))))
+        shown = sorted((p for p in colours if users[p] > 0), key=lambda p: -users[p])
         handles = [Patch(facecolor=colours[p], edgecolor="#333333",
                          label=practice_label(run, p, int(users[p]))) for p in shown]
         handles.append(Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333",
                              label="Another practice"))
         handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333",
                              label="No practice yet"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
-                  fontsize=FONT - 2, title="Colour: the practice a school runs most deeply\n"
-                                           "(who first ran it): how many schools run it",
-                  title_fontsize=FONT - 1, frameon=False)
+        if compact:  # a third of the width: one column, the title left to the full view
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1,
+                      fontsize=FONT - 3, frameon=False)
+        else:
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
+                      fontsize=FONT - 2, title="Colour: the practice a school runs most deeply\n"
+                                               "(who first ran it): how many schools run it",
+                      title_fontsize=FONT - 1, frameon=False)
     pad = 1.0
     ax.set_xlim((lay.centre[:, 0] - lay.radius).min() - pad,
                 (lay.centre[:, 0] + lay.radius).max() + pad)
@@ -232,10 +251,11 @@ def snapshot_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
         axes = fig.subplots(1, n)
         label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
         _draw_network(axes[0], run, colour_by, palette, "system",
-                      f"{label}, dial {run.control('tightness'):.1f}" if side_by_side else None)
+                      f"{label}, dial {run.control('tightness'):.1f}" if side_by_side else None,
+                      compact=side_by_side)
         if side_by_side:
             _draw_network(axes[1], run, colour_by, palette, "shadow",
-                          run.compare_label().capitalize())
+                          run.compare_label().capitalize(), compact=True)
         _draw_curve(axes[-1], run)
         fig.suptitle(f"Next practice workshop, month {run.months:.0f}: {label.lower()} "
                      f"against {run.compare_label()}", fontsize=FONT + 2)
