@@ -431,3 +431,24 @@ def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     # Same seed, same schools: the network looks as it did when the page opened.
     assert first.shape == again.shape
     assert np.abs(first - again).mean() < 2.0
+
+
+def test_another_system_of_schools_at_reset(page: Page, app_url: str):
+    open_app(page, app_url)
+    expect_drawn(page, "network")
+    first = np.asarray(picture(settled(plot(page, "network"))), float)
+    chooser = page.get_by_role("slider", name="Which schools")
+    start = int(chooser.get_attribute("aria-valuenow"))
+    chooser.focus()
+    chooser.press("ArrowRight")
+    expect(chooser).to_have_attribute("aria-valuenow", str(start + 1), timeout=STEP_WAIT)
+    # Nothing changes until Reset: the run in progress is not rebuilt.
+    press(page, "+1 month", 1)
+    before_reset = plot(page, "network").get_attribute("src")
+    page.get_by_role("button", name="Reset").click()
+    expect_month(page, 0)
+    expect(plot(page, "network")).not_to_have_attribute("src", before_reset, timeout=STEP_WAIT)
+    other = np.asarray(picture(settled(plot(page, "network"))), float)
+    # Other schools: the network looks different from the one the page opened with.
+    assert first.shape == other.shape
+    assert np.abs(first - other).mean() > 2.0
