@@ -69,6 +69,10 @@ LEVERS = {
 #: run keeps time; it never jumps more than :data:`MAX_MONTHS_A_FRAME`.
 SPEEDS = {"slow": 1.0, "normal": 2.0, "fast": 8.0}
 MAX_MONTHS_A_FRAME = 12
+#: Frames are at least this far apart, in seconds: a browser on a slow laptop shows
+#: each frame (two pictures) before the next arrives, so it never lags the run and
+#: Pause stops what the room sees.
+MIN_FRAME_SECONDS = 1.0
 #: Lines of narration shown (newest first); older ones scroll.
 NARRATION_LINES = 12
 
@@ -375,6 +379,7 @@ def Page():
             owed = min(owed - months, 1.0)
             run.advance(months)
             redraw()
+            time.sleep(max(0.0, MIN_FRAME_SECONDS - (time.monotonic() - now)))
         if not run.running:
             playing.value = False  # finished at the horizon: the button shows Play, disabled
 

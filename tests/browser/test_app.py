@@ -400,6 +400,7 @@ def test_workshop_sequence(page: Page, app_url: str, pictures_dir: Path, viewpor
 def test_normal_speed_plays_ten_years_in_about_a_minute(page: Page, app_url: str):
     open_app(page, app_url)
     page.get_by_role("button", name="▶ Play").click()
+    expect(page.locator(".np-play")).to_have_text("❚❚ Pause", timeout=STEP_WAIT)
     page.wait_for_function("() => +document.querySelector('.np-card-month .np-num')"
                            ".innerText >= 1", timeout=STEP_WAIT)
     first, start = month(page), time.monotonic()
