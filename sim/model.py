@@ -143,8 +143,11 @@ class NextPracticeModel(mesa.Model):
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
         #: What rules report of the last step for observers (validation, the app):
         #: name -> value, cleared at the start of each step. SystemLeadership
-        #: writes ``takeovers``: (schools taken on, equally weak schools not).
+        #: writes ``takeovers``: (schools taken on, equally weak schools not);
+        #: :meth:`note` writes lists of records (mandates, trials, cuts, controls).
         self.events: dict[str, Any] = {}
+        self._noted_between: dict[str, list[dict[str, Any]]] = {}  # notes made between steps
+        self._stepping = False
         self._build()
         self.perf0 = self.schools.perf.copy()
         self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
@@ -506,12 +509,18 @@ class NextPracticeModel(mesa.Model):
             why = declared_params()[name].check(value)
             if why is not None:
                 raise UserError(f"bad value for {name}: {why}")
+            old = self.p.declared.get(name)
             self.p.declared[name] = value
+            if old != value:
+                self.note("control", name=name, old=old, new=value)
             return
+        old = getattr(self.p, name)
         try:
             setattr(self.p, name, value)
         except Exception as exc:  # pydantic's ValidationError
             raise UserError(f"bad value for {name}: {exc}") from None
+        if old != value:
+            self.note("control", name=name, old=old, new=value)
         if name == "strategy":
             self.strategy = STRATEGIES[value]()
 
@@ -524,14 +533,33 @@ class NextPracticeModel(mesa.Model):
         s = self.schools
         mine = s.authority == authority
         s.budget[mine] = self.authorities.budget[authority]
+        self.note("budget_cut", authority=int(authority), share=float(share),
+                  schools=int(mine.sum()))
+
+    def note(self, kind: str, **fields: Any) -> None:
+        """Report something that happened, for observers such as the app's narration.
+
+        Appends ``{"step": t, **fields}`` to the list ``events[kind]``, where
+        ``t`` is the step in which it acts (steps done before it). A note made
+        between steps (a trainer's control, a budget cut) is kept with the
+        events of the next step, since it acts from that step. Notes change
+        no state and draw no random number: a run is the same observed or not.
+        """
+        record = {"step": self.t, **fields}
+        target = self.events if self._stepping else self._noted_between
+        target.setdefault(kind, []).append(record)
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
         """Advance one step: the rules in the order listed in the class docstring."""
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
-        self.events = {}
-        for rule in self._pipeline:
-            rule.apply(self)
+        self.events, self._noted_between = self._noted_between, {}
+        self._stepping = True
+        try:
+            for rule in self._pipeline:
+                rule.apply(self)
+        finally:
+            self._stepping = False
         self.t += 1
         self._record()
 

@@ -136,6 +136,10 @@ class ModelLike(Protocol):
         """Indices of the events, of monthly chances ``rate``, that happen this step."""
         ...
 
+    def note(self, kind: str, **fields: Any) -> None:
+        """Report an event for observers (the app's narration); changes no state."""
+        ...
+
 
 @dataclass(frozen=True)
 class Param:

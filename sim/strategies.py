@@ -135,11 +135,13 @@ class Strategy:
             return
         s, p = model.schools, model.p
         reach = model.per_step(p.p_mandate * p.tightness)
-        model.counts["adoptions"] += self.mandate_fn(
+        took_up = self.mandate_fn(
             model.kernel_rng_for(STREAM), np.asarray(practices, np.int64), reach,
             p.init_own_mandated,
             s.slot_depth, s.slot_own, s.slot_source, value_inputs(model),
             protection_inputs(model))
+        model.counts["adoptions"] += took_up
+        model.note("mandate", practices=list(practices), took_up=int(took_up))
 
     def stimulate_and_incubate(self, model: ModelLike) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best.
@@ -197,6 +199,8 @@ class Strategy:
             est = pr.effect[pid] + rng.normal(0.0, sd)
             publish_evidence(model, np.array([pid]), np.array([est]),
                              np.array([1.0 / sd**2]), p.threshold_proven)
+            model.note("trial", practice=pid, proven=bool(pr.stage[pid] == PROVEN),
+                       inventor=int(pr.inventor[pid]), sites=len(sites))
             s.trial[sites] = EMPTY
             pr.trial_end[pid] = EMPTY
 

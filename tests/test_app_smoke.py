@@ -18,15 +18,20 @@ pytest.importorskip("solara")
 
 from sim.app import assets_dir, offline_env, server_command  # noqa: E402
 from sim.app.layout import school_layout  # noqa: E402
-from sim.app.workshop import SHADOW_STRATEGY, WorkshopRun, default_scenario  # noqa: E402
+from sim.app.workshop import (  # noqa: E402
+    SHADOW_STRATEGY,
+    WorkshopRun,
+    default_scenario,
+    strategy_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_page_imports():
-    from sim.app.app import Page, page
+    from sim.app.app import Layout, Page
 
-    assert page is not None and Page is not None
+    assert Page is not None and Layout is not None
 
 
 def test_app_serves_the_workshop_scenario_by_default():
@@ -48,14 +53,17 @@ def test_workshop_run_steps_both_systems_and_takes_live_controls():
     for _ in range(3):
         run.step()
     assert run.t == 6 and run.shadow.t == 6
-    # The strategy changes only the trainer's system; the dial and levers change both.
+    # Controls change only the trainer's system; the comparison keeps its own settings.
     assert run.system.p.strategy == "bottom_up" and run.shadow.p.strategy == SHADOW_STRATEGY
-    assert run.shadow.p.tightness == 0.9 and run.shadow.p.lever_evidence == 0.2
+    assert run.system.p.tightness == 0.9 and run.system.p.lever_evidence == 0.2
+    assert run.shadow.p.tightness == strategy_settings(SHADOW_STRATEGY)["tightness"]
     df, shadow = run.frames()
     assert len(df) == len(shadow) == 7
     assert df["tightness"].iloc[-1] == 0.9
-    assert run.cuts == [0] and [e.text for e in run.events] == ["Bottom-up",
-                                                                 "Budget cut: Authority 1"]
+    # Every change is marked at the step from which it acts, read from the model's notes.
+    assert run.cuts == [(3, 0)]
+    assert [(e.step, e.text) for e in run.events] == [
+        (3, "Bottom-up, dial 0.9"), (3, "Budget cut: Authority 1")]
     c = run.counters()
     assert 0 < c["perf_mean"] < 1 and c["practices_in_use"] >= 1
     main = run.main_practice()
@@ -79,7 +87,7 @@ def test_figures_draw_both_colourings():
         run.step()
     run.budget_cut(1)
     by_practice = network_figure(run, "practice", palette)
-    assert by_practice.legends  # which colour is which practice
+    assert by_practice.axes[0].get_legend() is not None  # which colour is which practice
     by_performance = network_figure(run, "performance", palette)
     assert len(by_performance.axes) == 2  # the network and its colour bar
     fig = curve_figure(run)

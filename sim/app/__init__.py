@@ -47,6 +47,8 @@ def offline_env(scenario_path: str | None = None, base: dict[str, str] | None = 
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir())
     env["SOLARA_ASSETS_PROXY"] = "True"
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # Solara's "This website runs on Solara" badge would cover the chart on a projector.
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"
     env.setdefault("MPLBACKEND", "Agg")
     if scenario_path is not None:
         env["NEXTPRACTICE_SCENARIO"] = str(Path(scenario_path).resolve())
@@ -119,8 +121,11 @@ def serve(scenario_path: str | None, port: int) -> None:
     check_ready(scenario_path)
     print("Preparing the model (the first run after an install compiles it)...", flush=True)
     warm_up(scenario_path)
+    from sim.app.workshop import pictures_dir
+
     print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).",
           flush=True)
+    print(f"Pictures saved from the page go to {pictures_dir()}", flush=True)
     proc = subprocess.Popen(server_command(port), env=offline_env(scenario_path))
 
     def forward(_signum: int, _frame: object) -> None:

@@ -85,33 +85,64 @@ def practice_label(run: WorkshopRun, practice: int, n_schools: int) -> str:
     return f"Practice {practice} ({origin}): {n_schools}"
 
 
-def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) -> Figure:
+#: Size of a figure on the page, in inches: alone beside the curve, and as one of
+#: three side by side (narrower and taller, to fill a third of the width).
+FIGSIZE = (6.4, 5.8)
+FIGSIZE_NARROW = (5.0, 6.4)
+
+
+def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
+                   which: str = "system", title: str | None = None,
+                   figsize: tuple[float, float] = FIGSIZE) -> Figure:
     """Draw the schools, grouped by authority and town, with their ties.
 
     Args:
-        run: the workshop run; its trainer's system is drawn.
+        run: the workshop run.
         colour_by: ``"practice"`` (the practice each school runs most deeply)
             or ``"performance"``.
         palette: keeps practice colours stable from one frame to the next.
+        which: ``"system"`` (the trainer's run) or ``"shadow"`` (the comparison).
+        title: a title above the network (the side-by-side view names each run).
+        figsize: width and height in inches.
 
     Returns:
         A figure with the network and its legend.
 
     """
     with run.lock:
-        return _network_figure(run, colour_by, palette)
+        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
+        _draw_network(fig.add_subplot(), run, colour_by, palette, which, title,
+                      compact=figsize[0] < FIGSIZE[0])
+        _style(fig)
+        return fig
 
 
-def _network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) -> Figure:
+def both_users(run: WorkshopRun) -> np.ndarray:
+    """Schools running each practice, in the trainer's run and the comparison together.
+
+    Side by side, the two networks take their colours from this sum, so a
+    practice has the same colour in both.
+    """
+    a, b = run.system.users(), run.shadow.users()
+    out = np.zeros(max(len(a), len(b)), np.int64)
+    out[: len(a)] += a
+    out[: len(b)] += b
+    return out
+
+
+def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette,
+                  which: str, title: str | None, compact: bool = False) -> None:
     lay = run.layout
     xy = lay.xy
-    fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
-    ax = fig.add_subplot()
+    fig = ax.figure
+    model = getattr(run, which)
+    if title:
+        ax.set_title(title, fontsize=FONT + 1, fontweight="bold")
     ax.set_aspect("equal")
     ax.axis("off")
 
     # Authorities: a disc each, a budget cut outlined in red.
-    cut = set(run.cuts)
+    cut = set(run.cut_authorities)
     for la in range(run.n_authorities):
         is_cut = la in cut
         ax.add_patch(Circle(lay.centre[la], lay.radius[la], facecolor="#f3f3f3",
@@ -124,7 +155,7 @@ def _network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) 
                 color=CUT_COLOUR if is_cut else "#333333")
 
     # Ties in force.
-    a, b = run.live_ties()
+    a, b = run.live_ties(which)
     if len(a) > MAX_TIES_DRAWN:
         every = int(np.ceil(len(a) / MAX_TIES_DRAWN))
         a, b = a[::every], b[::every]
@@ -134,7 +165,7 @@ def _network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) 
     n = len(xy)
     size = float(np.clip(9000 / max(n, 1), 6, 260))
     if colour_by == "performance":
-        perf = run.performance()
+        perf = run.performance(which)
         norm = Normalize(0.4, 1.0)
         pts = ax.scatter(xy[:, 0], xy[:, 1], c=perf, cmap=PERF_CMAP, norm=norm, s=size,
                          edgecolors="#333333", linewidths=0.6, zorder=2)
@@ -143,31 +174,34 @@ def _network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette) 
         cb.set_label("Pupils reaching the expected standard", fontsize=FONT)
         cb.ax.tick_params(labelsize=FONT - 2)
     else:
-        main = run.main_practice()
-        users = run.system.users()
-        colours = palette.assign(users)
+        main = run.main_practice(which)
+        users = model.users()
+        colours = palette.assign(both_users(run) if compact else users)
         face = np.array([colours.get(int(p), OTHER_PRACTICE) if p != EMPTY else NO_PRACTICE
                          for p in main])
         ax.scatter(xy[:, 0], xy[:, 1], c=face, s=size, edgecolors="#333333",
                    linewidths=0.8, zorder=2)
-        shown = sorted(colours, key=lambda p: -users[p])
+        users = np.pad(users, (0, max(0, max(colours, default=0) + 1 - len(users))))
+        shown = sorted((p for p in colours if users[p] > 0), key=lambda p: -users[p])
         handles = [Patch(facecolor=colours[p], edgecolor="#333333",
                          label=practice_label(run, p, int(users[p]))) for p in shown]
         handles.append(Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333",
                              label="Another practice"))
         handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333",
                              label="No practice yet"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=FONT - 2,
-                   title="Colour: the practice a school runs most deeply\n"
-                         "(who first ran it): how many schools run it",
-                   title_fontsize=FONT - 1, frameon=False)
+        if compact:  # a third of the width: one column, the title left to the full view
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1,
+                      fontsize=FONT - 3, frameon=False)
+        else:
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
+                      fontsize=FONT - 2, title="Colour: the practice a school runs most deeply\n"
+                                               "(who first ran it): how many schools run it",
+                      title_fontsize=FONT - 1, frameon=False)
     pad = 1.0
     ax.set_xlim((lay.centre[:, 0] - lay.radius).min() - pad,
                 (lay.centre[:, 0] + lay.radius).max() + pad)
     ax.set_ylim((lay.centre[:, 1] - lay.radius).min() - pad,
                 (lay.centre[:, 1] + lay.radius).max() + 0.35 * lay.radius.max() + pad)
-    _style(fig)
-    return fig
 
 
 def strategy_spells(strategies: list[str]) -> list[tuple[int, int, str]]:
@@ -181,28 +215,62 @@ def strategy_spells(strategies: list[str]) -> list[tuple[int, int, str]]:
     return spells
 
 
-def curve_figure(run: WorkshopRun) -> Figure:
-    """Mean performance with its band, beside the same system run top-down.
+def curve_figure(run: WorkshopRun, figsize: tuple[float, float] = FIGSIZE) -> Figure:
+    """Mean performance with its band, beside the same schools under the comparison.
 
     The band holds the middle 90% of the trainer's system's schools (5th to
-    95th percentile); the top-down shadow is drawn as its mean alone, dashed,
+    95th percentile); the comparison is drawn as its mean alone, dashed,
     so the room compares two lines.
-    Trainer's changes (strategy, budget cuts) are marked where they act.
+    Every change of strategy, dial or lever and every budget cut is marked
+    where it acts.
     """
     with run.lock:
-        return _curve_figure(run)
+        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
+        _draw_curve(fig.add_subplot(), run)
+        _style(fig)
+        return fig
 
 
-def _curve_figure(run: WorkshopRun) -> Figure:
+def snapshot_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
+                    side_by_side: bool = False) -> Figure:
+    """The current view as one picture for a slide: network(s), then the curve.
+
+    Args:
+        run: the workshop run.
+        colour_by: how schools are coloured (see :func:`network_figure`).
+        palette: the practice colours the page shows.
+        side_by_side: also draw the comparison's network, as the page does.
+
+    Returns:
+        A wide figure, titled with the month and the two runs compared.
+
+    """
+    with run.lock:
+        n = 3 if side_by_side else 2
+        fig = Figure(figsize=(6.4 * n, 6.6), dpi=110, layout="constrained")
+        axes = fig.subplots(1, n)
+        label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
+        _draw_network(axes[0], run, colour_by, palette, "system",
+                      f"{label}, dial {run.control('tightness'):.1f}" if side_by_side else None,
+                      compact=side_by_side)
+        if side_by_side:
+            _draw_network(axes[1], run, colour_by, palette, "shadow",
+                          run.compare_label().capitalize(), compact=True)
+        _draw_curve(axes[-1], run)
+        fig.suptitle(f"Next practice workshop, month {run.months:.0f}: {label.lower()} "
+                     f"against {run.compare_label()}", fontsize=FONT + 2)
+        _style(fig)
+        return fig
+
+
+def _draw_curve(ax, run: WorkshopRun) -> None:
     df, shadow = run.frames()
     strategy = run.control("strategy")
     colour = COLOURS.get(strategy, "#1b9e77")
-    shadow_colour = COLOURS[SHADOW_STRATEGY]
-    fig = Figure(figsize=(6.4, 5.8), dpi=110, layout="constrained")
-    ax = fig.add_subplot()
+    shadow_colour = COLOURS.get(run.compare["strategy"], COLOURS[SHADOW_STRATEGY])
     x, xs, y = df["year"].to_numpy(), shadow["year"].to_numpy(), df["perf_mean"].to_numpy()
     ax.plot(xs, shadow["perf_mean"], color=shadow_colour, linestyle="--", linewidth=3,
-            label=f"Same schools, {STRATEGY_LABELS[SHADOW_STRATEGY].lower()}")
+            label=f"Same schools, {run.compare_label()}")
     ax.fill_between(x, df["perf_p05"], df["perf_p95"], color=colour, alpha=0.22, linewidth=0,
                     label="Middle 90% of its schools")
     # The line takes the colour of the strategy in force during each step.
@@ -236,6 +304,5 @@ def _curve_figure(run: WorkshopRun) -> Figure:
     ax.set_xlabel("Year", fontsize=FONT)
     ax.set_ylabel("Pupils at the expected standard", fontsize=FONT)
     ax.grid(alpha=0.3)
-    fig.legend(loc="outside lower center", fontsize=FONT - 1, ncols=1, frameon=False)
-    _style(fig)
-    return fig
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=FONT - 1, ncols=1,
+              frameon=False)

@@ -1,26 +1,33 @@
-"""The run a workshop watches: one school system and its top-down shadow.
+"""The run a workshop watches: one school system, and the same schools replayed.
 
-The room sees one system under the strategy the trainer picks, and beside it
+The room sees one system under the strategy the trainer picks and, beside it,
 the same system (same scenario, same seed, so the same schools, heads and
-ties) with the strategy forced to top-down transfer, stepped alongside. The
-gap between the two curves is the plateau made visible.
+ties) under a comparison strategy and dial the trainer chooses (top-down
+transfer at its scenario's settings unless changed). Changing the
+comparison replays the same schools from month 0 to now, with the same
+budget cuts at the same months, so the two curves always compare like with
+like. The gap between them is the plateau made visible.
 
-:class:`WorkshopRun` is a Mesa model so that SolaraViz can step, play and
-reset it; it holds the two :class:`~sim.model.NextPracticeModel` runs and
-passes the trainer's controls to both (the strategy only to the first).
-It draws no random numbers of its own: each system uses its own generator.
-This module imports neither solara nor matplotlib.
+:class:`WorkshopRun` holds the two :class:`~sim.model.NextPracticeModel`
+runs and passes the trainer's controls to them; choosing a strategy applies
+its scenario file's dial and levers (``scenarios/<strategy>.yaml``) unless the
+trainer has set them by hand. What happened (mandates, field trials, budget
+cuts, changes of dial, lever or strategy) is read from the notes the model's
+rules write (:meth:`sim.model.NextPracticeModel.note`), marked on the chart
+and told in plain words (:class:`Narration`). It draws no random numbers
+of its own: each system uses its own generator. This module imports neither
+solara nor matplotlib.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
 
@@ -28,19 +35,23 @@ from sim import shipped
 from sim.app.layout import Layout, school_layout
 from sim.model import NextPracticeModel
 from sim.scenario import load_scenario
-from sim.state import EMPTY
+from sim.state import EMPTY, MANDATED
 
 #: Environment variable naming the scenario file the app serves.
 ENV_SCENARIO = "NEXTPRACTICE_SCENARIO"
 #: Environment variable with the seed of the app's runs (default :data:`DEFAULT_SEED`).
 ENV_SEED = "NEXTPRACTICE_SEED"
+#: Environment variable naming the folder where "Save picture" writes its PNG files.
+ENV_PICTURES = "NEXTPRACTICE_PICTURES"
 #: Seed of the app's runs: reset replays the same schools, so strategies compare fairly.
 DEFAULT_SEED = 1
-#: The scenario the app serves by default: the built-in workshop scenario (the checkout's,
-#: or the installed package's copy; :mod:`sim.shipped`).
-WORKSHOP_SCENARIO = (shipped.folder("scenarios") or Path("scenarios")) / "workshop.yaml"
+#: The folder of the built-in scenario files (the checkout's, or the installed package's
+#: copy; :mod:`sim.shipped`): a strategy's settings come from here.
+SCENARIOS = shipped.folder("scenarios") or Path("scenarios")
+#: The scenario the app serves by default.
+WORKSHOP_SCENARIO = SCENARIOS / "workshop.yaml"
 
-#: The strategy of the shadow run.
+#: The strategy the same schools are compared with until the trainer picks another.
 SHADOW_STRATEGY = "top_down"
 
 #: Strategies in the order the selector shows them, with the words the room reads.
@@ -50,18 +61,48 @@ STRATEGY_LABELS = {
     "next_practice": "Next practice",
 }
 
+#: The live controls a strategy's scenario file sets: the dial, then the four levers.
+STRATEGY_SETTINGS = ("tightness", "lever_agenda", "lever_evidence", "lever_capacity",
+                     "lever_engagement")
+#: How the room reads each control in a chart marker or a line of narration.
+CONTROL_WORDS = {
+    "tightness": "dial",
+    "lever_agenda": "agenda",
+    "lever_evidence": "evidence",
+    "lever_capacity": "capacity",
+    "lever_engagement": "engagement",
+}
+#: Months after which a budget cut's line stops counting schools that started new practice.
+CUT_WATCH_MONTHS = 24
+
 
 @dataclass(frozen=True)
 class Event:
-    """Something the trainer did, marked on the performance curve.
+    """A change marked on the performance curve (strategy, dial, lever, budget cut).
 
     Attributes:
-        step: the step from which it acts (the next step when it was done).
-        text: what happened, in words for the room.
+        step: the step from which it acts.
+        text: what changed, in words for the room.
 
     """
 
     step: int
+    text: str
+
+
+@dataclass
+class Line:
+    """One line of narration; its count may grow while what it tells goes on.
+
+    Attributes:
+        step: the step in which it happened (shown as the month it ends).
+        kind: the model note it comes from (``mandate``, ``trial``, ...).
+        text: the sentence the room reads, without the month.
+
+    """
+
+    step: int
+    kind: str
     text: str
 
 
@@ -82,8 +123,159 @@ def default_seed() -> int:
     return int(os.environ.get(ENV_SEED, DEFAULT_SEED))
 
 
-class WorkshopRun(mesa.Model):
-    """One school system under the trainer's strategy, and the same system run top-down.
+def pictures_dir() -> Path:
+    """Where "Save picture" writes: ``$NEXTPRACTICE_PICTURES``, else ``./workshop-pictures``."""
+    env = os.environ.get(ENV_PICTURES)
+    return Path(env) if env else Path.cwd() / "workshop-pictures"
+
+
+@functools.cache
+def strategy_settings(strategy: str, folder: Path = SCENARIOS) -> dict[str, float]:
+    """The dial and levers of a strategy's own scenario file, ``<folder>/<strategy>.yaml``.
+
+    These are the settings the README's figures and the seed documents give
+    each strategy (e.g. top-down transfer is tight, 0.9). A strategy with no
+    such file (a plug-in, or an installed package without the scenarios)
+    has none, and choosing it leaves the controls as they are.
+    """
+    path = folder / f"{strategy}.yaml"
+    if not path.is_file():
+        return {}
+    params = load_scenario(path)
+    return {name: float(getattr(params, name)) for name in STRATEGY_SETTINGS}
+
+
+def authority_name(authority: int) -> str:
+    """How the room reads an authority's name: numbered from 1."""
+    return f"Authority {int(authority) + 1}"
+
+
+def _practices_words(practices: list[int]) -> str:
+    """"Practice 4" or "Practices 4, 7 and 9"."""
+    if len(practices) == 1:
+        return f"Practice {practices[0]}"
+    return "Practices " + ", ".join(map(str, practices[:-1])) + f" and {practices[-1]}"
+
+
+class Narration:
+    """Plain-words lines of what happened, read from the model's notes each step.
+
+    Every line comes from a note the model wrote where the thing happened
+    (:meth:`sim.model.NextPracticeModel.note`): a mandate of the centre and
+    the take-ups it forced, a field trial concluded, a budget cut, a change
+    of strategy, dial or lever. Two lines keep counting while what they tell
+    goes on: a mandate's take-ups, summed from the model's notes month by
+    month while the same practices stay mandated, and a budget cut's schools
+    that started new practice since, read from the schools' practices against
+    those they ran at the cut (for :data:`CUT_WATCH_MONTHS` months).
+    """
+
+    def __init__(self) -> None:
+        """Start with no lines."""
+        self.lines: list[Line] = []
+        self._mandate: tuple[Line, tuple[int, ...], int] | None = None
+        self._cuts: list[tuple[Line, int, np.ndarray, list[set[int]]]] = []
+
+    def read(self, model: NextPracticeModel) -> list[Event]:
+        """Turn the notes of the step just done into lines; return the chart's markers."""
+        ev = model.events
+        step = model.t - 1
+        marks = self._controls(step, ev.get("control", []))
+        self._mandates(model, step, ev.get("mandate", []))
+        for note in ev.get("trial", []):
+            self._trial(model, note)
+        for note in ev.get("budget_cut", []):
+            self._cut(model, note)
+            marks.append(Event(note["step"], f"Budget cut: {authority_name(note['authority'])}"))
+        self._count_new_practice(model)
+        return marks
+
+    def _controls(self, step: int, notes: list[dict[str, Any]]) -> list[Event]:
+        """One line and one marker for the trainer's changes acting from this step."""
+        if not notes:
+            return []
+        last = {n["name"]: n["new"] for n in notes}  # a control moved twice: where it ended
+        first = {}
+        for n in notes:
+            first.setdefault(n["name"], n["old"])
+        changed = {k: v for k, v in last.items() if first[k] != v}
+        if not changed:
+            return []
+        words = [f"{CONTROL_WORDS[k]} {v:.1f}" for k, v in changed.items() if k in CONTROL_WORDS]
+        if "strategy" in changed:
+            label = STRATEGY_LABELS.get(changed["strategy"], changed["strategy"])
+            dial = f", dial {changed['tightness']:.1f}" if "tightness" in changed else ""
+            marker = f"{label}{dial}"
+            text = f"the centre switched to {label.lower()}" + (
+                f" ({', '.join(words)})" if words else "")
+        else:
+            marker = ", ".join(words).capitalize()
+            text = "the trainer set " + ", ".join(words)
+        self.lines.append(Line(step, "control", text))
+        return [Event(step, marker)]
+
+    def _mandates(self, model: NextPracticeModel, step: int, notes: list[dict[str, Any]]
+                  ) -> None:
+        """A line when the centre mandates new practice; its counts grow while it stands.
+
+        It counts the take-ups the mandate forced (the model's notes, summed)
+        and the schools that now run the practices because of it (slots whose
+        channel is the mandate).
+        """
+        if not notes:
+            self._mandate = None
+            return
+        practices = tuple(notes[-1]["practices"])
+        took = sum(int(n["took_up"]) for n in notes)
+        if self._mandate is None or self._mandate[1] != practices:
+            line = Line(step, "mandate", "")
+            self.lines.append(line)
+            self._mandate = (line, practices, 0)
+        line, _, total = self._mandate
+        total += took
+        self._mandate = (line, practices, total)
+        s = model.schools
+        by_mandate = np.isin(s.slot_p, practices) & (s.slot_channel == MANDATED)
+        schools = int(by_mandate.any(axis=1).sum())
+        them = "it" if len(practices) == 1 else "them"
+        line.text = (f"the centre mandated {_practices_words(list(practices))}; "
+                     f"{schools} {'school runs' if schools == 1 else 'schools run'} {them} "
+                     f"by mandate ({total} take-ups)")
+
+    def _trial(self, model: NextPracticeModel, note: dict[str, Any]) -> None:
+        """A line for a field trial concluded: proven or not, and where its idea came from."""
+        inv = int(note["inventor"])
+        where = (f"a school in {authority_name(model.schools.authority[inv])}" if inv >= 0
+                 else "the centre")
+        pid = note["practice"]
+        if note["proven"]:
+            text = f"a field trial proved Practice {pid}, invented at {where}"
+        else:
+            text = f"a field trial found Practice {pid} (invented at {where}) not good enough"
+        self.lines.append(Line(note["step"], "trial", text))
+
+    def _cut(self, model: NextPracticeModel, note: dict[str, Any]) -> None:
+        """A line for a budget cut; it will count the authority's schools starting new practice."""
+        la = int(note["authority"])
+        mine = np.flatnonzero(model.schools.authority == la)
+        before = [set(row[row != EMPTY].tolist()) for row in model.schools.slot_p[mine]]
+        line = Line(note["step"], "budget_cut", "")
+        self.lines.append(line)
+        self._cuts.append((line, la, mine, before))
+
+    def _count_new_practice(self, model: NextPracticeModel) -> None:
+        for line, la, mine, before in self._cuts:
+            if model.t - line.step > CUT_WATCH_MONTHS / model.p.dur_step:
+                continue
+            rows = model.schools.slot_p[mine]
+            started = sum(bool(set(r[r != EMPTY].tolist()) - b)
+                          for r, b in zip(rows, before, strict=True))
+            line.text = (f"a budget cut hit {authority_name(la)}; {started} of its "
+                         f"{len(mine)} schools started new practice since")
+
+
+class WorkshopRun:
+    """One school system under the trainer's strategy, and the same schools compared.
 
     Controls act from the next step: a change waits for a step in progress to
     finish (the play loop steps in a thread while the trainer clicks), so no
@@ -91,45 +283,63 @@ class WorkshopRun(mesa.Model):
 
     Attributes:
         system: the run under the trainer's strategy.
-        shadow: the same schools, same seed and controls, strategy top-down.
+        shadow: the same schools, same seed, under the comparison strategy and dial.
+        compare: the comparison's strategy and its settings (dial and levers).
         layout: where each school is drawn (computed once from the structure).
-        cuts: authorities whose budget has been cut, in order.
+        cuts: (step, authority) of every budget cut the trainer made, in order.
+        touched: controls the trainer set by hand (a strategy's settings leave them).
         lock: held while a step runs; hold it to read both systems at one step.
-        events: what the trainer changed, and from which step it acts.
+        events: changes marked on the chart, from the model's notes.
+        narration: the plain-words lines, from the model's notes.
         strategies: the strategy in force during each step done.
 
     """
 
-    def __init__(self, scenario_path: str | None = None, seed: int | None = None) -> None:
+    def __init__(self, scenario_path: str | None = None, seed: int | None = None,
+                 compare: str = SHADOW_STRATEGY) -> None:
         """Build both systems from a scenario file.
 
         Args:
             scenario_path: YAML scenario; None serves :func:`default_scenario`.
             seed: seed of both systems' generators; None uses :func:`default_seed`.
+            compare: the comparison's strategy (its scenario's dial and levers apply).
 
         """
-        seed = default_seed() if seed is None else int(seed)
-        super().__init__(rng=seed)
+        self.seed = default_seed() if seed is None else int(seed)
         self.scenario_path = scenario_path if scenario_path is not None else default_scenario()
-        params = load_scenario(self.scenario_path)
-        self.system = NextPracticeModel(params, rng=seed)
-        self.shadow = NextPracticeModel(params, rng=seed, strategy=SHADOW_STRATEGY)
+        self.params = load_scenario(self.scenario_path)
+        self.system = NextPracticeModel(self.params, rng=self.seed)
+        self.compare: dict[str, Any] = {"strategy": compare, **strategy_settings(compare)}
+        self.cuts: list[tuple[int, int]] = []
+        self.shadow = self._replay()
         s = self.system.schools
         self.layout: Layout = school_layout(s.authority, s.town)
-        self.cuts: list[int] = []
+        self.touched: set[str] = set()
         self.events: list[Event] = []
+        self.narration = Narration()
         self.strategies: list[str] = []
         self.lock = threading.RLock()
-        self.running = self.system.t < self.system.p.n_steps
 
     # ------------------------------------------------------------------ running
+    @property
+    def running(self) -> bool:
+        """Whether the run has months left before the scenario's horizon (``n_steps``)."""
+        return self.system.t < self.system.p.n_steps
+
     def step(self) -> None:
-        """Step both systems once; stop at the scenario's horizon (``n_steps``)."""
+        """Step both systems once, unless the run has reached its horizon."""
         with self.lock:
+            if not self.running:
+                return
             self.strategies.append(self.system.p.strategy)
             self.system.step()
             self.shadow.step()
-            self.running = self.system.t < self.system.p.n_steps
+            self.events.extend(self.narration.read(self.system))
+
+    def advance(self, months: int) -> None:
+        """Step on by ``months`` months (fewer at the horizon)."""
+        for _ in range(max(1, round(months / self.system.p.dur_step))):
+            self.step()
 
     @property
     def t(self) -> int:
@@ -141,34 +351,71 @@ class WorkshopRun(mesa.Model):
         """Time elapsed in months."""
         return self.system.t * self.system.p.dur_step
 
+    @property
+    def horizon_months(self) -> float:
+        """Length of the run in months."""
+        return self.system.p.n_steps * self.system.p.dur_step
+
     # ------------------------------------------------------------------ controls
     def control(self, name: str) -> Any:
         """Return the current value of a live control of the trainer's system."""
         return getattr(self.system.p, name)
 
     def set_control(self, name: str, value: Any) -> None:
-        """Change a live control from the next step.
+        """Change a live control of the trainer's system from the next step.
 
-        The strategy changes only the trainer's system; the tightness dial and
-        the coherence levers change both, so the shadow stays "the same system,
-        run top-down".
+        Choosing a strategy also applies its scenario's dial and levers
+        (:func:`strategy_settings`), except those the trainer set by hand.
         """
         with self.lock:
             if self.control(name) == value:
                 return
             self.system.set_control(name, value)
             if name != "strategy":
-                self.shadow.set_control(name, value)
-            if name == "strategy" and self.t > 0:  # at step 0 it is the run's strategy
-                self.events.append(Event(self.t, STRATEGY_LABELS.get(value, value)))
+                self.touched.add(name)
+                return
+            for key, setting in strategy_settings(value).items():
+                if key not in self.touched:
+                    self.system.set_control(key, setting)
+
+    def set_comparison(self, strategy: str | None = None, tightness: float | None = None
+                       ) -> None:
+        """Compare with another strategy or dial: replay the same schools from month 0.
+
+        A new strategy brings its scenario's dial and levers; a dial given
+        (or set later) overrides the dial.
+        """
+        with self.lock:
+            if strategy is not None and strategy != self.compare["strategy"]:
+                self.compare = {"strategy": strategy, **strategy_settings(strategy)}
+            if tightness is not None:
+                self.compare["tightness"] = float(tightness)
+            self.shadow = self._replay()
+
+    def _replay(self) -> NextPracticeModel:
+        """The comparison run, stepped to the trainer's step with the same budget cuts."""
+        shadow = NextPracticeModel(self.params, rng=self.seed, **self.compare)
+        for t in range(self.system.t):
+            for at, la in self.cuts:
+                if at == t:
+                    shadow.budget_cut(la)
+            shadow.step()
+        for at, la in self.cuts:
+            if at == self.system.t:
+                shadow.budget_cut(la)
+        return shadow
 
     def budget_cut(self, authority: int) -> None:
         """Cut one authority's budget in both systems (the burning platform)."""
         with self.lock:
             self.system.budget_cut(authority)
             self.shadow.budget_cut(authority)
-            self.cuts.append(int(authority))
-            self.events.append(Event(self.t, f"Budget cut: {authority_name(authority)}"))
+            self.cuts.append((self.t, int(authority)))
+
+    @property
+    def cut_authorities(self) -> list[int]:
+        """Authorities whose budget the trainer cut, first cut first, each once."""
+        return list(dict.fromkeys(la for _, la in self.cuts))
 
     # ------------------------------------------------------------------ read-outs
     @property
@@ -181,7 +428,7 @@ class WorkshopRun(mesa.Model):
         return np.bincount(self.system.schools.authority, minlength=self.n_authorities)
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Metrics per step of the trainer's system and of the top-down shadow."""
+        """Metrics per step of the trainer's system and of the comparison."""
         with self.lock:
             return self.system.metrics_frame(), self.shadow.metrics_frame()
 
@@ -198,6 +445,30 @@ class WorkshopRun(mesa.Model):
             "shadow_perf_mean": float(shadow["perf_mean"].iloc[-1]),
             "year": float(row["year"]),
         }
+
+    def compare_label(self) -> str:
+        """The comparison in words: its strategy, and its dial."""
+        name = self.compare["strategy"]
+        label = STRATEGY_LABELS.get(name, name).lower()
+        dial = self.compare.get("tightness", self.params.tightness)
+        return f"{label}, dial {dial:.1f}"
+
+    def summary(self) -> str:
+        """One sentence of what happened over the run, for the finished state."""
+        df, shadow = self.frames()
+        strategy = STRATEGY_LABELS.get(self.control("strategy"), self.control("strategy"))
+        start, end = float(df["perf_mean"].iloc[0]), float(df["perf_mean"].iloc[-1])
+        other = float(shadow["perf_mean"].iloc[-1])
+        return (f"After {self.months:.0f} months under {strategy.lower()}, "
+                f"{end:.0%} of pupils reach the expected standard (from {start:.0%}); "
+                f"the same schools under {self.compare_label()} reach {other:.0%}.")
+
+    def lines(self, last: int | None = None) -> list[str]:
+        """The narration, newest first, each line with the month it happened in."""
+        dur = self.system.p.dur_step
+        out = [f"Month {(ln.step + 1) * dur:.0f}: {ln.text}"
+               for ln in reversed(self.narration.lines)]
+        return out if last is None else out[:last]
 
     def main_practice(self, which: str = "system") -> np.ndarray:
         """Return the practice each school runs most deeply, or -1 if it runs none."""
@@ -216,8 +487,3 @@ class WorkshopRun(mesa.Model):
         m = getattr(self, which)
         alive = m.alive_ties()
         return m.ties.a[alive], m.ties.b[alive]
-
-
-def authority_name(authority: int) -> str:
-    """How the room reads an authority's name: numbered from 1."""
-    return f"Authority {int(authority) + 1}"

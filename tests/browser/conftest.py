@@ -48,8 +48,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
-    """A laptop-sized window, like a trainer's projector."""
-    return {**browser_context_args, "viewport": {"width": 1600, "height": 1000}}
+    """A projector's window (tests that measure the layout set their own sizes)."""
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 720}}
 
 
 def free_port() -> int:
@@ -72,13 +72,20 @@ def app_command(port: int) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def pictures_dir(tmp_path_factory) -> Path:
+    """Where the served app's "Save picture" writes (``NEXTPRACTICE_PICTURES``)."""
+    return tmp_path_factory.mktemp("pictures")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, pictures_dir):
     """Serve the workshop app with ``nextpractice app`` on a free port; stop it afterwards."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
+    env = {**os.environ, "NEXTPRACTICE_PICTURES": str(pictures_dir)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(app_command(port), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + SERVER_START
     try:
