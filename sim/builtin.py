@@ -7,5 +7,17 @@ model. A new built-in module is added to this list by hand: nothing is
 imported by walking a folder.
 """
 
-from sim import networks, strategies, structure  # noqa: F401
-from sim.rules import classic, diffusion, invention, network, school, system  # noqa: F401
+from sim import networks, strategies, strategies_numpy, structure  # noqa: F401
+from sim.rules import (  # noqa: F401
+    classic,
+    diffusion,
+    diffusion_numpy,
+    invention,
+    invention_numpy,
+    network,
+    network_numpy,
+    school,
+    school_numpy,
+    system,
+    system_numpy,
+)

@@ -80,9 +80,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
     """Replicated comparison of scenarios: runs.parquet, summary.csv, compare.png."""
     import pandas as pd
 
-    from sim.comparison import differences_table, summary_table
+    from sim.comparison import compare, differences_table, summary_table
     from sim.plots import compare_figure
-    from sim.runner import compare, load_runs
+    from sim.runner import load_runs
     from sim.scenario import load_scenario
 
     ov = _overrides(args.set)

@@ -1,4 +1,4 @@
-"""Running the model: single runs, replicated comparisons, seeds and outcomes.
+"""Running the model: single runs, seeds and outcomes (comparisons: :mod:`sim.comparison`).
 
 Seeds: a batch derives each run's seed from one root seed with numpy's
 ``SeedSequence`` (``derive_seeds`` here, :func:`sim.experiments.run_seed` for
@@ -159,41 +159,6 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
     finally:
         if bar is not None:
             bar.close()
-
-
-def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
-            out_dir: Path, steps: int | None = None, workers: int | None = None,
-            progress: bool = False, scheduler: str | None = None,
-            baseline: str | None = None,
-            per_replication: list[dict[str, Any]] | None = None) -> pd.DataFrame:
-    """Run each scenario ``replications`` times and write tidy results.
-
-    Runs through the sweep machinery as a list design (:func:`sim.comparison.compare`,
-    which documents the files): replication ``r`` of every scenario has the same seed
-    (common random numbers), the same seed a sweep with this root seed gives it.
-
-    ``per_replication`` (e.g. posterior draws, :func:`sim.posterior.replication_overrides`)
-    puts values on top of every scenario's parameters in replication ``r``: the same
-    values in every scenario, so differences stay paired; they are written to
-    ``draws.csv``.
-
-    Returns:
-        The per-run outcomes table (one row per run).
-    """
-    from sim.comparison import compare as run_comparison
-
-    return run_comparison(scenarios, replications, root_seed, Path(out_dir), steps, workers,
-                          progress, scheduler, baseline, per_replication)
-
-
-def summarise(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario and outcome: mean, 90% range of runs, 95% interval of the mean.
-
-    See :func:`sim.comparison.summarise`.
-    """
-    from sim.comparison import summarise as summarise_runs
-
-    return summarise_runs(per_run)
 
 
 def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
