@@ -97,6 +97,10 @@ def cmd_params(args: argparse.Namespace) -> None:
         print(f"{info['name']:<26} = {p[info['name']]!r:<16} {info['unit']:<22} {rng:<16} "
               f"({flags})")
         print(f"    {info['meaning']}" + (f" [{info['ref']}]" if info.get("ref") else ""))
+        if info.get("sweep"):
+            lo, hi = info["sweep"]
+            why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
+            print(f"    sweep: [{lo}, {hi}]{why}")
     print("\nRule slots (rules: {slot: name}), in step order; * marks the default:")
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
@@ -115,7 +119,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     """Sensitivity indices and figures from a sweep's saved results."""
     from sim.analyze import analyze
 
-    out = analyze(args.results, args.out)
+    out = analyze(args.results, args.out, discover=args.discover)
     print(f"analysis in {out}")
 
 
@@ -180,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse a sweep's results")
     a.add_argument("results")
     a.add_argument("--out")
+    a.add_argument("--discover", metavar="EXPRESSION",
+                   help='scenario discovery (PRIM) on a case of interest, e.g. '
+                        '"final_perf_mean[next_practice] - final_perf_mean[top_down] < 0"')
     a.set_defaults(fn=cmd_analyze)
 
     v = sub.add_parser("validate", help="run the validation suite")

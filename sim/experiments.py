@@ -61,6 +61,10 @@ FACTOR_KINDS = ("uncertainty", "lever")
 
 #: A grid or list design may vary the base scenario file under this name.
 SCENARIO = "scenario"
+#: A robustness design's policy label and world index columns.
+POLICY = "policy"
+WORLD = "world"
+_LABELS = (SCENARIO, POLICY, WORLD)
 
 # Namespaces of the seed tree under the root seed: runs are (RUNS, row, replication).
 _SEED_RUNS = 0
@@ -521,6 +525,11 @@ class _SampledDesign(_Strict):
         description="Factors to vary (names, or name: {range: [lo, hi]}); "
         "default: every factor with a declared sweep range.",
     )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Without factors: leave these out of the default set (e.g. parameters "
+        "only the reduced diffusion modes read).",
+    )
 
     _normalise = field_validator("factors", mode="before")(_factor_map)
 
@@ -586,12 +595,59 @@ class ListDesign(_Strict):
     )
 
 
+def _all_factors(value: Any) -> Any:
+    """``factors: all`` means every uncertainty with a declared sweep range."""
+    return None if value == "all" else _factor_map(value)
+
+
+class WorldsDesign(_SampledDesign):
+    """The worlds of a robustness design: a Latin-hypercube sample of uncertainties."""
+
+    method: Literal["lhs"] = Field("lhs", description="How worlds are sampled.")
+    n: int = Field(ge=2, le=1_000_000, description="Number of worlds.")
+
+    _normalise = field_validator("factors", mode="before")(_all_factors)
+
+
+class PolicySpec(_Strict):
+    """One policy: a scenario file, lever values on top of it, or both."""
+
+    name: str | None = Field(None, description="Label; default: the scenario file's stem.")
+    scenario: str | None = Field(None, description="Scenario file, relative to the experiment.")
+    levers: dict[str, float | int | str | bool] = Field(
+        default_factory=dict, description="Lever values set on top of the scenario."
+    )
+
+
+class TargetSpec(_Strict):
+    """A satisficing target on one outcome: at least ``min``, at most ``max``, or both."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class RobustnessDesign(_Strict):
+    """Every world under every policy, with common random numbers (see sim.robustness)."""
+
+    method: Literal["robustness"]
+    policies: list[str | PolicySpec] = Field(
+        min_length=2, description="Scenario files or {name, scenario, levers} mappings."
+    )
+    worlds: WorldsDesign
+    measures: dict[str, Literal["max", "min"]] = Field(
+        min_length=1, description="Outcomes to rank policies on, and which way is better."
+    )
+    targets: dict[str, TargetSpec] = Field(
+        default_factory=dict, description="Satisficing targets: outcome: {min: x, max: y}."
+    )
+
+
 Design = Annotated[
-    SobolDesign | MorrisDesign | LHSDesign | GridDesign | ListDesign,
+    SobolDesign | MorrisDesign | LHSDesign | GridDesign | ListDesign | RobustnessDesign,
     Field(discriminator="method"),
 ]
 #: Design methods an experiment can use.
-DESIGN_METHODS = ("sobol", "morris", "lhs", "grid", "list")
+DESIGN_METHODS = ("sobol", "morris", "lhs", "grid", "list", "robustness")
 
 
 class Experiment(_Strict):
@@ -814,6 +870,11 @@ class Plan:
         outcomes: Outcome names to record, with their descriptions.
         bases: When the design varies the base scenario (a ``scenario`` factor), the
             base parameters of each scenario, by label (the file's stem).
+        seed_column: A design column whose value, not the design row, keys the run
+            seeds (robustness: ``world``, so every policy meets the same seeds in a
+            world: common random numbers).
+        extra: Design-specific entries for the manifest (robustness: policies,
+            measures, targets).
         n_runs: Number of runs (design rows times replications).
 
     """
@@ -829,6 +890,8 @@ class Plan:
     design: pd.DataFrame
     outcomes: dict[str, str]
     bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed_column: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
     n_runs: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -867,8 +930,15 @@ class Plan:
             Values of every parameter field, ready for the run function.
 
         """
-        base = self.bases[values[SCENARIO]] if SCENARIO in values else self.base
-        return {**base, **{k: v for k, v in values.items() if k != SCENARIO}}
+        label = values.get(SCENARIO, values.get(POLICY))
+        base = self.bases[label] if label is not None else self.base
+        return {**base, **{k: v for k, v in values.items() if k not in _LABELS}}
+
+    def seed_key(self, design_row: int) -> int:
+        """The index the seeds of a design row's runs derive from (see ``seed_column``)."""
+        if self.seed_column is None:
+            return design_row
+        return int(self.design.iloc[design_row][self.seed_column])
 
     def fingerprint(self) -> str:
         """Hash what determines the results; a resumed sweep must match it."""
@@ -962,23 +1032,45 @@ def _unknown_factor(name: str, key: str, where: Path, params_cls: type[BaseModel
 
 
 def _sampled_factors(
-    exp: Experiment, where: Path, params_cls: type[BaseModel]
+    exp: Experiment,
+    where: Path,
+    params_cls: type[BaseModel],
+    design: _SampledDesign | None = None,
+    at: str = "design",
+    kinds: tuple[str, ...] = FACTOR_KINDS,
 ) -> tuple[dict[str, Factor], dict[str, tuple[float, float]]]:
-    declared = declared_factors(params_cls)
-    design = exp.design
-    design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, design)
+    """Factors and ranges of a sampled design (or of a robustness design's worlds, ``at``)."""
+    declared = {n: f for n, f in declared_factors(params_cls).items() if f.kind in kinds}
+    if design is None:
+        design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, exp.design)
     chosen = design.factors
+    for i, name in enumerate(design.exclude):
+        if name not in declared:
+            raise _unknown_factor(name, f"{at}.exclude[{i}]", where, params_cls)
+    if chosen is not None and design.exclude:
+        raise UserError(
+            f"{where}: {at}.exclude: only applies to the default set of factors. Fix: "
+            "remove exclude, or remove the factors list"
+        )
     if chosen is None:
-        chosen = {n: FactorSpec() for n, f in declared.items() if f.sweep is not None}
+        chosen = {
+            n: FactorSpec()
+            for n, f in declared.items()
+            if f.sweep is not None and n not in design.exclude
+        }
         if not chosen:
             raise UserError(
-                f"{where}: design.factors: no factor declares a sweep range; "
+                f"{where}: {at}.factors: no factor declares a sweep range; "
                 "list the factors with a range each"
             )
     factors: dict[str, Factor] = {}
     ranges: dict[str, tuple[float, float]] = {}
     for name, spec in chosen.items():
-        key = f"design.factors.{name}"
+        key = f"{at}.factors.{name}"
+        if name not in declared and kinds != FACTOR_KINDS:
+            from sim.robustness import not_an_uncertainty
+
+            raise not_an_uncertainty(name, key, where, params_cls)
         if name not in declared:
             raise _unknown_factor(name, key, where, params_cls)
         f = declared[name]
@@ -1193,10 +1285,16 @@ def plan_experiment(path: str | Path) -> Plan:
     problem = None
     ranges: dict[str, tuple[float, float]] = {}
     bases: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
     if exp.design.method in ("sobol", "morris", "lhs"):
         factors, ranges = _sampled_factors(exp, path, params_cls)
         problem = salib_problem(ranges)
         design = pd.DataFrame(_sample(exp, dict(problem)), columns=list(factors))
+    elif exp.design.method == "robustness":
+        from sim.robustness import plan_robustness
+
+        factors, ranges, design, bases, extra = plan_robustness(exp, path, spec, base)
+        problem = salib_problem({n: ranges[n] for n in extra["world_factors"]})
     elif exp.design.method == "grid":
         factors, design, bases = _grid(exp, path, spec, base)
     else:
@@ -1218,6 +1316,8 @@ def plan_experiment(path: str | Path) -> Plan:
         design=design,
         outcomes=outcomes,
         bases=bases,
+        seed_column=WORLD if exp.design.method == "robustness" else None,
+        extra=extra,
     )
 
 

@@ -16,7 +16,8 @@ Run ``i`` is design row ``i // replications``, replication ``i % replications``;
 a temporary name and moved into place with :func:`os.replace`, so it either exists
 whole or not at all. Restarted with the same command, a sweep skips the chunks on disk
 and runs the rest: no run is lost, none is recorded twice. Seeds depend only on the
-root seed, the design row and the replication (:func:`sim.experiments.run_seed`), and
+root seed, the design row (in a robustness design, the world: every policy meets the
+same seeds) and the replication (:func:`sim.experiments.run_seed`), and
 rows are sorted by ``run_id`` in each chunk, so the files are the same whether one
 worker or forty ran them, locally or on a Dask cluster.
 
@@ -301,6 +302,8 @@ def _manifest(plan: Plan) -> dict[str, Any]:
         "outcomes": plan.outcomes,
         "base": plan.base,
         "bases": plan.bases,
+        "seed_column": plan.seed_column,
+        **plan.extra,
         "versions": _versions(),
     }
 
@@ -370,7 +373,8 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
         for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
             row, rep = divmod(run_id, reps)
             values = plan.applied(design.iloc[row])
-            yield _Run(run_id, k, row, rep, run_seed(root, row, rep), values)
+            seed = run_seed(root, plan.seed_key(row), rep)
+            yield _Run(run_id, k, row, rep, seed, values)
 
 
 def _record(plan: Plan, run: _Run, status: str, error: str | None, out: dict[str, float]):
