@@ -78,7 +78,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     s = pd.read_csv(out / "summary.csv")
     keep = ["gain_first_2y", "gain_last_5y", "plateau_level", "final_perf_mean",
-            "final_perf_sd"]
+            "final_perf_sd", "final_spend_public", "spend_per_point", "final_past_plateau"]
     table = s[s["outcome"].isin(keep)].pivot(index="outcome", columns="scenario", values="mean")
     print(table.round(4).to_string())
     print(f"wrote {out}/runs.parquet, summary.csv, compare.png")

@@ -492,6 +492,56 @@ class Params(BaseModel):
                           meaning="Ties the centre brokers each month from schools running a "
                                   "proven practice to schools that do not (accelerate).")
 
+    # ----------------------------------------------------------------- costs and budgets
+    # One unit, GBP thousand (a year for budgets and yearly costs), per school of the
+    # model system where it says so; see sim/costs.py. No figure is tuned to an answer.
+    budget_centre: float = par(3.0, lo=0, hi=1000, unit="GBP k per school per year",
+                               kind="lever", sweep=(0.5, 10.0),
+                               sweep_ref="National Strategies of the 2000s: roughly GBP 150-200m a "
+                                         "year over ~20,000 schools, i.e. 7.5-10k a school",
+                               meaning="The centre's yearly budget for its actions (trials, "
+                                       "brokering, mandates), per school in the system.")
+    budget_authority: float = par(6.0, lo=0, hi=1000, unit="GBP k per school per year",
+                                  kind="lever", sweep=(1.0, 15.0),
+                                  sweep_ref="school improvement spend of an English authority: a "
+                                            "few to fifteen thousand a school (one-line reason)",
+                                  meaning="Each authority's yearly budget for facilitation and "
+                                          "capacity investment, per school it serves (times its "
+                                          "budget index, which a cut lowers).")
+    school_budget: float = par(50.0, lo=0, hi=10_000, unit="GBP k per year", kind="structure",
+                               ref=DFES_2007,
+                               meaning="A school's discretionary budget, which practices' running "
+                                       "costs (cost_mean) are shares of: only for reporting "
+                                       "spend_schools in GBP.")
+    cost_trial_site: float = par(1.0, lo=0, hi=100, unit="GBP k per site-month",
+                                 kind="uncertainty", sweep=(0.3, 3.0), ref=NEXT_PRACTICE,
+                                 sweep_ref="supply cover, materials and a share of co-designed "
+                                           "evaluation: 4-36k a site-year",
+                                 meaning="Cost to the centre of one field-trial site for a month.")
+    cost_broker: float = par(2.0, lo=0, hi=100, unit="GBP k per tie", kind="uncertainty",
+                             sweep=(0.5, 6.0), ref=NEXT_PRACTICE,
+                             sweep_ref="a few days of a broker's and two heads' time, up to a "
+                                       "funded visit programme",
+                             meaning="Cost to the centre of brokering one tie.")
+    cost_mandate: float = par(0.5, lo=0, hi=100, unit="GBP k per school reached",
+                              kind="uncertainty", sweep=(0.1, 2.0),
+                              sweep_ref="guidance, training days and inspection of take-up per "
+                                        "school, a small share of a strategy's per-school spend",
+                              meaning="Cost to the centre of administering and inspecting a "
+                                      "mandate in one school it reaches.")
+    cost_facilitate: float = par(2.0, lo=0, hi=100, unit="GBP k per school per year",
+                                 kind="uncertainty", sweep=(0.5, 5.0), ref=GIBBONS_2007,
+                                 sweep_ref="an authority adviser's time per school, at full "
+                                           "facilitation",
+                                 meaning="Cost to an authority of animating or administering "
+                                         "one school's networks for a year at facilitation 1.")
+    cost_capacity: float = par(4.0, lo=0, hi=100, unit="GBP k per school per year",
+                               kind="uncertainty", sweep=(1.0, 10.0), ref=FULLAN_2006,
+                               sweep_ref="professional development days per school at a full "
+                                         "capacity-building lever",
+                               meaning="Cost to an authority of full capacity investment in one "
+                                       "school for a year.")
+
     # ----------------------------------------------------------------- adversity
     t_budget_cut: int = par(-1, lo=-1, hi=100_000, unit="step", kind="uncertainty",
                             ref=JACKSON_2011,

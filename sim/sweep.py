@@ -95,11 +95,12 @@ class _Outcomes(Mapping[str, str]):
     """
 
     def _decl(self) -> dict[str, str]:
+        from sim.costs import COST_DEFINITIONS
         from sim.metrics import DEFINITIONS, PLATEAU_DEFINITIONS
         from sim.runner import FINAL_METRICS
 
         final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
-        return {**PLATEAU_DEFINITIONS, **final}
+        return {**PLATEAU_DEFINITIONS, **final, **COST_DEFINITIONS}
 
     def __getitem__(self, key: str) -> str:
         return self._decl()[key]
