@@ -13,11 +13,14 @@ PRIM (Friedman and Fisher 1999) then peels the uncertainty space into boxes, wit
 workbench's implementation (Kwakkel 2017, Environmental Modelling & Software 96,
 ``ema_workbench.analysis.prim``). From each box's peeling trajectory the point with the
 best harmonic mean of coverage and density among those restricting at least one
-uncertainty is chosen (a stated compromise; the whole
-trajectory is saved for the analyst who prefers another), its limits are written with
-EMA's quasi-p-values, and up to :data:`MAX_BOXES` boxes are found in turn, each on the
-cases the previous boxes left uncovered. Extra-trees feature scores
-(``ema_workbench.analysis.feature_scoring``) rank the uncertainties for the case.
+uncertainty is chosen (a stated compromise; the whole trajectory is saved for the
+analyst who prefers another). Its restrictions whose quasi-p-value exceeds
+:data:`QP_MAX` are then dropped one at a time, weakest first (EMA's
+``drop_restriction``; if all are weak the strongest is kept, flagged not significant),
+and its limits are written with EMA's quasi-p-values. Up to
+:data:`MAX_BOXES` boxes are found in turn, each on the cases the earlier ones left.
+Extra-trees feature scores (``ema_workbench.analysis.feature_scoring``) rank the
+uncertainties for the case.
 
 Written beside the results: ``prim_boxes.csv``, ``prim_trajectory.csv``,
 ``prim_tradeoff.png`` (coverage against density, coloured by the number of restricted
@@ -45,6 +48,8 @@ MAX_BOXES = 3
 MIN_COVERAGE = 0.1
 #: Share of a dimension's cases PRIM peels at each step (EMA's default).
 PEEL_ALPHA = 0.05
+#: A restriction whose quasi-p-value is above this is dropped from the chosen box.
+QP_MAX = 0.05
 
 _TERM = re.compile(r"([A-Za-z_]\w*)\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]")
 
@@ -219,18 +224,19 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES,
             box = finder.find_box()
             if box is None:
                 break
-            traj = box.peeling_trajectory.copy()
+            traj = box.peeling_trajectory
             f1 = 2 * traj["coverage"] * traj["density"] / (traj["coverage"] + traj["density"])
             f1 = f1.where(traj["res_dim"] > 0, -1.0)  # a box must restrict something
-            chosen = int(f1.fillna(-1.0).to_numpy().argmax())
-            box.select(chosen)
+            box.select(int(f1.fillna(-1.0).to_numpy().argmax()))
+            limits = _drop_weak_restrictions(box)
+            chosen = int(box._cur_box)  # EMA keeps no public name for the selected point
+            stats = box.peeling_trajectory.iloc[chosen]
+            traj = box.peeling_trajectory.copy()
             traj.insert(0, "box", k + 1)
             traj["chosen"] = traj["id"] == chosen
-            trajectories.append(traj)
             if float(box.coverage) < MIN_COVERAGE and k > 0:
                 break
-            stats, limits = box.inspect(chosen, style="data")[0]
-            limits.columns = ["lower", "upper", "qp_lower", "qp_upper"]
+            trajectories.append(traj)
             for name, lim in limits.iterrows():
                 boxes.append({
                     "box": k + 1, "uncertainty": name,
@@ -240,13 +246,38 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, max_boxes: int = MAX_BOXES,
                     "coverage": float(stats["coverage"]), "density": float(stats["density"]),
                     "mass": float(stats["mass"]), "res_dim": int(stats["res_dim"]),
                     "trajectory_id": chosen,
+                    "significant": bool(min(_nan_big(lim["qp_lower"]),
+                                            _nan_big(lim["qp_upper"])) <= QP_MAX),
                 })
             if not len(limits):
                 break
     columns = ["box", "uncertainty", "lower", "upper", "range_low", "range_high", "qp_lower",
-               "qp_upper", "coverage", "density", "mass", "res_dim", "trajectory_id"]
+               "qp_upper", "coverage", "density", "mass", "res_dim", "trajectory_id",
+               "significant"]
     traj_all = pd.concat(trajectories, ignore_index=True) if trajectories else pd.DataFrame()
     return pd.DataFrame(boxes, columns=columns), traj_all
+
+
+def _nan_big(v: float) -> float:
+    return 1.0 if v is None or not np.isfinite(v) else float(v)
+
+
+def _drop_weak_restrictions(box: Any) -> pd.DataFrame:
+    """Drop the chosen box's restrictions whose quasi-p-value exceeds :data:`QP_MAX`.
+
+    Bryant and Lempert (2010) keep a box to the few uncertainties that matter; EMA's
+    ``drop_restriction`` adds the box without that restriction to the trajectory and
+    selects it. When every restriction is weak, the strongest is kept alone (and shows
+    as not significant). Returns the final box's limits with their quasi-p-values.
+    """
+    while True:
+        limits = box.inspect(box._cur_box, style="data")[0][1].copy()
+        limits.columns = ["lower", "upper", "qp_lower", "qp_upper"]
+        qp = limits[["qp_lower", "qp_upper"]].min(axis=1, skipna=True)
+        weak = qp[(qp > QP_MAX) | qp.isna()]
+        if weak.empty or len(limits) == 1:
+            return limits
+        box.drop_restriction(str(weak.sort_values().index[-1]))
 
 
 def feature_scores(x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.Series:
@@ -294,6 +325,7 @@ def discover(case: Case, x: pd.DataFrame, values: dict[tuple[str, str | None], n
     summary["boxes"] = [
         {"box": int(b), "coverage": float(g["coverage"].iloc[0]),
          "density": float(g["density"].iloc[0]), "mass": float(g["mass"].iloc[0]),
+         "significant": bool(g["significant"].all()),
          "limits": {r.uncertainty: [float(r.lower), float(r.upper)] for r in g.itertuples()}}
         for b, g in boxes.groupby("box")
     ]
