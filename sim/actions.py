@@ -28,10 +28,10 @@ from sim.state import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
+    from sim.registry import ModelLike
 
 
-def slot_value(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.ndarray:
+def slot_value(model: ModelLike, rows: np.ndarray | None = None) -> np.ndarray:
     """Each slot's value as its school sees it: estimated effect net of cost.
 
     The estimate pools the school's own monthly reads of the practice (kept in
@@ -46,7 +46,7 @@ def slot_value(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.n
     return value_and_protection(model, rows)[0]
 
 
-def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) -> np.ndarray:
+def protected_slots(model: ModelLike, rows: np.ndarray | None = None) -> np.ndarray:
     """Slots a school may not drop or replace now.
 
     A practice taken up less than ``dur_commit`` months ago (a school gives a
@@ -56,21 +56,21 @@ def protected_slots(model: NextPracticeModel, rows: np.ndarray | None = None) ->
     return value_and_protection(model, rows)[1]
 
 
-def value_and_protection(model: NextPracticeModel, rows: np.ndarray | None = None
+def value_and_protection(model: ModelLike, rows: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
     rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
     return _value_and_protection(*value_inputs(model), rows, *protection_inputs(model))
 
 
-def value_inputs(model: NextPracticeModel) -> tuple:
+def value_inputs(model: ModelLike) -> tuple:
     """What :func:`value_of` reads, in its order, for compiled loops that value slots."""
     s, pr, p = model.schools, model.practices, model.p
     return (s.slot_p, s.slot_obs, s.slot_nobs, s.budget, pr.ev_prec, pr.ev_mean, pr.cost,
             model.sd_observe_eff**2, p.lever_evidence, 1.0 / p.sd_prior**2, p.rel_cost)
 
 
-def protection_inputs(model: NextPracticeModel) -> tuple:
+def protection_inputs(model: ModelLike) -> tuple:
     """What :func:`is_protected` reads besides a slot's own, for compiled loops that need it."""
     s, p = model.schools, model.p
     return (s.slot_since, s.slot_channel, model.t, p.dur_step, p.dur_commit,
@@ -132,7 +132,7 @@ def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
     return (t - since) * dur_step < dur_commit or standing
 
 
-def take_up(model: NextPracticeModel, school: np.ndarray, practice: np.ndarray,
+def take_up(model: ModelLike, school: np.ndarray, practice: np.ndarray,
             channel: int, source: np.ndarray | None = None) -> np.ndarray:
     """Schools take up practices: each pair goes into an empty slot or the worst one.
 
@@ -220,7 +220,7 @@ def take_up_kernel(school, practice, source, own, channel, depth, own_a, source_
     return ok
 
 
-def drop(model: NextPracticeModel, rows: np.ndarray, cols: np.ndarray) -> None:
+def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
     """Schools drop practices. A practice heard of through a tie costs that tie trust."""
     s = model.schools
     model.counts["drops"] += len(rows)
@@ -250,7 +250,7 @@ def _drop(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
     clear_slot_pairs(rows, cols, slot_p, depth, own, obs, nobs, source)
 
 
-def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,
+def invent(model: ModelLike, school: np.ndarray, effect: np.ndarray,
            cost: np.ndarray, difficulty: np.ndarray, domain: np.ndarray,
            parent: np.ndarray) -> np.ndarray:
     """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
@@ -261,7 +261,7 @@ def invent(model: NextPracticeModel, school: np.ndarray, effect: np.ndarray,
     return idx
 
 
-def publish_evidence(model: NextPracticeModel, practice: np.ndarray, estimate: np.ndarray,
+def publish_evidence(model: ModelLike, practice: np.ndarray, estimate: np.ndarray,
                      precision: np.ndarray, threshold: float) -> None:
     """Publish evidence on practices: proven if the estimate clears ``threshold``.
 
@@ -277,7 +277,7 @@ def publish_evidence(model: NextPracticeModel, practice: np.ndarray, estimate: n
     pr.stage[practice] = np.where(pr.ev_mean[practice] >= threshold, PROVEN, ABANDONED)
 
 
-def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int | np.ndarray,
+def add_ties(model: ModelLike, a: np.ndarray, b: np.ndarray, kind: int | np.ndarray,
              trust: float, formal: bool = False) -> np.ndarray:
     """Form ties between schools in order, skipping loops and pairs already tied.
 
@@ -294,7 +294,7 @@ def add_ties(model: NextPracticeModel, a: np.ndarray, b: np.ndarray, kind: int |
     return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
 
 
-def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
+def kill_ties(model: ModelLike, idx: np.ndarray) -> None:
     """Ties lapse: they stop carrying exchanges and may form again later."""
     t = model.ties
     idx = idx[t.alive[idx]]
@@ -304,8 +304,9 @@ def kill_ties(model: NextPracticeModel, idx: np.ndarray) -> None:
     model.tie_keys.discard(t.a[idx] * n + t.b[idx])
 
 
-def replace_heads(model: NextPracticeModel, schools: np.ndarray) -> np.ndarray:
-    """Give each school a new head; returns the new heads' indices.
+def replace_heads(model: ModelLike, schools: np.ndarray,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Give each school a new head, traits drawn from ``rng``; returns the new heads' indices.
 
     Ownership of the school's practices falls to ``rel_own_new_head`` of what
     it was: a new head has not lived through their adoption.
@@ -313,13 +314,13 @@ def replace_heads(model: NextPracticeModel, schools: np.ndarray) -> np.ndarray:
     schools = np.asarray(schools, np.int64)
     if len(schools) == 0:
         return schools
-    new = model.new_heads(len(schools))
+    new = model.new_heads(len(schools), rng)
     model.schools.head[schools] = new
     model.schools.slot_own[schools] *= model.p.rel_own_new_head
     return new
 
 
-def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> None:
+def dissolve_collaboratives(model: ModelLike, collabs: np.ndarray) -> None:
     """Collaboratives end: members leave and the ties that made them lapse."""
     if len(collabs) == 0:
         return
@@ -330,7 +331,7 @@ def dissolve_collaboratives(model: NextPracticeModel, collabs: np.ndarray) -> No
     s.collab[members] = EMPTY
 
 
-def ties_within(model: NextPracticeModel, collabs: np.ndarray, alive_only: bool) -> np.ndarray:
+def ties_within(model: ModelLike, collabs: np.ndarray, alive_only: bool) -> np.ndarray:
     """The collaborative ties between two members of one of ``collabs``, ascending.
 
     Those in force only, with ``alive_only``; else lapsed ones too.

@@ -18,15 +18,15 @@ import numpy as np
 from sim.state import CHANNELS, EMPTY, PHASES, STANCES
 
 if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
+    from sim.registry import ModelLike
 
 
 class School(mesa.Agent):
     """A school: phase, performance, collective capacity and the practices it runs."""
 
-    model: NextPracticeModel
+    model: ModelLike
 
-    def __init__(self, model: NextPracticeModel, idx: int) -> None:
+    def __init__(self, model: ModelLike, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -81,9 +81,9 @@ class School(mesa.Agent):
 class Head(mesa.Agent):
     """A head teacher: openness, ingenuity, appetite for system leadership, tenure."""
 
-    model: NextPracticeModel
+    model: ModelLike
 
-    def __init__(self, model: NextPracticeModel, idx: int) -> None:
+    def __init__(self, model: ModelLike, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -117,9 +117,9 @@ class Head(mesa.Agent):
 class Authority(mesa.Agent):
     """A local authority: its schools, budget, facilitation and stance."""
 
-    model: NextPracticeModel
+    model: ModelLike
 
-    def __init__(self, model: NextPracticeModel, idx: int) -> None:
+    def __init__(self, model: ModelLike, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -148,7 +148,7 @@ class Authority(mesa.Agent):
 class Centre(mesa.Agent):
     """The national centre: the agenda, mandates and field trials of the strategy."""
 
-    model: NextPracticeModel
+    model: ModelLike
 
     @property
     def strategy(self) -> str:

@@ -168,8 +168,8 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
             times[r, k] = time.perf_counter() - t0
     per_step = np.median(times, axis=0)
     floors = [_floor(model)]  # on a run of its own, untimed: (seconds, ties)
-    bits = model.rng.bit_generator
-    state0 = bits.state
+    # Every stream the rules draw from (one per slot, made when the model is built).
+    state0 = {name: g.bit_generator.state for name, g in model.streams().items()}
     model.run(steps // 2)
     floors.append(_floor(model))
     model.run(steps - steps // 2)
@@ -177,7 +177,9 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     dt, floor = float(per_step.mean()), float(np.mean([f for f, _ in floors]))
     # The model's own random draws, as a lower bound of what a step must cost:
     # as many uniform doubles as the words it drew.
-    words = words_drawn(state0, bits.state) / steps
+    now = model.streams()
+    words = sum(words_drawn(s0, now[name].bit_generator.state)
+                for name, s0 in state0.items()) / steps
     gen = np.random.default_rng(0)
     draws = _best_time(lambda: gen.random(round(words)), 50)
     fifth = max(1, steps // 5)

@@ -91,10 +91,12 @@ def cmd_params(args: argparse.Namespace) -> None:
     from sim.scenario import load_scenario
 
     p = load_scenario(args.scenario).model_dump()
+    p.update(p.pop("declared"))  # rules' and strategies' own parameters, keyed rule.param
     for info in parameter_table():
         rng = "" if info["lo"] is None and info["hi"] is None else f"[{info['lo']}, {info['hi']}]"
         flags = info["kind"] + (", live" if info["live"] else "")
-        print(f"{info['name']:<26} = {p[info['name']]!r:<16} {info['unit']:<22} {rng:<16} "
+        value = p.get(info["name"], info["default"])  # a rule or strategy not in use
+        print(f"{info['name']:<26} = {value!r:<16} {info['unit']:<22} {rng:<16} "
               f"({flags})")
         print(f"    {info['meaning']}" + (f" [{info['ref']}]" if info.get("ref") else ""))
         if info.get("sweep"):

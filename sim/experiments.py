@@ -181,6 +181,12 @@ def _bounds(info: Any) -> tuple[float | None, float | None]:
     return lower, upper
 
 
+def _fields(params_cls: type[BaseModel]) -> dict[str, Any]:
+    """The parameter fields of a class, with those its rules declare (``all_fields``) if any."""
+    extra = getattr(params_cls, "all_fields", None)
+    return extra() if callable(extra) else dict(params_cls.model_fields)
+
+
 def declared_parameters(params_cls: type[BaseModel]) -> dict[str, str]:
     """Return every parameter field name with its declared kind.
 
@@ -194,7 +200,7 @@ def declared_parameters(params_cls: type[BaseModel]) -> dict[str, str]:
 
     """
     kinds = {}
-    for name, info in params_cls.model_fields.items():
+    for name, info in _fields(params_cls).items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         kinds[name] = str(extra.get("kind", ""))
     return kinds
@@ -214,8 +220,9 @@ def declared_factors(params_cls: type[BaseModel]) -> dict[str, Factor]:
 
     """
     found: dict[str, Factor] = {}
+    fields = _fields(params_cls)
     for kind in FACTOR_KINDS:
-        for name, info in params_cls.model_fields.items():
+        for name, info in fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             if extra.get("kind") != kind:
                 continue

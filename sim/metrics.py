@@ -17,7 +17,7 @@ from sim.numerics import quantiles
 from sim.state import TRIAL
 
 if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
+    from sim.registry import ModelLike
 
 #: Column name -> definition. The metrics table has these columns, in this order.
 DEFINITIONS: dict[str, str] = {
@@ -74,7 +74,7 @@ SETS: dict[str, tuple[str, ...]] = {
 COUNTS = ("adoptions", "drops")
 
 
-def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[str, float]:
+def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
     """One row of metrics for the model's current state (``users``: ``model.users()`` if known).
 
     The row has the columns of the model's metric set (``SETS[model.p.metrics]``).
@@ -126,7 +126,7 @@ def collect(model: NextPracticeModel, users: np.ndarray | None = None) -> dict[s
     }
 
 
-def collect_adoption(model: NextPracticeModel,
+def collect_adoption(model: ModelLike,
                      users: np.ndarray | None = None) -> dict[str, float]:
     """The ``adoption`` metric set: step, year and adoption (also the start of the full row)."""
     s, t, p = model.schools, model.ties, model.p

@@ -9,6 +9,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim import kernels as _kernels
 from sim import metrics as _metrics
 from sim._jit import KernelRng
@@ -18,6 +19,7 @@ from sim.errors import UserError
 from sim.memory import keep_freed_memory
 from sim.numerics import row_sum
 from sim.params import Params, import_plugins, live_names
+from sim.registry import NETWORKS, STRATEGIES, STRUCTURE_STREAM, declared_params, stream_key
 from sim.rules import build_pipeline
 from sim.rules.diffusion import Heard
 from sim.state import (
@@ -33,8 +35,6 @@ from sim.state import (
     Schools,
     Ties,
 )
-from sim.strategies import STRATEGIES
-from sim.structure import NETWORKS
 
 #: A school's own early plateau is the best it reached in this many months.
 EARLY_MONTHS = 24.0
@@ -76,8 +76,10 @@ class NextPracticeModel(mesa.Model):
 
     Build one from a :class:`~sim.params.Params` (see
     :func:`sim.scenario.load_scenario`) and a seed; call :meth:`step`. All
-    randomness comes from ``self.rng``, Mesa's numpy generator seeded by
-    ``rng``: same parameters and seed, same run, byte for byte.
+    randomness comes from named streams derived from the seed ``rng``
+    (:meth:`rng_for`): one per slot, each rule drawing only from its own
+    (``rule.rng``), and one for the structure builder; same parameters and
+    seed, same run, byte for byte. Mesa's ``self.rng`` is left to user code.
 
     A step is ``dur_step`` months (default one). Its order of events is fixed
     here, once; each slot is one rule of :mod:`sim.rules`, replaceable from a
@@ -127,11 +129,19 @@ class NextPracticeModel(mesa.Model):
         self.p = base.model_copy(update=overrides) if overrides else base.model_copy()
         if overrides:
             self.p = Params.model_validate(self.p.model_dump())
+        # set_control writes it: a copy, not the caller's (set without re-validating all)
+        self.p.__dict__["declared"] = dict(self.p.declared)
         self.t = 0
         self.seed = rng
         self._kernel_rng: KernelRng | None = None
+        # The root of every named stream: the seed, or (no seed) a number from Mesa's generator.
+        self._entropy = int(rng) if isinstance(rng, int | np.integer) else int(
+            self.rng.integers(2**63))
+        self._streams: dict[str, tuple[np.random.Generator, KernelRng]] = {}
         import_plugins(self.p.plugins)  # a worker process unpickles params without validating
         self._pipeline = build_pipeline(self.p.rules)
+        for rule in self._pipeline:
+            rule.bind(self)
         self.strategy = STRATEGIES[self.p.strategy]()
         self.agenda = -1
         self.mandates: list[int] = []
@@ -152,7 +162,7 @@ class NextPracticeModel(mesa.Model):
 
     # ------------------------------------------------------------------ construction
     def _build(self) -> None:
-        p, rng = self.p, self.rng
+        p, rng = self.p, self.rng_for(STRUCTURE_STREAM)
         st = NETWORKS[p.network](p, rng)
         n = len(st.authority)
         s = Schools.empty(n, p.n_slots)
@@ -172,7 +182,7 @@ class NextPracticeModel(mesa.Model):
         self._head_agents: dict[int, Head] = {}
         self._heads_synced = 0  # heads below this index have had their agents made
         self._heads_retired: list[int] = []  # retired since the agents were last synced
-        s.head[:] = self.new_heads(n)
+        s.head[:] = self.new_heads(n, rng)
 
         # Practices known at the start: today's good practice, with evidence
         # as precise as one completed field trial would give.
@@ -231,17 +241,23 @@ class NextPracticeModel(mesa.Model):
         # The Mesa agents, the readable face of the arrays, are made when first read.
         self._fixed_agents: tuple[list[School], list[Authority], Centre] | None = None
 
-    def new_heads(self, k: int) -> np.ndarray:
-        """Appoint ``k`` new heads with traits drawn from the model's generator.
+    def new_heads(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Appoint ``k`` new heads with traits drawn from ``rng``.
 
         Openness and appetite are Beta distributed (most heads moderately
         open; a minority with strong appetite for system leadership);
-        ingenuity is log-normal with mean 1.
+        ingenuity is log-normal with mean 1 (parameters ``head_openness_a``
+        and ``_b``, ``sd_head_ingenuity``, ``head_appetite_a`` and ``_b``).
+        The first heads draw from the structure stream, replacements from
+        the stream of the slot that replaces them (``turnover``).
         """
-        rng = self.rng
+        p = self.p
+        sd = p.sd_head_ingenuity
         return self.heads.append(
-            openness=rng.beta(3.0, 2.0, k), ingenuity=rng.lognormal(-0.125, 0.5, k),
-            appetite=rng.beta(1.5, 3.0, k), start=self.t, active=True)
+            openness=rng.beta(p.head_openness_a, p.head_openness_b, k),
+            ingenuity=rng.lognormal(-0.5 * sd * sd, sd, k),
+            appetite=rng.beta(p.head_appetite_a, p.head_appetite_b, k), start=self.t,
+            active=True)
 
     def retire_heads(self, idx: np.ndarray) -> None:
         """Heads leave post; their Mesa agents go when the agents are next read."""
@@ -344,29 +360,59 @@ class NextPracticeModel(mesa.Model):
             return _kernels.monthly_chance(np.asarray(rate, np.float64))
         return 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** self.p.dur_step
 
-    def occurs(self, rate: np.ndarray) -> np.ndarray:
+    def occurs(self, rate: np.ndarray, rng: KernelRng | None = None) -> np.ndarray:
         """Which of these events, each of monthly chance ``rate[i]``, happen this step.
 
-        Returns their indices, ascending; one uniform each from the model's
-        generator, all drawn (``np.flatnonzero(rng.random(n) <
-        per_step_array(rate))``; at monthly steps in one compiled pass,
+        Returns their indices, ascending; one uniform each from ``rng`` (a
+        rule passes its own ``self.kernel_rng``; without one, Mesa's
+        generator, for user code), all drawn (``np.flatnonzero(rng.random(n)
+        < per_step_array(rate))``; at monthly steps in one compiled pass,
         :func:`sim.kernels.monthly_events`).
         """
+        rng = self.kernel_rng if rng is None else rng
         if self.p.dur_step == 1.0:
-            return _kernels.monthly_events(self.kernel_rng, np.asarray(rate, np.float64))
-        return np.flatnonzero(self.rng.random(len(rate)) < self.per_step_array(rate))
+            return _kernels.monthly_events(rng, np.asarray(rate, np.float64))
+        return np.flatnonzero(rng.generator.random(len(rate)) < self.per_step_array(rate))
 
     @property
     def sd_observe_eff(self) -> float:
         """Noise of a school's monthly read of a practice, after the evidence lever."""
         return self.p.sd_observe * (1.0 - 0.5 * self.p.lever_evidence)
 
+    def _stream(self, name: str) -> tuple[np.random.Generator, KernelRng]:
+        got = self._streams.get(name)
+        if got is None:
+            seq = np.random.SeedSequence(self._entropy, spawn_key=(stream_key(name),))
+            gen = np.random.Generator(np.random.PCG64(seq))
+            got = self._streams[name] = (gen, KernelRng(gen))
+        return got
+
+    def rng_for(self, name: str) -> np.random.Generator:
+        """The generator of the random stream ``name``: a slot's, or ``structure``.
+
+        Derived from the run's seed and the name alone (numpy ``SeedSequence``
+        with spawn key :func:`sim.registry.stream_key`), so what one slot
+        draws never moves another's: swapping or switching off a rule leaves
+        every other rule's draws as they were. Made on first use, then kept.
+        """
+        return self._stream(name)[0]
+
+    def kernel_rng_for(self, name: str) -> KernelRng:
+        """The stream ``name`` as compiled kernels take it (:class:`sim._jit.KernelRng`)."""
+        return self._stream(name)[1]
+
+    def streams(self) -> dict[str, np.random.Generator]:
+        """Every named stream made so far, by name (e.g. to count the draws of a step)."""
+        return {name: gen for name, (gen, _) in self._streams.items()}
+
     @property
     def kernel_rng(self) -> KernelRng:
-        """The model's generator (``self.rng``) as compiled rules take it: the same stream.
+        """Mesa's generator (``self.rng``) as compiled kernels take it, for user code.
 
-        Hand this, not ``self.rng``, to a kernel that draws (see
-        :class:`sim._jit.KernelRng`: it is passed in a ninth of the time).
+        The shipped rules never draw from it: each draws from its slot's
+        stream (:meth:`rng_for`). Hand this, not ``self.rng``, to a kernel
+        that draws (see :class:`sim._jit.KernelRng`: it is passed in a ninth
+        of the time).
         """
         if self._kernel_rng is None or self._kernel_rng.generator is not self.rng:
             self._kernel_rng = KernelRng(self.rng)
@@ -478,6 +524,12 @@ class NextPracticeModel(mesa.Model):
         if name not in live:
             raise UserError(f"{name!r} cannot change during a run; live controls: "
                             f"{', '.join(live)}")
+        if "." in name:  # a rule's or strategy's declared parameter
+            why = declared_params()[name].check(value)
+            if why is not None:
+                raise UserError(f"bad value for {name}: {why}")
+            self.p.declared[name] = value
+            return
         try:
             setattr(self.p, name, value)
         except Exception as exc:  # pydantic's ValidationError

@@ -20,6 +20,14 @@ Each field's ``json_schema_extra`` carries:
   Every uncertainty declares one (a plausible range for exploring worlds), with
   ``sweep_ref``: the source of the range or a one-line reason for it.
 
+Rules and strategies declare their own parameters beside their code
+(:class:`sim.registry.Param`; see :mod:`sim.registry` for how): their scenario
+keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), their
+values in force are in :attr:`Params.declared`, and every listing helper here
+(:func:`field_info`, :func:`parameter_table`, :func:`live_names`,
+:func:`factors`, :func:`declared_fields`) includes them. This module holds the
+schema only: it imports the registry, never a rule.
+
 Naming follows one vocabulary: ``p_`` probabilities per month, ``n_`` counts,
 ``share_`` fractions, ``dur_`` durations in months, ``rel_`` multipliers,
 ``init_`` initial values, ``rate_`` monthly rates of change, ``sd_`` standard
@@ -28,11 +36,14 @@ deviations, ``lever_`` the four coherence levers of Fullan.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from sim.plugins import import_plugins as _import_plugins
+from sim.registry import DEFAULTS, NETWORKS, RULES, STEP_ORDER, STRATEGIES, Param, declared_params
 
 # Sources cited in the parameter table.
 FULLAN_2006 = "Fullan, Testing systemic solutions (NCSL 2006), seed 003"
@@ -276,6 +287,39 @@ class Params(BaseModel):
                                   sweep_ref="a new head keeps most to nearly all of the staff's "
                                             "ownership",
                                   meaning="Share of ownership that survives a change of head.")
+
+    # ----------------------------------------------------------------- heads' traits
+    # Drawn for the first heads and every replacement (sim.model.NextPracticeModel.new_heads).
+    head_openness_a: float = par(3.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 sweep=(1.5, 5.0),
+                                 sweep_ref="mean openness from 0.43 to 0.71 at b = 2",
+                                 meaning="First shape of the Beta distribution of heads' "
+                                         "openness to new ideas (with b = 2: mean 0.6, most "
+                                         "heads moderately open). An assumption of the model, "
+                                         "not calibrated.")
+    head_openness_b: float = par(2.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 sweep=(1.0, 4.0),
+                                 sweep_ref="mean openness from 0.75 to 0.43 at a = 3",
+                                 meaning="Second shape of the Beta distribution of heads' "
+                                         "openness.")
+    sd_head_ingenuity: float = par(0.5, lo=0, hi=3, unit="log", kind="uncertainty",
+                                   sweep=(0.2, 1.0),
+                                   sweep_ref="heads alike in ingenuity to a few inventing "
+                                             "several times more than most",
+                                   meaning="Log-scale spread of heads' ingenuity, log-normal "
+                                           "with mean 1 (log-mean -sd^2/2): a few heads invent "
+                                           "far more than most. An assumption, not calibrated.")
+    head_appetite_a: float = par(1.5, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 ref=NEXT_PRACTICE, sweep=(0.75, 3.0),
+                                 sweep_ref="mean appetite from 0.2 to 0.5 at b = 3",
+                                 meaning="First shape of the Beta distribution of heads' appetite "
+                                         "for system leadership (with b = 3: mean 1/3, a "
+                                         "minority with strong appetite).")
+    head_appetite_b: float = par(3.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 ref=NEXT_PRACTICE, sweep=(1.5, 6.0),
+                                 sweep_ref="mean appetite from 0.5 to 0.2 at a = 1.5",
+                                 meaning="Second shape of the Beta distribution of heads' "
+                                         "appetite for system leadership.")
 
     # ----------------------------------------------------------------- capacity
     init_capacity_mean: float = par(0.5, lo=0, hi=1, unit="1", kind="uncertainty",
@@ -617,11 +661,50 @@ class Params(BaseModel):
                                   "attempted, per tie (1: a fully randomised twin).")
 
     # ----------------------------------------------------------------- validation
+    # ----------------------------------------------------------------- declared by rules
+    declared: dict[str, bool | int | float | str] = par(
+        {}, unit="name: value", kind="setting",
+        meaning="Values in force of the parameters rules and strategies declare themselves, "
+                "keyed <rule or strategy>.<parameter> (e.g. judged.w_agenda); set them as "
+                "top-level keys of that name. Holds those set and the defaults of the rules "
+                "and strategy in use.")
+
+    @classmethod
+    def all_fields(cls) -> dict[str, FieldInfo]:
+        """Every parameter as a pydantic field, the declared ``rule.param`` ones last.
+
+        What sweeps and calibration list (:func:`sim.experiments.declared_factors`).
+        """
+        return all_fields()
+
+    # ----------------------------------------------------------------- validation
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_declared(cls, data: Any) -> Any:
+        # Keys <name>.<param> go into `declared`, checked against the declarations and
+        # completed with their defaults. Plug-ins first: they may declare parameters.
+        if not isinstance(data, dict):
+            return data
+        _ensure_builtins()
+        if isinstance(data.get("plugins"), list | tuple):
+            import_plugins(data["plugins"])
+        data = dict(data)
+        given = data.pop("declared", None) or {}
+        if not isinstance(given, dict):
+            raise ValueError("'declared' must be a mapping of <rule>.<parameter>: value")
+        given = dict(given)
+        for key in [k for k in data if isinstance(k, str) and "." in k]:
+            given[key] = data.pop(key)
+        rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+        used = {rules.get(slot, DEFAULTS.get(slot)) for slot in STEP_ORDER}
+        used.add(data.get("strategy", cls.model_fields["strategy"].default))
+        data["declared"] = resolve_declared(given, used)
+        return data
+
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, v: str) -> str:
-        from sim.strategies import STRATEGIES
-
+        _ensure_builtins()
         if v not in STRATEGIES:
             raise ValueError(f"unknown strategy {v!r}; valid: {', '.join(sorted(STRATEGIES))}")
         return v
@@ -629,8 +712,7 @@ class Params(BaseModel):
     @field_validator("network")
     @classmethod
     def _known_network(cls, v: str) -> str:
-        from sim.structure import NETWORKS
-
+        _ensure_builtins()
         if v not in NETWORKS:
             raise ValueError(f"unknown network {v!r}; valid: {', '.join(sorted(NETWORKS))}")
         return v
@@ -654,8 +736,7 @@ class Params(BaseModel):
     @field_validator("rules")
     @classmethod
     def _known_rules(cls, v: dict[str, str]) -> dict[str, str]:
-        from sim.rules import RULES, STEP_ORDER
-
+        _ensure_builtins()
         for slot, name in v.items():
             if slot not in RULES:
                 raise ValueError(f"unknown rule slot {slot!r}; valid: {', '.join(STEP_ORDER)}")
@@ -677,23 +758,98 @@ class Params(BaseModel):
         return self
 
 
-def import_plugins(modules: Iterable[str]) -> None:
-    """Import the modules that register extra rules, strategies or networks.
+def _ensure_builtins() -> None:
+    """Register the built-in rules, strategies and networks, so their names can be checked.
+
+    A lazy import: the schema does not depend on the implementations at import
+    time, and ``Params(strategy="top_down")`` works without importing the model.
+    """
+    import sim.builtin  # noqa: F401
+
+
+def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -> dict[str, Any]:
+    """The declared parameters' values in force: those given, checked, and the defaults.
+
+    Args:
+        given: ``rule.param`` -> value; every key must be declared by a registered
+            rule or strategy (in use or not).
+        used: the names of the rules and strategy a run uses: only their defaults
+            are filled in (a rule of another process's plug-in is not listed).
+            None: every registered one's.
 
     Raises:
-        ValueError: a module cannot be imported (the message says which and why).
+        ValueError: an unknown key (with the valid keys of that rule, or all),
+            or a value of the wrong type or out of range (with the range).
     """
-    for mod in modules:
-        try:
-            importlib.import_module(mod)
-        except ImportError as exc:
-            raise ValueError(f"cannot import plugin module {mod!r} ({exc}); check it is "
-                             "on PYTHONPATH") from None
+    table = declared_params()
+    for key, value in given.items():
+        spec = table.get(key)
+        if spec is None:
+            ns = key.split(".", 1)[0]
+            mine = [k for k in table if k.split(".", 1)[0] == ns]
+            if mine:
+                raise ValueError(f"unknown parameter {key!r}: {ns!r} declares "
+                                 f"{', '.join(mine)}")
+            raise ValueError(f"unknown parameter {key!r}: no registered rule or strategy "
+                             f"{ns!r} declares parameters; declared: "
+                             f"{', '.join(table) or 'none'}")
+        why = spec.check(value)
+        if why is not None:
+            raise ValueError(f"key {key!r} {why}; it means: {spec.meaning}")
+    used = None if used is None else set(used)
+    out = {key: spec.default for key, spec in table.items()
+           if used is None or key.split(".", 1)[0] in used}
+    out.update(given)
+    return out
+
+
+def import_plugins(modules: Iterable[str]) -> None:
+    """Import the plug-ins that register extra rules, strategies or networks.
+
+    Each is a module name or an absolute ``.py`` path, as :func:`sim.plugins.import_plugins`
+    leaves them in the parameters (a scenario's relative names are resolved when it is read).
+
+    Raises:
+        UserError: a plug-in cannot be imported (the message names it and shows its
+            own traceback lines).
+    """
+    _import_plugins(list(modules))
+
+
+def _param_field(spec: Param) -> FieldInfo:
+    """A declared parameter as a pydantic field, with :func:`par`'s metadata."""
+    f = par(spec.default, unit=spec.unit, meaning=spec.meaning, kind=spec.kind, lo=spec.lo,
+            hi=spec.hi, ref=spec.ref, live=spec.live, sweep=spec.sweep,
+            sweep_ref=spec.sweep_ref)
+    f.annotation = spec.type
+    return f
+
+
+def declared_fields() -> dict[str, FieldInfo]:
+    """The parameters rules and strategies declare, as pydantic fields keyed ``rule.param``.
+
+    For code that lists parameters from ``Params.model_fields`` (sweeps,
+    calibration): add these to have the declared ones too.
+    """
+    _ensure_builtins()
+    return {key: _param_field(spec) for key, spec in declared_params().items()}
+
+
+def all_fields() -> dict[str, FieldInfo]:
+    """Every parameter as a pydantic field: the schema's, then the declared ones.
+
+    The ``declared`` field, their container, is left out: its entries are listed instead.
+    """
+    own = {k: f for k, f in Params.model_fields.items() if k != "declared"}
+    return {**own, **declared_fields()}
 
 
 def field_info(name: str) -> dict[str, Any]:
-    """Metadata of one parameter: default, bounds, unit, kind, meaning, ref, live, sweep."""
-    f = Params.model_fields[name]
+    """Metadata of one parameter: default, bounds, unit, kind, meaning, ref, live, sweep.
+
+    ``name`` is a field of :class:`Params` or a declared ``rule.param``.
+    """
+    f = Params.model_fields[name] if "." not in name else declared_fields()[name]
     extra = dict(f.json_schema_extra or {})
     lo = hi = None
     for m in f.metadata:
@@ -706,19 +862,19 @@ def field_info(name: str) -> dict[str, Any]:
 
 
 def parameter_table() -> list[dict[str, Any]]:
-    """Every parameter's metadata, in declaration order."""
-    return [field_info(n) for n in Params.model_fields]
+    """Every parameter's metadata, in declaration order, the declared ones last."""
+    return [field_info(n) for n in all_fields()]
 
 
 def live_names() -> list[str]:
-    """Parameters a trainer may change while a run is in progress."""
-    return [n for n in Params.model_fields if field_info(n)["live"]]
+    """Parameters a trainer may change while a run is in progress (declared ones too)."""
+    return [n for n in all_fields() if field_info(n)["live"]]
 
 
 def factors(kinds: tuple[str, ...] = ("uncertainty", "lever")) -> dict[str, tuple[float, float]]:
     """Sweep factors and their ranges, from the ``sweep`` declarations above."""
     out = {}
-    for n in Params.model_fields:
+    for n in all_fields():
         info = field_info(n)
         if info.get("sweep") and info["kind"] in kinds:
             out[n] = tuple(info["sweep"])

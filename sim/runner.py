@@ -25,6 +25,7 @@ from sim.costs import COST_DEFINITIONS, cost_outcomes
 from sim.metrics import PLATEAU_DEFINITIONS, plateau_measures
 from sim.model import NextPracticeModel
 from sim.params import Params
+from sim.plugins import plugin_records
 
 #: Final-step metrics reported as outcomes (prefixed ``final_``).
 FINAL_METRICS = ("perf_mean", "perf_sd", "gain_sd", "gap", "practices_in_use", "frontier",
@@ -105,6 +106,8 @@ def run_model(params: Params, seed: int, steps: int | None = None,
         "outcomes": outcomes(m, params.dur_step),
         "final": {k: (None if pd.isna(v) else float(v)) for k, v in m.iloc[-1].items()},
         "params": params.model_dump(),
+        # Each plug-in's file and SHA-256 (an edited plug-in shows), and built-ins replaced.
+        "plugins": plugin_records(params.plugins),
     }
     if detail:
         return RunResult(m, summary, model.adoption_frame(), model.practices_frame())

@@ -7,7 +7,9 @@ its own:
   file); this file's values win. Chains are followed; cycles are refused.
 * ``description: ...`` says what the scenario is for (kept in results).
 * ``plugins: [module, ...]`` imports modules that register extra rules,
-  strategies or networks before the values are checked.
+  strategies or networks (and their parameters) before the values are
+  checked: module names or ``.py`` paths, found beside this file or a file it
+  extends (:mod:`sim.plugins`).
 
 Every problem is reported as a :class:`~sim.errors.UserError` that names the
 file, the key, what is allowed and how to fix it: an unknown key lists the
@@ -24,7 +26,8 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.params import Params, field_info
+from sim.params import Params, declared_fields, field_info
+from sim.plugins import import_plugins as find_plugins
 
 META_KEYS = ("extends", "description")
 
@@ -43,7 +46,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[str]]:
-    """Follow ``extends:`` and merge; returns the values and the chain of files."""
+    """Follow ``extends:`` and merge; returns the values and the chain of files.
+
+    Plug-ins are imported here, before the keys are checked (a plug-in may
+    declare parameters), each looked for beside this file, then beside the
+    files it extends (:func:`sim.plugins.import_plugins`); the values keep
+    those found as absolute paths.
+    """
     path = Path(path).resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
@@ -56,9 +65,14 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
         if not isinstance(parent, str):
             raise UserError(f"{path}: key 'extends' must be a file name, e.g. extends: base.yaml")
         values, chain = resolve(path.parent / parent, (*_seen, path))
-    plugins = data.get("plugins", [])  # imported when the parameters are validated
+    plugins = data.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
-        raise UserError(f"{path}: key 'plugins' must be a list of module names")
+        raise UserError(f"{path}: key 'plugins' must be a list of module names or .py files")
+    dirs = list(dict.fromkeys([path.parent, *(Path(c).parent for c in reversed(chain))]))
+    try:
+        plugins = find_plugins(plugins, dirs)
+    except UserError as exc:
+        raise UserError(f"{path}: key 'plugins': {exc}") from None
     check_keys(data, str(path))
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
     if plugins:
@@ -67,9 +81,26 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
 
 
 def check_keys(data: dict[str, Any], where: str) -> None:
-    """Refuse keys that are not parameters, listing the valid ones."""
+    """Refuse keys that are not parameters, listing the valid ones.
+
+    A key with a dot is a parameter a rule or strategy declares
+    (``judged.w_agenda``); an unknown one lists the keys that rule declares.
+    """
     valid = set(Params.model_fields) | set(META_KEYS)
+    declared = list(declared_fields())
     for key in data:
+        if isinstance(key, str) and "." in key:
+            if key in declared:
+                continue
+            ns = key.split(".", 1)[0]
+            mine = [k for k in declared if k.split(".", 1)[0] == ns]
+            close = difflib.get_close_matches(key, declared, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            listed = (f"{ns!r} declares {', '.join(mine)}" if mine else
+                      f"no registered rule or strategy {ns!r} declares parameters; declared "
+                      f"keys: {', '.join(declared)}")
+            raise UserError(f"{where}: unknown key {key!r}.{hint} {listed}. Run `nextpractice "
+                            "params` for their meaning.")
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -22,7 +22,7 @@ The three of seed 000 (Gibbons 2007, "our initiating questions"):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +38,12 @@ from sim.actions import (
 )
 from sim.costs import fund_authorities
 from sim.numerics import row_any, weighted_choice_without_replacement
+from sim.registry import (  # noqa: F401  (STRATEGIES re-exported)
+    STRATEGIES,
+    Param,
+    Rule,
+    register_strategy,
+)
 from sim.state import (
     ABSENT,
     ADMINISTER,
@@ -54,20 +60,12 @@ from sim.state import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
+    from sim.registry import ModelLike
 
-STRATEGIES: dict[str, type[Strategy]] = {}
+NEXT_PRACTICE_2006 = "Innovation Unit, Next Practice in System Leadership (2006), seed 002"
 
-
-def register_strategy(name: str):
-    """Class decorator: register a strategy under ``name``."""
-
-    def deco(cls: type[Strategy]) -> type[Strategy]:
-        cls.name = name
-        STRATEGIES[name] = cls
-        return cls
-
-    return deco
+#: The random stream a strategy draws from: the ``centre`` slot's, where it acts.
+STREAM = "centre"
 
 
 class Strategy:
@@ -81,13 +79,29 @@ class Strategy:
 
     name: ClassVar[str]
     stance: ClassVar[int] = ABSENT
+    #: The strategy's own parameters, keyed ``<strategy name>.<param>`` in scenarios
+    #: (:class:`sim.registry.Param`); a subclass inherits these and may add its own.
+    params: ClassVar[dict[str, Param]] = {
+        "rel_trust_brokered": Param(
+            0.2, lo=-1, hi=1, unit="1", kind="lever", ref=NEXT_PRACTICE_2006,
+            meaning="Trust a tie the centre brokers starts with above init_trust: an "
+                    "introduction from the centre vouches for the partner (accelerate)."),
+        "rel_signal_agenda": Param(
+            0.1, lo=0, hi=3, unit="logit", kind="lever", ref=NEXT_PRACTICE_2006,
+            meaning="Lift in the centre's read of an idea in the agenda's domain at a full "
+                    "agenda lever, when it picks ideas to trial (stimulate)."),
+    }
 
-    def act(self, model: NextPracticeModel) -> None:
+    def value(self, model: ModelLike, name: str) -> Any:
+        """The value in force of this strategy's declared parameter ``name`` (as Rule.value)."""
+        return Rule.value(self, model, name)  # type: ignore[arg-type]
+
+    def act(self, model: ModelLike) -> None:
         """The centre's turn in a step."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ shared actions
-    def set_stance(self, model: NextPracticeModel) -> None:
+    def set_stance(self, model: ModelLike) -> None:
         """Authorities take this strategy's stance; facilitation follows from it."""
         p, la = model.p, model.authorities
         la.stance[:] = self.stance
@@ -96,7 +110,7 @@ class Strategy:
         la.facilitation[:] = fac
         fund_authorities(model)  # facilitation and capacity investment, within budget
 
-    def best_known(self, model: NextPracticeModel, k: int,
+    def best_known(self, model: ModelLike, k: int,
                    origin: int | None = None) -> list[int]:
         """The ``k`` practices with the best published evidence, proven or mainstream.
 
@@ -111,7 +125,7 @@ class Strategy:
                            model.p.threshold_proven, k)
         return best.tolist()
 
-    def mandate(self, model: NextPracticeModel, practices: list[int]) -> None:
+    def mandate(self, model: ModelLike, practices: list[int]) -> None:
         """Mandate practices, with the low ownership of compliance.
 
         Each month a share ``p_mandate * tightness`` of the schools not yet
@@ -128,22 +142,23 @@ class Strategy:
         expected = reach * sum(s.n - int(users[pid]) for pid in practices)
         reach *= model.ledger.centre(p.cost_mandate * expected)
         model.counts["adoptions"] += _mandate(
-            model.kernel_rng, np.asarray(practices, np.int64), reach, p.init_own_mandated,
+            model.kernel_rng_for(STREAM), np.asarray(practices, np.int64), reach,
+            p.init_own_mandated,
             s.slot_depth, s.slot_own, s.slot_source, *value_inputs(model),
             *protection_inputs(model))
 
-    def stimulate_and_incubate(self, model: NextPracticeModel) -> None:
+    def stimulate_and_incubate(self, model: ModelLike) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best.
 
         Stimulate: the centre sees a weak, noisy signal of each idea in use
         (``sd_judge``), favouring the agenda's domain by ``lever_agenda``
-        signal units of 0.1, and picks the ``n_trials`` most promising.
+        signal units of ``rel_signal_agenda``, and picks the ``n_trials`` most promising.
         Incubate: each gets ``n_trial_sites`` volunteer schools, open heads
         first, who run it as co-designers with permission to experiment
         (seed 002: field trials with creative space, resources, permission and
         co-designed evaluation).
         """
-        p, pr, s, rng = model.p, model.practices, model.schools, model.rng
+        p, pr, s, rng = model.p, model.practices, model.schools, model.rng_for(STREAM)
         cycle = max(1, round(p.dur_cycle / p.dur_step))
         if model.t % cycle != 0 or p.n_trials == 0:
             return
@@ -154,7 +169,8 @@ class Strategy:
             return
         signal = pr.effect[cand] + rng.normal(0.0, p.sd_judge, len(cand))
         if model.agenda >= 0:
-            signal += 0.1 * p.lever_agenda * (pr.domain[cand] == model.agenda)
+            signal += (self.value(model, "rel_signal_agenda") * p.lever_agenda
+                       * (pr.domain[cand] == model.agenda))
         chosen = cand[np.argsort(-signal, kind="stable")[: p.n_trials]]
         dur = max(1, round(p.dur_trial / p.dur_step))
         for pid in chosen.tolist():
@@ -167,21 +183,22 @@ class Strategy:
                                           min(p.n_trial_sites, len(free)))
             if k == 0:
                 break
-            sites = weighted_choice_without_replacement(model.kernel_rng, free, k, w / w.sum())
+            sites = weighted_choice_without_replacement(model.kernel_rng_for(STREAM), free, k,
+                                                        w / w.sum())
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
             s.trial[sites[runs]] = pid
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
 
-    def conclude_trials(self, model: NextPracticeModel) -> None:
+    def conclude_trials(self, model: ModelLike) -> None:
         """Trials that end are evaluated and their evidence published.
 
         The estimate is the true effect plus noise ``sd_trial`` over the root
         of site-months (co-designed evaluation); it is proven if it clears
         ``threshold_proven`` (system learning that feeds back into policy).
         """
-        p, pr, s, rng = model.p, model.practices, model.schools, model.rng
+        p, pr, s, rng = model.p, model.practices, model.schools, model.rng_for(STREAM)
         ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
         for pid in ending.tolist():
             sites = np.flatnonzero(s.trial == pid)
@@ -193,7 +210,7 @@ class Strategy:
             s.trial[sites] = EMPTY
             pr.trial_end[pid] = EMPTY
 
-    def broker(self, model: NextPracticeModel, practices: list[int]) -> None:
+    def broker(self, model: ModelLike, practices: list[int]) -> None:
         """Broker ties from schools running proven practice to schools that do not.
 
         About ``n_broker`` ties a month are shared among the practices, each
@@ -205,10 +222,11 @@ class Strategy:
         p = model.p
         lam = p.n_broker * p.dur_step
         lam *= model.ledger.centre(p.cost_broker * lam)  # cost_broker per tie, expected
-        a, b = _brokered(model.kernel_rng, np.asarray(practices, np.int64), model.schools.slot_p,
-                         lam)
+        a, b = _brokered(model.kernel_rng_for(STREAM), np.asarray(practices, np.int64),
+                         model.schools.slot_p, lam)
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
-        add_ties(model, a, b, BROKERED, p.init_trust + 0.2)
+        add_ties(model, a, b, BROKERED,
+                 p.init_trust + self.value(model, "rel_trust_brokered"))
 
 
 @jit

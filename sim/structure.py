@@ -12,11 +12,11 @@ under a second, and never computes a graph layout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.registry import NETWORKS, register_network  # noqa: F401  (re-exported)
 from sim.state import COLLAB, CROSS, FEEDER, PRIMARY, SECONDARY, TOWN
 
 
@@ -48,19 +48,6 @@ class Structure:
         """Default to no collaboratives."""
         if len(self.collab) == 0:
             self.collab = np.full(len(self.authority), -1, np.int64)
-
-
-NETWORKS: dict[str, Callable] = {}
-
-
-def register_network(name: str) -> Callable:
-    """Register a structure generator under ``name`` (usable as ``network: name``)."""
-
-    def deco(fn: Callable) -> Callable:
-        NETWORKS[name] = fn
-        return fn
-
-    return deco
 
 
 def dedupe_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray):
@@ -175,8 +162,3 @@ def school_system(p, rng: np.random.Generator) -> Structure:
     return Structure(authority=authority.astype(np.int32), town=town.astype(np.int32),
                      phase=phase, n_authorities=n_la, tie_a=a, tie_b=b, tie_kind=kind,
                      collab=collab, collab_formal=collab_formal)
-
-
-# Classic networks (complete, erdos_renyi, ring_lattice, rewired_lattice) register
-# themselves; imported last because sim.networks imports this module.
-import sim.networks  # noqa: E402, F401

@@ -22,7 +22,11 @@ def test_bass_discrete_recursion():
     share, _ = v.run_classic(p, seed=3)
     theory = v.bass_discrete(0.03, 0.38, len(share) - 1)
     assert np.abs(share - theory).max() < 0.015
-    assert int(np.argmax(np.diff(share))) + 1 == int(np.argmax(np.diff(theory))) + 1 == 8
+    assert int(np.argmax(np.diff(theory))) + 1 == 8
+    # The simulated peak within a step of it: near the peak the expected increments of
+    # steps 7 to 9 differ by less than 0.003, about the sampling sd of one step's increment
+    # at 20,000 schools (sqrt(0.11 / 20,000) = 0.0023), so which of them wins is the stream's.
+    assert abs(int(np.argmax(np.diff(share))) + 1 - 8) <= 1
     t_star = np.log(0.38 / 0.03) / 0.41
     assert t_star == pytest.approx(6.19, abs=0.01)
     # The continuous closed form is a different curve: it runs ahead of the discrete one.

@@ -150,6 +150,8 @@ def test_take_up_matches_its_plain_python_form():
     school[:6] = range(6)
     full = (s.slot_p[school] >= 0).all(axis=1)
     practice[5] = s.slot_p[school[5]][s.slot_p[school[5]] >= 0][0]  # already runs it
+    for r in (3, 4):  # new to the school, so it replaces one (not left to the draws above)
+        practice[r] = np.setdiff1d(np.arange(pr.n), s.slot_p[r])[0]
     source = rng.integers(-1, m.ties.n, 400)
     names = ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since", "slot_obs",
              "slot_nobs", "slot_source")
@@ -244,7 +246,7 @@ def test_mandate_matches_reach_then_take_up_per_practice():
         want_adopt = ref.counts["adoptions"]
         for pid in practices:
             hit = np.flatnonzero(~row_any(ref.schools.slot_p == pid)
-                                 & (ref.rng.random(s.n) < chance))
+                                 & (ref.rng_for("centre").random(s.n) < chance))
             take_up(ref, hit, np.full(len(hit), pid), MANDATED)
         want_adopt = ref.counts["adoptions"] - want_adopt
         before = m.counts["adoptions"]
@@ -255,7 +257,7 @@ def test_mandate_matches_reach_then_take_up_per_practice():
         for name in ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since",
                      "slot_source", "slot_obs", "slot_nobs"):
             assert np.array_equal(getattr(s, name), getattr(ref.schools, name)), name
-        assert m.rng.random() == ref.rng.random()
+        assert m.rng_for("centre").random() == ref.rng_for("centre").random()
 
 
 def test_valuation_and_metric_gathers():

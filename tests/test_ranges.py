@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from sim.params import Params, field_info
+from sim.params import Params, field_info, parameter_table
 
-UNCERTAINTIES = [n for n in Params.model_fields if field_info(n)["kind"] == "uncertainty"]
+#: Core parameters and those rules and strategies declare (``<rule>.<param>``).
+UNCERTAINTIES = [r["name"] for r in parameter_table() if r["kind"] == "uncertainty"]
 
 
 def test_there_are_uncertainties_to_check():

@@ -81,7 +81,7 @@ def test_implement_capacity_sets_depth():
         s.slot_p[:, :k] = np.arange(k)
         s.slot_own[:, :k] = 0.8
         s.capacity[:] = capacity
-        rule = RULES["implement"]["depth_and_ownership"]()
+        rule = RULES["implement"]["depth_and_ownership"](m)
         for _ in range(24):
             rule.apply(m)
         return s.slot_depth[:, :k].mean()
@@ -203,7 +203,7 @@ def test_lead_federation_supports_the_struggling_school():
     s.clear_slots(np.array([a] * k + [b] * k), np.r_[np.arange(k), np.arange(k)])
     s.slot_p[a, 0], s.slot_depth[a, 0], s.slot_own[a, 0] = 0, 0.8, 0.9
     s.head[b] = s.head[a]
-    RULES["lead"]["executive_heads"]().apply(m)
+    RULES["lead"]["executive_heads"](m).apply(m)
     assert np.isclose(s.capacity[b], 0.3 + 0.25 * 0.6)
     assert s.capacity[a] == 0.9
     col = np.flatnonzero(s.slot_p[b] == 0)

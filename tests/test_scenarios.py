@@ -116,7 +116,8 @@ def test_plugin_strategy_and_rule_need_no_engine_change(tmp_path):
     try:
         p = load_scenario(write(tmp_path, "plugins: [my_plugin]\nstrategy: quiet\n"
                                           "rules: {invent: never}\nn_schools: 100\n"))
-        assert p.plugins == ("my_plugin",)
+        # Found beside the scenario file: kept as its path, so workers import the same file.
+        assert p.plugins == (str(mod.resolve()),)
         m = NextPracticeModel(p, rng=1).run(24)
         assert m.metrics_frame()["invented"].iloc[-1] == 0
         # Worker processes start afresh: the plugin travels with the parameters.

@@ -5,77 +5,30 @@ registered rule class; a scenario can swap the rule in a slot for another
 registered one, or switch the slot off, with ``rules: {slot: name}``. A
 researcher adds a rule by writing a class in any module::
 
-    from sim.rules import Rule, register
+    from sim.rules import Param, Rule, register
 
     @register("adopt", "my_judgement")
     class MyJudgement(Rule):
         '''What it represents, and its source.'''
+        params = {"bar": Param(0.1, lo=0, hi=1, unit="logit", kind="uncertainty",
+                               meaning="Least judged gain for which a head adopts.")}
+
         def apply(self, model):
+            bar = self.value(model, "bar")      # my_judgement.bar in a scenario
+            u = self.rng.random(model.schools.n)  # the adopt slot's own stream
             ...
 
-and importing that module before the scenario is loaded (``plugins:`` in a
-scenario file does it). Nothing in the engine changes. Every module of this
-package is imported here, so the shipped rules register themselves.
+and naming that module in a scenario's ``plugins:`` (found beside the
+scenario file). Nothing in the engine changes. The base class, the slot order
+and the registries live in :mod:`sim.registry` (the bottom layer) and are
+re-exported here; the built-in rules are imported by :mod:`sim.builtin`.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import TYPE_CHECKING, ClassVar
+from sim.registry import DEFAULTS, RULES, STEP_ORDER, Param, Rule, register
 
-if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
-
-#: The order of events in a step; :class:`sim.model.NextPracticeModel` documents each.
-STEP_ORDER: tuple[str, ...] = (
-    "centre", "hear", "adopt", "invent", "implement", "capacity", "perform", "review",
-    "lifecycle", "ties", "collaborate", "lead", "turnover", "shocks",
-)
-
-#: slot -> rule name -> rule class.
-RULES: dict[str, dict[str, type[Rule]]] = {slot: {} for slot in STEP_ORDER}
-
-#: The rule each slot runs unless a scenario says otherwise.
-DEFAULTS: dict[str, str] = {}
-
-
-class Rule:
-    """One mechanism of the model, applied to the whole system once a step.
-
-    Subclasses say in their docstring what the mechanism represents and where
-    it comes from, and implement :meth:`apply` with vectorised operations on
-    ``model.schools`` and the other tables of :mod:`sim.state`. A rule holds no
-    state of its own between steps; it reads parameters from ``model.p``.
-    """
-
-    slot: ClassVar[str]
-    name: ClassVar[str]
-
-    def apply(self, model: NextPracticeModel) -> None:
-        """Apply the mechanism for one step."""
-        raise NotImplementedError
-
-
-def register(slot: str, name: str, default: bool = False):
-    """Class decorator: register a rule for ``slot`` under ``name``.
-
-    Args:
-        slot: one of :data:`STEP_ORDER`.
-        name: the name a scenario uses to pick it.
-        default: make it the slot's default rule.
-    """
-    if slot not in RULES:
-        raise ValueError(f"unknown rule slot {slot!r}; valid: {', '.join(STEP_ORDER)}")
-
-    def deco(cls: type[Rule]) -> type[Rule]:
-        cls.slot, cls.name = slot, name
-        RULES[slot][name] = cls
-        if default:
-            DEFAULTS[slot] = name
-        return cls
-
-    return deco
+__all__ = ["DEFAULTS", "RULES", "STEP_ORDER", "Param", "Rule", "build_pipeline", "register"]
 
 
 def build_pipeline(overrides: dict[str, str]) -> list[Rule]:
@@ -86,7 +39,3 @@ def build_pipeline(overrides: dict[str, str]) -> list[Rule]:
         if name != "off":
             out.append(RULES[slot][name]())
     return out
-
-
-for _mod in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_mod.name}")

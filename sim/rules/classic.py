@@ -124,7 +124,7 @@ class Classic(Rule):
         model._classic_seeded = True
         k = min(model.p.init_adopters, model.schools.n)
         if k:
-            adopt(model, model.rng.choice(model.schools.n, k, replace=False))
+            adopt(model, self.rng.choice(model.schools.n, k, replace=False))
 
     def apply(self, model):
         """Seed, then spread one step."""
@@ -135,7 +135,7 @@ class Classic(Rule):
     def new_adopters(self, model, has: np.ndarray) -> np.ndarray:
         """Schools that adopt this step: each non-adopter with its :meth:`chance`."""
         chance = self.chance(model, has)
-        return np.flatnonzero(~has & (model.rng.random(len(has)) < chance))
+        return np.flatnonzero(~has & (self.rng.random(len(has)) < chance))
 
     def chance(self, model, has: np.ndarray) -> np.ndarray:
         """Chance per non-adopter of adopting this step."""
@@ -239,7 +239,7 @@ class Complex(Deterministic):
         if not k:
             return
         adj = adjacency(model)
-        focal = int(model.rng.integers(model.schools.n))
+        focal = int(self.rng.integers(model.schools.n))
         nb = adj.indices[adj.indptr[focal]:adj.indptr[focal + 1]]
         # Nearest neighbours first on a lattice (smallest ring distance).
         n = model.schools.n

@@ -9,7 +9,7 @@ import numpy as np
 from sim._jit import jit
 from sim.actions import take_up, value_inputs, value_of
 from sim.numerics import first_over
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import CHOSEN, EMPTY
 
 
@@ -55,7 +55,7 @@ class WordOfMouth(Rule):
         if len(alive) == 0:
             return
         model.heard = Heard(*_exchanges(
-            model.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
+            self.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
             s.slot_depth, model.per_step(model.p.p_exchange)))
 
 
@@ -122,6 +122,16 @@ class JudgedAdoption(Rule):
     up after an exchange the head judged useful, down after a useless one.
     """
 
+    params = {
+        "w_agenda": Param(
+            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.4, 1.0),
+            sweep_ref="an agenda that narrows attention a little to almost wholly",
+            ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
+            meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
+                    "share is this times lever_agenda): how much a national agenda narrows "
+                    "attention. An assumption of the model, not calibrated."),
+    }
+
     def apply(self, model):
         """Judge this step's heard practices."""
         h = model.heard
@@ -129,8 +139,9 @@ class JudgedAdoption(Rule):
             return
         s, pr, p = model.schools, model.practices, model.p
         want, margin = _judge(
-            model.kernel_rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
-            s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, pr.domain, pr.effect,
+            self.kernel_rng, h.school, h.practice, h.tie, model.heads.openness[s.head[h.school]],
+            s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda,
+            self.value(model, "w_agenda"), pr.domain, pr.effect,
             p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
             model.spare_capacity(h.school), pr.difficulty, *value_inputs(model))
         idx = np.flatnonzero(want)
@@ -143,13 +154,14 @@ class JudgedAdoption(Rule):
 
 @jit
 def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agenda,
-           lever_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare,
-           difficulty, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence,
-           prec_0, rel_cost):
+           lever_agenda, w_agenda, domain, effect, sd_judge, threshold_adopt, rate_trust, trust,
+           spare, difficulty, slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2,
+           lever_evidence, prec_0, rel_cost):
     """:class:`JudgedAdoption`'s judgement of each heard item, compiled whole.
 
     Draws, in this order, one uniform per item (considered?), one more per item
-    when there is an agenda (an off-agenda idea set aside?), and one normal per
+    when there is an agenda (an off-agenda idea set aside, with chance
+    ``w_agenda * lever_agenda``?), and one normal per
     item (the peer's account): numpy's numbers, as the rule drew them in numpy.
     Moves trust on each item's tie (all from the trust before this step's
     exchanges, the last write winning for a tie heard on twice, as numpy's
@@ -175,7 +187,7 @@ def _judge(rng, school, practice, tie, openness, capacity, capacity_absorb, agen
         absorb = min(1.0, capacity[i] / capacity_absorb)
         consider = u_consider[x] < openness[x] * absorb
         if agenda >= 0 and domain[pid] != agenda:
-            consider &= u_agenda[x] >= 0.8 * lever_agenda
+            consider &= u_agenda[x] >= w_agenda * lever_agenda
         signal = effect[pid] + noise[x]
         prec_e = lever_evidence * ev_prec[pid]
         judged = (prec_j * signal + prec_e * ev_mean[pid]) / (prec_j + prec_e + prec_0)

@@ -39,11 +39,11 @@ class Recombination(Rule):
         pressure = model.pressure()
         rate = _invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
                                p.tightness, p.rel_adversity, pressure)
-        who = model.occurs(rate)
+        who = model.occurs(rate, self.kernel_rng)
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, pa = _recombine(
-            model.kernel_rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty,
+            self.kernel_rng, who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty,
             pr.domain, pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean,
             p.n_domains, model.agenda, p.lever_agenda)
         invent(model, who, effect, cost, difficulty, domain, pa)

@@ -17,7 +17,7 @@ from sim.actions import (
     value_inputs,
 )
 from sim.numerics import choice_without_replacement, quantiles
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
 
@@ -38,7 +38,7 @@ class TieFormation(Rule):
         """Form and lapse ties."""
         s, p, t = model.schools, model.p, model.ties
         prob = model.per_step_array(p.p_new_tie * model.school_facilitation() * p.lever_engagement)
-        a, b, kind = _proposed_ties(model.kernel_rng, prob, p.share_cross_new * p.lever_engagement,
+        a, b, kind = _proposed_ties(self.kernel_rng, prob, p.share_cross_new * p.lever_engagement,
                                     s.authority, *model.authority_index())
         add_ties(model, a, b, kind, p.init_trust)
         weak = _lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
@@ -114,25 +114,36 @@ class Collaboratives(Rule):
     survives its founder leaving (see the ``turnover`` slot).
     """
 
+    params = {
+        "rel_trust_founded": Param(
+            0.2, lo=-1, hi=1, unit="1", kind="uncertainty", sweep=(0.0, 0.4),
+            sweep_ref="founding ties start no more trusted, up to well above a new tie",
+            ref="Jackson, Adversity and innovation make good bedfellows (2011), seed 001",
+            meaning="Trust a collaborative's founding ties start with above init_trust: "
+                    "members chose each other. An assumption of the model, not calibrated."),
+    }
+
     def apply(self, model):
         """Found and formalise collaboratives."""
         s, p, c = model.schools, model.p, model.collabs
         fac = model.school_facilitation()
         push = 1.0 + p.rel_adversity * model.pressure()
         free = s.collab == EMPTY  # only a school outside any collaborative founds one
-        founders = model.occurs(p.p_collab_form * model.heads.appetite[s.head] * fac * push * free)
+        founders = model.occurs(p.p_collab_form * model.heads.appetite[s.head] * fac * push * free,
+                                self.kernel_rng)
         if len(founders):
-            founder, a, b = _found(model.kernel_rng, founders, s.collab, s.town, s.authority,
+            founder, a, b = _found(self.kernel_rng, founders, s.collab, s.town, s.authority,
                                    *model.town_index(), *model.authority_index(),
                                    p.n_collab_size, c.n)
             if len(founder):  # recorded and tied all at once: the founding reads neither
                 c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
-                add_ties(model, a, b, COLLAB, p.init_trust + 0.2)
+                add_ties(model, a, b, COLLAB,
+                         p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
             rate = _formalisation_rate(s.collab, fac, push, c.n, p.p_formalise)
-            go = informal[model.occurs(rate[informal])]
+            go = informal[model.occurs(rate[informal], self.kernel_rng)]
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
@@ -236,25 +247,47 @@ class SystemLeadership(Rule):
     leaves (:class:`HeadTurnover`).
     """
 
+    params = {
+        "q_strong": Param(
+            0.75, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 0.9),
+            sweep_ref="strong heads from the top 40% to the top tenth",
+            ref="Innovation Unit, Next Practice in System Leadership (2006), seed 002",
+            meaning="Quantile of performance from which a school's head counts as strong "
+                    "enough to take on another school (0.75: the top quarter)."),
+        "q_weak": Param(
+            0.10, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.05, 0.25),
+            sweep_ref="struggling schools from the bottom twentieth to the bottom quarter",
+            ref="Chapman, Muijs and MacAllister 2011 (federations of strong and weak schools)",
+            meaning="Quantile of performance below which a school counts as struggling and "
+                    "may be taken on (0.10: the bottom tenth)."),
+        "init_trust_exec": Param(
+            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 1.0),
+            sweep_ref="one head leading both schools: high trust, up to full",
+            ref="Chapman, Muijs and MacAllister 2011 (one head leading both schools)",
+            meaning="Trust on the tie an executive headship makes between the strong and the "
+                    "struggling school: high, as one head leads both."),
+    }
+
     def apply(self, model):
         """Match strong heads with struggling schools, then support federations."""
         s, p = model.schools, model.p
         perf = s.logit_perf
         chance = model.per_step_array(p.p_exec_head * model.heads.appetite[s.head])
-        hi_cut, lo_cut = quantiles(perf, [0.75, 0.10])
-        n_led, go, weak = _candidates(model.kernel_rng, perf, hi_cut, lo_cut, s.head,
+        hi_cut, lo_cut = quantiles(perf, [self.value(model, "q_strong"),
+                                          self.value(model, "q_weak")])
+        n_led, go, weak = _candidates(self.kernel_rng, perf, hi_cut, lo_cut, s.head,
                                       model.heads.n, chance)
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):
             strong_end, weak_end, replaced = _take_on(
-                model.kernel_rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
+                self.kernel_rng, go, s.authority, *model.authority_index(), weak, s.head, n_led)
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
-        add_ties(model, strong_end, weak_end, EXECUTIVE, 0.8)
+        add_ties(model, strong_end, weak_end, EXECUTIVE, self.value(model, "init_trust_exec"))
         # For observers: the schools taken on, and those as weak that were not
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
-        led, lead, col = _support(model.kernel_rng, s.head, n_led, perf, s.capacity,
+        led, lead, col = _support(self.kernel_rng, s.head, n_led, perf, s.capacity,
                                   model.per_step(p.rate_exec_support),
                                   model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
         if len(led) == 0:
@@ -434,14 +467,14 @@ class HeadTurnover(Rule):
 
     def apply(self, model):
         """Replace leaving heads."""
-        s, p, rng, h, c = model.schools, model.p, model.rng, model.heads, model.collabs
-        leaving, schools, founded = _leaving(model.kernel_rng, h.active[: h.n],
+        s, p, rng, h, c = model.schools, model.p, self.rng, model.heads, model.collabs
+        leaving, schools, founded = _leaving(self.kernel_rng, h.active[: h.n],
                                              model.per_step(p.p_head_leave), s.head,
                                              c.alive[: c.n], c.founder[: c.n])
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)
-        replace_heads(model, schools)
+        replace_heads(model, schools, rng)
         if len(founded):
             informal = founded[~c.formal[founded]]
             fade = informal[rng.random(len(informal)) < p.p_fade_informal]

@@ -126,7 +126,7 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        _perform(model.kernel_rng, s.logit_perf, s.base, s.capacity, s.capacity0, model.coherence(),
+        _perform(self.kernel_rng, s.logit_perf, s.base, s.capacity, s.capacity0, model.coherence(),
                  slot_sum(s.slot_p, pr.effect, s.slot_depth), p.rel_capacity_perf,
                  p.rel_coherence, model.per_step(p.rate_perf),
                  p.sd_perf_noise * np.sqrt(p.dur_step))
@@ -168,7 +168,7 @@ class Review(Rule):
 
     def apply(self, model):
         """Read, then review."""
-        s, pr, p, rng = model.schools, model.practices, model.p, model.kernel_rng
+        s, pr, p, rng = model.schools, model.practices, model.p, self.kernel_rng
         _read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
               np.sqrt(p.dur_step), p.dur_step)
 

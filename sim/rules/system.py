@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from sim._jit import jit
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
-
-#: Share of schools running a practice from which it counts as mainstream.
-SHARE_MAINSTREAM = 0.25
 
 
 @register("centre", "strategy", default=True)
@@ -35,11 +32,20 @@ class LifeCycle(Rule):
     that is not in trial, is abandoned (MODEL.md's life-cycle stages).
     """
 
+    params = {
+        "share_mainstream": Param(
+            0.25, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.16, 0.5),
+            sweep_ref="from past Rogers' early adopters (a sixth) to half the schools",
+            ref="Rogers, Diffusion of Innovations (1962): innovators and early adopters are "
+                "about the first sixth; with the early majority, past a quarter",
+            meaning="Share of schools running a practice from which it counts as mainstream."),
+    }
+
     def apply(self, model):
         """Update stages from the number of users."""
         pr = model.practices
         _stages(pr.stage[: pr.n], model.users(), pr.ev_prec[: pr.n],
-                SHARE_MAINSTREAM * model.schools.n)
+                self.value(model, "share_mainstream") * model.schools.n)
 
 
 @jit
@@ -83,6 +89,6 @@ class BudgetShock(Rule):
         p = model.p
         if p.t_budget_cut >= 0 and model.t == p.t_budget_cut:
             k = min(p.n_authorities_cut, model.authorities.n)
-            for la in model.rng.choice(model.authorities.n, size=k, replace=False):
+            for la in self.rng.choice(model.authorities.n, size=k, replace=False):
                 model.budget_cut(int(la))
 

@@ -1,0 +1,145 @@
+"""One random stream per slot: swapping or switching off a rule leaves the others' draws alone.
+
+Issue 20, part 2. Each slot draws from a generator derived from the run's
+seed and the slot's name; the structure builder from its own. These tests
+compare runs that differ in one rule and check that what other streams decide
+is identical, number for number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim.model import NextPracticeModel
+from sim.registry import STEP_ORDER, STRUCTURE_STREAM, Rule, register, stream_key
+from tests.conftest import ROOT, small
+
+
+@register("invent", "test_draws_a_lot")
+class DrawsALot(Rule):
+    """Test rule: invents nothing but draws many numbers from its stream each step."""
+
+    def apply(self, model):
+        """Draw and discard."""
+        self.rng.random(10_000)
+        self.kernel_rng.generator.normal(size=777)
+
+
+def _initial(m: NextPracticeModel) -> dict[str, np.ndarray]:
+    s, h, t = m.schools, m.heads, m.ties
+    return {"authority": s.authority.copy(), "town": s.town.copy(), "phase": s.phase.copy(),
+            "perf": s.logit_perf.copy(), "capacity": s.capacity.copy(),
+            "slots": s.slot_p.copy(), "openness": h.openness[: h.n].copy(),
+            "ingenuity": h.ingenuity[: h.n].copy(), "tie_a": t.a[: t.n].copy(),
+            "tie_b": t.b[: t.n].copy(), "effect": m.practices.effect[: m.practices.n].copy()}
+
+
+def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("invent", ["off", "test_draws_a_lot"])
+def test_swapping_invent_leaves_initial_system_and_turnover_identical(invent):
+    """Turnover's leavers and their replacements, and the initial system, do not move.
+
+    ``lead`` and ``collaborate`` are off in both runs: executive takeovers
+    retire heads and collaboratives fade with their founders, and both depend
+    on performance, which invention changes (a causal link, not a shared
+    stream). With them off, who is in post depends on turnover's stream alone.
+    """
+    base = {"lead": "off", "collaborate": "off"}
+    a = NextPracticeModel(small(rules=base), rng=11)
+    b = NextPracticeModel(small(rules={**base, "invent": invent}), rng=11)
+    assert _same(_initial(a), _initial(b))
+    a.run(36)
+    b.run(36)
+    ha, hb = a.heads, b.heads
+    assert ha.n == hb.n and ha.n > a.schools.n  # heads left and were replaced
+    for col in ("active", "start", "openness", "ingenuity", "appetite"):
+        assert np.array_equal(getattr(ha, col)[: ha.n], getattr(hb, col)[: hb.n]), col
+    # ...while invention itself did differ.
+    assert a.practices.n != b.practices.n
+
+
+def test_switching_lead_off_leaves_step_one_exchanges_identical():
+    """``hear`` runs before ``lead``; with its own stream, lead's draws cannot move it."""
+    a = NextPracticeModel(small(), rng=5)
+    b = NextPracticeModel(small(rules={"lead": "off"}), rng=5)
+    a.step()
+    b.step()
+    assert len(a.heard.school) > 0
+    for col in ("school", "practice", "tie"):
+        assert np.array_equal(getattr(a.heard, col), getattr(b.heard, col))
+
+
+def test_strategy_does_not_move_the_initial_system():
+    """The structure stream is the strategy's neither: same seed, same schools and ties."""
+    a = NextPracticeModel(small(strategy="top_down"), rng=2)
+    b = NextPracticeModel(small(strategy="bottom_up"), rng=2)
+    assert _same(_initial(a), _initial(b))
+
+
+def test_streams_differ_by_name_and_seed():
+    """Each slot's stream is its own, and a different seed gives different streams."""
+    m = NextPracticeModel(small(), rng=1)
+    first = {name: m.rng_for(name).bit_generator.state["state"]["state"]
+             for name in (*STEP_ORDER, STRUCTURE_STREAM)}
+    assert len(set(first.values())) == len(first)
+    other = NextPracticeModel(small(), rng=2).rng_for("adopt").bit_generator.state
+    assert other["state"]["state"] != NextPracticeModel(small(), rng=1).rng_for(
+        "adopt").bit_generator.state["state"]["state"]
+
+
+def test_rules_are_bound_to_their_slots_stream():
+    """The pipeline's rules draw from the model's stream of their slot, and nothing else."""
+    m = NextPracticeModel(small(), rng=4)
+    for rule in m._pipeline:
+        assert rule.rng is m.rng_for(rule.slot)
+        assert rule.kernel_rng.generator is rule.rng
+
+
+def test_shipped_rules_never_draw_from_mesas_generator():
+    """Mesa's ``model.rng`` is left for user code: a run leaves its state as it was."""
+    m = NextPracticeModel(small(strategy="next_practice", t_budget_cut=3), rng=9)
+    before = m.rng.bit_generator.state
+    m.run(12)
+    assert m.rng.bit_generator.state == before
+
+
+def test_stream_key_is_sha256_of_the_name():
+    """Known answer: the low 8 bytes of SHA-256, little-endian; no Python ``hash()``."""
+    want = int.from_bytes(hashlib.sha256(b"adopt").digest()[:8], "little")
+    assert stream_key("adopt") == want
+    assert stream_key("adopt") != stream_key("hear")
+
+
+def test_same_seed_same_run_across_processes_and_hash_seeds():
+    """A fresh interpreter with another PYTHONHASHSEED gives the same numbers."""
+    code = ("from sim.model import NextPracticeModel\nfrom tests.conftest import small\n"
+            "m = NextPracticeModel(small(), rng=21).run(6)\n"
+            "print(repr(float(m.schools.logit_perf.sum())))\n")
+    out = []
+    for hs in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hs}
+        res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True)
+        out.append(res.stdout.strip())
+    here = NextPracticeModel(small(), rng=21).run(6)
+    assert out[0] == out[1] == repr(float(here.schools.logit_perf.sum()))
+
+
+def test_a_rule_alone_needs_its_stream():
+    """Applying an unbound rule says how to bind it, instead of failing inside a kernel."""
+    from sim.errors import UserError
+    from sim.rules import RULES
+
+    m = NextPracticeModel(small(), rng=1)
+    with pytest.raises(UserError, match="bind"):
+        RULES["hear"]["word_of_mouth"]().apply(m)
+    RULES["hear"]["word_of_mouth"](m).apply(m)  # bound at construction
