@@ -183,16 +183,27 @@ def plan_robustness(
 def _same_world(
     bases: dict[str, dict[str, Any]], sampled: set[str], kinds: dict[str, str], where: Path
 ) -> None:
-    """Refuse policies that differ in anything but levers (they would not share a world)."""
+    """Refuse policies that differ in anything but levers (they would not share a world).
+
+    The parameters rules and strategies declare (``declared``, keyed ``rule.param``) are
+    compared one by one: a strategy's own levers may differ, nothing else may.
+    """
+
+    def flat(base: dict[str, Any]) -> dict[str, Any]:
+        return {**{k: v for k, v in base.items() if k != "declared"},
+                **dict(base.get("declared") or {})}
+
     labels = list(bases)
-    first = bases[labels[0]]
+    first = flat(bases[labels[0]])
     for label in labels[1:]:
-        for name, value in bases[label].items():
-            if kinds.get(name) == "lever" or name in sampled or value == first.get(name):
+        other = flat(bases[label])
+        for name in sorted(set(first) | set(other)):
+            a, b = first.get(name), other.get(name)
+            if kinds.get(name) == "lever" or name in sampled or a == b:
                 continue
             raise UserError(
                 f"{where}: design.policies: {labels[0]!r} and {label!r} differ in {name} "
-                f"({first.get(name)!r} and {value!r}), a {kinds.get(name) or 'setting'} "
+                f"({a!r} and {b!r}), a {kinds.get(name) or 'setting'} "
                 "parameter: a policy may change levers only, or the policies would not "
                 f"share a world. Fix: set {name} under overrides:, or sample it in "
                 "design.worlds.factors"
