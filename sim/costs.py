@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import NextPracticeModel
+    from sim.registry import ModelLike as NextPracticeModel  # the bottom layer's protocol
 
 #: The one unit of every cost and budget.
 UNIT = "GBP thousand"

@@ -1,6 +1,7 @@
 """Policies x worlds: the robustness design, and the robustness measures over its results.
 
-A robustness design (``design: {method: robustness, ...}`` in an experiment file) runs
+A robustness design (``design: {method: robustness, ...}`` in an experiment file,
+planned by :func:`sim.experiments.plan_robustness`) runs
 every sampled *world* (a point of the uncertainties, EMA workbench's "scenario") under
 every *policy* (a scenario file and/or lever values, EMA's "policy"), Lempert, Popper
 and Bankes 2003's XLRM. The seeds of a run depend on its world and replication, never on
@@ -27,18 +28,11 @@ replications. The functions here take tidy tables and know nothing of files;
 from __future__ import annotations
 
 import itertools
-import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
-
-from sim.errors import UserError
-
-if TYPE_CHECKING:
-    from sim.experiments import Experiment, Factor, ModelSpec
 
 #: Two values closer than this are a tie for best.
 TIE = 1e-12
@@ -47,167 +41,6 @@ REGRET_Q = 0.9
 #: Bootstrap resamples and level of the intervals of paired differences.
 N_BOOT = 2000
 CONF = 0.95
-
-
-# --------------------------------------------------------------------------------------
-# Planning: policies x worlds
-# --------------------------------------------------------------------------------------
-
-
-def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseModel]) -> UserError:
-    """Error for a world factor that is not a declared uncertainty."""
-    from sim.experiments import declared_factors, declared_parameters
-
-    kinds = declared_parameters(params_cls)
-    unc = ", ".join(n for n, f in declared_factors(params_cls).items() if f.kind == "uncertainty")
-    if kinds.get(name) == "lever":
-        why = f"{name!r} is a lever: a policy sets it (design.policies[...].levers), not a world"
-    elif name in kinds:
-        why = f"{name!r} is a {kinds[name] or 'undeclared'} parameter, not an uncertainty"
-    else:
-        why = f"unknown factor {name!r}"
-    return UserError(f"{where}: {key}: {why}. Worlds sample uncertainties: {unc}")
-
-
-def _policy_label(i: int, spec: Any, where: Path) -> str:
-    if spec.name:
-        return spec.name
-    if spec.scenario:
-        return Path(spec.scenario).stem
-    raise UserError(
-        f"{where}: design.policies[{i}]: give the policy a name: (or a scenario: file, "
-        "whose stem becomes its name)"
-    )
-
-
-def plan_robustness(
-    exp: Experiment, where: Path, model: ModelSpec, base: dict[str, Any]
-) -> tuple[
-    dict[str, Factor],
-    dict[str, tuple[float, float]],
-    pd.DataFrame,
-    dict[str, dict[str, Any]],
-    dict[str, Any],
-]:
-    """Build the policies x worlds design of an experiment.
-
-    Args:
-        exp: The validated experiment (its design is a robustness design).
-        where: The experiment file, for messages.
-        model: The registered model.
-        base: The experiment's base parameters (its scenario and overrides).
-
-    Returns:
-        ``(factors, ranges, design, bases, extra)``: the design's columns (``policy``,
-        ``world``, then the world factors), the world factors' ranges, one row per
-        world and policy (world-major, so finished chunks hold whole worlds), each
-        policy's full parameters by label, and the manifest entries (policies, world
-        factors, measures, targets).
-
-    Raises:
-        UserError: A policy that changes anything but levers, a world factor that is not
-            an uncertainty, a measure or target that is not a recorded outcome.
-
-    """
-    from scipy.stats import qmc
-
-    from sim import experiments as ex
-
-    design = exp.design
-    design = typing.cast(ex.RobustnessDesign, design)
-    params_cls = model.params_cls()
-    declared = ex.declared_factors(params_cls)
-
-    bases: dict[str, dict[str, Any]] = {}
-    for i, entry in enumerate(design.policies):
-        spec = ex.PolicySpec(scenario=entry) if isinstance(entry, str) else entry
-        label = _policy_label(i, spec, where)
-        if label in bases:
-            raise UserError(f"{where}: design.policies[{i}]: two policies are called {label!r}")
-        pbase = ex._base_params(exp, where, model, spec.scenario) if spec.scenario else base
-        keys = {}
-        for name in spec.levers:
-            key = f"design.policies[{i}].levers.{name}"
-            if name not in declared or declared[name].kind != "lever":
-                levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
-                raise UserError(f"{where}: {key}: not a lever; a policy sets levers: {levers}")
-            keys[name] = key
-        values = {**pbase, **spec.levers}
-        ex._check_params(params_cls, values, where, keys)
-        bases[label] = params_cls.model_validate(values).model_dump(mode="json")
-
-    factors, ranges = ex._sampled_factors(
-        exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
-    )
-    _same_world(bases, set(factors), ex.declared_parameters(params_cls), where)
-
-    outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
-    for what, names in (("measures", design.measures), ("targets", design.targets)):
-        for name in names:
-            if name not in outcomes:
-                raise UserError(
-                    f"{where}: design.{what}.{name}: not a recorded outcome. Recorded: "
-                    f"{', '.join(outcomes)}"
-                )
-    for name, t in design.targets.items():
-        if t.min is None and t.max is None:
-            raise UserError(f"{where}: design.targets.{name}: give min:, max: or both")
-
-    unit = qmc.LatinHypercube(
-        d=len(factors), rng=np.random.default_rng(ex.design_seed(exp.root_seed))
-    ).random(design.worlds.n)
-    bounds = np.array([ranges[n] for n in factors])
-    worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
-    labels = list(bases)
-    table = pd.DataFrame(
-        {
-            ex.POLICY: np.tile(labels, len(worlds)),
-            ex.WORLD: np.repeat(np.arange(len(worlds)), len(labels)),
-            **{n: np.repeat(worlds[:, j], len(labels)) for j, n in enumerate(factors)},
-        }
-    )
-    policy = ex.Factor(ex.POLICY, "policy", "label", "Policy (a scenario file and levers).",
-                       None, "category", choices=tuple(labels))
-    world = ex.Factor(ex.WORLD, "world", "index", "World: one sampled point of the "
-                      "uncertainties; seeds derive from it.", None, "int")
-    extra = {
-        "policies": labels,
-        "world_factors": list(factors),
-        "n_worlds": int(design.worlds.n),
-        "measures": dict(design.measures),
-        "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
-    }
-    return {ex.POLICY: policy, ex.WORLD: world, **factors}, ranges, table, bases, extra
-
-
-def _same_world(
-    bases: dict[str, dict[str, Any]], sampled: set[str], kinds: dict[str, str], where: Path
-) -> None:
-    """Refuse policies that differ in anything but levers (they would not share a world).
-
-    The parameters rules and strategies declare (``declared``, keyed ``rule.param``) are
-    compared one by one: a strategy's own levers may differ, nothing else may.
-    """
-
-    def flat(base: dict[str, Any]) -> dict[str, Any]:
-        return {**{k: v for k, v in base.items() if k != "declared"},
-                **dict(base.get("declared") or {})}
-
-    labels = list(bases)
-    first = flat(bases[labels[0]])
-    for label in labels[1:]:
-        other = flat(bases[label])
-        for name in sorted(set(first) | set(other)):
-            a, b = first.get(name), other.get(name)
-            if kinds.get(name) == "lever" or name in sampled or a == b:
-                continue
-            raise UserError(
-                f"{where}: design.policies: {labels[0]!r} and {label!r} differ in {name} "
-                f"({a!r} and {b!r}), a {kinds.get(name) or 'setting'} "
-                "parameter: a policy may change levers only, or the policies would not "
-                f"share a world. Fix: set {name} under overrides:, or sample it in "
-                "design.worlds.factors"
-            )
 
 
 # --------------------------------------------------------------------------------------
