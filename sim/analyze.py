@@ -17,6 +17,13 @@ needs from ``results/`` (never the whole table, never the model). By design meth
   ``list_<outcome>.png``.
 - ``lhs``: the summary per parameter set and scatter plots of each outcome against
   each factor: ``lhs_summary.csv`` and ``lhs_<outcome>.png``.
+- ``robustness``: best-share, regret, satisficing and paired differences of each
+  policy over the worlds (:mod:`sim.robustness`): ``robustness.csv``,
+  ``satisficing.csv``, ``paired_differences.csv``, ``world_means.csv``,
+  ``regret_<measure>.png`` and ``best_share.png``.
+
+With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.discovery`)
+runs on the case of interest it names, after the method's own analysis.
 
 Sensitivity indices use, for each parameter set, the mean of the outcome over its
 successful replications (the sensitivity of the expected outcome). Failed runs are
@@ -150,12 +157,15 @@ def _trusted_chunks(path: Path, manifest: dict[str, Any]) -> dict[int, Path]:
     return good
 
 
-def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
+def analyze(results_dir: str | Path, out_dir: str | Path | None = None,
+            discover: str | None = None) -> Path:
     """Write sensitivity tables and charts for a sweep, from its saved results.
 
     Args:
         results_dir: The sweep's output directory (with ``manifest.json``).
         out_dir: Where to write; default ``<results_dir>/analysis/``.
+        discover: A case of interest over outcomes, for scenario discovery with PRIM
+            (:mod:`sim.discovery`); robustness and sampled (lhs, sobol, morris) sweeps.
 
     Returns:
         The directory written to.
@@ -169,10 +179,11 @@ def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
     out = Path(out_dir) if out_dir is not None else sweep.path / "analysis"
     writable_dir(out)  # before reading any result: a read-only sweep folder needs --out
 
+    method = sweep.manifest["method"]
+    case = _case(sweep, discover) if discover is not None else None
     status = sweep.columns(["status"])["status"]
     n_done = len(status)
     n_failed = int((status != "ok").sum())
-    method = sweep.manifest["method"]
     if method in ("sobol", "morris") and n_done < sweep.n_runs:
         raise UserError(
             f"{sweep.path}: the sweep is unfinished ({n_done} of {sweep.n_runs} runs); a "
@@ -191,8 +202,14 @@ def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
         written += _grid(sweep, out, notes)
     elif method == "list":
         written += _list(sweep, out, notes)
+    elif method == "robustness":
+        written += _robustness(sweep, out, notes)
     else:
         written += _lhs(sweep, out, notes)
+    found: dict[str, Any] = {}
+    if case is not None:
+        files, found = _discover(sweep, case, out, notes)
+        written += files
     summary = {
         "experiment": sweep.manifest["name"],
         "method": method,
@@ -202,9 +219,70 @@ def analyze(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
         "complete": n_done == sweep.n_runs,
         "files": written,
         "notes": notes,
+        **({"discover": found} if case is not None else {}),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return out
+
+
+# --------------------------------------------------------------------------------------
+# Robustness and scenario discovery (sim.robustness, sim.discovery)
+# --------------------------------------------------------------------------------------
+
+
+def _ok_runs(sweep: _Sweep, columns: list[str]) -> pd.DataFrame:
+    cols = sweep.columns([*columns, "status"])
+    frame = pd.DataFrame(cols)
+    return frame[frame["status"] == "ok"].drop(columns="status")
+
+
+def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
+    from sim.robustness import write_robustness
+
+    m = sweep.manifest
+    needed = sorted({*m["measures"], *(m.get("targets") or {})})
+    runs = _ok_runs(sweep, ["world", "policy", *needed])
+    seed = analysis_seed(int(m["root_seed"]))
+    return write_robustness(runs, m, seed, out, notes)
+
+
+def _case(sweep: _Sweep, expression: str):
+    from sim.discovery import Case
+
+    method = sweep.manifest["method"]
+    if method not in ("robustness", "lhs", "sobol", "morris"):
+        raise UserError(
+            f"--discover needs sampled worlds (a robustness, lhs, sobol or morris sweep); "
+            f"{sweep.path} is a {method} sweep"
+        )
+    policies = sweep.manifest.get("policies") if method == "robustness" else None
+    return Case(expression, sweep.outcomes, policies)
+
+
+def _discover(sweep: _Sweep, case, out: Path, notes: list[str]) -> tuple[list[str], dict]:
+    from sim.discovery import discover
+
+    m = sweep.manifest
+    seed = analysis_seed(int(m["root_seed"]))
+    outcomes = sorted({o for o, _ in case.columns()})
+    if m["method"] == "robustness":
+        names = list(m["world_factors"])
+        first = sweep.design[sweep.design["policy"] == m["policies"][0]]
+        x = first.set_index("world")[names].sort_index()
+        runs = _ok_runs(sweep, ["world", "policy", *outcomes])
+        means = runs.groupby(["world", "policy"])[outcomes].mean()
+        values = {}
+        for outcome, policy in case.columns():
+            col = means[outcome].xs(policy, level="policy") if len(means) else pd.Series()
+            values[(outcome, policy)] = col.reindex(x.index).to_numpy(dtype=float)
+    else:
+        names = list(m["problem"]["names"])
+        x = sweep.design[names]
+        values = {(o, None): sweep.row_means(o) for o, _ in case.columns()}
+    for name in names:
+        if m["factors"][name]["dtype"] == "int":
+            x[name] = x[name].round()
+    return discover(case, x.reset_index(drop=True), values, out, seed, notes)
 
 
 # --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sim.errors import UserError
 
 #: Outcomes ``compare`` prints (all of them are in summary.csv), in this order.
 COMPARE_TABLE = ("gain_first_2y", "gain_last_5y", "plateau_level", "final_perf_mean",
-                 "final_perf_sd")
+                 "final_perf_sd", "final_spend_public", "spend_per_point", "final_past_plateau")
 
 
 def _overrides(pairs: list[str] | None) -> dict:
@@ -148,6 +148,10 @@ def cmd_params(args: argparse.Namespace) -> None:
         print(f"{info['name']:<26} = {value!r:<16} {info['unit']:<22} {rng:<16} "
               f"({flags})")
         print(f"    {info['meaning']}" + (f" [{info['ref']}]" if info.get("ref") else ""))
+        if info.get("sweep"):
+            lo, hi = info["sweep"]
+            why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
+            print(f"    sweep: [{lo}, {hi}]{why}")
     print("\nRule slots (rules: {slot: name}), in step order; * marks the default:")
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
@@ -196,7 +200,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     """Sensitivity indices and figures from a sweep's saved results."""
     from sim.analyze import analyze
 
-    out = analyze(args.results, args.out)
+    out = analyze(args.results, args.out, discover=args.discover)
     print(f"analysis in {out}")
 
 
@@ -360,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "figures, from a sweep's saved results; never re-runs the model.")
     a.add_argument("results", help="a sweep's (or compare's) output folder")
     a.add_argument("--out", help="output folder (default: <results>/analysis)")
+    a.add_argument("--discover", metavar="EXPRESSION",
+                   help="scenario discovery (PRIM, EMA workbench) on a case of interest, an "
+                   "expression over outcomes, e.g. \"final_perf_mean[next_practice] - "
+                   "final_perf_mean[top_down] < 0\" (robustness sweeps name policies in "
+                   "brackets); writes the boxes, the peeling trade-off and feature scores")
     a.set_defaults(fn=cmd_analyze)
 
     k = command("calibrate", "fit parameters to an observed series (ABC-SMC)",

@@ -64,6 +64,10 @@ FACTOR_KINDS = ("uncertainty", "lever")
 
 #: A grid or list design may vary the base scenario file under this name.
 SCENARIO = "scenario"
+#: A robustness design's policy label and world index columns.
+POLICY = "policy"
+WORLD = "world"
+_LABELS = (SCENARIO, POLICY, WORLD)
 
 # Namespaces of the seed tree under the root seed: runs are (RUNS, replication) with
 # common random numbers (the default), else (RUNS, row, replication).
@@ -538,6 +542,11 @@ class _SampledDesign(_Strict):
         description="Factors to vary (names, or name: {range: [lo, hi]}); "
         "default: every factor with a declared sweep range.",
     )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Without factors: leave these out of the default set (e.g. parameters "
+        "only the reduced diffusion modes read).",
+    )
 
     _normalise = field_validator("factors", mode="before")(_factor_map)
 
@@ -603,12 +612,59 @@ class ListDesign(_Strict):
     )
 
 
+def _all_factors(value: Any) -> Any:
+    """``factors: all`` means every uncertainty with a declared sweep range."""
+    return None if value == "all" else _factor_map(value)
+
+
+class WorldsDesign(_SampledDesign):
+    """The worlds of a robustness design: a Latin-hypercube sample of uncertainties."""
+
+    method: Literal["lhs"] = Field("lhs", description="How worlds are sampled.")
+    n: int = Field(ge=2, le=1_000_000, description="Number of worlds.")
+
+    _normalise = field_validator("factors", mode="before")(_all_factors)
+
+
+class PolicySpec(_Strict):
+    """One policy: a scenario file, lever values on top of it, or both."""
+
+    name: str | None = Field(None, description="Label; default: the scenario file's stem.")
+    scenario: str | None = Field(None, description="Scenario file, relative to the experiment.")
+    levers: dict[str, float | int | str | bool] = Field(
+        default_factory=dict, description="Lever values set on top of the scenario."
+    )
+
+
+class TargetSpec(_Strict):
+    """A satisficing target on one outcome: at least ``min``, at most ``max``, or both."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class RobustnessDesign(_Strict):
+    """Every world under every policy, with common random numbers (see sim.robustness)."""
+
+    method: Literal["robustness"]
+    policies: list[str | PolicySpec] = Field(
+        min_length=2, description="Scenario files or {name, scenario, levers} mappings."
+    )
+    worlds: WorldsDesign
+    measures: dict[str, Literal["max", "min"]] = Field(
+        min_length=1, description="Outcomes to rank policies on, and which way is better."
+    )
+    targets: dict[str, TargetSpec] = Field(
+        default_factory=dict, description="Satisficing targets: outcome: {min: x, max: y}."
+    )
+
+
 Design = Annotated[
-    SobolDesign | MorrisDesign | LHSDesign | GridDesign | ListDesign,
+    SobolDesign | MorrisDesign | LHSDesign | GridDesign | ListDesign | RobustnessDesign,
     Field(discriminator="method"),
 ]
 #: Design methods an experiment can use.
-DESIGN_METHODS = ("sobol", "morris", "lhs", "grid", "list")
+DESIGN_METHODS = ("sobol", "morris", "lhs", "grid", "list", "robustness")
 
 
 class SeedSettings(_Strict):
@@ -839,6 +895,11 @@ class Plan:
             base parameters of each scenario, by label (the file's stem).
         per_replication: Values put on top of every design row's parameters in
             replication ``r`` (e.g. posterior draws, :mod:`sim.posterior`), or None.
+        seed_column: A design column whose value, not the design row, keys the run
+            seeds (robustness: ``world``, so every policy meets the same seeds in a
+            world: common random numbers).
+        extra: Design-specific entries for the manifest (robustness: policies,
+            measures, targets).
         n_runs: Number of runs (design rows times replications).
 
     """
@@ -855,6 +916,8 @@ class Plan:
     outcomes: dict[str, str]
     bases: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_replication: list[dict[str, Any]] | None = None
+    seed_column: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
     n_runs: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -893,8 +956,15 @@ class Plan:
             Values of every parameter field, ready for the run function.
 
         """
-        base = self.bases[values[SCENARIO]] if SCENARIO in values else self.base
-        return {**base, **{k: v for k, v in values.items() if k != SCENARIO}}
+        label = values.get(SCENARIO, values.get(POLICY))
+        base = self.bases[label] if label is not None else self.base
+        return {**base, **{k: v for k, v in values.items() if k not in _LABELS}}
+
+    def seed_key(self, design_row: int) -> int:
+        """The index the seeds of a design row's runs derive from (see ``seed_column``)."""
+        if self.seed_column is None:
+            return design_row
+        return int(self.design.iloc[design_row][self.seed_column])
 
     def fingerprint(self) -> str:
         """Hash what determines the results; a resumed sweep must match it."""
@@ -987,28 +1057,47 @@ def _unknown_factor(name: str, key: str, where: Path, params_cls: type[BaseModel
 
 
 def _sampled_factors(
-    exp: Experiment, where: Path, params_cls: type[BaseModel]
+    exp: Experiment,
+    where: Path,
+    params_cls: type[BaseModel],
+    design: _SampledDesign | None = None,
+    at: str = "design",
+    kinds: tuple[str, ...] = FACTOR_KINDS,
 ) -> tuple[dict[str, Factor], dict[str, tuple[float, float]]]:
-    declared = declared_factors(params_cls)
-    design = exp.design
-    design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, design)
+    """Factors and ranges of a sampled design (or of a robustness design's worlds, ``at``)."""
+    declared = {n: f for n, f in declared_factors(params_cls).items() if f.kind in kinds}
+    if design is None:
+        design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, exp.design)
     chosen = design.factors
     if chosen is not None and not chosen:
         raise UserError(
-            f"{where}: design.factors: the list is empty; name at least one factor, or leave "
-            "out design.factors to vary every factor with a declared sweep range"
+            f"{where}: {at}.factors: the list is empty; name at least one factor, or leave "
+            f"out {at}.factors to vary every factor with a declared sweep range")
+    for i, name in enumerate(design.exclude):
+        if name not in declared:
+            raise _unknown_factor(name, f"{at}.exclude[{i}]", where, params_cls)
+    if chosen is not None and design.exclude:
+        raise UserError(
+            f"{where}: {at}.exclude: only applies to the default set of factors. Fix: "
+            "remove exclude, or remove the factors list"
         )
     if chosen is None:
-        chosen = {n: FactorSpec() for n, f in declared.items() if f.sweep is not None}
+        chosen = {
+            n: FactorSpec()
+            for n, f in declared.items()
+            if f.sweep is not None and n not in design.exclude
+        }
         if not chosen:
             raise UserError(
-                f"{where}: design.factors: no factor declares a sweep range; "
+                f"{where}: {at}.factors: no factor declares a sweep range; "
                 "list the factors with a range each"
             )
     factors: dict[str, Factor] = {}
     ranges: dict[str, tuple[float, float]] = {}
     for name, spec in chosen.items():
-        key = f"design.factors.{name}"
+        key = f"{at}.factors.{name}"
+        if name not in declared and kinds != FACTOR_KINDS:
+            raise not_an_uncertainty(name, key, where, params_cls)
         if name not in declared:
             raise _unknown_factor(name, key, where, params_cls)
         f = declared[name]
@@ -1251,10 +1340,14 @@ def plan_experiment(path: str | Path) -> Plan:
     problem = None
     ranges: dict[str, tuple[float, float]] = {}
     bases: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
     if exp.design.method in ("sobol", "morris", "lhs"):
         factors, ranges = _sampled_factors(exp, path, params_cls)
         problem = salib_problem(ranges)
         design = pd.DataFrame(_sample(exp, dict(problem)), columns=list(factors))
+    elif exp.design.method == "robustness":
+        factors, ranges, design, bases, extra = plan_robustness(exp, path, spec, base)
+        problem = salib_problem({n: ranges[n] for n in extra["world_factors"]})
     elif exp.design.method == "grid":
         factors, design, bases = _grid(exp, path, spec, base)
     else:
@@ -1276,7 +1369,166 @@ def plan_experiment(path: str | Path) -> Plan:
         design=design,
         outcomes=outcomes,
         bases=bases,
+        seed_column=WORLD if exp.design.method == "robustness" else None,
+        extra=extra,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Planning: policies x worlds (the measures over the results are in sim.robustness)
+# --------------------------------------------------------------------------------------
+
+
+def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseModel]) -> UserError:
+    """Error for a world factor that is not a declared uncertainty."""
+    kinds = declared_parameters(params_cls)
+    unc = ", ".join(n for n, f in declared_factors(params_cls).items() if f.kind == "uncertainty")
+    if kinds.get(name) == "lever":
+        why = f"{name!r} is a lever: a policy sets it (design.policies[...].levers), not a world"
+    elif name in kinds:
+        why = f"{name!r} is a {kinds[name] or 'undeclared'} parameter, not an uncertainty"
+    else:
+        why = f"unknown factor {name!r}"
+    return UserError(f"{where}: {key}: {why}. Worlds sample uncertainties: {unc}")
+
+
+def _policy_label(i: int, spec: Any, where: Path) -> str:
+    if spec.name:
+        return spec.name
+    if spec.scenario:
+        return Path(spec.scenario).stem
+    raise UserError(
+        f"{where}: design.policies[{i}]: give the policy a name: (or a scenario: file, "
+        "whose stem becomes its name)"
+    )
+
+
+def plan_robustness(
+    exp: Experiment, where: Path, model: ModelSpec, base: dict[str, Any]
+) -> tuple[
+    dict[str, Factor],
+    dict[str, tuple[float, float]],
+    pd.DataFrame,
+    dict[str, dict[str, Any]],
+    dict[str, Any],
+]:
+    """Build the policies x worlds design of an experiment.
+
+    Args:
+        exp: The validated experiment (its design is a robustness design).
+        where: The experiment file, for messages.
+        model: The registered model.
+        base: The experiment's base parameters (its scenario and overrides).
+
+    Returns:
+        ``(factors, ranges, design, bases, extra)``: the design's columns (``policy``,
+        ``world``, then the world factors), the world factors' ranges, one row per
+        world and policy (world-major, so finished chunks hold whole worlds), each
+        policy's full parameters by label, and the manifest entries (policies, world
+        factors, measures, targets).
+
+    Raises:
+        UserError: A policy that changes anything but levers, a world factor that is not
+            an uncertainty, a measure or target that is not a recorded outcome.
+
+    """
+    from scipy.stats import qmc
+
+    design = exp.design
+    design = typing.cast(RobustnessDesign, design)
+    params_cls = model.params_cls()
+    declared = declared_factors(params_cls)
+
+    bases: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(design.policies):
+        spec = PolicySpec(scenario=entry) if isinstance(entry, str) else entry
+        label = _policy_label(i, spec, where)
+        if label in bases:
+            raise UserError(f"{where}: design.policies[{i}]: two policies are called {label!r}")
+        pbase = _base_params(exp, where, model, spec.scenario) if spec.scenario else base
+        keys = {}
+        for name in spec.levers:
+            key = f"design.policies[{i}].levers.{name}"
+            if name not in declared or declared[name].kind != "lever":
+                levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
+                raise UserError(f"{where}: {key}: not a lever; a policy sets levers: {levers}")
+            keys[name] = key
+        values = {**pbase, **spec.levers}
+        _check_params(params_cls, values, where, keys)
+        bases[label] = params_cls.model_validate(values).model_dump(mode="json")
+
+    factors, ranges = _sampled_factors(
+        exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
+    )
+    _same_world(bases, set(factors), declared_parameters(params_cls), where)
+
+    outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
+    for what, names in (("measures", design.measures), ("targets", design.targets)):
+        for name in names:
+            if name not in outcomes:
+                raise UserError(
+                    f"{where}: design.{what}.{name}: not a recorded outcome. Recorded: "
+                    f"{', '.join(outcomes)}"
+                )
+    for name, t in design.targets.items():
+        if t.min is None and t.max is None:
+            raise UserError(f"{where}: design.targets.{name}: give min:, max: or both")
+
+    unit = qmc.LatinHypercube(
+        d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
+    ).random(design.worlds.n)
+    bounds = np.array([ranges[n] for n in factors])
+    worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    labels = list(bases)
+    table = pd.DataFrame(
+        {
+            POLICY: np.tile(labels, len(worlds)),
+            WORLD: np.repeat(np.arange(len(worlds)), len(labels)),
+            **{n: np.repeat(worlds[:, j], len(labels)) for j, n in enumerate(factors)},
+        }
+    )
+    policy = Factor(POLICY, "policy", "label", "Policy (a scenario file and levers).",
+                       None, "category", choices=tuple(labels))
+    world = Factor(WORLD, "world", "index", "World: one sampled point of the "
+                      "uncertainties; seeds derive from it.", None, "int")
+    extra = {
+        "policies": labels,
+        "world_factors": list(factors),
+        "n_worlds": int(design.worlds.n),
+        "measures": dict(design.measures),
+        "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
+    }
+    return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
+
+
+def _same_world(
+    bases: dict[str, dict[str, Any]], sampled: set[str], kinds: dict[str, str], where: Path
+) -> None:
+    """Refuse policies that differ in anything but levers (they would not share a world).
+
+    The parameters rules and strategies declare (``declared``, keyed ``rule.param``) are
+    compared one by one: a strategy's own levers may differ, nothing else may.
+    """
+
+    def flat(base: dict[str, Any]) -> dict[str, Any]:
+        return {**{k: v for k, v in base.items() if k != "declared"},
+                **dict(base.get("declared") or {})}
+
+    labels = list(bases)
+    first = flat(bases[labels[0]])
+    for label in labels[1:]:
+        other = flat(bases[label])
+        for name in sorted(set(first) | set(other)):
+            a, b = first.get(name), other.get(name)
+            if kinds.get(name) == "lever" or name in sampled or a == b:
+                continue
+            raise UserError(
+                f"{where}: design.policies: {labels[0]!r} and {label!r} differ in {name} "
+                f"({a!r} and {b!r}), a {kinds.get(name) or 'setting'} "
+                "parameter: a policy may change levers only, or the policies would not "
+                f"share a world. Fix: set {name} under overrides:, or sample it in "
+                "design.worlds.factors"
+            )
 
 
 #: Columns of the results table that are not factors or outcomes.

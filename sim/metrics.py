@@ -49,6 +49,16 @@ DEFINITIONS: dict[str, str] = {
     "exec_led": "share of schools led by a head who leads more than one school",
     "budget": "mean school budget relative to normal",
     "tightness": "tightness dial in force",
+    "spend_centre": "cumulative spend of the centre on trials, brokering and mandates "
+                    "(GBP thousand, sim.costs)",
+    "spend_authorities": "cumulative spend of the authorities on facilitation and capacity "
+                         "investment (GBP thousand)",
+    "spend_public": "spend_centre plus spend_authorities (GBP thousand)",
+    "spend_schools": "cumulative running costs of the practices schools run (GBP thousand)",
+    "shortfall": "cumulative cost of the centre's and authorities' actions not done for want "
+                 "of money (GBP thousand)",
+    "past_plateau": "share of schools whose performance is above the highest it reached in "
+                    "its first 24 months (past its own early plateau; nan before month 24)",
     "adoptions": "practices taken up in the step (chosen, mandated, created)",
     "drops": "practices dropped in the step",
 }
@@ -111,6 +121,8 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         "exec_led": exec_led,
         "budget": budget,
         "tightness": float(p.tightness),
+        **model.ledger.metrics(),
+        "past_plateau": model.past_plateau(),
     }
 
 

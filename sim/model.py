@@ -14,6 +14,7 @@ from sim import kernels as _kernels
 from sim import metrics as _metrics
 from sim._jit import KernelRng
 from sim.agents import Authority, Centre, Head, School
+from sim.costs import Ledger, charge_schools
 from sim.errors import UserError
 from sim.memory import keep_freed_memory
 from sim.numerics import row_sum
@@ -34,6 +35,11 @@ from sim.state import (
     Schools,
     Ties,
 )
+
+#: A school's own early plateau is the best it reached in this many months.
+EARLY_MONTHS = 24.0
+#: ...and it is past it when at least this far above (share of pupils: one point).
+PAST_MARGIN = 0.01
 
 
 @functools.lru_cache(maxsize=1024)
@@ -150,6 +156,8 @@ class NextPracticeModel(mesa.Model):
         self._stepping = False
         self._build()
         self.perf0 = self.schools.perf.copy()
+        # Each school's best performance in its first EARLY_MONTHS (its own early plateau).
+        self.perf_early = self.perf0.copy()
         self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
         self._rows: list[dict[str, float]] = []
         self._adoption: list[tuple[int, np.ndarray]] = []  # (step, users) per step
@@ -228,6 +236,9 @@ class NextPracticeModel(mesa.Model):
         self.authorities = Authorities(budget=np.ones(n_la), stance=np.full(n_la, ABSENT),
                                        facilitation=np.full(n_la, p.facilitation_absent))
         self._by_authority, self._la_start, self._la_end = _groups(s.authority, n_la)
+        # Money: allowances, spending and shortfall by payer (sim.costs).
+        self.ledger = Ledger(n_la)
+        self.capacity_funded = np.ones(n_la)
         self._by_town, self._town_start, self._town_end = _groups(s.town, int(s.town.max()) + 1)
 
         # The Mesa agents, the readable face of the arrays, are made when first read.
@@ -467,6 +478,17 @@ class NextPracticeModel(mesa.Model):
         s = self.schools
         return np.maximum(0.0, 1.0 - s.budget) * s.capacity
 
+    def past_plateau(self) -> float:
+        """Share of schools past their own early plateau (nan until EARLY_MONTHS have passed).
+
+        A school is past it when its performance is at least ``PAST_MARGIN`` above the
+        best it reached in its first ``EARLY_MONTHS``: the top-down rise of the plateau
+        effect is over by then (seed 003: the literacy rise to about 2000).
+        """
+        if self.t * self.p.dur_step < EARLY_MONTHS:
+            return float("nan")
+        return float(np.mean(self.schools.perf > self.perf_early + PAST_MARGIN))
+
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""
         return _kernels.practice_users(self.schools.slot_p, self.practices.n)
@@ -554,13 +576,17 @@ class NextPracticeModel(mesa.Model):
         """Advance one step: the rules in the order listed in the class docstring."""
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
         self.events, self._noted_between = self._noted_between, {}
+        self.ledger.accrue(self)
         self._stepping = True
         try:
             for rule in self._pipeline:
                 rule.apply(self)
+            charge_schools(self)
         finally:
             self._stepping = False
         self.t += 1
+        if self.t * self.p.dur_step <= EARLY_MONTHS:
+            np.maximum(self.perf_early, self.schools.perf, out=self.perf_early)
         self._record()
 
     def run(self, steps: int | None = None) -> NextPracticeModel:

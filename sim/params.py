@@ -17,6 +17,8 @@ Each field's ``json_schema_extra`` carries:
 * ``live``: a trainer may change it while a run is in progress
   (:meth:`sim.model.NextPracticeModel.set_control`); it acts from the next step.
 * ``sweep``: the range used by sensitivity analysis, when the field is a factor.
+  Every uncertainty declares one (a plausible range for exploring worlds), with
+  ``sweep_ref``: the source of the range or a one-line reason for it.
 
 Rules and strategies declare their own parameters beside their code
 (:class:`sim.registry.Param`; see :mod:`sim.registry` for how): their scenario
@@ -73,11 +75,14 @@ def par(
     ref: str | None = None,
     live: bool = False,
     sweep: tuple[float, float] | None = None,
+    sweep_ref: str | None = None,
 ) -> Any:
     """Declare one parameter: default, bounds and the metadata described above."""
     extra: dict[str, Any] = {"unit": unit, "kind": kind, "ref": ref, "live": live}
     if sweep is not None:
         extra["sweep"] = list(sweep)
+    if sweep_ref is not None:
+        extra["sweep_ref"] = sweep_ref
     return Field(default, ge=lo, le=hi, description=meaning, json_schema_extra=extra)
 
 
@@ -174,6 +179,8 @@ class Params(BaseModel):
                                 meaning="Practices known at the start (today's good practice).")
     sd_effect_init: float = par(0.4, lo=0, hi=3, unit="logit", kind="uncertainty",
                                 sweep=(0.15, 0.45),
+                                sweep_ref="about half to just over the default: how far known "
+                                          "practices differ is poorly known",
                                 meaning="Spread of the true effects of the practices known at the "
                                         "start (mean 0).")
     n_domains: int = par(4, lo=1, hi=20, unit="domains", kind="structure", ref=GIBBONS_2007,
@@ -185,113 +192,192 @@ class Params(BaseModel):
                               meaning="Known practices each school already runs at the start "
                                       "(picked at random; the status quo).")
     cost_mean: float = par(0.12, lo=0, hi=2, unit="share of budget", kind="uncertainty",
+                           sweep=(0.04, 0.25),
+                           sweep_ref="a practice costing a few per cent to a quarter of a school's"
+                                     " discretionary budget",
                            meaning="Mean yearly running cost of a practice, as a share of a "
                                    "school's discretionary budget.")
     n_focus: float = par(4.0, lo=0.1, hi=30, unit="practices", kind="uncertainty",
+                         sweep=(2.0, 8.0),
+                         sweep_ref="Fullan's few key priorities: two to eight practices run in "
+                                   "depth at once",
                          meaning="Practices of average difficulty a school of full capacity can "
                                  "implement in depth at once; more than that dilutes depth.")
 
     # ----------------------------------------------------------------- invention
     p_invent: float = par(0.004, lo=0, hi=1, unit="1/month", kind="uncertainty",
                           sweep=(0.001, 0.01), ref=GIBBONS_2007,
+                          sweep_ref="an invention every 8 to 80 school-years at full space and "
+                                    "capacity",
                           meaning="Chance a school invents a new practice in a month at full "
                                   "creative space, average ingenuity and full capacity.")
     invent_shift: float = par(-0.05, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                              sweep=(-0.15, 0.05),
+                              sweep_ref="most inventions worse than their parents, up to slightly "
+                                        "better",
                               meaning="Mean change of effect of an invention over its parents "
                                       "(below zero: most inventions are no better).")
     invent_scale: float = par(0.1, lo=0, hi=1, unit="logit", kind="uncertainty",
                               sweep=(0.04, 0.16),
+                              sweep_ref="the default +-60%: how far an invention strays is "
+                                        "unmeasured",
                               meaning="Scale of the change of effect of an invention (Student t).")
     invent_df: float = par(4.0, lo=1, hi=100, unit="1", kind="uncertainty",
+                           sweep=(2.0, 30.0),
+                           sweep_ref="a heavy tail (2: a few much better inventions) to near-"
+                                     "normal (30)",
                            meaning="Degrees of freedom of the invention's t distribution: low "
                                    "gives a heavy tail, so a few inventions are much better. "
                                    "Draws are truncated at 5 scales either side.")
 
     # ----------------------------------------------------------------- hearing and judging
     p_exchange: float = par(0.08, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                            sweep=(0.03, 0.2),
+                            sweep_ref="an exchange about practice every 5 to 33 months on a tie of"
+                                      " full trust",
                             meaning="Chance a tie of full trust carries an exchange about "
                                     "practice in a month (Fullan's enquiry).")
     sd_judge: float = par(0.3, lo=0.01, hi=3, unit="logit", kind="uncertainty",
                           sweep=(0.1, 0.6),
+                          sweep_ref="from a sharp read (0.1) to one as large as the spread of "
+                                    "effects (0.6)",
                           meaning="Noise in a head's read of a practice heard of from a peer.")
     sd_prior: float = par(0.2, lo=0.01, hi=3, unit="logit", kind="uncertainty",
+                          sweep=(0.1, 0.5),
+                          sweep_ref="sceptical (0.1) to open-minded (0.5) priors around no effect",
                           meaning="Spread of a head's prior belief about a new practice's effect "
                                   "(centred on no effect): scepticism.")
     threshold_adopt: float = par(0.03, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                                 sweep=(0.0, 0.1),
+                                 sweep_ref="a head adopts for any judged gain, up to a gain of 0.1"
+                                           " logit",
                                  meaning="Least judged net gain for which a head adopts.")
     rel_cost: float = par(0.3, lo=0, hi=10, unit="logit per budget", kind="uncertainty",
+                          sweep=(0.1, 1.0),
+                          sweep_ref="cost counts for a third to three times the default against "
+                                    "effect",
                           meaning="Weight of a practice's cost against its judged effect.")
 
     # ----------------------------------------------------------------- implementation
     dur_commit: float = par(12.0, lo=0, hi=120, unit="months", kind="uncertainty",
+                            sweep=(6.0, 36.0),
+                            sweep_ref="the implementation dip lasts from two terms to three years",
                             meaning="A school gives a practice it took up this long before it "
                                     "drops or replaces it (the implementation dip).")
     rate_depth: float = par(0.2, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                            sweep=(0.05, 0.4),
+                            sweep_ref="depth half-way to its target in 2 to 14 months",
                             meaning="Rate at which implementation depth closes on its target.")
     init_own_mandated: float = par(0.4, lo=0, hi=1, unit="1", kind="uncertainty",
                                    sweep=(0.15, 0.5), ref=FULLAN_2006,
+                                   sweep_ref="compliance: well below a chosen practice's ownership"
+                                             " (seed 003)",
                                    meaning="Ownership of a practice a school was told to run "
                                            "(compliance, not commitment).")
     init_own_chosen: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty",
+                                 sweep=(0.5, 0.9),
+                                 sweep_ref="above a mandated practice, below one a school helped "
+                                           "create",
                                  meaning="Ownership of a practice a school chose.")
     init_own_created: float = par(0.95, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  sweep=(0.8, 1.0),
+                                  sweep_ref="a practice a school helped create is nearly fully "
+                                            "owned",
                                   meaning="Ownership of a practice a school helped to create.")
     rate_own: float = par(0.02, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                          sweep=(0.005, 0.05),
+                          sweep_ref="ownership half-way to engagement in 14 months to 12 years",
                           meaning="Rate at which ownership rises towards the school's engagement "
                                   "(trust on its ties times facilitation): hearts and minds.")
     rel_own_new_head: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  sweep=(0.4, 0.95),
+                                  sweep_ref="a new head keeps most to nearly all of the staff's "
+                                            "ownership",
                                   meaning="Share of ownership that survives a change of head.")
 
     # ----------------------------------------------------------------- heads' traits
     # Drawn for the first heads and every replacement (sim.model.NextPracticeModel.new_heads).
     head_openness_a: float = par(3.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 sweep=(1.5, 5.0),
+                                 sweep_ref="mean openness from 0.43 to 0.71 at b = 2",
                                  meaning="First shape of the Beta distribution of heads' "
                                          "openness to new ideas (with b = 2: mean 0.6, most "
                                          "heads moderately open). An assumption of the model, "
                                          "not calibrated.")
     head_openness_b: float = par(2.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
+                                 sweep=(1.0, 4.0),
+                                 sweep_ref="mean openness from 0.75 to 0.43 at a = 3",
                                  meaning="Second shape of the Beta distribution of heads' "
                                          "openness.")
     sd_head_ingenuity: float = par(0.5, lo=0, hi=3, unit="log", kind="uncertainty",
+                                   sweep=(0.2, 1.0),
+                                   sweep_ref="heads alike in ingenuity to a few inventing "
+                                             "several times more than most",
                                    meaning="Log-scale spread of heads' ingenuity, log-normal "
                                            "with mean 1 (log-mean -sd^2/2): a few heads invent "
                                            "far more than most. An assumption, not calibrated.")
     head_appetite_a: float = par(1.5, lo=0.01, hi=100, unit="1", kind="uncertainty",
-                                 ref=NEXT_PRACTICE,
+                                 ref=NEXT_PRACTICE, sweep=(0.75, 3.0),
+                                 sweep_ref="mean appetite from 0.2 to 0.5 at b = 3",
                                  meaning="First shape of the Beta distribution of heads' appetite "
                                          "for system leadership (with b = 3: mean 1/3, a "
                                          "minority with strong appetite).")
     head_appetite_b: float = par(3.0, lo=0.01, hi=100, unit="1", kind="uncertainty",
-                                 ref=NEXT_PRACTICE,
+                                 ref=NEXT_PRACTICE, sweep=(1.5, 6.0),
+                                 sweep_ref="mean appetite from 0.5 to 0.2 at a = 1.5",
                                  meaning="Second shape of the Beta distribution of heads' "
                                          "appetite for system leadership.")
 
     # ----------------------------------------------------------------- capacity
     init_capacity_mean: float = par(0.5, lo=0, hi=1, unit="1", kind="uncertainty",
+                                    sweep=(0.35, 0.65),
+                                    sweep_ref="the default +-0.15: capacity has no national "
+                                              "measure",
                                     meaning="Mean initial collective capacity of a school.")
     init_capacity_sd: float = par(0.15, lo=0, hi=1, unit="1", kind="uncertainty",
+                                  sweep=(0.05, 0.25),
+                                  sweep_ref="schools alike to very unequal in capacity",
                                   meaning="Spread of initial collective capacity.")
     capacity_absorb: float = par(0.5, lo=0.01, hi=1, unit="1", kind="uncertainty",
+                                 sweep=(0.3, 0.8),
+                                 sweep_ref="absorptive capacity reached by a weak-average to a "
+                                           "strong school",
                                  meaning="Capacity from which a head takes in everything they "
                                          "hear; below it, in proportion (absorptive capacity, "
                                          "Cohen and Levinthal 1990).")
     rho_capacity_perf: float = par(0.5, lo=-1, hi=1, unit="1", kind="uncertainty",
+                                   sweep=(0.2, 0.8),
+                                   sweep_ref="weak to strong link of capacity with results",
                                    meaning="Correlation of initial capacity with initial "
                                            "performance (stronger schools have more capacity).")
     rate_capacity: float = par(0.02, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                               sweep=(0.005, 0.05),
+                               sweep_ref="a quarter to 2.5 times the default gain at full lever "
+                                         "and budget",
                                meaning="Capacity gained per month at full capacity-building lever "
                                        "and full budget (times the room left to grow).")
     rel_capacity_learning: float = par(1.0, lo=0, hi=10, unit="1", kind="uncertainty",
                                        ref=FULLAN_2006,
+                                       sweep=(0.3, 2.0),
+                                       sweep_ref="learning by doing worth a third to twice a full "
+                                                 "capacity lever",
                                        meaning="Capacity built by implementing practice deeply "
                                                "and with ownership (learning by doing), relative "
                                                "to a full capacity-building lever.")
     rate_capacity_decay: float = par(0.004, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                                     sweep=(0.001, 0.01),
+                                     sweep_ref="capacity half-life without upkeep of 6 to 58 years",
                                      meaning="Share of capacity lost per month without upkeep.")
     rate_capacity_collab: float = par(0.01, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                                      sweep=(0.003, 0.03),
+                                      sweep_ref="members half-way to the strongest in 2 to 19 "
+                                                "years",
                                       meaning="Rate at which a collaborative's members converge "
                                               "towards its strongest member's capacity.")
     rel_capacity_perf: float = par(0.6, lo=0, hi=5, unit="logit", kind="uncertainty",
+                                   sweep=(0.3, 1.0),
+                                   sweep_ref="a unit of capacity worth 0.3 to 1 logit (7 to 22 "
+                                             "points at 65%)",
                                    meaning="Effect on performance of one unit of capacity gained.")
 
     # ----------------------------------------------------------------- performance
@@ -302,30 +388,50 @@ class Params(BaseModel):
     sd_perf_init: float = par(0.5, lo=0, hi=3, unit="logit", kind="structure",
                               meaning="Spread of initial performance between schools.")
     rate_perf: float = par(0.2, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                           sweep=(0.08, 0.4),
+                           sweep_ref="performance half-way to its support in 1.5 to 8 months "
+                                     "(cohorts)",
                            meaning="Rate at which performance closes on what the school's "
                                    "practices and capacity support (cohorts take time).")
     sd_perf_noise: float = par(0.02, lo=0, hi=1, unit="logit/month^0.5", kind="uncertainty",
+                               sweep=(0.005, 0.05),
+                               sweep_ref="month-to-month noise of a quarter to 2.5 times the "
+                                         "default",
                                meaning="Month-to-month noise in a school's performance.")
     rel_coherence: float = par(0.5, lo=0, hi=5, unit="1", kind="uncertainty", ref=FULLAN_2006,
+                               sweep=(0.0, 1.0),
+                               sweep_ref="coherence worth nothing up to doubling the effect of "
+                                         "practices",
                                meaning="Extra effect of practices when a school's depth is "
                                        "concentrated in one domain (coherence).")
 
     # ----------------------------------------------------------------- review and abandon
     sd_observe: float = par(0.6, lo=0.01, hi=5, unit="logit", kind="uncertainty",
                             sweep=(0.3, 1.2),
+                            sweep_ref="a school's own monthly read: half to twice the default "
+                                      "noise",
                             meaning="Noise of a school's monthly read of a practice it runs; "
                                     "evidence-based decision-making sharpens it.")
     p_review: float = par(0.1, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                          sweep=(0.04, 0.25),
+                          sweep_ref="practices reviewed every 4 months to every 2 years",
                           meaning="Chance a school reviews its practices in a month.")
     threshold_abandon: float = par(0.0, lo=-1, hi=1, unit="logit", kind="uncertainty",
+                                   sweep=(-0.1, 0.05),
+                                   sweep_ref="drop only clearly harmful practices, up to dropping "
+                                             "weak ones",
                                    meaning="A reviewed practice whose estimated effect is below "
                                            "this, with confidence, is dropped.")
 
     # ----------------------------------------------------------------- ties and trust
     init_trust: float = par(0.4, lo=0, hi=1, unit="1", kind="uncertainty",
+                            sweep=(0.2, 0.6),
+                            sweep_ref="new ties start with low to moderate trust",
                             meaning="Trust on a new tie.")
     rate_trust: float = par(0.1, lo=0, hi=1, unit="1/exchange", kind="uncertainty",
                             ref=FULLAN_2006,
+                            sweep=(0.03, 0.25),
+                            sweep_ref="trust half-way to full after 3 to 23 useful exchanges",
                             meaning="Step of trust towards 1 after a useful exchange, towards 0 "
                                     "after a useless one.")
     p_new_tie: float = par(0.01, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0.0, 0.03),
@@ -336,12 +442,19 @@ class Params(BaseModel):
                                  meaning="Share of new ties that cross authorities when the "
                                          "engagement lever is full.")
     min_trust: float = par(0.05, lo=0, hi=1, unit="1", kind="uncertainty",
+                           sweep=(0.01, 0.15),
+                           sweep_ref="ties lapse only when trust is nearly gone, up to lapsing at "
+                                     "low trust",
                            meaning="A tie whose trust falls below this lapses (except formal "
                                    "collaborative ties).")
 
     # ----------------------------------------------------------------- authorities
     facilitation_administer: float = par(0.2, lo=0, hi=1, unit="1", kind="uncertainty",
                                          ref=GIBBONS_2007,
+                                         sweep=(0.05, 0.4),
+                                         sweep_ref="an administering authority gives little to "
+                                                   "half of an animating one's facilitation (seed "
+                                                   "000)",
                                          meaning="Facilitation an authority gives when its stance "
                                                  "is to administer.")
     facilitation_animate: float = par(0.8, lo=0, hi=1, unit="1", kind="lever", sweep=(0.3, 1),
@@ -349,11 +462,17 @@ class Params(BaseModel):
                                       meaning="Facilitation an authority gives when its stance is "
                                               "to animate.")
     facilitation_absent: float = par(0.35, lo=0, hi=1, unit="1", kind="uncertainty",
+                                     sweep=(0.15, 0.5),
+                                     sweep_ref="schools' own networks give weak to moderate "
+                                               "facilitation",
                                      meaning="Facilitation schools find for themselves when the "
                                              "authority is absent (schools' own networks).")
 
     # ----------------------------------------------------------------- collaboratives
     p_collab_form: float = par(0.003, lo=0, hi=1, unit="1/month", kind="uncertainty",
+                               sweep=(0.001, 0.008),
+                               sweep_ref="a system leader founds a collaborative every 10 to 80 "
+                                         "years (times facilitation)",
                                meaning="Chance a head with full appetite for system leadership "
                                        "founds a collaborative in a month (times facilitation).")
     n_collab_size: int = par(4, lo=2, hi=50, unit="schools", kind="structure",
@@ -363,12 +482,16 @@ class Params(BaseModel):
                              meaning="Chance an informal collaborative formalises in a month "
                                      "(times facilitation, raised by adversity).")
     p_fade_informal: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty", ref=JACKSON_2011,
+                                 sweep=(0.4, 0.9),
+                                 sweep_ref="most informal collaboratives fade when the founder "
+                                           "leaves (seed 001)",
                                  meaning="Chance an informal collaborative dissolves when its "
                                          "founding head leaves.")
 
     # ----------------------------------------------------------------- heads
     p_head_leave: float = par(0.012, lo=0, hi=1, unit="1/month", kind="uncertainty",
                               sweep=(0.005, 0.03),
+                              sweep_ref="mean tenure of 3 to 17 years",
                               meaning="Chance a head leaves in a month (1/84: seven years' "
                                       "mean tenure).")
     p_exec_head: float = par(0.01, lo=0, hi=1, unit="1/month", kind="lever", sweep=(0, 0.03),
@@ -377,11 +500,16 @@ class Params(BaseModel):
                                      "struggling school nearby as executive head in a month.")
     rate_exec_support: float = par(0.03, lo=0, hi=1, unit="1/month", kind="uncertainty",
                                    sweep=(0.0, 0.08), ref=CHAPMAN_2011,
+                                   sweep_ref="none, up to closing a capacity gap half-way in 8 "
+                                             "months (Chapman 2011)",
                                    meaning="Share of its capacity gap to the strongest school of "
                                            "its federation (schools sharing a head) a school "
                                            "closes in a month.")
     p_exec_share: float = par(0.1, lo=0, hi=1, unit="1/month", kind="uncertainty",
                               ref=CHAPMAN_2011,
+                              sweep=(0.03, 0.25),
+                              sweep_ref="a federation passes on its deepest practice in 4 to 33 "
+                                        "months",
                               meaning="Chance in a month that a federated school takes up the "
                                       "deepest practice of its federation's strongest school.")
 
@@ -403,6 +531,9 @@ class Params(BaseModel):
     dur_trial: float = par(12.0, lo=1, hi=120, unit="months", kind="lever", ref=NEXT_PRACTICE,
                            meaning="Length of a field trial.")
     sd_trial: float = par(0.5, lo=0.01, hi=5, unit="logit per site-month^0.5", kind="uncertainty",
+                          sweep=(0.2, 1.0),
+                          sweep_ref="trial evaluations from sharp to as noisy as a school's own "
+                                    "read",
                           meaning="Noise of a trial's co-designed evaluation per site and month.")
     threshold_proven: float = par(0.05, lo=-1, hi=2, unit="logit", kind="lever",
                                   meaning="Least estimated effect for a trialled practice to be "
@@ -412,16 +543,76 @@ class Params(BaseModel):
                           meaning="Ties the centre brokers each month from schools running a "
                                   "proven practice to schools that do not (accelerate).")
 
+    # ----------------------------------------------------------------- costs and budgets
+    # One unit, GBP thousand (a year for budgets and yearly costs), per school of the
+    # model system where it says so; see sim/costs.py. No figure is tuned to an answer.
+    budget_centre: float = par(3.0, lo=0, hi=1000, unit="GBP k per school per year",
+                               kind="lever", sweep=(0.5, 10.0),
+                               sweep_ref="National Strategies of the 2000s: roughly GBP 150-200m a "
+                                         "year over ~20,000 schools, i.e. 7.5-10k a school",
+                               meaning="The centre's yearly budget for its actions (trials, "
+                                       "brokering, mandates), per school in the system.")
+    budget_authority: float = par(6.0, lo=0, hi=1000, unit="GBP k per school per year",
+                                  kind="lever", sweep=(1.0, 15.0),
+                                  sweep_ref="school improvement spend of an English authority: a "
+                                            "few to fifteen thousand a school (one-line reason)",
+                                  meaning="Each authority's yearly budget for facilitation and "
+                                          "capacity investment, per school it serves (times its "
+                                          "budget index, which a cut lowers).")
+    school_budget: float = par(50.0, lo=0, hi=10_000, unit="GBP k per year", kind="structure",
+                               ref=DFES_2007,
+                               meaning="A school's discretionary budget, which practices' running "
+                                       "costs (cost_mean) are shares of: only for reporting "
+                                       "spend_schools in GBP.")
+    cost_trial_site: float = par(1.0, lo=0, hi=100, unit="GBP k per site-month",
+                                 kind="uncertainty", sweep=(0.3, 3.0), ref=NEXT_PRACTICE,
+                                 sweep_ref="supply cover, materials and a share of co-designed "
+                                           "evaluation: 4-36k a site-year",
+                                 meaning="Cost to the centre of one field-trial site for a month.")
+    cost_broker: float = par(2.0, lo=0, hi=100, unit="GBP k per tie", kind="uncertainty",
+                             sweep=(0.5, 6.0), ref=NEXT_PRACTICE,
+                             sweep_ref="a few days of a broker's and two heads' time, up to a "
+                                       "funded visit programme",
+                             meaning="Cost to the centre of brokering one tie.")
+    cost_mandate: float = par(0.5, lo=0, hi=100, unit="GBP k per school reached",
+                              kind="uncertainty", sweep=(0.1, 2.0),
+                              sweep_ref="guidance, training days and inspection of take-up per "
+                                        "school, a small share of a strategy's per-school spend",
+                              meaning="Cost to the centre of administering and inspecting a "
+                                      "mandate in one school it reaches.")
+    cost_facilitate: float = par(2.0, lo=0, hi=100, unit="GBP k per school per year",
+                                 kind="uncertainty", sweep=(0.5, 5.0), ref=GIBBONS_2007,
+                                 sweep_ref="an authority adviser's time per school, at full "
+                                           "facilitation",
+                                 meaning="Cost to an authority of animating or administering "
+                                         "one school's networks for a year at facilitation 1.")
+    cost_capacity: float = par(4.0, lo=0, hi=100, unit="GBP k per school per year",
+                               kind="uncertainty", sweep=(1.0, 10.0), ref=FULLAN_2006,
+                               sweep_ref="professional development days per school at a full "
+                                         "capacity-building lever",
+                               meaning="Cost to an authority of full capacity investment in one "
+                                       "school for a year.")
+
     # ----------------------------------------------------------------- adversity
     t_budget_cut: int = par(-1, lo=-1, hi=100_000, unit="step", kind="uncertainty",
                             ref=JACKSON_2011,
+                            sweep=(12, 108),
+                            sweep_ref="a cut in year 1 to 9; share_budget_cut's range starting at "
+                                      "0 covers no cut",
                             meaning="Step at which authorities' budgets are cut (-1: never).")
     share_budget_cut: float = par(0.3, lo=0, hi=1, unit="1", kind="uncertainty",
-                                  ref=JACKSON_2011, meaning="Share of the budget cut.")
+                                  ref=JACKSON_2011, sweep=(0.0, 0.5),
+                                  sweep_ref="no cut to half; the 2010 spending review cut English "
+                                            "councils' grant 28% in four years",
+                                  meaning="Share of the budget cut.")
     n_authorities_cut: int = par(1, lo=0, hi=1000, unit="authorities", kind="uncertainty",
+                                 sweep=(0, 4),
+                                 sweep_ref="a cut hits none up to four authorities",
                                  meaning="How many authorities the cut hits (chosen at random).")
     rel_adversity: float = par(3.0, lo=0, hi=20, unit="1 per budget lost", kind="uncertainty",
                                sweep=(0, 6), ref=JACKSON_2011,
+                               sweep_ref="no burning platform up to twice the default response "
+                                         "(seed 001)",
                                meaning="Rise in invention and collaboration per unit of budget "
                                        "lost, times capacity: the burning platform.")
 
@@ -429,14 +620,23 @@ class Params(BaseModel):
     # Used only by the reduced modes of sim/rules/classic.py and sim/networks.py.
     p_bass: float = par(0.03, lo=0, hi=1, unit="1/step", kind="uncertainty",
                         ref="Bass, Management Science 15:215 (1969)",
+                        sweep=(0.001, 0.05),
+                        sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean "
+                                  "p 0.03",
                         meaning="Bass coefficient of innovation: chance per step that a "
                                 "non-adopter adopts from outside influence (adopt: bass).")
     q_bass: float = par(0.38, lo=0, hi=5, unit="1/step", kind="uncertainty",
                         ref="Bass, Management Science 15:215 (1969)",
+                        sweep=(0.1, 0.6),
+                        sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean "
+                                  "q 0.38",
                         meaning="Bass coefficient of imitation: added chance per step per "
                                 "share of adopters (global share, or share of neighbours).")
     beta_si: float = par(0.2, lo=0, hi=10, unit="1/step", kind="uncertainty",
                          ref="Kermack & McKendrick (1927); logistic SI model",
+                         sweep=(0.05, 0.5),
+                         sweep_ref="half the schools adopt in 6 to 60 steps from one seed on a "
+                                   "complete graph",
                          meaning="SI transmission rate: on a complete graph di/dt = beta i (1-i); "
                                  "on a network, rate per infected neighbour (adopt: si).")
     init_adopters: int = par(0, lo=0, hi=100_000, unit="schools", kind="setting",
@@ -444,10 +644,16 @@ class Params(BaseModel):
                                      "classic rule (complex: a random school and its neighbours).")
     phi_threshold: float = par(0.18, lo=0, hi=1, unit="1", kind="uncertainty",
                                ref="Watts, PNAS 99:5766 (2002)",
+                               sweep=(0.1, 0.26),
+                               sweep_ref="Watts (2002) fig. 1: the cascade window at mean degree 4"
+                                         " to 10",
                                meaning="Fractional threshold: a school adopts once this share "
                                        "of its neighbours has (adopt: threshold).")
     n_threshold: int = par(2, lo=1, hi=100, unit="schools", kind="uncertainty",
                            ref="Centola & Macy, AJS 113:702 (2007)",
+                           sweep=(1, 4),
+                           sweep_ref="simple (1) to complex contagion needing up to 4 neighbours "
+                                     "(Centola and Macy 2007)",
                            meaning="Absolute threshold: a school adopts once this many of its "
                                    "neighbours have (adopt: complex).")
     z_degree: float = par(4.0, lo=0, hi=1000, unit="ties per school", kind="structure",
@@ -630,7 +836,8 @@ def import_plugins(modules: Iterable[str]) -> None:
 def _param_field(spec: Param) -> FieldInfo:
     """A declared parameter as a pydantic field, with :func:`par`'s metadata."""
     f = par(spec.default, unit=spec.unit, meaning=spec.meaning, kind=spec.kind, lo=spec.lo,
-            hi=spec.hi, ref=spec.ref, live=spec.live, sweep=spec.sweep)
+            hi=spec.hi, ref=spec.ref, live=spec.live, sweep=spec.sweep,
+            sweep_ref=spec.sweep_ref)
     f.annotation = spec.type
     return f
 

@@ -149,7 +149,8 @@ class Param:
     range ``lo``..``hi`` (``None``: open), the unit, what it means, its kind
     (``lever``, ``uncertainty``, ``structure`` or ``setting``), its source,
     whether a trainer may change it during a run (``live``) and the range a
-    sensitivity analysis sweeps (``sweep``). The type of the default (bool,
+    sensitivity analysis sweeps (``sweep``) with its source or a one-line reason
+    (``sweep_ref``; every uncertainty has both). The type of the default (bool,
     int, float or str) is the parameter's type.
     """
 
@@ -162,6 +163,7 @@ class Param:
     ref: str | None = None
     live: bool = False
     sweep: tuple[float, float] | None = None
+    sweep_ref: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse a declaration whose default is outside its own range, or of no known kind."""

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
+from sim.costs import COST_DEFINITIONS, cost_outcomes
 from sim.metrics import PLATEAU_DEFINITIONS, plateau_measures
 from sim.model import NextPracticeModel
 from sim.params import Params
@@ -28,7 +29,9 @@ from sim.plugins import plugin_records
 
 #: Final-step metrics reported as outcomes (prefixed ``final_``).
 FINAL_METRICS = ("perf_mean", "perf_sd", "gain_sd", "gap", "practices_in_use", "frontier",
-                 "ownership", "coherence", "capacity", "ties", "collaboratives")
+                 "ownership", "coherence", "capacity", "ties", "collaboratives",
+                 "spend_centre", "spend_authorities", "spend_public", "spend_schools",
+                 "shortfall", "past_plateau")
 
 
 @dataclass
@@ -69,12 +72,13 @@ def outcome_definitions() -> dict[str, str]:
 
     The plateau measures are defined beside the code that computes them
     (:data:`sim.metrics.PLATEAU_DEFINITIONS`); each ``final_`` outcome is a metric's
-    value at the last step (:data:`sim.metrics.DEFINITIONS`).
+    value at the last step (:data:`sim.metrics.DEFINITIONS`); value for money is
+    defined beside the costs (:data:`sim.costs.COST_DEFINITIONS`).
     """
     from sim.metrics import DEFINITIONS
 
     final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
-    return {**PLATEAU_DEFINITIONS, **final}
+    return {**PLATEAU_DEFINITIONS, **final, **COST_DEFINITIONS}
 
 
 def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
@@ -90,6 +94,11 @@ def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
     last = metrics.iloc[-1]
     for name in FINAL_METRICS:
         out[f"final_{name}"] = float(last[name]) if name in last else float("nan")
+    if "spend_public" in metrics:
+        out.update(cost_outcomes(float(metrics["perf_mean"].iat[0]), float(last["perf_mean"]),
+                                 float(last["spend_public"])))
+    else:
+        out.update(dict.fromkeys(COST_DEFINITIONS, float("nan")))
     return out
 
 

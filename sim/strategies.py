@@ -36,6 +36,7 @@ from sim.actions import (
     take_up_kernel,
     value_inputs,
 )
+from sim.costs import fund_authorities
 from sim.numerics import row_any, weighted_choice_without_replacement
 from sim.registry import (  # noqa: F401  (STRATEGIES re-exported)
     STRATEGIES,
@@ -107,6 +108,7 @@ class Strategy:
         fac = {ADMINISTER: p.facilitation_administer, ANIMATE: p.facilitation_animate,
                ABSENT: p.facilitation_absent}[self.stance]
         la.facilitation[:] = fac
+        fund_authorities(model)  # facilitation and capacity investment, within budget
 
     def best_known(self, model: ModelLike, k: int,
                    origin: int | None = None) -> list[int]:
@@ -135,6 +137,10 @@ class Strategy:
             return
         s, p = model.schools, model.p
         reach = model.per_step(p.p_mandate * p.tightness)
+        # Administering and inspecting: cost_mandate per school the mandate reaches.
+        users = model.users()
+        expected = reach * sum(s.n - int(users[pid]) for pid in practices)
+        reach *= model.ledger.centre(p.cost_mandate * expected)
         took_up = self.mandate_fn(
             model.kernel_rng_for(STREAM), np.asarray(practices, np.int64), reach,
             p.init_own_mandated,
@@ -174,7 +180,11 @@ class Strategy:
             if len(free) == 0:
                 break
             w = model.heads.openness[s.head[free]] * s.capacity[free] + 1e-9
-            k = min(p.n_trial_sites, len(free))
+            # The centre commits each site's whole trial (cost_trial_site per site-month).
+            k = model.ledger.centre_units(p.cost_trial_site * p.dur_trial,
+                                          min(p.n_trial_sites, len(free)))
+            if k == 0:
+                break
             sites = weighted_choice_without_replacement(model.kernel_rng_for(STREAM), free, k,
                                                         w / w.sum())
             take_up(model, sites, np.full(k, pid), CREATED)
@@ -214,8 +224,10 @@ class Strategy:
         if not practices:
             return
         p = model.p
+        lam = p.n_broker * p.dur_step
+        lam *= model.ledger.centre(p.cost_broker * lam)  # cost_broker per tie, expected
         a, b = self.brokered_fn(model.kernel_rng_for(STREAM), np.asarray(practices, np.int64),
-                                model.schools.slot_p, p.n_broker * p.dur_step)
+                                model.schools.slot_p, lam)
         # Formed all at once, in the order drawn (add_ties skips repeats as it goes).
         add_ties(model, a, b, BROKERED,
                  p.init_trust + self.value(model, "rel_trust_brokered"))

@@ -23,7 +23,8 @@ a temporary name and moved into place with :func:`os.replace`, so it either exis
 whole or not at all. Restarted with the same command, a sweep skips the chunks on disk
 and runs the rest: no run is lost, none is recorded twice. Seeds depend only on the
 root seed and the replication (common random numbers, the default; with
-``seeds: {common: false}`` also the design row; :func:`sim.experiments.run_seed`), and
+``seeds: {common: false}`` also the design row, or in a robustness design the world, so
+that every policy meets the same seeds; :func:`sim.experiments.run_seed`), and
 rows are sorted by ``run_id`` in each chunk, so the files are the same whether one
 worker or forty ran them, locally or on a Dask cluster.
 
@@ -360,6 +361,8 @@ def _manifest(plan: Plan) -> dict[str, Any]:
         "outcomes": plan.outcomes,
         "base": plan.base,
         "bases": plan.bases,
+        "seed_column": plan.seed_column,
+        **plan.extra,
         "versions": _versions(),
         CHUNKS: {},  # filled as chunks are written: sim.chunks
     }
@@ -434,7 +437,8 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
             values = plan.applied(design.iloc[row])
             if plan.per_replication is not None:  # the same draw in every design row
                 values = {**values, **plan.per_replication[rep]}
-            yield _Run(run_id, k, row, rep, run_seed(root, row, rep, common=common), values)
+            seed = run_seed(root, plan.seed_key(row), rep, common=common)
+            yield _Run(run_id, k, row, rep, seed, values)
 
 
 def _record(plan: Plan, run: _Run, status: str, error: str | None, out: dict[str, float]):

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 SMALL = {"REPLICATIONS": 2, "STEPS": 24, "N_SCHOOLS": 150, "WORKERS": 1,
-         "TIGHTNESS": [0.0, 1.0],
+         "TIGHTNESS": [0.0, 1.0], "N_WORLDS": 12,  # notebooks/robustness.ipynb
          "POPULATION": 10, "GENERATIONS": 2, "PREDICTIVE": 6}  # notebooks/calibration.ipynb
 
 

@@ -130,6 +130,7 @@ class JudgedAdoption(Rule):
     params = {
         "w_agenda": Param(
             0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.4, 1.0),
+            sweep_ref="an agenda that narrows attention a little to almost wholly",
             ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
             meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
                     "share is this times lever_agenda): how much a national agenda narrows "

@@ -119,7 +119,8 @@ class Collaboratives(Rule):
 
     params = {
         "rel_trust_founded": Param(
-            0.2, lo=-1, hi=1, unit="1", kind="uncertainty",
+            0.2, lo=-1, hi=1, unit="1", kind="uncertainty", sweep=(0.0, 0.4),
+            sweep_ref="founding ties start no more trusted, up to well above a new tie",
             ref="Jackson, Adversity and innovation make good bedfellows (2011), seed 001",
             meaning="Trust a collaborative's founding ties start with above init_trust: "
                     "members chose each other. An assumption of the model, not calibrated."),
@@ -255,17 +256,20 @@ class SystemLeadership(Rule):
 
     params = {
         "q_strong": Param(
-            0.75, lo=0, hi=1, unit="1", kind="uncertainty",
+            0.75, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 0.9),
+            sweep_ref="strong heads from the top 40% to the top tenth",
             ref="Innovation Unit, Next Practice in System Leadership (2006), seed 002",
             meaning="Quantile of performance from which a school's head counts as strong "
                     "enough to take on another school (0.75: the top quarter)."),
         "q_weak": Param(
-            0.10, lo=0, hi=1, unit="1", kind="uncertainty",
+            0.10, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.05, 0.25),
+            sweep_ref="struggling schools from the bottom twentieth to the bottom quarter",
             ref="Chapman, Muijs and MacAllister 2011 (federations of strong and weak schools)",
             meaning="Quantile of performance below which a school counts as struggling and "
                     "may be taken on (0.10: the bottom tenth)."),
         "init_trust_exec": Param(
-            0.8, lo=0, hi=1, unit="1", kind="uncertainty",
+            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 1.0),
+            sweep_ref="one head leading both schools: high trust, up to full",
             ref="Chapman, Muijs and MacAllister 2011 (one head leading both schools)",
             meaning="Trust on the tie an executive headship makes between the strong and the "
                     "struggling school: high, as one head leads both."),

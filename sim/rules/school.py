@@ -87,7 +87,9 @@ class CapacityBuilding(Rule):
     def apply(self, model):
         """Move capacity one step."""
         s, p = model.schools, model.p
-        self.build_capacity(s.slot_depth, s.slot_own, s.budget, s.collab, s.capacity,
+        # Investment reaches a school as far as its authority could pay for it (sim.costs).
+        funded = s.budget * model.capacity_funded[s.authority]
+        self.build_capacity(s.slot_depth, s.slot_own, funded, s.collab, s.capacity,
                             model.collabs.n, p.lever_capacity, p.rel_capacity_learning,
                             model.per_step(p.rate_capacity),
                             model.per_step(p.rate_capacity_decay),

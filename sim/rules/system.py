@@ -34,7 +34,8 @@ class LifeCycle(Rule):
 
     params = {
         "share_mainstream": Param(
-            0.25, lo=0, hi=1, unit="1", kind="uncertainty",
+            0.25, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.16, 0.5),
+            sweep_ref="from past Rogers' early adopters (a sixth) to half the schools",
             ref="Rogers, Diffusion of Innovations (1962): innovators and early adopters are "
                 "about the first sixth; with the early majority, past a quarter",
             meaning="Share of schools running a practice from which it counts as mainstream."),

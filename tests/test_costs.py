@@ -1,0 +1,138 @@
+"""Costs and budgets (sim/costs.py): never overspent, and each cost acts the way it should.
+
+The invariant holds at every step of random scenarios; each cost's direction of
+effect is checked by setting it free and then dear under a budget that binds
+(averaged over a few seeds, so no number depends on the random stream).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.model import NextPracticeModel
+from sim.params import Params
+from sim.runner import run_model
+from sim.state import EMPTY
+
+SMALL = {"n_schools": 60, "n_authorities": 2, "n_towns": 2, "n_steps": 36}
+
+
+def _params(**kw) -> Params:
+    return Params(**{**SMALL, **kw})
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    strategy=st.sampled_from(["top_down", "bottom_up", "next_practice"]),
+    budget_centre=st.floats(0, 5),
+    budget_authority=st.floats(0, 8),
+    cost_trial_site=st.floats(0, 5),
+    cost_broker=st.floats(0, 10),
+    cost_mandate=st.floats(0, 5),
+    cost_facilitate=st.floats(0, 10),
+    cost_capacity=st.floats(0, 10),
+    n_trials=st.integers(0, 6),
+    n_broker=st.floats(0, 10),
+    tightness=st.floats(0, 1),
+    cut=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_no_payer_ever_spends_more_than_it_has_had(seed, cut, **kw):
+    extra = {"t_budget_cut": 6, "share_budget_cut": 0.5} if cut else {}
+    model = NextPracticeModel(_params(**kw, **extra), rng=seed)
+    led = model.ledger
+    for _ in range(24):
+        model.step()
+        assert led.spent_centre <= led.allowance_centre * (1 + 1e-9) + 1e-9
+        assert (led.spent_la <= led.allowance_la * (1 + 1e-9) + 1e-9).all()
+        assert led.short_centre >= 0 and (led.short_la >= 0).all()
+
+
+def _mean(outcome: str, seeds=range(3), **kw) -> float:
+    return float(np.mean([run_model(_params(**kw), s).summary["outcomes"][outcome]
+                          for s in seeds]))
+
+
+def _trial_site_months(**kw) -> float:
+    total = 0
+    for seed in range(3):
+        model = NextPracticeModel(_params(**kw), rng=seed)
+        for _ in range(36):
+            model.step()
+            total += int((model.schools.trial[: model.schools.n] != EMPTY).sum())
+    return total / 3
+
+
+NP = {"strategy": "next_practice", "budget_centre": 2.0, "n_trials": 4, "dur_cycle": 3.0}
+
+
+def test_dearer_trials_fund_fewer_sites():
+    free = _trial_site_months(**NP, cost_trial_site=0.0)
+    dear = _trial_site_months(**NP, cost_trial_site=5.0)
+    assert free > 0
+    assert dear < free
+
+
+def test_dearer_brokering_costs_more_and_falls_short():
+    kw = {**NP, "cost_trial_site": 0.0, "threshold_proven": -1.0, "n_broker": 6.0,
+          "budget_centre": 0.5}  # free trials prove practice; brokering it is what costs
+    assert _mean("final_shortfall", **kw, cost_broker=0.0, cost_mandate=0.0) == 0
+    assert _mean("final_shortfall", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
+    assert _mean("final_spend_centre", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
+
+
+def test_dearer_mandates_reach_fewer_schools():
+    kw = {"strategy": "top_down", "tightness": 1.0, "budget_centre": 0.5}
+    cheap = _mean("final_spend_centre", **kw, cost_mandate=0.0)
+    assert cheap == 0
+    assert _mean("final_shortfall", **kw, cost_mandate=3.0) > 0
+    # Fewer schools made to take up the mandate: less of the mandated practice run.
+    adopt_free = _adoptions(**kw, cost_mandate=0.0)
+    adopt_dear = _adoptions(**kw, cost_mandate=20.0)
+    assert adopt_dear < adopt_free
+
+
+def _adoptions(**kw) -> float:
+    return float(np.mean([run_model(_params(**kw), s).metrics["adoptions"].sum()
+                          for s in range(3)]))
+
+
+def test_dearer_capacity_investment_builds_less_capacity():
+    kw = {"strategy": "next_practice", "lever_capacity": 1.0, "budget_authority": 2.0,
+          "cost_facilitate": 0.0, "rate_capacity": 0.05}
+    assert _mean("final_capacity", **kw, cost_capacity=20.0) < _mean(
+        "final_capacity", **kw, cost_capacity=0.0)
+
+
+def test_dearer_facilitation_forms_fewer_ties():
+    kw = {"strategy": "next_practice", "budget_authority": 1.0, "cost_capacity": 0.0,
+          "p_new_tie": 0.05, "n_broker": 0.0}
+    assert _mean("final_ties", **kw, cost_facilitate=30.0) < _mean(
+        "final_ties", **kw, cost_facilitate=0.0)
+
+
+def test_a_bigger_budget_is_spent_not_short():
+    kw = {"strategy": "next_practice", "n_trials": 4, "n_broker": 4.0}
+    poor = run_model(_params(**kw, budget_centre=0.2), 1).summary["outcomes"]
+    rich = run_model(_params(**kw, budget_centre=50.0), 1).summary["outcomes"]
+    assert rich["final_shortfall"] <= poor["final_shortfall"]
+    assert rich["final_spend_centre"] >= poor["final_spend_centre"]
+
+
+def test_bottom_up_centre_spends_nothing():
+    out = run_model(_params(strategy="bottom_up"), 1).summary["outcomes"]
+    assert out["final_spend_centre"] == 0
+    assert out["final_spend_authorities"] > 0  # capacity investment at its lever
+
+
+@pytest.mark.parametrize("gain,spend", [(0.0, 100.0), (-0.01, 100.0)])
+def test_spend_per_point_is_nan_when_nothing_was_gained(gain, spend):
+    from sim.costs import cost_outcomes
+
+    out = cost_outcomes(0.6, 0.6 + gain, spend)
+    assert np.isnan(out["spend_per_point"])
+    assert cost_outcomes(0.6, 0.7, 500.0)["spend_per_point"] == pytest.approx(50.0)
+    assert cost_outcomes(0.6, 0.7, 500.0)["points_per_million"] == pytest.approx(20.0)
