@@ -62,6 +62,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError
+from sim.posterior import weighted_quantile
 
 #: Posterior predictive quantiles written and drawn (median, 50% and 90% bands).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -584,18 +585,6 @@ class Result:
     predictive: pd.DataFrame
     forecast: pd.DataFrame | None
     seconds: float
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: Sequence[float]) -> np.ndarray:
-    """Quantiles of a weighted sample (the weighted empirical distribution, interpolated)."""
-    v = np.asarray(values, float)
-    w = np.asarray(weights, float)
-    v, w = v[w > 0], w[w > 0]  # a particle of no weight is not part of the distribution
-    order = np.argsort(v)
-    v, w = v[order], w[order]
-    cw = np.cumsum(w) - 0.5 * w
-    cw /= w.sum()
-    return np.interp(q, cw, v)
 
 
 def posterior_summary(post: pd.DataFrame, priors: Mapping[str, tuple[float, float]]

@@ -9,14 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-
-if TYPE_CHECKING:
-    from sim.calibrate import Setup
 
 
 def posterior_figure(post: pd.DataFrame, priors: Mapping[str, tuple[float, float]], path: Path,
@@ -26,7 +23,7 @@ def posterior_figure(post: pd.DataFrame, priors: Mapping[str, tuple[float, float
     The flat line is the uniform prior's density; the solid vertical line the weighted
     median, the dashed ones the 90% interval.
     """
-    from sim.calibrate import weighted_quantile
+    from sim.posterior import weighted_quantile
 
     k = len(priors)
     cols = min(k, 3)
@@ -58,7 +55,7 @@ def posterior_figure(post: pd.DataFrame, priors: Mapping[str, tuple[float, float
     return path
 
 
-def predictive_figure(band: pd.DataFrame, setup: Setup, forecast: pd.DataFrame | None,
+def predictive_figure(band: pd.DataFrame, setup: Any, forecast: pd.DataFrame | None,
                       path: Path, title: str = "") -> Path:
     """Posterior predictive median with 50% and 90% bands against the observed points.
 

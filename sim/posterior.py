@@ -137,3 +137,15 @@ def apply(params: Any, values: Mapping[str, Any], where: str = "posterior draw")
     from sim.scenario import validate
 
     return validate({**params.model_dump(), **dict(values)}, where)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: Any) -> np.ndarray:
+    """Quantiles of a weighted sample (the weighted empirical distribution, interpolated)."""
+    v = np.asarray(values, float)
+    w = np.asarray(weights, float)
+    v, w = v[w > 0], w[w > 0]  # a particle of no weight is not part of the distribution
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cw = np.cumsum(w) - 0.5 * w
+    cw /= w.sum()
+    return np.interp(q, cw, v)
