@@ -437,7 +437,10 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
             values = plan.applied(design.iloc[row])
             if plan.per_replication is not None:  # the same draw in every design row
                 values = {**values, **plan.per_replication[rep]}
-            seed = run_seed(root, plan.seed_key(row), rep, common=common)
+            # A robustness design keys seeds by world: every policy in a world meets the
+            # same seeds, and each world its own (common across policies, not worlds).
+            seed = run_seed(root, plan.seed_key(row), rep,
+                            common=common and plan.seed_column is None)
             yield _Run(run_id, k, row, rep, seed, values)
 
 
