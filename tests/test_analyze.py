@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.experiments
 import sim.sweep
+import sim.testing
 from sim.analyze import analyze
 from sim.errors import UserError
 from sim.sweep import chunk_files, run_sweep
@@ -52,7 +52,7 @@ def test_analysis_never_runs_the_model(ishigami_sobol, monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("analyze ran the model")
 
-    monkeypatch.setattr(sim.experiments, "run_ishigami", forbidden)
+    monkeypatch.setattr(sim.testing, "run_ishigami", forbidden)
     monkeypatch.setattr(sim.sweep, "_execute", forbidden)
     monkeypatch.setattr(sim.sweep, "run_sweep", forbidden)
     out = analyze(ishigami_sobol, tmp_path / "elsewhere")

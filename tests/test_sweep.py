@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 from sim.errors import UserError
-from sim.experiments import plan_experiment, run_ishigami, run_seed
+from sim.experiments import plan_experiment, run_seed
 from sim.sweep import chunk_files, load_results, run_sweep
+from sim.testing import run_ishigami
 
 ROOT = Path(__file__).resolve().parent.parent
 

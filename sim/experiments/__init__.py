@@ -1,0 +1,94 @@
+"""Experiment files: what a batch of runs varies, how, and what it measures.
+
+Three modules: :mod:`~sim.experiments.schema` (the factors' declarations and the
+file's strict schema), :mod:`~sim.experiments.designs` (the design tables) and
+:mod:`~sim.experiments.plan` (seeds, registered models, the checked plan). The names
+below are re-exported here, where the rest of the package and users import them.
+
+An experiment file (YAML, in ``experiments/``) names a base scenario, a design and the
+run settings. This module turns it into a :class:`Plan`: the validated base parameters,
+the factors with their ranges, the design table (one row per parameter set), the SALib
+problem and the outcomes to record. It never runs the model (see :mod:`sim.sweep`) and
+never draws (see :mod:`sim.analyze`).
+
+The factors and their ranges are *declared once*, on the parameter class: every field
+whose ``json_schema_extra`` says ``kind: uncertainty`` or ``kind: lever`` is a factor,
+and ``sweep: [lo, hi]`` is its default range for sensitivity analysis (EMA workbench's
+XLRM: uncertainties X, levers L). The SALib problem is generated from those
+declarations; an experiment file only picks factors by name and may change a range
+within the parameter's validation bounds.
+
+Designs (``design.method``):
+
+- ``sobol``: Saltelli/Sobol' sample (``SALib.sample.sobol``), with second-order terms
+  by default; ``n`` is the base sample size, a power of 2; it makes
+  ``n * (2 * k + 2)`` parameter sets for ``k`` factors (``n * (k + 2)`` without
+  second order).
+- ``morris``: ``n`` elementary-effect trajectories on ``levels`` levels
+  (``SALib.sample.morris``); ``n * (k + 1)`` parameter sets. Cheap screening.
+- ``lhs``: ``n`` Latin-hypercube points (``scipy.stats.qmc.LatinHypercube``).
+- ``grid``: the full product of each factor's ``values`` (or ``range`` cut in ``n``
+  points); factors may be categorical (e.g. ``strategy``).
+- ``list``: explicit parameter sets, ``rows: [{strategy: top_down}, ...]``.
+
+All randomness (the sample, the run seeds) derives from the experiment's ``root_seed``
+through :class:`numpy.random.SeedSequence`, so a plan is identical on every machine.
+By default replication ``r`` has the same seed in every design row (common random
+numbers: differences between rows are not seed noise); ``seeds: {common: false}`` gives
+every run its own seed (:func:`run_seed`).
+
+Models are registered by name (:data:`MODELS`): ``nextpractice`` (the default, the real
+model) and ``ishigami``, SALib's Ishigami test function dressed as a model, whose Sobol'
+indices are known in closed form; tests and users check the pipeline with it. It lives
+in :mod:`sim.testing`, the test support, apart from the simulation.
+"""
+
+from __future__ import annotations
+
+from sim.experiments.designs import (  # noqa: F401
+    _resolve_scenario,
+    analysis_seed,
+    design_seed,
+    grid_points,
+    run_seed,
+)
+from sim.experiments.plan import (  # noqa: F401
+    Plan,
+    plan_experiment,
+    plan_robustness,
+)
+from sim.experiments.schema import (  # noqa: F401
+    DESIGN_METHODS,
+    FACTOR_KINDS,
+    ID_COLUMNS,
+    MODELS,
+    POLICY,
+    SCENARIO,
+    SCENARIO_FACTOR,
+    STATUS_COLUMNS,
+    WORLD,
+    Design,
+    Experiment,
+    Factor,
+    FactorSpec,
+    GridDesign,
+    LHSDesign,
+    ListDesign,
+    ModelSpec,
+    MorrisDesign,
+    PolicySpec,
+    RobustnessDesign,
+    RunFn,
+    SeedSettings,
+    SobolDesign,
+    TargetSpec,
+    WorldsDesign,
+    declared_factors,
+    declared_parameters,
+    default_problem,
+    format_validation_error,
+    get_model,
+    load_experiment,
+    not_an_uncertainty,
+    salib_problem,
+)

@@ -1,0 +1,332 @@
+"""The plan of a sweep: seeds, the registered models, and the checked :class:`Plan`.
+
+:func:`plan_experiment` turns an experiment file into a :class:`Plan`: the validated
+base parameters, the factors with their ranges, the design table, the SALib problem
+and the outcomes to record. All randomness (the sample, the run seeds) derives from
+the experiment's ``root_seed`` through :class:`numpy.random.SeedSequence`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import UserError
+from sim.experiments.designs import (
+    _base_params,
+    _check_params,
+    _explicit,
+    _grid,
+    _policy_label,
+    _same_world,
+    _sample,
+    _sampled_factors,
+    design_seed,
+)
+from sim.experiments.schema import (
+    _LABELS,
+    _RESERVED,
+    POLICY,
+    SCENARIO,
+    WORLD,
+    Experiment,
+    Factor,
+    ModelSpec,
+    PolicySpec,
+    RobustnessDesign,
+    declared_factors,
+    declared_parameters,
+    get_model,
+    load_experiment,
+    salib_problem,
+)
+
+
+@dataclass
+class Plan:
+    """Everything a sweep needs, checked: the runs are fully determined by it.
+
+    Attributes:
+        path: The experiment file.
+        name: Experiment name.
+        experiment: The validated experiment.
+        model: The registered model.
+        base: Validated base parameters (JSON-compatible values) shared by every run:
+            the experiment's ``scenario`` with its ``overrides``.
+        factors: Varied factors, in design column order.
+        ranges: Effective ``(low, high)`` of each numeric factor of a sampled design.
+        problem: SALib problem for sampled designs, else ``None``.
+        design: Design table, one row per parameter set, index ``design_row``;
+            sampled designs hold the sample as drawn (integers not yet rounded).
+        outcomes: Outcome names to record, with their descriptions.
+        bases: When the design varies the base scenario (a ``scenario`` factor), the
+            base parameters of each scenario, by label (the file's stem).
+        per_replication: Values put on top of every design row's parameters in
+            replication ``r`` (e.g. posterior draws, :mod:`sim.posterior`), or None.
+        seed_column: A design column whose value, not the design row, keys the run
+            seeds (robustness: ``world``, so every policy meets the same seeds in a
+            world: common random numbers).
+        extra: Design-specific entries for the manifest (robustness: policies,
+            measures, targets).
+        n_runs: Number of runs (design rows times replications).
+
+    """
+
+    path: Path
+    name: str
+    experiment: Experiment
+    model: ModelSpec
+    base: dict[str, Any]
+    factors: dict[str, Factor]
+    ranges: dict[str, tuple[float, float]]
+    problem: dict[str, Any] | None
+    design: pd.DataFrame
+    outcomes: dict[str, str]
+    bases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    per_replication: list[dict[str, Any]] | None = None
+    seed_column: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    n_runs: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Count the runs."""
+        self.n_runs = len(self.design) * self.experiment.replications
+
+    @property
+    def method(self) -> str:
+        """The design method."""
+        return self.experiment.design.method
+
+    def applied(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameter values one design row sets, as the model receives them.
+
+        Integer factors drawn by a sampler are rounded; numpy scalars become Python.
+        """
+        out = {}
+        for name, factor in self.factors.items():
+            value = row[name]
+            if isinstance(value, np.generic):
+                value = value.item()
+            if factor.dtype == "int":
+                value = int(round(value))
+            elif factor.dtype == "float":
+                value = float(value)
+            out[name] = value
+        return out
+
+    def params_for(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Full parameters of a run: its base scenario with the row's values on top.
+
+        Args:
+            values: What :meth:`applied` returned for the design row.
+
+        Returns:
+            Values of every parameter field, ready for the run function.
+
+        """
+        label = values.get(SCENARIO, values.get(POLICY))
+        base = self.bases[label] if label is not None else self.base
+        return {**base, **{k: v for k, v in values.items() if k not in _LABELS}}
+
+    def seed_key(self, design_row: int) -> int:
+        """The index the seeds of a design row's runs derive from (see ``seed_column``)."""
+        if self.seed_column is None:
+            return design_row
+        return int(self.design.iloc[design_row][self.seed_column])
+
+    def fingerprint(self) -> str:
+        """Hash what determines the results; a resumed sweep must match it."""
+        blob = json.dumps(
+            {
+                "experiment": self.experiment.model_dump(mode="json"),
+                "base": self.base,
+                "bases": self.bases,
+                "per_replication": self.per_replication,
+                "model": self.model.name,
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+
+def plan_experiment(path: str | Path) -> Plan:
+    """Validate an experiment file completely and build its design.
+
+    Everything a user can get wrong is caught here, before any run starts.
+
+    Args:
+        path: The experiment file, or a built-in experiment's name (``strategies``).
+
+    Returns:
+        The :class:`Plan`.
+
+    Raises:
+        UserError: With file, key, what is allowed and a fix.
+
+    """
+    from sim.shipped import locate
+
+    path = locate(path, "experiments")  # a file, else a built-in experiment's name
+    exp = load_experiment(path)
+    spec = get_model(exp.model)
+    params_cls = spec.params_cls()
+    base = _base_params(exp, path, spec)
+
+    declared_outcomes = spec.outcome_names()
+    if exp.outcomes is not None:
+        unknown = [o for o in exp.outcomes if o not in declared_outcomes]
+        if unknown:
+            raise UserError(
+                f"{path}: outcomes: unknown outcome(s) {', '.join(map(repr, unknown))}. "
+                f"Valid outcomes: {', '.join(declared_outcomes)}"
+            )
+        outcomes = {o: declared_outcomes[o] for o in exp.outcomes}
+    else:
+        outcomes = declared_outcomes
+
+    problem = None
+    ranges: dict[str, tuple[float, float]] = {}
+    bases: dict[str, dict[str, Any]] = {}
+    extra: dict[str, Any] = {}
+    if exp.design.method in ("sobol", "morris", "lhs"):
+        factors, ranges = _sampled_factors(exp, path, params_cls)
+        problem = salib_problem(ranges)
+        design = pd.DataFrame(_sample(exp, dict(problem)), columns=list(factors))
+    elif exp.design.method == "robustness":
+        factors, ranges, design, bases, extra = plan_robustness(exp, path, spec, base)
+        problem = salib_problem({n: ranges[n] for n in extra["world_factors"]})
+    elif exp.design.method == "grid":
+        factors, design, bases = _grid(exp, path, spec, base)
+    else:
+        factors, design, bases = _explicit(exp, path, spec, base)
+
+    clash = set(factors) & (set(outcomes) | _RESERVED)
+    if clash:
+        raise UserError(f"{path}: factor name(s) {sorted(clash)} clash with result columns")
+    design.index = pd.RangeIndex(len(design), name="design_row")
+    return Plan(
+        path=path,
+        name=exp.name or path.stem,
+        experiment=exp,
+        model=spec,
+        base=base,
+        factors=factors,
+        ranges=ranges,
+        problem=problem,
+        design=design,
+        outcomes=outcomes,
+        bases=bases,
+        seed_column=WORLD if exp.design.method == "robustness" else None,
+        extra=extra,
+    )
+
+
+
+def plan_robustness(
+    exp: Experiment, where: Path, model: ModelSpec, base: dict[str, Any]
+) -> tuple[
+    dict[str, Factor],
+    dict[str, tuple[float, float]],
+    pd.DataFrame,
+    dict[str, dict[str, Any]],
+    dict[str, Any],
+]:
+    """Build the policies x worlds design of an experiment.
+
+    Args:
+        exp: The validated experiment (its design is a robustness design).
+        where: The experiment file, for messages.
+        model: The registered model.
+        base: The experiment's base parameters (its scenario and overrides).
+
+    Returns:
+        ``(factors, ranges, design, bases, extra)``: the design's columns (``policy``,
+        ``world``, then the world factors), the world factors' ranges, one row per
+        world and policy (world-major, so finished chunks hold whole worlds), each
+        policy's full parameters by label, and the manifest entries (policies, world
+        factors, measures, targets).
+
+    Raises:
+        UserError: A policy that changes anything but levers, a world factor that is not
+            an uncertainty, a measure or target that is not a recorded outcome.
+
+    """
+    from scipy.stats import qmc
+
+    design = exp.design
+    design = typing.cast(RobustnessDesign, design)
+    params_cls = model.params_cls()
+    declared = declared_factors(params_cls)
+
+    bases: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(design.policies):
+        spec = PolicySpec(scenario=entry) if isinstance(entry, str) else entry
+        label = _policy_label(i, spec, where)
+        if label in bases:
+            raise UserError(f"{where}: design.policies[{i}]: two policies are called {label!r}")
+        pbase = _base_params(exp, where, model, spec.scenario) if spec.scenario else base
+        keys = {}
+        for name in spec.levers:
+            key = f"design.policies[{i}].levers.{name}"
+            if name not in declared or declared[name].kind != "lever":
+                levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
+                raise UserError(f"{where}: {key}: not a lever; a policy sets levers: {levers}")
+            keys[name] = key
+        values = {**pbase, **spec.levers}
+        _check_params(params_cls, values, where, keys)
+        bases[label] = params_cls.model_validate(values).model_dump(mode="json")
+
+    factors, ranges = _sampled_factors(
+        exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
+    )
+    _same_world(bases, set(factors), declared_parameters(params_cls), where)
+
+    outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
+    for what, names in (("measures", design.measures), ("targets", design.targets)):
+        for name in names:
+            if name not in outcomes:
+                raise UserError(
+                    f"{where}: design.{what}.{name}: not a recorded outcome. Recorded: "
+                    f"{', '.join(outcomes)}"
+                )
+    for name, t in design.targets.items():
+        if t.min is None and t.max is None:
+            raise UserError(f"{where}: design.targets.{name}: give min:, max: or both")
+
+    unit = qmc.LatinHypercube(
+        d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
+    ).random(design.worlds.n)
+    bounds = np.array([ranges[n] for n in factors])
+    worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    labels = list(bases)
+    table = pd.DataFrame(
+        {
+            POLICY: np.tile(labels, len(worlds)),
+            WORLD: np.repeat(np.arange(len(worlds)), len(labels)),
+            **{n: np.repeat(worlds[:, j], len(labels)) for j, n in enumerate(factors)},
+        }
+    )
+    policy = Factor(POLICY, "policy", "label", "Policy (a scenario file and levers).",
+                       None, "category", choices=tuple(labels))
+    world = Factor(WORLD, "world", "index", "World: one sampled point of the "
+                      "uncertainties; seeds derive from it.", None, "int")
+    extra = {
+        "policies": labels,
+        "world_factors": list(factors),
+        "n_worlds": int(design.worlds.n),
+        "measures": dict(design.measures),
+        "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
+    }
+    return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
+
+
