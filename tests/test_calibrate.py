@@ -138,7 +138,7 @@ def test_bad_calibration_files_name_the_file_the_key_and_the_fix(tmp_path):
         load_calibration, _without(tiny(tmp_path), "seed"))
     msg = _bad(tmp_path, parameters={"sd_efect_init": None})
     assert "parameters.sd_efect_init" in msg and "sd_effect_init" in msg
-    msg = _bad(tmp_path, parameters={"rate_perf": None})
+    msg = _bad(tmp_path, parameters={"threshold_proven": None})  # a lever with no sweep range
     assert "declares no sweep range" in msg and "range: [low, high]" in msg
     assert "outside the allowed" in _bad(tmp_path, parameters={"sd_judge": {"range": [0, 1]}})
     assert "low must be below high" in _bad(

@@ -264,7 +264,8 @@ def test_shipped_scenarios_and_experiments_still_load():
     for path in [*SCENARIOS.glob("*.yaml"), *SCENARIOS.glob("classics/*.yaml")]:
         load_scenario(path)
     for path in (ROOT / "experiments").glob("*.yaml"):
-        load_experiment(path)
+        if not path.name.startswith("calibrate_"):  # calibration files have their own schema
+            load_experiment(path)
 
 
 # ------------------------------------------------------------------ command-line values
@@ -322,9 +323,9 @@ def test_a_run_that_cannot_write_fails_before_it_computes(tmp_path, capsys, monk
 
 
 def test_compare_that_cannot_write_fails_before_it_computes(tmp_path, capsys, monkeypatch):
-    import sim.runner
+    import sim.comparison
 
-    monkeypatch.setattr(sim.runner, "compare", lambda *a, **k: pytest.fail("compare ran"))
+    monkeypatch.setattr(sim.comparison, "compare", lambda *a, **k: pytest.fail("compare ran"))
     refuse_writes(monkeypatch, tmp_path)
     rc, err = cli(["compare", SMALL, "-r", "2", "--out", tmp_path / "c"], capsys)
     one_line_error(rc, err, "read-only")
