@@ -267,3 +267,57 @@ def test_prim_recovers_a_planted_box():
     assert box.loc["b", "upper"] == pytest.approx(0.3, abs=0.05)
     assert box["density"].iloc[0] > 0.8 and box["coverage"].iloc[0] > 0.75
     assert trajectory["chosen"].sum() == 1
+
+
+# --------------------------------------------------------------------------------------
+# Worlds from a calibration's posterior (issue 19)
+# --------------------------------------------------------------------------------------
+
+
+def _posterior(tmp: Path, **columns) -> Path:
+    folder = tmp / "cal"
+    folder.mkdir()
+    n = len(next(iter(columns.values())))
+    pd.DataFrame({**columns, "weight": np.full(n, 1.0 / n), "generation": np.zeros(n, int)}
+                 ).to_parquet(folder / "posterior.parquet")
+    return folder
+
+
+def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(tmp_path):
+    _posterior(tmp_path, sd_judge=[0.2, 0.4, 0.6], p_head_leave=[0.01, 0.02, 0.03])
+    spec = {"root_seed": 3, "replications": 1, "steps": 2,
+            "overrides": {"n_schools": 20, "n_authorities": 2},
+            "design": {"method": "robustness",
+                       "policies": [{"name": "td", "levers": {"strategy": "top_down"}},
+                                    {"name": "np", "levers": {"strategy": "next_practice"}}],
+                       "worlds": {"method": "posterior", "posterior": "cal", "n": 12},
+                       "measures": {"final_perf_mean": "max"}}}
+    path = tmp_path / "post.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    plan = plan_experiment(path)
+    d = plan.design
+    assert len(d) == 24 and set(d["policy"]) == {"td", "np"}
+    # every world is one of the posterior's particles, the same for both policies
+    pairs = set(zip(d["sd_judge"], d["p_head_leave"], strict=True))
+    assert pairs <= {(0.2, 0.01), (0.4, 0.02), (0.6, 0.03)}
+    per_world = d.groupby("world")[["sd_judge", "p_head_leave"]].nunique()
+    assert (per_world == 1).all().all()
+    pd.testing.assert_frame_equal(plan_experiment(path).design, d)  # same seed, same worlds
+
+
+def test_posterior_worlds_refuse_a_lever_and_a_missing_folder(tmp_path):
+    _posterior(tmp_path, tightness=[0.2, 0.4])
+    spec = {"root_seed": 3, "replications": 1,
+            "design": {"method": "robustness",
+                       "policies": [{"name": "a", "levers": {"strategy": "top_down"}},
+                                    {"name": "b", "levers": {"strategy": "bottom_up"}}],
+                       "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
+                       "measures": {"final_perf_mean": "max"}}}
+    path = tmp_path / "lever.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(UserError, match="'tightness'.*not a declared uncertainty"):
+        plan_experiment(path)
+    spec["design"]["worlds"]["posterior"] = "nowhere"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(UserError, match="no posterior.parquet"):
+        plan_experiment(path)

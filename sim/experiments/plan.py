@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from sim.errors import UserError
 from sim.experiments.designs import (
@@ -286,9 +287,18 @@ def plan_robustness(
         _check_params(params_cls, values, where, keys)
         bases[label] = params_cls.model_validate(values).model_dump(mode="json")
 
-    factors, ranges = _sampled_factors(
-        exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
-    )
+    if design.worlds.method == "posterior":
+        factors, worlds_table = _posterior_worlds(exp, where, params_cls, design.worlds)
+        ranges = {n: (float(worlds_table[n].min()), float(worlds_table[n].max()))
+                  for n in factors}
+    else:
+        if design.worlds.posterior is not None:
+            raise UserError(f"{where}: design.worlds.posterior: only with method: posterior; "
+                            "add method: posterior, or remove posterior")
+        factors, ranges = _sampled_factors(
+            exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
+        )
+        worlds_table = None
     _same_world(bases, set(factors), declared_parameters(params_cls), where)
 
     outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
@@ -303,11 +313,14 @@ def plan_robustness(
         if t.min is None and t.max is None:
             raise UserError(f"{where}: design.targets.{name}: give min:, max: or both")
 
-    unit = qmc.LatinHypercube(
-        d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
-    ).random(design.worlds.n)
-    bounds = np.array([ranges[n] for n in factors])
-    worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    if worlds_table is not None:
+        worlds = worlds_table[list(factors)].to_numpy(float)
+    else:
+        unit = qmc.LatinHypercube(
+            d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
+        ).random(design.worlds.n)
+        bounds = np.array([ranges[n] for n in factors])
+        worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
     labels = list(bases)
     table = pd.DataFrame(
         {
@@ -324,9 +337,41 @@ def plan_robustness(
         "policies": labels,
         "world_factors": list(factors),
         "n_worlds": int(design.worlds.n),
+        "worlds_from": design.worlds.method,
         "measures": dict(design.measures),
         "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
     }
     return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
 
 
+def _posterior_worlds(exp: Experiment, where: Path, params_cls: type[BaseModel],
+                      worlds: Any) -> tuple[dict[str, Factor], pd.DataFrame]:
+    """A robustness design's worlds drawn from a calibration's posterior (issue 19).
+
+    ``n`` weighted draws with replacement (:func:`sim.posterior.draw`), seeded from the
+    experiment's root seed, so the same file gives the same worlds. The world factors
+    are the posterior's parameters, each of which must be a declared uncertainty.
+    """
+    from sim.posterior import draw
+
+    if worlds.posterior is None:
+        raise UserError(f"{where}: design.worlds.posterior: missing; with method: posterior "
+                        "name a calibration's output folder, e.g. posterior: "
+                        "../runs/calibrate_ks2_english")
+    if worlds.factors is not None or worlds.exclude:
+        raise UserError(f"{where}: design.worlds: with method: posterior the world factors "
+                        "are the posterior's parameters; remove factors and exclude")
+    path = Path(worlds.posterior)
+    if not path.is_absolute():
+        path = where.parent / path
+    table = draw(path, worlds.n, design_seed(exp.root_seed))
+    declared = declared_factors(params_cls)
+    factors = {}
+    for name in table.columns:
+        factor = declared.get(name)
+        if factor is None or factor.kind != "uncertainty":
+            raise UserError(f"{where}: design.worlds.posterior: {name!r} in {path} is not a "
+                            "declared uncertainty of this model; a world varies "
+                            "uncertainties only (levers are the policies')")
+        factors[name] = factor
+    return factors, table

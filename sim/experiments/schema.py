@@ -458,10 +458,19 @@ def _all_factors(value: Any) -> Any:
 
 
 class WorldsDesign(_SampledDesign):
-    """The worlds of a robustness design: a Latin-hypercube sample of uncertainties."""
+    """The worlds of a robustness design.
 
-    method: Literal["lhs"] = Field("lhs", description="How worlds are sampled.")
+    ``lhs``: a Latin-hypercube sample of the uncertainties' declared (or given) ranges.
+    ``posterior``: ``n`` weighted draws from a calibration's posterior
+    (:mod:`sim.posterior`): the world factors are the posterior's parameters, every
+    other uncertainty stays at the policies' common value.
+    """
+
+    method: Literal["lhs", "posterior"] = Field("lhs", description="How worlds are sampled.")
     n: int = Field(ge=2, le=1_000_000, description="Number of worlds.")
+    posterior: str | None = Field(
+        None, description="With method posterior: the output folder of `nextpractice "
+        "calibrate` (or its posterior.parquet), relative to the experiment file.")
 
     _normalise = field_validator("factors", mode="before")(_all_factors)
 
