@@ -10,18 +10,21 @@ the model system, so they scale with ``n_schools``). Two kinds of payer:
   administering and inspecting mandates (per school a mandate reaches);
 - each **authority** (``budget_authority`` times its budget index, which a budget cut
   lowers, seed 001): animating or administering its schools' networks (per school,
-  times the facilitation its stance gives) and capacity investment (per school at
-  full capacity-building lever).
+  times the facilitation its stance gives), capacity investment (per school at
+  full capacity-building lever), both paid in :func:`fund_authorities`, and
+  executive headship support (``cost_exec_support`` per school taken on by an
+  executive head, paid in the ``lead`` rule,
+  :meth:`sim.rules.network.SystemLeadership.pay_for_support`).
 
 Each payer's allowance accrues every step (its yearly budget over twelve months,
 times ``dur_step``); unspent money carries forward. Before an action, the payer is
 asked for its full cost; when less is left, the action is scaled down to what is
 left (fewer trial sites, fewer brokered ties, a mandate reaching fewer schools,
-less facilitation, less capacity investment), never overspent, and the shortfall
-(the cost of what was not done) is recorded. The practices' own running costs
-(``cost_mean`` as a share of a school's discretionary budget, ``school_budget``)
-are recorded as the schools' spending; schools already weigh them when they adopt
-and review (``rel_cost``).
+less facilitation, less capacity investment, less support within federations),
+never overspent, and the shortfall (the cost of what was not done) is recorded.
+The practices' own running costs (``cost_mean`` as a share of a school's
+discretionary budget, ``school_budget``) are recorded as the schools' spending;
+schools already weigh them when they adopt and review (``rel_cost``).
 """
 
 from __future__ import annotations

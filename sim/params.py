@@ -592,6 +592,16 @@ class Params(BaseModel):
                                          "capacity-building lever",
                                meaning="Cost to an authority of full capacity investment in one "
                                        "school for a year.")
+    cost_exec_support: float = par(20.0, lo=0, hi=200, unit="GBP k per school per year",
+                                   kind="uncertainty", sweep=(10.0, 50.0), ref=NEXT_PRACTICE,
+                                   sweep_ref="an estimate, of the order of the National "
+                                             "College's NLE deployment and school-to-school "
+                                             "support payments in the 2000s: 10-50k a supported "
+                                             "school a year",
+                                   meaning="Cost to an authority of executive headship support "
+                                           "(rate_exec_support, p_exec_share) for one school "
+                                           "taken on, for a year: the executive head's and "
+                                           "lead school's staff time.")
 
     # ----------------------------------------------------------------- adversity
     t_budget_cut: int = par(-1, lo=-1, hi=100_000, unit="step", kind="uncertainty",

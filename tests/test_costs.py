@@ -34,6 +34,8 @@ def _params(**kw) -> Params:
     cost_mandate=st.floats(0, 5),
     cost_facilitate=st.floats(0, 10),
     cost_capacity=st.floats(0, 10),
+    cost_exec_support=st.floats(0, 100),
+    p_exec_head=st.floats(0, 0.2),
     n_trials=st.integers(0, 6),
     n_broker=st.floats(0, 10),
     tightness=st.floats(0, 1),
@@ -112,6 +114,21 @@ def test_dearer_facilitation_forms_fewer_ties():
           "p_new_tie": 0.05, "n_broker": 0.0}
     assert _mean("final_ties", **kw, cost_facilitate=30.0) < _mean(
         "final_ties", **kw, cost_facilitate=0.0)
+
+
+def test_dearer_executive_support_lifts_less_capacity_and_falls_short():
+    """Under a tight authority budget, dear executive headship support is scaled down."""
+    kw = {"strategy": "bottom_up", "budget_authority": 1.0, "cost_capacity": 0.0,
+          "cost_facilitate": 0.0, "p_exec_head": 0.2, "rate_exec_support": 0.2,
+          "rate_capacity": 0.0}
+    free = [run_model(_params(**kw, cost_exec_support=0.0), s).summary["outcomes"]
+            for s in range(3)]
+    dear = [run_model(_params(**kw, cost_exec_support=100.0), s).summary["outcomes"]
+            for s in range(3)]
+    assert all(o["final_shortfall"] == 0 for o in free)
+    assert all(o["final_shortfall"] > 0 and o["final_spend_authorities"] > 0 for o in dear)
+    assert np.mean([o["final_capacity"] for o in dear]) < np.mean(
+        [o["final_capacity"] for o in free])
 
 
 def test_a_bigger_budget_is_spent_not_short():

@@ -604,7 +604,8 @@ def test_federation_support_matches_its_numpy_form():
         cap0 = rng0.random(n)
         sp = _slots(rng0, n, k, 30)
         depth = np.where(sp >= 0, np.round(rng0.random((n, k)), 1), 0.0)
-        rate, chance = 0.07, 0.6
+        rate, chance = np.full(n, 0.07), np.full(n, 0.6)  # per school
+        rate[::7], chance[::5] = 0.02, 0.3  # some schools' support partly funded
 
         cap = cap0.copy()  # the rule's numpy form
         r = np.random.default_rng(seed + 100)
@@ -620,8 +621,8 @@ def test_federation_support_matches_its_numpy_form():
         assert np.array_equal(_bits(cap2), _bits(cap)) and r.random() == r2.random()
     # Nobody federated: nothing drawn, nothing changed.
     r3 = np.random.default_rng(1)
-    got = _support(r3, np.arange(5), np.ones(5, np.int64), np.zeros(5), np.ones(5), 0.1, 0.5,
-                   np.full((5, 2), -1), np.zeros((5, 2)))
+    got = _support(r3, np.arange(5), np.ones(5, np.int64), np.zeros(5), np.ones(5),
+                   np.full(5, 0.1), np.full(5, 0.5), np.full((5, 2), -1), np.zeros((5, 2)))
     assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
 
 

@@ -191,11 +191,12 @@ def test_next_practice_runs_field_trials():
 
 def test_lead_federation_supports_the_struggling_school():
     """A federated school closes rate_exec_support of its capacity gap a month and takes
-    up the lead school's deepest practice it lacks, with the lead school's ownership."""
+    up the lead school's deepest practice it lacks, with the lead school's ownership (free
+    support here: the model has not stepped, so no authority has money yet)."""
     from sim.rules import RULES
 
-    m = NextPracticeModel(small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0),
-                          rng=3)
+    m = NextPracticeModel(small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0,
+                                cost_exec_support=0.0), rng=3)
     s = m.schools
     a, b = int(np.argmax(s.logit_perf)), int(np.argmin(s.logit_perf))
     s.capacity[a], s.capacity[b] = 0.9, 0.3

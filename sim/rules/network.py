@@ -252,6 +252,10 @@ class SystemLeadership(Rule):
     MacAllister 2011): the lift comes from sustained shared leadership, staff
     and practice, not a one-off transfer. A federation ends when its head
     leaves (:class:`HeadTurnover`).
+
+    Support costs the supported school's authority ``cost_exec_support`` a
+    year per school taken on (:meth:`pay_for_support`); an authority short of
+    money scales its federations' support down to the share it can pay.
     """
 
     params = {
@@ -294,14 +298,43 @@ class SystemLeadership(Rule):
         # For observers: the schools taken on, and those as weak that were not
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
+        paid = self.pay_for_support(model, n_led)[s.authority]  # share funded, per school
         led, lead, col = self.support(self.kernel_rng, s.head, n_led, perf, s.capacity,
-                                      model.per_step(p.rate_exec_support),
-                                      model.per_step(p.p_exec_share), s.slot_p, s.slot_depth)
+                                      model.per_step(p.rate_exec_support) * paid,
+                                      model.per_step(p.p_exec_share) * paid,
+                                      s.slot_p, s.slot_depth)
         if len(led) == 0:
             return
         model.counts["adoptions"] += self.bring_over(
             led, lead, col, p.init_own_chosen, s.slot_depth, s.slot_own, s.slot_source,
             value_inputs(model), protection_inputs(model))
+
+    @staticmethod
+    def pay_for_support(model, n_led):
+        """Each authority pays for the support of its schools taken on; returns its shares.
+
+        A federation of ``k`` schools supports ``k - 1`` of them (all but its
+        lead), at ``cost_exec_support`` each a year, paid by their authority
+        (a federation lies within one authority: heads take on schools of their
+        own). An authority short of money pays what it has left, and its
+        federated schools get that share of the support (of the capacity they
+        close and of the chance to take up a practice); the rest is recorded as
+        shortfall. Returns the share funded, per authority (1 where nothing is due).
+        """
+        s, p = model.schools, model.p
+        head, authority = s.head[: s.n], s.authority[: s.n]
+        n_la = len(model.ledger.allowance_la)
+        fed = np.flatnonzero(n_led[head] > 1)
+        paid = np.ones(n_la)
+        if len(fed) == 0:
+            return paid
+        first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
+        supported = (np.bincount(authority[fed], minlength=n_la)
+                     - np.bincount(authority[first], minlength=n_la))
+        for a in np.flatnonzero(supported):
+            cost = p.cost_exec_support * supported[a] * p.dur_step / 12.0
+            paid[a] = model.ledger.authority(int(a), cost)
+        return paid
 
 
 @jit
@@ -369,12 +402,12 @@ def _take_on(rng, go, authority, authority_index, weak, head, n_led):
 def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
     """:class:`SystemLeadership`'s support within federations (schools sharing a head).
 
-    In place on ``capacity``: each federated school closes ``rate`` of its gap
-    to the federation's most capable, ``c + rate * (top - c)``. The lead school
+    In place on ``capacity``: each federated school ``i`` closes ``rate[i]`` of its
+    gap to the federation's most capable, ``c + rate[i] * (top - c)``. The lead school
     of a federation performs best (the last of equals, by index: the last of
     each head in ``np.lexsort((perf[fed], head[fed]))``). If any school is
     federated, one uniform per federated school, ascending (numpy's
-    ``rng.random(len(fed))``): under ``chance``, a school that is not the
+    ``rng.random(len(fed))``): under its ``chance[i]``, a school that is not the
     lead takes up the lead's deepest practice it does not run (the first of
     equals, as ``np.argmax``), if the lead runs one.
 
@@ -402,13 +435,13 @@ def _support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth)
         return led, lead, col
     for x in range(m):
         i = fed[x]
-        capacity[i] += rate * (top[head[i]] - capacity[i])
+        capacity[i] += rate[i] * (top[head[i]] - capacity[i])
     u = rng.random(m)
     g = 0
     for x in range(m):
         i = fed[x]
         ld = lead_of[head[i]]
-        if ld == i or not u[x] < chance:
+        if ld == i or not u[x] < chance[i]:
             continue
         best, at = -1.0, 0
         for j in range(k):

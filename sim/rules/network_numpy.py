@@ -120,8 +120,8 @@ def take_on(rng, go, authority, authority_index, weak, head, n_led):
 def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
     """Support within federations: capacity converges, practice is shared from the lead school.
 
-    In place on ``capacity``. Returns the schools that take up a practice,
-    their lead schools, and the lead's column of it.
+    In place on ``capacity``; ``rate`` and ``chance`` are per school. Returns the
+    schools that take up a practice, their lead schools, and the lead's column of it.
     """
     fed = np.flatnonzero(n_led[head] > 1)  # schools sharing their head
     none = np.zeros(0, np.int64)
@@ -131,7 +131,7 @@ def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
     # Each closes ``rate`` of its gap to the federation's most capable school.
     top = np.zeros(len(n_led))
     np.maximum.at(top, h, capacity[fed])
-    capacity[fed] += rate * (top[h] - capacity[fed])
+    capacity[fed] += rate[fed] * (top[h] - capacity[fed])
     # The lead school performs best (the last of equals, by index).
     order = np.lexsort((perf[fed], h))
     last = np.r_[h[order][1:] != h[order][:-1], True]
@@ -140,7 +140,7 @@ def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
     lead = lead_of[h]
     # With ``chance``, a school that is not the lead takes up the lead's deepest
     # practice it does not yet run (the first of equals), if there is one.
-    share = (lead != fed) & (rng.random(len(fed)) < chance)
+    share = (lead != fed) & (rng.random(len(fed)) < chance[fed])
     led, lead = fed[share], lead[share]
     known = (slot_p[lead][:, :, None] == slot_p[led][:, None, :]).any(axis=2)
     depth = np.where((slot_p[lead] != EMPTY) & ~known, slot_depth[lead], -1.0)
