@@ -380,7 +380,7 @@ def exec_lift(params: Params, seed: int, horizon: int = EXEC_HORIZON) -> dict:
 
 def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     """MODEL.md's seven patterns as replicated statistical comparisons."""
-    reps = 4 if quick else 20
+    reps = 8 if quick else 20
     runs = run_patterns(reps)
     cond_exec = pattern_conditions()["np_exec"]
     checks = []
