@@ -29,15 +29,15 @@ from sim.numerics import numpy_sum, order_statistics, sum_in_numpy_order
 
 
 @jit
-def tie_engagement(a, b, alive, trust, n, facilitation, collab):
+def tie_engagement(a, b, alive, trust, n, facilitation, collab, bonus_collab):
     """Engagement per school, 0 to 1: mean trust on its ties in force times facilitation.
 
-    Plus 0.2 for a collaborative member. The numpy expression::
+    Plus ``bonus_collab`` for a collaborative member. The numpy expression::
 
         trust = np.where(alive, trust, 0.0)
         tr = np.bincount(a, trust, n) + np.bincount(b, trust, n)
         deg = np.bincount(a, alive, n) + np.bincount(b, alive, n)
-        e = facilitation * (tr / np.maximum(deg, 1)) + 0.2 * (collab >= 0)
+        e = facilitation * (tr / np.maximum(deg, 1)) + bonus_collab * (collab >= 0)
         np.clip(e, 0.0, 1.0)
     """
     tra = np.zeros(n)
@@ -56,7 +56,7 @@ def tie_engagement(a, b, alive, trust, n, facilitation, collab):
     out = np.empty(n)
     for i in range(n):
         mean = (tra[i] + trb[i]) / max(dga[i] + dgb[i], 1.0)
-        x = facilitation[i] * mean + (0.2 if collab[i] >= 0 else 0.0)
+        x = facilitation[i] * mean + (bonus_collab if collab[i] >= 0 else 0.0)
         out[i] = min(max(x, 0.0), 1.0)
     return out
 

@@ -199,12 +199,12 @@ class NextPracticeModel(mesa.Model):
             origin=np.full(k, CENTRE), stage=np.full(k, PROVEN), born=np.full(k, -1),
             ev_mean=effect + rng.normal(0.0, sd_ev, k), ev_prec=np.full(k, 1.0 / sd_ev**2))
         self.n_practices_init = k
-        # The status quo: each school runs a few known practices, half implemented.
+        # The status quo: each school runs a few known practices, to depth init_depth.
         r = min(p.n_running_init, k, p.n_slots)
         if r:
             picks = np.argsort(rng.random((n, k)), axis=1)[:, :r]
             s.slot_p[:, :r] = picks
-            s.slot_depth[:, :r] = 0.5
+            s.slot_depth[:, :r] = p.init_depth
             s.slot_own[:, :r] = p.init_own_chosen
             s.slot_channel[:, :r] = CHOSEN
             s.slot_since[:, :r] = -round(p.dur_commit / p.dur_step) - 1
@@ -380,7 +380,7 @@ class NextPracticeModel(mesa.Model):
     @property
     def sd_observe_eff(self) -> float:
         """Noise of a school's monthly read of a practice, after the evidence lever."""
-        return self.p.sd_observe * (1.0 - 0.5 * self.p.lever_evidence)
+        return self.p.sd_observe * (1.0 - self.p.rel_evidence_observe * self.p.lever_evidence)
 
     def _stream(self, name: str) -> tuple[np.random.Generator, KernelRng]:
         got = self._streams.get(name)
@@ -432,12 +432,13 @@ class NextPracticeModel(mesa.Model):
     def engagement(self) -> np.ndarray:
         """Each school's engagement, 0 to 1.
 
-        Mean trust on its ties times the facilitation it finds, plus 0.2 for a
-        collaborative member.
+        Mean trust on its ties times the facilitation it finds, plus
+        ``rel_engagement_collab`` (0.2) for a collaborative member.
         """
         s, t = self.schools, self.ties
         return _kernels.tie_engagement(t.a[: t.n], t.b[: t.n], t.alive[: t.n], t.trust[: t.n],
-                                       s.n, self.school_facilitation(), s.collab)
+                                       s.n, self.school_facilitation(), s.collab,
+                                       self.p.rel_engagement_collab)
 
     def coherence(self) -> np.ndarray:
         """Each school's coherence: how concentrated its depth is in one domain.
@@ -453,9 +454,9 @@ class NextPracticeModel(mesa.Model):
     def room(self) -> np.ndarray:
         """Implementation load each school can carry in depth.
 
-        Capacity times ``n_focus`` practices of average difficulty (0.5).
+        Capacity times ``n_focus`` practices of difficulty ``difficulty_focus`` (0.5).
         """
-        return self.schools.capacity * self.p.n_focus * 0.5
+        return self.schools.capacity * self.p.n_focus * self.p.difficulty_focus
 
     def load(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Implementation load each school carries: the sum of its practices' difficulty.

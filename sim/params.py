@@ -191,6 +191,11 @@ class Params(BaseModel):
     n_running_init: int = par(2, lo=0, hi=30, unit="practices", kind="structure",
                               meaning="Known practices each school already runs at the start "
                                       "(picked at random; the status quo).")
+    init_depth: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.3, 0.8),
+        sweep_ref="the status quo from barely to mostly implemented",
+        meaning="Implementation depth of the practices each school runs at the start: half "
+                "implemented, as before; an assumption, not from a source.")
     cost_mean: float = par(0.12, lo=0, hi=2, unit="share of budget", kind="uncertainty",
                            sweep=(0.04, 0.25),
                            sweep_ref="a practice costing a few per cent to a quarter of a school's"
@@ -203,6 +208,13 @@ class Params(BaseModel):
                                    "depth at once",
                          meaning="Practices of average difficulty a school of full capacity can "
                                  "implement in depth at once; more than that dilutes depth.")
+    difficulty_focus: float = par(
+        0.5, lo=0.05, hi=0.95, unit="1", kind="uncertainty", sweep=(0.35, 0.65),
+        sweep_ref="around the mean difficulty of the practices known at the start (Beta(2, 2): "
+                  "0.5); it scales room as n_focus does",
+        meaning="Difficulty of the practices n_focus counts: a school's room is capacity * "
+                "n_focus * this; 0.5 as before, the mean of the starting practices' difficulty "
+                "(it does not set that distribution).")
 
     # ----------------------------------------------------------------- invention
     p_invent: float = par(0.004, lo=0, hi=1, unit="1/month", kind="uncertainty",
@@ -289,6 +301,12 @@ class Params(BaseModel):
                           sweep_ref="ownership half-way to engagement in 14 months to 12 years",
                           meaning="Rate at which ownership rises towards the school's engagement "
                                   "(trust on its ties times facilitation): hearts and minds.")
+    rel_engagement_collab: float = par(
+        0.2, lo=0, hi=1, unit="1", kind="uncertainty", ref=NEXT_PRACTICE, sweep=(0.0, 0.4),
+        sweep_ref="a collaborative adds nothing up to twice the default to a member's engagement",
+        meaning="Engagement a school gains from belonging to a collaborative (added to trust on "
+                "its ties times facilitation, then clipped to 0..1); 0.2 as before, an "
+                "assumption, not from a source.")
     rel_own_new_head: float = par(0.7, lo=0, hi=1, unit="1", kind="uncertainty",
                                   sweep=(0.4, 0.95),
                                   sweep_ref="a new head keeps most to nearly all of the staff's "
@@ -412,6 +430,13 @@ class Params(BaseModel):
                                       "noise",
                             meaning="Noise of a school's monthly read of a practice it runs; "
                                     "evidence-based decision-making sharpens it.")
+    rel_evidence_observe: float = par(
+        0.5, lo=0, hi=1, unit="1", kind="uncertainty", ref=FULLAN_2006, sweep=(0.2, 0.8),
+        sweep_ref="full evidence-based decision-making cuts a school's read noise by a fifth to "
+                  "four fifths",
+        meaning="Share of sd_observe that the evidence lever at full strength removes: the noise "
+                "is sd_observe * (1 - this * lever_evidence); 0.5 (halved) as before, an "
+                "assumption, not from a source.")
     p_review: float = par(0.1, lo=0, hi=1, unit="1/month", kind="uncertainty",
                           sweep=(0.04, 0.25),
                           sweep_ref="practices reviewed every 4 months to every 2 years",

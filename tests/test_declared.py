@@ -22,6 +22,12 @@ BURIED = {  # the constants that were buried in rules, at today's values
     "executive_heads.q_strong": 0.75, "executive_heads.q_weak": 0.10,
     "found_and_formalise.rel_trust_founded": 0.2, "stages.share_mainstream": 0.25,
     "next_practice.rel_trust_brokered": 0.2, "next_practice.rel_signal_agenda": 0.1,
+    "recombine.sd_log_cost": 0.3, "recombine.sd_difficulty_jitter": 0.1, "recombine.clip_t": 5.0,
+    "depth_and_ownership.slow_difficulty": 0.5,
+}
+BURIED_CORE = {  # model-level constants that became core parameters, at their old values
+    "difficulty_focus": 0.5, "rel_engagement_collab": 0.2, "rel_evidence_observe": 0.5,
+    "init_depth": 0.5,
 }
 
 
@@ -41,6 +47,22 @@ def test_defaults_are_todays_constants_and_listed_everywhere():
         assert info["meaning"] and info["unit"] and info["kind"] in ("lever", "uncertainty")
     assert "judged.w_agenda" in factors()
     assert Params().head_openness_a == 3.0 and Params().sd_head_ingenuity == 0.5
+    for name, value in BURIED_CORE.items():
+        assert getattr(p, name) == value and name in names
+        info = field_info(name)
+        assert info["meaning"] and info["kind"] == "uncertainty" and info["sweep"]
+
+
+def test_the_former_constants_act_on_a_run():
+    """Each new parameter reaches the code it replaced a constant in."""
+    base = small(n_schools=60)
+    m = NextPracticeModel(base.model_copy(update={"init_depth": 0.8}))
+    run = m.schools.slot_depth[m.schools.slot_p >= 0]
+    assert len(run) and (run == 0.8).all()
+    m = NextPracticeModel(base.model_copy(update={"difficulty_focus": 0.25}))
+    assert np.array_equal(m.room(), m.schools.capacity * base.n_focus * 0.25)
+    m = NextPracticeModel(base.model_copy(update={"rel_evidence_observe": 0.0}))
+    assert m.sd_observe_eff == base.sd_observe
 
 
 def test_experiment_helpers_see_declared_factors():

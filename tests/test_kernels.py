@@ -87,7 +87,7 @@ def test_tie_engagement():
     tr = np.bincount(a, tw, n) + np.bincount(b, tw, n)
     deg = np.bincount(a, alive, n) + np.bincount(b, alive, n)
     want = np.clip(fac * (tr / np.maximum(deg, 1)) + 0.2 * (collab >= 0), 0.0, 1.0)
-    got = K.tie_engagement(a, b, alive, trust, n, fac, collab)
+    got = K.tie_engagement(a, b, alive, trust, n, fac, collab, 0.2)
     assert np.array_equal(_bits(got), _bits(want))
     assert (got == 1.0).any() and (got == 0.0).any()
 
@@ -108,10 +108,10 @@ def test_implementation_and_reads_match_their_numpy_forms():
     per.ravel()[at] = diff[pid]
     scale = np.minimum(1.0, room / np.maximum(row_sum(per), 1e-9))
     target = o.ravel()[at] * scale[school]
-    rate = 0.07 * (1.0 - 0.5 * diff[pid])
+    rate = 0.07 * (1.0 - 0.3 * diff[pid])
     d.ravel()[at] += rate * (target - d.ravel()[at])
     o.ravel()[at] += 0.05 * np.maximum(eng[school] - o.ravel()[at], 0.0)
-    school_rules._implement(sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05)
+    school_rules._implement(sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05, 0.3)
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
     noise = np.random.default_rng(9).standard_normal(len(at))  # the rule drew them so

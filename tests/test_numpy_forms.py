@@ -200,7 +200,8 @@ def test_recombine_equals_its_numpy_form(system, m, agenda):
         np.sort(rng.integers(0, n, m)), slot_p, depth, rng.normal(0, 0.3, n_practices),
         rng.random(n_practices), rng.random(n_practices), rng.integers(0, 4, n_practices),
         rng.random(n) * 0.5, float(1 + rng.random() * 5), -0.1, 0.15, 0.2, 4, agenda,
-        float(rng.random()))
+        float(rng.random()), float(0.5 * rng.random()), float(0.2 * rng.random()),
+        float(1 + rng.random() * 5))
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
     _same(invention_rules._recombine(r1, inputs), invention_numpy.recombine(r2, inputs))
     assert r1.bit_generator.state == r2.bit_generator.state

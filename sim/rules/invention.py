@@ -9,7 +9,7 @@ import numpy as np
 from sim._jit import jit, plain_args
 from sim.actions import invent
 from sim.numerics import first_over
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import EMPTY
 
 
@@ -35,6 +35,27 @@ class Recombination(Rule):
     agenda's with chance ``lever_agenda``, else its first parent's.
     """
 
+    params = {
+        "sd_log_cost": Param(
+            0.3, lo=0, hi=2, unit="log", kind="uncertainty", sweep=(0.15, 0.6),
+            sweep_ref="half to twice the default spread",
+            meaning="Log-sd of an invention's cost factor around its parents' cost (cut by "
+                    "pressure): how much an invention's cost strays from its parents'; 0.3 as "
+                    "before, an assumption, not from a source."),
+        "sd_difficulty_jitter": Param(
+            0.1, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.05, 0.2),
+            sweep_ref="half to twice the default spread",
+            meaning="Sd of the jitter added to an invention's difficulty (its first parent's, "
+                    "or 0.5 without parents; clipped to 0.05..0.95); 0.1 as before, an "
+                    "assumption, not from a source."),
+        "clip_t": Param(
+            5.0, lo=0, hi=100, unit="1", kind="uncertainty", sweep=(3.0, 10.0),
+            sweep_ref="from a tail cut near the df=3 t's 2% quantile to almost no cut",
+            meaning="Bound, in units of invent_scale, on the Student-t adaptation draw (clipped "
+                    "to +-this): keeps a rare extreme draw from making an implausible "
+                    "invention; 5 as before, an assumption, not from a source."),
+    }
+
     def apply(self, model):
         """Draw this step's inventions."""
         s, p, pr = model.schools, model.p, model.practices
@@ -48,7 +69,9 @@ class Recombination(Rule):
             self.kernel_rng, RecombineInputs(
                 who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
                 pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
-                model.agenda, p.lever_agenda))
+                model.agenda, p.lever_agenda, float(self.value(model, "sd_log_cost")),
+                float(self.value(model, "sd_difficulty_jitter")),
+                float(self.value(model, "clip_t"))))
         invent(model, who, effect, cost, difficulty, domain, pa)
 
 
@@ -65,6 +88,9 @@ class RecombineInputs(NamedTuple):
         n_domains: how many domains practice falls in.
         agenda: the national agenda's domain, or -1 for none.
         lever_agenda: the agenda lever, 0 to 1.
+        sd_log_cost: the log-sd of an invention's cost factor (``recombine.sd_log_cost``).
+        sd_jitter: the sd of its difficulty's jitter (``recombine.sd_difficulty_jitter``).
+        clip_t: the bound on the Student-t draw (``recombine.clip_t``).
     """
 
     who: np.ndarray
@@ -82,6 +108,9 @@ class RecombineInputs(NamedTuple):
     n_domains: int
     agenda: int
     lever_agenda: float
+    sd_log_cost: float
+    sd_jitter: float
+    clip_t: float
 
 
 @jit
@@ -110,13 +139,13 @@ def _recombine(rng, inputs):
     two uniforms per inventor (the parents, picked by depth: a filled slot
     weighs its depth plus 1e-9, the first slot whose running sum exceeds the
     draw times the total is taken), a Student-t per inventor (clipped to
-    +-5), a lognormal (log-mean minus the school's pressure, log-sd 0.3), a
-    normal (sd 0.1), a domain drawn uniformly (used only without parents), and
-    with an agenda one more uniform (take the agenda's domain?). ``inputs``:
-    :class:`RecombineInputs`.
+    +-``clip_t``), a lognormal (log-mean minus the school's pressure, log-sd
+    ``sd_log_cost``), a normal (sd ``sd_jitter``), a domain drawn uniformly
+    (used only without parents), and with an agenda one more uniform (take
+    the agenda's domain?). ``inputs``: :class:`RecombineInputs`.
     """
     (who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df, shift, scale,
-     cost_mean, n_domains, agenda, lever_agenda) = inputs
+     cost_mean, n_domains, agenda, lever_agenda, sd_log_cost, sd_jitter, clip_t) = inputs
     m, k = len(who), slot_p.shape[1]
     u_a, u_b = rng.random(m), rng.random(m)
     parent = np.empty((2, m), np.int64)
@@ -133,8 +162,8 @@ def _recombine(rng, inputs):
     t_draw = rng.standard_t(df, m)
     log_cost = np.empty(m)
     for x in range(m):
-        log_cost[x] = rng.lognormal(-pressure[who[x]], 0.3)
-    jitter = rng.normal(0.0, 0.1, m)
+        log_cost[x] = rng.lognormal(-pressure[who[x]], sd_log_cost)
+    jitter = rng.normal(0.0, sd_jitter, m)
     any_domain = rng.integers(0, n_domains, m)
     to_agenda = rng.random(m) < lever_agenda if agenda >= 0 else np.zeros(m, np.bool_)
     new_effect, new_cost, new_difficulty = np.empty(m), np.empty(m), np.empty(m)
@@ -146,7 +175,7 @@ def _recombine(rng, inputs):
         parent[0, x] = pa
         ea = effect[max(pa, 0)] if has else 0.0
         eb = effect[max(pb, 0)] if has else 0.0
-        new_effect[x] = 0.5 * (ea + eb) + (shift + scale * min(max(t_draw[x], -5.0), 5.0))
+        new_effect[x] = 0.5 * (ea + eb) + (shift + scale * min(max(t_draw[x], -clip_t), clip_t))
         parent_cost = 0.5 * (cost[max(pa, 0)] + cost[max(pb, 0)]) if has else cost_mean
         new_cost[x] = parent_cost * log_cost[x]
         d = (difficulty[max(pa, 0)] if has else 0.5) + jitter[x]

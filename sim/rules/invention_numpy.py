@@ -26,7 +26,7 @@ def invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_ad
 def recombine(rng, inputs: RecombineInputs):
     """The inventions of the schools ``who``: effect, cost, difficulty, domain, first parent."""
     (who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df, shift, scale,
-     cost_mean, n_domains, agenda, lever_agenda) = inputs
+     cost_mean, n_domains, agenda, lever_agenda, sd_log_cost, sd_jitter, clip_t) = inputs
     m = len(who)
     # Two parents among the practices the school runs, picked in proportion to depth
     # (a filled slot weighs at least 1e-9, so a school running anything has parents).
@@ -40,8 +40,8 @@ def recombine(rng, inputs: RecombineInputs):
     # efficiency), a difficulty jitter, a domain for an invention without parents,
     # and, with an agenda, whether it falls in the agenda's domain.
     t_draw = rng.standard_t(df, m)
-    cost_factor = rng.lognormal(-pressure[who], 0.3)
-    jitter = rng.normal(0.0, 0.1, m)
+    cost_factor = rng.lognormal(-pressure[who], sd_log_cost)
+    jitter = rng.normal(0.0, sd_jitter, m)
     any_domain = rng.integers(0, n_domains, m)
     to_agenda = rng.random(m) < lever_agenda if agenda >= 0 else np.zeros(m, bool)
     # Without parents (nothing run, or no depth) an invention starts from nothing.
@@ -50,7 +50,7 @@ def recombine(rng, inputs: RecombineInputs):
     pb = np.where(has & (parent_b != EMPTY), parent_b, pa)
     ia, ib = np.maximum(pa, 0), np.maximum(pb, 0)  # valid indices (masked by ``has``)
     parents_effect = 0.5 * (np.where(has, effect[ia], 0.0) + np.where(has, effect[ib], 0.0))
-    new_effect = parents_effect + (shift + scale * np.clip(t_draw, -5.0, 5.0))
+    new_effect = parents_effect + (shift + scale * np.clip(t_draw, -clip_t, clip_t))
     new_cost = np.where(has, 0.5 * (cost[ia] + cost[ib]), cost_mean) * cost_factor
     new_difficulty = np.clip(np.where(has, difficulty[ia], 0.5) + jitter, 0.05, 0.95)
     new_domain = np.where(has, domain[ia], any_domain).astype(np.int64)

@@ -18,7 +18,7 @@ from sim.actions import (
 )
 from sim.kernels import slot_sum
 from sim.numerics import sum_in_numpy_order
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.state import EMPTY
 
 
@@ -27,10 +27,11 @@ class Implementation(Rule):
     """Implementation deepens towards a depth set by ownership and capacity.
 
     Depth closes on its target at ``rate_depth`` (slower for difficult
-    practice). The target is the practice's ownership, scaled down when the
-    school runs more than its capacity can carry: a school of capacity c can
-    run ``c * n_focus`` practices of average difficulty in depth, and spreads
-    itself thinner beyond that (Fullan's clutter; "initiative overload").
+    practice: times ``1 - slow_difficulty * difficulty``). The target is the
+    practice's ownership, scaled down when the school runs more than its
+    capacity can carry: a school of capacity c can run ``c * n_focus``
+    practices of difficulty ``difficulty_focus`` in depth, and spreads itself
+    thinner beyond that (Fullan's clutter; "initiative overload").
 
     Ownership rises towards the school's engagement at ``rate_own``:
     engagement is the trust on its ties, times the facilitation it finds, plus
@@ -39,16 +40,27 @@ class Implementation(Rule):
     and stays low where nobody animates the network.
     """
 
+    params = {
+        "slow_difficulty": Param(
+            0.5, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.0, 0.9),
+            sweep_ref="from difficulty not slowing deepening at all to nearly stopping it for "
+                      "the most difficult practice",
+            meaning="How much difficulty slows deepening: depth closes on its target at "
+                    "rate_depth * (1 - this * difficulty); 0.5 as before (the most difficult "
+                    "practice deepens at half the rate), an assumption, not from a source."),
+    }
+
     def apply(self, model):
         """Move depth and ownership one step."""
         s, p = model.schools, model.p
         self.implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
                        model.load(), model.engagement(), model.per_step(p.rate_depth),
-                       model.per_step(p.rate_own))
+                       model.per_step(p.rate_own), float(self.value(model, "slow_difficulty")))
 
 
 @jit
-def _implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own):
+def _implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own,
+               slow_difficulty):
     """Implementation's update, school by school, in place (one compiled loop).
 
     Empty slots are computed too and written back unchanged (a select rather
@@ -61,7 +73,7 @@ def _implement(slot_p, depth, own, difficulty, room, load, engagement, rate_dept
             pid = slot_p[i, j]
             d0, o0 = depth[i, j], own[i, j]
             target = o0 * scale
-            rate = rate_depth * (1.0 - 0.5 * difficulty[max(pid, 0)])
+            rate = rate_depth * (1.0 - slow_difficulty * difficulty[max(pid, 0)])
             d1 = d0 + rate * (target - d0)
             o1 = o0 + rate_own * max(engagement[i] - o0, 0.0)
             depth[i, j] = d1 if pid >= 0 else d0

@@ -23,14 +23,15 @@ from sim.rules.school import (
 from sim.state import EMPTY
 
 
-def implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own):
+def implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own,
+              slow_difficulty):
     """Depth closes on its target, ownership on engagement (:class:`Implementation`)."""
     filled = slot_p != EMPTY
     # A school running more than its room can carry spreads itself thinner.
     scale = np.minimum(1.0, room / np.maximum(load, 1e-9))
     target = own * scale[:, None]
     # Difficult practice deepens more slowly.
-    rate = rate_depth * (1.0 - 0.5 * difficulty[np.maximum(slot_p, 0)])
+    rate = rate_depth * (1.0 - slow_difficulty * difficulty[np.maximum(slot_p, 0)])
     new_depth = depth + rate * (target - depth)
     # Ownership rises towards engagement (never falls here).
     new_own = own + rate_own * np.maximum(engagement[:, None] - own, 0.0)
