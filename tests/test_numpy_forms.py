@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.actions import ValueInputs
@@ -150,8 +150,16 @@ SYSTEMS = st.tuples(st.integers(1, 40), st.integers(1, 7), st.integers(1, 30),
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYSTEMS, st.integers(0, 120), st.sampled_from([-1, 0, 2]))
+@example(system=(1, 1, 7, 10), m=76, agenda=-1)  # judged values differ in the last bit
 def test_judge_equals_its_numpy_form(system, m, agenda):
-    """Judging heard items: answers, trust moved (a tie heard on twice) and draws."""
+    """Judging heard items: answers, trust moved (a tie heard on twice) and draws.
+
+    Decisions, trust and draws are compared bit for bit; the judged values to 1e-12
+    (relative and absolute): on some inputs the compiled pooling of precisions differs
+    from numpy's in the last bit (found by hypothesis: system (1, 1, 7, 10), 76 items,
+    differences of 1e-17; the compiler may fuse a multiply and an add), which the
+    decisions never turned on here.
+    """
     n, k, n_practices, seed = system
     rng = np.random.default_rng(seed)
     values = _values(rng, n, k, n_practices)
@@ -164,7 +172,14 @@ def test_judge_equals_its_numpy_form(system, m, agenda):
         rng.random(n_ties), rng.random(m) - 0.2, rng.random(n_practices), values)
     twin = inputs._replace(trust=inputs.trust.copy())
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
-    _same(diffusion_rules._judge(r1, inputs), diffusion_numpy.judge(r2, twin))
+    got, want = diffusion_rules._judge(r1, inputs), diffusion_numpy.judge(r2, twin)
+    for g, w in zip(got, want, strict=True):
+        g, w = np.asarray(g), np.asarray(w)
+        if g.dtype.kind == "f":
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+        else:
+            _same([g], [w])
     _same([inputs.trust], [twin.trust])
     assert r1.bit_generator.state == r2.bit_generator.state
 
