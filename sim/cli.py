@@ -95,7 +95,9 @@ def cmd_params(args: argparse.Namespace) -> None:
     for info in parameter_table():
         rng = "" if info["lo"] is None and info["hi"] is None else f"[{info['lo']}, {info['hi']}]"
         flags = info["kind"] + (", live" if info["live"] else "")
-        print(f"{info['name']:<26} = {p[info['name']]!r:<16} {info['unit']:<22} {rng:<16} "
+        # A rule or strategy not in use is absent from ``declared``: it would run at its default.
+        value = p.get(info["name"], info["default"])
+        print(f"{info['name']:<26} = {value!r:<16} {info['unit']:<22} {rng:<16} "
               f"({flags})")
         print(f"    {info['meaning']}" + (f" [{info['ref']}]" if info.get("ref") else ""))
     print("\nRule slots (rules: {slot: name}), in step order; * marks the default:")
