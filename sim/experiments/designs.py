@@ -150,6 +150,19 @@ def _check_params(
         raise UserError("\n".join(lines)) from None
 
 
+def in_use(bases: list[dict[str, Any]]) -> set[str]:
+    """Names of the rules and strategies that runs with these base parameters use."""
+    from sim.registry import DEFAULTS
+
+    used: set[str] = set()
+    for base in bases:
+        rules = base.get("rules") or {}
+        used |= {rules.get(slot, name) for slot, name in DEFAULTS.items()}
+        if base.get("strategy"):
+            used.add(str(base["strategy"]))
+    return used
+
+
 def _sampled_factors(
     exp: Experiment,
     where: Path,
@@ -157,9 +170,20 @@ def _sampled_factors(
     design: _SampledDesign | None = None,
     at: str = "design",
     kinds: tuple[str, ...] = FACTOR_KINDS,
+    bases: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Factor], dict[str, tuple[float, float]]]:
-    """Factors and ranges of a sampled design (or of a robustness design's worlds, ``at``)."""
+    """Factors and ranges of a sampled design (or of a robustness design's worlds, ``at``).
+
+    The default set of factors (no ``factors:`` list) leaves out the parameters declared
+    by rules and strategies that none of ``bases`` (the runs' base parameters) uses:
+    varying them would add dimensions that change nothing (e.g. a numpy form's twin
+    parameters, ``judged_numpy.w_agenda``, beside the compiled rule's).
+    """
     declared = {n: f for n, f in declared_factors(params_cls).items() if f.kind in kinds}
+    if bases is not None:
+        used = in_use(bases)
+        declared = {n: f for n, f in declared.items()
+                    if "." not in n or n.split(".", 1)[0] in used}
     if design is None:
         design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, exp.design)
     chosen = design.factors

@@ -200,7 +200,7 @@ def plan_experiment(path: str | Path) -> Plan:
     bases: dict[str, dict[str, Any]] = {}
     extra: dict[str, Any] = {}
     if exp.design.method in ("sobol", "morris", "lhs"):
-        factors, ranges = _sampled_factors(exp, path, params_cls)
+        factors, ranges = _sampled_factors(exp, path, params_cls, bases=[base])
         problem = salib_problem(ranges)
         design = pd.DataFrame(_sample(exp, dict(problem)), columns=list(factors))
     elif exp.design.method == "robustness":
@@ -296,7 +296,8 @@ def plan_robustness(
             raise UserError(f"{where}: design.worlds.posterior: only with method: posterior; "
                             "add method: posterior, or remove posterior")
         factors, ranges = _sampled_factors(
-            exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",)
+            exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",),
+            bases=list(bases.values()),
         )
         worlds_table = None
     _same_world(bases, set(factors), declared_parameters(params_cls), where)
