@@ -331,10 +331,8 @@ class SystemLeadership(Rule):
         first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
         supported = (np.bincount(authority[fed], minlength=n_la)
                      - np.bincount(authority[first], minlength=n_la))
-        for a in np.flatnonzero(supported):
-            cost = p.cost_exec_support * supported[a] * p.dur_step / 12.0
-            paid[a] = model.ledger.authority(int(a), cost)
-        return paid
+        return model.ledger.authorities(p.cost_exec_support * supported * p.dur_step / 12.0,
+                                        asked=supported != 0)
 
 
 @jit
