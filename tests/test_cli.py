@@ -1,6 +1,8 @@
 """The command line: run and compare write what they promise; user errors exit 2 cleanly."""
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 
@@ -96,3 +98,31 @@ def test_compare_refuses_a_reduced_mode_before_running(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bass.yaml" in err and "metrics" in err and "--set metrics=full" in err
     assert not out.exists()
+
+
+def _console(tmp_path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` (which ends by calling ``sim.cli.console``) in a new interpreter."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+
+
+def test_console_exit_keeps_code_output_and_exit_handlers(tmp_path):
+    """The command's quick exit still runs exit handlers, flushes all output, keeps the code."""
+    pre = ("import atexit, sys; atexit.register(lambda: print('handler ran', flush=True)); "
+           "from sim.cli import console; ")
+    ok = _console(tmp_path, pre + "console(['params'])")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.rstrip().endswith("handler ran")
+    assert "tightness" in ok.stdout  # the listing, all of it (flushed before the exit)
+    bad = _console(tmp_path, pre + "console(['run', 'no_such_scenario'])")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("nextpractice: ") and "handler ran" in bad.stdout
+
+
+def test_console_waits_for_a_running_thread(tmp_path):
+    """With a non-daemon thread still running, the exit is the ordinary one: it waits for it."""
+    code = ("import threading, time; from sim.cli import console; "
+            "threading.Thread(target=lambda: (time.sleep(1), print('thread done', flush=True)))"
+            ".start(); console(['params'])")
+    res = _console(tmp_path, code)
+    assert res.returncode == 0 and res.stdout.rstrip().endswith("thread done")

@@ -153,3 +153,35 @@ def test_spend_per_point_is_nan_when_nothing_was_gained(gain, spend):
     assert np.isnan(out["spend_per_point"])
     assert cost_outcomes(0.6, 0.7, 500.0)["spend_per_point"] == pytest.approx(50.0)
     assert cost_outcomes(0.6, 0.7, 500.0)["points_per_million"] == pytest.approx(20.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 12), data=st.data())
+def test_authorities_at_once_are_each_authority_in_turn(n, data):
+    """``Ledger.authorities`` charges and answers exactly as ``authority`` asked of each in turn."""
+    from sim.costs import Ledger
+
+    money = st.floats(0, 1e6, allow_nan=False) | st.sampled_from([0.0, 1.0, 5e5])
+    allowance = np.array(data.draw(st.lists(money, min_size=n, max_size=n)))
+    spent = np.minimum(allowance, data.draw(st.lists(money, min_size=n, max_size=n)))
+    spent[data.draw(st.integers(0, n - 1))] += 10.0  # one authority already over its allowance
+    cost = np.array(data.draw(st.lists(money, min_size=n, max_size=n)))
+    asked = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    mask = data.draw(st.sampled_from([None, asked]))
+
+    def ledger() -> Ledger:
+        led = Ledger(n)
+        led.allowance_la[:] = allowance
+        led.spent_la[:] = spent
+        led.short_la[:] = np.arange(n) * 0.5
+        return led
+
+    one_by_one, at_once = ledger(), ledger()
+    expect = np.ones(n)
+    for a in range(n):
+        if mask is None or mask[a]:
+            expect[a] = one_by_one.authority(a, float(cost[a]))
+    got = at_once.authorities(cost, asked=mask)
+    assert got.tobytes() == expect.tobytes()
+    assert at_once.spent_la.tobytes() == one_by_one.spent_la.tobytes()
+    assert at_once.short_la.tobytes() == one_by_one.short_la.tobytes()
