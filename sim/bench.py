@@ -294,6 +294,36 @@ def cli_run(repeats: int = 3, args: tuple[str, ...] = ()) -> dict[str, float]:
     return {"min_s": min(times), "median_s": statistics.median(times), "runs": repeats}
 
 
+#: What a fresh interpreter imports, each a superset of the one before (:func:`import_costs`).
+IMPORT_STEPS = (("interpreter", "pass"), ("numba", "import numba"),
+                ("Mesa", "import numba, mesa"), ("the package", "import sim.runner, sim.scenario"))
+
+
+def import_costs(repeats: int = 3) -> dict[str, float]:
+    """Where the whole process's import time goes: seconds each step adds, in fresh processes.
+
+    Each of :data:`IMPORT_STEPS` is timed as a new ``python -c`` (fastest of
+    ``repeats``, the process ending without teardown, as the command does) and
+    reported as what it adds to the one before: the interpreter's start, numba,
+    Mesa with everything its package imports (pandas, scipy.spatial, networkx...),
+    and the rest of the package (pydantic, YAML, the rules). The floor under any
+    ``nextpractice`` command that runs the model.
+    """
+    out: dict[str, float] = {}
+    before = 0.0
+    for label, code in IMPORT_STEPS:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", f"{code}; import os; os._exit(0)"],
+                           check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        out[label] = max(0.0, min(times) - before)
+        before = max(before, min(times))
+    out["total"] = before
+    return out
+
+
 def _one_run(args: tuple[Any, int, int]) -> float:
     """One run from parameters loaded once for the batch, as :mod:`sim.runner` hands them out."""
     from sim.model import NextPracticeModel
@@ -513,6 +543,11 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
     show(f"`nextpractice run england`, command to exit (fastest of {cli['runs']})",
          cli["min_s"], "s", "england_cli_s")
     show("  median", cli["median_s"], "s")
+    imports = import_costs(1 if quick else 3)
+    res["imports"] = imports
+    show("  imports in a fresh process, all (fastest of 3)", imports["total"], "s")
+    for label, _ in IMPORT_STEPS:
+        show(f"    {label}", imports[label], "s")
     res["kernel_start_s"] = kernel_start()
     show("compiled kernels: first call in a process (once)", res["kernel_start_s"], "s")
 
