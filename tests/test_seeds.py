@@ -16,7 +16,8 @@ test, and was checked against the sweep before that move:
 
 The seeds are read from the results the sweep writes, so the local, process-pool and
 resume paths are the ones checked (a Dask cluster runs the same run list:
-tests/test_sweep.py).
+tests/test_sweep.py), and from :meth:`sim.experiments.Plan.run_seed`, where the rule
+now lives.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ def test_every_run_keeps_its_seed(tmp_path, kind, common):
     expected = [seed_rule(plan, r, k) for r, k in zip(df.design_row, df.replication,
                                                       strict=True)]
     assert df["seed"].tolist() == expected
+    assert [plan.run_seed(r, k) for r, k in zip(df.design_row, df.replication,
+                                                 strict=True)] == expected
     # The rule's consequences, said plainly: which runs share a seed.
     reps = plan.experiment.replications
     if plan.method == "robustness":
