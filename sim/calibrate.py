@@ -349,12 +349,12 @@ def prepare(path: str | Path) -> Setup:
     Raises:
         UserError: naming the file, the key (or the series file's line) and the fix.
     """
-    from sim.experiments import _resolve_scenario
+    from sim.experiments import resolve_scenario
     from sim.scenario import load_scenario
 
     path = Path(path)
     cal = load_calibration(path)
-    scenario = _resolve_scenario(path, cal.scenario) if cal.scenario is not None else None
+    scenario = resolve_scenario(path, cal.scenario) if cal.scenario is not None else None
     try:
         params = load_scenario(scenario, dict(cal.overrides) or None)
     except UserError as exc:  # name the calibration file too: the values came from it

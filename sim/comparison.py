@@ -151,7 +151,6 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     Raises:
         UserError: A run failed (the finished runs stay on disk), or a bad baseline.
     """
-    from sim.experiments import run_seed
     from sim.sweep import load_results, load_series, run_nextpractice_series, sweep_plan
 
     out_dir = Path(out_dir)
@@ -188,7 +187,7 @@ def compare(scenarios: dict[str, Params], replications: int, root_seed: int,
     if baseline is not None:
         paired_differences(per_run, baseline).to_csv(out_dir / "differences.csv", index=False)
     meta = {"version": __version__, "root_seed": root_seed, "replications": replications,
-            "seeds": [run_seed(root_seed, 0, r, common=True) for r in range(replications)],
+            "seeds": [plan.run_seed(0, r) for r in range(replications)],
             "seeds_common": True, "baseline": baseline, "per_replication": per_replication,
             "scenarios": {k: v.model_dump() for k, v in scenarios.items()}}
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))

@@ -5,7 +5,7 @@ planned by :func:`sim.experiments.plan_robustness`) runs
 every sampled *world* (a point of the uncertainties, EMA workbench's "scenario") under
 every *policy* (a scenario file and/or lever values, EMA's "policy"), Lempert, Popper
 and Bankes 2003's XLRM. The seeds of a run depend on its world and replication, never on
-its policy (:attr:`sim.experiments.Plan.seed_column`), so each policy meets the same
+its policy (:meth:`sim.experiments.Plan.run_seed`), so each policy meets the same
 random draws in a world (common random numbers) and policy differences are paired.
 
 The measures follow McPhail et al. 2018 ("Robustness metrics", Earth's Future 6):

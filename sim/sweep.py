@@ -21,11 +21,10 @@ Run ``i`` is design row ``i // replications``, replication ``i % replications``;
 ``k`` holds runs ``k * chunk_size`` up to the next chunk. Each chunk file is written to
 a temporary name and moved into place with :func:`os.replace`, so it either exists
 whole or not at all. Restarted with the same command, a sweep skips the chunks on disk
-and runs the rest: no run is lost, none is recorded twice. Seeds depend only on the
-root seed and the replication (common random numbers, the default; with
-``seeds: {common: false}`` also the design row, or in a robustness design the world, so
-that every policy meets the same seeds; :func:`sim.experiments.run_seed`), and
-rows are sorted by ``run_id`` in each chunk, so the files are the same whether one
+and runs the rest: no run is lost, none is recorded twice. Each run's seed is the
+plan's (:meth:`sim.experiments.Plan.run_seed`: the root seed, the replication and, as
+the design says, the row or the world, never the worker or the order), and rows are
+sorted by ``run_id`` in each chunk, so the files are the same whether one
 worker or forty ran them, locally or on a Dask cluster.
 
 Memory stays flat: runs are submitted lazily, and at most a bounded number of runs
@@ -70,7 +69,6 @@ from sim.experiments import (
     Plan,
     RunFn,
     plan_experiment,
-    run_seed,
 )
 
 RESULTS = "results"
@@ -429,19 +427,13 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
     reps = plan.experiment.replications
     size = plan.experiment.chunk_size
     design = plan.design
-    root = plan.experiment.root_seed
-    common = plan.experiment.seeds.common
     for k in chunks:
         for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
             row, rep = divmod(run_id, reps)
             values = plan.applied(design.iloc[row])
             if plan.per_replication is not None:  # the same draw in every design row
                 values = {**values, **plan.per_replication[rep]}
-            # A robustness design keys seeds by world: every policy in a world meets the
-            # same seeds, and each world its own (common across policies, not worlds).
-            seed = run_seed(root, plan.seed_key(row), rep,
-                            common=common and plan.seed_column is None)
-            yield _Run(run_id, k, row, rep, seed, values)
+            yield _Run(run_id, k, row, rep, plan.run_seed(row, rep), values)
 
 
 def _record(plan: Plan, run: _Run, status: str, error: str | None, out: dict[str, float]):

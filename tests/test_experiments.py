@@ -15,6 +15,7 @@ from sim.experiments import (
     default_problem,
     load_experiment,
     plan_experiment,
+    resolve_scenario,
     run_seed,
 )
 from sim.params import Params
@@ -269,3 +270,17 @@ def test_common_seeds_depend_only_on_root_and_replication():
     assert len(set().union(*by_rep)) == 4  # a different one per replication
     assert run_seed(5, 0, 1, common=True) != run_seed(6, 0, 1, common=True)
     assert run_seed(5, 0, 1, common=True) not in {run_seed(5, 0, 1, common=False)}
+
+
+def test_a_named_scenario_is_found_beside_the_file_then_built_in(tmp_path):
+    """The public lookup that experiment and calibration files share."""
+    import sim.experiments
+
+    exp = tmp_path / "sub" / "exp.yaml"
+    exp.parent.mkdir()
+    (exp.parent / "mine.yaml").write_text("extends: top_down\n")
+    assert resolve_scenario(exp, "mine.yaml") == exp.parent / "mine.yaml"
+    assert resolve_scenario(exp, "top_down").name == "top_down.yaml"
+    with pytest.raises(UserError, match=r"exp\.yaml: scenario: "):
+        resolve_scenario(exp, "no_such_scenario")
+    assert not hasattr(sim.experiments, "_resolve_scenario")  # no private re-export

@@ -46,10 +46,10 @@ in :mod:`sim.testing`, the test support, apart from the simulation.
 from __future__ import annotations
 
 from sim.experiments.designs import (  # noqa: F401
-    _resolve_scenario,
     analysis_seed,
     design_seed,
     grid_points,
+    resolve_scenario,
     run_seed,
 )
 from sim.experiments.plan import (  # noqa: F401

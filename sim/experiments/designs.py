@@ -94,14 +94,31 @@ def analysis_seed(root_seed: int) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def _resolve_scenario(exp_path: Path, scenario: str) -> Path:
-    """A scenario named in an experiment: beside the experiment, here, or built in."""
+def resolve_scenario(file: Path, scenario: str) -> Path:
+    """The scenario file that a file's ``scenario:`` key names.
+
+    Experiment and calibration files name their base scenario the same way: a path
+    relative to the file itself, else one relative to the working directory, else a
+    built-in scenario's name (``top_down``); :func:`sim.shipped.locate` looks.
+
+    Args:
+        file: The experiment or calibration file that names the scenario.
+        scenario: The value of its ``scenario:`` key.
+
+    Returns:
+        The scenario file's path.
+
+    Raises:
+        UserError: No such scenario; the message names ``file`` and its
+            ``scenario:`` key.
+
+    """
     from sim.shipped import locate
 
     try:
-        return locate(scenario, "scenarios", exp_path.parent)
+        return locate(scenario, "scenarios", file.parent)
     except UserError as exc:
-        raise UserError(f"{exp_path}: scenario: {exc}") from None
+        raise UserError(f"{file}: scenario: {exc}") from None
 
 
 def _base_params(
@@ -113,7 +130,7 @@ def _base_params(
     if file is not None:
         if spec.load_scenario is None:
             raise UserError(f"{exp_path}: scenario: model {spec.name!r} has no scenario files")
-        scenario = _resolve_scenario(exp_path, file)
+        scenario = resolve_scenario(exp_path, file)
         params = _import(spec.load_scenario)(scenario, dict(exp.overrides) or None)
     else:
         try:

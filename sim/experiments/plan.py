@@ -31,6 +31,7 @@ from sim.experiments.designs import (
     _sample,
     _sampled_factors,
     design_seed,
+    run_seed,
 )
 from sim.experiments.schema import (
     _LABELS,
@@ -74,7 +75,7 @@ class Plan:
             replication ``r`` (e.g. posterior draws, :mod:`sim.posterior`), or None.
         seed_column: A design column whose value, not the design row, keys the run
             seeds (robustness: ``world``, so every policy meets the same seeds in a
-            world: common random numbers).
+            world: common random numbers); see :meth:`run_seed`.
         extra: Design-specific entries for the manifest (robustness: policies,
             measures, targets).
         n_runs: Number of runs (design rows times replications).
@@ -137,11 +138,32 @@ class Plan:
         base = self.bases[label] if label is not None else self.base
         return {**base, **{k: v for k, v in values.items() if k not in _LABELS}}
 
-    def seed_key(self, design_row: int) -> int:
-        """The index the seeds of a design row's runs derive from (see ``seed_column``)."""
+    def run_seed(self, design_row: int, replication: int) -> int:
+        """Seed of one run: the one place that decides what a run's seed is keyed by.
+
+        Every way of running a plan (in this process, a process pool, a Dask cluster, a
+        resumed sweep) takes its seeds from here, so the seeds do not depend on it.
+
+        - Without a ``seed_column`` (grid, list and sampled designs, ``compare``):
+          replication ``r`` has the same seed in every design row (common random
+          numbers), or with ``seeds: {common: false}`` every run its own.
+        - With one (robustness: ``world``): keyed by the row's value in that column and
+          the replication, whatever ``seeds.common`` says, so the rows sharing a value
+          (a world's policies) meet the same seeds and each value (world) has its own.
+
+        Args:
+            design_row: Index of the run's row in :attr:`design`.
+            replication: Replication index, from 0.
+
+        Returns:
+            The seed, from :func:`sim.experiments.run_seed`.
+
+        """
+        root = self.experiment.root_seed
         if self.seed_column is None:
-            return design_row
-        return int(self.design.iloc[design_row][self.seed_column])
+            return run_seed(root, design_row, replication, common=self.experiment.seeds.common)
+        key = int(self.design.iloc[design_row][self.seed_column])
+        return run_seed(root, key, replication, common=False)
 
     def fingerprint(self) -> str:
         """Hash what determines the results; a resumed sweep must match it."""
