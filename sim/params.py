@@ -22,7 +22,9 @@ Each field's ``json_schema_extra`` carries:
 
 Rules and strategies declare their own parameters beside their code
 (:class:`sim.registry.Param`; see :mod:`sim.registry` for how): their scenario
-keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), their
+keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), the name
+of the class that declares it (a numpy form such as ``judged_numpy`` reads
+``judged.w_agenda``; every strategy reads the centre's ``centre.*``), their
 values in force are in :attr:`Params.declared`, and every listing helper here
 (:func:`field_info`, :func:`parameter_table`, :func:`live_names`,
 :func:`factors`, :func:`declared_fields`) includes them. This module holds the
@@ -717,9 +719,9 @@ class Params(BaseModel):
     declared: dict[str, bool | int | float | str] = par(
         {}, unit="name: value", kind="setting",
         meaning="Values in force of the parameters rules and strategies declare themselves, "
-                "keyed <rule or strategy>.<parameter> (e.g. judged.w_agenda); set them as "
-                "top-level keys of that name. Holds those set and the defaults of the rules "
-                "and strategy in use.")
+                "keyed <declaring rule or strategy>.<parameter> (e.g. judged.w_agenda, also "
+                "read by judged_numpy); set them as top-level keys of that name. Holds those "
+                "set and the defaults of the keys the rules and strategy in use read.")
 
     @classmethod
     def all_fields(cls) -> dict[str, FieldInfo]:
