@@ -307,6 +307,11 @@ def param_key(cls: type, name: str) -> str:
     return f"{ns}.{name}"
 
 
+#: (class, parameter) -> key, as :meth:`Rule.value` resolved it; every registration
+#: clears it (a registration names a namespace).
+_KEYS: dict[tuple[type, str], str] = {}
+
+
 def param_keys(cls: type) -> dict[str, str]:
     """Each parameter ``cls`` declares or inherits, with the key it is read from."""
     return {name: param_key(cls, name) for name in _declared_on(cls)}
@@ -367,7 +372,10 @@ class Rule:
         form reads its compiled rule's. Parameters built before this rule was
         registered lack it: then its default.
         """
-        got = model.p.declared.get(param_key(type(self), name), _MISSING)
+        key = _KEYS.get((type(self), name))
+        if key is None:  # resolved once per class (a registration clears the cache)
+            key = _KEYS[type(self), name] = param_key(type(self), name)
+        got = model.p.declared.get(key, _MISSING)
         return _declared_on(type(self))[name].default if got is _MISSING else got
 
     def apply(self, model: ModelLike) -> None:
@@ -418,6 +426,7 @@ def register(slot: str, name: str, default: bool = False, replace: bool = False)
         cls.slot, cls.name = slot, name
         _check_namespace(name, cls, RULES[slot].get(name))
         _claim(RULES[slot], f"rule for slot {slot!r}", name, cls, replace)
+        _KEYS.clear()
         if default:
             DEFAULTS[slot] = name
         return cls
@@ -439,6 +448,7 @@ def register_strategy(name: str, replace: bool = False):
         cls.name = name
         _check_namespace(name, cls, STRATEGIES.get(name))
         _claim(STRATEGIES, "strategy", name, cls, replace)
+        _KEYS.clear()
         return cls
 
     return deco
