@@ -299,6 +299,7 @@ def _priors(cal: Calibration, where: Path) -> tuple[dict[str, tuple[float, float
                                                       tuple[str, ...]]:
     """Each fitted parameter's uniform prior: its range, or its declared sweep range."""
     from sim.params import Params, factors, field_info
+    from sim.registry import key_hint
 
     declared = factors()
     known = set(Params.model_fields) | set(declared)
@@ -308,8 +309,10 @@ def _priors(cal: Calibration, where: Path) -> tuple[dict[str, tuple[float, float
         key = f"parameters.{name}"
         if name not in known:
             valid = ", ".join(sorted(declared))
-            raise UserError(f"{where}: {key}: unknown parameter {name!r}. Parameters with a "
-                            f"declared range: {valid}; run `nextpractice params` for the rest")
+            hint = key_hint(name)  # a name that reads the parameter from another key
+            why = f" ({hint})" if hint else ""
+            raise UserError(f"{where}: {key}: unknown parameter {name!r}{why}. Parameters with "
+                            f"a declared range: {valid}; run `nextpractice params` for the rest")
         info = field_info(name) if name in Params.model_fields else {}
         if info and info.get("type") not in ("float", "int"):
             raise UserError(f"{where}: {key}: {name!r} is a {info.get('type')}, not a number; "

@@ -22,7 +22,9 @@ Each field's ``json_schema_extra`` carries:
 
 Rules and strategies declare their own parameters beside their code
 (:class:`sim.registry.Param`; see :mod:`sim.registry` for how): their scenario
-keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), their
+keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), the name
+of the class that declares it (a numpy form such as ``judged_numpy`` reads
+``judged.w_agenda``; every strategy reads the centre's ``centre.*``), their
 values in force are in :attr:`Params.declared`, and every listing helper here
 (:func:`field_info`, :func:`parameter_table`, :func:`live_names`,
 :func:`factors`, :func:`declared_fields`) includes them. This module holds the
@@ -50,7 +52,17 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from sim.plugins import import_plugins as _import_plugins
-from sim.registry import DEFAULTS, NETWORKS, RULES, STEP_ORDER, STRATEGIES, Param, declared_params
+from sim.registry import (
+    DEFAULTS,
+    NETWORKS,
+    RULES,
+    STEP_ORDER,
+    STRATEGIES,
+    Param,
+    declared_params,
+    key_hint,
+    keys_read,
+)
 
 # Sources cited in the parameter table.
 FULLAN_2006 = "Fullan, Testing systemic solutions (NCSL 2006), seed 003"
@@ -707,9 +719,9 @@ class Params(BaseModel):
     declared: dict[str, bool | int | float | str] = par(
         {}, unit="name: value", kind="setting",
         meaning="Values in force of the parameters rules and strategies declare themselves, "
-                "keyed <rule or strategy>.<parameter> (e.g. judged.w_agenda); set them as "
-                "top-level keys of that name. Holds those set and the defaults of the rules "
-                "and strategy in use.")
+                "keyed <declaring rule or strategy>.<parameter> (e.g. judged.w_agenda, also "
+                "read by judged_numpy); set them as top-level keys of that name. Holds those "
+                "set and the defaults of the keys the rules and strategy in use read.")
 
     @classmethod
     def all_fields(cls) -> dict[str, FieldInfo]:
@@ -825,9 +837,9 @@ def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -
     Args:
         given: ``rule.param`` -> value; every key must be declared by a registered
             rule or strategy (in use or not).
-        used: the names of the rules and strategy a run uses: only their defaults
-            are filled in (a rule of another process's plug-in is not listed).
-            None: every registered one's.
+        used: the names of the rules and strategy a run uses: only the defaults of
+            the keys they read are filled in (a rule of another process's plug-in is
+            not listed). None: every declared key's.
 
     Raises:
         ValueError: an unknown key (with the valid keys of that rule, or all),
@@ -837,22 +849,35 @@ def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -
     for key, value in given.items():
         spec = table.get(key)
         if spec is None:
-            ns = key.split(".", 1)[0]
-            mine = [k for k in table if k.split(".", 1)[0] == ns]
-            if mine:
-                raise ValueError(f"unknown parameter {key!r}: {ns!r} declares "
-                                 f"{', '.join(mine)}")
-            raise ValueError(f"unknown parameter {key!r}: no registered rule or strategy "
-                             f"{ns!r} declares parameters; declared: "
-                             f"{', '.join(table) or 'none'}")
+            raise ValueError(unknown_declared(key, table))
         why = spec.check(value)
         if why is not None:
             raise ValueError(f"key {key!r} {why}; it means: {spec.meaning}")
-    used = None if used is None else set(used)
-    out = {key: spec.default for key, spec in table.items()
-           if used is None or key.split(".", 1)[0] in used}
+    read = None if used is None else keys_read(used)
+    out = {key: spec.default for key, spec in table.items() if read is None or key in read}
     out.update(given)
     return out
+
+
+def unknown_declared(key: str, table: dict[str, Any] | None = None) -> str:
+    """Why ``key``, with a dot, is not a declared parameter, and what to set instead.
+
+    A key under a registered name that reads the parameter from another key
+    (``judged_numpy.w_agenda``: the numpy form reads ``judged.w_agenda``; a
+    strategy's ``top_down.rel_trust_brokered``: every strategy reads
+    ``centre.rel_trust_brokered``) names that key; else the keys of that
+    namespace, or every declared key.
+    """
+    table = declared_params() if table is None else table
+    hint = key_hint(key)
+    if hint is not None:
+        return f"unknown parameter {key!r}: {hint}"
+    ns = key.split(".", 1)[0]
+    mine = [k for k in table if k.split(".", 1)[0] == ns]
+    if mine:
+        return f"unknown parameter {key!r}: {ns!r} declares {', '.join(mine)}"
+    return (f"unknown parameter {key!r}: no registered rule or strategy {ns!r} "
+            f"declares parameters; declared: {', '.join(table) or 'none'}")
 
 
 def import_plugins(modules: Iterable[str]) -> None:

@@ -34,14 +34,40 @@ live, sweep)::
             u = self.rng.random(model.schools.n)   # this slot's own stream
             ...
 
-The parameter's scenario key is the registered name, a dot, and its name
+**Whose key.** A declared parameter belongs to the class that declares it:
+the class whose own ``params`` (in its ``__dict__``) holds it. Its scenario
+key is that class's registered name, a dot and its name
 (``conformity.share_needed: 0.6`` in a scenario file, ``--set
 conformity.share_needed=0.6`` on the command line, or an experiment factor);
 ``nextpractice params`` lists it; :mod:`sim.params`'s listing helpers
 (``factors``, ``field_info``, ``parameter_table``, ``live_names``) include it.
-A subclass inherits its bases' declarations (and may redeclare one to change
-its default). Read a value in ``apply`` with ``self.value(model, name)``: it
-is ``model.p.declared["<registered name>.<name>"]``, so a live parameter
+So every registered class that inherits a parameter reads the one key of the
+class that declared it:
+
+* a subclass that only swaps code (a numpy form such as ``judged_numpy``, a
+  plug-in's variant of a built-in registered under a new name) reads its
+  parent's keys: ``judged_numpy`` reads ``judged.w_agenda``, and a key under
+  the subclass's own name (``judged_numpy.w_agenda``) is refused with a
+  message naming the key to set;
+* a parameter the subclass adds, or redeclares (a different default or range),
+  is its own, under its own registered name. Repeating the very same
+  :class:`Param` object (``params = {**Base.params, "extra": ...}``) is not a
+  redeclaration: the base's key stays;
+* a class that is not registered but declares parameters for its subclasses
+  names their namespace in its own class attribute ``params_namespace``. The
+  strategies' base, :class:`sim.strategies.Strategy`, does: every strategy reads
+  ``centre.rel_trust_brokered`` and ``centre.rel_signal_agenda``, the
+  centre's parameters, whichever strategy is in force. Registering a subclass
+  of an unregistered declaring class without one is refused.
+
+A namespace belongs to one declaring class: registering a class whose
+parameters would share a namespace with another class's is refused (classes
+of the same module and name are the same code's newer copy, as when a
+plug-in is reloaded). :func:`param_key` resolves a class's parameter to its
+key, :func:`declared_params` lists every key with its declaration.
+
+Read a value in ``apply`` with ``self.value(model, name)``: it is
+``model.p.declared[param_key(type(self), name)]``, so a live parameter
 changed during a run is read afresh each step.
 
 **Random streams.** Each slot draws from its own ``numpy.random.Generator``,
@@ -65,7 +91,7 @@ the runner writes into each run's summary.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -207,14 +233,88 @@ class Param:
 _MISSING = object()
 
 
+def _own_params(klass: type) -> Mapping[str, Param]:
+    """The parameters a class declares itself (its own ``params``, not inherited)."""
+    own = klass.__dict__.get("params")
+    return own if isinstance(own, Mapping) else {}
+
+
 def _declared_on(cls: type) -> dict[str, Param]:
     """A class's declared parameters, its bases' first (a subclass may redeclare one)."""
     out: dict[str, Param] = {}
     for klass in reversed(cls.__mro__):
-        own = klass.__dict__.get("params")
-        if isinstance(own, Mapping):
-            out.update(own)
+        out.update(_own_params(klass))
     return out
+
+
+def _qual(klass: type) -> str:
+    return f"{klass.__module__}.{klass.__qualname__}"
+
+
+def declaring_class(cls: type, name: str) -> type:
+    """The class that declares ``cls``'s parameter ``name``, whose key it reads.
+
+    The nearest class of ``cls``'s MRO whose own ``params`` holds ``name``;
+    further up when a base's own ``params`` holds the very same :class:`Param`
+    (a subclass that repeats its base's declarations does not redeclare them).
+
+    Raises:
+        KeyError: ``cls`` declares no parameter ``name``.
+    """
+    spec: Param | None = None
+    owner: type | None = None
+    for klass in cls.__mro__:
+        got = _own_params(klass).get(name)
+        if got is None:
+            continue
+        if spec is None:
+            spec, owner = got, klass
+        elif got is spec:
+            owner = klass
+    if owner is None:
+        raise KeyError(f"{_qual(cls)} declares no parameter {name!r}")
+    return owner
+
+
+def namespace_of(klass: type) -> str | None:
+    """The namespace of the parameters ``klass`` declares itself, or None if it has none.
+
+    Its own ``params_namespace`` when it sets one (an unregistered base such as
+    :class:`sim.strategies.Strategy`), else the name it is registered under.
+    """
+    own = klass.__dict__
+    ns = own.get("params_namespace", own.get("name"))
+    return ns if isinstance(ns, str) and ns else None
+
+
+def param_key(cls: type, name: str) -> str:
+    """The scenario key ``cls``'s parameter ``name`` is read from: ``<namespace>.<name>``.
+
+    The namespace is that of the class that declares it (:func:`declaring_class`),
+    so a subclass that does not redeclare a parameter reads its base's key.
+
+    Raises:
+        KeyError: ``cls`` declares no parameter ``name``.
+        UserError: the declaring class is neither registered nor names a namespace.
+    """
+    owner = declaring_class(cls, name)
+    ns = namespace_of(owner)
+    if ns is None:
+        raise UserError(
+            f"{_qual(owner)} declares parameter {name!r} but is not registered, so the "
+            f"parameter has no scenario key; register it, or give it a class attribute "
+            f"params_namespace = '<name>' (the namespace its subclasses' keys share)")
+    return f"{ns}.{name}"
+
+
+#: (class, parameter) -> key, as :meth:`Rule.value` resolved it; every registration
+#: clears it (a registration names a namespace).
+_KEYS: dict[tuple[type, str], str] = {}
+
+
+def param_keys(cls: type) -> dict[str, str]:
+    """Each parameter ``cls`` declares or inherits, with the key it is read from."""
+    return {name: param_key(cls, name) for name in _declared_on(cls)}
 
 
 class Rule:
@@ -268,9 +368,13 @@ class Rule:
     def value(self, model: ModelLike, name: str) -> Any:
         """The value in force of this rule's declared parameter ``name``.
 
-        Parameters built before this rule was registered lack it: then its default.
+        Its key is that of the class that declares it (:func:`param_key`): a numpy
+        form reads its compiled rule's. Parameters built before this rule was
+        registered lack it: then its default.
         """
-        key = f"{self.name}.{name}"
+        key = _KEYS.get((type(self), name))
+        if key is None:  # resolved once per class (a registration clears the cache)
+            key = _KEYS[type(self), name] = param_key(type(self), name)
         got = model.p.declared.get(key, _MISSING)
         return _declared_on(type(self))[name].default if got is _MISSING else got
 
@@ -307,7 +411,8 @@ def register(slot: str, name: str, default: bool = False, replace: bool = False)
 
     Args:
         slot: one of :data:`STEP_ORDER`.
-        name: the name a scenario uses to pick it; also its parameters' namespace.
+        name: the name a scenario uses to pick it; also the namespace of the
+            parameters it declares itself (those it inherits keep their keys).
         default: make it the slot's default rule.
         replace: allow replacing a rule another module registered under this name.
     """
@@ -317,9 +422,11 @@ def register(slot: str, name: str, default: bool = False, replace: bool = False)
         raise ValueError(f"rule name {name!r} must be non-empty and without a dot")
 
     def deco(cls: type[Rule]) -> type[Rule]:
+        _one_name(cls, name)
         cls.slot, cls.name = slot, name
-        _check_namespace(name, cls)
+        _check_namespace(name, cls, RULES[slot].get(name))
         _claim(RULES[slot], f"rule for slot {slot!r}", name, cls, replace)
+        _KEYS.clear()
         if default:
             DEFAULTS[slot] = name
         return cls
@@ -328,14 +435,20 @@ def register(slot: str, name: str, default: bool = False, replace: bool = False)
 
 
 def register_strategy(name: str, replace: bool = False):
-    """Class decorator: register a strategy under ``name`` (also its parameters' namespace)."""
+    """Class decorator: register a strategy under ``name``.
+
+    ``name`` is also the namespace of the parameters the class declares itself;
+    those it inherits keep their keys (``centre.*`` for :class:`sim.strategies.Strategy`'s).
+    """
     if "." in name or not name:
         raise ValueError(f"strategy name {name!r} must be non-empty and without a dot")
 
     def deco(cls: type) -> type:
+        _one_name(cls, name)
         cls.name = name
-        _check_namespace(name, cls)
+        _check_namespace(name, cls, STRATEGIES.get(name))
         _claim(STRATEGIES, "strategy", name, cls, replace)
+        _KEYS.clear()
         return cls
 
     return deco
@@ -358,30 +471,96 @@ def _owners() -> list[tuple[str, type]]:
     return out
 
 
-def _check_namespace(name: str, cls: type) -> None:
-    """Refuse a second class with declared parameters under a namespace already in use."""
-    if not _declared_on(cls):
+def _one_name(cls: type, name: str) -> None:
+    """Refuse registering a class that declares parameters under a second name.
+
+    Its registered name is its parameters' namespace: one name, one set of keys.
+    """
+    before = cls.__dict__.get("name")
+    if isinstance(before, str) and before != name and _own_params(cls):
+        raise UserError(
+            f"{_qual(cls)} is registered as {before!r} and declares parameters under that "
+            f"name; it cannot be registered as {name!r} too. Register a subclass instead "
+            f"(it reads {before!r}'s keys)")
+
+
+def _same_code(a: type, b: type) -> bool:
+    """The same class, or its newer copy (a reloaded module's)."""
+    return a is b or (_qual(a) == _qual(b))
+
+
+def _check_namespace(name: str, cls: type, replaced: type | None) -> None:
+    """Refuse a class whose parameters would share a namespace with another class's.
+
+    ``cls`` is being registered under ``name`` (already set on it), replacing
+    ``replaced`` (the class registered under that name in the same table, or
+    None). Every namespace that ``cls`` reads keys from must be declared by one
+    class only, among every registered class's.
+
+    Raises:
+        UserError: a declaring class of ``cls`` is neither registered nor names
+            a namespace, or another class declares parameters under one of its
+            namespaces (the message names both).
+    """
+    mine: dict[str, type] = {}
+    for pname in _declared_on(cls):
+        ns = param_key(cls, pname).split(".", 1)[0]
+        mine.setdefault(ns, declaring_class(cls, pname))
+    if not mine:
         return
     for other_name, other in _owners():
-        if (other_name == name and other is not cls and _declared_on(other)
-                and getattr(other, "slot", None) != getattr(cls, "slot", None)):
-            raise UserError(
-                f"{cls.__module__}.{cls.__qualname__} declares parameters under {name!r}, "
-                f"which {other.__module__}.{other.__qualname__} already uses; register it "
-                "under another name")
+        if other is cls or other is replaced:
+            continue
+        for pname in _declared_on(other):
+            ns = param_key(other, pname).split(".", 1)[0]
+            owner = declaring_class(other, pname)
+            if ns in mine and not _same_code(owner, mine[ns]):
+                raise UserError(
+                    f"{_qual(mine[ns])} declares parameters under {ns!r}, which "
+                    f"{_qual(owner)} already uses (registered {other_name!r} reads "
+                    f"{ns}.{pname}); register {_qual(cls)} under another name")
 
 
 def declared_params() -> dict[str, Param]:
-    """Every declared parameter of every registered rule and strategy: ``ns.name`` -> Param.
+    """Every declared parameter of every registered rule and strategy: key -> Param.
 
-    In a stable order: rules slot by slot in :data:`STEP_ORDER`, each slot's
-    rules in registration order, then the strategies.
+    One entry per key (:func:`param_key`), however many registered classes read
+    it (``judged.w_agenda`` for ``judged`` and ``judged_numpy``). In a stable
+    order: rules slot by slot in :data:`STEP_ORDER`, each slot's rules in
+    registration order, then the strategies; a key where a class first reads it.
     """
     out: dict[str, Param] = {}
-    for ns, cls in _owners():
+    for _ns, cls in _owners():
         for pname, spec in _declared_on(cls).items():
-            out.setdefault(f"{ns}.{pname}", spec)
+            out.setdefault(param_key(cls, pname), spec)
     return out
+
+
+def keys_read(names: Iterable[str]) -> set[str]:
+    """The keys the registered rules and strategies of these names read."""
+    wanted = set(names)
+    return {key for name, cls in _owners() if name in wanted
+            for key in param_keys(cls).values()}
+
+
+def key_hint(key: str) -> str | None:
+    """For a key that is not declared: which key to set instead, if the name reads one.
+
+    ``judged_numpy.w_agenda`` -> a sentence naming ``judged.w_agenda`` (the numpy
+    form reads its compiled rule's key); ``top_down.rel_trust_brokered`` -> one
+    naming ``centre.rel_trust_brokered``. None when no registered rule or
+    strategy of that name reads a parameter of that name.
+    """
+    if not isinstance(key, str) or "." not in key:
+        return None
+    ns, pname = key.split(".", 1)
+    for name, cls in _owners():
+        if name == ns and pname in _declared_on(cls):
+            right = param_key(cls, pname)
+            if right != key:
+                return (f"{ns!r} reads {pname} from {right!r} (declared by "
+                        f"{_qual(declaring_class(cls, pname))}): set {right!r} instead")
+    return None
 
 
 def stream_key(name: str) -> int:

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sim.errors import UserError
 from sim.params import Params, declared_fields, field_info
 from sim.plugins import import_plugins as find_plugins
+from sim.registry import key_hint
 from sim.safe_io import check_input_file, excerpt, loads, read_yaml_file
 
 META_KEYS = ("extends", "description")
@@ -104,7 +105,9 @@ def check_keys(data: dict[str, Any], where: str) -> None:
     """Refuse keys that are not parameters, listing the valid ones.
 
     A key with a dot is a parameter a rule or strategy declares
-    (``judged.w_agenda``); an unknown one lists the keys that rule declares.
+    (``judged.w_agenda``); an unknown one names the key to set when its rule
+    reads the parameter from another (``judged_numpy.w_agenda``: set
+    ``judged.w_agenda``), else lists the keys that rule declares.
     """
     valid = set(Params.model_fields) | set(META_KEYS)
     declared = list(declared_fields())
@@ -115,6 +118,10 @@ def check_keys(data: dict[str, Any], where: str) -> None:
     key = unknown[0]
     more = f" (and {len(unknown) - 1} more unknown keys)" if len(unknown) > 1 else ""
     if isinstance(key, str) and "." in key:
+        hint = key_hint(key)  # a name that reads the parameter from another key
+        if hint is not None:
+            raise UserError(f"{where}: unknown key {excerpt(key)}{more}: {hint}. Run "
+                            "`nextpractice params` for their meaning.")
         ns = key.split(".", 1)[0]
         mine = [k for k in declared if k.split(".", 1)[0] == ns]
         close = difflib.get_close_matches(key[:100], declared, n=1)

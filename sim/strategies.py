@@ -79,8 +79,12 @@ class Strategy:
 
     name: ClassVar[str]
     stance: ClassVar[int] = ABSENT
-    #: The strategy's own parameters, keyed ``<strategy name>.<param>`` in scenarios
-    #: (:class:`sim.registry.Param`); a subclass inherits these and may add its own.
+    #: The namespace of the parameters declared here, shared by every strategy: they
+    #: belong to the centre, whichever strategy it follows (``centre.rel_trust_brokered``).
+    params_namespace: ClassVar[str] = "centre"
+    #: The centre's parameters (:class:`sim.registry.Param`), keyed ``centre.<param>``;
+    #: a subclass reads these keys and keys the parameters it declares itself
+    #: ``<strategy name>.<param>`` (see :mod:`sim.registry`).
     params: ClassVar[dict[str, Param]] = {
         "rel_trust_brokered": Param(
             0.2, lo=-1, hi=1, unit="1", kind="lever", ref=NEXT_PRACTICE_2006,

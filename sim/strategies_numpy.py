@@ -4,7 +4,8 @@ Each shipped strategy has a twin registered as ``<name>_numpy`` whose shared
 actions (best known practice, mandate, broker) run these functions in place
 of the compiled kernels: the same draws in the same order, the same run bit
 for bit (``tests/test_numpy_forms.py``). ``centre: strategy_numpy`` makes the
-strategy in force act through its twin.
+strategy in force act through its twin. A twin declares no parameters: it reads the
+keys its strategy reads (``centre.rel_trust_brokered``, see :mod:`sim.registry`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ BURIED = {  # the constants that were buried in rules, at today's values
     "judged.w_agenda": 0.8, "executive_heads.init_trust_exec": 0.8,
     "executive_heads.q_strong": 0.75, "executive_heads.q_weak": 0.10,
     "found_and_formalise.rel_trust_founded": 0.2, "stages.share_mainstream": 0.25,
-    "next_practice.rel_trust_brokered": 0.2, "next_practice.rel_signal_agenda": 0.1,
+    "centre.rel_trust_brokered": 0.2, "centre.rel_signal_agenda": 0.1,
     "recombine.sd_log_cost": 0.3, "recombine.sd_difficulty_jitter": 0.1, "recombine.clip_t": 5.0,
     "depth_and_ownership.slow_difficulty": 0.5,
 }

@@ -57,7 +57,8 @@ def test_the_guides_code_runs_as_written(tmp_path):
             (tmp_path / name).write_text(code)
         elif lang == "python":
             loose.append(code)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # This checkout's sim, whichever checkout the environment's editable install points at.
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PYTHONPATH": str(ROOT)}
     for code in loose:  # in a fresh process: nothing of the test session leaks in
         subprocess.run([sys.executable, "-P", "-c", code], cwd=tmp_path, env=env, check=True,
                        timeout=600)

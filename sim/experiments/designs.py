@@ -167,17 +167,21 @@ def _check_params(
         raise UserError("\n".join(lines)) from None
 
 
-def in_use(bases: list[dict[str, Any]]) -> set[str]:
-    """Names of the rules and strategies that runs with these base parameters use."""
-    from sim.registry import DEFAULTS
+def keys_in_use(bases: list[dict[str, Any]]) -> set[str]:
+    """The declared parameters (``rule.param`` keys) that runs with these bases read.
+
+    Those of the rules in their slots (the default where a base names none) and of
+    their strategy; a numpy form reads its compiled rule's keys, so it adds none.
+    """
+    from sim.registry import DEFAULTS, STEP_ORDER, keys_read
 
     used: set[str] = set()
     for base in bases:
         rules = base.get("rules") or {}
-        used |= {rules.get(slot, name) for slot, name in DEFAULTS.items()}
+        used |= {str(rules.get(slot, DEFAULTS.get(slot))) for slot in STEP_ORDER}
         if base.get("strategy"):
             used.add(str(base["strategy"]))
-    return used
+    return keys_read(used)
 
 
 def _sampled_factors(
@@ -191,16 +195,15 @@ def _sampled_factors(
 ) -> tuple[dict[str, Factor], dict[str, tuple[float, float]]]:
     """Factors and ranges of a sampled design (or of a robustness design's worlds, ``at``).
 
-    The default set of factors (no ``factors:`` list) leaves out the parameters declared
-    by rules and strategies that none of ``bases`` (the runs' base parameters) uses:
-    varying them would add dimensions that change nothing (e.g. a numpy form's twin
-    parameters, ``judged_numpy.w_agenda``, beside the compiled rule's).
+    The default set of factors (no ``factors:`` list) leaves out the declared
+    parameters that no rule or strategy of ``bases`` (the runs' base parameters)
+    reads: varying them would add dimensions that change nothing (e.g.
+    ``judged.w_agenda`` when every base runs ``adopt: bass``).
     """
     declared = {n: f for n, f in declared_factors(params_cls).items() if f.kind in kinds}
     if bases is not None:
-        used = in_use(bases)
-        declared = {n: f for n, f in declared.items()
-                    if "." not in n or n.split(".", 1)[0] in used}
+        used = keys_in_use(bases)
+        declared = {n: f for n, f in declared.items() if "." not in n or n in used}
     if design is None:
         design = typing.cast(SobolDesign | MorrisDesign | LHSDesign, exp.design)
     chosen = design.factors

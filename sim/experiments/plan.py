@@ -48,6 +48,7 @@ from sim.experiments.schema import (
     declared_parameters,
     get_model,
     load_experiment,
+    renamed,
     salib_problem,
 )
 
@@ -303,7 +304,8 @@ def plan_robustness(
             key = f"design.policies[{i}].levers.{name}"
             if name not in declared or declared[name].kind != "lever":
                 levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
-                raise UserError(f"{where}: {key}: not a lever; a policy sets levers: {levers}")
+                raise UserError(f"{where}: {key}: not a lever{renamed(name)}; a policy sets "
+                                f"levers: {levers}")
             keys[name] = key
         values = {**pbase, **spec.levers}
         _check_params(params_cls, values, where, keys)

@@ -726,6 +726,18 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 
+def renamed(name: str) -> str:
+    """A parenthesis naming the key to set instead of ``name``, or ``""``.
+
+    For a rule's or strategy's parameter under a name that reads it from another
+    key (``judged_numpy.w_agenda``: ``judged.w_agenda``).
+    """
+    from sim.registry import key_hint
+
+    hint = key_hint(name)
+    return f" ({hint})" if hint else ""
+
+
 def _unknown_factor(name: str, key: str, where: Path, params_cls: type[BaseModel]) -> UserError:
     factors = declared_factors(params_cls)
     kinds = declared_parameters(params_cls)
@@ -737,7 +749,7 @@ def _unknown_factor(name: str, key: str, where: Path, params_cls: type[BaseModel
             f"a lever; to fix its value for every run put it under overrides:"
         )
     else:
-        why = f"unknown factor {name!r}"
+        why = f"unknown factor {name!r}{renamed(name)}"
     return UserError(
         f"{where}: {key}: {why}. Valid factors: uncertainties: {unc}; levers: {lev}; "
         f"and, in grid and list designs, {SCENARIO} (base scenario files)."
@@ -754,7 +766,7 @@ def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseMo
     elif name in kinds:
         why = f"{name!r} is a {kinds[name] or 'undeclared'} parameter, not an uncertainty"
     else:
-        why = f"unknown factor {name!r}"
+        why = f"unknown factor {name!r}{renamed(name)}"
     return UserError(f"{where}: {key}: {why}. Worlds sample uncertainties: {unc}")
 
 

@@ -1,0 +1,331 @@
+"""Whose key a declared parameter has: the class that declares it (sim.registry).
+
+A numpy form (``judged_numpy``) and a plug-in's subclass of a built-in read their
+parent's keys; the strategies read the centre's (``centre.*``); a key under a name
+that reads the parameter elsewhere is refused, naming the key to set.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.errors import UserError
+from sim.experiments.designs import keys_in_use
+from sim.model import NextPracticeModel
+from sim.params import Params, parameter_table
+from sim.registry import (
+    DEFAULTS,
+    RULES,
+    STEP_ORDER,
+    STRATEGIES,
+    Param,
+    Rule,
+    declared_params,
+    declaring_class,
+    key_hint,
+    namespace_of,
+    param_key,
+    param_keys,
+    register,
+    register_strategy,
+)
+from sim.rules.diffusion import JudgedAdoption
+from sim.scenario import load_scenario
+from sim.strategies import Strategy, TopDown
+from tests.conftest import small
+
+NUMPY_FORMS = {slot: f"{name}_numpy" for slot, name in DEFAULTS.items()
+               if f"{name}_numpy" in RULES[slot]}
+
+
+def _registered() -> list[tuple[str, type]]:
+    return ([(name, cls) for slot in STEP_ORDER for name, cls in RULES[slot].items()]
+            + list(STRATEGIES.items()))
+
+
+def _own(klass: type) -> dict:
+    own = klass.__dict__.get("params")
+    return dict(own) if isinstance(own, dict) else {}
+
+
+@contextmanager
+def registered(slot: str | None, name: str, cls: type):
+    """Register ``cls`` (a rule for ``slot``, or a strategy if None) for one test only."""
+    table = STRATEGIES if slot is None else RULES[slot]
+    assert name not in table
+    try:
+        (register_strategy(name) if slot is None else register(slot, name))(cls)
+        yield cls
+    finally:
+        table.pop(name, None)
+
+
+def _run(steps: int = 30, **kw):
+    p = Params(**{"n_schools": 150, "n_authorities": 3, "p_exec_head": 0.2,
+                  "p_collab_form": 0.05, "n_steps": steps, **kw})
+    return NextPracticeModel(p, rng=7).run(steps).metrics_frame()
+
+
+# ------------------------------------------------------------------- the defect
+def test_judged_key_changes_the_numpy_form_exactly_as_the_compiled_rule():
+    """judged.w_agenda set, adopt: judged_numpy: the compiled run with it, bit for bit."""
+    set_ = {"judged.w_agenda": 0.3}
+    compiled = _run(rules={"adopt": "judged"}, **set_)
+    readable = _run(rules={"adopt": "judged_numpy"}, **set_)
+    assert compiled.equals(readable)
+    assert not readable.equals(_run(rules={"adopt": "judged_numpy"}))  # the key acts on it
+
+
+def test_every_key_reaches_every_numpy_form_and_strategy_twin():
+    """Every declared key moved off its default: every slot on its numpy form (the
+    strategy through its twin) gives the compiled run bit for bit, and not the default's."""
+    moved = {}
+    for key, spec in declared_params().items():
+        lo = spec.lo if spec.lo is not None else spec.default - 1
+        hi = spec.hi if spec.hi is not None else spec.default + 1
+        value = spec.default + 0.5 * ((hi if spec.default - lo < hi - spec.default else lo)
+                                      - spec.default)
+        moved[key] = type(spec.default)(value)
+        assert moved[key] != spec.default and spec.check(moved[key]) is None, key
+    for strategy in ("next_practice", "top_down"):
+        compiled = _run(strategy=strategy, **moved)
+        readable = _run(strategy=strategy, rules=NUMPY_FORMS, **moved)
+        assert compiled.equals(readable), strategy
+        assert not readable.equals(_run(strategy=strategy, rules=NUMPY_FORMS)), strategy
+
+
+def test_a_strategy_key_reaches_the_strategy_twin():
+    """centre.rel_trust_brokered acts through centre: strategy_numpy as through the compiled."""
+    kw = {"strategy": "next_practice", "dur_cycle": 6.0, "tightness": 0.7}  # ties brokered
+    set_ = {"centre.rel_trust_brokered": -0.5}
+    compiled = _run(60, **kw, **set_)
+    readable = _run(60, rules={"centre": "strategy_numpy"}, **kw, **set_)
+    assert compiled.equals(readable)
+    assert not readable.equals(_run(60, rules={"centre": "strategy_numpy"}, **kw))
+
+
+@pytest.mark.parametrize(("wrong", "right"), [
+    ("judged_numpy.w_agenda", "judged.w_agenda"),
+    ("executive_heads_numpy.q_strong", "executive_heads.q_strong"),
+    ("next_practice.rel_trust_brokered", "centre.rel_trust_brokered"),
+    ("top_down_numpy.rel_signal_agenda", "centre.rel_signal_agenda"),
+])
+def test_a_key_under_a_name_that_reads_it_elsewhere_is_refused_naming_the_key(
+        tmp_path, wrong, right):
+    with pytest.raises(UserError, match=f"set '{right}' instead"):
+        load_scenario(None, {wrong: 0.3})
+    path = tmp_path / "s.yaml"
+    path.write_text(f"{wrong}: 0.3\n")
+    with pytest.raises(UserError, match=f"{path}: unknown key '{wrong}'.*set '{right}'"):
+        load_scenario(path)
+    with pytest.raises(ValueError, match=f"set '{right}' instead"):
+        Params(**{wrong: 0.3})
+    assert right in key_hint(wrong)
+    assert key_hint(right) is None and key_hint("judged.nope") is None
+
+
+def test_a_twin_key_as_an_experiment_factor_names_the_key(tmp_path):
+    from sim.experiments import plan_experiment
+
+    exp = tmp_path / "e.yaml"
+    exp.write_text("description: t\nsteps: 2\nroot_seed: 1\n"
+                   "design:\n  method: lhs\n  n: 4\n  factors:\n"
+                   "    judged_numpy.w_agenda: {range: [0.4, 0.9]}\n")
+    with pytest.raises(UserError, match="set 'judged.w_agenda' instead"):
+        plan_experiment(exp)
+
+
+def test_summary_and_listing_have_one_key_per_parameter():
+    from sim.runner import run_model
+
+    p = small(n_steps=2, rules={"adopt": "judged_numpy"}, **{"judged.w_agenda": 0.5})
+    declared = run_model(p, seed=1).summary["params"]["declared"]
+    assert declared["judged.w_agenda"] == 0.5 and "centre.rel_trust_brokered" in declared
+    assert not [k for k in declared if "_numpy." in k]
+    names = [r["name"] for r in parameter_table()]
+    assert len(names) == len(set(names))
+    builtin = {*NUMPY_FORMS.values(), "top_down", "bottom_up", "next_practice",
+               "top_down_numpy", "bottom_up_numpy", "next_practice_numpy"}
+    assert not [n for n in names if n.split(".", 1)[0] in builtin]
+
+
+def test_sampled_designs_keep_the_keys_the_bases_read():
+    """A numpy form reads its compiled rule's keys; a rule no base runs adds none."""
+    plain = keys_in_use([{"strategy": "next_practice"}])
+    assert plain == set(declared_params())
+    assert keys_in_use([{"strategy": "next_practice", "rules": NUMPY_FORMS}]) == plain
+    assert keys_in_use([{"strategy": "top_down_numpy"}]) == plain
+    bass = keys_in_use([{"strategy": "top_down", "rules": {"adopt": "bass"}}])
+    assert "judged.w_agenda" not in bass and "stages.share_mainstream" in bass
+
+
+# --------------------------------------------------------------- plug-in subclasses
+class Variant(JudgedAdoption):
+    """Test: the built-in judged adoption, unchanged, with one parameter of its own."""
+
+    params = {"extra": Param(1.0, lo=0, hi=2, unit="1", kind="uncertainty", meaning="x",
+                             sweep=(0.5, 1.5), sweep_ref="test")}
+
+
+class Redeclared(JudgedAdoption):
+    """Test: judged adoption with its own default for w_agenda."""
+
+    params = {"w_agenda": Param(0.5, lo=0, hi=1, unit="1", kind="uncertainty", meaning="x",
+                                sweep=(0.4, 1.0), sweep_ref="test")}
+
+
+class Repeated(JudgedAdoption):
+    """Test: repeats its base's declarations (the same Param objects) and adds one."""
+
+    params = {**JudgedAdoption.params,
+              "extra": Param(1.0, lo=0, hi=2, unit="1", kind="setting", meaning="x")}
+
+
+def test_a_plugin_subclass_reads_its_parents_key_and_keys_its_own():
+    with registered("adopt", "test_variant", Variant):
+        assert param_keys(Variant) == {"w_agenda": "judged.w_agenda",
+                                       "extra": "test_variant.extra"}
+        keys = declared_params()
+        assert "test_variant.extra" in keys and "test_variant.w_agenda" not in keys
+        set_ = {"judged.w_agenda": 0.3, "test_variant.extra": 1.5}
+        assert _run(rules={"adopt": "test_variant"}, **set_).equals(
+            _run(rules={"adopt": "judged"}, **set_))
+        with pytest.raises(UserError, match="set 'judged.w_agenda' instead"):
+            load_scenario(None, {"test_variant.w_agenda": 0.3})
+    assert "test_variant.extra" not in declared_params()
+
+
+def test_a_redeclared_parameter_is_the_subclass_own():
+    with registered("adopt", "test_redeclared", Redeclared):
+        assert param_key(Redeclared, "w_agenda") == "test_redeclared.w_agenda"
+        p = Params(rules={"adopt": "test_redeclared"})
+        assert p.declared["test_redeclared.w_agenda"] == 0.5
+        assert "judged.w_agenda" not in p.declared  # no rule in use reads it
+        m = NextPracticeModel(p, rng=1)
+        rule = next(r for r in m._pipeline if isinstance(r, Redeclared))
+        assert rule.value(m, "w_agenda") == 0.5
+        m.p.declared["judged.w_agenda"] = 0.1  # the parent's key is not the subclass's
+        assert rule.value(m, "w_agenda") == 0.5
+        m.p.declared["test_redeclared.w_agenda"] = 0.2
+        assert rule.value(m, "w_agenda") == 0.2
+
+
+def test_repeating_the_bases_declaration_is_not_a_redeclaration():
+    with registered("adopt", "test_repeated", Repeated):
+        assert param_keys(Repeated) == {"w_agenda": "judged.w_agenda",
+                                        "extra": "test_repeated.extra"}
+
+
+def test_an_unregistered_declaring_base_needs_a_namespace():
+    class Base(Rule):
+        """Test base: declares, is not registered."""
+
+        params = {"k": Param(1, lo=0, hi=5, unit="1", kind="setting", meaning="x")}
+
+    class Leaf(Base):
+        """Test leaf."""
+
+    with pytest.raises(UserError, match="params_namespace"):
+        register("shocks", "test_leaf")(Leaf)
+    assert "test_leaf" not in RULES["shocks"]
+
+    class Named(Rule):
+        """Test base with a namespace."""
+
+        params_namespace = "test_family"
+        params = {"k": Param(1, lo=0, hi=5, unit="1", kind="setting", meaning="x")}
+
+    class Member(Named):
+        """Test member."""
+
+    with registered("shocks", "test_member", Member):
+        assert param_key(Member, "k") == "test_family.k"
+        assert declared_params()["test_family.k"] is Named.params["k"]
+
+
+def test_a_namespace_has_one_declaring_class():
+    class Squatter(Rule):
+        """Test: declares under the centre's namespace."""
+
+        params = {"rel_trust_brokered": Param(0.0, lo=-1, hi=1, unit="1", kind="lever",
+                                              meaning="x")}
+
+    with pytest.raises(UserError, match="'centre'.*sim.strategies.Strategy"):
+        register("shocks", "centre")(Squatter)
+    assert "centre" not in RULES["shocks"]
+
+    class NewJudged(Rule):
+        """Test: a replacement of judged that declares w_agenda anew."""
+
+        params = {"w_agenda": Param(0.5, lo=0, hi=1, unit="1", kind="uncertainty", meaning="x")}
+
+    # judged_numpy still reads the built-in's judged.w_agenda: the key cannot have two owners
+    with pytest.raises(UserError, match="'judged'.*JudgedAdoption"):
+        register("adopt", "judged", replace=True)(NewJudged)
+    assert RULES["adopt"]["judged"] is JudgedAdoption
+
+
+def test_a_class_that_declares_is_registered_under_one_name():
+    once = type("Once", (JudgedAdoption,), {"params": dict(Variant.params), "__doc__": "t"})
+    with registered("adopt", "test_once", once):
+        with pytest.raises(UserError, match="registered as 'test_once'"):
+            register("adopt", "test_twice")(once)
+    assert "test_twice" not in RULES["adopt"]
+
+
+# --------------------------------------------------------------- properties
+def test_every_key_has_one_declaring_class_and_every_class_resolves_its_params():
+    owners: dict[str, str] = {}  # key -> its declaring class (module.qualname)
+    table = declared_params()
+    for name, cls in _registered():
+        for pname, key in param_keys(cls).items():
+            owner = declaring_class(cls, pname)
+            assert pname in _own(owner), (name, pname)
+            assert key == f"{namespace_of(owner)}.{pname}"
+            qual = f"{owner.__module__}.{owner.__qualname__}"  # a reloaded copy is the same
+            assert owners.setdefault(key, qual) == qual, (key, owners[key], qual)
+            assert table[key] == _own(owner)[pname]
+            if owner is not cls and issubclass(cls, owner) and pname not in _own(cls):
+                assert not key.startswith(f"{name}."), (name, key)  # its parent's key
+    assert set(owners) == set(table)  # every listed key is read by a registered class
+    for name in NUMPY_FORMS.values():
+        assert not [k for k in table if k.startswith(f"{name}.")]
+    assert {k for k in table if k.startswith("centre.")} == {
+        f"centre.{n}" for n in Strategy.params}
+    assert param_keys(TopDown) == {n: f"centre.{n}" for n in Strategy.params}
+
+
+#: One class of a generated chain: declares nothing, a fresh Param, or repeats its base's.
+_MOVES = st.lists(st.sampled_from(["none", "fresh", "repeat"]), min_size=1, max_size=5)
+
+
+@settings(max_examples=80, deadline=None)
+@given(moves=_MOVES, named=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_a_parameter_is_read_from_the_class_that_made_its_declaration(moves, named):
+    """Generated class chains: the key's namespace is that of the class that created the
+    Param object the leaf sees (a fresh declaration), whatever repeats it below."""
+    base: type = Rule
+    maker: int | None = None  # index of the class that created the Param in force
+    for i, move in enumerate(moves):
+        attrs: dict = {"__doc__": "generated", "name": f"c{i}"}
+        if not named[i]:
+            attrs = {"__doc__": "generated", "params_namespace": f"n{i}"}
+        parent = dict(base.__dict__.get("params") or {}) if base is not Rule else {}
+        if move == "fresh":
+            attrs["params"] = {"x": Param(float(i), lo=0, hi=10, unit="1", kind="setting",
+                                          meaning="x")}
+            maker = i
+        elif move == "repeat" and "x" in (getattr(base, "params", None) or {}):
+            attrs["params"] = {**parent, "x": base.params["x"]}
+        base = type(f"C{i}", (base,), attrs)
+    if maker is None:
+        with pytest.raises(KeyError):
+            param_key(base, "x")
+        return
+    ns = f"c{maker}" if named[maker] else f"n{maker}"
+    assert param_key(base, "x") == f"{ns}.x"
+    assert declaring_class(base, "x").__name__ == f"C{maker}"
