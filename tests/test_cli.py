@@ -121,8 +121,16 @@ def test_console_exit_keeps_code_output_and_exit_handlers(tmp_path):
 
 def test_console_waits_for_a_running_thread(tmp_path):
     """With a non-daemon thread still running, the exit is the ordinary one: it waits for it."""
-    code = ("import threading, time; from sim.cli import console; "
-            "threading.Thread(target=lambda: (time.sleep(1), print('thread done', flush=True)))"
-            ".start(); console(['params'])")
+    # The thread starts as the command returns (a wrapped main), so it is surely running
+    # when console() decides how to exit, however slow the machine.
+    code = ("import threading, time, sim.cli as cli\n"
+            "real = cli.main\n"
+            "def main(argv=None):\n"
+            "    rc = real(argv)\n"
+            "    threading.Thread(target=lambda: (time.sleep(0.5), print('thread done', "
+            "flush=True))).start()\n"
+            "    return rc\n"
+            "cli.main = main\n"
+            "cli.console(['params'])\n")
     res = _console(tmp_path, code)
     assert res.returncode == 0 and res.stdout.rstrip().endswith("thread done")
