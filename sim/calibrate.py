@@ -58,11 +58,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError
 from sim.posterior import weighted_quantile
+from sim.safe_io import loads
 
 #: Posterior predictive quantiles written and drawn (median, 50% and 90% bands).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -187,13 +187,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: no such calibration file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read the calibration file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UserError(f"{path}:{at} not valid YAML ({problem})") from None
+    # The safe reader of scenario files: YAML 1.2 numbers, no duplicate keys, no aliases.
+    data = loads(text, str(path))
     if not isinstance(data, dict):
         raise UserError(f"{path}: a calibration file is a mapping of keys "
                         f"({', '.join(Calibration.model_fields)}); got {type(data).__name__}")
@@ -352,11 +347,14 @@ def prepare(path: str | Path) -> Setup:
     Raises:
         UserError: naming the file, the key (or the series file's line) and the fix.
     """
-    from sim.experiments import resolve_scenario
+    from sim.experiments import check_types, resolve_scenario
+    from sim.params import Params
     from sim.scenario import load_scenario
 
     path = Path(path)
     cal = load_calibration(path)
+    # Strict like a scenario file ("0.5" is text), named by the calibration file's key.
+    check_types(Params, cal.overrides, path, {k: f"overrides.{k}" for k in cal.overrides})
     scenario = resolve_scenario(path, cal.scenario) if cal.scenario is not None else None
     try:
         params = load_scenario(scenario, dict(cal.overrides) or None)

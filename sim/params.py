@@ -731,6 +731,15 @@ class Params(BaseModel):
         """
         return all_fields()
 
+    @classmethod
+    def value_problem(cls, name: str, value: Any, at: str | None = None,
+                      write: Any = None) -> str | None:
+        """Why a file's ``value`` is not of ``name``'s type, or None (:func:`type_problem`).
+
+        What experiment and calibration files call to check the values they set.
+        """
+        return type_problem(name, value, at=at, write=write)
+
     # ----------------------------------------------------------------- validation
     @model_validator(mode="before")
     @classmethod
@@ -775,8 +784,10 @@ class Params(BaseModel):
     @classmethod
     def _import_plugins(cls, v: Any) -> Any:
         # The first field, so it runs before the name checks of strategy, network and rules.
+        # A list (YAML has no tuples) is made a tuple: strict mode refuses a list for a tuple.
         if isinstance(v, list | tuple):
             import_plugins(v)
+            return tuple(v)
         return v
 
     @field_validator("rules", mode="before")
@@ -857,6 +868,49 @@ def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -
     out = {key: spec.default for key, spec in table.items() if read is None or key in read}
     out.update(given)
     return out
+
+
+def type_problem(name: str, value: Any, at: str | None = None, command_line: bool = False,
+                 write: Any = None) -> str | None:
+    """Why ``value``, as a scenario file or ``--set`` gives it, is not of ``name``'s type.
+
+    Scenario files are strict (:mod:`sim.strict`, pydantic's strict mode): quoted
+    text is not a number (``tightness: "0.5"``), a decimal is not a whole number
+    (``n_schools: 1000.0``), a number is not a name (``strategy: 1``), and
+    ``"true"`` is not true. A whole number is a number (``tightness: 1``).
+
+    Args:
+        name: A field of :class:`Params` or a declared ``rule.param``; other names
+            and the container fields (plugins, rules, declared) give None.
+        value: The value.
+        at: Where it is written, if not at key ``name``.
+        command_line: Word the fix as ``--set name=value``.
+        write: How to write a value where it is (see :func:`sim.strict.wrong_type`).
+
+    Returns:
+        One line (``tightness: "0.5" is text, but tightness is a number (0 to 1);
+        write tightness: 0.5 without quotes``), or None when the type is right.
+    """
+    from sim.strict import wrong_type
+
+    if command_line:
+        write = lambda v: f"--set {name}={v}"  # noqa: E731
+    if name in Params.model_fields:
+        if name == "declared":
+            return None
+        info = field_info(name)
+        choices = {"strategy": STRATEGIES, "network": NETWORKS}.get(name)
+        if choices is not None:
+            _ensure_builtins()
+            choices = sorted(choices)
+        return wrong_type(name, value, Params.model_fields[name].annotation, lo=info["lo"],
+                          hi=info["hi"], unit=info["unit"], choices=choices,
+                          example=info["default"], at=at, write=write)
+    spec = declared_params().get(name) if isinstance(name, str) and "." in name else None
+    if spec is None:
+        return None
+    return wrong_type(name, value, spec.type, lo=spec.lo, hi=spec.hi, unit=spec.unit,
+                      example=spec.default, at=at, write=write)
 
 
 def unknown_declared(key: str, table: dict[str, Any] | None = None) -> str:

@@ -15,6 +15,15 @@ its own:
 Every problem is reported as a :class:`~sim.errors.UserError` that names the
 file, the key, what is allowed and how to fix it: an unknown key lists the
 valid ones, a value out of range gives the range.
+
+Values are strict about their YAML type (:mod:`sim.strict`, pydantic's strict
+mode): ``tightness: "0.5"`` is text and is refused, not read as 0.5; so are
+``n_schools: "1000"``, ``n_schools: 1000.0`` (a decimal for a whole number: write
+``1000``), ``strategy: 1`` and ``"true"`` for a true/false parameter. A whole
+number is a number: ``tightness: 1`` is fine. Each file of an ``extends`` chain
+is checked as it is read, so the message names the file the value is in; ``--set
+KEY=VALUE`` reads VALUE as YAML (``--set tightness=0.5`` is a number,
+``--set 'tightness="0.5"'`` text) and is checked the same way.
 """
 
 from __future__ import annotations
@@ -26,10 +35,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.params import Params, declared_fields, field_info
+from sim.params import Params, declared_fields, field_info, type_problem
 from sim.plugins import import_plugins as find_plugins
 from sim.registry import key_hint
 from sim.safe_io import check_input_file, excerpt, loads, read_yaml_file
+from sim.strict import TYPE_ERRORS, readable_range
 
 META_KEYS = ("extends", "description")
 
@@ -95,6 +105,7 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
     except UserError as exc:
         raise UserError(f"{path}: key 'plugins': {exc}") from None
     check_keys(data, str(path))
+    check_types(data, str(path))  # here, so a value is blamed on the file of the chain it is in
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
     if plugins:
         values["plugins"] = list(dict.fromkeys([*values.get("plugins", []), *plugins]))
@@ -137,6 +148,24 @@ def check_keys(data: dict[str, Any], where: str) -> None:
                     f"{', '.join(sorted(valid))}. Run `nextpractice params` for their meaning.")
 
 
+def check_types(data: dict[str, Any], where: str, command_line: bool = False) -> None:
+    """Refuse a value whose YAML type is not its parameter's (:func:`sim.params.type_problem`).
+
+    ``tightness: "0.5"`` is text, not a number; ``n_schools: 1000.0`` is not a
+    whole number; ``strategy: 1`` is not a name. The first such value is named,
+    with the fix, and how many more there are.
+
+    Raises:
+        UserError: ``<where>: <key>: <given> is <what>, but <key> is <type>; <fix>``.
+    """
+    problems = [p for key, value in data.items()
+                if (p := type_problem(key, value, command_line=command_line)) is not None]
+    if problems:
+        more = (f" (and {len(problems) - 1} more values of the wrong type)"
+                if len(problems) > 1 else "")
+        raise UserError(f"{where}: {problems[0]}{more}")
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """Parse a ``KEY=VALUE`` command-line override; the value is read as YAML."""
     if "=" not in text:
@@ -154,11 +183,15 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def validate(values: dict[str, Any], where: str) -> Params:
-    """Build Params from values, turning pydantic's errors into UserErrors."""
+    """Build Params from values, turning pydantic's errors into UserErrors.
+
+    In pydantic's strict mode, as the values come from a file or the command line:
+    text is not converted to a number (see :func:`check_types`).
+    """
     clean = {k: v for k, v in values.items() if k not in META_KEYS}
     check_keys(clean, where)
     try:
-        return Params(**clean)
+        return Params.model_validate(clean, strict=True)
     except ValidationError as exc:
         raise UserError(explain(exc, where)) from None
 
@@ -170,7 +203,11 @@ def explain(exc: ValidationError, where: str) -> str:
         key = excerpt(".".join(str(x) for x in err["loc"]), 120) if err["loc"] else "(scenario)"
         name = str(err["loc"][0]) if err["loc"] else ""
         msg = err["msg"].removeprefix("Value error, ")
-        if name in Params.model_fields:
+        wrong = (type_problem(name, err.get("input"), at=key) if err["type"] in TYPE_ERRORS
+                 and len(err["loc"]) == 1 else None)
+        if wrong is not None:
+            lines.append(f"{where}: {wrong}")
+        elif name in Params.model_fields:
             info = field_info(name)
             rng = readable_range(info["lo"], info["hi"], info["unit"])
             rng = f" allowed range: {rng};" if rng else ""
@@ -180,25 +217,6 @@ def explain(exc: ValidationError, where: str) -> str:
         else:
             lines.append(f"{where}: {msg}")
     return "\n".join(lines)
-
-
-def readable_range(lo: float | None, hi: float | None, unit: str = "1") -> str:
-    """Bounds in words: ``0 to 1``, ``2 to 100000 schools``, ``at least 0.1 practices``.
-
-    A dimensionless unit (``1``) is left out, so a range never reads "0 to 1 1".
-    """
-    def num(x: float) -> str:
-        return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-    if lo is None and hi is None:
-        return ""
-    if hi is None:
-        text = f"at least {num(lo)}"
-    elif lo is None:
-        text = f"at most {num(hi)}"
-    else:
-        text = f"{num(lo)} to {num(hi)}"
-    return text if unit in ("1", "", None) else f"{text} {unit}"
 
 
 def load_scenario(path: str | Path | None = None,
@@ -226,6 +244,7 @@ def load_scenario(path: str | Path | None = None,
             raise UserError(f"{where}: 'extends' cannot be given as an override (--set or an "
                             "experiment's overrides:); write it in the scenario file itself")
         check_keys(overrides, f"{where} (command-line --set)")
+        check_types(overrides, f"{where} (command-line --set)", command_line=True)
         values.update(overrides)
         where = f"{where} with --set {', '.join(overrides)}"
     return validate(values, where)

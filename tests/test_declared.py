@@ -93,7 +93,7 @@ def test_unknown_declared_key_lists_the_rules_keys(tmp_path):
 def test_out_of_range_and_wrong_type_refused(tmp_path):
     with pytest.raises(UserError, match="judged.w_agenda.*0 to 1"):
         load_scenario(write(tmp_path, "judged.w_agenda: 1.5\n"))
-    with pytest.raises(UserError, match="must be a float"):
+    with pytest.raises(UserError, match="is text, but judged.w_agenda is a number"):
         load_scenario(None, {"judged.w_agenda": "high"})
 
 

@@ -171,7 +171,8 @@ def test_a_boolean_word_for_a_number_is_refused(tmp_path, capsys, word):
 
 def test_a_boolean_for_a_number_is_refused_through_set(tmp_path, capsys):
     one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "n_slots=yes"), "n_slots")
-    one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "n_slots=true"), "not true/false")
+    one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "n_slots=true"),
+                   "true is true/false, but n_slots is a whole number")
 
 
 def test_a_leading_zero_number_is_refused_as_octal_or_decimal(tmp_path, capsys):

@@ -93,12 +93,16 @@ values = st.one_of(scalars, nested(6))
 
 @st.composite
 def mutated(draw, base: dict, keys: list[str]) -> dict:
-    """A copy of ``base`` with keys dropped, changed, added or renamed."""
+    """A copy of ``base`` with keys dropped, changed, added, renamed or a number quoted."""
     data = dict(base)
     for _ in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from(["drop", "set", "add", "rename"]))
+        op = draw(st.sampled_from(["drop", "set", "add", "rename", "quote"]))
         present = sorted(data)
-        if op == "drop" and present:
+        typed = sorted(k for k, v in data.items() if isinstance(v, int | float))
+        if op == "quote" and typed:  # "0.5": text, refused (tests/test_strict_types.py)
+            key = draw(st.sampled_from(typed))
+            data[key] = str(data[key]).lower()
+        elif op == "drop" and present:
             data.pop(draw(st.sampled_from(present)))
         elif op == "set":
             data[draw(st.sampled_from(keys))] = draw(values)

@@ -83,6 +83,7 @@ from sim.experiments.schema import (  # noqa: F401
     SobolDesign,
     TargetSpec,
     WorldsDesign,
+    check_types,
     declared_factors,
     declared_parameters,
     default_problem,

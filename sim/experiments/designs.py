@@ -39,6 +39,7 @@ from sim.experiments.schema import (
     _import,
     _SampledDesign,
     _unknown_factor,
+    check_types,
     declared_factors,
     format_validation_error,
     not_an_uncertainty,
@@ -126,6 +127,7 @@ def _base_params(
 ) -> dict[str, Any]:
     """Load a base scenario (the experiment's, or ``scenario_file``) with the overrides."""
     params_cls = spec.params_cls()
+    check_types(params_cls, exp.overrides, exp_path, {k: f"overrides.{k}" for k in exp.overrides})
     file = scenario_file if scenario_file is not None else exp.scenario
     if file is not None:
         if spec.load_scenario is None:
@@ -152,9 +154,12 @@ def _check_params(
         values: Base parameters with the design row's values on top.
         where: The experiment file.
         keys: Field name to the experiment key that set it (e.g.
-            ``{"tightness": "design.factors.tightness.values[3]"}``).
+            ``{"tightness": "design.factors.tightness.values[3]"}``); those
+            values must be of their parameter's type (:func:`check_types`: strict,
+            ``"0.5"`` is text), the rest are the base's.
 
     """
+    check_types(params_cls, values, where, keys)
     try:
         params_cls.model_validate(values)
     except ValidationError as exc:

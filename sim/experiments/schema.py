@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import UserError
 from sim.safe_io import excerpt, read_yaml_file
+from sim.strict import TYPE_ERRORS, wrong_type
 
 #: The ``kind`` values (in a field's ``json_schema_extra``) that make a field a factor.
 FACTOR_KINDS = ("uncertainty", "lever")
@@ -664,6 +665,9 @@ def format_validation_error(
             line = f"{where}: {full}: required key is missing; add it."
         elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
             line = f"{where}: {full}: method must be one of: {', '.join(DESIGN_METHODS)}."
+        elif err["type"] in TYPE_ERRORS and (
+                wrong := _wrong_type(schema, loc, full, err.get("input"), err["type"])):
+            line = f"{where}: {wrong}"
         else:
             msg = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
@@ -674,6 +678,65 @@ def format_validation_error(
             seen.add(line)
             lines.append(line)
     return "\n".join(lines)
+
+
+def _wrong_type(schema: type[BaseModel], loc: tuple[Any, ...], key: str, value: Any,
+                err_type: str) -> str | None:
+    """A strict-mode type error of the file's schema in words (``"64" is text, ...``)."""
+    owner = _model_at(schema, loc[:-1]) if loc else None
+    info = owner.model_fields.get(loc[-1]) if owner is not None and loc else None
+    lower, upper = _bounds(info) if info is not None else (None, None)
+    return wrong_type(key, value, TYPE_ERRORS[err_type], lo=lower, hi=upper,
+                      write=_writer(key))
+
+
+def _writer(key: str) -> Callable[[str], str]:
+    """How to write a value at ``key``: ``name: value``, or the value alone in a list."""
+    if key.endswith("]"):
+        return lambda v: v
+    last = key.rsplit(".", 1)[-1]
+    return lambda v: f"{last}: {v}"
+
+
+def type_problem(params_cls: type[BaseModel], name: str, value: Any, key: str) -> str | None:
+    """Why a value a file sets for parameter ``name`` (at ``key``) is of the wrong type.
+
+    Strict, as scenario files are (:mod:`sim.strict`): ``"0.5"`` is text, not a
+    number. A parameter class may word it itself (``value_problem``, as
+    :class:`sim.params.Params` does); else the field's annotation and bounds are used.
+
+    Returns:
+        One line without the file, or None when the type is right (or ``name`` is
+        no field: other checks name unknown keys).
+    """
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()  # a design's own numbers (a table's cells), not the file's
+    write = _writer(key)
+    hook = getattr(params_cls, "value_problem", None)
+    if callable(hook):
+        return hook(name, value, at=key, write=write)
+    info = _fields(params_cls).get(name)
+    if info is None:
+        return None
+    lower, upper = _bounds(info)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    default = None if info.is_required() else info.default
+    return wrong_type(name, value, info.annotation, lo=lower, hi=upper,
+                      unit=str(extra.get("unit", "1")), example=default, at=key, write=write)
+
+
+def check_types(params_cls: type[BaseModel], values: Mapping[str, Any], where: str | Path,
+                keys: Mapping[str, str]) -> None:
+    """Refuse the first value of ``values`` (named by ``keys``) of the wrong type.
+
+    Raises:
+        UserError: ``<file>: <key>: <given> is <what>, but <name> is <type>; <fix>``.
+    """
+    for name, key in keys.items():
+        if name in values:
+            problem = type_problem(params_cls, name, values[name], key)
+            if problem is not None:
+                raise UserError(f"{where}: {problem}")
 
 
 def _fix_hint(schema: type[BaseModel], loc: tuple[Any, ...], key: str) -> str:
