@@ -262,6 +262,25 @@ def check_chunks(out: Path, files: dict[int, Path], manifest: dict[str, Any]
     return good, bad
 
 
+def unfinished_series(out: Path, files: dict[int, Path], manifest: dict[str, Any]
+                      ) -> dict[int, Problem]:
+    """Series files of chunks with no results file, that fail a check by reading.
+
+    A series file is written just before its results chunk, so one without it is
+    normally a chunk a stopped sweep had not finished (the resume rewrites it, byte for
+    byte). One that is not even that (unreadable, or holding other runs) is returned,
+    for the resume to set it aside rather than overwrite it.
+    """
+    size, n_runs = int(manifest["chunk_size"]), int(manifest["n_runs"])
+    out_problems: dict[int, Problem] = {}
+    for k, path in chunk_files(out / SERIES).items():
+        if k not in files:
+            why = series_problem(path, path, k, None, size, n_runs, keeps_series=False)
+            if why is not None:
+                out_problems[k] = (path, why)
+    return out_problems
+
+
 def describe(path: Path) -> str:
     """A chunk file's name as the sweep's messages give it: ``series/chunk-...`` or as is."""
     return f"{SERIES}/{path.name}" if path.parent.name == SERIES else path.name

@@ -71,6 +71,7 @@ from sim.chunks import (
     read_manifest,
     set_aside,
     trusted_series,
+    unfinished_series,
 )
 from sim.errors import UserError
 from sim.experiments import (
@@ -638,6 +639,9 @@ def _verified_chunks(out: Path, files: dict[int, Path]) -> dict[int, Path]:
             else:
                 said.append(f"{describe(path)}: {why}")
         print(f"nextpractice: {'; '.join(said)}; running its runs again", file=sys.stderr)
+    for path, why in unfinished_series(out, files, manifest).values():
+        kept = set_aside(path)  # not overwritten by the run of its chunk: kept
+        print(f"nextpractice: {describe(path)}: {why}; moved to {kept.name}", file=sys.stderr)
     return good
 
 

@@ -306,3 +306,16 @@ def test_compare_with_one_or_two_workers_writes_identical_chunks(compared, tmp_p
     out = tmp_path / "w2"
     assert main([*COMPARE, "--workers", "2", "--out", str(out)]) == 0
     assert compare_files(out) == compare_files(compared)
+
+
+def test_a_damaged_series_file_of_an_unfinished_chunk_is_set_aside_not_overwritten(tmp_path,
+                                                                                  capsys):
+    exp, out = series_sweep(tmp_path)
+    clean = snapshot(out)
+    results(out, 3).unlink()  # as if stopped between writing chunk 3's series and results
+    series(out, 3).write_bytes(b"junk")
+    capsys.readouterr()
+    resume(exp, out)
+    assert "series/chunk-000003.parquet" in capsys.readouterr().err
+    assert snapshot(out) == clean
+    assert (out / "series" / "chunk-000003.parquet.damaged").read_bytes() == b"junk"
