@@ -46,10 +46,10 @@ import pyarrow.dataset as ds
 from matplotlib.figure import Figure
 
 from sim.checks import writable_dir
-from sim.chunks import check_chunks, read_manifest
+from sim.chunks import read_manifest, trusted_chunks
 from sim.errors import UserError
 from sim.experiments import analysis_seed
-from sim.sweep import DESIGN, MANIFEST, RESULTS, chunk_files
+from sim.sweep import DESIGN, MANIFEST
 
 #: Bootstrap resamples for the confidence intervals of sensitivity indices.
 N_RESAMPLES = 1000
@@ -72,7 +72,7 @@ class _Sweep:
             )
         self.manifest: dict[str, Any] = read_manifest(manifest)
         self.design = _read_design(path / DESIGN)
-        files = [str(p) for p in _trusted_chunks(path, self.manifest).values()]
+        files = [str(p) for p in trusted_chunks(path, self.manifest).values()]
         if not files:
             raise UserError(f"{path}: no results yet; run `nextpractice sweep` first")
         self.dataset = ds.dataset(files, format="parquet")
@@ -138,23 +138,6 @@ def _read_design(path: Path) -> pd.DataFrame:
         raise UserError(f"{path}: damaged, not the design table a sweep writes "
                         f"({type(exc).__name__}); restore it, or sweep again into a new "
                         "--out") from None
-
-
-def _trusted_chunks(path: Path, manifest: dict[str, Any]) -> dict[int, Path]:
-    """The sweep's chunk files, each checked against the manifest (:mod:`sim.chunks`).
-
-    Raises:
-        UserError: a chunk is truncated, empty, damaged or another chunk's file; the
-            message names it and says to resume the sweep, which repairs it.
-    """
-    files = chunk_files(path / RESULTS)
-    good, bad = check_chunks(path, files, manifest)
-    if bad:
-        k, why = next(iter(bad.items()))
-        more = f" (and {len(bad) - 1} more chunks)" if len(bad) > 1 else ""
-        raise UserError(f"{files[k]}: {why}{more}. Run the same `nextpractice sweep` command "
-                        "again: it re-runs the damaged chunks, then analyze")
-    return good
 
 
 def analyze(results_dir: str | Path, out_dir: str | Path | None = None,

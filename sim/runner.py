@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.costs import COST_DEFINITIONS, cost_outcomes
+from sim.errors import UserError
 from sim.metrics import PLATEAU_DEFINITIONS, plateau_measures
 from sim.model import NextPracticeModel
 from sim.params import Params
@@ -171,5 +172,29 @@ def iter_runs(jobs: list[tuple[Params, int, int | None, str, int]], workers: int
 
 
 def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a comparison's per-step results back."""
-    return pd.read_parquet(out_dir / "runs.parquet", columns=columns)
+    """Read a comparison's per-step results (``runs.parquet``) back.
+
+    ``runs.parquet`` is assembled from the sweep's ``series/`` chunks, so those are
+    checked first, with their results chunks, against the manifest
+    (:func:`sim.chunks.trusted_series`); a folder without a manifest (a comparison
+    written before compare ran through the sweep) is read as it is.
+
+    Raises:
+        UserError: a damaged chunk, or a missing or unreadable ``runs.parquet``: one
+            line naming the file and saying to run the same ``compare`` again.
+    """
+    from sim.chunks import MANIFEST, trusted_series
+
+    out_dir = Path(out_dir)
+    if (out_dir / MANIFEST).is_file():
+        trusted_series(out_dir)
+    path = out_dir / "runs.parquet"
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; run the same `nextpractice compare` command "
+                        "again to write it") from None
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise UserError(f"{path}: damaged, not the table compare writes "
+                        f"({type(exc).__name__}); run the same `nextpractice compare` "
+                        "command again to repair it") from None

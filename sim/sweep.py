@@ -15,7 +15,11 @@
 - ``series/chunk-NNNNNN.parquet`` (only when the run function returns a
   :class:`RunOutput` with a series, as ``compare``'s does): every step of every
   successful run of the chunk, with ``run_id``, ``design_row``, ``replication`` and
-  ``seed`` first. It is written before its results chunk, which marks the chunk done.
+  ``seed`` first. It is written before its results chunk, which marks the chunk done,
+  and recorded with it (SHA-256, size, runs; under the chunk's ``series`` entry):
+  results and series of a chunk are checked together, on resume and by every reader
+  (:func:`load_series`, ``analyze``, ``compare``), and if either fails the whole chunk
+  is run again (:mod:`sim.chunks`).
 
 Run ``i`` is design row ``i // replications``, replication ``i % replications``; chunk
 ``k`` holds runs ``k * chunk_size`` up to the next chunk. Each chunk file is written to
@@ -39,7 +43,6 @@ import fcntl
 import json
 import os
 import platform
-import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -53,14 +56,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.chunks import (
+    CHUNK_NAME,
     CHUNKS,
     LEDGER,
+    MANIFEST,
+    RESULTS,
+    SERIES,
     append_record,
     check_chunks,
+    chunk_files,
     chunk_record,
     chunk_records,
+    describe,
     read_manifest,
     set_aside,
+    trusted_series,
+    unfinished_series,
 )
 from sim.errors import UserError
 from sim.experiments import (
@@ -71,12 +82,8 @@ from sim.experiments import (
     plan_experiment,
 )
 
-RESULTS = "results"
-SERIES = "series"
 DESIGN = "design.parquet"
-MANIFEST = "manifest.json"
-_CHUNK = "chunk-{:06d}.parquet"
-_CHUNK_RE = re.compile(r"^chunk-(\d{6})\.parquet$")
+_CHUNK = CHUNK_NAME
 _TMP_PREFIX = ".tmp-"
 
 
@@ -277,17 +284,6 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
 def _write_json(path: Path, data: Any) -> None:
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     _write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
-
-
-def chunk_files(results_dir: Path) -> dict[int, Path]:
-    """Complete chunk files in a results directory, by chunk index."""
-    found = {}
-    if results_dir.is_dir():
-        for p in results_dir.iterdir():
-            m = _CHUNK_RE.match(p.name)
-            if m:
-                found[int(m.group(1))] = p
-    return dict(sorted(found.items()))
 
 
 def _open_lock(path: Path) -> Any:
@@ -617,28 +613,43 @@ def _sweep(
                 if len(buf) == expected[run.chunk]:
                     buf.sort(key=lambda r: r["run_id"])
                     table = pa.Table.from_pylist(buf, schema=schema)
-                    _write_series(out, run.chunk, series_buffers.pop(run.chunk, []))
+                    kept = _write_series(out, run.chunk, series_buffers.pop(run.chunk, []))
                     _write_parquet(results / _CHUNK.format(run.chunk), table)
-                    _record_chunk(out, plan, run.chunk)  # checksum and runs, for resume, analyze
+                    # checksums and runs of both files, for resume and readers
+                    _record_chunk(out, plan, run.chunk, kept)
                     unwritten -= len(buf)
                     del buffers[run.chunk]
 
 
 def _verified_chunks(out: Path, files: dict[int, Path]) -> dict[int, Path]:
-    """The chunk files that pass their check; the others are set aside and reported."""
+    """The chunks whose results and series files pass their check.
+
+    Each failing file of the others is set aside (a missing series has none to move);
+    the chunk is then run again whole, so its results and series stay one unit (same
+    seeds: a good file of it is rewritten byte for byte). One line per chunk on stderr.
+    """
     manifest = read_manifest(out / MANIFEST)
     good, bad = check_chunks(out, files, manifest)
-    for k, why in bad.items():
-        kept = set_aside(files[k])
-        print(f"nextpractice: {files[k].name}: {why}; moved to {kept.name} and running its "
-              "runs again", file=sys.stderr)
+    for problems in bad.values():
+        said = []
+        for path, why in problems:
+            if path.exists():
+                kept = set_aside(path)
+                said.append(f"{describe(path)}: {why}; moved to {kept.name}")
+            else:
+                said.append(f"{describe(path)}: {why}")
+        print(f"nextpractice: {'; '.join(said)}; running its runs again", file=sys.stderr)
+    for path, why in unfinished_series(out, files, manifest).values():
+        kept = set_aside(path)  # not overwritten by the run of its chunk: kept
+        print(f"nextpractice: {describe(path)}: {why}; moved to {kept.name}", file=sys.stderr)
     return good
 
 
-def _record_chunk(out: Path, plan: Plan, k: int) -> None:
-    """Record a chunk just written: its SHA-256, size and run range, in the ledger."""
+def _record_chunk(out: Path, plan: Plan, k: int, series: Path | None) -> None:
+    """Record a chunk just written: SHA-256, size and runs of it and its series, in the ledger."""
     path = out / RESULTS / _CHUNK.format(k)
-    append_record(out, k, chunk_record(path, k, plan.experiment.chunk_size, plan.n_runs))
+    append_record(out, k, chunk_record(path, k, plan.experiment.chunk_size, plan.n_runs,
+                                       series))
 
 
 def _fold_records(out: Path) -> None:
@@ -652,10 +663,14 @@ def _fold_records(out: Path) -> None:
     (out / LEDGER).unlink(missing_ok=True)
 
 
-def _write_series(out: Path, chunk: int, runs: list[tuple[_Run, Any]]) -> None:
-    """Write a chunk's per-step series (before its results chunk, which marks it done)."""
+def _write_series(out: Path, chunk: int, runs: list[tuple[_Run, Any]]) -> Path | None:
+    """Write a chunk's per-step series (before its results chunk, which marks it done).
+
+    Returns:
+        The file written, or None when no run of the chunk kept a series.
+    """
     if not runs:
-        return
+        return None
     import pandas as pd
 
     frames = []
@@ -665,11 +680,16 @@ def _write_series(out: Path, chunk: int, runs: list[tuple[_Run, Any]]) -> None:
         frames.append(frame.assign(**ids)[[*ids, *frame.columns]])
     table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
     (out / SERIES).mkdir(exist_ok=True)
-    _write_parquet(out / SERIES / _CHUNK.format(chunk), table)
+    path = out / SERIES / _CHUNK.format(chunk)
+    _write_parquet(path, table)
+    return path
 
 
 def load_series(out_dir: str | Path, columns: list[str] | None = None):
-    """Read a sweep's per-step series (all chunks on disk), sorted by ``run_id`` and step.
+    """Read a sweep's per-step series (every finished chunk's), in ``run_id`` and step order.
+
+    Every chunk is checked first, its results and series file against the manifest
+    (:func:`sim.chunks.trusted_series`).
 
     Args:
         out_dir: The sweep's output directory.
@@ -678,10 +698,13 @@ def load_series(out_dir: str | Path, columns: list[str] | None = None):
     Returns:
         One row per step of each run that kept a series.
 
+    Raises:
+        UserError: a damaged, missing or swapped chunk (one line: the file and the fix),
+            or no series at all.
     """
     import pyarrow.dataset as ds
 
-    files = [str(p) for p in chunk_files(Path(out_dir) / SERIES).values()]
+    files = [str(p) for p in trusted_series(Path(out_dir))]
     if not files:
         raise UserError(f"{out_dir}: no per-step series; only `compare` keeps them")
     return ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas()

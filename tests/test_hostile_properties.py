@@ -247,6 +247,78 @@ def test_generated_ishigami_sweeps_run_and_analyze_or_fail_in_one_line(tmp_path_
         clean_or_one_line(*call(["analyze", tmp / "o"], capsys))
 
 
+# ------------------------------------------------------------------ damaged sweep folders
+
+#: A finished sweep with per-step series (built once), and its files' bytes.
+_REFERENCE: dict[str, object] = {}
+
+
+def _reference_sweep(tmp_path_factory):
+    from tests.test_series_chunks import series_sweep, snapshot
+
+    if not _REFERENCE:
+        exp, out = series_sweep(tmp_path_factory.mktemp("reference"))
+        _REFERENCE.update(exp=exp, out=out, files=snapshot(out))
+    return _REFERENCE["exp"], _REFERENCE["out"], _REFERENCE["files"]
+
+
+@st.composite
+def damages(draw) -> list[tuple[str, int, str, int]]:
+    """One to three damages: (results or series, chunk, how, a number for how)."""
+    one = st.tuples(st.sampled_from(["results", "series"]), st.integers(0, 7),
+                    st.sampled_from(["cut", "empty", "other chunk", "delete", "flip",
+                                     "append"]),
+                    st.integers(0, 10**6))
+    return draw(st.lists(one, min_size=1, max_size=3))
+
+
+@settings(SETTINGS, max_examples=25)
+@given(hurt=damages())
+def test_damaged_sweep_folders_are_refused_in_one_line_and_repaired_on_resume(
+        tmp_path_factory, capsys, hurt):
+    """Results and series chunks cut, emptied, swapped, deleted or flipped: readers refuse
+    in one line (or read a folder still whole), and a resume restores every byte."""
+    import shutil
+
+    from sim.sweep import load_series
+    from tests.test_series_chunks import resume, snapshot
+
+    CASES["damaged sweep folder"] += 1
+    exp, reference, files = _reference_sweep(tmp_path_factory)
+    out = tmp_path_factory.mktemp("damaged") / "out"
+    shutil.copytree(reference, out)
+    for folder, k, how, n in hurt:
+        path = out / folder / f"chunk-{k:06d}.parquet"
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        if how == "cut":
+            path.write_bytes(data[: n % len(data)])
+        elif how == "empty":
+            path.write_bytes(b"")
+        elif how == "other chunk":
+            other = out / folder / f"chunk-{(k + 1 + n % 7) % 8:06d}.parquet"
+            if other.exists():
+                path.write_bytes(other.read_bytes())
+        elif how == "delete":
+            path.unlink()
+        elif how == "flip":
+            i = n % len(data)
+            path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+        else:
+            path.write_bytes(data + b"\x00" * (1 + n % 64))
+    rc, err = call(["analyze", out, "--out", out.parent / "analysis"], capsys)
+    clean_or_one_line(rc, err)
+    try:
+        load_series(out)
+    except UserError as exc:
+        assert "\n" not in str(exc) and "again" in str(exc)
+    resume(exp, out)
+    capsys.readouterr()
+    assert snapshot(out) == files
+    clean_or_one_line(*call(["analyze", out, "--out", out.parent / "analysis"], capsys))
+
+
 # ------------------------------------------------------------------ command lines
 
 ints = st.one_of(st.integers(-3, 3), st.sampled_from(["x", "", "1.5", "1e3", "-0", "99999999999",
