@@ -47,28 +47,36 @@ sys.modules["mesa"] = mesa
 RUN = "from sim.cli import console; console({argv!r})"
 
 
+def _time(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=6, help="alternated pairs to time (6)")
+    ap.add_argument("--pairs", type=int, default=12, help="alternated pairs to time (12)")
     ap.add_argument("--scenario", default="england", help="scenario to run (england)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         outs = {k: str(Path(tmp) / k) for k in ("mesa", "stub")}
-        code = {k: (STUB if k == "stub" else "")
-                + RUN.format(argv=["run", args.scenario, "--out", outs[k]]) for k in outs}
+        cmd = {k: [sys.executable, "-c", (STUB if k == "stub" else "")
+                   + RUN.format(argv=["run", args.scenario, "--out", outs[k]])] for k in outs}
+        for k in outs:  # warm the disk cache, untimed
+            _time(cmd[k])
         times: dict[str, list[float]] = {k: [] for k in outs}
-        for _ in range(args.pairs + 1):  # the first pair warms the disk cache, untimed
-            for k in outs:
-                t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-c", code[k]], check=True, capture_output=True)
-                times[k].append(time.perf_counter() - t0)
+        for i in range(args.pairs):  # each pair in turn order, so drift moves both alike
+            for k in (("mesa", "stub") if i % 2 else ("stub", "mesa")):
+                times[k].append(_time(cmd[k]))
         same = ((Path(outs["mesa"]) / "metrics.csv").read_bytes()
                 == (Path(outs["stub"]) / "metrics.csv").read_bytes())
-    med = {k: statistics.median(v[1:]) for k, v in times.items()}
     for k in outs:
-        print(f"{k:<5} median {med[k]:.2f} s, fastest {min(times[k][1:]):.2f} s "
-              f"({args.pairs} runs, command to exit)")
-    print(f"Mesa's share of the whole command: {med['mesa'] - med['stub']:.2f} s; "
+        print(f"{k:<5} median {statistics.median(times[k]):.2f} s, fastest "
+              f"{min(times[k]):.2f} s ({args.pairs} runs, command to exit)")
+    diff = [m - s for m, s in zip(times["mesa"], times["stub"], strict=True)]
+    q = statistics.quantiles(diff, n=4) if len(diff) > 1 else [diff[0]] * 3
+    print("Mesa's share of the whole command, pair by pair: median "
+          f"{statistics.median(diff):.2f} s (quartiles {q[0]:.2f} to {q[2]:.2f}); "
           f"metrics.csv identical: {same}")
 
 
