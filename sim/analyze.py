@@ -49,6 +49,7 @@ from sim.checks import writable_dir
 from sim.chunks import read_manifest, trusted_chunks
 from sim.errors import UserError
 from sim.experiments import analysis_seed
+from sim.safe_io import read_parquet
 from sim.sweep import DESIGN, MANIFEST
 
 #: Bootstrap resamples for the confidence intervals of sensitivity indices.
@@ -129,15 +130,8 @@ class _Sweep:
 
 def _read_design(path: Path) -> pd.DataFrame:
     """The sweep's design table, or a UserError saying it is missing or damaged."""
-    try:
-        return pd.read_parquet(path).set_index("design_row")
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; the sweep's folder is incomplete: sweep again into "
-                        "a new --out") from None
-    except Exception as exc:  # pyarrow raises several kinds for a damaged file
-        raise UserError(f"{path}: damaged, not the design table a sweep writes "
-                        f"({type(exc).__name__}); restore it, or sweep again into a new "
-                        "--out") from None
+    return read_parquet(path, "the design table a sweep writes",
+                        "restore it, or sweep again into a new --out").set_index("design_row")
 
 
 def analyze(results_dir: str | Path, out_dir: str | Path | None = None,

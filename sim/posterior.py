@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.safe_io import read_parquet
 
 POSTERIOR = "posterior.parquet"
 META_COLUMNS = ("weight", "generation")
@@ -43,10 +44,8 @@ def load_posterior(path: str | Path) -> pd.DataFrame:
     if not file.is_file():
         raise UserError(f"{path}: no {POSTERIOR} here; give the output folder of "
                         "`nextpractice calibrate` (or its posterior.parquet)")
-    try:
-        post = pd.read_parquet(file)
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        raise UserError(f"{file}: not a readable Parquet file ({exc})") from None
+    post = read_parquet(file, "a posterior table", "give the posterior.parquet that "
+                        "`nextpractice calibrate` wrote, or run it again")
     return check_posterior(post, str(file))
 
 

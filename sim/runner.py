@@ -22,11 +22,11 @@ import pandas as pd
 
 from sim import __version__
 from sim.costs import COST_DEFINITIONS, cost_outcomes
-from sim.errors import UserError
 from sim.metrics import PLATEAU_DEFINITIONS, plateau_measures
 from sim.model import NextPracticeModel
 from sim.params import Params
 from sim.plugins import plugin_records
+from sim.safe_io import read_parquet
 
 #: Final-step metrics reported as outcomes (prefixed ``final_``).
 FINAL_METRICS = ("perf_mean", "perf_sd", "gain_sd", "gap", "practices_in_use", "frontier",
@@ -188,13 +188,6 @@ def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:
     out_dir = Path(out_dir)
     if (out_dir / MANIFEST).is_file():
         trusted_series(out_dir)
-    path = out_dir / "runs.parquet"
-    try:
-        return pd.read_parquet(path, columns=columns)
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; run the same `nextpractice compare` command "
-                        "again to write it") from None
-    except Exception as exc:  # pyarrow raises several kinds for a damaged file
-        raise UserError(f"{path}: damaged, not the table compare writes "
-                        f"({type(exc).__name__}); run the same `nextpractice compare` "
-                        "command again to repair it") from None
+    return read_parquet(out_dir / "runs.parquet", "the table compare writes",
+                        "run the same `nextpractice compare` command again to write it",
+                        columns=columns)

@@ -308,3 +308,25 @@ def read_yaml_file(path: str | Path, what: str) -> Any:
     """Read a user's YAML file safely: every check of this module, one line per problem."""
     path = Path(path)
     return loads(read_text(path, what), str(path))
+
+
+def read_parquet(path: str | Path, what: str, fix: str, columns: list[str] | None = None):
+    """A Parquet table the project wrote (a pandas DataFrame), or one line naming the file.
+
+    Args:
+        path: the file.
+        what: what it should be, for the message ("the design table a sweep writes").
+        fix: how to mend it, for the message ("run the same command again").
+        columns: read only these.
+
+    Raises:
+        UserError: ``path`` is missing, or damaged (not Parquet, cut short, other columns).
+    """
+    import pandas as pd  # here: reading YAML, the rest of this module, needs no pandas
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; {fix}") from None
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise UserError(f"{path}: damaged, not {what} ({type(exc).__name__}); {fix}") from None
