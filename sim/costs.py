@@ -42,6 +42,11 @@ UNIT = "GBP thousand"
 PAYERS = ("centre", "authorities", "schools")
 
 
+def share_funded(cost: float, left: float) -> float:
+    """The share of ``cost`` a payer with ``left`` unspent can pay: all of it, or what is left."""
+    return 1.0 if cost <= left else (left / cost if cost > 0 else 1.0)
+
+
 class Ledger:
     """Allowances, spending and shortfall of the centre and each authority.
 
@@ -72,24 +77,19 @@ class Ledger:
 
     def centre(self, cost: float) -> float:
         """Ask the centre for ``cost``; charge what it can pay; return the share funded."""
-        left = max(0.0, self.allowance_centre - self.spent_centre)
-        return self._pay(cost, left, "centre")
-
-    def authority(self, la: int, cost: float) -> float:
-        """Ask authority ``la`` for ``cost``; charge what it can pay; return the share."""
-        left = max(0.0, self.allowance_la[la] - self.spent_la[la])
-        share = 1.0 if cost <= left else (left / cost if cost > 0 else 1.0)
-        self.spent_la[la] += cost * share
-        self.short_la[la] += cost * (1.0 - share)
+        share = share_funded(cost, max(0.0, self.allowance_centre - self.spent_centre))
+        self.spent_centre += cost * share
+        self.short_centre += cost * (1.0 - share)
         return share
 
     def authorities(self, cost: np.ndarray, asked: np.ndarray | None = None) -> np.ndarray:
         """Ask every authority (or those ``asked``) for its ``cost`` at once; return the shares.
 
-        The same, authority by authority and to the last bit, as :meth:`authority`
-        asked of each in turn (authorities pay from their own money only, so the
-        order does not matter); one pass over the ~150 of England instead of a
-        Python call each. Authorities not asked get share 1 and pay nothing.
+        Each authority pays from its own money only, so this is :func:`share_funded`
+        and the same charge as :meth:`centre`, applied to every authority at once, to
+        the last bit (one pass over England's ~150, not a Python call each;
+        ``tests/test_costs.py`` checks it against the authorities asked one by one).
+        Authorities not asked get share 1 and pay nothing.
         """
         cost = np.asarray(cost, np.float64)
         left = np.maximum(0.0, self.allowance_la - self.spent_la)
@@ -110,12 +110,6 @@ class Ledger:
         self.spent_centre += k * unit_cost
         self.short_centre += (n - k) * unit_cost
         return k
-
-    def _pay(self, cost: float, left: float, who: str) -> float:
-        share = 1.0 if cost <= left else (left / cost if cost > 0 else 1.0)
-        self.spent_centre += cost * share
-        self.short_centre += cost * (1.0 - share)
-        return share
 
     def metrics(self) -> dict[str, float]:
         """Cumulative spend by payer and shortfall, in GBP thousand (per-step metrics)."""
