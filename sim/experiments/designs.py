@@ -300,8 +300,7 @@ def _grid(
 ) -> tuple[dict[str, Factor], pd.DataFrame, dict[str, dict[str, Any]]]:
     params_cls = model.params_cls()
     declared = declared_factors(params_cls)
-    design = exp.design
-    design = typing.cast(GridDesign, design)
+    design = typing.cast(GridDesign, exp.design)
     factors: dict[str, Factor] = {}
     levels: dict[str, list[Any]] = {}
     bases: dict[str, dict[str, Any]] = {}
@@ -381,8 +380,7 @@ def _explicit(
 ) -> tuple[dict[str, Factor], pd.DataFrame, dict[str, dict[str, Any]]]:
     params_cls = model.params_cls()
     declared = declared_factors(params_cls)
-    design = exp.design
-    design = typing.cast(ListDesign, design)
+    design = typing.cast(ListDesign, exp.design)
     names: list[str] = []
     for i, row in enumerate(design.rows):
         for name in row:

@@ -287,8 +287,7 @@ def plan_robustness(
     """
     from scipy.stats import qmc
 
-    design = exp.design
-    design = typing.cast(RobustnessDesign, design)
+    design = typing.cast(RobustnessDesign, exp.design)
     params_cls = model.params_cls()
     declared = declared_factors(params_cls)
 
