@@ -2,8 +2,8 @@
 
 The repository's top-level ``scenarios/``, ``experiments/`` and ``notebooks/`` folders
 stay the one source; building the package copies them to ``sim/data/<kind>/`` in the
-build, where :mod:`sim.shipped` finds them in an installed nextpractice. An editable
-install needs no copy (``sim.shipped`` reads the checkout). Everything else is in
+build, where :mod:`sim.inputs.shipped` finds them in an installed nextpractice. An editable
+install needs no copy (``sim.inputs.shipped`` reads the checkout). Everything else is in
 ``pyproject.toml``.
 """
 
@@ -14,10 +14,13 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-#: Folder -> the files of it that ship (the same kinds as ``sim.shipped.KINDS``).
-SHIPPED = {"scenarios": "**/*.yaml", "experiments": "**/*.yaml",
-           "notebooks": "plateau_walkthrough.ipynb",
-           "benchmarks": "watts_mesa_reference.py"}  # the bench's idiomatic-Mesa reference
+#: Folder -> the files of it that ship (the same kinds as ``sim.inputs.shipped.KINDS``).
+SHIPPED = {
+    "scenarios": "**/*.yaml",
+    "experiments": "**/*.yaml",
+    "notebooks": "plateau_walkthrough.ipynb",
+    "benchmarks": "watts_mesa_reference.py",
+}  # the bench's idiomatic-Mesa reference
 
 
 class BuildWithBuiltins(build_py):

@@ -60,24 +60,36 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         outs = {k: str(Path(tmp) / k) for k in ("mesa", "stub")}
-        cmd = {k: [sys.executable, "-c", (STUB if k == "stub" else "")
-                   + RUN.format(argv=["run", args.scenario, "--out", outs[k]])] for k in outs}
+        cmd = {
+            k: [
+                sys.executable,
+                "-c",
+                (STUB if k == "stub" else "")
+                + RUN.format(argv=["run", args.scenario, "--out", outs[k]]),
+            ]
+            for k in outs
+        }
         for k in outs:  # warm the disk cache, untimed
             _time(cmd[k])
         times: dict[str, list[float]] = {k: [] for k in outs}
         for i in range(args.pairs):  # each pair in turn order, so drift moves both alike
-            for k in (("mesa", "stub") if i % 2 else ("stub", "mesa")):
+            for k in ("mesa", "stub") if i % 2 else ("stub", "mesa"):
                 times[k].append(_time(cmd[k]))
-        same = ((Path(outs["mesa"]) / "metrics.csv").read_bytes()
-                == (Path(outs["stub"]) / "metrics.csv").read_bytes())
+        same = (Path(outs["mesa"]) / "metrics.csv").read_bytes() == (
+            Path(outs["stub"]) / "metrics.csv"
+        ).read_bytes()
     for k in outs:
-        print(f"{k:<5} median {statistics.median(times[k]):.2f} s, fastest "
-              f"{min(times[k]):.2f} s ({args.pairs} runs, command to exit)")
+        print(
+            f"{k:<5} median {statistics.median(times[k]):.2f} s, fastest "
+            f"{min(times[k]):.2f} s ({args.pairs} runs, command to exit)"
+        )
     diff = [m - s for m, s in zip(times["mesa"], times["stub"], strict=True)]
     q = statistics.quantiles(diff, n=4) if len(diff) > 1 else [diff[0]] * 3
-    print("Mesa's share of the whole command, pair by pair: median "
-          f"{statistics.median(diff):.2f} s (quartiles {q[0]:.2f} to {q[2]:.2f}); "
-          f"metrics.csv identical: {same}")
+    print(
+        "Mesa's share of the whole command, pair by pair: median "
+        f"{statistics.median(diff):.2f} s (quartiles {q[0]:.2f} to {q[2]:.2f}); "
+        f"metrics.csv identical: {same}"
+    )
 
 
 if __name__ == "__main__":

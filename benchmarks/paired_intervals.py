@@ -18,17 +18,23 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.runner import derive_seeds, outcomes
-from sim.scenario import load_scenario
+from sim.experiments.runner import derive_seeds, outcomes
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("next_practice", "top_down", "bottom_up")
-OUTCOMES = ("final_perf_mean", "plateau_level", "gain_last_5y", "gain_first_2y",
-            "final_practices_in_use", "final_ownership")
+OUTCOMES = (
+    "final_perf_mean",
+    "plateau_level",
+    "gain_last_5y",
+    "gain_first_2y",
+    "final_practices_in_use",
+    "final_ownership",
+)
 
 
 def _run(args: tuple[str, int]) -> dict[str, float]:
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     name, seed = args
     p = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -42,17 +48,24 @@ def paired_table(reps: int, root_seed: int, workers: int) -> list[dict[str, floa
     jobs = [(name, s) for name in SCENARIOS for s in seeds]
     with ProcessPoolExecutor(workers) as ex:
         res = list(ex.map(_run, jobs))
-    by = {name: res[i * reps:(i + 1) * reps] for i, name in enumerate(SCENARIOS)}
+    by = {name: res[i * reps : (i + 1) * reps] for i, name in enumerate(SCENARIOS)}
     tq = stats.t.ppf(0.95, reps - 1)
     rows = []
     for other in ("top_down", "bottom_up"):
         for key in OUTCOMES:
-            d = np.array([a[key] - b[key] for a, b in zip(by[other], by["next_practice"],
-                                                             strict=True)])
+            d = np.array(
+                [a[key] - b[key] for a, b in zip(by[other], by["next_practice"], strict=True)]
+            )
             sd = float(np.std(d, ddof=1))
-            rows.append({"contrast": f"{other} - next_practice", "outcome": key,
-                         "mean": float(d.mean()), "sd": sd,
-                         "width90": float(2 * tq * sd / np.sqrt(reps))})
+            rows.append(
+                {
+                    "contrast": f"{other} - next_practice",
+                    "outcome": key,
+                    "mean": float(d.mean()),
+                    "sd": sd,
+                    "width90": float(2 * tq * sd / np.sqrt(reps)),
+                }
+            )
     return rows
 
 
@@ -67,8 +80,10 @@ def main() -> None:
     rows = paired_table(args.reps, args.seed, args.workers)
     print(f"{'contrast':<28}{'outcome':<26}{'mean':>10}{'sd':>10}{'90% width':>11}")
     for r in rows:
-        print(f"{r['contrast']:<28}{r['outcome']:<26}{r['mean']:>10.4f}{r['sd']:>10.4f}"
-              f"{r['width90']:>11.4f}")
+        print(
+            f"{r['contrast']:<28}{r['outcome']:<26}{r['mean']:>10.4f}{r['sd']:>10.4f}"
+            f"{r['width90']:>11.4f}"
+        )
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
 

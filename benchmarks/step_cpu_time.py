@@ -26,7 +26,7 @@ import numpy as np
 def main() -> None:
     """Time the steps of one run, several times over, and print the summary."""
     from sim.bench import _params, _warm
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, default=1000)
@@ -42,9 +42,16 @@ def main() -> None:
             t0 = time.process_time()
             run.step()
             times[r, k] = time.process_time() - t0
-    print(json.dumps({"schools": a.schools, "steps": a.steps,
-                      "min_ms": float(times.min(axis=0).mean() * 1e3),
-                      "median_ms": float(np.median(times, axis=0).mean() * 1e3)}))
+    print(
+        json.dumps(
+            {
+                "schools": a.schools,
+                "steps": a.steps,
+                "min_ms": float(times.min(axis=0).mean() * 1e3),
+                "median_ms": float(np.median(times, axis=0).mean() * 1e3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

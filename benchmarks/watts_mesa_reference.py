@@ -37,8 +37,9 @@ class Node(mesa.Agent):
 class WattsMesa(mesa.Model):
     """Watts' threshold cascade on a given graph, one random seed node."""
 
-    def __init__(self, graph: nx.Graph, phi: float = 0.18, seed_node: int = 0,
-                 rng: int | None = None) -> None:
+    def __init__(
+        self, graph: nx.Graph, phi: float = 0.18, seed_node: int = 0, rng: int | None = None
+    ) -> None:
         super().__init__(rng=rng)
         self.phi = phi
         nodes = [Node(self) for _ in range(graph.number_of_nodes())]

@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from sim import shipped
+from sim.inputs import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The built-in scenarios (the checkout's, or the installed package's copy: sim.shipped).
+#: The built-in scenarios (the checkout's, or the installed package's copy: sim.inputs.shipped).
 SCENARIOS = shipped.folder("scenarios") or ROOT / "scenarios"
 BENCHMARKS = shipped.folder("benchmarks") or ROOT / "benchmarks"
 
@@ -68,10 +68,12 @@ def _authorities(n: int) -> int:
 
 
 def _params(n: int, **extra: Any):
-    from sim.scenario import load_scenario
+    from sim.model.scenario import load_scenario
 
-    return load_scenario(SCENARIOS / "next_practice.yaml",
-                         {"n_schools": n, "n_authorities": _authorities(n), **extra})
+    return load_scenario(
+        SCENARIOS / "next_practice.yaml",
+        {"n_schools": n, "n_authorities": _authorities(n), **extra},
+    )
 
 
 def tie_matrix(model) -> sp.csr_matrix:
@@ -79,8 +81,9 @@ def tie_matrix(model) -> sp.csr_matrix:
     t, n = model.ties, model.schools.n
     alive = model.alive_ties()
     a, b, w = t.a[alive], t.b[alive], t.trust[alive]
-    return sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([a, b]),
-                                                    np.concatenate([b, a]))), shape=(n, n))
+    return sp.csr_matrix(
+        (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
+    )
 
 
 def _best_time(fn, repeats: int) -> float:
@@ -126,8 +129,10 @@ def words_drawn(before: dict, after: dict) -> int:
     """
     s0, s1 = before["state"], after["state"]
     if before["bit_generator"] != "PCG64" or after["bit_generator"] != "PCG64":
-        raise ValueError("words_drawn reads PCG64 states only, got "
-                         f"{before['bit_generator']} and {after['bit_generator']}")
+        raise ValueError(
+            "words_drawn reads PCG64 states only, got "
+            f"{before['bit_generator']} and {after['bit_generator']}"
+        )
     if s0["inc"] != s1["inc"]:
         raise ValueError("the two states are of different PCG64 streams (their inc differs)")
     mod = 1 << 128
@@ -161,7 +166,7 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     uniform doubles (a word each, the draw a chance event takes), in floors:
     a step that draws what it draws can come no nearer the floor than that.
     """
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     _warm()
     model = NextPracticeModel(_params(n), rng=seed)
@@ -184,18 +189,28 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     # The model's own random draws, as a lower bound of what a step must cost:
     # as many uniform doubles as the words it drew.
     now = model.streams()
-    words = sum(words_drawn(s0, now[name].bit_generator.state)
-                for name, s0 in state0.items()) / steps
+    words = (
+        sum(words_drawn(s0, now[name].bit_generator.state) for name, s0 in state0.items()) / steps
+    )
     gen = np.random.default_rng(0)
     draws = _best_time(lambda: gen.random(round(words)), 50)
     fifth = max(1, steps // 5)
-    return {"ms_per_step": dt * 1e3, "school_steps_per_s": n / dt,
-            "ms_per_step_first": float(per_step[:fifth].mean()) * 1e3,
-            "ms_per_step_last": float(per_step[-fifth:].mean()) * 1e3, "steps": steps,
-            "floor_ms": floor * 1e3, "floor_ms_start": floors[0][0] * 1e3,
-            "floor_ms_end": floors[-1][0] * 1e3, "floor_ratio": dt / floor,
-            "ties_start": floors[0][1], "ties_end": floors[-1][1],
-            "words_per_step": words, "draws_ms": draws * 1e3, "draws_floors": draws / floor}
+    return {
+        "ms_per_step": dt * 1e3,
+        "school_steps_per_s": n / dt,
+        "ms_per_step_first": float(per_step[:fifth].mean()) * 1e3,
+        "ms_per_step_last": float(per_step[-fifth:].mean()) * 1e3,
+        "steps": steps,
+        "floor_ms": floor * 1e3,
+        "floor_ms_start": floors[0][0] * 1e3,
+        "floor_ms_end": floors[-1][0] * 1e3,
+        "floor_ratio": dt / floor,
+        "ties_start": floors[0][1],
+        "ties_end": floors[-1][1],
+        "words_per_step": words,
+        "draws_ms": draws * 1e3,
+        "draws_floors": draws / floor,
+    }
 
 
 def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
@@ -208,7 +223,7 @@ def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
     """
     from collections import defaultdict
 
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     _warm()
     model = NextPracticeModel(_params(n), rng=seed)
@@ -219,6 +234,7 @@ def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
             t0 = time.perf_counter()
             fn(*args)
             spent[label] += time.perf_counter() - t0
+
         return run
 
     for rule in model._pipeline:
@@ -231,8 +247,8 @@ def rule_times(n: int, steps: int = 120, seed: int = 1) -> dict[str, float]:
 _ENGLAND_CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-from sim.scenario import load_scenario
-from sim.model import NextPracticeModel
+from sim.model.scenario import load_scenario
+from sim.model.model import NextPracticeModel
 t_import = time.perf_counter() - t0
 t1 = time.perf_counter()
 p = load_scenario(sys.argv[1], json.loads(sys.argv[2]))
@@ -257,15 +273,29 @@ def england_run(steps: int = 120, overrides: dict | None = None) -> dict[str, fl
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", _ENGLAND_CHILD, str(SCENARIOS / "england.yaml"),
-         json.dumps(overrides or {}), str(steps)],
-        check=True, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-c",
+            _ENGLAND_CHILD,
+            str(SCENARIOS / "england.yaml"),
+            json.dumps(overrides or {}),
+            str(steps),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     outer = time.perf_counter() - t0
     r = json.loads(out.stdout.strip().splitlines()[-1])
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     peak_kb = after if after > before else r["self_maxrss_kb"]
-    return {"wall_s": r["wall"], "build_s": r["build"], "import_s": r["import"],
-            "process_s": outer, "peak_mb": peak_kb / 1024.0}
+    return {
+        "wall_s": r["wall"],
+        "build_s": r["build"],
+        "import_s": r["import"],
+        "process_s": outer,
+        "peak_mb": peak_kb / 1024.0,
+    }
 
 
 def cli_run(repeats: int = 3, args: tuple[str, ...] = ()) -> dict[str, float]:
@@ -285,8 +315,16 @@ def cli_run(repeats: int = 3, args: tuple[str, ...] = ()) -> dict[str, float]:
 
     times = []
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "sim.cli", "run", str(SCENARIOS / "england.yaml"),
-               "--out", tmp, *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(SCENARIOS / "england.yaml"),
+            "--out",
+            tmp,
+            *args,
+        ]
         for _ in range(repeats):
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -295,8 +333,12 @@ def cli_run(repeats: int = 3, args: tuple[str, ...] = ()) -> dict[str, float]:
 
 
 #: What a fresh interpreter imports, each a superset of the one before (:func:`import_costs`).
-IMPORT_STEPS = (("interpreter", "pass"), ("numba", "import numba"),
-                ("Mesa", "import numba, mesa"), ("the package", "import sim.runner, sim.scenario"))
+IMPORT_STEPS = (
+    ("interpreter", "pass"),
+    ("numba", "import numba"),
+    ("Mesa", "import numba, mesa"),
+    ("the package", "import sim.experiments.runner, sim.model.scenario"),
+)
 
 
 def import_costs(repeats: int = 3) -> dict[str, float]:
@@ -315,8 +357,11 @@ def import_costs(repeats: int = 3) -> dict[str, float]:
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", f"{code}; import os; os._exit(0)"],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-c", f"{code}; import os; os._exit(0)"],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - t0)
         out[label] = max(0.0, min(times) - before)
         before = max(before, min(times))
@@ -325,8 +370,8 @@ def import_costs(repeats: int = 3) -> dict[str, float]:
 
 
 def _one_run(args: tuple[Any, int, int]) -> float:
-    """One run from parameters loaded once for the batch, as :mod:`sim.runner` hands them out."""
-    from sim.model import NextPracticeModel
+    """One run from parameters loaded once for the batch, as the runner hands them out."""
+    from sim.model.model import NextPracticeModel
 
     params, steps, seed = args
     NextPracticeModel(params, rng=seed).run(steps)
@@ -344,7 +389,7 @@ def _warm(_: int = 0) -> int:
     costs milliseconds once per process; the step and runs-per-second
     figures are about steady throughput, the England one includes it.
     """
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     NextPracticeModel(_params(1000), rng=0).run(40)
     return 0
@@ -353,7 +398,7 @@ def _warm(_: int = 0) -> int:
 _KERNEL_CHILD = """
 import json, time
 import numpy as np
-from sim import kernels
+from sim.core import kernels
 t0 = time.perf_counter()
 kernels.practice_users(np.zeros((2, 2), np.int64), 1)
 print(json.dumps({"first_call_s": time.perf_counter() - t0}))
@@ -368,19 +413,21 @@ def kernel_start() -> float:
     England wall time; worker pools and the Watts comparison are warmed
     before timing, as their figures are about steady throughput.
     """
-    out = subprocess.run([sys.executable, "-c", _KERNEL_CHILD], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _KERNEL_CHILD], check=True, capture_output=True, text=True
+    )
     return float(json.loads(out.stdout.strip().splitlines()[-1])["first_call_s"])
 
 
-def runs_per_second(n: int = 1000, steps: int = 120, runs: int | None = None,
-                    workers: int | None = None) -> dict[str, float]:
+def runs_per_second(
+    n: int = 1000, steps: int = 120, runs: int | None = None, workers: int | None = None
+) -> dict[str, float]:
     """Runs per second of ``n``-school runs across all cores.
 
     The pool is warm: each worker has imported the model and loaded its
     compiled kernels (:func:`kernel_start`) before the clock starts.
     """
-    from sim.runner import pool_context
+    from sim.experiments.runner import pool_context
 
     workers = workers or os.cpu_count() or 1
     runs = runs or 8 * workers  # eight each: fewer made the figure swing by a tenth
@@ -394,8 +441,7 @@ def runs_per_second(n: int = 1000, steps: int = 120, runs: int | None = None,
 
 
 # ---------------------------------------------------------------------- Watts
-def watts_vectorised(A: sp.csr_matrix, seed_node: int, steps: int,
-                     phi: float = 0.18) -> np.ndarray:
+def watts_vectorised(A: sp.csr_matrix, seed_node: int, steps: int, phi: float = 0.18) -> np.ndarray:
     """Watts' threshold rule, vectorised: one CSR product and a comparison a step.
 
     A node becomes active once the share of its active neighbours reaches
@@ -426,20 +472,20 @@ def watts_model(n: int, steps: int, seed: int = 1):
 
     Returns the model, with its one seed adopter placed, and the seed's index.
     """
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
+    from sim.model.scenario import load_scenario
     from sim.rules.classic import Threshold, adopted
-    from sim.scenario import load_scenario
 
-    p = load_scenario(SCENARIOS / "classics" / "watts_er.yaml",
-                      {"n_schools": n, "n_steps": steps})
+    p = load_scenario(SCENARIOS / "classics" / "watts_er.yaml", {"n_schools": n, "n_steps": steps})
     model = NextPracticeModel(p, rng=seed)
     rule = next(r for r in model._pipeline if isinstance(r, Threshold))
     rule.seed(model)  # what the first step would do; placed now to hand the seed to Mesa
     return model, int(np.flatnonzero(adopted(model))[0])
 
 
-def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4)
-          ) -> dict[str, float]:
+def watts(
+    n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4)
+) -> dict[str, float]:
     """Idiomatic Mesa against the model's threshold mode, same graph, same seed, same steps.
 
     For each seed, the graph is the model's own Erdos-Renyi graph (mean
@@ -461,8 +507,12 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
     # Warm both sides alike: a small run each loads the model's compiled kernels
     # (numba's once-a-process start-up, reported by kernel_start) and Mesa's code paths.
     small, small_seed = watts_model(300, 5, seeds[0])
-    small_ref = ref.WattsMesa(ref.nx.from_scipy_sparse_array(adjacency(small)),
-                              phi=small.p.phi_threshold, seed_node=small_seed, rng=seeds[0])
+    small_ref = ref.WattsMesa(
+        ref.nx.from_scipy_sparse_array(adjacency(small)),
+        phi=small.p.phi_threshold,
+        seed_node=small_seed,
+        rng=seeds[0],
+    )
     small.run(5)
     for _ in range(5):
         small_ref.step()
@@ -477,8 +527,9 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
         # one hiccup of the machine could double (it did: 78x once in five benches).
         times = []
         for _ in range(3):
-            m = ref.WattsMesa(ref.nx.from_scipy_sparse_array(A), phi=phi, seed_node=seed_node,
-                              rng=seed)
+            m = ref.WattsMesa(
+                ref.nx.from_scipy_sparse_array(A), phi=phi, seed_node=seed_node, rng=seed
+            )
             t0 = time.perf_counter()
             for _ in range(steps):
                 m.step()
@@ -493,15 +544,20 @@ def watts(n: int = 10_000, steps: int = 50, seeds: tuple[int, ...] = (1, 2, 3, 4
         counts["model_active"].append(int(adopted(model).sum()))
         counts["vectorised_active"].append(int(watts_vectorised(A, seed_node, steps, phi).sum()))
     runs = n * steps * len(seeds)
-    return {"n": n, "steps": steps, "seeds": list(seeds), "z": float(model.p.z_degree),
-            "phi": float(phi),
-            "cascades": sum(c > n / 2 for c in counts["model_active"]),
-            "mesa_agent_steps_per_s": runs / t_mesa,
-            "model_agent_steps_per_s": runs / t_model,
-            "vectorised_agent_steps_per_s": runs / t_vec,
-            "speedup_model": t_mesa / t_model,
-            "speedup": t_mesa / t_vec,
-            **counts}
+    return {
+        "n": n,
+        "steps": steps,
+        "seeds": list(seeds),
+        "z": float(model.p.z_degree),
+        "phi": float(phi),
+        "cascades": sum(c > n / 2 for c in counts["model_active"]),
+        "mesa_agent_steps_per_s": runs / t_mesa,
+        "model_agent_steps_per_s": runs / t_model,
+        "vectorised_agent_steps_per_s": runs / t_vec,
+        "speedup_model": t_mesa / t_model,
+        "speedup": t_mesa / t_vec,
+        **counts,
+    }
 
 
 # ---------------------------------------------------------------------- report
@@ -537,11 +593,18 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
     show("  imports before it (once a process, not counted)", eng["import_s"], "s")
     show("  the whole process, interpreter start to exit", eng["process_s"], "s")
     show("England run peak memory (child ru_maxrss)", eng["peak_mb"], "MB", "england_peak_mb")
-    cli = (cli_run(1, ("--steps", "5", "--set", "n_schools=300", "--set", "n_authorities=3"))
-           if quick else cli_run())
+    cli = (
+        cli_run(1, ("--steps", "5", "--set", "n_schools=300", "--set", "n_authorities=3"))
+        if quick
+        else cli_run()
+    )
     res["england_cli"] = cli
-    show(f"`nextpractice run england`, command to exit (fastest of {cli['runs']})",
-         cli["min_s"], "s", "england_cli_s")
+    show(
+        f"`nextpractice run england`, command to exit (fastest of {cli['runs']})",
+        cli["min_s"],
+        "s",
+        "england_cli_s",
+    )
     show("  median", cli["median_s"], "s")
     imports = import_costs(1 if quick else 3)
     res["imports"] = imports
@@ -555,41 +618,69 @@ def run_bench(out: str | None = None, quick: bool = False) -> dict[str, Any]:
     for n in sizes:
         r = time_steps(n, steps=5 if quick else 120, repeats=1 if quick else 3)
         res["steps"][str(n)] = r
-        show(f"ms per step, {n:,} schools (mean over {r['steps']} steps)", r["ms_per_step"],
-             "ms", "ms_per_step_21000" if n == 21_000 else None)
+        show(
+            f"ms per step, {n:,} schools (mean over {r['steps']} steps)",
+            r["ms_per_step"],
+            "ms",
+            "ms_per_step_21000" if n == 21_000 else None,
+        )
         show("  first fifth of the run", r["ms_per_step_first"], "ms")
         show("  last fifth of the run", r["ms_per_step_last"], "ms")
         show(f"school-steps per second, {n:,} schools", r["school_steps_per_s"], "/s")
-        show(f"step / sparse product (floor {r['floor_ms']:.3f} ms, run's mean)",
-             r["floor_ratio"], "x",
-             f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None)
-        show(f"  the model's draws alone ({r['words_per_step']:,.0f} words a step)",
-             r["draws_floors"], "x floor")
+        show(
+            f"step / sparse product (floor {r['floor_ms']:.3f} ms, run's mean)",
+            r["floor_ratio"],
+            "x",
+            f"floor_ratio_{n}" if f"floor_ratio_{n}" in TARGETS else None,
+        )
+        show(
+            f"  the model's draws alone ({r['words_per_step']:,.0f} words a step)",
+            r["draws_floors"],
+            "x floor",
+        )
     n = sizes[-1]
     parts = rule_times(n, steps=5 if quick else 120)
     res["rule_ms"] = parts
-    lines.append(f"where a step goes at {n:,} schools (ms a step): " + ", ".join(
-        f"{k} {v:.2f}" for k, v in parts.items()))
+    lines.append(
+        f"where a step goes at {n:,} schools (ms a step): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
+    )
     print(lines[-1], flush=True)
 
     rps = runs_per_second(200, 5, runs=2) if quick else runs_per_second(1000, 120)
     res["runs"] = rps
-    show(f"runs per second, 1,000 schools x 120 steps, {rps['workers']} cores",
-         rps["runs_per_s"], "runs/s", "runs_per_s_1000")
+    show(
+        f"runs per second, 1,000 schools x 120 steps, {rps['workers']} cores",
+        rps["runs_per_s"],
+        "runs/s",
+        "runs_per_s_1000",
+    )
 
     w = watts(500, 5, seeds=(1, 2)) if quick else watts()
     res["watts"] = w
-    show(f"Watts, idiomatic Mesa ({w['n']:,} nodes, z {w['z']:g}, {w['steps']} steps, "
-         f"{len(w['seeds'])} seeds, {w['cascades']} cascades)",
-         w["mesa_agent_steps_per_s"], "agent-steps/s")
-    show("Watts, the model's threshold mode (whole steps)", w["model_agent_steps_per_s"],
-         "agent-steps/s")
+    show(
+        f"Watts, idiomatic Mesa ({w['n']:,} nodes, z {w['z']:g}, {w['steps']} steps, "
+        f"{len(w['seeds'])} seeds, {w['cascades']} cascades)",
+        w["mesa_agent_steps_per_s"],
+        "agent-steps/s",
+    )
+    show(
+        "Watts, the model's threshold mode (whole steps)",
+        w["model_agent_steps_per_s"],
+        "agent-steps/s",
+    )
     show("  speed-up over idiomatic Mesa", w["speedup_model"], "x", "watts_speedup_model")
-    show("Watts, bare CSR product a step (no model around it)", w["vectorised_agent_steps_per_s"],
-         "agent-steps/s")
+    show(
+        "Watts, bare CSR product a step (no model around it)",
+        w["vectorised_agent_steps_per_s"],
+        "agent-steps/s",
+    )
     show("  speed-up over idiomatic Mesa", w["speedup"], "x")
-    for key, label in (("mesa_active", "Mesa"), ("model_active", "model"),
-                       ("vectorised_active", "bare CSR")):
+    for key, label in (
+        ("mesa_active", "Mesa"),
+        ("model_active", "model"),
+        ("vectorised_active", "bare CSR"),
+    ):
         lines.append(f"  adopters at the end by seed, {label:<9} {w[key]}")
         print(lines[-1], flush=True)
     res["targets"] = {k: {"op": op, "target": t} for k, (op, t) in TARGETS.items()}

@@ -15,16 +15,24 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
-from sim.checks import harden_parser, writable_dir
-from sim.errors import UserError
+from sim.core.errors import UserError
+from sim.inputs.checks import harden_parser, writable_dir
 
 #: Outcomes ``compare`` prints (all of them are in summary.csv), in this order.
-COMPARE_TABLE = ("gain_first_2y", "gain_last_5y", "plateau_level", "final_perf_mean",
-                 "final_perf_sd", "final_spend_public", "spend_per_point", "final_past_plateau")
+COMPARE_TABLE = (
+    "gain_first_2y",
+    "gain_last_5y",
+    "plateau_level",
+    "final_perf_mean",
+    "final_perf_sd",
+    "final_spend_public",
+    "spend_per_point",
+    "final_past_plateau",
+)
 
 
 def _overrides(pairs: list[str] | None) -> dict:
-    from sim.scenario import parse_assignment
+    from sim.model.scenario import parse_assignment
 
     return dict(parse_assignment(s) for s in pairs or [])
 
@@ -36,8 +44,8 @@ def _label(name: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """One run: metrics.csv, summary.json and a figure; the per-practice tables on request."""
-    from sim.runner import run_model
-    from sim.scenario import load_scenario
+    from sim.experiments.runner import run_model
+    from sim.model.scenario import load_scenario
 
     params = load_scenario(args.scenario, _overrides(args.set))
     out = writable_dir(Path(args.out or Path("runs") / _label(args.scenario)))  # before computing
@@ -50,30 +58,36 @@ def cmd_run(args: argparse.Namespace) -> None:
         written += [out / "adoption.parquet", out / "practices.parquet"]
         res.adoption.to_parquet(written[-2], index=False)
         res.practices.to_parquet(written[-1], index=False)
-    written += _run_figures(res.metrics, out, f"{_label(args.scenario)} (seed {args.seed})",
-                            png=args.png)
+    written += _run_figures(
+        res.metrics, out, f"{_label(args.scenario)} (seed {args.seed})", png=args.png
+    )
     for path in written:
         print(f"wrote {path}")
     if "perf_mean" not in res.metrics:  # the adoption metric set: nothing else moves
         print(f"final share adopted {res.summary['final']['top_adoption']:.3f}")
         return
     o = res.summary["outcomes"]
-    print(f"final mean performance {res.summary['final']['perf_mean']:.3f}; plateau level "
-          f"{o['plateau_level']:.3f} from step {o['plateau_step']:.0f}")
+    print(
+        f"final mean performance {res.summary['final']['perf_mean']:.3f}; plateau level "
+        f"{o['plateau_level']:.3f} from step {o['plateau_step']:.0f}"
+    )
 
 
 def _run_figures(metrics, out: Path, title: str, png: bool) -> list[Path]:
     """A run's figure: SVG (cheap, no matplotlib), and the matplotlib PNG when asked for."""
-    from sim.svgplot import adoption_svg, performance_svg
+    from sim.analysis.svgplot import adoption_svg, performance_svg
 
     full = "perf_mean" in metrics
     name = "performance" if full else "adoption"
     paths = [(performance_svg if full else adoption_svg)(metrics, out / f"{name}.svg", title)]
     if png:
-        from sim.plots import adoption_figure, performance_figure
+        from sim.analysis.plots import adoption_figure, performance_figure
 
-        paths.append((performance_figure if full else adoption_figure)(
-            metrics, out / f"{name}.png", title=title))
+        paths.append(
+            (performance_figure if full else adoption_figure)(
+                metrics, out / f"{name}.png", title=title
+            )
+        )
     return paths
 
 
@@ -81,10 +95,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
     """Replicated comparison of scenarios: runs.parquet, summary.csv, compare.png."""
     import pandas as pd
 
-    from sim.comparison import compare, differences_table, summary_table
-    from sim.plots import compare_figure
-    from sim.runner import load_runs
-    from sim.scenario import load_scenario
+    from sim.analysis.plots import compare_figure
+    from sim.experiments.comparison import compare, differences_table, summary_table
+    from sim.experiments.runner import load_runs
+    from sim.model.scenario import load_scenario
 
     ov = _overrides(args.set)
     scenarios = {}
@@ -94,30 +108,46 @@ def cmd_compare(args: argparse.Namespace) -> None:
             raise UserError(f"two scenarios are named {label!r}; give them different file names")
         scenarios[label] = load_scenario(path, ov)
         if scenarios[label].metrics != "full":
-            raise UserError(f"{path}: metrics is {scenarios[label].metrics!r}, but compare "
-                            "plots performance; add --set metrics=full, or use "
-                            "`nextpractice run` for a reduced diffusion mode")
+            raise UserError(
+                f"{path}: metrics is {scenarios[label].metrics!r}, but compare "
+                "plots performance; add --set metrics=full, or use "
+                "`nextpractice run` for a reduced diffusion mode"
+            )
     baseline = _label(args.baseline) if args.baseline is not None else None
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
     draws = None
     if args.posterior:  # one posterior draw per replication, the same in every scenario
-        from sim.posterior import replication_overrides
+        from sim.experiments.posterior import replication_overrides
 
         draws = replication_overrides(scenarios, args.replications, args.posterior, args.seed)
-    compare(scenarios, args.replications, args.seed, out, args.steps, args.workers,
-            progress=sys.stderr.isatty(), scheduler=args.scheduler, baseline=baseline,
-            per_replication=draws)
-    compare_figure(load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]),
-                   out / "compare.png")
+    compare(
+        scenarios,
+        args.replications,
+        args.seed,
+        out,
+        args.steps,
+        args.workers,
+        progress=sys.stderr.isatty(),
+        scheduler=args.scheduler,
+        baseline=baseline,
+        per_replication=draws,
+    )
+    compare_figure(
+        load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png"
+    )
     keep = list(COMPARE_TABLE)
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(f"mean [{_pct()} interval of the mean] over {args.replications} replications "
-              "(every outcome is in summary.csv):")
+        print(
+            f"mean [{_pct()} interval of the mean] over {args.replications} replications "
+            "(every outcome is in summary.csv):"
+        )
         print(summary_table(pd.read_csv(out / "summary.csv"), keep).to_string())
         files = ["runs.parquet", "outcomes.csv", "summary.csv", "compare.png"]
         if baseline is not None:
-            print(f"\npaired difference from {baseline} [{_pct()} interval], replication "
-                  "by replication (same seeds):")
+            print(
+                f"\npaired difference from {baseline} [{_pct()} interval], replication "
+                "by replication (same seeds):"
+            )
             diffs = pd.read_csv(out / "differences.csv")
             print(differences_table(diffs, keep).to_string())
             files.insert(3, "differences.csv")
@@ -126,7 +156,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def _pct() -> str:
-    from sim.comparison import CONFIDENCE
+    from sim.experiments.comparison import CONFIDENCE
 
     return f"{CONFIDENCE:.0%}"
 
@@ -136,9 +166,9 @@ def cmd_params(args: argparse.Namespace) -> None:
     if args.outcomes or args.metrics:
         _definitions(args.outcomes, args.metrics)
         return
-    from sim.params import parameter_table
+    from sim.model.params import parameter_table
+    from sim.model.scenario import load_scenario
     from sim.rules import DEFAULTS, RULES, STEP_ORDER
-    from sim.scenario import load_scenario
 
     p = load_scenario(args.scenario).model_dump()
     p.update(p.pop("declared"))  # rules' and strategies' own parameters, keyed rule.param
@@ -146,8 +176,7 @@ def cmd_params(args: argparse.Namespace) -> None:
         rng = "" if info["lo"] is None and info["hi"] is None else f"[{info['lo']}, {info['hi']}]"
         flags = info["kind"] + (", live" if info["live"] else "")
         value = p.get(info["name"], info["default"])  # a rule not in use: its default
-        print(f"{info['name']:<26} = {value!r:<16} {info['unit']:<22} {rng:<16} "
-              f"({flags})")
+        print(f"{info['name']:<26} = {value!r:<16} {info['unit']:<22} {rng:<16} ({flags})")
         print(f"    {info['meaning']}" + (f" [{info['ref']}]" if info.get("ref") else ""))
         if info.get("sweep"):
             lo, hi = info["sweep"]
@@ -162,18 +191,20 @@ def cmd_params(args: argparse.Namespace) -> None:
 def _definitions(outcomes: bool, metrics: bool) -> None:
     """Print each outcome (one value per run) and each metric (one per step), defined."""
     if outcomes:
-        from sim.runner import outcome_definitions
+        from sim.experiments.runner import outcome_definitions
 
         print("Outcomes (one value per run; summary.json, compare and sweep results):")
         for name, text in outcome_definitions().items():
             print(f"  {name:<24} {text}")
     if metrics:
-        from sim.metrics import DEFINITIONS, SETS
+        from sim.system.metrics import DEFINITIONS, SETS
 
         if outcomes:
             print()
-        print("Metrics (one row per step; metrics.csv, runs.parquet). Columns of the "
-              "'adoption' metric set are marked *:")
+        print(
+            "Metrics (one row per step; metrics.csv, runs.parquet). Columns of the "
+            "'adoption' metric set are marked *:"
+        )
         for name, text in DEFINITIONS.items():
             mark = "*" if name in SETS["adoption"] else " "
             print(f" {mark}{name:<24} {text}")
@@ -181,17 +212,19 @@ def _definitions(outcomes: bool, metrics: bool) -> None:
 
 def cmd_init(args: argparse.Namespace) -> None:
     """Copy the built-in scenarios, experiments and starter notebook into a folder."""
-    from sim.shipped import init
+    from sim.inputs.shipped import init
 
     target = Path(args.dir)
     files = init(target)
-    print(f"copied {len(files)} files into {target}: scenarios/, experiments/, notebooks/. "
-          f"Edit them, then e.g. `nextpractice run {target / 'scenarios' / 'top_down.yaml'}`")
+    print(
+        f"copied {len(files)} files into {target}: scenarios/, experiments/, notebooks/. "
+        f"Edit them, then e.g. `nextpractice run {target / 'scenarios' / 'top_down.yaml'}`"
+    )
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     """Run an experiment file's design; results stream to Parquet chunks."""
-    from sim.sweep import run_sweep
+    from sim.experiments.sweep import run_sweep
 
     out = run_sweep(args.experiment, args.out, args.workers, args.scheduler)
     print(f"results in {out}")
@@ -199,7 +232,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> None:
     """Sensitivity indices and figures from a sweep's saved results."""
-    from sim.analyze import analyze
+    from sim.analysis.analyze import analyze
 
     out = analyze(args.results, args.out, discover=args.discover)
     print(f"analysis in {out}")
@@ -207,16 +240,15 @@ def cmd_analyze(args: argparse.Namespace) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
-    from sim.calibrate import calibrate, report
+    from sim.calibration.fit import calibrate, report
 
-    res = calibrate(args.calibration, args.out, args.workers, args.scheduler,
-                    progress=args.verbose)
+    res = calibrate(args.calibration, args.out, args.workers, args.scheduler, progress=args.verbose)
     print(report(res))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Known-answer and pattern checks, with a report."""
-    from sim.validation import run_validation
+    from sim.analysis.validation import run_validation
 
     ok = run_validation(writable_dir(Path(args.out or "runs/validation")), quick=args.quick)
     if not ok:
@@ -243,8 +275,13 @@ class _Help(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if ("%(default)" in text or default is None or default is False
-                or default is argparse.SUPPRESS or action.option_strings == []):
+        if (
+            "%(default)" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or action.option_strings == []
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -253,15 +290,23 @@ class _TopHelp(argparse.RawDescriptionHelpFormatter, _Help):
     """The top-level help: keeps the command list's layout."""
 
 
-_SCENARIO_HELP = ("a scenario file, or a built-in scenario's name: top_down, bottom_up, "
-                  "next_practice, england, workshop, classics/bass... (a file wins if both "
-                  "exist; `nextpractice init DIR` copies them all for editing)")
-_SET_HELP = ("change one parameter for this command, e.g. --set tightness=0.8 (repeatable; "
-             "`nextpractice params` lists them)")
-_WORKERS_HELP = ("worker processes (default: the CPUs available; 1 runs in this process); "
-                 "results do not depend on it")
-_SCHEDULER_HELP = ("run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
-                   "(its workers need nextpractice installed); --workers is then ignored")
+_SCENARIO_HELP = (
+    "a scenario file, or a built-in scenario's name: top_down, bottom_up, "
+    "next_practice, england, workshop, classics/bass... (a file wins if both "
+    "exist; `nextpractice init DIR` copies them all for editing)"
+)
+_SET_HELP = (
+    "change one parameter for this command, e.g. --set tightness=0.8 (repeatable; "
+    "`nextpractice params` lists them)"
+)
+_WORKERS_HELP = (
+    "worker processes (default: the CPUs available; 1 runs in this process); "
+    "results do not depend on it"
+)
+_SCHEDULER_HELP = (
+    "run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
+    "(its workers need nextpractice installed); --workers is then ignored"
+)
 _EPILOG = """examples:
   nextpractice run top_down
   nextpractice compare top_down bottom_up next_practice --baseline top_down
@@ -270,151 +315,234 @@ _EPILOG = """examples:
   nextpractice init my-study
 
 `nextpractice COMMAND --help` gives each option's meaning and default."""
-_DESCRIPTION = ("nextpractice: an agent-based simulation of how innovation spreads through a "
-                "school system (Fullan's plateau effect, the tight-loose dilemma).")
+_DESCRIPTION = (
+    "nextpractice: an agent-based simulation of how innovation spreads through a "
+    "school system (Fullan's plateau effect, the tight-loose dilemma)."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nextpractice``."""
-    ap = argparse.ArgumentParser(prog="nextpractice", description=_DESCRIPTION,
-                                 epilog=_EPILOG, formatter_class=_TopHelp)
+    ap = argparse.ArgumentParser(
+        prog="nextpractice", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=_TopHelp
+    )
     ap.add_argument("--version", action="version", version=f"nextpractice {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, doc: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=doc, formatter_class=_Help)
 
-    r = command("run", "run one scenario",
-                "Run one scenario once and write its per-step metrics (metrics.csv), its "
-                "summary (summary.json: outcomes, final values, parameters, seed, version) "
-                "and a figure (performance.svg; adoption.svg for the reduced diffusion "
-                "modes). Lists every file it writes.")
+    r = command(
+        "run",
+        "run one scenario",
+        "Run one scenario once and write its per-step metrics (metrics.csv), its "
+        "summary (summary.json: outcomes, final values, parameters, seed, version) "
+        "and a figure (performance.svg; adoption.svg for the reduced diffusion "
+        "modes). Lists every file it writes.",
+    )
     r.add_argument("scenario", help=_SCENARIO_HELP)
     r.add_argument("--seed", type=int, default=1, help="seed of the run; same seed, same result")
     r.add_argument("--steps", type=int, help="steps to run (default: the scenario's n_steps)")
     r.add_argument("--set", action="append", metavar="KEY=VALUE", help=_SET_HELP)
     r.add_argument("--out", help="output folder (default: runs/<scenario name>)")
-    r.add_argument("--tables", action="store_true",
-                   help="also write the per-practice tables: adoption.parquet (schools "
-                   "running each practice, each step) and practices.parquet (every "
-                   "practice at the end); large at England's size")
-    r.add_argument("--png", action="store_true",
-                   help="also draw the figure as PNG with matplotlib (slower to start)")
+    r.add_argument(
+        "--tables",
+        action="store_true",
+        help="also write the per-practice tables: adoption.parquet (schools "
+        "running each practice, each step) and practices.parquet (every "
+        "practice at the end); large at England's size",
+    )
+    r.add_argument(
+        "--png",
+        action="store_true",
+        help="also draw the figure as PNG with matplotlib (slower to start)",
+    )
     r.set_defaults(fn=cmd_run)
 
-    c = command("compare", "compare scenarios over replications",
-                "Run each scenario --replications times. Replication r of every scenario "
-                "has the same seed (common random numbers), so differences are the "
-                "scenarios' doing and can be paired; --baseline prints them. Runs through "
-                "the sweep machinery (resumable; --workers or a Dask --scheduler). Writes "
-                "runs.parquet (every step of every run), outcomes.csv (one row per run), "
-                "summary.csv (per scenario and outcome: mean, 5th and 95th percentiles of "
-                "runs, 95% interval of the mean), differences.csv (with --baseline) and "
-                "compare.png; prints the main outcomes in the order the scenarios are given.")
+    c = command(
+        "compare",
+        "compare scenarios over replications",
+        "Run each scenario --replications times. Replication r of every scenario "
+        "has the same seed (common random numbers), so differences are the "
+        "scenarios' doing and can be paired; --baseline prints them. Runs through "
+        "the sweep machinery (resumable; --workers or a Dask --scheduler). Writes "
+        "runs.parquet (every step of every run), outcomes.csv (one row per run), "
+        "summary.csv (per scenario and outcome: mean, 5th and 95th percentiles of "
+        "runs, 95% interval of the mean), differences.csv (with --baseline) and "
+        "compare.png; prints the main outcomes in the order the scenarios are given.",
+    )
     c.add_argument("scenarios", nargs="+", metavar="scenario", help=_SCENARIO_HELP)
-    c.add_argument("--replications", "-r", type=int, default=20,
-                   help="runs per scenario")
-    c.add_argument("--seed", type=int, default=1,
-                   help="root seed every run's seed derives from (as an experiment's "
-                   "root_seed: a sweep with the same root seed gives the same runs)")
+    c.add_argument("--replications", "-r", type=int, default=20, help="runs per scenario")
+    c.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="root seed every run's seed derives from (as an experiment's "
+        "root_seed: a sweep with the same root seed gives the same runs)",
+    )
     c.add_argument("--steps", type=int, help="steps per run (default: each scenario's n_steps)")
-    c.add_argument("--baseline", metavar="NAME",
-                   help="also print and write (differences.csv) each scenario's paired "
-                   "difference from this one, with its 95%% interval")
+    c.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="also print and write (differences.csv) each scenario's paired "
+        "difference from this one, with its 95%% interval",
+    )
     c.add_argument("--workers", type=int, help=_WORKERS_HELP)
     c.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
-    c.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help=_SET_HELP + "; applies to every scenario")
-    c.add_argument("--out", help="output folder (default: runs/compare; a different "
-                   "comparison there is replaced, the same one resumes)")
-    c.add_argument("--posterior", metavar="DIR",
-                   help="a calibration's output folder: replication r of every scenario "
-                   "runs at the r-th weighted draw from its posterior (posterior predictive "
-                   "bands; see `nextpractice calibrate`)")
+    c.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help=_SET_HELP + "; applies to every scenario",
+    )
+    c.add_argument(
+        "--out",
+        help="output folder (default: runs/compare; a different "
+        "comparison there is replaced, the same one resumes)",
+    )
+    c.add_argument(
+        "--posterior",
+        metavar="DIR",
+        help="a calibration's output folder: replication r of every scenario "
+        "runs at the r-th weighted draw from its posterior (posterior predictive "
+        "bands; see `nextpractice calibrate`)",
+    )
     c.set_defaults(fn=cmd_compare)
 
-    p = command("params", "list every parameter, outcome or metric",
-                "List every parameter with its value in the scenario, unit, allowed range, "
-                "kind (uncertainty, lever, structure...) and meaning, then the rule slots; "
-                "or, with --outcomes or --metrics, what the model reports and how each "
-                "figure is defined.")
-    p.add_argument("scenario", nargs="?",
-                   help="show the values of this scenario (file or built-in name) "
-                   "(default: the model's defaults)")
-    p.add_argument("--outcomes", action="store_true",
-                   help="list every outcome (one value per run) with its definition")
-    p.add_argument("--metrics", action="store_true",
-                   help="list every per-step metric (a column of metrics.csv) with its "
-                   "definition")
+    p = command(
+        "params",
+        "list every parameter, outcome or metric",
+        "List every parameter with its value in the scenario, unit, allowed range, "
+        "kind (uncertainty, lever, structure...) and meaning, then the rule slots; "
+        "or, with --outcomes or --metrics, what the model reports and how each "
+        "figure is defined.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        help="show the values of this scenario (file or built-in name) "
+        "(default: the model's defaults)",
+    )
+    p.add_argument(
+        "--outcomes",
+        action="store_true",
+        help="list every outcome (one value per run) with its definition",
+    )
+    p.add_argument(
+        "--metrics",
+        action="store_true",
+        help="list every per-step metric (a column of metrics.csv) with its definition",
+    )
     p.set_defaults(fn=cmd_params)
 
-    s = command("sweep", "run an experiment file",
-                "Run an experiment file's design (grid, list, LHS, Morris or Sobol'), "
-                "streaming results to Parquet chunks; run the same command again to resume "
-                "after an interruption. Replication r has the same seed in every design row "
-                "unless the file says seeds: {common: false}.")
-    s.add_argument("experiment", help="an experiment file, or a built-in experiment's name "
-                   "(strategies, tight_loose, plateau_morris, plateau_sobol)")
+    s = command(
+        "sweep",
+        "run an experiment file",
+        "Run an experiment file's design (grid, list, LHS, Morris or Sobol'), "
+        "streaming results to Parquet chunks; run the same command again to resume "
+        "after an interruption. Replication r has the same seed in every design row "
+        "unless the file says seeds: {common: false}.",
+    )
+    s.add_argument(
+        "experiment",
+        help="an experiment file, or a built-in experiment's name "
+        "(strategies, tight_loose, plateau_morris, plateau_sobol)",
+    )
     s.add_argument("--out", help="output folder (default: runs/<experiment name>)")
     s.add_argument("--workers", type=int, help=_WORKERS_HELP)
     s.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
     s.set_defaults(fn=cmd_sweep)
 
-    a = command("analyze", "analyse a sweep's results",
-                "Sensitivity indices (Sobol', Morris) or effects (grid, list, LHS) with "
-                "figures, from a sweep's saved results; never re-runs the model.")
+    a = command(
+        "analyze",
+        "analyse a sweep's results",
+        "Sensitivity indices (Sobol', Morris) or effects (grid, list, LHS) with "
+        "figures, from a sweep's saved results; never re-runs the model.",
+    )
     a.add_argument("results", help="a sweep's (or compare's) output folder")
     a.add_argument("--out", help="output folder (default: <results>/analysis)")
-    a.add_argument("--discover", metavar="EXPRESSION",
-                   help="scenario discovery (PRIM, EMA workbench) on a case of interest, an "
-                   "expression over outcomes, e.g. \"final_perf_mean[next_practice] - "
-                   "final_perf_mean[top_down] < 0\" (robustness sweeps name policies in "
-                   "brackets); writes the boxes, the peeling trade-off and feature scores")
+    a.add_argument(
+        "--discover",
+        metavar="EXPRESSION",
+        help="scenario discovery (PRIM, EMA workbench) on a case of interest, an "
+        'expression over outcomes, e.g. "final_perf_mean[next_practice] - '
+        'final_perf_mean[top_down] < 0" (robustness sweeps name policies in '
+        "brackets); writes the boxes, the peeling trade-off and feature scores",
+    )
     a.set_defaults(fn=cmd_analyze)
 
-    k = command("calibrate", "fit parameters to an observed series (ABC-SMC)",
-                "Approximate Bayesian computation by sequential Monte Carlo (pyabc): fit the "
-                "parameters a calibration file names to an observed series, then forecast "
-                "the years held back. Writes the weighted posterior (posterior.parquet), "
-                "each generation's tolerance and acceptance rate, the posterior marginals "
-                "and predictive band figures and the forecast table. Same seed, same "
-                "posterior, on any number of workers. See docs/calibration.md.")
-    k.add_argument("calibration", help="a calibration file, e.g. "
-                   "experiments/calibrate_ks2_english.yaml")
+    k = command(
+        "calibrate",
+        "fit parameters to an observed series (ABC-SMC)",
+        "Approximate Bayesian computation by sequential Monte Carlo (pyabc): fit the "
+        "parameters a calibration file names to an observed series, then forecast "
+        "the years held back. Writes the weighted posterior (posterior.parquet), "
+        "each generation's tolerance and acceptance rate, the posterior marginals "
+        "and predictive band figures and the forecast table. Same seed, same "
+        "posterior, on any number of workers. See docs/calibration.md.",
+    )
+    k.add_argument(
+        "calibration", help="a calibration file, e.g. experiments/calibrate_ks2_english.yaml"
+    )
     k.add_argument("--out", help="output folder (default: runs/<calibration file name>)")
     k.add_argument("--workers", type=int, help=_WORKERS_HELP)
     k.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
     k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
     k.set_defaults(fn=cmd_calibrate)
 
-    v = command("validate", "run the validation suite",
-                "Known-answer checks (the classic diffusion curves) and pattern checks "
-                "(the plateau, the tight-loose dilemma), with a report; exits 1 if one fails.")
-    v.add_argument("--quick", action="store_true",
-                   help="fewer replications and smaller systems (about a minute)")
+    v = command(
+        "validate",
+        "run the validation suite",
+        "Known-answer checks (the classic diffusion curves) and pattern checks "
+        "(the plateau, the tight-loose dilemma), with a report; exits 1 if one fails.",
+    )
+    v.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer replications and smaller systems (about a minute)",
+    )
     v.add_argument("--out", help="report folder (default: runs/validation)")
     v.set_defaults(fn=cmd_validate)
 
-    b = command("bench", "speed and memory benchmarks",
-                "Time the model (ms per step, runs per second, England's whole process from "
-                "command to exit) and its memory, each beside its target.")
+    b = command(
+        "bench",
+        "speed and memory benchmarks",
+        "Time the model (ms per step, runs per second, England's whole process from "
+        "command to exit) and its memory, each beside its target.",
+    )
     b.add_argument("--out", help="also write the figures to this JSON file")
     b.set_defaults(fn=cmd_bench)
 
-    w = command("app", "serve the workshop app",
-                "Serve the workshop app (needs the app extra: pip install 'nextpractice[app]').")
-    w.add_argument("scenario", nargs="?",
-                   help="scenario to serve (default: $NEXTPRACTICE_SCENARIO, else the "
-                   "built-in workshop scenario)")
+    w = command(
+        "app",
+        "serve the workshop app",
+        "Serve the workshop app (needs the app extra: pip install 'nextpractice[app]').",
+    )
+    w.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario to serve (default: $NEXTPRACTICE_SCENARIO, else the "
+        "built-in workshop scenario)",
+    )
     w.add_argument("--port", type=int, default=8765, help="port to serve on")
     w.set_defaults(fn=cmd_app)
 
-    i = command("init", "copy the built-in scenarios and experiments for editing",
-                "Copy the built-in scenarios (with classics/), experiments and a starter "
-                "notebook into DIR, to edit and run from there. Refuses to overwrite.")
+    i = command(
+        "init",
+        "copy the built-in scenarios and experiments for editing",
+        "Copy the built-in scenarios (with classics/), experiments and a starter "
+        "notebook into DIR, to edit and run from there. Refuses to overwrite.",
+    )
     i.add_argument("dir", metavar="DIR", help="folder to copy into (created if missing)")
     i.set_defaults(fn=cmd_init)
-    return harden_parser(ap)  # checked types for --steps, --seed, --out...; one-line errors
+    return harden_parser(ap, _most_steps)  # checked types for --steps, --seed, --out...
+
+
+def _most_steps() -> int:
+    """The upper bound of ``--steps``: that of the parameter ``n_steps`` (6000)."""
+    from sim.model.params import field_info
+
+    return int(field_info("n_steps")["hi"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,8 +559,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("sim."):
-            print(f"nextpractice: {args.command} is not available in this build ({exc.name})",
-                  file=sys.stderr)
+            print(
+                f"nextpractice: {args.command} is not available in this build ({exc.name})",
+                file=sys.stderr,
+            )
             return 2
         return _unexpected(exc)
     except KeyboardInterrupt:
@@ -457,9 +587,12 @@ def _unexpected(exc: BaseException) -> int:
         raise exc
     text = one_line(str(exc))
     text = text if len(text) <= 300 else text[:297] + "..."
-    print(f"nextpractice: unexpected error: {type(exc).__name__}: "
-          f"{text} (run with NEXTPRACTICE_DEBUG=1 for the "
-          "traceback, and please report it)", file=sys.stderr)
+    print(
+        f"nextpractice: unexpected error: {type(exc).__name__}: "
+        f"{text} (run with NEXTPRACTICE_DEBUG=1 for the "
+        "traceback, and please report it)",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -478,8 +611,10 @@ def console(argv: list[str] | None = None) -> NoReturn:
     import threading
 
     code = main(argv)
-    if any(t is not threading.main_thread() and t.is_alive() and not t.daemon
-           for t in threading.enumerate()):
+    if any(
+        t is not threading.main_thread() and t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+    ):
         sys.exit(code)
     atexit._run_exitfuncs()  # noqa: SLF001  (what the interpreter's exit would run first)
     for stream in (sys.stdout, sys.stderr):

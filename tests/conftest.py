@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import NextPracticeModel
-from sim.params import Params
+from sim.model.model import NextPracticeModel
+from sim.model.params import Params
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-import sim.sweep
-import sim.testing
-from sim.analyze import analyze
-from sim.errors import UserError
-from sim.sweep import chunk_files, run_sweep
+import sim.experiments.ishigami
+import sim.experiments.sweep
+from sim.analysis.analyze import analyze
+from sim.core.errors import UserError
+from sim.experiments.sweep import chunk_files, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,9 +52,9 @@ def test_analysis_never_runs_the_model(ishigami_sobol, monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("analyze ran the model")
 
-    monkeypatch.setattr(sim.testing, "run_ishigami", forbidden)
-    monkeypatch.setattr(sim.sweep, "_execute", forbidden)
-    monkeypatch.setattr(sim.sweep, "run_sweep", forbidden)
+    monkeypatch.setattr(sim.experiments.ishigami, "run_ishigami", forbidden)
+    monkeypatch.setattr(sim.experiments.sweep, "_execute", forbidden)
+    monkeypatch.setattr(sim.experiments.sweep, "run_sweep", forbidden)
     out = analyze(ishigami_sobol, tmp_path / "elsewhere")
     assert (out / "sobol_indices.csv").is_file()
 

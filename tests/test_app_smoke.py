@@ -63,7 +63,9 @@ def test_workshop_run_steps_both_systems_and_takes_live_controls():
     # Every change is marked at the step from which it acts, read from the model's notes.
     assert run.cuts == [(3, 0)]
     assert [(e.step, e.text) for e in run.events] == [
-        (3, "Bottom-up, dial 0.9"), (3, "Budget cut: Authority 1")]
+        (3, "Bottom-up, dial 0.9"),
+        (3, "Budget cut: Authority 1"),
+    ]
     c = run.counters()
     assert 0 < c["perf_mean"] < 1 and c["practices_in_use"] >= 1
     main = run.main_practice()
@@ -156,9 +158,11 @@ def test_offline_env_points_solara_at_the_assets(tmp_path):
 
 
 def test_model_package_imports_no_ui():
-    code = ("import sys, sim.model, sim.scenario, sim.metrics; "
-            "bad = [m for m in ('solara', 'matplotlib') if m in sys.modules]; "
-            "sys.exit(str(bad) if bad else 0)")
+    code = (
+        "import sys, sim.model.model, sim.model.scenario, sim.system.metrics; "
+        "bad = [m for m in ('solara', 'matplotlib') if m in sys.modules]; "
+        "sys.exit(str(bad) if bad else 0)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -168,11 +172,11 @@ def test_warm_up_compiles_what_every_strategy_runs():
     In a fresh process, so that no other test has compiled them already.
     """
     code = (
-        "from sim import kernels\n"
+        "from sim.core import kernels\n"
         "from sim.rules.diffusion import _judge\n"
         "from sim.rules.school import _implement, _perform, _review\n"
-        "from sim.actions import take_up_kernel\n"
-        "from sim.strategies import _mandate\n"
+        "from sim.rules.actions import take_up_kernel\n"
+        "from sim.rules.strategies import _mandate\n"
         "ks = (kernels.domain_coherence, kernels.tie_engagement, _implement, _review,\n"
         "      _perform, _judge, take_up_kernel, _mandate)\n"
         "assert not any(k.signatures for k in ks)\n"

@@ -11,19 +11,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.calibrate import (
-    calibrate,
-    load_calibration,
-    naive_forecasts,
-    observation_steps,
-    prepare,
-    read_series,
-    weighted_quantile,
-)
+from sim.calibration.files import load_calibration, observation_steps, prepare, read_series
+from sim.calibration.fit import calibrate
+from sim.calibration.forecast import naive_forecasts
 from sim.cli import main
-from sim.errors import UserError
-from sim.posterior import draw, load_posterior, replication_overrides
-from sim.scenario import load_scenario
+from sim.core.errors import UserError
+from sim.experiments.posterior import draw, load_posterior, replication_overrides, weighted_quantile
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 KS2 = ROOT / "sim" / "data" / "ks2_english_level4_england.csv"
@@ -33,10 +27,16 @@ TOP_DOWN = ROOT / "scenarios" / "top_down.yaml"
 
 def tiny(tmp_path: Path, **kw) -> Path:
     """A calibration small enough to run in seconds."""
-    cal = {"scenario": str(TOP_DOWN), "overrides": {"n_schools": 40, "n_authorities": 2},
-           "observed": {"file": str(KS2), "fit_until": 2000},
-           "parameters": {"sd_effect_init": None, "init_own_mandated": {"range": [0.2, 0.5]}},
-           "population": 8, "generations": 2, "predictive": 6, "seed": 7}
+    cal = {
+        "scenario": str(TOP_DOWN),
+        "overrides": {"n_schools": 40, "n_authorities": 2},
+        "observed": {"file": str(KS2), "fit_until": 2000},
+        "parameters": {"sd_effect_init": None, "init_own_mandated": {"range": [0.2, 0.5]}},
+        "population": 8,
+        "generations": 2,
+        "predictive": 6,
+        "seed": 7,
+    }
     cal.update(kw)
     path = tmp_path / "cal.yaml"
     path.write_text(yaml.safe_dump(cal, sort_keys=False))
@@ -73,21 +73,24 @@ def test_the_shipped_calibration_fits_1999_to_2002_and_holds_back_2003_to_2005()
     assert "1997, 1998" in s.notes[0]
 
 
-@pytest.mark.parametrize(("text", "where", "says"), [
-    ("", "", "no header"),
-    ("years,v\n1999,70\n", "line 1", "header"),
-    ("year,v,err\n1999,70,1\n", "line 1", "header"),
-    ("year,v\n", "", "no data"),
-    ("year,v\n1999,70,3\n", "line 2", "columns"),
-    ("year,v\n# note\n1999,70\nnineteen,71\n", "line 4", "not a number"),
-    ("year,v\n1999.5,70\n", "line 2", "whole year"),
-    ("year,v\n1999,70\n1999,71\n", "line 3", "twice"),
-    ("year,v\n1999,seventy\n", "line 2", "not a number"),
-    ("year,v\n1999,170\n", "line 2", "between 0 and 100"),
-    ("year,v\n1999,nan\n", "line 2", "between 0 and 100"),
-    ("year,v,sd\n1999,70,0\n", "line 2", "positive"),
-    ("year,v,sd\n1999,70,x\n", "line 2", "sd"),
-])
+@pytest.mark.parametrize(
+    ("text", "where", "says"),
+    [
+        ("", "", "no header"),
+        ("years,v\n1999,70\n", "line 1", "header"),
+        ("year,v,err\n1999,70,1\n", "line 1", "header"),
+        ("year,v\n", "", "no data"),
+        ("year,v\n1999,70,3\n", "line 2", "columns"),
+        ("year,v\n# note\n1999,70\nnineteen,71\n", "line 4", "not a number"),
+        ("year,v\n1999.5,70\n", "line 2", "whole year"),
+        ("year,v\n1999,70\n1999,71\n", "line 3", "twice"),
+        ("year,v\n1999,seventy\n", "line 2", "not a number"),
+        ("year,v\n1999,170\n", "line 2", "between 0 and 100"),
+        ("year,v\n1999,nan\n", "line 2", "between 0 and 100"),
+        ("year,v,sd\n1999,70,0\n", "line 2", "positive"),
+        ("year,v,sd\n1999,70,x\n", "line 2", "sd"),
+    ],
+)
 def test_a_bad_series_file_names_the_line_and_the_fix(tmp_path, text, where, says):
     path = tmp_path / "series.csv"
     path.write_text(text)
@@ -107,14 +110,31 @@ def test_a_missing_series_file_is_a_user_error(tmp_path):
     assert "no such series file" in refused(read_series, tmp_path / "none.csv", "percent")
 
 
-_LINES = ["year,value", "year,value,sd", "1999,70.5", "2000,74.8,1.2", "# comment", "",
-          "2001,", ",", "2002,74.6,-1", "x", "1999,70.5", "3000,1", "2003,1e309", '"2004",77']
+_LINES = [
+    "year,value",
+    "year,value,sd",
+    "1999,70.5",
+    "2000,74.8,1.2",
+    "# comment",
+    "",
+    "2001,",
+    ",",
+    "2002,74.6,-1",
+    "x",
+    "1999,70.5",
+    "3000,1",
+    "2003,1e309",
+    '"2004",77',
+]
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.one_of(st.sampled_from(_LINES), st.text(max_size=20)), max_size=8),
-       st.sampled_from(["percent", "share"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.one_of(st.sampled_from(_LINES), st.text(max_size=20)), max_size=8),
+    st.sampled_from(["percent", "share"]),
+)
 def test_a_mutated_series_file_reads_or_is_refused_clearly(tmp_path, lines, unit):
     path = tmp_path / "mutated.csv"
     path.write_bytes("\n".join(lines).encode("utf-8", "replace"))
@@ -135,20 +155,22 @@ def _bad(tmp_path, **kw) -> str:
 def test_bad_calibration_files_name_the_file_the_key_and_the_fix(tmp_path):
     assert "unknown key 'populaton'" in _bad(tmp_path, populaton=10)
     assert "seed: required key is missing" in refused(
-        load_calibration, _without(tiny(tmp_path), "seed"))
+        load_calibration, _without(tiny(tmp_path), "seed")
+    )
     msg = _bad(tmp_path, parameters={"sd_efect_init": None})
     assert "parameters.sd_efect_init" in msg and "sd_effect_init" in msg
     msg = _bad(tmp_path, parameters={"threshold_proven": None})  # a lever with no sweep range
     assert "declares no sweep range" in msg and "range: [low, high]" in msg
     assert "outside the allowed" in _bad(tmp_path, parameters={"sd_judge": {"range": [0, 1]}})
     assert "low must be below high" in _bad(
-        tmp_path, parameters={"sd_judge": {"range": [0.5, 0.2]}})
+        tmp_path, parameters={"sd_judge": {"range": [0.5, 0.2]}}
+    )
     assert "not a number" in _bad(tmp_path, parameters={"strategy": {"range": [0, 1]}})
     assert "fit it or fix it" in _bad(
-        tmp_path, overrides={"sd_effect_init": 0.2}, parameters={"sd_effect_init": None})
+        tmp_path, overrides={"sd_effect_init": 0.2}, parameters={"sd_effect_init": None}
+    )
     assert "sd column" in _bad(tmp_path, distance="sd_weighted")
-    assert "observed.fit_until" in _bad(
-        tmp_path, observed={"file": str(KS2), "fit_until": 1998})
+    assert "observed.fit_until" in _bad(tmp_path, observed={"file": str(KS2), "fit_until": 1998})
     assert "distance" in _bad(tmp_path, distance="euclid")
     assert "no such series file" in _bad(tmp_path, observed={"file": "nowhere.csv"})
     assert "scenario" in _bad(tmp_path, scenario="nowhere.yaml")
@@ -163,21 +185,40 @@ def _without(path: Path, key: str) -> Path:
     return path
 
 
-_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
-                  st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-                  st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(
-                      st.sampled_from(["range", "file", "x"]), st.integers(-2, 2), max_size=2))
-_KEYS = ["scenario", "overrides", "observed", "parameters", "distance", "population",
-         "generations", "min_epsilon", "predictive", "seed", "start_month", "bogus"]
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(-3, 3), max_size=3),
+    st.dictionaries(st.sampled_from(["range", "file", "x"]), st.integers(-2, 2), max_size=2),
+)
+_KEYS = [
+    "scenario",
+    "overrides",
+    "observed",
+    "parameters",
+    "distance",
+    "population",
+    "generations",
+    "min_epsilon",
+    "predictive",
+    "seed",
+    "start_month",
+    "bogus",
+]
 
 
-@settings(max_examples=80, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(_KEYS), _JUNK), min_size=1, max_size=3),
-       st.lists(st.sampled_from(["unit", "measured_month", "fit_until", "file"]), max_size=2),
-       _JUNK)
-def test_a_mutated_calibration_file_is_accepted_or_refused_clearly(tmp_path, edits, obs_keys,
-                                                                   junk):
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.sampled_from(_KEYS), _JUNK), min_size=1, max_size=3),
+    st.lists(st.sampled_from(["unit", "measured_month", "fit_until", "file"]), max_size=2),
+    _JUNK,
+)
+def test_a_mutated_calibration_file_is_accepted_or_refused_clearly(tmp_path, edits, obs_keys, junk):
     data = yaml.safe_load(tiny(tmp_path).read_text())
     for key, value in edits:
         data[key] = value
@@ -228,8 +269,16 @@ def tiny_run(tmp_path_factory):
 
 def test_a_calibration_writes_its_outputs(tiny_run):
     _, res = tiny_run
-    for name in ("posterior.parquet", "generations.csv", "predictive.parquet", "forecast.csv",
-                 "posterior.png", "predictive.png", "summary.json", "history.db"):
+    for name in (
+        "posterior.parquet",
+        "generations.csv",
+        "predictive.parquet",
+        "forecast.csv",
+        "posterior.png",
+        "predictive.png",
+        "summary.json",
+        "history.db",
+    ):
         assert (res.out / name).is_file(), name
     post = pd.read_parquet(res.out / "posterior.parquet")
     assert list(post.columns) == ["sd_effect_init", "init_own_mandated", "weight", "generation"]
@@ -262,8 +311,9 @@ def test_a_dask_scheduler_gives_the_same_posterior(tiny_run, tmp_path):
     from distributed import LocalCluster
 
     path, res = tiny_run
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         again = calibrate(path, tmp_path / "dask", scheduler=cluster.scheduler_address)
     pd.testing.assert_frame_equal(res.posterior, again.posterior)
 
@@ -271,8 +321,10 @@ def test_a_dask_scheduler_gives_the_same_posterior(tiny_run, tmp_path):
 def test_another_seed_gives_another_posterior(tiny_run, tmp_path):
     _, res = tiny_run
     other = calibrate(tiny(tmp_path, seed=8, generations=1), tmp_path / "s8", workers=1)
-    assert not np.allclose(res.posterior["sd_effect_init"].to_numpy()[:8],
-                           other.posterior["sd_effect_init"].to_numpy()[:8])
+    assert not np.allclose(
+        res.posterior["sd_effect_init"].to_numpy()[:8],
+        other.posterior["sd_effect_init"].to_numpy()[:8],
+    )
 
 
 def test_the_cli_calibrates_and_reports(tmp_path, capsys):
@@ -317,17 +369,32 @@ def test_each_replication_gets_one_draw_shared_by_every_scenario(tiny_run):
 def test_compare_with_a_posterior_runs_each_replication_at_its_draw(tiny_run, tmp_path):
     _, res = tiny_run
     out = tmp_path / "cmp"
-    args = ["compare", str(TOP_DOWN), str(ROOT / "scenarios/bottom_up.yaml"), "-r", "3",
-            "--steps", "6", "--workers", "1", "--set", "n_schools=40", "--set",
-            "n_authorities=2", "--posterior", str(res.out), "--out", str(out)]
+    args = [
+        "compare",
+        str(TOP_DOWN),
+        str(ROOT / "scenarios/bottom_up.yaml"),
+        "-r",
+        "3",
+        "--steps",
+        "6",
+        "--workers",
+        "1",
+        "--set",
+        "n_schools=40",
+        "--set",
+        "n_authorities=2",
+        "--posterior",
+        str(res.out),
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     draws = pd.read_csv(out / "draws.csv")
     assert len(draws) == 3 and {"sd_effect_init", "init_own_mandated"} <= set(draws.columns)
     import json
 
     meta = json.loads((out / "compare.json").read_text())
-    assert meta["per_replication"][1]["sd_effect_init"] == pytest.approx(
-        draws["sd_effect_init"][1])
+    assert meta["per_replication"][1]["sd_effect_init"] == pytest.approx(draws["sd_effect_init"][1])
     assert main([*args[:-4], "--posterior", str(tmp_path), "--out", str(out)]) == 2
 
 
@@ -341,7 +408,7 @@ def test_parameter_recovery(tmp_path):
     simulated series of seven years. One series carries the model's seed noise (about
     3 percentage points between seeds), so the posterior narrows, but not to a point.
     """
-    from sim.calibrate import apply_values, simulate_series
+    from sim.calibration.simulate import apply_values, simulate_series
 
     truth = {"sd_effect_init": 0.35, "rate_perf": 0.1}
     over = {"n_schools": 100, "n_authorities": 2}
@@ -350,9 +417,16 @@ def test_parameter_recovery(tmp_path):
     steps = observation_steps(years, 1998.0, 9, 5, 1.0)
     y = simulate_series(apply_values(base, truth), 20261202, steps, 100.0)
     pd.DataFrame({"year": years, "simulated": y}).to_csv(tmp_path / "series.csv", index=False)
-    cal = {"scenario": str(TOP_DOWN), "overrides": over, "observed": {"file": "series.csv"},
-           "parameters": {"sd_effect_init": None, "rate_perf": {"range": [0.03, 0.4]}},
-           "population": 40, "generations": 4, "predictive": 10, "seed": 5}
+    cal = {
+        "scenario": str(TOP_DOWN),
+        "overrides": over,
+        "observed": {"file": "series.csv"},
+        "parameters": {"sd_effect_init": None, "rate_perf": {"range": [0.03, 0.4]}},
+        "population": 40,
+        "generations": 4,
+        "predictive": 10,
+        "seed": 5,
+    }
     (tmp_path / "cal.yaml").write_text(yaml.safe_dump(cal))
     res = calibrate(tmp_path / "cal.yaml", tmp_path / "out", workers=2)
     for row in res.summary.to_dict("records"):

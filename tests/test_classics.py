@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import validation as v
-from sim.networks import double_edge_swaps
+from sim.analysis import validation as v
 from sim.rules.classic import adjacency
+from sim.system.networks import double_edge_swaps
 
 
 def test_bass_discrete_recursion():
@@ -107,14 +107,14 @@ def test_rewiring_keeps_degrees():
 
 def test_adjacency_cached_and_symmetric():
     """The CSR adjacency is symmetric and built once while ties do not change."""
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     m = NextPracticeModel(v.classic("watts_er", n_schools=500), rng=1)
     adj = adjacency(m)
     assert (adj != adj.T).nnz == 0
     assert adjacency(m) is adj
     assert adj.sum() == 2 * len(m.alive_ties())
-    from sim.actions import add_ties, kill_ties
+    from sim.rules.actions import add_ties, kill_ties
 
     # A tie formed or lapsed moves the ties' version on, and the matrix is rebuilt.
     a, b = int(m.ties.a[0]), int(m.ties.b[0])
@@ -132,8 +132,8 @@ def test_neighbour_counts_equal_the_full_product():
     Adoptions and drops (a plugin might drop) in random batches, and a tie
     change between calls (which forces a rebuild).
     """
-    from sim.actions import add_ties
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import add_ties
     from sim.rules.classic import neighbour_counts
 
     m = NextPracticeModel(v.classic("watts_er", n_schools=800), rng=2)
@@ -154,7 +154,7 @@ def test_neighbour_counts_equal_the_full_product():
 
 def test_threshold_rules_draw_no_random_numbers():
     """Watts' and Centola-Macy's rules are deterministic: after seeding, no draw at all."""
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
 
     m = NextPracticeModel(v.classic("watts_er", n_schools=2000, z_degree=3.0), rng=5)
     m.step()  # places the seed adopter (one draw) and spreads
@@ -166,9 +166,9 @@ def test_threshold_rules_draw_no_random_numbers():
 
 def test_adoption_metric_set_matches_the_full_set():
     """The reduced modes' ``adoption`` metrics are the full set's values for those columns."""
-    from sim.metrics import SETS
-    from sim.model import NextPracticeModel
-    from sim.runner import outcomes
+    from sim.experiments.runner import outcomes
+    from sim.model.model import NextPracticeModel
+    from sim.system.metrics import SETS
 
     p = v.classic("bass", n_schools=3000, n_steps=12)
     assert p.metrics == "adoption"

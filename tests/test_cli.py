@@ -12,8 +12,20 @@ from tests.conftest import SCENARIOS
 
 def test_run_writes_metrics_summary_and_figure(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["run", str(SCENARIOS / "workshop.yaml"), "--seed", "3", "--steps", "12",
-               "--set", "tightness=0.7", "--out", str(out)])
+    rc = main(
+        [
+            "run",
+            str(SCENARIOS / "workshop.yaml"),
+            "--seed",
+            "3",
+            "--steps",
+            "12",
+            "--set",
+            "tightness=0.7",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     m = pd.read_csv(out / "metrics.csv")
     assert list(m.columns)[0] == "step" and len(m) == 13
@@ -21,8 +33,11 @@ def test_run_writes_metrics_summary_and_figure(tmp_path, capsys):
     assert s["seed"] == 3 and s["params"]["tightness"] == 0.7 and "plateau_level" in s["outcomes"]
     assert (out / "performance.svg").read_text().startswith("<svg")
     # Every file written is listed, and nothing else is written.
-    listed = {line.removeprefix("wrote ") for line in capsys.readouterr().out.splitlines()
-              if line.startswith("wrote ")}
+    listed = {
+        line.removeprefix("wrote ")
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("wrote ")
+    }
     assert listed == {str(p) for p in out.iterdir()}
 
 
@@ -34,9 +49,23 @@ def test_run_is_byte_for_byte_reproducible(tmp_path):
 
 def test_compare_writes_runs_summary_and_figure(tmp_path):
     out = tmp_path / "cmp"
-    rc = main(["compare", str(SCENARIOS / "top_down.yaml"), str(SCENARIOS / "bottom_up.yaml"),
-               "--replications", "2", "--steps", "6", "--set", "n_schools=100",
-               "--workers", "1", "--out", str(out)])
+    rc = main(
+        [
+            "compare",
+            str(SCENARIOS / "top_down.yaml"),
+            str(SCENARIOS / "bottom_up.yaml"),
+            "--replications",
+            "2",
+            "--steps",
+            "6",
+            "--set",
+            "n_schools=100",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     runs = pd.read_parquet(out / "runs.parquet")
     assert {"scenario", "replication", "seed", "step", "perf_mean"} <= set(runs.columns)
@@ -59,15 +88,16 @@ def test_compare_same_with_one_or_two_workers(tmp_path):
 
 
 def test_user_error_is_one_clear_line(tmp_path, capsys):
-    rc = main(["run", str(SCENARIOS / "workshop.yaml"), "--set", "tightness=3",
-               "--out", str(tmp_path)])
+    rc = main(
+        ["run", str(SCENARIOS / "workshop.yaml"), "--set", "tightness=3", "--out", str(tmp_path)]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert "tightness" in err and "Traceback" not in err
 
 
 def test_params_lists_every_parameter(capsys):
-    from sim.params import Params
+    from sim.model.params import Params
 
     assert main(["params", str(SCENARIOS / "top_down.yaml")]) == 0
     out = capsys.readouterr().out
@@ -81,8 +111,18 @@ def test_params_lists_every_parameter(capsys):
 def test_run_of_a_reduced_mode_draws_adoption(tmp_path, capsys):
     """A classic scenario records the adoption metrics: run draws its adoption curve."""
     out = tmp_path / "bass"
-    rc = main(["run", str(SCENARIOS / "classics" / "bass.yaml"), "--steps", "8",
-               "--set", "n_schools=2000", "--out", str(out)])
+    rc = main(
+        [
+            "run",
+            str(SCENARIOS / "classics" / "bass.yaml"),
+            "--steps",
+            "8",
+            "--set",
+            "n_schools=2000",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     m = pd.read_csv(out / "metrics.csv")
     assert "perf_mean" not in m.columns and m["top_adoption"].iloc[-1] > 0.1
@@ -92,8 +132,16 @@ def test_run_of_a_reduced_mode_draws_adoption(tmp_path, capsys):
 
 def test_compare_refuses_a_reduced_mode_before_running(tmp_path, capsys):
     out = tmp_path / "cmp"
-    rc = main(["compare", str(SCENARIOS / "classics" / "bass.yaml"), "--replications", "2",
-               "--out", str(out)])
+    rc = main(
+        [
+            "compare",
+            str(SCENARIOS / "classics" / "bass.yaml"),
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert "bass.yaml" in err and "metrics" in err and "--set metrics=full" in err
@@ -102,14 +150,17 @@ def test_compare_refuses_a_reduced_mode_before_running(tmp_path, capsys):
 
 def _console(tmp_path, code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` (which ends by calling ``sim.cli.console``) in a new interpreter."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
 
 
 def test_console_exit_keeps_code_output_and_exit_handlers(tmp_path):
     """The command's quick exit still runs exit handlers, flushes all output, keeps the code."""
-    pre = ("import atexit, sys; atexit.register(lambda: print('handler ran', flush=True)); "
-           "from sim.cli import console; ")
+    pre = (
+        "import atexit, sys; atexit.register(lambda: print('handler ran', flush=True)); "
+        "from sim.cli import console; "
+    )
     ok = _console(tmp_path, pre + "console(['params'])")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.rstrip().endswith("handler ran")
@@ -123,14 +174,16 @@ def test_console_waits_for_a_running_thread(tmp_path):
     """With a non-daemon thread still running, the exit is the ordinary one: it waits for it."""
     # The thread starts as the command returns (a wrapped main), so it is surely running
     # when console() decides how to exit, however slow the machine.
-    code = ("import threading, time, sim.cli as cli\n"
-            "real = cli.main\n"
-            "def main(argv=None):\n"
-            "    rc = real(argv)\n"
-            "    threading.Thread(target=lambda: (time.sleep(0.5), print('thread done', "
-            "flush=True))).start()\n"
-            "    return rc\n"
-            "cli.main = main\n"
-            "cli.console(['params'])\n")
+    code = (
+        "import threading, time, sim.cli as cli\n"
+        "real = cli.main\n"
+        "def main(argv=None):\n"
+        "    rc = real(argv)\n"
+        "    threading.Thread(target=lambda: (time.sleep(0.5), print('thread done', "
+        "flush=True))).start()\n"
+        "    return rc\n"
+        "cli.main = main\n"
+        "cli.console(['params'])\n"
+    )
     res = _console(tmp_path, code)
     assert res.returncode == 0 and res.stdout.rstrip().endswith("thread done")

@@ -1,4 +1,4 @@
-"""Costs and budgets (sim/costs.py): never overspent, and each cost acts the way it should.
+"""Costs and budgets (sim/system/costs.py): never overspent, and each cost acts the way it should.
 
 The invariant holds at every step of random scenarios; each cost's direction of
 effect is checked by setting it free and then dear under a budget that binds
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model import NextPracticeModel
-from sim.params import Params
-from sim.runner import run_model
-from sim.state import EMPTY
+from sim.core.state import EMPTY
+from sim.experiments.runner import run_model
+from sim.model.model import NextPracticeModel
+from sim.model.params import Params
 
 SMALL = {"n_schools": 60, "n_authorities": 2, "n_towns": 2, "n_steps": 36}
 
@@ -54,8 +54,7 @@ def test_no_payer_ever_spends_more_than_it_has_had(seed, cut, **kw):
 
 
 def _mean(outcome: str, seeds=range(3), **kw) -> float:
-    return float(np.mean([run_model(_params(**kw), s).summary["outcomes"][outcome]
-                          for s in seeds]))
+    return float(np.mean([run_model(_params(**kw), s).summary["outcomes"][outcome] for s in seeds]))
 
 
 def _trial_site_months(**kw) -> float:
@@ -79,8 +78,13 @@ def test_dearer_trials_fund_fewer_sites():
 
 
 def test_dearer_brokering_costs_more_and_falls_short():
-    kw = {**NP, "cost_trial_site": 0.0, "threshold_proven": -1.0, "n_broker": 6.0,
-          "budget_centre": 0.5}  # free trials prove practice; brokering it is what costs
+    kw = {
+        **NP,
+        "cost_trial_site": 0.0,
+        "threshold_proven": -1.0,
+        "n_broker": 6.0,
+        "budget_centre": 0.5,
+    }  # free trials prove practice; brokering it is what costs
     assert _mean("final_shortfall", **kw, cost_broker=0.0, cost_mandate=0.0) == 0
     assert _mean("final_shortfall", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
     assert _mean("final_spend_centre", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
@@ -98,37 +102,59 @@ def test_dearer_mandates_reach_fewer_schools():
 
 
 def _adoptions(**kw) -> float:
-    return float(np.mean([run_model(_params(**kw), s).metrics["adoptions"].sum()
-                          for s in range(3)]))
+    return float(
+        np.mean([run_model(_params(**kw), s).metrics["adoptions"].sum() for s in range(3)])
+    )
 
 
 def test_dearer_capacity_investment_builds_less_capacity():
-    kw = {"strategy": "next_practice", "lever_capacity": 1.0, "budget_authority": 2.0,
-          "cost_facilitate": 0.0, "rate_capacity": 0.05}
+    kw = {
+        "strategy": "next_practice",
+        "lever_capacity": 1.0,
+        "budget_authority": 2.0,
+        "cost_facilitate": 0.0,
+        "rate_capacity": 0.05,
+    }
     assert _mean("final_capacity", **kw, cost_capacity=20.0) < _mean(
-        "final_capacity", **kw, cost_capacity=0.0)
+        "final_capacity", **kw, cost_capacity=0.0
+    )
 
 
 def test_dearer_facilitation_forms_fewer_ties():
-    kw = {"strategy": "next_practice", "budget_authority": 1.0, "cost_capacity": 0.0,
-          "p_new_tie": 0.05, "n_broker": 0.0}
+    kw = {
+        "strategy": "next_practice",
+        "budget_authority": 1.0,
+        "cost_capacity": 0.0,
+        "p_new_tie": 0.05,
+        "n_broker": 0.0,
+    }
     assert _mean("final_ties", **kw, cost_facilitate=30.0) < _mean(
-        "final_ties", **kw, cost_facilitate=0.0)
+        "final_ties", **kw, cost_facilitate=0.0
+    )
 
 
 def test_dearer_executive_support_lifts_less_capacity_and_falls_short():
     """Under a tight authority budget, dear executive headship support is scaled down."""
-    kw = {"strategy": "bottom_up", "budget_authority": 1.0, "cost_capacity": 0.0,
-          "cost_facilitate": 0.0, "p_exec_head": 0.2, "rate_exec_support": 0.2,
-          "rate_capacity": 0.0}
-    free = [run_model(_params(**kw, cost_exec_support=0.0), s).summary["outcomes"]
-            for s in range(3)]
-    dear = [run_model(_params(**kw, cost_exec_support=100.0), s).summary["outcomes"]
-            for s in range(3)]
+    kw = {
+        "strategy": "bottom_up",
+        "budget_authority": 1.0,
+        "cost_capacity": 0.0,
+        "cost_facilitate": 0.0,
+        "p_exec_head": 0.2,
+        "rate_exec_support": 0.2,
+        "rate_capacity": 0.0,
+    }
+    free = [
+        run_model(_params(**kw, cost_exec_support=0.0), s).summary["outcomes"] for s in range(3)
+    ]
+    dear = [
+        run_model(_params(**kw, cost_exec_support=100.0), s).summary["outcomes"] for s in range(3)
+    ]
     assert all(o["final_shortfall"] == 0 for o in free)
     assert all(o["final_shortfall"] > 0 and o["final_spend_authorities"] > 0 for o in dear)
     assert np.mean([o["final_capacity"] for o in dear]) < np.mean(
-        [o["final_capacity"] for o in free])
+        [o["final_capacity"] for o in free]
+    )
 
 
 def test_a_bigger_budget_is_spent_not_short():
@@ -147,7 +173,7 @@ def test_bottom_up_centre_spends_nothing():
 
 @pytest.mark.parametrize("gain,spend", [(0.0, 100.0), (-0.01, 100.0)])
 def test_spend_per_point_is_nan_when_nothing_was_gained(gain, spend):
-    from sim.costs import cost_outcomes
+    from sim.system.costs import cost_outcomes
 
     out = cost_outcomes(0.6, 0.6 + gain, spend)
     assert np.isnan(out["spend_per_point"])
@@ -159,7 +185,7 @@ def test_spend_per_point_is_nan_when_nothing_was_gained(gain, spend):
 @given(n=st.integers(1, 12), data=st.data())
 def test_authorities_at_once_are_each_authority_in_turn(n, data):
     """``Ledger.authorities`` charges and answers exactly as each authority asked in turn."""
-    from sim.costs import Ledger, share_funded
+    from sim.system.costs import Ledger, share_funded
 
     def ask_one(led: Ledger, a: int, cost: float) -> float:  # the rule, one authority
         share = share_funded(cost, max(0.0, led.allowance_la[a] - led.spent_la[a]))

@@ -9,24 +9,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import UserError
-from sim.model import NextPracticeModel
-from sim.params import Params, factors, field_info, live_names, parameter_table
-from sim.registry import Param, declared_params
-from sim.scenario import load_scenario, parse_assignment
-from sim.state import EXECUTIVE
+from sim.core.errors import UserError
+from sim.core.registry import Param, declared_params
+from sim.core.state import EXECUTIVE
+from sim.model.model import NextPracticeModel
+from sim.model.params import Params, factors, field_info, live_names, parameter_table
+from sim.model.scenario import load_scenario, parse_assignment
 from tests.conftest import SCENARIOS, small
 
 BURIED = {  # the constants that were buried in rules, at today's values
-    "judged.w_agenda": 0.8, "executive_heads.init_trust_exec": 0.8,
-    "executive_heads.q_strong": 0.75, "executive_heads.q_weak": 0.10,
-    "found_and_formalise.rel_trust_founded": 0.2, "stages.share_mainstream": 0.25,
-    "centre.rel_trust_brokered": 0.2, "centre.rel_signal_agenda": 0.1,
-    "recombine.sd_log_cost": 0.3, "recombine.sd_difficulty_jitter": 0.1, "recombine.clip_t": 5.0,
+    "judged.w_agenda": 0.8,
+    "executive_heads.init_trust_exec": 0.8,
+    "executive_heads.q_strong": 0.75,
+    "executive_heads.q_weak": 0.10,
+    "found_and_formalise.rel_trust_founded": 0.2,
+    "stages.share_mainstream": 0.25,
+    "centre.rel_trust_brokered": 0.2,
+    "centre.rel_signal_agenda": 0.1,
+    "recombine.sd_log_cost": 0.3,
+    "recombine.sd_difficulty_jitter": 0.1,
+    "recombine.clip_t": 5.0,
     "depth_and_ownership.slow_difficulty": 0.5,
 }
 BURIED_CORE = {  # model-level constants that became core parameters, at their old values
-    "difficulty_focus": 0.5, "rel_engagement_collab": 0.2, "rel_evidence_observe": 0.5,
+    "difficulty_focus": 0.5,
+    "rel_engagement_collab": 0.2,
+    "rel_evidence_observe": 0.5,
     "init_depth": 0.5,
 }
 
@@ -74,8 +82,9 @@ def test_experiment_helpers_see_declared_factors():
 
 
 def test_scenario_file_and_set_give_a_value(tmp_path):
-    path = write(tmp_path, "extends: " + str(SCENARIOS / "workshop.yaml")
-                 + "\njudged.w_agenda: 0.3\n")
+    path = write(
+        tmp_path, "extends: " + str(SCENARIOS / "workshop.yaml") + "\njudged.w_agenda: 0.3\n"
+    )
     assert load_scenario(path).declared["judged.w_agenda"] == 0.3
     key, value = parse_assignment("judged.w_agenda=0.7")
     assert load_scenario(path, {key: value}).declared["judged.w_agenda"] == 0.7
@@ -98,7 +107,7 @@ def test_out_of_range_and_wrong_type_refused(tmp_path):
 
 
 def test_declared_values_reach_summary_json():
-    from sim.runner import run_model
+    from sim.experiments.runner import run_model
 
     p = small(**{"judged.w_agenda": 0.5, "n_steps": 2})
     summary = run_model(p, seed=1).summary
@@ -110,20 +119,21 @@ def test_declared_values_reach_summary_json():
 def test_executive_tie_trust_is_the_declared_value():
     """Known answer: with adopt off, trust on a tie moves only by adoption, so every
     executive tie keeps exactly the trust it was made with."""
-    p = small(p_exec_head=0.5, rules={"adopt": "off"},
-              **{"executive_heads.init_trust_exec": 0.55})
+    p = small(p_exec_head=0.5, rules={"adopt": "off"}, **{"executive_heads.init_trust_exec": 0.55})
     m = NextPracticeModel(p, rng=3).run(12)
     t = m.ties
-    exec_ties = (t.kind[: t.n] == EXECUTIVE)
+    exec_ties = t.kind[: t.n] == EXECUTIVE
     assert exec_ties.sum() > 0
     assert np.all(t.trust[: t.n][exec_ties] == 0.55)
 
 
 def test_share_mainstream_direction():
     """A lower bar makes more practices mainstream (same seed, same run up to the bar)."""
+
     def mainstream(share):
         m = NextPracticeModel(small(**{"stages.share_mainstream": share}), rng=2).run(24)
-        from sim.state import MAINSTREAM
+        from sim.core.state import MAINSTREAM
+
         return int((m.practices.stage[: m.practices.n] == MAINSTREAM).sum())
 
     assert mainstream(0.05) > mainstream(0.9)
@@ -139,11 +149,17 @@ def test_a_plugin_declares_a_live_parameter_without_engine_change(tmp_path):
         "    params = {'k': Param(2, lo=0, hi=10, unit='1', kind='uncertainty', live=True,\n"
         "                         meaning='How many.', sweep=(0, 5))}\n"
         "    def apply(self, model):\n"
-        "        model.events['counted'] = self.value(model, 'k')\n")
+        "        model.events['counted'] = self.value(model, 'k')\n"
+    )
     sys.path.insert(0, str(tmp_path))
     try:
-        p = load_scenario(write(tmp_path, "plugins: [decl_plugin]\nrules: {shocks: test_counted}"
-                                          "\nn_schools: 60\ntest_counted.k: 4\n"))
+        p = load_scenario(
+            write(
+                tmp_path,
+                "plugins: [decl_plugin]\nrules: {shocks: test_counted}"
+                "\nn_schools: 60\ntest_counted.k: 4\n",
+            )
+        )
         assert p.declared["test_counted.k"] == 4
         assert "test_counted.k" in live_names() and "test_counted.k" in factors()
         m = NextPracticeModel(p, rng=1)
@@ -169,9 +185,12 @@ def test_bad_declarations_are_refused():
 
 
 @settings(max_examples=60, deadline=None)
-@given(key=st.sampled_from(sorted(BURIED)) | st.text(min_size=1, max_size=12),
-       value=st.one_of(st.floats(allow_nan=True), st.integers(), st.text(max_size=5),
-                       st.booleans(), st.none()))
+@given(
+    key=st.sampled_from(sorted(BURIED)) | st.text(min_size=1, max_size=12),
+    value=st.one_of(
+        st.floats(allow_nan=True), st.integers(), st.text(max_size=5), st.booleans(), st.none()
+    ),
+)
 def test_hostile_declared_values_give_a_user_error_or_a_valid_value(key, value):
     """Any key and value: either accepted within the declaration, or a one-line UserError."""
     try:

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import params as params_module
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import (
     declared_factors,
     default_problem,
@@ -18,12 +17,14 @@ from sim.experiments import (
     resolve_scenario,
     run_seed,
 )
-from sim.params import Params
+from sim.model import params as params_module
+from sim.model.params import Params
 
 ROOT = Path(__file__).resolve().parent.parent
 # calibrate_*.yaml are calibration files (tests/test_calibrate.py), not sweep experiments.
-EXPERIMENTS = sorted(p for p in (ROOT / "experiments").glob("*.yaml")
-                     if not p.name.startswith("calibrate_"))
+EXPERIMENTS = sorted(
+    p for p in (ROOT / "experiments").glob("*.yaml") if not p.name.startswith("calibrate_")
+)
 
 
 def write(tmp_path: Path, data: dict | str, name: str = "exp.yaml") -> Path:

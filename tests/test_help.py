@@ -6,9 +6,9 @@ import argparse
 import pytest
 
 from sim.cli import build_parser, main
-from sim.metrics import DEFINITIONS, SETS
-from sim.runner import outcome_definitions, outcomes, run_model
-from sim.scenario import load_scenario
+from sim.experiments.runner import outcome_definitions, outcomes, run_model
+from sim.model.scenario import load_scenario
+from sim.system.metrics import DEFINITIONS, SETS
 
 
 def _commands():
@@ -57,7 +57,7 @@ def test_params_metrics_defines_every_metric_column(capsys):
 
 
 def test_ranges_read_as_words(tmp_path, capsys):
-    from sim.scenario import readable_range
+    from sim.model.scenario import readable_range
 
     assert readable_range(0, 1, "1") == "0 to 1"
     assert readable_range(2, None, "schools") == "at least 2 schools"

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.errors import UserError
-from sim.scenario import load_scenario, readable_range
+from sim.core.errors import UserError
+from sim.model.scenario import load_scenario, readable_range
 from tests.conftest import ROOT, SCENARIOS
 
 SMALL = SCENARIOS / "workshop.yaml"  # 40 schools: a run of a few steps takes well under a second
@@ -108,8 +108,9 @@ def test_a_name_too_long_is_refused(tmp_path, capsys):
 
 def test_an_extends_chain_hundreds_deep_is_refused(tmp_path, capsys):
     for i in range(300):
-        scenario(tmp_path, f"extends: s{i + 1}.yaml\n" if i < 299 else "tightness: 0.4\n",
-                 f"s{i}.yaml")
+        scenario(
+            tmp_path, f"extends: s{i + 1}.yaml\n" if i < 299 else "tightness: 0.4\n", f"s{i}.yaml"
+        )
     one_line_error(*run_file(tmp_path / "s0.yaml", tmp_path, capsys), "more than 32 files deep")
 
 
@@ -171,8 +172,10 @@ def test_a_boolean_word_for_a_number_is_refused(tmp_path, capsys, word):
 
 def test_a_boolean_for_a_number_is_refused_through_set(tmp_path, capsys):
     one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "n_slots=yes"), "n_slots")
-    one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "n_slots=true"),
-                   "true is true/false, but n_slots is a whole number")
+    one_line_error(
+        *run_file(SMALL, tmp_path, capsys, "--set", "n_slots=true"),
+        "true is true/false, but n_slots is a whole number",
+    )
 
 
 def test_a_leading_zero_number_is_refused_as_octal_or_decimal(tmp_path, capsys):
@@ -191,8 +194,11 @@ def test_a_duplicate_key_is_refused_naming_key_and_lines(tmp_path, capsys):
 
 
 def test_extends_through_set_is_refused(tmp_path, capsys):
-    one_line_error(*run_file(SMALL, tmp_path, capsys, "--set", "extends=top_down.yaml"),
-                   "extends", "scenario file")
+    one_line_error(
+        *run_file(SMALL, tmp_path, capsys, "--set", "extends=top_down.yaml"),
+        "extends",
+        "scenario file",
+    )
 
 
 def exp_file(tmp_path: Path, **kw) -> Path:
@@ -204,23 +210,36 @@ def exp_file(tmp_path: Path, **kw) -> Path:
 
 
 def test_extends_in_an_experiments_overrides_is_refused(tmp_path, capsys):
-    path = exp_file(tmp_path, model="nextpractice", scenario=str(SMALL),
-                    overrides={"extends": "top_down.yaml"})
+    path = exp_file(
+        tmp_path, model="nextpractice", scenario=str(SMALL), overrides={"extends": "top_down.yaml"}
+    )
     one_line_error(*cli(["sweep", path, "--out", tmp_path / "o"], capsys), "extends")
 
 
 def test_a_grid_range_with_low_above_high_is_refused(tmp_path, capsys):
-    path = exp_file(tmp_path, design={"method": "grid",
-                                      "factors": {"x1": {"range": [2.0, -2.0], "n": 3}}})
-    one_line_error(*cli(["sweep", path, "--out", tmp_path / "o"], capsys),
-                   "design.factors.x1.range", "low must be below high")
+    path = exp_file(
+        tmp_path, design={"method": "grid", "factors": {"x1": {"range": [2.0, -2.0], "n": 3}}}
+    )
+    one_line_error(
+        *cli(["sweep", path, "--out", tmp_path / "o"], capsys),
+        "design.factors.x1.range",
+        "low must be below high",
+    )
 
 
 def test_an_integer_grid_with_fewer_points_than_asked_is_refused(tmp_path, capsys):
-    path = exp_file(tmp_path, model="nextpractice", scenario=str(SMALL),
-                    design={"method": "grid", "factors": {"n_trials": {"range": [0, 3], "n": 10}}})
-    one_line_error(*cli(["sweep", path, "--out", tmp_path / "o"], capsys),
-                   "n_trials", "only 4 whole numbers", "n: 10")
+    path = exp_file(
+        tmp_path,
+        model="nextpractice",
+        scenario=str(SMALL),
+        design={"method": "grid", "factors": {"n_trials": {"range": [0, 3], "n": 10}}},
+    )
+    one_line_error(
+        *cli(["sweep", path, "--out", tmp_path / "o"], capsys),
+        "n_trials",
+        "only 4 whole numbers",
+        "n: 10",
+    )
 
 
 @pytest.mark.parametrize("factors", [[], {}])
@@ -233,15 +252,18 @@ def test_an_empty_factor_list_is_refused(tmp_path, capsys, factors):
 # ------------------------------------------------------------------ impossible combinations
 
 
-@pytest.mark.parametrize(("values", "words"), [
-    ({"n_running_init": 8, "n_slots": 6}, ["n_running_init", "n_slots"]),
-    ({"n_running_init": 5, "n_practices_init": 3, "n_slots": 6}, ["n_practices_init"]),
-    ({"n_collab_size": 50, "n_schools": 40, "n_authorities": 2}, ["collaborative"]),
-    ({"n_authorities_cut": 5, "n_authorities": 2}, ["n_authorities_cut (5)"]),
-    ({"network": "erdos_renyi", "z_degree": 60.0}, ["z_degree", "n_schools - 1"]),
-    ({"network": "ring_lattice", "k_lattice": 20}, ["k_lattice", "19"]),
-    ({"init_adopters": 41}, ["init_adopters", "n_schools"]),
-])
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"n_running_init": 8, "n_slots": 6}, ["n_running_init", "n_slots"]),
+        ({"n_running_init": 5, "n_practices_init": 3, "n_slots": 6}, ["n_practices_init"]),
+        ({"n_collab_size": 50, "n_schools": 40, "n_authorities": 2}, ["collaborative"]),
+        ({"n_authorities_cut": 5, "n_authorities": 2}, ["n_authorities_cut (5)"]),
+        ({"network": "erdos_renyi", "z_degree": 60.0}, ["z_degree", "n_schools - 1"]),
+        ({"network": "ring_lattice", "k_lattice": 20}, ["k_lattice", "19"]),
+        ({"init_adopters": 41}, ["init_adopters", "n_schools"]),
+    ],
+)
 def test_an_impossible_combination_is_refused_with_the_reason(values, words):
     with pytest.raises(UserError) as err:
         load_scenario(SMALL, values)
@@ -250,8 +272,17 @@ def test_an_impossible_combination_is_refused_with_the_reason(values, words):
 
 
 def test_the_edge_of_each_combination_is_accepted():
-    p = load_scenario(SMALL, {"n_running_init": 6, "n_slots": 6, "n_practices_init": 6,
-                              "n_collab_size": 40, "n_authorities_cut": 2, "init_adopters": 40})
+    p = load_scenario(
+        SMALL,
+        {
+            "n_running_init": 6,
+            "n_slots": 6,
+            "n_practices_init": 6,
+            "n_collab_size": 40,
+            "n_authorities_cut": 2,
+            "init_adopters": 40,
+        },
+    )
     assert p.n_running_init == p.n_slots == 6
     load_scenario(SMALL, {"network": "ring_lattice", "k_lattice": 19})
     load_scenario(SMALL, {"network": "erdos_renyi", "z_degree": 39.0})
@@ -272,25 +303,28 @@ def test_shipped_scenarios_and_experiments_still_load():
 # ------------------------------------------------------------------ command-line values
 
 
-@pytest.mark.parametrize(("argv", "option"), [
-    (["run", SMALL, "--steps", "0"], "--steps"),
-    (["run", SMALL, "--steps", "-5"], "--steps"),
-    (["run", SMALL, "--seed", "-1"], "--seed"),
-    (["run", SMALL, "--seed", "1.5"], "--seed"),
-    (["compare", SMALL, "--replications", "0"], "--replications"),
-    (["compare", SMALL, "-r", "-2"], "--replications"),
-    (["compare", SMALL, "--workers", "0"], "--workers"),
-    (["sweep", "x.yaml", "--workers", "-1"], "--workers"),
-    (["app", "--port", "0"], "--port"),
-    (["app", "--port", "65536"], "--port"),
-    (["app", "--port", "-80"], "--port"),
-    (["run", SMALL, "--out", "/proc/self/np"], "/proc"),
-    (["run", SMALL, "--out", "/sys/np"], "/sys"),
-    (["run", SMALL, "--out", str(ROOT / "pyproject.toml")], "is a file"),
-    (["run", SMALL, "--out", "/tmp/" + "n" * 300], "longer than"),
-    (["sweep", "x.yaml", "--scheduler", "tcp://no such host:99"], "scheduler address"),
-    (["sweep", "x.yaml", "--scheduler", "tcp://host:999999"], "scheduler address"),
-])
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["run", SMALL, "--steps", "0"], "--steps"),
+        (["run", SMALL, "--steps", "-5"], "--steps"),
+        (["run", SMALL, "--seed", "-1"], "--seed"),
+        (["run", SMALL, "--seed", "1.5"], "--seed"),
+        (["compare", SMALL, "--replications", "0"], "--replications"),
+        (["compare", SMALL, "-r", "-2"], "--replications"),
+        (["compare", SMALL, "--workers", "0"], "--workers"),
+        (["sweep", "x.yaml", "--workers", "-1"], "--workers"),
+        (["app", "--port", "0"], "--port"),
+        (["app", "--port", "65536"], "--port"),
+        (["app", "--port", "-80"], "--port"),
+        (["run", SMALL, "--out", "/proc/self/np"], "/proc"),
+        (["run", SMALL, "--out", "/sys/np"], "/sys"),
+        (["run", SMALL, "--out", str(ROOT / "pyproject.toml")], "is a file"),
+        (["run", SMALL, "--out", "/tmp/" + "n" * 300], "longer than"),
+        (["sweep", "x.yaml", "--scheduler", "tcp://no such host:99"], "scheduler address"),
+        (["sweep", "x.yaml", "--scheduler", "tcp://host:999999"], "scheduler address"),
+    ],
+)
 def test_a_bad_command_line_value_is_one_line_exit_2(capsys, argv, option):
     rc, err = cli(argv, capsys)
     assert rc == 2
@@ -299,34 +333,36 @@ def test_a_bad_command_line_value_is_one_line_exit_2(capsys, argv, option):
 
 def refuse_writes(monkeypatch, under: Path) -> None:
     """Make writing under ``under`` fail as on a read-only file system (root ignores chmod)."""
-    import sim.checks
+    import sim.inputs.checks
 
-    real = sim.checks.tempfile.NamedTemporaryFile
+    real = sim.inputs.checks.tempfile.NamedTemporaryFile
 
     def fake(*args, dir=None, **kw):  # noqa: A002 - tempfile's own keyword
         if dir is not None and Path(dir).resolve().is_relative_to(under.resolve()):
             raise OSError(errno.EROFS, "Read-only file system")
         return real(*args, dir=dir, **kw)
 
-    monkeypatch.setattr(sim.checks.tempfile, "NamedTemporaryFile", fake)
+    monkeypatch.setattr(sim.inputs.checks.tempfile, "NamedTemporaryFile", fake)
 
 
 def test_a_run_that_cannot_write_fails_before_it_computes(tmp_path, capsys, monkeypatch):
-    import sim.runner
+    import sim.experiments.runner
 
     def must_not_run(*a, **k):
         raise AssertionError("the model ran although its outputs cannot be written")
 
-    monkeypatch.setattr(sim.runner, "run_model", must_not_run)
+    monkeypatch.setattr(sim.experiments.runner, "run_model", must_not_run)
     refuse_writes(monkeypatch, tmp_path)
     rc, err = run_file(SMALL, tmp_path, capsys)
     one_line_error(rc, err, "read-only", "--out")
 
 
 def test_compare_that_cannot_write_fails_before_it_computes(tmp_path, capsys, monkeypatch):
-    import sim.comparison
+    import sim.experiments.comparison
 
-    monkeypatch.setattr(sim.comparison, "compare", lambda *a, **k: pytest.fail("compare ran"))
+    monkeypatch.setattr(
+        sim.experiments.comparison, "compare", lambda *a, **k: pytest.fail("compare ran")
+    )
     refuse_writes(monkeypatch, tmp_path)
     rc, err = cli(["compare", SMALL, "-r", "2", "--out", tmp_path / "c"], capsys)
     one_line_error(rc, err, "read-only")
@@ -378,10 +414,15 @@ def test_an_out_of_range_error_reads_its_range(tmp_path, capsys):
 
 
 def ishigami_sweep(tmp_path: Path, name: str = "exp", seed: int = 11) -> tuple[Path, Path]:
-    from sim.sweep import run_sweep
+    from sim.experiments.sweep import run_sweep
 
-    data = {"model": "ishigami", "root_seed": seed, "replications": 2, "chunk_size": 8,
-            "design": {"method": "sobol", "n": 4}}  # 4 x 8 = 32 sets, 64 runs, 8 chunks
+    data = {
+        "model": "ishigami",
+        "root_seed": seed,
+        "replications": 2,
+        "chunk_size": 8,
+        "design": {"method": "sobol", "n": 4},
+    }  # 4 x 8 = 32 sets, 64 runs, 8 chunks
     exp = tmp_path / f"{name}.yaml"
     exp.write_text(yaml.safe_dump(data, sort_keys=False))
     return exp, run_sweep(exp, tmp_path / name, workers=1, progress=False)
@@ -394,7 +435,7 @@ def chunk(out: Path, k: int) -> Path:
 def test_the_manifest_records_each_chunks_checksum_and_runs(tmp_path):
     import json
 
-    from sim.chunks import sha256_file
+    from sim.experiments.chunks import sha256_file
 
     _, out = ishigami_sweep(tmp_path)
     records = json.loads((out / "manifest.json").read_text())["chunks"]
@@ -405,8 +446,8 @@ def test_the_manifest_records_each_chunks_checksum_and_runs(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "swapped", "foreign", "garbage"])
 def test_a_damaged_chunk_is_refused_by_analyze_and_repaired_on_resume(tmp_path, capsys, damage):
-    from sim.analyze import analyze
-    from sim.sweep import run_sweep
+    from sim.analysis.analyze import analyze
+    from sim.experiments.sweep import run_sweep
 
     exp, out = ishigami_sweep(tmp_path)
     reference = {k: chunk(out, k).read_bytes() for k in range(8)}
@@ -437,7 +478,7 @@ def test_a_damaged_chunk_is_refused_by_analyze_and_repaired_on_resume(tmp_path, 
 def test_a_chunk_written_but_not_recorded_is_checked_by_its_runs(tmp_path):
     import json
 
-    from sim.sweep import run_sweep
+    from sim.experiments.sweep import run_sweep
 
     exp, out = ishigami_sweep(tmp_path)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -453,8 +494,9 @@ def test_a_broken_manifest_is_a_clear_error(tmp_path, capsys, text):
     exp, out = ishigami_sweep(tmp_path)
     (out / "manifest.json").write_bytes(text)
     one_line_error(*cli(["analyze", out], capsys), "manifest.json", "damaged")
-    one_line_error(*cli(["sweep", exp, "--out", out, "--workers", "1"], capsys),
-                   "manifest.json", "damaged")
+    one_line_error(
+        *cli(["sweep", exp, "--out", out, "--workers", "1"], capsys), "manifest.json", "damaged"
+    )
 
 
 @pytest.mark.parametrize("text", [b"", b"not parquet at all"])
@@ -464,16 +506,17 @@ def test_a_broken_design_file_is_a_clear_error(tmp_path, capsys, text):
     one_line_error(*cli(["analyze", out], capsys), "design.parquet", "damaged")
 
 
-def test_a_finished_sweep_in_a_read_only_folder_is_read_without_writing(tmp_path, capsys,
-                                                                      monkeypatch):
-    import sim.sweep
+def test_a_finished_sweep_in_a_read_only_folder_is_read_without_writing(
+    tmp_path, capsys, monkeypatch
+):
+    import sim.experiments.sweep
 
     exp, out = ishigami_sweep(tmp_path)
 
     def read_only(path):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(sim.sweep, "_open_lock", read_only)
+    monkeypatch.setattr(sim.experiments.sweep, "_open_lock", read_only)
     refuse_writes(monkeypatch, out)
     assert cli(["sweep", exp, "--out", out, "--workers", "1"], capsys)[0] == 0
     # analyze needs somewhere to write: the sweep's own folder is refused clearly...
@@ -483,16 +526,24 @@ def test_a_finished_sweep_in_a_read_only_folder_is_read_without_writing(tmp_path
     assert (tmp_path / "analysis" / "summary.json").is_file()
 
 
-def test_an_unfinished_sweep_in_a_read_only_folder_says_it_cannot_write(tmp_path, capsys,
-                                                                       monkeypatch):
-    import sim.sweep
+def test_an_unfinished_sweep_in_a_read_only_folder_says_it_cannot_write(
+    tmp_path, capsys, monkeypatch
+):
+    import sim.experiments.sweep
 
     exp, out = ishigami_sweep(tmp_path)
     chunk(out, 7).unlink()
-    monkeypatch.setattr(sim.sweep, "_open_lock",
-                        lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")))
-    one_line_error(*cli(["sweep", exp, "--out", out, "--workers", "1"], capsys),
-                   "cannot write", "8 of 64 runs", "--out")
+    monkeypatch.setattr(
+        sim.experiments.sweep,
+        "_open_lock",
+        lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")),
+    )
+    one_line_error(
+        *cli(["sweep", exp, "--out", out, "--workers", "1"], capsys),
+        "cannot write",
+        "8 of 64 runs",
+        "--out",
+    )
 
 
 # ------------------------------------------------------------------ valid input never crashes
@@ -502,7 +553,7 @@ def test_a_budget_cut_to_zero_runs_and_schools_afford_nothing_that_costs(tmp_pat
     base = {"t_budget_cut": 1, "n_authorities_cut": 2}
     full = load_scenario(SMALL, {**base, "share_budget_cut": 1.0})
     assert full.share_budget_cut == 1.0
-    from sim.runner import run_model
+    from sim.experiments.runner import run_model
 
     cut = run_model(full, 1, 24).metrics
     half = run_model(load_scenario(SMALL, {**base, "share_budget_cut": 0.5}), 1, 24).metrics
@@ -510,14 +561,28 @@ def test_a_budget_cut_to_zero_runs_and_schools_afford_nothing_that_costs(tmp_pat
     assert cut["budget"].iloc[-1] == 0.0
     # With no budget every practice that costs is dropped at review and none chosen.
     assert cut["slots_used"].iloc[-1] < half["slots_used"].iloc[-1]
-    rc, _ = cli(["run", SMALL, "--steps", "6", "--out", tmp_path / "o",
-                 "--set", "share_budget_cut=1", "--set", "t_budget_cut=1",
-                 "--set", "n_authorities_cut=2"], capsys)
+    rc, _ = cli(
+        [
+            "run",
+            SMALL,
+            "--steps",
+            "6",
+            "--out",
+            tmp_path / "o",
+            "--set",
+            "share_budget_cut=1",
+            "--set",
+            "t_budget_cut=1",
+            "--set",
+            "n_authorities_cut=2",
+        ],
+        capsys,
+    )
     assert rc == 0
 
 
 def test_cost_weight_with_no_budget_is_finite_and_prohibitive():
-    from sim.actions import MIN_BUDGET, cost_weight
+    from sim.rules.actions import MIN_BUDGET, cost_weight
 
     assert cost_weight(0.3, 0.12, 1.0) == pytest.approx(0.036)
     assert np.isfinite(cost_weight(0.3, 0.12, 0.0)) and cost_weight(0.3, 0.12, 0.0) > 1e6
@@ -528,7 +593,7 @@ def test_cost_weight_with_no_budget_is_finite_and_prohibitive():
 def test_the_hash_multiply_wraps_without_a_warning_in_python_mode():
     import warnings
 
-    from sim.state import wrapping_mul
+    from sim.core.state import wrapping_mul
 
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 2**62, 1000, dtype=np.int64)
@@ -542,11 +607,28 @@ def test_the_hash_multiply_wraps_without_a_warning_in_python_mode():
 
 def test_a_run_without_jit_prints_no_overflow_warning(tmp_path):
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    code = ("import warnings, sys; warnings.simplefilter('error', RuntimeWarning); "
-            "from sim.cli import main; sys.exit(main(sys.argv[1:]))")
-    proc = subprocess.run([sys.executable, "-c", code, "run", str(SMALL), "--steps", "3",
-                           "--out", str(tmp_path / "o")], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=ROOT)
+    code = (
+        "import warnings, sys; warnings.simplefilter('error', RuntimeWarning); "
+        "from sim.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "run",
+            str(SMALL),
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "overflow" not in proc.stderr
     assert len(pd.read_csv(tmp_path / "o" / "metrics.csv")) == 4
@@ -555,16 +637,28 @@ def test_a_run_without_jit_prints_no_overflow_warning(tmp_path):
 # ------------------------------------------------------------------ real processes
 
 
-@pytest.mark.parametrize(("content", "args", "words"), [
-    ("tightness: 0.4\n".encode("utf-16"), [], ["save it as UTF-8"]),
-    (b"a: &a [1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\ntightness: *b\n", [], ["alias"]),
-    (b"tightness: 0.4\n", ["--steps", "0"], ["--steps"]),
-    (b"n_schools: yes\n", [], ["n_schools"]),
-])
+@pytest.mark.parametrize(
+    ("content", "args", "words"),
+    [
+        ("tightness: 0.4\n".encode("utf-16"), [], ["save it as UTF-8"]),
+        (
+            b"a: &a [1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\ntightness: *b\n",
+            [],
+            ["alias"],
+        ),
+        (b"tightness: 0.4\n", ["--steps", "0"], ["--steps"]),
+        (b"n_schools: yes\n", [], ["n_schools"]),
+    ],
+)
 def test_a_real_process_prints_one_line_and_no_traceback(tmp_path, content, args, words):
     path = scenario(tmp_path, content)
     exe = Path(sys.executable).parent / "nextpractice"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "sim.cli"]
-    proc = subprocess.run([*cmd, "run", str(path), "--out", str(tmp_path / "o"), *args],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [*cmd, "run", str(path), "--out", str(tmp_path / "o"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     one_line_error(proc.returncode, proc.stderr, *words)

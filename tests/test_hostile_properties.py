@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import plan_experiment
 from tests.conftest import ROOT, SCENARIOS
 
@@ -31,22 +31,35 @@ ENDINGS: Counter = Counter()
 LIMIT_S = 20
 
 # Small shipped scenarios: a two-step run of each takes well under a second.
-SMALL = ["workshop", "top_down", "bottom_up", "next_practice", "burning_platform",
-         "system_leadership", "learning_project"]
+SMALL = [
+    "workshop",
+    "top_down",
+    "bottom_up",
+    "next_practice",
+    "burning_platform",
+    "system_leadership",
+    "learning_project",
+]
 BASES = {n: yaml.safe_load((SCENARIOS / f"{n}.yaml").read_text()) for n in SMALL}
 EXPERIMENTS = {p.stem: yaml.safe_load(p.read_text()) for p in (ROOT / "experiments").glob("*.yaml")}
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_cases():
     yield
     total = sum(CASES.values())
-    print(f"\nhostile property cases generated: {total} ({dict(CASES)}); command-line "
-          f"endings by exit code: {dict(ENDINGS)}")
+    print(
+        f"\nhostile property cases generated: {total} ({dict(CASES)}); command-line "
+        f"endings by exit code: {dict(ENDINGS)}"
+    )
 
 
 def call(argv: list, capsys) -> tuple[int, str]:
@@ -73,19 +86,27 @@ def clean_or_one_line(rc, err: str) -> None:
 
 # ------------------------------------------------------------------ values and mutations
 
-huge = st.sampled_from([10**30, -(10**30), 2**63, 1e308, float("inf"), float("-inf"),
-                        float("nan")])
+huge = st.sampled_from([10**30, -(10**30), 2**63, 1e308, float("inf"), float("-inf"), float("nan")])
 odd_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), huge,
-                    st.floats(-3, 3, allow_nan=False), odd_text,
-                    st.sampled_from(["yes", "on", "050", "1:20", "0x1F", "~", "", "1e400"]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 300),
+    huge,
+    st.floats(-3, 3, allow_nan=False),
+    odd_text,
+    st.sampled_from(["yes", "on", "050", "1:20", "0x1F", "~", "", "1e400"]),
+)
 
 
 def nested(depth: int):
-    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                         st.dictionaries(odd_text, inner,
-                                                                         max_size=3)),
-                        max_leaves=depth)
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(odd_text, inner, max_size=3)
+        ),
+        max_leaves=depth,
+    )
 
 
 values = st.one_of(scalars, nested(6))
@@ -121,8 +142,11 @@ def dump(data: dict) -> str:
 @st.composite
 def odd_yaml(draw, text: str) -> bytes:
     """Text damaged at the byte level: re-encoded, cut, tabs, control bytes, junk lines."""
-    how = draw(st.sampled_from(["as is", "utf-16", "latin-1", "cut", "tab", "junk",
-                                "duplicate", "alias", "deep"]))
+    how = draw(
+        st.sampled_from(
+            ["as is", "utf-16", "latin-1", "cut", "tab", "junk", "duplicate", "alias", "deep"]
+        )
+    )
     if how == "utf-16":
         return text.encode("utf-16")
     if how == "latin-1":
@@ -147,8 +171,9 @@ def odd_yaml(draw, text: str) -> bytes:
 
 # ------------------------------------------------------------------ scenario files
 
+
 def param_keys() -> list[str]:
-    from sim.params import Params
+    from sim.model.params import Params
 
     return [*Params.model_fields, "extends", "description", "plugins"]
 
@@ -185,7 +210,7 @@ def test_any_value_for_any_key_via_set_never_traces(tmp_path_factory, capsys, ke
     CASES["--set value"] += 1
     text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
     argv = ["params", SCENARIOS / "workshop.yaml"]
-    from sim.scenario import load_scenario, parse_assignment
+    from sim.model.scenario import load_scenario, parse_assignment
 
     try:  # the same path as run's --set, without running
         load_scenario(SCENARIOS / "workshop.yaml", dict([parse_assignment(f"{key}={text}")]))
@@ -213,8 +238,9 @@ def test_generated_experiments_plan_cleanly_or_raise_a_user_error(tmp_path_facto
         base["scenario"] = str((ROOT / "experiments" / base["scenario"]).resolve())
     changed = data.draw(mutated(base, experiment_keys()))
     if isinstance(changed.get("design"), dict) and data.draw(st.booleans()):
-        changed["design"] = data.draw(mutated(changed["design"],
-                                              ["method", "n", "factors", "levels", "rows"]))
+        changed["design"] = data.draw(
+            mutated(changed["design"], ["method", "n", "factors", "levels", "rows"])
+        )
     path = tmp / "e.yaml"
     path.write_bytes(data.draw(odd_yaml(dump(changed))))
     t0 = time.monotonic()
@@ -225,15 +251,23 @@ def test_generated_experiments_plan_cleanly_or_raise_a_user_error(tmp_path_facto
     assert time.monotonic() - t0 < LIMIT_S
 
 
-ISHIGAMI = {"model": "ishigami", "root_seed": 3, "replications": 2, "chunk_size": 5,
-            "design": {"method": "grid", "factors": {"x1": {"range": [-1.0, 1.0], "n": 3},
-                                                     "strategy": {"values": ["plain"]}}}}
+ISHIGAMI = {
+    "model": "ishigami",
+    "root_seed": 3,
+    "replications": 2,
+    "chunk_size": 5,
+    "design": {
+        "method": "grid",
+        "factors": {"x1": {"range": [-1.0, 1.0], "n": 3}, "strategy": {"values": ["plain"]}},
+    },
+}
 
 
 @settings(SETTINGS, max_examples=30)
 @given(data=st.data())
-def test_generated_ishigami_sweeps_run_and_analyze_or_fail_in_one_line(tmp_path_factory,
-                                                                     capsys, data):
+def test_generated_ishigami_sweeps_run_and_analyze_or_fail_in_one_line(
+    tmp_path_factory, capsys, data
+):
     CASES["sweep+analyze"] += 1
     tmp = tmp_path_factory.mktemp("sweep")
     changed = data.draw(mutated(ISHIGAMI, experiment_keys()))
@@ -265,22 +299,25 @@ def _reference_sweep(tmp_path_factory):
 @st.composite
 def damages(draw) -> list[tuple[str, int, str, int]]:
     """One to three damages: (results or series, chunk, how, a number for how)."""
-    one = st.tuples(st.sampled_from(["results", "series"]), st.integers(0, 7),
-                    st.sampled_from(["cut", "empty", "other chunk", "delete", "flip",
-                                     "append"]),
-                    st.integers(0, 10**6))
+    one = st.tuples(
+        st.sampled_from(["results", "series"]),
+        st.integers(0, 7),
+        st.sampled_from(["cut", "empty", "other chunk", "delete", "flip", "append"]),
+        st.integers(0, 10**6),
+    )
     return draw(st.lists(one, min_size=1, max_size=3))
 
 
 @settings(SETTINGS, max_examples=25)
 @given(hurt=damages())
 def test_damaged_sweep_folders_are_refused_in_one_line_and_repaired_on_resume(
-        tmp_path_factory, capsys, hurt):
+    tmp_path_factory, capsys, hurt
+):
     """Results and series chunks cut, emptied, swapped, deleted or flipped: readers refuse
     in one line (or read a folder still whole), and a resume restores every byte."""
     import shutil
 
-    from sim.sweep import load_series
+    from sim.experiments.sweep import load_series
     from tests.test_series_chunks import resume, snapshot
 
     CASES["damaged sweep folder"] += 1
@@ -304,7 +341,7 @@ def test_damaged_sweep_folders_are_refused_in_one_line_and_repaired_on_resume(
             path.unlink()
         elif how == "flip":
             i = n % len(data)
-            path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+            path.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :])
         else:
             path.write_bytes(data + b"\x00" * (1 + n % 64))
     rc, err = call(["analyze", out, "--out", out.parent / "analysis"], capsys)
@@ -321,10 +358,12 @@ def test_damaged_sweep_folders_are_refused_in_one_line_and_repaired_on_resume(
 
 # ------------------------------------------------------------------ command lines
 
-ints = st.one_of(st.integers(-3, 3), st.sampled_from(["x", "", "1.5", "1e3", "-0", "99999999999",
-                                                      "2" * 40, "٣"]))
-outs = st.sampled_from(["/proc/np", "/sys/np", "/dev/np", str(ROOT / "pyproject.toml"),
-                        "/tmp/" + "o" * 300, "", "OK"])
+ints = st.one_of(
+    st.integers(-3, 3), st.sampled_from(["x", "", "1.5", "1e3", "-0", "99999999999", "2" * 40, "٣"])
+)
+outs = st.sampled_from(
+    ["/proc/np", "/sys/np", "/dev/np", str(ROOT / "pyproject.toml"), "/tmp/" + "o" * 300, "", "OK"]
+)
 
 
 @settings(SETTINGS, max_examples=60)
@@ -334,24 +373,42 @@ def test_generated_command_lines_run_cleanly_or_fail_in_one_line(tmp_path_factor
     tmp = tmp_path_factory.mktemp("argv")
     command = data.draw(st.sampled_from(["run", "compare", "params", "sweep", "analyze"]))
     argv: list = [command]
-    target = {"run": SCENARIOS / "workshop.yaml", "compare": SCENARIOS / "workshop.yaml",
-              "params": SCENARIOS / "workshop.yaml", "sweep": tmp / "e.yaml",
-              "analyze": tmp}[command]
+    target = {
+        "run": SCENARIOS / "workshop.yaml",
+        "compare": SCENARIOS / "workshop.yaml",
+        "params": SCENARIOS / "workshop.yaml",
+        "sweep": tmp / "e.yaml",
+        "analyze": tmp,
+    }[command]
     (tmp / "e.yaml").write_text(dump(ISHIGAMI))
     argv.append(data.draw(st.sampled_from([target, tmp / "missing.yaml", tmp, "/dev/null"])))
-    options = {"run": ["--steps", "--seed", "--out", "--set"],
-               "compare": ["--steps", "--seed", "--replications", "--workers", "--out"],
-               "params": [], "sweep": ["--workers", "--out", "--scheduler"],
-               "analyze": ["--out"]}[command]
-    chosen = data.draw(st.lists(st.sampled_from(options), unique=True, max_size=3)) if options \
-        else []
+    options = {
+        "run": ["--steps", "--seed", "--out", "--set"],
+        "compare": ["--steps", "--seed", "--replications", "--workers", "--out"],
+        "params": [],
+        "sweep": ["--workers", "--out", "--scheduler"],
+        "analyze": ["--out"],
+    }[command]
+    chosen = (
+        data.draw(st.lists(st.sampled_from(options), unique=True, max_size=3)) if options else []
+    )
     for opt in chosen:
         if opt == "--out":
             value = data.draw(outs)
             value = tmp / "out" if value == "OK" else value
         elif opt == "--set":
-            value = data.draw(st.sampled_from(["tightness=2", "n_slots=yes", "extends=a.yaml",
-                                               "nokey=1", "x", "n_schools=050"]))
+            value = data.draw(
+                st.sampled_from(
+                    [
+                        "tightness=2",
+                        "n_slots=yes",
+                        "extends=a.yaml",
+                        "nokey=1",
+                        "x",
+                        "n_schools=050",
+                    ]
+                )
+            )
         elif opt == "--scheduler":
             value = data.draw(st.sampled_from(["tcp://", "::::", "tcp://h:0", "a b"]))
         else:
@@ -371,8 +428,11 @@ def test_generated_command_lines_run_cleanly_or_fail_in_one_line(tmp_path_factor
 
 
 @settings(SETTINGS, max_examples=30)
-@given(port=st.one_of(st.integers(-10, 0), st.integers(65536, 10**6),
-                      st.sampled_from(["http", "", "80.5"])))
+@given(
+    port=st.one_of(
+        st.integers(-10, 0), st.integers(65536, 10**6), st.sampled_from(["http", "", "80.5"])
+    )
+)
 def test_a_bad_port_is_refused_before_serving(capsys, port):
     CASES["app port"] += 1
     rc, err = call(["app", "--port", port], capsys)

@@ -5,16 +5,24 @@ import hashlib
 import numpy as np
 import pytest
 
-from sim.agents import Authority, Centre, Head, School
-from sim.model import NextPracticeModel
-from sim.state import EMPTY
+from sim.core.state import EMPTY
+from sim.model.model import NextPracticeModel
+from sim.system.agents import Authority, Centre, Head, School
 from tests.conftest import small
 
 
 @pytest.mark.parametrize("strategy", ["top_down", "bottom_up", "next_practice"])
 def test_state_stays_valid(strategy):
-    m = NextPracticeModel(small(strategy=strategy, p_head_leave=0.05, p_exec_head=0.05,
-                                t_budget_cut=10, n_authorities_cut=2), rng=3)
+    m = NextPracticeModel(
+        small(
+            strategy=strategy,
+            p_head_leave=0.05,
+            p_exec_head=0.05,
+            t_budget_cut=10,
+            n_authorities_cut=2,
+        ),
+        rng=3,
+    )
     for _ in range(40):
         m.step()
         s = m.schools
@@ -95,8 +103,10 @@ def test_model_package_never_imports_plotting_or_app():
     import subprocess
     import sys
 
-    code = ("import sys, sim.model, sim.runner, sim.scenario;"
-            "bad=[m for m in ('matplotlib','solara') if m in sys.modules];"
-            "print(','.join(bad))")
+    code = (
+        "import sys, sim.model.model, sim.experiments.runner, sim.model.scenario;"
+        "bad=[m for m in ('matplotlib','solara') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

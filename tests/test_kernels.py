@@ -1,7 +1,7 @@
 """Each compiled kernel gives the numpy expression it replaces, bit for bit.
 
 Where a rule's numpy form is registered (``sim/rules/*_numpy.py``,
-``sim/strategies_numpy.py``), the test compares the kernel with that form
+``sim/rules/strategies_numpy.py``), the test compares the kernel with that form
 rather than with a copy of it written here; ``tests/test_numpy_forms.py``
 compares every rule with its form on model states.
 """
@@ -11,10 +11,9 @@ import itertools
 import numpy as np
 import pytest
 
-from sim import kernels as K
-from sim import strategies_numpy
-from sim.numerics import pairwise_add, row_sum, sum_in_numpy_order
-from sim.rules import invention_numpy, network_numpy, school_numpy, system_numpy
+from sim.core import kernels as K
+from sim.core.numerics import pairwise_add, row_sum, sum_in_numpy_order
+from sim.rules import invention_numpy, network_numpy, school_numpy, strategies_numpy, system_numpy
 from sim.rules import school as school_rules
 
 
@@ -67,8 +66,9 @@ def test_domain_coherence(D):
     dom = rng.integers(0, D, P).astype(np.int8)
     at = np.flatnonzero(sp >= 0)
     school, pid = at // k, sp.ravel()[at]
-    by = np.bincount(dom[pid].astype(np.int64) * n + school, depth.ravel()[at],
-                     minlength=D * n).reshape(D, n)
+    by = np.bincount(
+        dom[pid].astype(np.int64) * n + school, depth.ravel()[at], minlength=D * n
+    ).reshape(D, n)
     tot = pairwise_add(by)  # numpy's order of a row's sum (what the model used)
     top = by.max(axis=0) / np.maximum(tot, 1e-12)
     want = np.where(tot > 0, (top - 1.0 / D) / (1.0 - 1.0 / D), 0.0)
@@ -138,9 +138,9 @@ def test_take_up_matches_its_plain_python_form():
     """
     import copy
 
-    from sim.actions import take_up, value_and_protection
-    from sim.model import NextPracticeModel
-    from sim.state import CREATED, EMPTY, MANDATED
+    from sim.core.state import CREATED, EMPTY, MANDATED
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import take_up, value_and_protection
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=6).run(20)
@@ -161,8 +161,16 @@ def test_take_up_matches_its_plain_python_form():
     for r in (3, 4):  # new to the school, so it replaces one (not left to the draws above)
         practice[r] = np.setdiff1d(np.arange(pr.n), s.slot_p[r])[0]
     source = rng.integers(-1, m.ties.n, 400)
-    names = ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since", "slot_obs",
-             "slot_nobs", "slot_source")
+    names = (
+        "slot_p",
+        "slot_depth",
+        "slot_own",
+        "slot_channel",
+        "slot_since",
+        "slot_obs",
+        "slot_nobs",
+        "slot_source",
+    )
 
     ref = copy.deepcopy(m)
     rs = ref.schools
@@ -183,8 +191,11 @@ def test_take_up_matches_its_plain_python_form():
             col = int(np.argmin(v))
             if v[col] == np.inf:
                 continue
-        for name, val in zip(names, (q, 0.0, ref.p.init_own_created, CREATED, ref.t, 0.0, 0.0,
-                                     source[x]), strict=True):
+        for name, val in zip(
+            names,
+            (q, 0.0, ref.p.init_own_created, CREATED, ref.t, 0.0, 0.0, source[x]),
+            strict=True,
+        ):
             getattr(rs, name)[i, col] = val
         want[x] = True
 
@@ -201,8 +212,8 @@ def test_drop_matches_its_numpy_form():
     """Dropping slots: trust lost once per source tie (numpy's ``trust[src] *= f``), emptied."""
     import copy
 
-    from sim.actions import drop
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import drop
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=7).run(15)
@@ -217,14 +228,28 @@ def test_drop_matches_its_numpy_form():
     src = rs.slot_source[rows, cols]
     src = src[src >= 0]
     t.trust[src] *= 1.0 - ref.p.rate_trust
-    for name, empty in (("slot_p", -1), ("slot_depth", 0.0), ("slot_own", 0.0),
-                        ("slot_obs", 0.0), ("slot_nobs", 0.0), ("slot_source", -1)):
+    for name, empty in (
+        ("slot_p", -1),
+        ("slot_depth", 0.0),
+        ("slot_own", 0.0),
+        ("slot_obs", 0.0),
+        ("slot_nobs", 0.0),
+        ("slot_source", -1),
+    ):
         getattr(rs, name)[rows, cols] = empty
     drop(m, rows, cols)
     assert m.counts["drops"] - ref.counts["drops"] == len(rows) > 8
     assert np.array_equal(_bits(m.ties.trust), _bits(t.trust))
-    for name in ("slot_p", "slot_depth", "slot_own", "slot_obs", "slot_nobs", "slot_source",
-                 "slot_channel", "slot_since"):
+    for name in (
+        "slot_p",
+        "slot_depth",
+        "slot_own",
+        "slot_obs",
+        "slot_nobs",
+        "slot_source",
+        "slot_channel",
+        "slot_since",
+    ):
         assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
 
 
@@ -237,24 +262,28 @@ def test_mandate_matches_reach_then_take_up_per_practice():
     """
     import copy
 
-    from sim.actions import take_up
-    from sim.model import NextPracticeModel
-    from sim.numerics import row_any
-    from sim.state import MANDATED
-    from sim.strategies import TopDown
+    from sim.core.numerics import row_any
+    from sim.core.state import MANDATED
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import take_up
+    from sim.rules.strategies import TopDown
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=8).run(20)
     s = m.schools
     used = np.unique(s.slot_p[s.slot_p >= 0])
-    for practices, chance in (([int(used[0]), int(used[-1]), int(used[1])], 0.5),
-                              ([int(used[2])], 1.0), ([int(used[3]), int(used[4])], 0.0)):
+    for practices, chance in (
+        ([int(used[0]), int(used[-1]), int(used[1])], 0.5),
+        ([int(used[2])], 1.0),
+        ([int(used[3]), int(used[4])], 0.0),
+    ):
         ref = copy.deepcopy(m)
         ref.mandates = list(practices)
         want_adopt = ref.counts["adoptions"]
         for pid in practices:
-            hit = np.flatnonzero(~row_any(ref.schools.slot_p == pid)
-                                 & (ref.rng_for("centre").random(s.n) < chance))
+            hit = np.flatnonzero(
+                ~row_any(ref.schools.slot_p == pid) & (ref.rng_for("centre").random(s.n) < chance)
+            )
             take_up(ref, hit, np.full(len(hit), pid), MANDATED)
         want_adopt = ref.counts["adoptions"] - want_adopt
         before = m.counts["adoptions"]
@@ -262,17 +291,25 @@ def test_mandate_matches_reach_then_take_up_per_practice():
         TopDown().mandate(m, practices)
         assert m.counts["adoptions"] - before == want_adopt
         assert (want_adopt > 0) == (chance > 0)
-        for name in ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since",
-                     "slot_source", "slot_obs", "slot_nobs"):
+        for name in (
+            "slot_p",
+            "slot_depth",
+            "slot_own",
+            "slot_channel",
+            "slot_since",
+            "slot_source",
+            "slot_obs",
+            "slot_nobs",
+        ):
             assert np.array_equal(getattr(s, name), getattr(ref.schools, name)), name
         assert m.rng_for("centre").random() == ref.rng_for("centre").random()
 
 
 def test_valuation_and_metric_gathers():
     """slot_value / protected_slots against their numpy forms; the metrics' gathers."""
-    from sim.actions import protected_slots, slot_value, value_and_protection
-    from sim.model import NextPracticeModel
-    from sim.state import MANDATED
+    from sim.core.state import MANDATED
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import protected_slots, slot_value, value_and_protection
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=4).run(14)
@@ -294,7 +331,8 @@ def test_valuation_and_metric_gathers():
     sd2 = m.sd_observe_eff**2
     prec_pub = p.lever_evidence * pr.ev_prec[safe]
     est = (s.slot_obs / sd2 + prec_pub * pr.ev_mean[safe]) / (
-        s.slot_nobs / sd2 + prec_pub + 1.0 / p.sd_prior**2)
+        s.slot_nobs / sd2 + prec_pub + 1.0 / p.sd_prior**2
+    )
     want = np.where(pid == -1, -np.inf, est - p.rel_cost * pr.cost[safe] / s.budget[:, None])
     young = (pid != -1) & ((m.t - s.slot_since) * p.dur_step < p.dur_commit)
     keep = young | ((s.slot_channel == MANDATED) & (pid == m.mandates[0]))
@@ -306,8 +344,8 @@ def test_valuation_and_metric_gathers():
     # take_up's choice of the slot to replace: argmin over unprotected values, -1 if none
     import copy
 
-    from sim.actions import take_up
-    from sim.state import CHOSEN
+    from sim.core.state import CHOSEN
+    from sim.rules.actions import take_up
 
     rows = np.arange(s.n)
     free = np.where(keep, np.inf, want)
@@ -350,14 +388,16 @@ def test_capacity_building_matches_its_numpy_form():
 
 def test_compiled_code_is_dropped_when_kernel_sources_change(tmp_path):
     """An edit to a file with a kernel (or to state.py) throws away all compiled code."""
-    from sim._jit import drop_stale_kernels
+    from sim.core.jit import drop_stale_kernels
 
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "mine.py").write_text("@jit\ndef f(x):\n    return x\n")
     (tmp_path / "state.py").write_text("EMPTY = -1\n")
     (tmp_path / "cli.py").write_text("print('no kernels here')\n")
-    cached = [tmp_path / "__pycache__" / "state.f-1.py312.nbi",
-              tmp_path / "rules" / "__pycache__" / "mine.f-1.py312.1.nbc"]
+    cached = [
+        tmp_path / "__pycache__" / "state.f-1.py312.nbi",
+        tmp_path / "rules" / "__pycache__" / "mine.f-1.py312.1.nbc",
+    ]
 
     def compile_all():
         for f in cached:
@@ -382,23 +422,39 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
     Checked for every distribution a kernel may use, scalar and vector, and
     that the generator's state after the kernel is numpy's (what follows
     draws the same numbers too); given the generator itself and given
-    :class:`~sim._jit.KernelRng`'s handle on it (``model.kernel_rng``).
+    :class:`~sim.core.jit.KernelRng`'s handle on it (``model.kernel_rng``).
     """
-    from sim._jit import KernelRng, jit
+    from sim.core.jit import KernelRng, jit
 
     @jit
     def draws(rng, m, k):
-        return (rng.random(k), rng.standard_normal(k), rng.normal(0.5, 2.0, k),
-                rng.integers(0, m, k), rng.integers(0, m), rng.binomial(m, 0.3),
-                rng.standard_t(3.0, k), rng.lognormal(-0.2, 0.3, k), rng.poisson(2.5))
+        return (
+            rng.random(k),
+            rng.standard_normal(k),
+            rng.normal(0.5, 2.0, k),
+            rng.integers(0, m, k),
+            rng.integers(0, m),
+            rng.binomial(m, 0.3),
+            rng.standard_t(3.0, k),
+            rng.lognormal(-0.2, 0.3, k),
+            rng.poisson(2.5),
+        )
 
     for seed, wrap in itertools.product(range(20), (lambda g: g, KernelRng)):
         for m, k in ((1, 0), (17, 5), (60_000, 300), (2**31 + 5, 40)):
             r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
             got = draws(wrap(r1), m, k)
-            want = (r2.random(k), r2.standard_normal(k), r2.normal(0.5, 2.0, k),
-                    r2.integers(0, m, k), r2.integers(0, m), r2.binomial(m, 0.3),
-                    r2.standard_t(3.0, k), r2.lognormal(-0.2, 0.3, k), r2.poisson(2.5))
+            want = (
+                r2.random(k),
+                r2.standard_normal(k),
+                r2.normal(0.5, 2.0, k),
+                r2.integers(0, m, k),
+                r2.integers(0, m),
+                r2.binomial(m, 0.3),
+                r2.standard_t(3.0, k),
+                r2.lognormal(-0.2, 0.3, k),
+                r2.poisson(2.5),
+            )
             for g, w in zip(got, want, strict=True):
                 assert np.array_equal(np.asarray(g), np.asarray(w)), (seed, m, k)
             assert r1.random() == r2.random()
@@ -406,7 +462,7 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
 
 def test_review_decisions_match_their_numpy_form():
     """Who reviews, then poor drops and over-budget or overloaded drops, as the numpy form chose."""
-    from sim.actions import ProtectionInputs, ValueInputs, _value_and_protection
+    from sim.rules.actions import ProtectionInputs, ValueInputs, _value_and_protection
     from sim.rules.school import ReviewInputs
 
     rng = np.random.default_rng(12)
@@ -422,8 +478,7 @@ def test_review_decisions_match_their_numpy_form():
     channel = rng.integers(0, 3, (n, k)).astype(np.int8)
     mandates = np.array([3, 7])
     sd2, prec0, lever, thr, n_focus, rel_cost, chance = 0.36, 4.0, 0.7, 0.0, 3.0, 0.5, 0.5
-    values = ValueInputs(sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0,
-                         rel_cost)
+    values = ValueInputs(sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost)
     protection = ProtectionInputs(since, channel, 40, 1.0, 6.0, mandates)
 
     inputs = ReviewInputs(chance, values, protection, diff, capacity * n_focus * 0.5, thr)
@@ -471,7 +526,7 @@ def test_take_on_matches_the_python_loop():
 
 def test_brokered_ties_match_the_python_loop():
     """The centre's brokered ties: the former Python loop's draws, ends and order."""
-    from sim.strategies import _brokered
+    from sim.rules.strategies import _brokered
 
     rng0 = np.random.default_rng(4)
     n, k, P = 300, 6, 12
@@ -494,8 +549,8 @@ def test_brokered_ties_match_the_python_loop():
 
 def test_proposed_ties_match_their_numpy_form():
     """Tie formation's seekers, partners and kinds: the numpy form's draws, answers and order."""
+    from sim.core.state import CROSS, TOWN
     from sim.rules.network import _proposed_ties
-    from sim.state import CROSS, TOWN
 
     rng0 = np.random.default_rng(5)
     n, n_la = 500, 7
@@ -556,8 +611,8 @@ def test_invention_rate_is_its_numpy_form():
 
 def test_best_known_matches_its_numpy_form():
     """The centre's best known practices: filter and stable order by estimate, as numpy had them."""
-    from sim.state import MAINSTREAM, PROVEN
-    from sim.strategies import _best_known
+    from sim.core.state import MAINSTREAM, PROVEN
+    from sim.rules.strategies import _best_known
 
     rng = np.random.default_rng(8)
     for seed in range(30):
@@ -621,8 +676,17 @@ def test_federation_support_matches_its_numpy_form():
         assert np.array_equal(_bits(cap2), _bits(cap)) and r.random() == r2.random()
     # Nobody federated: nothing drawn, nothing changed.
     r3 = np.random.default_rng(1)
-    got = _support(r3, np.arange(5), np.ones(5, np.int64), np.zeros(5), np.ones(5),
-                   np.full(5, 0.1), np.full(5, 0.5), np.full((5, 2), -1), np.zeros((5, 2)))
+    got = _support(
+        r3,
+        np.arange(5),
+        np.ones(5, np.int64),
+        np.zeros(5),
+        np.ones(5),
+        np.full(5, 0.1),
+        np.full(5, 0.5),
+        np.full((5, 2), -1),
+        np.zeros((5, 2)),
+    )
     assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
 
 
@@ -630,10 +694,10 @@ def test_bring_over_matches_take_up_then_the_ownership_rule():
     """Federated schools take up the lead's practice and its staff's ownership: the numpy form."""
     import copy
 
-    from sim.actions import protection_inputs, take_up, value_inputs
-    from sim.model import NextPracticeModel
+    from sim.core.state import CHOSEN
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import protection_inputs, take_up, value_inputs
     from sim.rules.network import _bring_over
-    from sim.state import CHOSEN
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=9).run(18)
@@ -643,8 +707,12 @@ def test_bring_over_matches_take_up_then_the_ownership_rule():
     pool = np.setdiff1d(np.arange(s.n), leads)
     led = rng.choice(pool, 60)  # some schools twice: only the first counts
     lead = rng.choice(leads, 60)
-    col = np.array([rng.choice(np.flatnonzero(s.slot_p[i] >= 0)) if (s.slot_p[i] >= 0).any()
-                    else 0 for i in lead])
+    col = np.array(
+        [
+            rng.choice(np.flatnonzero(s.slot_p[i] >= 0)) if (s.slot_p[i] >= 0).any() else 0
+            for i in lead
+        ]
+    )
     ok_lead = s.slot_p[lead, col] >= 0
     led, lead, col = led[ok_lead], lead[ok_lead], col[ok_lead]
     s.slot_own[lead, col] = rng.random(len(lead))  # some above, some below the take-up's
@@ -656,8 +724,17 @@ def test_bring_over_matches_take_up_then_the_ownership_rule():
     at = np.argmax(rs.slot_p[rows] == rs.slot_p[lead_t, col_t][:, None], axis=1)
     rs.slot_own[rows, at] = np.maximum(rs.slot_own[rows, at], rs.slot_own[lead_t, col_t])
 
-    got = _bring_over(led, lead, col, m.p.init_own_chosen, s.slot_depth, s.slot_own,
-                      s.slot_source, value_inputs(m), protection_inputs(m))
+    got = _bring_over(
+        led,
+        lead,
+        col,
+        m.p.init_own_chosen,
+        s.slot_depth,
+        s.slot_own,
+        s.slot_source,
+        value_inputs(m),
+        protection_inputs(m),
+    )
     assert got == taken.sum() > 5
     for name in ("slot_p", "slot_own", "slot_depth", "slot_channel", "slot_since", "slot_source"):
         assert np.array_equal(_bits(getattr(s, name)), _bits(getattr(rs, name))), name
@@ -668,20 +745,25 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     """Ties within collaboratives, and formalisation rates, as the numpy forms gave them."""
     from types import SimpleNamespace
 
-    from sim.actions import ties_within
-    from sim.numerics import member_of
+    from sim.core.numerics import member_of
+    from sim.core.state import COLLAB
+    from sim.rules.actions import ties_within
     from sim.rules.network import _formalisation_rate
-    from sim.state import COLLAB
 
     rng = np.random.default_rng(5)
     n, n_ties, n_c = 300, 4000, 8
     collab = np.where(rng.random(n) < 0.6, rng.integers(0, n_c, n), -1)
-    ties = SimpleNamespace(n=n_ties, kind=rng.integers(0, 6, n_ties + 7),
-                           alive=rng.random(n_ties + 7) < 0.8, a=rng.integers(0, n, n_ties + 7),
-                           b=rng.integers(0, n, n_ties + 7))
+    ties = SimpleNamespace(
+        n=n_ties,
+        kind=rng.integers(0, 6, n_ties + 7),
+        alive=rng.random(n_ties + 7) < 0.8,
+        a=rng.integers(0, n, n_ties + 7),
+        b=rng.integers(0, n, n_ties + 7),
+    )
     ties.kind[rng.random(n_ties + 7) < 0.5] = COLLAB
-    model = SimpleNamespace(ties=ties, collabs=SimpleNamespace(n=n_c),
-                            schools=SimpleNamespace(collab=collab))
+    model = SimpleNamespace(
+        ties=ties, collabs=SimpleNamespace(n=n_c), schools=SimpleNamespace(collab=collab)
+    )
     chosen = rng.choice(n_c, 4, replace=False)
     for alive_only in (True, False):
         keep = ties.kind[:n_ties] == COLLAB
@@ -696,13 +778,12 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     fac, push = rng.random(n), 1.0 + rng.random(n) * 3.0
     want = network_numpy.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
     assert (want > 0).sum() >= n_c - 1 and (want[-3:] == 0).all()
-    assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)),
-                          _bits(want))
+    assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)), _bits(want))
 
 
 def test_per_step_chances_are_the_numpy_form():
     """per_step_array at monthly steps (compiled) and at other step lengths: numpy's numbers."""
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
     from tests.conftest import small
 
     rng = np.random.default_rng(23)
@@ -719,7 +800,7 @@ def test_per_step_chances_are_the_numpy_form():
 
 def test_events_that_occur_are_the_numpy_form():
     """model.occurs: numpy's draws and indices, and the generator left where numpy leaves it."""
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
     from tests.conftest import small
 
     rng = np.random.default_rng(29)
@@ -737,8 +818,8 @@ def test_events_that_occur_are_the_numpy_form():
 
 
 def test_life_cycle_stages_are_the_numpy_form():
+    from sim.core.state import ABANDONED, TRIAL
     from sim.rules.system import _stages
-    from sim.state import ABANDONED, TRIAL
 
     rng = np.random.default_rng(31)
     for _ in range(50):
@@ -760,8 +841,15 @@ def test_school_summary_is_numpys_means_and_spreads():
     weakest0 = np.argsort(perf0, kind="stable")[: n // 10]
     cap, budget = rng.random(n), rng.random(n) * 1.2
     trust, alive = rng.random(9000), rng.random(9000) < 0.8
-    want = (perf.mean(), perf.std(), (perf - perf0).std(), perf[weakest0].mean(), cap.mean(),
-            budget.mean(), trust[alive].mean())
+    want = (
+        perf.mean(),
+        perf.std(),
+        (perf - perf0).std(),
+        perf[weakest0].mean(),
+        cap.mean(),
+        budget.mean(),
+        trust[alive].mean(),
+    )
     got = K.school_summary(perf, perf0, weakest0, cap, budget, trust, alive)
     assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
     none = K.school_summary(perf, perf0, weakest0, cap, budget, trust, alive & False)
@@ -785,12 +873,20 @@ def test_practice_summary_is_numpys_answers(empty):
     d, od = depth.ravel()[at], own.ravel()[at] * depth.ravel()[at]
     n_led = np.bincount(head, minlength=H)
     in_use, ev = users > 0, ev_prec > 0
-    want = (d.mean() if len(d) else 0.0, od.sum() / max(d.sum(), 1e-12), coh.mean(),
-            (n_led[head] > 1).mean(), effect[in_use].max() if in_use.any() else np.nan,
-            ev_mean[ev].max() if ev.any() else np.nan, alive.sum(), (alive & formal).sum(),
-            (stage == 1).sum())
-    got = K.practice_summary(sp, depth, own, coh, head, H, effect, users, ev_mean, ev_prec,
-                             stage, 1, alive, formal)
+    want = (
+        d.mean() if len(d) else 0.0,
+        od.sum() / max(d.sum(), 1e-12),
+        coh.mean(),
+        (n_led[head] > 1).mean(),
+        effect[in_use].max() if in_use.any() else np.nan,
+        ev_mean[ev].max() if ev.any() else np.nan,
+        alive.sum(),
+        (alive & formal).sum(),
+        (stage == 1).sum(),
+    )
+    got = K.practice_summary(
+        sp, depth, own, coh, head, H, effect, users, ev_mean, ev_prec, stage, 1, alive, formal
+    )
     assert [_bits(np.float64(g)) for g in got] == [_bits(np.float64(w)) for w in want]
     assert empty == np.isnan(got[4]) == np.isnan(got[5])
 
@@ -799,7 +895,7 @@ def test_key_set_behaves_as_a_python_set():
     """The tie-key table answers as a set would through growth, removals and re-adds."""
     import pickle
 
-    from sim.state import KeySet
+    from sim.core.state import KeySet
 
     rng = np.random.default_rng(3)
     ref: set[int] = set()
@@ -844,8 +940,8 @@ def test_kernel_rng_follows_the_models_generator():
     import copy
     import pickle
 
-    from sim.model import NextPracticeModel
-    from sim.params import Params
+    from sim.model.model import NextPracticeModel
+    from sim.model.params import Params
 
     m = NextPracticeModel(Params(n_schools=60, n_authorities=2), rng=4)
     assert m.kernel_rng.generator is m.rng and m.kernel_rng is m.kernel_rng
@@ -867,14 +963,16 @@ def test_kernel_rng_reads_the_bit_generators_c_interface():
     """
     import ctypes
 
-    from sim._jit import KernelRng
+    from sim.core.jit import KernelRng
 
     g = np.random.default_rng(3)
     h = KernelRng(g)
     ct = g.bit_generator.ctypes
     fields = (ctypes.c_void_p * 4).from_address(h.bitgen_address)
-    want = [ct.state.value] + [ctypes.cast(getattr(ct, f), ctypes.c_void_p).value
-                               for f in ("next_uint64", "next_uint32", "next_double")]
+    want = [ct.state.value] + [
+        ctypes.cast(getattr(ct, f), ctypes.c_void_p).value
+        for f in ("next_uint64", "next_uint32", "next_double")
+    ]
     assert list(fields) == want
     assert h.integers(0, 10) == np.random.default_rng(3).integers(0, 10)  # the generator's methods
     with pytest.raises(AttributeError, match="__pycache__"):

@@ -1,11 +1,11 @@
-"""The malloc tuning of sim.memory: on where glibc allows it, off on request."""
+"""The malloc tuning of sim.core.memory: on where glibc allows it, off on request."""
 
 import platform
 import sys
 
 import pytest
 
-from sim.memory import keep_freed_memory
+from sim.core.memory import keep_freed_memory
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 

@@ -13,9 +13,17 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
-SMALL = {"REPLICATIONS": 2, "STEPS": 24, "N_SCHOOLS": 150, "WORKERS": 1,
-         "TIGHTNESS": [0.0, 1.0], "N_WORLDS": 12,  # notebooks/robustness.ipynb
-         "POPULATION": 10, "GENERATIONS": 2, "PREDICTIVE": 6}  # notebooks/calibration.ipynb
+SMALL = {
+    "REPLICATIONS": 2,
+    "STEPS": 24,
+    "N_SCHOOLS": 150,
+    "WORKERS": 1,
+    "TIGHTNESS": [0.0, 1.0],
+    "N_WORLDS": 12,  # notebooks/robustness.ipynb
+    "POPULATION": 10,
+    "GENERATIONS": 2,
+    "PREDICTIVE": 6,
+}  # notebooks/calibration.ipynb
 
 
 def test_there_are_notebooks():
@@ -38,10 +46,12 @@ def test_notebook_runs(path, tmp_path):
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     given = nb.cells[at].source
     small = {k: v for k, v in {**SMALL, "OUT": str(tmp_path)}.items() if f"{k} =" in given}
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
-        "\n".join(f"{k} = {v!r}" for k, v in small.items())))
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.cells.insert(
+        at + 1, nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in small.items()))
+    )
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs), "no figure was shown"

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from sim.numerics import pairwise_add, quantiles, row_any, row_count, row_cumsum, row_min, row_sum
+from sim.core.numerics import (
+    pairwise_add,
+    quantiles,
+    row_any,
+    row_count,
+    row_cumsum,
+    row_min,
+    row_sum,
+)
 
 
 def _bits(x):
@@ -28,8 +36,7 @@ def test_row_sum_is_numpys_sum(w):
         x = _awkward(rng, 500, w)
         assert np.array_equal(_bits(row_sum(x)), _bits(x.sum(axis=1)))
         # Same for the transposed layout: parts are the rows of a (w, n) array.
-        assert np.array_equal(_bits(pairwise_add(np.ascontiguousarray(x.T))),
-                              _bits(x.sum(axis=1)))
+        assert np.array_equal(_bits(pairwise_add(np.ascontiguousarray(x.T))), _bits(x.sum(axis=1)))
 
 
 def test_row_sum_falls_back_to_numpy():
@@ -120,7 +127,8 @@ def _hard_arrays(rng, n):
 
 
 def test_order_statistics_are_the_sorted_values():
-    from sim.numerics import order_statistics
+    from sim.core.numerics import order_statistics
+
     rng = np.random.default_rng(11)
     for n in list(range(1, 50)) + [257, 1000, 21000]:
         for x in _hard_arrays(rng, n):
@@ -134,7 +142,8 @@ def test_order_statistics_are_the_sorted_values():
 
 
 def test_tenth_means_are_the_partitions_means():
-    from sim.kernels import tenth_means
+    from sim.core.kernels import tenth_means
+
     rng = np.random.default_rng(12)
     for n in list(range(1, 40)) + [1000, 21000]:
         for x in _hard_arrays(rng, n):
@@ -153,7 +162,7 @@ def test_tenth_means_are_the_partitions_means():
 
 
 def test_member_of_is_isin():
-    from sim.numerics import member_of
+    from sim.core.numerics import member_of
 
     rng = np.random.default_rng(0)
     values = rng.integers(-1, 40, 1000)
@@ -178,7 +187,7 @@ def test_one_draw_from_a_pool_is_numpys_choice():
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 256, 1000, 8193, 21_000, 96_226])
 def test_numpy_sum_is_numpys_sum(n):
-    from sim.numerics import numpy_sum
+    from sim.core.numerics import numpy_sum
 
     rng = np.random.default_rng(n)
     for _ in range(3):
@@ -194,18 +203,22 @@ def test_choice_without_replacement_is_numpys(big):
     tail shuffle (a pool over 10,000 and a pick over a fiftieth of it); k = 0
     and k = n included.
     """
-    from sim.numerics import choice_without_replacement
+    from sim.core.numerics import choice_without_replacement
 
     for seed in range(120):
         r = np.random.default_rng(seed)
         n = int(r.integers(10_001, 25_000)) if big else int(r.integers(1, 40))
-        k = (int(r.integers(0, n // 50 + 1)) if seed % 3 == 0 else int(r.integers(n // 50 + 1, n)))\
-            if big else int(r.integers(0, n + 1))
+        k = (
+            (int(r.integers(0, n // 50 + 1)) if seed % 3 == 0 else int(r.integers(n // 50 + 1, n)))
+            if big
+            else int(r.integers(0, n + 1))
+        )
         k = {0: 0, 1: n}.get(seed, k)
         pool = np.arange(n) * 3 + 7
         a, b = np.random.default_rng(seed + 1000), np.random.default_rng(seed + 1000)
-        assert np.array_equal(a.choice(pool, size=k, replace=False),
-                              choice_without_replacement(b, pool, k))
+        assert np.array_equal(
+            a.choice(pool, size=k, replace=False), choice_without_replacement(b, pool, k)
+        )
         assert a.random() == b.random()
     with pytest.raises(ValueError):
         choice_without_replacement(np.random.default_rng(0), np.arange(3), 4)
@@ -217,7 +230,7 @@ def test_weighted_choice_without_replacement_is_numpys():
     Skewed weights over small pools make numpy draw again for positions drawn
     twice (several rounds); k = 0 and k = n included.
     """
-    from sim.numerics import weighted_choice_without_replacement as pick
+    from sim.core.numerics import weighted_choice_without_replacement as pick
 
     for seed in range(200):
         r = np.random.default_rng(seed)

@@ -17,17 +17,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.actions import ValueInputs
-from sim.model import NextPracticeModel
+from sim.core.state import EMPTY
+from sim.model.model import NextPracticeModel
 from sim.rules import DEFAULTS, RULES, STEP_ORDER, diffusion_numpy, invention_numpy
 from sim.rules import diffusion as diffusion_rules
 from sim.rules import invention as invention_rules
-from sim.state import EMPTY
+from sim.rules.actions import ValueInputs
 from tests.conftest import small
 
 #: slot -> its default rule's numpy form.
-NUMPY_FORMS = {slot: f"{name}_numpy" for slot, name in DEFAULTS.items()
-               if f"{name}_numpy" in RULES[slot]}
+NUMPY_FORMS = {
+    slot: f"{name}_numpy" for slot, name in DEFAULTS.items() if f"{name}_numpy" in RULES[slot]
+}
 TABLES = ("schools", "heads", "practices", "ties", "authorities", "collabs")
 
 
@@ -38,8 +39,12 @@ def _bits(x):
 
 def _state(m: NextPracticeModel) -> dict:
     """Every array of every state table, the model's scalars, and what was heard."""
-    out = {f"{t}.{k}": v for t in TABLES for k, v in vars(getattr(m, t)).items()
-           if isinstance(v, np.ndarray)}
+    out = {
+        f"{t}.{k}": v
+        for t in TABLES
+        for k, v in vars(getattr(m, t)).items()
+        if isinstance(v, np.ndarray)
+    }
     out.update({f"{t}.n": np.array(getattr(m, t).n) for t in TABLES})
     out["agenda"], out["mandates"] = np.array(m.agenda), np.array(m.mandates, np.int64)
     out.update({f"heard.{k}": v for k, v in vars(m.heard).items()})
@@ -49,8 +54,11 @@ def _state(m: NextPracticeModel) -> dict:
 
 def _differences(a: NextPracticeModel, b: NextPracticeModel) -> list[str]:
     sa, sb = _state(a), _state(b)
-    bad = [k for k in sa if sa[k].shape != sb[k].shape
-           or not np.array_equal(_bits(sa[k]), _bits(sb[k]))]
+    bad = [
+        k
+        for k in sa
+        if sa[k].shape != sb[k].shape or not np.array_equal(_bits(sa[k]), _bits(sb[k]))
+    ]
     for stream in (*STEP_ORDER, "structure"):  # every random stream left in the same state
         if a.rng_for(stream).bit_generator.state != b.rng_for(stream).bit_generator.state:
             bad.append(f"stream {stream}")
@@ -59,8 +67,21 @@ def _differences(a: NextPracticeModel, b: NextPracticeModel) -> list[str]:
 
 def test_every_compiled_rule_has_a_registered_numpy_form():
     """Each default rule that calls a kernel has ``<name>_numpy``, a subclass of it."""
-    compiled = {"centre", "hear", "adopt", "invent", "implement", "capacity", "perform",
-                "review", "lifecycle", "ties", "collaborate", "lead", "turnover"}
+    compiled = {
+        "centre",
+        "hear",
+        "adopt",
+        "invent",
+        "implement",
+        "capacity",
+        "perform",
+        "review",
+        "lifecycle",
+        "ties",
+        "collaborate",
+        "lead",
+        "turnover",
+    }
     assert set(NUMPY_FORMS) == compiled
     for slot, name in NUMPY_FORMS.items():
         assert issubclass(RULES[slot][name], RULES[slot][DEFAULTS[slot]]), slot
@@ -74,12 +95,18 @@ def _random_states(n_states: int):
     rng = np.random.default_rng(2020)
     for k in range(n_states):
         params = small(
-            n_schools=int(rng.integers(60, 260)), n_authorities=int(rng.integers(1, 5)),
+            n_schools=int(rng.integers(60, 260)),
+            n_authorities=int(rng.integers(1, 5)),
             strategy=("next_practice", "top_down", "bottom_up")[k % 3],
-            tightness=float(rng.random()), lever_agenda=float(rng.random()),
-            lever_evidence=float(rng.random()), p_invent=float(rng.random() * 0.05),
-            p_exec_head=float(rng.random() * 0.3), p_collab_form=float(rng.random() * 0.1),
-            p_head_leave=float(rng.random() * 0.05), dur_cycle=6.0)
+            tightness=float(rng.random()),
+            lever_agenda=float(rng.random()),
+            lever_evidence=float(rng.random()),
+            p_invent=float(rng.random() * 0.05),
+            p_exec_head=float(rng.random() * 0.3),
+            p_collab_form=float(rng.random() * 0.1),
+            p_head_leave=float(rng.random() * 0.05),
+            dur_cycle=6.0,
+        )
         m = NextPracticeModel(params, rng=int(rng.integers(1 << 30))).run(int(rng.integers(0, 40)))
         # Scramble some practices' stages, so rules that settled the state have work to do.
         pr = m.practices
@@ -104,17 +131,26 @@ def test_each_rule_equals_its_numpy_form_on_random_states(slot):
         numpy_form(b).apply(b)
         assert _differences(a, b) == [], (slot, k)
         after = _state(a)
-        changed += any(not np.array_equal(_bits(before[x]), _bits(after[x]))
-                       for x in before if before[x].shape == after[x].shape) or (
-            a.rng_for(slot).bit_generator.state != m.rng_for(slot).bit_generator.state)
+        changed += any(
+            not np.array_equal(_bits(before[x]), _bits(after[x]))
+            for x in before
+            if before[x].shape == after[x].shape
+        ) or (a.rng_for(slot).bit_generator.state != m.rng_for(slot).bit_generator.state)
     assert changed >= 3, slot
 
 
 @pytest.mark.parametrize("strategy", ["next_practice", "top_down", "bottom_up"])
 def test_a_run_on_numpy_forms_equals_the_compiled_run(strategy):
     """Every slot on its ``_numpy`` form: the same run, step by step, bit for bit."""
-    params = small(strategy=strategy, n_schools=150, p_exec_head=0.2, p_collab_form=0.05,
-                   p_head_leave=0.03, dur_cycle=6.0, tightness=0.7)
+    params = small(
+        strategy=strategy,
+        n_schools=150,
+        p_exec_head=0.2,
+        p_collab_form=0.05,
+        p_head_leave=0.03,
+        dur_cycle=6.0,
+        tightness=0.7,
+    )
     a = NextPracticeModel(params, rng=11)
     b = NextPracticeModel(params.model_copy(update={"rules": NUMPY_FORMS}), rng=11)
     assert {type(r).__name__ for r in b._pipeline} >= {"JudgedAdoptionNumpy", "ReviewNumpy"}
@@ -130,12 +166,19 @@ def test_a_run_on_numpy_forms_equals_the_compiled_run(strategy):
 def _values(rng, n, k, n_practices) -> ValueInputs:
     slot_p = rng.integers(-1, n_practices, (n, k)) if n_practices else np.full((n, k), -1)
     nobs = rng.integers(0, 20, (n, k)).astype(float)
-    return ValueInputs(slot_p, rng.normal(0, 0.3, (n, k)) * nobs, nobs,
-                       0.2 + rng.random(n) * 1.5,
-                       np.where(rng.random(n_practices) < 0.5, rng.random(n_practices) * 5, 0.0),
-                       rng.normal(0, 0.2, n_practices), rng.random(n_practices) * 0.5,
-                       float(0.05 + rng.random()), float(rng.random()),
-                       float(1 + rng.random() * 10), float(rng.random()))
+    return ValueInputs(
+        slot_p,
+        rng.normal(0, 0.3, (n, k)) * nobs,
+        nobs,
+        0.2 + rng.random(n) * 1.5,
+        np.where(rng.random(n_practices) < 0.5, rng.random(n_practices) * 5, 0.0),
+        rng.normal(0, 0.2, n_practices),
+        rng.random(n_practices) * 0.5,
+        float(0.05 + rng.random()),
+        float(rng.random()),
+        float(1 + rng.random() * 10),
+        float(rng.random()),
+    )
 
 
 def _same(got, want):
@@ -144,8 +187,9 @@ def _same(got, want):
         assert np.array_equal(_bits(np.asarray(g)), _bits(np.asarray(w)))
 
 
-SYSTEMS = st.tuples(st.integers(1, 40), st.integers(1, 7), st.integers(1, 30),
-                    st.integers(0, 2**32 - 1))
+SYSTEMS = st.tuples(
+    st.integers(1, 40), st.integers(1, 7), st.integers(1, 30), st.integers(0, 2**32 - 1)
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -165,11 +209,25 @@ def test_judge_equals_its_numpy_form(system, m, agenda):
     values = _values(rng, n, k, n_practices)
     n_ties = int(rng.integers(1, 10))  # few ties: some are heard on twice
     inputs = diffusion_rules.JudgeInputs(
-        rng.integers(0, n, m), rng.integers(0, n_practices, m), rng.integers(0, n_ties, m),
-        rng.random(m), rng.random(n), float(0.1 + rng.random()), agenda, float(rng.random()),
-        float(rng.random()), rng.integers(0, 3, n_practices), rng.normal(0, 0.3, n_practices),
-        float(0.05 + rng.random()), float(rng.normal(0, 0.1)), float(rng.random()),
-        rng.random(n_ties), rng.random(m) - 0.2, rng.random(n_practices), values)
+        rng.integers(0, n, m),
+        rng.integers(0, n_practices, m),
+        rng.integers(0, n_ties, m),
+        rng.random(m),
+        rng.random(n),
+        float(0.1 + rng.random()),
+        agenda,
+        float(rng.random()),
+        float(rng.random()),
+        rng.integers(0, 3, n_practices),
+        rng.normal(0, 0.3, n_practices),
+        float(0.05 + rng.random()),
+        float(rng.normal(0, 0.1)),
+        float(rng.random()),
+        rng.random(n_ties),
+        rng.random(m) - 0.2,
+        rng.random(n_practices),
+        values,
+    )
     twin = inputs._replace(trust=inputs.trust.copy())
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
     got, want = diffusion_rules._judge(r1, inputs), diffusion_numpy.judge(r2, twin)
@@ -212,11 +270,25 @@ def test_recombine_equals_its_numpy_form(system, m, agenda):
     slot_p[: n // 3] = EMPTY  # schools running nothing invent from nothing
     depth = np.where((slot_p >= 0) & (rng.random((n, k)) < 0.6), rng.random((n, k)), 0.0)
     inputs = invention_rules.RecombineInputs(
-        np.sort(rng.integers(0, n, m)), slot_p, depth, rng.normal(0, 0.3, n_practices),
-        rng.random(n_practices), rng.random(n_practices), rng.integers(0, 4, n_practices),
-        rng.random(n) * 0.5, float(1 + rng.random() * 5), -0.1, 0.15, 0.2, 4, agenda,
-        float(rng.random()), float(0.5 * rng.random()), float(0.2 * rng.random()),
-        float(1 + rng.random() * 5))
+        np.sort(rng.integers(0, n, m)),
+        slot_p,
+        depth,
+        rng.normal(0, 0.3, n_practices),
+        rng.random(n_practices),
+        rng.random(n_practices),
+        rng.integers(0, 4, n_practices),
+        rng.random(n) * 0.5,
+        float(1 + rng.random() * 5),
+        -0.1,
+        0.15,
+        0.2,
+        4,
+        agenda,
+        float(rng.random()),
+        float(0.5 * rng.random()),
+        float(0.2 * rng.random()),
+        float(1 + rng.random() * 5),
+    )
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
     _same(invention_rules._recombine(r1, inputs), invention_numpy.recombine(r2, inputs))
     assert r1.bit_generator.state == r2.bit_generator.state
@@ -224,16 +296,18 @@ def test_recombine_equals_its_numpy_form(system, m, agenda):
 
 def test_the_actions_numpy_forms_equal_their_kernels():
     """Valuing, protecting, taking up, dropping and ties within collaboratives, on model states."""
-    from sim import actions, actions_numpy
-    from sim._jit import as_plain
-    from sim.state import CHOSEN
+    from sim.core.jit import as_plain
+    from sim.core.state import CHOSEN
+    from sim.rules import actions, actions_numpy
 
     for k, m in enumerate(_random_states(6)):
         s, t, c = m.schools, m.ties, m.collabs
         rows = np.arange(s.n)
         vals, prot = actions.value_inputs(m), actions.protection_inputs(m)
-        _same(actions._value_and_protection(as_plain(vals), rows, as_plain(prot)),
-              actions_numpy.value_and_protection(vals, rows, prot))
+        _same(
+            actions._value_and_protection(as_plain(vals), rows, as_plain(prot)),
+            actions_numpy.value_and_protection(vals, rows, prot),
+        )
         # Take-ups of random pairs (repeated schools, practices already run), on copies.
         rng = np.random.default_rng(k)
         school = rng.integers(0, s.n, 80)
@@ -241,12 +315,29 @@ def test_the_actions_numpy_forms_equal_their_kernels():
         source = rng.integers(-1, max(t.n, 1), 80)
         a, b = copy.deepcopy(m), copy.deepcopy(m)
         got = actions.take_up_kernel(
-            school, practice, source, 0.3, CHOSEN, a.schools.slot_depth, a.schools.slot_own,
-            a.schools.slot_source, as_plain(actions.value_inputs(a)),
-            as_plain(actions.protection_inputs(a)))
+            school,
+            practice,
+            source,
+            0.3,
+            CHOSEN,
+            a.schools.slot_depth,
+            a.schools.slot_own,
+            a.schools.slot_source,
+            as_plain(actions.value_inputs(a)),
+            as_plain(actions.protection_inputs(a)),
+        )
         want = actions_numpy.take_up(
-            school, practice, source, 0.3, CHOSEN, b.schools.slot_depth, b.schools.slot_own,
-            b.schools.slot_source, actions.value_inputs(b), actions.protection_inputs(b))
+            school,
+            practice,
+            source,
+            0.3,
+            CHOSEN,
+            b.schools.slot_depth,
+            b.schools.slot_own,
+            b.schools.slot_source,
+            actions.value_inputs(b),
+            actions.protection_inputs(b),
+        )
         assert np.array_equal(got, want) and want.any(), k
         assert _differences(a, b) == [], k
         # Drops of a third of the filled slots (shared source ties lose trust once).
@@ -254,8 +345,18 @@ def test_the_actions_numpy_forms_equal_their_kernels():
         pick = rng.random(len(r)) < 0.3
         for model, fn in ((a, actions._drop), (b, actions_numpy.drop)):
             ms = model.schools
-            fn(r[pick], col[pick], ms.slot_p, ms.slot_depth, ms.slot_own, ms.slot_obs,
-               ms.slot_nobs, ms.slot_source, model.ties.trust, 0.9)
+            fn(
+                r[pick],
+                col[pick],
+                ms.slot_p,
+                ms.slot_depth,
+                ms.slot_own,
+                ms.slot_obs,
+                ms.slot_nobs,
+                ms.slot_source,
+                model.ties.trust,
+                0.9,
+            )
         assert _differences(a, b) == [], k
         # Ties within chosen collaboratives.
         chosen = rng.random(c.n + 1) < 0.5

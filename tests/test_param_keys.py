@@ -1,4 +1,4 @@
-"""Whose key a declared parameter has: the class that declares it (sim.registry).
+"""Whose key a declared parameter has: the class that declares it (sim.core.registry).
 
 A numpy form (``judged_numpy``) and a plug-in's subclass of a built-in read their
 parent's keys; the strategies read the centre's (``centre.*``); a key under a name
@@ -13,11 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import UserError
-from sim.experiments.designs import keys_in_use
-from sim.model import NextPracticeModel
-from sim.params import Params, parameter_table
-from sim.registry import (
+from sim.core.errors import UserError
+from sim.core.registry import (
     DEFAULTS,
     RULES,
     STEP_ORDER,
@@ -33,18 +30,23 @@ from sim.registry import (
     register,
     register_strategy,
 )
+from sim.experiments.designs import keys_in_use
+from sim.model.model import NextPracticeModel
+from sim.model.params import Params, parameter_table
+from sim.model.scenario import load_scenario
 from sim.rules.diffusion import JudgedAdoption
-from sim.scenario import load_scenario
-from sim.strategies import Strategy, TopDown
+from sim.rules.strategies import Strategy, TopDown
 from tests.conftest import small
 
-NUMPY_FORMS = {slot: f"{name}_numpy" for slot, name in DEFAULTS.items()
-               if f"{name}_numpy" in RULES[slot]}
+NUMPY_FORMS = {
+    slot: f"{name}_numpy" for slot, name in DEFAULTS.items() if f"{name}_numpy" in RULES[slot]
+}
 
 
 def _registered() -> list[tuple[str, type]]:
-    return ([(name, cls) for slot in STEP_ORDER for name, cls in RULES[slot].items()]
-            + list(STRATEGIES.items()))
+    return [(name, cls) for slot in STEP_ORDER for name, cls in RULES[slot].items()] + list(
+        STRATEGIES.items()
+    )
 
 
 def _own(klass: type) -> dict:
@@ -65,8 +67,16 @@ def registered(slot: str | None, name: str, cls: type):
 
 
 def _run(steps: int = 30, **kw):
-    p = Params(**{"n_schools": 150, "n_authorities": 3, "p_exec_head": 0.2,
-                  "p_collab_form": 0.05, "n_steps": steps, **kw})
+    p = Params(
+        **{
+            "n_schools": 150,
+            "n_authorities": 3,
+            "p_exec_head": 0.2,
+            "p_collab_form": 0.05,
+            "n_steps": steps,
+            **kw,
+        }
+    )
     return NextPracticeModel(p, rng=7).run(steps).metrics_frame()
 
 
@@ -87,8 +97,9 @@ def test_every_key_reaches_every_numpy_form_and_strategy_twin():
     for key, spec in declared_params().items():
         lo = spec.lo if spec.lo is not None else spec.default - 1
         hi = spec.hi if spec.hi is not None else spec.default + 1
-        value = spec.default + 0.5 * ((hi if spec.default - lo < hi - spec.default else lo)
-                                      - spec.default)
+        value = spec.default + 0.5 * (
+            (hi if spec.default - lo < hi - spec.default else lo) - spec.default
+        )
         moved[key] = type(spec.default)(value)
         assert moved[key] != spec.default and spec.check(moved[key]) is None, key
     for strategy in ("next_practice", "top_down"):
@@ -108,14 +119,18 @@ def test_a_strategy_key_reaches_the_strategy_twin():
     assert not readable.equals(_run(60, rules={"centre": "strategy_numpy"}, **kw))
 
 
-@pytest.mark.parametrize(("wrong", "right"), [
-    ("judged_numpy.w_agenda", "judged.w_agenda"),
-    ("executive_heads_numpy.q_strong", "executive_heads.q_strong"),
-    ("next_practice.rel_trust_brokered", "centre.rel_trust_brokered"),
-    ("top_down_numpy.rel_signal_agenda", "centre.rel_signal_agenda"),
-])
+@pytest.mark.parametrize(
+    ("wrong", "right"),
+    [
+        ("judged_numpy.w_agenda", "judged.w_agenda"),
+        ("executive_heads_numpy.q_strong", "executive_heads.q_strong"),
+        ("next_practice.rel_trust_brokered", "centre.rel_trust_brokered"),
+        ("top_down_numpy.rel_signal_agenda", "centre.rel_signal_agenda"),
+    ],
+)
 def test_a_key_under_a_name_that_reads_it_elsewhere_is_refused_naming_the_key(
-        tmp_path, wrong, right):
+    tmp_path, wrong, right
+):
     with pytest.raises(UserError, match=f"set '{right}' instead"):
         load_scenario(None, {wrong: 0.3})
     path = tmp_path / "s.yaml"
@@ -132,15 +147,17 @@ def test_a_twin_key_as_an_experiment_factor_names_the_key(tmp_path):
     from sim.experiments import plan_experiment
 
     exp = tmp_path / "e.yaml"
-    exp.write_text("description: t\nsteps: 2\nroot_seed: 1\n"
-                   "design:\n  method: lhs\n  n: 4\n  factors:\n"
-                   "    judged_numpy.w_agenda: {range: [0.4, 0.9]}\n")
+    exp.write_text(
+        "description: t\nsteps: 2\nroot_seed: 1\n"
+        "design:\n  method: lhs\n  n: 4\n  factors:\n"
+        "    judged_numpy.w_agenda: {range: [0.4, 0.9]}\n"
+    )
     with pytest.raises(UserError, match="set 'judged.w_agenda' instead"):
         plan_experiment(exp)
 
 
 def test_summary_and_listing_have_one_key_per_parameter():
-    from sim.runner import run_model
+    from sim.experiments.runner import run_model
 
     p = small(n_steps=2, rules={"adopt": "judged_numpy"}, **{"judged.w_agenda": 0.5})
     declared = run_model(p, seed=1).summary["params"]["declared"]
@@ -148,8 +165,15 @@ def test_summary_and_listing_have_one_key_per_parameter():
     assert not [k for k in declared if "_numpy." in k]
     names = [r["name"] for r in parameter_table()]
     assert len(names) == len(set(names))
-    builtin = {*NUMPY_FORMS.values(), "top_down", "bottom_up", "next_practice",
-               "top_down_numpy", "bottom_up_numpy", "next_practice_numpy"}
+    builtin = {
+        *NUMPY_FORMS.values(),
+        "top_down",
+        "bottom_up",
+        "next_practice",
+        "top_down_numpy",
+        "bottom_up_numpy",
+        "next_practice_numpy",
+    }
     assert not [n for n in names if n.split(".", 1)[0] in builtin]
 
 
@@ -158,8 +182,9 @@ def test_sampled_designs_keep_the_keys_the_bases_read():
     plain = keys_in_use([{"strategy": "next_practice"}])
     # What the default rules and next practice read (other tests in this process may have
     # registered plug-ins, whose keys declared_params() lists too and no base here reads).
-    read = {key for slot, name in DEFAULTS.items()
-            for key in param_keys(RULES[slot][name]).values()}
+    read = {
+        key for slot, name in DEFAULTS.items() for key in param_keys(RULES[slot][name]).values()
+    }
     assert plain == read | set(param_keys(STRATEGIES["next_practice"]).values())
     assert plain <= set(declared_params())
     assert keys_in_use([{"strategy": "next_practice", "rules": NUMPY_FORMS}]) == plain
@@ -172,33 +197,55 @@ def test_sampled_designs_keep_the_keys_the_bases_read():
 class Variant(JudgedAdoption):
     """Test: the built-in judged adoption, unchanged, with one parameter of its own."""
 
-    params = {"extra": Param(1.0, lo=0, hi=2, unit="1", kind="uncertainty", meaning="x",
-                             sweep=(0.5, 1.5), sweep_ref="test")}
+    params = {
+        "extra": Param(
+            1.0,
+            lo=0,
+            hi=2,
+            unit="1",
+            kind="uncertainty",
+            meaning="x",
+            sweep=(0.5, 1.5),
+            sweep_ref="test",
+        )
+    }
 
 
 class Redeclared(JudgedAdoption):
     """Test: judged adoption with its own default for w_agenda."""
 
-    params = {"w_agenda": Param(0.5, lo=0, hi=1, unit="1", kind="uncertainty", meaning="x",
-                                sweep=(0.4, 1.0), sweep_ref="test")}
+    params = {
+        "w_agenda": Param(
+            0.5,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            meaning="x",
+            sweep=(0.4, 1.0),
+            sweep_ref="test",
+        )
+    }
 
 
 class Repeated(JudgedAdoption):
     """Test: repeats its base's declarations (the same Param objects) and adds one."""
 
-    params = {**JudgedAdoption.params,
-              "extra": Param(1.0, lo=0, hi=2, unit="1", kind="setting", meaning="x")}
+    params = {
+        **JudgedAdoption.params,
+        "extra": Param(1.0, lo=0, hi=2, unit="1", kind="setting", meaning="x"),
+    }
 
 
 def test_a_plugin_subclass_reads_its_parents_key_and_keys_its_own():
     with registered("adopt", "test_variant", Variant):
-        assert param_keys(Variant) == {"w_agenda": "judged.w_agenda",
-                                       "extra": "test_variant.extra"}
+        assert param_keys(Variant) == {"w_agenda": "judged.w_agenda", "extra": "test_variant.extra"}
         keys = declared_params()
         assert "test_variant.extra" in keys and "test_variant.w_agenda" not in keys
         set_ = {"judged.w_agenda": 0.3, "test_variant.extra": 1.5}
         assert _run(rules={"adopt": "test_variant"}, **set_).equals(
-            _run(rules={"adopt": "judged"}, **set_))
+            _run(rules={"adopt": "judged"}, **set_)
+        )
         with pytest.raises(UserError, match="set 'judged.w_agenda' instead"):
             load_scenario(None, {"test_variant.w_agenda": 0.3})
     assert "test_variant.extra" not in declared_params()
@@ -221,8 +268,10 @@ def test_a_redeclared_parameter_is_the_subclass_own():
 
 def test_repeating_the_bases_declaration_is_not_a_redeclaration():
     with registered("adopt", "test_repeated", Repeated):
-        assert param_keys(Repeated) == {"w_agenda": "judged.w_agenda",
-                                        "extra": "test_repeated.extra"}
+        assert param_keys(Repeated) == {
+            "w_agenda": "judged.w_agenda",
+            "extra": "test_repeated.extra",
+        }
 
 
 def test_an_unregistered_declaring_base_needs_a_namespace():
@@ -256,10 +305,11 @@ def test_a_namespace_has_one_declaring_class():
     class Squatter(Rule):
         """Test: declares under the centre's namespace."""
 
-        params = {"rel_trust_brokered": Param(0.0, lo=-1, hi=1, unit="1", kind="lever",
-                                              meaning="x")}
+        params = {
+            "rel_trust_brokered": Param(0.0, lo=-1, hi=1, unit="1", kind="lever", meaning="x")
+        }
 
-    with pytest.raises(UserError, match="'centre'.*sim.strategies.Strategy"):
+    with pytest.raises(UserError, match="'centre'.*sim.rules.strategies.Strategy"):
         register("shocks", "centre")(Squatter)
     assert "centre" not in RULES["shocks"]
 
@@ -299,8 +349,7 @@ def test_every_key_has_one_declaring_class_and_every_class_resolves_its_params()
     assert set(owners) == set(table)  # every listed key is read by a registered class
     for name in NUMPY_FORMS.values():
         assert not [k for k in table if k.startswith(f"{name}.")]
-    assert {k for k in table if k.startswith("centre.")} == {
-        f"centre.{n}" for n in Strategy.params}
+    assert {k for k in table if k.startswith("centre.")} == {f"centre.{n}" for n in Strategy.params}
     assert param_keys(TopDown) == {n: f"centre.{n}" for n in Strategy.params}
 
 
@@ -321,8 +370,9 @@ def test_a_parameter_is_read_from_the_class_that_made_its_declaration(moves, nam
             attrs = {"__doc__": "generated", "params_namespace": f"n{i}"}
         parent = dict(base.__dict__.get("params") or {}) if base is not Rule else {}
         if move == "fresh":
-            attrs["params"] = {"x": Param(float(i), lo=0, hi=10, unit="1", kind="setting",
-                                          meaning="x")}
+            attrs["params"] = {
+                "x": Param(float(i), lo=0, hi=10, unit="1", kind="setting", meaning="x")
+            }
             maker = i
         elif move == "repeat" and "x" in (getattr(base, "params", None) or {}):
             attrs["params"] = {**parent, "x": base.params["x"]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.validation import pattern_checks
+from sim.analysis.validation import pattern_checks
 
 pytestmark = pytest.mark.slow
 

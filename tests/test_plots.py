@@ -9,7 +9,7 @@ matplotlib.use("svg")
 import numpy as np, pandas as pd
 from pathlib import Path
 import tempfile
-from sim import plots, validation
+from sim.analysis import plots, validation
 m = pd.DataFrame({"year": [1998.0, 1999.0], "step": [0, 12], "perf_mean": [0.6, 0.7],
                   "perf_p05": [0.5, 0.6], "perf_p95": [0.7, 0.8], "top_adoption": [0.1, 0.2]})
 d = Path(tempfile.mkdtemp())

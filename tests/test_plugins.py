@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import UserError
-from sim.model import NextPracticeModel
-from sim.plugins import import_plugins, locate
-from sim.registry import REPLACED, RULES, register
-from sim.scenario import load_scenario
+from sim.core.errors import UserError
+from sim.core.registry import REPLACED, RULES, register
+from sim.model.model import NextPracticeModel
+from sim.model.plugins import import_plugins, locate
+from sim.model.scenario import load_scenario
 
 
 def _unique(prefix: str) -> str:
@@ -65,7 +65,7 @@ def test_plugin_as_relative_path_and_beside_an_extended_file(tmp_path):
 
 
 def test_summary_records_each_plugins_sha256(tmp_path):
-    from sim.runner import run_model
+    from sim.experiments.runner import run_model
 
     rule = _unique("hashed")
     mod = _unique("hashed_mod")
@@ -103,32 +103,35 @@ def test_syntax_error_names_the_plugin_and_its_line_only(tmp_path):
         import_plugins([mod], [tmp_path])
     msg = str(got.value)
     assert mod in msg and "SyntaxError" in msg and "line 2" in msg
-    assert "sim/plugins.py" not in msg and "importlib" not in msg
+    assert "sim/model/plugins.py" not in msg and "importlib" not in msg
 
 
 def test_plugin_raising_on_import_shows_its_own_frames_only(tmp_path):
     mod = _unique("raises")
     (tmp_path / f"{mod}.py").write_text(
-        "def helper():\n    raise RuntimeError('bad config in plug-in')\n\nhelper()\n")
+        "def helper():\n    raise RuntimeError('bad config in plug-in')\n\nhelper()\n"
+    )
     with pytest.raises(UserError) as got:
         import_plugins([f"{mod}.py"], [tmp_path])
     msg = str(got.value)
     assert "RuntimeError: bad config in plug-in" in msg
-    assert f"{mod}.py\", line 4" in msg and f"{mod}.py\", line 2" in msg
-    assert "sim/plugins.py" not in msg and "<frozen" not in msg
+    assert f'{mod}.py", line 4' in msg and f'{mod}.py", line 2' in msg
+    assert "sim/model/plugins.py" not in msg and "<frozen" not in msg
     assert mod not in sys.modules  # a failed plug-in leaves nothing half-imported
 
 
 def test_registering_a_taken_name_is_refused_naming_both_modules(tmp_path):
     mod = _unique("clash")
-    (tmp_path / f"{mod}.py").write_text(textwrap.dedent("""\
+    (tmp_path / f"{mod}.py").write_text(
+        textwrap.dedent("""\
         from sim.rules import Rule, register
         @register('adopt', 'judged')
         class Mine(Rule):
             '''Test rule: would replace the built-in silently.'''
             def apply(self, model):
                 pass
-        """))
+        """)
+    )
     with pytest.raises(UserError) as got:
         import_plugins([mod], [tmp_path])
     msg = str(got.value)
@@ -137,17 +140,19 @@ def test_registering_a_taken_name_is_refused_naming_both_modules(tmp_path):
 
 
 def test_replace_true_replaces_and_is_recorded(tmp_path):
-    from sim.runner import run_model
+    from sim.experiments.runner import run_model
 
     mod = _unique("replacer")
-    (tmp_path / f"{mod}.py").write_text(textwrap.dedent("""\
+    (tmp_path / f"{mod}.py").write_text(
+        textwrap.dedent("""\
         from sim.rules import Rule, register
         @register('shocks', 'budget_cut', default=True, replace=True)
         class NoCuts(Rule):
             '''Test rule: budgets are never cut.'''
             def apply(self, model):
                 pass
-        """))
+        """)
+    )
     from sim.rules import DEFAULTS
 
     builtin = RULES["shocks"]["budget_cut"]
@@ -156,8 +161,12 @@ def test_replace_true_replaces_and_is_recorded(tmp_path):
         p = load_scenario(tmp_path / "s.yaml")
         assert RULES["shocks"]["budget_cut"].__module__ == mod
         rec = run_model(p, seed=1).summary["plugins"]["replaced"]
-        assert {"what": "rule for slot 'shocks'", "name": "budget_cut",
-                "replaced": "sim.rules.system", "by": mod} in rec
+        assert {
+            "what": "rule for slot 'shocks'",
+            "name": "budget_cut",
+            "replaced": "sim.rules.system",
+            "by": mod,
+        } in rec
     finally:  # put the built-in back for the other tests of this process
         RULES["shocks"]["budget_cut"] = builtin
         DEFAULTS["shocks"] = "budget_cut"
@@ -175,10 +184,14 @@ def test_same_module_registering_again_is_not_a_clash():
 
 
 @settings(max_examples=60, deadline=None)
-@given(spec=st.one_of(st.text(max_size=20).map(lambda s: "zzq_no_such_" + s),
-                      st.text(max_size=20).map(lambda s: "." + s),
-                      st.text(max_size=20).map(lambda s: s + ".py"),
-                      st.text(max_size=20).map(lambda s: "sub/" + s)))
+@given(
+    spec=st.one_of(
+        st.text(max_size=20).map(lambda s: "zzq_no_such_" + s),
+        st.text(max_size=20).map(lambda s: "." + s),
+        st.text(max_size=20).map(lambda s: s + ".py"),
+        st.text(max_size=20).map(lambda s: "sub/" + s),
+    )
+)
 def test_hostile_plugin_specs_give_a_user_error(tmp_path_factory, spec):
     """Names no module has, relative names and missing paths: always a UserError."""
     d = tmp_path_factory.mktemp("hostile")

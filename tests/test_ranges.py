@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from sim.params import Params, field_info, parameter_table
+from sim.model.params import Params, field_info, parameter_table
 
 #: Core parameters and those rules and strategies declare (``<rule>.<param>``).
 UNCERTAINTIES = [r["name"] for r in parameter_table() if r["kind"] == "uncertainty"]
@@ -46,7 +46,8 @@ def test_every_range_lies_within_the_validation_bounds(name):
 
 
 def test_params_prints_each_range_and_its_reason():
-    out = subprocess.run([sys.executable, "-m", "sim.cli", "params"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "params"], capture_output=True, text=True, check=True
+    ).stdout
     info = field_info("p_review")
     assert f"sweep: [{info['sweep'][0]}, {info['sweep'][1]}] ({info['sweep_ref']})" in out

@@ -20,17 +20,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.analyze import analyze
-from sim.errors import UserError
-from sim.experiments import plan_experiment
-from sim.robustness import (
+from sim.analysis.analyze import analyze
+from sim.analysis.robustness import (
     best_share,
     paired_differences,
     regret,
     regret_summary,
     satisficing,
 )
-from sim.sweep import load_results, run_sweep
+from sim.core.errors import UserError
+from sim.experiments import plan_experiment
+from sim.experiments.sweep import load_results, run_sweep
 
 # --------------------------------------------------------------------------------------
 # Measures on synthetic tables
@@ -94,8 +94,12 @@ def test_paired_differences_know_a_constant_shift():
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(2, 5)),
-              elements=st.floats(-1e6, 1e6)), st.sampled_from(["max", "min"]))
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 30), st.integers(2, 5)), elements=st.floats(-1e6, 1e6)
+    ),
+    st.sampled_from(["max", "min"]),
+)
 def test_measures_hold_their_invariants_on_any_table(values, better):
     t = pd.DataFrame(values, columns=[f"p{i}" for i in range(values.shape[1])])
     r = regret(t, better)
@@ -121,8 +125,10 @@ def _experiment(tmp: Path, name: str = "rob", **design) -> Path:
         "overrides": {"noise_sd": 0.5},
         "design": {
             "method": "robustness",
-            "policies": [{"name": "plain", "levers": {"strategy": "plain"}},
-                         {"name": "shifted", "levers": {"strategy": "shifted"}}],
+            "policies": [
+                {"name": "plain", "levers": {"strategy": "plain"}},
+                {"name": "shifted", "levers": {"strategy": "shifted"}},
+            ],
             "worlds": {"n": 60, "factors": "all"},
             "measures": {"y": "max"},
             "targets": {"y": {"min": 4.0}},
@@ -138,8 +144,7 @@ def test_every_policy_meets_the_same_seeds_in_a_world(tmp_path):
     plan = plan_experiment(_experiment(tmp_path))
     assert plan.n_runs == 60 * 2 * 2
     assert list(plan.design.columns[:2]) == ["policy", "world"]
-    df = load_results(run_sweep(_experiment(tmp_path), tmp_path / "out", workers=1,
-                                progress=False))
+    df = load_results(run_sweep(_experiment(tmp_path), tmp_path / "out", workers=1, progress=False))
     seeds = df.pivot_table(index=["world", "replication"], columns="policy", values="seed")
     assert (seeds["plain"] == seeds["shifted"]).all()
     assert seeds["plain"].nunique() == len(seeds)  # and differ between worlds and seeds
@@ -149,8 +154,7 @@ def test_every_policy_meets_the_same_seeds_in_a_world(tmp_path):
 
 
 def test_robustness_analysis_gives_the_known_answers(tmp_path):
-    out = analyze(run_sweep(_experiment(tmp_path), tmp_path / "out", workers=1,
-                            progress=False))
+    out = analyze(run_sweep(_experiment(tmp_path), tmp_path / "out", workers=1, progress=False))
     rob = pd.read_csv(out / "robustness.csv").set_index("policy")
     assert rob.loc["shifted", "best_share"] == 1 and rob.loc["plain", "best_share"] == 0
     assert rob.loc["plain", "regret_median"] == pytest.approx(1.0)
@@ -170,8 +174,9 @@ def test_robustness_analysis_gives_the_known_answers(tmp_path):
 def test_discovery_through_the_cli_finds_where_a_policy_falls_short(tmp_path):
     from sim.cli import main
 
-    run = run_sweep(_experiment(tmp_path, worlds={"n": 200}), tmp_path / "out", workers=1,
-                    progress=False)
+    run = run_sweep(
+        _experiment(tmp_path, worlds={"n": 200}), tmp_path / "out", workers=1, progress=False
+    )
     # y = sin x1 + 7 sin^2 x2 + ...: high y lives where sin^2 x2 is near 1, |x2| near pi/2.
     assert main(["analyze", str(run), "--discover", "y[shifted] > 6"]) == 0
     out = run / "analysis"
@@ -190,18 +195,26 @@ def test_discovery_through_the_cli_finds_where_a_policy_falls_short(tmp_path):
         assert (out / f).exists()
 
 
-@pytest.mark.parametrize(("design", "match"), [
-    ({"policies": ["nowhere.yaml", {"name": "x"}]}, "model 'ishigami' has no scenario files"),
-    ({"policies": [{"name": "a", "levers": {"a": 3.0}}, {"name": "b"}]},
-     "levers.a: not a lever"),
-    ({"policies": [{"name": "a"}, {"name": "a"}]}, "two policies are called 'a'"),
-    ({"policies": [{"levers": {"strategy": "plain"}}, {"name": "b"}]}, "give the policy a name"),
-    ({"worlds": {"n": 10, "factors": ["strategy"]}}, "'strategy' is a lever: a policy sets it"),
-    ({"worlds": {"n": 10, "factors": ["a"]}}, "'a' is a setting parameter, not an uncertainty"),
-    ({"measures": {"z": "max"}}, "design.measures.z: not a recorded outcome"),
-    ({"targets": {"y": {}}}, "design.targets.y: give min:, max: or both"),
-    ({"measures": {"y": "most"}}, "design.measures.y"),
-])
+@pytest.mark.parametrize(
+    ("design", "match"),
+    [
+        ({"policies": ["nowhere.yaml", {"name": "x"}]}, "model 'ishigami' has no scenario files"),
+        (
+            {"policies": [{"name": "a", "levers": {"a": 3.0}}, {"name": "b"}]},
+            "levers.a: not a lever",
+        ),
+        ({"policies": [{"name": "a"}, {"name": "a"}]}, "two policies are called 'a'"),
+        (
+            {"policies": [{"levers": {"strategy": "plain"}}, {"name": "b"}]},
+            "give the policy a name",
+        ),
+        ({"worlds": {"n": 10, "factors": ["strategy"]}}, "'strategy' is a lever: a policy sets it"),
+        ({"worlds": {"n": 10, "factors": ["a"]}}, "'a' is a setting parameter, not an uncertainty"),
+        ({"measures": {"z": "max"}}, "design.measures.z: not a recorded outcome"),
+        ({"targets": {"y": {}}}, "design.targets.y: give min:, max: or both"),
+        ({"measures": {"y": "most"}}, "design.measures.y"),
+    ],
+)
 def test_bad_robustness_designs_are_refused_clearly(tmp_path, design, match):
     with pytest.raises(UserError, match=match):
         plan_experiment(_experiment(tmp_path, **design))
@@ -210,10 +223,15 @@ def test_bad_robustness_designs_are_refused_clearly(tmp_path, design, match):
 def test_policies_may_not_differ_in_the_world(tmp_path):
     for name, value in (("one", 0.1), ("two", 0.2)):
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"p_review": value}))
-    spec = {"root_seed": 1, "design": {
-        "method": "robustness", "policies": ["one.yaml", "two.yaml"],
-        "worlds": {"n": 4, "factors": ["p_head_leave"]},
-        "measures": {"final_perf_mean": "max"}}}
+    spec = {
+        "root_seed": 1,
+        "design": {
+            "method": "robustness",
+            "policies": ["one.yaml", "two.yaml"],
+            "worlds": {"n": 4, "factors": ["p_head_leave"]},
+            "measures": {"final_perf_mean": "max"},
+        },
+    }
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(UserError, match="'one' and 'two' differ in p_review"):
@@ -224,18 +242,22 @@ def test_policies_may_not_differ_in_the_world(tmp_path):
     assert plan.extra["world_factors"] == ["p_review"]
 
 
-@pytest.mark.parametrize(("expr", "match"), [
-    ("y < 3", "say which policy's y is meant"),
-    ("y[nobody] < 3", "unknown policy 'nobody'"),
-    ("z[plain] < 3", "unknown outcome 'z'"),
-    ("y[plain] <", "not a valid expression"),
-    ("y[plain].real < 3", "Attribute is not allowed"),
-    ("__import__('os') < 3", "the only function is abs"),
-    ("y[plain] - 3", "gives numbers, not true or false"),
-])
+@pytest.mark.parametrize(
+    ("expr", "match"),
+    [
+        ("y < 3", "say which policy's y is meant"),
+        ("y[nobody] < 3", "unknown policy 'nobody'"),
+        ("z[plain] < 3", "unknown outcome 'z'"),
+        ("y[plain] <", "not a valid expression"),
+        ("y[plain].real < 3", "Attribute is not allowed"),
+        ("__import__('os') < 3", "the only function is abs"),
+        ("y[plain] - 3", "gives numbers, not true or false"),
+    ],
+)
 def test_bad_case_expressions_are_refused_before_any_work(tmp_path, expr, match):
-    run = run_sweep(_experiment(tmp_path, worlds={"n": 4}), tmp_path / "out", workers=1,
-                    progress=False)
+    run = run_sweep(
+        _experiment(tmp_path, worlds={"n": 4}), tmp_path / "out", workers=1, progress=False
+    )
     with pytest.raises(UserError, match=match):
         analyze(run, tmp_path / "an", discover=expr)
 
@@ -253,7 +275,7 @@ def test_prim_recovers_a_planted_box():
     coverage above 0.75 (the chosen point trades coverage for density), and only a and
     b restricted.
     """
-    from sim.discovery import prim_boxes
+    from sim.analysis.discovery import prim_boxes
 
     rng = np.random.default_rng(11)
     x = pd.DataFrame(rng.random((2000, 4)), columns=list("abcd"))
@@ -278,20 +300,29 @@ def _posterior(tmp: Path, **columns) -> Path:
     folder = tmp / "cal"
     folder.mkdir()
     n = len(next(iter(columns.values())))
-    pd.DataFrame({**columns, "weight": np.full(n, 1.0 / n), "generation": np.zeros(n, int)}
-                 ).to_parquet(folder / "posterior.parquet")
+    pd.DataFrame(
+        {**columns, "weight": np.full(n, 1.0 / n), "generation": np.zeros(n, int)}
+    ).to_parquet(folder / "posterior.parquet")
     return folder
 
 
 def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(tmp_path):
     _posterior(tmp_path, sd_judge=[0.2, 0.4, 0.6], p_head_leave=[0.01, 0.02, 0.03])
-    spec = {"root_seed": 3, "replications": 1, "steps": 2,
-            "overrides": {"n_schools": 20, "n_authorities": 2},
-            "design": {"method": "robustness",
-                       "policies": [{"name": "td", "levers": {"strategy": "top_down"}},
-                                    {"name": "np", "levers": {"strategy": "next_practice"}}],
-                       "worlds": {"method": "posterior", "posterior": "cal", "n": 12},
-                       "measures": {"final_perf_mean": "max"}}}
+    spec = {
+        "root_seed": 3,
+        "replications": 1,
+        "steps": 2,
+        "overrides": {"n_schools": 20, "n_authorities": 2},
+        "design": {
+            "method": "robustness",
+            "policies": [
+                {"name": "td", "levers": {"strategy": "top_down"}},
+                {"name": "np", "levers": {"strategy": "next_practice"}},
+            ],
+            "worlds": {"method": "posterior", "posterior": "cal", "n": 12},
+            "measures": {"final_perf_mean": "max"},
+        },
+    }
     path = tmp_path / "post.yaml"
     path.write_text(yaml.safe_dump(spec))
     plan = plan_experiment(path)
@@ -307,12 +338,19 @@ def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(
 
 def test_posterior_worlds_refuse_a_lever_and_a_missing_folder(tmp_path):
     _posterior(tmp_path, tightness=[0.2, 0.4])
-    spec = {"root_seed": 3, "replications": 1,
-            "design": {"method": "robustness",
-                       "policies": [{"name": "a", "levers": {"strategy": "top_down"}},
-                                    {"name": "b", "levers": {"strategy": "bottom_up"}}],
-                       "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
-                       "measures": {"final_perf_mean": "max"}}}
+    spec = {
+        "root_seed": 3,
+        "replications": 1,
+        "design": {
+            "method": "robustness",
+            "policies": [
+                {"name": "a", "levers": {"strategy": "top_down"}},
+                {"name": "b", "levers": {"strategy": "bottom_up"}},
+            ],
+            "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
+            "measures": {"final_perf_mean": "max"},
+        },
+    }
     path = tmp_path / "lever.yaml"
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(UserError, match="'tightness'.*not a declared uncertainty"):

@@ -6,8 +6,8 @@ averages over several, so a test checks the mechanism, not seed luck.
 
 import numpy as np
 
-from sim.model import NextPracticeModel
-from sim.state import CHOSEN, EMPTY
+from sim.core.state import CHOSEN, EMPTY
+from sim.model.model import NextPracticeModel
 from tests.conftest import mean_over_seeds, small
 
 
@@ -33,6 +33,7 @@ def test_adopt_absorptive_capacity():
 
 def test_adopt_evidence_keeps_poor_practice_out():
     """More evidence quality must not make poor practices last longer."""
+
     def poor_share(lever):
         shares = []
         for s in range(5):
@@ -55,8 +56,15 @@ def test_invent_creative_space_raises_invention():
 
 def test_invent_adversity_raises_invention():
     calm = mean_over_seeds("invented", 36, strategy="bottom_up")
-    cut = mean_over_seeds("invented", 36, strategy="bottom_up", t_budget_cut=1,
-                          n_authorities_cut=4, share_budget_cut=0.5, rel_adversity=6.0)
+    cut = mean_over_seeds(
+        "invented",
+        36,
+        strategy="bottom_up",
+        t_budget_cut=1,
+        n_authorities_cut=4,
+        share_budget_cut=0.5,
+        rel_adversity=6.0,
+    )
     assert cut > calm
 
 
@@ -76,8 +84,9 @@ def test_implement_capacity_sets_depth():
         m = NextPracticeModel(small(), rng=1)
         s = m.schools
         k = min(6, s.slot_p.shape[1])
-        s.clear_slots(np.repeat(np.arange(s.n), s.slot_p.shape[1]),
-                      np.tile(np.arange(s.slot_p.shape[1]), s.n))
+        s.clear_slots(
+            np.repeat(np.arange(s.n), s.slot_p.shape[1]), np.tile(np.arange(s.slot_p.shape[1]), s.n)
+        )
         s.slot_p[:, :k] = np.arange(k)
         s.slot_own[:, :k] = 0.8
         s.capacity[:] = capacity
@@ -91,7 +100,8 @@ def test_implement_capacity_sets_depth():
 
 def test_capacity_lever_builds_capacity():
     assert mean_over_seeds("capacity", 36, lever_capacity=1.0) > mean_over_seeds(
-        "capacity", 36, lever_capacity=0.0)
+        "capacity", 36, lever_capacity=0.0
+    )
 
 
 def test_perform_better_practice_raises_performance():
@@ -102,11 +112,26 @@ def test_perform_better_practice_raises_performance():
 
 def test_review_evidence_drops_poor_practice_sooner():
     def months_kept(lever):
-        m = NextPracticeModel(small(strategy="bottom_up", lever_evidence=lever,
-                                    p_invent=0.0, n_running_init=0, p_review=1.0), rng=2)
+        m = NextPracticeModel(
+            small(
+                strategy="bottom_up",
+                lever_evidence=lever,
+                p_invent=0.0,
+                n_running_init=0,
+                p_review=1.0,
+            ),
+            rng=2,
+        )
         s = m.schools
-        poor = m.practices.append(effect=[-0.4], cost=[0.05], difficulty=[0.3], domain=[0],
-                                  origin=[1], stage=[0], born=[0])[0]
+        poor = m.practices.append(
+            effect=[-0.4],
+            cost=[0.05],
+            difficulty=[0.3],
+            domain=[0],
+            origin=[1],
+            stage=[0],
+            born=[0],
+        )[0]
         s.slot_p[:, 0] = poor
         s.slot_own[:, 0] = 0.7
         s.slot_channel[:, 0] = CHOSEN
@@ -157,9 +182,16 @@ def test_lead_reports_its_takeovers():
 
 def test_turnover_formal_collaboratives_survive():
     def alive(formal):
-        return mean_over_seeds("collaboratives", 48, p_head_leave=0.05, p_collab_form=0.0,
-                               share_collab_init=0.4, share_formal_init=formal, p_formalise=0.0,
-                               p_fade_informal=1.0)
+        return mean_over_seeds(
+            "collaboratives",
+            48,
+            p_head_leave=0.05,
+            p_collab_form=0.0,
+            share_collab_init=0.4,
+            share_formal_init=formal,
+            p_formalise=0.0,
+            p_fade_informal=1.0,
+        )
 
     assert alive(1.0) > alive(0.0)
 
@@ -186,7 +218,7 @@ def test_next_practice_runs_field_trials():
     m = NextPracticeModel(small(strategy="next_practice", n_trials=3), rng=4).run(30)
     df = m.metrics_frame()
     assert df["field_trials"].max() > 0
-    assert (m.practices.ev_prec[m.n_practices_init: m.practices.n] > 0).any()
+    assert (m.practices.ev_prec[m.n_practices_init : m.practices.n] > 0).any()
 
 
 def test_lead_federation_supports_the_struggling_school():
@@ -195,8 +227,10 @@ def test_lead_federation_supports_the_struggling_school():
     support here: the model has not stepped, so no authority has money yet)."""
     from sim.rules import RULES
 
-    m = NextPracticeModel(small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0,
-                                cost_exec_support=0.0), rng=3)
+    m = NextPracticeModel(
+        small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0, cost_exec_support=0.0),
+        rng=3,
+    )
     s = m.schools
     a, b = int(np.argmax(s.logit_perf)), int(np.argmin(s.logit_perf))
     s.capacity[a], s.capacity[b] = 0.9, 0.3
@@ -213,11 +247,16 @@ def test_lead_federation_supports_the_struggling_school():
 
 def test_add_ties_takes_one_kind_or_each_pairs():
     """A kind for all (int, numpy integer, 0-d array) or one per pair, kept for the ties formed."""
-    from sim.actions import add_ties
-    from sim.model import NextPracticeModel
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import add_ties
 
-    for kind, want in ((3, [3, 3]), (np.int8(4), [4, 4]), (np.array(5), [5, 5]),
-                       ([1, 2, 0], [1, 0]), (np.array([2, 5, 4]), [2, 4])):
+    for kind, want in (
+        (3, [3, 3]),
+        (np.int8(4), [4, 4]),
+        (np.array(5), [5, 5]),
+        ([1, 2, 0], [1, 0]),
+        (np.array([2, 5, 4]), [2, 4]),
+    ):
         m = NextPracticeModel(small(), rng=1)
         n0 = m.ties.n
         a0, b0 = int(m.ties.a[0]), int(m.ties.b[0])  # already tied: skipped

@@ -34,8 +34,14 @@ def blocks() -> list[tuple[str, str | None, str]]:
 
 def test_the_guide_has_the_worked_examples():
     names = {name for _, name, _ in blocks() if name}
-    assert {"conformity.py", "conformity.yaml", "test_conformity.py", "peer_review.py",
-            "peer_review.yaml", "test_peer_review.py"} <= names
+    assert {
+        "conformity.py",
+        "conformity.yaml",
+        "test_conformity.py",
+        "peer_review.py",
+        "peer_review.yaml",
+        "test_peer_review.py",
+    } <= names
     assert any(name is None and lang == "python" for lang, name, _ in blocks())
 
 
@@ -60,11 +66,26 @@ def test_the_guides_code_runs_as_written(tmp_path):
     # This checkout's sim, whichever checkout the environment's editable install points at.
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PYTHONPATH": str(ROOT)}
     for code in loose:  # in a fresh process: nothing of the test session leaks in
-        subprocess.run([sys.executable, "-P", "-c", code], cwd=tmp_path, env=env, check=True,
-                       timeout=600)
+        subprocess.run(
+            [sys.executable, "-P", "-c", code], cwd=tmp_path, env=env, check=True, timeout=600
+        )
     out = subprocess.run(
-        [sys.executable, "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--import-mode=importlib", *sorted(p.name for p in tmp_path.glob("test_*.py"))],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            *sorted(p.name for p in tmp_path.glob("test_*.py")),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert " passed" in out.stdout and "failed" not in out.stdout

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import UserError
-from sim.model import NextPracticeModel
-from sim.scenario import load_scenario
+from sim.core.errors import UserError
+from sim.model.model import NextPracticeModel
+from sim.model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 FILES = sorted(p for p in SCENARIOS.rglob("*.yaml"))
@@ -100,7 +100,7 @@ def test_set_override_checked_like_the_file():
 def test_plugin_strategy_and_rule_need_no_engine_change(tmp_path):
     mod = tmp_path / "my_plugin.py"
     mod.write_text(
-        "from sim.strategies import register_strategy, BottomUp\n"
+        "from sim.rules.strategies import register_strategy, BottomUp\n"
         "from sim.rules import Rule, register\n"
         "@register_strategy('quiet')\n"
         "class Quiet(BottomUp):\n"
@@ -109,19 +109,24 @@ def test_plugin_strategy_and_rule_need_no_engine_change(tmp_path):
         "class Never(Rule):\n"
         "    '''No invention at all.'''\n"
         "    def apply(self, model):\n"
-        "        pass\n")
+        "        pass\n"
+    )
     import sys
 
     sys.path.insert(0, str(tmp_path))
     try:
-        p = load_scenario(write(tmp_path, "plugins: [my_plugin]\nstrategy: quiet\n"
-                                          "rules: {invent: never}\nn_schools: 100\n"))
+        p = load_scenario(
+            write(
+                tmp_path,
+                "plugins: [my_plugin]\nstrategy: quiet\nrules: {invent: never}\nn_schools: 100\n",
+            )
+        )
         # Found beside the scenario file: kept as its path, so workers import the same file.
         assert p.plugins == (str(mod.resolve()),)
         m = NextPracticeModel(p, rng=1).run(24)
         assert m.metrics_frame()["invented"].iloc[-1] == 0
         # Worker processes start afresh: the plugin travels with the parameters.
-        from sim.runner import iter_runs
+        from sim.experiments.runner import iter_runs
 
         runs = list(iter_runs([(p, s, 12, "plugin", s) for s in range(2)], 2))
         assert [int(df["invented"].iloc[-1]) for df in runs] == [0, 0]

@@ -30,11 +30,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.comparison import compare_plan
 from sim.experiments import Plan, plan_experiment, run_seed
-from sim.posterior import replication_overrides
-from sim.scenario import load_scenario
-from sim.sweep import NEXTPRACTICE_OUTCOMES, chunk_files, load_results, sweep_plan
+from sim.experiments.comparison import compare_plan
+from sim.experiments.posterior import replication_overrides
+from sim.experiments.sweep import NEXTPRACTICE_OUTCOMES, chunk_files, load_results, sweep_plan
+from sim.model.scenario import load_scenario
 
 ROOT_SEED = 29
 
@@ -42,7 +42,8 @@ ROOT_SEED = 29
 def tree_seed(root_seed: int, key: tuple[int, ...]) -> int:
     """The seed at ``key`` under the runs' branch (0) of the root seed's tree."""
     state = np.random.SeedSequence(root_seed, spawn_key=(0, *key)).generate_state(
-        1, dtype=np.uint64)
+        1, dtype=np.uint64
+    )
     return int(state[0] >> np.uint64(1))
 
 
@@ -70,24 +71,32 @@ def test_the_rule_is_run_seeds_formula():
 # --------------------------------------------------------------------------------------
 
 _DESIGNS: dict[str, dict[str, Any]] = {
-    "grid": {"method": "grid", "factors": {"strategy": {"values": ["plain", "shifted"]},
-                                           "x1": {"range": [-1, 1], "n": 3}}},
-    "list": {"method": "list", "rows": [{"x1": 0.5}, {"x1": -0.5, "strategy": "shifted"},
-                                        {"x2": 1.0}]},
+    "grid": {
+        "method": "grid",
+        "factors": {"strategy": {"values": ["plain", "shifted"]}, "x1": {"range": [-1, 1], "n": 3}},
+    },
+    "list": {
+        "method": "list",
+        "rows": [{"x1": 0.5}, {"x1": -0.5, "strategy": "shifted"}, {"x2": 1.0}],
+    },
     "sobol": {"method": "sobol", "n": 4},
     "morris": {"method": "morris", "n": 3},
     "lhs": {"method": "lhs", "n": 7},
     "robustness_lhs": {
         "method": "robustness",
-        "policies": [{"name": "plain", "levers": {"strategy": "plain"}},
-                     {"name": "shifted", "levers": {"strategy": "shifted"}}],
+        "policies": [
+            {"name": "plain", "levers": {"strategy": "plain"}},
+            {"name": "shifted", "levers": {"strategy": "shifted"}},
+        ],
         "worlds": {"n": 5, "factors": "all"},
         "measures": {"y": "max"},
     },
     "robustness_posterior": {
         "method": "robustness",
-        "policies": [{"name": "plain", "levers": {"strategy": "plain"}},
-                     {"name": "shifted", "levers": {"strategy": "shifted"}}],
+        "policies": [
+            {"name": "plain", "levers": {"strategy": "plain"}},
+            {"name": "shifted", "levers": {"strategy": "shifted"}},
+        ],
         "worlds": {"method": "posterior", "posterior": "cal", "n": 6},
         "measures": {"y": "max"},
     },
@@ -97,12 +106,24 @@ _DESIGNS: dict[str, dict[str, Any]] = {
 def _experiment_plan(tmp: Path, kind: str, common: bool) -> Plan:
     if kind == "robustness_posterior":
         (tmp / "cal").mkdir()
-        pd.DataFrame({"x1": [-1.0, 0.0, 1.0], "x2": [0.5, 1.5, 2.5], "x3": [0.1, 0.2, 0.3],
-                      "weight": [0.2, 0.3, 0.5], "generation": [0, 0, 0]}
-                     ).to_parquet(tmp / "cal" / "posterior.parquet")
-    spec = {"model": "ishigami", "root_seed": ROOT_SEED, "replications": 3, "chunk_size": 4,
-            "overrides": {"noise_sd": 0.5}, "seeds": {"common": common},
-            "design": _DESIGNS[kind]}
+        pd.DataFrame(
+            {
+                "x1": [-1.0, 0.0, 1.0],
+                "x2": [0.5, 1.5, 2.5],
+                "x3": [0.1, 0.2, 0.3],
+                "weight": [0.2, 0.3, 0.5],
+                "generation": [0, 0, 0],
+            }
+        ).to_parquet(tmp / "cal" / "posterior.parquet")
+    spec = {
+        "model": "ishigami",
+        "root_seed": ROOT_SEED,
+        "replications": 3,
+        "chunk_size": 4,
+        "overrides": {"noise_sd": 0.5},
+        "seeds": {"common": common},
+        "design": _DESIGNS[kind],
+    }
     path = tmp / f"{kind}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return plan_experiment(path)
@@ -112,8 +133,9 @@ def _compare_plan(tmp: Path, posterior: bool) -> Plan:
     scenarios = {name: load_scenario(name) for name in ("top_down", "bottom_up")}
     draws = None
     if posterior:  # as `compare --posterior` draws them
-        table = pd.DataFrame({"sd_judge": [0.2, 0.4, 0.6], "weight": [0.5, 0.25, 0.25],
-                              "generation": [0, 0, 0]})
+        table = pd.DataFrame(
+            {"sd_judge": [0.2, 0.4, 0.6], "weight": [0.5, 0.25, 0.25], "generation": [0, 0, 0]}
+        )
         draws = replication_overrides(scenarios, 3, table, ROOT_SEED)
     return compare_plan(scenarios, 3, ROOT_SEED, tmp / "cmp", steps=2, per_replication=draws)
 
@@ -123,8 +145,11 @@ def fake_nextpractice(params: dict[str, Any], seed: int, steps: int | None) -> d
     return dict.fromkeys(NEXTPRACTICE_OUTCOMES, float(seed % 1000))
 
 
-CASES = [*[(kind, common) for kind in _DESIGNS for common in (True, False)],
-         ("compare", True), ("compare_posterior", True)]
+CASES = [
+    *[(kind, common) for kind in _DESIGNS for common in (True, False)],
+    ("compare", True),
+    ("compare_posterior", True),
+]
 
 
 def _plan(tmp: Path, kind: str, common: bool) -> Plan:
@@ -143,11 +168,11 @@ def test_every_run_keeps_its_seed(tmp_path, kind, common):
     plan = _plan(tmp_path, kind, common)
     df = load_results(_sweep(plan, tmp_path / "out"))
     assert len(df) == plan.n_runs and (df["status"] == "ok").all()
-    expected = [seed_rule(plan, r, k) for r, k in zip(df.design_row, df.replication,
-                                                      strict=True)]
+    expected = [seed_rule(plan, r, k) for r, k in zip(df.design_row, df.replication, strict=True)]
     assert df["seed"].tolist() == expected
-    assert [plan.run_seed(r, k) for r, k in zip(df.design_row, df.replication,
-                                                 strict=True)] == expected
+    assert [
+        plan.run_seed(r, k) for r, k in zip(df.design_row, df.replication, strict=True)
+    ] == expected
     # The rule's consequences, said plainly: which runs share a seed.
     reps = plan.experiment.replications
     if plan.method == "robustness":
@@ -159,8 +184,10 @@ def test_every_run_keeps_its_seed(tmp_path, kind, common):
         assert df["seed"].nunique() == plan.n_runs
     if kind == "compare_posterior":  # the draws are in the results, the seeds as compare's
         assert df["sd_judge"].notna().all()
-        assert expected == [seed_rule(_compare_plan(tmp_path / "b", False), r, k)
-                            for r, k in zip(df.design_row, df.replication, strict=True)]
+        assert expected == [
+            seed_rule(_compare_plan(tmp_path / "b", False), r, k)
+            for r, k in zip(df.design_row, df.replication, strict=True)
+        ]
 
 
 @pytest.mark.parametrize("kind", ["robustness_lhs", "grid"])

@@ -1,4 +1,4 @@
-"""Per-step series chunks have the results chunks' guarantees (sim.chunks).
+"""Per-step series chunks have the results chunks' guarantees (sim.experiments.chunks).
 
 A series chunk (``series/chunk-NNNNNN.parquet``, what ``compare``'s curves and
 ``runs.parquet`` are built from) was recognised by its name only: truncated, emptied,
@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.errors import UserError
-from sim.sweep import RunOutput, chunk_files, load_series, run_sweep
-from sim.testing import run_ishigami
+from sim.core.errors import UserError
+from sim.experiments.ishigami import run_ishigami
+from sim.experiments.sweep import RunOutput, chunk_files, load_series, run_sweep
 from tests.test_hostile_inputs import cli, one_line_error
 
 N_CHUNKS = 8
@@ -33,15 +33,21 @@ N_CHUNKS = 8
 def run_ishigami_series(params: dict[str, Any], seed: int, steps: int | None = None) -> RunOutput:
     """The Ishigami model with a three-step series, as compare's run function returns one."""
     out = run_ishigami(params, seed, steps)
-    return RunOutput(out, pd.DataFrame({"step": [0, 1, 2],
-                                        "y": [out["y"] * i for i in (0.0, 0.5, 1.0)]}))
+    return RunOutput(
+        out, pd.DataFrame({"step": [0, 1, 2], "y": [out["y"] * i for i in (0.0, 0.5, 1.0)]})
+    )
 
 
-def series_sweep(tmp_path: Path, name: str = "exp", seed: int = 11,
-                 **kw: Any) -> tuple[Path, Path]:
+def series_sweep(tmp_path: Path, name: str = "exp", seed: int = 11, **kw: Any) -> tuple[Path, Path]:
     """64 runs in 8 chunks, each with its series chunk."""
-    data = {"model": "ishigami", "root_seed": seed, "replications": 2, "chunk_size": 8,
-            "design": {"method": "sobol", "n": 4}, **kw}
+    data = {
+        "model": "ishigami",
+        "root_seed": seed,
+        "replications": 2,
+        "chunk_size": 8,
+        "design": {"method": "sobol", "n": 4},
+        **kw,
+    }
     exp = tmp_path / f"{name}.yaml"
     exp.write_text(yaml.safe_dump(data, sort_keys=False))
     return exp, resume(exp, tmp_path / name)
@@ -63,8 +69,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
     """Every chunk file's bytes, and the manifest's chunk records."""
     files = {f"results/{k}": p.read_bytes() for k, p in chunk_files(out / "results").items()}
     files |= {f"series/{k}": p.read_bytes() for k, p in chunk_files(out / "series").items()}
-    files["records"] = json.dumps(json.loads((out / "manifest.json").read_text())["chunks"],
-                                  sort_keys=True).encode()
+    files["records"] = json.dumps(
+        json.loads((out / "manifest.json").read_text())["chunks"], sort_keys=True
+    ).encode()
     return files
 
 
@@ -89,7 +96,7 @@ def damage(out: Path, kind: str, k: int = 2, other: Path | None = None) -> None:
 
 
 def test_the_manifest_records_each_series_chunks_checksum_and_runs(tmp_path):
-    from sim.chunks import sha256_file
+    from sim.experiments.chunks import sha256_file
 
     _, out = series_sweep(tmp_path)
     records = json.loads((out / "manifest.json").read_text())["chunks"]
@@ -109,18 +116,17 @@ def test_a_sweep_without_series_records_none_for_each_chunk(tmp_path):
     assert not (out / "series").exists()
 
 
-@pytest.mark.parametrize("kind", ["truncated", "empty", "swapped", "missing", "garbage",
-                                  "foreign"])
-def test_a_damaged_series_chunk_is_refused_by_readers_and_repaired_on_resume(tmp_path, capsys,
-                                                                            kind):
+@pytest.mark.parametrize("kind", ["truncated", "empty", "swapped", "missing", "garbage", "foreign"])
+def test_a_damaged_series_chunk_is_refused_by_readers_and_repaired_on_resume(
+    tmp_path, capsys, kind
+):
     exp, out = series_sweep(tmp_path)
     clean = snapshot(out)
     other = series_sweep(tmp_path, "other", seed=12)[1] if kind == "foreign" else None
     damage(out, kind, other=other)
     capsys.readouterr()
     # Readers: one line naming the file and the fix, no traceback.
-    line = one_line_error(*cli(["analyze", out], capsys), "series/chunk-000002.parquet",
-                          "again")
+    line = one_line_error(*cli(["analyze", out], capsys), "series/chunk-000002.parquet", "again")
     assert "Traceback" not in line
     with pytest.raises(UserError, match=r"series/chunk-000002\.parquet.*again") as err:
         load_series(out)
@@ -211,21 +217,26 @@ def test_an_older_sweeps_damaged_series_is_found_by_reading(tmp_path, capsys, ki
         assert "series/chunk-000002.parquet" in capsys.readouterr().err
         repaired = snapshot(out)
         assert {k: v for k, v in repaired.items() if k != "records"} == {
-            k: v for k, v in clean.items() if k != "records"}
+            k: v for k, v in clean.items() if k != "records"
+        }
         records = json.loads(repaired["records"])
         assert records["2"]["series"] is not None  # the chunk run again is recorded now
     else:
         assert len(load_series(out)) == 64 * 3
 
 
-def test_a_finished_sweep_with_series_is_read_from_a_read_only_folder(tmp_path, capsys,
-                                                                     monkeypatch):
-    import sim.sweep
+def test_a_finished_sweep_with_series_is_read_from_a_read_only_folder(
+    tmp_path, capsys, monkeypatch
+):
+    import sim.experiments.sweep
 
     exp, out = series_sweep(tmp_path)
     clean = snapshot(out)
-    monkeypatch.setattr(sim.sweep, "_open_lock",
-                        lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")))
+    monkeypatch.setattr(
+        sim.experiments.sweep,
+        "_open_lock",
+        lambda path: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only")),
+    )
     resume(exp, out)  # finished and whole: nothing to write
     assert len(load_series(out)) == 64 * 3
     assert snapshot(out) == clean
@@ -238,8 +249,19 @@ def test_a_finished_sweep_with_series_is_read_from_a_read_only_folder(tmp_path, 
 
 # ------------------------------------------------------------------ compare (the real model)
 
-COMPARE = ["compare", "workshop", "top_down", "--replications", "2", "--steps", "4",
-           "--set", "n_schools=40", "--set", "n_authorities=2"]
+COMPARE = [
+    "compare",
+    "workshop",
+    "top_down",
+    "--replications",
+    "2",
+    "--steps",
+    "4",
+    "--set",
+    "n_schools=40",
+    "--set",
+    "n_authorities=2",
+]
 
 
 def compare_files(out: Path) -> dict[str, bytes]:
@@ -260,7 +282,7 @@ def compared(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("kind", ["truncated", "empty", "swapped", "missing"])
 def test_compare_refuses_then_repairs_a_damaged_series_chunk(compared, tmp_path, capsys, kind):
-    from sim.runner import load_runs
+    from sim.experiments.runner import load_runs
 
     out = tmp_path / "cmp"
     shutil.copytree(compared, out)
@@ -274,8 +296,11 @@ def test_compare_refuses_then_repairs_a_damaged_series_chunk(compared, tmp_path,
         data = target.read_bytes()
         target.write_bytes(data[: len(data) // 2] if kind == "truncated" else b"")
     capsys.readouterr()
-    one_line_error(*cli(["analyze", out, "--out", tmp_path / "an"], capsys),
-                   "series/chunk-000000.parquet", "again")
+    one_line_error(
+        *cli(["analyze", out, "--out", tmp_path / "an"], capsys),
+        "series/chunk-000000.parquet",
+        "again",
+    )
     with pytest.raises(UserError, match=r"series/chunk-000000\.parquet.*again") as err:
         load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"])
     assert "\n" not in str(err.value)
@@ -288,7 +313,7 @@ def test_compare_refuses_then_repairs_a_damaged_series_chunk(compared, tmp_path,
 
 
 def test_a_damaged_runs_parquet_is_one_line(compared, tmp_path, capsys):
-    from sim.runner import load_runs
+    from sim.experiments.runner import load_runs
 
     out = tmp_path / "cmp"
     shutil.copytree(compared, out)
@@ -308,8 +333,9 @@ def test_compare_with_one_or_two_workers_writes_identical_chunks(compared, tmp_p
     assert compare_files(out) == compare_files(compared)
 
 
-def test_a_damaged_series_file_of_an_unfinished_chunk_is_set_aside_not_overwritten(tmp_path,
-                                                                                  capsys):
+def test_a_damaged_series_file_of_an_unfinished_chunk_is_set_aside_not_overwritten(
+    tmp_path, capsys
+):
     exp, out = series_sweep(tmp_path)
     clean = snapshot(out)
     results(out, 3).unlink()  # as if stopped between writing chunk 3's series and results

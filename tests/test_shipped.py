@@ -5,22 +5,22 @@ import json
 import pytest
 import yaml
 
-from sim import shipped
 from sim.cli import main
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import plan_experiment
-from sim.scenario import load_scenario
+from sim.inputs import shipped
+from sim.model.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
 
 def test_every_shipped_file_is_a_builtin_name():
     assert shipped.folder("scenarios") == SCENARIOS  # in a checkout: the one source
-    files = {p.relative_to(SCENARIOS).with_suffix("").as_posix()
-             for p in SCENARIOS.rglob("*.yaml")}
+    files = {p.relative_to(SCENARIOS).with_suffix("").as_posix() for p in SCENARIOS.rglob("*.yaml")}
     assert set(shipped.names("scenarios")) == files
     assert {"top_down", "classics/bass"} <= files
     assert set(shipped.names("experiments")) == {
-        p.stem for p in (ROOT / "experiments").glob("*.yaml")}
+        p.stem for p in (ROOT / "experiments").glob("*.yaml")
+    }
 
 
 def test_a_name_loads_the_same_as_its_file(tmp_path, monkeypatch):
@@ -70,8 +70,11 @@ def test_experiment_names_a_builtin_scenario_and_is_named_itself(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     plan = plan_experiment("strategies")  # the built-in experiment, from an empty folder
     assert plan.path == shipped.builtin("experiments", "strategies")
-    exp = {"root_seed": 1, "scenario": "top_down", "design": {
-        "method": "grid", "factors": {"tightness": {"values": [0.1, 0.9]}}}}
+    exp = {
+        "root_seed": 1,
+        "scenario": "top_down",
+        "design": {"method": "grid", "factors": {"tightness": {"values": [0.1, 0.9]}}},
+    }
     (tmp_path / "e.yaml").write_text(yaml.safe_dump(exp))
     plan = plan_experiment(tmp_path / "e.yaml")
     assert plan.base["strategy"] == load_scenario("top_down").strategy
@@ -79,8 +82,12 @@ def test_experiment_names_a_builtin_scenario_and_is_named_itself(tmp_path, monke
 
 def test_run_by_name_from_an_empty_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "top_down", "--steps", "3", "--set", "n_schools=60",
-                 "--set", "n_authorities=2"]) == 0
+    assert (
+        main(
+            ["run", "top_down", "--steps", "3", "--set", "n_schools=60", "--set", "n_authorities=2"]
+        )
+        == 0
+    )
     s = json.loads((tmp_path / "runs" / "top_down" / "summary.json").read_text())
     assert s["steps"] == 3 and s["scenario"] == "top_down"
 
@@ -90,8 +97,9 @@ def test_init_copies_everything_and_refuses_to_overwrite(tmp_path, capsys):
     assert main(["init", str(target)]) == 0
     for kind in ("scenarios", "experiments"):
         copied = sorted(p.relative_to(target / kind) for p in (target / kind).rglob("*.yaml"))
-        files = sorted(p.relative_to(shipped.folder(kind))
-                       for p in shipped.folder(kind).rglob("*.yaml"))
+        files = sorted(
+            p.relative_to(shipped.folder(kind)) for p in shipped.folder(kind).rglob("*.yaml")
+        )
         assert copied == files
     assert (target / "notebooks" / shipped.STARTER_NOTEBOOK).is_file()
     # The copies are usable as they are: an experiment reads its scenario beside it or built in.

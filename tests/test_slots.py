@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from sim.actions import drop, take_up
-from sim.model import NextPracticeModel
-from sim.state import CHOSEN, EMPTY
+from sim.core.state import CHOSEN, EMPTY
+from sim.model.model import NextPracticeModel
+from sim.rules.actions import drop, take_up
 from tests.conftest import small
 
 
@@ -70,18 +70,25 @@ def test_growing_tables_take_columns_or_single_values():
     k = cap0 - n0 + 5  # more than fit: the table must grow
     idx = t.append(a=np.arange(k), b=np.arange(k) + 1, kind=4, trust=0.25, alive=True)
     assert np.array_equal(idx, np.arange(n0, n0 + k)) and t.n == n0 + k and t.capacity > cap0
-    assert np.array_equal(t.a[n0:t.n], np.arange(k)) and (t.kind[n0:t.n] == 4).all()
-    assert (t.trust[n0:t.n] == 0.25).all() and t.alive[n0:t.n].all()
-    assert not t.formal[n0:t.n].any()  # left out: zero
+    assert np.array_equal(t.a[n0 : t.n], np.arange(k)) and (t.kind[n0 : t.n] == 4).all()
+    assert (t.trust[n0 : t.n] == 0.25).all() and t.alive[n0 : t.n].all()
+    assert not t.formal[n0 : t.n].any()  # left out: zero
     assert np.array_equal(t.a[:n0], a0)  # rows kept through the growth
-    t.append(a=[1, 2], b=np.array([3, 4]), kind=np.int8(1), trust=np.array(0.5), alive=True,
-             formal=True)  # numpy scalars and 0-d arrays are single values too
+    t.append(
+        a=[1, 2], b=np.array([3, 4]), kind=np.int8(1), trust=np.array(0.5), alive=True, formal=True
+    )  # numpy scalars and 0-d arrays are single values too
     i = t.append(a=[5], b=[6], kind=1, trust=0.5, alive=True)  # formal left out again
     assert not t.formal[i].any() and t.formal[i - 1]
     pr = m.practices
     for _ in range(3):  # through a growth of the table
-        j = pr.append(effect=np.full(pr.capacity - pr.n + 1, 0.1), cost=0.05, difficulty=0.3,
-                      domain=1, born=4, parent=7)
+        j = pr.append(
+            effect=np.full(pr.capacity - pr.n + 1, 0.1),
+            cost=0.05,
+            difficulty=0.3,
+            domain=1,
+            born=4,
+            parent=7,
+        )
         j = pr.append(effect=[0.1, 0.2], cost=0.05, difficulty=0.3, domain=1, born=4)
         assert (pr.parent[j] == -1).all() and (pr.trial_end[j] == -1).all()  # ids left out: -1
         assert np.array_equal(pr.cost[j], [0.05, 0.05]) and (pr.born[j] == 4).all()

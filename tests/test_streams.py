@@ -16,8 +16,8 @@ import sys
 import numpy as np
 import pytest
 
-from sim.model import NextPracticeModel
-from sim.registry import STEP_ORDER, STRUCTURE_STREAM, Rule, register, stream_key
+from sim.core.registry import STEP_ORDER, STRUCTURE_STREAM, Rule, register, stream_key
+from sim.model.model import NextPracticeModel
 from tests.conftest import ROOT, small
 
 
@@ -33,11 +33,19 @@ class DrawsALot(Rule):
 
 def _initial(m: NextPracticeModel) -> dict[str, np.ndarray]:
     s, h, t = m.schools, m.heads, m.ties
-    return {"authority": s.authority.copy(), "town": s.town.copy(), "phase": s.phase.copy(),
-            "perf": s.logit_perf.copy(), "capacity": s.capacity.copy(),
-            "slots": s.slot_p.copy(), "openness": h.openness[: h.n].copy(),
-            "ingenuity": h.ingenuity[: h.n].copy(), "tie_a": t.a[: t.n].copy(),
-            "tie_b": t.b[: t.n].copy(), "effect": m.practices.effect[: m.practices.n].copy()}
+    return {
+        "authority": s.authority.copy(),
+        "town": s.town.copy(),
+        "phase": s.phase.copy(),
+        "perf": s.logit_perf.copy(),
+        "capacity": s.capacity.copy(),
+        "slots": s.slot_p.copy(),
+        "openness": h.openness[: h.n].copy(),
+        "ingenuity": h.ingenuity[: h.n].copy(),
+        "tie_a": t.a[: t.n].copy(),
+        "tie_b": t.b[: t.n].copy(),
+        "effect": m.practices.effect[: m.practices.n].copy(),
+    }
 
 
 def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
@@ -88,12 +96,16 @@ def test_strategy_does_not_move_the_initial_system():
 def test_streams_differ_by_name_and_seed():
     """Each slot's stream is its own, and a different seed gives different streams."""
     m = NextPracticeModel(small(), rng=1)
-    first = {name: m.rng_for(name).bit_generator.state["state"]["state"]
-             for name in (*STEP_ORDER, STRUCTURE_STREAM)}
+    first = {
+        name: m.rng_for(name).bit_generator.state["state"]["state"]
+        for name in (*STEP_ORDER, STRUCTURE_STREAM)
+    }
     assert len(set(first.values())) == len(first)
     other = NextPracticeModel(small(), rng=2).rng_for("adopt").bit_generator.state
-    assert other["state"]["state"] != NextPracticeModel(small(), rng=1).rng_for(
-        "adopt").bit_generator.state["state"]["state"]
+    assert (
+        other["state"]["state"]
+        != NextPracticeModel(small(), rng=1).rng_for("adopt").bit_generator.state["state"]["state"]
+    )
 
 
 def test_rules_are_bound_to_their_slots_stream():
@@ -121,14 +133,22 @@ def test_stream_key_is_sha256_of_the_name():
 
 def test_same_seed_same_run_across_processes_and_hash_seeds():
     """A fresh interpreter with another PYTHONHASHSEED gives the same numbers."""
-    code = ("from sim.model import NextPracticeModel\nfrom tests.conftest import small\n"
-            "m = NextPracticeModel(small(), rng=21).run(6)\n"
-            "print(repr(float(m.schools.logit_perf.sum())))\n")
+    code = (
+        "from sim.model.model import NextPracticeModel\nfrom tests.conftest import small\n"
+        "m = NextPracticeModel(small(), rng=21).run(6)\n"
+        "print(repr(float(m.schools.logit_perf.sum())))\n"
+    )
     out = []
     for hs in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hs}
-        res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         out.append(res.stdout.strip())
     here = NextPracticeModel(small(), rng=21).run(6)
     assert out[0] == out[1] == repr(float(here.schools.logit_perf.sum()))
@@ -136,7 +156,7 @@ def test_same_seed_same_run_across_processes_and_hash_seeds():
 
 def test_a_rule_alone_needs_its_stream():
     """Applying an unbound rule says how to bind it, instead of failing inside a kernel."""
-    from sim.errors import UserError
+    from sim.core.errors import UserError
     from sim.rules import RULES
 
     m = NextPracticeModel(small(), rng=1)

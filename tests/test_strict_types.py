@@ -2,7 +2,7 @@
 
 pydantic's lax mode read ``tightness: "0.5"`` as 0.5 and ``n_schools: "1000"`` as
 1000. Now every such value is refused with one line naming the file, the key, what
-was given and the fix (``sim.strict``). Decisions tested here: a whole number is a
+was given and the fix (``sim.inputs.strict``). Decisions tested here: a whole number is a
 number (``tightness: 1`` runs); a decimal is not a whole number (``n_schools:
 1000.0`` and ``1000.5`` are refused); programmatic ``Params(...)`` and the
 workshop's ``set_control`` are not files and stay as they were.
@@ -18,19 +18,24 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.calibrate import load_calibration, prepare
+from sim.calibration.files import load_calibration, prepare
 from sim.cli import main
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import plan_experiment
-from sim.model import NextPracticeModel
-from sim.params import Params
-from sim.scenario import load_scenario, parse_assignment
+from sim.model.model import NextPracticeModel
+from sim.model.params import Params
+from sim.model.scenario import load_scenario, parse_assignment
 from tests.conftest import ROOT, SCENARIOS
 
 SHIPPED = sorted([*SCENARIOS.glob("*.yaml"), *(SCENARIOS / "classics").glob("*.yaml")])
 CHOICES = ("strategy", "network", "metrics")
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def call(argv: list, capsys) -> tuple[int, str]:
@@ -79,7 +84,8 @@ def test_the_shipped_files_give_mutations_of_every_kind():
 @SETTINGS
 @given(case=st.sampled_from(MUTATIONS))
 def test_a_quoted_number_or_a_number_for_a_name_is_refused_in_one_line(
-        tmp_path_factory, capsys, case):
+    tmp_path_factory, capsys, case
+):
     path, key, wrong, says = case
     tmp = tmp_path_factory.mktemp("strict")
     data = yaml.safe_load(path.read_text())
@@ -105,59 +111,96 @@ def scenario(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ('tightness: "0.5"', 'tightness: "0.5" is text, but tightness is a number (0 to 1); '
-                         "write tightness: 0.5 without quotes"),
-    ('n_schools: "1000"', 'n_schools: "1000" is text, but n_schools is a whole number '
-                          "(2 to 100000 schools); write n_schools: 1000 without quotes"),
-    ("n_schools: 1000.5", "write a whole number, e.g. n_schools: 1000 or n_schools: 1001"),
-    ("n_schools: 1000.0", "n_schools: 1000.0 is a decimal number"),
-    ("n_schools: 1e3", "write n_schools: 1000, a whole number without a point"),
-    ("strategy: 1", "strategy: 1 is a whole number, but strategy is one of bottom_up"),
-    ("metrics: 1", "metrics is one of full, adoption"),
-    ("network: true", "network: true is true/false"),
-    ("tightness: true", "tightness: true is true/false, but tightness is a number"),
-    ("tightness: null", "tightness: null is empty"),
-    ('tightness: "high"', "write a number, e.g. tightness: 0.5"),
-    ('judged.w_agenda: "0.3"', 'judged.w_agenda: "0.3" is text, but judged.w_agenda is a '
-                               "number (0 to 1); write judged.w_agenda: 0.3 without quotes"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            'tightness: "0.5"',
+            'tightness: "0.5" is text, but tightness is a number (0 to 1); '
+            "write tightness: 0.5 without quotes",
+        ),
+        (
+            'n_schools: "1000"',
+            'n_schools: "1000" is text, but n_schools is a whole number '
+            "(2 to 100000 schools); write n_schools: 1000 without quotes",
+        ),
+        ("n_schools: 1000.5", "write a whole number, e.g. n_schools: 1000 or n_schools: 1001"),
+        ("n_schools: 1000.0", "n_schools: 1000.0 is a decimal number"),
+        ("n_schools: 1e3", "write n_schools: 1000, a whole number without a point"),
+        ("strategy: 1", "strategy: 1 is a whole number, but strategy is one of bottom_up"),
+        ("metrics: 1", "metrics is one of full, adoption"),
+        ("network: true", "network: true is true/false"),
+        ("tightness: true", "tightness: true is true/false, but tightness is a number"),
+        ("tightness: null", "tightness: null is empty"),
+        ('tightness: "high"', "write a number, e.g. tightness: 0.5"),
+        (
+            'judged.w_agenda: "0.3"',
+            'judged.w_agenda: "0.3" is text, but judged.w_agenda is a '
+            "number (0 to 1); write judged.w_agenda: 0.3 without quotes",
+        ),
+    ],
+)
 def test_a_value_of_the_wrong_type_is_refused_with_the_fix(tmp_path, capsys, text, says):
     path = scenario(tmp_path, f"extends: {SCENARIOS / 'workshop.yaml'}\n{text}\n")
-    one_line(*call(["run", path, "--steps", "1", "--out", tmp_path / "o"], capsys),
-             f"{path}: ", says)
+    one_line(
+        *call(["run", path, "--steps", "1", "--out", tmp_path / "o"], capsys), f"{path}: ", says
+    )
 
 
 def test_a_whole_number_is_a_number(tmp_path):
-    p = load_scenario(scenario(tmp_path, f"extends: {SCENARIOS / 'workshop.yaml'}\n"
-                                         "tightness: 1\nn_ties_town: 5\n"))
+    p = load_scenario(
+        scenario(
+            tmp_path, f"extends: {SCENARIOS / 'workshop.yaml'}\ntightness: 1\nn_ties_town: 5\n"
+        )
+    )
     assert p.tightness == 1.0 and isinstance(p.tightness, float)
 
 
 def test_the_file_of_the_chain_that_holds_the_value_is_named(tmp_path):
-    parent = scenario(tmp_path, f"extends: {SCENARIOS / 'workshop.yaml'}\n"
-                                'lever_agenda: "0.2"\n', "parent.yaml")
+    parent = scenario(
+        tmp_path, f'extends: {SCENARIOS / "workshop.yaml"}\nlever_agenda: "0.2"\n', "parent.yaml"
+    )
     child = scenario(tmp_path, "extends: parent.yaml\ntightness: 0.3\n", "child.yaml")
     with pytest.raises(UserError) as err:
         load_scenario(child)
-    assert str(err.value).startswith(f"{parent.resolve()}: lever_agenda: \"0.2\" is text")
+    assert str(err.value).startswith(f'{parent.resolve()}: lever_agenda: "0.2" is text')
 
 
-@pytest.mark.parametrize(("assignment", "says"), [
-    ('tightness="0.5"', "write --set tightness=0.5 without quotes"),
-    ("n_schools=1e3", "write --set n_schools=1000, a whole number"),
-    ("strategy=1", "write a name, e.g. --set strategy=next_practice"),
-    ("judged.w_agenda='0.3'", "write --set judged.w_agenda=0.3 without quotes"),
-])
+@pytest.mark.parametrize(
+    ("assignment", "says"),
+    [
+        ('tightness="0.5"', "write --set tightness=0.5 without quotes"),
+        ("n_schools=1e3", "write --set n_schools=1000, a whole number"),
+        ("strategy=1", "write a name, e.g. --set strategy=next_practice"),
+        ("judged.w_agenda='0.3'", "write --set judged.w_agenda=0.3 without quotes"),
+    ],
+)
 def test_set_values_are_strict(tmp_path, capsys, assignment, says):
-    one_line(*call(["run", SCENARIOS / "workshop.yaml", "--steps", "1", "--out", tmp_path,
-                    "--set", assignment], capsys), "command-line --set", says)
+    one_line(
+        *call(
+            [
+                "run",
+                SCENARIOS / "workshop.yaml",
+                "--steps",
+                "1",
+                "--out",
+                tmp_path,
+                "--set",
+                assignment,
+            ],
+            capsys,
+        ),
+        "command-line --set",
+        says,
+    )
 
 
 def test_set_unquoted_values_are_numbers():
     assert parse_assignment("tightness=0.5") == ("tightness", 0.5)
-    p = load_scenario(SCENARIOS / "workshop.yaml",
-                      dict([parse_assignment("tightness=1"), parse_assignment("n_schools=50")]))
+    p = load_scenario(
+        SCENARIOS / "workshop.yaml",
+        dict([parse_assignment("tightness=1"), parse_assignment("n_schools=50")]),
+    )
     assert (p.tightness, p.n_schools) == (1.0, 50)
 
 
@@ -170,15 +213,17 @@ def test_a_declared_true_false_parameter_is_strict(tmp_path):
         "    '''Test rule: a true/false parameter.'''\n"
         "    params = {'on': Param(False, unit='1', kind='setting', meaning='Whether.')}\n"
         "    def apply(self, model):\n"
-        "        pass\n")
+        "        pass\n"
+    )
     head = "plugins: [strict_flag_plugin]\nrules: {shocks: test_strict_flag}\n"
     sys.path.insert(0, str(tmp_path))
     try:
         p = load_scenario(scenario(tmp_path, head + "test_strict_flag.on: true\n"))
         assert p.declared["test_strict_flag.on"] is True
-        for text, says in (('"true"', "write test_strict_flag.on: true without quotes"),
-                           ("1", "write test_strict_flag.on: true or test_strict_flag.on: false"
-                            )):
+        for text, says in (
+            ('"true"', "write test_strict_flag.on: true without quotes"),
+            ("1", "write test_strict_flag.on: true or test_strict_flag.on: false"),
+        ):
             with pytest.raises(UserError, match=says):
                 load_scenario(scenario(tmp_path, head + f"test_strict_flag.on: {text}\n"))
     finally:
@@ -196,32 +241,64 @@ def test_programmatic_values_are_not_files():
 
 # ------------------------------------------------------------------ experiment files
 
+
 def experiment(tmp_path: Path, design: str, extra: str = "") -> Path:
-    return scenario(tmp_path, f"root_seed: 1\nscenario: {SCENARIOS / 'workshop.yaml'}\n"
-                              f"{extra}design: {design}\n", "e.yaml")
+    return scenario(
+        tmp_path,
+        f"root_seed: 1\nscenario: {SCENARIOS / 'workshop.yaml'}\n{extra}design: {design}\n",
+        "e.yaml",
+    )
 
 
-@pytest.mark.parametrize(("design", "extra", "says"), [
-    ('{method: grid, factors: {tightness: {values: [0.1, "0.5"]}}}', "",
-     'design.factors.tightness.values[1]: "0.5" is text, but tightness is a number (0 to 1); '
-     "write 0.5 without quotes"),
-    ("{method: grid, factors: {n_trials: {values: [1, 2.0]}}}", "",
-     "design.factors.n_trials.values[1]: 2.0 is a decimal number"),
-    ('{method: grid, factors: {tightness: {range: ["0", 1], n: 3}}}', "",
-     'design.factors.tightness.range[0]: "0" is text'),
-    ('{method: lhs, n: 4, factors: {tightness: {range: [0, "1"]}}}', "",
-     "write 1 without quotes"),
-    ("{method: list, rows: [{tightness: 0.2}, {strategy: 3}]}", "",
-     "design.rows[1].strategy: 3 is a whole number, but strategy is one of"),
-    ('{method: list, rows: [{tightness: "0.2"}]}', "",
-     "design.rows[0].tightness: \"0.2\" is text, but tightness is a number (0 to 1); "
-     "write tightness: 0.2 without quotes"),
-    ("{method: list, rows: [{tightness: 0.2}]}", 'overrides: {n_schools: "40"}\n',
-     'overrides.n_schools: "40" is text, but n_schools is a whole number'),
-    ('{method: robustness, policies: [{name: a, levers: {tightness: "0.2"}}, {name: b}], '
-     "worlds: {n: 4}, measures: {mean_perf: max}}", "",
-     'design.policies[0].levers.tightness: "0.2" is text'),
-])
+@pytest.mark.parametrize(
+    ("design", "extra", "says"),
+    [
+        (
+            '{method: grid, factors: {tightness: {values: [0.1, "0.5"]}}}',
+            "",
+            'design.factors.tightness.values[1]: "0.5" is text, but tightness is a number '
+            "(0 to 1); "
+            "write 0.5 without quotes",
+        ),
+        (
+            "{method: grid, factors: {n_trials: {values: [1, 2.0]}}}",
+            "",
+            "design.factors.n_trials.values[1]: 2.0 is a decimal number",
+        ),
+        (
+            '{method: grid, factors: {tightness: {range: ["0", 1], n: 3}}}',
+            "",
+            'design.factors.tightness.range[0]: "0" is text',
+        ),
+        (
+            '{method: lhs, n: 4, factors: {tightness: {range: [0, "1"]}}}',
+            "",
+            "write 1 without quotes",
+        ),
+        (
+            "{method: list, rows: [{tightness: 0.2}, {strategy: 3}]}",
+            "",
+            "design.rows[1].strategy: 3 is a whole number, but strategy is one of",
+        ),
+        (
+            '{method: list, rows: [{tightness: "0.2"}]}',
+            "",
+            'design.rows[0].tightness: "0.2" is text, but tightness is a number (0 to 1); '
+            "write tightness: 0.2 without quotes",
+        ),
+        (
+            "{method: list, rows: [{tightness: 0.2}]}",
+            'overrides: {n_schools: "40"}\n',
+            'overrides.n_schools: "40" is text, but n_schools is a whole number',
+        ),
+        (
+            '{method: robustness, policies: [{name: a, levers: {tightness: "0.2"}}, {name: b}], '
+            "worlds: {n: 4}, measures: {mean_perf: max}}",
+            "",
+            'design.policies[0].levers.tightness: "0.2" is text',
+        ),
+    ],
+)
 def test_experiment_values_are_strict(tmp_path, design, extra, says):
     path = experiment(tmp_path, design, extra)
     with pytest.raises(UserError) as err:
@@ -231,8 +308,13 @@ def test_experiment_values_are_strict(tmp_path, design, extra, says):
 
 
 def test_experiment_whole_numbers_are_numbers(tmp_path):
-    plan_experiment(experiment(tmp_path, "{method: grid, factors: {tightness: {values: [0, 1]}}}",
-                               "overrides: {tightness: 1, n_schools: 40}\n"))
+    plan_experiment(
+        experiment(
+            tmp_path,
+            "{method: grid, factors: {tightness: {values: [0, 1]}}}",
+            "overrides: {tightness: 1, n_schools: 40}\n",
+        )
+    )
 
 
 # ------------------------------------------------------------------ calibration files
@@ -240,15 +322,24 @@ def test_experiment_whole_numbers_are_numbers(tmp_path):
 CALIBRATION = ROOT / "experiments" / "calibrate_ks2_english.yaml"
 
 
-@pytest.mark.parametrize(("old", "new", "says"), [
-    ("range: [0.15, 0.8]", 'range: [0.15, "0.8"]',
-     'parameters.sd_effect_init.range[1]: "0.8" is text'),
-    ("n_schools: 300", 'n_schools: "300"',
-     'overrides.n_schools: "300" is text, but n_schools is a whole number'),
-    ("n_schools: 300", "n_schools: 300.0", "write n_schools: 300, a whole number"),
-    ("population: 150", "population: 150.0", "write population: 150"),
-    ("seed: 19", 'seed: "19"', "write seed: 19 without quotes"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "range: [0.15, 0.8]",
+            'range: [0.15, "0.8"]',
+            'parameters.sd_effect_init.range[1]: "0.8" is text',
+        ),
+        (
+            "n_schools: 300",
+            'n_schools: "300"',
+            'overrides.n_schools: "300" is text, but n_schools is a whole number',
+        ),
+        ("n_schools: 300", "n_schools: 300.0", "write n_schools: 300, a whole number"),
+        ("population: 150", "population: 150.0", "write population: 150"),
+        ("seed: 19", 'seed: "19"', "write seed: 19 without quotes"),
+    ],
+)
 def test_calibration_values_are_strict(tmp_path, old, new, says):
     text = CALIBRATION.read_text()
     assert old in text

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments import plan_experiment, run_seed
-from sim.sweep import chunk_files, load_results, run_sweep
-from sim.testing import run_ishigami
+from sim.experiments.ishigami import run_ishigami
+from sim.experiments.sweep import chunk_files, load_results, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,7 +168,7 @@ def test_a_killed_sweep_process_resumes_with_the_same_command(tmp_path):
     )
     out = tmp_path / "out"
     code = (
-        f"from sim.sweep import run_sweep; "
+        f"from sim.experiments.sweep import run_sweep; "
         f"run_sweep({str(exp)!r}, {str(out)!r}, workers=2, progress=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True)

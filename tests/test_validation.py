@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.validation import run_validation
+from sim.analysis.validation import run_validation
 
 
 def test_quick_validation(tmp_path):
@@ -15,8 +15,15 @@ def test_quick_validation(tmp_path):
     run_validation(tmp_path, quick=True)
     report = (tmp_path / "report.md").read_text()
     for name in ("Bass", "SI on the complete graph", "Watts", "Centola", "Rogers"):
-        line = next(ln for ln in report.splitlines()[report.splitlines().index(
-            next(h for h in report.splitlines() if h.startswith("## ") and name in h)) + 2:])
+        line = next(
+            ln
+            for ln in report.splitlines()[
+                report.splitlines().index(
+                    next(h for h in report.splitlines() if h.startswith("## ") and name in h)
+                )
+                + 2 :
+            ]
+        )
         assert line.startswith("**PASS**"), line
     for n in range(1, 8):
         assert f"Pattern {n}" in report

@@ -25,11 +25,25 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.wheel
 
-_SKIP = shutil.ignore_patterns(".venv", ".git", "runs", "build", "dist", "*.egg-info",
-                               "__pycache__", ".pytest_cache", ".ruff_cache", "*.whl")
+_SKIP = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "runs",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.whl",
+)
 #: Folder -> files of it the wheel must carry under sim/data/ (as setup.py copies them).
-SHIPPED = {"scenarios": "**/*.yaml", "experiments": "**/*.yaml",
-           "notebooks": "plateau_walkthrough.ipynb", "benchmarks": "watts_mesa_reference.py"}
+SHIPPED = {
+    "scenarios": "**/*.yaml",
+    "experiments": "**/*.yaml",
+    "notebooks": "plateau_walkthrough.ipynb",
+    "benchmarks": "watts_mesa_reference.py",
+}
 
 
 def _run(cmd, **kw):
@@ -43,8 +57,9 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=_SKIP)  # build from a copy: no build/ in the checkout
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"),
-          str(src)])
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(src)]
+    )
     (wheel,) = (tmp / "dist").glob("nextpractice-*.whl")
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
@@ -57,7 +72,8 @@ def installed(tmp_path_factory):
         # A path line adds our dependencies; .pth files there (the editable install's
         # finder) are not processed, so `sim` can come only from the wheel.
         Path(site.stdout.strip(), "_borrowed_deps.pth").write_text(
-            sysconfig.get_path("purelib") + "\n")
+            sysconfig.get_path("purelib") + "\n"
+        )
     empty = tmp / "empty"
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -74,15 +90,17 @@ def test_the_wheel_carries_every_builtin_file(installed):
                 assert packaged in names, packaged
                 assert z.read(packaged) == path.read_bytes(), packaged
         shipped = {n for n in names if n.startswith("sim/data/") and n.endswith(".yaml")}
-        assert len(shipped) == sum(1 for k in ("scenarios", "experiments")
-                                   for _ in (ROOT / k).rglob("*.yaml"))
+        assert len(shipped) == sum(
+            1 for k in ("scenarios", "experiments") for _ in (ROOT / k).rglob("*.yaml")
+        )
 
 
 def test_run_validate_and_init_from_an_empty_folder(installed):
     _, venv, empty, env = installed
     exe = str(venv / "bin" / "nextpractice")
-    where = _run([str(venv / "bin" / "python"), "-c", "import sim; print(sim.__file__)"],
-                 cwd=empty, env=env).stdout
+    where = _run(
+        [str(venv / "bin" / "python"), "-c", "import sim; print(sim.__file__)"], cwd=empty, env=env
+    ).stdout
     assert where.startswith(str(venv)), where  # the installed package, not the checkout
     out = _run([exe, "run", "top_down", "--steps", "3"], cwd=empty, env=env).stdout
     assert "wrote runs/top_down/summary.json" in out

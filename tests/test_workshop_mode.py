@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import NextPracticeModel
-from sim.scenario import load_scenario
+from sim.model.model import NextPracticeModel
+from sim.model.scenario import load_scenario
 
 pytest.importorskip("solara")
 
@@ -87,8 +87,9 @@ def test_notes_made_between_steps_arrive_with_the_next_step():
     m.budget_cut(1)
     assert "control" not in m.events  # the last step's events are not rewritten
     m.step()
-    assert m.events["control"] == [{"step": 1, "name": "tightness", "old": WORKSHOP.tightness,
-                                    "new": 0.8}]
+    assert m.events["control"] == [
+        {"step": 1, "name": "tightness", "old": WORKSHOP.tightness, "new": 0.8}
+    ]
     (cut,) = m.events["budget_cut"]
     assert cut["authority"] == 1 and cut["step"] == 1
     assert cut["schools"] == int((m.schools.authority == 1).sum())
@@ -99,8 +100,9 @@ def test_notes_made_between_steps_arrive_with_the_next_step():
 # ---------------------------------------------------------------- strategies' settings
 def test_choosing_a_strategy_applies_its_scenario_unless_set_by_hand():
     td = strategy_settings("top_down")
-    assert td == {k: getattr(load_scenario(WORKSHOP_SCENARIO.parent / "top_down.yaml"), k)
-                  for k in td}
+    assert td == {
+        k: getattr(load_scenario(WORKSHOP_SCENARIO.parent / "top_down.yaml"), k) for k in td
+    }
     run = WorkshopRun(seed=1)
     run.set_control("strategy", "top_down")
     assert run.control("tightness") == td["tightness"]
@@ -142,13 +144,22 @@ def test_the_comparison_dial_is_its_own():
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(
-    st.tuples(st.just("step"), st.integers(1, 14)),
-    st.tuples(st.just("cut"), st.integers(0, 1)),
-    st.tuples(st.just("strategy"), st.sampled_from(["top_down", "bottom_up", "next_practice"])),
-    st.tuples(st.just("dial"), st.sampled_from([0.0, 0.3, 1.0])),
-    st.tuples(st.just("compare"), st.sampled_from(["top_down", "bottom_up", "next_practice"])),
-), max_size=8))
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("step"), st.integers(1, 14)),
+            st.tuples(st.just("cut"), st.integers(0, 1)),
+            st.tuples(
+                st.just("strategy"), st.sampled_from(["top_down", "bottom_up", "next_practice"])
+            ),
+            st.tuples(st.just("dial"), st.sampled_from([0.0, 0.3, 1.0])),
+            st.tuples(
+                st.just("compare"), st.sampled_from(["top_down", "bottom_up", "next_practice"])
+            ),
+        ),
+        max_size=8,
+    )
+)
 def test_any_sequence_of_moves_keeps_the_two_runs_in_step(moves):
     run = WorkshopRun(seed=3)
     for kind, arg in moves:

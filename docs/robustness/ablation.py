@@ -5,12 +5,17 @@ Run from the repository root: .venv/bin/python docs/robustness/ablation.py
 
 import numpy as np
 
-from sim.runner import run_model
-from sim.scenario import load_scenario
+from sim.experiments.runner import run_model
+from sim.model.scenario import load_scenario
 
 SIZE = {"n_schools": 300, "n_authorities": 4}
-TD_LEVERS = {"tightness": 0.9, "lever_agenda": 0.8, "lever_evidence": 0.3,
-             "lever_capacity": 0.5, "lever_engagement": 0.2}
+TD_LEVERS = {
+    "tightness": 0.9,
+    "lever_agenda": 0.8,
+    "lever_evidence": 0.3,
+    "lever_capacity": 0.5,
+    "lever_engagement": 0.2,
+}
 CASES = {
     "top_down": ("top_down", {}),
     "next_practice": ("next_practice", {}),
@@ -28,5 +33,6 @@ for name, (scenario, overrides) in CASES.items():
     perf = np.mean([o["final_perf_mean"] for o in outs])
     spend = np.mean([o["final_spend_public"] for o in outs])
     value = np.mean([o["points_per_million"] for o in outs])
-    print(f"{name:<32} final_perf_mean {perf:.3f}  spend_public {spend:8.0f}  "
-          f"points/GBPm {value:.2f}")
+    print(
+        f"{name:<32} final_perf_mean {perf:.3f}  spend_public {spend:8.0f}  points/GBPm {value:.2f}"
+    )

@@ -18,7 +18,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.core.errors import UserError
 
 #: Host the server listens on: this machine only (a workshop laptop, not a network service).
 HOST = "127.0.0.1"
@@ -29,8 +29,9 @@ def assets_dir() -> Path:
     return Path(sysconfig.get_path("data")) / "share" / "solara" / "cdn"
 
 
-def offline_env(scenario_path: str | None = None, base: dict[str, str] | None = None
-                ) -> dict[str, str]:
+def offline_env(
+    scenario_path: str | None = None, base: dict[str, str] | None = None
+) -> dict[str, str]:
     """Build the environment in which Solara's server serves the app with no network.
 
     Args:
@@ -57,9 +58,21 @@ def offline_env(scenario_path: str | None = None, base: dict[str, str] | None = 
 
 def server_command(port: int) -> list[str]:
     """Return the command that runs Solara's server for the app on ``HOST:port``."""
-    return [sys.executable, "-m", "solara", "run", "sim.app.app", "--production",
-            "--host", HOST, "--port", str(int(port)), "--no-open",
-            "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.app.app",
+        "--production",
+        "--host",
+        HOST,
+        "--port",
+        str(int(port)),
+        "--no-open",
+        "--log-level",
+        "warning",
+    ]
 
 
 def check_ready(scenario_path: str | None) -> None:
@@ -74,15 +87,18 @@ def check_ready(scenario_path: str | None) -> None:
         import ipyvue
         import solara  # noqa: F401
     except ImportError:
-        raise UserError("the workshop app needs the 'app' extra: "
-                        "pip install -e '.[app]'") from None
+        raise UserError("the workshop app needs the 'app' extra: pip install -e '.[app]'") from None
     if not ipyvue.__version__.startswith("1."):
-        raise UserError(f"ipyvue {ipyvue.__version__} leaves the plots blank; the app needs "
-                        "the 1.x line: pip install -e '.[app]'")
+        raise UserError(
+            f"ipyvue {ipyvue.__version__} leaves the plots blank; the app needs "
+            "the 1.x line: pip install -e '.[app]'"
+        )
     if not (assets_dir() / "@widgetti").is_dir():
-        raise UserError(f"Solara's offline assets are missing from {assets_dir()}; "
-                        "install them with: pip install -e '.[app]'")
-    from sim.scenario import load_scenario
+        raise UserError(
+            f"Solara's offline assets are missing from {assets_dir()}; "
+            "install them with: pip install -e '.[app]'"
+        )
+    from sim.model.scenario import load_scenario
 
     if scenario_path is not None:
         load_scenario(scenario_path)
@@ -97,9 +113,9 @@ def warm_up(scenario_path: str | None) -> None:
     code is cached on disk, so the server process only loads it.
     """
     from sim.app.workshop import WORKSHOP_SCENARIO
-    from sim.model import NextPracticeModel
-    from sim.scenario import load_scenario
-    from sim.strategies import STRATEGIES
+    from sim.model.model import NextPracticeModel
+    from sim.model.scenario import load_scenario
+    from sim.rules.strategies import STRATEGIES
 
     params = load_scenario(scenario_path or WORKSHOP_SCENARIO)
     for name in STRATEGIES:  # a year: long enough for take-ups by choice and by mandate
@@ -123,8 +139,7 @@ def serve(scenario_path: str | None, port: int) -> None:
     warm_up(scenario_path)
     from sim.app.workshop import pictures_dir
 
-    print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).",
-          flush=True)
+    print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).", flush=True)
     print(f"Pictures saved from the page go to {pictures_dir()}", flush=True)
     proc = subprocess.Popen(server_command(port), env=offline_env(scenario_path))
 
@@ -148,5 +163,7 @@ def serve(scenario_path: str | None, port: int) -> None:
     if code in (-signal.SIGTERM, -signal.SIGINT):
         return
     if code != 0:
-        raise UserError(f"the app's server stopped with exit code {code}; "
-                        f"is port {port} already in use? Try --port with another number.")
+        raise UserError(
+            f"the app's server stopped with exit code {code}; "
+            f"is port {port} already in use? Try --port with another number."
+        )

@@ -147,8 +147,17 @@ def _card(value: str, label: str, sub: str = "", kind: str = "") -> None:
 
 
 @solara.component
-def TopBar(run: WorkshopRun, playing: solara.Reactive[bool], speed: solara.Reactive[str],
-           side: solara.Reactive[bool], redraw, on_save, on_reset, saved: str, version: int):
+def TopBar(
+    run: WorkshopRun,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[str],
+    side: solara.Reactive[bool],
+    redraw,
+    on_save,
+    on_reset,
+    saved: str,
+    version: int,
+):
     """Play or pause, a month or a year on, reset, speed, side by side, save picture.
 
     ``version`` counts the run's changes: a new value redraws the component.
@@ -164,24 +173,44 @@ def TopBar(run: WorkshopRun, playing: solara.Reactive[bool], speed: solara.React
     with solara.Div(classes=["np-top"]):
         solara.HTML(tag="div", unsafe_innerHTML=TITLE, classes=["np-title"])
         if playing.value:
-            solara.Button("❚❚ Pause", on_click=lambda: playing.set(False), color="primary",
-                          classes=["np-play"])
+            solara.Button(
+                "❚❚ Pause",
+                on_click=lambda: playing.set(False),
+                color="primary",
+                classes=["np-play"],
+            )
         else:
-            solara.Button("▶ Play", on_click=lambda: playing.set(True), color="primary",
-                          disabled=not run.running, classes=["np-play"])
-        solara.Button("+1 month", on_click=step_months(1), outlined=True,
-                      disabled=playing.value or not run.running)
-        solara.Button("+1 year", on_click=step_months(12), outlined=True,
-                      disabled=playing.value or not run.running)
+            solara.Button(
+                "▶ Play",
+                on_click=lambda: playing.set(True),
+                color="primary",
+                disabled=not run.running,
+                classes=["np-play"],
+            )
+        solara.Button(
+            "+1 month",
+            on_click=step_months(1),
+            outlined=True,
+            disabled=playing.value or not run.running,
+        )
+        solara.Button(
+            "+1 year",
+            on_click=step_months(12),
+            outlined=True,
+            disabled=playing.value or not run.running,
+        )
         solara.Button("Reset", on_click=on_reset, outlined=True)
         solara.HTML(tag="div", unsafe_innerHTML="Speed:", classes=["np-caption"])
         with solara.ToggleButtonsSingle(value=speed.value, on_value=speed.set):
             for name in SPEEDS:
                 solara.Button(name.capitalize(), value=name, text=True)
         solara.Div(classes=["np-spacer"])
-        solara.Button("Side by side: on" if side.value else "Side by side",
-                      on_click=lambda: side.set(not side.value), outlined=not side.value,
-                      color="primary")
+        solara.Button(
+            "Side by side: on" if side.value else "Side by side",
+            on_click=lambda: side.set(not side.value),
+            outlined=not side.value,
+            color="primary",
+        )
         solara.Button("Save picture", on_click=on_save, outlined=True, color="primary")
         if saved:
             solara.HTML(tag="div", unsafe_innerHTML=f"Saved {saved}", classes=["np-saved"])
@@ -193,21 +222,31 @@ def Cards(run: WorkshopRun, version: int):
     c = run.counters()
     cuts = ", ".join(authority_name(la) for la in run.cut_authorities) or "none"
     with solara.Div(classes=["np-cards"]):
-        _card(f"{run.months:.0f}", "Month", f"of {run.horizon_months:.0f} · {c['year']:.0f}",
-              "month")
-        _card(f"{c['perf_mean']:.0%}", "Pupils at expected standard",
-              f"comparison: {c['shadow_perf_mean']:.0%}", "perf")
+        _card(
+            f"{run.months:.0f}", "Month", f"of {run.horizon_months:.0f} · {c['year']:.0f}", "month"
+        )
+        _card(
+            f"{c['perf_mean']:.0%}",
+            "Pupils at expected standard",
+            f"comparison: {c['shadow_perf_mean']:.0%}",
+            "perf",
+        )
         _card(f"{c['practices_in_use']:d}", "Practices in use", "", "practices")
         _card(f"{c['field_trials']:d}", "Field trials running", "", "trials")
-        _card(f"{c['collaboratives']:d}", "Collaboratives",
-              f"{c['collaboratives_formal']:d} formalised", "collabs")
+        _card(
+            f"{c['collaboratives']:d}",
+            "Collaboratives",
+            f"{c['collaboratives_formal']:d} formalised",
+            "collabs",
+        )
         _card(f"{len(run.cuts):d}", "Budget cuts", cuts, "cuts")
 
 
 def _slider(label: str, caption: str, value: float, on_value) -> None:
     solara.HTML(tag="div", classes=["np-caption"], unsafe_innerHTML=caption)
-    solara.SliderFloat(label, value=value, min=0.0, max=1.0, step=0.1, on_value=on_value,
-                       thumb_label=True)
+    solara.SliderFloat(
+        label, value=value, min=0.0, max=1.0, step=0.1, on_value=on_value, thumb_label=True
+    )
 
 
 @solara.component
@@ -239,42 +278,69 @@ def Controls(run: WorkshopRun, redraw, seed: solara.Reactive[int], version: int)
     with solara.Div(classes=["np-side"]):
         solara.HTML(tag="div", unsafe_innerHTML="How the centre works", classes=["np-h"])
         with solara.Div(classes=["np-strategy"]):
-            with solara.ToggleButtonsSingle(value=run.control("strategy"),
-                                            on_value=on_control("strategy")):
+            with solara.ToggleButtonsSingle(
+                value=run.control("strategy"), on_value=on_control("strategy")
+            ):
                 for name, label in STRATEGY_LABELS.items():
                     solara.Button(label, value=name, text=True)
         tight = run.control("tightness")
-        _slider(TIGHTNESS_LABEL, f"<b>{TIGHTNESS_LABEL}: {tight:.1f}</b><br>0 loose, 1 tight",
-                tight, on_control("tightness"))
-        solara.HTML(tag="div", classes=["np-h"],
-                    unsafe_innerHTML=f"Budget cut ({run.system.p.share_budget_cut:.0%})")
+        _slider(
+            TIGHTNESS_LABEL,
+            f"<b>{TIGHTNESS_LABEL}: {tight:.1f}</b><br>0 loose, 1 tight",
+            tight,
+            on_control("tightness"),
+        )
+        solara.HTML(
+            tag="div",
+            classes=["np-h"],
+            unsafe_innerHTML=f"Budget cut ({run.system.p.share_budget_cut:.0%})",
+        )
         with solara.Div(classes=["np-cut"]):
             if run.n_authorities <= MAX_CUT_BUTTONS:
                 for la in range(run.n_authorities):
-                    solara.Button(f"Cut {authority_name(la)}'s budget", color=CUT_COLOUR,
-                                  outlined=True, on_click=on_cut(la))
+                    solara.Button(
+                        f"Cut {authority_name(la)}'s budget",
+                        color=CUT_COLOUR,
+                        outlined=True,
+                        on_click=on_cut(la),
+                    )
             else:
                 CutPicker(run, on_cut)
-        solara.HTML(tag="div", unsafe_innerHTML="Compare with the same schools under",
-                    classes=["np-h"])
+        solara.HTML(
+            tag="div", unsafe_innerHTML="Compare with the same schools under", classes=["np-h"]
+        )
         with solara.Div(classes=["np-strategy", "np-compare"]):
             with solara.ToggleButtonsSingle(value=run.compare["strategy"], on_value=on_compare):
                 for name, label in STRATEGY_LABELS.items():
                     solara.Button(label, value=name, text=True)
         dial = run.compare.get("tightness", run.params.tightness)
-        _slider(COMPARE_TIGHTNESS_LABEL, f"{COMPARE_TIGHTNESS_LABEL}: <b>{dial:.1f}</b>", dial,
-                on_compare_dial)
-        solara.HTML(tag="div", classes=["np-h"],
-                    unsafe_innerHTML="Coherence levers (0 none, 1 strong)")
+        _slider(
+            COMPARE_TIGHTNESS_LABEL,
+            f"{COMPARE_TIGHTNESS_LABEL}: <b>{dial:.1f}</b>",
+            dial,
+            on_compare_dial,
+        )
+        solara.HTML(
+            tag="div", classes=["np-h"], unsafe_innerHTML="Coherence levers (0 none, 1 strong)"
+        )
         for name, (label, hint) in LEVERS.items():
             value = run.control(name)
             _slider(label, f"{label}: <b>{value:.1f}</b><br>{hint}", value, on_control(name))
         solara.HTML(tag="div", unsafe_innerHTML="Another set of schools", classes=["np-h"])
-        solara.SliderInt(SEED_LABEL, value=seed.value, min=1,
-                         max=max(SEED_CHOICES, default_seed()), step=1, on_value=seed.set,
-                         thumb_label=True)
-        solara.HTML(tag="div", classes=["np-caption"],
-                    unsafe_innerHTML=f"Schools number {seed.value}: used from the next Reset.")
+        solara.SliderInt(
+            SEED_LABEL,
+            value=seed.value,
+            min=1,
+            max=max(SEED_CHOICES, default_seed()),
+            step=1,
+            on_value=seed.set,
+            thumb_label=True,
+        )
+        solara.HTML(
+            tag="div",
+            classes=["np-caption"],
+            unsafe_innerHTML=f"Schools number {seed.value}: used from the next Reset.",
+        )
 
 
 @solara.component
@@ -283,49 +349,82 @@ def CutPicker(run: WorkshopRun, on_cut):
     names = [authority_name(la) for la in range(run.n_authorities)]
     chosen, set_chosen = solara.use_state(names[0])
     solara.Select("Authority", value=chosen, values=names, on_value=set_chosen)
-    solara.Button("Cut its budget", color=CUT_COLOUR, outlined=True,
-                  on_click=on_cut(names.index(chosen)))
+    solara.Button(
+        "Cut its budget", color=CUT_COLOUR, outlined=True, on_click=on_cut(names.index(chosen))
+    )
 
 
 @solara.component
-def Views(run: WorkshopRun, side: bool, colour_by: solara.Reactive[str],
-          palette: PracticePalette, version: int):
+def Views(
+    run: WorkshopRun,
+    side: bool,
+    colour_by: solara.Reactive[str],
+    palette: PracticePalette,
+    version: int,
+):
     """The network (or both runs' networks), the curve, and the narration below them."""
     label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
     size = FIGSIZE_NARROW if side else FIGSIZE
     with solara.Div(classes=["np-views"]):
         with solara.Div(classes=["np-plots"]):
             with solara.Div(classes=["np-plot", "np-network"]):
-                solara.FigureMatplotlib(network_figure(
-                    run, colour_by.value, palette,
-                    title=f"This run: {label.lower()}" if side else None, figsize=size),
-                    format="png")
+                solara.FigureMatplotlib(
+                    network_figure(
+                        run,
+                        colour_by.value,
+                        palette,
+                        title=f"This run: {label.lower()}" if side else None,
+                        figsize=size,
+                    ),
+                    format="png",
+                )
             if side:
                 with solara.Div(classes=["np-plot", "np-network-compare"]):
-                    solara.FigureMatplotlib(network_figure(
-                        run, colour_by.value, palette, which="shadow",
-                        title=f"Comparison: {run.compare_label()}", figsize=size),
-                        format="png")
-            marks = "; ".join(f"month {e.step * run.system.p.dur_step:.0f}: {e.text}"
-                              for e in run.events) or "none yet"
-            with solara.Div(classes=["np-plot", "np-curve"],
-                            attributes={"role": "img", "aria-label": f"Performance over time. "
-                                                                     f"Changes marked: {marks}"}):
+                    solara.FigureMatplotlib(
+                        network_figure(
+                            run,
+                            colour_by.value,
+                            palette,
+                            which="shadow",
+                            title=f"Comparison: {run.compare_label()}",
+                            figsize=size,
+                        ),
+                        format="png",
+                    )
+            marks = (
+                "; ".join(
+                    f"month {e.step * run.system.p.dur_step:.0f}: {e.text}" for e in run.events
+                )
+                or "none yet"
+            )
+            with solara.Div(
+                classes=["np-plot", "np-curve"],
+                attributes={
+                    "role": "img",
+                    "aria-label": f"Performance over time. Changes marked: {marks}",
+                },
+            ):
                 solara.FigureMatplotlib(curve_figure(run, size), format="png")
         with solara.Div(classes=["np-row"]):
             with solara.ToggleButtonsSingle(value=colour_by.value, on_value=colour_by.set):
                 solara.Button("Colour by practice", value="practice", text=True)
                 solara.Button("Colour by performance", value="performance", text=True)
         if not run.running:
-            solara.HTML(tag="div", classes=["np-finished"],
-                        unsafe_innerHTML=f"<b>Finished at month {run.months:.0f}.</b> "
-                                         f"{run.summary()} Press Reset to run the same "
-                                         f"schools again.")
+            solara.HTML(
+                tag="div",
+                classes=["np-finished"],
+                unsafe_innerHTML=f"<b>Finished at month {run.months:.0f}.</b> "
+                f"{run.summary()} Press Reset to run the same "
+                f"schools again.",
+            )
         with solara.Div(classes=["np-log"]):
             lines = run.lines(NARRATION_LINES)
             if not lines:
-                solara.HTML(tag="div", unsafe_innerHTML="What happens will be told here.",
-                            classes=["np-line"])
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML="What happens will be told here.",
+                    classes=["np-line"],
+                )
             for text in lines:
                 solara.HTML(tag="div", unsafe_innerHTML=text, classes=["np-line"])
 
@@ -335,8 +434,9 @@ def make_run(seed: int | None = None) -> WorkshopRun:
     return WorkshopRun(default_scenario(), default_seed() if seed is None else seed)
 
 
-def save_picture(run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                 side_by_side: bool) -> str:
+def save_picture(
+    run: WorkshopRun, colour_by: str, palette: PracticePalette, side_by_side: bool
+) -> str:
     """Save the current view as a PNG in :func:`~sim.app.workshop.pictures_dir`; return its path."""
     folder = pictures_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 Type is large, colours are few and each means one thing:
 
 * on the curve, a strategy keeps the colour it has in every figure of the
-  project (:data:`sim.plots.COLOURS`); the top-down shadow is dashed;
+  project (:data:`sim.analysis.plots.COLOURS`); the top-down shadow is dashed;
 * on the network, the practices run by most schools get the colours of the
   Okabe-Ito palette (safe for colour-blind viewers) and keep them while they
   stay among the most run; other practices are grey, schools running none
@@ -21,9 +21,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
+from sim.analysis.plots import COLOURS
 from sim.app.workshop import SHADOW_STRATEGY, STRATEGY_LABELS, WorkshopRun, authority_name
-from sim.plots import COLOURS
-from sim.state import CENTRE, EMPTY
+from sim.core.state import CENTRE, EMPTY
 
 #: Okabe-Ito colours for the most run practices (black and yellow left out:
 #: black is for text, yellow vanishes on a projector).
@@ -91,9 +91,14 @@ FIGSIZE = (6.4, 5.8)
 FIGSIZE_NARROW = (5.0, 6.4)
 
 
-def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                   which: str = "system", title: str | None = None,
-                   figsize: tuple[float, float] = FIGSIZE) -> Figure:
+def network_figure(
+    run: WorkshopRun,
+    colour_by: str,
+    palette: PracticePalette,
+    which: str = "system",
+    title: str | None = None,
+    figsize: tuple[float, float] = FIGSIZE,
+) -> Figure:
     """Draw the schools, grouped by authority and town, with their ties.
 
     Args:
@@ -111,8 +116,15 @@ def network_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
     """
     with run.lock:
         fig = Figure(figsize=figsize, dpi=110, layout="constrained")
-        _draw_network(fig.add_subplot(), run, colour_by, palette, which, title,
-                      compact=figsize[0] < FIGSIZE[0])
+        _draw_network(
+            fig.add_subplot(),
+            run,
+            colour_by,
+            palette,
+            which,
+            title,
+            compact=figsize[0] < FIGSIZE[0],
+        )
         _style(fig)
         return fig
 
@@ -130,8 +142,15 @@ def both_users(run: WorkshopRun) -> np.ndarray:
     return out
 
 
-def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                  which: str, title: str | None, compact: bool = False) -> None:
+def _draw_network(
+    ax,
+    run: WorkshopRun,
+    colour_by: str,
+    palette: PracticePalette,
+    which: str,
+    title: str | None,
+    compact: bool = False,
+) -> None:
     lay = run.layout
     xy = lay.xy
     fig = ax.figure
@@ -145,14 +164,28 @@ def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette
     cut = set(run.cut_authorities)
     for la in range(run.n_authorities):
         is_cut = la in cut
-        ax.add_patch(Circle(lay.centre[la], lay.radius[la], facecolor="#f3f3f3",
-                            edgecolor=CUT_COLOUR if is_cut else "#c8c8c8",
-                            linewidth=3 if is_cut else 1.5,
-                            linestyle="--" if is_cut else "-", zorder=0))
+        ax.add_patch(
+            Circle(
+                lay.centre[la],
+                lay.radius[la],
+                facecolor="#f3f3f3",
+                edgecolor=CUT_COLOUR if is_cut else "#c8c8c8",
+                linewidth=3 if is_cut else 1.5,
+                linestyle="--" if is_cut else "-",
+                zorder=0,
+            )
+        )
         label = authority_name(la) + ("\nbudget cut" if is_cut else "")
-        ax.text(lay.centre[la][0], lay.centre[la][1] + lay.radius[la] * 1.04, label,
-                ha="center", va="bottom", fontsize=FONT + 1, fontweight="bold",
-                color=CUT_COLOUR if is_cut else "#333333")
+        ax.text(
+            lay.centre[la][0],
+            lay.centre[la][1] + lay.radius[la] * 1.04,
+            label,
+            ha="center",
+            va="bottom",
+            fontsize=FONT + 1,
+            fontweight="bold",
+            color=CUT_COLOUR if is_cut else "#333333",
+        )
 
     # Ties in force.
     a, b = run.live_ties(which)
@@ -167,41 +200,80 @@ def _draw_network(ax, run: WorkshopRun, colour_by: str, palette: PracticePalette
     if colour_by == "performance":
         perf = run.performance(which)
         norm = Normalize(0.4, 1.0)
-        pts = ax.scatter(xy[:, 0], xy[:, 1], c=perf, cmap=PERF_CMAP, norm=norm, s=size,
-                         edgecolors="#333333", linewidths=0.6, zorder=2)
-        cb = fig.colorbar(pts, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02,
-                          format=lambda v, _: f"{v:.0%}")
+        pts = ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            c=perf,
+            cmap=PERF_CMAP,
+            norm=norm,
+            s=size,
+            edgecolors="#333333",
+            linewidths=0.6,
+            zorder=2,
+        )
+        cb = fig.colorbar(
+            pts,
+            ax=ax,
+            orientation="horizontal",
+            fraction=0.05,
+            pad=0.02,
+            format=lambda v, _: f"{v:.0%}",
+        )
         cb.set_label("Pupils reaching the expected standard", fontsize=FONT)
         cb.ax.tick_params(labelsize=FONT - 2)
     else:
         main = run.main_practice(which)
         users = model.users()
         colours = palette.assign(both_users(run) if compact else users)
-        face = np.array([colours.get(int(p), OTHER_PRACTICE) if p != EMPTY else NO_PRACTICE
-                         for p in main])
-        ax.scatter(xy[:, 0], xy[:, 1], c=face, s=size, edgecolors="#333333",
-                   linewidths=0.8, zorder=2)
+        face = np.array(
+            [colours.get(int(p), OTHER_PRACTICE) if p != EMPTY else NO_PRACTICE for p in main]
+        )
+        ax.scatter(
+            xy[:, 0], xy[:, 1], c=face, s=size, edgecolors="#333333", linewidths=0.8, zorder=2
+        )
         users = np.pad(users, (0, max(0, max(colours, default=0) + 1 - len(users))))
         shown = sorted((p for p in colours if users[p] > 0), key=lambda p: -users[p])
-        handles = [Patch(facecolor=colours[p], edgecolor="#333333",
-                         label=practice_label(run, p, int(users[p]))) for p in shown]
-        handles.append(Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333",
-                             label="Another practice"))
-        handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333",
-                             label="No practice yet"))
+        handles = [
+            Patch(
+                facecolor=colours[p],
+                edgecolor="#333333",
+                label=practice_label(run, p, int(users[p])),
+            )
+            for p in shown
+        ]
+        handles.append(
+            Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333", label="Another practice")
+        )
+        handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333", label="No practice yet"))
         if compact:  # a third of the width: one column, the title left to the full view
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1,
-                      fontsize=FONT - 3, frameon=False)
+            ax.legend(
+                handles=handles,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0.0),
+                ncols=1,
+                fontsize=FONT - 3,
+                frameon=False,
+            )
         else:
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2,
-                      fontsize=FONT - 2, title="Colour: the practice a school runs most deeply\n"
-                                               "(who first ran it): how many schools run it",
-                      title_fontsize=FONT - 1, frameon=False)
+            ax.legend(
+                handles=handles,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0.0),
+                ncols=2,
+                fontsize=FONT - 2,
+                title="Colour: the practice a school runs most deeply\n"
+                "(who first ran it): how many schools run it",
+                title_fontsize=FONT - 1,
+                frameon=False,
+            )
     pad = 1.0
-    ax.set_xlim((lay.centre[:, 0] - lay.radius).min() - pad,
-                (lay.centre[:, 0] + lay.radius).max() + pad)
-    ax.set_ylim((lay.centre[:, 1] - lay.radius).min() - pad,
-                (lay.centre[:, 1] + lay.radius).max() + 0.35 * lay.radius.max() + pad)
+    ax.set_xlim(
+        (lay.centre[:, 0] - lay.radius).min() - pad, (lay.centre[:, 0] + lay.radius).max() + pad
+    )
+    ax.set_ylim(
+        (lay.centre[:, 1] - lay.radius).min() - pad,
+        (lay.centre[:, 1] + lay.radius).max() + 0.35 * lay.radius.max() + pad,
+    )
 
 
 def strategy_spells(strategies: list[str]) -> list[tuple[int, int, str]]:
@@ -231,8 +303,9 @@ def curve_figure(run: WorkshopRun, figsize: tuple[float, float] = FIGSIZE) -> Fi
         return fig
 
 
-def snapshot_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
-                    side_by_side: bool = False) -> Figure:
+def snapshot_figure(
+    run: WorkshopRun, colour_by: str, palette: PracticePalette, side_by_side: bool = False
+) -> Figure:
     """The current view as one picture for a slide: network(s), then the curve.
 
     Args:
@@ -250,15 +323,31 @@ def snapshot_figure(run: WorkshopRun, colour_by: str, palette: PracticePalette,
         fig = Figure(figsize=(6.4 * n, 6.6), dpi=110, layout="constrained")
         axes = fig.subplots(1, n)
         label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
-        _draw_network(axes[0], run, colour_by, palette, "system",
-                      f"{label}, dial {run.control('tightness'):.1f}" if side_by_side else None,
-                      compact=side_by_side)
+        _draw_network(
+            axes[0],
+            run,
+            colour_by,
+            palette,
+            "system",
+            f"{label}, dial {run.control('tightness'):.1f}" if side_by_side else None,
+            compact=side_by_side,
+        )
         if side_by_side:
-            _draw_network(axes[1], run, colour_by, palette, "shadow",
-                          run.compare_label().capitalize(), compact=True)
+            _draw_network(
+                axes[1],
+                run,
+                colour_by,
+                palette,
+                "shadow",
+                run.compare_label().capitalize(),
+                compact=True,
+            )
         _draw_curve(axes[-1], run)
-        fig.suptitle(f"Next practice workshop, month {run.months:.0f}: {label.lower()} "
-                     f"against {run.compare_label()}", fontsize=FONT + 2)
+        fig.suptitle(
+            f"Next practice workshop, month {run.months:.0f}: {label.lower()} "
+            f"against {run.compare_label()}",
+            fontsize=FONT + 2,
+        )
         _style(fig)
         return fig
 
@@ -269,17 +358,35 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
     colour = COLOURS.get(strategy, "#1b9e77")
     shadow_colour = COLOURS.get(run.compare["strategy"], COLOURS[SHADOW_STRATEGY])
     x, xs, y = df["year"].to_numpy(), shadow["year"].to_numpy(), df["perf_mean"].to_numpy()
-    ax.plot(xs, shadow["perf_mean"], color=shadow_colour, linestyle="--", linewidth=3,
-            label=f"Same schools, {run.compare_label()}")
-    ax.fill_between(x, df["perf_p05"], df["perf_p95"], color=colour, alpha=0.22, linewidth=0,
-                    label="Middle 90% of its schools")
+    ax.plot(
+        xs,
+        shadow["perf_mean"],
+        color=shadow_colour,
+        linestyle="--",
+        linewidth=3,
+        label=f"Same schools, {run.compare_label()}",
+    )
+    ax.fill_between(
+        x,
+        df["perf_p05"],
+        df["perf_p95"],
+        color=colour,
+        alpha=0.22,
+        linewidth=0,
+        label="Middle 90% of its schools",
+    )
     # The line takes the colour of the strategy in force during each step.
     labelled: set[str] = set()
     for first, last, name in strategy_spells(run.strategies or [strategy]):
         seg = slice(first, last + 2)  # a step joins the state before it to the one after
         label = f"This system: {STRATEGY_LABELS.get(name, name).lower()}"
-        ax.plot(x[seg], y[seg], color=COLOURS.get(name, "#1b9e77"), linewidth=3.5,
-                label=None if name in labelled else label)
+        ax.plot(
+            x[seg],
+            y[seg],
+            color=COLOURS.get(name, "#1b9e77"),
+            linewidth=3.5,
+            label=None if name in labelled else label,
+        )
         labelled.add(name)
     # Where each run is now: visible from the first step on.
     ax.plot(xs[-1:], shadow["perf_mean"].iloc[-1:], "o", color=shadow_colour, ms=9)
@@ -292,9 +399,18 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
     for at, texts in by_step.items():
         year = p.start_year + at * step_years
         ax.axvline(year, color="#555555", linestyle=":", linewidth=1.5)
-        ax.annotate("; ".join(texts), (year, 0.02), xycoords=("data", "axes fraction"),
-                    xytext=(4, 0), textcoords="offset points", rotation=90,
-                    ha="left", va="bottom", fontsize=FONT - 3, color="#333333")
+        ax.annotate(
+            "; ".join(texts),
+            (year, 0.02),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            rotation=90,
+            ha="left",
+            va="bottom",
+            fontsize=FONT - 3,
+            color="#333333",
+        )
     horizon = p.start_year + p.n_steps * step_years
     ax.set_xlim(p.start_year, max(horizon, float(x[-1])))
     lo = min(df["perf_p05"].min(), shadow["perf_mean"].min())
@@ -304,5 +420,6 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
     ax.set_xlabel("Year", fontsize=FONT)
     ax.set_ylabel("Pupils at the expected standard", fontsize=FONT)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=FONT - 1, ncols=1,
-              frameon=False)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=FONT - 1, ncols=1, frameon=False
+    )

@@ -8,12 +8,12 @@ comparison replays the same schools from month 0 to now, with the same
 budget cuts at the same months, so the two curves always compare like with
 like. The gap between them is the plateau made visible.
 
-:class:`WorkshopRun` holds the two :class:`~sim.model.NextPracticeModel`
+:class:`WorkshopRun` holds the two :class:`~sim.model.model.NextPracticeModel`
 runs and passes the trainer's controls to them; choosing a strategy applies
 its scenario file's dial and levers (``scenarios/<strategy>.yaml``) unless the
 trainer has set them by hand. What happened (mandates, field trials, budget
 cuts, changes of dial, lever or strategy) is read from the notes the model's
-rules write (:meth:`sim.model.NextPracticeModel.note`), marked on the chart
+rules write (:meth:`sim.model.model.NextPracticeModel.note`), marked on the chart
 and told in plain words (:class:`Narration`). It draws no random numbers
 of its own: each system uses its own generator. This module imports neither
 solara nor matplotlib.
@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import shipped
 from sim.app.layout import Layout, school_layout
-from sim.model import NextPracticeModel
-from sim.scenario import load_scenario
-from sim.state import EMPTY, MANDATED
+from sim.core.state import EMPTY, MANDATED
+from sim.inputs import shipped
+from sim.model.model import NextPracticeModel
+from sim.model.scenario import load_scenario
 
 #: Environment variable naming the scenario file the app serves.
 ENV_SCENARIO = "NEXTPRACTICE_SCENARIO"
@@ -46,7 +46,7 @@ ENV_PICTURES = "NEXTPRACTICE_PICTURES"
 #: Seed of the app's runs: reset replays the same schools, so strategies compare fairly.
 DEFAULT_SEED = 1
 #: The folder of the built-in scenario files (the checkout's, or the installed package's
-#: copy; :mod:`sim.shipped`): a strategy's settings come from here.
+#: copy; :mod:`sim.inputs.shipped`): a strategy's settings come from here.
 SCENARIOS = shipped.folder("scenarios") or Path("scenarios")
 #: The scenario the app serves by default.
 WORKSHOP_SCENARIO = SCENARIOS / "workshop.yaml"
@@ -62,8 +62,13 @@ STRATEGY_LABELS = {
 }
 
 #: The live controls a strategy's scenario file sets: the dial, then the four levers.
-STRATEGY_SETTINGS = ("tightness", "lever_agenda", "lever_evidence", "lever_capacity",
-                     "lever_engagement")
+STRATEGY_SETTINGS = (
+    "tightness",
+    "lever_agenda",
+    "lever_evidence",
+    "lever_capacity",
+    "lever_engagement",
+)
 #: How the room reads each control in a chart marker or a line of narration.
 CONTROL_WORDS = {
     "tightness": "dial",
@@ -151,7 +156,7 @@ def authority_name(authority: int) -> str:
 
 
 def _practices_words(practices: list[int]) -> str:
-    """"Practice 4" or "Practices 4, 7 and 9"."""
+    """Name practices: "Practice 4" or "Practices 4, 7 and 9"."""
     if len(practices) == 1:
         return f"Practice {practices[0]}"
     return "Practices " + ", ".join(map(str, practices[:-1])) + f" and {practices[-1]}"
@@ -161,7 +166,7 @@ class Narration:
     """Plain-words lines of what happened, read from the model's notes each step.
 
     Every line comes from a note the model wrote where the thing happened
-    (:meth:`sim.model.NextPracticeModel.note`): a mandate of the centre and
+    (:meth:`sim.model.model.NextPracticeModel.note`): a mandate of the centre and
     the take-ups it forced, a field trial concluded, a budget cut, a change
     of strategy, dial or lever. Two lines keep counting while what they tell
     goes on: a mandate's take-ups, summed from the model's notes month by
@@ -207,15 +212,15 @@ class Narration:
             dial = f", dial {changed['tightness']:.1f}" if "tightness" in changed else ""
             marker = f"{label}{dial}"
             text = f"the centre switched to {label.lower()}" + (
-                f" ({', '.join(words)})" if words else "")
+                f" ({', '.join(words)})" if words else ""
+            )
         else:
             marker = ", ".join(words).capitalize()
             text = "the trainer set " + ", ".join(words)
         self.lines.append(Line(step, "control", text))
         return [Event(step, marker)]
 
-    def _mandates(self, model: NextPracticeModel, step: int, notes: list[dict[str, Any]]
-                  ) -> None:
+    def _mandates(self, model: NextPracticeModel, step: int, notes: list[dict[str, Any]]) -> None:
         """A line when the centre mandates new practice; its counts grow while it stands.
 
         It counts the take-ups the mandate forced (the model's notes, summed)
@@ -238,15 +243,20 @@ class Narration:
         by_mandate = np.isin(s.slot_p, practices) & (s.slot_channel == MANDATED)
         schools = int(by_mandate.any(axis=1).sum())
         them = "it" if len(practices) == 1 else "them"
-        line.text = (f"the centre mandated {_practices_words(list(practices))}; "
-                     f"{schools} {'school runs' if schools == 1 else 'schools run'} {them} "
-                     f"by mandate ({total} take-ups)")
+        line.text = (
+            f"the centre mandated {_practices_words(list(practices))}; "
+            f"{schools} {'school runs' if schools == 1 else 'schools run'} {them} "
+            f"by mandate ({total} take-ups)"
+        )
 
     def _trial(self, model: NextPracticeModel, note: dict[str, Any]) -> None:
         """A line for a field trial concluded: proven or not, and where its idea came from."""
         inv = int(note["inventor"])
-        where = (f"a school in {authority_name(model.schools.authority[inv])}" if inv >= 0
-                 else "the centre")
+        where = (
+            f"a school in {authority_name(model.schools.authority[inv])}"
+            if inv >= 0
+            else "the centre"
+        )
         pid = note["practice"]
         if note["proven"]:
             text = f"a field trial proved Practice {pid}, invented at {where}"
@@ -268,10 +278,13 @@ class Narration:
             if model.t - line.step > CUT_WATCH_MONTHS / model.p.dur_step:
                 continue
             rows = model.schools.slot_p[mine]
-            started = sum(bool(set(r[r != EMPTY].tolist()) - b)
-                          for r, b in zip(rows, before, strict=True))
-            line.text = (f"a budget cut hit {authority_name(la)}; {started} of its "
-                         f"{len(mine)} schools started new practice since")
+            started = sum(
+                bool(set(r[r != EMPTY].tolist()) - b) for r, b in zip(rows, before, strict=True)
+            )
+            line.text = (
+                f"a budget cut hit {authority_name(la)}; {started} of its "
+                f"{len(mine)} schools started new practice since"
+            )
 
 
 class WorkshopRun:
@@ -295,8 +308,12 @@ class WorkshopRun:
 
     """
 
-    def __init__(self, scenario_path: str | None = None, seed: int | None = None,
-                 compare: str = SHADOW_STRATEGY) -> None:
+    def __init__(
+        self,
+        scenario_path: str | None = None,
+        seed: int | None = None,
+        compare: str = SHADOW_STRATEGY,
+    ) -> None:
         """Build both systems from a scenario file.
 
         Args:
@@ -378,8 +395,7 @@ class WorkshopRun:
                 if key not in self.touched:
                     self.system.set_control(key, setting)
 
-    def set_comparison(self, strategy: str | None = None, tightness: float | None = None
-                       ) -> None:
+    def set_comparison(self, strategy: str | None = None, tightness: float | None = None) -> None:
         """Compare with another strategy or dial: replay the same schools from month 0.
 
         A new strategy brings its scenario's dial and levers; a dial given
@@ -433,7 +449,7 @@ class WorkshopRun:
             return self.system.metrics_frame(), self.shadow.metrics_frame()
 
     def counters(self) -> dict[str, float]:
-        """Return the latest counts the room watches (see :data:`sim.metrics.DEFINITIONS`)."""
+        """Return the latest counts the room watches (:data:`sim.system.metrics.DEFINITIONS`)."""
         df, shadow = self.frames()
         row = df.iloc[-1]
         return {
@@ -459,15 +475,18 @@ class WorkshopRun:
         strategy = STRATEGY_LABELS.get(self.control("strategy"), self.control("strategy"))
         start, end = float(df["perf_mean"].iloc[0]), float(df["perf_mean"].iloc[-1])
         other = float(shadow["perf_mean"].iloc[-1])
-        return (f"After {self.months:.0f} months under {strategy.lower()}, "
-                f"{end:.0%} of pupils reach the expected standard (from {start:.0%}); "
-                f"the same schools under {self.compare_label()} reach {other:.0%}.")
+        return (
+            f"After {self.months:.0f} months under {strategy.lower()}, "
+            f"{end:.0%} of pupils reach the expected standard (from {start:.0%}); "
+            f"the same schools under {self.compare_label()} reach {other:.0%}."
+        )
 
     def lines(self, last: int | None = None) -> list[str]:
         """The narration, newest first, each line with the month it happened in."""
         dur = self.system.p.dur_step
-        out = [f"Month {(ln.step + 1) * dur:.0f}: {ln.text}"
-               for ln in reversed(self.narration.lines)]
+        out = [
+            f"Month {(ln.step + 1) * dur:.0f}: {ln.text}" for ln in reversed(self.narration.lines)
+        ]
         return out if last is None else out[:last]
 
     def main_practice(self, which: str = "system") -> np.ndarray:

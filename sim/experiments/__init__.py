@@ -8,8 +8,8 @@ below are re-exported here, where the rest of the package and users import them.
 An experiment file (YAML, in ``experiments/``) names a base scenario, a design and the
 run settings. This module turns it into a :class:`Plan`: the validated base parameters,
 the factors with their ranges, the design table (one row per parameter set), the SALib
-problem and the outcomes to record. It never runs the model (see :mod:`sim.sweep`) and
-never draws (see :mod:`sim.analyze`).
+problem and the outcomes to record. It never runs the model (see :mod:`sim.experiments.sweep`) and
+never draws (see :mod:`sim.analysis.analyze`).
 
 The factors and their ranges are *declared once*, on the parameter class: every field
 whose ``json_schema_extra`` says ``kind: uncertainty`` or ``kind: lever`` is a factor,
@@ -40,7 +40,7 @@ every run its own seed (:func:`run_seed`).
 Models are registered by name (:data:`MODELS`): ``nextpractice`` (the default, the real
 model) and ``ishigami``, SALib's Ishigami test function dressed as a model, whose Sobol'
 indices are known in closed form; tests and users check the pipeline with it. It lives
-in :mod:`sim.testing`, the test support, apart from the simulation.
+in :mod:`sim.experiments.ishigami`, the test support, apart from the simulation.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments.schema import (
     _SEED_ANALYSIS,
     _SEED_DESIGN,
@@ -100,7 +100,7 @@ def resolve_scenario(file: Path, scenario: str) -> Path:
 
     Experiment and calibration files name their base scenario the same way: a path
     relative to the file itself, else one relative to the working directory, else a
-    built-in scenario's name (``top_down``); :func:`sim.shipped.locate` looks.
+    built-in scenario's name (``top_down``); :func:`sim.inputs.shipped.locate` looks.
 
     Args:
         file: The experiment or calibration file that names the scenario.
@@ -114,7 +114,7 @@ def resolve_scenario(file: Path, scenario: str) -> Path:
             ``scenario:`` key.
 
     """
-    from sim.shipped import locate
+    from sim.inputs.shipped import locate
 
     try:
         return locate(scenario, "scenarios", file.parent)
@@ -178,7 +178,7 @@ def keys_in_use(bases: list[dict[str, Any]]) -> set[str]:
     Those of the rules in their slots (the default where a base names none) and of
     their strategy; a numpy form reads its compiled rule's keys, so it adds none.
     """
-    from sim.registry import DEFAULTS, STEP_ORDER, keys_read
+    from sim.core.registry import DEFAULTS, STEP_ORDER, keys_read
 
     used: set[str] = set()
     for base in bases:
@@ -215,7 +215,8 @@ def _sampled_factors(
     if chosen is not None and not chosen:
         raise UserError(
             f"{where}: {at}.factors: the list is empty; name at least one factor, or leave "
-            f"out {at}.factors to vary every factor with a declared sweep range")
+            f"out {at}.factors to vary every factor with a declared sweep range"
+        )
     for i, name in enumerate(design.exclude):
         if name not in declared:
             raise _unknown_factor(name, f"{at}.exclude[{i}]", where, params_cls)
@@ -359,11 +360,14 @@ def grid_points(rng: list[float], n: int, dtype: str, where: Path, key: str) -> 
     """
     lo, hi = float(rng[0]), float(rng[1])
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise UserError(f"{where}: {key}.range: both ends must be finite numbers "
-                        f"(got [{_fmt(lo)}, {_fmt(hi)}])")
+        raise UserError(
+            f"{where}: {key}.range: both ends must be finite numbers (got [{_fmt(lo)}, {_fmt(hi)}])"
+        )
     if not lo < hi:
-        raise UserError(f"{where}: {key}.range: low must be below high (got [{_fmt(lo)}, "
-                        f"{_fmt(hi)}]); write range: [low, high]")
+        raise UserError(
+            f"{where}: {key}.range: low must be below high (got [{_fmt(lo)}, "
+            f"{_fmt(hi)}]); write range: [low, high]"
+        )
     vals = np.linspace(lo, hi, n).tolist()
     if dtype == "int":
         vals = sorted({int(round(v)) for v in vals})
@@ -443,7 +447,6 @@ def _check_rows(
         _check_params(params_cls, {**bases[row[SCENARIO]], **values}, where, keys)
 
 
-
 def _policy_label(i: int, spec: Any, where: Path) -> str:
     if spec.name:
         return spec.name
@@ -453,7 +456,6 @@ def _policy_label(i: int, spec: Any, where: Path) -> str:
         f"{where}: design.policies[{i}]: give the policy a name: (or a scenario: file, "
         "whose stem becomes its name)"
     )
-
 
 
 def _same_world(
@@ -466,8 +468,10 @@ def _same_world(
     """
 
     def flat(base: dict[str, Any]) -> dict[str, Any]:
-        return {**{k: v for k, v in base.items() if k != "declared"},
-                **dict(base.get("declared") or {})}
+        return {
+            **{k: v for k, v in base.items() if k != "declared"},
+            **dict(base.get("declared") or {}),
+        }
 
     labels = list(bases)
     first = flat(bases[labels[0]])
@@ -484,5 +488,3 @@ def _same_world(
                 f"share a world. Fix: set {name} under overrides:, or sample it in "
                 "design.worlds.factors"
             )
-
-

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.errors import UserError
+from sim.core.errors import UserError
 from sim.experiments.designs import (
     _base_params,
     _check_params,
@@ -73,7 +73,7 @@ class Plan:
         bases: When the design varies the base scenario (a ``scenario`` factor), the
             base parameters of each scenario, by label (the file's stem).
         per_replication: Values put on top of every design row's parameters in
-            replication ``r`` (e.g. posterior draws, :mod:`sim.posterior`), or None.
+            replication ``r`` (e.g. posterior draws, :mod:`sim.experiments.posterior`), or None.
         seed_column: A design column whose value, not the design row, keys the run
             seeds (robustness: ``world``, so every policy meets the same seeds in a
             world: common random numbers); see :meth:`run_seed`.
@@ -182,7 +182,6 @@ class Plan:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-
 def plan_experiment(path: str | Path) -> Plan:
     """Validate an experiment file completely and build its design.
 
@@ -198,7 +197,7 @@ def plan_experiment(path: str | Path) -> Plan:
         UserError: With file, key, what is allowed and a fix.
 
     """
-    from sim.shipped import locate
+    from sim.inputs.shipped import locate
 
     path = locate(path, "experiments")  # a file, else a built-in experiment's name
     exp = load_experiment(path)
@@ -255,7 +254,6 @@ def plan_experiment(path: str | Path) -> Plan:
     )
 
 
-
 def plan_robustness(
     exp: Experiment, where: Path, model: ModelSpec, base: dict[str, Any]
 ) -> tuple[
@@ -303,8 +301,9 @@ def plan_robustness(
             key = f"design.policies[{i}].levers.{name}"
             if name not in declared or declared[name].kind != "lever":
                 levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
-                raise UserError(f"{where}: {key}: not a lever{renamed(name)}; a policy sets "
-                                f"levers: {levers}")
+                raise UserError(
+                    f"{where}: {key}: not a lever{renamed(name)}; a policy sets levers: {levers}"
+                )
             keys[name] = key
         values = {**pbase, **spec.levers}
         _check_params(params_cls, values, where, keys)
@@ -312,14 +311,20 @@ def plan_robustness(
 
     if design.worlds.method == "posterior":
         factors, worlds_table = _posterior_worlds(exp, where, params_cls, design.worlds)
-        ranges = {n: (float(worlds_table[n].min()), float(worlds_table[n].max()))
-                  for n in factors}
+        ranges = {n: (float(worlds_table[n].min()), float(worlds_table[n].max())) for n in factors}
     else:
         if design.worlds.posterior is not None:
-            raise UserError(f"{where}: design.worlds.posterior: only with method: posterior; "
-                            "add method: posterior, or remove posterior")
+            raise UserError(
+                f"{where}: design.worlds.posterior: only with method: posterior; "
+                "add method: posterior, or remove posterior"
+            )
         factors, ranges = _sampled_factors(
-            exp, where, params_cls, design.worlds, "design.worlds", ("uncertainty",),
+            exp,
+            where,
+            params_cls,
+            design.worlds,
+            "design.worlds",
+            ("uncertainty",),
             bases=list(bases.values()),
         )
         worlds_table = None
@@ -353,10 +358,23 @@ def plan_robustness(
             **{n: np.repeat(worlds[:, j], len(labels)) for j, n in enumerate(factors)},
         }
     )
-    policy = Factor(POLICY, "policy", "label", "Policy (a scenario file and levers).",
-                       None, "category", choices=tuple(labels))
-    world = Factor(WORLD, "world", "index", "World: one sampled point of the "
-                      "uncertainties; seeds derive from it.", None, "int")
+    policy = Factor(
+        POLICY,
+        "policy",
+        "label",
+        "Policy (a scenario file and levers).",
+        None,
+        "category",
+        choices=tuple(labels),
+    )
+    world = Factor(
+        WORLD,
+        "world",
+        "index",
+        "World: one sampled point of the uncertainties; seeds derive from it.",
+        None,
+        "int",
+    )
     extra = {
         "policies": labels,
         "world_factors": list(factors),
@@ -368,23 +386,28 @@ def plan_robustness(
     return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
 
 
-def _posterior_worlds(exp: Experiment, where: Path, params_cls: type[BaseModel],
-                      worlds: Any) -> tuple[dict[str, Factor], pd.DataFrame]:
+def _posterior_worlds(
+    exp: Experiment, where: Path, params_cls: type[BaseModel], worlds: Any
+) -> tuple[dict[str, Factor], pd.DataFrame]:
     """A robustness design's worlds drawn from a calibration's posterior (issue 19).
 
-    ``n`` weighted draws with replacement (:func:`sim.posterior.draw`), seeded from the
+    ``n`` weighted draws with replacement (:func:`sim.experiments.posterior.draw`), seeded from the
     experiment's root seed, so the same file gives the same worlds. The world factors
     are the posterior's parameters, each of which must be a declared uncertainty.
     """
-    from sim.posterior import draw
+    from sim.experiments.posterior import draw
 
     if worlds.posterior is None:
-        raise UserError(f"{where}: design.worlds.posterior: missing; with method: posterior "
-                        "name a calibration's output folder, e.g. posterior: "
-                        "../runs/calibrate_ks2_english")
+        raise UserError(
+            f"{where}: design.worlds.posterior: missing; with method: posterior "
+            "name a calibration's output folder, e.g. posterior: "
+            "../runs/calibrate_ks2_english"
+        )
     if worlds.factors is not None or worlds.exclude:
-        raise UserError(f"{where}: design.worlds: with method: posterior the world factors "
-                        "are the posterior's parameters; remove factors and exclude")
+        raise UserError(
+            f"{where}: design.worlds: with method: posterior the world factors "
+            "are the posterior's parameters; remove factors and exclude"
+        )
     path = Path(worlds.posterior)
     if not path.is_absolute():
         path = where.parent / path
@@ -394,8 +417,10 @@ def _posterior_worlds(exp: Experiment, where: Path, params_cls: type[BaseModel],
     for name in table.columns:
         factor = declared.get(name)
         if factor is None or factor.kind != "uncertainty":
-            raise UserError(f"{where}: design.worlds.posterior: {name!r} in {path} is not a "
-                            "declared uncertainty of this model; a world varies "
-                            "uncertainties only (levers are the policies')")
+            raise UserError(
+                f"{where}: design.worlds.posterior: {name!r} in {path} is not a "
+                "declared uncertainty of this model; a world varies "
+                "uncertainties only (levers are the policies')"
+            )
         factors[name] = factor
     return factors, table

@@ -19,9 +19,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.errors import UserError
-from sim.safe_io import excerpt, read_yaml_file
-from sim.strict import TYPE_ERRORS, wrong_type
+from sim.core.errors import UserError
+from sim.inputs.safe_io import excerpt, read_yaml_file
+from sim.inputs.strict import TYPE_ERRORS, wrong_type
 
 #: The ``kind`` values (in a field's ``json_schema_extra``) that make a field a factor.
 FACTOR_KINDS = ("uncertainty", "lever")
@@ -40,7 +40,6 @@ _SEED_DESIGN = 1
 _SEED_ANALYSIS = 2
 
 
-
 # --------------------------------------------------------------------------------------
 # Declarations
 # --------------------------------------------------------------------------------------
@@ -49,7 +48,6 @@ _SEED_ANALYSIS = 2
 
 
 RunFn = Callable[[dict[str, Any], int, int | None], Mapping[str, float]]
-
 
 
 @dataclass(frozen=True)
@@ -109,16 +107,16 @@ def _import(target: str) -> Any:
 MODELS: dict[str, ModelSpec] = {
     "nextpractice": ModelSpec(
         name="nextpractice",
-        params="sim.params:Params",
-        run="sim.sweep:run_nextpractice",
-        outcomes="sim.sweep:NEXTPRACTICE_OUTCOMES",
-        load_scenario="sim.scenario:load_scenario",
+        params="sim.model.params:Params",
+        run="sim.experiments.sweep:run_nextpractice",
+        outcomes="sim.experiments.sweep:NEXTPRACTICE_OUTCOMES",
+        load_scenario="sim.model.scenario:load_scenario",
     ),
     "ishigami": ModelSpec(
         name="ishigami",
-        params="sim.testing:IshigamiParams",
-        run="sim.testing:run_ishigami",
-        outcomes="sim.testing:ISHIGAMI_OUTCOMES",
+        params="sim.experiments.ishigami:IshigamiParams",
+        run="sim.experiments.ishigami:run_ishigami",
+        outcomes="sim.experiments.ishigami:ISHIGAMI_OUTCOMES",
     ),
 }
 
@@ -340,7 +338,6 @@ def default_problem(model: str = "nextpractice") -> dict[str, Any]:
     return salib_problem({f.name: f.sweep for f in factors.values() if f.sweep is not None})
 
 
-
 # --------------------------------------------------------------------------------------
 # The experiment file schema
 # --------------------------------------------------------------------------------------
@@ -463,15 +460,17 @@ class WorldsDesign(_SampledDesign):
 
     ``lhs``: a Latin-hypercube sample of the uncertainties' declared (or given) ranges.
     ``posterior``: ``n`` weighted draws from a calibration's posterior
-    (:mod:`sim.posterior`): the world factors are the posterior's parameters, every
+    (:mod:`sim.experiments.posterior`): the world factors are the posterior's parameters, every
     other uncertainty stays at the policies' common value.
     """
 
     method: Literal["lhs", "posterior"] = Field("lhs", description="How worlds are sampled.")
     n: int = Field(ge=2, le=1_000_000, description="Number of worlds.")
     posterior: str | None = Field(
-        None, description="With method posterior: the output folder of `nextpractice "
-        "calibrate` (or its posterior.parquet), relative to the experiment file.")
+        None,
+        description="With method posterior: the output folder of `nextpractice "
+        "calibrate` (or its posterior.parquet), relative to the experiment file.",
+    )
 
     _normalise = field_validator("factors", mode="before")(_all_factors)
 
@@ -494,7 +493,7 @@ class TargetSpec(_Strict):
 
 
 class RobustnessDesign(_Strict):
-    """Every world under every policy, with common random numbers (see sim.robustness)."""
+    """Every world under every policy, with common random numbers (see sim.analysis.robustness)."""
 
     method: Literal["robustness"]
     policies: list[str | PolicySpec] = Field(
@@ -562,7 +561,6 @@ class Experiment(_Strict):
         None, min_length=1, description="Outcomes to record; default: all declared."
     )
     design: Design
-
 
 
 # --------------------------------------------------------------------------------------
@@ -666,7 +664,8 @@ def format_validation_error(
         elif err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
             line = f"{where}: {full}: method must be one of: {', '.join(DESIGN_METHODS)}."
         elif err["type"] in TYPE_ERRORS and (
-                wrong := _wrong_type(schema, loc, full, err.get("input"), err["type"])):
+            wrong := _wrong_type(schema, loc, full, err.get("input"), err["type"])
+        ):
             line = f"{where}: {wrong}"
         else:
             msg = err["msg"].removeprefix("Value error, ")
@@ -680,14 +679,14 @@ def format_validation_error(
     return "\n".join(lines)
 
 
-def _wrong_type(schema: type[BaseModel], loc: tuple[Any, ...], key: str, value: Any,
-                err_type: str) -> str | None:
+def _wrong_type(
+    schema: type[BaseModel], loc: tuple[Any, ...], key: str, value: Any, err_type: str
+) -> str | None:
     """A strict-mode type error of the file's schema in words (``"64" is text, ...``)."""
     owner = _model_at(schema, loc[:-1]) if loc else None
     info = owner.model_fields.get(loc[-1]) if owner is not None and loc else None
     lower, upper = _bounds(info) if info is not None else (None, None)
-    return wrong_type(key, value, TYPE_ERRORS[err_type], lo=lower, hi=upper,
-                      write=_writer(key))
+    return wrong_type(key, value, TYPE_ERRORS[err_type], lo=lower, hi=upper, write=_writer(key))
 
 
 def _writer(key: str) -> Callable[[str], str]:
@@ -701,9 +700,9 @@ def _writer(key: str) -> Callable[[str], str]:
 def type_problem(params_cls: type[BaseModel], name: str, value: Any, key: str) -> str | None:
     """Why a value a file sets for parameter ``name`` (at ``key``) is of the wrong type.
 
-    Strict, as scenario files are (:mod:`sim.strict`): ``"0.5"`` is text, not a
+    Strict, as scenario files are (:mod:`sim.inputs.strict`): ``"0.5"`` is text, not a
     number. A parameter class may word it itself (``value_problem``, as
-    :class:`sim.params.Params` does); else the field's annotation and bounds are used.
+    :class:`sim.model.params.Params` does); else the field's annotation and bounds are used.
 
     Returns:
         One line without the file, or None when the type is right (or ``name`` is
@@ -721,12 +720,25 @@ def type_problem(params_cls: type[BaseModel], name: str, value: Any, key: str) -
     lower, upper = _bounds(info)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     default = None if info.is_required() else info.default
-    return wrong_type(name, value, info.annotation, lo=lower, hi=upper,
-                      unit=str(extra.get("unit", "1")), example=default, at=key, write=write)
+    return wrong_type(
+        name,
+        value,
+        info.annotation,
+        lo=lower,
+        hi=upper,
+        unit=str(extra.get("unit", "1")),
+        example=default,
+        at=key,
+        write=write,
+    )
 
 
-def check_types(params_cls: type[BaseModel], values: Mapping[str, Any], where: str | Path,
-                keys: Mapping[str, str]) -> None:
+def check_types(
+    params_cls: type[BaseModel],
+    values: Mapping[str, Any],
+    where: str | Path,
+    keys: Mapping[str, str],
+) -> None:
     """Refuse the first value of ``values`` (named by ``keys``) of the wrong type.
 
     Raises:
@@ -753,7 +765,6 @@ def _fix_hint(schema: type[BaseModel], loc: tuple[Any, ...], key: str) -> str:
     if dtype in ("float", "int", "bool", "category"):
         return f"set {key} to {probe.allowed()}"
     return ""
-
 
 
 # --------------------------------------------------------------------------------------
@@ -788,14 +799,13 @@ def load_experiment(path: str | Path) -> Experiment:
         raise UserError(format_validation_error(exc, path, Experiment)) from None
 
 
-
 def renamed(name: str) -> str:
     """A parenthesis naming the key to set instead of ``name``, or ``""``.
 
     For a rule's or strategy's parameter under a name that reads it from another
     key (``judged_numpy.w_agenda``: ``judged.w_agenda``).
     """
-    from sim.registry import key_hint
+    from sim.core.registry import key_hint
 
     hint = key_hint(name)
     return f" ({hint})" if hint else ""
@@ -819,7 +829,6 @@ def _unknown_factor(name: str, key: str, where: Path, params_cls: type[BaseModel
     )
 
 
-
 def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseModel]) -> UserError:
     """Error for a world factor that is not a declared uncertainty."""
     kinds = declared_parameters(params_cls)
@@ -833,9 +842,7 @@ def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseMo
     return UserError(f"{where}: {key}: {why}. Worlds sample uncertainties: {unc}")
 
 
-
 #: Columns of the results table that are not factors or outcomes.
 ID_COLUMNS = ("run_id", "design_row", "replication", "seed")
 STATUS_COLUMNS = ("status", "error")
 _RESERVED = set(ID_COLUMNS) | set(STATUS_COLUMNS)
-

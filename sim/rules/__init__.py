@@ -20,13 +20,13 @@ researcher adds a rule by writing a class in any module::
 
 and naming that module in a scenario's ``plugins:`` (found beside the
 scenario file). Nothing in the engine changes. The base class, the slot order
-and the registries live in :mod:`sim.registry` (the bottom layer) and are
-re-exported here; the built-in rules are imported by :mod:`sim.builtin`.
+and the registries live in :mod:`sim.core.registry` (the bottom layer) and are
+re-exported here; the built-in rules are imported by :mod:`sim.model.builtin`.
 """
 
 from __future__ import annotations
 
-from sim.registry import DEFAULTS, RULES, STEP_ORDER, Param, Rule, register
+from sim.core.registry import DEFAULTS, RULES, STEP_ORDER, Param, Rule, register
 
 __all__ = ["DEFAULTS", "RULES", "STEP_ORDER", "Param", "Rule", "build_pipeline", "register"]
 

@@ -4,7 +4,7 @@ With the other slots off (``rules: {centre: off, hear: off, invent: off, ...}``)
 and one practice known (``n_practices_init: 1, n_running_init: 0``), the
 engine reduces to a textbook diffusion model of practice 0. A school has
 adopted when practice 0 is in its slots; adoption goes through
-:func:`sim.actions.take_up` like any other (the channel is immaterial).
+:func:`sim.rules.actions.take_up` like any other (the channel is immaterial).
 Seed adopters (``init_adopters``) are placed at the first step, which then
 also spreads from them, so the share after step t is the model's value at t.
 
@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim._jit import jit
-from sim.actions import take_up
-from sim.numerics import row_any
+from sim.core.jit import jit
+from sim.core.numerics import row_any
+from sim.core.state import CHOSEN
 from sim.rules import Rule, register
-from sim.state import CHOSEN
+from sim.rules.actions import take_up
 
 PRACTICE = 0
 
@@ -240,7 +240,7 @@ class Complex(Deterministic):
             return
         adj = adjacency(model)
         focal = int(self.rng.integers(model.schools.n))
-        nb = adj.indices[adj.indptr[focal]:adj.indptr[focal + 1]]
+        nb = adj.indices[adj.indptr[focal] : adj.indptr[focal + 1]]
         # Nearest neighbours first on a lattice (smallest ring distance).
         n = model.schools.n
         dist = np.minimum((nb - focal) % n, (focal - nb) % n)

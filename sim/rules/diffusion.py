@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit, plain_args
-from sim.actions import ValueInputs, cost_weight, take_up, value_inputs, value_of
-from sim.numerics import first_over
+from sim.core.jit import jit, plain_args
+from sim.core.numerics import first_over
+from sim.core.state import CHOSEN, EMPTY
 from sim.rules import Param, Rule, register
-from sim.state import CHOSEN, EMPTY
+from sim.rules.actions import ValueInputs, cost_weight, take_up, value_inputs, value_of
 
 
 @dataclass
@@ -55,9 +55,19 @@ class WordOfMouth(Rule):
         model.heard = Heard.none()
         if len(alive) == 0:
             return
-        model.heard = Heard(*self.exchanges(
-            self.kernel_rng, alive, t.a, t.b, t.trust, model.school_facilitation(), s.slot_p,
-            s.slot_depth, model.per_step(model.p.p_exchange)))
+        model.heard = Heard(
+            *self.exchanges(
+                self.kernel_rng,
+                alive,
+                t.a,
+                t.b,
+                t.trust,
+                model.school_facilitation(),
+                s.slot_p,
+                s.slot_depth,
+                model.per_step(model.p.p_exchange),
+            )
+        )
 
 
 @jit
@@ -129,12 +139,18 @@ class JudgedAdoption(Rule):
 
     params = {
         "w_agenda": Param(
-            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.4, 1.0),
+            0.8,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.4, 1.0),
             sweep_ref="an agenda that narrows attention a little to almost wholly",
             ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
             meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
-                    "share is this times lever_agenda): how much a national agenda narrows "
-                    "attention. An assumption of the model, not calibrated."),
+            "share is this times lever_agenda): how much a national agenda narrows "
+            "attention. An assumption of the model, not calibrated.",
+        ),
     }
 
     def apply(self, model):
@@ -142,8 +158,9 @@ class JudgedAdoption(Rule):
         h = model.heard
         if len(h.school) == 0:
             return
-        want, margin = self.judge(self.kernel_rng,
-                                  judge_inputs(model, h, self.value(model, "w_agenda")))
+        want, margin = self.judge(
+            self.kernel_rng, judge_inputs(model, h, self.value(model, "w_agenda"))
+        )
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
@@ -169,7 +186,7 @@ class JudgeInputs(NamedTuple):
         rate_trust: the share of the way a tie's trust moves after an exchange.
         trust: each tie's trust (written: trust follows the exchange's usefulness).
         spare: the hearing school's spare capacity, per item (``model.spare_capacity``).
-        values: :class:`sim.actions.ValueInputs`.
+        values: :class:`sim.rules.actions.ValueInputs`.
     """
 
     school: np.ndarray
@@ -196,11 +213,25 @@ def judge_inputs(model, heard: Heard, w_agenda: float) -> JudgeInputs:
     """:class:`JudgeInputs` of this step's heard items (``w_agenda``: the rule's parameter)."""
     s, pr, p = model.schools, model.practices, model.p
     return JudgeInputs(
-        heard.school, heard.practice, heard.tie, model.heads.openness[s.head[heard.school]],
-        s.capacity, p.capacity_absorb, model.agenda, p.lever_agenda, w_agenda, pr.domain,
+        heard.school,
+        heard.practice,
+        heard.tie,
+        model.heads.openness[s.head[heard.school]],
+        s.capacity,
+        p.capacity_absorb,
+        model.agenda,
+        p.lever_agenda,
+        w_agenda,
+        pr.domain,
         pr.effect,
-        p.sd_judge, p.threshold_adopt, p.rate_trust, model.ties.trust,
-        model.spare_capacity(heard.school), pr.difficulty, value_inputs(model))
+        p.sd_judge,
+        p.threshold_adopt,
+        p.rate_trust,
+        model.ties.trust,
+        model.spare_capacity(heard.school),
+        pr.difficulty,
+        value_inputs(model),
+    )
 
 
 @jit
@@ -219,11 +250,29 @@ def _judge(rng, inputs):
         ``want``: considered, useful and not already run; ``margin``: net judged
         value over the bar it had to clear.
     """
-    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, w_agenda,
-     domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty,
-     values) = inputs
-    (slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence, prec_0,
-     rel_cost) = values
+    (
+        school,
+        practice,
+        tie,
+        openness,
+        capacity,
+        capacity_absorb,
+        agenda,
+        lever_agenda,
+        w_agenda,
+        domain,
+        effect,
+        sd_judge,
+        threshold_adopt,
+        rate_trust,
+        trust,
+        spare,
+        difficulty,
+        values,
+    ) = inputs
+    (slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever_evidence, prec_0, rel_cost) = (
+        values
+    )
     m = len(school)
     u_consider = rng.random(m)
     u_agenda = rng.random(m) if agenda >= 0 else u_consider
@@ -247,8 +296,19 @@ def _judge(rng, inputs):
         # otherwise the idea must beat the practice the school values least.
         worst = np.inf  # row_min of the school's slot values
         for j in range(width):
-            v = value_of(slot_p[i, j], obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost,
-                         sd2, lever_evidence, prec_0, rel_cost)
+            v = value_of(
+                slot_p[i, j],
+                obs[i, j],
+                nobs[i, j],
+                budget[i],
+                ev_prec,
+                ev_mean,
+                cost,
+                sd2,
+                lever_evidence,
+                prec_0,
+                rel_cost,
+            )
             worst = min(worst, v)
         has_room = spare[x] >= difficulty[pid]
         if np.isinf(worst) and has_room:

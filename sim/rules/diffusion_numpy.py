@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.actions_numpy import slot_values
+from sim.core.state import EMPTY
 from sim.rules import register
+from sim.rules.actions_numpy import slot_values
 from sim.rules.diffusion import JudgedAdoption, JudgeInputs, WordOfMouth
-from sim.state import EMPTY
 
 
 def first_over_rows(cum: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Per row, the first column whose running sum ``cum`` exceeds ``v``; the last if none.
 
-    A pick in proportion to weight, row by row (:func:`sim.numerics.first_over`).
+    A pick in proportion to weight, row by row (:func:`sim.core.numerics.first_over`).
     """
     return np.minimum((v[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
 
@@ -45,8 +45,11 @@ def exchanges(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
     practice = slot_p[send, first_over_rows(cum, pick * total)]
     # A sender with no depth anywhere (or an empty slot picked) has nothing to tell.
     told = (total > 0) & (practice != EMPTY)
-    return (recv[told].astype(np.int64), practice[told].astype(np.int64),
-            tie[told].astype(np.int64))
+    return (
+        recv[told].astype(np.int64),
+        practice[told].astype(np.int64),
+        tie[told].astype(np.int64),
+    )
 
 
 def judge(rng, inputs: JudgeInputs):
@@ -54,9 +57,26 @@ def judge(rng, inputs: JudgeInputs):
 
     Moves trust on each item's tie (a tie heard on twice: the last item's move wins).
     """
-    (school, practice, tie, openness, capacity, capacity_absorb, agenda, lever_agenda, w_agenda,
-     domain, effect, sd_judge, threshold_adopt, rate_trust, trust, spare, difficulty,
-     values) = inputs
+    (
+        school,
+        practice,
+        tie,
+        openness,
+        capacity,
+        capacity_absorb,
+        agenda,
+        lever_agenda,
+        w_agenda,
+        domain,
+        effect,
+        sd_judge,
+        threshold_adopt,
+        rate_trust,
+        trust,
+        spare,
+        difficulty,
+        values,
+    ) = inputs
     m = len(school)
     # Does the head consider the idea? Openness times absorptive capacity (at most 1).
     u_consider = rng.random(m)
@@ -70,15 +90,19 @@ def judge(rng, inputs: JudgeInputs):
     signal = effect[practice] + rng.normal(0.0, sd_judge, m)
     prec_j = 1.0 / sd_judge**2
     prec_e = values.lever * values.ev_prec[practice]
-    judged = (prec_j * signal + prec_e * values.ev_mean[practice]) / (prec_j + prec_e
-                                                                      + values.prec0)
+    judged = (prec_j * signal + prec_e * values.ev_mean[practice]) / (
+        prec_j + prec_e + values.prec0
+    )
     net = judged - values.rel_cost * values.cost[practice] / values.budget[school]
     # The bar: the threshold if the school has an empty slot and capacity to spare,
     # else the threshold over the value of the practice it values least.
     worst = slot_values(values, school).min(axis=1)
     has_room = spare >= difficulty[practice]
-    bar = np.where(np.isinf(worst) & has_room, threshold_adopt,
-                   np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0) + threshold_adopt)
+    bar = np.where(
+        np.isinf(worst) & has_room,
+        threshold_adopt,
+        np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0) + threshold_adopt,
+    )
     useful = net > bar
     # Trust on the tie follows the usefulness of the exchange.
     trust[tie] = trust[tie] + rate_trust * (useful - trust[tie])

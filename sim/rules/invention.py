@@ -6,11 +6,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit, plain_args
-from sim.actions import invent
-from sim.numerics import first_over
+from sim.core.jit import jit, plain_args
+from sim.core.numerics import first_over
+from sim.core.state import EMPTY
 from sim.rules import Param, Rule, register
-from sim.state import EMPTY
+from sim.rules.actions import invent
 
 
 @register("invent", "recombine", default=True)
@@ -37,41 +37,83 @@ class Recombination(Rule):
 
     params = {
         "sd_log_cost": Param(
-            0.3, lo=0, hi=2, unit="log", kind="uncertainty", sweep=(0.15, 0.6),
+            0.3,
+            lo=0,
+            hi=2,
+            unit="log",
+            kind="uncertainty",
+            sweep=(0.15, 0.6),
             sweep_ref="half to twice the default spread",
             meaning="Log-sd of an invention's cost factor around its parents' cost (cut by "
-                    "pressure): how much an invention's cost strays from its parents'; 0.3 as "
-                    "before, an assumption, not from a source."),
+            "pressure): how much an invention's cost strays from its parents'; 0.3 as "
+            "before, an assumption, not from a source.",
+        ),
         "sd_difficulty_jitter": Param(
-            0.1, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.05, 0.2),
+            0.1,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.05, 0.2),
             sweep_ref="half to twice the default spread",
             meaning="Sd of the jitter added to an invention's difficulty (its first parent's, "
-                    "or 0.5 without parents; clipped to 0.05..0.95); 0.1 as before, an "
-                    "assumption, not from a source."),
+            "or 0.5 without parents; clipped to 0.05..0.95); 0.1 as before, an "
+            "assumption, not from a source.",
+        ),
         "clip_t": Param(
-            5.0, lo=0, hi=100, unit="1", kind="uncertainty", sweep=(3.0, 10.0),
+            5.0,
+            lo=0,
+            hi=100,
+            unit="1",
+            kind="uncertainty",
+            sweep=(3.0, 10.0),
             sweep_ref="from a tail cut near the df=3 t's 2% quantile to almost no cut",
             meaning="Bound, in units of invent_scale, on the Student-t adaptation draw (clipped "
-                    "to +-this): keeps a rare extreme draw from making an implausible "
-                    "invention; 5 as before, an assumption, not from a source."),
+            "to +-this): keeps a rare extreme draw from making an implausible "
+            "invention; 5 as before, an assumption, not from a source.",
+        ),
     }
 
     def apply(self, model):
         """Draw this step's inventions."""
         s, p, pr = model.schools, model.p, model.practices
         pressure = model.pressure()
-        rate = self.invention_rate(p.p_invent, model.heads.ingenuity, s.head, s.capacity, s.trial,
-                               p.tightness, p.rel_adversity, pressure)
+        rate = self.invention_rate(
+            p.p_invent,
+            model.heads.ingenuity,
+            s.head,
+            s.capacity,
+            s.trial,
+            p.tightness,
+            p.rel_adversity,
+            pressure,
+        )
         who = model.occurs(rate, self.kernel_rng)
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, pa = self.recombine(
-            self.kernel_rng, RecombineInputs(
-                who, s.slot_p, s.slot_depth, pr.effect, pr.cost, pr.difficulty, pr.domain,
-                pressure, p.invent_df, p.invent_shift, p.invent_scale, p.cost_mean, p.n_domains,
-                model.agenda, p.lever_agenda, float(self.value(model, "sd_log_cost")),
+            self.kernel_rng,
+            RecombineInputs(
+                who,
+                s.slot_p,
+                s.slot_depth,
+                pr.effect,
+                pr.cost,
+                pr.difficulty,
+                pr.domain,
+                pressure,
+                p.invent_df,
+                p.invent_shift,
+                p.invent_scale,
+                p.cost_mean,
+                p.n_domains,
+                model.agenda,
+                p.lever_agenda,
+                float(self.value(model, "sd_log_cost")),
                 float(self.value(model, "sd_difficulty_jitter")),
-                float(self.value(model, "clip_t"))))
+                float(self.value(model, "clip_t")),
+            ),
+        )
         invent(model, who, effect, cost, difficulty, domain, pa)
 
 
@@ -114,8 +156,7 @@ class RecombineInputs(NamedTuple):
 
 
 @jit
-def _invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity,
-                    pressure):
+def _invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, pressure):
     """Each school's monthly chance to invent, before the step's length is applied.
 
     ``p_invent * ingenuity[head] * capacity * space * (1 + rel_adversity *
@@ -125,8 +166,13 @@ def _invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_a
     out = np.empty(len(head))
     for i in range(len(head)):
         space = 1.0 if trial[i] >= 0 else 1.0 - tightness
-        out[i] = (p_invent * ingenuity[head[i]] * capacity[i] * space
-                  * (1.0 + rel_adversity * pressure[i]))
+        out[i] = (
+            p_invent
+            * ingenuity[head[i]]
+            * capacity[i]
+            * space
+            * (1.0 + rel_adversity * pressure[i])
+        )
     return out
 
 
@@ -144,8 +190,26 @@ def _recombine(rng, inputs):
     (used only without parents), and with an agenda one more uniform (take
     the agenda's domain?). ``inputs``: :class:`RecombineInputs`.
     """
-    (who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df, shift, scale,
-     cost_mean, n_domains, agenda, lever_agenda, sd_log_cost, sd_jitter, clip_t) = inputs
+    (
+        who,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        pressure,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ) = inputs
     m, k = len(who), slot_p.shape[1]
     u_a, u_b = rng.random(m), rng.random(m)
     parent = np.empty((2, m), np.int64)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.state import EMPTY
 from sim.rules import register
 from sim.rules.diffusion_numpy import first_over_rows
 from sim.rules.invention import Recombination, RecombineInputs
-from sim.state import EMPTY
 
 
-def invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity,
-                   pressure):
+def invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, pressure):
     """Each school's monthly chance to invent (:class:`Recombination` says why)."""
     # Creative space: what tightness leaves, or all of it in a field-trial site.
     space = np.where(trial >= 0, 1.0, 1.0 - tightness)
@@ -25,8 +24,26 @@ def invention_rate(p_invent, ingenuity, head, capacity, trial, tightness, rel_ad
 
 def recombine(rng, inputs: RecombineInputs):
     """The inventions of the schools ``who``: effect, cost, difficulty, domain, first parent."""
-    (who, slot_p, slot_depth, effect, cost, difficulty, domain, pressure, df, shift, scale,
-     cost_mean, n_domains, agenda, lever_agenda, sd_log_cost, sd_jitter, clip_t) = inputs
+    (
+        who,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        pressure,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ) = inputs
     m = len(who)
     # Two parents among the practices the school runs, picked in proportion to depth
     # (a filled slot weighs at least 1e-9, so a school running anything has parents).

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim._jit import jit, plain_args
-from sim.actions import (
+from sim.core.jit import jit, plain_args
+from sim.core.numerics import choice_without_replacement, quantiles
+from sim.core.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
+from sim.rules import Param, Rule, register
+from sim.rules.actions import (
     add_ties,
     dissolve_collaboratives,
     kill_ties,
@@ -16,9 +19,6 @@ from sim.actions import (
     ties_within,
     value_inputs,
 )
-from sim.numerics import choice_without_replacement, quantiles
-from sim.rules import Param, Rule, register
-from sim.state import CHOSEN, COLLAB, CROSS, EMPTY, EXECUTIVE, TOWN
 
 
 @register("ties", "facilitated", default=True)
@@ -38,9 +38,13 @@ class TieFormation(Rule):
         """Form and lapse ties."""
         s, p, t = model.schools, model.p, model.ties
         prob = model.per_step_array(p.p_new_tie * model.school_facilitation() * p.lever_engagement)
-        a, b, kind = self.proposed_ties(self.kernel_rng, prob,
-                                        p.share_cross_new * p.lever_engagement, s.authority,
-                                        model.authority_index())
+        a, b, kind = self.proposed_ties(
+            self.kernel_rng,
+            prob,
+            p.share_cross_new * p.lever_engagement,
+            s.authority,
+            model.authority_index(),
+        )
         add_ties(model, a, b, kind, p.init_trust)
         weak = self.lapsing(t.alive[: t.n], t.trust, t.formal, p.min_trust)
         if len(weak):
@@ -119,11 +123,17 @@ class Collaboratives(Rule):
 
     params = {
         "rel_trust_founded": Param(
-            0.2, lo=-1, hi=1, unit="1", kind="uncertainty", sweep=(0.0, 0.4),
+            0.2,
+            lo=-1,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.0, 0.4),
             sweep_ref="founding ties start no more trusted, up to well above a new tie",
             ref="Jackson, Adversity and innovation make good bedfellows (2011), seed 001",
             meaning="Trust a collaborative's founding ties start with above init_trust: "
-                    "members chose each other. An assumption of the model, not calibrated."),
+            "members chose each other. An assumption of the model, not calibrated.",
+        ),
     }
 
     def apply(self, model):
@@ -132,16 +142,24 @@ class Collaboratives(Rule):
         fac = model.school_facilitation()
         push = 1.0 + p.rel_adversity * model.pressure()
         free = s.collab == EMPTY  # only a school outside any collaborative founds one
-        founders = model.occurs(p.p_collab_form * model.heads.appetite[s.head] * fac * push * free,
-                                self.kernel_rng)
+        founders = model.occurs(
+            p.p_collab_form * model.heads.appetite[s.head] * fac * push * free, self.kernel_rng
+        )
         if len(founders):
-            founder, a, b = self.found(self.kernel_rng, founders, s.collab, s.town,
-                                       s.authority, model.town_index(),
-                                       model.authority_index(), p.n_collab_size, c.n)
+            founder, a, b = self.found(
+                self.kernel_rng,
+                founders,
+                s.collab,
+                s.town,
+                s.authority,
+                model.town_index(),
+                model.authority_index(),
+                p.n_collab_size,
+                c.n,
+            )
             if len(founder):  # recorded and tied all at once: the founding reads neither
                 c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
-                add_ties(model, a, b, COLLAB,
-                         p.init_trust + self.value(model, "rel_trust_founded"))
+                add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
         if len(informal):
@@ -153,8 +171,7 @@ class Collaboratives(Rule):
 
 
 @jit
-def _found(rng, founders, collab, town, authority, town_index, authority_index, size,
-           first_id):
+def _found(rng, founders, collab, town, authority, town_index, authority_index, size, first_id):
     """:class:`Collaboratives`' founding, founder by founder, in place on ``collab``.
 
     A founder already taken into a collaborative this step founds none.
@@ -178,8 +195,10 @@ def _found(rng, founders, collab, town, authority, town_index, authority_index, 
     for f in founders:
         if collab[f] != EMPTY:
             continue
-        for by, start, end, where in ((by_town, town_start, town_end, town[f]),
-                                      (by_la, la_start, la_end, authority[f])):
+        for by, start, end, where in (
+            (by_town, town_start, town_end, town[f]),
+            (by_la, la_start, la_end, authority[f]),
+        ):
             m = 0
             for x in range(start[where], end[where]):
                 school = by[x]
@@ -260,23 +279,41 @@ class SystemLeadership(Rule):
 
     params = {
         "q_strong": Param(
-            0.75, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 0.9),
+            0.75,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.6, 0.9),
             sweep_ref="strong heads from the top 40% to the top tenth",
             ref="Innovation Unit, Next Practice in System Leadership (2006), seed 002",
             meaning="Quantile of performance from which a school's head counts as strong "
-                    "enough to take on another school (0.75: the top quarter)."),
+            "enough to take on another school (0.75: the top quarter).",
+        ),
         "q_weak": Param(
-            0.10, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.05, 0.25),
+            0.10,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.05, 0.25),
             sweep_ref="struggling schools from the bottom twentieth to the bottom quarter",
             ref="Chapman, Muijs and MacAllister 2011 (federations of strong and weak schools)",
             meaning="Quantile of performance below which a school counts as struggling and "
-                    "may be taken on (0.10: the bottom tenth)."),
+            "may be taken on (0.10: the bottom tenth).",
+        ),
         "init_trust_exec": Param(
-            0.8, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.6, 1.0),
+            0.8,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.6, 1.0),
             sweep_ref="one head leading both schools: high trust, up to full",
             ref="Chapman, Muijs and MacAllister 2011 (one head leading both schools)",
             meaning="Trust on the tie an executive headship makes between the strong and the "
-                    "struggling school: high, as one head leads both."),
+            "struggling school: high, as one head leads both.",
+        ),
     }
 
     def apply(self, model):
@@ -284,14 +321,17 @@ class SystemLeadership(Rule):
         s, p = model.schools, model.p
         perf = s.logit_perf
         chance = model.per_step_array(p.p_exec_head * model.heads.appetite[s.head])
-        hi_cut, lo_cut = quantiles(perf, [self.value(model, "q_strong"),
-                                          self.value(model, "q_weak")])
-        n_led, go, weak = self.candidates(self.kernel_rng, perf, hi_cut, lo_cut, s.head,
-                                          model.heads.n, chance)
+        hi_cut, lo_cut = quantiles(
+            perf, [self.value(model, "q_strong"), self.value(model, "q_weak")]
+        )
+        n_led, go, weak = self.candidates(
+            self.kernel_rng, perf, hi_cut, lo_cut, s.head, model.heads.n, chance
+        )
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):
             strong_end, weak_end, replaced = self.take_on(
-                self.kernel_rng, go, s.authority, model.authority_index(), weak, s.head, n_led)
+                self.kernel_rng, go, s.authority, model.authority_index(), weak, s.head, n_led
+            )
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
         add_ties(model, strong_end, weak_end, EXECUTIVE, self.value(model, "init_trust_exec"))
@@ -299,15 +339,30 @@ class SystemLeadership(Rule):
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
         paid = self.pay_for_support(model, n_led)[s.authority]  # share funded, per school
-        led, lead, col = self.support(self.kernel_rng, s.head, n_led, perf, s.capacity,
-                                      model.per_step(p.rate_exec_support) * paid,
-                                      model.per_step(p.p_exec_share) * paid,
-                                      s.slot_p, s.slot_depth)
+        led, lead, col = self.support(
+            self.kernel_rng,
+            s.head,
+            n_led,
+            perf,
+            s.capacity,
+            model.per_step(p.rate_exec_support) * paid,
+            model.per_step(p.p_exec_share) * paid,
+            s.slot_p,
+            s.slot_depth,
+        )
         if len(led) == 0:
             return
         model.counts["adoptions"] += self.bring_over(
-            led, lead, col, p.init_own_chosen, s.slot_depth, s.slot_own, s.slot_source,
-            value_inputs(model), protection_inputs(model))
+            led,
+            lead,
+            col,
+            p.init_own_chosen,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            value_inputs(model),
+            protection_inputs(model),
+        )
 
     @staticmethod
     def pay_for_support(model, n_led):
@@ -329,10 +384,12 @@ class SystemLeadership(Rule):
         if len(fed) == 0:
             return paid
         first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
-        supported = (np.bincount(authority[fed], minlength=n_la)
-                     - np.bincount(authority[first], minlength=n_la))
-        return model.ledger.authorities(p.cost_exec_support * supported * p.dur_step / 12.0,
-                                        asked=supported != 0)
+        supported = np.bincount(authority[fed], minlength=n_la) - np.bincount(
+            authority[first], minlength=n_la
+        )
+        return model.ledger.authorities(
+            p.cost_exec_support * supported * p.dur_step / 12.0, asked=supported != 0
+        )
 
 
 @jit
@@ -459,21 +516,22 @@ def _bring_over(led, lead, col, own_chosen, depth, own, source, values, protecti
     """Federated schools take up their lead's practice, with the ownership its staff bring.
 
     Each school in ``led`` takes up the practice in its lead school's column
-    ``col`` as :func:`sim.actions.take_up` does (chosen, no source tie); where
+    ``col`` as :func:`sim.rules.actions.take_up` does (chosen, no source tie); where
     it did, its ownership of the practice becomes the larger of its own and
     the lead school's (the numpy form: ``at = np.argmax(slot_p[rows] ==
     practice[:, None], axis=1)``, then ``own[rows, at] = np.maximum(own[rows,
     at], own[lead, col])``, every value read before any is written).
-    ``values`` and ``protection``: :func:`sim.actions.value_inputs` and
-    :func:`sim.actions.protection_inputs`. Returns how many took it up.
+    ``values`` and ``protection``: :func:`sim.rules.actions.value_inputs` and
+    :func:`sim.rules.actions.protection_inputs`. Returns how many took it up.
     """
     slot_p = values[0]  # ValueInputs.slot_p (a bundle may come as a plain tuple)
     m, k = len(led), slot_p.shape[1]
     practice = np.empty(m, np.int64)
     for x in range(m):
         practice[x] = slot_p[lead[x], col[x]]
-    ok = take_up_kernel(led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own,
-                        source, values, protection)
+    ok = take_up_kernel(
+        led, practice, np.full(m, EMPTY), own_chosen, CHOSEN, depth, own, source, values, protection
+    )
     at = np.zeros(m, np.int64)
     value = np.empty(m)
     for x in range(m):
@@ -496,7 +554,7 @@ class HeadTurnover(Rule):
 
     Each head in post leaves in a step with chance ``p_head_leave``. Every
     school they led gets a new head (executive headships end), and its
-    practices lose ownership (see :func:`sim.actions.replace_heads`). A
+    practices lose ownership (see :func:`sim.rules.actions.replace_heads`). A
     collaborative the head founded dissolves with chance ``p_fade_informal``
     if it is informal; a formalised one survives, its "governance enduring
     beyond the will of key leaders" (seed 001).
@@ -505,9 +563,14 @@ class HeadTurnover(Rule):
     def apply(self, model):
         """Replace leaving heads."""
         s, p, rng, h, c = model.schools, model.p, self.rng, model.heads, model.collabs
-        leaving, schools, founded = self.leaving(self.kernel_rng, h.active[: h.n],
-                                             model.per_step(p.p_head_leave), s.head,
-                                             c.alive[: c.n], c.founder[: c.n])
+        leaving, schools, founded = self.leaving(
+            self.kernel_rng,
+            h.active[: h.n],
+            model.per_step(p.p_head_leave),
+            s.head,
+            c.alive[: c.n],
+            c.founder[: c.n],
+        )
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)

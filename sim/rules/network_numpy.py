@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import actions_numpy
-from sim.rules import register
+from sim.core.state import CHOSEN, CROSS, EMPTY, TOWN
+from sim.rules import actions_numpy, register
 from sim.rules.network import Collaboratives, HeadTurnover, SystemLeadership, TieFormation
-from sim.state import CHOSEN, CROSS, EMPTY, TOWN
 
 
 def proposed_ties(rng, prob, share_cross, authority, authority_index):
@@ -56,9 +55,8 @@ def found(rng, founders, collab, town, authority, town_index, authority_index, s
         if collab[f] != EMPTY:  # taken into another's collaborative this step
             continue
         # Free schools of the founder's town; of its authority if the town has too few.
-        for (order, start, end), where in ((town_index, town[f]),
-                                           (authority_index, authority[f])):
-            near = order[start[where]:end[where]]
+        for (order, start, end), where in ((town_index, town[f]), (authority_index, authority[f])):
+            near = order[start[where] : end[where]]
             pool = near[(collab[near] == EMPTY) & (near != f)]
             if len(pool) >= size - 1:
                 break
@@ -102,7 +100,7 @@ def take_on(rng, go, authority, authority_index, weak, head, n_led):
     by_authority, start, end = authority_index
     strong_end, weak_end, replaced = [], [], []
     for a in go.tolist():
-        mine = by_authority[start[authority[a]]:end[authority[a]]]
+        mine = by_authority[start[authority[a]] : end[authority[a]]]
         pool = mine[weak[mine]]  # still weak (not yet taken on)
         if len(pool) == 0:
             continue
@@ -113,8 +111,11 @@ def take_on(rng, go, authority, authority_index, weak, head, n_led):
         n_led[head[a]] += 1
         strong_end.append(a)
         weak_end.append(b)
-    return (np.array(strong_end, np.int64), np.array(weak_end, np.int64),
-            np.array(replaced, np.int64))
+    return (
+        np.array(strong_end, np.int64),
+        np.array(weak_end, np.int64),
+        np.array(replaced, np.int64),
+    )
 
 
 def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
@@ -155,8 +156,18 @@ def bring_over(led, lead, col, own_chosen, depth, own, source, values, protectio
     Returns how many took it up.
     """
     slot_p = values.slot_p
-    ok = actions_numpy.take_up(led, slot_p[lead, col], np.full(len(led), EMPTY), own_chosen,
-                               CHOSEN, depth, own, source, values, protection)
+    ok = actions_numpy.take_up(
+        led,
+        slot_p[lead, col],
+        np.full(len(led), EMPTY),
+        own_chosen,
+        CHOSEN,
+        depth,
+        own,
+        source,
+        values,
+        protection,
+    )
     rows, lead, col = led[ok], lead[ok], col[ok]
     at = np.argmax(slot_p[rows] == slot_p[lead, col][:, None], axis=1)
     own[rows, at] = np.maximum(own[rows, at], own[lead, col])
@@ -169,8 +180,11 @@ def leaving(rng, active, chance, head, collab_alive, founder):
     leavers = in_post[rng.random(len(in_post)) < chance]
     is_leaving = np.zeros(len(active), bool)
     is_leaving[leavers] = True
-    return (leavers, np.flatnonzero(is_leaving[head]),
-            np.flatnonzero(collab_alive & is_leaving[founder]))
+    return (
+        leavers,
+        np.flatnonzero(is_leaving[head]),
+        np.flatnonzero(collab_alive & is_leaving[founder]),
+    )
 
 
 @register("ties", "facilitated_numpy")

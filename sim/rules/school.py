@@ -6,8 +6,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim._jit import jit, plain_args
-from sim.actions import (
+from sim.core.jit import jit, plain_args
+from sim.core.kernels import slot_sum
+from sim.core.numerics import sum_in_numpy_order
+from sim.core.state import EMPTY
+from sim.rules import Param, Rule, register
+from sim.rules.actions import (
     ProtectionInputs,
     ValueInputs,
     drop,
@@ -16,10 +20,6 @@ from sim.actions import (
     value_inputs,
     value_of,
 )
-from sim.kernels import slot_sum
-from sim.numerics import sum_in_numpy_order
-from sim.rules import Param, Rule, register
-from sim.state import EMPTY
 
 
 @register("implement", "depth_and_ownership", default=True)
@@ -42,25 +42,41 @@ class Implementation(Rule):
 
     params = {
         "slow_difficulty": Param(
-            0.5, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.0, 0.9),
+            0.5,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.0, 0.9),
             sweep_ref="from difficulty not slowing deepening at all to nearly stopping it for "
-                      "the most difficult practice",
+            "the most difficult practice",
             meaning="How much difficulty slows deepening: depth closes on its target at "
-                    "rate_depth * (1 - this * difficulty); 0.5 as before (the most difficult "
-                    "practice deepens at half the rate), an assumption, not from a source."),
+            "rate_depth * (1 - this * difficulty); 0.5 as before (the most difficult "
+            "practice deepens at half the rate), an assumption, not from a source.",
+        ),
     }
 
     def apply(self, model):
         """Move depth and ownership one step."""
         s, p = model.schools, model.p
-        self.implement(s.slot_p, s.slot_depth, s.slot_own, model.practices.difficulty, model.room(),
-                       model.load(), model.engagement(), model.per_step(p.rate_depth),
-                       model.per_step(p.rate_own), float(self.value(model, "slow_difficulty")))
+        self.implement(
+            s.slot_p,
+            s.slot_depth,
+            s.slot_own,
+            model.practices.difficulty,
+            model.room(),
+            model.load(),
+            model.engagement(),
+            model.per_step(p.rate_depth),
+            model.per_step(p.rate_own),
+            float(self.value(model, "slow_difficulty")),
+        )
 
 
 @jit
-def _implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own,
-               slow_difficulty):
+def _implement(
+    slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own, slow_difficulty
+):
     """Implementation's update, school by school, in place (one compiled loop).
 
     Empty slots are computed too and written back unchanged (a select rather
@@ -99,18 +115,37 @@ class CapacityBuilding(Rule):
     def apply(self, model):
         """Move capacity one step."""
         s, p = model.schools, model.p
-        # Investment reaches a school as far as its authority could pay for it (sim.costs).
+        # Investment reaches a school as far as its authority could pay for it (sim.system.costs).
         funded = s.budget * model.capacity_funded[s.authority]
-        self.build_capacity(s.slot_depth, s.slot_own, funded, s.collab, s.capacity,
-                            model.collabs.n, p.lever_capacity, p.rel_capacity_learning,
-                            model.per_step(p.rate_capacity),
-                            model.per_step(p.rate_capacity_decay),
-                            model.per_step(p.rate_capacity_collab))
+        self.build_capacity(
+            s.slot_depth,
+            s.slot_own,
+            funded,
+            s.collab,
+            s.capacity,
+            model.collabs.n,
+            p.lever_capacity,
+            p.rel_capacity_learning,
+            model.per_step(p.rate_capacity),
+            model.per_step(p.rate_capacity_decay),
+            model.per_step(p.rate_capacity_collab),
+        )
 
 
 @jit
-def _build_capacity(depth, own, budget, collab, capacity, n_collabs, lever, rel_learning,
-                    rate, rate_decay, rate_collab):
+def _build_capacity(
+    depth,
+    own,
+    budget,
+    collab,
+    capacity,
+    n_collabs,
+    lever,
+    rel_learning,
+    rate,
+    rate_decay,
+    rate_collab,
+):
     """Capacity building's update, in place (one compiled loop, then the collaboratives)."""
     n, k = depth.shape
     buf = np.empty(k)
@@ -149,15 +184,35 @@ class Performance(Rule):
     def apply(self, model):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
-        self.perform(self.kernel_rng, s.logit_perf, s.base, s.capacity, s.capacity0,
-                     model.coherence(), slot_sum(s.slot_p, pr.effect, s.slot_depth),
-                     p.rel_capacity_perf, p.rel_coherence, model.per_step(p.rate_perf),
-                     p.sd_perf_noise * np.sqrt(p.dur_step))
+        self.perform(
+            self.kernel_rng,
+            s.logit_perf,
+            s.base,
+            s.capacity,
+            s.capacity0,
+            model.coherence(),
+            slot_sum(s.slot_p, pr.effect, s.slot_depth),
+            p.rel_capacity_perf,
+            p.rel_coherence,
+            model.per_step(p.rate_perf),
+            p.sd_perf_noise * np.sqrt(p.dur_step),
+        )
 
 
 @jit
-def _perform(rng, logit, base, capacity, capacity0, coherence, effect_depth, rel_capacity,
-             rel_coherence, rate, sd):
+def _perform(
+    rng,
+    logit,
+    base,
+    capacity,
+    capacity0,
+    coherence,
+    effect_depth,
+    rel_capacity,
+    rel_coherence,
+    rate,
+    sd,
+):
     """:class:`Performance`'s move, in place, with one standard normal per school drawn here.
 
     The numpy form (``effect_depth``: the sum of effect times depth over the
@@ -168,8 +223,11 @@ def _perform(rng, logit, base, capacity, capacity0, coherence, effect_depth, rel
         logit += rate * (target - logit) + sd * rng.standard_normal(n)
     """
     for i in range(len(logit)):
-        target = (base[i] + rel_capacity * (capacity[i] - capacity0[i])
-                  + (1.0 + rel_coherence * coherence[i]) * effect_depth[i])
+        target = (
+            base[i]
+            + rel_capacity * (capacity[i] - capacity0[i])
+            + (1.0 + rel_coherence * coherence[i]) * effect_depth[i]
+        )
         logit[i] += rate * (target - logit[i]) + sd * rng.standard_normal()
 
 
@@ -182,7 +240,7 @@ class Review(Rule):
     noise shrinks by half at a full evidence lever; Fullan's "steering and
     sorting mechanism"). With chance ``p_review`` a month it reviews: a
     practice whose estimated value (own reads, published evidence and prior;
-    see :func:`sim.actions.slot_value`) is below ``threshold_abandon`` by more
+    see :func:`sim.rules.actions.slot_value`) is below ``threshold_abandon`` by more
     than one standard error is dropped, and so is the least valued one while
     the school's practices cost more than its budget or load it beyond its
     capacity (a head reining in clutter; Fullan, seed 003). Practices under a
@@ -192,12 +250,28 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p, rng = model.schools, model.practices, model.p, self.kernel_rng
-        self.read(rng, s.slot_p, s.slot_obs, s.slot_nobs, pr.effect, model.sd_observe_eff,
-                  np.sqrt(p.dur_step), p.dur_step)
+        self.read(
+            rng,
+            s.slot_p,
+            s.slot_obs,
+            s.slot_nobs,
+            pr.effect,
+            model.sd_observe_eff,
+            np.sqrt(p.dur_step),
+            p.dur_step,
+        )
 
-        poor_school, poor_slot, over_school, over_slot = self.review(rng, ReviewInputs(
-            model.per_step(p.p_review), value_inputs(model), protection_inputs(model),
-            pr.difficulty, model.room(), p.threshold_abandon))
+        poor_school, poor_slot, over_school, over_slot = self.review(
+            rng,
+            ReviewInputs(
+                model.per_step(p.p_review),
+                value_inputs(model),
+                protection_inputs(model),
+                pr.difficulty,
+                model.room(),
+                p.threshold_abandon,
+            ),
+        )
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
@@ -207,8 +281,8 @@ class ReviewInputs(NamedTuple):
 
     Attributes:
         chance: each school's chance to review this step.
-        values: :class:`sim.actions.ValueInputs`.
-        protection: :class:`sim.actions.ProtectionInputs`.
+        values: :class:`sim.rules.actions.ValueInputs`.
+        protection: :class:`sim.rules.actions.ProtectionInputs`.
         difficulty: each practice's difficulty (the load it puts on a school).
         room: each school's room for practice (``model.room()``).
         threshold: the value below which a practice is poor (``threshold_abandon``).
@@ -232,8 +306,8 @@ def _review(rng, inputs):
     with the poor gone, a school whose practices cost more than its budget,
     or load it (the difficulty of what it runs) beyond its room
     (``model.room()``), drops its least valued unprotected practice. Values
-    and protection are :func:`sim.actions.value_of` and
-    :func:`sim.actions.is_protected`. ``inputs``: :class:`ReviewInputs`.
+    and protection are :func:`sim.rules.actions.value_of` and
+    :func:`sim.rules.actions.is_protected`. ``inputs``: :class:`ReviewInputs`.
     """
     chance, values, protection, difficulty, room, threshold = inputs
     slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
@@ -255,10 +329,22 @@ def _review(rng, inputs):
             continue
         for j in range(k):
             pid = slot_p[i, j]
-            value[j] = value_of(pid, obs[i, j], nobs[i, j], budget[i], ev_prec, ev_mean, cost,
-                                sd2, lever, prec0, rel_cost)
-            keep[j] = is_protected(pid, channel[i, j], since[i, j], t, dur_step, dur_commit,
-                                   mandates)
+            value[j] = value_of(
+                pid,
+                obs[i, j],
+                nobs[i, j],
+                budget[i],
+                ev_prec,
+                ev_mean,
+                cost,
+                sd2,
+                lever,
+                prec0,
+                rel_cost,
+            )
+            keep[j] = is_protected(
+                pid, channel[i, j], since[i, j], t, dur_step, dur_commit, mandates
+            )
             gone[j] = False
             if pid == EMPTY or keep[j]:
                 continue
@@ -272,8 +358,7 @@ def _review(rng, inputs):
             runs = pid != EMPTY and not gone[j]
             spend[j] = cost[pid] if runs else 0.0
             load[j] = difficulty[pid] if runs else 0.0
-        if (sum_in_numpy_order(spend, k) > budget[i]
-                or room[i] - sum_in_numpy_order(load, k) < 0):
+        if sum_in_numpy_order(spend, k) > budget[i] or room[i] - sum_in_numpy_order(load, k) < 0:
             best, col = np.inf, 0
             for j in range(k):
                 if slot_p[i, j] != EMPTY and not gone[j] and not keep[j] and value[j] < best:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.actions_numpy import protected, slot_values
+from sim.core.state import EMPTY
 from sim.rules import register
+from sim.rules.actions_numpy import protected, slot_values
 from sim.rules.school import (
     CapacityBuilding,
     Implementation,
@@ -20,11 +21,11 @@ from sim.rules.school import (
     Review,
     ReviewInputs,
 )
-from sim.state import EMPTY
 
 
-def implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own,
-              slow_difficulty):
+def implement(
+    slot_p, depth, own, difficulty, room, load, engagement, rate_depth, rate_own, slow_difficulty
+):
     """Depth closes on its target, ownership on engagement (:class:`Implementation`)."""
     filled = slot_p != EMPTY
     # A school running more than its room can carry spreads itself thinner.
@@ -39,8 +40,19 @@ def implement(slot_p, depth, own, difficulty, room, load, engagement, rate_depth
     own[filled] = new_own[filled]
 
 
-def build_capacity(depth, own, budget, collab, capacity, n_collabs, lever, rel_learning, rate,
-                   rate_decay, rate_collab):
+def build_capacity(
+    depth,
+    own,
+    budget,
+    collab,
+    capacity,
+    n_collabs,
+    lever,
+    rel_learning,
+    rate,
+    rate_decay,
+    rate_collab,
+):
     """Capacity grows with investment and learning by doing, decays, converges in collaboratives.
 
     (:class:`CapacityBuilding`.)
@@ -57,14 +69,28 @@ def build_capacity(depth, own, budget, collab, capacity, n_collabs, lever, rel_l
     np.clip(capacity, 0.0, 1.0, out=capacity)
 
 
-def perform(rng, logit, base, capacity, capacity0, coherence, effect_depth, rel_capacity,
-            rel_coherence, rate, sd):
+def perform(
+    rng,
+    logit,
+    base,
+    capacity,
+    capacity0,
+    coherence,
+    effect_depth,
+    rel_capacity,
+    rel_coherence,
+    rate,
+    sd,
+):
     """Performance (logit) closes on what practice and capacity support, with noise.
 
     (:class:`Performance`; ``effect_depth``: each school's sum of effect times depth.)
     """
-    target = (base + rel_capacity * (capacity - capacity0)
-              + (1.0 + rel_coherence * coherence) * effect_depth)
+    target = (
+        base
+        + rel_capacity * (capacity - capacity0)
+        + (1.0 + rel_coherence * coherence) * effect_depth
+    )
     logit += rate * (target - logit) + sd * rng.standard_normal(len(logit))
 
 
@@ -92,8 +118,11 @@ def review(rng, inputs: ReviewInputs):
     keep = protected(protection, slot_p, rows)
     s = slot_p[rows].copy()  # what the reviewing schools run (poor ones removed below)
     # Poor: the estimated value plus one standard error is below the threshold.
-    precision = (values.nobs[rows] / values.sd2 + values.prec0
-                 + values.lever * values.ev_prec[np.maximum(s, 0)])
+    precision = (
+        values.nobs[rows] / values.sd2
+        + values.prec0
+        + values.lever * values.ev_prec[np.maximum(s, 0)]
+    )
     poor = (s != EMPTY) & ~keep & (value + 1.0 / np.sqrt(precision) < threshold)
     poor_row, poor_col = np.nonzero(poor)
     s[poor_row, poor_col] = EMPTY

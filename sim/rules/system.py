@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from sim._jit import jit
+from sim.core.jit import jit
+from sim.core.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
 from sim.rules import Param, Rule, register
-from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
 
 
 @register("centre", "strategy", default=True)
 class CentreActs(Rule):
     """The national centre and the authorities act, as the strategy says.
 
-    The strategy (a plug-in of :mod:`sim.strategies`, chosen by ``strategy``)
+    The strategy (a plug-in of :mod:`sim.rules.strategies`, chosen by ``strategy``)
     sets the authorities' stance and the agenda, and may mandate, fund field
     trials and broker ties. The rule reads the strategy afresh every step, so
     a trainer's change of strategy or tightness acts from the next step.
@@ -34,18 +34,28 @@ class LifeCycle(Rule):
 
     params = {
         "share_mainstream": Param(
-            0.25, lo=0, hi=1, unit="1", kind="uncertainty", sweep=(0.16, 0.5),
+            0.25,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.16, 0.5),
             sweep_ref="from past Rogers' early adopters (a sixth) to half the schools",
             ref="Rogers, Diffusion of Innovations (1962): innovators and early adopters are "
-                "about the first sixth; with the early majority, past a quarter",
-            meaning="Share of schools running a practice from which it counts as mainstream."),
+            "about the first sixth; with the early majority, past a quarter",
+            meaning="Share of schools running a practice from which it counts as mainstream.",
+        ),
     }
 
     def apply(self, model):
         """Update stages from the number of users."""
         pr = model.practices
-        self.stages(pr.stage[: pr.n], model.users(), pr.ev_prec[: pr.n],
-                    self.value(model, "share_mainstream") * model.schools.n)
+        self.stages(
+            pr.stage[: pr.n],
+            model.users(),
+            pr.ev_prec[: pr.n],
+            self.value(model, "share_mainstream") * model.schools.n,
+        )
 
 
 @jit
@@ -85,7 +95,7 @@ class BudgetShock(Rule):
     Corby). Lower budgets slow capacity building and force costly practice
     out; the pressure (budget lost times capacity) also raises invention and
     collaboration in those rules. A trainer's button does the same through
-    :meth:`sim.model.NextPracticeModel.budget_cut`.
+    :meth:`sim.model.model.NextPracticeModel.budget_cut`.
     """
 
     def apply(self, model):
@@ -95,4 +105,3 @@ class BudgetShock(Rule):
             k = min(p.n_authorities_cut, model.authorities.n)
             for la in self.rng.choice(model.authorities.n, size=k, replace=False):
                 model.budget_cut(int(la))
-

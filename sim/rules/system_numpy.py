@@ -3,16 +3,15 @@
 ``lifecycle: stages_numpy`` is the shipped rule with its kernel swapped for
 :func:`stages`; ``centre: strategy_numpy`` lets the strategy in force act
 through its numpy form (the strategy registered as ``<name>_numpy``, see
-:mod:`sim.strategies_numpy`). Same draws, same run bit for bit
+:mod:`sim.rules.strategies_numpy`). Same draws, same run bit for bit
 (``tests/test_numpy_forms.py``).
 """
 
 from __future__ import annotations
 
-from sim import strategies_numpy
-from sim.rules import register
+from sim.core.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
+from sim.rules import register, strategies_numpy
 from sim.rules.system import CentreActs, LifeCycle
-from sim.state import ABANDONED, IDEA, MAINSTREAM, TRIAL
 
 
 def stages(stage, users, ev_prec, n_mainstream):

@@ -67,8 +67,14 @@ def app_command(port: int) -> list[str]:
     found = shutil.which("nextpractice")
     if found:
         return [found, "app", "--port", str(port)]
-    return [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
-            "app", "--port", str(port)]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from sim.cli import main; sys.exit(main())",
+        "app",
+        "--port",
+        str(port),
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +90,9 @@ def app_url(tmp_path_factory, pictures_dir):
     log = tmp_path_factory.mktemp("app") / "server.log"
     env = {**os.environ, "NEXTPRACTICE_PICTURES": str(pictures_dir)}
     with open(log, "wb") as out:
-        proc = subprocess.Popen(app_command(port), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            app_command(port), stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + SERVER_START
     try:

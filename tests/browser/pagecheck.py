@@ -21,9 +21,11 @@ def drawing_measures(png: bytes) -> dict[str, float]:
     """The three measures :func:`is_drawn` reads: contrast, colours, dark share."""
     rgb = picture(png)
     grey = rgb.mean(axis=2)
-    return {"grey_sd": float(grey.std()),
-            "colours": float(len(np.unique(rgb.reshape(-1, 3), axis=0))),
-            "dark_share": float((grey < 100).mean())}
+    return {
+        "grey_sd": float(grey.std()),
+        "colours": float(len(np.unique(rgb.reshape(-1, 3), axis=0))),
+        "dark_share": float((grey < 100).mean()),
+    }
 
 
 def is_drawn(png: bytes) -> bool:

@@ -33,8 +33,16 @@ pytestmark = pytest.mark.browser
 ENV_SCREENSHOTS = "NEXTPRACTICE_SCREENSHOTS"
 VIEWPORTS = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 #: Words of Mesa's generic page and Solara's badge that must not be on the workshop page.
-GENERIC_LABELS = ("Play Interval", "Render Interval", "Use Threads", "Model Parameters",
-                  "Information", "Time:", "This website runs on Solara", "Made with Solara")
+GENERIC_LABELS = (
+    "Play Interval",
+    "Render Interval",
+    "Use Threads",
+    "Model Parameters",
+    "Information",
+    "Time:",
+    "This website runs on Solara",
+    "Made with Solara",
+)
 MIN_FONT_PX = 18
 #: WCAG AA's contrast ratio for normal text.
 MIN_CONTRAST = 4.5
@@ -147,15 +155,18 @@ def press(page: Page, name: str, months: int) -> None:
     page.get_by_role("button", name=name, exact=True).click()
     page.wait_for_function(
         "n => +document.querySelector('.np-card-month .np-num').innerText >= n",
-        arg=min(start + months, 120), timeout=STEP_WAIT)
+        arg=min(start + months, 120),
+        timeout=STEP_WAIT,
+    )
 
 
 def plot(page: Page, which: str):
     """The drawn image of a plot (``network``, ``network-compare`` or ``curve``)."""
     img = page.locator(f".np-{which} img")
     expect(img).to_be_visible(timeout=STEP_WAIT)
-    page.wait_for_function("el => el.complete && el.naturalWidth > 300",
-                           arg=img.element_handle(), timeout=STEP_WAIT)
+    page.wait_for_function(
+        "el => el.complete && el.naturalWidth > 300", arg=img.element_handle(), timeout=STEP_WAIT
+    )
     return img
 
 
@@ -191,8 +202,9 @@ def narration(page: Page) -> list[str]:
 
 def expect_line(page: Page, pattern: str) -> None:
     """Wait until a narration line matches ``pattern`` (a regular expression)."""
-    expect(page.locator(".np-log .np-line").filter(has_text=re.compile(pattern)).first
-           ).to_be_visible(timeout=STEP_WAIT)
+    expect(
+        page.locator(".np-log .np-line").filter(has_text=re.compile(pattern)).first
+    ).to_be_visible(timeout=STEP_WAIT)
 
 
 def marks(page: Page) -> str:
@@ -205,8 +217,9 @@ def set_slider(page: Page, name: str, key: str) -> None:
     slider = page.get_by_role("slider", name=name)
     slider.focus()
     slider.press(key)
-    expect(slider).to_have_attribute("aria-valuenow", "0" if key == "Home" else "1",
-                                     timeout=STEP_WAIT)
+    expect(slider).to_have_attribute(
+        "aria-valuenow", "0" if key == "Home" else "1", timeout=STEP_WAIT
+    )
 
 
 def in_viewport(page: Page, locator, what: str) -> dict:
@@ -224,8 +237,10 @@ def in_viewport(page: Page, locator, what: str) -> dict:
 def check_layout(page: Page, plots: tuple[str, ...] = ("network", "curve")) -> None:
     """Measure the page against the projector's rules (issue 22, item 1)."""
     # No scrolling: the page is no taller or wider than the window.
-    size = page.evaluate("() => [document.scrollingElement.scrollWidth, "
-                         "document.scrollingElement.scrollHeight, innerWidth, innerHeight]")
+    size = page.evaluate(
+        "() => [document.scrollingElement.scrollWidth, "
+        "document.scrollingElement.scrollHeight, innerWidth, innerHeight]"
+    )
     assert size[0] <= size[2] and size[1] <= size[3], f"the page scrolls: {size}"
     # The headline cards, every plot, and the controls a trainer uses, all in view.
     cards = page.locator(".np-card")
@@ -237,12 +252,18 @@ def check_layout(page: Page, plots: tuple[str, ...] = ("network", "curve")) -> N
         box = plot(page, which).bounding_box()
         assert box["width"] > 250 and box["height"] > 200, f"the {which} plot is tiny: {box}"
     play = page.get_by_role("button", name=re.compile(r"^(▶ Play|❚❚ Pause)$"))
-    for what, loc in [("play", play),
-                      ("strategy", page.get_by_role("button", name="Top-down transfer").first),
-                      ("dial", page.get_by_role("slider", name="How tight is the centre")
-                       .locator("xpath=ancestor::div[contains(@class, 'v-input')][1]")),
-                      ("budget cut", page.get_by_role("button", name="Cut Authority 1's budget")),
-                      ("save", page.get_by_role("button", name="Save picture"))]:
+    for what, loc in [
+        ("play", play),
+        ("strategy", page.get_by_role("button", name="Top-down transfer").first),
+        (
+            "dial",
+            page.get_by_role("slider", name="How tight is the centre").locator(
+                "xpath=ancestor::div[contains(@class, 'v-input')][1]"
+            ),
+        ),
+        ("budget cut", page.get_by_role("button", name="Cut Authority 1's budget")),
+        ("save", page.get_by_role("button", name="Save picture")),
+    ]:
         in_viewport(page, loc, f"the {what} control")
     # Every word of every card on one line and inside its card.
     assert page.evaluate(CARD_WORDS_JS) == []
@@ -272,7 +293,8 @@ def test_page_draws_offline_with_the_apps_own_controls(page: Page, app_url: str)
     for label in ("+1 month", "+1 year", "Reset", "Slow", "Normal", "Fast", "Save picture"):
         expect(page.get_by_role("button", name=label, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Normal", exact=True)).to_have_class(
-        re.compile("v-btn--active"))
+        re.compile("v-btn--active")
+    )
     check_layout(page)
     # Offline: every file came from the app's own server.
     hosts = {urlparse(u).hostname for u in requested if u.startswith("http")}
@@ -280,8 +302,9 @@ def test_page_draws_offline_with_the_apps_own_controls(page: Page, app_url: str)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_workshop_sequence(page: Page, app_url: str, pictures_dir: Path, viewport: str,
-                           tmp_path: Path):
+def test_workshop_sequence(
+    page: Page, app_url: str, pictures_dir: Path, viewport: str, tmp_path: Path
+):
     """The facilitator's guide, move by move, measured at each stage."""
     open_app(page, app_url, VIEWPORTS[viewport])
     out = None
@@ -304,8 +327,10 @@ def test_workshop_sequence(page: Page, app_url: str, pictures_dir: Path, viewpor
     # 2. The plateau: play at normal speed for a few years. (Not fast: the page may
     # show a month some frames behind the server, which must not finish meanwhile.)
     page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("() => +document.querySelector('.np-card-month .np-num')"
-                           ".innerText >= 40", timeout=4 * STEP_WAIT)
+    page.wait_for_function(
+        "() => +document.querySelector('.np-card-month .np-num').innerText >= 40",
+        timeout=4 * STEP_WAIT,
+    )
     page.get_by_role("button", name="❚❚ Pause").click()
     assert month(page) < 120
     expect(page.get_by_role("button", name="+1 year")).to_be_enabled(timeout=STEP_WAIT)
@@ -344,8 +369,11 @@ def test_workshop_sequence(page: Page, app_url: str, pictures_dir: Path, viewpor
     expect(cuts).to_contain_text("Authority 1", timeout=STEP_WAIT)
     at = month(page)
     press(page, "+1 month", 1)
-    expect_line(page, rf"^Month {at + 1}: a budget cut hit Authority 1; \d+ of its \d+ schools "
-                      r"started new practice since$")
+    expect_line(
+        page,
+        rf"^Month {at + 1}: a budget cut hit Authority 1; \d+ of its \d+ schools "
+        r"started new practice since$",
+    )
     assert f"month {at}: Budget cut: Authority 1" in marks(page)
     for _ in range(50):
         if red_pixels(plot(page, "network").screenshot()) > 200:
@@ -388,9 +416,12 @@ def test_workshop_sequence(page: Page, app_url: str, pictures_dir: Path, viewpor
     expect_month(page, 120)
     finished = page.locator(".np-finished")
     expect(finished).to_contain_text("Finished at month 120.", timeout=STEP_WAIT)
-    expect(finished).to_contain_text(re.compile(
-        r"After 120 months under next practice, \d+% of pupils reach the expected standard "
-        r"\(from \d+%\); the same schools under bottom-up, dial 0\.1 reach \d+%\."))
+    expect(finished).to_contain_text(
+        re.compile(
+            r"After 120 months under next practice, \d+% of pupils reach the expected standard "
+            r"\(from \d+%\); the same schools under bottom-up, dial 0\.1 reach \d+%\."
+        )
+    )
     expect(page.get_by_role("button", name="▶ Play")).to_be_disabled()
     check_layout(page)
     in_viewport(page, finished, "the finished state")
@@ -401,8 +432,9 @@ def test_normal_speed_plays_ten_years_in_about_a_minute(page: Page, app_url: str
     open_app(page, app_url)
     page.get_by_role("button", name="▶ Play").click()
     expect(page.locator(".np-play")).to_have_text("❚❚ Pause", timeout=STEP_WAIT)
-    page.wait_for_function("() => +document.querySelector('.np-card-month .np-num')"
-                           ".innerText >= 1", timeout=STEP_WAIT)
+    page.wait_for_function(
+        "() => +document.querySelector('.np-card-month .np-num').innerText >= 1", timeout=STEP_WAIT
+    )
     first, start = month(page), time.monotonic()
     page.wait_for_timeout(15_000)
     months, seconds = month(page) - first, time.monotonic() - start
@@ -424,9 +456,11 @@ def test_reset_starts_the_same_schools_again(page: Page, app_url: str):
     expect_month(page, 0)
     expect(plot(page, "network")).not_to_have_attribute("src", before_reset, timeout=STEP_WAIT)
     expect(page.get_by_role("slider", name="How tight is the centre")).to_have_attribute(
-        "aria-valuenow", "0.4", timeout=STEP_WAIT)
+        "aria-valuenow", "0.4", timeout=STEP_WAIT
+    )
     expect(page.get_by_role("button", name="Next practice").first).to_have_class(
-        re.compile("v-btn--active"), timeout=STEP_WAIT)
+        re.compile("v-btn--active"), timeout=STEP_WAIT
+    )
     assert narration(page) == ["What happens will be told here."]
     again = np.asarray(picture(settled(plot(page, "network"))), float)
     # Same seed, same schools: the network looks as it did when the page opened.

@@ -1,0 +1,290 @@
+"""Policies x worlds: the robustness design, and the robustness measures over its results.
+
+A robustness design (``design: {method: robustness, ...}`` in an experiment file,
+planned by :func:`sim.experiments.plan_robustness`) runs
+every sampled *world* (a point of the uncertainties, EMA workbench's "scenario") under
+every *policy* (a scenario file and/or lever values, EMA's "policy"), Lempert, Popper
+and Bankes 2003's XLRM. The seeds of a run depend on its world and replication, never on
+its policy (:meth:`sim.experiments.Plan.run_seed`), so each policy meets the same
+random draws in a world (common random numbers) and policy differences are paired.
+
+The measures follow McPhail et al. 2018 ("Robustness metrics", Earth's Future 6):
+
+- **best-share**: the share of worlds in which a policy has the best value of a measure
+  (ties count for every tied policy);
+- **regret**: in each world, the distance of a policy from the best policy in that world;
+  its median, 90th percentile and maximum over worlds; **minimax regret** (Savage 1951)
+  picks the policy whose maximum regret is smallest;
+- **satisficing** (Starr's domain criterion): the share of worlds in which a policy meets
+  every target the experiment file declares;
+- **paired differences** between policies, world by world, with a bootstrap interval
+  over worlds.
+
+A world's value of a measure under a policy is the mean over its successful
+replications. The functions here take tidy tables and know nothing of files;
+:func:`write_robustness` writes the tables and charts beside a sweep's results.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Two values closer than this are a tie for best.
+TIE = 1e-12
+#: Quantile of regret reported beside the median and the maximum.
+REGRET_Q = 0.9
+#: Bootstrap resamples and level of the intervals of paired differences.
+N_BOOT = 2000
+CONF = 0.95
+
+
+# --------------------------------------------------------------------------------------
+# Measures
+# --------------------------------------------------------------------------------------
+
+
+def world_means(runs: pd.DataFrame, outcome: str, policies: list[str]) -> pd.DataFrame:
+    """Mean of an outcome over replications, one row per world, one column per policy.
+
+    Args:
+        runs: Successful runs with ``world``, ``policy`` and the outcome's column.
+        outcome: The outcome.
+        policies: Policy labels, in column order.
+
+    Returns:
+        Worlds with a finite value under every policy (others are dropped: a policy
+        difference needs both sides).
+
+    """
+    values = runs[["world", "policy", outcome]].dropna()
+    table = values.pivot_table(index="world", columns="policy", values=outcome, aggfunc="mean")
+    return table.reindex(columns=policies).dropna()
+
+
+def _oriented(table: pd.DataFrame, better: str) -> pd.DataFrame:
+    if better not in ("max", "min"):
+        raise ValueError(f"better must be 'max' or 'min', not {better!r}")
+    return table if better == "max" else -table
+
+
+def best_share(table: pd.DataFrame, better: str = "max") -> pd.Series:
+    """Share of worlds in which each policy is best (ties count for each tied policy)."""
+    t = _oriented(table, better)
+    best = t.max(axis=1)
+    return t.ge(best.to_numpy()[:, None] - TIE).mean()
+
+
+def regret(table: pd.DataFrame, better: str = "max") -> pd.DataFrame:
+    """Regret of each policy in each world: its distance from that world's best (>= 0)."""
+    t = _oriented(table, better)
+    return (-t).add(t.max(axis=1), axis=0)
+
+
+def regret_summary(table: pd.DataFrame, better: str = "max") -> pd.DataFrame:
+    """Median, 90th percentile and maximum regret per policy, and the minimax choice."""
+    r = regret(table, better)
+    out = pd.DataFrame(
+        {
+            "regret_median": r.median(),
+            f"regret_q{round(REGRET_Q * 100)}": r.quantile(REGRET_Q),
+            "regret_max": r.max(),
+        }
+    )
+    out["minimax_regret"] = out.index == out["regret_max"].idxmin()
+    return out
+
+
+def satisficing(tables: dict[str, pd.DataFrame], targets: dict[str, dict[str, float]]) -> pd.Series:
+    """Share of worlds in which each policy meets every target.
+
+    Args:
+        tables: Outcome to its :func:`world_means` table (worlds x policies).
+        targets: Outcome to ``{"min": x}``, ``{"max": y}`` or both (inclusive).
+
+    Returns:
+        Share per policy, over the worlds every targeted outcome has.
+
+    """
+    if not targets:
+        raise ValueError("no targets to satisfice against")
+    frames = [tables[o] for o in targets]
+    worlds = frames[0].index
+    for f in frames[1:]:
+        worlds = worlds.intersection(f.index)
+    met = None
+    for outcome, t in targets.items():
+        v = tables[outcome].loc[worlds]
+        ok = pd.DataFrame(True, index=v.index, columns=v.columns)
+        if t.get("min") is not None:
+            ok &= v >= t["min"]
+        if t.get("max") is not None:
+            ok &= v <= t["max"]
+        met = ok if met is None else met & ok
+    assert met is not None
+    return met.mean()
+
+
+def paired_differences(
+    table: pd.DataFrame, seed: int, n_boot: int = N_BOOT, conf: float = CONF
+) -> pd.DataFrame:
+    """Differences between each pair of policies, world by world (common random numbers).
+
+    Args:
+        table: Worlds x policies (a :func:`world_means` table).
+        seed: Seed of the bootstrap over worlds.
+        n_boot: Bootstrap resamples.
+        conf: Level of the interval.
+
+    Returns:
+        One row per ordered pair (``a``, ``b``, ``a`` before ``b`` in column order): the
+        mean and median of ``a - b`` over worlds, the bootstrap percentile interval of the
+        mean, and the share of worlds in which ``a - b > 0``.
+
+    """
+    rng = np.random.default_rng(seed)
+    n = len(table)
+    idx = rng.integers(0, n, size=(n_boot, n)) if n else np.zeros((n_boot, 0), dtype=int)
+    rows = []
+    lo_q, hi_q = (1 - conf) / 2, 1 - (1 - conf) / 2
+    for a, b in itertools.combinations(table.columns, 2):
+        d = (table[a] - table[b]).to_numpy(dtype=float)
+        boot = d[idx].mean(axis=1) if n else np.full(n_boot, np.nan)
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "n_worlds": n,
+                "mean_diff": d.mean() if n else np.nan,
+                "median_diff": np.median(d) if n else np.nan,
+                "ci_low": np.quantile(boot, lo_q),
+                "ci_high": np.quantile(boot, hi_q),
+                "share_a_above_b": (d > 0).mean() if n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# Tables and charts beside the results
+# --------------------------------------------------------------------------------------
+
+
+def write_robustness(
+    runs: pd.DataFrame, manifest: dict[str, Any], seed: int, out: Path, notes: list[str]
+) -> list[str]:
+    """Write the robustness tables and charts of a policies x worlds sweep.
+
+    Args:
+        runs: Successful runs: ``world``, ``policy`` and every measured outcome.
+        manifest: The sweep's manifest (policies, measures, targets).
+        seed: Seed of the bootstrap intervals.
+        out: Directory to write into.
+        notes: Collects what was left out, and why.
+
+    Returns:
+        File names written: ``robustness.csv`` (per measure and policy: worlds, mean,
+        best-share, regret median / 90th percentile / maximum, minimax choice),
+        ``satisficing.csv`` (when targets are declared), ``paired_differences.csv``,
+        ``world_means.csv`` (per world and policy), ``regret_<measure>.png`` and
+        ``best_share.png``.
+
+    """
+    policies = list(manifest["policies"])
+    measures: dict[str, str] = dict(manifest["measures"])
+    targets: dict[str, dict[str, float]] = dict(manifest.get("targets") or {})
+    tables = {o: world_means(runs, o, policies) for o in {*measures, *targets}}
+    n_worlds = int(manifest["n_worlds"])
+    written = []
+    rows, pairs = [], []
+    for outcome, better in measures.items():
+        table = tables[outcome]
+        if len(table) < n_worlds:
+            notes.append(
+                f"{outcome}: {n_worlds - len(table)} of {n_worlds} worlds left out "
+                "(not every policy has a successful run there yet)"
+            )
+        if table.empty:
+            notes.append(f"{outcome}: no world has a value under every policy; left out")
+            continue
+        summary = regret_summary(table, better)
+        summary.insert(0, "best_share", best_share(table, better))
+        summary.insert(0, "mean", table.mean())
+        summary.insert(0, "n_worlds", len(table))
+        summary.insert(0, "better", better)
+        summary.insert(0, "measure", outcome)
+        rows.append(summary.rename_axis("policy").reset_index())
+        diffs = paired_differences(table, seed)
+        diffs.insert(0, "measure", outcome)
+        pairs.append(diffs)
+        written.append(_regret_chart(out, outcome, better, regret(table, better)))
+    if rows:
+        robust = pd.concat(rows, ignore_index=True)
+        robust.to_csv(out / "robustness.csv", index=False)
+        pd.concat(pairs, ignore_index=True).to_csv(out / "paired_differences.csv", index=False)
+        written += ["robustness.csv", "paired_differences.csv", _best_share_chart(out, robust)]
+    if targets:
+        share = satisficing(tables, targets)
+        text = " and ".join(_target_text(o, t) for o, t in targets.items())
+        pd.DataFrame(
+            {"policy": share.index, "targets": text, "share_satisficing": share.to_numpy()}
+        ).to_csv(out / "satisficing.csv", index=False)
+        written.append("satisficing.csv")
+    wide = pd.concat({o: t for o, t in tables.items()}, axis=1)
+    wide.columns = [f"{o}[{p}]" for o, p in wide.columns]
+    wide.to_csv(out / "world_means.csv")
+    written.append("world_means.csv")
+    return written
+
+
+def _target_text(outcome: str, t: dict[str, float]) -> str:
+    parts = []
+    if t.get("min") is not None:
+        parts.append(f"{outcome} >= {t['min']:g}")
+    if t.get("max") is not None:
+        parts.append(f"{outcome} <= {t['max']:g}")
+    return " and ".join(parts)
+
+
+def _regret_chart(out: Path, outcome: str, better: str, r: pd.DataFrame) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.boxplot([r[c].to_numpy() for c in r.columns], tick_labels=list(r.columns), showfliers=True)
+    for i, c in enumerate(r.columns, start=1):
+        ax.plot([i], [r[c].quantile(REGRET_Q)], marker="v", color="tab:red", ls="")
+    ax.set_ylabel(
+        f"regret in {outcome}\n({'lower' if better == 'max' else 'higher'} than the "
+        "best policy in that world)"
+    )
+    ax.set_title(
+        f"Regret over {len(r)} worlds (box: quartiles; triangle: 90th percentile)", fontsize=9
+    )
+    name = f"regret_{outcome}.png"
+    fig.savefig(out / name, dpi=120)
+    return name
+
+
+def _best_share_chart(out: Path, robust: pd.DataFrame) -> str:
+    from matplotlib.figure import Figure
+
+    table = robust.pivot(index="measure", columns="policy", values="best_share")
+    fig = Figure(
+        figsize=(6.4, 0.6 + 0.5 * len(table) * len(table.columns) / 2), layout="constrained"
+    )
+    ax = fig.add_subplot()
+    height = 0.8 / len(table.columns)
+    y = np.arange(len(table))
+    for j, policy in enumerate(table.columns):
+        ax.barh(y + j * height, table[policy], height=height, label=policy)
+    ax.set_yticks(y + height * (len(table.columns) - 1) / 2, table.index)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of worlds in which the policy is best")
+    ax.legend(fontsize=8)
+    fig.savefig(out / "best_share.png", dpi=120)
+    return "best_share.png"

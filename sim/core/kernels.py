@@ -1,0 +1,339 @@
+"""Compiled loops for quantities several rules and the metrics read.
+
+Engagement, coherence, users, sums over a school's slots, the metrics' means.
+
+A school runs a handful of practices, so the natural unit of work is a
+school's row of slots. numpy can only reach it through whole-array passes
+(mask, gather, scatter, add columns), a dozen calls where one loop would do;
+at 1,000 schools the calls cost more than the arithmetic, at 21,000 the
+passes do. These kernels, compiled by numba, are the one-loop forms.
+
+Each kernel computes exactly what the numpy expression in its docstring
+computes, in the same order of floating-point operations, so results do not
+change by a bit (``tests/test_kernels.py`` checks each against that
+expression). These draw no random numbers; a kernel that must (a rule
+compiled whole, such as :func:`sim.rules.diffusion._exchanges`) takes the
+model's generator and calls its methods, which in numba draw numpy's numbers
+from the same state (tested), so the stream does not change. Compiled code
+is cached on disk and thrown away when the kernels' sources change
+(:mod:`sim.core.jit`), so only the first run after an install or an edit pays for
+compiling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.numerics import numpy_sum, order_statistics, sum_in_numpy_order
+
+
+@jit
+def tie_engagement(a, b, alive, trust, n, facilitation, collab, bonus_collab):
+    """Engagement per school, 0 to 1: mean trust on its ties in force times facilitation.
+
+    Plus ``bonus_collab`` for a collaborative member. The numpy expression::
+
+        trust = np.where(alive, trust, 0.0)
+        tr = np.bincount(a, trust, n) + np.bincount(b, trust, n)
+        deg = np.bincount(a, alive, n) + np.bincount(b, alive, n)
+        e = facilitation * (tr / np.maximum(deg, 1)) + bonus_collab * (collab >= 0)
+        np.clip(e, 0.0, 1.0)
+    """
+    tra = np.zeros(n)
+    trb = np.zeros(n)
+    dga = np.zeros(n)
+    dgb = np.zeros(n)
+    for e in range(len(a)):
+        if alive[e]:
+            tra[a[e]] += trust[e]
+            trb[b[e]] += trust[e]
+            dga[a[e]] += 1.0
+            dgb[b[e]] += 1.0
+        else:
+            tra[a[e]] += 0.0
+            trb[b[e]] += 0.0
+    out = np.empty(n)
+    for i in range(n):
+        mean = (tra[i] + trb[i]) / max(dga[i] + dgb[i], 1.0)
+        x = facilitation[i] * mean + (bonus_collab if collab[i] >= 0 else 0.0)
+        out[i] = min(max(x, 0.0), 1.0)
+    return out
+
+
+@jit
+def domain_coherence(slot_p, depth, domain, n_domains):
+    """Coherence per school: ``(top share - 1/D) / (1 - 1/D)`` of its depth by domain.
+
+    0 where the school has no depth. The numpy expression (``at``: flat
+    positions of the filled slots, row-major)::
+
+        by = np.bincount(domain[pid] * n + school, depth.ravel()[at], D * n).reshape(D, n)
+        tot = by.T.sum(axis=1)  # each school's domains, in numpy's order of addition
+        top = by.max(axis=0) / np.maximum(tot, 1e-12)
+        np.where(tot > 0, (top - 1 / D) / (1 - 1 / D), 0.0)
+    """
+    n, k = slot_p.shape
+    inv = 1.0 / n_domains
+    # One row per school, one column per domain, and a last column that collects
+    # the empty slots' (zero) depth: a select rather than a branch on emptiness.
+    by = np.zeros((n, n_domains + 1))
+    for i in range(n):
+        for j in range(k):
+            p = slot_p[i, j]
+            d = domain[max(p, 0)]
+            by[i, d if p >= 0 else n_domains] += depth[i, j]
+    out = np.empty(n)
+    for i in range(n):
+        row = by[i]
+        tot = sum_in_numpy_order(row, n_domains)
+        top = row[0]
+        for d in range(1, n_domains):
+            top = max(top, row[d])
+        out[i] = (top / max(tot, 1e-12) - inv) / (1.0 - inv) if tot > 0 else 0.0
+    return out
+
+
+@jit
+def practice_users(slot_p, n_practices):
+    """Schools running each practice: ``np.bincount(slot_p[slot_p >= 0], minlength=k)``.
+
+    A school runs a practice at most once, so counting slots counts schools.
+    """
+    flat = slot_p.ravel()
+    if n_practices <= 2:  # the reduced modes' one practice: a count the compiler vectorises
+        few = np.zeros(n_practices, np.int64)
+        for q in range(n_practices):
+            c = 0
+            for x in range(len(flat)):
+                c += flat[x] == q
+            few[q] = c
+        return few
+    # Four interleaved histograms, so that runs of one practice (or of empty
+    # slots, counted in a last bin) do not wait on each other's increments.
+    out = np.zeros((4, n_practices + 1), np.int64)
+    for x in range(len(flat)):
+        p = flat[x]
+        out[x & 3, p if p >= 0 else n_practices] += 1
+    return out[0, :n_practices] + out[1, :n_practices] + out[2, :n_practices] + out[3, :n_practices]
+
+
+@jit
+def filled_depth_ownership(slot_p, depth, own):
+    """The filled slots' depth, and ownership times depth, in row-major order.
+
+    With ``at = np.flatnonzero(slot_p >= 0)``: ``d = depth.ravel()[at]`` and
+    ``own.ravel()[at] * d``.
+    """
+    flat_p, flat_d, flat_o = slot_p.ravel(), depth.ravel(), own.ravel()
+    d = np.empty(len(flat_p))
+    od = np.empty(len(flat_p))
+    c = 0
+    for x in range(len(flat_p)):  # write every slot, keep (move on) only the filled
+        d[c] = flat_d[x]
+        od[c] = flat_o[x] * flat_d[x]
+        c += flat_p[x] >= 0
+    return d[:c], od[:c]
+
+
+@jit
+def monthly_chance(rate):
+    """``1.0 - (1.0 - np.clip(rate, 0.0, 1.0))`` of a 1-D float array, in one pass.
+
+    The chance per step of monthly chances at one-month steps (the power
+    ``** 1.0`` of the general form leaves a number as it is). NaN stays NaN.
+    """
+    out = np.empty(len(rate))
+    for i in range(len(rate)):
+        out[i] = _per_month_step(rate[i])
+    return out
+
+
+@jit(inline="always")
+def _per_month_step(r):
+    """One monthly chance over a one-month step: ``1.0 - (1.0 - clip(r, 0, 1))``."""
+    c = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
+    return 1.0 - (1.0 - c)
+
+
+@jit
+def monthly_events(rng, rate):
+    """Where events of monthly chance ``rate`` happen in a one-month step: indices, ascending.
+
+    One uniform for every entry, all drawn first: numpy's
+    ``np.flatnonzero(rng.random(len(rate)) < monthly_chance(rate))``.
+    """
+    n = len(rate)
+    u = rng.random(n)
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = i
+        m += u[i] < _per_month_step(rate[i])
+    return out[:m]
+
+
+@jit
+def practice_summary(
+    slot_p,
+    depth,
+    own,
+    coherence,
+    head,
+    n_heads,
+    effect,
+    users,
+    ev_mean,
+    ev_prec,
+    stage,
+    trial,
+    collab_alive,
+    collab_formal,
+):
+    """The metrics about practice, leadership and collaboratives, numpy's answers bit for bit.
+
+    With ``d, od = filled_depth_ownership(slot_p, depth, own)`` and
+    ``n_led = np.bincount(head, minlength=n_heads)``, returns ``(d.mean()``
+    (0.0 if no slot is filled), ``od.sum() / max(d.sum(), 1e-12)``,
+    ``coherence.mean()``, ``(n_led[head] > 1).mean()``, ``effect[users >
+    0].max()``, ``ev_mean[ev_prec > 0].max()`` (each nan if empty), then the
+    counts ``collab_alive.sum()``, ``(collab_alive & collab_formal).sum()``
+    and ``(stage == trial).sum())``. Practice arrays are the ``[:n]`` in use.
+    """
+    d, od = filled_depth_ownership(slot_p, depth, own)
+    total = numpy_sum(d)
+    depth_mean = total / len(d) if len(d) else 0.0
+    ownership = numpy_sum(od) / max(total, 1e-12)
+    n = len(head)
+    n_led = np.zeros(n_heads, np.int64)
+    for i in range(n):
+        n_led[head[i]] += 1
+    exec_led = 0
+    for i in range(n):
+        exec_led += n_led[head[i]] > 1
+    frontier = frontier_known = -np.inf
+    seen = known = False
+    for q in range(len(effect)):
+        if users[q] > 0:
+            frontier = max(frontier, effect[q]) if seen else effect[q]
+            seen = True
+        if ev_prec[q] > 0:
+            frontier_known = max(frontier_known, ev_mean[q]) if known else ev_mean[q]
+            known = True
+    n_collab = n_formal = n_trials = 0
+    for c in range(len(collab_alive)):
+        n_collab += collab_alive[c]
+        n_formal += collab_alive[c] and collab_formal[c]
+    for q in range(len(stage)):
+        n_trials += stage[q] == trial
+    return (
+        depth_mean,
+        ownership,
+        numpy_sum(coherence) / n,
+        exec_led / n,
+        frontier if seen else np.nan,
+        frontier_known if known else np.nan,
+        n_collab,
+        n_formal,
+        n_trials,
+    )
+
+
+@jit
+def school_summary(perf, perf0, weakest0, capacity, budget, trust, alive):
+    """The per-school means and spreads of the metrics, numpy's answers bit for bit.
+
+    Returns ``(perf.mean(), perf.std(), (perf - perf0).std(),
+    perf[weakest0].mean(), capacity.mean(), budget.mean(),
+    trust[alive].mean())``, the last 0.0 when no tie is in force. A standard
+    deviation is numpy's: the root of the mean squared deviation from the mean.
+    """
+    n = len(perf)
+    gain = perf - perf0
+    dev = np.empty(n)
+    m = numpy_sum(perf) / n
+    for i in range(n):
+        dev[i] = (perf[i] - m) * (perf[i] - m)
+    perf_sd = np.sqrt(numpy_sum(dev) / n)
+    g = numpy_sum(gain) / n
+    for i in range(n):
+        dev[i] = (gain[i] - g) * (gain[i] - g)
+    gain_sd = np.sqrt(numpy_sum(dev) / n)
+    weakest = numpy_sum(perf[weakest0]) / len(weakest0)
+    live = trust[alive]
+    trust_mean = numpy_sum(live) / len(live) if len(live) else 0.0
+    return (
+        m,
+        perf_sd,
+        gain_sd,
+        weakest,
+        numpy_sum(capacity) / n,
+        numpy_sum(budget) / n,
+        trust_mean,
+    )
+
+
+@jit
+def tenth_means(x, k):
+    """Mean of the ``k`` smallest values of ``x`` and mean of the rest (nan if ``x`` has a NaN).
+
+    What ``part = np.partition(x, k - 1)`` gives as ``part[:k].mean()`` and
+    ``part[k:].mean()`` (the second equal to the first when ``k == len(x)``),
+    added in another order, so equal to within rounding rather than to the
+    bit. The ``k``-th smallest value ``v`` comes from
+    :func:`~sim.core.numerics.order_statistics`; one pass then adds what lies
+    below and above it, and the copies of ``v`` are shared out by count.
+    """
+    n = len(x)
+    v = order_statistics(x, np.array([k - 1]))[0]
+    below = above = 0.0
+    n_below = n_above = 0
+    nan = False
+    for u in x:
+        if u < v:
+            below += u
+            n_below += 1
+        elif u > v:
+            above += u
+            n_above += 1
+        elif u != u:
+            nan = True
+    if nan or v != v:
+        return np.nan, np.nan
+    low_ties = k - n_below  # copies of v among the k smallest
+    weakest = (below + low_ties * v) / k
+    if n == k:
+        return weakest, weakest
+    return weakest, (above + (n - k - n_above) * v) / (n - k)
+
+
+@jit
+def usage_summary(users):
+    """``(np.count_nonzero(users), users.max(), users.sum())`` in one pass (0s when empty)."""
+    in_use = top = total = 0
+    for u in users:
+        in_use += u != 0
+        top = max(top, u)
+        total += u
+    return in_use, top, total
+
+
+@jit
+def slot_sum(slot_p, per_practice, weight=None):
+    """Per school, the sum over its filled slots of ``per_practice[p]`` (times ``weight``).
+
+    ``row_sum(np.where(slot_p >= 0, per_practice[np.maximum(slot_p, 0)] * weight, 0.0))``,
+    or without ``* weight`` when it is None, slot by slot in numpy's order of addition.
+    """
+    n, k = slot_p.shape
+    buf = np.empty(k)
+    out = np.empty(n)
+    for i in range(n):
+        for j in range(k):
+            p = slot_p[i, j]
+            v = per_practice[max(p, 0)]  # read either way: a select, not a branch
+            if weight is not None:  # decided when compiled, not in the loop
+                v = v * weight[i, j]
+            buf[j] = v if p >= 0 else 0.0
+        out[i] = sum_in_numpy_order(buf, k)
+    return out

@@ -1,0 +1,597 @@
+"""The bottom layer: what the engine's parts register into, and how they declare parameters.
+
+Nothing in this module imports the rest of :mod:`sim` (except the errors), so
+every module above it (rules, strategies, structure generators, the
+parameter schema, the model) can import it without a cycle
+(``tests/test_layers.py`` keeps it so). It holds:
+
+* the rule base class :class:`Rule`, the order of a step's slots
+  :data:`STEP_ORDER`, the registries :data:`RULES` and :data:`DEFAULTS` and
+  their decorator :func:`register`;
+* the strategy and structure-generator registries (:data:`STRATEGIES`,
+  :func:`register_strategy`; :data:`NETWORKS`, :func:`register_network`);
+* :class:`Param`, the declaration of a rule's or strategy's own parameter;
+* :func:`stream_key`, how a named random stream is derived from a run's seed;
+* :class:`ModelLike`, the protocol of the model that lower layers are typed
+  against (they never import :class:`sim.model.model.NextPracticeModel`).
+
+**Declaring a parameter.** A rule or strategy class lists its parameters in a
+class attribute ``params``, a mapping of name to :class:`Param`, with the same
+metadata as :func:`sim.model.params.par` (default, meaning, unit, lo/hi, kind, ref,
+live, sweep)::
+
+    from sim.rules import Param, Rule, register
+
+    @register("adopt", "conformity")
+    class Conformity(Rule):
+        '''Heads adopt what most of their peers run (Asch 1951).'''
+        params = {"share_needed": Param(0.5, lo=0, hi=1, unit="1", kind="uncertainty",
+                                        meaning="Share of peers that must run a practice.",
+                                        ref="Asch 1951", sweep=(0.2, 0.8))}
+
+        def apply(self, model):
+            need = self.value(model, "share_needed")
+            u = self.rng.random(model.schools.n)   # this slot's own stream
+            ...
+
+**Whose key.** A declared parameter belongs to the class that declares it:
+the class whose own ``params`` (in its ``__dict__``) holds it. Its scenario
+key is that class's registered name, a dot and its name
+(``conformity.share_needed: 0.6`` in a scenario file, ``--set
+conformity.share_needed=0.6`` on the command line, or an experiment factor);
+``nextpractice params`` lists it; :mod:`sim.model.params`'s listing helpers
+(``factors``, ``field_info``, ``parameter_table``, ``live_names``) include it.
+So every registered class that inherits a parameter reads the one key of the
+class that declared it:
+
+* a subclass that only swaps code (a numpy form such as ``judged_numpy``, a
+  plug-in's variant of a built-in registered under a new name) reads its
+  parent's keys: ``judged_numpy`` reads ``judged.w_agenda``, and a key under
+  the subclass's own name (``judged_numpy.w_agenda``) is refused with a
+  message naming the key to set;
+* a parameter the subclass adds, or redeclares (a different default or range),
+  is its own, under its own registered name. Repeating the very same
+  :class:`Param` object (``params = {**Base.params, "extra": ...}``) is not a
+  redeclaration: the base's key stays;
+* a class that is not registered but declares parameters for its subclasses
+  names their namespace in its own class attribute ``params_namespace``. The
+  strategies' base, :class:`sim.rules.strategies.Strategy`, does: every strategy reads
+  ``centre.rel_trust_brokered`` and ``centre.rel_signal_agenda``, the
+  centre's parameters, whichever strategy is in force. Registering a subclass
+  of an unregistered declaring class without one is refused.
+
+A namespace belongs to one declaring class: registering a class whose
+parameters would share a namespace with another class's is refused (classes
+of the same module and name are the same code's newer copy, as when a
+plug-in is reloaded). :func:`param_key` resolves a class's parameter to its
+key, :func:`declared_params` lists every key with its declaration.
+
+Read a value in ``apply`` with ``self.value(model, name)``: it is
+``model.p.declared[param_key(type(self), name)]``, so a live parameter
+changed during a run is read afresh each step.
+
+**Random streams.** Each slot draws from its own ``numpy.random.Generator``,
+derived from the run's seed and the slot's name (:func:`stream_key`), so
+swapping or switching off one rule leaves every other rule's draws as they
+were: common random numbers across rule variants and strategies. The model
+gives each rule of its pipeline ``self.rng`` (the generator) and
+``self.kernel_rng`` (the same stream as compiled kernels take it,
+:class:`sim.core.jit.KernelRng`) before the first step; code outside a rule asks
+``model.rng_for(name)`` / ``model.kernel_rng_for(name)``. The structure
+builder (networks, the initial system, the first heads) draws from the stream
+``structure``; the strategy from the ``centre`` slot's.
+
+**Registering a name twice.** Registering a rule, strategy or network under a
+name that another module already registered is refused (a
+:class:`~sim.core.errors.UserError` naming both modules) unless the registration
+says ``replace=True``; a replacement is recorded in :data:`REPLACED`, which
+the runner writes into each run's summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from sim.core.errors import UserError
+
+#: The order of events in a step; :class:`sim.model.model.NextPracticeModel` documents each.
+STEP_ORDER: tuple[str, ...] = (
+    "centre",
+    "hear",
+    "adopt",
+    "invent",
+    "implement",
+    "capacity",
+    "perform",
+    "review",
+    "lifecycle",
+    "ties",
+    "collaborate",
+    "lead",
+    "turnover",
+    "shocks",
+)
+
+#: Named random streams that are not slots: the structure builder's.
+STRUCTURE_STREAM = "structure"
+
+#: slot -> rule name -> rule class.
+RULES: dict[str, dict[str, type[Rule]]] = {slot: {} for slot in STEP_ORDER}
+
+#: The rule each slot runs unless a scenario says otherwise.
+DEFAULTS: dict[str, str] = {}
+
+#: Strategy name -> strategy class (:class:`sim.rules.strategies.Strategy` subclasses).
+STRATEGIES: dict[str, type] = {}
+
+#: Structure generator name -> function ``(params, rng) -> Structure``.
+NETWORKS: dict[str, Callable] = {}
+
+#: Registrations that replaced a name already taken, with ``replace=True``:
+#: one record per replacement (what, name, the module replaced, the module replacing).
+REPLACED: list[dict[str, str]] = []
+
+
+@runtime_checkable
+class ModelLike(Protocol):
+    """What rules, strategies, actions, agents and metrics may use of the model.
+
+    :class:`sim.model.model.NextPracticeModel` is the one implementation; lower
+    layers are typed against this protocol so they need not import it.
+    """
+
+    p: Any
+    t: int
+    schools: Any
+    heads: Any
+    practices: Any
+    ties: Any
+    authorities: Any
+    collabs: Any
+    agenda: int
+    mandates: list[int]
+    heard: Any
+    counts: dict[str, int]
+    events: dict[str, Any]
+    strategy: Any
+
+    def rng_for(self, name: str) -> Any:
+        """The generator of the named stream."""
+        ...
+
+    def kernel_rng_for(self, name: str) -> Any:
+        """The named stream as compiled kernels take it."""
+        ...
+
+    def per_step(self, rate: float) -> float:
+        """Chance per step of an event with monthly chance ``rate``."""
+        ...
+
+    def occurs(self, rate: Any, rng: Any = None) -> Any:
+        """Indices of the events, of monthly chances ``rate``, that happen this step."""
+        ...
+
+    def note(self, kind: str, **fields: Any) -> None:
+        """Report an event for observers (the app's narration); changes no state."""
+        ...
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter a rule or strategy declares beside its code.
+
+    The same metadata as :func:`sim.model.params.par`: the default, the allowed
+    range ``lo``..``hi`` (``None``: open), the unit, what it means, its kind
+    (``lever``, ``uncertainty``, ``structure`` or ``setting``), its source,
+    whether a trainer may change it during a run (``live``) and the range a
+    sensitivity analysis sweeps (``sweep``) with its source or a one-line reason
+    (``sweep_ref``; every uncertainty has both). The type of the default (bool,
+    int, float or str) is the parameter's type.
+    """
+
+    default: Any
+    unit: str
+    meaning: str
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    ref: str | None = None
+    live: bool = False
+    sweep: tuple[float, float] | None = None
+    sweep_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a declaration whose default is outside its own range, or of no known kind."""
+        if self.kind not in ("lever", "uncertainty", "structure", "setting"):
+            raise ValueError(
+                f"Param kind must be lever, uncertainty, structure or setting, not {self.kind!r}"
+            )
+        if not isinstance(self.default, bool | int | float | str):
+            raise ValueError(
+                f"Param default must be a bool, int, float or str, not "
+                f"{type(self.default).__name__}"
+            )
+        if self.check(self.default) is not None:
+            raise ValueError(
+                f"Param default {self.default!r} is outside its own range {self.lo} to {self.hi}"
+            )
+
+    @property
+    def type(self) -> type:
+        """The parameter's type: that of its default."""
+        return type(self.default)
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed, or None when it is."""
+        want = self.type
+        if want is bool:
+            ok = isinstance(value, bool)
+        elif want is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif want is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            return f"must be a {want.__name__}, not {value!r}"
+        if want in (int, float):
+            if value != value:  # NaN
+                return "must be a number, not NaN"
+            if (self.lo is not None and value < self.lo) or (
+                self.hi is not None and value > self.hi
+            ):
+                return f"must be {self.lo} to {self.hi} {self.unit}, not {value!r}"
+        return None
+
+
+_MISSING = object()
+
+
+def _own_params(klass: type) -> Mapping[str, Param]:
+    """The parameters a class declares itself (its own ``params``, not inherited)."""
+    own = klass.__dict__.get("params")
+    return own if isinstance(own, Mapping) else {}
+
+
+def _declared_on(cls: type) -> dict[str, Param]:
+    """A class's declared parameters, its bases' first (a subclass may redeclare one)."""
+    out: dict[str, Param] = {}
+    for klass in reversed(cls.__mro__):
+        out.update(_own_params(klass))
+    return out
+
+
+def _qual(klass: type) -> str:
+    return f"{klass.__module__}.{klass.__qualname__}"
+
+
+def declaring_class(cls: type, name: str) -> type:
+    """The class that declares ``cls``'s parameter ``name``, whose key it reads.
+
+    The nearest class of ``cls``'s MRO whose own ``params`` holds ``name``;
+    further up when a base's own ``params`` holds the very same :class:`Param`
+    (a subclass that repeats its base's declarations does not redeclare them).
+
+    Raises:
+        KeyError: ``cls`` declares no parameter ``name``.
+    """
+    spec: Param | None = None
+    owner: type | None = None
+    for klass in cls.__mro__:
+        got = _own_params(klass).get(name)
+        if got is None:
+            continue
+        if spec is None:
+            spec, owner = got, klass
+        elif got is spec:
+            owner = klass
+    if owner is None:
+        raise KeyError(f"{_qual(cls)} declares no parameter {name!r}")
+    return owner
+
+
+def namespace_of(klass: type) -> str | None:
+    """The namespace of the parameters ``klass`` declares itself, or None if it has none.
+
+    Its own ``params_namespace`` when it sets one (an unregistered base such as
+    :class:`sim.rules.strategies.Strategy`), else the name it is registered under.
+    """
+    own = klass.__dict__
+    ns = own.get("params_namespace", own.get("name"))
+    return ns if isinstance(ns, str) and ns else None
+
+
+def param_key(cls: type, name: str) -> str:
+    """The scenario key ``cls``'s parameter ``name`` is read from: ``<namespace>.<name>``.
+
+    The namespace is that of the class that declares it (:func:`declaring_class`),
+    so a subclass that does not redeclare a parameter reads its base's key.
+
+    Raises:
+        KeyError: ``cls`` declares no parameter ``name``.
+        UserError: the declaring class is neither registered nor names a namespace.
+    """
+    owner = declaring_class(cls, name)
+    ns = namespace_of(owner)
+    if ns is None:
+        raise UserError(
+            f"{_qual(owner)} declares parameter {name!r} but is not registered, so the "
+            f"parameter has no scenario key; register it, or give it a class attribute "
+            f"params_namespace = '<name>' (the namespace its subclasses' keys share)"
+        )
+    return f"{ns}.{name}"
+
+
+#: (class, parameter) -> key, as :meth:`Rule.value` resolved it; every registration
+#: clears it (a registration names a namespace).
+_KEYS: dict[tuple[type, str], str] = {}
+
+
+def param_keys(cls: type) -> dict[str, str]:
+    """Each parameter ``cls`` declares or inherits, with the key it is read from."""
+    return {name: param_key(cls, name) for name in _declared_on(cls)}
+
+
+class Rule:
+    """One mechanism of the model, applied to the whole system once a step.
+
+    Subclasses say in their docstring what the mechanism represents and where
+    it comes from, declare their own parameters in ``params`` (see the module
+    docstring), and implement :meth:`apply` with vectorised operations on
+    ``model.schools`` and the other tables of :mod:`sim.core.state`. A rule holds no
+    state of its own between steps; it reads core parameters from ``model.p``,
+    its own with :meth:`value`, and draws only from ``self.rng`` /
+    ``self.kernel_rng``, its slot's stream, which the model sets before the
+    first step.
+    """
+
+    slot: ClassVar[str]
+    name: ClassVar[str]
+    #: This rule's own parameters: name -> :class:`Param` (see the module docstring).
+    params: ClassVar[Mapping[str, Param]] = {}
+    _rng: Any = None
+    _kernel_rng: Any = None
+
+    def __init__(self, model: ModelLike | None = None) -> None:
+        """A rule; given a model, bound to its slot's stream at once (to apply it alone)."""
+        if model is not None:
+            self.bind(model)
+
+    def bind(self, model: ModelLike) -> None:
+        """Take this slot's random stream from the model (the model does it for its pipeline)."""
+        self._rng = model.rng_for(self.slot)
+        self._kernel_rng = model.kernel_rng_for(self.slot)
+
+    def _unbound(self) -> UserError:
+        return UserError(
+            f"rule {self.name!r} has no random stream yet: make it with the model, "
+            f"{type(self).__name__}(model), or call rule.bind(model) before apply"
+        )
+
+    @property
+    def rng(self) -> Any:
+        """This slot's ``numpy.random.Generator`` (see the module docstring)."""
+        if self._rng is None:
+            raise self._unbound()
+        return self._rng
+
+    @property
+    def kernel_rng(self) -> Any:
+        """This slot's stream as compiled kernels take it (:class:`sim.core.jit.KernelRng`)."""
+        if self._kernel_rng is None:
+            raise self._unbound()
+        return self._kernel_rng
+
+    def value(self, model: ModelLike, name: str) -> Any:
+        """The value in force of this rule's declared parameter ``name``.
+
+        Its key is that of the class that declares it (:func:`param_key`): a numpy
+        form reads its compiled rule's. Parameters built before this rule was
+        registered lack it: then its default.
+        """
+        key = _KEYS.get((type(self), name))
+        if key is None:  # resolved once per class (a registration clears the cache)
+            key = _KEYS[type(self), name] = param_key(type(self), name)
+        got = model.p.declared.get(key, _MISSING)
+        return _declared_on(type(self))[name].default if got is _MISSING else got
+
+    def apply(self, model: ModelLike) -> None:
+        """Apply the mechanism for one step."""
+        raise NotImplementedError
+
+
+def _module_of(obj: Any) -> str:
+    return getattr(obj, "__module__", "?")
+
+
+def _claim(table: dict[str, Any], what: str, name: str, obj: Any, replace: bool) -> None:
+    """Put ``obj`` in ``table`` under ``name``; refuse another module's name unless ``replace``.
+
+    The same module registering the name again (a module re-imported, e.g.
+    reloaded in a notebook) replaces silently: it is the same code's newer copy.
+    """
+    old = table.get(name)
+    if old is not None and old is not obj and _module_of(old) != _module_of(obj):
+        if not replace:
+            raise UserError(
+                f"{what} {name!r} is already registered by module {_module_of(old)}; module "
+                f"{_module_of(obj)} registers it again. Choose another name, or say "
+                f"replace=True in the registration to replace the built-in (recorded in "
+                f"results)."
+            )
+        REPLACED.append(
+            {"what": what, "name": name, "replaced": _module_of(old), "by": _module_of(obj)}
+        )
+    table[name] = obj
+
+
+def register(slot: str, name: str, default: bool = False, replace: bool = False):
+    """Class decorator: register a rule for ``slot`` under ``name``.
+
+    Args:
+        slot: one of :data:`STEP_ORDER`.
+        name: the name a scenario uses to pick it; also the namespace of the
+            parameters it declares itself (those it inherits keep their keys).
+        default: make it the slot's default rule.
+        replace: allow replacing a rule another module registered under this name.
+    """
+    if slot not in RULES:
+        raise ValueError(f"unknown rule slot {slot!r}; valid: {', '.join(STEP_ORDER)}")
+    if "." in name or not name:
+        raise ValueError(f"rule name {name!r} must be non-empty and without a dot")
+
+    def deco(cls: type[Rule]) -> type[Rule]:
+        _one_name(cls, name)
+        cls.slot, cls.name = slot, name
+        _check_namespace(name, cls, RULES[slot].get(name))
+        _claim(RULES[slot], f"rule for slot {slot!r}", name, cls, replace)
+        _KEYS.clear()
+        if default:
+            DEFAULTS[slot] = name
+        return cls
+
+    return deco
+
+
+def register_strategy(name: str, replace: bool = False):
+    """Class decorator: register a strategy under ``name``.
+
+    ``name`` is also the namespace of the parameters the class declares itself;
+    those it inherits keep their keys (``centre.*`` for :class:`sim.rules.strategies.Strategy`'s).
+    """
+    if "." in name or not name:
+        raise ValueError(f"strategy name {name!r} must be non-empty and without a dot")
+
+    def deco(cls: type) -> type:
+        _one_name(cls, name)
+        cls.name = name
+        _check_namespace(name, cls, STRATEGIES.get(name))
+        _claim(STRATEGIES, "strategy", name, cls, replace)
+        _KEYS.clear()
+        return cls
+
+    return deco
+
+
+def register_network(name: str, replace: bool = False) -> Callable:
+    """Register a structure generator under ``name`` (usable as ``network: name``)."""
+
+    def deco(fn: Callable) -> Callable:
+        _claim(NETWORKS, "network", name, fn, replace)
+        return fn
+
+    return deco
+
+
+def _owners() -> list[tuple[str, type]]:
+    """Every registered class that may declare parameters, with its namespace."""
+    out = [(name, cls) for slot in STEP_ORDER for name, cls in RULES[slot].items()]
+    out += list(STRATEGIES.items())
+    return out
+
+
+def _one_name(cls: type, name: str) -> None:
+    """Refuse registering a class that declares parameters under a second name.
+
+    Its registered name is its parameters' namespace: one name, one set of keys.
+    """
+    before = cls.__dict__.get("name")
+    if isinstance(before, str) and before != name and _own_params(cls):
+        raise UserError(
+            f"{_qual(cls)} is registered as {before!r} and declares parameters under that "
+            f"name; it cannot be registered as {name!r} too. Register a subclass instead "
+            f"(it reads {before!r}'s keys)"
+        )
+
+
+def _same_code(a: type, b: type) -> bool:
+    """The same class, or its newer copy (a reloaded module's)."""
+    return a is b or (_qual(a) == _qual(b))
+
+
+def _check_namespace(name: str, cls: type, replaced: type | None) -> None:
+    """Refuse a class whose parameters would share a namespace with another class's.
+
+    ``cls`` is being registered under ``name`` (already set on it), replacing
+    ``replaced`` (the class registered under that name in the same table, or
+    None). Every namespace that ``cls`` reads keys from must be declared by one
+    class only, among every registered class's.
+
+    Raises:
+        UserError: a declaring class of ``cls`` is neither registered nor names
+            a namespace, or another class declares parameters under one of its
+            namespaces (the message names both).
+    """
+    mine: dict[str, type] = {}
+    for pname in _declared_on(cls):
+        ns = param_key(cls, pname).split(".", 1)[0]
+        mine.setdefault(ns, declaring_class(cls, pname))
+    if not mine:
+        return
+    for other_name, other in _owners():
+        if other is cls or other is replaced:
+            continue
+        for pname in _declared_on(other):
+            ns = param_key(other, pname).split(".", 1)[0]
+            owner = declaring_class(other, pname)
+            if ns in mine and not _same_code(owner, mine[ns]):
+                raise UserError(
+                    f"{_qual(mine[ns])} declares parameters under {ns!r}, which "
+                    f"{_qual(owner)} already uses (registered {other_name!r} reads "
+                    f"{ns}.{pname}); register {_qual(cls)} under another name"
+                )
+
+
+def declared_params() -> dict[str, Param]:
+    """Every declared parameter of every registered rule and strategy: key -> Param.
+
+    One entry per key (:func:`param_key`), however many registered classes read
+    it (``judged.w_agenda`` for ``judged`` and ``judged_numpy``). In a stable
+    order: rules slot by slot in :data:`STEP_ORDER`, each slot's rules in
+    registration order, then the strategies; a key where a class first reads it.
+    """
+    out: dict[str, Param] = {}
+    for _ns, cls in _owners():
+        for pname, spec in _declared_on(cls).items():
+            out.setdefault(param_key(cls, pname), spec)
+    return out
+
+
+def keys_read(names: Iterable[str]) -> set[str]:
+    """The keys the registered rules and strategies of these names read."""
+    wanted = set(names)
+    return {key for name, cls in _owners() if name in wanted for key in param_keys(cls).values()}
+
+
+def key_hint(key: str) -> str | None:
+    """For a key that is not declared: which key to set instead, if the name reads one.
+
+    ``judged_numpy.w_agenda`` -> a sentence naming ``judged.w_agenda`` (the numpy
+    form reads its compiled rule's key); ``top_down.rel_trust_brokered`` -> one
+    naming ``centre.rel_trust_brokered``. None when no registered rule or
+    strategy of that name reads a parameter of that name.
+    """
+    if not isinstance(key, str) or "." not in key:
+        return None
+    ns, pname = key.split(".", 1)
+    for name, cls in _owners():
+        if name == ns and pname in _declared_on(cls):
+            right = param_key(cls, pname)
+            if right != key:
+                return (
+                    f"{ns!r} reads {pname} from {right!r} (declared by "
+                    f"{_qual(declaring_class(cls, pname))}): set {right!r} instead"
+                )
+    return None
+
+
+def stream_key(name: str) -> int:
+    """The spawn key of the random stream called ``name``: 64 bits of its SHA-256.
+
+    Stable across Python processes and versions (unlike ``hash()``), so the
+    stream of a slot depends only on the run's seed and the slot's name.
+    """
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")

@@ -1,0 +1,595 @@
+"""Columnar state of the school system: the arrays the rules read and write.
+
+The hot loop works on numpy arrays, one entry per school, head, practice or tie,
+so a rule is a handful of vectorised operations rather than a Python loop over
+agents. The Mesa agents in :mod:`sim.system.agents` are the readable face of this
+state: ``school.performance`` reads ``model.schools.perf[school.idx]``.
+
+Four tables, each a plain dataclass of equal-length arrays:
+
+* :class:`Schools`: one row per school (fixed for a run), with ``n_slots``
+  practice slots each (``slot_*`` arrays of shape ``(n_schools, n_slots)``).
+* :class:`Heads`: one row per head who ever led a school (grows on turnover).
+* :class:`Practices`: one row per practice ever known (grows on invention).
+* :class:`Ties`: one row per lateral tie ever formed (grows; lapsed ties stay
+  as rows with ``alive`` false so indices never move).
+
+Growing tables double their capacity when full: :class:`Growable` handles it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from numba.extending import overload
+
+from sim.core.jit import jit
+
+# Phases of a school (MODEL.md: early years, primary, secondary, special, FE college).
+PHASES = ("early years", "primary", "secondary", "special", "FE college")
+EARLY_YEARS, PRIMARY, SECONDARY, SPECIAL, FE = range(5)
+
+# Life-cycle stages of a practice (MODEL.md).
+STAGES = ("idea", "field trial", "proven", "mainstream", "abandoned")
+IDEA, TRIAL, PROVEN, MAINSTREAM, ABANDONED = range(5)
+
+# Origin of a practice.
+ORIGINS = ("centre", "practitioner")
+CENTRE, PRACTITIONER = range(2)
+
+# How a school came to run a practice in a slot: sets its starting ownership.
+CHANNELS = ("mandated", "chosen", "created")
+MANDATED, CHOSEN, CREATED = range(3)
+
+# Kinds of lateral tie.
+TIE_KINDS = ("town", "feeder", "cross-authority", "collaborative", "brokered", "executive")
+TOWN, FEEDER, CROSS, COLLAB, BROKERED, EXECUTIVE = range(6)
+
+EMPTY = -1
+
+
+class Growable:
+    """A table of equal-length 1-D arrays with a count ``n`` of rows in use.
+
+    Subclasses are dataclasses whose fields are the columns. ``append`` adds
+    rows, doubling the capacity when needed; views ``[:n]`` are what rules use.
+    """
+
+    n: int
+
+    def _columns(self) -> tuple[str, ...]:
+        return _column_names(type(self))
+
+    @property
+    def capacity(self) -> int:
+        """Rows allocated (at least ``n``)."""
+        return len(getattr(self, self._columns()[0]))
+
+    def append(self, **cols: np.ndarray) -> np.ndarray:
+        """Add rows given as columns of equal length; return their indices.
+
+        Columns left out are filled with zeros, or -1 for integer id columns
+        whose name ends in ``_id``, ``parent`` or ``founder``. A column given
+        as a single value gives it to every row (at least one column must be
+        an array, which sets the number of rows).
+
+        Rows are only ever appended, so the capacity past ``n`` is kept at
+        each column's default (filled so when allocated): only the columns
+        given are written.
+        """
+        names = _column_names(type(self))
+        if not cols.keys() <= _column_set(type(self)):
+            raise ValueError(
+                f"{type(self).__name__} has no column "
+                f"{', '.join(sorted(cols.keys() - set(names)))}; "
+                f"its columns: {', '.join(names)}"
+            )
+        n, need = self.n, self.n + _rows(cols)
+        if need > len(getattr(self, names[0])):
+            new_cap = max(need, 2 * len(getattr(self, names[0])), 16)
+            for name in names:
+                old = getattr(self, name)
+                grown = np.full(new_cap, -1 if _is_id(name) else 0, dtype=old.dtype)
+                grown[:n] = old[:n]
+                setattr(self, name, grown)
+        for name, value in cols.items():
+            getattr(self, name)[n:need] = value
+        self.n = need
+        return np.arange(n, need)
+
+
+def _rows(cols: dict) -> int:
+    """Rows in an append: the length of the first column given per row (array, list, tuple)."""
+    for v in cols.values():
+        if isinstance(v, np.ndarray):
+            if v.ndim:
+                return len(v)
+        elif isinstance(v, (list, tuple)):
+            return len(v)
+    raise ValueError("append needs at least one column given per row (an array, list or tuple)")
+
+
+@functools.cache
+def _column_names(cls: type) -> tuple[str, ...]:
+    """The column fields of a :class:`Growable` table class (all but ``n``, ``version``, ``_*``)."""
+    return tuple(
+        f.name for f in fields(cls) if f.name not in ("n", "version") and not f.name.startswith("_")
+    )
+
+
+@functools.cache
+def _column_set(cls: type) -> frozenset[str]:
+    return frozenset(_column_names(cls))
+
+
+def _is_id(name: str) -> bool:
+    return name.endswith("_id") or name in ("parent", "founder", "inventor", "trial_end")
+
+
+@dataclass
+class Schools:
+    """Per-school state. Slots hold the practices a school runs.
+
+    Attributes:
+        authority: index of the school's local authority.
+        town: global index of its town.
+        phase: one of :data:`PHASES` (index).
+        head: index into :class:`Heads` of the school's head (several schools
+            may share one: executive heads, federations).
+        collab: index of its collaborative, or -1.
+        base: logit of the performance the school would have with no practices
+            and its initial capacity.
+        logit_perf: current performance on the logit scale.
+        capacity: collective capacity, 0 to 1 (Fullan's capacity building).
+        capacity0: capacity at the start (performance is relative to it).
+        budget: discretionary budget relative to normal (1 = normal).
+        trial: practice the school is field-trialling, or -1.
+        slot_p: practice in each slot, or -1 for an empty slot.
+        slot_depth: implementation depth, 0 to 1.
+        slot_own: ownership, 0 to 1.
+        slot_channel: how the practice came (mandated, chosen, created).
+        slot_since: step the practice was taken up.
+        slot_obs: running sum of the school's monthly reads of the effect.
+        slot_nobs: number of reads in ``slot_obs``.
+        slot_source: tie the practice was heard through, or -1.
+    """
+
+    authority: np.ndarray
+    town: np.ndarray
+    phase: np.ndarray
+    head: np.ndarray
+    collab: np.ndarray
+    base: np.ndarray
+    logit_perf: np.ndarray
+    capacity: np.ndarray
+    capacity0: np.ndarray
+    budget: np.ndarray
+    trial: np.ndarray
+    slot_p: np.ndarray
+    slot_depth: np.ndarray
+    slot_own: np.ndarray
+    slot_channel: np.ndarray
+    slot_since: np.ndarray
+    slot_obs: np.ndarray
+    slot_nobs: np.ndarray
+    slot_source: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of schools."""
+        return len(self.authority)
+
+    @property
+    def perf(self) -> np.ndarray:
+        """Performance: share of pupils reaching the expected standard, 0 to 1."""
+        return 1.0 / (1.0 + np.exp(-self.logit_perf))
+
+    @classmethod
+    def empty(cls, n: int, n_slots: int) -> Schools:
+        """Allocate state for ``n`` schools with ``n_slots`` slots, all slots empty."""
+        z = np.zeros
+        return cls(
+            authority=z(n, np.int32),
+            town=z(n, np.int32),
+            phase=z(n, np.int8),
+            head=np.arange(n, dtype=np.int64),
+            collab=np.full(n, EMPTY, np.int64),
+            base=z(n),
+            logit_perf=z(n),
+            capacity=z(n),
+            capacity0=z(n),
+            budget=np.ones(n),
+            trial=np.full(n, EMPTY, np.int64),
+            slot_p=np.full((n, n_slots), EMPTY, np.int64),
+            slot_depth=z((n, n_slots)),
+            slot_own=z((n, n_slots)),
+            slot_channel=z((n, n_slots), np.int8),
+            slot_since=z((n, n_slots), np.int32),
+            slot_obs=z((n, n_slots)),
+            slot_nobs=z((n, n_slots)),
+            slot_source=np.full((n, n_slots), EMPTY, np.int64),
+        )
+
+    def filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The slots in use: flat positions (into ``slot_*.ravel()``), schools, practices.
+
+        The slot arrays are C-contiguous, so ``slot_*.ravel()`` is a view and
+        writes through it reach the slots. Positions come in row-major order.
+        """
+        at = np.flatnonzero(self.slot_p != EMPTY)
+        k = self.slot_p.shape[1]
+        return at, (at // k if k > 1 else at), self.slot_p.ravel()[at]
+
+    def clear_slots(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Empty the given (school, slot) pairs (no practice, depth, ownership, reads or source).
+
+        For setting up a state by hand; a rule drops practice through
+        :func:`sim.rules.actions.drop`, which also costs the source tie trust.
+        """
+        clear_slot_pairs(
+            np.asarray(rows, np.int64),
+            np.asarray(cols, np.int64),
+            self.slot_p,
+            self.slot_depth,
+            self.slot_own,
+            self.slot_obs,
+            self.slot_nobs,
+            self.slot_source,
+        )
+
+
+@jit
+def clear_slot_pairs(rows, cols, slot_p, depth, own, obs, nobs, source):
+    """Empty the (school, slot) pairs ``rows, cols`` in place: the one way a slot is emptied."""
+    for x in range(len(rows)):
+        i, j = rows[x], cols[x]
+        slot_p[i, j] = EMPTY
+        depth[i, j] = 0.0
+        own[i, j] = 0.0
+        obs[i, j] = 0.0
+        nobs[i, j] = 0.0
+        source[i, j] = EMPTY
+
+
+@dataclass
+class Heads(Growable):
+    """Per-head state: every head who ever led a school.
+
+    Attributes:
+        openness: chance to consider an idea heard of, 0 to 1.
+        ingenuity: multiplier of the invention rate (mean 1).
+        appetite: appetite for system leadership, 0 to 1.
+        start: step the head took up post.
+        active: still in post.
+    """
+
+    n: int
+    openness: np.ndarray
+    ingenuity: np.ndarray
+    appetite: np.ndarray
+    start: np.ndarray
+    active: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Heads:
+        """An empty table."""
+        return cls(
+            0, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, bool)
+        )
+
+
+@dataclass
+class Practices(Growable):
+    """Per-practice state: every practice ever known.
+
+    The true ``effect`` is never read by an agent's decision: heads and the
+    centre see only noisy reads of it (``sim.rules``).
+
+    Attributes:
+        effect: true effect on the logit of performance at full depth.
+        cost: yearly running cost, as a share of a school's discretionary budget.
+        difficulty: implementation difficulty, 0 to 1 (load on capacity).
+        domain: domain index (coherence is depth concentrated in one domain).
+        origin: centre or practitioner (:data:`ORIGINS`).
+        stage: life-cycle stage (:data:`STAGES`).
+        born: step it was invented (negative for those known at the start).
+        parent: the practice it adapted, or -1.
+        inventor: school that invented it, or -1.
+        ev_mean: published evidence: estimated effect.
+        ev_prec: published evidence: precision (1 / variance); 0 means none.
+        trial_end: step its field trial ends, or -1.
+    """
+
+    n: int
+    effect: np.ndarray
+    cost: np.ndarray
+    difficulty: np.ndarray
+    domain: np.ndarray
+    origin: np.ndarray
+    stage: np.ndarray
+    born: np.ndarray
+    parent: np.ndarray
+    inventor: np.ndarray
+    ev_mean: np.ndarray
+    ev_prec: np.ndarray
+    trial_end: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Practices:
+        """An empty table."""
+        f, i = np.float64, np.int64
+        return cls(
+            0, *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i, f, f, i))
+        )
+
+
+@dataclass
+class Ties(Growable):
+    """Per-tie state: lateral ties between schools (undirected, one row each).
+
+    Attributes:
+        a, b: the two schools.
+        kind: :data:`TIE_KINDS` index.
+        trust: 0 to 1; grows with useful exchanges (Fullan's trust).
+        alive: false once lapsed or dissolved.
+        formal: part of a formalised collaborative (does not lapse).
+        version: counts changes to the set of ties in force (rows appended,
+            ties lapsed through :func:`sim.rules.actions.kill_ties`), so a cache of
+            the tie graph (e.g. :func:`sim.rules.classic.adjacency`) knows
+            exactly when to rebuild. Change ``alive`` only through those.
+    """
+
+    n: int
+    a: np.ndarray
+    b: np.ndarray
+    kind: np.ndarray
+    trust: np.ndarray
+    alive: np.ndarray
+    formal: np.ndarray
+    version: int = 0
+    _n_alive: tuple[int, int] = field(default=(-1, 0), repr=False, compare=False)
+
+    @classmethod
+    def empty(cls) -> Ties:
+        """An empty table."""
+        return cls(
+            0,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int8),
+            np.zeros(0),
+            np.zeros(0, bool),
+            np.zeros(0, bool),
+        )
+
+    def append(self, **cols: np.ndarray) -> np.ndarray:
+        """Add ties (see :meth:`Growable.append`); the graph's ``version`` moves on."""
+        self.version += 1
+        return super().append(**cols)
+
+    def n_alive(self) -> int:
+        """Number of ties in force (counted again only when ``version`` moves)."""
+        if self._n_alive[0] != self.version:
+            self._n_alive = (self.version, int(np.count_nonzero(self.alive[: self.n])))
+        return self._n_alive[1]
+
+    def alive_index(self) -> np.ndarray:
+        """Indices of ties in force."""
+        return np.flatnonzero(self.alive[: self.n])
+
+
+_FREE, _GONE = -1, -2  # KeySet's marks: a place never used, a removed key's place
+
+
+class KeySet:
+    """A set of non-negative integer keys in a numpy table, for compiled loops.
+
+    Which pairs of schools are tied (key ``lo * n + hi``): :func:`sim.rules.actions.add_ties`
+    asks, for each proposed tie in turn, whether the pair is tied already and
+    records it if not. A Python ``set`` did that at a microsecond a key; this
+    is open addressing (linear probing, multiplicative hashing) in an array,
+    so the whole batch is one compiled loop, and the model stays picklable.
+    Removed keys leave a marker until the table is rebuilt.
+    """
+
+    def __init__(self, keys: np.ndarray | None = None) -> None:
+        self.table = np.full(16, _FREE, np.int64)
+        self.n_used = 0  # keys present
+        self.n_gone = 0  # markers of removed keys
+        if keys is not None:
+            self.add_new(np.asarray(keys, np.int64))
+
+    def __len__(self) -> int:
+        return self.n_used
+
+    def __contains__(self, key: int) -> bool:
+        return bool(_keys_find(self.table, np.array([key], np.int64))[0] >= 0)
+
+    def _room_for(self, m: int) -> None:
+        """Rebuild the table, larger if need be, so ``m`` more keys keep it at most half full."""
+        if 2 * (self.n_used + self.n_gone + m) <= len(self.table):
+            return
+        cap = len(self.table)
+        while 2 * (self.n_used + m) > cap // 2:  # a quarter full at most, after rebuilding
+            cap *= 2
+        old = self.table[self.table >= 0]
+        self.table = np.full(cap, _FREE, np.int64)
+        self.n_gone = 0
+        _keys_add(self.table, old, np.zeros(len(old), np.bool_))
+
+    def add_new(self, keys: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+        """Add keys in order; True for each that was absent (and not skipped), so added now.
+
+        A key repeated in ``keys`` is new only the first time. ``skip``: keys
+        to leave out (the answer for them is False).
+        """
+        keys = np.asarray(keys, np.int64)
+        self._room_for(len(keys))
+        skip = np.zeros(len(keys), np.bool_) if skip is None else np.asarray(skip, np.bool_)
+        fresh = _keys_add(self.table, keys, skip)
+        self.n_used += int(np.count_nonzero(fresh))
+        return fresh
+
+    def add_pairs(
+        self, a: np.ndarray, b: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add unordered pairs in order as keys ``lo * n + hi``; loops (``a == b``) are skipped.
+
+        Returns the positions of the pairs added now (absent before, first
+        time in the list) and their ends, low and high. The same as
+        ``np.flatnonzero(add_new(lo * n + hi, skip=lo == hi))``.
+        """
+        self._room_for(len(a))
+        at, lo, hi = _pairs_add(self.table, np.asarray(a, np.int64), np.asarray(b, np.int64), n)
+        self.n_used += len(at)
+        return at, lo, hi
+
+    def discard(self, keys: np.ndarray) -> None:
+        """Remove keys (absent ones are ignored)."""
+        at = _keys_find(self.table, np.asarray(keys, np.int64))
+        at = np.unique(at[at >= 0])
+        self.table[at] = _GONE
+        self.n_used -= len(at)
+        self.n_gone += len(at)
+
+
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def wrapping_mul(a, b):
+    """The product of two uint64 values modulo 2**64, as the hardware gives it.
+
+    Fibonacci hashing needs the product to wrap. Compiled, the multiply wraps
+    silently; run as Python (``NUMBA_DISABLE_JIT=1``) numpy's uint64 scalars
+    warn "overflow encountered in scalar multiply" on every hash, so this
+    Python form multiplies Python integers and masks to 64 bits instead; the
+    compiled form (the overload below) is the plain machine multiply. Same
+    value both ways.
+    """
+    return np.uint64((int(a) * int(b)) & _U64)
+
+
+@overload(wrapping_mul, jit_options={"cache": True})
+def _wrapping_mul_compiled(a, b):
+    def impl(a, b):
+        return np.uint64(a) * np.uint64(b)
+
+    return impl
+
+
+@jit(inline="always")
+def _key_slot(key, mask):
+    """A key's first place to look: Fibonacci hashing of the key, masked to the table."""
+    h = wrapping_mul(np.uint64(key), np.uint64(0x9E3779B97F4A7C15))
+    return np.int64(h >> np.uint64(17)) & mask
+
+
+@jit(inline="always")
+def _insert(table, key, mask):
+    """Put ``key`` in ``table`` unless it is there (reusing a removed key's place); True if put."""
+    at = _key_slot(key, mask)
+    first_gone = -1
+    while table[at] != _FREE and table[at] != key:
+        if table[at] == _GONE and first_gone < 0:
+            first_gone = at
+        at = (at + 1) & mask
+    if table[at] == key:
+        return False
+    table[first_gone if first_gone >= 0 else at] = key
+    return True
+
+
+@jit
+def _keys_add(table, keys, skip):
+    """Insert keys absent from ``table`` in order; True where one was inserted."""
+    mask = len(table) - 1
+    fresh = np.zeros(len(keys), np.bool_)
+    for x in range(len(keys)):
+        fresh[x] = not skip[x] and _insert(table, keys[x], mask)
+    return fresh
+
+
+@jit
+def _pairs_add(table, a, b, n):
+    """:meth:`KeySet.add_pairs`' loop: each pair's ``min * n + max``, unless there or a loop."""
+    mask = len(table) - 1
+    at = np.empty(len(a), np.int64)
+    lo = np.empty(len(a), np.int64)
+    hi = np.empty(len(a), np.int64)
+    m = 0
+    for x in range(len(a)):
+        low, high = min(a[x], b[x]), max(a[x], b[x])
+        if low == high:
+            continue
+        if not _insert(table, low * n + high, mask):
+            continue
+        at[m], lo[m], hi[m] = x, low, high
+        m += 1
+    return at[:m], lo[:m], hi[:m]
+
+
+@jit
+def _keys_find(table, keys):
+    """Where each key sits in ``table``, or -1 if absent."""
+    mask = len(table) - 1
+    out = np.full(len(keys), -1, np.int64)
+    for x in range(len(keys)):
+        key = keys[x]
+        at = _key_slot(key, mask)
+        while table[at] != _FREE:
+            if table[at] == key:
+                out[x] = at
+                break
+            at = (at + 1) & mask
+    return out
+
+
+@dataclass
+class Authorities:
+    """Per-authority state.
+
+    Attributes:
+        budget: budget relative to normal (1 = normal); cut by shocks.
+        stance: 0 administer, 1 animate, 2 absent (set by the strategy).
+        facilitation: facilitation capacity, 0 to 1, from the stance.
+    """
+
+    budget: np.ndarray
+    stance: np.ndarray
+    facilitation: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of authorities."""
+        return len(self.budget)
+
+
+STANCES = ("administer", "animate", "absent")
+ADMINISTER, ANIMATE, ABSENT = range(3)
+
+
+@dataclass
+class Collaboratives(Growable):
+    """Per-collaborative state.
+
+    Attributes:
+        founder: head who founded it.
+        formal: formalised as a trust, federation or collegiate academy.
+        alive: still in existence.
+        born: step it was founded.
+    """
+
+    n: int
+    founder: np.ndarray
+    formal: np.ndarray
+    alive: np.ndarray
+    born: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Collaboratives:
+        """An empty table."""
+        return cls(
+            0, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, np.int32)
+        )

@@ -1,0 +1,529 @@
+"""Primitive changes of state that several rules share.
+
+Rules decide *whether* something happens; these functions carry it out the one
+way it is done everywhere: a school taking up a practice, a practice being
+invented, a tie forming, a head being replaced, the centre's evidence being
+published. Keeping them here means a rule never writes the slot arrays by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from sim.core.jit import as_plain, jit
+from sim.core.numerics import member_of
+from sim.core.state import (
+    ABANDONED,
+    CHOSEN,
+    COLLAB,
+    CREATED,
+    EMPTY,
+    IDEA,
+    MANDATED,
+    PRACTITIONER,
+    PROVEN,
+    clear_slot_pairs,
+)
+
+if TYPE_CHECKING:
+    from sim.core.registry import ModelLike
+
+
+def slot_value(model: ModelLike, rows: np.ndarray | None = None) -> np.ndarray:
+    """Each slot's value as its school sees it: estimated effect net of cost.
+
+    The estimate pools the school's own monthly reads of the practice (kept in
+    ``slot_obs``) with a sceptical prior and, weighted by the evidence lever,
+    the published evidence: with precisions ``nobs / sd_obs^2`` (own reads),
+    ``lever_evidence * ev_prec`` (evidence) and ``1 / sd_prior^2`` (prior, at
+    0), the estimate is ``(obs / sd_obs^2 + lever * ev_prec * ev_mean) /
+    (sum of precisions)``; the value is that less ``rel_cost * cost /
+    budget``. Empty slots are worth ``-inf``. With ``rows``, only those
+    schools' rows (same values, computed for them alone).
+    """
+    return value_and_protection(model, rows)[0]
+
+
+def protected_slots(model: ModelLike, rows: np.ndarray | None = None) -> np.ndarray:
+    """Slots a school may not drop or replace now.
+
+    A practice taken up less than ``dur_commit`` months ago (a school gives a
+    practice time through the implementation dip), and a mandated practice
+    while its mandate stands. With ``rows``, only those schools' rows.
+    """
+    return value_and_protection(model, rows)[1]
+
+
+def value_and_protection(
+    model: ModelLike, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
+    rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
+    return _value_and_protection(
+        as_plain(value_inputs(model)), rows, as_plain(protection_inputs(model))
+    )
+
+
+class ValueInputs(NamedTuple):
+    """What valuing a slot reads (:func:`value_of`), as one bundle for compiled loops.
+
+    Attributes:
+        slot_p: practice in each school's slot (-1 empty), schools x slots.
+        obs: sum of the school's own reads of the slot's practice, times months.
+        nobs: months of reads behind ``obs``.
+        budget: each school's budget (1 is the national mean).
+        ev_prec: published evidence's precision, per practice (0: none).
+        ev_mean: published evidence's estimate of effect, per practice.
+        cost: each practice's yearly cost, in budget units.
+        sd2: variance of one month's read (``model.sd_observe_eff ** 2``).
+        lever: the evidence lever, 0 to 1: the weight given to published evidence.
+        prec0: the sceptical prior's precision (``1 / sd_prior ** 2``).
+        rel_cost: weight of cost against effect.
+    """
+
+    slot_p: np.ndarray
+    obs: np.ndarray
+    nobs: np.ndarray
+    budget: np.ndarray
+    ev_prec: np.ndarray
+    ev_mean: np.ndarray
+    cost: np.ndarray
+    sd2: float
+    lever: float
+    prec0: float
+    rel_cost: float
+
+
+class ProtectionInputs(NamedTuple):
+    """What :func:`is_protected` reads besides a slot's own, as one bundle.
+
+    Attributes:
+        since: step each slot's practice was taken up, schools x slots.
+        channel: how each slot's practice came (mandated, chosen, created).
+        t: steps done.
+        dur_step: months a step lasts.
+        dur_commit: months a school keeps a practice before it may drop it.
+        mandates: practices under a standing mandate.
+    """
+
+    since: np.ndarray
+    channel: np.ndarray
+    t: int
+    dur_step: float
+    dur_commit: float
+    mandates: np.ndarray
+
+
+def value_inputs(model: ModelLike) -> ValueInputs:
+    """What :func:`value_of` reads, in its order, for compiled loops that value slots."""
+    s, pr, p = model.schools, model.practices, model.p
+    return ValueInputs(
+        s.slot_p,
+        s.slot_obs,
+        s.slot_nobs,
+        s.budget,
+        pr.ev_prec,
+        pr.ev_mean,
+        pr.cost,
+        model.sd_observe_eff**2,
+        p.lever_evidence,
+        1.0 / p.sd_prior**2,
+        p.rel_cost,
+    )
+
+
+def protection_inputs(model: ModelLike) -> ProtectionInputs:
+    """What :func:`is_protected` reads besides a slot's own, for compiled loops that need it."""
+    s, p = model.schools, model.p
+    return ProtectionInputs(
+        s.slot_since,
+        s.slot_channel,
+        model.t,
+        p.dur_step,
+        p.dur_commit,
+        np.asarray(model.mandates, np.int64),
+    )
+
+
+#: Smallest budget a cost is divided by. A school whose discretionary budget is cut
+#: to nothing (``share_budget_cut: 1``) can afford nothing new: each practice with a
+#: running cost then weighs as at a budget of a billionth of normal, far below any
+#: threshold, so it is neither taken up nor kept, and nothing divides by zero.
+MIN_BUDGET = 1e-9
+
+
+@jit(inline="always")
+def cost_weight(rel_cost, cost, budget):
+    """Weight of a yearly cost against a judged effect: ``rel_cost * cost / budget``.
+
+    A budget at or below :data:`MIN_BUDGET` counts as :data:`MIN_BUDGET` (a school
+    with no budget can afford nothing that costs; a free practice stays free).
+    """
+    return rel_cost * cost / max(budget, MIN_BUDGET)
+
+
+@jit(inline="always")
+def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost):
+    """The value of one slot (:func:`slot_value` says what) for compiled loops; -inf if empty.
+
+    ``pid``, ``obs``, ``nobs``: the slot's practice and reads; ``budget``: its
+    school's; the rest as :func:`value_inputs` gives them. (Slot and school
+    are passed as values, not as arrays and indices: numba compiles a helper
+    handed 2-D arrays into a loop ten times slower.)
+    """
+    if pid == EMPTY:
+        return -np.inf
+    prec_obs = nobs / sd2
+    prec_pub = lever * ev_prec[pid]
+    est = (obs / sd2 + prec_pub * ev_mean[pid]) / (prec_obs + prec_pub + prec0)
+    return est - cost_weight(rel_cost, cost[pid], budget)
+
+
+@jit
+def _value_and_protection(values, rows, protection):
+    """The compiled loop of :func:`value_and_protection` (the docstrings above say what).
+
+    ``values`` and ``protection``: :class:`ValueInputs` and :class:`ProtectionInputs`.
+    """
+    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
+    since, channel, t, dur_step, dur_commit, mandates = protection
+    k = slot_p.shape[1]
+    value = np.empty((len(rows), k))
+    keep = np.zeros((len(rows), k), np.bool_)
+    for r in range(len(rows)):
+        i = rows[r]
+        for j in range(k):
+            value[r, j] = value_of(
+                slot_p[i, j],
+                obs[i, j],
+                nobs[i, j],
+                budget[i],
+                ev_prec,
+                ev_mean,
+                cost,
+                sd2,
+                lever,
+                prec0,
+                rel_cost,
+            )
+            keep[r, j] = is_protected(
+                slot_p[i, j], channel[i, j], since[i, j], t, dur_step, dur_commit, mandates
+            )
+    return value, keep
+
+
+@jit(inline="always")
+def runs_practice(slot_p, i, pid):
+    """Whether school ``i`` runs ``pid`` (``row_any(slot_p == pid)[i]``), for compiled loops."""
+    runs = False
+    for j in range(slot_p.shape[1]):
+        runs |= slot_p[i, j] == pid
+    return runs
+
+
+@jit(inline="always")
+def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
+    """Whether one slot is protected (:func:`protected_slots` says when), for compiled loops."""
+    if pid == EMPTY:
+        return False
+    standing = False
+    if channel == MANDATED:
+        for q in mandates:
+            standing |= q == pid
+    return (t - since) * dur_step < dur_commit or standing
+
+
+def take_up(
+    model: ModelLike,
+    school: np.ndarray,
+    practice: np.ndarray,
+    channel: int,
+    source: np.ndarray | None = None,
+) -> np.ndarray:
+    """Schools take up practices: each pair goes into an empty slot or the worst one.
+
+    A school already running the practice is left as it is. With no empty
+    slot, the practice replaces the slot the school values least, unless that
+    slot is protected by a standing mandate (then nothing happens). At most
+    one take-up per school per call: later duplicates of a school are ignored.
+    Starting ownership is set by the channel (mandated, chosen, created).
+
+    Returns:
+        Boolean mask over the pairs: which were taken up.
+    """
+    s, p = model.schools, model.p
+    school = np.asarray(school, np.int64)
+    if len(school) == 0:
+        return np.zeros(0, bool)
+    own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen, CREATED: p.init_own_created}[
+        channel
+    ]
+    source = (
+        np.full(len(school), EMPTY, np.int64) if source is None else np.asarray(source, np.int64)
+    )
+    ok = take_up_kernel(
+        school,
+        np.asarray(practice, np.int64),
+        source,
+        own,
+        channel,
+        s.slot_depth,
+        s.slot_own,
+        s.slot_source,
+        as_plain(value_inputs(model)),
+        as_plain(protection_inputs(model)),
+    )
+    model.counts["adoptions"] += int(np.count_nonzero(ok))
+    return ok
+
+
+@jit
+def take_up_kernel(
+    school, practice, source, own, channel, depth, own_a, source_a, values, protection
+):
+    """:func:`take_up`'s pairs in order, in one compiled loop; True for those taken up.
+
+    Compiled rules that take up practice call this (rules in Python call
+    :func:`take_up`, which counts the adoptions).
+
+    A school seen earlier in the list, or already running the practice, is
+    passed over. A school with an empty slot takes its first (where an empty
+    slot's value, -inf, would put the least valued slot); a full school
+    replaces its least valued unprotected slot (the first if tied: ``argmin``
+    over the values with protected slots at +inf), or nothing if all are
+    protected. The slot starts afresh: no depth, no reads, the given
+    ownership, channel, step taken up (``t``) and source tie. ``values`` and
+    ``protection`` are :func:`value_inputs` and :func:`protection_inputs`
+    (the slot arrays among them are written too).
+    """
+    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
+    since, channel_a, t, dur_step, dur_commit, mandates = protection
+    n, k = slot_p.shape
+    ok = np.zeros(len(school), np.bool_)
+    seen = np.zeros(n, np.bool_)
+    for x in range(len(school)):
+        i, pid = school[x], practice[x]
+        if seen[i]:
+            continue
+        seen[i] = True
+        col = -1
+        runs = False
+        for j in range(k):
+            runs |= slot_p[i, j] == pid
+            if col < 0 and slot_p[i, j] == EMPTY:
+                col = j
+        if runs:
+            continue
+        if col < 0:  # full: the least valued slot it may replace
+            best = np.inf
+            for j in range(k):
+                q = slot_p[i, j]
+                if is_protected(q, channel_a[i, j], since[i, j], t, dur_step, dur_commit, mandates):
+                    continue
+                v = value_of(
+                    q,
+                    obs[i, j],
+                    nobs[i, j],
+                    budget[i],
+                    ev_prec,
+                    ev_mean,
+                    cost,
+                    sd2,
+                    lever,
+                    prec0,
+                    rel_cost,
+                )
+                if v < best:
+                    best, col = v, j
+            if col < 0:
+                continue
+        slot_p[i, col] = pid
+        depth[i, col] = 0.0
+        own_a[i, col] = own
+        channel_a[i, col] = channel
+        since[i, col] = t
+        obs[i, col] = 0.0
+        nobs[i, col] = 0.0
+        source_a[i, col] = source[x]
+        ok[x] = True
+    return ok
+
+
+def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
+    """Schools drop practices. A practice heard of through a tie costs that tie trust."""
+    s = model.schools
+    model.counts["drops"] += len(rows)
+    if len(rows):
+        _drop(
+            np.asarray(rows, np.int64),
+            np.asarray(cols, np.int64),
+            s.slot_p,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_obs,
+            s.slot_nobs,
+            s.slot_source,
+            model.ties.trust,
+            1.0 - model.p.rate_trust,
+        )
+
+
+@jit
+def _drop(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
+    """:func:`drop` in one compiled loop: trust first, then the slots emptied.
+
+    ``trust[src] *= keep`` over the source ties of the dropped slots as numpy
+    does it: every product is read before any is written, so a tie that is
+    the source of two dropped slots loses trust once.
+    """
+    m = len(rows)
+    src = np.empty(m, np.int64)
+    new = np.empty(m)
+    for x in range(m):
+        src[x] = source[rows[x], cols[x]]
+        new[x] = trust[max(src[x], 0)] * keep
+    for x in range(m):
+        if src[x] >= 0:
+            trust[src[x]] = new[x]
+    clear_slot_pairs(rows, cols, slot_p, depth, own, obs, nobs, source)
+
+
+def invent(
+    model: ModelLike,
+    school: np.ndarray,
+    effect: np.ndarray,
+    cost: np.ndarray,
+    difficulty: np.ndarray,
+    domain: np.ndarray,
+    parent: np.ndarray,
+) -> np.ndarray:
+    """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
+    idx = model.practices.append(
+        effect=effect,
+        cost=cost,
+        difficulty=difficulty,
+        domain=domain,
+        origin=PRACTITIONER,
+        stage=IDEA,
+        born=model.t,
+        parent=parent,
+        inventor=school,
+        ev_mean=0.0,
+        ev_prec=0.0,
+    )
+    take_up(model, school, idx, CREATED)
+    return idx
+
+
+def publish_evidence(
+    model: ModelLike,
+    practice: np.ndarray,
+    estimate: np.ndarray,
+    precision: np.ndarray,
+    threshold: float,
+) -> None:
+    """Publish evidence on practices: proven if the estimate clears ``threshold``.
+
+    Evidence accumulates by precision weighting with what was already
+    published. A practice whose estimate falls short is marked abandoned by
+    the centre; schools running it will see the evidence when they review.
+    """
+    pr = model.practices
+    tot = pr.ev_prec[practice] + precision
+    pr.ev_mean[practice] = (
+        pr.ev_prec[practice] * pr.ev_mean[practice] + precision * estimate
+    ) / tot
+    pr.ev_prec[practice] = tot
+    pr.stage[practice] = np.where(pr.ev_mean[practice] >= threshold, PROVEN, ABANDONED)
+
+
+def add_ties(
+    model: ModelLike,
+    a: np.ndarray,
+    b: np.ndarray,
+    kind: int | np.ndarray,
+    trust: float,
+    formal: bool = False,
+) -> np.ndarray:
+    """Form ties between schools in order, skipping loops and pairs already tied.
+
+    ``kind``: one kind for all, or each pair's. Returns the indices of the ties formed.
+    """
+    if len(a) == 0:
+        return np.zeros(0, np.int64)
+    f, lo, hi = model.tie_keys.add_pairs(a, b, model.schools.n)
+    if len(f) == 0:
+        return f
+    if not isinstance(kind, (int, np.integer)):  # each pair's kind (or one, as an array)
+        kind = np.asarray(kind)
+        kind = kind[f] if kind.ndim else kind
+    return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
+
+
+def kill_ties(model: ModelLike, idx: np.ndarray) -> None:
+    """Ties lapse: they stop carrying exchanges and may form again later."""
+    t = model.ties
+    idx = idx[t.alive[idx]]
+    t.alive[idx] = False
+    t.version += 1
+    n = model.schools.n
+    model.tie_keys.discard(t.a[idx] * n + t.b[idx])
+
+
+def replace_heads(model: ModelLike, schools: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Give each school a new head, traits drawn from ``rng``; returns the new heads' indices.
+
+    Ownership of the school's practices falls to ``rel_own_new_head`` of what
+    it was: a new head has not lived through their adoption.
+    """
+    schools = np.asarray(schools, np.int64)
+    if len(schools) == 0:
+        return schools
+    new = model.new_heads(len(schools), rng)
+    model.schools.head[schools] = new
+    model.schools.slot_own[schools] *= model.p.rel_own_new_head
+    return new
+
+
+def dissolve_collaboratives(model: ModelLike, collabs: np.ndarray) -> None:
+    """Collaboratives end: members leave and the ties that made them lapse."""
+    if len(collabs) == 0:
+        return
+    s, c = model.schools, model.collabs
+    c.alive[collabs] = False
+    members = member_of(s.collab, collabs, c.n)
+    kill_ties(model, ties_within(model, collabs, alive_only=True))
+    s.collab[members] = EMPTY
+
+
+def ties_within(model: ModelLike, collabs: np.ndarray, alive_only: bool) -> np.ndarray:
+    """The collaborative ties between two members of one of ``collabs``, ascending.
+
+    Those in force only, with ``alive_only``; else lapsed ones too.
+    """
+    t, c = model.ties, model.collabs
+    chosen = np.zeros(c.n, np.bool_)
+    chosen[collabs] = True
+    return _ties_within(
+        t.kind[: t.n], t.alive[: t.n], t.a, t.b, model.schools.collab, chosen, alive_only
+    )
+
+
+@jit
+def _ties_within(kind, alive, a, b, collab, chosen, alive_only):
+    """:func:`ties_within`'s loop: ``kind == COLLAB``, both ends in one chosen collaborative."""
+    out = np.empty(len(kind), np.int64)
+    m = 0
+    for e in range(len(kind)):
+        ca = collab[a[e]]
+        out[m] = e
+        m += (
+            kind[e] == COLLAB
+            and (alive[e] or not alive_only)
+            and ca >= 0
+            and ca == collab[b[e]]
+            and chosen[ca]
+        )
+    return out[:m]

@@ -1,0 +1,175 @@
+"""Costs and budgets: what the centre's and the authorities' actions cost, and who pays.
+
+Every action a strategy or lever takes has a cost in one unit, **GBP thousand**
+(budgets and yearly costs in GBP thousand a year; costs per school are per school in
+the model system, so they scale with ``n_schools``). Two kinds of payer:
+
+- the **centre** (the national budget, ``budget_centre``, e.g. the National
+  Strategies' and the Innovation Unit's programmes): field trials (per site-month,
+  committed for the whole trial when it starts), brokered ties (per tie) and
+  administering and inspecting mandates (per school a mandate reaches);
+- each **authority** (``budget_authority`` times its budget index, which a budget cut
+  lowers, seed 001): animating or administering its schools' networks (per school,
+  times the facilitation its stance gives), capacity investment (per school at
+  full capacity-building lever), both paid in :func:`fund_authorities`, and
+  executive headship support (``cost_exec_support`` per school taken on by an
+  executive head, paid in the ``lead`` rule,
+  :meth:`sim.rules.network.SystemLeadership.pay_for_support`).
+
+Each payer's allowance accrues every step (its yearly budget over twelve months,
+times ``dur_step``); unspent money carries forward. Before an action, the payer is
+asked for its full cost; when less is left, the action is scaled down to what is
+left (fewer trial sites, fewer brokered ties, a mandate reaching fewer schools,
+less facilitation, less capacity investment, less support within federations),
+never overspent, and the shortfall (the cost of what was not done) is recorded.
+The practices' own running costs (``cost_mean`` as a share of a school's
+discretionary budget, ``school_budget``) are recorded as the schools' spending;
+schools already weigh them when they adopt and review (``rel_cost``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.core.registry import ModelLike as NextPracticeModel  # the bottom layer's protocol
+
+#: The one unit of every cost and budget.
+UNIT = "GBP thousand"
+#: Payers, in the order of the spend outcomes.
+PAYERS = ("centre", "authorities", "schools")
+
+
+def share_funded(cost: float, left: float) -> float:
+    """The share of ``cost`` a payer with ``left`` unspent can pay: all of it, or what is left."""
+    return 1.0 if cost <= left else (left / cost if cost > 0 else 1.0)
+
+
+class Ledger:
+    """Allowances, spending and shortfall of the centre and each authority.
+
+    Attributes:
+        allowance_centre: Money the centre has had so far (£ thousand).
+        spent_centre: Money the centre has spent so far.
+        short_centre: Cost of the centre's actions not done for want of money.
+        allowance_la, spent_la, short_la: The same for each authority.
+        spent_schools: The schools' running costs of their practices so far.
+    """
+
+    def __init__(self, n_authorities: int) -> None:
+        self.allowance_centre = 0.0
+        self.spent_centre = 0.0
+        self.short_centre = 0.0
+        self.allowance_la = np.zeros(n_authorities)
+        self.spent_la = np.zeros(n_authorities)
+        self.short_la = np.zeros(n_authorities)
+        self.spent_schools = 0.0
+
+    def accrue(self, model: NextPracticeModel) -> None:
+        """Add this step's allowance: yearly budget per school times schools, over 12."""
+        p, s = model.p, model.schools
+        months = p.dur_step / 12.0
+        self.allowance_centre += p.budget_centre * s.n * months
+        per_la = np.bincount(s.authority[: s.n], minlength=len(self.allowance_la))
+        self.allowance_la += p.budget_authority * per_la * model.authorities.budget * months
+
+    def centre(self, cost: float) -> float:
+        """Ask the centre for ``cost``; charge what it can pay; return the share funded."""
+        share = share_funded(cost, max(0.0, self.allowance_centre - self.spent_centre))
+        self.spent_centre += cost * share
+        self.short_centre += cost * (1.0 - share)
+        return share
+
+    def authorities(self, cost: np.ndarray, asked: np.ndarray | None = None) -> np.ndarray:
+        """Ask every authority (or those ``asked``) for its ``cost`` at once; return the shares.
+
+        Each authority pays from its own money only, so this is :func:`share_funded`
+        and the same charge as :meth:`centre`, applied to every authority at once, to
+        the last bit (one pass over England's ~150, not a Python call each;
+        ``tests/test_costs.py`` checks it against the authorities asked one by one).
+        Authorities not asked get share 1 and pay nothing.
+        """
+        cost = np.asarray(cost, np.float64)
+        left = np.maximum(0.0, self.allowance_la - self.spent_la)
+        share = np.ones(len(cost))
+        short = cost > left  # then cost > 0, as left >= 0
+        if asked is not None:
+            short &= asked
+        share[short] = left[short] / cost[short]
+        charged = slice(None) if asked is None else asked
+        self.spent_la[charged] += (cost * share)[charged]
+        self.short_la[charged] += (cost * (1.0 - share))[charged]
+        return share
+
+    def centre_units(self, unit_cost: float, n: int) -> int:
+        """How many of ``n`` units the centre can pay for in full; charge them."""
+        left = max(0.0, self.allowance_centre - self.spent_centre)
+        k = n if unit_cost <= 0 else min(n, int(left // unit_cost))
+        self.spent_centre += k * unit_cost
+        self.short_centre += (n - k) * unit_cost
+        return k
+
+    def metrics(self) -> dict[str, float]:
+        """Cumulative spend by payer and shortfall, in GBP thousand (per-step metrics)."""
+        la = float(self.spent_la.sum())
+        return {
+            "spend_centre": self.spent_centre,
+            "spend_authorities": la,
+            "spend_public": self.spent_centre + la,
+            "spend_schools": self.spent_schools,
+            "shortfall": self.short_centre + float(self.short_la.sum()),
+        }
+
+
+#: Outcomes of a run's money beside the final spend metrics, with their definitions.
+COST_DEFINITIONS = {
+    "gain_points": "mean performance at the end minus at the start, in percentage points",
+    "spend_per_point": "final_spend_public per percentage point of gain_points (GBP "
+    "thousand; nan when nothing was gained)",
+    "points_per_million": "gain_points per GBP million of final_spend_public (nan when "
+    "nothing was spent)",
+}
+
+
+def cost_outcomes(perf_first: float, perf_last: float, spend_public: float) -> dict[str, float]:
+    """Gain and value for money of a finished run (see :data:`COST_DEFINITIONS`)."""
+    gain = 100.0 * (perf_last - perf_first)
+    return {
+        "gain_points": gain,
+        "spend_per_point": spend_public / gain if gain > 0 else float("nan"),
+        "points_per_million": gain / (spend_public / 1000.0) if spend_public > 0 else float("nan"),
+    }
+
+
+def fund_authorities(model: NextPracticeModel) -> None:
+    """Each authority pays for facilitation and capacity investment, scaled to its money.
+
+    Called after the strategy sets the stance: facilitation an authority gives under an
+    administering or animating stance costs ``cost_facilitate`` per school a year at
+    facilitation 1; capacity investment costs ``cost_capacity`` per school a year at a
+    full lever (times the budget index). An authority short of money gives less
+    facilitation, and its schools get ``capacity_funded`` of the investment.
+    """
+    from sim.core.state import ABSENT
+
+    p, s, la, led = model.p, model.schools, model.authorities, model.ledger
+    months = p.dur_step / 12.0
+    per_la = np.bincount(s.authority[: s.n], minlength=len(la.budget))
+    # Facilitation first, then investment, as each authority would ask in turn.
+    la.facilitation *= led.authorities(
+        p.cost_facilitate * la.facilitation * per_la * months, asked=la.stance != ABSENT
+    )
+    model.capacity_funded = led.authorities(
+        p.cost_capacity * p.lever_capacity * la.budget * per_la * months
+    )
+
+
+def charge_schools(model: NextPracticeModel) -> None:
+    """Record the schools' running costs of the practices they run this step."""
+    p, s, pr = model.p, model.schools, model.practices
+    # Each slot's running cost: an empty slot (EMPTY, -1) reads the 0 appended last.
+    costs = np.append(pr.cost[: pr.n], 0.0)
+    cost = costs[s.slot_p[: s.n]].sum()
+    model.ledger.spent_schools += float(cost) * p.school_budget * p.dur_step / 12.0
