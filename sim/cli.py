@@ -1,6 +1,6 @@
 """The ``nextpractice`` command line.
 
-Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``,
+Subcommands: ``run``, ``compare``, ``params``, ``data``, ``sweep``, ``analyze``,
 ``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
 gives each option's meaning and default. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
@@ -210,6 +210,48 @@ def _definitions(outcomes: bool, metrics: bool) -> None:
             print(f" {mark}{name:<24} {text}")
 
 
+def cmd_data(args: argparse.Namespace) -> None:
+    """List the catalogue of real data with sources, or print one file with its sources."""
+    from sim.inputs import catalogue
+
+    if args.name is None:
+        print(
+            f"Real data shipped with nextpractice ({catalogue.folder()}); "
+            "`nextpractice data NAME` prints one with every source:"
+        )
+        for f in catalogue.catalogue():
+            main = f.main_source()
+            n_main = f.column("source").count(main)
+            more = len(f.sources) - 1
+            print(f"\n{f.name}\n  {f.title}")
+            print(f"  years: {catalogue.year_span(f.years)} ({len(f.rows)} rows, {f.kind})")
+            print(f"  unit: {f.unit}")
+            print(f"  source: {main}: {f.sources[main]}")
+            print(
+                f"          ({n_main} of {len(f.rows)} rows"
+                + (f"; {more} more source{'s' * (more > 1)})" if more else ")")
+            )
+        return
+    f = catalogue.load(args.name)
+    if args.csv:
+        print(f.path.read_text(encoding="utf-8"), end="")
+        return
+    print(f"{f.name}: {f.title}")
+    print(f"file: {f.path}")
+    print(f"unit: {f.unit}; {f.kind}; years {catalogue.year_span(f.years)}")
+    if f.what:
+        print(f"what: {f.what}")
+    print("sources:")
+    for sid, text in f.sources.items():
+        print(f"  {sid}: {text}")
+    for note in f.notes:
+        print(f"note: {note}")
+    print()
+    widths = [max(len(c), *(len(r[i]) for r in f.rows)) for i, c in enumerate(f.columns)]
+    for row in (f.columns, *f.rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
 def cmd_init(args: argparse.Namespace) -> None:
     """Copy the built-in scenarios, experiments and starter notebook into a folder."""
     from sim.inputs.shipped import init
@@ -312,6 +354,7 @@ _EPILOG = """examples:
   nextpractice compare top_down bottom_up next_practice --baseline top_down
   nextpractice sweep tight_loose && nextpractice analyze runs/tight_loose
   nextpractice params --outcomes
+  nextpractice data ks2_english_level4_england
   nextpractice init my-study
 
 `nextpractice COMMAND --help` gives each option's meaning and default."""
@@ -526,6 +569,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--port", type=int, default=8765, help="port to serve on")
     w.set_defaults(fn=cmd_app)
+
+    d = command(
+        "data",
+        "the real data shipped, with sources",
+        "List the real data nextpractice ships (KS2 results for England, the spread "
+        "between schools, the spending the costs are read from), each with its years, "
+        "unit and source; with NAME, print that file's table with every source, its "
+        "caveats and what other sources print for each value. docs/sources.md says "
+        "what the model takes from them.",
+    )
+    d.add_argument(
+        "name",
+        nargs="?",
+        metavar="NAME",
+        help="a data file's name, e.g. ks2_english_level4_england (default: list them all)",
+    )
+    d.add_argument(
+        "--csv", action="store_true", help="print the file itself (CSV with its source lines)"
+    )
+    d.set_defaults(fn=cmd_data)
 
     i = command(
         "init",

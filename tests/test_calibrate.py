@@ -30,7 +30,7 @@ def tiny(tmp_path: Path, **kw) -> Path:
     cal = {
         "scenario": str(TOP_DOWN),
         "overrides": {"n_schools": 40, "n_authorities": 2},
-        "observed": {"file": str(KS2), "fit_until": 2000},
+        "observed": {"file": str(KS2), "fit_until": 2000, "years": [1997, 2005]},
         "parameters": {"sd_effect_init": None, "init_own_mandated": {"range": [0.2, 0.5]}},
         "population": 8,
         "generations": 2,
@@ -51,10 +51,30 @@ def refused(fn, *args) -> str:
 
 # ------------------------------------------------------------------ series files and dates
 def test_the_shipped_series_reads_in_percent():
-    s = read_series(KS2, "percent")
-    assert list(s.years) == list(range(1997, 2006))
+    s = read_series(KS2, "percent")  # its provenance columns (source, status, note) are not read
+    assert list(s.years) == list(range(1995, 2011))  # every year of the test to 2010
     assert s.values[s.years == 1999][0] == 70.5
     assert s.sd is None and s.name == "percent_level4_or_above"
+
+
+def test_provenance_columns_follow_the_value_and_nothing_else_does(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text('year,v,sd,note,source\n1999,70,1,"a note, with a comma",H2006\n')
+    s = read_series(path, "percent")
+    assert list(s.values) == [70.0] and list(s.sd) == [1.0]
+    path.write_text("year,v,source,source\n1999,70,H,H\n")
+    assert "provenance" in refused(read_series, path, "percent")
+    path.write_text("year,v,quote\n1999,70,x\n")
+    assert "source, status, note" in refused(read_series, path, "percent")
+
+
+def test_observed_years_keeps_the_shipped_fit_on_the_years_it_was_made_with(tmp_path):
+    s = prepare(SHIPPED)
+    assert list(s.series.years) == list(range(1997, 2006))  # 1995-96 and 2006-10 left out
+    assert "1995, 1996, 2006, 2007, 2008, 2009, 2010" in s.notes[-1]
+    for years, says in (([2005, 1997], "after last year"), ([1980, 1990], "no year")):
+        path = tiny(tmp_path, observed={"file": str(KS2), "fit_until": 2000, "years": years})
+        assert says in refused(prepare, path)
 
 
 def test_may_1999_is_month_8_of_a_model_started_in_september_1998():

@@ -12,6 +12,7 @@ metadata instead (minutes).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,15 @@ def test_the_wheel_carries_every_builtin_file(installed):
         assert len(shipped) == sum(
             1 for k in ("scenarios", "experiments") for _ in (ROOT / k).rglob("*.yaml")
         )
+        # The catalogue of real data (nextpractice data), file for file.
+        data = sorted((ROOT / "sim" / "data").glob("*.csv"))
+        assert len(data) >= 13
+        for path in data:
+            packaged = f"sim/data/{path.name}"
+            assert packaged in names and z.read(packaged) == path.read_bytes(), packaged
+        assert {n for n in names if re.fullmatch(r"sim/data/[^/]+", n)} == {
+            f"sim/data/{p.name}" for p in data
+        }
 
 
 def test_run_validate_and_init_from_an_empty_folder(installed):
@@ -109,3 +119,9 @@ def test_run_validate_and_init_from_an_empty_folder(installed):
     _run([exe, "run", "study/scenarios/bottom_up.yaml", "--steps", "2"], cwd=empty, env=env)
     _run([exe, "validate", "--quick"], cwd=empty, env=env)
     assert (empty / "runs" / "validation").is_dir()
+    listing = _run([exe, "data"], cwd=empty, env=env).stdout
+    assert str(venv) in listing  # the installed package's own data folder
+    for path in (ROOT / "sim" / "data").glob("*.csv"):
+        assert f"\n{path.stem}\n" in listing, path.stem
+    one = _run([exe, "data", "ks2_english_level4_england"], cwd=empty, env=env).stdout
+    assert "H2006: House of Commons written answer" in one

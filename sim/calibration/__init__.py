@@ -20,10 +20,13 @@ Bioinformatics 34:3591; Schaelte et al. 2022, JOSS 7:4304), and writes into one 
 
 **Series file** (``observed.file``): CSV, ``#`` starts a comment line. The header's
 first column is ``year``, the second names the series (any name: the value column),
-an optional third is ``sd`` (the measurement's standard deviation, same unit). One
-row per year, whole years, no repeats. ``observed.unit`` says whether values are
-``percent`` (0 to 100; residuals and RMSE are then in percentage points) or
-``share`` (0 to 1); the model's ``perf_mean`` (a share) is put in the same unit.
+an optional third is ``sd`` (the measurement's standard deviation, same unit); the
+provenance columns ``source``, ``status`` and ``note`` of the shipped data files
+(:mod:`sim.inputs.catalogue`) may follow and are not read. One row per year, whole
+years, no repeats; ``observed.years: [first, last]`` uses only those years of the
+file. ``observed.unit`` says whether values are ``percent`` (0 to 100; residuals and
+RMSE are then in percentage points) or ``share`` (0 to 1); the model's ``perf_mean``
+(a share) is put in the same unit.
 
 **Dates**: the model's step 0 is month ``start_month`` (default 9, September) of the
 scenario's ``start_year``; a value of year ``Y`` measured in month

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calibration.simulate import apply_values
 from sim.core.errors import UserError
+from sim.inputs.catalogue import PROVENANCE
 from sim.inputs.safe_io import loads
 
 UNITS = {"percent": 100.0, "share": 1.0}
@@ -38,6 +39,14 @@ class ObservedSpec(_Strict):
         ge=1800,
         le=2200,
         description="Last year fitted; later years are held back and forecast.",
+    )
+    years: list[int] | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="[first, last]: the years of the file used; the others are left "
+        "out (default: every year).",
+        json_schema_extra={"fix": "write years: [first, last], e.g. [1997, 2005]"},
     )
 
 
@@ -199,10 +208,19 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
         )
     header_no, header_line = rows[0]
     header = [h.strip() for h in next(csv.reader([header_line]))]
-    if len(header) not in (2, 3) or header[0] != "year" or (len(header) == 3 and header[2] != "sd"):
+    # year, the value, an optional sd; then only provenance columns, which are not read.
+    n_read = 3 if len(header) >= 3 and header[2] == "sd" else 2
+    extra = header[n_read:]
+    if (
+        len(header) < 2
+        or header[0] != "year"
+        or any(c not in PROVENANCE for c in extra)
+        or len(set(extra)) != len(extra)
+    ):
         raise UserError(
             f"{path}: line {header_no}: the header must be year,<series name> or "
-            f"year,<series name>,sd (got {header_line.strip()!r})"
+            f"year,<series name>,sd, optionally followed by the provenance columns "
+            f"{', '.join(PROVENANCE)} (got {header_line.strip()!r})"
         )
     if not header[1]:
         raise UserError(f"{path}: line {header_no}: the second column needs a name")
@@ -246,7 +264,7 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
             raise UserError(
                 f"{where}: value {cells[1]!r} must be a {unit} between 0 and {hi:g}{hint}"
             )
-        if len(header) == 3:
+        if n_read == 3:
             try:
                 sd = float(cells[2])
             except ValueError:
@@ -368,6 +386,29 @@ def prepare(path: str | Path) -> Setup:
     if not series_path.is_file() and Path(cal.observed.file).is_file():
         series_path = Path(cal.observed.file)
     series = read_series(series_path, cal.observed.unit)
+    left_out = ""
+    if cal.observed.years is not None:
+        first, last = cal.observed.years
+        if first > last:
+            raise UserError(
+                f"{path}: observed.years: first year {first} is after last year {last}; "
+                "write [first, last]"
+            )
+        keep = (series.years >= first) & (series.years <= last)
+        if not keep.any():
+            raise UserError(
+                f"{path}: observed.years: no year of {series_path} is in [{first}, {last}] "
+                f"(it has {series.years.min()} to {series.years.max()})"
+            )
+        left_out = ", ".join(str(y) for y in series.years[~keep])
+        series = Series(
+            series.path,
+            series.name,
+            series.unit,
+            series.years[keep],
+            series.values[keep],
+            series.sd[keep] if series.sd is not None else None,
+        )
     steps = observation_steps(
         series.years,
         params.start_year,
@@ -385,6 +426,8 @@ def prepare(path: str | Path) -> Setup:
             "not fitted, measured before the model's first step: "
             + ", ".join(str(y) for y in series.years[~in_model])
         )
+    if left_out:
+        notes.append(f"left out, outside observed.years: {left_out}")
     if fit.sum() < 1:
         raise UserError(
             f"{path}: observed.fit_until: no year of {series_path} is both after "
