@@ -26,6 +26,7 @@ COMPARE_TABLE = (
     "final_perf_mean",
     "final_perf_sd",
     "final_spend_public",
+    "spend_year_public",
     "spend_per_point",
     "final_past_plateau",
 )
@@ -96,6 +97,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from sim.analysis.plots import compare_figure
+    from sim.core.looks import Look
     from sim.experiments.comparison import compare, differences_table, summary_table
     from sim.experiments.runner import load_runs
     from sim.model.scenario import load_scenario
@@ -114,6 +116,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
                 "`nextpractice run` for a reduced diffusion mode"
             )
     baseline = _label(args.baseline) if args.baseline is not None else None
+    about = _about_scenarios(args.scenarios, scenarios)
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
     draws = None
     if args.posterior:  # one posterior draw per replication, the same in every scenario
@@ -131,9 +134,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
         scheduler=args.scheduler,
         baseline=baseline,
         per_replication=draws,
+        about=about,
     )
+    looks = {k: Look.from_dict(v) for k, v in about["looks"].items()}
     compare_figure(
-        load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png"
+        load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png", looks
     )
     keep = list(COMPARE_TABLE)
     with pd.option_context("display.width", 200, "display.max_columns", None):
@@ -153,6 +158,27 @@ def cmd_compare(args: argparse.Namespace) -> None:
             files.insert(3, "differences.csv")
     for name in files:
         print(f"wrote {out / name}")
+
+
+def _about_scenarios(paths: list[str], scenarios: dict) -> dict:
+    """What ``compare.json`` records for readers: each scenario's file, label, look, text."""
+    from sim.core.looks import assign
+    from sim.inputs.shipped import locate
+    from sim.model.scenario import label_from, resolve
+
+    files, texts, entries = {}, {}, {}
+    for path, (key, params) in zip(paths, scenarios.items(), strict=True):
+        values, _ = resolve(path)
+        files[key] = str(locate(path, "scenarios"))
+        texts[key] = str(values.get("description", ""))
+        label = label_from(values.get("label"), values.get("description"), key)
+        entries[key] = (label, params.strategy)
+    looks = assign(entries)
+    return {
+        "scenario_files": files,
+        "descriptions": texts,
+        "looks": {k: v.to_dict() for k, v in looks.items()},
+    }
 
 
 def _pct() -> str:

@@ -46,6 +46,7 @@ import pyarrow.dataset as ds
 from matplotlib.figure import Figure
 
 from sim.core.errors import UserError
+from sim.core.looks import Look, assign, looks_or_default, strategy_look
 from sim.experiments import analysis_seed
 from sim.experiments.chunks import read_manifest, trusted_chunks
 from sim.experiments.sweep import DESIGN, MANIFEST
@@ -476,27 +477,72 @@ def _grid(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
         notes.append("no numeric factor to put on an axis: one bar per parameter set instead")
         return ["grid_summary.csv", *_bars(sweep, out, table, "grid")]
     x = max(numeric, key=lambda n: sweep.design[n].nunique())
-    groups = [n for n in factors if n != x]
     charts = []
     for outcome in sweep.outcomes:
-        part = table[table["outcome"] == outcome]
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        ax = fig.add_subplot()
-        keyed = part.groupby(groups, sort=False) if groups else [((), part)]
-        for i, (key, g) in enumerate(keyed):
-            g = g.sort_values(x)
-            label = _label(groups, key)
-            ax.plot(g[x], g["mean"], marker="o", ms=3, color=f"C{i}", label=label or "mean")
-            ax.fill_between(g[x], g["q05"], g["q95"], color=f"C{i}", alpha=0.2, lw=0)
-        ax.set_xlabel(_axis_label(sweep, x))
-        ax.set_ylabel(_outcome_label(sweep, outcome))
-        reps = sweep.manifest["replications"]
-        ax.set_title(f"{outcome} against {x}: mean and 90% band over {reps} replications")
-        ax.legend(fontsize="small", loc="best")
+        fig = grid_figure(sweep.manifest, table, outcome, x)
         name = f"grid_{outcome}.png"
         fig.savefig(out / name, dpi=120)
         charts.append(name)
     return ["grid_summary.csv", *charts]
+
+
+def group_looks(manifest: dict[str, Any], groups: list[str], keys: list[Any]) -> list[Look]:
+    """The look of each group of design rows: its scenario's or strategy's, then the rest.
+
+    A group with a ``scenario`` takes the look the sweep saved for it (its label, its
+    strategy's colour); one with a ``strategy`` factor, that strategy's; the other
+    factors' values follow the label. Without either, colours are matplotlib's cycle.
+    """
+    entries: dict[str, tuple[str, str | None]] = {}
+    saved = manifest.get("looks") or {}
+    bases = manifest.get("bases") or {}
+    plain = not ({"scenario", "strategy"} & set(groups))
+    for key in keys:
+        key = key if isinstance(key, tuple) else (key,)
+        values = dict(zip(groups, key, strict=True))
+        rest = [n for n in groups if n not in ("scenario", "strategy")]
+        words = _label(rest, tuple(values[n] for n in rest)) if rest else ""
+        if "scenario" in values:
+            name = str(values["scenario"])
+            look = looks_or_default([name], saved)[name]
+            strategy = look.strategy or (bases.get(name) or {}).get("strategy")
+            head = look.label
+        elif "strategy" in values:
+            strategy = str(values["strategy"])
+            head = strategy_look(strategy).label
+        else:
+            strategy, head = None, ""
+        if "strategy" in values and "scenario" in values:
+            strategy = str(values["strategy"])
+            head = f"{head}, {strategy_look(strategy).label}"
+        entries[repr(key)] = (", ".join(t for t in (head, words) if t) or "mean", strategy)
+    looks = list(assign(entries).values())
+    if plain:
+        looks = [Look(lk.label, f"C{i}") for i, lk in enumerate(looks)]
+    return looks
+
+
+def grid_figure(manifest: dict[str, Any], table: pd.DataFrame, outcome: str, x: str) -> Figure:
+    """One outcome against factor ``x``: a line and 90% band per group of the other factors."""
+    groups = [n for n in manifest["factors"] if n != x]
+    part = table[table["outcome"] == outcome]
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    keyed = list(part.groupby(groups, sort=False)) if groups else [((), part)]
+    looks = group_looks(manifest, groups, [k for k, _ in keyed])
+    for look, (_, g) in zip(looks, keyed, strict=True):
+        g = g.sort_values(x)
+        ax.plot(
+            g[x], g["mean"], marker="o", ms=3, color=look.colour, ls=look.style, label=look.label
+        )
+        ax.fill_between(g[x], g["q05"], g["q95"], color=look.colour, alpha=0.2, lw=0)
+    unit = manifest["factors"][x].get("unit") or ""
+    ax.set_xlabel(f"{x} ({unit})" if unit and unit not in ("1", "-") else x)
+    ax.set_ylabel(outcome)
+    reps = manifest["replications"]
+    ax.set_title(f"{outcome} against {x}: mean and 90% band over {reps} replications")
+    ax.legend(fontsize="small", loc="best")
+    return fig
 
 
 def _list(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
@@ -510,12 +556,15 @@ def _bars(sweep: _Sweep, out: Path, table: pd.DataFrame, prefix: str) -> list[st
     charts = []
     for outcome in sweep.outcomes:
         part = table[table["outcome"] == outcome].sort_values("design_row")
-        labels = [_label(factors, tuple(r[f] for f in factors)) for _, r in part.iterrows()]
+        keys = [tuple(r[f] for f in factors) for _, r in part.iterrows()]
+        looks = group_looks(sweep.manifest, factors, keys)
+        labels = [lk.label for lk in looks]
         fig = Figure(figsize=(max(5, 1.1 * len(part) + 2), 4.5), layout="constrained")
         ax = fig.add_subplot()
         pos = np.arange(len(part))
         err = np.vstack([part["mean"] - part["q05"], part["q95"] - part["mean"]])
-        ax.bar(pos, part["mean"], yerr=np.clip(err, 0, None), capsize=4, color="C0")
+        colours = [lk.colour if lk.strategy else "C0" for lk in looks]
+        ax.bar(pos, part["mean"], yerr=np.clip(err, 0, None), capsize=4, color=colours)
         ax.set_xticks(pos, labels, rotation=20 if len(part) > 4 else 0, ha="right")
         ax.set_ylabel(_outcome_label(sweep, outcome))
         ax.set_title(f"{outcome}: mean and 90% interval over replications")
