@@ -258,10 +258,14 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> None:
     """Sensitivity indices and figures from a sweep's saved results."""
-    from sim.analysis.analyze import analyze
+    from sim.analysis.analyze import analyze, headline
 
     out = analyze(args.results, args.out, discover=args.discover)
-    print(f"analysis in {out}")
+    table = headline(out)
+    if table:
+        print(table, end="\n\n")
+    files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
+    print(f"wrote {len(files) + 1} files in {out}: {', '.join([*files, 'summary.json'])}")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
@@ -464,15 +468,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = command(
         "sweep",
         "run an experiment file",
-        "Run an experiment file's design (grid, list, LHS, Morris or Sobol'), "
-        "streaming results to Parquet chunks; run the same command again to resume "
+        "Run an experiment file's design (grid, list, LHS, Morris, Sobol', or "
+        "robustness: policies in sampled worlds), streaming results to Parquet chunks; run the same command again to resume "
         "after an interruption. Replication r has the same seed in every design row "
         "unless the file says seeds: {common: false}.",
     )
     s.add_argument(
         "experiment",
-        help="an experiment file, or a built-in experiment's name "
-        "(strategies, tight_loose, plateau_morris, plateau_sobol)",
+        help="an experiment file, or a built-in experiment's name ("
+        + (", ".join(_builtin_experiments()) or "none in this build")
+        + "; docs/experiments.md explains every key)",
     )
     s.add_argument("--out", help="output folder (default: runs/<experiment name>)")
     s.add_argument("--workers", type=int, help=_WORKERS_HELP)
@@ -562,6 +567,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("dir", metavar="DIR", help="folder to copy into (created if missing)")
     i.set_defaults(fn=cmd_init)
     return harden_parser(ap, _most_steps)  # checked types for --steps, --seed, --out...
+
+
+def _builtin_experiments() -> list[str]:
+    """The built-in experiments ``sweep`` runs by name (calibration files are not sweeps)."""
+    from sim.inputs.shipped import names
+
+    return [n for n in names("experiments") if not n.startswith("calibrate")]
 
 
 def _most_steps() -> int:

@@ -20,7 +20,8 @@ needs from ``results/`` (never the whole table, never the model). By design meth
 - ``robustness``: best-share, regret, satisficing and paired differences of each
   policy over the worlds (:mod:`sim.analysis.robustness`): ``robustness.csv``,
   ``satisficing.csv``, ``paired_differences.csv``, ``world_means.csv``,
-  ``regret_<measure>.png`` and ``best_share.png``.
+  ``regret_<measure>.png`` and ``best_share.png``; and where each policy fails (is not
+  the best on the first measure), as a PRIM box of those worlds: ``failures.csv``.
 
 With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.analysis.discovery`)
 runs on the case of interest it names, after the method's own analysis.
@@ -223,7 +224,31 @@ def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
     runs = _ok_runs(sweep, ["world", "policy", *needed])
     seed = analysis_seed(int(m["root_seed"]))
-    return write_robustness(runs, m, seed, out, notes)
+    written = write_robustness(runs, m, seed, out, notes)
+    written += _failures(sweep, runs, out, notes)
+    return written
+
+
+def _failures(sweep: _Sweep, runs: pd.DataFrame, out: Path, notes: list[str]) -> list[str]:
+    """``failures.csv``: where each policy is not the best on the first measure (PRIM)."""
+    from sim.analysis.robustness import failures, world_means
+
+    m = sweep.manifest
+    measure, better = next(iter(dict(m["measures"]).items()))
+    table = world_means(runs, measure, list(m["policies"]))
+    if len(table) < 2 or not m.get("world_factors"):
+        notes.append("failures: fewer than two worlds with every policy; left out")
+        return []
+    names = list(m["world_factors"])
+    first = sweep.design[sweep.design["policy"] == m["policies"][0]]
+    x = first.set_index("world")[names].sort_index()
+    for name in names:
+        if m["factors"][name]["dtype"] == "int":
+            x[name] = x[name].round()
+    frame = failures(table, better, x)
+    frame.insert(1, "measure", measure)
+    frame.to_csv(out / "failures.csv", index=False)
+    return ["failures.csv"]
 
 
 def _case(sweep: _Sweep, expression: str):
@@ -622,3 +647,86 @@ def _axis_label(sweep: _Sweep, factor: str) -> str:
 
 def _outcome_label(sweep: _Sweep, outcome: str) -> str:
     return outcome
+
+
+# --------------------------------------------------------------------------------------
+# What `analyze` prints
+# --------------------------------------------------------------------------------------
+
+#: Most rows and outcomes of a design printed in the headline table (all are in the files).
+HEADLINE_ROWS = 40
+HEADLINE_OUTCOMES = 4
+
+
+def headline(out: str | Path) -> str:
+    """The headline table of an analysis folder, as ``analyze`` prints it.
+
+    Robustness: each policy's mean, best-share and regret per measure (``robustness.csv``)
+    and the satisficing shares; Sobol' and Morris: the five most influential factors per
+    outcome; grids, lists and samples: the mean of the first outcomes per parameter set.
+    Read from the files just written, so what is printed is what is saved.
+    """
+    out = Path(out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    method = summary["method"]
+    parts: list[str] = []
+
+    def show(title: str, frame: pd.DataFrame) -> None:
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            parts.append(f"{title}\n{frame.to_string(index=False, float_format=_num)}")
+
+    if method == "robustness" and (out / "robustness.csv").is_file():
+        t = pd.read_csv(out / "robustness.csv")
+        keep = ["measure", "policy", "mean", "best_share", "regret_median", "regret_max"]
+        t = t[[*keep, "minimax_regret"]].rename(columns={"minimax_regret": "minimax"})
+        show("per measure and policy: mean over worlds, best-share, regret (robustness.csv)", t)
+        if (out / "satisficing.csv").is_file():
+            sat = pd.read_csv(out / "satisficing.csv")
+            show("share of worlds meeting every target (satisficing.csv)", sat)
+        if (out / "failures.csv").is_file():
+            f = pd.read_csv(out / "failures.csv")
+            f = f.drop_duplicates("policy")[["policy", "measure", "n_fails", "n_worlds"]]
+            show("worlds in which each policy is not the best (failures.csv)", f)
+    elif method in ("sobol", "morris"):
+        name, key = (
+            ("sobol_indices.csv", "ST") if method == "sobol" else ("morris_indices.csv", "mu_star")
+        )
+        if (out / name).is_file():
+            t = pd.read_csv(out / name)
+            top = t.sort_values(key, ascending=False).groupby("outcome", sort=False).head(5)
+            cols = (
+                ["outcome", "factor", "S1", "ST"]
+                if method == "sobol"
+                else ["outcome", "factor", "mu_star", "sigma"]
+            )
+            show(f"the five largest {key} per outcome ({name})", top[cols])
+    else:
+        name = f"{method}_summary.csv"
+        if (out / name).is_file():
+            t = pd.read_csv(out / name)
+            outcomes = list(dict.fromkeys(t["outcome"]))[:HEADLINE_OUTCOMES]
+            factors = [
+                c
+                for c in t.columns
+                if c not in ("design_row", "outcome", "n", "mean", "sd", "q05", "q95")
+            ]
+            wide = t[t["outcome"].isin(outcomes)].pivot_table(
+                index=["design_row", *factors], columns="outcome", values="mean", sort=False
+            )
+            wide = wide[outcomes].reset_index().drop(columns="design_row")
+            more = f"; first {HEADLINE_ROWS} of {len(wide)}" if len(wide) > HEADLINE_ROWS else ""
+            show(f"mean over replications per parameter set ({name}{more})", wide.head(HEADLINE_ROWS))
+    if summary.get("discover", {}).get("boxes"):
+        box = summary["discover"]["boxes"][0]
+        limits = "; ".join(f"{k} {lo:.4g} to {hi:.4g}" for k, (lo, hi) in box["limits"].items())
+        parts.append(
+            f'where "{summary["discover"]["expression"]}" holds: {limits} (coverage '
+            f"{box['coverage']:.2f}, density {box['density']:.2f}; prim_boxes.csv)"
+        )
+    for note in summary.get("notes", []):
+        parts.append(f"note: {note}")
+    return "\n\n".join(parts)
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"

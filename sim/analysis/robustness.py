@@ -171,6 +171,70 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
+def failures(table: pd.DataFrame, better: str, x: pd.DataFrame) -> pd.DataFrame:
+    """Where each policy fails: the worlds in which it is not the best, as a PRIM box.
+
+    For each policy, the worlds where another policy does better on the measure
+    (regret above :data:`TIE`) are the cases of interest of a scenario discovery
+    (:func:`sim.analysis.discovery.prim_boxes`, one box): the ranges of a few
+    uncertainties that hold most of those worlds.
+
+    Args:
+        table: Worlds x policies (a :func:`world_means` table).
+        better: ``max`` or ``min``.
+        x: The worlds' uncertainties, indexed by world.
+
+    Returns:
+        One row per policy and restricted uncertainty (a policy that fails in no world,
+        or in all, has one row without a box): ``policy``, ``n_worlds``, ``n_fails``,
+        ``uncertainty``, ``lower``, ``upper``, ``range_low``, ``range_high``,
+        ``coverage`` (share of its failures inside the box), ``density`` (share of the
+        box's worlds that are failures) and ``significant``.
+    """
+    from sim.analysis.discovery import prim_boxes
+
+    r = regret(table, better)
+    worlds = x.loc[r.index].astype(float).reset_index(drop=True)
+    rows = []
+    for policy in r.columns:
+        fails = (r[policy] > TIE).to_numpy()
+        head = {"policy": policy, "n_worlds": len(fails), "n_fails": int(fails.sum())}
+        if not 0 < fails.sum() < len(fails):
+            rows.append(head)
+            continue
+        boxes, _ = prim_boxes(worlds, fails, max_boxes=1)
+        if boxes.empty:
+            rows.append(head)
+        for b in boxes.itertuples():
+            rows.append(
+                {
+                    **head,
+                    "uncertainty": b.uncertainty,
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "range_low": b.range_low,
+                    "range_high": b.range_high,
+                    "coverage": b.coverage,
+                    "density": b.density,
+                    "significant": b.significant,
+                }
+            )
+    columns = [
+        "policy",
+        "n_worlds",
+        "n_fails",
+        "uncertainty",
+        "lower",
+        "upper",
+        "range_low",
+        "range_high",
+        "coverage",
+        "density",
+        "significant",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------------------
 # Tables and charts beside the results
 # --------------------------------------------------------------------------------------
