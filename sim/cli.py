@@ -1,8 +1,8 @@
 """The ``nextpractice`` command line.
 
-Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``,
-``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
-gives each option's meaning and default. User errors (a bad scenario, a bad
+Subcommands: ``run``, ``compare``, ``params``, ``sweep``, ``analyze``, ``report``,
+``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND
+--help`` gives each option's meaning and default. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
 """
 
@@ -268,6 +268,18 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     print(f"wrote {len(files) + 1} files in {out}: {', '.join([*files, 'summary.json'])}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """The analyst's briefing: one self-contained HTML page from saved results."""
+    from sim.analysis.report import write_report
+
+    res = write_report(args.dirs, args.out, args.question)
+    if len(res.headline):
+        print(res.headline.to_markdown(index=False), end="\n\n")
+    for d in res.analysed:
+        print(f"analysed {d.parent} from its saved results first (wrote {d})")
+    print(f"wrote {res.path} ({', '.join(res.sections)}); it opens offline in any browser")
+
+
 def cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
     from sim.calibration.fit import calibrate, report
@@ -341,6 +353,7 @@ _EPILOG = """examples:
   nextpractice run top_down
   nextpractice compare top_down bottom_up next_practice --baseline top_down
   nextpractice sweep tight_loose && nextpractice analyze runs/tight_loose
+  nextpractice report runs/compare runs/robustness --out briefing.html
   nextpractice params --outcomes
   nextpractice init my-study
 
@@ -469,9 +482,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep",
         "run an experiment file",
         "Run an experiment file's design (grid, list, LHS, Morris, Sobol', or "
-        "robustness: policies in sampled worlds), streaming results to Parquet chunks; run the same command again to resume "
-        "after an interruption. Replication r has the same seed in every design row "
-        "unless the file says seeds: {common: false}.",
+        "robustness: policies in sampled worlds), streaming results to Parquet chunks; "
+        "run the same command again to resume after an interruption. Replication r "
+        "has the same seed in every design row unless the file says seeds: "
+        "{common: false}.",
     )
     s.add_argument(
         "experiment",
@@ -501,6 +515,34 @@ def build_parser() -> argparse.ArgumentParser:
         "brackets); writes the boxes, the peeling trade-off and feature scores",
     )
     a.set_defaults(fn=cmd_analyze)
+
+    rp = command(
+        "report",
+        "write the analyst's briefing (one HTML page)",
+        "Write one self-contained HTML page (figures embedded; it opens offline) from "
+        "the saved results of `compare`, a robustness `sweep` and `calibrate`, in any "
+        "combination: the question, the scenarios and how they differ, the headline "
+        "table in the reader's units (percentage of pupils at the expected standard, "
+        "points of difference with 95%% intervals, GBP m a year and GBP per school a year "
+        "by payer), the figures, robustness (best-share, regret, where each strategy "
+        "fails), the calibration's fit and forecast, and provenance (versions, seeds, "
+        "scenario files, parameter changes from the defaults). Reads saved results only; "
+        "a robustness sweep not yet analysed is analysed first. Prints the headline table.",
+    )
+    rp.add_argument(
+        "dirs",
+        nargs="+",
+        metavar="DIR",
+        help="folders written by compare, a robustness sweep (or its analysis folder) "
+        "and calibrate",
+    )
+    rp.add_argument("--out", default="briefing.html", help="the HTML file to write")
+    rp.add_argument(
+        "--question",
+        help="the question the briefing answers, in the reader's words (default: made "
+        "from the scenarios compared)",
+    )
+    rp.set_defaults(fn=cmd_report)
 
     k = command(
         "calibrate",

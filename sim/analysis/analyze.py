@@ -715,7 +715,9 @@ def headline(out: str | Path) -> str:
             )
             wide = wide[outcomes].reset_index().drop(columns="design_row")
             more = f"; first {HEADLINE_ROWS} of {len(wide)}" if len(wide) > HEADLINE_ROWS else ""
-            show(f"mean over replications per parameter set ({name}{more})", wide.head(HEADLINE_ROWS))
+            show(
+                f"mean over replications per parameter set ({name}{more})", wide.head(HEADLINE_ROWS)
+            )
     if summary.get("discover", {}).get("boxes"):
         box = summary["discover"]["boxes"][0]
         limits = "; ".join(f"{k} {lo:.4g} to {hi:.4g}" for k, (lo, hi) in box["limits"].items())

@@ -340,6 +340,7 @@ def regret_figure(outcome: str, better: str, r: pd.DataFrame, looks: dict[str, L
         tick_labels=[looks[c].label for c in r.columns],
         showfliers=True,
         patch_artist=True,
+        medianprops={"color": NEUTRAL[0]},
     )
     for box, c in zip(parts["boxes"], r.columns, strict=True):
         box.set(facecolor=looks[c].colour, alpha=0.35, edgecolor=looks[c].colour)
