@@ -208,6 +208,12 @@ def cmd_params(args: argparse.Namespace) -> None:
             lo, hi = info["sweep"]
             why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
             print(f"    sweep: [{lo}, {hi}]{why}")
+    from sim.model.params import BUDGET_TOTALS
+
+    print("\nBudgets may be given as a total a year for the whole system instead (not both):")
+    for key, spec in BUDGET_TOTALS.items():
+        print(f"{key:<26} {'':<18} {spec['unit']:<22} [0, ...]          (lever)")
+        print(f"    {spec['meaning']}")
     print("\nRule slots (rules: {slot: name}), in step order; * marks the default:")
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
