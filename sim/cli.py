@@ -529,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the saved results of `compare`, a robustness `sweep` and `calibrate`, in any "
         "combination: the question, the scenarios and how they differ, the headline "
         "table in the reader's units (percentage of pupils at the expected standard, "
-        "points of difference with 95%% intervals, GBP m a year and GBP per school a year "
+        "points of difference with 95% intervals, GBP m a year and GBP per school a year "
         "by payer), the figures, robustness (best-share, regret, where each strategy "
         "fails), the calibration's fit and forecast, and provenance (versions, seeds, "
         "scenario files, parameter changes from the defaults). Reads saved results only; "
