@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.analysis.report import pct, write_report
 from sim.cli import main
@@ -92,3 +96,57 @@ def test_analyze_prints_the_headline_table_it_wrote(briefing_dirs, tmp_path, cap
         assert policy in printed
     assert "failures.csv" in printed and (out / "failures.csv").is_file()
     assert "satisficing.csv" in printed
+
+
+TABLES = [
+    ("compare", "summary.csv"),
+    ("compare", "differences.csv"),
+    ("compare", "compare.json"),
+    ("compare", "outcomes.csv"),
+    ("robustness", "analysis/robustness.csv"),
+    ("robustness", "analysis/failures.csv"),
+    ("robustness", "manifest.json"),
+    ("calibration", "posterior_summary.csv"),
+    ("calibration", "forecast.csv"),
+    ("calibration", "summary.json"),
+]
+
+
+def _damage(path, how: str, cut: float, junk: bytes) -> None:
+    data = path.read_bytes()
+    if how == "cut":
+        path.write_bytes(data[: int(len(data) * cut)])
+    elif how == "junk":
+        path.write_bytes(junk)
+    elif how == "column":  # the first line's last name gone: a column the page reads, maybe
+        head, _, rest = data.partition(b"\n")
+        path.write_bytes(head.rsplit(b",", 1)[0] + b"\n" + rest)
+    else:
+        path.unlink()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    table=st.sampled_from(TABLES),
+    how=st.sampled_from(["cut", "junk", "column", "delete"]),
+    cut=st.floats(0, 1),
+    junk=st.binary(max_size=200),
+)
+def test_a_damaged_saved_table_is_refused_in_one_line_or_read(
+    briefing_dirs, capsys, table, how, cut, junk
+):
+    kind, name = table
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / kind
+        shutil.copytree(briefing_dirs[kind], folder)
+        if not (folder / name).is_file():
+            return
+        _damage(folder / name, how, cut, junk)
+        code = main(["report", str(folder), "--out", str(Path(tmp) / "b.html")])
+        err = capsys.readouterr().err.strip()
+        assert code in (0, 2), err
+        if code == 2:
+            assert len(err.splitlines()) == 1 and "unexpected" not in err, err
+            assert str(folder) in err, err

@@ -24,7 +24,8 @@ import base64
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -832,6 +833,21 @@ def _question(c: Comparison | None, sweep: Path | None) -> str:
     return "How well does the model reproduce what happened, and what does it forecast?"
 
 
+@contextmanager
+def _damaged(folder: Path, command: str) -> Iterator[None]:
+    """Say in one line that a saved table is missing or damaged, and what writes it again."""
+    try:
+        yield
+    except UserError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError, pd.errors.ParserError) as exc:
+        what = exc.filename if isinstance(exc, OSError) and exc.filename else folder
+        raise UserError(
+            f"{what}: a saved table is missing or damaged ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); run `nextpractice {command}` for {folder} again"
+        ) from None
+
+
 def write_report(
     dirs: Iterable[str | Path], out: str | Path, question: str | None = None
 ) -> Briefing:
@@ -855,18 +871,22 @@ def write_report(
     out = Path(out)
     writable_dir(out.parent if str(out.parent) else Path("."))
     src = find_sources(dirs)
-    c = read_comparison(src.compare) if src.compare is not None else None
+    c = None
     sections, body = [], []
     headline = pd.DataFrame()
-    if c is not None:
-        headline, _, _ = headline_table(c)
-        body.append(_compare_section(c))
+    if src.compare is not None:
+        with _damaged(src.compare, "compare"):
+            c = read_comparison(src.compare)
+            headline, _, _ = headline_table(c)
+            body.append(_compare_section(c))
         sections += ["scenarios", "headline", "figures"]
     if src.sweep is not None and src.robustness is not None:
-        body.append(_robustness_section(src.sweep, src.robustness))
+        with _damaged(src.robustness, "analyze"):
+            body.append(_robustness_section(src.sweep, src.robustness))
         sections.append("robustness")
     if src.calibration is not None:
-        body.append(_calibration_section(src.calibration))
+        with _damaged(src.calibration, "calibrate"):
+            body.append(_calibration_section(src.calibration))
         sections.append("calibration")
     body.append(_provenance(src, c))
     sections.append("provenance")
