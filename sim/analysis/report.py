@@ -840,7 +840,7 @@ def _damaged(folder: Path, command: str) -> Iterator[None]:
         yield
     except UserError:
         raise
-    except (OSError, ValueError, KeyError, IndexError, TypeError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, LookupError, TypeError, AttributeError) as exc:
         what = exc.filename if isinstance(exc, OSError) and exc.filename else folder
         raise UserError(
             f"{what}: a saved table is missing or damaged ({type(exc).__name__}: "
