@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-"$VENV/bin/pip" install -q -e .
+install_project . "nextpractice and its dependencies"
+echo "comparing the three strategies, 20 replications each (about a minute on two cores)"
 exec "$VENV/bin/nextpractice" compare top_down bottom_up next_practice --baseline top_down \
   --replications 20 --out runs/compare "$@"

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-"$VENV/bin/pip" install -q -e ".[app,test]"
+install_project ".[app,test]" "nextpractice with the workshop app and the test tools"
 if [ -f scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
 exec "$VENV/bin/python" -m pytest -n 2 "$@"

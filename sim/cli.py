@@ -1,8 +1,8 @@
 """The ``nextpractice`` command line.
 
 Subcommands: ``run``, ``compare``, ``params``, ``data``, ``sweep``, ``analyze``,
-``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice COMMAND --help``
-gives each option's meaning and default. User errors (a bad scenario, a bad
+``report``, ``calibrate``, ``validate``, ``bench``, ``app`` and ``init``; ``nextpractice
+COMMAND --help`` gives each option's meaning and default. User errors (a bad scenario, a bad
 value) are printed as one clear message with exit code 2, no traceback.
 """
 
@@ -26,6 +26,7 @@ COMPARE_TABLE = (
     "final_perf_mean",
     "final_perf_sd",
     "final_spend_public",
+    "spend_year_public",
     "spend_per_point",
     "final_past_plateau",
 )
@@ -96,6 +97,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from sim.analysis.plots import compare_figure
+    from sim.core.looks import Look
     from sim.experiments.comparison import compare, differences_table, summary_table
     from sim.experiments.runner import load_runs
     from sim.model.scenario import load_scenario
@@ -114,6 +116,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
                 "`nextpractice run` for a reduced diffusion mode"
             )
     baseline = _label(args.baseline) if args.baseline is not None else None
+    about = _about_scenarios(args.scenarios, scenarios)
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
     draws = None
     if args.posterior:  # one posterior draw per replication, the same in every scenario
@@ -131,9 +134,11 @@ def cmd_compare(args: argparse.Namespace) -> None:
         scheduler=args.scheduler,
         baseline=baseline,
         per_replication=draws,
+        about=about,
     )
+    looks = {k: Look.from_dict(v) for k, v in about["looks"].items()}
     compare_figure(
-        load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png"
+        load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png", looks
     )
     keep = list(COMPARE_TABLE)
     with pd.option_context("display.width", 200, "display.max_columns", None):
@@ -153,6 +158,27 @@ def cmd_compare(args: argparse.Namespace) -> None:
             files.insert(3, "differences.csv")
     for name in files:
         print(f"wrote {out / name}")
+
+
+def _about_scenarios(paths: list[str], scenarios: dict) -> dict:
+    """What ``compare.json`` records for readers: each scenario's file, label, look, text."""
+    from sim.core.looks import assign
+    from sim.inputs.shipped import locate
+    from sim.model.scenario import label_from, resolve
+
+    files, texts, entries = {}, {}, {}
+    for path, (key, params) in zip(paths, scenarios.items(), strict=True):
+        values, _ = resolve(path)
+        files[key] = str(locate(path, "scenarios"))
+        texts[key] = str(values.get("description", ""))
+        label = label_from(values.get("label"), values.get("description"), key)
+        entries[key] = (label, params.strategy)
+    looks = assign(entries)
+    return {
+        "scenario_files": files,
+        "descriptions": texts,
+        "looks": {k: v.to_dict() for k, v in looks.items()},
+    }
 
 
 def _pct() -> str:
@@ -182,6 +208,12 @@ def cmd_params(args: argparse.Namespace) -> None:
             lo, hi = info["sweep"]
             why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
             print(f"    sweep: [{lo}, {hi}]{why}")
+    from sim.model.params import BUDGET_TOTALS
+
+    print("\nBudgets may be given as a total a year for the whole system instead (not both):")
+    for key, spec in BUDGET_TOTALS.items():
+        print(f"{key:<26} {'':<18} {spec['unit']:<22} [0, ...]          (lever)")
+        print(f"    {spec['meaning']}")
     print("\nRule slots (rules: {slot: name}), in step order; * marks the default:")
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
@@ -274,10 +306,26 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> None:
     """Sensitivity indices and figures from a sweep's saved results."""
-    from sim.analysis.analyze import analyze
+    from sim.analysis.analyze import analyze, headline
 
     out = analyze(args.results, args.out, discover=args.discover)
-    print(f"analysis in {out}")
+    table = headline(out)
+    if table:
+        print(table, end="\n\n")
+    files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
+    print(f"wrote {len(files) + 1} files in {out}: {', '.join([*files, 'summary.json'])}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """The analyst's briefing: one self-contained HTML page from saved results."""
+    from sim.analysis.report import write_report
+
+    res = write_report(args.dirs, args.out, args.question)
+    if len(res.headline):
+        print(res.headline.to_markdown(index=False), end="\n\n")
+    for d in res.analysed:
+        print(f"analysed {d.parent} from its saved results first (wrote {d})")
+    print(f"wrote {res.path} ({', '.join(res.sections)}); it opens offline in any browser")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
@@ -353,6 +401,7 @@ _EPILOG = """examples:
   nextpractice run top_down
   nextpractice compare top_down bottom_up next_practice --baseline top_down
   nextpractice sweep tight_loose && nextpractice analyze runs/tight_loose
+  nextpractice report runs/compare runs/robustness --out briefing.html
   nextpractice params --outcomes
   nextpractice data ks2_english_level4_england
   nextpractice init my-study
@@ -481,15 +530,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = command(
         "sweep",
         "run an experiment file",
-        "Run an experiment file's design (grid, list, LHS, Morris or Sobol'), "
-        "streaming results to Parquet chunks; run the same command again to resume "
-        "after an interruption. Replication r has the same seed in every design row "
-        "unless the file says seeds: {common: false}.",
+        "Run an experiment file's design (grid, list, LHS, Morris, Sobol', or "
+        "robustness: policies in sampled worlds), streaming results to Parquet chunks; "
+        "run the same command again to resume after an interruption. Replication r "
+        "has the same seed in every design row unless the file says seeds: "
+        "{common: false}.",
     )
     s.add_argument(
         "experiment",
-        help="an experiment file, or a built-in experiment's name "
-        "(strategies, tight_loose, plateau_morris, plateau_sobol)",
+        help="an experiment file, or a built-in experiment's name ("
+        + (", ".join(_builtin_experiments()) or "none in this build")
+        + "; docs/experiments.md explains every key)",
     )
     s.add_argument("--out", help="output folder (default: runs/<experiment name>)")
     s.add_argument("--workers", type=int, help=_WORKERS_HELP)
@@ -513,6 +564,34 @@ def build_parser() -> argparse.ArgumentParser:
         "brackets); writes the boxes, the peeling trade-off and feature scores",
     )
     a.set_defaults(fn=cmd_analyze)
+
+    rp = command(
+        "report",
+        "write the analyst's briefing (one HTML page)",
+        "Write one self-contained HTML page (figures embedded; it opens offline) from "
+        "the saved results of `compare`, a robustness `sweep` and `calibrate`, in any "
+        "combination: the question, the scenarios and how they differ, the headline "
+        "table in the reader's units (percentage of pupils at the expected standard, "
+        "points of difference with 95% intervals, GBP m a year and GBP per school a year "
+        "by payer), the figures, robustness (best-share, regret, where each strategy "
+        "fails), the calibration's fit and forecast, and provenance (versions, seeds, "
+        "scenario files, parameter changes from the defaults). Reads saved results only; "
+        "a robustness sweep not yet analysed is analysed first. Prints the headline table.",
+    )
+    rp.add_argument(
+        "dirs",
+        nargs="+",
+        metavar="DIR",
+        help="folders written by compare, a robustness sweep (or its analysis folder) "
+        "and calibrate",
+    )
+    rp.add_argument("--out", default="briefing.html", help="the HTML file to write")
+    rp.add_argument(
+        "--question",
+        help="the question the briefing answers, in the reader's words (default: made "
+        "from the scenarios compared)",
+    )
+    rp.set_defaults(fn=cmd_report)
 
     k = command(
         "calibrate",
@@ -599,6 +678,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("dir", metavar="DIR", help="folder to copy into (created if missing)")
     i.set_defaults(fn=cmd_init)
     return harden_parser(ap, _most_steps)  # checked types for --steps, --seed, --out...
+
+
+def _builtin_experiments() -> list[str]:
+    """The built-in experiments ``sweep`` runs by name (calibration files are not sweeps)."""
+    from sim.inputs.shipped import names
+
+    return [n for n in names("experiments") if not n.startswith("calibrate")]
 
 
 def _most_steps() -> int:

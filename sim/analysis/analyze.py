@@ -20,7 +20,8 @@ needs from ``results/`` (never the whole table, never the model). By design meth
 - ``robustness``: best-share, regret, satisficing and paired differences of each
   policy over the worlds (:mod:`sim.analysis.robustness`): ``robustness.csv``,
   ``satisficing.csv``, ``paired_differences.csv``, ``world_means.csv``,
-  ``regret_<measure>.png`` and ``best_share.png``.
+  ``regret_<measure>.png`` and ``best_share.png``; and where each policy fails (is not
+  the best on the first measure), as a PRIM box of those worlds: ``failures.csv``.
 
 With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.analysis.discovery`)
 runs on the case of interest it names, after the method's own analysis.
@@ -46,6 +47,7 @@ import pyarrow.dataset as ds
 from matplotlib.figure import Figure
 
 from sim.core.errors import UserError
+from sim.core.looks import Look, assign, looks_or_default, strategy_look
 from sim.experiments import analysis_seed
 from sim.experiments.chunks import read_manifest, trusted_chunks
 from sim.experiments.sweep import DESIGN, MANIFEST
@@ -222,7 +224,31 @@ def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
     runs = _ok_runs(sweep, ["world", "policy", *needed])
     seed = analysis_seed(int(m["root_seed"]))
-    return write_robustness(runs, m, seed, out, notes)
+    written = write_robustness(runs, m, seed, out, notes)
+    written += _failures(sweep, runs, out, notes)
+    return written
+
+
+def _failures(sweep: _Sweep, runs: pd.DataFrame, out: Path, notes: list[str]) -> list[str]:
+    """``failures.csv``: where each policy is not the best on the first measure (PRIM)."""
+    from sim.analysis.robustness import failures, world_means
+
+    m = sweep.manifest
+    measure, better = next(iter(dict(m["measures"]).items()))
+    table = world_means(runs, measure, list(m["policies"]))
+    if len(table) < 2 or not m.get("world_factors"):
+        notes.append("failures: fewer than two worlds with every policy; left out")
+        return []
+    names = list(m["world_factors"])
+    first = sweep.design[sweep.design["policy"] == m["policies"][0]]
+    x = first.set_index("world")[names].sort_index()
+    for name in names:
+        if m["factors"][name]["dtype"] == "int":
+            x[name] = x[name].round()
+    frame = failures(table, better, x)
+    frame.insert(1, "measure", measure)
+    frame.to_csv(out / "failures.csv", index=False)
+    return ["failures.csv"]
 
 
 def _case(sweep: _Sweep, expression: str):
@@ -476,27 +502,72 @@ def _grid(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
         notes.append("no numeric factor to put on an axis: one bar per parameter set instead")
         return ["grid_summary.csv", *_bars(sweep, out, table, "grid")]
     x = max(numeric, key=lambda n: sweep.design[n].nunique())
-    groups = [n for n in factors if n != x]
     charts = []
     for outcome in sweep.outcomes:
-        part = table[table["outcome"] == outcome]
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        ax = fig.add_subplot()
-        keyed = part.groupby(groups, sort=False) if groups else [((), part)]
-        for i, (key, g) in enumerate(keyed):
-            g = g.sort_values(x)
-            label = _label(groups, key)
-            ax.plot(g[x], g["mean"], marker="o", ms=3, color=f"C{i}", label=label or "mean")
-            ax.fill_between(g[x], g["q05"], g["q95"], color=f"C{i}", alpha=0.2, lw=0)
-        ax.set_xlabel(_axis_label(sweep, x))
-        ax.set_ylabel(_outcome_label(sweep, outcome))
-        reps = sweep.manifest["replications"]
-        ax.set_title(f"{outcome} against {x}: mean and 90% band over {reps} replications")
-        ax.legend(fontsize="small", loc="best")
+        fig = grid_figure(sweep.manifest, table, outcome, x)
         name = f"grid_{outcome}.png"
         fig.savefig(out / name, dpi=120)
         charts.append(name)
     return ["grid_summary.csv", *charts]
+
+
+def group_looks(manifest: dict[str, Any], groups: list[str], keys: list[Any]) -> list[Look]:
+    """The look of each group of design rows: its scenario's or strategy's, then the rest.
+
+    A group with a ``scenario`` takes the look the sweep saved for it (its label, its
+    strategy's colour); one with a ``strategy`` factor, that strategy's; the other
+    factors' values follow the label. Without either, colours are matplotlib's cycle.
+    """
+    entries: dict[str, tuple[str, str | None]] = {}
+    saved = manifest.get("looks") or {}
+    bases = manifest.get("bases") or {}
+    plain = not ({"scenario", "strategy"} & set(groups))
+    for key in keys:
+        key = key if isinstance(key, tuple) else (key,)
+        values = dict(zip(groups, key, strict=True))
+        rest = [n for n in groups if n not in ("scenario", "strategy")]
+        words = _label(rest, tuple(values[n] for n in rest)) if rest else ""
+        if "scenario" in values:
+            name = str(values["scenario"])
+            look = looks_or_default([name], saved)[name]
+            strategy = look.strategy or (bases.get(name) or {}).get("strategy")
+            head = look.label
+        elif "strategy" in values:
+            strategy = str(values["strategy"])
+            head = strategy_look(strategy).label
+        else:
+            strategy, head = None, ""
+        if "strategy" in values and "scenario" in values:
+            strategy = str(values["strategy"])
+            head = f"{head}, {strategy_look(strategy).label}"
+        entries[repr(key)] = (", ".join(t for t in (head, words) if t) or "mean", strategy)
+    looks = list(assign(entries).values())
+    if plain:
+        looks = [Look(lk.label, f"C{i}") for i, lk in enumerate(looks)]
+    return looks
+
+
+def grid_figure(manifest: dict[str, Any], table: pd.DataFrame, outcome: str, x: str) -> Figure:
+    """One outcome against factor ``x``: a line and 90% band per group of the other factors."""
+    groups = [n for n in manifest["factors"] if n != x]
+    part = table[table["outcome"] == outcome]
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    keyed = list(part.groupby(groups, sort=False)) if groups else [((), part)]
+    looks = group_looks(manifest, groups, [k for k, _ in keyed])
+    for look, (_, g) in zip(looks, keyed, strict=True):
+        g = g.sort_values(x)
+        ax.plot(
+            g[x], g["mean"], marker="o", ms=3, color=look.colour, ls=look.style, label=look.label
+        )
+        ax.fill_between(g[x], g["q05"], g["q95"], color=look.colour, alpha=0.2, lw=0)
+    unit = manifest["factors"][x].get("unit") or ""
+    ax.set_xlabel(f"{x} ({unit})" if unit and unit not in ("1", "-") else x)
+    ax.set_ylabel(outcome)
+    reps = manifest["replications"]
+    ax.set_title(f"{outcome} against {x}: mean and 90% band over {reps} replications")
+    ax.legend(fontsize="small", loc="best")
+    return fig
 
 
 def _list(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
@@ -510,12 +581,15 @@ def _bars(sweep: _Sweep, out: Path, table: pd.DataFrame, prefix: str) -> list[st
     charts = []
     for outcome in sweep.outcomes:
         part = table[table["outcome"] == outcome].sort_values("design_row")
-        labels = [_label(factors, tuple(r[f] for f in factors)) for _, r in part.iterrows()]
+        keys = [tuple(r[f] for f in factors) for _, r in part.iterrows()]
+        looks = group_looks(sweep.manifest, factors, keys)
+        labels = [lk.label for lk in looks]
         fig = Figure(figsize=(max(5, 1.1 * len(part) + 2), 4.5), layout="constrained")
         ax = fig.add_subplot()
         pos = np.arange(len(part))
         err = np.vstack([part["mean"] - part["q05"], part["q95"] - part["mean"]])
-        ax.bar(pos, part["mean"], yerr=np.clip(err, 0, None), capsize=4, color="C0")
+        colours = [lk.colour if lk.strategy else "C0" for lk in looks]
+        ax.bar(pos, part["mean"], yerr=np.clip(err, 0, None), capsize=4, color=colours)
         ax.set_xticks(pos, labels, rotation=20 if len(part) > 4 else 0, ha="right")
         ax.set_ylabel(_outcome_label(sweep, outcome))
         ax.set_title(f"{outcome}: mean and 90% interval over replications")
@@ -573,3 +647,88 @@ def _axis_label(sweep: _Sweep, factor: str) -> str:
 
 def _outcome_label(sweep: _Sweep, outcome: str) -> str:
     return outcome
+
+
+# --------------------------------------------------------------------------------------
+# What `analyze` prints
+# --------------------------------------------------------------------------------------
+
+#: Most rows and outcomes of a design printed in the headline table (all are in the files).
+HEADLINE_ROWS = 40
+HEADLINE_OUTCOMES = 4
+
+
+def headline(out: str | Path) -> str:
+    """The headline table of an analysis folder, as ``analyze`` prints it.
+
+    Robustness: each policy's mean, best-share and regret per measure (``robustness.csv``)
+    and the satisficing shares; Sobol' and Morris: the five most influential factors per
+    outcome; grids, lists and samples: the mean of the first outcomes per parameter set.
+    Read from the files just written, so what is printed is what is saved.
+    """
+    out = Path(out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    method = summary["method"]
+    parts: list[str] = []
+
+    def show(title: str, frame: pd.DataFrame) -> None:
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            parts.append(f"{title}\n{frame.to_string(index=False, float_format=_num)}")
+
+    if method == "robustness" and (out / "robustness.csv").is_file():
+        t = pd.read_csv(out / "robustness.csv")
+        keep = ["measure", "policy", "mean", "best_share", "regret_median", "regret_max"]
+        t = t[[*keep, "minimax_regret"]].rename(columns={"minimax_regret": "minimax"})
+        show("per measure and policy: mean over worlds, best-share, regret (robustness.csv)", t)
+        if (out / "satisficing.csv").is_file():
+            sat = pd.read_csv(out / "satisficing.csv")
+            show("share of worlds meeting every target (satisficing.csv)", sat)
+        if (out / "failures.csv").is_file():
+            f = pd.read_csv(out / "failures.csv")
+            f = f.drop_duplicates("policy")[["policy", "measure", "n_fails", "n_worlds"]]
+            show("worlds in which each policy is not the best (failures.csv)", f)
+    elif method in ("sobol", "morris"):
+        name, key = (
+            ("sobol_indices.csv", "ST") if method == "sobol" else ("morris_indices.csv", "mu_star")
+        )
+        if (out / name).is_file():
+            t = pd.read_csv(out / name)
+            top = t.sort_values(key, ascending=False).groupby("outcome", sort=False).head(5)
+            cols = (
+                ["outcome", "factor", "S1", "ST"]
+                if method == "sobol"
+                else ["outcome", "factor", "mu_star", "sigma"]
+            )
+            show(f"the five largest {key} per outcome ({name})", top[cols])
+    else:
+        name = f"{method}_summary.csv"
+        if (out / name).is_file():
+            t = pd.read_csv(out / name)
+            outcomes = list(dict.fromkeys(t["outcome"]))[:HEADLINE_OUTCOMES]
+            factors = [
+                c
+                for c in t.columns
+                if c not in ("design_row", "outcome", "n", "mean", "sd", "q05", "q95")
+            ]
+            wide = t[t["outcome"].isin(outcomes)].pivot_table(
+                index=["design_row", *factors], columns="outcome", values="mean", sort=False
+            )
+            wide = wide[outcomes].reset_index().drop(columns="design_row")
+            more = f"; first {HEADLINE_ROWS} of {len(wide)}" if len(wide) > HEADLINE_ROWS else ""
+            show(
+                f"mean over replications per parameter set ({name}{more})", wide.head(HEADLINE_ROWS)
+            )
+    if summary.get("discover", {}).get("boxes"):
+        box = summary["discover"]["boxes"][0]
+        limits = "; ".join(f"{k} {lo:.4g} to {hi:.4g}" for k, (lo, hi) in box["limits"].items())
+        parts.append(
+            f'where "{summary["discover"]["expression"]}" holds: {limits} (coverage '
+            f"{box['coverage']:.2f}, density {box['density']:.2f}; prim_boxes.csv)"
+        )
+    for note in summary.get("notes", []):
+        parts.append(f"note: {note}")
+    return "\n\n".join(parts)
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"

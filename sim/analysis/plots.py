@@ -5,26 +5,43 @@ Kept apart from the model: nothing in the model package imports this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure  # not pyplot: saving a file picks no backend for the user
 
-#: One colour per shipped strategy, used wherever strategies are compared.
-COLOURS = {"top_down": "#d95f02", "bottom_up": "#7570b3", "next_practice": "#1b9e77"}
-#: Colours for any other scenario, in order (ColorBrewer Dark2's remaining five, then Set1).
-_OTHER_COLOURS = [
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-]
+from sim.core.looks import Look, looks_or_default, strategy_look
+from sim.core.registry import STRATEGIES
+
+
+class _Colours(Mapping[str, str]):
+    """Each registered strategy's colour, by name, as its class declares it (:mod:`sim.core.looks`).
+
+    Read when asked, so a plug-in registered later has its colour too.
+    """
+
+    def __getitem__(self, name: str) -> str:
+        _builtins()
+        if name not in STRATEGIES:
+            raise KeyError(name)
+        return strategy_look(name).colour
+
+    def __iter__(self) -> Iterator[str]:
+        _builtins()
+        return iter(list(STRATEGIES))
+
+    def __len__(self) -> int:
+        _builtins()
+        return len(STRATEGIES)
+
+
+def _builtins() -> None:
+    import sim.model.builtin  # noqa: F401  (registers the shipped strategies)
+
+
+#: One colour per registered strategy, used wherever strategies are drawn.
+COLOURS: Mapping[str, str] = _Colours()
 
 
 def _real_series(ax) -> None:
@@ -80,20 +97,32 @@ def adoption_figure(metrics: pd.DataFrame, path: Path, title: str = "") -> Path:
     return _finish(fig, ax, path, "step", "share of schools", title or "Adoption")
 
 
-def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
-    """Mean curve per scenario with its 90% band over replications, plus the spread panel."""
+def compare_figure(runs: pd.DataFrame, path: Path, looks: Mapping[str, Look] | None = None) -> Path:
+    """Mean curve per scenario with its 90% band over replications, plus the spread panel.
+
+    Args:
+        runs: Every step of every run (``scenario``, ``year``, ``perf_mean``, ``perf_sd``).
+        path: The PNG to write.
+        looks: Scenario to its :class:`~sim.core.looks.Look` (its label, and its
+            strategy's colour), as ``compare`` saves them; default: a scenario named
+            after a strategy draws as that strategy.
+    """
+    return _save(compare_axes(runs, looks), path)
+
+
+def compare_axes(runs: pd.DataFrame, looks: Mapping[str, Look] | None = None) -> Figure:
+    """The figure of :func:`compare_figure`, not yet saved (tests read its legends)."""
     fig = Figure(figsize=(12, 4.5))
     axes = fig.subplots(1, 2)
-    cycle = iter(_OTHER_COLOURS * (1 + runs["scenario"].nunique() // len(_OTHER_COLOURS)))
+    labels = [str(x) for x in dict.fromkeys(runs["scenario"])]
+    looks = looks_or_default(labels, {k: v.to_dict() for k, v in (looks or {}).items()})
     for label, df in runs.groupby("scenario", sort=False):
-        # A shipped strategy keeps its colour; any other scenario takes the next free one,
-        # and its band takes its line's colour.
-        colour = COLOURS.get(str(label)) or next(cycle)
+        look = looks[str(label)]
         for ax, col in zip(axes, ("perf_mean", "perf_sd"), strict=True):
             g = df.groupby("year")[col]
             mean, lo, hi = g.mean(), g.quantile(0.05), g.quantile(0.95)
-            ax.fill_between(mean.index, lo, hi, alpha=0.2, color=colour, lw=0)
-            ax.plot(mean.index, mean, lw=2, color=colour, label=str(label))
+            ax.fill_between(mean.index, lo, hi, alpha=0.2, color=look.colour, lw=0)
+            ax.plot(mean.index, mean, lw=2, color=look.colour, ls=look.style, label=look.label)
     _real_series(axes[0])
     axes[0].set_ylabel("mean share of pupils at expected standard")
     axes[0].set_title("Performance (mean of runs, 90% band over replications)")
@@ -103,6 +132,10 @@ def compare_figure(runs: pd.DataFrame, path: Path) -> Path:
         ax.set_xlabel("year")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path

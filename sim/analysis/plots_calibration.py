@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.core.looks import NEUTRAL, strategy_look
+
 
 def posterior_figure(
     post: pd.DataFrame, priors: Mapping[str, tuple[float, float]], path: Path, title: str = ""
@@ -40,7 +42,7 @@ def posterior_figure(
             weights=w,
             density=True,
             alpha=0.6,
-            color="#1b9e77",
+            color=NEUTRAL[2],  # not a strategy's colour: a parameter, not a strategy
             label="posterior",
         )
         ax.hlines(1.0 / (hi - lo), lo, hi, colors="grey", linestyles=":", label="prior")
@@ -72,16 +74,16 @@ def predictive_figure(
     held-back years are drawn beside the model's.
     """
     s = setup.series
+    look = strategy_look(str((setup.base or {}).get("strategy", "top_down")))
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
     x = band["year"]
+    model = f"model ({look.label})"
     ax.fill_between(
-        x, band["q05"], band["q95"], alpha=0.2, color="#d95f02", label="model, 90% predictive band"
+        x, band["q05"], band["q95"], alpha=0.2, color=look.colour, label=f"{model}, 90% band"
     )
-    ax.fill_between(
-        x, band["q25"], band["q75"], alpha=0.35, color="#d95f02", label="model, 50% band"
-    )
-    ax.plot(x, band["q50"], color="#d95f02", lw=2, label="model, median")
+    ax.fill_between(x, band["q25"], band["q75"], alpha=0.35, color=look.colour, label="50% band")
+    ax.plot(x, band["q50"], color=look.colour, lw=2, label=f"{model}, median")
     ax.plot(s.years[setup.fit], s.values[setup.fit], "ko", ms=5, label="observed, fitted")
     other = ~setup.fit & ~setup.held
     if other.any():
@@ -89,7 +91,7 @@ def predictive_figure(
             s.years[other],
             s.values[other],
             "o",
-            color="grey",
+            color=NEUTRAL[2],
             ms=4,
             label="observed, before the model starts",
         )
@@ -104,7 +106,7 @@ def predictive_figure(
             label="observed, held back",
         )
         cutoff = setup.cal.observed.fit_until
-        ax.axvline(cutoff + 0.5, color="grey", lw=1, ls=":")
+        ax.axvline(cutoff + 0.5, color=NEUTRAL[2], lw=1, ls=":")
     if forecast is not None:
         f = forecast[forecast["year"] != "rmse"]
         fy = f["year"].astype(int)
@@ -112,14 +114,14 @@ def predictive_figure(
             fy,
             f["last_value"],
             "s--",
-            color="#7570b3",
+            color=NEUTRAL[1],
             ms=4,
             lw=1,
             label="naive: last value carried forward",
         )
         if np.isfinite(f["logistic"].to_numpy(float)).any():
             ax.plot(
-                fy, f["logistic"], "^--", color="#1b9e77", ms=4, lw=1, label="naive: logistic fit"
+                fy, f["logistic"], "^:", color=NEUTRAL[1], ms=4, lw=1, label="naive: logistic fit"
             )
     ax.set_xlabel(f"year (measured in month {setup.cal.observed.measured_month})")
     ax.set_ylabel(f"{s.name} ({s.unit})")

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core.looks import NEUTRAL, Look, looks_or_default
+
 #: Two values closer than this are a tie for best.
 TIE = 1e-12
 #: Quantile of regret reported beside the median and the maximum.
@@ -169,6 +171,70 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
+def failures(table: pd.DataFrame, better: str, x: pd.DataFrame) -> pd.DataFrame:
+    """Where each policy fails: the worlds in which it is not the best, as a PRIM box.
+
+    For each policy, the worlds where another policy does better on the measure
+    (regret above :data:`TIE`) are the cases of interest of a scenario discovery
+    (:func:`sim.analysis.discovery.prim_boxes`, one box): the ranges of a few
+    uncertainties that hold most of those worlds.
+
+    Args:
+        table: Worlds x policies (a :func:`world_means` table).
+        better: ``max`` or ``min``.
+        x: The worlds' uncertainties, indexed by world.
+
+    Returns:
+        One row per policy and restricted uncertainty (a policy that fails in no world,
+        or in all, has one row without a box): ``policy``, ``n_worlds``, ``n_fails``,
+        ``uncertainty``, ``lower``, ``upper``, ``range_low``, ``range_high``,
+        ``coverage`` (share of its failures inside the box), ``density`` (share of the
+        box's worlds that are failures) and ``significant``.
+    """
+    from sim.analysis.discovery import prim_boxes
+
+    r = regret(table, better)
+    worlds = x.loc[r.index].astype(float).reset_index(drop=True)
+    rows = []
+    for policy in r.columns:
+        fails = (r[policy] > TIE).to_numpy()
+        head = {"policy": policy, "n_worlds": len(fails), "n_fails": int(fails.sum())}
+        if not 0 < fails.sum() < len(fails):
+            rows.append(head)
+            continue
+        boxes, _ = prim_boxes(worlds, fails, max_boxes=1)
+        if boxes.empty:
+            rows.append(head)
+        for b in boxes.itertuples():
+            rows.append(
+                {
+                    **head,
+                    "uncertainty": b.uncertainty,
+                    "lower": b.lower,
+                    "upper": b.upper,
+                    "range_low": b.range_low,
+                    "range_high": b.range_high,
+                    "coverage": b.coverage,
+                    "density": b.density,
+                    "significant": b.significant,
+                }
+            )
+    columns = [
+        "policy",
+        "n_worlds",
+        "n_fails",
+        "uncertainty",
+        "lower",
+        "upper",
+        "range_low",
+        "range_high",
+        "coverage",
+        "density",
+        "significant",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------------------
 # Tables and charts beside the results
 # --------------------------------------------------------------------------------------
@@ -199,6 +265,7 @@ def write_robustness(
     targets: dict[str, dict[str, float]] = dict(manifest.get("targets") or {})
     tables = {o: world_means(runs, o, policies) for o in {*measures, *targets}}
     n_worlds = int(manifest["n_worlds"])
+    looks = looks_or_default(policies, manifest.get("looks"))
     written = []
     rows, pairs = [], []
     for outcome, better in measures.items():
@@ -221,12 +288,16 @@ def write_robustness(
         diffs = paired_differences(table, seed)
         diffs.insert(0, "measure", outcome)
         pairs.append(diffs)
-        written.append(_regret_chart(out, outcome, better, regret(table, better)))
+        written.append(_regret_chart(out, outcome, better, regret(table, better), looks))
     if rows:
         robust = pd.concat(rows, ignore_index=True)
         robust.to_csv(out / "robustness.csv", index=False)
         pd.concat(pairs, ignore_index=True).to_csv(out / "paired_differences.csv", index=False)
-        written += ["robustness.csv", "paired_differences.csv", _best_share_chart(out, robust)]
+        written += [
+            "robustness.csv",
+            "paired_differences.csv",
+            _best_share_chart(out, robust, looks),
+        ]
     if targets:
         share = satisficing(tables, targets)
         text = " and ".join(_target_text(o, t) for o, t in targets.items())
@@ -250,14 +321,31 @@ def _target_text(outcome: str, t: dict[str, float]) -> str:
     return " and ".join(parts)
 
 
-def _regret_chart(out: Path, outcome: str, better: str, r: pd.DataFrame) -> str:
+def _regret_chart(
+    out: Path, outcome: str, better: str, r: pd.DataFrame, looks: dict[str, Look]
+) -> str:
+    name = f"regret_{outcome}.png"
+    regret_figure(outcome, better, r, looks).savefig(out / name, dpi=120)
+    return name
+
+
+def regret_figure(outcome: str, better: str, r: pd.DataFrame, looks: dict[str, Look]):
+    """Regret of each policy over the worlds: a box each, in its strategy's colour."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 3.6), layout="constrained")
     ax = fig.add_subplot()
-    ax.boxplot([r[c].to_numpy() for c in r.columns], tick_labels=list(r.columns), showfliers=True)
+    parts = ax.boxplot(
+        [r[c].to_numpy() for c in r.columns],
+        tick_labels=[looks[c].label for c in r.columns],
+        showfliers=True,
+        patch_artist=True,
+        medianprops={"color": NEUTRAL[0]},
+    )
+    for box, c in zip(parts["boxes"], r.columns, strict=True):
+        box.set(facecolor=looks[c].colour, alpha=0.35, edgecolor=looks[c].colour)
     for i, c in enumerate(r.columns, start=1):
-        ax.plot([i], [r[c].quantile(REGRET_Q)], marker="v", color="tab:red", ls="")
+        ax.plot([i], [r[c].quantile(REGRET_Q)], marker="v", color=NEUTRAL[0], ls="")
     ax.set_ylabel(
         f"regret in {outcome}\n({'lower' if better == 'max' else 'higher'} than the "
         "best policy in that world)"
@@ -265,15 +353,21 @@ def _regret_chart(out: Path, outcome: str, better: str, r: pd.DataFrame) -> str:
     ax.set_title(
         f"Regret over {len(r)} worlds (box: quartiles; triangle: 90th percentile)", fontsize=9
     )
-    name = f"regret_{outcome}.png"
-    fig.savefig(out / name, dpi=120)
-    return name
+    return fig
 
 
-def _best_share_chart(out: Path, robust: pd.DataFrame) -> str:
+def _best_share_chart(out: Path, robust: pd.DataFrame, looks: dict[str, Look]) -> str:
+    best_share_figure(robust, looks).savefig(out / "best_share.png", dpi=120)
+    return "best_share.png"
+
+
+def best_share_figure(robust: pd.DataFrame, looks: dict[str, Look]):
+    """Each policy's share of worlds where it is best, per measure, in its strategy's colour."""
     from matplotlib.figure import Figure
 
+    policies = list(dict.fromkeys(robust["policy"]))
     table = robust.pivot(index="measure", columns="policy", values="best_share")
+    table = table.reindex(index=list(dict.fromkeys(robust["measure"])), columns=policies)
     fig = Figure(
         figsize=(6.4, 0.6 + 0.5 * len(table) * len(table.columns) / 2), layout="constrained"
     )
@@ -281,10 +375,10 @@ def _best_share_chart(out: Path, robust: pd.DataFrame) -> str:
     height = 0.8 / len(table.columns)
     y = np.arange(len(table))
     for j, policy in enumerate(table.columns):
-        ax.barh(y + j * height, table[policy], height=height, label=policy)
+        look = looks[policy]
+        ax.barh(y + j * height, table[policy], height=height, label=look.label, color=look.colour)
     ax.set_yticks(y + height * (len(table.columns) - 1) / 2, table.index)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of worlds in which the policy is best")
     ax.legend(fontsize=8)
-    fig.savefig(out / "best_share.png", dpi=120)
-    return "best_share.png"
+    return fig

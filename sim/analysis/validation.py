@@ -431,6 +431,58 @@ def exec_lift(params: Params, seed: int, horizon: int = EXEC_HORIZON) -> dict:
     }
 
 
+#: How the pattern conditions read in a legend (each in its strategy's colour).
+CONDITION_WORDS = {
+    "top_down_t0.7": "tightness 0.7",
+    "top_down_t1.0": "tightness 1.0",
+    "np_levers0": "all four levers at 0",
+    "np_levers1": "all four levers at 1",
+    "np_cut": "budget cut of 30% at month 12",
+    "np_formal": "formal collaboratives",
+    "np_informal": "informal collaboratives",
+    "np_exec": "executive heads",
+    "np_noexec": "no executive heads",
+}
+
+
+def curves_figure(arrays: dict[str, np.ndarray], strategies: dict[str, str], metric: str):
+    """Mean and 5-95% band over replications of each condition's curve of ``metric``.
+
+    Args:
+        arrays: Condition name to an array of replications x steps.
+        strategies: Condition name to the strategy it runs (its colour; its label first).
+        metric: The metric drawn (the y axis).
+    """
+    from sim.core.looks import assign, strategy_look
+
+    looks = assign(
+        {
+            lab: (
+                ", ".join(
+                    t for t in (strategy_look(strategies[lab]).label, CONDITION_WORDS.get(lab)) if t
+                ),
+                strategies[lab],
+            )
+            for lab in arrays
+        }
+    )
+    fig, ax = _fig()
+    for lab, arr in arrays.items():
+        look = looks[lab]
+        ax.plot(arr.mean(axis=0), color=look.colour, ls=look.style, label=look.label)
+        ax.fill_between(
+            np.arange(arr.shape[1]),
+            np.percentile(arr, 5, axis=0),
+            np.percentile(arr, 95, axis=0),
+            color=look.colour,
+            alpha=0.15,
+        )
+    ax.set_xlabel("month")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=7)
+    return fig
+
+
 def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     """MODEL.md's seven patterns as replicated statistical comparisons."""
     reps = 8 if quick else 20
@@ -438,22 +490,11 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     cond_exec = pattern_conditions()["np_exec"]
     checks = []
 
+    strategies = {k: p.strategy for k, p in pattern_conditions().items()}
+
     def curve_fig(name, labels, metric="perf_mean"):
-        fig, ax = _fig()
-        for i, lab in enumerate(labels):
-            arr = np.array([df[metric].to_numpy() for df in runs[lab]])
-            ax.plot(arr.mean(axis=0), color=f"C{i}", label=lab)
-            ax.fill_between(
-                np.arange(arr.shape[1]),
-                np.percentile(arr, 5, axis=0),
-                np.percentile(arr, 95, axis=0),
-                color=f"C{i}",
-                alpha=0.15,
-            )
-        ax.set_xlabel("month")
-        ax.set_ylabel(metric)
-        ax.legend(fontsize=7)
-        return _save(fig, out_dir, name)
+        arrays = {lab: np.array([df[metric].to_numpy() for df in runs[lab]]) for lab in labels}
+        return _save(curves_figure(arrays, strategies, metric), out_dir, name)
 
     # (1) plateau
     td = np.array([df["perf_mean"].to_numpy() for df in runs["top_down"]])
@@ -517,7 +558,18 @@ def pattern_checks(out_dir: Path, quick: bool) -> list[Check]:
     d_opt = t_interval(by_t[best] - np.maximum(by_t[0], by_t[-1]))
     ok = d_end[1] > 0 and d_2y[1] > 0 and interior and d_opt[1] > 0
     fig, ax = _fig()
-    ax.errorbar(TIGHT, means, yerr=by_t.std(axis=1, ddof=1) / np.sqrt(reps), fmt="o-")
+    from sim.core.looks import strategy_look
+
+    look = strategy_look("next_practice")
+    ax.errorbar(
+        TIGHT,
+        means,
+        yerr=by_t.std(axis=1, ddof=1) / np.sqrt(reps),
+        fmt="o-",
+        color=look.colour,
+        label=look.label,
+    )
+    ax.legend(fontsize=7)
     ax.set_xlabel("tightness")
     ax.set_ylabel("final mean performance (next practice)")
     _save(fig, out_dir, "p3_tightloose")

@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import sim.model.builtin  # noqa: F401  (the shipped strategies, registered with their looks)
 from sim.app.layout import Layout, school_layout
+from sim.core.looks import strategy_look
 from sim.core.state import EMPTY, MANDATED
 from sim.inputs import shipped
 from sim.model.model import NextPracticeModel
@@ -54,11 +56,10 @@ WORKSHOP_SCENARIO = SCENARIOS / "workshop.yaml"
 #: The strategy the same schools are compared with until the trainer picks another.
 SHADOW_STRATEGY = "top_down"
 
-#: Strategies in the order the selector shows them, with the words the room reads.
+#: Strategies in the order the selector shows them, with the words the room reads: each
+#: strategy's own label, as in every figure (:mod:`sim.core.looks`).
 STRATEGY_LABELS = {
-    "top_down": "Top-down transfer",
-    "bottom_up": "Bottom-up",
-    "next_practice": "Next practice",
+    name: strategy_look(name).label for name in ("top_down", "bottom_up", "next_practice")
 }
 
 #: The live controls a strategy's scenario file sets: the dial, then the four levers.

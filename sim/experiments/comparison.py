@@ -169,6 +169,7 @@ def compare(
     scheduler: str | None = None,
     baseline: str | None = None,
     per_replication: list[dict[str, Any]] | None = None,
+    about: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run each scenario ``replications`` times through the sweep machinery; write tidy results.
 
@@ -187,6 +188,8 @@ def compare(
             :func:`sim.experiments.posterior.replication_overrides`):
             the same in every scenario, so differences stay paired; written to
             ``draws.csv`` (and beside each run in the sweep's results).
+        about: More to record in ``compare.json`` for readers of the results (the
+            scenarios' files, labels and looks, :func:`sim.core.looks.assign`).
 
     Returns:
         The per-run outcomes table (scenario, replication, seed, one column per outcome).
@@ -203,6 +206,8 @@ def compare(
             f"({', '.join(scenarios)}); give one of those names"
         )
     plan = compare_plan(scenarios, replications, root_seed, out_dir, steps, per_replication)
+    if about and "looks" in about:
+        plan.extra["looks"] = about["looks"]  # for `analyze` of this folder's figures
     if per_replication is not None:
         pd.DataFrame(per_replication).rename_axis("replication").to_csv(out_dir / "draws.csv")
     _clear_other_comparison(out_dir, plan.fingerprint())
@@ -242,6 +247,7 @@ def compare(
         "baseline": baseline,
         "per_replication": per_replication,
         "scenarios": {k: v.model_dump() for k, v in scenarios.items()},
+        **(about or {}),
     }
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
     return per_run

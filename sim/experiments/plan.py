@@ -233,6 +233,8 @@ def plan_experiment(path: str | Path) -> Plan:
     else:
         factors, design, bases = _explicit(exp, path, spec, base)
 
+    if bases:
+        extra = {**extra, "looks": scenario_looks(exp, path, bases)}
     clash = set(factors) & (set(outcomes) | _RESERVED)
     if clash:
         raise UserError(f"{path}: factor name(s) {sorted(clash)} clash with result columns")
@@ -252,6 +254,46 @@ def plan_experiment(path: str | Path) -> Plan:
         seed_column=WORLD if exp.design.method == "robustness" else None,
         extra=extra,
     )
+
+
+def scenario_looks(
+    exp: Experiment, where: Path, bases: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """How figures show each scenario or policy of a design (:func:`sim.core.looks.assign`).
+
+    Its label is its scenario file's (``label:`` or description,
+    :func:`sim.model.scenario.scenario_label`), with a policy's levers after it; its
+    colour, its strategy's. Saved in the manifest, so analysis draws them without
+    reading scenario files or importing plug-ins.
+    """
+    from sim.core.looks import assign
+    from sim.experiments.designs import resolve_scenario
+    from sim.model.scenario import scenario_label
+
+    files: dict[str, str] = {}
+    levers: dict[str, dict[str, Any]] = {}
+    design = exp.design
+    if isinstance(design, RobustnessDesign):
+        for i, entry in enumerate(design.policies):
+            spec = PolicySpec(scenario=entry) if isinstance(entry, str) else entry
+            label = _policy_label(i, spec, where)
+            levers[label] = dict(spec.levers)
+            if spec.scenario:
+                files[label] = spec.scenario
+    else:
+        grid = getattr(design, "factors", None) or {}
+        named = list(grid[SCENARIO].values or []) if SCENARIO in grid else []
+        named += [r.get(SCENARIO) for r in getattr(design, "rows", None) or []]
+        files.update({Path(f).stem: f for f in named if isinstance(f, str)})
+    if exp.scenario:
+        files.setdefault(Path(exp.scenario).stem, exp.scenario)
+    entries = {}
+    for key, base in bases.items():
+        text = scenario_label(resolve_scenario(where, files[key])) if key in files else key
+        if levers.get(key):
+            text += ", " + ", ".join(f"{n} {v}" for n, v in levers[key].items())
+        entries[key] = (text, base.get("strategy"))
+    return {k: look.to_dict() for k, look in assign(entries).items()}
 
 
 def plan_robustness(

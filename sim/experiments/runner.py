@@ -25,7 +25,7 @@ from sim.inputs.safe_io import read_parquet
 from sim.model.model import NextPracticeModel
 from sim.model.params import Params
 from sim.model.plugins import plugin_records
-from sim.system.costs import COST_DEFINITIONS, cost_outcomes
+from sim.system.costs import COST_DEFINITIONS, YEARLY_DEFINITIONS, cost_outcomes, yearly_outcomes
 from sim.system.metrics import PLATEAU_DEFINITIONS, plateau_measures
 
 #: Final-step metrics reported as outcomes (prefixed ``final_``).
@@ -94,14 +94,17 @@ def outcome_definitions() -> dict[str, str]:
     from sim.system.metrics import DEFINITIONS
 
     final = {f"final_{m}": f"at the last step: {DEFINITIONS[m]}" for m in FINAL_METRICS}
-    return {**PLATEAU_DEFINITIONS, **final, **COST_DEFINITIONS}
+    return {**PLATEAU_DEFINITIONS, **final, **COST_DEFINITIONS, **YEARLY_DEFINITIONS}
 
 
-def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
+def outcomes(
+    metrics: pd.DataFrame, dur_step: float = 1.0, n_schools: int | None = None
+) -> dict[str, float]:
     """Scalar outcomes of a run: plateau measures of mean performance and final values.
 
     Each is defined in :func:`outcome_definitions` (``nextpractice params --outcomes``).
-    A metric the run did not record (the ``adoption`` metric set) gives NaN.
+    A metric the run did not record (the ``adoption`` metric set) gives NaN; so does
+    spend per school when ``n_schools`` is not given.
     """
     if "perf_mean" in metrics:
         out = plateau_measures(metrics["perf_mean"].to_numpy(), dur_step=dur_step)
@@ -118,8 +121,13 @@ def outcomes(metrics: pd.DataFrame, dur_step: float = 1.0) -> dict[str, float]:
                 float(last["spend_public"]),
             )
         )
+        years = float(last["step"] - metrics["step"].iat[0]) * dur_step / 12.0
+        spend = {p: float(last[f"spend_{p}"]) for p in ("centre", "authorities", "public")}
+        spend["schools"] = float(last["spend_schools"])
+        out.update(yearly_outcomes(spend, years, n_schools or 0))
     else:
         out.update(dict.fromkeys(COST_DEFINITIONS, float("nan")))
+        out.update(dict.fromkeys(YEARLY_DEFINITIONS, float("nan")))
     return out
 
 
@@ -140,7 +148,7 @@ def run_model(
         "version": __version__,
         "seed": int(seed),
         "steps": int(model.t),
-        "outcomes": outcomes(m, params.dur_step),
+        "outcomes": outcomes(m, params.dur_step, params.n_schools),
         "final": {k: (None if pd.isna(v) else float(v)) for k, v in m.iloc[-1].items()},
         "params": params.model_dump(),
         # Each plug-in's file and SHA-256 (an edited plug-in shows), and built-ins replaced.

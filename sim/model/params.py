@@ -79,6 +79,33 @@ KS2 = "KS2 English level 4+, England; Hansard 4 Sep 2006 col 1987W (shared/data)
 DFES_2007 = "DfES, Schools, pupils and their characteristics, January 2007"
 
 
+#: Budgets a scenario may give as a total a year for the whole system instead of per
+#: school (``budget_centre_total: 5.0``): the key, the per-school parameter it sets, and
+#: its declaration. A total is turned into the per-school value (GBP thousand per school
+#: a year: the total times 1000 over ``n_schools``) before anything else reads it, so a
+#: run given the total is the run given that per-school value, to the last byte; giving
+#: both in one place is refused.
+BUDGET_TOTALS: dict[str, dict[str, Any]] = {
+    "budget_centre_total": {
+        "sets": "budget_centre",
+        "unit": "GBP m a year",
+        "meaning": "The centre's yearly budget for the whole system, instead of "
+        "budget_centre per school: budget_centre = total x 1000 / n_schools.",
+    },
+    "budget_authority_total": {
+        "sets": "budget_authority",
+        "unit": "GBP m a year",
+        "meaning": "All authorities' yearly budgets together, instead of budget_authority "
+        "per school: budget_authority = total x 1000 / n_schools.",
+    },
+}
+
+
+def per_school(total: float, n_schools: int) -> float:
+    """A budget of ``total`` GBP million a year over ``n_schools``, in GBP thousand per school."""
+    return total * 1000.0 / n_schools
+
+
 def par(
     default: Any,
     *,
@@ -1435,6 +1462,41 @@ class Params(BaseModel):
     # ----------------------------------------------------------------- validation
     @model_validator(mode="before")
     @classmethod
+    def _budget_totals(cls, data: Any) -> Any:
+        # A budget given as a total a year (BUDGET_TOTALS) becomes its per-school value.
+        if not isinstance(data, dict) or not any(k in data for k in BUDGET_TOTALS):
+            return data
+        data = dict(data)
+        n = data.get("n_schools", cls.model_fields["n_schools"].default)
+        for key, spec in BUDGET_TOTALS.items():
+            if key not in data:
+                continue
+            total, target = data.pop(key), spec["sets"]
+            if target in data:
+                raise ValueError(
+                    f"{key} and {target} are both given; give one: the total a year for "
+                    f"the whole system ({spec['unit']}) or the amount per school "
+                    f"({field_info(target)['unit']})"
+                )
+            if isinstance(total, bool) or not isinstance(total, int | float) or total < 0:
+                raise ValueError(
+                    f"{key} must be a number of {spec['unit']}, 0 or more (got "
+                    f"{total!r}); e.g. {key}: 5.0"
+                )
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                return {**data, target: total}  # n_schools' own check says what is wrong
+            value = per_school(float(total), n)
+            hi = field_info(target)["hi"]
+            if value > hi:
+                raise ValueError(
+                    f"{key}: {total} {spec['unit']} over {n} schools is {value:.4g} GBP k "
+                    f"per school a year, above {target}'s most ({hi}); give a smaller total"
+                )
+            data[target] = value
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _gather_declared(cls, data: Any) -> Any:
         # Keys <name>.<param> go into `declared`, checked against the declarations and
         # completed with their defaults. Plug-ins first: they may declare parameters.
@@ -1591,6 +1653,9 @@ def type_problem(
 
     if command_line:
         write = lambda v: f"--set {name}={v}"  # noqa: E731
+    if name in BUDGET_TOTALS:
+        unit = BUDGET_TOTALS[name]["unit"]
+        return wrong_type(name, value, float, lo=0, unit=unit, example=5.0, at=at, write=write)
     if name in Params.model_fields:
         if name == "declared":
             return None

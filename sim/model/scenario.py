@@ -7,10 +7,18 @@ its own:
   file, or a built-in name such as ``next_practice``); this file's values win.
   Chains are followed; cycles are refused.
 * ``description: ...`` says what the scenario is for (kept in results).
+* ``label: ...`` is the scenario's name in figures and tables (default: the start of
+  its description, up to the first colon, full stop or bracket;
+  :func:`scenario_label`). A file's own description replaces a label it inherits.
 * ``plugins: [module, ...]`` imports modules that register extra rules,
   strategies or networks (and their parameters) before the values are
   checked: module names or ``.py`` paths, found beside this file or a file it
   extends (:mod:`sim.model.plugins`).
+
+A budget may be given as a total a year for the whole system, ``budget_centre_total``
+or ``budget_authority_total`` in GBP million (:data:`sim.model.params.BUDGET_TOTALS`),
+instead of per school; a file that sets one replaces the other as it inherits it, and
+a file (or ``--set``) giving both is refused.
 
 Every problem is reported as a :class:`~sim.core.errors.UserError` that names the
 file, the key, what is allowed and how to fix it: an unknown key lists the
@@ -38,10 +46,18 @@ from sim.core.errors import UserError
 from sim.core.registry import key_hint
 from sim.inputs.safe_io import check_input_file, excerpt, loads, read_yaml_file
 from sim.inputs.strict import TYPE_ERRORS, readable_range
-from sim.model.params import Params, declared_fields, field_info, type_problem
+from sim.model.params import (
+    BUDGET_TOTALS,
+    Params,
+    declared_fields,
+    field_info,
+    type_problem,
+)
 from sim.model.plugins import import_plugins as find_plugins
 
-META_KEYS = ("extends", "description")
+META_KEYS = ("extends", "description", "label")
+#: Most characters of a label taken from a description.
+LABEL_CHARS = 48
 
 
 #: Longest ``extends:`` chain followed (the shipped scenarios use 2).
@@ -99,11 +115,12 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
                 f"(got {excerpt(parent)})"
             )
         values, chain = resolve(parent, (*_seen, path))
-    if not isinstance(data.get("description", ""), str):
-        raise UserError(
-            f"{path}: key 'description' must be text (got "
-            f"{excerpt(data['description'])}); quote it or write one line"
-        )
+    for key in ("description", "label"):
+        if not isinstance(data.get(key, ""), str):
+            raise UserError(
+                f"{path}: key '{key}' must be text (got {excerpt(data[key])}); quote it "
+                "or write one line"
+            )
     plugins = data.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(m, str) for m in plugins):
         raise UserError(f"{path}: key 'plugins' must be a list of module names or .py files")
@@ -114,10 +131,32 @@ def resolve(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, A
         raise UserError(f"{path}: key 'plugins': {exc}") from None
     check_keys(data, str(path))
     check_types(data, str(path))  # here, so a value is blamed on the file of the chain it is in
+    _replace_budget_form(values, data, str(path))
+    if "description" in data and "label" not in data:
+        values.pop("label", None)  # a file that says what it is is not its parent's label
     values.update({k: v for k, v in data.items() if k not in ("extends", "plugins")})
     if plugins:
         values["plugins"] = list(dict.fromkeys([*values.get("plugins", []), *plugins]))
     return values, [*chain, str(path)]
+
+
+def _replace_budget_form(values: dict[str, Any], given: dict[str, Any], where: str) -> None:
+    """Let a budget ``given`` as a total replace an inherited per-school one, and back.
+
+    Raises:
+        UserError: ``given`` has both forms of one budget.
+    """
+    for total, spec in BUDGET_TOTALS.items():
+        each = spec["sets"]
+        if total in given and each in given:
+            raise UserError(
+                f"{where}: {total} and {each} are both given; keep one: {total} (the whole "
+                f"system, {spec['unit']}) or {each} ({field_info(each)['unit']})"
+            )
+        if total in given:
+            values.pop(each, None)
+        elif each in given:
+            values.pop(total, None)
 
 
 def check_keys(data: dict[str, Any], where: str) -> None:
@@ -128,7 +167,7 @@ def check_keys(data: dict[str, Any], where: str) -> None:
     reads the parameter from another (``judged_numpy.w_agenda``: set
     ``judged.w_agenda``), else lists the keys that rule declares.
     """
-    valid = set(Params.model_fields) | set(META_KEYS)
+    valid = set(Params.model_fields) | set(META_KEYS) | set(BUDGET_TOTALS)
     declared = list(declared_fields())
     unknown = [
         key for key in data if key not in valid and not (isinstance(key, str) and key in declared)
@@ -277,6 +316,7 @@ def load_scenario(
             )
         check_keys(overrides, f"{where} (command-line --set)")
         check_types(overrides, f"{where} (command-line --set)", command_line=True)
+        _replace_budget_form(values, overrides, f"{where} (command-line --set)")
         values.update(overrides)
         where = f"{where} with --set {', '.join(overrides)}"
     return validate(values, where)
@@ -286,3 +326,27 @@ def scenario_description(path: str | Path) -> str:
     """The ``description:`` of a scenario file (inherited if it has none of its own)."""
     values, _ = resolve(path)
     return str(values.get("description", ""))
+
+
+def scenario_label(path: str | Path) -> str:
+    """A scenario's name for readers: its ``label:``, else the start of its description.
+
+    The description's first clause (up to a colon, full stop, semicolon or bracket,
+    at most :data:`LABEL_CHARS` characters) stands in for a label; a file with
+    neither inherits its parent's; a chain with neither gives the file's name.
+    """
+    values, _ = resolve(path)
+    return label_from(values.get("label"), values.get("description"), Path(str(path)).stem)
+
+
+def label_from(label: Any, description: Any, fallback: str) -> str:
+    """The label of :func:`scenario_label` from a ``label:`` and a ``description:``."""
+    if isinstance(label, str) and label.strip():
+        return " ".join(label.split())
+    text = " ".join(str(description or "").split())
+    for stop in (": ", ". ", "; ", " ("):
+        text = text.split(stop, 1)[0]
+    text = text.rstrip(".:;")
+    if len(text) > LABEL_CHARS:
+        text = text[: LABEL_CHARS - 3].rsplit(" ", 1)[0] + "..."
+    return text or fallback

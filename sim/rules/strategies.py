@@ -79,6 +79,11 @@ class Strategy:
 
     name: ClassVar[str]
     stance: ClassVar[int] = ABSENT
+    #: How figures and tables name the strategy, and its colour in every figure
+    #: (:mod:`sim.core.looks`); a plug-in that declares neither gets its name in words
+    #: and a colour of its own.
+    label: ClassVar[str | None] = None
+    colour: ClassVar[str | None] = None
     #: The namespace of the parameters declared here, shared by every strategy: they
     #: belong to the centre, whichever strategy it follows (``centre.rel_trust_brokered``).
     params_namespace: ClassVar[str] = "centre"
@@ -401,6 +406,8 @@ class TopDown(Strategy):
     """
 
     stance = ADMINISTER
+    label = "Top-down transfer"
+    colour = "#d95f02"  # ColorBrewer Dark2
 
     def act(self, model):
         """Set stance and agenda, and mandate the best known practice."""
@@ -419,6 +426,8 @@ class BottomUp(Strategy):
     """
 
     stance = ABSENT
+    label = "Bottom-up"
+    colour = "#7570b3"  # ColorBrewer Dark2
 
     def act(self, model):
         """Stand back."""
@@ -441,6 +450,8 @@ class NextPractice(Strategy):
     """
 
     stance = ANIMATE
+    label = "Next practice"
+    colour = "#1b9e77"  # ColorBrewer Dark2
 
     def act(self, model):
         """Run the stimulate, incubate and accelerate phases."""

@@ -133,6 +133,51 @@ COST_DEFINITIONS = {
 }
 
 
+#: Spend in the units a ministry budgets in, per payer (:data:`PAYERS`, and ``public``:
+#: centre and authorities): GBP million a year for the whole system, and GBP a year per
+#: school, each the mean over the years run.
+_WHO = {
+    "centre": "the centre's spend (trials, brokering, mandates)",
+    "authorities": "the authorities' spend, all together (facilitation, capacity, support)",
+    "public": "public spend (centre and authorities)",
+    "schools": "the schools' running costs of the practices they run",
+}
+YEARLY_DEFINITIONS = {
+    **{
+        f"spend_year_{p}": f"{who}, a year: mean over the years run (GBP million a year, "
+        "the whole system)"
+        for p, who in _WHO.items()
+    },
+    **{
+        f"spend_school_year_{p}": f"{who}, a year per school: mean over the years run (GBP "
+        "a year per school)"
+        for p, who in _WHO.items()
+    },
+}
+
+
+def yearly_outcomes(spend: dict[str, float], years: float, n_schools: int) -> dict[str, float]:
+    """Spend a year and per school a year (:data:`YEARLY_DEFINITIONS`) from cumulative spend.
+
+    Args:
+        spend: Payer (``centre``, ``authorities``, ``public``, ``schools``) to its
+            cumulative spend at the end of the run, in GBP thousand.
+        years: Years run.
+        n_schools: Schools in the system.
+
+    Returns:
+        NaN for every outcome when no time passed.
+    """
+    out = {}
+    for payer, total in spend.items():
+        ok = years > 0 and n_schools > 0
+        out[f"spend_year_{payer}"] = total / 1000.0 / years if ok else float("nan")
+        out[f"spend_school_year_{payer}"] = (
+            total * 1000.0 / years / n_schools if ok else float("nan")
+        )
+    return {k: out[k] for k in YEARLY_DEFINITIONS}
+
+
 def cost_outcomes(perf_first: float, perf_last: float, spend_public: float) -> dict[str, float]:
     """Gain and value for money of a finished run (see :data:`COST_DEFINITIONS`)."""
     gain = 100.0 * (perf_last - perf_first)
