@@ -26,9 +26,29 @@ With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.
 runs on the case of interest it names, after the method's own analysis.
 
 Sensitivity indices use, for each parameter set, the mean of the outcome over its
-successful replications (the sensitivity of the expected outcome). Failed runs are
-listed in ``failed_runs.csv``; ``summary.json`` says what was written and anything
-left out, and why.
+successful replications (the sensitivity of the expected outcome; with common random
+numbers, replication ``r`` of every set has the same seed). Seed noise is variance no
+factor explains, so beside each index stands a **noise floor** read from the
+replications at fixed parameters (Marrel et al. 2012; the choice is in
+``docs/decisions.md``), and whether the index's 95% interval stands clear of it:
+
+- Sobol': the floor of an outcome is its **noise share**, the share of the variance of
+  the set means that is seed noise: the mean within-set variance over the replications,
+  divided by the replications, over the variance of the set means
+  (:func:`noise_share`). Jansen's total-effect estimator adds that share to the total
+  index of every factor when the noise of two sets is independent (common random
+  numbers make it less), so a total index up to the floor may be noise. ``S1_clear``,
+  ``ST_clear`` (and ``S2_clear``): the lower end of the interval is above the floor.
+- Morris: each factor's floor is the mu* a factor without effect would show given the
+  seed noise of its elementary effects: the elementary effects are computed for each
+  replication, the spread over replications of each one (at fixed parameters, with the
+  same seeds in every set) gives its noise, and a factor of no effect would have a mean
+  absolute effect of ``sqrt(2 / pi)`` times that noise over ``sqrt(replications)``
+  (:func:`morris_floor`). ``clear``: ``mu_star - mu_star_conf`` above the floor.
+
+With one replication a set there is no floor (the columns are empty and a note says
+to set ``replications`` to 2 or more). Failed runs are listed in ``failed_runs.csv``;
+``summary.json`` says what was written and anything left out, and why.
 """
 
 from __future__ import annotations
@@ -111,6 +131,15 @@ class _Sweep:
         count = np.bincount(rows, minlength=self.n_rows)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def by_replication(self, name: str) -> np.ndarray:
+        """An outcome as a (design rows x replications) array; NaN where a run failed."""
+        cols = self.columns(["design_row", "replication", "status", name])
+        reps = int(self.manifest["replications"])
+        out = np.full((self.n_rows, reps), np.nan)
+        ok = cols["status"] == "ok"
+        out[cols["design_row"][ok], cols["replication"][ok]] = cols[name][ok].astype(float)
+        return out
 
     def row_summary(self, name: str) -> pd.DataFrame:
         """Per design row: runs, mean, sd and the 90% band of an outcome over replications."""
@@ -217,12 +246,20 @@ def _ok_runs(sweep: _Sweep, columns: list[str]) -> pd.DataFrame:
 
 def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     from sim.analysis.robustness import write_robustness
+    from sim.experiments.resolve import ok_runs, round_folders
 
     m = sweep.manifest
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
-    runs = _ok_runs(sweep, ["world", "policy", *needed])
+    runs = ok_runs(sweep.path, ["world", "policy", "replication", *needed])
+    rounds = round_folders(sweep.path)
+    if rounds:
+        added = int((runs["round"] > 0).sum())
+        notes.append(
+            f"{added} runs in {len(rounds)} round(s) of seeds added to worlds whose best "
+            "two policies were within seed noise (resolve.json)"
+        )
     seed = analysis_seed(int(m["root_seed"]))
-    return write_robustness(runs, m, seed, out, notes)
+    return write_robustness(runs.drop(columns="round"), m, seed, out, notes)
 
 
 def _case(sweep: _Sweep, expression: str):
@@ -285,10 +322,12 @@ def _usable(y: np.ndarray, name: str, notes: list[str]) -> bool:
 
 def _each_outcome(
     sweep: _Sweep, notes: list[str], analyze: Callable[[np.ndarray], Any]
-) -> Iterator[tuple[str, Any]]:
-    """``(outcome, indices)`` for each usable outcome: ``analyze`` of its per-row means.
+) -> Iterator[tuple[str, Any, np.ndarray]]:
+    """``(outcome, indices, runs)`` for each usable outcome: ``analyze`` of its per-row means.
 
-    SALib's RuntimeWarnings (degenerate resamples) are silenced for the call alone.
+    ``runs`` is the outcome by design row and replication (:meth:`_Sweep.by_replication`),
+    for the noise floor. SALib's RuntimeWarnings (degenerate resamples) are silenced for
+    the call alone.
     """
     for outcome in sweep.outcomes:
         y = sweep.row_means(outcome)
@@ -297,7 +336,86 @@ def _each_outcome(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             si = analyze(y)
-        yield outcome, si
+        yield outcome, si, sweep.by_replication(outcome)
+
+
+def noise_share(runs: np.ndarray) -> float:
+    """The share of the variance of the set means that is seed noise (Sobol's floor).
+
+    ``runs`` holds an outcome by parameter set (rows) and replication (columns), NaN for
+    a failed run. The seed noise of a set's mean is its replications' variance over
+    their number; averaged over the sets and divided by the variance of the set means,
+    it is the share of the analysed variance that no factor can explain (Marrel et al.
+    2012). NaN with fewer than two replications in every set.
+    """
+    counts = np.sum(np.isfinite(runs), axis=1)
+    usable = counts >= 2
+    if not usable.any():
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        within = np.nanvar(runs[usable], axis=1, ddof=1) / counts[usable]
+        means = np.nanmean(runs, axis=1)
+    total = float(np.nanvar(means, ddof=1))
+    if not total > 0:
+        return float("nan")
+    return float(np.mean(within) / total)
+
+
+def morris_floor(
+    problem: dict[str, Any], x: np.ndarray, runs: np.ndarray, levels: int
+) -> np.ndarray:
+    """Each factor's Morris noise floor: the mu* seed noise alone would give it.
+
+    The elementary effects are computed for each replication (SALib's own computation,
+    on that replication's outputs: the same seeds along every trajectory); the sd over
+    replications of each effect is its seed noise; for a factor without effect the
+    effect of the mean over ``R`` replications is a normal of that sd over ``sqrt(R)``,
+    whose mean absolute value is ``sqrt(2 / pi)`` times it. Per factor: that, with the
+    noise's root mean square over the factor's effects. NaN with fewer than two
+    replications.
+    """
+    from SALib.analyze.morris import _compute_delta, _compute_elementary_effects
+
+    reps = runs.shape[1]
+    k = problem["num_vars"]
+    if reps < 2 or not np.isfinite(runs).all():
+        return np.full(k, np.nan)
+    delta = _compute_delta(levels)
+    effects = np.stack(
+        [_compute_elementary_effects(x, runs[:, r], k + 1, delta) for r in range(reps)]
+    )  # replications x factors x trajectories
+    noise = np.sqrt(np.mean(np.var(effects, axis=0, ddof=1), axis=1))
+    return np.sqrt(2 / np.pi) * noise / np.sqrt(reps)
+
+
+def _clear(value: np.ndarray, conf: np.ndarray, floor: np.ndarray | float) -> np.ndarray:
+    """Whether an index's interval (value - conf) is above its floor; None without a floor."""
+    floor = np.broadcast_to(np.asarray(floor, float), np.shape(value))
+    low = np.asarray(value, float) - np.asarray(conf, float)
+    return np.where(np.isfinite(floor), low > floor, None)
+
+
+def _floor_note(
+    notes: list[str],
+    outcome: str,
+    floor: float,
+    table: pd.DataFrame,
+    column: str,
+    what: str = "noise floor",
+) -> None:
+    """Say, per outcome, how many factors stand clear of the noise floor (or that none can)."""
+    if not np.isfinite(floor):
+        notes.append(
+            f"{outcome}: no noise floor (one replication a parameter set, or failed runs); "
+            "set replications: 2 or more to tell effects from seed noise"
+        )
+        return
+    clear = table[table[column] == True]["factor"].tolist()  # noqa: E712 - None is not False
+    notes.append(
+        f"{outcome}: {what} {floor:.3g}; {len(clear)} of {len(table)} factors clear of "
+        f"it{': ' + ', '.join(clear) if clear else ''}"
+    )
 
 
 def _factor_table(sweep: _Sweep, outcome: str, **indices: np.ndarray) -> pd.DataFrame:
@@ -322,7 +440,7 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     first_rows, second_rows = [], []
     charts = []
     seed = analysis_seed(sweep.manifest["root_seed"])
-    for outcome, si in _each_outcome(
+    for outcome, si, runs in _each_outcome(
         sweep,
         notes,
         lambda y: sobol.analyze(
@@ -334,9 +452,19 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             seed=seed,
         ),
     ):
+        floor = noise_share(runs)
         table = _factor_table(
-            sweep, outcome, S1=si["S1"], S1_conf=si["S1_conf"], ST=si["ST"], ST_conf=si["ST_conf"]
+            sweep,
+            outcome,
+            S1=si["S1"],
+            S1_conf=si["S1_conf"],
+            ST=si["ST"],
+            ST_conf=si["ST_conf"],
+            noise_floor=floor,
+            S1_clear=_clear(si["S1"], si["S1_conf"], floor),
+            ST_clear=_clear(si["ST"], si["ST_conf"], floor),
         )
+        _floor_note(notes, outcome, floor, table, "ST_clear")
         first_rows.append(table)
         pairs = pd.DataFrame()
         if second:
@@ -348,6 +476,8 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
                     "factor_b": np.asarray(names)[j],
                     "S2": si["S2"][i, j],
                     "S2_conf": si["S2_conf"][i, j],
+                    "noise_floor": floor,
+                    "S2_clear": _clear(si["S2"][i, j], si["S2_conf"][i, j], floor),
                 }
             )
             second_rows.append(pairs)
@@ -369,11 +499,20 @@ def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFra
     fig = Figure(figsize=(5.5 * n_panels, 1.2 + 0.32 * max(k, 5)), layout="constrained")
     ax = fig.add_subplot(1, n_panels, 1)
     pos = np.arange(k)
-    ax.barh(pos + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total (ST)", color="C1")
-    ax.barh(pos - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order (S1)")
+    faded = [1.0 if c is not False else 0.35 for c in table["ST_clear"]]
+    for p, v, e, a in zip(pos, table["ST"], table["ST_conf"], faded, strict=True):
+        ax.barh(p + 0.2, v, 0.4, xerr=e, color="C1", alpha=a)
+    faded = [1.0 if c is not False else 0.35 for c in table["S1_clear"]]
+    for p, v, e, a in zip(pos, table["S1"], table["S1_conf"], faded, strict=True):
+        ax.barh(p - 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
+    ax.barh([], [], color="C1", label="total (ST)")
+    ax.barh([], [], color="C0", label="first order (S1)")
+    floor = float(table["noise_floor"].iloc[0]) if len(table) else float("nan")
+    if np.isfinite(floor):
+        ax.axvline(floor, color="0.3", ls="--", lw=1, label=f"noise floor {floor:.2g}")
     ax.set_yticks(pos, table["factor"])
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.set_xlabel("Sobol' index (95% interval)")
+    ax.set_xlabel("Sobol' index (95% interval; pale: not clear of the noise floor)")
     ax.set_title(f"{outcome}: first-order and total effects")
     ax.legend(loc="lower right", fontsize="small")
     if len(pairs):
@@ -400,7 +539,7 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     x = sweep.design[names].to_numpy(dtype=float)
     rows, charts = [], []
     seed = analysis_seed(sweep.manifest["root_seed"])
-    for outcome, si in _each_outcome(
+    for outcome, si, runs in _each_outcome(
         sweep,
         notes,
         lambda y: morris.analyze(
@@ -413,6 +552,7 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             seed=seed,
         ),
     ):
+        floor = morris_floor(problem, x, runs, levels)
         table = _factor_table(
             sweep,
             outcome,
@@ -420,6 +560,15 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             mu_star=si["mu_star"],
             mu_star_conf=si["mu_star_conf"],
             sigma=si["sigma"],
+            noise_floor=floor,
+            clear=_clear(si["mu_star"], si["mu_star_conf"], floor),
+        )
+        _floor_note(
+            notes,
+            outcome,
+            float(np.nanmax(floor)) if np.isfinite(floor).any() else float("nan"),
+            table,
+            "clear",
         )
         rows.append(table)
         charts.append(_morris_chart(out, outcome, table))
@@ -435,8 +584,21 @@ def _morris_chart(out: Path, outcome: str, table: pd.DataFrame) -> str:
     fig = Figure(figsize=(11, 1.2 + 0.32 * max(k, 5)), layout="constrained")
     ax = fig.add_subplot(1, 2, 1)
     pos = np.arange(k)
-    ax.barh(pos + 0.2, table["mu_star"], 0.4, xerr=table["mu_star_conf"], label="mu*")
+    faded = [1.0 if c is not False else 0.35 for c in table["clear"]]
+    for p, v, e, a in zip(pos, table["mu_star"], table["mu_star_conf"], faded, strict=True):
+        ax.barh(p + 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
+    ax.barh([], [], color="C0", label="mu* (pale: not clear of the noise floor)")
     ax.barh(pos - 0.2, table["sigma"], 0.4, label="sigma", color="C1")
+    if np.isfinite(table["noise_floor"]).any():
+        ax.scatter(
+            table["noise_floor"],
+            pos + 0.2,
+            marker="|",
+            s=120,
+            color="0.2",
+            zorder=3,
+            label="noise floor",
+        )
     ax.set_yticks(pos, table["factor"])
     ax.set_xlabel(f"elementary effect on {outcome}")
     ax.set_title(f"{outcome}: Morris screening")
