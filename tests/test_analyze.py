@@ -51,35 +51,47 @@ def test_sobol_indices_of_ishigami_match_the_closed_form(ishigami_sobol):
     assert table["noise_floor"].isna().all() and table["ST_clear"].isna().all()
 
 
-def test_sobol_noise_floor_is_the_seed_noise_share(tmp_path):
-    """Marrel et al. 2012's noise share, on a known answer: Ishigami's variance is
-    a^2/8 + b pi^4/5 + b^2 pi^8/18 + 1/2 = 13.84 (a=7, b=0.1); noise of sd 2 averaged
-    over 4 seeds has variance 1, so the floor is 1/13.84 = 0.072 (the estimate of the
-    variance from the sample puts it within 0.02). Every factor stands clear of it
-    (x3's total index is 0.24); the same noise with sd 12 over 2 seeds (variance 72,
-    floor 5.2) buries them all."""
-    out = analyze(
-        sweep(tmp_path, {"method": "sobol", "n": 256}, replications=4, overrides={"noise_sd": 2.0})
-    )
-    t = pd.read_csv(out / "sobol_indices.csv")
-    y = t[t.outcome == "y"].set_index("factor")
-    assert y["noise_floor"].iloc[0] == pytest.approx(1 / 13.84, abs=0.02)
-    assert y["ST_clear"].tolist() == [True, True, True]
-    assert y.loc["x2", "S1_clear"] and not y.loc["x3", "S1_clear"]  # S1 of x3 is 0
-    assert t[t.outcome == "y_clean"]["noise_floor"].eq(0).all()  # no noise in y_clean
+def test_sobol_noise_floor_is_what_noise_adds_to_a_total_index(tmp_path):
+    """Known answers on Ishigami, whose variance is a^2/8 + b pi^4/5 + b^2 pi^8/18 + 1/2 =
+    13.84 (a=7, b=0.1). Noise of sd 2 averaged over 4 seeds has variance 1. With a seed
+    of its own for every run, Jansen's total index of every factor gains 1/13.84 = 0.072
+    (the floor, within 0.02), which is also the share of the variance that is noise.
+    Every factor stands clear of it (x3's total index is 0.24; its first-order index is
+    0). With common random numbers the Ishigami noise is the same at every point of a
+    replication: it adds nothing to any difference, and the floor is 0, while the share
+    of noise in the set means stays 0.072. Noise of sd 12 over 2 independent seeds
+    (variance 72 in a total of 86, floor 0.84) buries every index."""
+
+    def floors(name: str, **kw) -> pd.DataFrame:
+        out = analyze(sweep(tmp_path, {"method": "sobol", "n": 256}, name=name, **kw))
+        t = pd.read_csv(out / "sobol_indices.csv")
+        return t[t.outcome == "y"].set_index("factor")
+
+    own = floors("own", replications=4, seeds={"common": False}, overrides={"noise_sd": 2.0})
+    assert own["noise_floor"].to_numpy() == pytest.approx([1 / 13.84] * 3, abs=0.02)
+    assert own["noise_share"].to_numpy() == pytest.approx([1 / 13.84] * 3, abs=0.02)
+    assert own["ST_clear"].tolist() == [True, True, True]
+    assert own.loc["x2", "S1_clear"] and not own.loc["x3", "S1_clear"]
+    crn = floors("crn", replications=4, overrides={"noise_sd": 2.0})
+    assert crn["noise_floor"].to_numpy() == pytest.approx([0, 0, 0], abs=1e-9)
+    assert crn["noise_share"].iloc[0] == pytest.approx(1 / 13.84, abs=0.02)
     loud = analyze(
         sweep(
             tmp_path,
             {"method": "sobol", "n": 64},
             name="loud",
             replications=2,
+            seeds={"common": False},
             overrides={"noise_sd": 12.0},
         )
     )
     y = pd.read_csv(loud / "sobol_indices.csv").query("outcome == 'y'")
-    assert y["noise_floor"].iloc[0] > 1 and not y["ST_clear"].astype(bool).any()
+    assert y["noise_floor"].to_numpy() == pytest.approx([72 / 85.84] * 3, abs=0.15)
+    assert not y["ST_clear"].astype(bool).any()
     notes = json.loads((loud / "summary.json").read_text())["notes"]
-    assert any(n.startswith("y: noise floor") and "0 of 3 factors clear" in n for n in notes)
+    assert any(n.startswith("y: largest noise floor") and "0 of 3 factors" in n for n in notes)
+    pairs = pd.read_csv(loud / "sobol_second_order.csv")
+    assert {"noise_floor", "S2_clear"} <= set(pairs.columns)
 
 
 def test_morris_noise_floor_is_what_noise_gives_a_factor_without_effect(tmp_path):

@@ -32,13 +32,17 @@ factor explains, so beside each index stands a **noise floor** read from the
 replications at fixed parameters (Marrel et al. 2012; the choice is in
 ``docs/decisions.md``), and whether the index's 95% interval stands clear of it:
 
-- Sobol': the floor of an outcome is its **noise share**, the share of the variance of
-  the set means that is seed noise: the mean within-set variance over the replications,
-  divided by the replications, over the variance of the set means
-  (:func:`noise_share`). Jansen's total-effect estimator adds that share to the total
-  index of every factor when the noise of two sets is independent (common random
-  numbers make it less), so a total index up to the floor may be noise. ``S1_clear``,
-  ``ST_clear`` (and ``S2_clear``): the lower end of the interval is above the floor.
+- Sobol': each factor's floor is the total index seed noise alone would give it. SALib's
+  total index is Jansen's, half the mean squared difference between the outcome at a
+  base point and at the point with that factor moved, over the variance; noise in that
+  difference adds its variance. The difference is computed for each replication (same
+  seeds at both points: common random numbers, which shrink it), its variance over
+  replications at fixed parameters is its noise, over the replications for the mean,
+  halved and divided by the variance (:func:`sobol_floor`). ``ST_clear``, ``S1_clear``
+  (and ``S2_clear``, against the larger floor of the pair): the lower end of the
+  interval is above the floor. Beside it, ``noise_share``: the share of the variance of
+  the set means that is seed noise (:func:`noise_share`), Marrel et al.'s measure, the
+  floor's value were two sets' noise independent.
 - Morris: each factor's floor is the mu* a factor without effect would show given the
   seed noise of its elementary effects: the elementary effects are computed for each
   replication, the spread over replications of each one (at fixed parameters, with the
@@ -246,7 +250,7 @@ def _ok_runs(sweep: _Sweep, columns: list[str]) -> pd.DataFrame:
 
 def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     from sim.analysis.robustness import write_robustness
-    from sim.experiments.resolve import ok_runs, round_folders
+    from sim.experiments.resolve import RECORD, ok_runs, round_folders
 
     m = sweep.manifest
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
@@ -258,6 +262,15 @@ def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             f"{added} runs in {len(rounds)} round(s) of seeds added to worlds whose best "
             "two policies were within seed noise (resolve.json)"
         )
+        record = json.loads((sweep.path / RECORD).read_text(encoding="utf-8"))
+        for k, r in enumerate(record["rounds"], start=1):
+            want = len(r["worlds"]) * len(m["policies"]) * int(r["replications"])
+            have = int((runs["round"] == k).sum())
+            if have < want:
+                notes.append(
+                    f"round {k} of added seeds is unfinished or has failed runs ({have} of "
+                    f"{want} runs); run the same sweep command again to finish it"
+                )
     seed = analysis_seed(int(m["root_seed"]))
     return write_robustness(runs.drop(columns="round"), m, seed, out, notes)
 
@@ -340,7 +353,7 @@ def _each_outcome(
 
 
 def noise_share(runs: np.ndarray) -> float:
-    """The share of the variance of the set means that is seed noise (Sobol's floor).
+    """The share of the variance of the set means that is seed noise (Marrel et al. 2012).
 
     ``runs`` holds an outcome by parameter set (rows) and replication (columns), NaN for
     a failed run. The seed noise of a set's mean is its replications' variance over
@@ -360,6 +373,32 @@ def noise_share(runs: np.ndarray) -> float:
     if not total > 0:
         return float("nan")
     return float(np.mean(within) / total)
+
+
+def sobol_floor(runs: np.ndarray, k: int, second: bool) -> np.ndarray:
+    """Each factor's Sobol' noise floor: the total index seed noise alone would give it.
+
+    ``runs`` is the outcome by set (in SALib's sample order: blocks of A, the k points
+    with one factor of B, with second order the k points with one factor of A, then
+    B) and replication. For factor ``i``, Jansen's estimator averages the squared
+    difference ``f(A) - f(AB_i)``; the difference is taken within each replication
+    (the same seed at both points), its variance over replications is its seed noise,
+    and that noise over the replications, halved and divided by the variance of the set
+    means, is what it adds to the index. NaN with fewer than two replications.
+    """
+    reps = runs.shape[1]
+    if reps < 2 or not np.isfinite(runs).all():
+        return np.full(k, np.nan)
+    step = 2 * k + 2 if second else k + 2
+    a, b = runs[0::step], runs[step - 1 :: step]
+    variance = float(np.var(np.r_[a.mean(axis=1), b.mean(axis=1)]))
+    if not variance > 0:
+        return np.full(k, np.nan)
+    floor = np.empty(k)
+    for i in range(k):
+        noise = np.var(a - runs[i + 1 :: step], axis=1, ddof=1) / reps
+        floor[i] = 0.5 * float(np.mean(noise)) / variance
+    return floor
 
 
 def morris_floor(
@@ -452,7 +491,7 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             seed=seed,
         ),
     ):
-        floor = noise_share(runs)
+        floor = sobol_floor(runs, len(names), second)
         table = _factor_table(
             sweep,
             outcome,
@@ -463,8 +502,10 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             noise_floor=floor,
             S1_clear=_clear(si["S1"], si["S1_conf"], floor),
             ST_clear=_clear(si["ST"], si["ST_conf"], floor),
+            noise_share=noise_share(runs),
         )
-        _floor_note(notes, outcome, floor, table, "ST_clear")
+        largest = float(np.nanmax(floor)) if np.isfinite(floor).any() else float("nan")
+        _floor_note(notes, outcome, largest, table, "ST_clear", "largest noise floor")
         first_rows.append(table)
         pairs = pd.DataFrame()
         if second:
@@ -476,8 +517,10 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
                     "factor_b": np.asarray(names)[j],
                     "S2": si["S2"][i, j],
                     "S2_conf": si["S2_conf"][i, j],
-                    "noise_floor": floor,
-                    "S2_clear": _clear(si["S2"][i, j], si["S2_conf"][i, j], floor),
+                    "noise_floor": np.maximum(floor[i], floor[j]),
+                    "S2_clear": _clear(
+                        si["S2"][i, j], si["S2_conf"][i, j], np.maximum(floor[i], floor[j])
+                    ),
                 }
             )
             second_rows.append(pairs)
@@ -507,9 +550,16 @@ def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFra
         ax.barh(p - 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
     ax.barh([], [], color="C1", label="total (ST)")
     ax.barh([], [], color="C0", label="first order (S1)")
-    floor = float(table["noise_floor"].iloc[0]) if len(table) else float("nan")
-    if np.isfinite(floor):
-        ax.axvline(floor, color="0.3", ls="--", lw=1, label=f"noise floor {floor:.2g}")
+    if np.isfinite(table["noise_floor"]).any():
+        ax.scatter(
+            table["noise_floor"],
+            pos + 0.2,
+            marker="|",
+            s=120,
+            color="0.2",
+            zorder=3,
+            label="noise floor",
+        )
     ax.set_yticks(pos, table["factor"])
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_xlabel("Sobol' index (95% interval; pale: not clear of the noise floor)")

@@ -304,7 +304,11 @@ def compare(
         met = bool((stage["half_width"] <= stage["target"]).all())
         if met or n >= most:
             break
-        n = min(most, max(n + 1, min(GROWTH * n, int(stage["needed"].max()))))
+        needed = float(stage["needed"].max())  # inf where an interval has no width yet
+        n = min(
+            most,
+            max(n + 1, GROWTH * n if not math.isfinite(needed) else min(GROWTH * n, int(needed))),
+        )
     table = pd.concat(history, ignore_index=True)
     table.to_csv(out_dir / "precision.csv", index=False)
     info = {
@@ -526,15 +530,17 @@ def _earlier_runs(out_dir: Path, plan: Any) -> dict[tuple[int, int], Any]:
         )
         if not same:
             return {}
+        files = trusted_series(out_dir)  # every chunk checked before any is read
         old_draws = _old_draws(out_dir)
         res = load_results(out_dir)
-        files = trusted_series(out_dir)
-    except (UserError, OSError, ValueError, KeyError):
-        return {}  # a damaged earlier comparison is run again, not reused
+        series = (
+            pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else None
+        )
+    except Exception:  # noqa: BLE001 - reuse only saves time: anything odd is run again
+        return {}
     series_by_run: dict[int, pd.DataFrame] = {}
-    if files:
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        for run_id, part in frame.groupby("run_id", sort=False):
+    if series is not None:
+        for run_id, part in series.groupby("run_id", sort=False):
             body = part.drop(columns=["run_id", "design_row", "replication", "seed"])
             series_by_run[int(run_id)] = body.reset_index(drop=True)
     new_draws = plan.per_replication

@@ -117,9 +117,10 @@ def ok_runs(out: Path, columns: list[str]) -> pd.DataFrame:
 
     frames = []
     for k, folder in enumerate([out, *round_folders(out)]):
-        files = [
-            str(p) for p in trusted_chunks(folder, read_manifest(folder / "manifest.json")).values()
-        ]
+        if not (folder / "manifest.json").is_file():
+            continue  # a round recorded but not started
+        manifest = read_manifest(folder / "manifest.json")
+        files = [str(p) for p in trusted_chunks(folder, manifest).values()]
         if not files:
             continue
         table = ds.dataset(files, format="parquet").to_table(columns=[*columns, "status"])
