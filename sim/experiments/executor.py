@@ -256,6 +256,8 @@ def run_batch(
     """
     jobs = list(jobs) if total is None and not hasattr(jobs, "__len__") else jobs
     n = total if total is not None else len(jobs)  # type: ignore[arg-type]
+    if pool is None and scheduler is None and n <= 1:
+        workers = 1  # a pool for one run is all start-up: run it here
     with contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(open_pool(workers, scheduler))
