@@ -138,3 +138,32 @@ def test_the_command_line_says_how_many_it_used(tmp_path, capsys):
         assert (out / "series" / p.name).read_bytes() == p.read_bytes(), k
     assert main([*base, "--max-replications", "30", "--out", str(tmp_path / "x")]) == 2
     assert "only with --precision" in capsys.readouterr().err
+
+
+def test_no_run_is_run_twice_across_batches_reruns_and_interruptions(tmp_path, monkeypatch):
+    """Runs on record are kept: by the next batch, by the same command run again, and by
+    a comparison by precision started where a plain one (or an interrupted one) left
+    runs; the files are those of a fresh comparison."""
+    import sim.experiments.ishigami as ishigami
+
+    calls: list[int] = []
+    real = ishigami.run_normal
+
+    def counted(params, seed, steps=None):
+        calls.append(seed)
+        return real(params, seed, steps)
+
+    monkeypatch.setattr(ishigami, "run_normal", counted)
+    fresh = tmp_path / "fresh"
+    by_precision(fresh, 0.15, 400)
+    n = pd.read_json(fresh / "compare.json", typ="series")["replications"]
+    assert len(calls) == 2 * n and len(set(calls)) == n  # each seed once per scenario
+    calls.clear()
+    by_precision(fresh, 0.15, 400)  # the same command again: nothing to run
+    assert calls == []
+    other = tmp_path / "other"
+    compare(SCENARIOS, 30, 3, other, workers=1, baseline="a", model="normal")  # a plain one
+    calls.clear()
+    by_precision(other, 0.15, 400)
+    assert len(calls) == 2 * (n - 30)  # only the replications beyond its 30
+    assert files(other) == files(fresh)

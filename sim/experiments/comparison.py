@@ -281,6 +281,11 @@ def compare(
     most = _check_precision(
         scenarios, replications, baseline, precision, max_replications, per_replication
     )
+    # Every run already in the folder that some batch would run (an interrupted or
+    # earlier comparison of these scenarios), kept across the batches: none is run twice.
+    full = per_replication[:most] if per_replication is not None else None
+    largest = compare_plan(scenarios, most, root_seed, out_dir, steps, full, model)
+    carry = _earlier_runs(out_dir, largest, same_ok=True)
     n, history = replications, []
     while True:
         draws = per_replication[:n] if per_replication is not None else None
@@ -297,6 +302,7 @@ def compare(
             draws,
             allow_failures,
             model,
+            carry,
         )
         diffs = paired_differences(per_run, typing.cast(str, baseline))
         stage = _half_widths(diffs, precision, n)
@@ -416,8 +422,13 @@ def _compare_once(
     per_replication: list[dict[str, Any]] | None,
     allow_failures: bool,
     model: str,
+    carry: dict[tuple[int, int], Any] | None = None,
 ):
-    """One comparison of ``replications`` replications: the sweep, then the tables."""
+    """One comparison of ``replications`` replications: the sweep, then the tables.
+
+    ``carry``: runs on record from before (:func:`_earlier_runs`), used where the folder's
+    own earlier comparison does not have them.
+    """
     from sim.experiments.sweep import (
         FAILED,
         failed_runs,
@@ -431,7 +442,7 @@ def _compare_once(
     plan = compare_plan(scenarios, replications, root_seed, out_dir, steps, per_replication, model)
     if per_replication is not None:
         pd.DataFrame(per_replication).rename_axis("replication").to_csv(out_dir / "draws.csv")
-    reuse = _earlier_runs(out_dir, plan)
+    reuse = {**(carry or {}), **_earlier_runs(out_dir, plan)}
     _clear_other_comparison(out_dir, plan.fingerprint())
     run_fn = run_nextpractice_series if model == "nextpractice" else None
     sweep_plan(plan, out_dir, workers, scheduler, progress, run_fn=run_fn, reuse=reuse)
@@ -503,14 +514,14 @@ def _write_meta(
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
 
 
-def _earlier_runs(out_dir: Path, plan: Any) -> dict[tuple[int, int], Any]:
+def _earlier_runs(out_dir: Path, plan: Any, same_ok: bool = False) -> dict[tuple[int, int], Any]:
     """The runs of an earlier comparison in ``out_dir`` that this one would run again.
 
     Another comparison of the same scenarios (same full parameters, root seed, steps
-    and model) with a different number of replications: its replication ``r`` of a
-    scenario is this one's (same seed, same per-replication values), so its outcomes
-    and series are written as they are instead of being run again. Anything else
-    gives nothing.
+    and model) with a different number of replications (or, with ``same_ok``, the same
+    one): its replication ``r`` of a scenario is this one's (same seed, same
+    per-replication values), so its outcomes and series are written as they are
+    instead of being run again. Anything else gives nothing.
     """
     from sim.experiments.chunks import read_manifest, trusted_series
     from sim.experiments.sweep import Reused, load_results
@@ -522,7 +533,7 @@ def _earlier_runs(out_dir: Path, plan: Any) -> dict[tuple[int, int], Any]:
         old = read_manifest(manifest)
         same = (
             old.get("name") == NAME
-            and old.get("fingerprint") != plan.fingerprint()
+            and (same_ok or old.get("fingerprint") != plan.fingerprint())
             and old.get("model") == plan.model.name
             and old.get("root_seed") == plan.experiment.root_seed
             and old.get("steps") == plan.experiment.steps
