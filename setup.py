@@ -20,7 +20,7 @@ SHIPPED = {
     "experiments": "**/*.yaml",
     "notebooks": "plateau_walkthrough.ipynb",
     "benchmarks": "watts_mesa_reference.py",
-}  # the bench's idiomatic-Mesa reference
+}  # the bench's references: idiomatic Mesa, and the bare rule as a CSR product
 
 
 class BuildWithBuiltins(build_py):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from sim.experiments.runner import derive_seeds, outcomes
+from sim.experiments.executor import run_batch
+from sim.experiments.seeds import run_seed
+from sim.experiments.sweep import run_nextpractice
 from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,21 +34,22 @@ OUTCOMES = (
 )
 
 
-def _run(args: tuple[str, int]) -> dict[str, float]:
-    from sim.model.model import NextPracticeModel
-
-    name, seed = args
-    p = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    m = NextPracticeModel(p, rng=seed).run()
-    return outcomes(m.metrics_frame(), p.dur_step)
-
-
 def paired_table(reps: int, root_seed: int, workers: int) -> list[dict[str, float | str]]:
-    """Mean paired difference and 90% interval width per contrast and outcome."""
-    seeds = derive_seeds(root_seed, reps)
-    jobs = [(name, s) for name in SCENARIOS for s in seeds]
-    with ProcessPoolExecutor(workers) as ex:
-        res = list(ex.map(_run, jobs))
+    """Mean paired difference and 90% interval width per contrast and outcome.
+
+    Runs go through the one executor with replication ``r`` seeded as ``compare``
+    seeds it (:func:`sim.experiments.seeds.run_seed`, common random numbers).
+    """
+    params = {
+        name: load_scenario(ROOT / "scenarios" / f"{name}.yaml").model_dump(mode="json")
+        for name in SCENARIOS
+    }
+    seeds = [run_seed(root_seed, 0, r, common=True) for r in range(reps)]
+    jobs = [(params[name], s, None) for name in SCENARIOS for s in seeds]
+    done = list(run_batch(run_nextpractice, jobs, workers=workers, desc="paired intervals"))
+    if not all(d.ok for d in done):
+        raise SystemExit(next(d.error for d in done if not d.ok))
+    res = [d.value for d in done]
     by = {name: res[i * reps : (i + 1) * reps] for i, name in enumerate(SCENARIOS)}
     tq = stats.t.ppf(0.95, reps - 1)
     rows = []

@@ -1,10 +1,12 @@
-"""Watts' threshold model written as idiomatic Mesa 3.5: the speed reference.
+"""Watts' threshold model written twice outside the model: the speed references.
 
-Each agent holds its neighbours (from a networkx graph) and, in its ``step``,
-reads their states in Python: it becomes active once the share of its active
-neighbours reaches ``phi`` (Watts 2002). Agents act in random order each step
-(``model.agents.shuffle_do("step")``). ``sim.bench`` times this against the
-same rule written as one sparse product per step.
+:class:`WattsMesa` is idiomatic Mesa 3.5: each agent holds its neighbours (from a
+networkx graph) and, in its ``step``, reads their states in Python: it becomes active
+once the share of its active neighbours reaches ``phi`` (Watts 2002). Agents act in
+random order each step (``model.agents.shuffle_do("step")``). :func:`watts_vectorised`
+is the bare rule as one sparse product per step, no model around it. ``sim.bench``
+times the model's own threshold mode (``scenarios/classics/watts_er.yaml``) against
+both; neither is part of the model, which is why they live here and not in ``sim``.
 
 Run it alone: ``python benchmarks/watts_mesa_reference.py``.
 """
@@ -15,6 +17,8 @@ import time
 
 import mesa
 import networkx as nx
+import numpy as np
+import scipy.sparse as sp
 
 
 class Node(mesa.Agent):
@@ -56,6 +60,24 @@ class WattsMesa(mesa.Model):
     def n_active(self) -> int:
         """Active nodes."""
         return sum(a.active for a in self.nodes)
+
+
+def watts_vectorised(A: sp.csr_matrix, seed_node: int, steps: int, phi: float = 0.18) -> np.ndarray:
+    """Watts' threshold rule, vectorised: one CSR product and a comparison a step.
+
+    A node becomes active once the share of its active neighbours reaches
+    ``phi``; all nodes update together (synchronously).
+    """
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    bar = phi * deg  # share >= phi  <=>  active neighbours >= phi * degree
+    has = deg > 0
+    active = np.zeros(A.shape[0], bool)
+    active[seed_node] = True
+    x = np.zeros(A.shape[0])
+    for _ in range(steps):
+        x[:] = active
+        active |= ((A @ x) >= bar) & has
+    return active
 
 
 def er_graph(n: int, mean_degree: float = 4.0, seed: int = 1) -> nx.Graph:

@@ -9,15 +9,20 @@
    in a child process, with that process's peak memory; and beside it the whole
    process of ``nextpractice run england`` as a user types it, from command to
    exit (imports, kernels, run, outputs and figure: ``cli_run``);
-3. runs per second of 1,000-school, 120-step runs across all cores;
+3. runs per second of 1,000-school, 120-step runs across all cores, as a batch
+   runs them: the real run function (:func:`sim.experiments.sweep.run_nextpractice`:
+   parameters checked, the model run, its outcomes computed) through the one executor
+   (:mod:`sim.experiments.executor`), each run with its seed from the seed tree;
 4. each step's time over the floor: one sparse product of the tie matrix
    (scipy CSR) times a vector at the same size; and what the model's own
    random draws alone cost, in floors;
-5. Watts' threshold model as idiomatic Mesa (``benchmarks/watts_mesa_reference.py``)
-   against the model's own threshold mode (``scenarios/classics/watts_er.yaml``,
-   whole steps), same graph, seed and steps; and against the bare rule as one
-   CSR product per step, the straightforward vectorised form (the model's
-   mode moves its counts only by the schools that changed, so it can beat it).
+5. Watts' threshold model as idiomatic Mesa against the model's own threshold mode
+   (``scenarios/classics/watts_er.yaml``, whole steps), same graph, seed and steps;
+   and against the bare rule as one CSR product per step, the straightforward
+   vectorised form (the model's mode moves its counts only by the schools that
+   changed, so it can beat it). Both references are outside the package, in
+   ``benchmarks/watts_mesa_reference.py``: the bench measures the model, and holds
+   no model of its own.
 
 ``nextpractice bench [--out FILE]`` prints the table and writes the figures
 as JSON. ``quick=True`` runs tiny sizes in seconds (for the smoke test); its
@@ -34,7 +39,6 @@ import resource
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -369,15 +373,6 @@ def import_costs(repeats: int = 3) -> dict[str, float]:
     return out
 
 
-def _one_run(args: tuple[Any, int, int]) -> float:
-    """One run from parameters loaded once for the batch, as the runner hands them out."""
-    from sim.model.model import NextPracticeModel
-
-    params, steps, seed = args
-    NextPracticeModel(params, rng=seed).run(steps)
-    return 0.0
-
-
 def _warm(_: int = 0) -> int:
     """Load the model and its compiled kernels in this process before timing starts.
 
@@ -422,43 +417,35 @@ def kernel_start() -> float:
 def runs_per_second(
     n: int = 1000, steps: int = 120, runs: int | None = None, workers: int | None = None
 ) -> dict[str, float]:
-    """Runs per second of ``n``-school runs across all cores.
+    """Runs per second of ``n``-school runs across all cores, as a batch runs them.
 
-    The pool is warm: each worker has imported the model and loaded its
-    compiled kernels (:func:`kernel_start`) before the clock starts.
+    Each run is what a sweep's run is (:func:`sim.experiments.sweep.run_nextpractice`:
+    the parameters checked, the model run, its outcomes computed), through the one
+    executor (:func:`sim.experiments.executor.run_batch`), with its seed from the seed
+    tree (:func:`sim.experiments.seeds.run_seed`). The pool is warm: each worker has
+    imported the model and loaded its compiled kernels (:func:`kernel_start`) before
+    the clock starts.
     """
-    from sim.experiments.runner import pool_context
+    from sim.experiments.executor import open_pool, run_batch, workers_default
+    from sim.experiments.seeds import run_seed
+    from sim.experiments.sweep import run_nextpractice
 
-    workers = workers or os.cpu_count() or 1
+    workers = workers or workers_default()
     runs = runs or 8 * workers  # eight each: fewer made the figure swing by a tenth
-    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
-        list(pool.map(_warm, range(workers)))
-        params = _params(n)
+    with open_pool(workers) as pool:
+        list(pool.imap(_warm, [(i,) for i in range(workers)], window=workers))
+        params = _params(n).model_dump(mode="json")
+        jobs = [(params, run_seed(1, 0, r, common=True), steps) for r in range(runs)]
         t0 = time.perf_counter()
-        list(pool.map(_one_run, [(params, steps, s) for s in range(runs)]))
+        done = list(run_batch(run_nextpractice, jobs, pool=pool, progress=False))
         dt = time.perf_counter() - t0
+    failed = [d.error for d in done if not d.ok]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {runs} bench runs failed: {failed[0]}")
     return {"runs_per_s": runs / dt, "runs": runs, "workers": workers, "s_per_run": dt / runs}
 
 
 # ---------------------------------------------------------------------- Watts
-def watts_vectorised(A: sp.csr_matrix, seed_node: int, steps: int, phi: float = 0.18) -> np.ndarray:
-    """Watts' threshold rule, vectorised: one CSR product and a comparison a step.
-
-    A node becomes active once the share of its active neighbours reaches
-    ``phi``; all nodes update together (synchronously).
-    """
-    deg = np.asarray(A.sum(axis=1)).ravel()
-    bar = phi * deg  # share >= phi  <=>  active neighbours >= phi * degree
-    has = deg > 0
-    active = np.zeros(A.shape[0], bool)
-    active[seed_node] = True
-    x = np.zeros(A.shape[0])
-    for _ in range(steps):
-        x[:] = active
-        active |= ((A @ x) >= bar) & has
-    return active
-
-
 def _load_reference():
     path = BENCHMARKS / "watts_mesa_reference.py"
     spec = importlib.util.spec_from_file_location("watts_mesa_reference", path)
@@ -516,6 +503,7 @@ def watts(
     small.run(5)
     for _ in range(5):
         small_ref.step()
+    bare = ref.watts_vectorised  # the bare rule, one CSR product a step
     t_mesa = t_model = t_vec = 0.0
     counts = {"mesa_active": [], "model_active": [], "vectorised_active": []}
     for seed in seeds:
@@ -539,10 +527,10 @@ def watts(
         seconds, model = _median_run(model, steps)  # whole steps: every rule, metrics recorded
         t_model += seconds
 
-        t_vec += _best_time(lambda A=A, s=seed_node, f=phi: watts_vectorised(A, s, steps, f), 3)
+        t_vec += _best_time(lambda A=A, s=seed_node, f=phi: bare(A, s, steps, f), 3)
         counts["mesa_active"].append(m.n_active())
         counts["model_active"].append(int(adopted(model).sum()))
-        counts["vectorised_active"].append(int(watts_vectorised(A, seed_node, steps, phi).sum()))
+        counts["vectorised_active"].append(int(bare(A, seed_node, steps, phi).sum()))
     runs = n * steps * len(seeds)
     return {
         "n": n,

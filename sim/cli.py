@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from sim import __version__
-from sim.core.errors import UserError
-from sim.inputs.checks import harden_parser, writable_dir
+from sim.core.errors import RunsFailed, UserError
+from sim.inputs.checks import harden_parser, positive_int, writable_dir
 
 #: Outcomes ``compare`` prints (all of them are in summary.csv), in this order.
 COMPARE_TABLE = (
@@ -45,12 +45,14 @@ def _label(name: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """One run: metrics.csv, summary.json and a figure; the per-practice tables on request."""
+    from sim.experiments.executor import open_pool
     from sim.experiments.runner import run_model
     from sim.model.scenario import load_scenario
 
     params = load_scenario(args.scenario, _overrides(args.set))
     out = writable_dir(Path(args.out or Path("runs") / _label(args.scenario)))  # before computing
-    res = run_model(params, args.seed, args.steps, detail=args.tables)
+    with open_pool(workers=1) as pool:  # the one executor, in this process: a run's errors raise
+        (res,) = pool.imap(run_model, [(params, args.seed, args.steps, args.tables)])
     written = [out / "metrics.csv", out / "summary.json"]
     res.metrics.to_csv(written[0], index=False)
     res.summary["scenario"] = str(args.scenario)
@@ -118,11 +120,20 @@ def cmd_compare(args: argparse.Namespace) -> None:
     baseline = _label(args.baseline) if args.baseline is not None else None
     about = _about_scenarios(args.scenarios, scenarios)
     out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
+    precision = dict(args.precision) if args.precision else None
+    most = args.max_replications
+    if most is not None and precision is None:
+        raise UserError("--max-replications: only with --precision; give --precision H too")
+    if precision is not None and most is None:
+        from sim.experiments.comparison import MIN_FIRST_BATCH
+
+        most = 10 * max(args.replications, MIN_FIRST_BATCH)
     draws = None
     if args.posterior:  # one posterior draw per replication, the same in every scenario
         from sim.experiments.posterior import replication_overrides
 
-        draws = replication_overrides(scenarios, args.replications, args.posterior, args.seed)
+        n_draws = most if precision is not None and most is not None else args.replications
+        draws = replication_overrides(scenarios, n_draws, args.posterior, args.seed)
     compare(
         scenarios,
         args.replications,
@@ -130,20 +141,27 @@ def cmd_compare(args: argparse.Namespace) -> None:
         out,
         args.steps,
         args.workers,
-        progress=sys.stderr.isatty(),
+        progress=True,
         scheduler=args.scheduler,
         baseline=baseline,
         per_replication=draws,
+        precision=precision,
+        max_replications=most,
+        allow_failures=args.allow_failures,
         about=about,
     )
     looks = {k: Look.from_dict(v) for k, v in about["looks"].items()}
+    meta = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    used = int(meta["replications"])
     compare_figure(
         load_runs(out, ["scenario", "year", "perf_mean", "perf_sd"]), out / "compare.png", looks
     )
     keep = list(COMPARE_TABLE)
     with pd.option_context("display.width", 200, "display.max_columns", None):
+        if precision is not None:
+            print(_precision_line(meta["precision"]))
         print(
-            f"mean [{_pct()} interval of the mean] over {args.replications} replications "
+            f"mean [{_pct()} interval of the mean] over {used} replications "
             "(every outcome is in summary.csv):"
         )
         print(summary_table(pd.read_csv(out / "summary.csv"), keep).to_string())
@@ -156,6 +174,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             diffs = pd.read_csv(out / "differences.csv")
             print(differences_table(diffs, keep).to_string())
             files.insert(3, "differences.csv")
+        if precision is not None:
+            files.append("precision.csv")
+        if (out / "failed_runs.csv").is_file():  # failed runs accepted: --allow-failures
+            files.append("failed_runs.csv")
     for name in files:
         print(f"wrote {out / name}")
 
@@ -179,6 +201,42 @@ def _about_scenarios(paths: list[str], scenarios: dict) -> dict:
         "descriptions": texts,
         "looks": {k: v.to_dict() for k, v in looks.items()},
     }
+
+
+def _precision_line(info: dict) -> str:
+    """What a comparison by precision did: replications used, batches, target reached."""
+    targets = ", ".join(f"{k} {v:g}" for k, v in info["targets"].items())
+    batches = ", ".join(str(b) for b in info["batches"])
+    worst = info["worst"]
+    if info["reached"]:
+        how = f"reached after {info['replications']} replications"
+    else:
+        how = (
+            f"NOT reached: stopped at --max-replications {info['max_replications']}; the "
+            f"widest is {worst['outcome']} for {worst['scenario']}, half-width "
+            f"{worst['half_width']:.4g}"
+        )
+    return (
+        f"precision (95% half-width of each paired difference at most {targets}): {how} "
+        f"(batches ending at {batches} replications; precision.csv)"
+    )
+
+
+def _precision(text: str) -> tuple[str, float]:
+    """An argparse type: ``H`` or ``OUTCOME=H``, a half-width above 0."""
+    from sim.experiments.comparison import PRECISION_OUTCOME
+
+    name, _, value = text.rpartition("=")
+    name = name.strip() or PRECISION_OUTCOME
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text[:60]!r} is not a half-width; give a number (e.g. 0.01) or OUTCOME=NUMBER"
+        ) from None
+    if not (number > 0 and number < float("inf")):
+        raise argparse.ArgumentTypeError(f"the half-width must be a number above 0 (got {value})")
+    return name, number
 
 
 def _pct() -> str:
@@ -298,10 +356,16 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     """Run an experiment file's design; results stream to Parquet chunks."""
-    from sim.experiments.sweep import run_sweep
+    from sim.experiments.sweep import FAILED, failed_runs, run_sweep
 
-    out = run_sweep(args.experiment, args.out, args.workers, args.scheduler)
-    print(f"results in {out}")
+    out = run_sweep(
+        args.experiment, args.out, args.workers, args.scheduler, allow_failures=args.allow_failures
+    )
+    failed, done = failed_runs(out)
+    note = (
+        f" ({len(failed)} of {done} runs failed, accepted; {out / FAILED})" if len(failed) else ""
+    )
+    print(f"results in {out}{note}")
 
 
 def cmd_analyze(args: argparse.Namespace) -> None:
@@ -332,7 +396,14 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
     from sim.calibration.fit import calibrate, report
 
-    res = calibrate(args.calibration, args.out, args.workers, args.scheduler, progress=args.verbose)
+    res = calibrate(
+        args.calibration,
+        args.out,
+        args.workers,
+        args.scheduler,
+        progress=args.verbose,
+        allow_failures=args.allow_failures,
+    )
     print(report(res))
 
 
@@ -340,7 +411,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
     """Known-answer and pattern checks, with a report."""
     from sim.analysis.validation import run_validation
 
-    ok = run_validation(writable_dir(Path(args.out or "runs/validation")), quick=args.quick)
+    ok = run_validation(
+        writable_dir(Path(args.out or "runs/validation")),
+        quick=args.quick,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
     if not ok:
         sys.exit(1)
 
@@ -396,6 +472,11 @@ _WORKERS_HELP = (
 _SCHEDULER_HELP = (
     "run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
     "(its workers need nextpractice installed); --workers is then ignored"
+)
+_ALLOW_HELP = (
+    "accept failed runs: exit 0 and report on the runs that finished (failed runs are "
+    "always recorded with their errors, in failed_runs.csv; without this option a "
+    "batch with failed runs exits with code 1 after saving everything)"
 )
 _EPILOG = """examples:
   nextpractice run top_down
@@ -493,6 +574,25 @@ def build_parser() -> argparse.ArgumentParser:
         "comparison there is replaced, the same one resumes)",
     )
     c.add_argument(
+        "--precision",
+        action="append",
+        type=_precision,
+        metavar="[OUTCOME=]H",
+        help="replications by precision: --replications is the first batch (at least "
+        "10), then replications are added in batches until the 95%% interval of each "
+        "scenario's paired difference from --baseline has a half-width of at most H, "
+        "in the outcome's unit (H alone: final_perf_mean; repeatable for several "
+        "outcomes); prints how many it used, precision.csv records each batch",
+    )
+    c.add_argument(
+        "--max-replications",
+        type=positive_int,
+        metavar="N",
+        help="with --precision, the most replications to run (default: ten times the "
+        "first batch); the output says if the target was not reached",
+    )
+    c.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
+    c.add_argument(
         "--posterior",
         metavar="DIR",
         help="a calibration's output folder: replication r of every scenario "
@@ -545,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="output folder (default: runs/<experiment name>)")
     s.add_argument("--workers", type=int, help=_WORKERS_HELP)
     s.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    s.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
     s.set_defaults(fn=cmd_sweep)
 
     a = command(
@@ -609,6 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", help="output folder (default: runs/<calibration file name>)")
     k.add_argument("--workers", type=int, help=_WORKERS_HELP)
     k.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    k.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
     k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
     k.set_defaults(fn=cmd_calibrate)
 
@@ -624,6 +726,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fewer replications and smaller systems (about a minute)",
     )
     v.add_argument("--out", help="report folder (default: runs/validation)")
+    v.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    v.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
     v.set_defaults(fn=cmd_validate)
 
     b = command(
@@ -697,8 +801,10 @@ def _most_steps() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script.
 
-    A user error is one line on stderr and exit code 2; anything unexpected is one
-    line too (exit 1), with the traceback only when ``NEXTPRACTICE_DEBUG=1``.
+    A user error is one line on stderr and exit code 2; a batch with failed runs is one
+    line (how many, the first error, where all are listed) and exit code 1, everything
+    computed kept; anything unexpected is one line too (exit 1), with the traceback only
+    when ``NEXTPRACTICE_DEBUG=1``.
     """
     args = build_parser().parse_args(argv)
     try:
@@ -706,6 +812,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"nextpractice: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except RunsFailed as exc:
+        print(f"nextpractice: {one_line(str(exc))}", file=sys.stderr)
+        return 1
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("sim."):
             print(

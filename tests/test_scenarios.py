@@ -126,10 +126,12 @@ def test_plugin_strategy_and_rule_need_no_engine_change(tmp_path):
         m = NextPracticeModel(p, rng=1).run(24)
         assert m.metrics_frame()["invented"].iloc[-1] == 0
         # Worker processes start afresh: the plugin travels with the parameters.
-        from sim.experiments.runner import iter_runs
+        from sim.experiments.executor import run_batch
+        from sim.experiments.runner import run_model
 
-        runs = list(iter_runs([(p, s, 12, "plugin", s) for s in range(2)], 2))
-        assert [int(df["invented"].iloc[-1]) for df in runs] == [0, 0]
+        runs = list(run_batch(run_model, [(p, s, 12) for s in range(2)], workers=2))
+        assert all(r.ok for r in runs), [r.error for r in runs]
+        assert [int(r.value.metrics["invented"].iloc[-1]) for r in runs] == [0, 0]
     finally:
         sys.path.remove(str(tmp_path))
 

@@ -15,10 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
-from sim.core.errors import UserError
+from sim.cli import main
+from sim.core.errors import RunsFailed, UserError
 from sim.experiments import plan_experiment, run_seed
 from sim.experiments.ishigami import run_ishigami
 from sim.experiments.sweep import chunk_files, load_results, run_sweep
@@ -118,12 +120,36 @@ def test_unreachable_scheduler_is_a_user_error(tmp_path):
 
 def test_a_failed_run_is_recorded_and_the_sweep_goes_on(tmp_path):
     exp = experiment(tmp_path, overrides={"fail_above": 2.0})
-    df = load_results(run_sweep(exp, tmp_path / "out", workers=2, progress=False))
+    out = run_sweep(exp, tmp_path / "out", workers=2, progress=False, allow_failures=True)
+    df = load_results(out)
     failed = df[df.status == "error"]
     assert len(df) == 192 and 0 < len(failed) < len(df)
     assert (failed["x1"] > 2.0).all() and (df[df.status == "ok"]["x1"] <= 2.0).all()
     assert failed["y"].isna().all()
     assert failed["error"].str.startswith("ValueError: x1=").all()
+    listed = pd.read_csv(out / "failed_runs.csv")  # every failed run, beside the results
+    assert listed["run_id"].tolist() == failed["run_id"].tolist()
+    assert listed["error"].tolist() == failed["error"].tolist()
+
+
+def test_failed_runs_are_not_success(tmp_path, capsys):
+    """Issue 30: a sweep with failed runs exits 1 and says how many and where; the runs
+    are all kept, and --allow-failures accepts them (exit 0, the count said)."""
+    exp = experiment(tmp_path, overrides={"fail_above": 2.0})
+    out = tmp_path / "out"
+    with pytest.raises(RunsFailed, match=r"24 of 192 runs failed \(first: run 48"):
+        run_sweep(exp, out, workers=1, progress=False)
+    assert len(load_results(out)) == 192 and (out / "failed_runs.csv").is_file()
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "24 of 192 runs failed" in err[0]
+    assert str(out / "failed_runs.csv") in err[0] and "--allow-failures" in err[0]
+    assert main(["sweep", str(exp), "--out", str(out), "--allow-failures"]) == 0
+    said = capsys.readouterr()
+    assert "24 of 192 runs failed, accepted" in said.out and not said.err
+    # A sweep with nothing failed leaves no stale list behind.
+    clean = run_sweep(experiment(tmp_path, "ok.yaml"), tmp_path / "ok", workers=1, progress=False)
+    assert not (clean / "failed_runs.csv").exists()
 
 
 # ------------------------------------------------------------------ resuming

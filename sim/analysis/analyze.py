@@ -27,9 +27,33 @@ With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.
 runs on the case of interest it names, after the method's own analysis.
 
 Sensitivity indices use, for each parameter set, the mean of the outcome over its
-successful replications (the sensitivity of the expected outcome). Failed runs are
-listed in ``failed_runs.csv``; ``summary.json`` says what was written and anything
-left out, and why.
+successful replications (the sensitivity of the expected outcome; with common random
+numbers, replication ``r`` of every set has the same seed). Seed noise is variance no
+factor explains, so beside each index stands a **noise floor** read from the
+replications at fixed parameters (Marrel et al. 2012; the choice is in
+``docs/decisions.md``), and whether the index's 95% interval stands clear of it:
+
+- Sobol': each factor's floor is the total index seed noise alone would give it. SALib's
+  total index is Jansen's, half the mean squared difference between the outcome at a
+  base point and at the point with that factor moved, over the variance; noise in that
+  difference adds its variance. The difference is computed for each replication (same
+  seeds at both points: common random numbers, which shrink it), its variance over
+  replications at fixed parameters is its noise, over the replications for the mean,
+  halved and divided by the variance (:func:`sobol_floor`). ``ST_clear``, ``S1_clear``
+  (and ``S2_clear``, against the larger floor of the pair): the lower end of the
+  interval is above the floor. Beside it, ``noise_share``: the share of the variance of
+  the set means that is seed noise (:func:`noise_share`), Marrel et al.'s measure, the
+  floor's value were two sets' noise independent.
+- Morris: each factor's floor is the mu* a factor without effect would show given the
+  seed noise of its elementary effects: the elementary effects are computed for each
+  replication, the spread over replications of each one (at fixed parameters, with the
+  same seeds in every set) gives its noise, and a factor of no effect would have a mean
+  absolute effect of ``sqrt(2 / pi)`` times that noise over ``sqrt(replications)``
+  (:func:`morris_floor`). ``clear``: ``mu_star - mu_star_conf`` above the floor.
+
+With one replication a set there is no floor (the columns are empty and a note says
+to set ``replications`` to 2 or more). Failed runs are listed in ``failed_runs.csv``;
+``summary.json`` says what was written and anything left out, and why.
 """
 
 from __future__ import annotations
@@ -113,6 +137,15 @@ class _Sweep:
         count = np.bincount(rows, minlength=self.n_rows)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def by_replication(self, name: str) -> np.ndarray:
+        """An outcome as a (design rows x replications) array; NaN where a run failed."""
+        cols = self.columns(["design_row", "replication", "status", name])
+        reps = int(self.manifest["replications"])
+        out = np.full((self.n_rows, reps), np.nan)
+        ok = cols["status"] == "ok"
+        out[cols["design_row"][ok], cols["replication"][ok]] = cols[name][ok].astype(float)
+        return out
 
     def row_summary(self, name: str) -> pd.DataFrame:
         """Per design row: runs, mean, sd and the 90% band of an outcome over replications."""
@@ -219,11 +252,29 @@ def _ok_runs(sweep: _Sweep, columns: list[str]) -> pd.DataFrame:
 
 def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     from sim.analysis.robustness import write_robustness
+    from sim.experiments.resolve import RECORD, ok_runs, round_folders
 
     m = sweep.manifest
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
-    runs = _ok_runs(sweep, ["world", "policy", *needed])
+    runs = ok_runs(sweep.path, ["world", "policy", "replication", *needed])
+    rounds = round_folders(sweep.path)
+    if rounds:
+        added = int((runs["round"] > 0).sum())
+        notes.append(
+            f"{added} runs in {len(rounds)} round(s) of seeds added to worlds whose best "
+            "two policies were within seed noise (resolve.json)"
+        )
+        record = json.loads((sweep.path / RECORD).read_text(encoding="utf-8"))
+        for k, r in enumerate(record["rounds"], start=1):
+            want = len(r["worlds"]) * len(m["policies"]) * int(r["replications"])
+            have = int((runs["round"] == k).sum())
+            if have < want:
+                notes.append(
+                    f"round {k} of added seeds is unfinished or has failed runs ({have} of "
+                    f"{want} runs); run the same sweep command again to finish it"
+                )
     seed = analysis_seed(int(m["root_seed"]))
+    runs = runs.drop(columns="round")  # a world's extra seeds count like its first ones
     written = write_robustness(runs, m, seed, out, notes)
     written += _failures(sweep, runs, out, notes)
     return written
@@ -311,10 +362,12 @@ def _usable(y: np.ndarray, name: str, notes: list[str]) -> bool:
 
 def _each_outcome(
     sweep: _Sweep, notes: list[str], analyze: Callable[[np.ndarray], Any]
-) -> Iterator[tuple[str, Any]]:
-    """``(outcome, indices)`` for each usable outcome: ``analyze`` of its per-row means.
+) -> Iterator[tuple[str, Any, np.ndarray]]:
+    """``(outcome, indices, runs)`` for each usable outcome: ``analyze`` of its per-row means.
 
-    SALib's RuntimeWarnings (degenerate resamples) are silenced for the call alone.
+    ``runs`` is the outcome by design row and replication (:meth:`_Sweep.by_replication`),
+    for the noise floor. SALib's RuntimeWarnings (degenerate resamples) are silenced for
+    the call alone.
     """
     for outcome in sweep.outcomes:
         y = sweep.row_means(outcome)
@@ -323,7 +376,112 @@ def _each_outcome(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             si = analyze(y)
-        yield outcome, si
+        yield outcome, si, sweep.by_replication(outcome)
+
+
+def noise_share(runs: np.ndarray) -> float:
+    """The share of the variance of the set means that is seed noise (Marrel et al. 2012).
+
+    ``runs`` holds an outcome by parameter set (rows) and replication (columns), NaN for
+    a failed run. The seed noise of a set's mean is its replications' variance over
+    their number; averaged over the sets and divided by the variance of the set means,
+    it is the share of the analysed variance that no factor can explain (Marrel et al.
+    2012). NaN with fewer than two replications in every set.
+    """
+    counts = np.sum(np.isfinite(runs), axis=1)
+    usable = counts >= 2
+    if not usable.any():
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        within = np.nanvar(runs[usable], axis=1, ddof=1) / counts[usable]
+        means = np.nanmean(runs, axis=1)
+    total = float(np.nanvar(means, ddof=1))
+    if not total > 0:
+        return float("nan")
+    return float(np.mean(within) / total)
+
+
+def sobol_floor(runs: np.ndarray, k: int, second: bool) -> np.ndarray:
+    """Each factor's Sobol' noise floor: the total index seed noise alone would give it.
+
+    ``runs`` is the outcome by set (in SALib's sample order: blocks of A, the k points
+    with one factor of B, with second order the k points with one factor of A, then
+    B) and replication. For factor ``i``, Jansen's estimator averages the squared
+    difference ``f(A) - f(AB_i)``; the difference is taken within each replication
+    (the same seed at both points), its variance over replications is its seed noise,
+    and that noise over the replications, halved and divided by the variance of the set
+    means, is what it adds to the index. NaN with fewer than two replications.
+    """
+    reps = runs.shape[1]
+    if reps < 2 or not np.isfinite(runs).all():
+        return np.full(k, np.nan)
+    step = 2 * k + 2 if second else k + 2
+    a, b = runs[0::step], runs[step - 1 :: step]
+    variance = float(np.var(np.r_[a.mean(axis=1), b.mean(axis=1)]))
+    if not variance > 0:
+        return np.full(k, np.nan)
+    floor = np.empty(k)
+    for i in range(k):
+        noise = np.var(a - runs[i + 1 :: step], axis=1, ddof=1) / reps
+        floor[i] = 0.5 * float(np.mean(noise)) / variance
+    return floor
+
+
+def morris_floor(
+    problem: dict[str, Any], x: np.ndarray, runs: np.ndarray, levels: int
+) -> np.ndarray:
+    """Each factor's Morris noise floor: the mu* seed noise alone would give it.
+
+    The elementary effects are computed for each replication (SALib's own computation,
+    on that replication's outputs: the same seeds along every trajectory); the sd over
+    replications of each effect is its seed noise; for a factor without effect the
+    effect of the mean over ``R`` replications is a normal of that sd over ``sqrt(R)``,
+    whose mean absolute value is ``sqrt(2 / pi)`` times it. Per factor: that, with the
+    noise's root mean square over the factor's effects. NaN with fewer than two
+    replications.
+    """
+    from SALib.analyze.morris import _compute_delta, _compute_elementary_effects
+
+    reps = runs.shape[1]
+    k = problem["num_vars"]
+    if reps < 2 or not np.isfinite(runs).all():
+        return np.full(k, np.nan)
+    delta = _compute_delta(levels)
+    effects = np.stack(
+        [_compute_elementary_effects(x, runs[:, r], k + 1, delta) for r in range(reps)]
+    )  # replications x factors x trajectories
+    noise = np.sqrt(np.mean(np.var(effects, axis=0, ddof=1), axis=1))
+    return np.sqrt(2 / np.pi) * noise / np.sqrt(reps)
+
+
+def _clear(value: np.ndarray, conf: np.ndarray, floor: np.ndarray | float) -> np.ndarray:
+    """Whether an index's interval (value - conf) is above its floor; None without a floor."""
+    floor = np.broadcast_to(np.asarray(floor, float), np.shape(value))
+    low = np.asarray(value, float) - np.asarray(conf, float)
+    return np.where(np.isfinite(floor), low > floor, None)
+
+
+def _floor_note(
+    notes: list[str],
+    outcome: str,
+    floor: float,
+    table: pd.DataFrame,
+    column: str,
+    what: str = "noise floor",
+) -> None:
+    """Say, per outcome, how many factors stand clear of the noise floor (or that none can)."""
+    if not np.isfinite(floor):
+        notes.append(
+            f"{outcome}: no noise floor (one replication a parameter set, or failed runs); "
+            "set replications: 2 or more to tell effects from seed noise"
+        )
+        return
+    clear = table[table[column] == True]["factor"].tolist()  # noqa: E712 - None is not False
+    notes.append(
+        f"{outcome}: {what} {floor:.3g}; {len(clear)} of {len(table)} factors clear of "
+        f"it{': ' + ', '.join(clear) if clear else ''}"
+    )
 
 
 def _factor_table(sweep: _Sweep, outcome: str, **indices: np.ndarray) -> pd.DataFrame:
@@ -348,7 +506,7 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     first_rows, second_rows = [], []
     charts = []
     seed = analysis_seed(sweep.manifest["root_seed"])
-    for outcome, si in _each_outcome(
+    for outcome, si, runs in _each_outcome(
         sweep,
         notes,
         lambda y: sobol.analyze(
@@ -360,9 +518,21 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             seed=seed,
         ),
     ):
+        floor = sobol_floor(runs, len(names), second)
         table = _factor_table(
-            sweep, outcome, S1=si["S1"], S1_conf=si["S1_conf"], ST=si["ST"], ST_conf=si["ST_conf"]
+            sweep,
+            outcome,
+            S1=si["S1"],
+            S1_conf=si["S1_conf"],
+            ST=si["ST"],
+            ST_conf=si["ST_conf"],
+            noise_floor=floor,
+            S1_clear=_clear(si["S1"], si["S1_conf"], floor),
+            ST_clear=_clear(si["ST"], si["ST_conf"], floor),
+            noise_share=noise_share(runs),
         )
+        largest = float(np.nanmax(floor)) if np.isfinite(floor).any() else float("nan")
+        _floor_note(notes, outcome, largest, table, "ST_clear", "largest noise floor")
         first_rows.append(table)
         pairs = pd.DataFrame()
         if second:
@@ -374,6 +544,10 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
                     "factor_b": np.asarray(names)[j],
                     "S2": si["S2"][i, j],
                     "S2_conf": si["S2_conf"][i, j],
+                    "noise_floor": np.maximum(floor[i], floor[j]),
+                    "S2_clear": _clear(
+                        si["S2"][i, j], si["S2_conf"][i, j], np.maximum(floor[i], floor[j])
+                    ),
                 }
             )
             second_rows.append(pairs)
@@ -395,11 +569,27 @@ def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFra
     fig = Figure(figsize=(5.5 * n_panels, 1.2 + 0.32 * max(k, 5)), layout="constrained")
     ax = fig.add_subplot(1, n_panels, 1)
     pos = np.arange(k)
-    ax.barh(pos + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total (ST)", color="C1")
-    ax.barh(pos - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order (S1)")
+    faded = [1.0 if c is not False else 0.35 for c in table["ST_clear"]]
+    for p, v, e, a in zip(pos, table["ST"], table["ST_conf"], faded, strict=True):
+        ax.barh(p + 0.2, v, 0.4, xerr=e, color="C1", alpha=a)
+    faded = [1.0 if c is not False else 0.35 for c in table["S1_clear"]]
+    for p, v, e, a in zip(pos, table["S1"], table["S1_conf"], faded, strict=True):
+        ax.barh(p - 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
+    ax.barh([], [], color="C1", label="total (ST)")
+    ax.barh([], [], color="C0", label="first order (S1)")
+    if np.isfinite(table["noise_floor"]).any():
+        ax.scatter(
+            table["noise_floor"],
+            pos + 0.2,
+            marker="|",
+            s=120,
+            color="0.2",
+            zorder=3,
+            label="noise floor",
+        )
     ax.set_yticks(pos, table["factor"])
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.set_xlabel("Sobol' index (95% interval)")
+    ax.set_xlabel("Sobol' index (95% interval; pale: not clear of the noise floor)")
     ax.set_title(f"{outcome}: first-order and total effects")
     ax.legend(loc="lower right", fontsize="small")
     if len(pairs):
@@ -426,7 +616,7 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     x = sweep.design[names].to_numpy(dtype=float)
     rows, charts = [], []
     seed = analysis_seed(sweep.manifest["root_seed"])
-    for outcome, si in _each_outcome(
+    for outcome, si, runs in _each_outcome(
         sweep,
         notes,
         lambda y: morris.analyze(
@@ -439,6 +629,7 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             seed=seed,
         ),
     ):
+        floor = morris_floor(problem, x, runs, levels)
         table = _factor_table(
             sweep,
             outcome,
@@ -446,6 +637,15 @@ def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             mu_star=si["mu_star"],
             mu_star_conf=si["mu_star_conf"],
             sigma=si["sigma"],
+            noise_floor=floor,
+            clear=_clear(si["mu_star"], si["mu_star_conf"], floor),
+        )
+        _floor_note(
+            notes,
+            outcome,
+            float(np.nanmax(floor)) if np.isfinite(floor).any() else float("nan"),
+            table,
+            "clear",
         )
         rows.append(table)
         charts.append(_morris_chart(out, outcome, table))
@@ -461,8 +661,21 @@ def _morris_chart(out: Path, outcome: str, table: pd.DataFrame) -> str:
     fig = Figure(figsize=(11, 1.2 + 0.32 * max(k, 5)), layout="constrained")
     ax = fig.add_subplot(1, 2, 1)
     pos = np.arange(k)
-    ax.barh(pos + 0.2, table["mu_star"], 0.4, xerr=table["mu_star_conf"], label="mu*")
+    faded = [1.0 if c is not False else 0.35 for c in table["clear"]]
+    for p, v, e, a in zip(pos, table["mu_star"], table["mu_star_conf"], faded, strict=True):
+        ax.barh(p + 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
+    ax.barh([], [], color="C0", label="mu* (pale: not clear of the noise floor)")
     ax.barh(pos - 0.2, table["sigma"], 0.4, label="sigma", color="C1")
+    if np.isfinite(table["noise_floor"]).any():
+        ax.scatter(
+            table["noise_floor"],
+            pos + 0.2,
+            marker="|",
+            s=120,
+            color="0.2",
+            zorder=3,
+            label="noise floor",
+        )
     ax.set_yticks(pos, table["factor"])
     ax.set_xlabel(f"elementary effect on {outcome}")
     ax.set_title(f"{outcome}: Morris screening")

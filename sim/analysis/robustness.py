@@ -11,7 +11,10 @@ random draws in a world (common random numbers) and policy differences are paire
 The measures follow McPhail et al. 2018 ("Robustness metrics", Earth's Future 6):
 
 - **best-share**: the share of worlds in which a policy has the best value of a measure
-  (ties count for every tied policy);
+  (ties count for every tied policy, and so does a lead within seed noise: a world
+  whose best two policies differ by less than the 95% interval of their paired
+  difference counts for both, :func:`sim.experiments.resolve.within_noise`; a
+  robustness design can add seeds to such worlds first, ``design.resolve``);
 - **regret**: in each world, the distance of a policy from the best policy in that world;
   its median, 90th percentile and maximum over worlds; **minimax regret** (Savage 1951)
   picks the policy whose maximum regret is smallest;
@@ -74,11 +77,25 @@ def _oriented(table: pd.DataFrame, better: str) -> pd.DataFrame:
     return table if better == "max" else -table
 
 
-def best_share(table: pd.DataFrame, better: str = "max") -> pd.Series:
-    """Share of worlds in which each policy is best (ties count for each tied policy)."""
+def best_share(
+    table: pd.DataFrame, better: str = "max", noise: pd.DataFrame | None = None
+) -> pd.Series:
+    """Share of worlds in which each policy is best (ties count for each tied policy).
+
+    Args:
+        table: Worlds x policies (a :func:`world_means` table).
+        better: ``"max"`` or ``"min"``.
+        noise: :func:`sim.experiments.resolve.within_noise` of the same runs: in a world
+            whose lead is within noise, the second-best policy counts as best too.
+    """
     t = _oriented(table, better)
     best = t.max(axis=1)
-    return t.ge(best.to_numpy()[:, None] - TIE).mean()
+    is_best = t.ge(best.to_numpy()[:, None] - TIE)
+    if noise is not None and len(noise):
+        tied = noise[noise["within"]].reindex(table.index).dropna(subset=["second"])
+        for world, second in tied["second"].items():
+            is_best.at[world, second] = True
+    return is_best.mean()
 
 
 def regret(table: pd.DataFrame, better: str = "max") -> pd.DataFrame:
@@ -246,7 +263,8 @@ def write_robustness(
     """Write the robustness tables and charts of a policies x worlds sweep.
 
     Args:
-        runs: Successful runs: ``world``, ``policy`` and every measured outcome.
+        runs: Successful runs: ``world``, ``policy``, every measured outcome and (to
+            tell leads within seed noise) ``replication``.
         manifest: The sweep's manifest (policies, measures, targets).
         seed: Seed of the bootstrap intervals.
         out: Directory to write into.
@@ -254,12 +272,15 @@ def write_robustness(
 
     Returns:
         File names written: ``robustness.csv`` (per measure and policy: worlds, mean,
-        best-share, regret median / 90th percentile / maximum, minimax choice),
+        best-share (a lead within seed noise counted as a tie), the worlds within
+        noise, regret median / 90th percentile / maximum, minimax choice),
         ``satisficing.csv`` (when targets are declared), ``paired_differences.csv``,
         ``world_means.csv`` (per world and policy), ``regret_<measure>.png`` and
         ``best_share.png``.
 
     """
+    from sim.experiments.resolve import within_noise
+
     policies = list(manifest["policies"])
     measures: dict[str, str] = dict(manifest["measures"])
     targets: dict[str, dict[str, float]] = dict(manifest.get("targets") or {})
@@ -279,7 +300,21 @@ def write_robustness(
             notes.append(f"{outcome}: no world has a value under every policy; left out")
             continue
         summary = regret_summary(table, better)
-        summary.insert(0, "best_share", best_share(table, better))
+        noise = None
+        if "replication" in runs and runs.groupby("world")["replication"].nunique().max() > 1:
+            noise = within_noise(runs, outcome, better, policies)
+        n_noise = (
+            int(noise["within"].reindex(table.index, fill_value=False).sum())
+            if noise is not None
+            else 0
+        )
+        summary.insert(0, "worlds_within_noise", n_noise)
+        summary.insert(0, "best_share", best_share(table, better, noise))
+        if noise is None:
+            notes.append(
+                f"{outcome}: one replication a world: no seed noise to tell ties by; "
+                "best-share counts the best mean only"
+            )
         summary.insert(0, "mean", table.mean())
         summary.insert(0, "n_worlds", len(table))
         summary.insert(0, "better", better)

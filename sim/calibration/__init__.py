@@ -39,7 +39,11 @@ logistic forecast still uses them, as it uses every year up to the cutoff.
 **Determinism** (same seed, same posterior, on any number of workers): pyabc's own
 parallel samplers reseed from the operating system. :class:`SeededSampler` instead
 evaluates candidate ``j`` of sampler call ``c`` with numpy's global generator (which
-pyabc's proposals and this module's simulation seed use) seeded from
-``SeedSequence(seed, spawn_key=(c, j))``, and keeps the first ``n`` accepted
-candidates in index order, whatever order the workers finish in.
+pyabc's proposals and this module's simulation seed use) seeded from the seed tree's
+words at ``(c, j)`` under the calibration seed (:mod:`sim.experiments.seeds`), and keeps
+the first ``n`` accepted candidates in index order, whatever order the workers finish
+in. Its candidates, and the predictive runs, go through the one executor
+(:mod:`sim.experiments.executor`); a simulation that fails is recorded in
+``failed_runs.csv`` (the fit counts it as rejected), and the command exits non-zero
+unless ``--allow-failures`` accepts it.
 """

@@ -17,8 +17,14 @@ import pandas as pd
 from sim.calibration.files import UNITS, Setup, prepare
 from sim.calibration.forecast import forecast_table
 from sim.calibration.predictive import posterior_summary, predictive_band, predictive_runs
-from sim.calibration.sampler import _executor, seeded_sampler
+from sim.calibration.sampler import Failure, MostFail, seeded_sampler
 from sim.calibration.simulate import RMSE, Simulator, _key
+from sim.core.errors import RunsFailed
+from sim.experiments.executor import open_pool
+from sim.experiments.seeds import tree_state
+
+#: The table of a calibration's failed simulations, beside its results.
+FAILED = "failed_runs.csv"
 
 
 @dataclass
@@ -60,8 +66,14 @@ def calibrate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
+    allow_failures: bool = False,
 ) -> Result:
     """Run a calibration file: ABC-SMC, posterior predictive runs, forecast, figures.
+
+    The simulations (the sampler's candidates and the predictive runs) go through the
+    one executor (:func:`sim.experiments.executor.open_pool`). A candidate whose
+    simulation fails counts as rejected; a predictive run that fails is left out of the
+    band. Either way every failure is listed in ``failed_runs.csv``.
 
     Args:
         path: The calibration YAML.
@@ -69,12 +81,16 @@ def calibrate(
         workers: Worker processes (default: the machine's cores; 1 runs in process).
         scheduler: A Dask scheduler's address; overrides ``workers``.
         progress: Log pyabc's progress per generation.
+        allow_failures: Accept failed simulations instead of raising at the end.
 
     Returns:
         The result tables; the files are in ``out``.
 
     Raises:
         UserError: A bad calibration file, scenario or series file.
+        RunsFailed: Some simulations failed (after every file is written, unless
+            ``allow_failures``), or more than half a generation's did (at once: the
+            files of the generations before it are kept in ``history.db``).
     """
     setup = prepare(path)
     cal = setup.cal
@@ -116,22 +132,33 @@ def calibrate(
     db = out / "history.db"
     for stale in (db, out / "history.db-journal"):
         stale.unlink(missing_ok=True)  # a fresh History: the run id is always 1
-    np.random.seed(np.random.SeedSequence(cal.seed).generate_state(4))  # noqa: NPY002
+    np.random.seed(tree_state(cal.seed, words=4))  # noqa: NPY002
     random.seed(cal.seed)
-    with _executor(workers, scheduler) as pool:
-        sampler = seeded_sampler(cal.seed, pool.executor, pool.slots)
+    (out / FAILED).unlink(missing_ok=True)
+    with open_pool(workers, scheduler) as pool:
+        sampler = seeded_sampler(cal.seed, pool)
         abc = ABCSMC(sim_fn, prior, distance, population_size=cal.population, sampler=sampler)
         abc.new(f"sqlite:///{db.resolve()}", observed)
-        history = abc.run(
-            minimum_epsilon=cal.min_epsilon if cal.min_epsilon is not None else 0.0,
-            max_nr_populations=cal.generations,
-            max_total_nr_simulations=(
-                cal.max_simulations if cal.max_simulations is not None else np.inf
-            ),
-        )
+        try:
+            history = abc.run(
+                minimum_epsilon=cal.min_epsilon if cal.min_epsilon is not None else 0.0,
+                max_nr_populations=cal.generations,
+                max_total_nr_simulations=(
+                    cal.max_simulations if cal.max_simulations is not None else np.inf
+                ),
+            )
+        except MostFail as exc:
+            _write_failures(out, exc.failures, list(setup.priors))
+            raise RunsFailed(
+                f"calibrate {path}: stopped: {len(exc.failures)} of {exc.tried} simulations "
+                f"of generation {exc.failures[-1].call} failed (first: {exc.failures[0].error}); "
+                f"every failure is listed in {out / FAILED}, the generations before it are "
+                f"in {db}. Fix the cause (often a prior range where the model cannot run) "
+                "and calibrate again"
+            ) from None
         fit_seconds = time.perf_counter() - t0
         post, gens = _history_tables(history, list(setup.priors))
-        pred = predictive_runs(setup, post, pool)
+        pred, failed_pred = predictive_runs(setup, post, pool)
     seconds = time.perf_counter() - t0
     summary = posterior_summary(post, setup.priors)
     band = predictive_band(pred)
@@ -142,7 +169,8 @@ def calibrate(
     summary.to_csv(out / "posterior_summary.csv", index=False)
     if forecast is not None:
         forecast.to_csv(out / "forecast.csv", index=False)
-    _write_summary(out, setup, summary, gens, forecast, fit_seconds, seconds, sampler)
+    failures = [*sampler.failures, *failed_pred]
+    _write_summary(out, setup, summary, gens, forecast, fit_seconds, seconds, sampler, failures)
     from sim.analysis.plots_calibration import posterior_figure, predictive_figure
 
     posterior_figure(
@@ -155,7 +183,36 @@ def calibrate(
         out / "predictive.png",
         title=f"{Path(path).stem}: posterior predictive",
     )
+    if failures:
+        _write_failures(out, failures, list(setup.priors))
+        if not allow_failures:
+            raise RunsFailed(
+                f"calibrate {path}: {len(sampler.failures)} of {sampler.simulations} fit "
+                f"simulations and {len(failed_pred)} of {cal.predictive} predictive runs "
+                f"failed (first: {failures[0].error}); every failure is listed in "
+                f"{out / FAILED}. The fit counted a failed candidate as rejected and the "
+                "predictive band leaves failed runs out; every file is written. To accept "
+                "them pass --allow-failures, or fix the cause and calibrate again"
+            )
     return Result(out, post, gens, summary, pred, forecast, seconds)
+
+
+def _write_failures(out: Path, failures: list[Failure], names: list[str]) -> None:
+    """List failed simulations in ``failed_runs.csv``: where, parameters, seed, error."""
+    rows = []
+    for f in failures:
+        where = "predictive" if f.call < 0 else f"generation call {f.call}"
+        params = f.parameters or {}
+        rows.append(
+            {
+                "stage": where,
+                "index": f.index,
+                **{n: params.get(n, float("nan")) for n in names},
+                "seed": f.seed,
+                "error": f.error,
+            }
+        )
+    pd.DataFrame(rows).to_csv(out / FAILED, index=False)
 
 
 def _write_summary(
@@ -167,6 +224,7 @@ def _write_summary(
     fit_seconds: float,
     seconds: float,
     sampler: Any,
+    failures: list[Failure],
 ) -> None:
     from importlib import metadata
 
@@ -187,6 +245,7 @@ def _write_summary(
         "seconds_fit": round(fit_seconds, 1),
         "seconds_total": round(seconds, 1),
         "simulations_run": int(sampler.simulations),
+        **({"simulations_failed": len(failures)} if failures else {}),
         "base_params": setup.base,
     }
     (out / "summary.json").write_text(json.dumps(data, indent=1, default=str))

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.files import UNITS, Setup
-from sim.calibration.sampler import _Pool
+from sim.calibration.sampler import Failure
 from sim.calibration.simulate import apply_values, simulate_series
+from sim.experiments.executor import Pool, run_batch
 from sim.experiments.posterior import weighted_quantile
+from sim.experiments.seeds import tree_seed, tree_state
 
 #: Posterior predictive quantiles written and drawn (median, 50% and 90% bands).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -59,11 +61,18 @@ def _predict_one(
     return simulate_series(apply_values(base, values, integer), seed, steps, scale)
 
 
-def predictive_runs(setup: Setup, post: pd.DataFrame, pool: _Pool) -> pd.DataFrame:
+def predictive_runs(
+    setup: Setup, post: pd.DataFrame, pool: Pool
+) -> tuple[pd.DataFrame, list[Failure]]:
     """Posterior predictive runs at every observed year the model reaches.
 
     ``setup.cal.predictive`` parameter rows are drawn from the weighted posterior
-    (:func:`sim.experiments.posterior.draw`), each run with its own seed from the calibration seed.
+    (:func:`sim.experiments.posterior.draw`), each run with its own seed from the
+    calibration seed's tree (:mod:`sim.experiments.seeds`), through the one executor.
+
+    Returns:
+        The runs' values by draw and year, and the draws whose run failed (``call`` -1,
+        ``index`` the draw), which the table leaves out.
     """
     from sim.experiments.posterior import draw
 
@@ -71,20 +80,9 @@ def predictive_runs(setup: Setup, post: pd.DataFrame, pool: _Pool) -> pd.DataFra
     reach = setup.steps >= 1
     years = tuple(int(y) for y in setup.series.years[reach])
     steps = tuple(int(s) for s in setup.steps[reach])
-    rows = draw(
-        post,
-        cal.predictive,
-        np.random.SeedSequence(cal.seed, spawn_key=(_SEED_DRAW,)).generate_state(1)[0],
-    )
-    seeds = [
-        int(
-            np.random.SeedSequence(cal.seed, spawn_key=(_SEED_PREDICTIVE, i)).generate_state(
-                1, dtype=np.uint64
-            )[0]
-            >> np.uint64(2)
-        )
-        for i in range(len(rows))
-    ]
+    rows = draw(post, cal.predictive, tree_state(cal.seed, _SEED_DRAW)[0])
+    # 62 bits (the tree's 63 halved again): below 2**62, as a fit candidate's seed is.
+    seeds = [tree_seed(cal.seed, _SEED_PREDICTIVE, i) >> 1 for i in range(len(rows))]
     args = [
         (
             setup.base,
@@ -96,15 +94,16 @@ def predictive_runs(setup: Setup, post: pd.DataFrame, pool: _Pool) -> pd.DataFra
         )
         for i, r in enumerate(rows.to_dict("records"))
     ]
-    if pool.executor is None:
-        series = [_predict_one(*a) for a in args]
-    else:
-        series = [f.result() for f in [pool.executor.submit(_predict_one, *a) for a in args]]
-    out = []
-    for i, (r, y) in enumerate(zip(rows.to_dict("records"), series, strict=True)):
-        for yr, v in zip(years, y, strict=True):
+    done = run_batch(_predict_one, args, pool=pool, progress=False)
+    out, failures = [], []
+    for i, (r, got) in enumerate(zip(rows.to_dict("records"), done, strict=True)):
+        if not got.ok:
+            failures.append(Failure(-1, i, str(got.error), args[i][2], seeds[i]))
+            continue
+        for yr, v in zip(years, got.value, strict=True):
             out.append({"draw": i, "seed": seeds[i], **r, "year": yr, "value": float(v)})
-    return pd.DataFrame(out)
+    columns = ["draw", "seed", *rows.columns, "year", "value"]
+    return pd.DataFrame(out, columns=columns), failures
 
 
 def predictive_band(pred: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.calibration.sampler import SimulationFailed
+from sim.experiments.executor import describe
+
 
 def apply_values(
     base: Mapping[str, Any], values: Mapping[str, float], integer: Sequence[str] = ()
@@ -60,8 +63,12 @@ class Simulator:
         """Simulate one series; the keys are ``y<year>``."""
         # pyabc draws from numpy's global generator; the sampler seeds it per candidate.
         seed = int(np.random.randint(0, 2**62, dtype=np.int64))  # noqa: NPY002
-        params = apply_values(self.base, dict(theta), self.integer)
-        y = simulate_series(params, seed, self.steps, self.scale)
+        values = {k: float(v) for k, v in dict(theta).items()}
+        try:
+            params = apply_values(self.base, values, self.integer)
+            y = simulate_series(params, seed, self.steps, self.scale)
+        except Exception as exc:  # recorded by the sampler as a failed candidate
+            raise SimulationFailed(values, seed, describe(exc)) from exc
         return {_key(yr): float(v) for yr, v in zip(self.years, y, strict=True)}
 
 

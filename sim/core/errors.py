@@ -7,3 +7,13 @@ class UserError(Exception):
     The message always names where the problem is (file, key), what is allowed
     and how to fix it.
     """
+
+
+class RunsFailed(Exception):
+    """Some runs of a batch failed; everything computed is kept on disk.
+
+    The message says how many runs failed of how many, the first failure, where every
+    failure's error is recorded, and how to go on (``--allow-failures`` accepts them).
+    The command line prints it as one line and exits with code 1: a batch with failed
+    runs is not a success.
+    """

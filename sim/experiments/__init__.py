@@ -32,25 +32,24 @@ Designs (``design.method``):
 - ``list``: explicit parameter sets, ``rows: [{strategy: top_down}, ...]``.
 
 All randomness (the sample, the run seeds) derives from the experiment's ``root_seed``
-through :class:`numpy.random.SeedSequence`, so a plan is identical on every machine.
-By default replication ``r`` has the same seed in every design row (common random
-numbers: differences between rows are not seed noise); ``seeds: {common: false}`` gives
-every run its own seed (:func:`run_seed`).
+through the one seed tree (:mod:`sim.experiments.seeds`), so a plan is identical on
+every machine. By default replication ``r`` has the same seed in every design row
+(common random numbers: differences between rows are not seed noise); ``seeds: {common:
+false}`` gives every run its own seed (:func:`run_seed`).
 
 Models are registered by name (:data:`MODELS`): ``nextpractice`` (the default, the real
-model) and ``ishigami``, SALib's Ishigami test function dressed as a model, whose Sobol'
-indices are known in closed form; tests and users check the pipeline with it. It lives
-in :mod:`sim.experiments.ishigami`, the test support, apart from the simulation.
+model), ``ishigami``, SALib's Ishigami test function dressed as a model, whose Sobol'
+indices are known in closed form, and ``normal``, an outcome of known mean and variance
+with common random numbers built in (the number of replications a precision needs is
+known); tests and users check the pipeline with them. They live in
+:mod:`sim.experiments.ishigami`, the test support, apart from the simulation.
 """
 
 from __future__ import annotations
 
 from sim.experiments.designs import (  # noqa: F401
-    analysis_seed,
-    design_seed,
     grid_points,
     resolve_scenario,
-    run_seed,
 )
 from sim.experiments.plan import (  # noqa: F401
     Plan,
@@ -92,4 +91,10 @@ from sim.experiments.schema import (  # noqa: F401
     load_experiment,
     not_an_uncertainty,
     salib_problem,
+)
+from sim.experiments.seeds import (  # noqa: F401
+    analysis_seed,
+    design_seed,
+    run_seed,
+    tree_seed,
 )

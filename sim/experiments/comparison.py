@@ -16,6 +16,26 @@ On top of the sweep's files a comparison writes ``runs.parquet`` (every step of 
 run, with scenario, replication and seed), ``outcomes.csv`` (one row per run),
 ``summary.csv`` (per scenario and outcome: mean, 90% range of runs, 95% interval of
 the mean), ``differences.csv`` when a baseline is given, and ``compare.json``.
+
+**Replications by precision** (``compare --precision``, :func:`compare`'s
+``precision``): rather than a fixed number of replications, add them in batches until
+the 95% interval of each paired difference from the baseline is at most as wide as
+asked (its half-width at most ``H``), or a maximum is reached; the sequential
+procedure of Law (*Simulation Modeling and Analysis*, 5th ed., section 9.4.1). The
+first batch is the ``replications`` asked for, at least :data:`MIN_FIRST_BATCH`: a
+rule that stops as soon as an interval looks narrow enough stops early too often when
+the variance is estimated from a few runs, and its intervals then cover less often
+than their 95% (Law's reason for a first batch of at least ten). Each further batch
+brings the total to the number Law's estimate says is needed (the least ``i`` with
+``t(i-1) s / sqrt(i) <= H``, ``s`` the paired differences' sd so far), at most
+:data:`GROWTH` times it, so a poor early estimate of ``s`` cannot overshoot far; few,
+large batches also mean few looks at the interval, and each look is a chance to stop
+on a lucky low estimate of ``s``. Replication
+``r`` keeps its seed however many there are (:func:`sim.experiments.run_seed`), so the
+runs of one batch are kept by the next, and a comparison that stopped at ``n``
+replications is, file for file, the comparison of ``n`` replications asked for
+outright. ``precision.csv`` records each batch's half-widths; ``compare.json`` the
+replications used and whether the target was reached.
 """
 
 from __future__ import annotations
@@ -24,18 +44,26 @@ import json
 import math
 import os
 import shutil
+import typing
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from sim import __version__
-from sim.core.errors import UserError
-from sim.model.params import Params
+from sim.core.errors import RunsFailed, UserError
 
 #: Level of the intervals of a mean and of a paired mean difference.
 CONFIDENCE = 0.95
+#: The least first batch of a comparison by precision (Law 2015, section 9.4.1: at
+#: least ten, or the variance estimate behind the stopping rule is too rough).
+MIN_FIRST_BATCH = 10
+#: A batch of a comparison by precision at most multiplies the replications by this.
+GROWTH = 4
+#: The outcome ``--precision H`` applies to when it names none.
+PRECISION_OUTCOME = "final_perf_mean"
 #: The file that records the comparison as an experiment (the sweep manifest's source).
 EXPERIMENT_FILE = "compare.yaml"
 #: Name of a comparison's plan (``manifest.json`` ``name``): marks a folder as compare's.
@@ -49,16 +77,19 @@ _OWN_FILES = (
     "differences.csv",
     "compare.json",
     "draws.csv",
+    "precision.csv",
+    "failed_runs.csv",
 )
 
 
 def compare_plan(
-    scenarios: dict[str, Params],
+    scenarios: dict[str, Any],
     replications: int,
     root_seed: int,
     out_dir: Path,
     steps: int | None = None,
     per_replication: list[dict[str, Any]] | None = None,
+    model: str = "nextpractice",
 ):
     """The comparison as a checked sweep plan: a list design with one row per scenario.
 
@@ -66,13 +97,16 @@ def compare_plan(
     full parameters are in the sweep's ``manifest.json`` under ``bases``).
 
     Args:
-        scenarios: Label to parameters, in the order to report them.
+        scenarios: Label to parameters (:class:`Params`, or a mapping of the model's
+            parameter values), in the order to report them.
         replications: Runs per scenario.
         root_seed: Every seed derives from it.
         out_dir: The comparison's folder.
         steps: Steps per run; None: each scenario's ``n_steps``.
         per_replication: Values on top of every scenario's parameters in replication
             ``r`` (posterior draws), or None.
+        model: A registered model's name (:data:`sim.experiments.MODELS`); the test
+            models compare too.
 
     Returns:
         A :class:`sim.experiments.Plan`.
@@ -83,11 +117,12 @@ def compare_plan(
 
     if not scenarios:
         raise UserError("compare: give at least one scenario")
-    spec = get_model("nextpractice")
+    spec = get_model(model)
     rows = [{SCENARIO: label} for label in scenarios]
     data = {
         "name": NAME,
         "description": "nextpractice compare: the scenarios side by side",
+        **({"model": model} if model != "nextpractice" else {}),
         "root_seed": int(root_seed),
         "replications": int(replications),
         "steps": steps,
@@ -117,7 +152,13 @@ def compare_plan(
         header + yaml.safe_dump(exp.model_dump(mode="json", exclude_none=True), sort_keys=False),
         encoding="utf-8",
     )
-    bases = {label: p.model_dump(mode="json") for label, p in scenarios.items()}
+    params_cls = spec.params_cls()
+    bases = {
+        label: (p if isinstance(p, BaseModel) else params_cls.model_validate(dict(p))).model_dump(
+            mode="json"
+        )
+        for label, p in scenarios.items()
+    }
     design = pd.DataFrame(rows, columns=[SCENARIO])
     design.index = pd.RangeIndex(len(design), name="design_row")
     return Plan(
@@ -159,7 +200,7 @@ def _clear_other_comparison(out_dir: Path, fingerprint: str) -> None:
 
 
 def compare(
-    scenarios: dict[str, Params],
+    scenarios: dict[str, Any],
     replications: int,
     root_seed: int,
     out_dir: Path,
@@ -169,25 +210,41 @@ def compare(
     scheduler: str | None = None,
     baseline: str | None = None,
     per_replication: list[dict[str, Any]] | None = None,
+    *,
+    precision: dict[str, float] | None = None,
+    max_replications: int | None = None,
+    allow_failures: bool = False,
+    model: str = "nextpractice",
     about: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run each scenario ``replications`` times through the sweep machinery; write tidy results.
 
     Args:
-        scenarios: Label to parameters, in the order to report them.
+        scenarios: Label to parameters (:class:`sim.model.params.Params`, or for another
+            registered model a mapping of its parameter values), in report order.
         replications: Runs per scenario; replication ``r`` has the same seed in each.
+            With ``precision``, the first batch (at least :data:`MIN_FIRST_BATCH`).
         root_seed: Every seed derives from it (as in an experiment file).
         out_dir: Output folder.
         steps: Steps per run; None: each scenario's ``n_steps``.
         workers: Local worker processes (default: the CPUs available; 1: this process).
-        progress: Show a progress bar on stderr.
+        progress: Show the runs done on stderr.
         scheduler: A Dask scheduler's address, to run on its workers instead.
         baseline: A scenario's label: also write paired differences against it.
         per_replication: For each replication, parameter values put on top of every
             scenario's (e.g. posterior draws,
             :func:`sim.experiments.posterior.replication_overrides`):
             the same in every scenario, so differences stay paired; written to
-            ``draws.csv`` (and beside each run in the sweep's results).
+            ``draws.csv`` (and beside each run in the sweep's results). With
+            ``precision``, give one for each of ``max_replications``.
+        precision: Outcome to the largest half-width of the 95% interval of its paired
+            difference from ``baseline`` (in the outcome's unit): add replications in
+            batches until every scenario's difference meets it (module docstring).
+        max_replications: With ``precision``, the most replications to run.
+        allow_failures: Accept failed runs (left out of the tables, listed in
+            ``failed_runs.csv``) instead of raising.
+        model: A registered model's name; its run function is used (the real model's
+            keeps every step's metrics for ``runs.parquet``).
         about: More to record in ``compare.json`` for readers of the results (the
             scenarios' files, labels and looks, :func:`sim.core.looks.assign`).
 
@@ -195,62 +252,354 @@ def compare(
         The per-run outcomes table (scenario, replication, seed, one column per outcome).
 
     Raises:
-        UserError: A run failed (the finished runs stay on disk), or a bad baseline.
+        UserError: A bad baseline or precision request.
+        RunsFailed: A run failed (and ``allow_failures`` is False); the finished runs
+            stay on disk and ``failed_runs.csv`` lists the failed ones.
     """
-    from sim.experiments.sweep import load_results, load_series, run_nextpractice_series, sweep_plan
-
     out_dir = Path(out_dir)
     if baseline is not None and baseline not in scenarios:
         raise UserError(
             f"--baseline {baseline!r}: not one of the compared scenarios "
             f"({', '.join(scenarios)}); give one of those names"
         )
-    plan = compare_plan(scenarios, replications, root_seed, out_dir, steps, per_replication)
+    if precision is None:
+        per_run, _ = _compare_once(
+            scenarios,
+            replications,
+            root_seed,
+            out_dir,
+            steps,
+            workers,
+            progress,
+            scheduler,
+            baseline,
+            per_replication,
+            allow_failures,
+            model,
+            about=about,
+        )
+        _write_meta(
+            out_dir,
+            root_seed,
+            replications,
+            baseline,
+            per_replication,
+            scenarios,
+            per_run,
+            None,
+            about,
+        )
+        return per_run
+    most = _check_precision(
+        scenarios, replications, baseline, precision, max_replications, per_replication
+    )
+    # Every run already in the folder that some batch would run (an interrupted or
+    # earlier comparison of these scenarios), kept across the batches: none is run twice.
+    full = per_replication[:most] if per_replication is not None else None
+    largest = compare_plan(scenarios, most, root_seed, out_dir, steps, full, model)
+    carry = _earlier_runs(out_dir, largest, same_ok=True)
+    n, history = replications, []
+    while True:
+        draws = per_replication[:n] if per_replication is not None else None
+        per_run, plan = _compare_once(
+            scenarios,
+            n,
+            root_seed,
+            out_dir,
+            steps,
+            workers,
+            progress,
+            scheduler,
+            baseline,
+            draws,
+            allow_failures,
+            model,
+            carry,
+            about,
+        )
+        diffs = paired_differences(per_run, typing.cast(str, baseline))
+        stage = _half_widths(diffs, precision, n)
+        history.append(stage)
+        met = bool((stage["half_width"] <= stage["target"]).all())
+        if met or n >= most:
+            break
+        needed = float(stage["needed"].max())  # inf where an interval has no width yet
+        n = min(
+            most,
+            max(n + 1, GROWTH * n if not math.isfinite(needed) else min(GROWTH * n, int(needed))),
+        )
+    table = pd.concat(history, ignore_index=True)
+    table.to_csv(out_dir / "precision.csv", index=False)
+    info = {
+        "targets": dict(precision),
+        "first_batch": replications,
+        "max_replications": most,
+        "replications": n,
+        "batches": [int(h["replications"].iat[0]) for h in history],
+        "reached": met,
+        "worst": stage.sort_values("ratio", ascending=False)
+        .iloc[0][["scenario", "outcome", "half_width", "target"]]
+        .to_dict(),
+    }
+    _write_meta(out_dir, root_seed, n, baseline, draws, scenarios, per_run, info, about)
+    return per_run
+
+
+def _check_precision(
+    scenarios: dict[str, Any],
+    first: int,
+    baseline: str | None,
+    precision: dict[str, float],
+    most: int | None,
+    per_replication: list[dict[str, Any]] | None,
+) -> int:
+    """Check a request for replications by precision; the most replications to run."""
+    if baseline is None:
+        raise UserError(
+            "--precision: the half-widths are those of paired differences from a "
+            "baseline; add --baseline NAME (one of the compared scenarios)"
+        )
+    if len(scenarios) < 2:
+        raise UserError("--precision: give at least two scenarios, one of them the baseline")
+    if first < MIN_FIRST_BATCH:
+        raise UserError(
+            f"--precision: the first batch (--replications {first}) must be at least "
+            f"{MIN_FIRST_BATCH}: a stopping rule on fewer runs stops too early too often "
+            f"(Law 2015, 9.4.1); set --replications {MIN_FIRST_BATCH} or more"
+        )
+    for outcome, target in precision.items():
+        if not (isinstance(target, int | float) and math.isfinite(target) and target > 0):
+            raise UserError(
+                f"--precision {outcome}={target!r}: the half-width must be a number above 0"
+            )
+    most = int(most) if most is not None else 10 * first
+    if most < first:
+        raise UserError(
+            f"--max-replications {most} is below the first batch (--replications {first}); "
+            "raise it or lower --replications"
+        )
+    if per_replication is not None and len(per_replication) < most:
+        raise UserError(
+            f"--precision: {len(per_replication)} per-replication draws for up to {most} "
+            "replications; draw one for each"
+        )
+    return most
+
+
+def _half_widths(diffs: pd.DataFrame, precision: dict[str, float], n: int) -> pd.DataFrame:
+    """Each targeted difference's half-width, its target, and Law's replications needed."""
+    from scipy.stats import t
+
+    unknown = sorted(set(precision) - set(diffs["outcome"]))
+    if unknown:
+        raise UserError(
+            f"--precision: unknown outcome(s) {', '.join(unknown)}; "
+            "`nextpractice params --outcomes` lists them"
+        )
+    rows = []
+    level = 0.5 + CONFIDENCE / 2
+    for r in diffs[diffs["outcome"].isin(precision)].itertuples():
+        half = (r.ci_hi - r.ci_lo) / 2
+        target = float(precision[r.outcome])
+        needed = float("inf")
+        if math.isfinite(half) and r.n > 1:
+            sd = half / t.ppf(level, r.n - 1) * math.sqrt(r.n)
+            i = max(n, math.ceil((1.96 * sd / target) ** 2))  # a start; then t's own df
+            while t.ppf(level, i - 1) * sd / math.sqrt(i) > target:
+                i += 1
+            needed = i
+        rows.append(
+            {
+                "replications": n,
+                "scenario": r.scenario,
+                "outcome": r.outcome,
+                "half_width": half if math.isfinite(half) else float("inf"),
+                "target": target,
+                "ratio": (half / target) if math.isfinite(half) else float("inf"),
+                "needed": needed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _compare_once(
+    scenarios: dict[str, Any],
+    replications: int,
+    root_seed: int,
+    out_dir: Path,
+    steps: int | None,
+    workers: int | None,
+    progress: bool,
+    scheduler: str | None,
+    baseline: str | None,
+    per_replication: list[dict[str, Any]] | None,
+    allow_failures: bool,
+    model: str,
+    carry: dict[tuple[int, int], Any] | None = None,
+    about: dict[str, Any] | None = None,
+):
+    """One comparison of ``replications`` replications: the sweep, then the tables.
+
+    ``carry``: runs on record from before (:func:`_earlier_runs`), used where the folder's
+    own earlier comparison does not have them. ``about``: as :func:`compare`'s.
+    """
+    from sim.experiments.sweep import (
+        FAILED,
+        failed_runs,
+        failure_message,
+        load_results,
+        load_series,
+        run_nextpractice_series,
+        sweep_plan,
+    )
+
+    plan = compare_plan(scenarios, replications, root_seed, out_dir, steps, per_replication, model)
     if about and "looks" in about:
         plan.extra["looks"] = about["looks"]  # for `analyze` of this folder's figures
     if per_replication is not None:
         pd.DataFrame(per_replication).rename_axis("replication").to_csv(out_dir / "draws.csv")
+    reuse = {**(carry or {}), **_earlier_runs(out_dir, plan)}
     _clear_other_comparison(out_dir, plan.fingerprint())
-    sweep_plan(plan, out_dir, workers, scheduler, progress, run_fn=run_nextpractice_series)
+    run_fn = run_nextpractice_series if model == "nextpractice" else None
+    sweep_plan(plan, out_dir, workers, scheduler, progress, run_fn=run_fn, reuse=reuse)
 
     labels = list(scenarios)
     res = load_results(out_dir)
-    failed = res[res["status"] != "ok"]
-    if len(failed):
-        first = failed.iloc[0]
-        raise UserError(
-            f"{len(failed)} of {len(res)} runs failed (first: scenario "
-            f"{first['scenario']!r}, replication {first['replication']}: "
-            f"{first['error']}); the finished runs are kept in {out_dir}/results"
+    failed, _ = failed_runs(out_dir)
+    if len(failed) and not allow_failures:
+        raise RunsFailed(
+            failure_message(
+                f"compare {out_dir}",
+                failed,
+                len(res),
+                out_dir / FAILED,
+                "the finished runs are kept in the results. To compare the runs that "
+                "finished pass --allow-failures, or fix the cause and compare into a new --out",
+            )
         )
-    per_run = res[["scenario", "replication", "seed", *plan.outcomes]].reset_index(drop=True)
+    ok = res[res["status"] == "ok"]
+    per_run = ok[["scenario", "replication", "seed", *plan.outcomes]].reset_index(drop=True)
 
-    series = load_series(out_dir).sort_values(["run_id", "step"], kind="stable")
-    series.insert(0, "scenario", [labels[r] for r in series.pop("design_row")])
-    series = series.drop(columns="run_id")
-    cols = ["scenario", "replication", "seed"]
-    series = series[[*cols, *[c for c in series.columns if c not in cols]]]
-    tmp = out_dir / ".tmp-runs.parquet"
-    series.to_parquet(tmp, index=False)
-    os.replace(tmp, out_dir / "runs.parquet")
+    try:
+        series = load_series(out_dir)
+    except UserError:
+        series = None  # a model that keeps no per-step series, or no run finished
+    if series is not None:
+        series = series.sort_values(["run_id", "step"], kind="stable")
+        series.insert(0, "scenario", [labels[r] for r in series.pop("design_row")])
+        series = series.drop(columns="run_id")
+        cols = ["scenario", "replication", "seed"]
+        series = series[[*cols, *[c for c in series.columns if c not in cols]]]
+        tmp = out_dir / ".tmp-runs.parquet"
+        series.to_parquet(tmp, index=False)
+        os.replace(tmp, out_dir / "runs.parquet")
 
     per_run.to_csv(out_dir / "outcomes.csv", index=False)
     summarise(per_run).to_csv(out_dir / "summary.csv", index=False)
     if baseline is not None:
         paired_differences(per_run, baseline).to_csv(out_dir / "differences.csv", index=False)
+    return per_run, plan
+
+
+def _write_meta(
+    out_dir: Path,
+    root_seed: int,
+    replications: int,
+    baseline: str | None,
+    per_replication: list[dict[str, Any]] | None,
+    scenarios: dict[str, Any],
+    per_run: pd.DataFrame,
+    precision: dict[str, Any] | None,
+    about: dict[str, Any] | None = None,
+) -> None:
+    from sim.experiments.seeds import run_seed
+
     meta = {
         "version": __version__,
         "root_seed": root_seed,
         "replications": replications,
-        "seeds": [plan.run_seed(0, r) for r in range(replications)],
+        "seeds": [run_seed(root_seed, 0, r, common=True) for r in range(replications)],
         "seeds_common": True,
         "baseline": baseline,
         "per_replication": per_replication,
-        "scenarios": {k: v.model_dump() for k, v in scenarios.items()},
+        "scenarios": {
+            k: (v.model_dump() if isinstance(v, BaseModel) else dict(v))
+            for k, v in scenarios.items()
+        },
+        **({"precision": precision} if precision is not None else {}),
         **(about or {}),
     }
     (out_dir / "compare.json").write_text(json.dumps(meta, indent=1, default=str))
-    return per_run
+
+
+def _earlier_runs(out_dir: Path, plan: Any, same_ok: bool = False) -> dict[tuple[int, int], Any]:
+    """The runs of an earlier comparison in ``out_dir`` that this one would run again.
+
+    Another comparison of the same scenarios (same full parameters, root seed, steps
+    and model) with a different number of replications (or, with ``same_ok``, the same
+    one): its replication ``r`` of a scenario is this one's (same seed, same
+    per-replication values), so its outcomes and series are written as they are
+    instead of being run again. Anything else gives nothing.
+    """
+    from sim.experiments.chunks import read_manifest, trusted_series
+    from sim.experiments.sweep import Reused, load_results
+
+    manifest = out_dir / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        old = read_manifest(manifest)
+        same = (
+            old.get("name") == NAME
+            and (same_ok or old.get("fingerprint") != plan.fingerprint())
+            and old.get("model") == plan.model.name
+            and old.get("root_seed") == plan.experiment.root_seed
+            and old.get("steps") == plan.experiment.steps
+            and old.get("bases") == json.loads(json.dumps(plan.bases, default=str))
+        )
+        if not same:
+            return {}
+        files = trusted_series(out_dir)  # every chunk checked before any is read
+        old_draws = _old_draws(out_dir)
+        res = load_results(out_dir)
+        series = (
+            pd.concat([pd.read_parquet(f) for f in files], ignore_index=True) if files else None
+        )
+    except Exception:  # noqa: BLE001 - reuse only saves time: anything odd is run again
+        return {}
+    series_by_run: dict[int, pd.DataFrame] = {}
+    if series is not None:
+        for run_id, part in series.groupby("run_id", sort=False):
+            body = part.drop(columns=["run_id", "design_row", "replication", "seed"])
+            series_by_run[int(run_id)] = body.reset_index(drop=True)
+    new_draws = plan.per_replication
+    reuse = {}
+    for rec in res.to_dict("records"):
+        rep = int(rec["replication"])
+        if rep >= plan.experiment.replications:
+            continue
+        if (new_draws is None) != (old_draws is None):
+            continue
+        if new_draws is not None and (rep >= len(old_draws) or old_draws[rep] != new_draws[rep]):
+            continue
+        if rec["status"] != "ok":
+            continue  # a failed run is tried again
+        reuse[(int(rec["design_row"]), rep)] = Reused(
+            seed=int(rec["seed"]),
+            status="ok",
+            error=None,
+            outcomes={o: float(rec[o]) for o in plan.outcomes},
+            series=series_by_run.get(int(rec["run_id"])),
+        )
+    return reuse
+
+
+def _old_draws(out_dir: Path) -> list[dict[str, Any]] | None:
+    """The per-replication draws an earlier comparison in ``out_dir`` ran with, if any."""
+    meta = out_dir / "compare.json"
+    if not meta.is_file():
+        return None
+    return json.loads(meta.read_text(encoding="utf-8")).get("per_replication")
 
 
 def _t_half_width(sd: float, n: int) -> float:

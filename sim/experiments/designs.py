@@ -20,9 +20,6 @@ from pydantic import BaseModel, ValidationError
 
 from sim.core.errors import UserError
 from sim.experiments.schema import (
-    _SEED_ANALYSIS,
-    _SEED_DESIGN,
-    _SEED_RUNS,
     FACTOR_KINDS,
     SCENARIO,
     SCENARIO_FACTOR,
@@ -44,51 +41,7 @@ from sim.experiments.schema import (
     format_validation_error,
     not_an_uncertainty,
 )
-
-# --------------------------------------------------------------------------------------
-# Seeds
-# --------------------------------------------------------------------------------------
-
-
-def _seed_from(seq: np.random.SeedSequence) -> int:
-    # 63 bits: fits a signed 64-bit parquet column and any integer seed argument.
-    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def run_seed(root_seed: int, design_row: int, replication: int, *, common: bool) -> int:
-    """Seed of one run, from the root seed, the replication index and (maybe) the design row.
-
-    With common random numbers (``common=True``, an experiment's default, see
-    :class:`SeedSettings`) replication ``r`` has the same seed in every design row, so
-    a difference between rows is the rows' doing, not seed luck: the variance-reduction
-    technique of paired comparison (Law, *Simulation Modeling and Analysis*, 5th ed.,
-    section 11.2). Without, every run of the design has its own seed. Either way the
-    seed depends on nothing else (not the worker, not the order of completion), so
-    results are identical on any number of workers.
-
-    Args:
-        root_seed: The experiment's root seed.
-        design_row: Index of the parameter set in the design table (unused when common).
-        replication: Replication index, from 0.
-        common: Common random numbers across design rows.
-
-    Returns:
-        A non-negative integer below 2**63.
-
-    """
-    key = (_SEED_RUNS, replication) if common else (_SEED_RUNS, design_row, replication)
-    return _seed_from(np.random.SeedSequence(root_seed, spawn_key=key))
-
-
-def design_seed(root_seed: int) -> int:
-    """Seed for drawing the design sample (Sobol scrambling, Morris, LHS)."""
-    return _seed_from(np.random.SeedSequence(root_seed, spawn_key=(_SEED_DESIGN,)))
-
-
-def analysis_seed(root_seed: int) -> int:
-    """Seed for the bootstrap of confidence intervals in the analysis."""
-    return _seed_from(np.random.SeedSequence(root_seed, spawn_key=(_SEED_ANALYSIS,)))
-
+from sim.experiments.seeds import design_seed
 
 # --------------------------------------------------------------------------------------
 # Designs

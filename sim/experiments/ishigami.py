@@ -1,8 +1,15 @@
-"""Test support: SALib's Ishigami function dressed as a model of the sweep machinery.
+"""Test support: models with known answers, dressed as models of the sweep machinery.
 
-Registered as ``model: ishigami`` (:data:`sim.experiments.MODELS`): its Sobol' indices
-are known in closed form, so tests (and users) check the whole sweep-then-analyze
-pipeline on known answers, as SALib's own tests do. Not part of the simulation.
+Two, registered beside the real model (:data:`sim.experiments.MODELS`), so tests (and
+users) check the whole batch pipeline on answers known in closed form, as SALib's own
+tests do. Neither is part of the simulation.
+
+- ``model: ishigami``: SALib's Ishigami function, whose Sobol' indices are known;
+  optional seeded noise, and a ``strategy`` lever.
+- ``model: normal``: an outcome that is normal with a known mean and variance, with
+  common random numbers built in (:class:`NormalParams`): the sd of the paired
+  difference between two scenarios is known, so the number of replications a
+  precision needs is known too (``compare --precision``).
 """
 
 from __future__ import annotations
@@ -93,3 +100,84 @@ def run_ishigami(params: dict[str, Any], seed: int, steps: int | None = None) ->
     noise = float(np.random.default_rng(seed).normal(0.0, p.noise_sd)) if p.noise_sd else 0.0
     shift = p.shift if p.strategy == "shifted" else 0.0
     return {"y": clean + shift + noise, "y_clean": clean}
+
+
+# --------------------------------------------------------------------------------------
+# A normal outcome of known mean and variance
+# --------------------------------------------------------------------------------------
+
+
+class NormalParams(BaseModel):
+    """The normal test model: ``y = effect * mean + sd_shared * Z0 + sd_own * Zk``.
+
+    ``Z0`` and ``Zk`` are standard normals drawn from the run's seed: ``Z0`` from its
+    first stream, ``Zk`` from stream ``stream``. Two scenarios (or policies) run on the
+    same seed (a replication, common random numbers) share ``Z0``; with different
+    ``stream`` values their ``Zk`` are independent, so their paired difference is normal
+    with mean ``effect * (mean_a - mean_b)`` and sd ``sd_own * sqrt(2)``, whatever
+    ``sd_shared`` is (what pairing cancels). Each seed is its own draw: replications are
+    independent. ``effect`` and ``sd_own`` are uncertainties (a robustness design's
+    worlds vary them); ``mean`` and ``stream`` are levers (policies may differ in them).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    mean: float = Field(
+        0.0,
+        description="Mean of y when effect is 1.",
+        json_schema_extra={"unit": "1", "kind": "lever", "ref": None, "live": False},
+    )
+    stream: int = Field(
+        1,
+        ge=1,
+        description="Which stream the own noise comes from: policies with different "
+        "streams have independent own noise.",
+        json_schema_extra={"unit": "-", "kind": "lever", "ref": None, "live": False},
+    )
+    effect: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="How much of mean shows in y.",
+        json_schema_extra={
+            "unit": "1",
+            "kind": "uncertainty",
+            "ref": None,
+            "live": False,
+            "sweep": [0.0, 1.0],
+        },
+    )
+    sd_own: float = Field(
+        0.1,
+        ge=0.0,
+        description="Sd of the scenario's own noise.",
+        json_schema_extra={
+            "unit": "1",
+            "kind": "uncertainty",
+            "ref": None,
+            "live": False,
+            "sweep": [0.05, 0.5],
+        },
+    )
+    sd_shared: float = _setting(1.0, "Sd of the noise every scenario shares at a seed.", ge=0)
+
+
+#: Outcomes of the normal test model.
+NORMAL_OUTCOMES = {"y": "effect x mean + shared noise + the scenario's own noise."}
+
+
+def run_normal(params: dict[str, Any], seed: int, steps: int | None = None) -> dict[str, float]:
+    """Draw the normal test model's outcome for one seed.
+
+    Args:
+        params: Values of :class:`NormalParams` fields.
+        seed: The run's seed: the shared draw and the own draw both derive from it.
+        steps: Ignored; present for the common run-function signature.
+
+    Returns:
+        ``{"y": ...}``.
+    """
+    p = NormalParams.model_validate(params)
+    shared = np.random.default_rng([seed, 0]).standard_normal()
+    own = np.random.default_rng([seed, p.stream]).standard_normal()
+    return {"y": p.effect * p.mean + p.sd_shared * float(shared) + p.sd_own * float(own)}

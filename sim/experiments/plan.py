@@ -3,7 +3,7 @@
 :func:`plan_experiment` turns an experiment file into a :class:`Plan`: the validated
 base parameters, the factors with their ranges, the design table, the SALib problem
 and the outcomes to record. All randomness (the sample, the run seeds) derives from
-the experiment's ``root_seed`` through :class:`numpy.random.SeedSequence`.
+the experiment's ``root_seed`` through the one seed tree (:mod:`sim.experiments.seeds`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from sim.experiments.designs import (
     _same_world,
     _sample,
     _sampled_factors,
-    design_seed,
-    run_seed,
 )
 from sim.experiments.schema import (
     _LABELS,
@@ -51,6 +49,7 @@ from sim.experiments.schema import (
     renamed,
     salib_problem,
 )
+from sim.experiments.seeds import design_seed, run_seed
 
 
 @dataclass
@@ -79,6 +78,11 @@ class Plan:
             world: common random numbers); see :meth:`run_seed`.
         extra: Design-specific entries for the manifest (robustness: policies,
             measures, targets).
+        first_replication: The replication index of this plan's first replication:
+            0, except for a round of seeds added to some worlds of a robustness design
+            (:mod:`sim.experiments.resolve`), whose runs continue each world's seeds.
+        part_of: For such a round, what it adds to (the experiment's fingerprint, the
+            round and its worlds): part of the fingerprint.
         n_runs: Number of runs (design rows times replications).
 
     """
@@ -97,6 +101,8 @@ class Plan:
     per_replication: list[dict[str, Any]] | None = None
     seed_column: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    first_replication: int = 0
+    part_of: dict[str, Any] = field(default_factory=dict)
     n_runs: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,17 +174,20 @@ class Plan:
 
     def fingerprint(self) -> str:
         """Hash what determines the results; a resumed sweep must match it."""
-        blob = json.dumps(
-            {
-                "experiment": self.experiment.model_dump(mode="json"),
-                "base": self.base,
-                "bases": self.bases,
-                "per_replication": self.per_replication,
-                "model": self.model.name,
-            },
-            sort_keys=True,
-            default=str,
-        )
+        experiment = self.experiment.model_dump(mode="json")
+        if experiment["design"].get("resolve", "") is None:
+            del experiment["design"]["resolve"]  # as before the key existed: same fingerprint
+        what = {
+            "experiment": experiment,
+            "base": self.base,
+            "bases": self.bases,
+            "per_replication": self.per_replication,
+            "model": self.model.name,
+        }
+        if self.part_of:
+            what["part_of"] = self.part_of
+            what["first_replication"] = self.first_replication
+        blob = json.dumps(what, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -383,6 +392,8 @@ def plan_robustness(
     for name, t in design.targets.items():
         if t.min is None and t.max is None:
             raise UserError(f"{where}: design.targets.{name}: give min:, max: or both")
+    if design.resolve is not None:
+        _check_resolve(design, exp, where)
 
     if worlds_table is not None:
         worlds = worlds_table[list(factors)].to_numpy(float)
@@ -426,6 +437,28 @@ def plan_robustness(
         "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
     }
     return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
+
+
+def _check_resolve(design: RobustnessDesign, exp: Experiment, where: Path) -> None:
+    """Refuse a ``resolve:`` the rounds could not follow."""
+    res = typing.cast(Any, design.resolve)
+    if exp.replications < 2:
+        raise UserError(
+            f"{where}: design.resolve: needs replications: 2 or more (got "
+            f"{exp.replications}): the seed noise of a world's paired differences is "
+            "estimated from its replications. Fix: set replications: 2"
+        )
+    if res.max_replications <= exp.replications:
+        raise UserError(
+            f"{where}: design.resolve.max_replications: {res.max_replications} is not above "
+            f"replications ({exp.replications}), so no seed could be added; raise it"
+        )
+    for i, name in enumerate(res.measures or []):
+        if name not in design.measures:
+            raise UserError(
+                f"{where}: design.resolve.measures[{i}]: {name!r} is not one of "
+                f"design.measures ({', '.join(design.measures)})"
+            )
 
 
 def _posterior_worlds(

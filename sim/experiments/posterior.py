@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import UserError
+from sim.experiments.seeds import tree_state
 from sim.inputs.safe_io import read_parquet
 
 POSTERIOR = "posterior.parquet"
 META_COLUMNS = ("weight", "generation")
 
-# The compare seed's namespace for posterior draws (runs use SeedSequence(root).spawn).
+# The branch of compare's seed tree for its posterior draws (sim.experiments.seeds: runs
+# are branch 0).
 _SEED_COMPARE_DRAWS = 19
 
 
@@ -116,7 +118,9 @@ def replication_overrides(
     Args:
         scenarios: Label -> :class:`sim.model.params.Params`; each must accept the
             posterior's parameters (checked here, so a run never fails later).
-        replications: Replications per scenario.
+        replications: Replications per scenario. The draws of ``n`` replications are
+            the first ``n`` of any larger number's (``compare --precision`` adds
+            replications and keeps the draws it had).
         posterior: A calibration folder, a ``posterior.parquet`` or the table.
         root_seed: The comparison's root seed; the draw's seed derives from it.
 
@@ -129,9 +133,7 @@ def replication_overrides(
     """
     from sim.model.params import Params
 
-    seed = int(
-        np.random.SeedSequence(root_seed, spawn_key=(_SEED_COMPARE_DRAWS,)).generate_state(1)[0]
-    )
+    seed = int(tree_state(root_seed, _SEED_COMPARE_DRAWS)[0])
     rows = draw(posterior, replications, seed).to_dict("records")
     ints = {n for n, f in Params.model_fields.items() if f.annotation is int}
     rows = [{k: (round(v) if k in ints else float(v)) for k, v in r.items()} for r in rows]

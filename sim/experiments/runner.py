@@ -1,23 +1,18 @@
-"""Running the model: single runs, seeds and outcomes (comparisons: :mod:`.comparison`).
+"""Running the model once, and its outcomes (comparisons: :mod:`.comparison`).
 
-Seeds: a batch derives each run's seed from one root seed with numpy's
-``SeedSequence`` (``derive_seeds`` here, :func:`sim.experiments.run_seed` for
-sweeps and ``compare``), so results depend only on the root seed and the run's
-position in the design, never on worker count or order. Every output records the
-seed of each run.
+:func:`run_model` is one run. Batches of runs go through the one executor
+(:mod:`sim.experiments.executor`), each run with its seed from the batch's root seed
+(:mod:`sim.experiments.seeds`), so results depend only on the root seed and the run's
+place in the batch, never on the number of workers or the order runs finish in. Every
+output records the seed of each run.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim import __version__
@@ -65,22 +60,6 @@ class RunResult:
     summary: dict[str, Any]
     adoption: pd.DataFrame = field(default_factory=pd.DataFrame)
     practices: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def pool_context() -> multiprocessing.context.BaseContext:
-    """Start method for worker processes: forkserver where available, else spawn.
-
-    Forking a process that already runs threads (pyarrow, tqdm) can deadlock;
-    workers import the model afresh and the plugins named in the parameters.
-    """
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def derive_seeds(root_seed: int, n: int) -> list[int]:
-    """``n`` independent run seeds from one root seed (numpy SeedSequence)."""
-    children = np.random.SeedSequence(root_seed).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
 def outcome_definitions() -> dict[str, str]:
@@ -157,50 +136,6 @@ def run_model(
     if detail:
         return RunResult(m, summary, model.adoption_frame(), model.practices_frame())
     return RunResult(m, summary)
-
-
-def _one(args: tuple[Params, int, int | None, str, int]) -> pd.DataFrame:
-    params, seed, steps, label, rep = args
-    res = run_model(params, seed, steps)
-    df = res.metrics
-    df.insert(0, "seed", seed)
-    df.insert(0, "replication", rep)
-    df.insert(0, "scenario", label)
-    return df
-
-
-def workers_default() -> int:
-    """Worker processes to use by default: the machine's cores."""
-    return max(1, os.cpu_count() or 1)
-
-
-def iter_runs(
-    jobs: list[tuple[Params, int, int | None, str, int]],
-    workers: int | None = None,
-    progress: bool = False,
-) -> Iterator[pd.DataFrame]:
-    """Run jobs, yielding each run's metrics (with scenario, replication, seed) in job order."""
-    workers = workers or workers_default()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="run", desc="runs", dynamic_ncols=True)
-    try:
-        if workers == 1:
-            for job in jobs:
-                yield _one(job)
-                if bar is not None:
-                    bar.update()
-        else:
-            with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
-                for df in pool.map(_one, jobs, chunksize=1):
-                    yield df
-                    if bar is not None:
-                        bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def load_runs(out_dir: Path, columns: list[str] | None = None) -> pd.DataFrame:

@@ -33,12 +33,6 @@ POLICY = "policy"
 WORLD = "world"
 _LABELS = (SCENARIO, POLICY, WORLD)
 
-# Namespaces of the seed tree under the root seed: runs are (RUNS, replication) with
-# common random numbers (the default), else (RUNS, row, replication).
-_SEED_RUNS = 0
-_SEED_DESIGN = 1
-_SEED_ANALYSIS = 2
-
 
 # --------------------------------------------------------------------------------------
 # Declarations
@@ -117,6 +111,12 @@ MODELS: dict[str, ModelSpec] = {
         params="sim.experiments.ishigami:IshigamiParams",
         run="sim.experiments.ishigami:run_ishigami",
         outcomes="sim.experiments.ishigami:ISHIGAMI_OUTCOMES",
+    ),
+    "normal": ModelSpec(
+        name="normal",
+        params="sim.experiments.ishigami:NormalParams",
+        run="sim.experiments.ishigami:run_normal",
+        outcomes="sim.experiments.ishigami:NORMAL_OUTCOMES",
     ),
 }
 
@@ -492,6 +492,27 @@ class TargetSpec(_Strict):
     max: float | None = None
 
 
+class ResolveSpec(_Strict):
+    """More seeds for the worlds whose best two policies are within seed noise.
+
+    After every world has run its ``replications``, a world in which the best and the
+    second-best policy of a measure differ by less than the seed noise of that
+    difference (:func:`sim.experiments.resolve.within_noise`) runs ``batch`` more
+    replications under every policy, round after round, until no world is within noise
+    or the worlds still within noise have ``max_replications``.
+    """
+
+    max_replications: int = Field(
+        ge=3, le=1_000_000, description="The most replications a world runs, in all."
+    )
+    batch: int | None = Field(
+        None, ge=1, le=1_000_000, description="Replications a round adds; default: replications."
+    )
+    measures: list[str] | None = Field(
+        None, min_length=1, description="Measures whose ties are resolved; default: all."
+    )
+
+
 class RobustnessDesign(_Strict):
     """Every world under every policy, with common random numbers (see sim.analysis.robustness)."""
 
@@ -505,6 +526,11 @@ class RobustnessDesign(_Strict):
     )
     targets: dict[str, TargetSpec] = Field(
         default_factory=dict, description="Satisficing targets: outcome: {min: x, max: y}."
+    )
+    resolve: ResolveSpec | None = Field(
+        None,
+        description="Add seeds to worlds whose best two policies are within seed noise: "
+        "{max_replications: n}.",
     )
 
 

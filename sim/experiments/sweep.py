@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -55,7 +54,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.core.errors import UserError
+from sim.core.errors import RunsFailed, UserError
 from sim.experiments import (
     ID_COLUMNS,
     STATUS_COLUMNS,
@@ -81,6 +80,8 @@ from sim.experiments.chunks import (
     trusted_series,
     unfinished_series,
 )
+from sim.experiments.executor import Progress, attempt, open_pool
+from sim.experiments.executor import describe as describe_error
 
 DESIGN = "design.parquet"
 _CHUNK = CHUNK_NAME
@@ -172,21 +173,20 @@ NEXTPRACTICE_OUTCOMES: Mapping[str, str] = _Outcomes()
 def _execute(
     run_fn: RunFn, params: dict[str, Any], seed: int, steps: int | None
 ) -> tuple[str, str | None, dict[str, float], Any]:
-    """Run once in a worker; turn any exception into a recorded failure.
+    """Run once in a worker (:func:`sim.experiments.executor.attempt`); a failure is recorded.
 
     Returns:
         ``(status, error, outcomes, series)``: ``("ok", None, {...}, frame or None)`` or
         ``("error", "ValueError: ... (at file.py:12 in f)", {}, None)``.
 
     """
-    try:
-        out = run_fn(params, seed, steps)
-        series = None
-        if isinstance(out, RunOutput):
-            out, series = out.outcomes, out.series
-        return "ok", None, {k: _as_float(v) for k, v in out.items()}, series
-    except Exception as exc:  # a failed run is data, not the end of the sweep
-        return "error", _describe(exc), {}, None
+    done = attempt(run_fn, params, seed, steps)
+    if not done.ok:
+        return "error", done.error, {}, None
+    out, series = done.value, None
+    if isinstance(out, RunOutput):
+        out, series = out.outcomes, out.series
+    return "ok", None, {k: _as_float(v) for k, v in out.items()}, series
 
 
 def _as_float(value: Any) -> float:
@@ -194,70 +194,6 @@ def _as_float(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def _describe(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})"
-    return f"{type(exc).__name__}: {exc}" + (where if frames else "")
-
-
-# --------------------------------------------------------------------------------------
-# Executors
-# --------------------------------------------------------------------------------------
-
-
-class _SerialExecutor(cf.Executor):
-    """Runs each task in this process when it is submitted (one worker, no pool)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # handed to the caller through the future, as a pool does
-            future.set_exception(exc)
-        # KeyboardInterrupt and SystemExit propagate at once: Ctrl-C stops the sweep now.
-        return future
-
-
-@contextlib.contextmanager
-def _executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[cf.Executor, int]]:
-    """Yield an executor and how many runs it can work on at once."""
-    if scheduler is not None:
-        try:
-            from distributed import Client
-        except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-            raise UserError("--scheduler needs dask[distributed]; install it") from None
-        try:
-            import dask
-
-            timeout = dask.config.get("distributed.comm.timeouts.connect")
-            client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
-            raise UserError(
-                f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); "
-                "check the address (e.g. tcp://host:8786) and that the scheduler is running"
-            ) from None
-        try:
-            slots = max(1, sum(client.nthreads().values()))
-            executor = client.get_executor(pure=False)
-            yield executor, slots
-        finally:
-            client.close()
-        return
-    n = workers if workers is not None else (len(os.sched_getaffinity(0)) or 1)
-    if n < 1:
-        raise UserError(f"--workers must be at least 1 (got {n})")
-    if n == 1:
-        yield _SerialExecutor(), 1
-        return
-    from sim.experiments.runner import pool_context
-
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=pool_context())
-    try:
-        yield pool, n
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -358,6 +294,11 @@ def _manifest(plan: Plan) -> dict[str, Any]:
         "bases": plan.bases,
         "seed_column": plan.seed_column,
         **plan.extra,
+        **(
+            {"first_replication": plan.first_replication, "part_of": plan.part_of}
+            if plan.part_of
+            else {}
+        ),
         "versions": _versions(),
         CHUNKS: {},  # filled as chunks are written: sim.experiments.chunks
     }
@@ -430,6 +371,7 @@ def _runs(plan: Plan, chunks: list[int]) -> Iterator[_Run]:
     for k in chunks:
         for run_id in range(k * size, min((k + 1) * size, plan.n_runs)):
             row, rep = divmod(run_id, reps)
+            rep += plan.first_replication  # a round of added seeds continues each world's
             values = plan.applied(design.iloc[row])
             if plan.per_replication is not None:  # the same draw in every design row
                 values = {**values, **plan.per_replication[rep]}
@@ -463,6 +405,7 @@ def run_sweep(
     progress: bool = True,
     *,
     run_fn: RunFn | None = None,
+    allow_failures: bool = False,
 ) -> Path:
     """Run every run of an experiment not yet on disk, and save the results in chunks.
 
@@ -473,9 +416,12 @@ def run_sweep(
             this process. Ignored when ``scheduler`` is given.
         scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``); its
             workers need nextpractice installed.
-        progress: Show a progress bar (runs done, rate, time left) on stderr.
+        progress: Show the runs done on stderr: a bar on a terminal, a line every few
+            percent elsewhere (:class:`sim.experiments.executor.Progress`).
         run_fn: Replace the model's run function, ``(params, seed, steps) -> outcomes``;
             must be importable by name (a module-level function) to reach workers.
+        allow_failures: Accept failed runs (they stay recorded, with their errors, in
+            the results and in ``failed_runs.csv``) instead of raising.
 
     Returns:
         The output directory.
@@ -483,11 +429,104 @@ def run_sweep(
     Raises:
         UserError: A bad experiment file, an output directory holding another
             experiment, or an unreachable scheduler.
+        RunsFailed: Some runs failed (and ``allow_failures`` is False); every run,
+            failed or not, is on disk, and ``failed_runs.csv`` lists the failures.
 
     """
     plan = plan_experiment(experiment_path)
     out = Path(out_dir) if out_dir is not None else Path("runs") / Path(experiment_path).stem
-    return sweep_plan(plan, out, workers, scheduler, progress, run_fn=run_fn)
+    sweep_plan(plan, out, workers, scheduler, progress, run_fn=run_fn)
+    if getattr(plan.experiment.design, "resolve", None) is not None:
+        fn = run_fn if run_fn is not None else plan.model.run_fn()
+        _resolve(plan, out, fn, workers, scheduler, progress)
+    failed, _ = failed_runs(out)
+    if len(failed) and not allow_failures:
+        raise RunsFailed(
+            failure_message(
+                f"sweep {out}",
+                failed,
+                plan.n_runs,
+                out / FAILED,
+                "the other runs are saved. A failed run is a result: running the same "
+                "command again does not retry it; to accept the failures pass "
+                "--allow-failures (analyze leaves failed runs out and says so), or fix "
+                "the cause and sweep into a new --out",
+            )
+        )
+    return out
+
+
+def _resolve(
+    plan: Any,
+    out: Path,
+    run_fn: Any,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+) -> dict[str, Any]:
+    """Run the rounds of added seeds of a finished robustness sweep (:mod:`.resolve`).
+
+    Args:
+        plan: The sweep's plan (a robustness design with ``resolve``).
+        out: The sweep's folder, its runs all on disk.
+        run_fn: The run function the sweep used.
+        workers: Local worker processes (as the sweep's).
+        scheduler: A Dask scheduler's address (as the sweep's).
+        progress: Show the runs done on stderr.
+
+    Returns:
+        What ``resolve.json`` records: the rule, the rounds and their worlds, and per
+        measure the worlds still within noise.
+    """
+    from sim.experiments.resolve import (
+        RECORD,
+        ROUNDS,
+        ok_runs_of,
+        round_plan,
+        within_noise,
+        write_record,
+    )
+    from sim.experiments.schema import WORLD
+
+    design = plan.experiment.design
+    spec = design.resolve
+    measures = list(spec.measures or design.measures)
+    policies = list(plan.extra["policies"])
+    batch = spec.batch or plan.experiment.replications
+    n = plan.experiment.replications
+    columns = [WORLD, "policy", "replication", *measures]
+    runs = ok_runs_of(out, columns)
+    open_worlds = set(plan.design[WORLD].unique().tolist())
+    rounds: list[dict[str, Any]] = []
+    record_path = out / RECORD
+    while n < spec.max_replications:
+        undecided: set[int] = set()
+        for m in measures:
+            w = within_noise(runs, m, design.measures[m], policies)
+            undecided |= {int(x) for x in w.index[w["within"]]}
+        undecided &= open_worlds
+        if not undecided:
+            break
+        add = min(batch, spec.max_replications - n)
+        k = len(rounds) + 1
+        worlds = sorted(undecided)
+        folder = out / ROUNDS / f"round-{k:02d}"
+        rounds.append({"round": k, "first_replication": n, "replications": add, "worlds": worlds})
+        # Recorded before the round runs, so a resumed sweep finds the round and readers
+        # (which check every chunk) see an unfinished round as unfinished.
+        write_record(record_path, measures, rounds, None)
+        sweep_plan(
+            round_plan(plan, k, worlds, n, add), folder, workers, scheduler, progress, run_fn=run_fn
+        )
+        import pandas as pd
+
+        runs = pd.concat([runs, ok_runs_of(folder, columns)], ignore_index=True)
+        open_worlds, n = undecided, n + add
+    still = {}
+    for m in measures:
+        w = within_noise(runs, m, design.measures[m], policies)
+        still[m] = [int(x) for x in w.index[w["within"]]]
+    return write_record(record_path, measures, rounds, still)
 
 
 def sweep_plan(
@@ -498,11 +537,16 @@ def sweep_plan(
     progress: bool = True,
     *,
     run_fn: RunFn | None = None,
+    reuse: Mapping[tuple[int, int], Reused] | None = None,
 ) -> Path:
     """Run every run of a checked plan not yet on disk in ``out``: the one batch path.
 
-    :func:`run_sweep` (experiment files) and :func:`sim.experiments.runner.compare` (scenarios
-    side by side) both end here. Arguments as :func:`run_sweep`'s.
+    :func:`run_sweep` (experiment files) and :func:`sim.experiments.comparison.compare`
+    (scenarios side by side) both end here. Arguments as :func:`run_sweep`'s, and
+    ``reuse``: runs already on record, by ``(design_row, replication)``, written as
+    they are instead of being run again when their seed is the run's (``compare``
+    growing a comparison by more replications). Failed runs are recorded, not
+    raised: the caller decides (:func:`failed_runs`).
     """
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -513,7 +557,7 @@ def sweep_plan(
         with _lock(out):
             _prepare(out, plan)
             try:
-                _sweep(plan, out, fn, workers, scheduler, progress)
+                _sweep(plan, out, fn, workers, scheduler, progress, reuse)
             finally:
                 _fold_records(out)  # also when stopped: the records written so far
     except _CannotWrite as exc:
@@ -550,9 +594,8 @@ def _sweep(
     workers: int | None,
     scheduler: str | None,
     progress: bool,
+    reuse: Mapping[tuple[int, int], Reused] | None = None,
 ) -> None:
-    from tqdm.auto import tqdm
-
     results = out / RESULTS
     size = plan.experiment.chunk_size
     n_chunks = -(-plan.n_runs // size)
@@ -563,21 +606,15 @@ def _sweep(
         return
     schema = _result_schema(plan)
     steps = plan.experiment.steps
-    bar = tqdm(
-        total=plan.n_runs,
-        initial=n_done,
-        unit="run",
-        desc=plan.name,
-        disable=not progress,
-        dynamic_ncols=True,
-    )
-    n_failed = 0
-    with bar, _executor(workers, scheduler) as (executor, slots):
+    reuse = reuse or {}
+    bar = Progress(plan.n_runs, plan.name, initial=n_done, enabled=progress)
+    with bar, open_pool(workers, scheduler) as pool:
         # At most `window` runs are submitted but not yet written: bounded memory, and
         # enough to keep every worker busy while a chunk waits for its slowest run.
-        window = max(2 * size, 4 * slots)
+        window = max(2 * size, 4 * pool.slots)
         runs = _runs(plan, todo)
         pending: dict[cf.Future, _Run] = {}
+        ready: list[tuple[_Run, Reused]] = []  # runs already on record (see `reuse`)
         buffers: dict[int, list[dict[str, Any]]] = {}
         series_buffers: dict[int, list[tuple[_Run, Any]]] = {}
         expected = {k: min(size, plan.n_runs - k * size) for k in todo}
@@ -589,33 +626,42 @@ def _sweep(
                 if run is None:
                     exhausted = True
                     break
-                params = plan.params_for(run.values)
-                pending[executor.submit(_execute, fn, params, run.seed, steps)] = run
+                known = reuse.get((run.design_row, run.replication))
+                if known is not None and known.seed == run.seed:
+                    ready.append((run, known))
+                else:
+                    params = plan.params_for(run.values)
+                    pending[pool.submit(_execute, fn, params, run.seed, steps)] = run
                 unwritten += 1
-            if not pending:
+            if not pending and not ready:
                 break
-            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                run = pending.pop(future)
-                try:
-                    status, error, values, series = future.result()
-                except BrokenProcessPool:
-                    raise RuntimeError(
-                        "a worker process died (out of memory, or killed); the chunks "
-                        f"already written in {results} are safe: run the same command again "
-                        "to continue"
-                    ) from None
-                except Exception as exc:  # e.g. a Dask worker lost while running it
-                    status, error, values = "error", f"worker failure: {_describe(exc)}", {}
-                    series = None
+            finished_runs: list[tuple[_Run, tuple[str, str | None, dict[str, float], Any]]] = [
+                (run, (r.status, r.error, r.outcomes, r.series)) for run, r in ready
+            ]
+            ready.clear()
+            if pending and not finished_runs:
+                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    run = pending.pop(future)
+                    try:
+                        finished_runs.append((run, future.result()))
+                    except BrokenProcessPool:
+                        raise RuntimeError(
+                            "a worker process died (out of memory, or killed); the chunks "
+                            f"already written in {results} are safe: run the same command "
+                            "again to continue"
+                        ) from None
+                    except Exception as exc:  # e.g. a Dask worker lost while running it
+                        finished_runs.append(
+                            (run, ("error", f"worker failure: {describe_error(exc)}", {}, None))
+                        )
+            for run, (status, error, values, series) in finished_runs:
                 if series is not None:
                     series_buffers.setdefault(run.chunk, []).append((run, series))
-                n_failed += status != "ok"
                 buf = buffers.setdefault(run.chunk, [])
-                buf.append(_record(plan, run, status, error, values))
-                bar.update(1)
-                if n_failed:
-                    bar.set_postfix(failed=n_failed, refresh=False)
+                record = _record(plan, run, status, error, values)
+                buf.append(record)
+                bar.update(1, failed=record["status"] != "ok")
                 if len(buf) == expected[run.chunk]:
                     buf.sort(key=lambda r: r["run_id"])
                     table = pa.Table.from_pylist(buf, schema=schema)
@@ -625,6 +671,75 @@ def _sweep(
                     _record_chunk(out, plan, run.chunk, kept)
                     unwritten -= len(buf)
                     del buffers[run.chunk]
+
+
+@dataclass(frozen=True)
+class Reused:
+    """A run already on record elsewhere (a smaller comparison of the same scenarios).
+
+    :func:`sweep_plan` writes it as the run would have (same seed, same parameters: the
+    same outcomes and series), instead of running it again.
+    """
+
+    seed: int
+    status: str
+    error: str | None
+    outcomes: dict[str, float]
+    series: Any = None
+
+
+# --------------------------------------------------------------------------------------
+# Failed runs
+# --------------------------------------------------------------------------------------
+
+#: The table of a batch's failed runs, beside its results.
+FAILED = "failed_runs.csv"
+
+
+def failed_runs(out: str | Path):
+    """Every failed run of a sweep on disk (its rounds of added seeds too), and the runs done.
+
+    Writes ``failed_runs.csv`` in ``out`` (run id, design row, replication, seed and the
+    error of each failed run; and the round, 0 for the sweep itself, when a robustness
+    sweep added seeds) when there is one, and removes a stale one otherwise.
+
+    Returns:
+        ``(table, n_done)``: the failed runs (empty when none) and the runs on disk.
+    """
+    import pandas as pd
+
+    from sim.experiments.resolve import round_folders
+
+    out = Path(out)
+    cols = ["run_id", "design_row", "replication", "seed", "status", "error"]
+    folders = [out, *round_folders(out)]
+    frames = []
+    for k, folder in enumerate(folders):
+        files = [str(p) for p in chunk_files(folder / RESULTS).values()]
+        if files:
+            import pyarrow.dataset as ds
+
+            frame = ds.dataset(files, format="parquet").to_table(columns=cols).to_pandas()
+            frames.append(frame.assign(round=k) if len(folders) > 1 else frame)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    order = ["round", "run_id"] if len(folders) > 1 else ["run_id"]
+    failed = frame[frame["status"] != "ok"].sort_values(order, kind="stable")
+    failed = failed.drop(columns="status").reset_index(drop=True)
+    if len(failed):
+        failed.to_csv(out / FAILED, index=False)
+    else:
+        (out / FAILED).unlink(missing_ok=True)
+    return failed, len(frame)
+
+
+def failure_message(what: str, failed: Any, n_runs: int, where: Path, fix: str) -> str:
+    """One line: how many runs failed, the first error, where all are listed, what to do."""
+    first = failed.iloc[0]
+    return (
+        f"{what}: {len(failed)} of {n_runs} runs failed (first: run {int(first['run_id'])}, "
+        f"design row {int(first['design_row'])}, replication {int(first['replication'])}: "
+        f"{first['error']}); every failed run and its error is listed in {where}; {fix}"
+    )
 
 
 def _verified_chunks(out: Path, files: dict[int, Path]) -> dict[int, Path]:
@@ -752,8 +867,12 @@ __all__ = [
     "RESULTS",
     "SERIES",
     "STATUS_COLUMNS",
+    "FAILED",
+    "Reused",
     "RunOutput",
     "chunk_files",
+    "failed_runs",
+    "failure_message",
     "load_results",
     "load_series",
     "run_nextpractice",
