@@ -324,7 +324,9 @@ class Room:
         self.version = 0
         self.state_version = 0
         self.round_ended_at = 0.0
-        self.lock = self.run.lock
+        #: Held by every operation (a round, a control, a join, a choice), so each
+        #: happens whole; a page's watcher waits on it (:meth:`wait`).
+        self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
         self.log_path = Path(log_path) if log_path is not None else None
         self.header = {
@@ -433,6 +435,10 @@ class Room:
         for op in ops:
             room._apply(op, check=True)
         room.log_path = Path(path)
+        with open(room.log_path, "rb+") as f:  # a line cut by a crash: gone, as it never acted
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rindex(b"\n") + 1 if b"\n" in data else 0)
         return room
 
     def digest(self) -> str:
@@ -511,8 +517,6 @@ class Room:
     def _moment(self, op: dict[str, Any]) -> None:
         """Start again from month 0 on the same schools and apply a moment's operations."""
         self.run = WorkshopRun(self.scenario_path, self.seed, params=self.params)
-        self.lock = self.run.lock
-        self._changed = threading.Condition(self.lock)
         self.rounds, self.t0 = 0, None
         for p in self.participants.values():
             p.plan, p.sent, p.story = [], False, []
