@@ -93,7 +93,10 @@ def test_choices_change_their_schools_through_the_rules(room):
         assert s.head[weaker[0]] == s.head[d.school]
         ties = m.ties
         ex = (ties.kind[: ties.n] == EXECUTIVE) & ties.alive[: ties.n]
-        ends = {(int(x), int(y)) for x, y in zip(ties.a[: ties.n][ex], ties.b[: ties.n][ex])}
+        ends = {
+            (int(x), int(y))
+            for x, y in zip(ties.a[: ties.n][ex], ties.b[: ties.n][ex], strict=True)
+        }
         assert tuple(sorted((d.school, weaker[0]))) in ends
     # The round is logged with each choice and the step it took effect.
     last = json.loads(room.log_path.read_text().splitlines()[-1])

@@ -92,25 +92,40 @@ def qr_svg(url: str) -> str:
 
 
 def use_room_version(room: Room, which: str = "version") -> int:
-    """The room's version (or ``state_version``), kept current by a thread waiting on the room."""
+    """The room's version (or ``state_version``), kept current by a thread waiting on the room.
+
+    The thread is a daemon (it never keeps a stopping server waiting) and stops
+    when the page goes; it sets the page's value in the page's own context, so
+    the page redraws at once when a round ends.
+    """
     version = solara.use_reactive(getattr(room, which))
 
-    def watch() -> None:
-        seen = version.value
-        while task.is_current():
-            now = room.wait(seen, WATCH_SECONDS, which)
-            if now != seen and task.is_current():
-                seen = now
-                version.value = now
+    def start():
+        from solara.server import kernel_context
 
-    task = solara.lab.use_task(watch, dependencies=[id(room)], prefer_threaded=True)
+        context = kernel_context.get_current_context()
+        stop = threading.Event()
+
+        def watch() -> None:
+            seen = getattr(room, which)
+            while not stop.is_set():
+                now = room.wait(seen, WATCH_SECONDS, which)
+                if now != seen and not stop.is_set():
+                    seen = now
+                    with context:
+                        version.value = now
+
+        threading.Thread(target=watch, name=f"room-watch-{which}", daemon=True).start()
+        return stop.set
+
+    solara.use_effect(start, [id(room), which])
     return version.value
 
 
 def query(router: Any) -> dict[str, str]:
     """The address's query parameters (the first of each), as text."""
-    parsed = urllib.parse.parse_qs(router.search or "", keep_blank_values=False)
-    return {k: v[0] for k, v in parsed.items() if v}
+    parsed = urllib.parse.parse_qs(router.search or "", keep_blank_values=True)
+    return {k: v[0] for k, v in parsed.items()}
 
 
 ROOM_CSS = """
@@ -262,16 +277,18 @@ def ParticipantPage(room: Room, code: str):
     tab = solara.use_reactive("practices")
     plan = solara.use_reactive([])
     error = solara.use_reactive("")
+    sends = solara.use_reactive(0)  # this page's sends: each redraws it (sent or not)
     view = room.view(code)
+    rounds = (view["round"], view["months"]) if view is not None else None
+
+    def new_round() -> None:  # a round played or a jump: start from what was sent (nothing)
+        if view is not None:
+            plan.value = list(view["plan"])
+
+    solara.use_effect(new_round, [rounds])
     if view is None:
         solara.HTML(tag="div", unsafe_innerHTML="No one in this room has that code.")
         return
-    rounds = view["round"], view["months"]
-
-    def new_round() -> None:  # a round played or a jump: start from what was sent (nothing)
-        plan.value = list(view["plan"])
-
-    solara.use_effect(new_round, [rounds])
 
     def toggle(action: str, target: int = -1):
         def on_click() -> None:
@@ -297,9 +314,13 @@ def ParticipantPage(room: Room, code: str):
             return
         plan.value = list(chosen)
         error.value = ""
+        sends.value += 1
 
     chosen = {(c["action"], c.get("target", -1)) for c in plan.value}
-    with solara.Div(classes=["rp-root", "rp-participant"], attributes={"data-version": version}):
+    with solara.Div(
+        classes=["rp-root", "rp-participant"],
+        attributes={"data-version": version, "data-sends": sends.value},
+    ):
         solara.HTML(
             tag="div", classes=["rp-head", "rp-school"], unsafe_innerHTML=escaped(view["school"])
         )
