@@ -511,6 +511,9 @@ class Room:
                 "held": held,
                 "choices": choices,
                 "digest": digest,
+                # When it ended (wall clock, seconds): for the trainer's record and the
+                # latency benchmark; a replay reads no time.
+                "ended_at": op.get("ended_at", time.time()),
             }
         )
 
@@ -600,7 +603,7 @@ class Room:
                     "choices": choices,
                 }
             )
-            self.round_ended_at = time.time()
+            self.round_ended_at = self.ops[-1]["ended_at"]
             self._changed_now()
 
     def jump(self, token: object, name: str) -> None:

@@ -23,11 +23,24 @@ from __future__ import annotations
 import os
 import threading
 import urllib.parse
+from datetime import datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import solara
 
+from sim.app.components import (
+    CSS,
+    Cards,
+    Controls,
+    RoomCentre,
+    Views,
+    _figure,
+    heading,
+    save_picture,
+)
+from sim.app.figures import PracticePalette, debrief_figure, draw_debrief
 from sim.app.room import (
     ENV_JOIN_URL,
     ENV_RESUME,
@@ -40,7 +53,7 @@ from sim.app.room import (
     escaped,
     sessions_dir,
 )
-from sim.app.workshop import STRATEGY_LABELS, dial_words, level_words
+from sim.app.workshop import STRATEGY_LABELS, WorkshopRun, dial_words, level_words, pictures_dir
 
 _ROOM: Room | None = None
 _ROOM_LOCK = threading.Lock()
@@ -167,8 +180,6 @@ def RoomPage():
     solara.Style(ROOM_CSS)
     if "trainer" in q:
         if room.is_trainer(q["trainer"]):
-            from sim.app.app import TrainerPage
-
             solara.Title("Next practice: the room (trainer)")
             TrainerPage(room, q["trainer"])
         else:
@@ -533,6 +544,215 @@ def participant_rows(room: Room) -> list[str]:
         tick = "✓" if p.sent else "…"
         rows.append(f"<span class='rp-tick'>{tick}</span> <b>{p.number}</b> {escaped(p.name)}")
     return rows
+
+
+@solara.component
+def TrainerPage(room, token: str):
+    """The trainer's screen of a room: the system, the join address, the centre's controls.
+
+    Rounds replace play: a term or a year at a time, each participant's choices
+    taking effect at its start. The debrief replaces the views with the room
+    against each strategy from the round the room started.
+    """
+    version = use_room_version(room)
+    run: WorkshopRun = room.run
+    side = solara.use_reactive(False)
+    debrief = solara.use_reactive(False)
+    colour_by = solara.use_reactive("practice")
+    saved = solara.use_reactive("")
+    error = solara.use_reactive("")
+    moment = solara.use_reactive("")
+    palette = solara.use_memo(PracticePalette, [run])
+    centre = solara.use_memo(lambda: RoomCentre(room, token), [room, token])
+    url = join_url(room)
+    qr = solara.use_memo(lambda: qr_svg(url), [url])
+
+    def redraw() -> None:
+        pass  # the room's version moves with every change and redraws the page
+
+    def act(fn):
+        def on_click() -> None:
+            try:
+                fn()
+                error.value = ""
+            except RoomError as exc:
+                error.value = str(exc)
+
+        return on_click
+
+    def on_save() -> None:
+        if debrief.value:
+            saved.value = save_debrief(room)
+        else:
+            saved.value = save_picture(run, colour_by.value, palette, side.value)
+
+    def room_panel() -> None:
+        moments = list(room.moments())
+        with solara.Div(classes=["np-room-panel"]):
+            with solara.Div(classes=["np-qr"]):
+                solara.HTML(tag="div", unsafe_innerHTML=qr, classes=["np-qr-code"])
+                with solara.Div():
+                    solara.HTML(tag="div", unsafe_innerHTML="Room code", classes=["np-caption"])
+                    solara.HTML(tag="div", unsafe_innerHTML=room.code, classes=["np-code"])
+            solara.HTML(tag="div", classes=["np-join"], unsafe_innerHTML=f"Join at {escape(url)}")
+            solara.HTML(tag="div", unsafe_innerHTML="Jump to a moment", classes=["np-caption"])
+            with solara.Div(classes=["np-moment"]):
+                solara.Select(
+                    "Jump to a moment",
+                    value=moment.value or moments[0],
+                    values=moments,
+                    on_value=moment.set,
+                )
+            with solara.Div(classes=["np-tabs"]):
+                solara.Button(
+                    "Jump",
+                    outlined=True,
+                    color="primary",
+                    on_click=act(lambda: room.jump(token, moment.value or moments[0])),
+                )
+                solara.Button(
+                    "Save this moment",
+                    outlined=True,
+                    color="primary",
+                    on_click=act(
+                        lambda: saved.set(str(room.save_moment(token, f"Month {run.months:.0f}")))
+                    ),
+                )
+            with solara.Div(classes=["np-people"]):
+                rows = participant_rows(room)
+                if not rows:
+                    solara.HTML(tag="div", unsafe_innerHTML="No one has joined yet.")
+                for row in rows:
+                    solara.HTML(tag="div", unsafe_innerHTML=row, classes=["np-person"])
+
+    marked = {p.school: p.number for p in room.participants.values()}
+    n_sent = sum(p.sent for p in room.participants.values())
+    solara.Style(CSS)
+    with solara.Div(classes=["np-root", "np-trainer"], attributes={"data-version": version}):
+        with solara.Div(classes=["np-top"]):
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"Room {room.code} · {heading(run)}",
+                classes=["np-title"],
+            )
+            for what, months in ROUNDS.items():
+                solara.Button(
+                    f"Play a {what}",
+                    on_click=act(lambda months=months: room.play(token, months)),
+                    color="primary",
+                    disabled=not run.running,
+                    classes=[f"np-play-{what}"],
+                )
+            solara.Div(classes=["np-spacer"])
+            solara.Button(
+                "Debrief: on" if debrief.value else "Debrief",
+                on_click=lambda: debrief.set(not debrief.value),
+                outlined=not debrief.value,
+                color="primary",
+            )
+            solara.Button(
+                "Side by side: on" if side.value else "Side by side",
+                on_click=lambda: side.set(not side.value),
+                outlined=not side.value,
+                color="primary",
+            )
+            solara.Button("Save picture", on_click=on_save, outlined=True, color="primary")
+        if error.value:
+            solara.HTML(tag="div", unsafe_innerHTML=escape(error.value), classes=["np-error"])
+        Cards(run, room.state_version, (n_sent, len(room.participants)))
+        with solara.Div(classes=["np-main"]):
+            Controls(run, centre, redraw, None, colour_by, room.state_version, room_panel)
+            if debrief.value:
+                Debrief(room, room.state_version, saved.value)
+            else:
+                Views(run, side.value, colour_by, palette, room.state_version, saved.value, marked)
+
+
+@solara.component
+def Debrief(room, version: int, saved: str = ""):
+    """The room's curve among each strategy's from its first round, and each school's end."""
+    d = solara.use_memo(room.debrief, [room, version])
+    fig = solara.use_memo(lambda: debrief_figure(d) if d.get("t0") is not None else None, [d])
+    with solara.Div(classes=["np-debrief"]):
+        if fig is None:
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML="The debrief starts once a round has been played with "
+                "participants' choices.",
+            )
+            return
+        _figure(fig, "debrief", "The room against each strategy, from the round it started")
+        with solara.Div(classes=["np-stories"]):
+            if saved:
+                solara.HTML(
+                    tag="div", unsafe_innerHTML=f"Saved {escape(saved)}", classes=["np-saved"]
+                )
+            for line in debrief_lines(room, d):
+                solara.HTML(tag="div", unsafe_innerHTML=line, classes=["np-story"])
+
+
+def debrief_rows(room, d: dict) -> list[tuple[int, str, float, float, int, int]]:
+    """Each participant's line of the debrief, as values.
+
+    Number, name, their school's end in the room and with every head
+    simulated, rounds they chose in, rounds played.
+    """
+    ends = dict(zip(d["schools"], d["room_ends"], strict=True))
+    sim = dict(zip(d["schools"], d["ends"]["centre_only"], strict=True))
+    return [
+        (
+            p.number,
+            p.name,
+            ends[p.school],
+            sim[p.school],
+            sum(1 for e in p.story if e["choices"]),
+            len(p.story),
+        )
+        for p in sorted(room.participants.values(), key=lambda p: p.number)
+    ]
+
+
+def debrief_lines(room, d: dict) -> list[str]:
+    """:func:`debrief_rows` as lines of HTML (names escaped)."""
+    return [
+        f"<b>{n}</b> {escape(name)}: {end:.0%} of pupils at the standard "
+        f"(heads simulated: {sim:.0%}); chose in {chose} of {rounds} rounds"
+        for n, name, end, sim, chose, rounds in debrief_rows(room, d)
+    ]
+
+
+def save_debrief(room) -> str:
+    """Save the debrief as one page (PNG, A4 landscape): the curves and each school's end."""
+    from matplotlib.figure import Figure
+
+    d = room.debrief()
+    if d.get("t0") is None:
+        raise RoomError("play a round with participants' choices first")
+    folder = pictures_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = Figure(figsize=(11.69, 8.27), dpi=150, layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3, 2])
+    ax = top.add_subplot()
+    draw_debrief(ax, d, 12)
+    ax.set_title(
+        f"Room {room.code}, month {room.run.months:.0f}: the room against each strategy "
+        "(same schools, same random numbers)",
+        fontsize=14,
+        fontweight="bold",
+    )
+    ax.legend(fontsize=11, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    rows = [
+        f"{n}  {name}: {end:.0%} (heads simulated: {sim:.0%}), chose in {chose} of {rounds}"
+        for n, name, end, sim, chose, rounds in debrief_rows(room, d)
+    ]
+    half = (len(rows) + 1) // 2
+    for k, col in enumerate((rows[:half], rows[half:])):
+        bottom.text(
+            0.01 + 0.5 * k, 0.98, "\n".join(col), va="top", ha="left", fontsize=10, parse_math=False
+        )
+    path = folder / f"nextpractice_debrief_{room.code}_{datetime.now():%Y%m%d-%H%M%S}.png"
+    fig.savefig(path, format="png")
+    return str(path)
 
 
 __all__ = [

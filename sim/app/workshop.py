@@ -685,6 +685,12 @@ class WorkshopRun:
         """The strategy of the last month played (the chosen one before the first month)."""
         return self.strategies[-1] if self.strategies else self.control("strategy")
 
+    def dial_in_force(self) -> float:
+        """The dial of the last month played (the one chosen before the first month)."""
+        if not self.strategies:
+            return float(self.control("tightness"))
+        return float(self.system._rows[-1]["tightness"])
+
     def summary(self) -> str:
         """One sentence of what happened over the run, crediting each strategy its months."""
         df, shadow = self.frames()

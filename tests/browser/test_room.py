@@ -23,7 +23,14 @@ import numpy as np
 import pytest
 from pagecheck import PAGE_WAIT, STEP_WAIT
 from playwright.sync_api import Browser, Page, expect
-from test_app import ENV_SCREENSHOTS, MIN_CONTRAST, MIN_FONT_PX, TEXT_STYLE_JS, in_viewport
+from test_app import (
+    CHART_TEXT_JS,
+    ENV_SCREENSHOTS,
+    MIN_CONTRAST,
+    MIN_FONT_PX,
+    TEXT_STYLE_JS,
+    in_viewport,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,17 +41,6 @@ MARKUP_NAME = "<b>Bold</b><img src=x>"
 ROUNDS = ("Play a term", "Play a year", "Play a term")
 MONTHS = {"Play a term": 4, "Play a year": 12}
 
-#: The size at which each chart's smallest text is shown: its size in the image times the
-#: scale the page shows the image at (object-fit: contain).
-CHART_TEXT_JS = """
-() => [...document.querySelectorAll('[data-min-font-px]')].map(box => {
-  const img = box.querySelector('img');
-  if (!img || !img.naturalWidth) return null;
-  const scale = Math.min(img.clientWidth / img.naturalWidth,
-                         img.clientHeight / img.naturalHeight);
-  return [box.className, parseFloat(box.dataset.minFontPx) * scale];
-}).filter(x => x)
-"""
 NO_SCROLL_JS = """
 () => [document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight,
        innerWidth, innerHeight]
