@@ -58,6 +58,10 @@ def test_joining_gives_each_a_school_a_code_and_a_number(room):
     assert all(len(p.code) == CODE_LEN and set(p.code) <= set(ALPHABET) for p in people)
     with pytest.raises(RoomError, match="not this room's code"):
         room.join("ZZZZ" if room.code != "ZZZZ" else "YYYY", "Eve")
+    # One browser, one school: joining again from it gives its participant back.
+    first = room.join(room.code.lower(), "Eve", browser="cookie-1")
+    assert room.join(room.code, "Eve again", browser="cookie-1") is first
+    assert len(room.participants) == 13
 
 
 def test_choices_change_their_schools_through_the_rules(room):
@@ -383,3 +387,53 @@ def test_any_plan_is_checked_or_refused_in_one_line(room, plan):
         opts = room.options(p.school)
         assert all(c["target"] in opts[c["action"]] for c in p.plan)
     assert state_digest(room.run) == digest  # choosing changes nothing until the round
+
+
+def test_serving_beyond_the_laptop_warns_and_prints_the_rooms_addresses(
+    tmp_path, monkeypatch, capsys
+):
+    import sim.app as app
+
+    started = []
+
+    class Server:
+        def __init__(self, cmd, env):
+            started.append((cmd, env))
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setenv("NEXTPRACTICE_SESSIONS", str(tmp_path))
+    monkeypatch.setattr(app, "warm_up", lambda scenario: None)
+    monkeypatch.setattr(app.subprocess, "Popen", Server)
+    app.serve(None, 8123, host="0.0.0.0", room=True)
+    out = capsys.readouterr().out
+    assert "WARNING: the app listens on 0.0.0.0" in out and "trust" in out
+    cmd, env = started[0]
+    assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
+    token = env["NEXTPRACTICE_ROOM_TOKEN"]
+    assert f"?trainer={token}" in out and env["NEXTPRACTICE_ROOM"] == "1"
+    assert env["NEXTPRACTICE_ROOM_CODE"] in out and env["NEXTPRACTICE_JOIN_URL"] in out
+    # On the laptop alone: no warning, and a word that phones need --host.
+    started.clear()
+    app.serve(None, 8123)
+    out = capsys.readouterr().out
+    assert "WARNING" not in out and "127.0.0.1:8123" in out
+
+
+def test_solaras_cookie_warning_is_not_printed():
+    import warnings
+
+    import sim.app.app  # noqa: F401  (installs the filter)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        import importlib
+
+        importlib.reload(sim.app.app)
+        warnings.warn(
+            "Cookies with samesite=none require https, but according to the asgi framework",
+            UserWarning,
+            stacklevel=1,
+        )
+    assert not [w for w in caught if "samesite" in str(w.message)]

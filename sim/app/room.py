@@ -318,6 +318,7 @@ class Room:
         self.token = token or secrets.token_urlsafe(16)
         self.code = clean_code(code, ROOM_CODE_LEN) or new_code(ROOM_CODE_LEN)
         self.participants: dict[str, Participant] = {}
+        self._browsers: dict[str, str] = {}  # a browser's session -> its participant's code
         self.ops: list[dict[str, Any]] = []
         self.rounds = 0
         self.t0: int | None = None
@@ -677,8 +678,12 @@ class Room:
         """Most participants this room takes."""
         return min(MAX_PARTICIPANTS, self.run.system.schools.n)
 
-    def join(self, room_code: object, name: object) -> Participant:
+    def join(self, room_code: object, name: object, browser: str | None = None) -> Participant:
         """A participant joins with the room's code and a name; they get a school and a code.
+
+        ``browser``: the browser's session (its cookie); a browser that has
+        joined before gets its participant back rather than another school, so
+        one browser cannot fill the room.
 
         Raises:
             RoomError: a wrong room code, an empty name, or a full room.
@@ -687,11 +692,15 @@ class Room:
             raise RoomError("That is not this room's code: check the screen at the front.")
         clean = clean_name(name)
         with self.lock:
+            if browser is not None and browser in self._browsers:
+                return self.participants[self._browsers[browser]]
             if len(self.participants) >= self.capacity:
                 raise RoomError("The room is full: every school has a head.")
             code = new_code(CODE_LEN, set(self.participants))
             op = {"op": "join", "code": code, "name": clean, "school": self._next_school()}
             self._apply(op)
+            if browser is not None:
+                self._browsers[browser] = code
             self._changed_now()
             return self.participants[code]
 

@@ -218,7 +218,7 @@ def JoinPage(room: Room, room_code: str, bad_code: bool = False):
 
     def on_join() -> None:
         try:
-            p = room.join(code.value, name.value)
+            p = room.join(code.value, name.value, browser=solara.get_session_id())
         except RoomError as exc:
             error.value = str(exc)
             return

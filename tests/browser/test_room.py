@@ -267,6 +267,8 @@ def test_a_room_plays_three_rounds(browser: Browser, room_server, tmp_path):
             )
     for context in {p.context for p in people} | {trainer.context}:
         context.close()
+    # Solara's cookie warning was not printed when the pages opened (from 127.0.0.1).
+    assert "samesite" not in room_server["log"].read_text()
 
 
 def room_dial(trainer: Page) -> str:
