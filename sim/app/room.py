@@ -701,7 +701,7 @@ class Room:
             self._apply(op)
             if browser is not None:
                 self._browsers[browser] = code
-            self._changed_now()
+            self._changed_now(system=False)  # the projector marks the school; phones stay
             return self.participants[code]
 
     def participant(self, code: object) -> Participant | None:

@@ -661,7 +661,7 @@ def TrainerPage(room, token: str):
             solara.HTML(tag="div", unsafe_innerHTML=escape(error.value), classes=["np-error"])
         Cards(run, room.state_version, (n_sent, len(room.participants)))
         with solara.Div(classes=["np-main"]):
-            Controls(run, centre, redraw, None, colour_by, room.state_version, room_panel)
+            Controls(run, centre, redraw, None, colour_by, version, room_panel)
             if debrief.value:
                 Debrief(room, room.state_version, saved.value)
             else:
