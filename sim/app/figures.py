@@ -351,7 +351,7 @@ def curve_figure(run: WorkshopRun, figsize: tuple[float, float] = FIGSIZE) -> Fi
     """
     with run.lock:
         fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
-        _draw_curve(fig.add_subplot(), run)
+        _draw_curve(fig.add_subplot(), run, compact=figsize[0] < FIGSIZE[0])
         _style(fig)
         return fig
 
@@ -405,7 +405,8 @@ def snapshot_figure(
         return fig
 
 
-def _draw_curve(ax, run: WorkshopRun) -> None:
+def _draw_curve(ax, run: WorkshopRun, compact: bool = False) -> None:
+    """The curve on ``ax``; ``compact`` (a third of the width): the legend's shortest words."""
     df, shadow = run.frames()
     strategy = run.in_force()
     colour = COLOURS.get(strategy, "#1b9e77")
@@ -417,7 +418,7 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
         color=shadow_colour,
         linestyle="--",
         linewidth=3,
-        label=f"Same schools, {run.compare_label(short=True)}",
+        label="Comparison" if compact else f"Same schools, {run.compare_label(short=True)}",
     )
     ax.fill_between(
         x,
@@ -426,13 +427,14 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
         color=colour,
         alpha=0.22,
         linewidth=0,
-        label="Middle 90% of schools",
+        label="Middle 90%" if compact else "Middle 90% of schools",
     )
     # The line takes the colour of the strategy in force during each step.
     labelled: set[str] = set()
     for first, last, name in strategy_spells(run.strategies or [strategy]):
         seg = slice(first, last + 2)  # a step joins the state before it to the one after
-        label = f"This run: {STRATEGY_LABELS.get(name, name).lower()}"
+        label = STRATEGY_LABELS.get(name, name)
+        label = label.removesuffix(" transfer") if compact else f"This run: {label.lower()}"
         ax.plot(
             x[seg],
             y[seg],
