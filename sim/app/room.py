@@ -71,7 +71,6 @@ from sim.rules.actions import (
     drop,
     join_collaborative,
     leave_collaborative,
-    protected_slots,
     slot_value,
     take_on,
     take_up,
@@ -759,13 +758,12 @@ class Room:
         s = m.schools
         row = s.slot_p[school]
         runs = [int(q) for q in row if q != EMPTY]
-        keep = protected_slots(m, np.array([school]))[0]
+        # A practice under a standing mandate stays: the centre's mandate reaches every school.
         mandated = {
             int(q)
-            for q, k, ch in zip(row, keep, s.slot_channel[school], strict=True)
+            for q, ch in zip(row, s.slot_channel[school], strict=True)
             if q != EMPTY and ch == MANDATED and int(q) in m.mandates
         }
-        del keep
         out: dict[str, list[int]] = {
             "drop": [q for q in runs if q not in mandated],
             "adopt": [q for q in self.heard_of(school) if q not in runs],
