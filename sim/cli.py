@@ -432,7 +432,7 @@ def cmd_app(args: argparse.Namespace) -> None:
     """Serve the workshop app."""
     from sim.app import serve
 
-    serve(args.scenario, args.port)
+    serve(args.scenario, args.port, host=args.host, room=args.room, resume=args.resume)
 
 
 class _Help(argparse.HelpFormatter):
@@ -751,6 +751,23 @@ def build_parser() -> argparse.ArgumentParser:
         "built-in workshop scenario)",
     )
     w.add_argument("--port", type=int, default=8765, help="port to serve on")
+    w.add_argument(
+        "--room",
+        action="store_true",
+        help="a room: participants join from phones or laptops, each playing a school's "
+        "head, while the trainer plays the centre (see docs/workshop.md)",
+    )
+    w.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on: 0.0.0.0 opens the app to the networks this laptop is "
+        "on (needed for phones to join a room); prints a warning",
+    )
+    w.add_argument(
+        "--resume",
+        metavar="SESSION",
+        help="resume a room from its session log (after a crash or a closed laptop)",
+    )
     w.set_defaults(fn=cmd_app)
 
     d = command(

@@ -81,7 +81,7 @@ def test_run_stops_at_the_scenario_horizon():
 
 
 def test_figures_draw_both_colourings():
-    from sim.app.figures import PracticePalette, curve_figure, network_figure
+    from sim.app.figures import PracticePalette, curve_figure, min_font_px, network_figure
 
     run = WorkshopRun(seed=2)
     palette = PracticePalette()
@@ -89,7 +89,10 @@ def test_figures_draw_both_colourings():
         run.step()
     run.budget_cut(1)
     by_practice = network_figure(run, "practice", palette)
-    assert by_practice.axes[0].get_legend() is not None  # which colour is which practice
+    assert by_practice.legends  # which colour is which practice
+    # Every text is at least 18 px in the image, which the page shows at its own size.
+    assert min_font_px(by_practice) >= 18
+    assert min_font_px(curve_figure(run)) >= 18
     by_performance = network_figure(run, "performance", palette)
     assert len(by_performance.axes) == 2  # the network and its colour bar
     fig = curve_figure(run)

@@ -56,8 +56,8 @@ def offline_env(
     return env
 
 
-def server_command(port: int) -> list[str]:
-    """Return the command that runs Solara's server for the app on ``HOST:port``."""
+def server_command(port: int, host: str = HOST) -> list[str]:
+    """Return the command that runs Solara's server for the app on ``host:port``."""
     return [
         sys.executable,
         "-m",
@@ -66,7 +66,7 @@ def server_command(port: int) -> list[str]:
         "sim.app.app",
         "--production",
         "--host",
-        HOST,
+        host,
         "--port",
         str(int(port)),
         "--no-open",
@@ -122,12 +122,50 @@ def warm_up(scenario_path: str | None) -> None:
         NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(12)
 
 
-def serve(scenario_path: str | None, port: int) -> None:
-    """Serve the workshop app on http://127.0.0.1:PORT until interrupted (Ctrl-C).
+def lan_address(host: str) -> str:
+    """The address other machines reach this one at, for a join link.
+
+    ``host`` itself, unless it is a wildcard (0.0.0.0, ::): then this machine's
+    first address by its name that is not a loopback one.
+    """
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    for info in infos:
+        addr = info[4][0]
+        if not addr.startswith("127."):
+            return addr
+    return HOST
+
+
+#: What ``--host`` prints before the server listens beyond this laptop.
+HOST_WARNING = (
+    "WARNING: the app listens on {host}: any device on the networks this laptop is on can "
+    "open it. Use a network you trust (the room's own wifi), not a public one. Only the "
+    "trainer's address, with its token, changes the system."
+)
+
+
+def serve(
+    scenario_path: str | None,
+    port: int,
+    host: str = HOST,
+    room: bool = False,
+    resume: str | None = None,
+) -> None:
+    """Serve the workshop app on http://HOST:PORT until interrupted (Ctrl-C).
 
     Args:
         scenario_path: scenario file to run; None runs ``scenarios/workshop.yaml``.
         port: port to listen on.
+        host: address to listen on (default this laptop only; ``0.0.0.0`` every network).
+        room: serve a room (participants join from their phones; see :mod:`sim.app.room`).
+        resume: a room's session log to resume (implies ``room``).
 
     Raises:
         UserError: the app cannot start (see :func:`check_ready`), or the
@@ -135,13 +173,39 @@ def serve(scenario_path: str | None, port: int) -> None:
 
     """
     check_ready(scenario_path)
+    room = room or resume is not None
+    env = offline_env(scenario_path)
+    if room:
+        room_env = prepare_room(scenario_path, resume, host, port)
+        env.update(room_env)
     print("Preparing the model (the first run after an install compiles it)...", flush=True)
     warm_up(scenario_path)
     from sim.app.workshop import pictures_dir
 
-    print(f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).", flush=True)
+    if host != HOST:
+        print(HOST_WARNING.format(host=host), flush=True)
+    if room:
+        print(
+            f"Room {env['NEXTPRACTICE_ROOM_CODE']}: participants join at "
+            f"{env['NEXTPRACTICE_JOIN_URL']} (the trainer's screen shows it, with a QR code).",
+            flush=True,
+        )
+        print(
+            f"Trainer's screen: http://127.0.0.1:{port}/?trainer={env['NEXTPRACTICE_ROOM_TOKEN']}"
+            " (keep this address to yourself: it changes the system).",
+            flush=True,
+        )
+        print(f"The session is saved as it goes to {env['NEXTPRACTICE_SESSION']}", flush=True)
+        if host == HOST:
+            print(
+                "Phones cannot reach 127.0.0.1: start with --host 0.0.0.0 for a room.", flush=True
+            )
+    else:
+        print(
+            f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).", flush=True
+        )
     print(f"Pictures saved from the page go to {pictures_dir()}", flush=True)
-    proc = subprocess.Popen(server_command(port), env=offline_env(scenario_path))
+    proc = subprocess.Popen(server_command(port, host), env=env)
 
     def forward(_signum: int, _frame: object) -> None:
         # Solara's server stops cleanly on an interrupt but ignores a terminate.
@@ -167,3 +231,42 @@ def serve(scenario_path: str | None, port: int) -> None:
             f"the app's server stopped with exit code {code}; "
             f"is port {port} already in use? Try --port with another number."
         )
+
+
+def prepare_room(
+    scenario_path: str | None, resume: str | None, host: str, port: int
+) -> dict[str, str]:
+    """The environment of a room's server: token, room code, join address, session log.
+
+    A resumed session is read first, so a damaged log is refused here, in one
+    line, before the server starts.
+    """
+    import secrets
+
+    from sim.app.room import (
+        ENV_JOIN_URL,
+        ENV_RESUME,
+        ENV_ROOM,
+        ENV_ROOM_CODE,
+        ENV_SESSION,
+        ENV_TOKEN,
+        Room,
+        new_code,
+        sessions_dir,
+    )
+
+    env = {ENV_ROOM: "1", ENV_TOKEN: secrets.token_urlsafe(16)}
+    if resume is not None:
+        header, _ = Room.read_log(resume)
+        Room.replay(resume)  # refuses, naming the line, a log that does not replay
+        env[ENV_RESUME] = str(Path(resume).resolve())
+        env[ENV_SESSION] = env[ENV_RESUME]
+        env[ENV_ROOM_CODE] = str(header.get("room_code") or new_code(4))
+    else:
+        from datetime import datetime
+
+        path = sessions_dir() / f"room-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+        env[ENV_SESSION] = str(path.resolve())
+        env[ENV_ROOM_CODE] = new_code(4)
+    env[ENV_JOIN_URL] = f"http://{lan_address(host)}:{int(port)}/"
+    return env

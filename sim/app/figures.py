@@ -20,10 +20,17 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
+from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.plots import COLOURS
-from sim.app.workshop import SHADOW_STRATEGY, STRATEGY_LABELS, WorkshopRun, authority_name
-from sim.core.state import CENTRE, EMPTY
+from sim.app.workshop import (
+    SHADOW_STRATEGY,
+    STRATEGY_LABELS,
+    WorkshopRun,
+    authority_name,
+    domain_name,
+)
+from sim.core.state import EMPTY
 
 #: Okabe-Ito colours for the most run practices (black and yellow left out:
 #: black is for text, yellow vanishes on a projector).
@@ -35,14 +42,39 @@ TIE_COLOUR = "#b8b8b8"
 #: Sequential colour scale for performance (readable in grey and by colour-blind viewers).
 PERF_CMAP = "cividis"
 
-FONT = 16
+#: Pixels per inch of every figure of the page: its pixel size is the size it is shown at.
+DPI = 100
+#: Smallest text on a figure, in pixels of the figure (18 px and more, shown at its size,
+#: reads from the back of a room: issue 32); in points at :data:`DPI`.
+FONT_PX = 19
+FONT = FONT_PX * 72 / DPI
 #: Ties drawn at most; beyond it every k-th tie is drawn (a big system stays readable).
 MAX_TIES_DRAWN = 4000
 
 
 def _style(fig: Figure) -> None:
     for ax in fig.axes:
-        ax.tick_params(labelsize=FONT - 2)
+        ax.tick_params(labelsize=FONT)
+
+
+def _legend(ax, *args, **kw) -> None:
+    """A legend under the plot: the figure's (laid out with it) when the plot is alone."""
+    if len(ax.figure.axes) == 1:
+        ax.figure.legend(*args, loc="outside lower center", **kw)
+    else:
+        ax.legend(*args, loc="upper center", bbox_to_anchor=(0.5, -0.08), **kw)
+
+
+def min_font_px(fig: Figure) -> float:
+    """The smallest text drawn on a figure, in pixels of the figure's image."""
+    from matplotlib.text import Text
+
+    sizes = [
+        t.get_fontsize() * fig.dpi / 72
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    return float(min(sizes)) if sizes else float("inf")
 
 
 class PracticePalette:
@@ -80,15 +112,16 @@ class PracticePalette:
 
 
 def practice_label(run: WorkshopRun, practice: int, n_schools: int) -> str:
-    """Name a practice for the room: number, origin and how many schools run it."""
-    origin = "centre" if run.system.practices.origin[practice] == CENTRE else "schools"
-    return f"Practice {practice} ({origin}): {n_schools}"
+    """Name a practice for a legend: its number, what it is for, how many schools run it."""
+    what = domain_name(run.system, run.system.practices.domain[practice])
+    return f"{practice} {what} ({n_schools})"
 
 
-#: Size of a figure on the page, in inches: alone beside the curve, and as one of
-#: three side by side (narrower and taller, to fill a third of the width).
-FIGSIZE = (6.4, 5.8)
-FIGSIZE_NARROW = (5.0, 6.4)
+#: Size of a figure on the page, in inches at :data:`DPI`: the size of its box at
+#: 1280x720, alone beside the curve, and as one of three side by side; so its text
+#: is shown at the size it is drawn (a larger screen shows it larger).
+FIGSIZE = (4.7, 4.1)
+FIGSIZE_NARROW = (3.1, 4.1)
 
 
 def network_figure(
@@ -98,6 +131,7 @@ def network_figure(
     which: str = "system",
     title: str | None = None,
     figsize: tuple[float, float] = FIGSIZE,
+    marked: dict[int, int] | None = None,
 ) -> Figure:
     """Draw the schools, grouped by authority and town, with their ties.
 
@@ -109,13 +143,14 @@ def network_figure(
         which: ``"system"`` (the trainer's run) or ``"shadow"`` (the comparison).
         title: a title above the network (the side-by-side view names each run).
         figsize: width and height in inches.
+        marked: schools to mark with a number (the room's participants: school -> number).
 
     Returns:
         A figure with the network and its legend.
 
     """
     with run.lock:
-        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
+        fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
         _draw_network(
             fig.add_subplot(),
             run,
@@ -124,6 +159,7 @@ def network_figure(
             which,
             title,
             compact=figsize[0] < FIGSIZE[0],
+            marked=marked,
         )
         _style(fig)
         return fig
@@ -150,13 +186,14 @@ def _draw_network(
     which: str,
     title: str | None,
     compact: bool = False,
+    marked: dict[int, int] | None = None,
 ) -> None:
     lay = run.layout
     xy = lay.xy
     fig = ax.figure
     model = getattr(run, which)
     if title:
-        ax.set_title(title, fontsize=FONT + 1, fontweight="bold")
+        ax.set_title(title, fontsize=FONT, fontweight="bold")
     ax.set_aspect("equal")
     ax.axis("off")
 
@@ -182,7 +219,7 @@ def _draw_network(
             label,
             ha="center",
             va="bottom",
-            fontsize=FONT + 1,
+            fontsize=FONT,
             fontweight="bold",
             color=CUT_COLOUR if is_cut else "#333333",
         )
@@ -220,7 +257,7 @@ def _draw_network(
             format=lambda v, _: f"{v:.0%}",
         )
         cb.set_label("Pupils reaching the expected standard", fontsize=FONT)
-        cb.ax.tick_params(labelsize=FONT - 2)
+        cb.ax.tick_params(labelsize=FONT)
     else:
         main = run.main_practice(which)
         users = model.users()
@@ -245,26 +282,42 @@ def _draw_network(
             Patch(facecolor=OTHER_PRACTICE, edgecolor="#333333", label="Another practice")
         )
         handles.append(Patch(facecolor=NO_PRACTICE, edgecolor="#333333", label="No practice yet"))
-        if compact:  # a third of the width: one column, the title left to the full view
-            ax.legend(
-                handles=handles,
-                loc="upper center",
-                bbox_to_anchor=(0.5, 0.0),
-                ncols=1,
-                fontsize=FONT - 3,
-                frameon=False,
-            )
-        else:
-            ax.legend(
-                handles=handles,
-                loc="upper center",
-                bbox_to_anchor=(0.5, 0.0),
-                ncols=2,
-                fontsize=FONT - 2,
-                title="Colour: the practice a school runs most deeply\n"
-                "(who first ran it): how many schools run it",
-                title_fontsize=FONT - 1,
-                frameon=False,
+        # The most run first; at most four practices, so the legend stays short.
+        handles = handles[:4] + handles[-2:] if len(handles) > 6 else handles
+        if compact:  # a third of the width: the few most run, one column
+            handles = handles[:3]
+        _legend(
+            ax,
+            handles=handles,
+            ncols=1 if compact else 2,
+            fontsize=FONT,
+            frameon=False,
+            handlelength=1.0,
+            columnspacing=0.8,
+            borderpad=0.1,
+        )
+    if marked:  # the room's participants: a ring and their number
+        who = np.array(sorted(marked), np.int64)
+        ax.scatter(
+            xy[who, 0],
+            xy[who, 1],
+            s=size * 2.6,
+            facecolors="none",
+            edgecolors="#000000",
+            linewidths=2.2,
+            zorder=3,
+        )
+        for i in who.tolist():
+            ax.annotate(
+                str(marked[i]),
+                xy[i],
+                xytext=(5, 5),
+                textcoords="offset points",
+                fontsize=FONT,
+                fontweight="bold",
+                color="#000000",
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "#ffffff", "ec": "none", "alpha": 0.8},
             )
     pad = 1.0
     ax.set_xlim(
@@ -297,8 +350,8 @@ def curve_figure(run: WorkshopRun, figsize: tuple[float, float] = FIGSIZE) -> Fi
     where it acts.
     """
     with run.lock:
-        fig = Figure(figsize=figsize, dpi=110, layout="constrained")
-        _draw_curve(fig.add_subplot(), run)
+        fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+        _draw_curve(fig.add_subplot(), run, compact=figsize[0] < FIGSIZE[0])
         _style(fig)
         return fig
 
@@ -322,7 +375,7 @@ def snapshot_figure(
         n = 3 if side_by_side else 2
         fig = Figure(figsize=(6.4 * n, 6.6), dpi=110, layout="constrained")
         axes = fig.subplots(1, n)
-        label = STRATEGY_LABELS.get(run.control("strategy"), run.control("strategy"))
+        label = STRATEGY_LABELS.get(run.in_force(), run.in_force())
         _draw_network(
             axes[0],
             run,
@@ -352,9 +405,10 @@ def snapshot_figure(
         return fig
 
 
-def _draw_curve(ax, run: WorkshopRun) -> None:
+def _draw_curve(ax, run: WorkshopRun, compact: bool = False) -> None:
+    """The curve on ``ax``; ``compact`` (a third of the width): the legend's shortest words."""
     df, shadow = run.frames()
-    strategy = run.control("strategy")
+    strategy = run.in_force()
     colour = COLOURS.get(strategy, "#1b9e77")
     shadow_colour = COLOURS.get(run.compare["strategy"], COLOURS[SHADOW_STRATEGY])
     x, xs, y = df["year"].to_numpy(), shadow["year"].to_numpy(), df["perf_mean"].to_numpy()
@@ -364,7 +418,7 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
         color=shadow_colour,
         linestyle="--",
         linewidth=3,
-        label=f"Same schools, {run.compare_label()}",
+        label="Comparison" if compact else f"Same schools, {run.compare_label(short=True)}",
     )
     ax.fill_between(
         x,
@@ -373,13 +427,14 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
         color=colour,
         alpha=0.22,
         linewidth=0,
-        label="Middle 90% of its schools",
+        label="Middle 90%" if compact else "Middle 90% of schools",
     )
     # The line takes the colour of the strategy in force during each step.
     labelled: set[str] = set()
     for first, last, name in strategy_spells(run.strategies or [strategy]):
         seg = slice(first, last + 2)  # a step joins the state before it to the one after
-        label = f"This system: {STRATEGY_LABELS.get(name, name).lower()}"
+        label = STRATEGY_LABELS.get(name, name)
+        label = label.removesuffix(" transfer") if compact else f"This run: {label.lower()}"
         ax.plot(
             x[seg],
             y[seg],
@@ -408,7 +463,7 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
             rotation=90,
             ha="left",
             va="bottom",
-            fontsize=FONT - 3,
+            fontsize=FONT,
             color="#333333",
         )
     horizon = p.start_year + p.n_steps * step_years
@@ -417,9 +472,89 @@ def _draw_curve(ax, run: WorkshopRun) -> None:
     hi = max(df["perf_p95"].max(), shadow["perf_mean"].max())
     ax.set_ylim(max(0.0, np.floor(lo * 10) / 10 - 0.05), min(1.0, np.ceil(hi * 10) / 10 + 0.02))
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel("Year", fontsize=FONT)
-    ax.set_ylabel("Pupils at the expected standard", fontsize=FONT)
+    ax.set_ylabel("Pupils at the standard", fontsize=FONT)
+    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.grid(alpha=0.3)
-    ax.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=FONT - 1, ncols=1, frameon=False
+    _legend(
+        ax,
+        *ax.get_legend_handles_labels(),
+        fontsize=FONT,
+        ncols=1,
+        frameon=False,
+        handlelength=1.2,
+        borderpad=0.1,
     )
+
+
+#: The room's own curve in the debrief: black, thick, on top.
+ROOM_COLOUR = "#000000"
+#: The trainer's moves with every head simulated: grey, dashed.
+CENTRE_ONLY_COLOUR = "#666666"
+
+
+def debrief_figure(
+    d: dict, figsize: tuple[float, float] = (9.4, 4.1), title: str | None = None
+) -> Figure:
+    """The room's curve among each strategy's, from the round the room started.
+
+    Args:
+        d: :meth:`sim.app.room.Room.debrief`'s result (with ``t0`` set).
+        figsize: width and height in inches at :data:`DPI`.
+        title: a title above (the saved page has one).
+
+    Returns:
+        A figure: mean performance by year from the room's first round, one
+        line per strategy (same schools, same random numbers, heads simulated),
+        the trainer's moves with heads simulated (dashed) and the room (black).
+    """
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    draw_debrief(ax, d, FONT)
+    if title:
+        ax.set_title(title, fontsize=FONT, fontweight="bold")
+    ax.legend(fontsize=FONT, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    _style(fig)
+    return fig
+
+
+def draw_debrief(ax, d: dict, fontsize: float) -> None:
+    """Draw :func:`debrief_figure`'s curves on ``ax`` (no legend, no title)."""
+    t0 = int(d["t0"])
+    years = d["start_year"] + np.arange(len(d["room"])) * d["dur_step"] / 12.0
+    for name, curve in d["curves"].items():
+        if name == "centre_only":
+            continue
+        ax.plot(
+            years[t0 : len(curve)],
+            curve[t0:],
+            color=COLOURS.get(name, "#1b9e77"),
+            linewidth=2.5,
+            label=f"{STRATEGY_LABELS.get(name, name)}, heads simulated",
+        )
+    only = d["curves"]["centre_only"]
+    ax.plot(
+        years[t0 : len(only)],
+        only[t0:],
+        color=CENTRE_ONLY_COLOUR,
+        linestyle="--",
+        linewidth=2.5,
+        label="Your centre's moves, heads simulated",
+    )
+    ax.plot(years[: t0 + 1], d["room"][: t0 + 1], color="#999999", linewidth=2.5)
+    ax.plot(years[t0:], d["room"][t0:], color=ROOM_COLOUR, linewidth=4.5, label="The room")
+    ax.axvline(years[t0], color="#555555", linestyle=":", linewidth=1.5)
+    ax.annotate(
+        "the room starts",
+        (years[t0], 0.02),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        fontsize=fontsize,
+        color="#333333",
+    )
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+    ax.set_ylabel("Pupils at the standard", fontsize=fontsize)
+    ax.grid(alpha=0.3)

@@ -37,6 +37,7 @@ from sim.core.looks import strategy_look
 from sim.core.state import EMPTY, MANDATED
 from sim.inputs import shipped
 from sim.model.model import NextPracticeModel
+from sim.model.params import Params
 from sim.model.scenario import load_scenario
 
 #: Environment variable naming the scenario file the app serves.
@@ -78,7 +79,14 @@ CONTROL_WORDS = {
     "lever_capacity": "capacity",
     "lever_engagement": "engagement",
 }
-#: Months after which a budget cut's line stops counting schools that started new practice.
+#: The levers in a sentence of narration.
+LEVER_WORDS = {
+    "lever_agenda": "the national agenda",
+    "lever_evidence": "evidence-based decisions",
+    "lever_capacity": "capacity building",
+    "lever_engagement": "wider engagement",
+}
+#: Months after a budget cut at which a line says how many of its schools started new practice.
 CUT_WATCH_MONTHS = 24
 
 
@@ -98,7 +106,7 @@ class Event:
 
 @dataclass
 class Line:
-    """One line of narration; its count may grow while what it tells goes on.
+    """One line of narration, fixed once written.
 
     Attributes:
         step: the step in which it happened (shown as the month it ends).
@@ -156,47 +164,159 @@ def authority_name(authority: int) -> str:
     return f"Authority {int(authority) + 1}"
 
 
-def _practices_words(practices: list[int]) -> str:
-    """Name practices: "Practice 4" or "Practices 4, 7 and 9"."""
-    if len(practices) == 1:
-        return f"Practice {practices[0]}"
-    return "Practices " + ", ".join(map(str, practices[:-1])) + f" and {practices[-1]}"
+def _and(items: list[str]) -> str:
+    """Join words as a sentence does: "a", "a and b", "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+#: What practices of each domain are for, in a head's words: the model's domains are
+#: abstract; these are the four its parameter ``n_domains`` names (pedagogy,
+#: curriculum, leadership, structures), a labelling for the room, not a claim of the model.
+DOMAIN_WORDS = ("teaching", "curriculum", "leadership", "organisation")
+
+#: Names of schools for the room (made up; each school is a number in the model).
+SCHOOL_WORDS = (
+    "Ashby",
+    "Beech",
+    "Carlton",
+    "Dale",
+    "Elm",
+    "Fernhill",
+    "Greenway",
+    "Hawthorn",
+    "Ivy Lane",
+    "Juniper",
+    "Kingsmead",
+    "Larch",
+    "Meadow",
+    "Northfield",
+    "Oakwood",
+    "Parkside",
+    "Queensway",
+    "Riverside",
+    "Southfield",
+    "Thornbury",
+    "Upton",
+    "Valley",
+    "Westfield",
+    "Yew Tree",
+    "Abbey",
+    "Brookside",
+    "Castle",
+    "Downs",
+    "Eastgate",
+    "Forest",
+    "Grange",
+    "Hillside",
+    "Kestrel",
+    "Lakeside",
+    "Millbrook",
+    "Newton",
+    "Orchard",
+    "Priory",
+    "Rowan",
+    "Station Road",
+)
+PHASE_WORDS = ("Nursery", "Primary", "Secondary", "Special School", "College")
+
+
+def domain_name(model: NextPracticeModel, domain: int) -> str:
+    """What practices of a domain are for (:data:`DOMAIN_WORDS`; "area N" past them)."""
+    d = int(domain)
+    return DOMAIN_WORDS[d] if 0 <= d < len(DOMAIN_WORDS) else f"area {d + 1}"
+
+
+def practice_name(model: NextPracticeModel, practice: int) -> str:
+    """A practice named by what it is for, and its number: "a teaching practice (no. 4)"."""
+    q = int(practice)
+    return f"{domain_name(model, model.practices.domain[q]).capitalize()} practice {q}"
+
+
+def school_name(school: int, phase: int) -> str:
+    """A made-up name for a school: a place word and its phase ("Elm Primary")."""
+    i = int(school)
+    word = SCHOOL_WORDS[i % len(SCHOOL_WORDS)]
+    more = f" {i // len(SCHOOL_WORDS) + 1}" if i >= len(SCHOOL_WORDS) else ""
+    return f"{word}{more} {PHASE_WORDS[int(phase)]}"
+
+
+def _practices_words(model: NextPracticeModel, practices: list[int]) -> str:
+    """Name practices by what they are for: "curriculum practices 1 and 3 and teaching practice 7".
+
+    Grouped by domain, in the order each domain first appears.
+    """
+    groups: dict[str, list[int]] = {}
+    for q in practices:
+        groups.setdefault(domain_name(model, model.practices.domain[int(q)]), []).append(int(q))
+    words = [
+        f"{d} practice{'s' if len(qs) > 1 else ''} {_and([str(q) for q in qs])}"
+        for d, qs in groups.items()
+    ]
+    return _and(words)
+
+
+def level_words(value: float) -> str:
+    """A lever's or the dial's setting in words, with its number."""
+    v = float(value)
+    word = "none" if v <= 0 else "weak" if v <= 0.3 else "moderate" if v <= 0.6 else "strong"
+    return f"{word} ({v:.1f})"
+
+
+def dial_words(value: float) -> str:
+    """The dial in words: "0.9, tight"."""
+    v = float(value)
+    word = "loose" if v <= 0.3 else "in between" if v < 0.7 else "tight"
+    return f"{v:.1f}, {word}"
+
+
+#: Lines a plateau's narration waits between, in months (a plateau is told once).
+PLATEAU_MONTHS = 12
+#: A rise (share of pupils) that counts as performance moving; less over PLATEAU_MONTHS is flat.
+PLATEAU_RISE = 0.01
 
 
 class Narration:
     """Plain-words lines of what happened, read from the model's notes each step.
 
     Every line comes from a note the model wrote where the thing happened
-    (:meth:`sim.model.model.NextPracticeModel.note`): a mandate of the centre and
-    the take-ups it forced, a field trial concluded, a budget cut, a change
-    of strategy, dial or lever. Two lines keep counting while what they tell
-    goes on: a mandate's take-ups, summed from the model's notes month by
-    month while the same practices stay mandated, and a budget cut's schools
-    that started new practice since, read from the schools' practices against
-    those they ran at the cut (for :data:`CUT_WATCH_MONTHS` months).
+    (:meth:`sim.model.model.NextPracticeModel.note`) or from the metrics it
+    recorded, and is fixed once written: a mandate of the centre (and, a year
+    on, how many schools run what it requires), a field trial concluded, a
+    budget cut (and, :data:`CUT_WATCH_MONTHS` later, how many of the
+    authority's schools started new practice since), a change of strategy,
+    dial or lever, practices in use halving (the system converging on a few),
+    and performance flattening after a rise (the plateau).
     """
 
     def __init__(self) -> None:
         """Start with no lines."""
         self.lines: list[Line] = []
-        self._mandate: tuple[Line, tuple[int, ...], int] | None = None
-        self._cuts: list[tuple[Line, int, np.ndarray, list[set[int]]]] = []
+        self._mandate: tuple[tuple[int, ...], int] | None = None  # practices, first step
+        self._cuts: list[tuple[int, int, np.ndarray, list[set[int]]]] = []
+        self._practices_ref: tuple[int, int] | None = None  # (count, step) told last
+        self._plateau_told = False
 
     def read(self, model: NextPracticeModel) -> list[Event]:
         """Turn the notes of the step just done into lines; return the chart's markers."""
         ev = model.events
         step = model.t - 1
-        marks = self._controls(step, ev.get("control", []))
+        marks = self._controls(model, step, ev.get("control", []))
         self._mandates(model, step, ev.get("mandate", []))
         for note in ev.get("trial", []):
             self._trial(model, note)
         for note in ev.get("budget_cut", []):
             self._cut(model, note)
             marks.append(Event(note["step"], f"Budget cut: {authority_name(note['authority'])}"))
-        self._count_new_practice(model)
+        self._after_cuts(model, step)
+        self._convergence(model, step)
+        self._plateau(model, step)
         return marks
 
-    def _controls(self, step: int, notes: list[dict[str, Any]]) -> list[Event]:
+    def _controls(
+        self, model: NextPracticeModel, step: int, notes: list[dict[str, Any]]
+    ) -> list[Event]:
         """One line and one marker for the trainer's changes acting from this step."""
         if not notes:
             return []
@@ -207,48 +327,71 @@ class Narration:
         changed = {k: v for k, v in last.items() if first[k] != v}
         if not changed:
             return []
-        words = [f"{CONTROL_WORDS[k]} {v:.1f}" for k, v in changed.items() if k in CONTROL_WORDS]
+        marks = [f"{CONTROL_WORDS[k]} {v:.1f}" for k, v in changed.items() if k in CONTROL_WORDS]
         if "strategy" in changed:
             label = STRATEGY_LABELS.get(changed["strategy"], changed["strategy"])
             dial = f", dial {changed['tightness']:.1f}" if "tightness" in changed else ""
             marker = f"{label}{dial}"
             text = f"the centre switched to {label.lower()}" + (
-                f" ({', '.join(words)})" if words else ""
+                f" (dial {dial_words(changed['tightness'])})" if "tightness" in changed else ""
             )
         else:
-            marker = ", ".join(words).capitalize()
-            text = "the trainer set " + ", ".join(words)
+            marker = ", ".join(marks).capitalize()
+            words = [
+                f"the dial to {dial_words(v)}"
+                if k == "tightness"
+                else f"{LEVER_WORDS[k]} to {level_words(v)}"
+                for k, v in changed.items()
+                if k in CONTROL_WORDS
+            ]
+            text = "the trainer set " + _and(words)
         self.lines.append(Line(step, "control", text))
         return [Event(step, marker)]
 
     def _mandates(self, model: NextPracticeModel, step: int, notes: list[dict[str, Any]]) -> None:
-        """A line when the centre mandates new practice; its counts grow while it stands.
+        """A line when the centre mandates new practice; another a year on, if it stands.
 
-        It counts the take-ups the mandate forced (the model's notes, summed)
-        and the schools that now run the practices because of it (slots whose
-        channel is the mandate).
+        The first says how many schools started the practices this month
+        because of the mandate (slots taken up now by the mandate's channel);
+        at the dial's 0 the mandate forces nobody and the line says so.
         """
         if not notes:
             self._mandate = None
             return
         practices = tuple(notes[-1]["practices"])
-        took = sum(int(n["took_up"]) for n in notes)
-        if self._mandate is None or self._mandate[1] != practices:
-            line = Line(step, "mandate", "")
-            self.lines.append(line)
-            self._mandate = (line, practices, 0)
-        line, _, total = self._mandate
-        total += took
-        self._mandate = (line, practices, total)
         s = model.schools
-        by_mandate = np.isin(s.slot_p, practices) & (s.slot_channel == MANDATED)
-        schools = int(by_mandate.any(axis=1).sum())
-        them = "it" if len(practices) == 1 else "them"
-        line.text = (
-            f"the centre mandated {_practices_words(list(practices))}; "
-            f"{schools} {'school runs' if schools == 1 else 'schools run'} {them} "
-            f"by mandate ({total} take-ups)"
-        )
+        if self._mandate is None or self._mandate[0] != practices:
+            self._mandate = (practices, step)
+            what = _practices_words(model, list(practices))
+            if model.p.tightness <= 0:
+                text = (
+                    f"the centre named {what} as proven; with the dial at 0 it "
+                    "requires no school to take "
+                    + ("it" if len(practices) == 1 else "them")
+                    + " up"
+                )
+            else:
+                now = np.isin(s.slot_p, practices) & (s.slot_channel == MANDATED)
+                started = int((now & (s.slot_since == step)).any(axis=1).sum())
+                text = (
+                    f"the centre required every school to run {what}; "
+                    f"{started} {'school' if started == 1 else 'schools'} started "
+                    + ("it" if len(practices) == 1 else "them")
+                    + " this month"
+                )
+            self.lines.append(Line(step, "mandate", text))
+            return
+        first = self._mandate[1]
+        if (step - first) * model.p.dur_step == 12 and model.p.tightness > 0:
+            runs = np.isin(s.slot_p, practices).sum(axis=1) == len(practices)
+            self.lines.append(
+                Line(
+                    step,
+                    "mandate",
+                    f"a year on, {int(runs.sum())} of {s.n} schools run all the practices "
+                    "the centre requires",
+                )
+            )
 
     def _trial(self, model: NextPracticeModel, note: dict[str, Any]) -> None:
         """A line for a field trial concluded: proven or not, and where its idea came from."""
@@ -258,34 +401,88 @@ class Narration:
             if inv >= 0
             else "the centre"
         )
-        pid = note["practice"]
+        what = practice_name(model, note["practice"])
         if note["proven"]:
-            text = f"a field trial proved Practice {pid}, invented at {where}"
+            text = f"a field trial proved {what}, invented at {where}"
         else:
-            text = f"a field trial found Practice {pid} (invented at {where}) not good enough"
+            text = f"a field trial found {what} (invented at {where}) not good enough"
         self.lines.append(Line(note["step"], "trial", text))
 
     def _cut(self, model: NextPracticeModel, note: dict[str, Any]) -> None:
-        """A line for a budget cut; it will count the authority's schools starting new practice."""
+        """A line for a budget cut; a second when its watch ends (see :meth:`_after_cuts`)."""
         la = int(note["authority"])
         mine = np.flatnonzero(model.schools.authority == la)
         before = [set(row[row != EMPTY].tolist()) for row in model.schools.slot_p[mine]]
-        line = Line(note["step"], "budget_cut", "")
-        self.lines.append(line)
-        self._cuts.append((line, la, mine, before))
+        self.lines.append(
+            Line(
+                note["step"],
+                "budget_cut",
+                f"{authority_name(la)}'s budget was cut by {float(note['share']):.0%}",
+            )
+        )
+        self._cuts.append((note["step"], la, mine, before))
 
-    def _count_new_practice(self, model: NextPracticeModel) -> None:
-        for line, la, mine, before in self._cuts:
-            if model.t - line.step > CUT_WATCH_MONTHS / model.p.dur_step:
+    def _after_cuts(self, model: NextPracticeModel, step: int) -> None:
+        """:data:`CUT_WATCH_MONTHS` after a cut: how many of its schools started new practice."""
+        for at, la, mine, before in self._cuts:
+            if (step - at) * model.p.dur_step != CUT_WATCH_MONTHS - model.p.dur_step:
                 continue
             rows = model.schools.slot_p[mine]
             started = sum(
                 bool(set(r[r != EMPTY].tolist()) - b) for r, b in zip(rows, before, strict=True)
             )
-            line.text = (
-                f"a budget cut hit {authority_name(la)}; {started} of its "
-                f"{len(mine)} schools started new practice since"
+            self.lines.append(
+                Line(
+                    step,
+                    "budget_cut",
+                    f"{CUT_WATCH_MONTHS} months after {authority_name(la)}'s budget cut, "
+                    f"{started} of its {len(mine)} schools had started new practice",
+                )
             )
+
+    def _convergence(self, model: NextPracticeModel, step: int) -> None:
+        """A line when practices in use fall to half the number last told (or first seen)."""
+        rows = model._rows
+        n_now = int(rows[-1]["practices_in_use"])
+        if self._practices_ref is None:
+            self._practices_ref = (int(rows[0]["practices_in_use"]), 0)
+        ref, since = self._practices_ref
+        if ref >= 4 and n_now <= ref // 2:
+            month = (since + 1) * model.p.dur_step if since else 0
+            self.lines.append(
+                Line(
+                    step,
+                    "practices",
+                    f"practices in use fell from {ref} (month {month:.0f}) to {n_now}: "
+                    "schools now run the same few",
+                )
+            )
+            self._practices_ref = (n_now, step)
+        elif n_now > ref:
+            self._practices_ref = (n_now, step)
+
+    def _plateau(self, model: NextPracticeModel, step: int) -> None:
+        """A line when performance, having risen, stays flat for :data:`PLATEAU_MONTHS`."""
+        k = round(PLATEAU_MONTHS / model.p.dur_step)
+        rows = model._rows
+        if len(rows) <= 2 * k:
+            return
+        now, year_ago = rows[-1]["perf_mean"], rows[-1 - k]["perf_mean"]
+        rise = year_ago - rows[-1 - 2 * k]["perf_mean"]
+        if abs(now - year_ago) < PLATEAU_RISE and not self._plateau_told and rise >= 0:
+            start = rows[0]["perf_mean"]
+            if now - start >= 2 * PLATEAU_RISE:
+                self.lines.append(
+                    Line(
+                        step,
+                        "plateau",
+                        f"pupils at the expected standard have stayed near {now:.0%} for a "
+                        f"year (from {start:.0%} at the start): a plateau",
+                    )
+                )
+                self._plateau_told = True
+        elif now - year_ago >= 2 * PLATEAU_RISE:
+            self._plateau_told = False  # rising again: a later plateau is told anew
 
 
 class WorkshopRun:
@@ -314,6 +511,7 @@ class WorkshopRun:
         scenario_path: str | None = None,
         seed: int | None = None,
         compare: str = SHADOW_STRATEGY,
+        params: Params | None = None,
     ) -> None:
         """Build both systems from a scenario file.
 
@@ -321,11 +519,13 @@ class WorkshopRun:
             scenario_path: YAML scenario; None serves :func:`default_scenario`.
             seed: seed of both systems' generators; None uses :func:`default_seed`.
             compare: the comparison's strategy (its scenario's dial and levers apply).
+            params: the parameters themselves (a saved session's), instead of
+                loading ``scenario_path``.
 
         """
         self.seed = default_seed() if seed is None else int(seed)
         self.scenario_path = scenario_path if scenario_path is not None else default_scenario()
-        self.params = load_scenario(self.scenario_path)
+        self.params = load_scenario(self.scenario_path) if params is None else params
         self.system = NextPracticeModel(self.params, rng=self.seed)
         self.compare: dict[str, Any] = {"strategy": compare, **strategy_settings(compare)}
         self.cuts: list[tuple[int, int]] = []
@@ -463,21 +663,52 @@ class WorkshopRun:
             "year": float(row["year"]),
         }
 
-    def compare_label(self) -> str:
-        """The comparison in words: its strategy, and its dial."""
+    def compare_label(self, short: bool = False) -> str:
+        """The comparison in words: its strategy, and its dial (``short``: a legend's words)."""
         name = self.compare["strategy"]
         label = STRATEGY_LABELS.get(name, name).lower()
+        if short:
+            label = label.removesuffix(" transfer")
         dial = self.compare.get("tightness", self.params.tightness)
         return f"{label}, dial {dial:.1f}"
 
+    def spells(self) -> list[tuple[str, float]]:
+        """The strategies in force so far, in order, with the months each ran."""
+        out: list[tuple[str, float]] = []
+        for name in self.strategies:
+            if out and out[-1][0] == name:
+                out[-1] = (name, out[-1][1] + self.system.p.dur_step)
+            else:
+                out.append((name, self.system.p.dur_step))
+        return out
+
+    def in_force(self) -> str:
+        """The strategy of the last month played (the chosen one before the first month)."""
+        return self.strategies[-1] if self.strategies else self.control("strategy")
+
+    def dial_in_force(self) -> float:
+        """The dial of the last month played (the one chosen before the first month)."""
+        if not self.strategies:
+            return float(self.control("tightness"))
+        return float(self.system._rows[-1]["tightness"])
+
     def summary(self) -> str:
-        """One sentence of what happened over the run, for the finished state."""
+        """One sentence of what happened over the run, crediting each strategy its months."""
         df, shadow = self.frames()
-        strategy = STRATEGY_LABELS.get(self.control("strategy"), self.control("strategy"))
+        spells = self.spells() or [(self.control("strategy"), 0.0)]
+        words = [
+            f"{months:.0f} under {STRATEGY_LABELS.get(name, name).lower()}"
+            for name, months in spells
+        ]
+        how = (
+            f"under {STRATEGY_LABELS.get(spells[0][0], spells[0][0]).lower()}"
+            if len(spells) == 1
+            else "(" + ", then ".join(words) + ")"
+        )
         start, end = float(df["perf_mean"].iloc[0]), float(df["perf_mean"].iloc[-1])
         other = float(shadow["perf_mean"].iloc[-1])
         return (
-            f"After {self.months:.0f} months under {strategy.lower()}, "
+            f"After {self.months:.0f} months {how}, "
             f"{end:.0%} of pupils reach the expected standard (from {start:.0%}); "
             f"the same schools under {self.compare_label()} reach {other:.0%}."
         )

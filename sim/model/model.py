@@ -160,6 +160,9 @@ class NextPracticeModel(mesa.Model):
         self._noted_between: dict[str, list[dict[str, Any]]] = {}  # notes made between steps
         self._stepping = False
         self._build()
+        #: Schools whose heads' own choices are made by people, not by the rules (the
+        #: workshop's room): see :meth:`hold`. None held unless asked.
+        self.held = np.zeros(self.schools.n, bool)
         self.perf0 = self.schools.perf.copy()
         # Each school's best performance in its first EARLY_MONTHS (its own early plateau).
         self.perf_early = self.perf0.copy()
@@ -598,6 +601,52 @@ class NextPracticeModel(mesa.Model):
             "budget_cut", authority=int(authority), share=float(share), schools=int(mine.sum())
         )
 
+    def hold(self, schools: Any) -> None:
+        """Let people make these schools' heads' own choices, from the next step on.
+
+        The workshop's room: a participant plays the head of a school and
+        chooses for it between steps, through the same actions the rules use
+        (:mod:`sim.rules.actions`). While a step runs, the rules then make no
+        choice of that head's own for a held school: no take-up of practice it
+        heard of, no drop, no invention (:func:`sim.rules.actions.decided_by_rules`
+        gates those actions), and its head founds no collaborative and takes on
+        no school (its appetite for system leadership counts as nil for the
+        step, :meth:`_hold_appetite`). What others decide still reaches it: the
+        centre's mandates and field-trial sites, a collaborative founded
+        nearby, an executive head, turnover. No random number is drawn
+        differently for the others: each rule draws as it always does and the
+        held school's outcome is set aside. ``hold([])`` lets the rules decide
+        for every school again.
+
+        Raises:
+            UserError: a school index out of range.
+        """
+        idx = np.asarray(schools, np.int64).reshape(-1)
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.schools.n):
+            raise UserError(f"schools to hold must be 0 to {self.schools.n - 1}")
+        held = np.zeros(self.schools.n, bool)
+        held[idx] = True
+        self.held = held
+
+    @property
+    def in_step(self) -> bool:
+        """Whether a step's rules are running (choices made now are the rules')."""
+        return self._stepping
+
+    def _hold_appetite(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Set held schools' heads' appetite to nil for the step; return what to put back.
+
+        Founding a collaborative and taking on a school are the only rule
+        choices a head's appetite for system leadership drives; a participant
+        makes them instead. Put back after the step (heads keep their indices).
+        """
+        if not self.held.any():
+            return None
+        heads = np.unique(self.schools.head[self.held])
+        saved = self.heads.appetite[heads].copy()
+        self.heads.appetite[heads] = 0.0
+        return heads, saved
+
     def note(self, kind: str, **fields: Any) -> None:
         """Report something that happened, for observers such as the app's narration.
 
@@ -618,12 +667,15 @@ class NextPracticeModel(mesa.Model):
         self.events, self._noted_between = self._noted_between, {}
         self.ledger.accrue(self)
         self._stepping = True
+        appetite = self._hold_appetite()
         try:
             for rule in self._pipeline:
                 rule.apply(self)
             charge_schools(self)
         finally:
             self._stepping = False
+            if appetite is not None:
+                self.heads.appetite[appetite[0]] = appetite[1]
         self.t += 1
         if self.t * self.p.dur_step <= EARLY_MONTHS:
             np.maximum(self.perf_early, self.schools.perf, out=self.perf_early)

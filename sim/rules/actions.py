@@ -20,6 +20,7 @@ from sim.core.state import (
     COLLAB,
     CREATED,
     EMPTY,
+    EXECUTIVE,
     IDEA,
     MANDATED,
     PRACTITIONER,
@@ -235,6 +236,22 @@ def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
     return (t - since) * dur_step < dur_commit or standing
 
 
+def decided_by_rules(model: ModelLike, school: np.ndarray) -> np.ndarray:
+    """Which of these schools' heads the rules choose for now (a mask over ``school``).
+
+    All of them, except while a step runs for a school a participant holds
+    (:meth:`sim.model.model.NextPracticeModel.hold`): that head's own choices,
+    taking up practice heard of, dropping practice and inventing, are the
+    participant's, made between steps through these same actions. What others
+    decide (the centre's mandates and field trials) is not gated.
+    """
+    school = np.asarray(school, np.int64)
+    held = getattr(model, "held", None)
+    if held is None or not getattr(model, "in_step", False) or not held.any():
+        return np.ones(len(school), bool)
+    return ~held[school]
+
+
 def take_up(
     model: ModelLike,
     school: np.ndarray,
@@ -257,6 +274,14 @@ def take_up(
     school = np.asarray(school, np.int64)
     if len(school) == 0:
         return np.zeros(0, bool)
+    if channel == CHOSEN:  # a head's own choice: a participant's, for a school they hold
+        mine = decided_by_rules(model, school)
+        if not mine.all():
+            ok = np.zeros(len(school), bool)
+            at = np.flatnonzero(mine)
+            src = None if source is None else np.asarray(source, np.int64)[at]
+            ok[at] = take_up(model, school[at], np.asarray(practice, np.int64)[at], channel, src)
+            return ok
     own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen, CREATED: p.init_own_created}[
         channel
     ]
@@ -354,6 +379,9 @@ def take_up_kernel(
 def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
     """Schools drop practices. A practice heard of through a tie costs that tie trust."""
     s = model.schools
+    mine = decided_by_rules(model, rows)
+    if not mine.all():  # a participant keeps or drops a held school's practice
+        rows, cols = np.asarray(rows, np.int64)[mine], np.asarray(cols, np.int64)[mine]
     model.counts["drops"] += len(rows)
     if len(rows):
         _drop(
@@ -400,6 +428,13 @@ def invent(
     parent: np.ndarray,
 ) -> np.ndarray:
     """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
+    mine = decided_by_rules(model, school)
+    if not mine.all():  # a participant tries their own ideas for a school they hold
+        school, effect, cost, difficulty, domain, parent = (
+            np.asarray(a)[mine] for a in (school, effect, cost, difficulty, domain, parent)
+        )
+        if len(school) == 0:
+            return np.zeros(0, np.int64)
     idx = model.practices.append(
         effect=effect,
         cost=cost,
@@ -527,3 +562,49 @@ def _ties_within(kind, alive, a, b, collab, chosen, alive_only):
             and chosen[ca]
         )
     return out[:m]
+
+
+def join_collaborative(model: ModelLike, school: int, collab: int, trust: float) -> np.ndarray:
+    """A school joins a live collaborative: tied to each member, formally if it is formal.
+
+    The rules found collaboratives whole (the ``collaborate`` slot); a
+    participant's head may also join one founded nearby. The new ties start at
+    ``trust``. Returns the indices of the ties formed.
+    """
+    s, c = model.schools, model.collabs
+    members = np.flatnonzero(s.collab == collab)
+    s.collab[school] = collab
+    formal = bool(c.formal[collab])
+    return add_ties(model, np.full(len(members), school), members, COLLAB, trust, formal=formal)
+
+
+def leave_collaborative(model: ModelLike, school: int) -> None:
+    """A school leaves its collaborative: its ties to the members lapse.
+
+    A collaborative left with fewer than two members ends
+    (:func:`dissolve_collaboratives`).
+    """
+    s, t = model.schools, model.ties
+    collab = int(s.collab[school])
+    if collab == EMPTY:
+        return
+    inside = ties_within(model, np.array([collab]), alive_only=True)
+    mine = inside[(t.a[inside] == school) | (t.b[inside] == school)]
+    t.formal[mine] = False
+    kill_ties(model, mine)
+    s.collab[school] = EMPTY
+    if np.count_nonzero(s.collab == collab) < 2:
+        dissolve_collaboratives(model, np.array([collab]))
+
+
+def take_on(model: ModelLike, strong: int, weak: int, trust: float) -> None:
+    """The head of ``strong`` takes on ``weak`` as executive head, as the ``lead`` slot does.
+
+    The weak school's head leaves post, the strong school's head leads both
+    (a federation: the ``lead`` rule supports it every month while it lasts),
+    and the two schools gain an executive tie of ``trust``.
+    """
+    s = model.schools
+    model.retire_heads(np.array([s.head[weak]]))
+    s.head[weak] = s.head[strong]
+    add_ties(model, np.array([strong]), np.array([weak]), EXECUTIVE, trust)

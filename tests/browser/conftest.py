@@ -121,3 +121,61 @@ def app_url(tmp_path_factory, pictures_dir):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@pytest.fixture(scope="session")
+def room_server(tmp_path_factory):
+    """Serve a room with ``nextpractice app --room``; yield its address, token, code, log."""
+    import re
+
+    port = free_port()
+    folder = tmp_path_factory.mktemp("room")
+    log = folder / "server.log"
+    env = {
+        **os.environ,
+        "NEXTPRACTICE_SESSIONS": str(folder / "sessions"),
+        "NEXTPRACTICE_PICTURES": str(folder / "pictures"),
+    }
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*app_command(port), "--room"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + SERVER_START
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the room stopped (exit {proc.returncode}):\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the room did not answer in {SERVER_START} s:\n{log.read_text()}")
+            time.sleep(0.25)
+        text = log.read_text()
+        yield {
+            "url": url,
+            "token": re.search(r"trainer=([\w-]+)", text).group(1),
+            "code": re.search(r"Room (\w{4}):", text).group(1),
+            "session": Path(re.search(r"saved as it goes to (\S+)", text).group(1)),
+            "pictures": folder / "pictures",
+            "log": log,
+        }
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
