@@ -29,8 +29,13 @@ LOOKS = {n: strategy_look(n) for n in SHIPPED}
 
 
 def legend(ax) -> dict[str, str]:
-    """Legend text -> the colour of its handle (a line's colour, a patch's fill)."""
-    leg = ax.get_legend()
+    """Legend text -> the colour of its handle (a line's colour, a patch's fill).
+
+    The axes' own legend, or the figure's when the plot is alone (the app puts it under
+    the figure).
+    """
+    leg = ax.get_legend() or (ax.figure.legends[0] if ax.figure.legends else None)
+    assert leg is not None, "no legend on the axes or the figure"
     out = {}
     for text, handle in zip(leg.get_texts(), leg.legend_handles, strict=True):
         if hasattr(handle, "get_xdata"):  # a line
