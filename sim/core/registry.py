@@ -335,6 +335,53 @@ def param_keys(cls: type) -> dict[str, str]:
     return {name: param_key(cls, name) for name in _declared_on(cls)}
 
 
+#: The suffix of a compute method's compiled twin: ``judge`` and ``judge_compiled``.
+COMPILED = "_compiled"
+
+
+def compiled_twins(cls: type) -> dict[str, str]:
+    """Each compute method of ``cls`` that has a compiled twin in force: name -> twin's name.
+
+    A method ``X`` (the readable numpy form) pairs with ``X_compiled`` (its
+    kernel, the same computation compiled) when the class that defines the
+    twin is the class that defines ``X``, or a subclass of it. A subclass
+    that overrides ``X`` alone (a plug-in changing a shipped rule's numpy
+    form) keeps no twin: its own ``X`` runs whatever the run setting says.
+    """
+    got = _TWINS.get(cls)
+    if got is None:
+        got = {}
+        for twin in dir(cls):
+            if not twin.endswith(COMPILED) or twin == COMPILED:
+                continue
+            name = twin.removesuffix(COMPILED)
+            plain = next((k for k in cls.__mro__ if name in k.__dict__), None)
+            fast = next((k for k in cls.__mro__ if twin in k.__dict__), None)
+            if plain is not None and fast is not None and issubclass(fast, plain):
+                got[name] = twin
+        _TWINS[cls] = got
+    return got
+
+
+_TWINS: dict[type, dict[str, str]] = {}
+
+
+def use_forms(obj: Any, compiled: bool) -> None:
+    """Point ``obj``'s compute methods at their compiled twins, or back at the numpy forms.
+
+    The one switch between the two forms of every rule and strategy: the run
+    setting ``compiled`` (``true`` by default; ``compiled: false`` in a scenario
+    or ``--set compiled=false`` runs every numpy form). Each form draws the same
+    random numbers and does the same arithmetic in the same order, so a run is
+    the same bit for bit either way (``tests/test_numpy_forms.py``).
+    """
+    for name, twin in compiled_twins(type(obj)).items():
+        if compiled:
+            obj.__dict__[name] = getattr(obj, twin)
+        else:
+            obj.__dict__.pop(name, None)
+
+
 class Rule:
     """One mechanism of the model, applied to the whole system once a step.
 
@@ -361,9 +408,15 @@ class Rule:
             self.bind(model)
 
     def bind(self, model: ModelLike) -> None:
-        """Take this slot's random stream from the model (the model does it for its pipeline)."""
+        """Take this slot's random stream from the model, and the forms its run setting asks.
+
+        The model does it for its pipeline. Each compute method with a compiled
+        twin then runs compiled, unless the run says ``compiled: false``
+        (:func:`use_forms`).
+        """
         self._rng = model.rng_for(self.slot)
         self._kernel_rng = model.kernel_rng_for(self.slot)
+        use_forms(self, getattr(model.p, "compiled", True))
 
     def _unbound(self) -> UserError:
         return UserError(
@@ -549,15 +602,39 @@ def declared_params() -> dict[str, Param]:
     """Every declared parameter of every registered rule and strategy: key -> Param.
 
     One entry per key (:func:`param_key`), however many registered classes read
-    it (``judged.w_agenda`` for ``judged`` and ``judged_numpy``). In a stable
+    it (``brokering.n_broker`` for every strategy). In a stable
     order: rules slot by slot in :data:`STEP_ORDER`, each slot's rules in
     registration order, then the strategies; a key where a class first reads it.
     """
-    out: dict[str, Param] = {}
-    for _ns, cls in _owners():
-        for pname, spec in _declared_on(cls).items():
-            out.setdefault(param_key(cls, pname), spec)
-    return out
+    return dict(_tables()[0])
+
+
+#: The last (registered classes -> (declared_params, owners)) worked out: parameters are
+#: checked on every Params made, and the registered classes rarely change.
+_TABLES: dict[tuple, tuple[dict[str, Param], dict[str, type]]] = {}
+
+
+def _tables() -> tuple[dict[str, Param], dict[str, type]]:
+    """:func:`declared_params` and :func:`owners`, worked out once per set of registered classes."""
+    now = _owners()
+    key = tuple((name, id(cls), id(cls.__dict__.get("params"))) for name, cls in now)
+    got = _TABLES.get(key)
+    if got is None:
+        params: dict[str, Param] = {}
+        owner: dict[str, type] = {}
+        for _ns, cls in now:
+            for pname, spec in _declared_on(cls).items():
+                k = param_key(cls, pname)
+                if k not in params:
+                    params[k], owner[k] = spec, declaring_class(cls, pname)
+        _TABLES.clear()
+        got = _TABLES[key] = (params, owner)
+    return got
+
+
+def builtin_keys() -> set[str]:
+    """The keys the built-in rules and strategies declare (those of the ``sim`` package)."""
+    return {key for key, owner in owners().items() if owner.__module__.startswith("sim.")}
 
 
 def keys_read(names: Iterable[str]) -> set[str]:
@@ -567,24 +644,85 @@ def keys_read(names: Iterable[str]) -> set[str]:
 
 
 def key_hint(key: str) -> str | None:
-    """For a key that is not declared: which key to set instead, if the name reads one.
+    """For a key that is not a parameter: which key to set instead, if one is plain.
 
-    ``judged_numpy.w_agenda`` -> a sentence naming ``judged.w_agenda`` (the numpy
-    form reads its compiled rule's key); ``top_down.rel_trust_brokered`` -> one
-    naming ``centre.rel_trust_brokered``. None when no registered rule or
-    strategy of that name reads a parameter of that name.
+    * ``judged_numpy.w_agenda`` (a numpy form's name, no longer a rule of its own)
+      -> ``judged.w_agenda``, with the run setting that runs the numpy form;
+    * ``top_down.n_broker`` (a name that reads the parameter from another key)
+      -> ``brokering.n_broker``;
+    * ``rate_perf`` or ``centre.n_broker`` (a parameter declared beside the rule
+      that reads it, under that rule's name) -> ``practice_effects.rate_perf``,
+      ``brokering.n_broker``.
+
+    None when no registered rule or strategy reads a parameter of that name.
     """
-    if not isinstance(key, str) or "." not in key:
+    if not isinstance(key, str) or not key:
         return None
-    ns, pname = key.split(".", 1)
-    for name, cls in _owners():
-        if name == ns and pname in _declared_on(cls):
-            right = param_key(cls, pname)
-            if right != key:
-                return (
-                    f"{ns!r} reads {pname} from {right!r} (declared by "
-                    f"{_qual(declaring_class(cls, pname))}): set {right!r} instead"
-                )
+    ns, _, pname = key.rpartition(".")
+    if ns.endswith("_numpy"):
+        form = ns.removesuffix("_numpy")
+        right = _key_read_by(form, pname)
+        if right is not None:
+            return (
+                f"{ns!r} was the numpy form of {form!r}, no longer a rule of its own: set "
+                f"{right!r} instead (compiled: false runs every rule's numpy form)"
+            )
+    right = _key_read_by(ns, pname) if ns else None
+    if right is not None and right != key:
+        owner = _owner_of(right)
+        return f"{ns!r} reads {pname} from {right!r} (declared by {owner}): set {right!r} instead"
+    if right is None:
+        table = declared_params()
+        named = [k for k in table if k.rpartition(".")[2] == pname and k != key]
+        if named:
+            where = " or ".join(f"{k!r} (in {_file_of(k)})" for k in named)
+            return (
+                f"{pname} is declared beside the mechanism that reads it, under its name: "
+                f"set {where} instead"
+            )
+    return None
+
+
+def _key_read_by(name: str, pname: str) -> str | None:
+    """The key the registered rule or strategy ``name`` reads its parameter ``pname`` from."""
+    for ns, cls in _owners():
+        if ns == name and pname in _declared_on(cls):
+            return param_key(cls, pname)
+    return None
+
+
+def _owner_of(key: str) -> str:
+    """The declaring class of a declared key, as ``module.Class``."""
+    ns, _, pname = key.rpartition(".")
+    for _name, cls in _owners():
+        if pname in _declared_on(cls) and param_key(cls, pname) == key:
+            return _qual(declaring_class(cls, pname))
+    return ns
+
+
+def _file_of(key: str) -> str:
+    """The file of the class that declares a declared key (``sim/rules/judged.py``)."""
+    owner = owners().get(key)
+    return owner.__module__.replace(".", "/") + ".py" if owner is not None else "?"
+
+
+def owners() -> dict[str, type]:
+    """Each declared key with the class that declares it (what ``nextpractice params`` shows)."""
+    return dict(_tables()[1])
+
+
+def form_hint(what: str, name: str, table: Mapping[str, Any]) -> str | None:
+    """For a rule or strategy name ending ``_numpy`` that is not registered: what to write.
+
+    The numpy forms were rules (and strategies) of their own; they are now the
+    readable form of the rule itself, run with the setting ``compiled: false``.
+    """
+    if isinstance(name, str) and name.endswith("_numpy") and name.removesuffix("_numpy") in table:
+        plain = name.removesuffix("_numpy")
+        return (
+            f"{what} {name!r} was the numpy form of {plain!r}, no longer registered apart: "
+            f"write {plain!r}, and compiled: false to run its numpy form"
+        )
     return None
 
 

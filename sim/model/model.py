@@ -31,7 +31,7 @@ from sim.core.state import (
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
 from sim.rules import build_pipeline
-from sim.rules.diffusion import Heard
+from sim.rules.word_of_mouth import Heard
 from sim.system import metrics as _metrics
 from sim.system.agents import Authority, Centre, Head, School
 from sim.system.costs import Ledger, charge_schools
@@ -148,6 +148,7 @@ class NextPracticeModel(mesa.Model):
         for rule in self._pipeline:
             rule.bind(self)
         self.strategy = STRATEGIES[self.p.strategy]()
+        self.strategy.bind(self)
         self.agenda = -1
         self.mandates: list[int] = []
         self.heard = Heard.none()
@@ -584,6 +585,7 @@ class NextPracticeModel(mesa.Model):
             self.note("control", name=name, old=old, new=value)
         if name == "strategy":
             self.strategy = STRATEGIES[value]()
+            self.strategy.bind(self)
 
     def budget_cut(self, authority: int, share: float | None = None) -> None:
         """Cut one authority's budget by ``share`` (default ``share_budget_cut``)."""
