@@ -397,3 +397,16 @@ def test_a_parameter_is_read_from_the_class_that_made_its_declaration(moves, nam
     ns = f"c{maker}" if named[maker] else f"n{maker}"
     assert param_key(base, "x") == f"{ns}.x"
     assert declaring_class(base, "x").__name__ == f"C{maker}"
+
+
+def test_a_posterior_column_under_a_former_key_is_refused_naming_the_key():
+    import pandas as pd
+
+    from sim.experiments.posterior import check_posterior
+
+    post = pd.DataFrame({"p_head_leave": [0.01, 0.02], "weight": [1.0, 1.0], "generation": 0})
+    with pytest.raises(UserError, match="'heads_leave.p_head_leave'.*rename the column") as exc:
+        check_posterior(post, "cal/posterior.parquet")
+    assert str(exc.value).startswith("cal/posterior.parquet: column 'p_head_leave'")
+    post = post.rename(columns={"p_head_leave": "heads_leave.p_head_leave"})
+    assert list(check_posterior(post).columns)[0] == "heads_leave.p_head_leave"

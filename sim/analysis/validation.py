@@ -409,7 +409,7 @@ EXEC_HORIZON = 36
 def exec_lift(params: Params, seed: int, horizon: int = EXEC_HORIZON) -> dict:
     """Matched comparison of struggling schools taken on by an executive head.
 
-    Steps one model and reads what :class:`sim.rules.network.SystemLeadership`
+    Steps one model and reads what :class:`sim.rules.executive_heads.SystemLeadership`
     reports each month (``model.events["takeovers"]``): the schools it took
     on (the treated) and the schools as weak, in the bottom tenth of
     performance and led by a head of their own, that it did not (the

@@ -11,6 +11,8 @@ parameter schema, the model) can import it without a cycle
 * the strategy and structure-generator registries (:data:`STRATEGIES`,
   :func:`register_strategy`; :data:`NETWORKS`, :func:`register_network`);
 * :class:`Param`, the declaration of a rule's or strategy's own parameter;
+* :func:`use_forms`, the one switch between a rule's two forms (its numpy
+  methods and their compiled twins), set by the run setting ``compiled``;
 * :func:`stream_key`, how a named random stream is derived from a run's seed;
 * :class:`ModelLike`, the protocol of the model that lower layers are typed
   against (they never import :class:`sim.model.model.NextPracticeModel`).
@@ -44,21 +46,21 @@ conformity.share_needed=0.6`` on the command line, or an experiment factor);
 So every registered class that inherits a parameter reads the one key of the
 class that declared it:
 
-* a subclass that only swaps code (a numpy form such as ``judged_numpy``, a
-  plug-in's variant of a built-in registered under a new name) reads its
-  parent's keys: ``judged_numpy`` reads ``judged.w_agenda``, and a key under
-  the subclass's own name (``judged_numpy.w_agenda``) is refused with a
-  message naming the key to set;
+* a subclass that only changes code (a plug-in's variant of a built-in,
+  registered under a new name) reads its parent's keys: ``wary``, a subclass
+  of ``judged``, reads ``judged.w_agenda``, and a key under the subclass's own
+  name (``wary.w_agenda``) is refused with a message naming the key to set;
 * a parameter the subclass adds, or redeclares (a different default or range),
   is its own, under its own registered name. Repeating the very same
   :class:`Param` object (``params = {**Base.params, "extra": ...}``) is not a
   redeclaration: the base's key stays;
 * a class that is not registered but declares parameters for its subclasses
-  names their namespace in its own class attribute ``params_namespace``. The
-  strategies' base, :class:`sim.rules.strategies.Strategy`, does: every strategy reads
-  ``centre.rel_trust_brokered`` and ``centre.rel_signal_agenda``, the
-  centre's parameters, whichever strategy is in force. Registering a subclass
-  of an unregistered declaring class without one is refused.
+  names their namespace in its own class attribute ``params_namespace``. Each
+  of the centre's mechanisms does (:mod:`sim.rules.strategies`: ``stance``,
+  ``mandate``, ``field_trials``, ``brokering``): every strategy inherits them
+  and reads ``brokering.n_broker``, whichever strategy is in force; so does the
+  reduced modes' base (``classic.init_adopters``). Registering a subclass of an
+  unregistered declaring class without one is refused.
 
 A namespace belongs to one declaring class: registering a class whose
 parameters would share a namespace with another class's is refused (classes
@@ -69,6 +71,14 @@ key, :func:`declared_params` lists every key with its declaration.
 Read a value in ``apply`` with ``self.value(model, name)``: it is
 ``model.p.declared[param_key(type(self), name)]``, so a live parameter
 changed during a run is read afresh each step.
+
+**Two forms, one switch.** A rule whose computation is compiled keeps it twice
+in its class, side by side: a numpy method ``X`` (the rule written to be read)
+and its kernel ``X_compiled``, the same arithmetic and draws in the same order.
+:meth:`Rule.bind` points ``X`` at ``X_compiled`` unless the run says ``compiled:
+false`` (:func:`use_forms`); a subclass that overrides ``X`` alone runs its own.
+Former names are refused in one line naming what to write instead
+(:func:`key_hint` for keys, :func:`form_hint` for a numpy form's former name).
 
 **Random streams.** Each slot draws from its own ``numpy.random.Generator``,
 derived from the run's seed and the slot's name (:func:`stream_key`), so
@@ -325,9 +335,9 @@ def param_key(cls: type, name: str) -> str:
     return f"{ns}.{name}"
 
 
-#: (class, parameter) -> key, as :meth:`Rule.value` resolved it; every registration
+#: class -> its parameters' keys, as :meth:`Rule.value` resolved them; every registration
 #: clears it (a registration names a namespace).
-_KEYS: dict[tuple[type, str], str] = {}
+_KEYS: dict[type, dict[str, str]] = {}
 
 
 def param_keys(cls: type) -> dict[str, str]:
@@ -366,6 +376,24 @@ def compiled_twins(cls: type) -> dict[str, str]:
 _TWINS: dict[type, dict[str, str]] = {}
 
 
+def forms_state(obj: Any) -> dict[str, Any]:
+    """``obj``'s ``__dict__`` without its bound forms, and whether they were compiled."""
+    state = dict(obj.__dict__)
+    twins = compiled_twins(type(obj))
+    state["_compiled_forms"] = any(name in state for name in twins)
+    for name in twins:
+        state.pop(name, None)
+    return state
+
+
+def restore_forms(obj: Any, state: dict[str, Any]) -> None:
+    """The inverse of :func:`forms_state`: the state back, the same forms bound."""
+    state = dict(state)
+    compiled = state.pop("_compiled_forms", False)
+    obj.__dict__.update(state)
+    use_forms(obj, compiled)
+
+
 def use_forms(obj: Any, compiled: bool) -> None:
     """Point ``obj``'s compute methods at their compiled twins, or back at the numpy forms.
 
@@ -392,7 +420,8 @@ class Rule:
     state of its own between steps; it reads core parameters from ``model.p``,
     its own with :meth:`value`, and draws only from ``self.rng`` /
     ``self.kernel_rng``, its slot's stream, which the model sets before the
-    first step.
+    first step. A compute method ``X`` compiled for speed has its kernel
+    ``X_compiled`` beside it in the class (see the module docstring).
     """
 
     slot: ClassVar[str]
@@ -418,6 +447,19 @@ class Rule:
         self._kernel_rng = model.kernel_rng_for(self.slot)
         use_forms(self, getattr(model.p, "compiled", True))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The rule as copied or pickled: its state, and which forms it runs, not the forms.
+
+        A compiled form is a numba dispatcher; copying a model (``copy.deepcopy``)
+        or sending it to another process would serialise each one. The copy
+        binds the same forms again (:meth:`__setstate__`).
+        """
+        return forms_state(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copied rule, pointing its compute methods at the same forms."""
+        restore_forms(self, state)
+
     def _unbound(self) -> UserError:
         return UserError(
             f"rule {self.name!r} has no random stream yet: make it with the model, "
@@ -441,13 +483,16 @@ class Rule:
     def value(self, model: ModelLike, name: str) -> Any:
         """The value in force of this rule's declared parameter ``name``.
 
-        Its key is that of the class that declares it (:func:`param_key`): a numpy
-        form reads its compiled rule's. Parameters built before this rule was
-        registered lack it: then its default.
+        Its key is that of the class that declares it (:func:`param_key`): a
+        subclass reads its parent's for what it inherits. Parameters built
+        before this rule was registered lack it: then its default.
         """
-        key = _KEYS.get((type(self), name))
-        if key is None:  # resolved once per class (a registration clears the cache)
-            key = _KEYS[type(self), name] = param_key(type(self), name)
+        keys = _KEYS.get(type(self))
+        if keys is None:  # resolved once per class (a registration clears the cache)
+            keys = _KEYS[type(self)] = param_keys(type(self))
+        key = keys.get(name)
+        if key is None:
+            raise KeyError(f"{_qual(type(self))} declares no parameter {name!r}")
         got = model.p.declared.get(key, _MISSING)
         return _declared_on(type(self))[name].default if got is _MISSING else got
 
@@ -513,7 +558,7 @@ def register_strategy(name: str, replace: bool = False):
     """Class decorator: register a strategy under ``name``.
 
     ``name`` is also the namespace of the parameters the class declares itself;
-    those it inherits keep their keys (``centre.*`` for :class:`sim.rules.strategies.Strategy`'s).
+    those it inherits keep their keys (``brokering.*`` and the other centre mechanisms').
     """
     if "." in name or not name:
         raise ValueError(f"strategy name {name!r} must be non-empty and without a dot")

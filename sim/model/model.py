@@ -568,9 +568,11 @@ class NextPracticeModel(mesa.Model):
                 f"{name!r} cannot change during a run; live controls: {', '.join(live)}"
             )
         if "." in name:  # a rule's or strategy's declared parameter
-            why = declared_params()[name].check(value)
+            spec = declared_params()[name]
+            why = spec.check(value)
             if why is not None:
                 raise UserError(f"bad value for {name}: {why}")
+            value = float(value) if spec.type is float else value  # as resolve_declared does
             old = self.p.declared.get(name)
             self.p.declared[name] = value
             if old != value:

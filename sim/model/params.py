@@ -1023,6 +1023,17 @@ def _ensure_builtins() -> None:
     import sim.model.builtin  # noqa: F401
 
 
+def key_to_set(name: str) -> str | None:
+    """For a name that is not a parameter: which key to set instead, if one is plain.
+
+    :func:`sim.core.registry.key_hint`, with the built-ins registered first: a
+    parameter's former key (``rate_perf``, now ``practice_effects.rate_perf``) or a
+    numpy form's former name (``judged_numpy.w_agenda``) names the key to set.
+    """
+    _ensure_builtins()
+    return key_hint(name)
+
+
 def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -> dict[str, Any]:
     """The declared parameters' values in force: those given, checked, and the defaults.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sim.core.registry import Rule, register, use_forms
 from sim.rules.strategies.best_known import BestKnown
@@ -51,9 +51,11 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering):
 
     name: ClassVar[str]
 
-    def value(self, model: ModelLike, name: str) -> Any:
-        """The value in force of the declared parameter ``name`` (as :meth:`Rule.value`)."""
-        return Rule.value(self, model, name)  # type: ignore[arg-type]
+    #: The value in force of the declared parameter ``name``: :meth:`Rule.value`'s own code.
+    value = Rule.value
+    #: Copied or pickled without its bound forms, which the copy binds again (as a rule).
+    __getstate__ = Rule.__getstate__
+    __setstate__ = Rule.__setstate__
 
     def bind(self, model: ModelLike) -> None:
         """Run the compiled kernels of the centre's mechanisms, or their numpy forms.
