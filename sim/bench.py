@@ -496,7 +496,7 @@ def watts(
     small, small_seed = watts_model(300, 5, seeds[0])
     small_ref = ref.WattsMesa(
         ref.nx.from_scipy_sparse_array(adjacency(small)),
-        phi=small.p.phi_threshold,
+        phi=small.p.declared["threshold.phi_threshold"],
         seed_node=small_seed,
         rng=seeds[0],
     )
@@ -508,7 +508,7 @@ def watts(
     counts = {"mesa_active": [], "model_active": [], "vectorised_active": []}
     for seed in seeds:
         model, seed_node = watts_model(n, steps, seed)
-        phi = model.p.phi_threshold
+        phi = model.p.declared["threshold.phi_threshold"]
         A = adjacency(model).copy()  # the rule's own matrix (the ties never change here)
         # Each side the median of three runs (Mesa's from fresh models, the model's from
         # copies, the bare product's repeated): a model run is a few milliseconds, which

@@ -250,13 +250,26 @@ def cmd_params(args: argparse.Namespace) -> None:
     if args.outcomes or args.metrics:
         _definitions(args.outcomes, args.metrics)
         return
+    from sim.core.registry import owners
     from sim.model.params import parameter_table
     from sim.model.scenario import load_scenario
     from sim.rules import DEFAULTS, RULES, STEP_ORDER
 
     p = load_scenario(args.scenario).model_dump()
     p.update(p.pop("declared"))  # rules' and strategies' own parameters, keyed rule.param
+    owner_of = owners()
+    heading = None
     for info in parameter_table():
+        owner = owner_of.get(info["name"])
+        here = (
+            "Shared (sim/model/params.py): structure, levers, run settings, the initial "
+            "system, and what several mechanisms read"
+            if owner is None
+            else f"Declared by {owner.__module__.replace('.', '/')}.py ({owner.__name__})"
+        )
+        if here != heading:
+            print(("\n" if heading else "") + here + ":")
+            heading = here
         rng = "" if info["lo"] is None and info["hi"] is None else f"[{info['lo']}, {info['hi']}]"
         flags = info["kind"] + (", live" if info["live"] else "")
         value = p.get(info["name"], info["default"])  # a rule not in use: its default

@@ -87,8 +87,8 @@ def test_the_shipped_calibration_fits_1999_to_2002_and_holds_back_2003_to_2005()
     s = prepare(SHIPPED)
     assert list(s.series.years[s.fit]) == [1999, 2000, 2001, 2002]
     assert list(s.series.years[s.held]) == [2003, 2004, 2005]
-    assert set(s.priors) == {"sd_effect_init", "init_own_mandated", "p_head_leave"}
-    assert s.priors["p_head_leave"] == (0.005, 0.03)  # the declared sweep range
+    assert set(s.priors) == {"sd_effect_init", "init_own_mandated", "heads_leave.p_head_leave"}
+    assert s.priors["heads_leave.p_head_leave"] == (0.005, 0.03)  # the declared sweep range
     assert s.priors["sd_effect_init"] == (0.15, 0.8)  # the file's own range
     assert "1997, 1998" in s.notes[0]
 
@@ -424,13 +424,13 @@ def test_parameter_recovery(tmp_path):
     """Data simulated at known values: each lies in its 90% interval, which beats the prior's.
 
     The two parameters act differently (sd_effect_init sets the level the curve
-    reaches, rate_perf how fast it gets there), so both are identifiable from one
+    reaches, practice_effects.rate_perf how fast it gets there), so both are identifiable from one
     simulated series of seven years. One series carries the model's seed noise (about
     3 percentage points between seeds), so the posterior narrows, but not to a point.
     """
     from sim.calibration.simulate import apply_values, simulate_series
 
-    truth = {"sd_effect_init": 0.35, "rate_perf": 0.1}
+    truth = {"sd_effect_init": 0.35, "practice_effects.rate_perf": 0.1}
     over = {"n_schools": 100, "n_authorities": 2}
     base = load_scenario(TOP_DOWN, over).model_dump(mode="json")
     years = np.arange(1999, 2006)
@@ -441,7 +441,10 @@ def test_parameter_recovery(tmp_path):
         "scenario": str(TOP_DOWN),
         "overrides": over,
         "observed": {"file": "series.csv"},
-        "parameters": {"sd_effect_init": None, "rate_perf": {"range": [0.03, 0.4]}},
+        "parameters": {
+            "sd_effect_init": None,
+            "practice_effects.rate_perf": {"range": [0.03, 0.4]},
+        },
         "population": 40,
         "generations": 4,
         "predictive": 10,

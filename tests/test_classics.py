@@ -70,8 +70,12 @@ def test_complex_contagion_clustering():
     rew, _ = v.run_classic(v.classic("complex_rewired", **kw), seed=1, stop_stable=True)
     assert lat[-1] == 1.0
     assert rew[-1] < 0.05
-    lat1, _ = v.run_classic(v.classic("complex_lattice", n_threshold=1, **kw), seed=1)
-    rew1, _ = v.run_classic(v.classic("complex_rewired", n_threshold=1, **kw), seed=1)
+    lat1, _ = v.run_classic(
+        v.classic("complex_lattice", **{"complex.n_threshold": 1}, **kw), seed=1
+    )
+    rew1, _ = v.run_classic(
+        v.classic("complex_rewired", **{"complex.n_threshold": 1}, **kw), seed=1
+    )
     assert np.argmax(rew1 >= 0.9) < np.argmax(lat1 >= 0.9) / 3
 
 

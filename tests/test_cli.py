@@ -103,7 +103,11 @@ def test_params_lists_every_parameter(capsys):
     out = capsys.readouterr().out
     for name in Params.model_fields:
         assert name in out or name == "declared"  # the container: its entries are listed
-    for name in ("judged.w_agenda", "centre.rel_trust_brokered", "centre.rel_signal_agenda"):
+    for name in (
+        "judged.w_agenda",
+        "brokering.rel_trust_brokered",
+        "field_trials.rel_signal_agenda",
+    ):
         assert name in out  # rules' and strategies' own, in use or not
     assert "Rule slots" in out
 

@@ -29,21 +29,25 @@ def _params(**kw) -> Params:
     strategy=st.sampled_from(["top_down", "bottom_up", "next_practice"]),
     budget_centre=st.floats(0, 5),
     budget_authority=st.floats(0, 8),
-    cost_trial_site=st.floats(0, 5),
-    cost_broker=st.floats(0, 10),
-    cost_mandate=st.floats(0, 5),
+    **{
+        "field_trials.cost_trial_site": st.floats(0, 5),
+        "brokering.cost_broker": st.floats(0, 10),
+        "mandate.cost_mandate": st.floats(0, 5),
+    },
     cost_facilitate=st.floats(0, 10),
     cost_capacity=st.floats(0, 10),
-    cost_exec_support=st.floats(0, 100),
-    p_exec_head=st.floats(0, 0.2),
-    n_trials=st.integers(0, 6),
-    n_broker=st.floats(0, 10),
+    **{
+        "executive_heads.cost_exec_support": st.floats(0, 100),
+        "executive_heads.p_exec_head": st.floats(0, 0.2),
+        "field_trials.n_trials": st.integers(0, 6),
+        "brokering.n_broker": st.floats(0, 10),
+    },
     tightness=st.floats(0, 1),
     cut=st.booleans(),
     seed=st.integers(0, 2**31),
 )
 def test_no_payer_ever_spends_more_than_it_has_had(seed, cut, **kw):
-    extra = {"t_budget_cut": 6, "share_budget_cut": 0.5} if cut else {}
+    extra = {"budget_cut.t_budget_cut": 6, "share_budget_cut": 0.5} if cut else {}
     model = NextPracticeModel(_params(**kw, **extra), rng=seed)
     led = model.ledger
     for _ in range(24):
@@ -67,12 +71,17 @@ def _trial_site_months(**kw) -> float:
     return total / 3
 
 
-NP = {"strategy": "next_practice", "budget_centre": 2.0, "n_trials": 4, "dur_cycle": 3.0}
+NP = {
+    "strategy": "next_practice",
+    "budget_centre": 2.0,
+    "field_trials.n_trials": 4,
+    "field_trials.dur_cycle": 3.0,
+}
 
 
 def test_dearer_trials_fund_fewer_sites():
-    free = _trial_site_months(**NP, cost_trial_site=0.0)
-    dear = _trial_site_months(**NP, cost_trial_site=5.0)
+    free = _trial_site_months(**NP, **{"field_trials.cost_trial_site": 0.0})
+    dear = _trial_site_months(**NP, **{"field_trials.cost_trial_site": 5.0})
     assert free > 0
     assert dear < free
 
@@ -80,24 +89,45 @@ def test_dearer_trials_fund_fewer_sites():
 def test_dearer_brokering_costs_more_and_falls_short():
     kw = {
         **NP,
-        "cost_trial_site": 0.0,
+        "field_trials.cost_trial_site": 0.0,
         "threshold_proven": -1.0,
-        "n_broker": 6.0,
+        "brokering.n_broker": 6.0,
         "budget_centre": 0.5,
     }  # free trials prove practice; brokering it is what costs
-    assert _mean("final_shortfall", **kw, cost_broker=0.0, cost_mandate=0.0) == 0
-    assert _mean("final_shortfall", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
-    assert _mean("final_spend_centre", **kw, cost_broker=8.0, cost_mandate=0.0) > 0
+    assert (
+        _mean(
+            "final_shortfall",
+            **kw,
+            **{"brokering.cost_broker": 0.0, "mandate.cost_mandate": 0.0},
+        )
+        == 0
+    )
+    assert (
+        _mean(
+            "final_shortfall",
+            **kw,
+            **{"brokering.cost_broker": 8.0, "mandate.cost_mandate": 0.0},
+        )
+        > 0
+    )
+    assert (
+        _mean(
+            "final_spend_centre",
+            **kw,
+            **{"brokering.cost_broker": 8.0, "mandate.cost_mandate": 0.0},
+        )
+        > 0
+    )
 
 
 def test_dearer_mandates_reach_fewer_schools():
     kw = {"strategy": "top_down", "tightness": 1.0, "budget_centre": 0.5}
-    cheap = _mean("final_spend_centre", **kw, cost_mandate=0.0)
+    cheap = _mean("final_spend_centre", **kw, **{"mandate.cost_mandate": 0.0})
     assert cheap == 0
-    assert _mean("final_shortfall", **kw, cost_mandate=3.0) > 0
+    assert _mean("final_shortfall", **kw, **{"mandate.cost_mandate": 3.0}) > 0
     # Fewer schools made to take up the mandate: less of the mandated practice run.
-    adopt_free = _adoptions(**kw, cost_mandate=0.0)
-    adopt_dear = _adoptions(**kw, cost_mandate=20.0)
+    adopt_free = _adoptions(**kw, **{"mandate.cost_mandate": 0.0})
+    adopt_dear = _adoptions(**kw, **{"mandate.cost_mandate": 20.0})
     assert adopt_dear < adopt_free
 
 
@@ -113,7 +143,7 @@ def test_dearer_capacity_investment_builds_less_capacity():
         "lever_capacity": 1.0,
         "budget_authority": 2.0,
         "cost_facilitate": 0.0,
-        "rate_capacity": 0.05,
+        "build.rate_capacity": 0.05,
     }
     assert _mean("final_capacity", **kw, cost_capacity=20.0) < _mean(
         "final_capacity", **kw, cost_capacity=0.0
@@ -125,8 +155,8 @@ def test_dearer_facilitation_forms_fewer_ties():
         "strategy": "next_practice",
         "budget_authority": 1.0,
         "cost_capacity": 0.0,
-        "p_new_tie": 0.05,
-        "n_broker": 0.0,
+        "facilitated.p_new_tie": 0.05,
+        "brokering.n_broker": 0.0,
     }
     assert _mean("final_ties", **kw, cost_facilitate=30.0) < _mean(
         "final_ties", **kw, cost_facilitate=0.0
@@ -140,15 +170,21 @@ def test_dearer_executive_support_lifts_less_capacity_and_falls_short():
         "budget_authority": 1.0,
         "cost_capacity": 0.0,
         "cost_facilitate": 0.0,
-        "p_exec_head": 0.2,
-        "rate_exec_support": 0.2,
-        "rate_capacity": 0.0,
+        "executive_heads.p_exec_head": 0.2,
+        "executive_heads.rate_exec_support": 0.2,
+        "build.rate_capacity": 0.0,
     }
     free = [
-        run_model(_params(**kw, cost_exec_support=0.0), s).summary["outcomes"] for s in range(3)
+        run_model(_params(**kw, **{"executive_heads.cost_exec_support": 0.0}), s).summary[
+            "outcomes"
+        ]
+        for s in range(3)
     ]
     dear = [
-        run_model(_params(**kw, cost_exec_support=100.0), s).summary["outcomes"] for s in range(3)
+        run_model(_params(**kw, **{"executive_heads.cost_exec_support": 100.0}), s).summary[
+            "outcomes"
+        ]
+        for s in range(3)
     ]
     assert all(o["final_shortfall"] == 0 for o in free)
     assert all(o["final_shortfall"] > 0 and o["final_spend_authorities"] > 0 for o in dear)
@@ -158,7 +194,7 @@ def test_dearer_executive_support_lifts_less_capacity_and_falls_short():
 
 
 def test_a_bigger_budget_is_spent_not_short():
-    kw = {"strategy": "next_practice", "n_trials": 4, "n_broker": 4.0}
+    kw = {"strategy": "next_practice", "field_trials.n_trials": 4, "brokering.n_broker": 4.0}
     poor = run_model(_params(**kw, budget_centre=0.2), 1).summary["outcomes"]
     rich = run_model(_params(**kw, budget_centre=50.0), 1).summary["outcomes"]
     assert rich["final_shortfall"] <= poor["final_shortfall"]

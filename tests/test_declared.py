@@ -24,8 +24,8 @@ BURIED = {  # the constants that were buried in rules, at today's values
     "executive_heads.q_weak": 0.10,
     "found_and_formalise.rel_trust_founded": 0.2,
     "stages.share_mainstream": 0.25,
-    "centre.rel_trust_brokered": 0.2,
-    "centre.rel_signal_agenda": 0.1,
+    "brokering.rel_trust_brokered": 0.2,
+    "field_trials.rel_signal_agenda": 0.1,
     "recombine.sd_log_cost": 0.3,
     "recombine.sd_difficulty_jitter": 0.1,
     "recombine.clip_t": 5.0,
@@ -119,7 +119,11 @@ def test_declared_values_reach_summary_json():
 def test_executive_tie_trust_is_the_declared_value():
     """Known answer: with adopt off, trust on a tie moves only by adoption, so every
     executive tie keeps exactly the trust it was made with."""
-    p = small(p_exec_head=0.5, rules={"adopt": "off"}, **{"executive_heads.init_trust_exec": 0.55})
+    p = small(
+        **{"executive_heads.p_exec_head": 0.5},
+        rules={"adopt": "off"},
+        **{"executive_heads.init_trust_exec": 0.55},
+    )
     m = NextPracticeModel(p, rng=3).run(12)
     t = m.ties
     exec_ties = t.kind[: t.n] == EXECUTIVE

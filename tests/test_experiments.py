@@ -137,7 +137,7 @@ def test_unknown_factor_lists_uncertainties_and_levers(tmp_path):
         tmp_path, {"root_seed": 1, "design": {"method": "sobol", "n": 8, "factors": ["tightnes"]}}
     )
     assert "unknown factor 'tightnes'" in msg
-    assert "uncertainties:" in msg and "p_head_leave" in msg
+    assert "uncertainties:" in msg and "heads_leave.p_head_leave" in msg
     assert "levers:" in msg and "tightness" in msg
 
 
@@ -235,9 +235,9 @@ def test_grid_is_the_full_product_in_declared_order(tmp_path):
 
 
 def test_integer_factors_are_rounded_when_applied(tmp_path):
-    design = {"method": "sobol", "n": 8, "factors": ["n_trials"]}
+    design = {"method": "sobol", "n": 8, "factors": ["field_trials.n_trials"]}
     plan = plan_experiment(write(tmp_path, {"root_seed": 1, "design": design}))
-    values = [plan.applied(row)["n_trials"] for _, row in plan.design.iterrows()]
+    values = [plan.applied(row)["field_trials.n_trials"] for _, row in plan.design.iterrows()]
     assert all(isinstance(v, int) for v in values) and 0 <= min(values) <= max(values) <= 8
 
 

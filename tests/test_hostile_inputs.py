@@ -232,11 +232,11 @@ def test_an_integer_grid_with_fewer_points_than_asked_is_refused(tmp_path, capsy
         tmp_path,
         model="nextpractice",
         scenario=str(SMALL),
-        design={"method": "grid", "factors": {"n_trials": {"range": [0, 3], "n": 10}}},
+        design={"method": "grid", "factors": {"field_trials.n_trials": {"range": [0, 3], "n": 10}}},
     )
     one_line_error(
         *cli(["sweep", path, "--out", tmp_path / "o"], capsys),
-        "n_trials",
+        "field_trials.n_trials",
         "only 4 whole numbers",
         "n: 10",
     )
@@ -258,10 +258,10 @@ def test_an_empty_factor_list_is_refused(tmp_path, capsys, factors):
         ({"n_running_init": 8, "n_slots": 6}, ["n_running_init", "n_slots"]),
         ({"n_running_init": 5, "n_practices_init": 3, "n_slots": 6}, ["n_practices_init"]),
         ({"n_collab_size": 50, "n_schools": 40, "n_authorities": 2}, ["collaborative"]),
-        ({"n_authorities_cut": 5, "n_authorities": 2}, ["n_authorities_cut (5)"]),
+        ({"budget_cut.n_authorities_cut": 5, "n_authorities": 2}, ["n_authorities_cut (5)"]),
         ({"network": "erdos_renyi", "z_degree": 60.0}, ["z_degree", "n_schools - 1"]),
         ({"network": "ring_lattice", "k_lattice": 20}, ["k_lattice", "19"]),
-        ({"init_adopters": 41}, ["init_adopters", "n_schools"]),
+        ({"classic.init_adopters": 41}, ["classic.init_adopters", "n_schools"]),
     ],
 )
 def test_an_impossible_combination_is_refused_with_the_reason(values, words):
@@ -279,8 +279,8 @@ def test_the_edge_of_each_combination_is_accepted():
             "n_slots": 6,
             "n_practices_init": 6,
             "n_collab_size": 40,
-            "n_authorities_cut": 2,
-            "init_adopters": 40,
+            "budget_cut.n_authorities_cut": 2,
+            "classic.init_adopters": 40,
         },
     )
     assert p.n_running_init == p.n_slots == 6
@@ -550,7 +550,7 @@ def test_an_unfinished_sweep_in_a_read_only_folder_says_it_cannot_write(
 
 
 def test_a_budget_cut_to_zero_runs_and_schools_afford_nothing_that_costs(tmp_path, capsys):
-    base = {"t_budget_cut": 1, "n_authorities_cut": 2}
+    base = {"budget_cut.t_budget_cut": 1, "budget_cut.n_authorities_cut": 2}
     full = load_scenario(SMALL, {**base, "share_budget_cut": 1.0})
     assert full.share_budget_cut == 1.0
     from sim.experiments.runner import run_model
@@ -572,9 +572,9 @@ def test_a_budget_cut_to_zero_runs_and_schools_afford_nothing_that_costs(tmp_pat
             "--set",
             "share_budget_cut=1",
             "--set",
-            "t_budget_cut=1",
+            "budget_cut.t_budget_cut=1",
             "--set",
-            "n_authorities_cut=2",
+            "budget_cut.n_authorities_cut=2",
         ],
         capsys,
     )

@@ -16,10 +16,12 @@ def test_state_stays_valid(strategy):
     m = NextPracticeModel(
         small(
             strategy=strategy,
-            p_head_leave=0.05,
-            p_exec_head=0.05,
-            t_budget_cut=10,
-            n_authorities_cut=2,
+            **{
+                "heads_leave.p_head_leave": 0.05,
+                "executive_heads.p_exec_head": 0.05,
+                "budget_cut.t_budget_cut": 10,
+                "budget_cut.n_authorities_cut": 2,
+            },
         ),
         rng=3,
     )
@@ -40,7 +42,7 @@ def test_state_stays_valid(strategy):
 
 
 def test_heads_conserved_through_turnover():
-    m = NextPracticeModel(small(p_head_leave=0.1), rng=1)
+    m = NextPracticeModel(small(**{"heads_leave.p_head_leave": 0.1}), rng=1)
     # Read the agents at the start, mid-run and at the end: the heads' agents
     # follow the arrays lazily, and must match them whenever they are read.
     for steps in (0, 13, 17):

@@ -1,7 +1,7 @@
 """Each compiled kernel gives the numpy expression it replaces, bit for bit.
 
-Where a rule's numpy form is registered (``sim/rules/*_numpy.py``,
-``sim/rules/strategies_numpy.py``), the test compares the kernel with that form
+Where a rule's kernel has its numpy form beside it (``judge_compiled`` and
+``judge`` in the rule's class), the test compares the kernel with that form
 rather than with a copy of it written here; ``tests/test_numpy_forms.py``
 compares every rule with its form on model states.
 """
@@ -13,8 +13,17 @@ import pytest
 
 from sim.core import kernels as K
 from sim.core.numerics import pairwise_add, row_sum, sum_in_numpy_order
-from sim.rules import invention_numpy, network_numpy, school_numpy, strategies_numpy, system_numpy
-from sim.rules import school as school_rules
+from sim.rules.build import CapacityBuilding
+from sim.rules.depth_and_ownership import Implementation
+from sim.rules.evidence_review import Review
+from sim.rules.executive_heads import SystemLeadership
+from sim.rules.facilitated import TieFormation
+from sim.rules.found_and_formalise import Collaboratives
+from sim.rules.heads_leave import HeadTurnover
+from sim.rules.recombine import Recombination
+from sim.rules.stages import LifeCycle
+from sim.rules.strategies.best_known import BestKnown
+from sim.rules.strategies.brokering import Brokering
 
 
 def _bits(x):
@@ -111,7 +120,9 @@ def test_implementation_and_reads_match_their_numpy_forms():
     rate = 0.07 * (1.0 - 0.3 * diff[pid])
     d.ravel()[at] += rate * (target - d.ravel()[at])
     o.ravel()[at] += 0.05 * np.maximum(eng[school] - o.ravel()[at], 0.0)
-    school_rules._implement(sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05, 0.3)
+    Implementation.implement_compiled(
+        sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05, 0.3
+    )
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
     noise = np.random.default_rng(9).standard_normal(len(at))  # the rule drew them so
@@ -121,7 +132,7 @@ def test_implementation_and_reads_match_their_numpy_forms():
     want_obs.ravel()[at] += read * 0.5
     want_nobs.ravel()[at] += 0.5
     draws = np.random.default_rng(9)
-    school_rules._read(draws, sp, obs, nobs, eff, 0.45, np.sqrt(0.5), 0.5)
+    Review.read_compiled(draws, sp, obs, nobs, eff, 0.45, np.sqrt(0.5), 0.5)
     after = np.random.default_rng(9)
     after.standard_normal(len(at))
     assert draws.random() == after.random()  # as many draws, no more
@@ -287,8 +298,10 @@ def test_mandate_matches_reach_then_take_up_per_practice():
             take_up(ref, hit, np.full(len(hit), pid), MANDATED)
         want_adopt = ref.counts["adoptions"] - want_adopt
         before = m.counts["adoptions"]
-        m.p.p_mandate, m.p.tightness = chance, 1.0
-        TopDown().mandate(m, practices)
+        m.p.declared["mandate.p_mandate"], m.p.tightness = chance, 1.0
+        centre = TopDown()
+        centre.bind(m)  # its kernels, as the model binds it
+        centre.mandate(m, practices)
         assert m.counts["adoptions"] - before == want_adopt
         assert (want_adopt > 0) == (chance > 0)
         for name in (
@@ -380,9 +393,11 @@ def test_capacity_building_matches_its_numpy_form():
     lever, rel, r, rd, rc = 0.6, 0.8, 0.3, 0.02, 0.2  # large rates: the clip must bite
 
     want = cap.copy()  # the rule's numpy form
-    school_numpy.build_capacity(depth, own, budget, collab, want, 30, lever, rel, r, rd, rc)
+    CapacityBuilding.build_capacity(depth, own, budget, collab, want, 30, lever, rel, r, rd, rc)
 
-    school_rules._build_capacity(depth, own, budget, collab, cap, 30, lever, rel, r, rd, rc)
+    CapacityBuilding.build_capacity_compiled(
+        depth, own, budget, collab, cap, 30, lever, rel, r, rd, rc
+    )
     assert np.array_equal(_bits(cap), _bits(want))
 
 
@@ -462,8 +477,9 @@ def test_numba_draws_numpys_numbers_from_the_models_generator():
 
 def test_review_decisions_match_their_numpy_form():
     """Who reviews, then poor drops and over-budget or overloaded drops, as the numpy form chose."""
-    from sim.rules.actions import ProtectionInputs, ValueInputs, _value_and_protection
-    from sim.rules.school import ReviewInputs
+    from sim.rules.actions import ProtectionInputs, ValueInputs
+    from sim.rules.actions import values_and_protection_compiled as _value_and_protection
+    from sim.rules.evidence_review import ReviewInputs
 
     rng = np.random.default_rng(12)
     n, k, P = 300, 6, 25
@@ -478,15 +494,36 @@ def test_review_decisions_match_their_numpy_form():
     channel = rng.integers(0, 3, (n, k)).astype(np.int8)
     mandates = np.array([3, 7])
     sd2, prec0, lever, thr, n_focus, rel_cost, chance = 0.36, 4.0, 0.7, 0.0, 3.0, 0.5, 0.5
-    values = ValueInputs(sp, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost)
-    protection = ProtectionInputs(since, channel, 40, 1.0, 6.0, mandates)
+    values = ValueInputs(
+        slot_p=sp,
+        obs=obs,
+        nobs=nobs,
+        budget=budget,
+        ev_prec=ev_prec,
+        ev_mean=ev_mean,
+        cost=cost,
+        sd2=sd2,
+        lever=lever,
+        prec0=prec0,
+        rel_cost=rel_cost,
+    )
+    protection = ProtectionInputs(
+        since=since, channel=channel, t=40, dur_step=1.0, dur_commit=6.0, mandates=mandates
+    )
 
-    inputs = ReviewInputs(chance, values, protection, diff, capacity * n_focus * 0.5, thr)
-    want = school_numpy.review(np.random.default_rng(4), inputs)  # the numpy form
+    inputs = ReviewInputs(
+        chance=chance,
+        values=values,
+        protection=protection,
+        difficulty=diff,
+        room=capacity * n_focus * 0.5,
+        threshold=thr,
+    )
+    want = Review.review(np.random.default_rng(4), inputs)  # the numpy form
     rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)
     value, keep = _value_and_protection(values, rev, protection)
     draws = np.random.default_rng(4)
-    got = school_rules._review(draws, inputs)
+    got = Review.review_compiled(draws, inputs)
     assert keep.any() and (~keep & (sp[rev] >= 0)).any()
     assert len(want[0]) and len(want[2])  # poor and over drops both happen
     for g, w in zip(got, want, strict=True):
@@ -498,7 +535,7 @@ def test_review_decisions_match_their_numpy_form():
 
 def test_take_on_matches_the_python_loop():
     """Strong heads take on weak schools of their authority: the numpy form's draws and choices."""
-    from sim.rules.network import _take_on
+    _take_on = SystemLeadership.take_on_compiled
 
     rng0 = np.random.default_rng(3)
     n, n_la = 400, 6
@@ -512,7 +549,7 @@ def test_take_on_matches_the_python_loop():
 
     weak, head, n_led = weak0.copy(), head0.copy(), np.ones(n, np.int64)
     r = np.random.default_rng(9)  # the rule's numpy form
-    want = network_numpy.take_on(r, go, authority, (order, start, end), weak, head, n_led)
+    want = SystemLeadership.take_on(r, go, authority, (order, start, end), weak, head, n_led)
 
     weak2, head2, n_led2 = weak0.copy(), head0.copy(), np.ones(n, np.int64)
     r2 = np.random.default_rng(9)
@@ -526,7 +563,7 @@ def test_take_on_matches_the_python_loop():
 
 def test_brokered_ties_match_the_python_loop():
     """The centre's brokered ties: the former Python loop's draws, ends and order."""
-    from sim.rules.strategies import _brokered
+    _brokered = Brokering.brokered_compiled
 
     rng0 = np.random.default_rng(4)
     n, k, P = 300, 6, 12
@@ -537,7 +574,7 @@ def test_brokered_ties_match_the_python_loop():
         practices = [int(x) for x in rng0.choice(P + 2, rng0.integers(1, 4), replace=False)]
         lam = (0.5, 2.0, 15.0)[seed % 3]  # numpy's two Poisson methods (below and above 10)
         r = np.random.default_rng(seed)  # the numpy form
-        a, b = strategies_numpy.brokered(r, np.array(practices, np.int64), sp, lam)
+        a, b = Brokering.brokered(r, np.array(practices, np.int64), sp, lam)
         r2 = np.random.default_rng(seed)
         got_a, got_b = _brokered(r2, np.array(practices, np.int64), sp, lam)
         assert np.array_equal(got_a, np.array(a, np.int64)), seed
@@ -549,8 +586,9 @@ def test_brokered_ties_match_the_python_loop():
 
 def test_proposed_ties_match_their_numpy_form():
     """Tie formation's seekers, partners and kinds: the numpy form's draws, answers and order."""
+    _proposed_ties = TieFormation.proposed_ties_compiled
+
     from sim.core.state import CROSS, TOWN
-    from sim.rules.network import _proposed_ties
 
     rng0 = np.random.default_rng(5)
     n, n_la = 500, 7
@@ -563,7 +601,7 @@ def test_proposed_ties_match_their_numpy_form():
         prob = rng0.random(n) * (0.0, 0.05, 0.4)[seed % 3]
         share = (0.3, 0.0, 1.0)[seed // 3 % 3]
         r = np.random.default_rng(seed)  # the rule's numpy form
-        a, b, kind = network_numpy.proposed_ties(r, prob, share, authority, (by, start, end))
+        a, b, kind = TieFormation.proposed_ties(r, prob, share, authority, (by, start, end))
         assert set(kind.tolist()) <= {CROSS, TOWN}
         r2 = np.random.default_rng(seed)
         got = _proposed_ties(r2, prob, share, authority, (by, start, end))
@@ -574,7 +612,7 @@ def test_proposed_ties_match_their_numpy_form():
 
 def test_leavers_match_their_numpy_form():
     """Heads leaving, their schools and their collaboratives: the numpy form's draws and answers."""
-    from sim.rules.network import _leaving
+    _leaving = HeadTurnover.leaving_compiled
 
     rng0 = np.random.default_rng(6)
     for seed in range(20):
@@ -585,7 +623,7 @@ def test_leavers_match_their_numpy_form():
         founder = rng0.choice(H, C)
         chance = (0.0, 0.02, 0.3, 1.0)[seed % 4]
         r = np.random.default_rng(seed)  # the rule's numpy form
-        want = network_numpy.leaving(r, active, chance, head, alive, founder)
+        want = HeadTurnover.leaving(r, active, chance, head, alive, founder)
         r2 = np.random.default_rng(seed)
         got = _leaving(r2, active, chance, head, alive, founder)
         for g, w in zip(got, want, strict=True):
@@ -596,7 +634,7 @@ def test_leavers_match_their_numpy_form():
 
 
 def test_invention_rate_is_its_numpy_form():
-    from sim.rules.invention import _invention_rate
+    _invention_rate = Recombination.invention_rate_compiled
 
     rng = np.random.default_rng(7)
     n, H = 3000, 3500
@@ -604,7 +642,7 @@ def test_invention_rate_is_its_numpy_form():
     trial = np.where(rng.random(n) < 0.1, rng.integers(0, 50, n), -1)
     pressure = np.maximum(0.0, 1.0 - rng.random(n) * 1.3) * cap
     for tight, rel in ((0.3, 1.5), (1.0, 0.0), (0.0, 4.0)):
-        want = invention_numpy.invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
+        want = Recombination.invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
         got = _invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
         assert np.array_equal(_bits(got), _bits(want))
 
@@ -612,7 +650,8 @@ def test_invention_rate_is_its_numpy_form():
 def test_best_known_matches_its_numpy_form():
     """The centre's best known practices: filter and stable order by estimate, as numpy had them."""
     from sim.core.state import MAINSTREAM, PROVEN
-    from sim.rules.strategies import _best_known
+
+    _best_known = BestKnown.pick_best_compiled
 
     rng = np.random.default_rng(8)
     for seed in range(30):
@@ -622,7 +661,7 @@ def test_best_known_matches_its_numpy_form():
         ev_mean = np.round(rng.standard_normal(P) * 0.3, 1)  # many equal estimates
         ev_mean[rng.random(P) < 0.05] = -0.0
         for of_origin, k in ((-1, 3), (1, 1), (0, 500)):
-            want = strategies_numpy.best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
+            want = BestKnown.pick_best(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
             assert np.isin(stage[want], [PROVEN, MAINSTREAM]).all()
             got = _best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
             assert np.array_equal(got, want), (seed, of_origin)
@@ -630,7 +669,7 @@ def test_best_known_matches_its_numpy_form():
 
 def test_leadership_candidates_match_their_numpy_form():
     """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
-    from sim.rules.network import _candidates
+    _candidates = SystemLeadership.candidates_compiled
 
     rng0 = np.random.default_rng(8)
     n, n_heads = 900, 800
@@ -639,7 +678,7 @@ def test_leadership_candidates_match_their_numpy_form():
     chance = rng0.random(n) * 0.5
     hi, lo = np.quantile(perf, [0.75, 0.10])
     r1, r2 = np.random.default_rng(2), np.random.default_rng(2)
-    n_led, go, weak = network_numpy.candidates(r1, perf, hi, lo, head, n_heads, chance)
+    n_led, go, weak = SystemLeadership.candidates(r1, perf, hi, lo, head, n_heads, chance)
     got = _candidates(r2, perf, hi, lo, head, n_heads, chance)
     for g, w in zip(got, (n_led, go, weak), strict=True):
         assert np.array_equal(g, w)
@@ -648,7 +687,7 @@ def test_leadership_candidates_match_their_numpy_form():
 
 def test_federation_support_matches_its_numpy_form():
     """Support within federations: capacities, draws and the practices shared, as numpy did them."""
-    from sim.rules.network import _support
+    _support = SystemLeadership.support_compiled
 
     for seed in range(6):
         rng0 = np.random.default_rng(seed)
@@ -664,7 +703,7 @@ def test_federation_support_matches_its_numpy_form():
 
         cap = cap0.copy()  # the rule's numpy form
         r = np.random.default_rng(seed + 100)
-        want = network_numpy.support(r, head, n_led, perf, cap, rate, chance, sp, depth)
+        want = SystemLeadership.support(r, head, n_led, perf, cap, rate, chance, sp, depth)
         fed = np.flatnonzero(n_led[head] > 1)
 
         cap2 = cap0.copy()
@@ -694,10 +733,11 @@ def test_bring_over_matches_take_up_then_the_ownership_rule():
     """Federated schools take up the lead's practice and its staff's ownership: the numpy form."""
     import copy
 
+    _bring_over = SystemLeadership.bring_over_compiled
+
     from sim.core.state import CHOSEN
     from sim.model.model import NextPracticeModel
     from sim.rules.actions import protection_inputs, take_up, value_inputs
-    from sim.rules.network import _bring_over
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=9).run(18)
@@ -745,10 +785,11 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     """Ties within collaboratives, and formalisation rates, as the numpy forms gave them."""
     from types import SimpleNamespace
 
+    _formalisation_rate = Collaboratives.formalisation_rate_compiled
+
     from sim.core.numerics import member_of
     from sim.core.state import COLLAB
     from sim.rules.actions import ties_within
-    from sim.rules.network import _formalisation_rate
 
     rng = np.random.default_rng(5)
     n, n_ties, n_c = 300, 4000, 8
@@ -761,11 +802,14 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
         b=rng.integers(0, n, n_ties + 7),
     )
     ties.kind[rng.random(n_ties + 7) < 0.5] = COLLAB
-    model = SimpleNamespace(
-        ties=ties, collabs=SimpleNamespace(n=n_c), schools=SimpleNamespace(collab=collab)
-    )
     chosen = rng.choice(n_c, 4, replace=False)
-    for alive_only in (True, False):
+    for alive_only, compiled in itertools.product((True, False), (True, False)):
+        model = SimpleNamespace(
+            ties=ties,
+            collabs=SimpleNamespace(n=n_c),
+            schools=SimpleNamespace(collab=collab),
+            p=SimpleNamespace(compiled=compiled),
+        )
         keep = ties.kind[:n_ties] == COLLAB
         if alive_only:
             keep &= ties.alive[:n_ties]
@@ -776,7 +820,7 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
         assert len(want) > 10 and np.array_equal(got, want)
 
     fac, push = rng.random(n), 1.0 + rng.random(n) * 3.0
-    want = network_numpy.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
+    want = Collaboratives.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
     assert (want > 0).sum() >= n_c - 1 and (want[-3:] == 0).all()
     assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)), _bits(want))
 
@@ -818,8 +862,9 @@ def test_events_that_occur_are_the_numpy_form():
 
 
 def test_life_cycle_stages_are_the_numpy_form():
+    _stages = LifeCycle.stages_compiled
+
     from sim.core.state import ABANDONED, TRIAL
-    from sim.rules.system import _stages
 
     rng = np.random.default_rng(31)
     for _ in range(50):
@@ -828,7 +873,7 @@ def test_life_cycle_stages_are_the_numpy_form():
         users = rng.integers(0, 4, P) * rng.integers(0, 400, P)
         ev_prec = np.where(rng.random(P) < 0.5, 0.0, rng.random(P))
         want = stage.copy()
-        system_numpy.stages(want, users, ev_prec, 250.0)  # the rule's numpy form
+        LifeCycle.stages(want, users, ev_prec, 250.0)  # the rule's numpy form
         _stages(stage, users, ev_prec, 250.0)
         assert np.array_equal(stage, want)
         assert np.isin(stage[users == 0], [ABANDONED, TRIAL]).all()  # a known answer

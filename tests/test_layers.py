@@ -5,7 +5,7 @@ module: at module level, under ``if TYPE_CHECKING:`` and inside functions.
 All count. A type-only import is still a dependency a reader must follow (and
 the reason lower layers are typed against :class:`sim.core.registry.ModelLike`,
 not the model class), and a function-level import is a dependency that merely
-runs late. Only explicit imports count: importing ``sim.rules.school`` is not
+runs late. Only explicit imports count: importing ``sim.rules.judged`` is not
 taken to import ``sim.rules``'s ``__init__`` (every submodule of a package
 does that, and the package importing its submodules is then no cycle).
 
@@ -184,9 +184,9 @@ def test_cycle_finder_finds_a_planted_cycle():
 
 def test_relative_imports_are_resolved():
     """``from . import x`` and ``from ..x import y`` name the right modules."""
-    src = "from . import school\nfrom ..core.state import EMPTY\nfrom .system import LifeCycle\n"
+    src = "from . import judged\nfrom ..core.state import EMPTY\nfrom .stages import LifeCycle\n"
     got = imports_of(SIM / "rules" / "classic.py", set(_modules()), text=src)
-    assert got == {"sim.rules.school", "sim.core.state", "sim.rules.system"}
+    assert got == {"sim.rules.judged", "sim.core.state", "sim.rules.stages"}
 
 
 def test_every_module_is_in_a_room():
@@ -237,8 +237,9 @@ def test_registry_is_the_bottom():
         "sim.system.agents",
         "sim.system.metrics",
         "sim.rules.strategies",
+        "sim.rules.strategies.strategy",
         "sim.rules",
-        "sim.rules.diffusion",
+        "sim.rules.judged",
         "sim.model.params",
     ],
 )

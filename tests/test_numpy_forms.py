@@ -1,35 +1,44 @@
-"""Every shipped compiled rule against its registered numpy form (``<name>_numpy``), bit for bit.
+"""Every compiled rule against its numpy form, bit for bit: the one switch ``compiled``.
 
-The numpy forms draw the same random numbers in the same order from the same
-generator, and do the same floating-point operations in the same order, so
-the comparison is exact (bit for bit, and the generator left in the same
-state): on many random states of small systems, rule by rule, then on whole
-runs with every slot on its numpy form. ``_judge``, ``_exchanges`` and
-``_recombine`` are also checked on hostile random inputs (hypothesis).
+Each rule's compute methods come in two forms side by side in its file: the
+readable numpy method (``judge``) and its compiled kernel (``judge_compiled``).
+The run setting ``compiled`` picks which runs (``compiled: false`` in a scenario,
+``--set compiled=false``). The numpy forms draw the same random numbers in the
+same order from the same generator, and do the same floating-point operations
+in the same order, so the comparison is exact (bit for bit, and the generator
+left in the same state): on many random states of small systems, rule by rule,
+then on whole runs of every shipped scenario with each setting of the switch.
+The judging, exchanging and recombining forms are also checked on hostile
+random inputs (hypothesis).
 """
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from sim.core.registry import compiled_twins
 from sim.core.state import EMPTY
+from sim.inputs.shipped import names
 from sim.model.model import NextPracticeModel
-from sim.rules import DEFAULTS, RULES, STEP_ORDER, diffusion_numpy, invention_numpy
-from sim.rules import diffusion as diffusion_rules
-from sim.rules import invention as invention_rules
+from sim.model.scenario import load_scenario
+from sim.rules import DEFAULTS, RULES, STEP_ORDER
 from sim.rules.actions import ValueInputs
+from sim.rules.judged import JudgedAdoption, JudgeInputs
+from sim.rules.recombine import Recombination, RecombineInputs
+from sim.rules.strategies import STRATEGIES
+from sim.rules.word_of_mouth import WordOfMouth
 from tests.conftest import small
 
-#: slot -> its default rule's numpy form.
-NUMPY_FORMS = {
-    slot: f"{name}_numpy" for slot, name in DEFAULTS.items() if f"{name}_numpy" in RULES[slot]
-}
 TABLES = ("schools", "heads", "practices", "ties", "authorities", "collabs")
+
+#: The default rules with compiled kernels: every slot but ``shocks`` (one draw, no loop).
+COMPILED = [slot for slot in STEP_ORDER if slot != "shocks"]
 
 
 def _bits(x):
@@ -65,26 +74,48 @@ def _differences(a: NextPracticeModel, b: NextPracticeModel) -> list[str]:
     return bad
 
 
-def test_every_compiled_rule_has_a_registered_numpy_form():
-    """Each default rule that calls a kernel has ``<name>_numpy``, a subclass of it."""
-    compiled = {
-        "centre",
-        "hear",
-        "adopt",
-        "invent",
-        "implement",
-        "capacity",
-        "perform",
-        "review",
-        "lifecycle",
-        "ties",
-        "collaborate",
-        "lead",
-        "turnover",
-    }
-    assert set(NUMPY_FORMS) == compiled
-    for slot, name in NUMPY_FORMS.items():
-        assert issubclass(RULES[slot][name], RULES[slot][DEFAULTS[slot]]), slot
+def _readable(m: NextPracticeModel) -> NextPracticeModel:
+    """The model set to run numpy forms (``compiled: false``), its strategy rebound."""
+    m.p = m.p.model_copy(update={"compiled": False})
+    m.strategy.bind(m)
+    return m
+
+
+def test_every_compiled_rule_has_its_numpy_form_beside_it():
+    """Each default rule with a kernel pairs every ``X_compiled`` with its numpy ``X``.
+
+    In the same class (one file), and the numpy form is what the class runs
+    when nothing is bound (the readable form is the rule's own method).
+    """
+    for slot in COMPILED:
+        cls = RULES[slot][DEFAULTS[slot]]
+        twins = compiled_twins(cls)
+        if slot != "centre":
+            assert twins, slot
+        kernels = {n for n in dir(cls) if n.endswith("_compiled")}
+        assert set(twins.values()) == kernels, slot  # no kernel without its numpy form
+        for name, twin in twins.items():
+            assert name in vars(cls) and twin in vars(cls), (slot, name)  # side by side
+    for name, cls in STRATEGIES.items():  # the centre's mechanisms, through each strategy
+        assert set(compiled_twins(cls)) >= {"pick_best", "take_ups", "brokered"}, name
+
+
+def test_no_numpy_form_is_a_registered_rule_of_its_own():
+    """One registered name per rule: the form is a run setting, not a second rule."""
+    for slot in STEP_ORDER:
+        assert not [n for n in RULES[slot] if n.endswith("_numpy")], slot
+    assert not [n for n in STRATEGIES if n.endswith("_numpy")]
+
+
+def test_the_switch_binds_each_rule_to_one_form():
+    compiled = NextPracticeModel(small(), rng=1)
+    readable = NextPracticeModel(small(compiled=False), rng=1)
+    for a, b in zip(compiled._pipeline, readable._pipeline, strict=True):
+        for name, twin in compiled_twins(type(a)).items():
+            assert getattr(a, name) is getattr(type(a), twin), (type(a).__name__, name)
+            assert getattr(b, name) is getattr(type(b), name), (type(b).__name__, name)
+    assert compiled.strategy.brokered is type(compiled.strategy).brokered_compiled
+    assert readable.strategy.brokered is type(readable.strategy).brokered
 
 
 def _random_states(n_states: int):
@@ -101,11 +132,13 @@ def _random_states(n_states: int):
             tightness=float(rng.random()),
             lever_agenda=float(rng.random()),
             lever_evidence=float(rng.random()),
-            p_invent=float(rng.random() * 0.05),
-            p_exec_head=float(rng.random() * 0.3),
-            p_collab_form=float(rng.random() * 0.1),
-            p_head_leave=float(rng.random() * 0.05),
-            dur_cycle=6.0,
+            **{
+                "recombine.p_invent": float(rng.random() * 0.05),
+                "executive_heads.p_exec_head": float(rng.random() * 0.3),
+                "found_and_formalise.p_collab_form": float(rng.random() * 0.1),
+                "heads_leave.p_head_leave": float(rng.random() * 0.05),
+                "field_trials.dur_cycle": 6.0,
+            },
         )
         m = NextPracticeModel(params, rng=int(rng.integers(1 << 30))).run(int(rng.integers(0, 40)))
         # Scramble some practices' stages, so rules that settled the state have work to do.
@@ -115,20 +148,20 @@ def _random_states(n_states: int):
         yield m
 
 
-@pytest.mark.parametrize("slot", sorted(NUMPY_FORMS, key=STEP_ORDER.index))
+@pytest.mark.parametrize("slot", COMPILED)
 def test_each_rule_equals_its_numpy_form_on_random_states(slot):
-    """Applied to the same state, the compiled rule and its numpy form leave the same state.
+    """Applied to the same state, the rule's two forms leave the same state.
 
     On 24 random states; the rule must change the state on some of them (so
     the comparison is not of two rules that did nothing).
     """
-    compiled, numpy_form = RULES[slot][DEFAULTS[slot]], RULES[slot][NUMPY_FORMS[slot]]
+    rule = RULES[slot][DEFAULTS[slot]]
     changed = 0
     for k, m in enumerate(_random_states(24)):
-        a, b = copy.deepcopy(m), copy.deepcopy(m)
+        a, b = copy.deepcopy(m), _readable(copy.deepcopy(m))
         before = _state(m)
-        compiled(a).apply(a)  # each bound to its copy's stream of the slot
-        numpy_form(b).apply(b)
+        rule(a).apply(a)  # each bound to its copy's stream of the slot, and to its form
+        rule(b).apply(b)
         assert _differences(a, b) == [], (slot, k)
         after = _state(a)
         changed += any(
@@ -140,20 +173,22 @@ def test_each_rule_equals_its_numpy_form_on_random_states(slot):
 
 
 @pytest.mark.parametrize("strategy", ["next_practice", "top_down", "bottom_up"])
-def test_a_run_on_numpy_forms_equals_the_compiled_run(strategy):
-    """Every slot on its ``_numpy`` form: the same run, step by step, bit for bit."""
+def test_a_run_on_numpy_forms_equals_the_compiled_run_step_by_step(strategy):
+    """``compiled: false``: the same run, step by step, every table bit for bit."""
     params = small(
         strategy=strategy,
         n_schools=150,
-        p_exec_head=0.2,
-        p_collab_form=0.05,
-        p_head_leave=0.03,
-        dur_cycle=6.0,
         tightness=0.7,
+        **{
+            "executive_heads.p_exec_head": 0.2,
+            "found_and_formalise.p_collab_form": 0.05,
+            "heads_leave.p_head_leave": 0.03,
+            "field_trials.dur_cycle": 6.0,
+        },
     )
     a = NextPracticeModel(params, rng=11)
-    b = NextPracticeModel(params.model_copy(update={"rules": NUMPY_FORMS}), rng=11)
-    assert {type(r).__name__ for r in b._pipeline} >= {"JudgedAdoptionNumpy", "ReviewNumpy"}
+    b = NextPracticeModel(params.model_copy(update={"compiled": False}), rng=11)
+    assert b.strategy.take_ups is type(b.strategy).take_ups  # the numpy forms run
     for step in range(30):
         a.step()
         b.step()
@@ -162,22 +197,42 @@ def test_a_run_on_numpy_forms_equals_the_compiled_run(strategy):
     assert a.practices.n > params.n_practices_init  # inventions happened on the way
 
 
+#: Steps of each shipped scenario in the test of both settings (England is large).
+STEPS = {"england": 12}
+
+
+@pytest.mark.parametrize("name", names("scenarios"))
+def test_every_shipped_scenario_runs_the_same_with_each_setting(name):
+    """Every shipped scenario, ``compiled: true`` and ``compiled: false``: the same run."""
+    steps = STEPS.get(Path(name).name, 36)
+    runs = []
+    for compiled in (True, False):
+        p = load_scenario(name, {"compiled": compiled})
+        m = NextPracticeModel(p, rng=5).run(min(steps, p.n_steps))
+        runs.append(m)
+    a, b = runs
+    assert _differences(a, b) == [], name
+    assert a.metrics_frame().equals(b.metrics_frame())
+    assert a.adoption_frame().equals(b.adoption_frame())
+    assert a.practices_frame().equals(b.practices_frame())
+
+
 # ---------------------------------------------------------------- hostile inputs
 def _values(rng, n, k, n_practices) -> ValueInputs:
     slot_p = rng.integers(-1, n_practices, (n, k)) if n_practices else np.full((n, k), -1)
     nobs = rng.integers(0, 20, (n, k)).astype(float)
     return ValueInputs(
-        slot_p,
-        rng.normal(0, 0.3, (n, k)) * nobs,
-        nobs,
-        0.2 + rng.random(n) * 1.5,
-        np.where(rng.random(n_practices) < 0.5, rng.random(n_practices) * 5, 0.0),
-        rng.normal(0, 0.2, n_practices),
-        rng.random(n_practices) * 0.5,
-        float(0.05 + rng.random()),
-        float(rng.random()),
-        float(1 + rng.random() * 10),
-        float(rng.random()),
+        slot_p=slot_p,
+        obs=rng.normal(0, 0.3, (n, k)) * nobs,
+        nobs=nobs,
+        budget=0.2 + rng.random(n) * 1.5,
+        ev_prec=np.where(rng.random(n_practices) < 0.5, rng.random(n_practices) * 5, 0.0),
+        ev_mean=rng.normal(0, 0.2, n_practices),
+        cost=rng.random(n_practices) * 0.5,
+        sd2=float(0.05 + rng.random()),
+        lever=float(rng.random()),
+        prec0=float(1 + rng.random() * 10),
+        rel_cost=float(rng.random()),
     )
 
 
@@ -208,29 +263,29 @@ def test_judge_equals_its_numpy_form(system, m, agenda):
     rng = np.random.default_rng(seed)
     values = _values(rng, n, k, n_practices)
     n_ties = int(rng.integers(1, 10))  # few ties: some are heard on twice
-    inputs = diffusion_rules.JudgeInputs(
-        rng.integers(0, n, m),
-        rng.integers(0, n_practices, m),
-        rng.integers(0, n_ties, m),
-        rng.random(m),
-        rng.random(n),
-        float(0.1 + rng.random()),
-        agenda,
-        float(rng.random()),
-        float(rng.random()),
-        rng.integers(0, 3, n_practices),
-        rng.normal(0, 0.3, n_practices),
-        float(0.05 + rng.random()),
-        float(rng.normal(0, 0.1)),
-        float(rng.random()),
-        rng.random(n_ties),
-        rng.random(m) - 0.2,
-        rng.random(n_practices),
-        values,
+    inputs = JudgeInputs(
+        school=rng.integers(0, n, m),
+        practice=rng.integers(0, n_practices, m),
+        tie=rng.integers(0, n_ties, m),
+        openness=rng.random(m),
+        capacity=rng.random(n),
+        capacity_absorb=float(0.1 + rng.random()),
+        agenda=agenda,
+        lever_agenda=float(rng.random()),
+        w_agenda=float(rng.random()),
+        domain=rng.integers(0, 3, n_practices),
+        effect=rng.normal(0, 0.3, n_practices),
+        sd_judge=float(0.05 + rng.random()),
+        threshold_adopt=float(rng.normal(0, 0.1)),
+        rate_trust=float(rng.random()),
+        trust=rng.random(n_ties),
+        spare=rng.random(m) - 0.2,
+        difficulty=rng.random(n_practices),
+        values=values,
     )
     twin = inputs._replace(trust=inputs.trust.copy())
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
-    got, want = diffusion_rules._judge(r1, inputs), diffusion_numpy.judge(r2, twin)
+    got, want = JudgedAdoption.judge_compiled(r1, inputs), JudgedAdoption.judge(r2, twin)
     for g, w in zip(got, want, strict=True):
         g, w = np.asarray(g), np.asarray(w)
         if g.dtype.kind == "f":
@@ -256,7 +311,7 @@ def test_exchanges_equal_their_numpy_form(system, n_ties, p_exchange):
     if len(alive) == 0:  # the rule asks for no exchange then
         return
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
-    _same(diffusion_rules._exchanges(r1, *args), diffusion_numpy.exchanges(r2, *args))
+    _same(WordOfMouth.exchanges_compiled(r1, *args), WordOfMouth.exchanges(r2, *args))
     assert r1.bit_generator.state == r2.bit_generator.state
 
 
@@ -269,44 +324,43 @@ def test_recombine_equals_its_numpy_form(system, m, agenda):
     slot_p = rng.integers(-1, n_practices, (n, k))
     slot_p[: n // 3] = EMPTY  # schools running nothing invent from nothing
     depth = np.where((slot_p >= 0) & (rng.random((n, k)) < 0.6), rng.random((n, k)), 0.0)
-    inputs = invention_rules.RecombineInputs(
-        np.sort(rng.integers(0, n, m)),
-        slot_p,
-        depth,
-        rng.normal(0, 0.3, n_practices),
-        rng.random(n_practices),
-        rng.random(n_practices),
-        rng.integers(0, 4, n_practices),
-        rng.random(n) * 0.5,
-        float(1 + rng.random() * 5),
-        -0.1,
-        0.15,
-        0.2,
-        4,
-        agenda,
-        float(rng.random()),
-        float(0.5 * rng.random()),
-        float(0.2 * rng.random()),
-        float(1 + rng.random() * 5),
+    inputs = RecombineInputs(
+        who=np.sort(rng.integers(0, n, m)),
+        slot_p=slot_p,
+        slot_depth=depth,
+        effect=rng.normal(0, 0.3, n_practices),
+        cost=rng.random(n_practices),
+        difficulty=rng.random(n_practices),
+        domain=rng.integers(0, 4, n_practices),
+        pressure=rng.random(n) * 0.5,
+        df=float(1 + rng.random() * 5),
+        shift=-0.1,
+        scale=0.15,
+        cost_mean=0.2,
+        n_domains=4,
+        agenda=agenda,
+        lever_agenda=float(rng.random()),
+        sd_log_cost=float(0.5 * rng.random()),
+        sd_jitter=float(0.2 * rng.random()),
+        clip_t=float(1 + rng.random() * 5),
     )
     r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
-    _same(invention_rules._recombine(r1, inputs), invention_numpy.recombine(r2, inputs))
+    _same(Recombination.recombine_compiled(r1, inputs), Recombination.recombine(r2, inputs))
     assert r1.bit_generator.state == r2.bit_generator.state
 
 
 def test_the_actions_numpy_forms_equal_their_kernels():
     """Valuing, protecting, taking up, dropping and ties within collaboratives, on model states."""
-    from sim.core.jit import as_plain
     from sim.core.state import CHOSEN
-    from sim.rules import actions, actions_numpy
+    from sim.rules import actions
 
     for k, m in enumerate(_random_states(6)):
         s, t, c = m.schools, m.ties, m.collabs
         rows = np.arange(s.n)
         vals, prot = actions.value_inputs(m), actions.protection_inputs(m)
         _same(
-            actions._value_and_protection(as_plain(vals), rows, as_plain(prot)),
-            actions_numpy.value_and_protection(vals, rows, prot),
+            actions.values_and_protection_compiled(vals, rows, prot),
+            actions.values_and_protection(vals, rows, prot),
         )
         # Take-ups of random pairs (repeated schools, practices already run), on copies.
         rng = np.random.default_rng(k)
@@ -314,38 +368,32 @@ def test_the_actions_numpy_forms_equal_their_kernels():
         practice = rng.integers(0, m.practices.n, 80)
         source = rng.integers(-1, max(t.n, 1), 80)
         a, b = copy.deepcopy(m), copy.deepcopy(m)
-        got = actions.take_up_kernel(
-            school,
-            practice,
-            source,
-            0.3,
-            CHOSEN,
-            a.schools.slot_depth,
-            a.schools.slot_own,
-            a.schools.slot_source,
-            as_plain(actions.value_inputs(a)),
-            as_plain(actions.protection_inputs(a)),
-        )
-        want = actions_numpy.take_up(
-            school,
-            practice,
-            source,
-            0.3,
-            CHOSEN,
-            b.schools.slot_depth,
-            b.schools.slot_own,
-            b.schools.slot_source,
-            actions.value_inputs(b),
-            actions.protection_inputs(b),
+        got, want = (
+            form(
+                school,
+                practice,
+                source,
+                0.3,
+                CHOSEN,
+                x.schools.slot_depth,
+                x.schools.slot_own,
+                x.schools.slot_source,
+                actions.value_inputs(x),
+                actions.protection_inputs(x),
+            )
+            for form, x in (
+                (actions.take_up_slots_compiled, a),
+                (actions.take_up_slots, b),
+            )
         )
         assert np.array_equal(got, want) and want.any(), k
         assert _differences(a, b) == [], k
         # Drops of a third of the filled slots (shared source ties lose trust once).
         r, col = np.nonzero(s.slot_p >= 0)
         pick = rng.random(len(r)) < 0.3
-        for model, fn in ((a, actions._drop), (b, actions_numpy.drop)):
+        for model, form in ((a, actions.drop_slots_compiled), (b, actions.drop_slots)):
             ms = model.schools
-            fn(
+            form(
                 r[pick],
                 col[pick],
                 ms.slot_p,
@@ -362,4 +410,18 @@ def test_the_actions_numpy_forms_equal_their_kernels():
         chosen = rng.random(c.n + 1) < 0.5
         for alive_only in (True, False):
             args = (t.kind[: t.n], t.alive[: t.n], t.a, t.b, s.collab, chosen, alive_only)
-            assert np.array_equal(actions._ties_within(*args), actions_numpy.ties_within(*args))
+            assert np.array_equal(actions.collab_ties_compiled(*args), actions.collab_ties(*args))
+
+
+def test_a_budget_cut_to_nothing_values_slots_alike_in_both_forms():
+    """At a budget of 0 the numpy forms weigh cost over MIN_BUDGET, as the kernels do."""
+    from sim.rules import actions
+
+    m = next(_random_states(1))
+    m.schools.budget[::3] = 0.0
+    vals, prot = actions.value_inputs(m), actions.protection_inputs(m)
+    rows = np.arange(m.schools.n)
+    got = actions.values_and_protection_compiled(vals, rows, prot)[0]
+    want = actions.values_and_protection(vals, rows, prot)[0]
+    assert np.isfinite(want[::3][m.schools.slot_p[::3] >= 0]).all()
+    assert np.array_equal(_bits(got), _bits(want))

@@ -135,8 +135,8 @@ def test_registering_a_taken_name_is_refused_naming_both_modules(tmp_path):
     with pytest.raises(UserError) as got:
         import_plugins([mod], [tmp_path])
     msg = str(got.value)
-    assert "sim.rules.diffusion" in msg and mod in msg and "replace=True" in msg
-    assert RULES["adopt"]["judged"].__module__ == "sim.rules.diffusion"
+    assert "sim.rules.judged" in msg and mod in msg and "replace=True" in msg
+    assert RULES["adopt"]["judged"].__module__ == "sim.rules.judged"
 
 
 def test_replace_true_replaces_and_is_recorded(tmp_path):
@@ -164,7 +164,7 @@ def test_replace_true_replaces_and_is_recorded(tmp_path):
         assert {
             "what": "rule for slot 'shocks'",
             "name": "budget_cut",
-            "replaced": "sim.rules.system",
+            "replaced": "sim.rules.budget_cut",
             "by": mod,
         } in rec
     finally:  # put the built-in back for the other tests of this process

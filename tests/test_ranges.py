@@ -49,5 +49,5 @@ def test_params_prints_each_range_and_its_reason():
     out = subprocess.run(
         [sys.executable, "-m", "sim.cli", "params"], capture_output=True, text=True, check=True
     ).stdout
-    info = field_info("p_review")
+    info = field_info("evidence_review.p_review")
     assert f"sweep: [{info['sweep'][0]}, {info['sweep'][1]}] ({info['sweep_ref']})" in out

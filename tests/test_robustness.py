@@ -222,24 +222,24 @@ def test_bad_robustness_designs_are_refused_clearly(tmp_path, design, match):
 
 def test_policies_may_not_differ_in_the_world(tmp_path):
     for name, value in (("one", 0.1), ("two", 0.2)):
-        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"p_review": value}))
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"evidence_review.p_review": value}))
     spec = {
         "root_seed": 1,
         "design": {
             "method": "robustness",
             "policies": ["one.yaml", "two.yaml"],
-            "worlds": {"n": 4, "factors": ["p_head_leave"]},
+            "worlds": {"n": 4, "factors": ["heads_leave.p_head_leave"]},
             "measures": {"final_perf_mean": "max"},
         },
     }
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(UserError, match="'one' and 'two' differ in p_review"):
+    with pytest.raises(UserError, match="'one' and 'two' differ in evidence_review.p_review"):
         plan_experiment(path)
-    spec["design"]["worlds"]["factors"] = ["p_review"]  # sampled: the world sets it
+    spec["design"]["worlds"]["factors"] = ["evidence_review.p_review"]  # sampled: the world sets it
     path.write_text(yaml.safe_dump(spec))
     plan = plan_experiment(path)
-    assert plan.extra["world_factors"] == ["p_review"]
+    assert plan.extra["world_factors"] == ["evidence_review.p_review"]
 
 
 @pytest.mark.parametrize(
@@ -307,7 +307,9 @@ def _posterior(tmp: Path, **columns) -> Path:
 
 
 def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(tmp_path):
-    _posterior(tmp_path, sd_judge=[0.2, 0.4, 0.6], p_head_leave=[0.01, 0.02, 0.03])
+    _posterior(
+        tmp_path, sd_judge=[0.2, 0.4, 0.6], **{"heads_leave.p_head_leave": [0.01, 0.02, 0.03]}
+    )
     spec = {
         "root_seed": 3,
         "replications": 1,
@@ -329,9 +331,9 @@ def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(
     d = plan.design
     assert len(d) == 24 and set(d["policy"]) == {"td", "np"}
     # every world is one of the posterior's particles, the same for both policies
-    pairs = set(zip(d["sd_judge"], d["p_head_leave"], strict=True))
+    pairs = set(zip(d["sd_judge"], d["heads_leave.p_head_leave"], strict=True))
     assert pairs <= {(0.2, 0.01), (0.4, 0.02), (0.6, 0.03)}
-    per_world = d.groupby("world")[["sd_judge", "p_head_leave"]].nunique()
+    per_world = d.groupby("world")[["sd_judge", "heads_leave.p_head_leave"]].nunique()
     assert (per_world == 1).all().all()
     pd.testing.assert_frame_equal(plan_experiment(path).design, d)  # same seed, same worlds
 

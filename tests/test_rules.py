@@ -20,15 +20,21 @@ def _mean_adoptions(**kw):
 
 
 def test_hear_more_exchange_spreads_more():
-    assert _mean_adoptions(p_exchange=0.3) > _mean_adoptions(p_exchange=0.02)
+    assert _mean_adoptions(**{"word_of_mouth.p_exchange": 0.3}) > _mean_adoptions(
+        **{"word_of_mouth.p_exchange": 0.02}
+    )
 
 
 def test_adopt_higher_bar_fewer_adoptions():
-    assert _mean_adoptions(threshold_adopt=0.3) < _mean_adoptions(threshold_adopt=0.0)
+    assert _mean_adoptions(**{"judged.threshold_adopt": 0.3}) < _mean_adoptions(
+        **{"judged.threshold_adopt": 0.0}
+    )
 
 
 def test_adopt_absorptive_capacity():
-    assert _mean_adoptions(capacity_absorb=1.0) < _mean_adoptions(capacity_absorb=0.1)
+    assert _mean_adoptions(**{"judged.capacity_absorb": 1.0}) < _mean_adoptions(
+        **{"judged.capacity_absorb": 0.1}
+    )
 
 
 def test_adopt_evidence_keeps_poor_practice_out():
@@ -60,8 +66,7 @@ def test_invent_adversity_raises_invention():
         "invented",
         36,
         strategy="bottom_up",
-        t_budget_cut=1,
-        n_authorities_cut=4,
+        **{"budget_cut.t_budget_cut": 1, "budget_cut.n_authorities_cut": 4},
         share_budget_cut=0.5,
         rel_adversity=6.0,
     )
@@ -116,9 +121,9 @@ def test_review_evidence_drops_poor_practice_sooner():
             small(
                 strategy="bottom_up",
                 lever_evidence=lever,
-                p_invent=0.0,
+                **{"recombine.p_invent": 0.0},
                 n_running_init=0,
-                p_review=1.0,
+                **{"evidence_review.p_review": 1.0},
             ),
             rng=2,
         )
@@ -152,21 +157,23 @@ def test_ties_engagement_adds_cross_authority_ties():
 
 
 def test_collaborate_appetite_and_adversity_found_collaboratives():
-    base = mean_over_seeds("collaboratives", 36, p_collab_form=0.0)
-    more = mean_over_seeds("collaboratives", 36, p_collab_form=0.02)
+    base = mean_over_seeds("collaboratives", 36, **{"found_and_formalise.p_collab_form": 0.0})
+    more = mean_over_seeds("collaboratives", 36, **{"found_and_formalise.p_collab_form": 0.02})
     assert more > base
 
 
 def test_lead_executive_heads_take_on_schools():
-    assert mean_over_seeds("exec_led", 36, p_exec_head=0.0) == 0.0
-    assert mean_over_seeds("exec_led", 36, p_exec_head=0.05) > 0.0
+    assert mean_over_seeds("exec_led", 36, **{"executive_heads.p_exec_head": 0.0}) == 0.0
+    assert mean_over_seeds("exec_led", 36, **{"executive_heads.p_exec_head": 0.05}) > 0.0
 
 
 def test_lead_reports_its_takeovers():
     """The takeovers reported are schools now led by an executive head; the controls
     are other schools in the bottom tenth with a head of their own. (No turnover
     here: a federation ends when its head leaves, possibly in the same month.)"""
-    m = NextPracticeModel(small(p_exec_head=0.2, p_head_leave=0.0), rng=3)
+    m = NextPracticeModel(
+        small(**{"executive_heads.p_exec_head": 0.2, "heads_leave.p_head_leave": 0.0}), rng=3
+    )
     seen = 0
     for _ in range(12):
         m.step()
@@ -185,19 +192,23 @@ def test_turnover_formal_collaboratives_survive():
         return mean_over_seeds(
             "collaboratives",
             48,
-            p_head_leave=0.05,
-            p_collab_form=0.0,
+            **{"heads_leave.p_head_leave": 0.05, "found_and_formalise.p_collab_form": 0.0},
             share_collab_init=0.4,
             share_formal_init=formal,
-            p_formalise=0.0,
-            p_fade_informal=1.0,
+            **{"found_and_formalise.p_formalise": 0.0, "heads_leave.p_fade_informal": 1.0},
         )
 
     assert alive(1.0) > alive(0.0)
 
 
 def test_shock_cuts_budget_at_the_step():
-    m = NextPracticeModel(small(t_budget_cut=5, n_authorities_cut=1, share_budget_cut=0.4), rng=0)
+    m = NextPracticeModel(
+        small(
+            **{"budget_cut.t_budget_cut": 5, "budget_cut.n_authorities_cut": 1},
+            share_budget_cut=0.4,
+        ),
+        rng=0,
+    )
     m.run(5)
     assert m.schools.budget.min() == 1.0
     m.step()
@@ -215,20 +226,30 @@ def test_centre_mandates_reach_more_when_tighter():
 
 
 def test_next_practice_runs_field_trials():
-    m = NextPracticeModel(small(strategy="next_practice", n_trials=3), rng=4).run(30)
+    m = NextPracticeModel(
+        small(strategy="next_practice", **{"field_trials.n_trials": 3}), rng=4
+    ).run(30)
     df = m.metrics_frame()
     assert df["field_trials"].max() > 0
     assert (m.practices.ev_prec[m.n_practices_init : m.practices.n] > 0).any()
 
 
 def test_lead_federation_supports_the_struggling_school():
-    """A federated school closes rate_exec_support of its capacity gap a month and takes
-    up the lead school's deepest practice it lacks, with the lead school's ownership (free
-    support here: the model has not stepped, so no authority has money yet)."""
+    """A federated school closes executive_heads.rate_exec_support of its capacity gap a
+    month and takes up the lead school's deepest practice it lacks, with the lead school's
+    ownership (free support here: the model has not stepped, so no authority has money
+    yet)."""
     from sim.rules import RULES
 
     m = NextPracticeModel(
-        small(p_exec_head=0.0, rate_exec_support=0.25, p_exec_share=1.0, cost_exec_support=0.0),
+        small(
+            **{
+                "executive_heads.p_exec_head": 0.0,
+                "executive_heads.rate_exec_support": 0.25,
+                "executive_heads.p_exec_share": 1.0,
+                "executive_heads.cost_exec_support": 0.0,
+            },
+        ),
         rng=3,
     )
     s = m.schools

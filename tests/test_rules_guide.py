@@ -35,6 +35,9 @@ def blocks() -> list[tuple[str, str | None, str]]:
 def test_the_guide_has_the_worked_examples():
     names = {name for _, name, _ in blocks() if name}
     assert {
+        "trusting.py",
+        "trusting.yaml",
+        "test_trusting.py",
         "conformity.py",
         "conformity.yaml",
         "test_conformity.py",
@@ -45,14 +48,42 @@ def test_the_guide_has_the_worked_examples():
     assert any(name is None and lang == "python" for lang, name, _ in blocks())
 
 
-def test_the_guide_names_every_numpy_form():
-    """Every registered ``_numpy`` rule is in the guide, and every one it names exists."""
-    from sim.rules import RULES
+def test_the_guides_changed_rule_overrides_the_shipped_numpy_form():
+    """The worked change of ``judged`` is its numpy method, copied and changed in one line."""
+    import inspect
+
+    from sim.rules.judged import JudgedAdoption
+
+    code = next(code for _, name, code in blocks() if name == "trusting.py")
+    shipped = inspect.getsource(JudgedAdoption.judge)
+    assert "def judge(rng, x)" in code and "def judge(rng, x: JudgeInputs)" in shipped
+    assert "prec_j = x.trust[x.tie] / x.sd_judge**2" in code
+    assert "prec_j = 1.0 / x.sd_judge**2" in shipped
+
+
+def test_the_guide_names_every_shipped_rule_and_its_file():
+    """Every default rule's file is in the guide's table, and every file it names exists."""
+    from sim.rules import DEFAULTS, RULES
 
     text = GUIDE.read_text()
-    registered = {name for slot in RULES.values() for name in slot if name.endswith("_numpy")}
-    named = set(re.findall(r"`(\w+_numpy)`", text))
-    assert registered and registered == named
+    for slot, name in DEFAULTS.items():
+        module = RULES[slot][name].__module__
+        rel = module.removeprefix("sim.rules.").replace(".", "/") + ".py"
+        assert f"`{name}` (`{rel}`" in text, (slot, name, rel)
+    named = set(re.findall(r"`((?:strategies/)?\w+\.py)`", text))
+    rules = ROOT / "sim" / "rules"
+    missing = [
+        n
+        for n in named
+        if not (rules / n).exists()
+        and not (rules / "strategies" / n).exists()
+        and n not in _EXAMPLES
+    ]
+    assert not missing, missing
+    assert "_numpy`" not in text.replace("judged_numpy`", "")  # no numpy form named as a rule
+
+
+_EXAMPLES = {"trusting.py", "conformity.py", "peer_review.py"}
 
 
 def test_the_guides_code_runs_as_written(tmp_path):

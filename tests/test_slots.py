@@ -48,7 +48,9 @@ def test_users_counts_schools_per_practice():
 
 def test_adoption_frame_gives_each_steps_users():
     """The adoption curves: per step, every practice in use and how many schools run it."""
-    m = NextPracticeModel(small(p_invent=0.05), rng=3)  # invention likely within 8 steps
+    m = NextPracticeModel(
+        small(**{"recombine.p_invent": 0.05}), rng=3
+    )  # invention likely within 8 steps
     seen = []
     for k in range(9):  # step 0 is the state as built; practices are invented on the way
         if k:

@@ -118,7 +118,7 @@ def test_rules_are_bound_to_their_slots_stream():
 
 def test_shipped_rules_never_draw_from_mesas_generator():
     """Mesa's ``model.rng`` is left for user code: a run leaves its state as it was."""
-    m = NextPracticeModel(small(strategy="next_practice", t_budget_cut=3), rng=9)
+    m = NextPracticeModel(small(strategy="next_practice", **{"budget_cut.t_budget_cut": 3}), rng=9)
     before = m.rng.bit_generator.state
     m.run(12)
     assert m.rng.bit_generator.state == before

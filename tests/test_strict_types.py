@@ -261,9 +261,9 @@ def experiment(tmp_path: Path, design: str, extra: str = "") -> Path:
             "write 0.5 without quotes",
         ),
         (
-            "{method: grid, factors: {n_trials: {values: [1, 2.0]}}}",
+            "{method: grid, factors: {field_trials.n_trials: {values: [1, 2.0]}}}",
             "",
-            "design.factors.n_trials.values[1]: 2.0 is a decimal number",
+            "design.factors.field_trials.n_trials.values[1]: 2.0 is a decimal number",
         ),
         (
             '{method: grid, factors: {tightness: {range: ["0", 1], n: 3}}}',

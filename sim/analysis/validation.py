@@ -177,20 +177,21 @@ def bass_closed(p: float, q: float, t: np.ndarray) -> np.ndarray:
 def check_bass(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check:
     """Bass: simulated share vs the discrete recursion; peak step vs continuous peak."""
     pr = classic("bass")
+    p_bass, q_bass = pr.declared["bass.p_bass"], pr.declared["bass.q_bass"]
     (share,) = batch(classic_share, [(pr, seed_of(0))], "Bass", out_dir, pool)
     steps = len(share) - 1
-    theory = bass_discrete(pr.p_bass, pr.q_bass, steps)
+    theory = bass_discrete(p_bass, q_bass, steps)
     err = float(np.abs(share - theory[: len(share)]).max())
     peak_sim = int(np.argmax(np.diff(share))) + 1
     peak_disc = int(np.argmax(np.diff(theory))) + 1
-    t_star = np.log(pr.q_bass / pr.p_bass) / (pr.p_bass + pr.q_bass)
+    t_star = np.log(q_bass / p_bass) / (p_bass + q_bass)
     ok = err < 0.015 and abs(peak_sim - peak_disc) <= 1
     fig, ax = _fig()
     t = np.arange(len(share))
     ax.plot(t, share, "o", ms=3, label=f"model, n={pr.n_schools}")
     ax.plot(t, theory[: len(share)], "-", label="discrete Bass recursion")
     tc = np.linspace(0, steps, 200)
-    ax.plot(tc, bass_closed(pr.p_bass, pr.q_bass, tc), "--", label="continuous closed form")
+    ax.plot(tc, bass_closed(p_bass, q_bass, tc), "--", label="continuous closed form")
     ax.set_xlabel("step")
     ax.set_ylabel("share adopted")
     ax.legend()
@@ -211,8 +212,9 @@ def check_bass(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check:
 def check_si(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check:
     """SI on the complete graph: time to half adoption vs ln((1-i0)/i0)/beta."""
     pr = classic("si_complete")
-    i0 = pr.init_adopters / pr.n_schools
-    t_half_theory = np.log((1 - i0) / i0) / pr.beta_si
+    beta = pr.declared["si.beta_si"]
+    i0 = pr.declared["classic.init_adopters"] / pr.n_schools
+    t_half_theory = np.log((1 - i0) / i0) / beta
     halves, curves = [], []
     jobs = [(pr, seed_of(r)) for r in range(2 if quick else 5)]
     for share in batch(classic_share, jobs, "SI", out_dir, pool):
@@ -228,7 +230,7 @@ def check_si(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check:
     for c in curves:
         ax.plot(c, color="C0", alpha=0.6)
     t = np.linspace(0, len(curves[0]) - 1, 200)
-    ax.plot(t, 1 / (1 + (1 - i0) / i0 * np.exp(-pr.beta_si * t)), "k--", label="logistic")
+    ax.plot(t, 1 / (1 + (1 - i0) / i0 * np.exp(-beta * t)), "k--", label="logistic")
     ax.axvline(t_half_theory, color="grey", ls=":")
     ax.set_xlabel("step")
     ax.set_ylabel("share infected")
@@ -236,7 +238,7 @@ def check_si(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check:
     fig_name = _save(fig, out_dir, "si")
     v = (
         f"time to half adoption {fmt(ci, 2)} steps vs ln((1-i0)/i0)/beta = "
-        f"{t_half_theory:.2f} (i0={i0:.4f}, beta={pr.beta_si}); relative error {rel:.3f} "
+        f"{t_half_theory:.2f} (i0={i0:.4f}, beta={beta}); relative error {rel:.3f} "
         "(tolerance 0.05)"
     )
     return Check(
@@ -307,7 +309,7 @@ def check_complex(out_dir: Path, quick: bool, pool: Pool | None = None) -> Check
     for thr in (2, 1):
         for net in ("complex_lattice", "complex_rewired"):
             finals, t90 = [], []
-            pr = classic(net, n_threshold=thr, n_schools=n, n_steps=steps)
+            pr = classic(net, n_schools=n, n_steps=steps, **{"complex.n_threshold": thr})
             jobs = [(pr, seed_of(r), None, True) for r in range(runs)]
             for r, share in enumerate(
                 batch(classic_share, jobs, "complex contagion", out_dir, pool)
@@ -418,19 +420,29 @@ def pattern_conditions() -> dict[str, Params]:
         "np_cut": load_scenario(
             np_,
             {
-                "t_budget_cut": 12,  # every authority, as before
-                "n_authorities_cut": load_scenario(np_).n_authorities,
+                "budget_cut.t_budget_cut": 12,  # every authority, as before
+                "budget_cut.n_authorities_cut": load_scenario(np_).n_authorities,
                 "share_budget_cut": 0.3,
             },
         ),
         "np_formal": load_scenario(
-            np_, {"p_head_leave": 0.04, "share_formal_init": 1.0, "p_formalise": 0.04}
+            np_,
+            {
+                "heads_leave.p_head_leave": 0.04,
+                "share_formal_init": 1.0,
+                "found_and_formalise.p_formalise": 0.04,
+            },
         ),
         "np_informal": load_scenario(
-            np_, {"p_head_leave": 0.04, "share_formal_init": 0.0, "p_formalise": 0.0}
+            np_,
+            {
+                "heads_leave.p_head_leave": 0.04,
+                "share_formal_init": 0.0,
+                "found_and_formalise.p_formalise": 0.0,
+            },
         ),
-        "np_exec": load_scenario(np_, {"p_exec_head": 0.03}),
-        "np_noexec": load_scenario(np_, {"p_exec_head": 0.0}),
+        "np_exec": load_scenario(np_, {"executive_heads.p_exec_head": 0.03}),
+        "np_noexec": load_scenario(np_, {"executive_heads.p_exec_head": 0.0}),
     }
     for t in TIGHT:
         c[f"np_t{t}"] = load_scenario(np_, {"tightness": t})
@@ -464,7 +476,7 @@ EXEC_HORIZON = 36
 def exec_lift(params: Params, seed: int, horizon: int = EXEC_HORIZON) -> dict:
     """Matched comparison of struggling schools taken on by an executive head.
 
-    Steps one model and reads what :class:`sim.rules.network.SystemLeadership`
+    Steps one model and reads what :class:`sim.rules.executive_heads.SystemLeadership`
     reports each month (``model.events["takeovers"]``): the schools it took
     on (the treated) and the schools as weak, in the bottom tenth of
     performance and led by a head of their own, that it did not (the
@@ -687,8 +699,9 @@ def pattern_checks(out_dir: Path, quick: bool, pool: Pool | None = None) -> list
         Check(
             "Pattern 6: formal collaboratives survive head turnover",
             d[1] > 0,
-            f"p_head_leave 0.04; collaboratives alive at end, formal (share_formal_init 1, "
-            f"p_formalise 0.04) minus informal (0, 0): {fmt(d, 1)} (need > 0)",
+            f"heads_leave.p_head_leave 0.04; collaboratives alive at end, formal "
+            f"(share_formal_init 1, found_and_formalise.p_formalise 0.04) minus informal "
+            f"(0, 0): {fmt(d, 1)} (need > 0)",
             curve_fig("p6_formal", ["np_formal", "np_informal"], "collaboratives"),
         )
     )

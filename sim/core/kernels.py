@@ -12,9 +12,10 @@ Each kernel computes exactly what the numpy expression in its docstring
 computes, in the same order of floating-point operations, so results do not
 change by a bit (``tests/test_kernels.py`` checks each against that
 expression). These draw no random numbers; a kernel that must (a rule
-compiled whole, such as :func:`sim.rules.diffusion._exchanges`) takes the
-model's generator and calls its methods, which in numba draw numpy's numbers
-from the same state (tested), so the stream does not change. Compiled code
+compiled whole, such as ``WordOfMouth.exchanges_compiled`` in
+:mod:`sim.rules.word_of_mouth`) takes the slot's generator and calls its
+methods, which in numba draw numpy's numbers from the same state (tested), so
+the stream does not change. Compiled code
 is cached on disk and thrown away when the kernels' sources change
 (:mod:`sim.core.jit`), so only the first run after an install or an edit pays for
 compiling.

@@ -352,6 +352,14 @@ def first_over(cum, v):
     return min(col, len(cum) - 1)
 
 
+def first_over_rows(cum: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per row, the first column whose running sum ``cum`` exceeds ``v``; the last if none.
+
+    :func:`first_over` row by row, in numpy (for the rules' numpy forms).
+    """
+    return np.minimum((v[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+
+
 @jit
 def choice_without_replacement(rng, pool, k):
     """``rng.choice(pool, size=k, replace=False)`` in a compiled loop: numpy's draws and answer.

@@ -11,6 +11,8 @@ parameter schema, the model) can import it without a cycle
 * the strategy and structure-generator registries (:data:`STRATEGIES`,
   :func:`register_strategy`; :data:`NETWORKS`, :func:`register_network`);
 * :class:`Param`, the declaration of a rule's or strategy's own parameter;
+* :func:`use_forms`, the one switch between a rule's two forms (its numpy
+  methods and their compiled twins), set by the run setting ``compiled``;
 * :func:`stream_key`, how a named random stream is derived from a run's seed;
 * :class:`ModelLike`, the protocol of the model that lower layers are typed
   against (they never import :class:`sim.model.model.NextPracticeModel`).
@@ -44,21 +46,21 @@ conformity.share_needed=0.6`` on the command line, or an experiment factor);
 So every registered class that inherits a parameter reads the one key of the
 class that declared it:
 
-* a subclass that only swaps code (a numpy form such as ``judged_numpy``, a
-  plug-in's variant of a built-in registered under a new name) reads its
-  parent's keys: ``judged_numpy`` reads ``judged.w_agenda``, and a key under
-  the subclass's own name (``judged_numpy.w_agenda``) is refused with a
-  message naming the key to set;
+* a subclass that only changes code (a plug-in's variant of a built-in,
+  registered under a new name) reads its parent's keys: ``wary``, a subclass
+  of ``judged``, reads ``judged.w_agenda``, and a key under the subclass's own
+  name (``wary.w_agenda``) is refused with a message naming the key to set;
 * a parameter the subclass adds, or redeclares (a different default or range),
   is its own, under its own registered name. Repeating the very same
   :class:`Param` object (``params = {**Base.params, "extra": ...}``) is not a
   redeclaration: the base's key stays;
 * a class that is not registered but declares parameters for its subclasses
-  names their namespace in its own class attribute ``params_namespace``. The
-  strategies' base, :class:`sim.rules.strategies.Strategy`, does: every strategy reads
-  ``centre.rel_trust_brokered`` and ``centre.rel_signal_agenda``, the
-  centre's parameters, whichever strategy is in force. Registering a subclass
-  of an unregistered declaring class without one is refused.
+  names their namespace in its own class attribute ``params_namespace``. Each
+  of the centre's mechanisms does (:mod:`sim.rules.strategies`: ``stance``,
+  ``mandate``, ``field_trials``, ``brokering``): every strategy inherits them
+  and reads ``brokering.n_broker``, whichever strategy is in force; so does the
+  reduced modes' base (``classic.init_adopters``). Registering a subclass of an
+  unregistered declaring class without one is refused.
 
 A namespace belongs to one declaring class: registering a class whose
 parameters would share a namespace with another class's is refused (classes
@@ -69,6 +71,14 @@ key, :func:`declared_params` lists every key with its declaration.
 Read a value in ``apply`` with ``self.value(model, name)``: it is
 ``model.p.declared[param_key(type(self), name)]``, so a live parameter
 changed during a run is read afresh each step.
+
+**Two forms, one switch.** A rule whose computation is compiled keeps it twice
+in its class, side by side: a numpy method ``X`` (the rule written to be read)
+and its kernel ``X_compiled``, the same arithmetic and draws in the same order.
+:meth:`Rule.bind` points ``X`` at ``X_compiled`` unless the run says ``compiled:
+false`` (:func:`use_forms`); a subclass that overrides ``X`` alone runs its own.
+Former names are refused in one line naming what to write instead
+(:func:`key_hint` for keys, :func:`form_hint` for a numpy form's former name).
 
 **Random streams.** Each slot draws from its own ``numpy.random.Generator``,
 derived from the run's seed and the slot's name (:func:`stream_key`), so
@@ -325,14 +335,79 @@ def param_key(cls: type, name: str) -> str:
     return f"{ns}.{name}"
 
 
-#: (class, parameter) -> key, as :meth:`Rule.value` resolved it; every registration
+#: class -> its parameters' keys, as :meth:`Rule.value` resolved them; every registration
 #: clears it (a registration names a namespace).
-_KEYS: dict[tuple[type, str], str] = {}
+_KEYS: dict[type, dict[str, str]] = {}
 
 
 def param_keys(cls: type) -> dict[str, str]:
     """Each parameter ``cls`` declares or inherits, with the key it is read from."""
     return {name: param_key(cls, name) for name in _declared_on(cls)}
+
+
+#: The suffix of a compute method's compiled twin: ``judge`` and ``judge_compiled``.
+COMPILED = "_compiled"
+
+
+def compiled_twins(cls: type) -> dict[str, str]:
+    """Each compute method of ``cls`` that has a compiled twin in force: name -> twin's name.
+
+    A method ``X`` (the readable numpy form) pairs with ``X_compiled`` (its
+    kernel, the same computation compiled) when the class that defines the
+    twin is the class that defines ``X``, or a subclass of it. A subclass
+    that overrides ``X`` alone (a plug-in changing a shipped rule's numpy
+    form) keeps no twin: its own ``X`` runs whatever the run setting says.
+    """
+    got = _TWINS.get(cls)
+    if got is None:
+        got = {}
+        for twin in dir(cls):
+            if not twin.endswith(COMPILED) or twin == COMPILED:
+                continue
+            name = twin.removesuffix(COMPILED)
+            plain = next((k for k in cls.__mro__ if name in k.__dict__), None)
+            fast = next((k for k in cls.__mro__ if twin in k.__dict__), None)
+            if plain is not None and fast is not None and issubclass(fast, plain):
+                got[name] = twin
+        _TWINS[cls] = got
+    return got
+
+
+_TWINS: dict[type, dict[str, str]] = {}
+
+
+def forms_state(obj: Any) -> dict[str, Any]:
+    """``obj``'s ``__dict__`` without its bound forms, and whether they were compiled."""
+    state = dict(obj.__dict__)
+    twins = compiled_twins(type(obj))
+    state["_compiled_forms"] = any(name in state for name in twins)
+    for name in twins:
+        state.pop(name, None)
+    return state
+
+
+def restore_forms(obj: Any, state: dict[str, Any]) -> None:
+    """The inverse of :func:`forms_state`: the state back, the same forms bound."""
+    state = dict(state)
+    compiled = state.pop("_compiled_forms", False)
+    obj.__dict__.update(state)
+    use_forms(obj, compiled)
+
+
+def use_forms(obj: Any, compiled: bool) -> None:
+    """Point ``obj``'s compute methods at their compiled twins, or back at the numpy forms.
+
+    The one switch between the two forms of every rule and strategy: the run
+    setting ``compiled`` (``true`` by default; ``compiled: false`` in a scenario
+    or ``--set compiled=false`` runs every numpy form). Each form draws the same
+    random numbers and does the same arithmetic in the same order, so a run is
+    the same bit for bit either way (``tests/test_numpy_forms.py``).
+    """
+    for name, twin in compiled_twins(type(obj)).items():
+        if compiled:
+            obj.__dict__[name] = getattr(obj, twin)
+        else:
+            obj.__dict__.pop(name, None)
 
 
 class Rule:
@@ -345,7 +420,8 @@ class Rule:
     state of its own between steps; it reads core parameters from ``model.p``,
     its own with :meth:`value`, and draws only from ``self.rng`` /
     ``self.kernel_rng``, its slot's stream, which the model sets before the
-    first step.
+    first step. A compute method ``X`` compiled for speed has its kernel
+    ``X_compiled`` beside it in the class (see the module docstring).
     """
 
     slot: ClassVar[str]
@@ -361,9 +437,28 @@ class Rule:
             self.bind(model)
 
     def bind(self, model: ModelLike) -> None:
-        """Take this slot's random stream from the model (the model does it for its pipeline)."""
+        """Take this slot's random stream from the model, and the forms its run setting asks.
+
+        The model does it for its pipeline. Each compute method with a compiled
+        twin then runs compiled, unless the run says ``compiled: false``
+        (:func:`use_forms`).
+        """
         self._rng = model.rng_for(self.slot)
         self._kernel_rng = model.kernel_rng_for(self.slot)
+        use_forms(self, getattr(model.p, "compiled", True))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The rule as copied or pickled: its state, and which forms it runs, not the forms.
+
+        A compiled form is a numba dispatcher; copying a model (``copy.deepcopy``)
+        or sending it to another process would serialise each one. The copy
+        binds the same forms again (:meth:`__setstate__`).
+        """
+        return forms_state(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a copied rule, pointing its compute methods at the same forms."""
+        restore_forms(self, state)
 
     def _unbound(self) -> UserError:
         return UserError(
@@ -388,13 +483,16 @@ class Rule:
     def value(self, model: ModelLike, name: str) -> Any:
         """The value in force of this rule's declared parameter ``name``.
 
-        Its key is that of the class that declares it (:func:`param_key`): a numpy
-        form reads its compiled rule's. Parameters built before this rule was
-        registered lack it: then its default.
+        Its key is that of the class that declares it (:func:`param_key`): a
+        subclass reads its parent's for what it inherits. Parameters built
+        before this rule was registered lack it: then its default.
         """
-        key = _KEYS.get((type(self), name))
-        if key is None:  # resolved once per class (a registration clears the cache)
-            key = _KEYS[type(self), name] = param_key(type(self), name)
+        keys = _KEYS.get(type(self))
+        if keys is None:  # resolved once per class (a registration clears the cache)
+            keys = _KEYS[type(self)] = param_keys(type(self))
+        key = keys.get(name)
+        if key is None:
+            raise KeyError(f"{_qual(type(self))} declares no parameter {name!r}")
         got = model.p.declared.get(key, _MISSING)
         return _declared_on(type(self))[name].default if got is _MISSING else got
 
@@ -460,7 +558,7 @@ def register_strategy(name: str, replace: bool = False):
     """Class decorator: register a strategy under ``name``.
 
     ``name`` is also the namespace of the parameters the class declares itself;
-    those it inherits keep their keys (``centre.*`` for :class:`sim.rules.strategies.Strategy`'s).
+    those it inherits keep their keys (``brokering.*`` and the other centre mechanisms').
     """
     if "." in name or not name:
         raise ValueError(f"strategy name {name!r} must be non-empty and without a dot")
@@ -549,15 +647,39 @@ def declared_params() -> dict[str, Param]:
     """Every declared parameter of every registered rule and strategy: key -> Param.
 
     One entry per key (:func:`param_key`), however many registered classes read
-    it (``judged.w_agenda`` for ``judged`` and ``judged_numpy``). In a stable
+    it (``brokering.n_broker`` for every strategy). In a stable
     order: rules slot by slot in :data:`STEP_ORDER`, each slot's rules in
     registration order, then the strategies; a key where a class first reads it.
     """
-    out: dict[str, Param] = {}
-    for _ns, cls in _owners():
-        for pname, spec in _declared_on(cls).items():
-            out.setdefault(param_key(cls, pname), spec)
-    return out
+    return dict(_tables()[0])
+
+
+#: The last (registered classes -> (declared_params, owners)) worked out: parameters are
+#: checked on every Params made, and the registered classes rarely change.
+_TABLES: dict[tuple, tuple[dict[str, Param], dict[str, type]]] = {}
+
+
+def _tables() -> tuple[dict[str, Param], dict[str, type]]:
+    """:func:`declared_params` and :func:`owners`, worked out once per set of registered classes."""
+    now = _owners()
+    key = tuple((name, id(cls), id(cls.__dict__.get("params"))) for name, cls in now)
+    got = _TABLES.get(key)
+    if got is None:
+        params: dict[str, Param] = {}
+        owner: dict[str, type] = {}
+        for _ns, cls in now:
+            for pname, spec in _declared_on(cls).items():
+                k = param_key(cls, pname)
+                if k not in params:
+                    params[k], owner[k] = spec, declaring_class(cls, pname)
+        _TABLES.clear()
+        got = _TABLES[key] = (params, owner)
+    return got
+
+
+def builtin_keys() -> set[str]:
+    """The keys the built-in rules and strategies declare (those of the ``sim`` package)."""
+    return {key for key, owner in owners().items() if owner.__module__.startswith("sim.")}
 
 
 def keys_read(names: Iterable[str]) -> set[str]:
@@ -567,24 +689,85 @@ def keys_read(names: Iterable[str]) -> set[str]:
 
 
 def key_hint(key: str) -> str | None:
-    """For a key that is not declared: which key to set instead, if the name reads one.
+    """For a key that is not a parameter: which key to set instead, if one is plain.
 
-    ``judged_numpy.w_agenda`` -> a sentence naming ``judged.w_agenda`` (the numpy
-    form reads its compiled rule's key); ``top_down.rel_trust_brokered`` -> one
-    naming ``centre.rel_trust_brokered``. None when no registered rule or
-    strategy of that name reads a parameter of that name.
+    * ``judged_numpy.w_agenda`` (a numpy form's name, no longer a rule of its own)
+      -> ``judged.w_agenda``, with the run setting that runs the numpy form;
+    * ``top_down.n_broker`` (a name that reads the parameter from another key)
+      -> ``brokering.n_broker``;
+    * ``rate_perf`` or ``centre.n_broker`` (a parameter declared beside the rule
+      that reads it, under that rule's name) -> ``practice_effects.rate_perf``,
+      ``brokering.n_broker``.
+
+    None when no registered rule or strategy reads a parameter of that name.
     """
-    if not isinstance(key, str) or "." not in key:
+    if not isinstance(key, str) or not key:
         return None
-    ns, pname = key.split(".", 1)
-    for name, cls in _owners():
-        if name == ns and pname in _declared_on(cls):
-            right = param_key(cls, pname)
-            if right != key:
-                return (
-                    f"{ns!r} reads {pname} from {right!r} (declared by "
-                    f"{_qual(declaring_class(cls, pname))}): set {right!r} instead"
-                )
+    ns, _, pname = key.rpartition(".")
+    if ns.endswith("_numpy"):
+        form = ns.removesuffix("_numpy")
+        right = _key_read_by(form, pname)
+        if right is not None:
+            return (
+                f"{ns!r} was the numpy form of {form!r}, no longer a rule of its own: set "
+                f"{right!r} instead (compiled: false runs every rule's numpy form)"
+            )
+    right = _key_read_by(ns, pname) if ns else None
+    if right is not None and right != key:
+        owner = _owner_of(right)
+        return f"{ns!r} reads {pname} from {right!r} (declared by {owner}): set {right!r} instead"
+    if right is None:
+        table = declared_params()
+        named = [k for k in table if k.rpartition(".")[2] == pname and k != key]
+        if named:
+            where = " or ".join(f"{k!r} (in {_file_of(k)})" for k in named)
+            return (
+                f"{pname} is declared beside the mechanism that reads it, under its name: "
+                f"set {where} instead"
+            )
+    return None
+
+
+def _key_read_by(name: str, pname: str) -> str | None:
+    """The key the registered rule or strategy ``name`` reads its parameter ``pname`` from."""
+    for ns, cls in _owners():
+        if ns == name and pname in _declared_on(cls):
+            return param_key(cls, pname)
+    return None
+
+
+def _owner_of(key: str) -> str:
+    """The declaring class of a declared key, as ``module.Class``."""
+    ns, _, pname = key.rpartition(".")
+    for _name, cls in _owners():
+        if pname in _declared_on(cls) and param_key(cls, pname) == key:
+            return _qual(declaring_class(cls, pname))
+    return ns
+
+
+def _file_of(key: str) -> str:
+    """The file of the class that declares a declared key (``sim/rules/judged.py``)."""
+    owner = owners().get(key)
+    return owner.__module__.replace(".", "/") + ".py" if owner is not None else "?"
+
+
+def owners() -> dict[str, type]:
+    """Each declared key with the class that declares it (what ``nextpractice params`` shows)."""
+    return dict(_tables()[1])
+
+
+def form_hint(what: str, name: str, table: Mapping[str, Any]) -> str | None:
+    """For a rule or strategy name ending ``_numpy`` that is not registered: what to write.
+
+    The numpy forms were rules (and strategies) of their own; they are now the
+    readable form of the rule itself, run with the setting ``compiled: false``.
+    """
+    if isinstance(name, str) and name.endswith("_numpy") and name.removesuffix("_numpy") in table:
+        plain = name.removesuffix("_numpy")
+        return (
+            f"{what} {name!r} was the numpy form of {plain!r}, no longer registered apart: "
+            f"write {plain!r}, and compiled: false to run its numpy form"
+        )
     return None
 
 

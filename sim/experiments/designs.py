@@ -129,7 +129,7 @@ def keys_in_use(bases: list[dict[str, Any]]) -> set[str]:
     """The declared parameters (``rule.param`` keys) that runs with these bases read.
 
     Those of the rules in their slots (the default where a base names none) and of
-    their strategy; a numpy form reads its compiled rule's keys, so it adds none.
+    their strategy (whose keys are those of the centre's mechanisms it inherits).
     """
     from sim.core.registry import DEFAULTS, STEP_ORDER, keys_read
 

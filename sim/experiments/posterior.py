@@ -22,6 +22,7 @@ import pandas as pd
 from sim.core.errors import UserError
 from sim.experiments.seeds import tree_state
 from sim.inputs.safe_io import read_parquet
+from sim.model.params import Params, key_to_set
 
 POSTERIOR = "posterior.parquet"
 META_COLUMNS = ("weight", "generation")
@@ -66,6 +67,13 @@ def check_posterior(post: pd.DataFrame, where: str = "posterior") -> pd.DataFram
     names = parameter_names(post)
     if not names:
         raise UserError(f"{where}: no parameter columns besides weight and generation")
+    for n in names:  # a column under a parameter's former key (before it moved beside its rule)
+        hint = key_to_set(n) if n not in Params.model_fields else None
+        if hint is not None:
+            raise UserError(
+                f"{where}: column {n!r} is not a parameter: {hint}; rename the column, or "
+                "run `nextpractice calibrate` again"
+            )
     if len(post) == 0:
         raise UserError(f"{where}: no particles")
     w = post["weight"].to_numpy(float)

@@ -32,8 +32,9 @@ def impossible_combinations(p: Any) -> None:
 
     Each check mirrors a ``min()`` in the code that builds or runs the model:
     ``sim.model.model`` (running practices), ``sim.system.structure`` (collaboratives),
-    ``sim.rules.system`` (authorities cut), ``sim.system.networks`` (degree, lattice
-    width) and ``sim.rules.classic`` (seed adopters).
+    ``sim.rules.budget_cut`` (authorities cut), ``sim.system.networks`` (degree, lattice
+    width) and ``sim.rules.classic`` (seed adopters). A rule's declared parameters are
+    read from ``p.declared`` (absent: the rule is not in use, nothing to check).
 
     Raises:
         ValueError: naming both keys, their values and the fix.
@@ -55,15 +56,18 @@ def impossible_combinations(p: Any) -> None:
             f"n_collab_size ({p.n_collab_size}) is more than n_schools "
             f"({p.n_schools}): a collaborative cannot be larger than the system"
         )
-    if p.n_authorities_cut > p.n_authorities:
+    declared = getattr(p, "declared", {})
+    cut = declared.get("budget_cut.n_authorities_cut", 0)
+    if cut > p.n_authorities:
         raise ValueError(
-            f"n_authorities_cut ({p.n_authorities_cut}) is more than "
+            f"budget_cut.n_authorities_cut ({cut}) is more than "
             f"n_authorities ({p.n_authorities}); to cut every authority set "
-            f"n_authorities_cut: {p.n_authorities}"
+            f"budget_cut.n_authorities_cut: {p.n_authorities}"
         )
-    if p.init_adopters > p.n_schools:
+    seeds = declared.get("classic.init_adopters", 0)
+    if seeds > p.n_schools:
         raise ValueError(
-            f"init_adopters ({p.init_adopters}) is more than n_schools "
+            f"classic.init_adopters ({seeds}) is more than n_schools "
             f"({p.n_schools}); at most every school can adopt at the start"
         )
     if p.network in DEGREE_NETWORKS and p.z_degree > p.n_schools - 1:

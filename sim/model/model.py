@@ -31,7 +31,7 @@ from sim.core.state import (
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
 from sim.rules import build_pipeline
-from sim.rules.diffusion import Heard
+from sim.rules.word_of_mouth import Heard
 from sim.system import metrics as _metrics
 from sim.system.agents import Authority, Centre, Head, School
 from sim.system.costs import Ledger, charge_schools
@@ -148,6 +148,7 @@ class NextPracticeModel(mesa.Model):
         for rule in self._pipeline:
             rule.bind(self)
         self.strategy = STRATEGIES[self.p.strategy]()
+        self.strategy.bind(self)
         self.agenda = -1
         self.mandates: list[int] = []
         self.heard = Heard.none()
@@ -570,9 +571,11 @@ class NextPracticeModel(mesa.Model):
                 f"{name!r} cannot change during a run; live controls: {', '.join(live)}"
             )
         if "." in name:  # a rule's or strategy's declared parameter
-            why = declared_params()[name].check(value)
+            spec = declared_params()[name]
+            why = spec.check(value)
             if why is not None:
                 raise UserError(f"bad value for {name}: {why}")
+            value = float(value) if spec.type is float else value  # as resolve_declared does
             old = self.p.declared.get(name)
             self.p.declared[name] = value
             if old != value:
@@ -587,6 +590,7 @@ class NextPracticeModel(mesa.Model):
             self.note("control", name=name, old=old, new=value)
         if name == "strategy":
             self.strategy = STRATEGIES[value]()
+            self.strategy.bind(self)
 
     def budget_cut(self, authority: int, share: float | None = None) -> None:
         """Cut one authority's budget by ``share`` (default ``share_budget_cut``)."""

@@ -1,12 +1,25 @@
-"""The one typed source of parameter defaults.
+"""The shared parameters: structure, levers, run settings, the initial system.
 
-Every parameter of the model is declared here once, with its default, its
-allowed range, its unit, what it means and, where it comes from the literature
-or data, its reference. Scenario files (``scenarios/*.yaml``) hold overrides
-over these defaults; sweeps (``experiments/*.yaml``) take their factors and
-ranges from the ``sweep`` entries below, so no range is typed twice.
+A parameter lives here only if several parts of the model read it, or it is a
+lever, the structure, a run setting or part of the initial system. Every other
+parameter is declared beside the one mechanism that reads it, in that
+mechanism's file (:class:`sim.core.registry.Param`, in the class's ``params``),
+under the key ``<mechanism>.<parameter>``: ``judged.threshold_adopt`` is in
+``sim/rules/judged.py``, ``field_trials.n_trials`` in
+``sim/rules/strategies/field_trials.py``. Their values in force are in
+:attr:`Params.declared`, and every listing helper here (:func:`field_info`,
+:func:`parameter_table`, :func:`live_names`, :func:`factors`,
+:func:`declared_fields`) includes them; ``nextpractice params`` lists every key
+once with its owner. This module holds the schema only: it imports the
+registry, never a rule (the built-ins are registered lazily, when a name is
+checked).
 
-Each field's ``json_schema_extra`` carries:
+Each parameter is declared once, with its default, its allowed range, its unit,
+what it means and, where it comes from the literature or data, its reference.
+Scenario files (``scenarios/*.yaml``) hold overrides over these defaults;
+sweeps (``experiments/*.yaml``) take their factors and ranges from the
+``sweep`` entries, so no range is typed twice. Each field's
+``json_schema_extra`` carries:
 
 * ``unit``: the unit of the value (``1`` for dimensionless, ``logit`` for
   effects on the log-odds of a pupil reaching the expected standard).
@@ -19,16 +32,6 @@ Each field's ``json_schema_extra`` carries:
 * ``sweep``: the range used by sensitivity analysis, when the field is a factor.
   Every uncertainty declares one (a plausible range for exploring worlds), with
   ``sweep_ref``: the source of the range or a one-line reason for it.
-
-Rules and strategies declare their own parameters beside their code
-(:class:`sim.core.registry.Param`; see :mod:`sim.core.registry` for how): their scenario
-keys are ``<registered name>.<parameter>`` (e.g. ``judged.w_agenda``), the name
-of the class that declares it (a numpy form such as ``judged_numpy`` reads
-``judged.w_agenda``; every strategy reads the centre's ``centre.*``), their
-values in force are in :attr:`Params.declared`, and every listing helper here
-(:func:`field_info`, :func:`parameter_table`, :func:`live_names`,
-:func:`factors`, :func:`declared_fields`) includes them. This module holds the
-schema only: it imports the registry, never a rule.
 
 Naming follows one vocabulary: ``p_`` probabilities per month, ``n_`` counts,
 ``share_`` fractions, ``dur_`` durations in months, ``rel_`` multipliers,
@@ -58,25 +61,21 @@ from sim.core.registry import (
     STEP_ORDER,
     STRATEGIES,
     Param,
+    builtin_keys,
     declared_params,
+    form_hint,
     key_hint,
     keys_read,
 )
+from sim.core.sources import (  # the sources cited, written once (the rules cite them too)
+    DFES_2007,
+    FULLAN_2006,
+    GIBBONS_2007,
+    JACKSON_2011,
+    KS2,
+    NEXT_PRACTICE,
+)
 from sim.model.plugins import import_plugins as _import_plugins
-
-# Sources cited in the parameter table.
-FULLAN_2006 = "Fullan, Testing systemic solutions (NCSL 2006), seed 003"
-GIBBONS_2007 = (
-    "Gibbons, The citizen, the state and the practitioner (Innovation Unit 2007), seed 000"
-)
-JACKSON_2011 = "Jackson, Adversity and innovation make good bedfellows (2011), seed 001"
-NEXT_PRACTICE = "Innovation Unit, Next Practice in System Leadership (2006), seed 002"
-CHAPMAN_2011 = (
-    "Chapman, Muijs and MacAllister, A study of the impact of school federation on "
-    "student outcomes (NCSL 2011)"
-)
-KS2 = "KS2 English level 4+, England; Hansard 4 Sep 2006 col 1987W (shared/data)"
-DFES_2007 = "DfES, Schools, pupils and their characteristics, January 2007"
 
 
 #: Budgets a scenario may give as a total a year for the whole system instead of per
@@ -258,6 +257,15 @@ class Params(BaseModel):
         meaning="Replace the rule in a step slot by another registered rule, or 'off'; "
         "e.g. {adopt: bass}. See `nextpractice params` for slots and rules.",
     )
+    compiled: bool = par(
+        True,
+        unit="true/false",
+        kind="setting",
+        meaning="Run each rule's and strategy's compiled kernels (true), or their readable "
+        "numpy forms beside them (false): the same run bit for bit, several times slower. "
+        "Set false to step through a rule in a debugger, or to try a change to a numpy "
+        "form before porting it to its kernel.",
+    )
 
     # ----------------------------------------------------------------- structure
     n_authorities: int = par(
@@ -358,7 +366,8 @@ class Params(BaseModel):
         "(trust, federation, collegiate academy).",
     )
 
-    # ----------------------------------------------------------------- practices
+    # ---------------------------------- the initial system: practices, and a school's room for them
+    # (room, n_focus and difficulty_focus, is read by implement, adopt and review)
     n_practices_init: int = par(
         12,
         lo=1,
@@ -453,65 +462,9 @@ class Params(BaseModel):
         "(it does not set that distribution).",
     )
 
-    # ----------------------------------------------------------------- invention
-    p_invent: float = par(
-        0.004,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.001, 0.01),
-        ref=GIBBONS_2007,
-        sweep_ref="an invention every 8 to 80 school-years at full space and capacity",
-        meaning="Chance a school invents a new practice in a month at full "
-        "creative space, average ingenuity and full capacity.",
-    )
-    invent_shift: float = par(
-        -0.05,
-        lo=-1,
-        hi=1,
-        unit="logit",
-        kind="uncertainty",
-        sweep=(-0.15, 0.05),
-        sweep_ref="most inventions worse than their parents, up to slightly better",
-        meaning="Mean change of effect of an invention over its parents "
-        "(below zero: most inventions are no better).",
-    )
-    invent_scale: float = par(
-        0.1,
-        lo=0,
-        hi=1,
-        unit="logit",
-        kind="uncertainty",
-        sweep=(0.04, 0.16),
-        sweep_ref="the default +-60%: how far an invention strays is unmeasured",
-        meaning="Scale of the change of effect of an invention (Student t).",
-    )
-    invent_df: float = par(
-        4.0,
-        lo=1,
-        hi=100,
-        unit="1",
-        kind="uncertainty",
-        sweep=(2.0, 30.0),
-        sweep_ref="a heavy tail (2: a few much better inventions) to near-normal (30)",
-        meaning="Degrees of freedom of the invention's t distribution: low "
-        "gives a heavy tail, so a few inventions are much better. "
-        "Draws are truncated at 5 scales either side.",
-    )
-
-    # ----------------------------------------------------------------- hearing and judging
-    p_exchange: float = par(
-        0.08,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.03, 0.2),
-        sweep_ref="an exchange about practice every 5 to 33 months on a tie of full trust",
-        meaning="Chance a tie of full trust carries an exchange about "
-        "practice in a month (Fullan's enquiry).",
-    )
+    # ------------------------------------------ valuing and judging practice: read by several rules
+    # (sd_judge: adopt and the centre's field trials; sd_prior and rel_cost: every
+    # valuation of a slot, in adopt, review and every take-up)
     sd_judge: float = par(
         0.3,
         lo=0.01,
@@ -533,16 +486,6 @@ class Params(BaseModel):
         meaning="Spread of a head's prior belief about a new practice's effect "
         "(centred on no effect): scepticism.",
     )
-    threshold_adopt: float = par(
-        0.03,
-        lo=-1,
-        hi=1,
-        unit="logit",
-        kind="uncertainty",
-        sweep=(0.0, 0.1),
-        sweep_ref="a head adopts for any judged gain, up to a gain of 0.1 logit",
-        meaning="Least judged net gain for which a head adopts.",
-    )
     rel_cost: float = par(
         0.3,
         lo=0,
@@ -554,7 +497,7 @@ class Params(BaseModel):
         meaning="Weight of a practice's cost against its judged effect.",
     )
 
-    # ----------------------------------------------------------------- implementation
+    # --------------------- taking up and keeping practice: read by the shared actions of every rule
     dur_commit: float = par(
         12.0,
         lo=0,
@@ -565,16 +508,6 @@ class Params(BaseModel):
         sweep_ref="the implementation dip lasts from two terms to three years",
         meaning="A school gives a practice it took up this long before it "
         "drops or replaces it (the implementation dip).",
-    )
-    rate_depth: float = par(
-        0.2,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.05, 0.4),
-        sweep_ref="depth half-way to its target in 2 to 14 months",
-        meaning="Rate at which implementation depth closes on its target.",
     )
     init_own_mandated: float = par(
         0.4,
@@ -607,17 +540,6 @@ class Params(BaseModel):
         sweep_ref="a practice a school helped create is nearly fully owned",
         meaning="Ownership of a practice a school helped to create.",
     )
-    rate_own: float = par(
-        0.02,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.005, 0.05),
-        sweep_ref="ownership half-way to engagement in 14 months to 12 years",
-        meaning="Rate at which ownership rises towards the school's engagement "
-        "(trust on its ties times facilitation): hearts and minds.",
-    )
     rel_engagement_collab: float = par(
         0.2,
         lo=0,
@@ -642,7 +564,7 @@ class Params(BaseModel):
         meaning="Share of ownership that survives a change of head.",
     )
 
-    # ----------------------------------------------------------------- heads' traits
+    # ----------------------------------------- the initial system and every new head: heads' traits
     # Drawn for the first heads and every replacement (sim.model.model.NextPracticeModel.new_heads).
     head_openness_a: float = par(
         3.0,
@@ -704,7 +626,7 @@ class Params(BaseModel):
         meaning="Second shape of the Beta distribution of heads' appetite for system leadership.",
     )
 
-    # ----------------------------------------------------------------- capacity
+    # ----------------------------------------------------------------- the initial system: capacity
     init_capacity_mean: float = par(
         0.5,
         lo=0,
@@ -725,18 +647,6 @@ class Params(BaseModel):
         sweep_ref="schools alike to very unequal in capacity",
         meaning="Spread of initial collective capacity.",
     )
-    capacity_absorb: float = par(
-        0.5,
-        lo=0.01,
-        hi=1,
-        unit="1",
-        kind="uncertainty",
-        sweep=(0.3, 0.8),
-        sweep_ref="absorptive capacity reached by a weak-average to a strong school",
-        meaning="Capacity from which a head takes in everything they "
-        "hear; below it, in proportion (absorptive capacity, "
-        "Cohen and Levinthal 1990).",
-    )
     rho_capacity_perf: float = par(
         0.5,
         lo=-1,
@@ -748,63 +658,8 @@ class Params(BaseModel):
         meaning="Correlation of initial capacity with initial "
         "performance (stronger schools have more capacity).",
     )
-    rate_capacity: float = par(
-        0.02,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.005, 0.05),
-        sweep_ref="a quarter to 2.5 times the default gain at full lever and budget",
-        meaning="Capacity gained per month at full capacity-building lever "
-        "and full budget (times the room left to grow).",
-    )
-    rel_capacity_learning: float = par(
-        1.0,
-        lo=0,
-        hi=10,
-        unit="1",
-        kind="uncertainty",
-        ref=FULLAN_2006,
-        sweep=(0.3, 2.0),
-        sweep_ref="learning by doing worth a third to twice a full capacity lever",
-        meaning="Capacity built by implementing practice deeply "
-        "and with ownership (learning by doing), relative "
-        "to a full capacity-building lever.",
-    )
-    rate_capacity_decay: float = par(
-        0.004,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.001, 0.01),
-        sweep_ref="capacity half-life without upkeep of 6 to 58 years",
-        meaning="Share of capacity lost per month without upkeep.",
-    )
-    rate_capacity_collab: float = par(
-        0.01,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.003, 0.03),
-        sweep_ref="members half-way to the strongest in 2 to 19 years",
-        meaning="Rate at which a collaborative's members converge "
-        "towards its strongest member's capacity.",
-    )
-    rel_capacity_perf: float = par(
-        0.6,
-        lo=0,
-        hi=5,
-        unit="logit",
-        kind="uncertainty",
-        sweep=(0.3, 1.0),
-        sweep_ref="a unit of capacity worth 0.3 to 1 logit (7 to 22 points at 65%)",
-        meaning="Effect on performance of one unit of capacity gained.",
-    )
 
-    # ----------------------------------------------------------------- performance
+    # -------------------------------------------------------------- the initial system: performance
     init_perf_mean: float = par(
         0.648,
         lo=0.01,
@@ -823,41 +678,8 @@ class Params(BaseModel):
         kind="structure",
         meaning="Spread of initial performance between schools.",
     )
-    rate_perf: float = par(
-        0.2,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.08, 0.4),
-        sweep_ref="performance half-way to its support in 1.5 to 8 months (cohorts)",
-        meaning="Rate at which performance closes on what the school's "
-        "practices and capacity support (cohorts take time).",
-    )
-    sd_perf_noise: float = par(
-        0.02,
-        lo=0,
-        hi=1,
-        unit="logit/month^0.5",
-        kind="uncertainty",
-        sweep=(0.005, 0.05),
-        sweep_ref="month-to-month noise of a quarter to 2.5 times the default",
-        meaning="Month-to-month noise in a school's performance.",
-    )
-    rel_coherence: float = par(
-        0.5,
-        lo=0,
-        hi=5,
-        unit="1",
-        kind="uncertainty",
-        ref=FULLAN_2006,
-        sweep=(0.0, 1.0),
-        sweep_ref="coherence worth nothing up to doubling the effect of practices",
-        meaning="Extra effect of practices when a school's depth is "
-        "concentrated in one domain (coherence).",
-    )
 
-    # ----------------------------------------------------------------- review and abandon
+    # ------------------------- a school's own reads: review reads them, every valuation weighs them
     sd_observe: float = par(
         0.6,
         lo=0.01,
@@ -883,29 +705,8 @@ class Params(BaseModel):
         "is sd_observe * (1 - this * lever_evidence); 0.5 (halved) as before, an "
         "assumption, not from a source.",
     )
-    p_review: float = par(
-        0.1,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.04, 0.25),
-        sweep_ref="practices reviewed every 4 months to every 2 years",
-        meaning="Chance a school reviews its practices in a month.",
-    )
-    threshold_abandon: float = par(
-        0.0,
-        lo=-1,
-        hi=1,
-        unit="logit",
-        kind="uncertainty",
-        sweep=(-0.1, 0.05),
-        sweep_ref="drop only clearly harmful practices, up to dropping weak ones",
-        meaning="A reviewed practice whose estimated effect is below "
-        "this, with confidence, is dropped.",
-    )
 
-    # ----------------------------------------------------------------- ties and trust
+    # --------------------------------- ties and trust: read by the initial system and several rules
     init_trust: float = par(
         0.4,
         lo=0,
@@ -927,60 +728,8 @@ class Params(BaseModel):
         sweep_ref="trust half-way to full after 3 to 23 useful exchanges",
         meaning="Step of trust towards 1 after a useful exchange, towards 0 after a useless one.",
     )
-    p_new_tie: float = par(
-        0.01,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="lever",
-        sweep=(0.0, 0.03),
-        meaning="Chance a school forms a new tie in a month at full facilitation and engagement.",
-    )
-    share_cross_new: float = par(
-        0.5,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="lever",
-        sweep=(0, 1),
-        ref=FULLAN_2006,
-        meaning="Share of new ties that cross authorities when the engagement lever is full.",
-    )
-    min_trust: float = par(
-        0.05,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="uncertainty",
-        sweep=(0.01, 0.15),
-        sweep_ref="ties lapse only when trust is nearly gone, up to lapsing at low trust",
-        meaning="A tie whose trust falls below this lapses (except formal collaborative ties).",
-    )
 
-    # ----------------------------------------------------------------- authorities
-    facilitation_administer: float = par(
-        0.2,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="uncertainty",
-        ref=GIBBONS_2007,
-        sweep=(0.05, 0.4),
-        sweep_ref="an administering authority gives little to "
-        "half of an animating one's facilitation (seed "
-        "000)",
-        meaning="Facilitation an authority gives when its stance is to administer.",
-    )
-    facilitation_animate: float = par(
-        0.8,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="lever",
-        sweep=(0.3, 1),
-        ref=GIBBONS_2007,
-        meaning="Facilitation an authority gives when its stance is to animate.",
-    )
+    # --------------- authorities: the initial system, and the stance of a strategy that stands back
     facilitation_absent: float = par(
         0.35,
         lo=0,
@@ -993,131 +742,12 @@ class Params(BaseModel):
         "authority is absent (schools' own networks).",
     )
 
-    # ----------------------------------------------------------------- collaboratives
-    p_collab_form: float = par(
-        0.003,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.001, 0.008),
-        sweep_ref="a system leader founds a collaborative every 10 to 80 "
-        "years (times facilitation)",
-        meaning="Chance a head with full appetite for system leadership "
-        "founds a collaborative in a month (times facilitation).",
-    )
+    # ------------------------------------------- collaboratives: the initial system and collaborate
     n_collab_size: int = par(
         4, lo=2, hi=50, unit="schools", kind="structure", meaning="Schools in a new collaborative."
     )
-    p_formalise: float = par(
-        0.01,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="lever",
-        sweep=(0, 0.04),
-        ref=JACKSON_2011,
-        meaning="Chance an informal collaborative formalises in a month "
-        "(times facilitation, raised by adversity).",
-    )
-    p_fade_informal: float = par(
-        0.7,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="uncertainty",
-        ref=JACKSON_2011,
-        sweep=(0.4, 0.9),
-        sweep_ref="most informal collaboratives fade when the founder leaves (seed 001)",
-        meaning="Chance an informal collaborative dissolves when its founding head leaves.",
-    )
 
-    # ----------------------------------------------------------------- heads
-    p_head_leave: float = par(
-        0.012,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.005, 0.03),
-        sweep_ref="mean tenure of 3 to 17 years",
-        meaning="Chance a head leaves in a month (1/84: seven years' mean tenure).",
-    )
-    p_exec_head: float = par(
-        0.01,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="lever",
-        sweep=(0, 0.03),
-        ref=NEXT_PRACTICE,
-        meaning="Chance a strong head with full appetite takes on a "
-        "struggling school nearby as executive head in a month.",
-    )
-    rate_exec_support: float = par(
-        0.03,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        sweep=(0.0, 0.08),
-        ref=CHAPMAN_2011,
-        sweep_ref="none, up to closing a capacity gap half-way in 8 months (Chapman 2011)",
-        meaning="Share of its capacity gap to the strongest school of "
-        "its federation (schools sharing a head) a school "
-        "closes in a month.",
-    )
-    p_exec_share: float = par(
-        0.1,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="uncertainty",
-        ref=CHAPMAN_2011,
-        sweep=(0.03, 0.25),
-        sweep_ref="a federation passes on its deepest practice in 4 to 33 months",
-        meaning="Chance in a month that a federated school takes up the "
-        "deepest practice of its federation's strongest school.",
-    )
-
-    # ----------------------------------------------------------------- centre
-    p_mandate: float = par(
-        0.5,
-        lo=0,
-        hi=1,
-        unit="1/month",
-        kind="lever",
-        sweep=(0.05, 0.5),
-        meaning="Share of schools not yet running a mandated practice that "
-        "a mandate reaches in a month, at full tightness.",
-    )
-    n_mandate: int = par(
-        3,
-        lo=0,
-        hi=20,
-        unit="practices",
-        kind="lever",
-        meaning="How many of the best known practices the centre mandates.",
-    )
-    dur_cycle: float = par(
-        6.0,
-        lo=1,
-        hi=120,
-        unit="months",
-        kind="lever",
-        ref=NEXT_PRACTICE,
-        meaning="Months between the centre's horizon scans (stimulate).",
-    )
-    n_trials: int = par(
-        3,
-        lo=0,
-        hi=100,
-        unit="trials per cycle",
-        kind="lever",
-        sweep=(0, 8),
-        ref=NEXT_PRACTICE,
-        meaning="Field trials the centre funds in each cycle (incubate).",
-    )
+    # ------------------------- field trials: the initial system's evidence, and the centre's trials
     n_trial_sites: int = par(
         6,
         lo=1,
@@ -1153,17 +783,6 @@ class Params(BaseModel):
         unit="logit",
         kind="lever",
         meaning="Least estimated effect for a trialled practice to be declared proven.",
-    )
-    n_broker: float = par(
-        2.0,
-        lo=0,
-        hi=100,
-        unit="ties per month",
-        kind="lever",
-        sweep=(0, 6),
-        ref=NEXT_PRACTICE,
-        meaning="Ties the centre brokers each month from schools running a "
-        "proven practice to schools that do not (accelerate).",
     )
 
     # ----------------------------------------------------------------- costs and budgets
@@ -1205,41 +824,6 @@ class Params(BaseModel):
         "costs (cost_mean) are shares of: only for reporting "
         "spend_schools in GBP.",
     )
-    cost_trial_site: float = par(
-        1.0,
-        lo=0,
-        hi=100,
-        unit="GBP k per site-month",
-        kind="uncertainty",
-        sweep=(0.3, 3.0),
-        ref=NEXT_PRACTICE,
-        sweep_ref="supply cover, materials and a share of co-designed "
-        "evaluation: 4-36k a site-year",
-        meaning="Cost to the centre of one field-trial site for a month.",
-    )
-    cost_broker: float = par(
-        2.0,
-        lo=0,
-        hi=100,
-        unit="GBP k per tie",
-        kind="uncertainty",
-        sweep=(0.5, 6.0),
-        ref=NEXT_PRACTICE,
-        sweep_ref="a few days of a broker's and two heads' time, up to a funded visit programme",
-        meaning="Cost to the centre of brokering one tie.",
-    )
-    cost_mandate: float = par(
-        0.5,
-        lo=0,
-        hi=100,
-        unit="GBP k per school reached",
-        kind="uncertainty",
-        sweep=(0.1, 2.0),
-        sweep_ref="guidance, training days and inspection of take-up per "
-        "school, a small share of a strategy's per-school spend",
-        meaning="Cost to the centre of administering and inspecting a "
-        "mandate in one school it reaches.",
-    )
     cost_facilitate: float = par(
         2.0,
         lo=0,
@@ -1263,36 +847,8 @@ class Params(BaseModel):
         sweep_ref="professional development days per school at a full capacity-building lever",
         meaning="Cost to an authority of full capacity investment in one school for a year.",
     )
-    cost_exec_support: float = par(
-        20.0,
-        lo=0,
-        hi=200,
-        unit="GBP k per school per year",
-        kind="uncertainty",
-        sweep=(10.0, 50.0),
-        ref=NEXT_PRACTICE,
-        sweep_ref="an estimate, of the order of the National "
-        "College's NLE deployment and school-to-school "
-        "support payments in the 2000s: 10-50k a supported "
-        "school a year",
-        meaning="Cost to an authority of executive headship support "
-        "(rate_exec_support, p_exec_share) for one school "
-        "taken on, for a year: the executive head's and "
-        "lead school's staff time.",
-    )
 
-    # ----------------------------------------------------------------- adversity
-    t_budget_cut: int = par(
-        -1,
-        lo=-1,
-        hi=100_000,
-        unit="step",
-        kind="uncertainty",
-        ref=JACKSON_2011,
-        sweep=(12, 108),
-        sweep_ref="a cut in year 1 to 9; share_budget_cut's range starting at 0 covers no cut",
-        meaning="Step at which authorities' budgets are cut (-1: never).",
-    )
+    # ------------------ adversity: the trainer's budget cut and shocks; invention and collaboration
     share_budget_cut: float = par(
         0.3,
         lo=0,
@@ -1304,16 +860,6 @@ class Params(BaseModel):
         sweep_ref="no cut to half; the 2010 spending review cut English "
         "councils' grant 28% in four years",
         meaning="Share of the budget cut.",
-    )
-    n_authorities_cut: int = par(
-        1,
-        lo=0,
-        hi=1000,
-        unit="authorities",
-        kind="uncertainty",
-        sweep=(0, 4),
-        sweep_ref="a cut hits none up to four authorities",
-        meaning="How many authorities the cut hits (chosen at random).",
     )
     rel_adversity: float = par(
         3.0,
@@ -1328,78 +874,8 @@ class Params(BaseModel):
         "lost, times capacity: the burning platform.",
     )
 
-    # ----------------------------------------------------------------- classic diffusion
-    # Used only by the reduced modes of sim/rules/classic.py and sim/system/networks.py.
-    p_bass: float = par(
-        0.03,
-        lo=0,
-        hi=1,
-        unit="1/step",
-        kind="uncertainty",
-        ref="Bass, Management Science 15:215 (1969)",
-        sweep=(0.001, 0.05),
-        sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean p 0.03",
-        meaning="Bass coefficient of innovation: chance per step that a "
-        "non-adopter adopts from outside influence (adopt: bass).",
-    )
-    q_bass: float = par(
-        0.38,
-        lo=0,
-        hi=5,
-        unit="1/step",
-        kind="uncertainty",
-        ref="Bass, Management Science 15:215 (1969)",
-        sweep=(0.1, 0.6),
-        sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean q 0.38",
-        meaning="Bass coefficient of imitation: added chance per step per "
-        "share of adopters (global share, or share of neighbours).",
-    )
-    beta_si: float = par(
-        0.2,
-        lo=0,
-        hi=10,
-        unit="1/step",
-        kind="uncertainty",
-        ref="Kermack & McKendrick (1927); logistic SI model",
-        sweep=(0.05, 0.5),
-        sweep_ref="half the schools adopt in 6 to 60 steps from one seed on a complete graph",
-        meaning="SI transmission rate: on a complete graph di/dt = beta i (1-i); "
-        "on a network, rate per infected neighbour (adopt: si).",
-    )
-    init_adopters: int = par(
-        0,
-        lo=0,
-        hi=100_000,
-        unit="schools",
-        kind="setting",
-        meaning="Seed adopters of practice 0 placed at the first step of a "
-        "classic rule (complex: a random school and its neighbours).",
-    )
-    phi_threshold: float = par(
-        0.18,
-        lo=0,
-        hi=1,
-        unit="1",
-        kind="uncertainty",
-        ref="Watts, PNAS 99:5766 (2002)",
-        sweep=(0.1, 0.26),
-        sweep_ref="Watts (2002) fig. 1: the cascade window at mean degree 4 to 10",
-        meaning="Fractional threshold: a school adopts once this share "
-        "of its neighbours has (adopt: threshold).",
-    )
-    n_threshold: int = par(
-        2,
-        lo=1,
-        hi=100,
-        unit="schools",
-        kind="uncertainty",
-        ref="Centola & Macy, AJS 113:702 (2007)",
-        sweep=(1, 4),
-        sweep_ref="simple (1) to complex contagion needing up to 4 neighbours "
-        "(Centola and Macy 2007)",
-        meaning="Absolute threshold: a school adopts once this many of its "
-        "neighbours have (adopt: complex).",
-    )
+    # ----------------------------------------------------- structure of the reduced modes' networks
+    # Used only by the reduced modes' networks (sim/system/networks.py).
     z_degree: float = par(
         4.0,
         lo=0,
@@ -1429,16 +905,15 @@ class Params(BaseModel):
         "attempted, per tie (1: a fully randomised twin).",
     )
 
-    # ----------------------------------------------------------------- validation
     # ----------------------------------------------------------------- declared by rules
     declared: dict[str, bool | int | float | str] = par(
         {},
         unit="name: value",
         kind="setting",
         meaning="Values in force of the parameters rules and strategies declare themselves, "
-        "keyed <declaring rule or strategy>.<parameter> (e.g. judged.w_agenda, also "
-        "read by judged_numpy); set them as top-level keys of that name. Holds those "
-        "set and the defaults of the keys the rules and strategy in use read.",
+        "keyed <declaring rule or mechanism>.<parameter> (e.g. judged.threshold_adopt); "
+        "set them as top-level keys of that name. Holds those set and the defaults of "
+        "the keys the rules and strategy in use read.",
     )
 
     @classmethod
@@ -1512,6 +987,11 @@ class Params(BaseModel):
         given = dict(given)
         for key in [k for k in data if isinstance(k, str) and "." in k]:
             given[key] = data.pop(key)
+        for key in data:  # a parameter declared beside its rule, given without its name
+            if isinstance(key, str) and key not in cls.model_fields:
+                hint = key_hint(key)
+                if hint is not None:
+                    raise ValueError(f"unknown parameter {key!r}: {hint}")
         rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
         used = {rules.get(slot, DEFAULTS.get(slot)) for slot in STEP_ORDER}
         used.add(data.get("strategy", cls.model_fields["strategy"].default))
@@ -1523,6 +1003,9 @@ class Params(BaseModel):
     def _known_strategy(cls, v: str) -> str:
         _ensure_builtins()
         if v not in STRATEGIES:
+            hint = form_hint("strategy", v, STRATEGIES)
+            if hint is not None:
+                raise ValueError(hint)
             raise ValueError(f"unknown strategy {v!r}; valid: {', '.join(sorted(STRATEGIES))}")
         return v
 
@@ -1560,6 +1043,9 @@ class Params(BaseModel):
             if slot not in RULES:
                 raise ValueError(f"unknown rule slot {slot!r}; valid: {', '.join(STEP_ORDER)}")
             if name != "off" and name not in RULES[slot]:
+                hint = form_hint(f"the rule for slot {slot!r},", name, RULES[slot])
+                if hint is not None:
+                    raise ValueError(hint)
                 valid = ", ".join(sorted(RULES[slot]) + ["off"])
                 raise ValueError(f"unknown rule {name!r} for slot {slot!r}; valid: {valid}")
         return v
@@ -1599,21 +1085,35 @@ def _ensure_builtins() -> None:
     import sim.model.builtin  # noqa: F401
 
 
+def key_to_set(name: str) -> str | None:
+    """For a name that is not a parameter: which key to set instead, if one is plain.
+
+    :func:`sim.core.registry.key_hint`, with the built-ins registered first: a
+    parameter's former key (``rate_perf``, now ``practice_effects.rate_perf``) or a
+    numpy form's former name (``judged_numpy.w_agenda``) names the key to set.
+    """
+    _ensure_builtins()
+    return key_hint(name)
+
+
 def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -> dict[str, Any]:
     """The declared parameters' values in force: those given, checked, and the defaults.
 
     Args:
         given: ``rule.param`` -> value; every key must be declared by a registered
             rule or strategy (in use or not).
-        used: the names of the rules and strategy a run uses: only the defaults of
-            the keys they read are filled in (a rule of another process's plug-in is
-            not listed). None: every declared key's.
+        used: the names of the rules and strategy a run uses: the defaults of the
+            keys they read are filled in, and those of every built-in rule and
+            strategy (a switched-off rule's parameters are listed, as the schema's
+            are; a rule of another process's plug-in is not). None: every declared
+            key's.
 
     Raises:
         ValueError: an unknown key (with the valid keys of that rule, or all),
             or a value of the wrong type or out of range (with the range).
     """
     table = declared_params()
+    given = dict(given)
     for key, value in given.items():
         spec = table.get(key)
         if spec is None:
@@ -1621,7 +1121,9 @@ def resolve_declared(given: dict[str, Any], used: Iterable[Any] | None = None) -
         why = spec.check(value)
         if why is not None:
             raise ValueError(f"key {key!r} {why}; it means: {spec.meaning}")
-    read = None if used is None else keys_read(used)
+        if spec.type is float:  # a whole number for a number, as the schema's fields take it
+            given[key] = float(value)
+    read = None if used is None else keys_read(used) | builtin_keys()
     out = {key: spec.default for key, spec in table.items() if read is None or key in read}
     out.update(given)
     return out
@@ -1695,11 +1197,12 @@ def type_problem(
 def unknown_declared(key: str, table: dict[str, Any] | None = None) -> str:
     """Why ``key``, with a dot, is not a declared parameter, and what to set instead.
 
-    A key under a registered name that reads the parameter from another key
-    (``judged_numpy.w_agenda``: the numpy form reads ``judged.w_agenda``; a
-    strategy's ``top_down.rel_trust_brokered``: every strategy reads
-    ``centre.rel_trust_brokered``) names that key; else the keys of that
-    namespace, or every declared key.
+    A key that names a parameter declared under another key (a strategy's
+    ``top_down.n_broker``: ``brokering.n_broker``; a numpy form's
+    ``judged_numpy.w_agenda``: ``judged.w_agenda``; the former
+    ``centre.rel_trust_brokered``: ``brokering.rel_trust_brokered``) names that key
+    (:func:`sim.core.registry.key_hint`); else the keys of that namespace, or
+    every declared key.
     """
     table = declared_params() if table is None else table
     hint = key_hint(key)

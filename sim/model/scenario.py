@@ -163,9 +163,11 @@ def check_keys(data: dict[str, Any], where: str) -> None:
     """Refuse keys that are not parameters, listing the valid ones.
 
     A key with a dot is a parameter a rule or strategy declares
-    (``judged.w_agenda``); an unknown one names the key to set when its rule
-    reads the parameter from another (``judged_numpy.w_agenda``: set
-    ``judged.w_agenda``), else lists the keys that rule declares.
+    (``judged.w_agenda``); an unknown one names the key to set when the
+    parameter is read from another (``judged_numpy.w_agenda``: set
+    ``judged.w_agenda``), else lists the keys that rule declares. A key without
+    a dot that a rule declares (``rate_perf``, declared beside the rule that
+    reads it) names that rule's key (``practice_effects.rate_perf``).
     """
     valid = set(Params.model_fields) | set(META_KEYS) | set(BUDGET_TOTALS)
     declared = list(declared_fields())
@@ -197,6 +199,9 @@ def check_keys(data: dict[str, Any], where: str) -> None:
             f"{where}: unknown key {excerpt(key)}{more}.{hint} {listed}. Run "
             "`nextpractice params` for their meaning."
         )
+    moved = key_hint(key) if isinstance(key, str) else None  # declared beside its rule
+    if moved is not None:
+        raise UserError(f"{where}: unknown key {excerpt(key)}{more}: {moved}")
     close = difflib.get_close_matches(str(key)[:100], valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UserError(

@@ -22,6 +22,15 @@ and naming that module in a scenario's ``plugins:`` (found beside the
 scenario file). Nothing in the engine changes. The base class, the slot order
 and the registries live in :mod:`sim.core.registry` (the bottom layer) and are
 re-exported here; the built-in rules are imported by :mod:`sim.model.builtin`.
+
+Each shipped rule is one class in one module here, named as the rule is
+registered (``judged`` is :mod:`sim.rules.judged`): its docstring, the
+parameters only it reads, ``apply``, and its computation twice, side by side, a
+readable numpy method and the compiled kernel beside it (``judge`` and
+``judge_compiled``), one of which runs as the run setting ``compiled`` says.
+The centre's mechanisms and the strategies are in :mod:`sim.rules.strategies`;
+the shared changes of state every rule goes through in :mod:`sim.rules.actions`;
+the reduced diffusion modes in :mod:`sim.rules.classic`.
 """
 
 from __future__ import annotations

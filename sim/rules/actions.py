@@ -4,6 +4,18 @@ Rules decide *whether* something happens; these functions carry it out the one
 way it is done everywhere: a school taking up a practice, a practice being
 invented, a tie forming, a head being replaced, the centre's evidence being
 published. Keeping them here means a rule never writes the slot arrays by hand.
+
+Where the work is a loop, it has two forms side by side, as every rule's has: a
+readable numpy function (``take_up_slots``) and its compiled kernel
+(``take_up_slots_compiled``), which does the same arithmetic in the same order
+(``tests/test_numpy_forms.py`` checks them bit for bit). The public functions
+(:func:`take_up`, :func:`drop`, :func:`slot_value`...) run the kernel, or the
+numpy form when the run says ``compiled: false``. Compiled rules call the
+kernels directly (a kernel calls kernels); their numpy forms call the numpy ones.
+The inline helpers :func:`value_of`, :func:`is_protected`, :func:`cost_weight` and
+:func:`runs_practice` are the single-slot formulas compiled loops share; their
+numpy forms are :func:`slot_values`, :func:`protected` and numpy's own
+expressions.
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sim.core.jit import as_plain, jit
+from sim.core.jit import jit
 from sim.core.numerics import member_of
 from sim.core.state import (
     ABANDONED,
@@ -62,9 +74,8 @@ def value_and_protection(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`slot_value` and :func:`protected_slots` of the same rows, in one pass."""
     rows = np.arange(model.schools.n) if rows is None else np.asarray(rows, np.int64)
-    return _value_and_protection(
-        as_plain(value_inputs(model)), rows, as_plain(protection_inputs(model))
-    )
+    form = values_and_protection_compiled if model.p.compiled else values_and_protection
+    return form(value_inputs(model), rows, protection_inputs(model))
 
 
 class ValueInputs(NamedTuple):
@@ -118,7 +129,7 @@ class ProtectionInputs(NamedTuple):
 
 
 def value_inputs(model: ModelLike) -> ValueInputs:
-    """What :func:`value_of` reads, in its order, for compiled loops that value slots."""
+    """What valuing a slot reads (:class:`ValueInputs`), for the loops that value slots."""
     s, pr, p = model.schools, model.practices, model.p
     return ValueInputs(
         s.slot_p,
@@ -136,7 +147,7 @@ def value_inputs(model: ModelLike) -> ValueInputs:
 
 
 def protection_inputs(model: ModelLike) -> ProtectionInputs:
-    """What :func:`is_protected` reads besides a slot's own, for compiled loops that need it."""
+    """What protecting a slot reads besides the slot's own (:class:`ProtectionInputs`)."""
     s, p = model.schools, model.p
     return ProtectionInputs(
         s.slot_since,
@@ -182,35 +193,80 @@ def value_of(pid, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, 
     return est - cost_weight(rel_cost, cost[pid], budget)
 
 
+def slot_values(values: ValueInputs, rows: np.ndarray) -> np.ndarray:
+    """Each slot's value as its school sees it, for the schools ``rows`` (rows x slots).
+
+    The numpy form of :func:`value_of`, row by row: the estimated effect pools the
+    school's own reads, the published evidence (weighted by the evidence lever)
+    and a sceptical prior at 0, each by its precision; the value is that less the
+    cost's weight over the budget (at least :data:`MIN_BUDGET`). An empty slot is
+    worth ``-inf``.
+    """
+    v = values
+    pid = v.slot_p[rows]
+    safe = np.maximum(pid, 0)  # a valid index even for empty slots (masked below)
+    prec_pub = v.lever * v.ev_prec[safe]  # precision of the published evidence
+    estimate = (v.obs[rows] / v.sd2 + prec_pub * v.ev_mean[safe]) / (
+        v.nobs[rows] / v.sd2 + prec_pub + v.prec0
+    )
+    value = estimate - v.rel_cost * v.cost[safe] / np.maximum(v.budget[rows], MIN_BUDGET)[:, None]
+    return np.where(pid == EMPTY, -np.inf, value)
+
+
+def protected(protection: ProtectionInputs, slot_p: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Which slots of the schools ``rows`` may not be dropped or replaced now (rows x slots).
+
+    The numpy form of :func:`is_protected`: a practice taken up less than
+    ``dur_commit`` months ago, and a mandated practice while its mandate stands.
+    """
+    pr = protection
+    pid = slot_p[rows]
+    young = (pr.t - pr.since[rows]) * pr.dur_step < pr.dur_commit
+    standing = (pr.channel[rows] == MANDATED) & np.isin(pid, pr.mandates)
+    return (pid != EMPTY) & (young | standing)
+
+
+def values_and_protection(
+    values: ValueInputs, rows: np.ndarray, protection: ProtectionInputs
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`slot_values` and :func:`protected` of the schools ``rows`` (numpy form)."""
+    return slot_values(values, rows), protected(protection, values.slot_p, rows)
+
+
 @jit
-def _value_and_protection(values, rows, protection):
-    """The compiled loop of :func:`value_and_protection` (the docstrings above say what).
+def values_and_protection_compiled(values, rows, protection):
+    """:func:`values_and_protection`, compiled: :func:`value_of` and :func:`is_protected` per slot.
 
     ``values`` and ``protection``: :class:`ValueInputs` and :class:`ProtectionInputs`.
     """
-    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
-    since, channel, t, dur_step, dur_commit, mandates = protection
-    k = slot_p.shape[1]
+    v, pr = values, protection
+    k = v.slot_p.shape[1]
     value = np.empty((len(rows), k))
     keep = np.zeros((len(rows), k), np.bool_)
     for r in range(len(rows)):
         i = rows[r]
         for j in range(k):
             value[r, j] = value_of(
-                slot_p[i, j],
-                obs[i, j],
-                nobs[i, j],
-                budget[i],
-                ev_prec,
-                ev_mean,
-                cost,
-                sd2,
-                lever,
-                prec0,
-                rel_cost,
+                v.slot_p[i, j],
+                v.obs[i, j],
+                v.nobs[i, j],
+                v.budget[i],
+                v.ev_prec,
+                v.ev_mean,
+                v.cost,
+                v.sd2,
+                v.lever,
+                v.prec0,
+                v.rel_cost,
             )
             keep[r, j] = is_protected(
-                slot_p[i, j], channel[i, j], since[i, j], t, dur_step, dur_commit, mandates
+                v.slot_p[i, j],
+                pr.channel[i, j],
+                pr.since[i, j],
+                pr.t,
+                pr.dur_step,
+                pr.dur_commit,
+                pr.mandates,
             )
     return value, keep
 
@@ -288,7 +344,8 @@ def take_up(
     source = (
         np.full(len(school), EMPTY, np.int64) if source is None else np.asarray(source, np.int64)
     )
-    ok = take_up_kernel(
+    form = take_up_slots_compiled if p.compiled else take_up_slots
+    ok = form(
         school,
         np.asarray(practice, np.int64),
         source,
@@ -297,34 +354,74 @@ def take_up(
         s.slot_depth,
         s.slot_own,
         s.slot_source,
-        as_plain(value_inputs(model)),
-        as_plain(protection_inputs(model)),
+        value_inputs(model),
+        protection_inputs(model),
     )
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 
 
-@jit
-def take_up_kernel(
-    school, practice, source, own, channel, depth, own_a, source_a, values, protection
-):
-    """:func:`take_up`'s pairs in order, in one compiled loop; True for those taken up.
-
-    Compiled rules that take up practice call this (rules in Python call
-    :func:`take_up`, which counts the adoptions).
+def take_up_slots(
+    school: np.ndarray,
+    practice: np.ndarray,
+    source: np.ndarray,
+    own: float,
+    channel: int,
+    depth: np.ndarray,
+    own_a: np.ndarray,
+    source_a: np.ndarray,
+    values: ValueInputs,
+    protection: ProtectionInputs,
+) -> np.ndarray:
+    """:func:`take_up`'s pairs in order, into the slot arrays; True for those taken up.
 
     A school seen earlier in the list, or already running the practice, is
-    passed over. A school with an empty slot takes its first (where an empty
-    slot's value, -inf, would put the least valued slot); a full school
-    replaces its least valued unprotected slot (the first if tied: ``argmin``
-    over the values with protected slots at +inf), or nothing if all are
-    protected. The slot starts afresh: no depth, no reads, the given
-    ownership, channel, step taken up (``t``) and source tie. ``values`` and
-    ``protection`` are :func:`value_inputs` and :func:`protection_inputs`
-    (the slot arrays among them are written too).
+    passed over. A school with an empty slot fills its first one; a full
+    school replaces the slot it values least among those not protected (the
+    first if tied), or nothing if every slot is protected. The slot starts
+    afresh: no depth, no reads, ownership ``own``, the channel, this step,
+    and the source tie. ``values`` and ``protection`` are :func:`value_inputs`
+    and :func:`protection_inputs` (the slot arrays among them are written too).
     """
-    slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost = values
-    since, channel_a, t, dur_step, dur_commit, mandates = protection
+    slot_p, t = values.slot_p, protection.t
+    ok = np.zeros(len(school), bool)
+    seen = set()
+    for x, (i, pid) in enumerate(zip(school.tolist(), practice.tolist(), strict=True)):
+        if i in seen or pid in slot_p[i]:  # one take-up per school; none of what it runs
+            seen.add(i)
+            continue
+        seen.add(i)
+        empty = np.flatnonzero(slot_p[i] == EMPTY)
+        if len(empty):
+            col = empty[0]
+        else:  # full: the least valued slot it may replace
+            row = np.array([i])
+            value = np.where(
+                protected(protection, slot_p, row)[0], np.inf, slot_values(values, row)[0]
+            )
+            col = int(np.argmin(value))
+            if value[col] == np.inf:
+                continue
+        slot_p[i, col], depth[i, col], own_a[i, col] = pid, 0.0, own
+        protection.channel[i, col], protection.since[i, col] = channel, t
+        values.obs[i, col], values.nobs[i, col], source_a[i, col] = 0.0, 0.0, source[x]
+        ok[x] = True
+    return ok
+
+
+@jit
+def take_up_slots_compiled(
+    school, practice, source, own, channel, depth, own_a, source_a, values, protection
+):
+    """:func:`take_up_slots`, compiled: one loop over the pairs, in order.
+
+    Compiled rules that take up practice call this (a kernel calls kernels;
+    rules in Python call :func:`take_up`, which counts the adoptions). A full
+    school replaces its least valued unprotected slot: ``argmin`` over
+    :func:`value_of` with protected slots (:func:`is_protected`) at +inf.
+    """
+    v, pr = values, protection
+    slot_p = v.slot_p
     n, k = slot_p.shape
     ok = np.zeros(len(school), np.bool_)
     seen = np.zeros(n, np.bool_)
@@ -345,32 +442,40 @@ def take_up_kernel(
             best = np.inf
             for j in range(k):
                 q = slot_p[i, j]
-                if is_protected(q, channel_a[i, j], since[i, j], t, dur_step, dur_commit, mandates):
-                    continue
-                v = value_of(
+                if is_protected(
                     q,
-                    obs[i, j],
-                    nobs[i, j],
-                    budget[i],
-                    ev_prec,
-                    ev_mean,
-                    cost,
-                    sd2,
-                    lever,
-                    prec0,
-                    rel_cost,
+                    pr.channel[i, j],
+                    pr.since[i, j],
+                    pr.t,
+                    pr.dur_step,
+                    pr.dur_commit,
+                    pr.mandates,
+                ):
+                    continue
+                value = value_of(
+                    q,
+                    v.obs[i, j],
+                    v.nobs[i, j],
+                    v.budget[i],
+                    v.ev_prec,
+                    v.ev_mean,
+                    v.cost,
+                    v.sd2,
+                    v.lever,
+                    v.prec0,
+                    v.rel_cost,
                 )
-                if v < best:
-                    best, col = v, j
+                if value < best:
+                    best, col = value, j
             if col < 0:
                 continue
         slot_p[i, col] = pid
         depth[i, col] = 0.0
         own_a[i, col] = own
-        channel_a[i, col] = channel
-        since[i, col] = t
-        obs[i, col] = 0.0
-        nobs[i, col] = 0.0
+        pr.channel[i, col] = channel
+        pr.since[i, col] = pr.t
+        v.obs[i, col] = 0.0
+        v.nobs[i, col] = 0.0
         source_a[i, col] = source[x]
         ok[x] = True
     return ok
@@ -384,7 +489,8 @@ def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
         rows, cols = np.asarray(rows, np.int64)[mine], np.asarray(cols, np.int64)[mine]
     model.counts["drops"] += len(rows)
     if len(rows):
-        _drop(
+        form = drop_slots_compiled if model.p.compiled else drop_slots
+        form(
             np.asarray(rows, np.int64),
             np.asarray(cols, np.int64),
             s.slot_p,
@@ -398,14 +504,24 @@ def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
         )
 
 
-@jit
-def _drop(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
-    """:func:`drop` in one compiled loop: trust first, then the slots emptied.
+def drop_slots(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep) -> None:
+    """Empty the slots ``(rows, cols)``; each one's source tie keeps ``keep`` of its trust.
 
-    ``trust[src] *= keep`` over the source ties of the dropped slots as numpy
-    does it: every product is read before any is written, so a tie that is
-    the source of two dropped slots loses trust once.
+    A tie that is the source of two dropped slots loses trust once: numpy's
+    ``trust[src] *= keep`` reads every product before it writes any.
     """
+    src = source[rows, cols]
+    src = src[src >= 0]
+    trust[src] *= keep
+    slot_p[rows, cols] = EMPTY
+    for a in (depth, own, obs, nobs):
+        a[rows, cols] = 0.0
+    source[rows, cols] = EMPTY
+
+
+@jit
+def drop_slots_compiled(rows, cols, slot_p, depth, own, obs, nobs, source, trust, keep):
+    """:func:`drop_slots`, compiled: trust first (every product read before any is written)."""
     m = len(rows)
     src = np.empty(m, np.int64)
     new = np.empty(m)
@@ -541,14 +657,24 @@ def ties_within(model: ModelLike, collabs: np.ndarray, alive_only: bool) -> np.n
     t, c = model.ties, model.collabs
     chosen = np.zeros(c.n, np.bool_)
     chosen[collabs] = True
-    return _ties_within(
-        t.kind[: t.n], t.alive[: t.n], t.a, t.b, model.schools.collab, chosen, alive_only
-    )
+    form = collab_ties_compiled if model.p.compiled else collab_ties
+    return form(t.kind[: t.n], t.alive[: t.n], t.a, t.b, model.schools.collab, chosen, alive_only)
+
+
+def collab_ties(kind, alive, a, b, collab, chosen, alive_only) -> np.ndarray:
+    """Collaborative ties with both ends in one ``chosen`` collaborative, ascending.
+
+    In force only, with ``alive_only``.
+    """
+    ca, cb = collab[a[: len(kind)]], collab[b[: len(kind)]]
+    keep = (kind == COLLAB) & (alive | (not alive_only)) & (ca >= 0) & (ca == cb)
+    keep &= chosen[np.maximum(ca, 0)]
+    return np.flatnonzero(keep)
 
 
 @jit
-def _ties_within(kind, alive, a, b, collab, chosen, alive_only):
-    """:func:`ties_within`'s loop: ``kind == COLLAB``, both ends in one chosen collaborative."""
+def collab_ties_compiled(kind, alive, a, b, collab, chosen, alive_only):
+    """:func:`collab_ties`, compiled: one pass over the ties."""
     out = np.empty(len(kind), np.int64)
     m = 0
     for e in range(len(kind)):

@@ -5,8 +5,9 @@ and one practice known (``n_practices_init: 1, n_running_init: 0``), the
 engine reduces to a textbook diffusion model of practice 0. A school has
 adopted when practice 0 is in its slots; adoption goes through
 :func:`sim.rules.actions.take_up` like any other (the channel is immaterial).
-Seed adopters (``init_adopters``) are placed at the first step, which then
-also spreads from them, so the share after step t is the model's value at t.
+Seed adopters (``classic.init_adopters``) are placed at the first step, which
+then also spreads from them, so the share after step t is the model's value at t.
+Each rule declares its own parameters (``bass.p_bass``, ``si.beta_si``...).
 
 * ``bass``: Bass (1969) in discrete time, hazard p + q F per step.
 * ``si``: susceptible-infected, mean-field exact on a complete graph.
@@ -17,7 +18,10 @@ also spreads from them, so the share after step t is the model's value at t.
 Neighbour counts use a scipy.sparse CSR adjacency of the alive ties,
 symmetric, cached on the model while the ties do not change, and are moved
 each step by the schools whose adoption changed (:func:`neighbour_counts`).
-The deterministic rules (threshold, complex) draw no random numbers.
+The deterministic rules (threshold, complex) draw no random numbers. The four
+stay together in this one file: they are the textbook references the validation
+checks the engine against, not mechanisms of the model, and share their seeding
+and neighbour counting.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import scipy.sparse as sp
 from sim.core.jit import jit
 from sim.core.numerics import row_any
 from sim.core.state import CHOSEN
-from sim.rules import Rule, register
+from sim.rules import Param, Rule, register
 from sim.rules.actions import take_up
 
 PRACTICE = 0
@@ -74,6 +78,10 @@ def neighbour_counts(model, has: np.ndarray) -> np.ndarray:
     (tested). Rebuilt from scratch when the ties change. Read-only.
     """
     adj, _ = adjacency_and_degree(model)
+    if not model.p.compiled:  # the numpy form: the whole product, every step (the same counts)
+        m = adj @ has.astype(float)
+        m.flags.writeable = False
+        return m
     cache = model.__dict__.get("_classic_counts")
     if cache is None or cache[0] is not adj:
         m = adj @ has.astype(float)
@@ -90,7 +98,11 @@ def neighbour_counts(model, has: np.ndarray) -> np.ndarray:
 
 @jit
 def _move_counts(indptr, indices, changed, has, m):
-    """Move the counts ``m`` in place by the rows of the schools whose adoption changed."""
+    """Move the counts ``m`` in place by the rows of the schools whose adoption changed.
+
+    Compiled only: its numpy form is the whole product ``adj @ has`` that
+    :func:`neighbour_counts` computes when the run says ``compiled: false``.
+    """
     for i in changed:
         step = 1.0 if has[i] else -1.0
         for x in range(indptr[i], indptr[i + 1]):
@@ -117,12 +129,25 @@ def adopt(model, schools: np.ndarray) -> None:
 class Classic(Rule):
     """Shared seeding: ``init_adopters`` random schools at the first step."""
 
+    params_namespace = "classic"
+    params = {
+        "init_adopters": Param(
+            0,
+            lo=0,
+            hi=100000,
+            unit="schools",
+            kind="setting",
+            meaning="Seed adopters of practice 0 placed at the first step of a classic rule "
+            "(complex: a random school and its neighbours).",
+        ),
+    }
+
     def seed(self, model) -> None:
         """Place the seed adopters once."""
         if getattr(model, "_classic_seeded", False):
             return
         model._classic_seeded = True
-        k = min(model.p.init_adopters, model.schools.n)
+        k = min(self.value(model, "init_adopters"), model.schools.n)
         if k:
             adopt(model, self.rng.choice(model.schools.n, k, replace=False))
 
@@ -174,15 +199,41 @@ class Bass(Classic):
     F_{t+1} = F_t + (p + q F_t)(1 - F_t), not the continuous closed form.
     """
 
+    params = {
+        "p_bass": Param(
+            0.03,
+            lo=0,
+            hi=1,
+            unit="1/step",
+            kind="uncertainty",
+            sweep=(0.001, 0.05),
+            sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean p 0.03",
+            ref="Bass, Management Science 15:215 (1969)",
+            meaning="Bass coefficient of innovation: chance per step that a non-adopter adopts "
+            "from outside influence (adopt: bass).",
+        ),
+        "q_bass": Param(
+            0.38,
+            lo=0,
+            hi=5,
+            unit="1/step",
+            kind="uncertainty",
+            sweep=(0.1, 0.6),
+            sweep_ref="Sultan, Farley and Lehmann, J Marketing Res 27:70 (1990): mean q 0.38",
+            ref="Bass, Management Science 15:215 (1969)",
+            meaning="Bass coefficient of imitation: added chance per step per share of "
+            "adopters (global share, or share of neighbours).",
+        ),
+    }
+
     def chance(self, model, has):
         """P + q F."""
-        p = model.p
         if complete(model):
             f = has.mean()
         else:
             _, deg = adjacency_and_degree(model)
             f = neighbour_counts(model, has) / np.maximum(deg, 1)
-        return np.clip(p.p_bass + p.q_bass * f, 0.0, 1.0)
+        return np.clip(self.value(model, "p_bass") + self.value(model, "q_bass") * f, 0.0, 1.0)
 
 
 @register("adopt", "si")
@@ -196,9 +247,24 @@ class SI(Classic):
     at rate beta: chance 1 - exp(-beta m), m infected neighbours.
     """
 
+    params = {
+        "beta_si": Param(
+            0.2,
+            lo=0,
+            hi=10,
+            unit="1/step",
+            kind="uncertainty",
+            sweep=(0.05, 0.5),
+            sweep_ref="half the schools adopt in 6 to 60 steps from one seed on a complete graph",
+            ref="Kermack & McKendrick (1927); logistic SI model",
+            meaning="SI transmission rate: on a complete graph di/dt = beta i (1-i); on a "
+            "network, rate per infected neighbour (adopt: si).",
+        ),
+    }
+
     def chance(self, model, has):
         """Per-step infection chance."""
-        beta = model.p.beta_si
+        beta = self.value(model, "beta_si")
         if complete(model):
             i = has.mean()
             g = np.exp(beta)
@@ -215,10 +281,25 @@ class Threshold(Deterministic):
     that have adopted reaches ``phi_threshold``.
     """
 
+    params = {
+        "phi_threshold": Param(
+            0.18,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.1, 0.26),
+            sweep_ref="Watts (2002) fig. 1: the cascade window at mean degree 4 to 10",
+            ref="Watts, PNAS 99:5766 (2002)",
+            meaning="Fractional threshold: a school adopts once this share of its neighbours "
+            "has (adopt: threshold).",
+        ),
+    }
+
     def ready(self, model, has, m):
         """Where the share of adopted neighbours reaches phi."""
         _, deg = adjacency_and_degree(model)
-        return (deg > 0) & (m >= model.p.phi_threshold * deg - 1e-12)
+        return (deg > 0) & (m >= self.value(model, "phi_threshold") * deg - 1e-12)
 
 
 @register("adopt", "complex")
@@ -230,12 +311,28 @@ class Complex(Deterministic):
     and Macy, so a threshold-2 contagion can start.
     """
 
+    params = {
+        "n_threshold": Param(
+            2,
+            lo=1,
+            hi=100,
+            unit="schools",
+            kind="uncertainty",
+            sweep=(1, 4),
+            sweep_ref="simple (1) to complex contagion needing up to 4 neighbours (Centola and "
+            "Macy 2007)",
+            ref="Centola & Macy, AJS 113:702 (2007)",
+            meaning="Absolute threshold: a school adopts once this many of its neighbours have "
+            "(adopt: complex).",
+        ),
+    }
+
     def seed(self, model):
         """A random school and up to ``init_adopters - 1`` of its neighbours."""
         if getattr(model, "_classic_seeded", False):
             return
         model._classic_seeded = True
-        k = min(model.p.init_adopters, model.schools.n)
+        k = min(self.value(model, "init_adopters"), model.schools.n)
         if not k:
             return
         adj = adjacency(model)
@@ -249,4 +346,4 @@ class Complex(Deterministic):
 
     def ready(self, model, has, m):
         """Where at least n_threshold neighbours have adopted."""
-        return m >= model.p.n_threshold
+        return m >= self.value(model, "n_threshold")

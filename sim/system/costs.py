@@ -14,7 +14,7 @@ the model system, so they scale with ``n_schools``). Two kinds of payer:
   full capacity-building lever), both paid in :func:`fund_authorities`, and
   executive headship support (``cost_exec_support`` per school taken on by an
   executive head, paid in the ``lead`` rule,
-  :meth:`sim.rules.network.SystemLeadership.pay_for_support`).
+  :meth:`sim.rules.executive_heads.SystemLeadership.pay_for_support`).
 
 Each payer's allowance accrues every step (its yearly budget over twelve months,
 times ``dur_step``); unspent money carries forward. Before an action, the payer is

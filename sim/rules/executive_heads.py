@@ -1,0 +1,443 @@
+"""The ``lead`` slot: strong heads take on struggling schools as executive heads, and lift them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.numerics import quantiles
+from sim.core.sources import CHAPMAN_2011, NEXT_PRACTICE
+from sim.core.state import CHOSEN, EMPTY, EXECUTIVE
+from sim.rules import Param, Rule, register
+from sim.rules.actions import (
+    add_ties,
+    protection_inputs,
+    runs_practice,
+    take_up_slots,
+    take_up_slots_compiled,
+    value_inputs,
+)
+
+
+@register("lead", "executive_heads", default=True)
+class SystemLeadership(Rule):
+    """Strong heads take on struggling schools as executive heads, and lift them.
+
+    Matching: a head of a school in the top quarter of performance (quantile
+    ``q_strong``), leading only that school, takes on a struggling school
+    (below quantile ``q_weak``) in the same authority with chance
+    ``p_exec_head`` a month times their appetite for system leadership (seed
+    002: "headteachers are taking on the responsibility of leading more than
+    one school"). The struggling school's head is replaced by the executive
+    head and it gains a tie of high trust (``init_trust_exec``) to the strong
+    school.
+
+    Support, every month while the federation lasts (schools sharing a head):
+    each school closes ``rate_exec_support`` of its capacity gap to the
+    federation's most capable school, and with chance ``p_exec_share`` takes
+    up the deepest practice of the federation's best-performing school that
+    it does not yet run, with the ownership the lead school has of it (staff
+    who run it there bring it over). Federations of a strong and a weak
+    school raised the weak school's results over two to four years in England
+    (Chapman, Muijs and MacAllister 2011): the lift comes from sustained
+    shared leadership, staff and practice, not a one-off transfer. A
+    federation ends when its head leaves (the ``turnover`` slot).
+
+    Support costs the supported school's authority ``cost_exec_support`` a
+    year per school taken on (:meth:`pay_for_support`); an authority short of
+    money scales its federations' support down to the share it can pay.
+    What it writes for observers: ``model.events["takeovers"]``.
+    """
+
+    params = {
+        "p_exec_head": Param(
+            0.01,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="lever",
+            sweep=(0, 0.03),
+            ref=NEXT_PRACTICE,
+            meaning="Chance a strong head with full appetite takes on a struggling school "
+            "nearby as executive head in a month.",
+        ),
+        "rate_exec_support": Param(
+            0.03,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="uncertainty",
+            sweep=(0.0, 0.08),
+            sweep_ref="none, up to closing a capacity gap half-way in 8 months (Chapman 2011)",
+            ref=CHAPMAN_2011,
+            meaning="Share of its capacity gap to the strongest school of its federation "
+            "(schools sharing a head) a school closes in a month.",
+        ),
+        "p_exec_share": Param(
+            0.1,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="uncertainty",
+            sweep=(0.03, 0.25),
+            sweep_ref="a federation passes on its deepest practice in 4 to 33 months",
+            ref=CHAPMAN_2011,
+            meaning="Chance in a month that a federated school takes up the deepest practice "
+            "of its federation's strongest school.",
+        ),
+        "cost_exec_support": Param(
+            20.0,
+            lo=0,
+            hi=200,
+            unit="GBP k per school per year",
+            kind="uncertainty",
+            sweep=(10.0, 50.0),
+            sweep_ref="an estimate, of the order of the National College's NLE deployment and "
+            "school-to-school support payments in the 2000s: 10-50k a supported school "
+            "a year",
+            ref=NEXT_PRACTICE,
+            meaning="Cost to an authority of executive headship support (rate_exec_support, "
+            "p_exec_share) for one school taken on, for a year: the executive head's "
+            "and lead school's staff time.",
+        ),
+        "q_strong": Param(
+            0.75,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.6, 0.9),
+            sweep_ref="strong heads from the top 40% to the top tenth",
+            ref=NEXT_PRACTICE,
+            meaning="Quantile of performance from which a school's head counts as strong "
+            "enough to take on another school (0.75: the top quarter).",
+        ),
+        "q_weak": Param(
+            0.10,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.05, 0.25),
+            sweep_ref="struggling schools from the bottom twentieth to the bottom quarter",
+            ref="Chapman, Muijs and MacAllister 2011 (federations of strong and weak schools)",
+            meaning="Quantile of performance below which a school counts as struggling and "
+            "may be taken on (0.10: the bottom tenth).",
+        ),
+        "init_trust_exec": Param(
+            0.8,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.6, 1.0),
+            sweep_ref="one head leading both schools: high trust, up to full",
+            ref="Chapman, Muijs and MacAllister 2011 (one head leading both schools)",
+            meaning="Trust on the tie an executive headship makes between the strong and the "
+            "struggling school: high, as one head leads both.",
+        ),
+    }
+
+    def apply(self, model):
+        """Match strong heads with struggling schools, then support federations."""
+        s, p = model.schools, model.p
+        perf = s.logit_perf
+        chance = model.per_step_array(
+            self.value(model, "p_exec_head") * model.heads.appetite[s.head]
+        )
+        hi_cut, lo_cut = quantiles(
+            perf, [self.value(model, "q_strong"), self.value(model, "q_weak")]
+        )
+        n_led, go, weak = self.candidates(
+            self.kernel_rng, perf, hi_cut, lo_cut, s.head, model.heads.n, chance
+        )
+        strong_end = weak_end = replaced = np.zeros(0, np.int64)
+        if len(go):
+            strong_end, weak_end, replaced = self.take_on(
+                self.kernel_rng, go, s.authority, model.authority_index(), weak, s.head, n_led
+            )
+        # The replaced heads leave and the pairs are tied, all at once (no draws).
+        model.retire_heads(replaced)
+        add_ties(model, strong_end, weak_end, EXECUTIVE, self.value(model, "init_trust_exec"))
+        # For observers: the schools taken on, and those as weak that were not
+        # (``weak`` now marks only the latter), e.g. for a matched comparison.
+        model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
+        paid = self.pay_for_support(model, n_led)[s.authority]  # share funded, per school
+        led, lead, col = self.support(
+            self.kernel_rng,
+            s.head,
+            n_led,
+            perf,
+            s.capacity,
+            model.per_step(self.value(model, "rate_exec_support")) * paid,
+            model.per_step(self.value(model, "p_exec_share")) * paid,
+            s.slot_p,
+            s.slot_depth,
+        )
+        if len(led) == 0:
+            return
+        model.counts["adoptions"] += self.bring_over(
+            led,
+            lead,
+            col,
+            p.init_own_chosen,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            value_inputs(model),
+            protection_inputs(model),
+        )
+
+    def pay_for_support(self, model, n_led):
+        """Each authority pays for the support of its schools taken on; returns its shares.
+
+        A federation of ``k`` schools supports ``k - 1`` of them (all but its
+        lead), at ``cost_exec_support`` each a year, paid by their authority
+        (a federation lies within one authority: heads take on schools of their
+        own). An authority short of money pays what it has left, and its
+        federated schools get that share of the support (of the capacity they
+        close and of the chance to take up a practice); the rest is recorded as
+        shortfall. Returns the share funded, per authority (1 where nothing is due).
+        """
+        s, p = model.schools, model.p
+        head, authority = s.head[: s.n], s.authority[: s.n]
+        n_la = len(model.ledger.allowance_la)
+        fed = np.flatnonzero(n_led[head] > 1)
+        paid = np.ones(n_la)
+        if len(fed) == 0:
+            return paid
+        first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
+        supported = np.bincount(authority[fed], minlength=n_la) - np.bincount(
+            authority[first], minlength=n_la
+        )
+        cost = self.value(model, "cost_exec_support")
+        return model.ledger.authorities(cost * supported * p.dur_step / 12.0, asked=supported != 0)
+
+    @staticmethod
+    def candidates(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
+        """Strong heads who take on a school this step, and the weak schools.
+
+        One uniform per school. A school led alone is strong at or above
+        ``hi_cut`` (its head takes on with ``chance``), weak at or below ``lo_cut``.
+
+        Returns:
+            Schools per head, the strong schools whose heads take on (ascending),
+            and the weak mask.
+        """
+        n_led = np.bincount(head, minlength=n_heads)
+        alone = n_led[head] == 1  # a head leading only this school
+        go = np.flatnonzero(alone & (perf >= hi_cut) & (rng.random(len(perf)) < chance))
+        weak = alone & (perf <= lo_cut)
+        return n_led, go, weak
+
+    @staticmethod
+    @jit
+    def candidates_compiled(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
+        """:meth:`candidates`, compiled: school by school, one uniform each."""
+        n = len(perf)
+        n_led = np.zeros(n_heads, np.int64)
+        for i in range(n):
+            n_led[head[i]] += 1
+        u = rng.random(n)
+        go = np.empty(n, np.int64)
+        weak = np.empty(n, np.bool_)
+        m = 0
+        for i in range(n):
+            alone = n_led[head[i]] == 1
+            go[m] = i
+            m += alone and perf[i] >= hi_cut and u[i] < chance[i]
+            weak[i] = alone and perf[i] <= lo_cut
+        return n_led, go[:m], weak
+
+    @staticmethod
+    def take_on(rng, go, authority, authority_index, weak, head, n_led):
+        """Each strong head in ``go``, in turn, takes on a weak school of their authority.
+
+        The school is drawn uniformly from those still weak. In place on
+        ``weak``, ``head`` and ``n_led``; returns the strong and weak ends of
+        each takeover and the heads replaced.
+        """
+        by_authority, start, end = authority_index
+        strong_end, weak_end, replaced = [], [], []
+        for a in go.tolist():
+            mine = by_authority[start[authority[a]] : end[authority[a]]]
+            pool = mine[weak[mine]]  # still weak (not yet taken on)
+            if len(pool) == 0:
+                continue
+            b = pool[rng.integers(0, len(pool))]
+            weak[b] = False
+            replaced.append(head[b])
+            head[b] = head[a]  # the executive head now leads both
+            n_led[head[a]] += 1
+            strong_end.append(a)
+            weak_end.append(b)
+        return (
+            np.array(strong_end, np.int64),
+            np.array(weak_end, np.int64),
+            np.array(replaced, np.int64),
+        )
+
+    @staticmethod
+    @jit
+    def take_on_compiled(rng, go, authority, authority_index, weak, head, n_led):
+        """:meth:`take_on`, compiled: one draw per takeover, ``rng.integers(0, len(pool))``."""
+        by_authority, la_start, la_end = authority_index
+        strong_end = np.empty(len(go), np.int64)
+        weak_end = np.empty(len(go), np.int64)
+        replaced = np.empty(len(go), np.int64)
+        pool = np.empty(len(by_authority), np.int64)
+        m = 0
+        for a in go:
+            c = 0
+            for x in range(la_start[authority[a]], la_end[authority[a]]):
+                if weak[by_authority[x]]:
+                    pool[c] = by_authority[x]
+                    c += 1
+            if c == 0:
+                continue
+            b = pool[rng.integers(0, c)]
+            weak[b] = False
+            replaced[m] = head[b]
+            head[b] = head[a]
+            n_led[head[a]] += 1
+            strong_end[m], weak_end[m] = a, b
+            m += 1
+        return strong_end[:m], weak_end[:m], replaced[:m]
+
+    @staticmethod
+    def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+        """Support within federations: capacity converges, practice is shared from the lead.
+
+        In place on ``capacity``; ``rate`` and ``chance`` are per school. Returns the
+        schools that take up a practice, their lead schools, and the lead's column of it.
+        """
+        fed = np.flatnonzero(n_led[head] > 1)  # schools sharing their head
+        none = np.zeros(0, np.int64)
+        if len(fed) == 0:
+            return none, none, none
+        h = head[fed]
+        # Each closes ``rate`` of its gap to the federation's most capable school.
+        top = np.zeros(len(n_led))
+        np.maximum.at(top, h, capacity[fed])
+        capacity[fed] += rate[fed] * (top[h] - capacity[fed])
+        # The lead school performs best (the last of equals, by index).
+        order = np.lexsort((perf[fed], h))
+        last = np.r_[h[order][1:] != h[order][:-1], True]
+        lead_of = np.full(len(n_led), -1)
+        lead_of[h[order][last]] = fed[order][last]
+        lead = lead_of[h]
+        # With ``chance``, a school that is not the lead takes up the lead's deepest
+        # practice it does not yet run (the first of equals), if there is one.
+        share = (lead != fed) & (rng.random(len(fed)) < chance[fed])
+        led, lead = fed[share], lead[share]
+        known = (slot_p[lead][:, :, None] == slot_p[led][:, None, :]).any(axis=2)
+        depth = np.where((slot_p[lead] != EMPTY) & ~known, slot_depth[lead], -1.0)
+        col = np.argmax(depth, axis=1)
+        ok = depth[np.arange(len(led)), col] >= 0
+        return led[ok], lead[ok], col[ok]
+
+    @staticmethod
+    @jit
+    def support_compiled(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+        """:meth:`support`, compiled: one uniform per federated school, ascending."""
+        n, k = slot_p.shape
+        fed = np.empty(n, np.int64)
+        top = np.zeros(len(n_led))
+        lead_of = np.full(len(n_led), -1, np.int64)
+        m = 0
+        for i in range(n):
+            h = head[i]
+            if n_led[h] > 1:
+                fed[m] = i
+                m += 1
+                top[h] = max(top[h], capacity[i])
+                if lead_of[h] < 0 or perf[i] >= perf[lead_of[h]]:
+                    lead_of[h] = i
+        led = np.empty(m, np.int64)
+        lead = np.empty(m, np.int64)
+        col = np.empty(m, np.int64)
+        if m == 0:
+            return led, lead, col
+        for x in range(m):
+            i = fed[x]
+            capacity[i] += rate[i] * (top[head[i]] - capacity[i])
+        u = rng.random(m)
+        g = 0
+        for x in range(m):
+            i = fed[x]
+            ld = lead_of[head[i]]
+            if ld == i or not u[x] < chance[i]:
+                continue
+            best, at = -1.0, 0
+            for j in range(k):
+                pid = slot_p[ld, j]
+                known = runs_practice(slot_p, i, pid)
+                depth = slot_depth[ld, j] if pid != EMPTY and not known else -1.0
+                if j == 0 or depth > best:
+                    best, at = depth, j
+            if best >= 0:
+                led[g], lead[g], col[g] = i, ld, at
+                g += 1
+        return led[:g], lead[:g], col[:g]
+
+    @staticmethod
+    def bring_over(led, lead, col, own_chosen, depth, own, source, values, protection):
+        """Federated schools take up their lead's practice, with the ownership its staff bring.
+
+        Each takes it up as :func:`sim.rules.actions.take_up` does (chosen, no
+        source tie); where it did, its ownership becomes the larger of its own and
+        the lead school's. Returns how many took it up.
+        """
+        slot_p = values.slot_p
+        ok = take_up_slots(
+            led,
+            slot_p[lead, col],
+            np.full(len(led), EMPTY),
+            own_chosen,
+            CHOSEN,
+            depth,
+            own,
+            source,
+            values,
+            protection,
+        )
+        rows, lead, col = led[ok], lead[ok], col[ok]
+        at = np.argmax(slot_p[rows] == slot_p[lead, col][:, None], axis=1)
+        own[rows, at] = np.maximum(own[rows, at], own[lead, col])
+        return int(ok.sum())
+
+    @staticmethod
+    @jit
+    def bring_over_compiled(led, lead, col, own_chosen, depth, own, source, values, protection):
+        """:meth:`bring_over`, compiled (every ownership read before any is written)."""
+        slot_p = values.slot_p
+        m, k = len(led), slot_p.shape[1]
+        practice = np.empty(m, np.int64)
+        for x in range(m):
+            practice[x] = slot_p[lead[x], col[x]]
+        ok = take_up_slots_compiled(
+            led,
+            practice,
+            np.full(m, EMPTY),
+            own_chosen,
+            CHOSEN,
+            depth,
+            own,
+            source,
+            values,
+            protection,
+        )
+        at = np.zeros(m, np.int64)
+        value = np.empty(m)
+        for x in range(m):
+            if ok[x]:
+                i, q = led[x], slot_p[lead[x], col[x]]
+                for j in range(k):
+                    if slot_p[i, j] == q:
+                        at[x] = j
+                        break
+                value[x] = max(own[i, at[x]], own[lead[x], col[x]])
+        for x in range(m):
+            if ok[x]:
+                own[led[x], at[x]] = value[x]
+        return np.count_nonzero(ok)

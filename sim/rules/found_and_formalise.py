@@ -1,0 +1,211 @@
+"""The ``collaborate`` slot: heads found collaboratives; some formalise into trusts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.numerics import choice_without_replacement
+from sim.core.sources import JACKSON_2011
+from sim.core.state import COLLAB, EMPTY
+from sim.rules import Param, Rule, register
+from sim.rules.actions import add_ties, ties_within
+
+
+@register("collaborate", "found_and_formalise", default=True)
+class Collaboratives(Rule):
+    """Heads found collaboratives; some formalise into trusts and federations.
+
+    A head leading a school outside any collaborative founds one in a step
+    with chance ``p_collab_form`` times their appetite for system leadership
+    times facilitation, raised by adversity (seed 001: the threat of cuts
+    drove Bradford's heads to a formal coalition). Members are the founder's
+    school and the nearest free schools (same town first), all tied to each
+    other. An informal collaborative formalises with chance ``p_formalise``
+    times facilitation, raised by adversity; its ties then never lapse, and it
+    survives its founder leaving (see the ``turnover`` slot).
+    """
+
+    params = {
+        "p_collab_form": Param(
+            0.003,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="uncertainty",
+            sweep=(0.001, 0.008),
+            sweep_ref="a system leader founds a collaborative every 10 to 80 years (times "
+            "facilitation)",
+            meaning="Chance a head with full appetite for system leadership founds a "
+            "collaborative in a month (times facilitation).",
+        ),
+        "p_formalise": Param(
+            0.01,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="lever",
+            sweep=(0, 0.04),
+            ref=JACKSON_2011,
+            meaning="Chance an informal collaborative formalises in a month (times "
+            "facilitation, raised by adversity).",
+        ),
+        "rel_trust_founded": Param(
+            0.2,
+            lo=-1,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.0, 0.4),
+            sweep_ref="founding ties start no more trusted, up to well above a new tie",
+            ref=JACKSON_2011,
+            meaning="Trust a collaborative's founding ties start with above init_trust: "
+            "members chose each other. An assumption of the model, not calibrated.",
+        ),
+    }
+
+    def apply(self, model):
+        """Found and formalise collaboratives."""
+        s, p, c = model.schools, model.p, model.collabs
+        fac = model.school_facilitation()
+        push = 1.0 + p.rel_adversity * model.pressure()
+        free = s.collab == EMPTY  # only a school outside any collaborative founds one
+        chance = self.value(model, "p_collab_form") * model.heads.appetite[s.head] * fac * push
+        founders = model.occurs(chance * free, self.kernel_rng)
+        if len(founders):
+            founder, a, b = self.found(
+                self.kernel_rng,
+                founders,
+                s.collab,
+                s.town,
+                s.authority,
+                model.town_index(),
+                model.authority_index(),
+                p.n_collab_size,
+                c.n,
+            )
+            if len(founder):  # recorded and tied all at once: the founding reads neither
+                c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
+                add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
+        # Formalisation.
+        informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
+        if len(informal):
+            rate = self.formalisation_rate(
+                s.collab, fac, push, c.n, self.value(model, "p_formalise")
+            )
+            go = informal[model.occurs(rate[informal], self.kernel_rng)]
+            if len(go):
+                c.formal[go] = True
+                model.ties.formal[ties_within(model, go, alive_only=False)] = True
+
+    @staticmethod
+    def found(rng, founders, collab, town, authority, town_index, authority_index, size, first_id):
+        """Founders found collaboratives, in turn, in place on ``collab``.
+
+        A founder already taken into a collaborative this step founds none.
+        Members are the founder and ``size - 1`` free schools of its town, or of
+        its authority when the town has too few; with too few there either, no
+        collaborative. Collaboratives are numbered ``first_id`` on.
+
+        Returns:
+            The founders who founded one, and each pair of members of each
+            collaborative (member ``i`` with each later member ``j``).
+        """
+        groups = []
+        for f in founders.tolist():
+            if collab[f] != EMPTY:  # taken into another's collaborative this step
+                continue
+            # Free schools of the founder's town; of its authority if the town has too few.
+            for (order, start, end), where in (
+                (town_index, town[f]),
+                (authority_index, authority[f]),
+            ):
+                near = order[start[where] : end[where]]
+                pool = near[(collab[near] == EMPTY) & (near != f)]
+                if len(pool) >= size - 1:
+                    break
+            if len(pool) < size - 1:
+                continue
+            members = np.r_[f, rng.choice(pool, size - 1, replace=False)]
+            collab[members] = first_id + len(groups)
+            groups.append(members)
+        g = np.array(groups, np.int64).reshape(-1, size)
+        i, j = np.triu_indices(size, 1)  # every pair of members, collaborative by collaborative
+        return g[:, 0].copy(), g[:, i].ravel(), g[:, j].ravel()
+
+    @staticmethod
+    @jit
+    def found_compiled(
+        rng, founders, collab, town, authority, town_index, authority_index, size, first_id
+    ):
+        """:meth:`found`, compiled: founder by founder, the same draws.
+
+        Members are drawn as ``rng.choice(pool, size - 1, replace=False)`` does
+        (:func:`sim.core.numerics.choice_without_replacement`, pool ascending);
+        pairs in ``np.triu_indices`` order.
+        """
+        by_town, town_start, town_end = town_index
+        by_la, la_start, la_end = authority_index
+        groups = np.empty((len(founders), size), np.int64)
+        pool = np.empty(len(collab), np.int64)
+        g = 0
+        for f in founders:
+            if collab[f] != EMPTY:
+                continue
+            for by, start, end, where in (
+                (by_town, town_start, town_end, town[f]),
+                (by_la, la_start, la_end, authority[f]),
+            ):
+                m = 0
+                for x in range(start[where], end[where]):
+                    school = by[x]
+                    pool[m] = school
+                    m += collab[school] == EMPTY and school != f
+                if m >= size - 1:
+                    break
+            if m < size - 1:
+                continue
+            groups[g, 0] = f
+            groups[g, 1:] = choice_without_replacement(rng, pool[:m], size - 1)
+            for q in range(size):
+                collab[groups[g, q]] = first_id + g
+            g += 1
+        n_pairs = size * (size - 1) // 2
+        a = np.empty(g * n_pairs, np.int64)
+        b = np.empty(g * n_pairs, np.int64)
+        x = 0
+        for q in range(g):
+            for i in range(size):
+                for j in range(i + 1, size):
+                    a[x], b[x] = groups[q, i], groups[q, j]
+                    x += 1
+        return groups[:g, 0].copy(), a, b
+
+    @staticmethod
+    def formalisation_rate(collab, fac, push, n_collabs, p_formalise):
+        """Each collaborative's monthly chance to formalise: members' mean facilitation x push."""
+        member = collab >= 0
+        c = collab[member]
+        size = np.maximum(np.bincount(c, minlength=n_collabs), 1)
+        mean_fac = np.bincount(c, fac[member], n_collabs) / size
+        mean_push = np.bincount(c, push[member], n_collabs) / size
+        return p_formalise * mean_fac * mean_push
+
+    @staticmethod
+    @jit
+    def formalisation_rate_compiled(collab, fac, push, n_collabs, p_formalise):
+        """:meth:`formalisation_rate`, compiled: sums school by school in index order."""
+        fac_c = np.zeros(n_collabs)
+        push_c = np.zeros(n_collabs)
+        cnt = np.zeros(n_collabs, np.int64)
+        for i in range(len(collab)):
+            q = collab[i]
+            if q >= 0:
+                fac_c[q] += fac[i]
+                push_c[q] += push[i]
+                cnt[q] += 1
+        rate = np.empty(n_collabs)
+        for q in range(n_collabs):
+            m = max(cnt[q], 1)
+            rate[q] = p_formalise * (fac_c[q] / m) * (push_c[q] / m)
+        return rate

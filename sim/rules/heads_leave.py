@@ -1,0 +1,113 @@
+"""The ``turnover`` slot: heads leave and are replaced; informal collaboratives may fade."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.sources import JACKSON_2011
+from sim.rules import Param, Rule, register
+from sim.rules.actions import dissolve_collaboratives, replace_heads
+
+
+@register("turnover", "heads_leave", default=True)
+class HeadTurnover(Rule):
+    """Heads leave and are replaced; informal collaboratives may fade with them.
+
+    Each head in post leaves in a step with chance ``p_head_leave``. Every
+    school they led gets a new head (executive headships end), and its
+    practices lose ownership (see :func:`sim.rules.actions.replace_heads`). A
+    collaborative the head founded dissolves with chance ``p_fade_informal``
+    if it is informal; a formalised one survives, its "governance enduring
+    beyond the will of key leaders" (seed 001).
+    """
+
+    params = {
+        "p_head_leave": Param(
+            0.012,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="uncertainty",
+            sweep=(0.005, 0.03),
+            sweep_ref="mean tenure of 3 to 17 years",
+            meaning="Chance a head leaves in a month (1/84: seven years' mean tenure).",
+        ),
+        "p_fade_informal": Param(
+            0.7,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.4, 0.9),
+            sweep_ref="most informal collaboratives fade when the founder leaves (seed 001)",
+            ref=JACKSON_2011,
+            meaning="Chance an informal collaborative dissolves when its founding head leaves.",
+        ),
+    }
+
+    def apply(self, model):
+        """Replace leaving heads; informal collaboratives they founded may dissolve."""
+        s, rng, h, c = model.schools, self.rng, model.heads, model.collabs
+        leaving, schools, founded = self.leaving(
+            self.kernel_rng,
+            h.active[: h.n],
+            model.per_step(self.value(model, "p_head_leave")),
+            s.head,
+            c.alive[: c.n],
+            c.founder[: c.n],
+        )
+        if len(leaving) == 0:
+            return
+        model.retire_heads(leaving)
+        replace_heads(model, schools, rng)
+        if len(founded):
+            informal = founded[~c.formal[founded]]
+            fade = informal[rng.random(len(informal)) < self.value(model, "p_fade_informal")]
+            dissolve_collaboratives(model, fade)
+
+    @staticmethod
+    def leaving(rng, active, chance, head, collab_alive, founder):
+        """Heads who leave this step, the schools they led, the live collaboratives they founded.
+
+        One uniform per head in post, ascending; each ascending.
+        """
+        in_post = np.flatnonzero(active)
+        leavers = in_post[rng.random(len(in_post)) < chance]
+        is_leaving = np.zeros(len(active), bool)
+        is_leaving[leavers] = True
+        return (
+            leavers,
+            np.flatnonzero(is_leaving[head]),
+            np.flatnonzero(collab_alive & is_leaving[founder]),
+        )
+
+    @staticmethod
+    @jit
+    def leaving_compiled(rng, active, chance, head, collab_alive, founder):
+        """:meth:`leaving`, compiled: head by head, then school by school."""
+        m = 0
+        for q in range(len(active)):
+            m += active[q]
+        u = rng.random(m)
+        is_leaving = np.zeros(len(active), np.bool_)
+        leaving = np.empty(m, np.int64)
+        x = g = 0
+        for q in range(len(active)):
+            if active[q]:
+                if u[x] < chance:
+                    is_leaving[q] = True
+                    leaving[g] = q
+                    g += 1
+                x += 1
+        schools = np.empty(len(head), np.int64)
+        c = 0
+        for i in range(len(head)):
+            schools[c] = i
+            c += is_leaving[head[i]]
+        founded = np.empty(len(founder), np.int64)
+        f = 0
+        for k in range(len(founder)):
+            founded[f] = k
+            f += collab_alive[k] and is_leaving[founder[k]]
+        return leaving[:g], schools[:c], founded[:f]

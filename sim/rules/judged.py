@@ -1,0 +1,259 @@
+"""The ``adopt`` slot: a head judges a practice heard of on noisy evidence, and adopts or not."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.state import CHOSEN
+from sim.rules import Param, Rule, register
+from sim.rules.actions import (
+    MIN_BUDGET,
+    ValueInputs,
+    cost_weight,
+    slot_values,
+    take_up,
+    value_inputs,
+    value_of,
+)
+
+
+@register("adopt", "judged", default=True)
+class JudgedAdoption(Rule):
+    """A head judges a practice heard of on noisy evidence, and adopts or not.
+
+    An open head considers the idea, with chance ``openness`` times the
+    school's capacity over ``capacity_absorb`` (at most 1): absorptive
+    capacity (Cohen and Levinthal 1990) means stronger schools take in more
+    of what they hear. Ideas outside the national agenda's domain are
+    considered less often (``w_agenda`` times ``lever_agenda``, Fullan's
+    rallying point). The head's judgement pools three sources by precision:
+    the peer's account (the true effect plus noise ``sd_judge``), published
+    evidence weighted by the evidence lever (Fullan's evidence-based
+    decision-making), and a sceptical prior centred on no effect. The judged
+    effect less the cost's weight must beat ``threshold_adopt`` and, when the
+    school has no empty slot or no spare capacity for the practice's
+    difficulty, also the practice it values least by that margin. Of several
+    ideas in a step, the head takes the best. Trust on the tie moves
+    (``rate_trust``) up after an exchange the head judged useful, down after
+    a useless one.
+    """
+
+    params = {
+        "w_agenda": Param(
+            0.8,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.4, 1.0),
+            sweep_ref="an agenda that narrows attention a little to almost wholly",
+            ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
+            meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
+            "share is this times lever_agenda): how much a national agenda narrows "
+            "attention. An assumption of the model, not calibrated.",
+        ),
+        "capacity_absorb": Param(
+            0.5,
+            lo=0.01,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.3, 0.8),
+            sweep_ref="absorptive capacity reached by a weak-average to a strong school",
+            meaning="Capacity from which a head takes in everything they hear; below it, in "
+            "proportion (absorptive capacity, Cohen and Levinthal 1990).",
+        ),
+        "threshold_adopt": Param(
+            0.03,
+            lo=-1,
+            hi=1,
+            unit="logit",
+            kind="uncertainty",
+            sweep=(0.0, 0.1),
+            sweep_ref="a head adopts for any judged gain, up to a gain of 0.1 logit",
+            meaning="Least judged net gain for which a head adopts.",
+        ),
+    }
+
+    def apply(self, model):
+        """Judge this step's heard practices; take up the best of each school's."""
+        h = model.heard
+        if len(h.school) == 0:
+            return
+        want, margin = self.judge(self.kernel_rng, self.inputs(model))
+        idx = np.flatnonzero(want)
+        if len(idx) == 0:
+            return
+        # Best idea per school first (largest margin over the bar), so take_up keeps it.
+        order = idx[np.lexsort((-margin[idx], h.school[idx]))]
+        take_up(model, h.school[order], h.practice[order], CHOSEN, source=h.tie[order])
+
+    def inputs(self, model) -> JudgeInputs:
+        """What :meth:`judge` reads this step (:class:`JudgeInputs`)."""
+        h, s, pr, p = model.heard, model.schools, model.practices, model.p
+        return JudgeInputs(
+            school=h.school,
+            practice=h.practice,
+            tie=h.tie,
+            openness=model.heads.openness[s.head[h.school]],
+            capacity=s.capacity,
+            capacity_absorb=self.value(model, "capacity_absorb"),
+            agenda=model.agenda,
+            lever_agenda=p.lever_agenda,
+            w_agenda=self.value(model, "w_agenda"),
+            domain=pr.domain,
+            effect=pr.effect,
+            sd_judge=p.sd_judge,
+            threshold_adopt=self.value(model, "threshold_adopt"),
+            rate_trust=p.rate_trust,
+            trust=model.ties.trust,
+            spare=model.spare_capacity(h.school),
+            difficulty=pr.difficulty,
+            values=value_inputs(model),
+        )
+
+    @staticmethod
+    def judge(rng, x: JudgeInputs) -> tuple[np.ndarray, np.ndarray]:
+        """Each heard item judged: (want it, margin of its net judged value over the bar).
+
+        Moves trust on each item's tie (a tie heard on twice: the last item's move wins).
+        """
+        v, m = x.values, len(x.school)
+        # Does the head consider the idea? Openness times absorptive capacity (at most 1).
+        u_consider = rng.random(m)
+        u_agenda = rng.random(m) if x.agenda >= 0 else u_consider
+        consider = u_consider < x.openness * np.minimum(
+            1.0, x.capacity[x.school] / x.capacity_absorb
+        )
+        if x.agenda >= 0:  # an idea off the national agenda is set aside more often
+            off_agenda = x.domain[x.practice] != x.agenda
+            consider &= ~off_agenda | (u_agenda >= x.w_agenda * x.lever_agenda)
+        # The judgement pools, by precision, the peer's noisy account, the published
+        # evidence (weighted by the evidence lever) and a sceptical prior at 0.
+        signal = x.effect[x.practice] + rng.normal(0.0, x.sd_judge, m)
+        prec_j = 1.0 / x.sd_judge**2
+        prec_e = v.lever * v.ev_prec[x.practice]
+        judged = (prec_j * signal + prec_e * v.ev_mean[x.practice]) / (prec_j + prec_e + v.prec0)
+        net = judged - v.rel_cost * v.cost[x.practice] / np.maximum(v.budget[x.school], MIN_BUDGET)
+        # The bar: the threshold if the school has an empty slot and capacity to spare,
+        # else the threshold over the value of the practice it values least.
+        worst = slot_values(v, x.school).min(axis=1)
+        has_room = x.spare >= x.difficulty[x.practice]
+        bar = np.where(
+            np.isinf(worst) & has_room,
+            x.threshold_adopt,
+            np.maximum(np.where(np.isinf(worst), 0.0, worst), 0.0) + x.threshold_adopt,
+        )
+        useful = net > bar
+        # Trust on the tie follows the usefulness of the exchange.
+        x.trust[x.tie] = x.trust[x.tie] + x.rate_trust * (useful - x.trust[x.tie])
+        already = (v.slot_p[x.school] == x.practice[:, None]).any(axis=1)
+        return consider & useful & ~already, net - bar
+
+    @staticmethod
+    @jit
+    def judge_compiled(rng, x):
+        """:meth:`judge`, compiled: item by item, the same draws and arithmetic.
+
+        Draws one uniform per item (considered?), one more per item when there
+        is an agenda (set aside?), and one normal per item (the peer's account),
+        as :meth:`judge` draws them. Every tie's trust moves from its value
+        before this step's exchanges (the last write wins for a tie heard on
+        twice, as numpy's ``trust[tie] = ...`` does). The least valued slot is
+        :func:`sim.rules.actions.value_of` over the school's slots.
+        """
+        v, m = x.values, len(x.school)
+        u_consider = rng.random(m)
+        u_agenda = rng.random(m) if x.agenda >= 0 else u_consider
+        noise = rng.normal(0.0, x.sd_judge, m)
+        prec_j = 1.0 / x.sd_judge**2
+        width = v.slot_p.shape[1]
+        want = np.zeros(m, np.bool_)
+        margin = np.empty(m)
+        moved = np.empty(m)
+        for k in range(m):
+            i, pid = x.school[k], x.practice[k]
+            absorb = min(1.0, x.capacity[i] / x.capacity_absorb)
+            consider = u_consider[k] < x.openness[k] * absorb
+            if x.agenda >= 0 and x.domain[pid] != x.agenda:
+                consider &= u_agenda[k] >= x.w_agenda * x.lever_agenda
+            signal = x.effect[pid] + noise[k]
+            prec_e = v.lever * v.ev_prec[pid]
+            judged = (prec_j * signal + prec_e * v.ev_mean[pid]) / (prec_j + prec_e + v.prec0)
+            net = judged - cost_weight(v.rel_cost, v.cost[pid], v.budget[i])
+            worst = np.inf  # the least valued of the school's slots
+            for j in range(width):
+                value = value_of(
+                    v.slot_p[i, j],
+                    v.obs[i, j],
+                    v.nobs[i, j],
+                    v.budget[i],
+                    v.ev_prec,
+                    v.ev_mean,
+                    v.cost,
+                    v.sd2,
+                    v.lever,
+                    v.prec0,
+                    v.rel_cost,
+                )
+                worst = min(worst, value)
+            has_room = x.spare[k] >= x.difficulty[pid]
+            if np.isinf(worst) and has_room:
+                bar = x.threshold_adopt
+            else:
+                bar = max(0.0 if np.isinf(worst) else worst, 0.0) + x.threshold_adopt
+            useful = net > bar
+            tie = x.tie[k]
+            moved[k] = x.trust[tie] + x.rate_trust * ((1.0 if useful else 0.0) - x.trust[tie])
+            already = False
+            for j in range(width):
+                already |= v.slot_p[i, j] == pid
+            want[k] = consider and useful and not already
+            margin[k] = net - bar
+        for k in range(m):  # trust follows the usefulness of the exchange
+            x.trust[x.tie[k]] = moved[k]
+        return want, margin
+
+
+class JudgeInputs(NamedTuple):
+    """What :class:`JudgedAdoption` reads: the heard items, the heads, the practices.
+
+    Attributes:
+        school, practice, tie: the heard items (``model.heard``).
+        openness: the hearing school's head's openness, per item.
+        capacity: each school's capacity, 0 to 1.
+        capacity_absorb: capacity from which a head considers all it hears.
+        agenda: the national agenda's domain, or -1 for none.
+        lever_agenda: the agenda lever, 0 to 1.
+        w_agenda: share of off-agenda ideas set aside at a full agenda lever.
+        domain, effect: each practice's domain and true effect.
+        sd_judge: sd of the noise on a peer's account of a practice.
+        threshold_adopt: net judged value a practice must clear.
+        rate_trust: the share of the way a tie's trust moves after an exchange.
+        trust: each tie's trust (written: trust follows the exchange's usefulness).
+        spare: the hearing school's spare capacity, per item (``model.spare_capacity``).
+        difficulty: each practice's difficulty.
+        values: what valuing a slot reads (:class:`sim.rules.actions.ValueInputs`).
+    """
+
+    school: np.ndarray
+    practice: np.ndarray
+    tie: np.ndarray
+    openness: np.ndarray
+    capacity: np.ndarray
+    capacity_absorb: float
+    agenda: int
+    lever_agenda: float
+    w_agenda: float
+    domain: np.ndarray
+    effect: np.ndarray
+    sd_judge: float
+    threshold_adopt: float
+    rate_trust: float
+    trust: np.ndarray
+    spare: np.ndarray
+    difficulty: np.ndarray
+    values: ValueInputs

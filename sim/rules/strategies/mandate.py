@@ -1,0 +1,160 @@
+"""The centre mandates practices: schools take them up, with the ownership of compliance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.core.jit import jit
+from sim.core.registry import Param
+from sim.core.state import EMPTY, MANDATED
+from sim.rules.actions import (
+    protection_inputs,
+    runs_practice,
+    take_up_slots,
+    take_up_slots_compiled,
+    value_inputs,
+)
+
+if TYPE_CHECKING:
+    from sim.core.registry import ModelLike
+
+
+class Mandate:
+    """The centre mandates practices, with the low ownership of compliance.
+
+    Each month a share ``p_mandate * tightness`` of the schools not yet
+    running a mandated practice is made to take it up (Fullan's "tightening
+    the focus from above"), starting at ``init_own_mandated`` ownership. The
+    centre pays ``cost_mandate`` per school the mandate reaches (administering
+    and inspecting take-up), and reaches fewer when its budget runs short.
+    Standing mandates (``model.mandates``) protect their slots from being
+    dropped or replaced. A strategy picks how many of the best known
+    practices it mandates with ``n_mandate``. Draws from the ``centre`` stream.
+    """
+
+    params_namespace: ClassVar[str] = "mandate"
+    params: ClassVar[dict[str, Param]] = {
+        "p_mandate": Param(
+            0.5,
+            lo=0,
+            hi=1,
+            unit="1/month",
+            kind="lever",
+            sweep=(0.05, 0.5),
+            meaning="Share of schools not yet running a mandated practice that a mandate "
+            "reaches in a month, at full tightness.",
+        ),
+        "n_mandate": Param(
+            3,
+            lo=0,
+            hi=20,
+            unit="practices",
+            kind="lever",
+            meaning="How many of the best known practices the centre mandates.",
+        ),
+        "cost_mandate": Param(
+            0.5,
+            lo=0,
+            hi=100,
+            unit="GBP k per school reached",
+            kind="uncertainty",
+            sweep=(0.1, 2.0),
+            sweep_ref="guidance, training days and inspection of take-up per school, a small "
+            "share of a strategy's per-school spend",
+            meaning="Cost to the centre of administering and inspecting a mandate in one "
+            "school it reaches.",
+        ),
+    }
+
+    def mandate(self, model: ModelLike, practices: list[int]) -> None:
+        """Mandate ``practices`` (standing until the next mandate); schools reached take them up."""
+        model.mandates = list(practices)
+        if not practices:
+            return
+        s, p = model.schools, model.p
+        reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
+        # Administering and inspecting: cost_mandate per school the mandate reaches.
+        users = model.users()
+        expected = reach * sum(s.n - int(users[pid]) for pid in practices)
+        reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
+        took_up = self.take_ups(
+            model.kernel_rng_for("centre"),
+            np.asarray(practices, np.int64),
+            reach,
+            p.init_own_mandated,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            value_inputs(model),
+            protection_inputs(model),
+        )
+        model.counts["adoptions"] += took_up
+        model.note("mandate", practices=list(practices), took_up=int(took_up))
+
+    @staticmethod
+    def take_ups(rng, practices, chance, own, depth, own_a, source_a, values, protection):
+        """Each mandated practice in turn: the schools it reaches take it up, mandated.
+
+        The schools reached are those not running it, each with ``chance`` (one
+        uniform per school, all drawn), on the slots as the previous practice's
+        take-ups left them. Returns how many took one up.
+        """
+        total = 0
+        for pid in practices.tolist():
+            hit = reached(rng, values.slot_p, pid, chance)
+            ok = take_up_slots(
+                hit,
+                np.full(len(hit), pid),
+                np.full(len(hit), EMPTY),
+                own,
+                MANDATED,
+                depth,
+                own_a,
+                source_a,
+                values,
+                protection,
+            )
+            total += int(ok.sum())
+        return total
+
+    @staticmethod
+    @jit
+    def take_ups_compiled(rng, practices, chance, own, depth, own_a, source_a, values, protection):
+        """:meth:`take_ups`, compiled: practice by practice (:func:`reached_compiled`)."""
+        total = 0
+        for pid in practices:
+            hit = reached_compiled(rng, values.slot_p, pid, chance)
+            ok = take_up_slots_compiled(
+                hit,
+                np.full(len(hit), pid),
+                np.full(len(hit), EMPTY),
+                own,
+                MANDATED,
+                depth,
+                own_a,
+                source_a,
+                values,
+                protection,
+            )
+            total += np.count_nonzero(ok)
+        return total
+
+
+def reached(rng, slot_p, pid, chance):
+    """Schools not running ``pid`` that a mandate reaches this month (one uniform per school)."""
+    return np.flatnonzero(~(slot_p == pid).any(axis=1) & (rng.random(len(slot_p)) < chance))
+
+
+@jit
+def reached_compiled(rng, slot_p, pid, chance):
+    """:func:`reached`, compiled: one uniform per school, all drawn, ascending."""
+    n, k = slot_p.shape
+    u = rng.random(n)
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = i
+        m += (not runs_practice(slot_p, i, pid)) and u[i] < chance
+    return out[:m]

@@ -1,0 +1,67 @@
+"""The authorities' stance under a strategy, and the facilitation it gives schools."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from sim.core.registry import Param
+from sim.core.sources import GIBBONS_2007
+from sim.core.state import ABSENT, ADMINISTER, ANIMATE
+from sim.system.costs import fund_authorities
+
+if TYPE_CHECKING:
+    from sim.core.registry import ModelLike
+
+
+class Stance:
+    """Authorities take the strategy's stance: administer, animate or stand back.
+
+    The stance sets the facilitation every school of the authority finds:
+    ``facilitation_administer`` where it administers (top-down transfer),
+    ``facilitation_animate`` where it animates (next practice), and
+    ``facilitation_absent``, what schools find for themselves, where it stands
+    back (seed 000: "the centre animates the system"). Authorities then fund
+    facilitation and capacity investment within their budgets
+    (:func:`sim.system.costs.fund_authorities`). Facilitation is read by the
+    ``hear``, ``ties``, ``collaborate`` and ``implement`` slots. No kernel.
+    """
+
+    #: The authorities' stance under this strategy (a subclass sets it).
+    stance: ClassVar[int] = ABSENT
+    params_namespace: ClassVar[str] = "stance"
+    params: ClassVar[dict[str, Param]] = {
+        "facilitation_administer": Param(
+            0.2,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.05, 0.4),
+            sweep_ref="an administering authority gives little to half of an animating one's "
+            "facilitation (seed 000)",
+            ref=GIBBONS_2007,
+            meaning="Facilitation an authority gives when its stance is to administer.",
+        ),
+        "facilitation_animate": Param(
+            0.8,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="lever",
+            sweep=(0.3, 1),
+            ref=GIBBONS_2007,
+            meaning="Facilitation an authority gives when its stance is to animate.",
+        ),
+    }
+
+    def set_stance(self, model: ModelLike) -> None:
+        """Authorities take this strategy's stance; facilitation follows from it."""
+        la = model.authorities
+        la.stance[:] = self.stance
+        fac = {
+            ADMINISTER: self.value(model, "facilitation_administer"),
+            ANIMATE: self.value(model, "facilitation_animate"),
+            ABSENT: model.p.facilitation_absent,
+        }[self.stance]
+        la.facilitation[:] = fac
+        fund_authorities(model)  # facilitation and capacity investment, within budget

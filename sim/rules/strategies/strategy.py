@@ -1,0 +1,91 @@
+"""What a strategy is (the centre's repertoire), and the ``centre`` slot's rule that runs it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from sim.core.registry import Rule, register, use_forms
+from sim.rules.strategies.best_known import BestKnown
+from sim.rules.strategies.brokering import Brokering
+from sim.rules.strategies.field_trials import FieldTrials
+from sim.rules.strategies.mandate import Mandate
+from sim.rules.strategies.stance import Stance
+
+if TYPE_CHECKING:
+    from sim.core.registry import ModelLike
+
+
+class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering):
+    """Base class: the centre's repertoire of mechanisms; a strategy picks from it.
+
+    A strategy is a plug-in: a subclass registered by name with
+    :func:`sim.core.registry.register_strategy`, picked by ``strategy:`` in a
+    scenario or changed live with ``model.set_control("strategy", name)``. Its
+    :meth:`act`, called once a step first in the step, must set the
+    authorities' stance (:meth:`set_stance`), ``model.agenda`` (a domain, or
+    -1) and ``model.mandates`` (``[]`` for none; :meth:`mandate` sets it). It
+    acts through the centre's mechanisms, each a class in a file of its own
+    beside this one, with its parameters (keyed ``<mechanism>.<param>``) and
+    its numpy form beside its kernel:
+
+    * :class:`~sim.rules.strategies.stance.Stance`: the authorities' stance
+      and facilitation (``stance.*``);
+    * :class:`~sim.rules.strategies.best_known.BestKnown`: the best
+      evidenced practice (``best_known``);
+    * :class:`~sim.rules.strategies.mandate.Mandate`: mandates (``mandate.*``);
+    * :class:`~sim.rules.strategies.field_trials.FieldTrials`: stimulate,
+      incubate, conclude (``field_trials.*``);
+    * :class:`~sim.rules.strategies.brokering.Brokering`: brokered ties
+      (``brokering.*``).
+
+    A strategy never touches performance, draws only from the ``centre``
+    slot's stream (the mechanisms do), and holds no state of its own: the
+    model may make a new instance at any step (a trainer's change of strategy
+    does), and binds it (:meth:`bind`) to the run's choice of forms.
+
+    Attributes:
+        name: registered name.
+        stance: the authorities' stance under this strategy (administer,
+            animate or absent), which sets the facilitation schools find.
+    """
+
+    name: ClassVar[str]
+    #: How figures and tables name the strategy, and its colour in every figure
+    #: (:mod:`sim.core.looks`); a plug-in that declares neither gets its name in words
+    #: and a colour of its own.
+    label: ClassVar[str | None] = None
+    colour: ClassVar[str | None] = None
+
+    #: The value in force of the declared parameter ``name``: :meth:`Rule.value`'s own code.
+    value = Rule.value
+    #: Copied or pickled without its bound forms, which the copy binds again (as a rule).
+    __getstate__ = Rule.__getstate__
+    __setstate__ = Rule.__setstate__
+
+    def bind(self, model: ModelLike) -> None:
+        """Run the compiled kernels of the centre's mechanisms, or their numpy forms.
+
+        As :meth:`sim.core.registry.Rule.bind` does for a rule (``compiled`` in
+        the run's parameters). The model binds the strategy it makes; one never
+        bound runs the numpy forms, which give the same run.
+        """
+        use_forms(self, getattr(model.p, "compiled", True))
+
+    def act(self, model: ModelLike) -> None:
+        """The centre's turn in a step."""
+        raise NotImplementedError
+
+
+@register("centre", "strategy", default=True)
+class CentreActs(Rule):
+    """The national centre and the authorities act, as the strategy says.
+
+    The strategy in force (``model.strategy``, chosen by ``strategy:``) sets
+    the authorities' stance and the agenda, and may mandate, fund field trials
+    and broker ties. The rule reads the strategy afresh every step, so a
+    trainer's change of strategy or tightness acts from the next step.
+    """
+
+    def apply(self, model):
+        """Let the current strategy act."""
+        model.strategy.act(model)

@@ -1,0 +1,29 @@
+"""The ``top_down`` strategy: innovation as transfer."""
+
+from __future__ import annotations
+
+from sim.core.registry import register_strategy
+from sim.core.state import ADMINISTER
+from sim.rules.strategies.strategy import Strategy
+
+
+@register_strategy("top_down")
+class TopDown(Strategy):
+    """Innovation as transfer: the centre mandates today's best known practice.
+
+    The agenda is the domain of the best known practice; authorities
+    administer the mandate. The centre funds no trials, so what it knows to
+    be best changes only if evidence changes (seed 000, question 1; Fullan's
+    "tightening the focus from above").
+    """
+
+    stance = ADMINISTER
+    label = "Top-down transfer"
+    colour = "#d95f02"  # ColorBrewer Dark2
+
+    def act(self, model):
+        """Set stance and agenda, and mandate the best known practice."""
+        self.set_stance(model)
+        best = self.best_known(model, self.value(model, "n_mandate"))
+        model.agenda = int(model.practices.domain[best[0]]) if best else -1
+        self.mandate(model, best)
