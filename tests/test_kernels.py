@@ -11,8 +11,10 @@ import itertools
 import numpy as np
 import pytest
 
+from sim.core import draws
 from sim.core import kernels as K
 from sim.core.numerics import pairwise_add, row_sum, sum_in_numpy_order
+from sim.core.registry import stream_keys
 from sim.rules.build import CapacityBuilding
 from sim.rules.depth_and_ownership import Implementation
 from sim.rules.evidence_review import Review
@@ -125,17 +127,14 @@ def test_implementation_and_reads_match_their_numpy_forms():
     )
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
-    noise = np.random.default_rng(9).standard_normal(len(at))  # the rule drew them so
+    key, uid = np.array([5, 9], np.uint64), rng.integers(0, 2**62, P)
+    noise = draws.normal(key, 7, school, uid[pid])  # keyed by (step, school, practice)
     obs, nobs = rng.random((n, k)), rng.random((n, k))
     want_obs, want_nobs = obs.copy(), nobs.copy()
     read = eff[pid] + 0.45 * noise / np.sqrt(0.5)
     want_obs.ravel()[at] += read * 0.5
     want_nobs.ravel()[at] += 0.5
-    draws = np.random.default_rng(9)
-    Review.read_compiled(draws, sp, obs, nobs, eff, 0.45, np.sqrt(0.5), 0.5)
-    after = np.random.default_rng(9)
-    after.standard_normal(len(at))
-    assert draws.random() == after.random()  # as many draws, no more
+    Review.read_compiled(key, 7, sp, obs, nobs, eff, uid, 0.45, np.sqrt(0.5), 0.5)
     assert np.array_equal(_bits(obs), _bits(want_obs))
     assert np.array_equal(_bits(nobs), _bits(want_nobs))
 
@@ -267,9 +266,10 @@ def test_drop_matches_its_numpy_form():
 def test_mandate_matches_reach_then_take_up_per_practice():
     """A mandate's compiled pass: for each practice, numpy's reach draws, then take_up's choices.
 
-    Reach is ``~row_any(slot_p == pid) & (rng.random(n) < chance)`` on the
-    slots as the previous practice left them (a take-up may replace a slot
-    running the next practice, which the next reach then finds).
+    Reach is ``~row_any(slot_p == pid) & (u < chance)``, ``u`` keyed by the
+    school and the practice, on the slots as the previous practice left them
+    (a take-up may replace a slot running the next practice, which the next
+    reach then finds).
     """
     import copy
 
@@ -278,6 +278,7 @@ def test_mandate_matches_reach_then_take_up_per_practice():
     from sim.model.model import NextPracticeModel
     from sim.rules.actions import take_up
     from sim.rules.strategies import TopDown
+    from sim.rules.strategies.mandate import DECISIONS
     from tests.conftest import small
 
     m = NextPracticeModel(small(), rng=8).run(20)
@@ -291,10 +292,10 @@ def test_mandate_matches_reach_then_take_up_per_practice():
         ref = copy.deepcopy(m)
         ref.mandates = list(practices)
         want_adopt = ref.counts["adoptions"]
+        key = stream_keys(ref.rng_for("centre"), DECISIONS)[0]
         for pid in practices:
-            hit = np.flatnonzero(
-                ~row_any(ref.schools.slot_p == pid) & (ref.rng_for("centre").random(s.n) < chance)
-            )
+            u = draws.uniform(key, ref.t, np.arange(s.n), ref.practices.uid[pid])
+            hit = np.flatnonzero(~row_any(ref.schools.slot_p == pid) & (u < chance))
             take_up(ref, hit, np.full(len(hit), pid), MANDATED)
         want_adopt = ref.counts["adoptions"] - want_adopt
         before = m.counts["adoptions"]
@@ -315,7 +316,6 @@ def test_mandate_matches_reach_then_take_up_per_practice():
             "slot_nobs",
         ):
             assert np.array_equal(getattr(s, name), getattr(ref.schools, name)), name
-        assert m.rng_for("centre").random() == ref.rng_for("centre").random()
 
 
 def test_valuation_and_metric_gathers():
@@ -519,22 +519,19 @@ def test_review_decisions_match_their_numpy_form():
         room=capacity * n_focus * 0.5,
         threshold=thr,
     )
-    want = Review.review(np.random.default_rng(4), inputs)  # the numpy form
-    rev = np.flatnonzero(np.random.default_rng(4).random(n) < chance)
+    key = np.array([4, 44], np.uint64)
+    want = Review.review(key, 3, inputs)  # the numpy form
+    rev = np.flatnonzero(draws.uniform(key, 3, np.arange(n), 0) < chance)
     value, keep = _value_and_protection(values, rev, protection)
-    draws = np.random.default_rng(4)
-    got = Review.review_compiled(draws, inputs)
+    got = Review.review_compiled(key, 3, inputs)
     assert keep.any() and (~keep & (sp[rev] >= 0)).any()
     assert len(want[0]) and len(want[2])  # poor and over drops both happen
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
-    after = np.random.default_rng(4)
-    after.random(n)
-    assert draws.random() == after.random()
 
 
 def test_take_on_matches_the_python_loop():
-    """Strong heads take on weak schools of their authority: the numpy form's draws and choices."""
+    """Strong heads take on weak schools of their authority: the numpy form's choices."""
     _take_on = SystemLeadership.take_on_compiled
 
     rng0 = np.random.default_rng(3)
@@ -547,22 +544,22 @@ def test_take_on_matches_the_python_loop():
     head0 = np.arange(n)
     go = np.sort(rng0.choice(n, 60, replace=False))
 
+    key = np.array([9, 99], np.uint64)
     weak, head, n_led = weak0.copy(), head0.copy(), np.ones(n, np.int64)
-    r = np.random.default_rng(9)  # the rule's numpy form
-    want = SystemLeadership.take_on(r, go, authority, (order, start, end), weak, head, n_led)
+    index = (order, start, end)
+    want = SystemLeadership.take_on(key, 5, go, authority, index, weak, head, n_led)
 
     weak2, head2, n_led2 = weak0.copy(), head0.copy(), np.ones(n, np.int64)
-    r2 = np.random.default_rng(9)
-    got = _take_on(r2, go, authority, (order, start, end), weak2, head2, n_led2)
+    got = _take_on(key, 5, go, authority, index, weak2, head2, n_led2)
     assert 0 < len(want[0]) < len(go)
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, np.array(w, np.int64))
     assert np.array_equal(weak2, weak) and np.array_equal(head2, head)
-    assert np.array_equal(n_led2, n_led) and r.random() == r2.random()
+    assert np.array_equal(n_led2, n_led)
 
 
 def test_brokered_ties_match_the_python_loop():
-    """The centre's brokered ties: the former Python loop's draws, ends and order."""
+    """The centre's brokered ties: the numpy form's ends and order, on keyed draws."""
     _brokered = Brokering.brokered_compiled
 
     rng0 = np.random.default_rng(4)
@@ -572,20 +569,18 @@ def test_brokered_ties_match_the_python_loop():
     seen = 0
     for seed in range(40):
         practices = [int(x) for x in rng0.choice(P + 2, rng0.integers(1, 4), replace=False)]
-        lam = (0.5, 2.0, 15.0)[seed % 3]  # numpy's two Poisson methods (below and above 10)
-        r = np.random.default_rng(seed)  # the numpy form
-        a, b = Brokering.brokered(r, np.array(practices, np.int64), sp, lam)
-        r2 = np.random.default_rng(seed)
-        got_a, got_b = _brokered(r2, np.array(practices, np.int64), sp, lam)
+        lam = (0.5, 2.0, 15.0)[seed % 3]
+        keys = np.random.default_rng(seed).integers(0, 2**64, (4, 2), dtype=np.uint64)
+        a, b = Brokering.brokered(keys, seed, np.array(practices, np.int64), sp, lam)
+        got_a, got_b = _brokered(keys, seed, np.array(practices, np.int64), sp, lam)
         assert np.array_equal(got_a, np.array(a, np.int64)), seed
         assert np.array_equal(got_b, np.array(b, np.int64)), seed
-        assert r.random() == r2.random()
         seen += len(a)
     assert seen > 40
 
 
 def test_proposed_ties_match_their_numpy_form():
-    """Tie formation's seekers, partners and kinds: the numpy form's draws, answers and order."""
+    """Tie formation's seekers, partners and kinds: the numpy form's answers and order."""
     _proposed_ties = TieFormation.proposed_ties_compiled
 
     from sim.core.state import CROSS, TOWN
@@ -600,18 +595,17 @@ def test_proposed_ties_match_their_numpy_form():
     for seed in range(30):
         prob = rng0.random(n) * (0.0, 0.05, 0.4)[seed % 3]
         share = (0.3, 0.0, 1.0)[seed // 3 % 3]
-        r = np.random.default_rng(seed)  # the rule's numpy form
-        a, b, kind = TieFormation.proposed_ties(r, prob, share, authority, (by, start, end))
+        keys = np.random.default_rng(seed).integers(0, 2**64, (5, 2), dtype=np.uint64)
+        index = (by, start, end)
+        a, b, kind = TieFormation.proposed_ties(keys, seed, prob, share, authority, index)
         assert set(kind.tolist()) <= {CROSS, TOWN}
-        r2 = np.random.default_rng(seed)
-        got = _proposed_ties(r2, prob, share, authority, (by, start, end))
+        got = _proposed_ties(keys, seed, prob, share, authority, index)
         for g, w in zip(got, (a, b, kind), strict=True):
             assert np.array_equal(g, w), seed
-        assert r.random() == r2.random()
 
 
 def test_leavers_match_their_numpy_form():
-    """Heads leaving, their schools and their collaboratives: the numpy form's draws and answers."""
+    """Heads leaving, their schools and their collaboratives: the numpy form's answers."""
     _leaving = HeadTurnover.leaving_compiled
 
     rng0 = np.random.default_rng(6)
@@ -622,13 +616,11 @@ def test_leavers_match_their_numpy_form():
         alive = rng0.random(C) < 0.7
         founder = rng0.choice(H, C)
         chance = (0.0, 0.02, 0.3, 1.0)[seed % 4]
-        r = np.random.default_rng(seed)  # the rule's numpy form
-        want = HeadTurnover.leaving(r, active, chance, head, alive, founder)
-        r2 = np.random.default_rng(seed)
-        got = _leaving(r2, active, chance, head, alive, founder)
+        key, uid = np.array([seed, 1], np.uint64), rng0.integers(0, 2**62, H)
+        want = HeadTurnover.leaving(key, seed, active, uid, chance, head, alive, founder)
+        got = _leaving(key, seed, active, uid, chance, head, alive, founder)
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w), seed
-        assert r.random() == r2.random()
         if chance == 0.3:
             assert all(len(w) for w in want)
 
@@ -668,7 +660,7 @@ def test_best_known_matches_its_numpy_form():
 
 
 def test_leadership_candidates_match_their_numpy_form():
-    """Strong heads who take on, and weak schools: the numpy form's draws and answers."""
+    """Strong heads who take on, and weak schools: the numpy form's answers."""
     _candidates = SystemLeadership.candidates_compiled
 
     rng0 = np.random.default_rng(8)
@@ -677,16 +669,16 @@ def test_leadership_candidates_match_their_numpy_form():
     perf = np.round(rng0.standard_normal(n), 1)  # ties at the cuts
     chance = rng0.random(n) * 0.5
     hi, lo = np.quantile(perf, [0.75, 0.10])
-    r1, r2 = np.random.default_rng(2), np.random.default_rng(2)
-    n_led, go, weak = SystemLeadership.candidates(r1, perf, hi, lo, head, n_heads, chance)
-    got = _candidates(r2, perf, hi, lo, head, n_heads, chance)
+    key = np.array([2, 22], np.uint64)
+    n_led, go, weak = SystemLeadership.candidates(key, 4, perf, hi, lo, head, n_heads, chance)
+    got = _candidates(key, 4, perf, hi, lo, head, n_heads, chance)
     for g, w in zip(got, (n_led, go, weak), strict=True):
         assert np.array_equal(g, w)
-    assert len(go) > 10 and weak.sum() > 10 and r1.random() == r2.random()
+    assert len(go) > 10 and weak.sum() > 10
 
 
 def test_federation_support_matches_its_numpy_form():
-    """Support within federations: capacities, draws and the practices shared, as numpy did them."""
+    """Support within federations: capacities and the practices shared, as numpy did them."""
     _support = SystemLeadership.support_compiled
 
     for seed in range(6):
@@ -701,22 +693,21 @@ def test_federation_support_matches_its_numpy_form():
         rate, chance = np.full(n, 0.07), np.full(n, 0.6)  # per school
         rate[::7], chance[::5] = 0.02, 0.3  # some schools' support partly funded
 
+        key = np.array([seed + 100, 3], np.uint64)
         cap = cap0.copy()  # the rule's numpy form
-        r = np.random.default_rng(seed + 100)
-        want = SystemLeadership.support(r, head, n_led, perf, cap, rate, chance, sp, depth)
+        want = SystemLeadership.support(key, 2, head, n_led, perf, cap, rate, chance, sp, depth)
         fed = np.flatnonzero(n_led[head] > 1)
 
         cap2 = cap0.copy()
-        r2 = np.random.default_rng(seed + 100)
-        got = _support(r2, head, n_led, perf, cap2, rate, chance, sp, depth)
+        got = _support(key, 2, head, n_led, perf, cap2, rate, chance, sp, depth)
         assert 0 < len(want[0]) < len(fed) / 2
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w), seed
-        assert np.array_equal(_bits(cap2), _bits(cap)) and r.random() == r2.random()
-    # Nobody federated: nothing drawn, nothing changed.
-    r3 = np.random.default_rng(1)
+        assert np.array_equal(_bits(cap2), _bits(cap))
+    # Nobody federated: nothing changed.
     got = _support(
-        r3,
+        np.array([1, 1], np.uint64),
+        0,
         np.arange(5),
         np.ones(5, np.int64),
         np.zeros(5),
@@ -726,7 +717,7 @@ def test_federation_support_matches_its_numpy_form():
         np.full((5, 2), -1),
         np.zeros((5, 2)),
     )
-    assert all(len(g) == 0 for g in got) and r3.random() == np.random.default_rng(1).random()
+    assert all(len(g) == 0 for g in got)
 
 
 def test_bring_over_matches_take_up_then_the_ownership_rule():
@@ -859,6 +850,27 @@ def test_events_that_occur_are_the_numpy_form():
             got = m.occurs(rate)
             assert got.dtype == np.int64 and np.array_equal(got, want), (dur, n)
             assert m.rng.random() == twin.random()
+
+
+def test_keyed_events_are_the_numpy_form():
+    """model.occurs with a key: each event's keyed uniform under its chance, at any step length."""
+    from sim.model.model import NextPracticeModel
+    from tests.conftest import small
+
+    rng = np.random.default_rng(30)
+    key = np.array([3, 4], np.uint64)
+    for dur in (1.0, 3.0):
+        for n in (0, 1, 7, 2000):
+            rate = rng.random(n) * 1.4 - 0.2
+            rate[: min(n, 3)] = (np.nan, 0.0, 1.0)[: min(n, 3)]
+            ids = rng.permutation(n) * 7 + 11
+            m = NextPracticeModel(small(dur_step=dur), rng=5)
+            m.t = 9
+            chance = 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** dur
+            want = np.flatnonzero(draws.uniform(key, 9, ids, 0) < chance)
+            assert np.array_equal(m.occurs(rate, key, ids), want), (dur, n)
+            plain = np.flatnonzero(draws.uniform(key, 9, np.arange(n), 0) < chance)
+            assert np.array_equal(m.occurs(rate, key), plain), (dur, n)
 
 
 def test_life_cycle_stages_are_the_numpy_form():

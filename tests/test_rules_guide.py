@@ -56,7 +56,7 @@ def test_the_guides_changed_rule_overrides_the_shipped_numpy_form():
 
     code = next(code for _, name, code in blocks() if name == "trusting.py")
     shipped = inspect.getsource(JudgedAdoption.judge)
-    assert "def judge(rng, x)" in code and "def judge(rng, x: JudgeInputs)" in shipped
+    assert "def judge(keys, t, x)" in code and "def judge(keys, t, x: JudgeInputs)" in shipped
     assert "prec_j = x.trust[x.tie] / x.sd_judge**2" in code
     assert "prec_j = 1.0 / x.sd_judge**2" in shipped
 

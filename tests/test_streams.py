@@ -1,9 +1,11 @@
-"""One random stream per slot: swapping or switching off a rule leaves the others' draws alone.
+"""Random numbers keyed by slot and decision: swapping a rule leaves the others' draws alone.
 
-Issue 20, part 2. Each slot draws from a generator derived from the run's
-seed and the slot's name; the structure builder from its own. These tests
-compare runs that differ in one rule and check that what other streams decide
-is identical, number for number.
+Issue 20, part 2, and issue 27. Each slot has a stream derived from the run's
+seed and the slot's name, and each decision of its rule a key derived from
+that stream and the decision's name (:mod:`sim.core.draws`); the structure
+builder reads its own stream in order. These tests compare runs that differ in
+one rule and check that what other rules decide is identical, number for
+number, and that no shipped rule reads a stream in order any more.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import sys
 import numpy as np
 import pytest
 
-from sim.core.registry import STEP_ORDER, STRUCTURE_STREAM, Rule, register, stream_key
+from sim.core.registry import (
+    STEP_ORDER,
+    STRUCTURE_STREAM,
+    Rule,
+    register,
+    stream_key,
+    stream_keys,
+)
 from sim.model.model import NextPracticeModel
 from tests.conftest import ROOT, small
 
@@ -109,11 +118,66 @@ def test_streams_differ_by_name_and_seed():
 
 
 def test_rules_are_bound_to_their_slots_stream():
-    """The pipeline's rules draw from the model's stream of their slot, and nothing else."""
+    """The pipeline's rules draw under keys of their slot's stream, and nothing else."""
     m = NextPracticeModel(small(), rng=4)
+    seen = set()
     for rule in m._pipeline:
         assert rule.rng is m.rng_for(rule.slot)
         assert rule.kernel_rng.generator is rule.rng
+        assert np.array_equal(rule.keys, stream_keys(m.rng_for(rule.slot), rule.decisions))
+        for i, name in enumerate(rule.decisions):
+            assert np.array_equal(rule.key(name), rule.keys[i])
+            seen.add(tuple(rule.keys[i].tolist()))
+        assert len(rule.key("an undeclared decision")) == 2  # any name has a key
+    assert len(seen) == sum(len(r.decisions) for r in m._pipeline)  # every key its own
+
+
+def test_shipped_rules_read_no_stream_in_order():
+    """Every shipped rule and strategy draws keyed numbers: no slot's stream moves in a run.
+
+    A stream read in order pairs badly between runs that diverge (issue 27); each
+    scenario family (the full model with a budget cut, the reduced modes) is run.
+    """
+    for params in (
+        small(strategy="next_practice", **{"budget_cut.t_budget_cut": 2}),
+        small(strategy="top_down"),
+        small(strategy="bottom_up"),
+        small(rules={"adopt": "bass"}, **{"classic.init_adopters": 3}),
+        small(rules={"adopt": "si"}, **{"classic.init_adopters": 3}),
+    ):
+        m = NextPracticeModel(params, rng=3)
+        before = {name: m.rng_for(name).bit_generator.state for name in STEP_ORDER}
+        m.run(14)
+        after = {name: m.rng_for(name).bit_generator.state for name in STEP_ORDER}
+        assert before == after, params.strategy
+        assert m.heads.n > m.schools.n and m.practices.n > params.n_practices_init
+
+
+class _Renamed:
+    """A view of a model whose streams have other names (as the workshop room's view does)."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def rng_for(self, name):
+        return self._model.rng_for(f"room:{name}")
+
+    def kernel_rng_for(self, name):
+        return self._model.kernel_rng_for(f"room:{name}")
+
+
+def test_a_rule_bound_to_a_view_with_its_own_streams_draws_under_its_own_keys():
+    """Keys follow the stream a rule is bound to: the room's view draws apart from the rules."""
+    from sim.rules import RULES
+
+    m = NextPracticeModel(small(), rng=6)
+    rule = RULES["invent"]["recombine"](m)
+    apart = RULES["invent"]["recombine"](_Renamed(m))
+    assert not np.array_equal(rule.keys, apart.keys)
+    assert np.array_equal(apart.keys, stream_keys(m.rng_for("room:invent"), apart.decisions))
 
 
 def test_shipped_rules_never_draw_from_mesas_generator():

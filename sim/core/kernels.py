@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import numpy_sum, order_statistics, sum_in_numpy_order
 
@@ -166,6 +167,24 @@ def monthly_events(rng, rate):
     """
     n = len(rate)
     u = rng.random(n)
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        out[m] = i
+        m += u[i] < _per_month_step(rate[i])
+    return out[:m]
+
+
+@jit
+def keyed_events(key, t, rate, ids):
+    """Where events of monthly chance ``rate`` happen in a one-month step: indices, ascending.
+
+    Event ``i`` happens when the keyed uniform of entity ``ids[i]`` at step
+    ``t`` (:func:`sim.core.draws.uniform`) is below its chance:
+    ``np.flatnonzero(draws.uniform(key, t, ids, 0) < monthly_chance(rate))``.
+    """
+    n = len(rate)
+    u = draws.uniform(key, t, ids, 0)
     out = np.empty(n, np.int64)
     m = 0
     for i in range(n):

@@ -80,16 +80,24 @@ false`` (:func:`use_forms`); a subclass that overrides ``X`` alone runs its own.
 Former names are refused in one line naming what to write instead
 (:func:`key_hint` for keys, :func:`form_hint` for a numpy form's former name).
 
-**Random streams.** Each slot draws from its own ``numpy.random.Generator``,
-derived from the run's seed and the slot's name (:func:`stream_key`), so
-swapping or switching off one rule leaves every other rule's draws as they
-were: common random numbers across rule variants and strategies. The model
-gives each rule of its pipeline ``self.rng`` (the generator) and
-``self.kernel_rng`` (the same stream as compiled kernels take it,
-:class:`sim.core.jit.KernelRng`) before the first step; code outside a rule asks
-``model.rng_for(name)`` / ``model.kernel_rng_for(name)``. The structure
-builder (networks, the initial system, the first heads) draws from the stream
-``structure``; the strategy from the ``centre`` slot's.
+**Random numbers.** A shipped rule's random numbers are counter-based
+(:mod:`sim.core.draws`): each a function of the run's seed, the slot, the
+decision (``self.key("consider")``), the step and the entity it concerns (a
+school, a practice, a tie...), never of how many numbers were drawn before it.
+Two runs that differ in a rule, a parameter or the strategy then meet the same
+luck in every decision both take: common random numbers across rule variants
+and strategies, which a stream read in order loses as soon as the runs diverge.
+A rule lists its decisions in ``decisions``; the model binds it before the
+first step, and ``self.keys`` holds their keys, a row each, for kernels. The
+key of a decision derives from the slot's own ``numpy.random.Generator``
+(``self.rng``, derived from the run's seed and the slot's name with
+:func:`stream_key`), which a plug-in may also read in order (``self.rng``, or
+``self.kernel_rng``, the same stream as compiled kernels take it,
+:class:`sim.core.jit.KernelRng`); code outside a rule asks
+``model.rng_for(name)``. The structure builder (networks, the initial system,
+the first heads) draws from the stream ``structure`` in order (it runs before
+any strategy acts, so it is the same under every strategy); the strategy's
+mechanisms key theirs on the ``centre`` slot's stream.
 
 **Registering a name twice.** Registering a rule, strategy or network under a
 name that another module already registered is refused (a
@@ -101,9 +109,12 @@ the runner writes into each run's summary.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
 
 from sim.core.errors import UserError
 
@@ -180,8 +191,16 @@ class ModelLike(Protocol):
         """Chance per step of an event with monthly chance ``rate``."""
         ...
 
-    def occurs(self, rate: Any, rng: Any = None) -> Any:
+    def occurs(self, rate: Any, rng: Any = None, ids: Any = None) -> Any:
         """Indices of the events, of monthly chances ``rate``, that happen this step."""
+        ...
+
+    def born(self, table: str, places: Any) -> Any:
+        """Identifiers of entities of ``table`` born this step at ``places``."""
+        ...
+
+    def appoint_heads(self, schools: Any, keys: Any) -> Any:
+        """A new head for each of ``schools``, traits drawn under ``keys``."""
         ...
 
     def note(self, kind: str, **fields: Any) -> None:
@@ -428,8 +447,12 @@ class Rule:
     name: ClassVar[str]
     #: This rule's own parameters: name -> :class:`Param` (see the module docstring).
     params: ClassVar[Mapping[str, Param]] = {}
+    #: The decisions this rule draws random numbers for, each its own keyed stream:
+    #: ``self.keys`` holds their keys in this order (rows), for kernels.
+    decisions: ClassVar[tuple[str, ...]] = ()
     _rng: Any = None
     _kernel_rng: Any = None
+    _keys: Any = None
 
     def __init__(self, model: ModelLike | None = None) -> None:
         """A rule; given a model, bound to its slot's stream at once (to apply it alone)."""
@@ -445,6 +468,7 @@ class Rule:
         """
         self._rng = model.rng_for(self.slot)
         self._kernel_rng = model.kernel_rng_for(self.slot)
+        self._keys = stream_keys(self._rng, self.decisions)
         use_forms(self, getattr(model.p, "compiled", True))
 
     def __getstate__(self) -> dict[str, Any]:
@@ -479,6 +503,31 @@ class Rule:
         if self._kernel_rng is None:
             raise self._unbound()
         return self._kernel_rng
+
+    @property
+    def keys(self) -> Any:
+        """The keys of this rule's :attr:`decisions`, in order: ``(len(decisions), 2)`` uint64.
+
+        What kernels take: row ``i`` is the key of decision ``decisions[i]``
+        (:func:`key` gives one by name).
+        """
+        if self._keys is None:
+            raise self._unbound()
+        return self._keys
+
+    def key(self, decision: str) -> Any:
+        """The key of one ``decision`` of this slot's stream, for :mod:`sim.core.draws`.
+
+        Derived from the run's seed, the slot's name and the decision's name
+        alone, so the decision's numbers move with nothing else: ``u =
+        draws.uniform(self.key("consider"), model.t, schools, 0)``. Any name
+        works; those in :attr:`decisions` are also rows of :attr:`keys`.
+        """
+        if self._rng is None:
+            raise self._unbound()
+        if decision in self.decisions:
+            return self.keys[self.decisions.index(decision)]
+        return stream_keys(self._rng, (decision,))[0]
 
     def value(self, model: ModelLike, name: str) -> Any:
         """The value in force of this rule's declared parameter ``name``.
@@ -772,9 +821,30 @@ def form_hint(what: str, name: str, table: Mapping[str, Any]) -> str | None:
 
 
 def stream_key(name: str) -> int:
-    """The spawn key of the random stream called ``name``: 64 bits of its SHA-256.
+    """64 bits of the SHA-256 of ``name``: a stream's or decision's spawn key.
 
-    Stable across Python processes and versions (unlike ``hash()``), so the
-    stream of a slot depends only on the run's seed and the slot's name.
+    Stable across Python processes and versions (unlike ``hash()``).
     """
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+
+
+def stream_keys(generator: np.random.Generator, names: Sequence[str]) -> np.ndarray:
+    """A Philox key for each decision ``names`` of the named stream ``generator``.
+
+    The stream's ``SeedSequence`` (run seed, stream name) extended by the
+    decision's :func:`stream_key`: ``(len(names), 2)`` uint64, read-only.
+    Cached: the same stream and names give the same array object.
+    """
+    ss = generator.bit_generator.seed_seq
+    entropy = ss.entropy if isinstance(ss.entropy, int) else tuple(np.ravel(ss.entropy).tolist())
+    return _keys(entropy, tuple(ss.spawn_key), tuple(names))
+
+
+@lru_cache(maxsize=8192)
+def _keys(entropy, spawn_key: tuple[int, ...], names: tuple[str, ...]) -> np.ndarray:
+    out = np.empty((len(names), 2), np.uint64)
+    for i, name in enumerate(names):
+        seq = np.random.SeedSequence(entropy, spawn_key=(*spawn_key, stream_key(name)))
+        out[i] = seq.generate_state(2, np.uint64)
+    out.flags.writeable = False
+    return out

@@ -49,6 +49,56 @@ TOWN, FEEDER, CROSS, COLLAB, BROKERED, EXECUTIVE = range(6)
 
 EMPTY = -1
 
+#: An entity born during a run (a practice, a head, a collaborative) is identified for
+#: random draws by where and when it was born, not by its row: (step + 1) << 40 | rank << 32
+#: | place, the place a school, the rank its order among those born at that place in that
+#: step (0 but for a second birth there in the same step). Those of the initial system are
+#: "born" at step -1. Row indices depend on how many others were born before (another
+#: strategy's run has other rows); these do not.
+_PLACE_BITS, _RANK_BITS = 32, 8
+
+
+def born_uid(t: int, place, rank=0) -> np.ndarray:
+    """The identifier of entities born at step ``t`` at ``place`` (a school), ``rank``-th there.
+
+    Vectorised over ``place`` and ``rank``. ``t`` from -1 (the initial system), places
+    below 2**32, ranks below 256.
+    """
+    place = np.asarray(place, np.int64)
+    rank = np.asarray(rank, np.int64)
+    if np.any(rank >= 1 << _RANK_BITS) or np.any(place >= 1 << _PLACE_BITS) or np.any(place < 0):
+        raise ValueError("born_uid: a place must be 0 to 2**32 - 1 and a rank below 256")
+    return ((np.int64(t) + 1) << (_PLACE_BITS + _RANK_BITS)) | (rank << _PLACE_BITS) | place
+
+
+def born_ranks(places: np.ndarray, counts: dict[int, int]) -> np.ndarray:
+    """Each birth's rank at its place this step, given ``counts`` of births there already.
+
+    ``counts`` (place -> births so far this step) is updated in place.
+    """
+    rank = np.empty(len(places), np.int64)
+    for x, place in enumerate(np.asarray(places, np.int64).tolist()):
+        rank[x] = counts.get(place, 0)
+        counts[place] = rank[x] + 1
+    return rank
+
+
+def tie_uid(a, b) -> np.ndarray:
+    """The identifier for draws of the tie between schools ``a`` and ``b``: ``lo << 32 | hi``.
+
+    At most one tie joins two schools at a time (:func:`sim.rules.actions.add_ties`
+    skips pairs already tied), so the pair names it, whatever its row or kind.
+    Vectorised; :func:`tie_uid1` is the same for one pair in compiled loops.
+    """
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    return (np.minimum(a, b) << _PLACE_BITS) | np.maximum(a, b)
+
+
+@jit(inline="always")
+def tie_uid1(a, b):
+    """:func:`tie_uid` of one pair, for compiled loops."""
+    return (min(a, b) << _PLACE_BITS) | max(a, b)
+
 
 class Growable:
     """A table of equal-length 1-D arrays with a count ``n`` of rows in use.
@@ -263,6 +313,9 @@ class Heads(Growable):
         appetite: appetite for system leadership, 0 to 1.
         start: step the head took up post.
         active: still in post.
+        uid: the head's identifier for random draws (:func:`born_uid`: the school
+            first led and the step appointed), the same whatever other heads came
+            and went before: a row index is not.
     """
 
     n: int
@@ -271,12 +324,19 @@ class Heads(Growable):
     appetite: np.ndarray
     start: np.ndarray
     active: np.ndarray
+    uid: np.ndarray
 
     @classmethod
     def empty(cls) -> Heads:
         """An empty table."""
         return cls(
-            0, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, bool)
+            0,
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0, np.int32),
+            np.zeros(0, bool),
+            np.zeros(0, np.int64),
         )
 
 
@@ -300,6 +360,9 @@ class Practices(Growable):
         ev_mean: published evidence: estimated effect.
         ev_prec: published evidence: precision (1 / variance); 0 means none.
         trial_end: step its field trial ends, or -1.
+        uid: the practice's identifier for random draws (:func:`born_uid`: its
+            inventor and the step; its row for those known at the start), the same
+            whatever else was invented before it: a row index is not.
     """
 
     n: int
@@ -315,13 +378,14 @@ class Practices(Growable):
     ev_mean: np.ndarray
     ev_prec: np.ndarray
     trial_end: np.ndarray
+    uid: np.ndarray
 
     @classmethod
     def empty(cls) -> Practices:
         """An empty table."""
         f, i = np.float64, np.int64
         return cls(
-            0, *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i, f, f, i))
+            0, *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i, f, f, i, i))
         )
 
 
@@ -579,6 +643,8 @@ class Collaboratives(Growable):
         formal: formalised as a trust, federation or collegiate academy.
         alive: still in existence.
         born: step it was founded.
+        uid: its identifier for random draws (:func:`born_uid`: the founder's
+            school and the step).
     """
 
     n: int
@@ -586,10 +652,16 @@ class Collaboratives(Growable):
     formal: np.ndarray
     alive: np.ndarray
     born: np.ndarray
+    uid: np.ndarray
 
     @classmethod
     def empty(cls) -> Collaboratives:
         """An empty table."""
         return cls(
-            0, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, np.int32)
+            0,
+            np.zeros(0, np.int64),
+            np.zeros(0, bool),
+            np.zeros(0, bool),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int64),
         )

@@ -9,6 +9,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.core import draws as _draws
 from sim.core import kernels as _kernels
 from sim.core.errors import UserError
 from sim.core.jit import KernelRng
@@ -27,6 +28,8 @@ from sim.core.state import (
     Practices,
     Schools,
     Ties,
+    born_ranks,
+    born_uid,
 )
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
@@ -143,6 +146,8 @@ class NextPracticeModel(mesa.Model):
             int(rng) if isinstance(rng, int | np.integer) else int(self.rng.integers(2**63))
         )
         self._streams: dict[str, tuple[np.random.Generator, KernelRng]] = {}
+        #: Births so far this step, by table: (step, place -> count), for :meth:`born`.
+        self._births: dict[str, tuple[int, dict[int, int]]] = {}
         import_plugins(self.p.plugins)  # a worker process unpickles params without validating
         self._pipeline = build_pipeline(self.p.rules)
         for rule in self._pipeline:
@@ -195,7 +200,7 @@ class NextPracticeModel(mesa.Model):
         self._head_agents: dict[int, Head] = {}
         self._heads_synced = 0  # heads below this index have had their agents made
         self._heads_retired: list[int] = []  # retired since the agents were last synced
-        s.head[:] = self.new_heads(n, rng)
+        s.head[:] = self.new_heads(n, rng, uid=born_uid(-1, np.arange(n)))
 
         # Practices known at the start: today's good practice, with evidence
         # as precise as one completed field trial would give.
@@ -213,6 +218,7 @@ class NextPracticeModel(mesa.Model):
             born=np.full(k, -1),
             ev_mean=effect + rng.normal(0.0, sd_ev, k),
             ev_prec=np.full(k, 1.0 / sd_ev**2),
+            uid=born_uid(-1, np.arange(k)),
         )
         self.n_practices_init = k
         # The status quo: each school runs a few known practices, to depth init_depth.
@@ -252,6 +258,7 @@ class NextPracticeModel(mesa.Model):
                 formal=st.collab_formal,
                 alive=np.ones(n_c, bool),
                 born=np.zeros(n_c),
+                uid=born_uid(-1, first),
             )
             s.collab[:] = st.collab
             formal_c = st.collab_formal[np.maximum(st.collab, 0)] & (st.collab >= 0)
@@ -274,15 +281,15 @@ class NextPracticeModel(mesa.Model):
         # The Mesa agents, the readable face of the arrays, are made when first read.
         self._fixed_agents: tuple[list[School], list[Authority], Centre] | None = None
 
-    def new_heads(self, k: int, rng: np.random.Generator) -> np.ndarray:
-        """Appoint ``k`` new heads with traits drawn from ``rng``.
+    def new_heads(self, k: int, rng: np.random.Generator, uid: np.ndarray) -> np.ndarray:
+        """Appoint ``k`` new heads with traits drawn from ``rng``, in order (the first heads).
 
         Openness and appetite are Beta distributed (most heads moderately
         open; a minority with strong appetite for system leadership);
         ingenuity is log-normal with mean 1 (parameters ``head_openness_a``
         and ``_b``, ``sd_head_ingenuity``, ``head_appetite_a`` and ``_b``).
-        The first heads draw from the structure stream, replacements from
-        the stream of the slot that replaces them (``turnover``).
+        The first heads draw from the structure stream; heads appointed during
+        a run draw keyed numbers (:meth:`appoint_heads`).
         """
         p = self.p
         sd = p.sd_head_ingenuity
@@ -292,7 +299,41 @@ class NextPracticeModel(mesa.Model):
             appetite=rng.beta(p.head_appetite_a, p.head_appetite_b, k),
             start=self.t,
             active=True,
+            uid=uid,
         )
+
+    def appoint_heads(self, schools: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """A new head for each of ``schools`` this step; returns their indices.
+
+        Traits as :meth:`new_heads` gives the first heads, each drawn keyed by
+        the new head's identifier (its school and this step, :meth:`born`):
+        ``keys`` are those of the decisions openness, ingenuity and appetite
+        (rows 0 to 2), the appointing rule's.
+        """
+        p, t = self.p, self.t
+        uid = self.born("heads", schools)
+        sd = p.sd_head_ingenuity
+        return self.heads.append(
+            openness=_draws.beta(keys[0], t, uid, 0, p.head_openness_a, p.head_openness_b),
+            ingenuity=_draws.lognormal(keys[1], t, uid, 0, -0.5 * sd * sd, sd),
+            appetite=_draws.beta(keys[2], t, uid, 0, p.head_appetite_a, p.head_appetite_b),
+            start=t,
+            active=True,
+            uid=uid,
+        )
+
+    def born(self, table: str, places: np.ndarray) -> np.ndarray:
+        """Identifiers of entities of ``table`` born this step at ``places`` (schools), in order.
+
+        :func:`sim.core.state.born_uid` of this step, each place and its rank
+        among the births of ``table`` there this step (0 for the first).
+        """
+        places = np.asarray(places, np.int64)
+        step, counts = self._births.get(table, (None, {}))
+        if step != self.t:
+            counts = {}
+            self._births[table] = (self.t, counts)
+        return born_uid(self.t, places, born_ranks(places, counts))
 
     def retire_heads(self, idx: np.ndarray) -> None:
         """Heads leave post; their Mesa agents go when the agents are next read."""
@@ -397,18 +438,31 @@ class NextPracticeModel(mesa.Model):
             return _kernels.monthly_chance(np.asarray(rate, np.float64))
         return 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** self.p.dur_step
 
-    def occurs(self, rate: np.ndarray, rng: KernelRng | None = None) -> np.ndarray:
+    def occurs(
+        self, rate: np.ndarray, rng: Any = None, ids: np.ndarray | None = None
+    ) -> np.ndarray:
         """Which of these events, each of monthly chance ``rate[i]``, happen this step.
 
-        Returns their indices, ascending; one uniform each from ``rng`` (a
-        rule passes its own ``self.kernel_rng``; without one, Mesa's
-        generator, for user code), all drawn (``np.flatnonzero(rng.random(n)
-        < per_step_array(rate))``; at monthly steps in one compiled pass,
-        :func:`sim.core.kernels.monthly_events`).
+        Returns their indices, ascending. With a key (a rule's
+        ``self.key(name)``, :mod:`sim.core.draws`), event ``i`` happens when the
+        keyed uniform of entity ``ids[i]`` (default ``i``: a school's index) at
+        this step falls below its chance per step: the same event meets the
+        same number in any run. Otherwise one uniform each in order from
+        ``rng``, a :class:`~sim.core.jit.KernelRng` (without one, Mesa's
+        generator, for user code): ``np.flatnonzero(rng.random(n) <
+        per_step_array(rate))``. At monthly steps either is one compiled pass
+        (:func:`sim.core.kernels.keyed_events`, :func:`sim.core.kernels.monthly_events`).
         """
+        rate = np.asarray(rate, np.float64)
+        if isinstance(rng, np.ndarray):
+            ids = np.arange(len(rate)) if ids is None else np.asarray(ids, np.int64)
+            if self.p.dur_step == 1.0:
+                return _kernels.keyed_events(rng, self.t, rate, ids)
+            chance = self.per_step_array(rate)
+            return np.flatnonzero(_draws.uniform(rng, self.t, ids, 0) < chance)
         rng = self.kernel_rng if rng is None else rng
         if self.p.dur_step == 1.0:
-            return _kernels.monthly_events(rng, np.asarray(rate, np.float64))
+            return _kernels.monthly_events(rng, rate)
         return np.flatnonzero(rng.generator.random(len(rate)) < self.per_step_array(rate))
 
     @property

@@ -563,6 +563,7 @@ def invent(
         inventor=school,
         ev_mean=0.0,
         ev_prec=0.0,
+        uid=model.born("practices", school),
     )
     take_up(model, school, idx, CREATED)
     return idx
@@ -623,16 +624,19 @@ def kill_ties(model: ModelLike, idx: np.ndarray) -> None:
     model.tie_keys.discard(t.a[idx] * n + t.b[idx])
 
 
-def replace_heads(model: ModelLike, schools: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Give each school a new head, traits drawn from ``rng``; returns the new heads' indices.
+def replace_heads(model: ModelLike, schools: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Give each school a new head; returns the new heads' indices.
 
-    Ownership of the school's practices falls to ``rel_own_new_head`` of what
-    it was: a new head has not lived through their adoption.
+    Their traits are keyed by each new head's identifier (school and step),
+    under ``keys``, the keys of the decisions openness, ingenuity and appetite
+    (:meth:`sim.model.model.NextPracticeModel.appoint_heads`). Ownership of the
+    school's practices falls to ``rel_own_new_head`` of what it was: a new head
+    has not lived through their adoption.
     """
     schools = np.asarray(schools, np.int64)
     if len(schools) == 0:
         return schools
-    new = model.new_heads(len(schools), rng)
+    new = model.appoint_heads(schools, keys)
     model.schools.head[schools] = new
     model.schools.slot_own[schools] *= model.p.rel_own_new_head
     return new

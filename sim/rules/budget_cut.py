@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from sim.core import draws
 from sim.core.sources import JACKSON_2011
 from sim.rules import Param, Rule, register
 
@@ -16,10 +19,12 @@ class BudgetShock(Rule):
     out; the pressure (budget lost times capacity) also raises invention and
     collaboration in those rules. A trainer's button does the same through
     :meth:`sim.model.model.NextPracticeModel.budget_cut`, which is why the
-    share cut (``share_budget_cut``) is the model's, not this rule's. No
-    kernel: one draw at one step.
+    share cut (``share_budget_cut``) is the model's, not this rule's. The
+    authorities hit are those of the smallest uniforms keyed by authority and
+    step. No kernel: one draw at one step.
     """
 
+    decisions = ("pick",)
     params = {
         "t_budget_cut": Param(
             -1,
@@ -49,5 +54,6 @@ class BudgetShock(Rule):
         when = self.value(model, "t_budget_cut")
         if when >= 0 and model.t == when:
             k = min(self.value(model, "n_authorities_cut"), model.authorities.n)
-            for la in self.rng.choice(model.authorities.n, size=k, replace=False):
+            everyone = np.arange(model.authorities.n)
+            for la in draws.smallest(self.keys[0], model.t, everyone, 0, k):
                 model.budget_cut(int(la))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import row_any
 from sim.core.state import CHOSEN
@@ -127,8 +128,15 @@ def adopt(model, schools: np.ndarray) -> None:
 
 
 class Classic(Rule):
-    """Shared seeding: ``init_adopters`` random schools at the first step."""
+    """Shared seeding: ``init_adopters`` random schools at the first step.
 
+    Random numbers are keyed by the school and the step (:mod:`sim.core.draws`):
+    the seeds are the schools of the smallest uniforms of the decision
+    ``seed``, and each step a school adopts when its uniform of ``adopt`` falls
+    below its chance.
+    """
+
+    decisions = ("seed", "adopt")
     params_namespace = "classic"
     params = {
         "init_adopters": Param(
@@ -149,7 +157,8 @@ class Classic(Rule):
         model._classic_seeded = True
         k = min(self.value(model, "init_adopters"), model.schools.n)
         if k:
-            adopt(model, self.rng.choice(model.schools.n, k, replace=False))
+            everyone = np.arange(model.schools.n)
+            adopt(model, draws.smallest(self.key("seed"), model.t, everyone, 0, k))
 
     def apply(self, model):
         """Seed, then spread one step."""
@@ -160,7 +169,8 @@ class Classic(Rule):
     def new_adopters(self, model, has: np.ndarray) -> np.ndarray:
         """Schools that adopt this step: each non-adopter with its :meth:`chance`."""
         chance = self.chance(model, has)
-        return np.flatnonzero(~has & (self.rng.random(len(has)) < chance))
+        u = draws.uniform(self.key("adopt"), model.t, np.arange(len(has)), 0)
+        return np.flatnonzero(~has & (u < chance))
 
     def chance(self, model, has: np.ndarray) -> np.ndarray:
         """Chance per non-adopter of adopting this step."""
@@ -336,10 +346,10 @@ class Complex(Deterministic):
         if not k:
             return
         adj = adjacency(model)
-        focal = int(self.rng.integers(model.schools.n))
+        n = model.schools.n
+        focal = int(draws.integers(self.key("seed"), model.t, np.zeros(1, np.int64), 0, n)[0])
         nb = adj.indices[adj.indptr[focal] : adj.indptr[focal + 1]]
         # Nearest neighbours first on a lattice (smallest ring distance).
-        n = model.schools.n
         dist = np.minimum((nb - focal) % n, (focal - nb) % n)
         nb = nb[np.argsort(dist, kind="stable")][: k - 1]
         adopt(model, np.concatenate([[focal], nb]))

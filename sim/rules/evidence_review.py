@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import sum_in_numpy_order
 from sim.core.state import EMPTY
@@ -22,6 +23,10 @@ from sim.rules.actions import (
     value_of,
 )
 
+#: The decisions this rule draws for (``Review.decisions``), rows of its ``keys``.
+DECISIONS = ("read", "review")
+READ, REVIEW = range(len(DECISIONS))
+
 
 @register("review", "evidence_review", default=True)
 class Review(Rule):
@@ -37,9 +42,11 @@ class Review(Rule):
     is the least valued one while the school's practices cost more than its
     budget or load it beyond its capacity (a head reining in clutter; Fullan,
     seed 003). Practices under a standing mandate, or taken up too recently,
-    are kept.
+    are kept. A read is keyed by the school, the practice and the month; the
+    chance to review by the school and the month.
     """
 
+    decisions = DECISIONS
     params = {
         "p_review": Param(
             0.1,
@@ -66,18 +73,22 @@ class Review(Rule):
 
     def apply(self, model):
         """Read, then review."""
-        s, pr, p, rng = model.schools, model.practices, model.p, self.kernel_rng
+        s, pr, p = model.schools, model.practices, model.p
         self.read(
-            rng,
+            self.keys[READ],
+            model.t,
             s.slot_p,
             s.slot_obs,
             s.slot_nobs,
             pr.effect,
+            pr.uid,
             model.sd_observe_eff,
             np.sqrt(p.dur_step),
             p.dur_step,
         )
-        poor_school, poor_slot, over_school, over_slot = self.review(rng, self.inputs(model))
+        poor_school, poor_slot, over_school, over_slot = self.review(
+            self.keys[REVIEW], model.t, self.inputs(model)
+        )
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
@@ -93,35 +104,33 @@ class Review(Rule):
         )
 
     @staticmethod
-    def read(rng, slot_p, obs, nobs, effect, sd, sqrt_dur, dur):
+    def read(key, t, slot_p, obs, nobs, effect, uid, sd, sqrt_dur, dur):
         """Each filled slot gets this month's read of its practice: true effect plus noise.
 
-        One standard normal per filled slot, in row-major order; in place.
+        The noise a standard normal keyed by the school, the practice and the step; in place.
         """
-        filled = slot_p != EMPTY
-        pid = slot_p[filled]
-        reads = effect[pid] + sd * rng.standard_normal(len(pid)) / sqrt_dur
-        obs[filled] += reads * dur
-        nobs[filled] += dur
+        school, col = np.nonzero(slot_p != EMPTY)
+        pid = slot_p[school, col]
+        noise = draws.normal(key, t, school, uid[pid])
+        reads = effect[pid] + sd * noise / sqrt_dur
+        obs[school, col] += reads * dur
+        nobs[school, col] += dur
 
     @staticmethod
     @jit
-    def read_compiled(rng, slot_p, obs, nobs, effect, sd, sqrt_dur, dur):
-        """:meth:`read`, compiled: slot by slot in row-major order.
-
-        numba draws the normals three times faster than numpy 2.5 does.
-        """
+    def read_compiled(key, t, slot_p, obs, nobs, effect, uid, sd, sqrt_dur, dur):
+        """:meth:`read`, compiled: slot by slot, the same keyed normals."""
         n, k = slot_p.shape
         for i in range(n):
             for j in range(k):
                 pid = slot_p[i, j]
                 if pid >= 0:
-                    read = effect[pid] + sd * rng.standard_normal() / sqrt_dur
+                    read = effect[pid] + sd * draws.normal1(key, t, i, uid[pid]) / sqrt_dur
                     obs[i, j] += read * dur
                     nobs[i, j] += dur
 
     @staticmethod
-    def review(rng, x: ReviewInputs):
+    def review(key, t, x: ReviewInputs):
         """Who reviews, and what they drop: (school, slot) pairs as poor, then as over.
 
         Poor: not protected, and the estimated value plus one standard error is
@@ -131,7 +140,8 @@ class Review(Rule):
         """
         v = x.values
         slot_p = v.slot_p
-        rows = np.flatnonzero(rng.random(len(slot_p)) < x.chance)  # the schools reviewing
+        n = len(slot_p)
+        rows = np.flatnonzero(draws.uniform(key, t, np.arange(n), 0) < x.chance)  # reviewing
         value = slot_values(v, rows)
         keep = protected(x.protection, slot_p, rows)
         s = slot_p[rows].copy()  # what the reviewing schools run (poor ones removed below)
@@ -153,8 +163,8 @@ class Review(Rule):
 
     @staticmethod
     @jit
-    def review_compiled(rng, x):
-        """:meth:`review`, compiled: school by school, one uniform per school.
+    def review_compiled(key, t, x):
+        """:meth:`review`, compiled: school by school, its keyed uniform each.
 
         Values and protection are :func:`sim.rules.actions.value_of` and
         :func:`sim.rules.actions.is_protected`; sums in numpy's order.
@@ -162,7 +172,7 @@ class Review(Rule):
         v, pr = x.values, x.protection
         slot_p = v.slot_p
         n, k = slot_p.shape
-        u = rng.random(n)
+        u = draws.uniform(key, t, np.arange(n), 0)
         poor_school = np.empty(n * k, np.int64)
         poor_slot = np.empty(n * k, np.int64)
         over_school = np.empty(n, np.int64)

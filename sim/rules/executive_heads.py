@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import quantiles
 from sim.core.sources import CHAPMAN_2011, NEXT_PRACTICE
@@ -17,6 +18,10 @@ from sim.rules.actions import (
     take_up_slots_compiled,
     value_inputs,
 )
+
+#: The decisions this rule draws for (``SystemLeadership.decisions``), rows of its ``keys``.
+DECISIONS = ("candidate", "pick", "share")
+CANDIDATE, PICK, SHARE = range(len(DECISIONS))
 
 
 @register("lead", "executive_heads", default=True)
@@ -46,9 +51,11 @@ class SystemLeadership(Rule):
     Support costs the supported school's authority ``cost_exec_support`` a
     year per school taken on (:meth:`pay_for_support`); an authority short of
     money scales its federations' support down to the share it can pay.
-    What it writes for observers: ``model.events["takeovers"]``.
+    What it writes for observers: ``model.events["takeovers"]``. Each draw is
+    keyed by the school it concerns and the step.
     """
 
+    decisions = DECISIONS
     params = {
         "p_exec_head": Param(
             0.01,
@@ -149,12 +156,19 @@ class SystemLeadership(Rule):
             perf, [self.value(model, "q_strong"), self.value(model, "q_weak")]
         )
         n_led, go, weak = self.candidates(
-            self.kernel_rng, perf, hi_cut, lo_cut, s.head, model.heads.n, chance
+            self.keys[CANDIDATE], model.t, perf, hi_cut, lo_cut, s.head, model.heads.n, chance
         )
         strong_end = weak_end = replaced = np.zeros(0, np.int64)
         if len(go):
             strong_end, weak_end, replaced = self.take_on(
-                self.kernel_rng, go, s.authority, model.authority_index(), weak, s.head, n_led
+                self.keys[PICK],
+                model.t,
+                go,
+                s.authority,
+                model.authority_index(),
+                weak,
+                s.head,
+                n_led,
             )
         # The replaced heads leave and the pairs are tied, all at once (no draws).
         model.retire_heads(replaced)
@@ -164,7 +178,8 @@ class SystemLeadership(Rule):
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
         paid = self.pay_for_support(model, n_led)[s.authority]  # share funded, per school
         led, lead, col = self.support(
-            self.kernel_rng,
+            self.keys[SHARE],
+            model.t,
             s.head,
             n_led,
             perf,
@@ -214,10 +229,10 @@ class SystemLeadership(Rule):
         return model.ledger.authorities(cost * supported * p.dur_step / 12.0, asked=supported != 0)
 
     @staticmethod
-    def candidates(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
+    def candidates(key, t, perf, hi_cut, lo_cut, head, n_heads, chance):
         """Strong heads who take on a school this step, and the weak schools.
 
-        One uniform per school. A school led alone is strong at or above
+        A keyed uniform per school. A school led alone is strong at or above
         ``hi_cut`` (its head takes on with ``chance``), weak at or below ``lo_cut``.
 
         Returns:
@@ -226,19 +241,20 @@ class SystemLeadership(Rule):
         """
         n_led = np.bincount(head, minlength=n_heads)
         alone = n_led[head] == 1  # a head leading only this school
-        go = np.flatnonzero(alone & (perf >= hi_cut) & (rng.random(len(perf)) < chance))
+        u = draws.uniform(key, t, np.arange(len(perf)), 0)
+        go = np.flatnonzero(alone & (perf >= hi_cut) & (u < chance))
         weak = alone & (perf <= lo_cut)
         return n_led, go, weak
 
     @staticmethod
     @jit
-    def candidates_compiled(rng, perf, hi_cut, lo_cut, head, n_heads, chance):
-        """:meth:`candidates`, compiled: school by school, one uniform each."""
+    def candidates_compiled(key, t, perf, hi_cut, lo_cut, head, n_heads, chance):
+        """:meth:`candidates`, compiled: school by school, its keyed uniform each."""
         n = len(perf)
         n_led = np.zeros(n_heads, np.int64)
         for i in range(n):
             n_led[head[i]] += 1
-        u = rng.random(n)
+        u = draws.uniform(key, t, np.arange(n), 0)
         go = np.empty(n, np.int64)
         weak = np.empty(n, np.bool_)
         m = 0
@@ -250,10 +266,12 @@ class SystemLeadership(Rule):
         return n_led, go[:m], weak
 
     @staticmethod
-    def take_on(rng, go, authority, authority_index, weak, head, n_led):
+    def take_on(key, t, go, authority, authority_index, weak, head, n_led):
         """Each strong head in ``go``, in turn, takes on a weak school of their authority.
 
-        The school is drawn uniformly from those still weak. In place on
+        Of the schools still weak there, the one whose keyed uniform this step
+        is smallest (a uniform choice, in which a school's chance does not
+        depend on which others are weak). In place on
         ``weak``, ``head`` and ``n_led``; returns the strong and weak ends of
         each takeover and the heads replaced.
         """
@@ -264,7 +282,7 @@ class SystemLeadership(Rule):
             pool = mine[weak[mine]]  # still weak (not yet taken on)
             if len(pool) == 0:
                 continue
-            b = pool[rng.integers(0, len(pool))]
+            b = pool[np.argmin(draws.uniform(key, t, pool, 0))]
             weak[b] = False
             replaced.append(head[b])
             head[b] = head[a]  # the executive head now leads both
@@ -279,23 +297,23 @@ class SystemLeadership(Rule):
 
     @staticmethod
     @jit
-    def take_on_compiled(rng, go, authority, authority_index, weak, head, n_led):
-        """:meth:`take_on`, compiled: one draw per takeover, ``rng.integers(0, len(pool))``."""
+    def take_on_compiled(key, t, go, authority, authority_index, weak, head, n_led):
+        """:meth:`take_on`, compiled: the weak school of the smallest keyed uniform each time."""
         by_authority, la_start, la_end = authority_index
         strong_end = np.empty(len(go), np.int64)
         weak_end = np.empty(len(go), np.int64)
         replaced = np.empty(len(go), np.int64)
-        pool = np.empty(len(by_authority), np.int64)
         m = 0
         for a in go:
-            c = 0
+            b, least = -1, np.inf
             for x in range(la_start[authority[a]], la_end[authority[a]]):
-                if weak[by_authority[x]]:
-                    pool[c] = by_authority[x]
-                    c += 1
-            if c == 0:
+                school = by_authority[x]
+                if weak[school]:
+                    u = draws.uniform1(key, t, school, 0)
+                    if u < least:
+                        b, least = school, u
+            if b < 0:
                 continue
-            b = pool[rng.integers(0, c)]
             weak[b] = False
             replaced[m] = head[b]
             head[b] = head[a]
@@ -305,7 +323,7 @@ class SystemLeadership(Rule):
         return strong_end[:m], weak_end[:m], replaced[:m]
 
     @staticmethod
-    def support(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+    def support(key, t, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
         """Support within federations: capacity converges, practice is shared from the lead.
 
         In place on ``capacity``; ``rate`` and ``chance`` are per school. Returns the
@@ -328,7 +346,7 @@ class SystemLeadership(Rule):
         lead = lead_of[h]
         # With ``chance``, a school that is not the lead takes up the lead's deepest
         # practice it does not yet run (the first of equals), if there is one.
-        share = (lead != fed) & (rng.random(len(fed)) < chance[fed])
+        share = (lead != fed) & (draws.uniform(key, t, fed, 0) < chance[fed])
         led, lead = fed[share], lead[share]
         known = (slot_p[lead][:, :, None] == slot_p[led][:, None, :]).any(axis=2)
         depth = np.where((slot_p[lead] != EMPTY) & ~known, slot_depth[lead], -1.0)
@@ -338,8 +356,8 @@ class SystemLeadership(Rule):
 
     @staticmethod
     @jit
-    def support_compiled(rng, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
-        """:meth:`support`, compiled: one uniform per federated school, ascending."""
+    def support_compiled(key, t, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+        """:meth:`support`, compiled: a keyed uniform per federated school, ascending."""
         n, k = slot_p.shape
         fed = np.empty(n, np.int64)
         top = np.zeros(len(n_led))
@@ -361,7 +379,7 @@ class SystemLeadership(Rule):
         for x in range(m):
             i = fed[x]
             capacity[i] += rate[i] * (top[head[i]] - capacity[i])
-        u = rng.random(m)
+        u = draws.uniform(key, t, fed[:m], 0)
         g = 0
         for x in range(m):
             i = fed[x]

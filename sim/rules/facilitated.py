@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.sources import FULLAN_2006
 from sim.core.state import CROSS, TOWN
 from sim.rules import Param, Rule, register
 from sim.rules.actions import add_ties, kill_ties
+
+#: The decisions this rule draws for (``TieFormation.decisions``), rows of its ``keys``.
+DECISIONS = ("seek", "cross", "near", "far", "far_again")
+SEEK, CROSSING, NEAR, FAR, FAR_AGAIN = range(len(DECISIONS))
 
 
 @register("ties", "facilitated", default=True)
@@ -21,9 +26,11 @@ class TieFormation(Rule):
     else it joins a school in the same authority: Fullan's lever 4, enlarging
     one's sphere of engagement, laterally and across the system (seed 003).
     A tie whose trust has fallen below ``min_trust`` lapses, unless it belongs
-    to a formalised collaborative.
+    to a formalised collaborative. Each draw is keyed by the seeking school and
+    the step.
     """
 
+    decisions = DECISIONS
     params = {
         "p_new_tie": Param(
             0.01,
@@ -62,7 +69,8 @@ class TieFormation(Rule):
         s, p, t = model.schools, model.p, model.ties
         chance = self.value(model, "p_new_tie") * model.school_facilitation() * p.lever_engagement
         a, b, kind = self.proposed_ties(
-            self.kernel_rng,
+            self.keys,
+            model.t,
             model.per_step_array(chance),
             self.value(model, "share_cross_new") * p.lever_engagement,
             s.authority,
@@ -74,7 +82,7 @@ class TieFormation(Rule):
             kill_ties(model, weak)
 
     @staticmethod
-    def proposed_ties(rng, prob, share_cross, authority, authority_index):
+    def proposed_ties(keys, t, prob, share_cross, authority, authority_index):
         """New ties sought this step: (school, partner, kind), crossing ties first.
 
         ``authority_index``: schools sorted by authority, and where each
@@ -82,58 +90,60 @@ class TieFormation(Rule):
         """
         by_authority, start, end = authority_index
         n = len(prob)
-        who = np.flatnonzero(rng.random(n) < prob)  # the schools seeking a tie
-        m = len(who)
-        cross = rng.random(m) < share_cross  # does the tie cross authorities?
+        who = np.flatnonzero(draws.uniform(keys[SEEK], t, np.arange(n), 0) < prob)  # seekers
+        cross = draws.uniform(keys[CROSSING], t, who, 0) < share_cross  # crosses authorities?
         # A partner in the seeker's own authority, drawn uniformly from its run.
         lo, hi = start[authority[who]], end[authority[who]]
-        same = by_authority[lo + (rng.random(m) * (hi - lo)).astype(np.int64)]
+        near = draws.uniform(keys[NEAR], t, who, 0)
+        same = by_authority[lo + (near * (hi - lo)).astype(np.int64)]
         # A partner anywhere; drawn again where the first fell in the seeker's authority.
-        anywhere = rng.integers(0, n, m)
+        anywhere = draws.integers(keys[FAR], t, who, 0, n)
         retry = authority[anywhere] == authority[who]
-        anywhere[retry] = rng.integers(0, n, int(retry.sum()))
+        anywhere[retry] = draws.integers(keys[FAR_AGAIN], t, who[retry], 0, n)
         partner = np.where(cross, anywhere, same)
         order = np.r_[np.flatnonzero(cross), np.flatnonzero(~cross)].astype(np.int64)
         return who[order], partner[order], np.where(cross[order], CROSS, TOWN).astype(np.int64)
 
     @staticmethod
     @jit
-    def proposed_ties_compiled(rng, prob, share_cross, authority, authority_index):
-        """:meth:`proposed_ties`, compiled: the same draws in numpy's order.
+    def proposed_ties_compiled(keys, t, prob, share_cross, authority, authority_index):
+        """:meth:`proposed_ties`, compiled: the same keyed draws.
 
-        One uniform per school (seeking?); for those that do, one uniform each
-        (crossing?), one each for a partner in its own authority, one school
-        drawn anywhere each, and a second draw anywhere for those whose first
-        fell in their own authority.
+        A uniform per school (seeking?); for those that do, whether the tie
+        crosses, a partner in its own authority, a school drawn anywhere and,
+        where that fell in its own authority, a second one.
         """
         by_authority, la_start, la_end = authority_index
         n = len(prob)
-        who = np.flatnonzero(rng.random(n) < prob)
-        m = len(who)
-        cross = rng.random(m) < share_cross
-        pick = rng.random(m)
-        anywhere = rng.integers(0, n, m)
-        retry = np.empty(m, np.bool_)
-        n_retry = 0
-        for x in range(m):
-            retry[x] = authority[anywhere[x]] == authority[who[x]]
-            n_retry += retry[x]
-        again = rng.integers(0, n, n_retry)
+        seek = draws.uniform(keys[SEEK], t, np.arange(n), 0)
+        k_cross, k_near, k_far, k_again = keys[CROSSING], keys[NEAR], keys[FAR], keys[FAR_AGAIN]
+        who = np.empty(n, np.int64)
+        m = 0
+        for i in range(n):
+            who[m] = i
+            m += seek[i] < prob[i]
+        cross = np.empty(m, np.bool_)
+        anywhere = np.empty(m, np.int64)
         a = np.empty(m, np.int64)
         b = np.empty(m, np.int64)
         kind = np.empty(m, np.int64)
-        c = r = 0
+        for x in range(m):
+            i = who[x]
+            cross[x] = draws.uniform1(k_cross, t, i, 0) < share_cross
+            anywhere[x] = draws.integer1(k_far, t, i, 0, n)
+            if authority[anywhere[x]] == authority[i]:
+                anywhere[x] = draws.integer1(k_again, t, i, 0, n)
+        c = 0
         for x in range(m):  # crossing ties first, in the order drawn
-            if retry[x]:
-                anywhere[x] = again[r]
-                r += 1
             if cross[x]:
                 a[c], b[c], kind[c] = who[x], anywhere[x], CROSS
                 c += 1
         for x in range(m):  # then those within authorities
             if not cross[x]:
-                lo, hi = la_start[authority[who[x]]], la_end[authority[who[x]]]
-                a[c], b[c], kind[c] = who[x], by_authority[lo + np.int64(pick[x] * (hi - lo))], TOWN
+                i = who[x]
+                lo, hi = la_start[authority[i]], la_end[authority[i]]
+                near = draws.uniform1(k_near, t, i, 0)
+                a[c], b[c], kind[c] = i, by_authority[lo + np.int64(near * (hi - lo))], TOWN
                 c += 1
         return a, b, kind
 

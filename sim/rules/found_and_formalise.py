@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
-from sim.core.numerics import choice_without_replacement
 from sim.core.sources import JACKSON_2011
 from sim.core.state import COLLAB, EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import add_ties, ties_within
+
+#: The decisions this rule draws for (``Collaboratives.decisions``), rows of its ``keys``.
+DECISIONS = ("found", "member", "formalise")
+FOUND, MEMBER, FORMALISE = range(len(DECISIONS))
 
 
 @register("collaborate", "found_and_formalise", default=True)
@@ -23,9 +27,12 @@ class Collaboratives(Rule):
     school and the nearest free schools (same town first), all tied to each
     other. An informal collaborative formalises with chance ``p_formalise``
     times facilitation, raised by adversity; its ties then never lapse, and it
-    survives its founder leaving (see the ``turnover`` slot).
+    survives its founder leaving (see the ``turnover`` slot). Draws are keyed
+    by the step and the founding school, the school asked to join, or the
+    collaborative formalising.
     """
 
+    decisions = DECISIONS
     params = {
         "p_collab_form": Param(
             0.003,
@@ -71,10 +78,11 @@ class Collaboratives(Rule):
         push = 1.0 + p.rel_adversity * model.pressure()
         free = s.collab == EMPTY  # only a school outside any collaborative founds one
         chance = self.value(model, "p_collab_form") * model.heads.appetite[s.head] * fac * push
-        founders = model.occurs(chance * free, self.kernel_rng)
+        founders = model.occurs(chance * free, self.keys[FOUND])
         if len(founders):
             founder, a, b = self.found(
-                self.kernel_rng,
+                self.keys[MEMBER],
+                model.t,
                 founders,
                 s.collab,
                 s.town,
@@ -85,7 +93,13 @@ class Collaboratives(Rule):
                 c.n,
             )
             if len(founder):  # recorded and tied all at once: the founding reads neither
-                c.append(founder=s.head[founder], formal=False, alive=True, born=model.t)
+                c.append(
+                    founder=s.head[founder],
+                    formal=False,
+                    alive=True,
+                    born=model.t,
+                    uid=model.born("collabs", founder),
+                )
                 add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
         informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
@@ -93,19 +107,23 @@ class Collaboratives(Rule):
             rate = self.formalisation_rate(
                 s.collab, fac, push, c.n, self.value(model, "p_formalise")
             )
-            go = informal[model.occurs(rate[informal], self.kernel_rng)]
+            go = informal[model.occurs(rate[informal], self.keys[FORMALISE], c.uid[informal])]
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
 
     @staticmethod
-    def found(rng, founders, collab, town, authority, town_index, authority_index, size, first_id):
+    def found(
+        key, t, founders, collab, town, authority, town_index, authority_index, size, first_id
+    ):
         """Founders found collaboratives, in turn, in place on ``collab``.
 
         A founder already taken into a collaborative this step founds none.
         Members are the founder and ``size - 1`` free schools of its town, or of
-        its authority when the town has too few; with too few there either, no
-        collaborative. Collaboratives are numbered ``first_id`` on.
+        its authority when the town has too few: those of the smallest keyed
+        uniforms (a school's number this step, the same for every founder
+        asking); with too few there either, no collaborative. Collaboratives are
+        numbered ``first_id`` on.
 
         Returns:
             The founders who founded one, and each pair of members of each
@@ -126,7 +144,8 @@ class Collaboratives(Rule):
                     break
             if len(pool) < size - 1:
                 continue
-            members = np.r_[f, rng.choice(pool, size - 1, replace=False)]
+            ask = np.argsort(draws.uniform(key, t, pool, 0), kind="stable")  # who is asked first
+            members = np.r_[f, pool[ask[: size - 1]]]
             collab[members] = first_id + len(groups)
             groups.append(members)
         g = np.array(groups, np.int64).reshape(-1, size)
@@ -136,13 +155,13 @@ class Collaboratives(Rule):
     @staticmethod
     @jit
     def found_compiled(
-        rng, founders, collab, town, authority, town_index, authority_index, size, first_id
+        key, t, founders, collab, town, authority, town_index, authority_index, size, first_id
     ):
-        """:meth:`found`, compiled: founder by founder, the same draws.
+        """:meth:`found`, compiled: founder by founder, the same keyed draws.
 
-        Members are drawn as ``rng.choice(pool, size - 1, replace=False)`` does
-        (:func:`sim.core.numerics.choice_without_replacement`, pool ascending);
-        pairs in ``np.triu_indices`` order.
+        Members are those of the pool (ascending) with the smallest keyed
+        uniforms (:func:`sim.core.draws.smallest`); pairs in ``np.triu_indices``
+        order.
         """
         by_town, town_start, town_end = town_index
         by_la, la_start, la_end = authority_index
@@ -166,7 +185,7 @@ class Collaboratives(Rule):
             if m < size - 1:
                 continue
             groups[g, 0] = f
-            groups[g, 1:] = choice_without_replacement(rng, pool[:m], size - 1)
+            groups[g, 1:] = draws.smallest(key, t, pool[:m], 0, size - 1)
             for q in range(size):
                 collab[groups[g, q]] = first_id + g
             g += 1

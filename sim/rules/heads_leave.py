@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.sources import JACKSON_2011
 from sim.rules import Param, Rule, register
 from sim.rules.actions import dissolve_collaboratives, replace_heads
+
+#: The decisions this rule draws for (``HeadTurnover.decisions``), rows of its ``keys``:
+#: who leaves, which collaboratives fade, and the new heads' three traits.
+DECISIONS = ("leave", "fade", "openness", "ingenuity", "appetite")
+LEAVE, FADE, OPENNESS, INGENUITY, APPETITE = range(len(DECISIONS))
 
 
 @register("turnover", "heads_leave", default=True)
@@ -19,9 +25,12 @@ class HeadTurnover(Rule):
     practices lose ownership (see :func:`sim.rules.actions.replace_heads`). A
     collaborative the head founded dissolves with chance ``p_fade_informal``
     if it is informal; a formalised one survives, its "governance enduring
-    beyond the will of key leaders" (seed 001).
+    beyond the will of key leaders" (seed 001). Draws are keyed by the step and
+    the head (:attr:`sim.core.state.Heads.uid`), the collaborative, or the new
+    head (its school and the step).
     """
 
+    decisions = DECISIONS
     params = {
         "p_head_leave": Param(
             0.012,
@@ -48,10 +57,12 @@ class HeadTurnover(Rule):
 
     def apply(self, model):
         """Replace leaving heads; informal collaboratives they founded may dissolve."""
-        s, rng, h, c = model.schools, self.rng, model.heads, model.collabs
+        s, h, c, keys = model.schools, model.heads, model.collabs, self.keys
         leaving, schools, founded = self.leaving(
-            self.kernel_rng,
+            keys[LEAVE],
+            model.t,
             h.active[: h.n],
+            h.uid[: h.n],
             model.per_step(self.value(model, "p_head_leave")),
             s.head,
             c.alive[: c.n],
@@ -60,20 +71,20 @@ class HeadTurnover(Rule):
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)
-        replace_heads(model, schools, rng)
+        replace_heads(model, schools, keys[OPENNESS : APPETITE + 1])
         if len(founded):
             informal = founded[~c.formal[founded]]
-            fade = informal[rng.random(len(informal)) < self.value(model, "p_fade_informal")]
-            dissolve_collaboratives(model, fade)
+            u = draws.uniform(keys[FADE], model.t, c.uid[informal], 0)
+            dissolve_collaboratives(model, informal[u < self.value(model, "p_fade_informal")])
 
     @staticmethod
-    def leaving(rng, active, chance, head, collab_alive, founder):
+    def leaving(key, t, active, uid, chance, head, collab_alive, founder):
         """Heads who leave this step, the schools they led, the live collaboratives they founded.
 
-        One uniform per head in post, ascending; each ascending.
+        A uniform per head in post, keyed by the head's ``uid`` and the step; each ascending.
         """
         in_post = np.flatnonzero(active)
-        leavers = in_post[rng.random(len(in_post)) < chance]
+        leavers = in_post[draws.uniform(key, t, uid[in_post], 0) < chance]
         is_leaving = np.zeros(len(active), bool)
         is_leaving[leavers] = True
         return (
@@ -84,12 +95,18 @@ class HeadTurnover(Rule):
 
     @staticmethod
     @jit
-    def leaving_compiled(rng, active, chance, head, collab_alive, founder):
+    def leaving_compiled(key, t, active, uid, chance, head, collab_alive, founder):
         """:meth:`leaving`, compiled: head by head, then school by school."""
         m = 0
         for q in range(len(active)):
             m += active[q]
-        u = rng.random(m)
+        in_post = np.empty(m, np.int64)
+        x = 0
+        for q in range(len(active)):
+            if active[q]:
+                in_post[x] = uid[q]
+                x += 1
+        u = draws.uniform(key, t, in_post, 0)
         is_leaving = np.zeros(len(active), np.bool_)
         leaving = np.empty(m, np.int64)
         x = g = 0

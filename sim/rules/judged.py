@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.state import CHOSEN
 from sim.rules import Param, Rule, register
@@ -18,6 +19,10 @@ from sim.rules.actions import (
     value_inputs,
     value_of,
 )
+
+#: The decisions this rule draws for (``JudgedAdoption.decisions``), rows of its ``keys``.
+DECISIONS = ("consider", "agenda", "judge")
+CONSIDER, AGENDA, JUDGE = range(len(DECISIONS))
 
 
 @register("adopt", "judged", default=True)
@@ -38,9 +43,10 @@ class JudgedAdoption(Rule):
     difficulty, also the practice it values least by that margin. Of several
     ideas in a step, the head takes the best. Trust on the tie moves
     (``rate_trust``) up after an exchange the head judged useful, down after
-    a useless one.
+    a useless one. Each draw is keyed by the school, the practice and the step.
     """
 
+    decisions = DECISIONS
     params = {
         "w_agenda": Param(
             0.8,
@@ -83,7 +89,7 @@ class JudgedAdoption(Rule):
         h = model.heard
         if len(h.school) == 0:
             return
-        want, margin = self.judge(self.kernel_rng, self.inputs(model))
+        want, margin = self.judge(self.keys, model.t, self.inputs(model))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
             return
@@ -106,6 +112,7 @@ class JudgedAdoption(Rule):
             w_agenda=self.value(model, "w_agenda"),
             domain=pr.domain,
             effect=pr.effect,
+            uid=pr.uid,
             sd_judge=p.sd_judge,
             threshold_adopt=self.value(model, "threshold_adopt"),
             rate_trust=p.rate_trust,
@@ -116,24 +123,24 @@ class JudgedAdoption(Rule):
         )
 
     @staticmethod
-    def judge(rng, x: JudgeInputs) -> tuple[np.ndarray, np.ndarray]:
+    def judge(keys, t, x: JudgeInputs) -> tuple[np.ndarray, np.ndarray]:
         """Each heard item judged: (want it, margin of its net judged value over the bar).
 
         Moves trust on each item's tie (a tie heard on twice: the last item's move wins).
         """
-        v, m = x.values, len(x.school)
+        v = x.values
+        uid = x.uid[x.practice]  # each draw keyed by (step, school, practice)
         # Does the head consider the idea? Openness times absorptive capacity (at most 1).
-        u_consider = rng.random(m)
-        u_agenda = rng.random(m) if x.agenda >= 0 else u_consider
-        consider = u_consider < x.openness * np.minimum(
+        consider = draws.uniform(keys[CONSIDER], t, x.school, uid) < x.openness * np.minimum(
             1.0, x.capacity[x.school] / x.capacity_absorb
         )
         if x.agenda >= 0:  # an idea off the national agenda is set aside more often
             off_agenda = x.domain[x.practice] != x.agenda
+            u_agenda = draws.uniform(keys[AGENDA], t, x.school, uid)
             consider &= ~off_agenda | (u_agenda >= x.w_agenda * x.lever_agenda)
         # The judgement pools, by precision, the peer's noisy account, the published
         # evidence (weighted by the evidence lever) and a sceptical prior at 0.
-        signal = x.effect[x.practice] + rng.normal(0.0, x.sd_judge, m)
+        signal = x.effect[x.practice] + x.sd_judge * draws.normal(keys[JUDGE], t, x.school, uid)
         prec_j = 1.0 / x.sd_judge**2
         prec_e = v.lever * v.ev_prec[x.practice]
         judged = (prec_j * signal + prec_e * v.ev_mean[x.practice]) / (prec_j + prec_e + v.prec0)
@@ -155,20 +162,19 @@ class JudgedAdoption(Rule):
 
     @staticmethod
     @jit
-    def judge_compiled(rng, x):
-        """:meth:`judge`, compiled: item by item, the same draws and arithmetic.
+    def judge_compiled(keys, t, x):
+        """:meth:`judge`, compiled: item by item, the same keyed draws and arithmetic.
 
-        Draws one uniform per item (considered?), one more per item when there
-        is an agenda (set aside?), and one normal per item (the peer's account),
-        as :meth:`judge` draws them. Every tie's trust moves from its value
-        before this step's exchanges (the last write wins for a tie heard on
-        twice, as numpy's ``trust[tie] = ...`` does). The least valued slot is
-        :func:`sim.rules.actions.value_of` over the school's slots.
+        A uniform per item (considered?), one more when there is an agenda and
+        the idea is off it (set aside?), and a normal (the peer's account),
+        each keyed by the item's school, its practice and the step. Every
+        tie's trust moves from its value before this step's exchanges (the
+        last write wins for a tie heard on twice, as numpy's ``trust[tie] =
+        ...`` does). The least valued slot is :func:`sim.rules.actions.value_of`
+        over the school's slots.
         """
         v, m = x.values, len(x.school)
-        u_consider = rng.random(m)
-        u_agenda = rng.random(m) if x.agenda >= 0 else u_consider
-        noise = rng.normal(0.0, x.sd_judge, m)
+        k_consider, k_agenda, k_judge = keys[CONSIDER], keys[AGENDA], keys[JUDGE]
         prec_j = 1.0 / x.sd_judge**2
         width = v.slot_p.shape[1]
         want = np.zeros(m, np.bool_)
@@ -176,11 +182,12 @@ class JudgedAdoption(Rule):
         moved = np.empty(m)
         for k in range(m):
             i, pid = x.school[k], x.practice[k]
+            uid = x.uid[pid]
             absorb = min(1.0, x.capacity[i] / x.capacity_absorb)
-            consider = u_consider[k] < x.openness[k] * absorb
+            consider = draws.uniform1(k_consider, t, i, uid) < x.openness[k] * absorb
             if x.agenda >= 0 and x.domain[pid] != x.agenda:
-                consider &= u_agenda[k] >= x.w_agenda * x.lever_agenda
-            signal = x.effect[pid] + noise[k]
+                consider &= draws.uniform1(k_agenda, t, i, uid) >= x.w_agenda * x.lever_agenda
+            signal = x.effect[pid] + x.sd_judge * draws.normal1(k_judge, t, i, uid)
             prec_e = v.lever * v.ev_prec[pid]
             judged = (prec_j * signal + prec_e * v.ev_mean[pid]) / (prec_j + prec_e + v.prec0)
             net = judged - cost_weight(v.rel_cost, v.cost[pid], v.budget[i])
@@ -230,6 +237,7 @@ class JudgeInputs(NamedTuple):
         lever_agenda: the agenda lever, 0 to 1.
         w_agenda: share of off-agenda ideas set aside at a full agenda lever.
         domain, effect: each practice's domain and true effect.
+        uid: each practice's identifier for random draws (``practices.uid``).
         sd_judge: sd of the noise on a peer's account of a practice.
         threshold_adopt: net judged value a practice must clear.
         rate_trust: the share of the way a tie's trust moves after an exchange.
@@ -250,6 +258,7 @@ class JudgeInputs(NamedTuple):
     w_agenda: float
     domain: np.ndarray
     effect: np.ndarray
+    uid: np.ndarray
     sd_judge: float
     threshold_adopt: float
     rate_trust: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.kernels import slot_sum
 from sim.core.sources import FULLAN_2006
@@ -21,9 +22,10 @@ class Performance(Rule):
     concentrated the school's depth is in one domain, from 0 (spread evenly)
     to 1 (one domain): Fullan's coherence-making. Performance moves a share
     ``rate_perf`` of the way each month (cohorts pass through), with noise
-    ``sd_perf_noise``.
+    ``sd_perf_noise`` (keyed by the school and the step).
     """
 
+    decisions = ("noise",)
     params = {
         "rel_capacity_perf": Param(
             0.6,
@@ -74,7 +76,8 @@ class Performance(Rule):
         """Move performance one step."""
         s, pr, p = model.schools, model.practices, model.p
         self.perform(
-            self.kernel_rng,
+            self.keys[0],
+            model.t,
             s.logit_perf,
             s.base,
             s.capacity,
@@ -89,7 +92,8 @@ class Performance(Rule):
 
     @staticmethod
     def perform(
-        rng,
+        key,
+        t,
         logit,
         base,
         capacity,
@@ -110,12 +114,14 @@ class Performance(Rule):
             + rel_capacity * (capacity - capacity0)
             + (1.0 + rel_coherence * coherence) * effect_depth
         )
-        logit += rate * (target - logit) + sd * rng.standard_normal(len(logit))
+        noise = draws.normal(key, t, np.arange(len(logit)), 0)  # keyed by (step, school)
+        logit += rate * (target - logit) + sd * noise
 
     @staticmethod
     @jit
     def perform_compiled(
-        rng,
+        key,
+        t,
         logit,
         base,
         capacity,
@@ -127,11 +133,12 @@ class Performance(Rule):
         rate,
         sd,
     ):
-        """:meth:`perform`, compiled: school by school, one standard normal each, in place."""
+        """:meth:`perform`, compiled: school by school, its keyed normal each, in place."""
+        noise = draws.normal(key, t, np.arange(len(logit)), 0)
         for i in range(len(logit)):
             target = (
                 base[i]
                 + rel_capacity * (capacity[i] - capacity0[i])
                 + (1.0 + rel_coherence * coherence[i]) * effect_depth[i]
             )
-            logit[i] += rate * (target - logit[i]) + sd * rng.standard_normal()
+            logit[i] += rate * (target - logit[i]) + sd * noise[i]

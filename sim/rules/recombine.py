@@ -6,12 +6,26 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import first_over, first_over_rows
 from sim.core.sources import GIBBONS_2007
 from sim.core.state import EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import invent
+
+#: The decisions this rule draws for (``Recombination.decisions``), rows of its ``keys``.
+DECISIONS = (
+    "invent",
+    "parent_a",
+    "parent_b",
+    "adapt",
+    "cost",
+    "difficulty",
+    "domain",
+    "agenda",
+)
+INVENT, PARENT_A, PARENT_B, ADAPT, COST, DIFFICULTY, DOMAIN, AGENDA = range(len(DECISIONS))
 
 
 @register("invent", "recombine", default=True)
@@ -35,9 +49,10 @@ class Recombination(Rule):
     signals"; the heavy tail follows March 1991's exploration). Its cost
     follows the parents', cut by pressure (radical efficiency, seed 001); its
     domain is the agenda's with chance ``lever_agenda``, else its first
-    parent's.
+    parent's. Each draw is keyed by the inventing school and the step.
     """
 
+    decisions = DECISIONS
     params = {
         "p_invent": Param(
             0.004,
@@ -136,11 +151,11 @@ class Recombination(Rule):
             p.rel_adversity,
             pressure,
         )
-        who = model.occurs(rate, self.kernel_rng)
+        who = model.occurs(rate, self.keys[INVENT])
         if len(who) == 0:
             return
         effect, cost, difficulty, domain, parent = self.recombine(
-            self.kernel_rng, self.inputs(model, who, pressure)
+            self.keys, model.t, self.inputs(model, who, pressure)
         )
         invent(model, who, effect, cost, difficulty, domain, parent)
 
@@ -196,25 +211,32 @@ class Recombination(Rule):
         return out
 
     @staticmethod
-    def recombine(rng, x: RecombineInputs):
+    def recombine(keys, t, x: RecombineInputs):
         """The inventions of the schools ``x.who``: effect, cost, difficulty, domain, parent."""
-        m = len(x.who)
+        who = x.who  # each draw keyed by (step, inventing school)
         # Two parents among the practices the school runs, picked in proportion to depth
         # (a filled slot weighs at least 1e-9, so a school running anything has parents).
-        weight = x.slot_depth[x.who] + 1e-9 * (x.slot_p[x.who] != EMPTY)
+        weight = x.slot_depth[who] + 1e-9 * (x.slot_p[who] != EMPTY)
         cum = np.cumsum(weight, axis=1)
         total = cum[:, -1]
-        u_a, u_b = rng.random(m), rng.random(m)
-        parent_a = x.slot_p[x.who, first_over_rows(cum, u_a * total)]
-        parent_b = x.slot_p[x.who, first_over_rows(cum, u_b * total)]
+        u_a, u_b = (
+            draws.uniform(keys[PARENT_A], t, who, 0),
+            draws.uniform(keys[PARENT_B], t, who, 0),
+        )
+        parent_a = x.slot_p[who, first_over_rows(cum, u_a * total)]
+        parent_b = x.slot_p[who, first_over_rows(cum, u_b * total)]
         # The draws: a heavy-tailed adaptation, a cost factor cut by pressure (radical
         # efficiency), a difficulty jitter, a domain for an invention without parents,
         # and, with an agenda, whether it falls in the agenda's domain.
-        t_draw = rng.standard_t(x.df, m)
-        cost_factor = rng.lognormal(-x.pressure[x.who], x.sd_log_cost)
-        jitter = rng.normal(0.0, x.sd_jitter, m)
-        any_domain = rng.integers(0, x.n_domains, m)
-        to_agenda = rng.random(m) < x.lever_agenda if x.agenda >= 0 else np.zeros(m, bool)
+        t_draw = draws.student_t(keys[ADAPT], t, who, 0, x.df)
+        cost_factor = draws.lognormal(keys[COST], t, who, 0, -x.pressure[who], x.sd_log_cost)
+        jitter = x.sd_jitter * draws.normal(keys[DIFFICULTY], t, who, 0)
+        any_domain = draws.integers(keys[DOMAIN], t, who, 0, x.n_domains)
+        to_agenda = (
+            draws.uniform(keys[AGENDA], t, who, 0) < x.lever_agenda
+            if x.agenda >= 0
+            else np.zeros(len(who), bool)
+        )
         # Without parents (nothing run, or no depth) an invention starts from nothing.
         has = (parent_a != EMPTY) & (total > 0)
         pa = np.where(has, parent_a, EMPTY)
@@ -230,53 +252,53 @@ class Recombination(Rule):
 
     @staticmethod
     @jit
-    def recombine_compiled(rng, x):
-        """:meth:`recombine`, compiled: inventor by inventor, the same draws in its order.
+    def recombine_compiled(keys, t, x):
+        """:meth:`recombine`, compiled: inventor by inventor, the same keyed draws.
 
         Two uniforms per inventor (the parents: a filled slot weighs its depth
         plus 1e-9, the first slot whose running sum exceeds the draw times the
-        total is taken), a Student-t per inventor, a lognormal each, a normal
-        each, a domain each, and with an agenda one more uniform each.
+        total is taken), a Student t, a lognormal, a normal, a domain and, with
+        an agenda, one more uniform, each keyed by the inventor and the step.
         """
         m, k = len(x.who), x.slot_p.shape[1]
-        u_a, u_b = rng.random(m), rng.random(m)
-        parent = np.empty((2, m), np.int64)
-        total = np.empty(m)
+        k_a, k_b, k_adapt = keys[PARENT_A], keys[PARENT_B], keys[ADAPT]
+        k_cost, k_diff, k_domain, k_agenda = (
+            keys[COST],
+            keys[DIFFICULTY],
+            keys[DOMAIN],
+            keys[AGENDA],
+        )
         cum = np.empty(k)
+        new_effect, new_cost, new_difficulty = np.empty(m), np.empty(m), np.empty(m)
+        new_domain = np.empty(m, np.int64)
+        parent = np.empty(m, np.int64)
         for w in range(m):
             i, run = x.who[w], 0.0
             for j in range(k):
                 run += x.slot_depth[i, j] + 1e-9 * (x.slot_p[i, j] != EMPTY)
                 cum[j] = run
-            total[w] = run
-            parent[0, w] = x.slot_p[i, first_over(cum, u_a[w] * run)]
-            parent[1, w] = x.slot_p[i, first_over(cum, u_b[w] * run)]
-        t_draw = rng.standard_t(x.df, m)
-        log_cost = np.empty(m)
-        for w in range(m):
-            log_cost[w] = rng.lognormal(-x.pressure[x.who[w]], x.sd_log_cost)
-        jitter = rng.normal(0.0, x.sd_jitter, m)
-        any_domain = rng.integers(0, x.n_domains, m)
-        to_agenda = rng.random(m) < x.lever_agenda if x.agenda >= 0 else np.zeros(m, np.bool_)
-        new_effect, new_cost, new_difficulty = np.empty(m), np.empty(m), np.empty(m)
-        new_domain = np.empty(m, np.int64)
-        for w in range(m):
-            has = parent[0, w] != EMPTY and total[w] > 0
-            pa = parent[0, w] if has else EMPTY
-            pb = parent[1, w] if has and parent[1, w] != EMPTY else pa
-            parent[0, w] = pa
+            parent_a = x.slot_p[i, first_over(cum, draws.uniform1(k_a, t, i, 0) * run)]
+            parent_b = x.slot_p[i, first_over(cum, draws.uniform1(k_b, t, i, 0) * run)]
+            has = parent_a != EMPTY and run > 0
+            pa = parent_a if has else EMPTY
+            pb = parent_b if has and parent_b != EMPTY else pa
+            parent[w] = pa
             ea = x.effect[max(pa, 0)] if has else 0.0
             eb = x.effect[max(pb, 0)] if has else 0.0
-            adapt = x.shift + x.scale * min(max(t_draw[w], -x.clip_t), x.clip_t)
+            t_draw = draws.student_t1(k_adapt, t, i, 0, x.df)
+            adapt = x.shift + x.scale * min(max(t_draw, -x.clip_t), x.clip_t)
             new_effect[w] = 0.5 * (ea + eb) + adapt
             parent_cost = 0.5 * (x.cost[max(pa, 0)] + x.cost[max(pb, 0)]) if has else x.cost_mean
-            new_cost[w] = parent_cost * log_cost[w]
-            d = (x.difficulty[max(pa, 0)] if has else 0.5) + jitter[w]
+            factor = draws.lognormal1(k_cost, t, i, 0, -x.pressure[i], x.sd_log_cost)
+            new_cost[w] = parent_cost * factor
+            jitter = x.sd_jitter * draws.normal1(k_diff, t, i, 0)
+            d = (x.difficulty[max(pa, 0)] if has else 0.5) + jitter
             new_difficulty[w] = min(max(d, 0.05), 0.95)
-            new_domain[w] = x.domain[max(pa, 0)] if has else any_domain[w]
-            if to_agenda[w]:
+            any_domain = draws.integer1(k_domain, t, i, 0, x.n_domains)
+            new_domain[w] = x.domain[max(pa, 0)] if has else any_domain
+            if x.agenda >= 0 and draws.uniform1(k_agenda, t, i, 0) < x.lever_agenda:
                 new_domain[w] = x.agenda
-        return new_effect, new_cost, new_difficulty, new_domain, parent[0]
+        return new_effect, new_cost, new_difficulty, new_domain, parent
 
 
 class RecombineInputs(NamedTuple):

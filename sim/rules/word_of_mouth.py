@@ -6,10 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import first_over, first_over_rows
-from sim.core.state import EMPTY
+from sim.core.state import EMPTY, tie_uid, tie_uid1
 from sim.rules import Param, Rule, register
+
+#: The decisions this rule draws for (``WordOfMouth.decisions``), rows of its ``keys``.
+DECISIONS = ("exchange", "direction", "topic")
+EXCHANGE, DIRECTION, TOPIC = range(len(DECISIONS))
 
 
 @dataclass
@@ -40,16 +45,18 @@ class Heard:
 class WordOfMouth(Rule):
     """Heads hear of practices from schools they are tied to.
 
-    Each tie carries an exchange in a step with chance ``p_exchange`` times its
-    trust times the facilitation its schools find (the better facilitated end
-    counts): Fullan's five components of effective networks make exchange
-    happen (enquiry, trust, facilitation; seed 003). The exchange goes one way,
-    either way at random, and the sender talks about one of its practices,
-    chosen in proportion to how deeply it runs them: deep practice is visible
-    practice. Heard items go to ``model.heard`` (:class:`Heard`) for the
-    ``adopt`` slot.
+    Each tie in force carries an exchange in a step with chance ``p_exchange``
+    times its trust times the facilitation its schools find (the better
+    facilitated end counts): Fullan's five components of effective networks
+    make exchange happen (enquiry, trust, facilitation; seed 003). The exchange
+    goes one way, either way at random, and the sender talks about one of its
+    practices, chosen in proportion to how deeply it runs them: deep practice
+    is visible practice. Heard items go to ``model.heard`` (:class:`Heard`) for
+    the ``adopt`` slot. Each draw is keyed by the tie's two schools
+    (:func:`sim.core.state.tie_uid`) and the step.
     """
 
+    decisions = DECISIONS
     params = {
         "p_exchange": Param(
             0.08,
@@ -65,7 +72,7 @@ class WordOfMouth(Rule):
     }
 
     def apply(self, model):
-        """Sample this step's exchanges."""
+        """Draw this step's exchanges."""
         t, s = model.ties, model.schools
         alive = model.alive_ties()
         model.heard = Heard.none()
@@ -73,7 +80,8 @@ class WordOfMouth(Rule):
             return
         model.heard = Heard(
             *self.exchanges(
-                self.kernel_rng,
+                self.keys,
+                model.t,
                 alive,
                 t.a,
                 t.b,
@@ -86,21 +94,20 @@ class WordOfMouth(Rule):
         )
 
     @staticmethod
-    def exchanges(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
-        """This step's exchanges: (school that heard, practice, tie), drawn from ``rng``."""
-        # How many ties are tried this step, and which (ties in force, with repetition).
-        k = rng.binomial(len(alive), p_exchange)
-        tried = alive[rng.integers(0, len(alive), k)]
-        # A tried tie carries an exchange with chance: its trust times the better
-        # facilitation found at either end.
-        carried = rng.random(k) < trust[tried] * np.maximum(fac[a[tried]], fac[b[tried]])
-        tie = tried[carried]
+    def exchanges(keys, t, alive, a, b, trust, fac, slot_p, depth, p_exchange):
+        """This step's exchanges: (school that heard, practice, tie), in the order of ``alive``."""
+        pair = tie_uid(a[alive], b[alive])  # each tie's draws are keyed by its two schools
+        # A tie carries an exchange with chance p_exchange times its trust times the
+        # better facilitation found at either end.
+        chance = p_exchange * trust[alive] * np.maximum(fac[a[alive]], fac[b[alive]])
+        carried = draws.uniform(keys[EXCHANGE], t, pair, 0) < chance
+        tie, pair = alive[carried], pair[carried]
         # Which way it goes: a fair coin (under one half, end a hears from end b).
-        a_hears = rng.random(len(tie)) < 0.5
+        a_hears = draws.uniform(keys[DIRECTION], t, pair, 0) < 0.5
         recv = np.where(a_hears, a[tie], b[tie])
         send = np.where(a_hears, b[tie], a[tie])
         # Which of the sender's practices it talks about: chance in proportion to depth.
-        pick = rng.random(len(tie))
+        pick = draws.uniform(keys[TOPIC], t, pair, 0)
         cum = np.cumsum(depth[send], axis=1)
         total = cum[:, -1]
         practice = slot_p[send, first_over_rows(cum, pick * total)]
@@ -114,39 +121,35 @@ class WordOfMouth(Rule):
 
     @staticmethod
     @jit
-    def exchanges_compiled(rng, alive, a, b, trust, fac, slot_p, depth, p_exchange):
-        """:meth:`exchanges`, compiled: the same draws in the same order, tie by tie.
+    def exchanges_compiled(keys, t, alive, a, b, trust, fac, slot_p, depth, p_exchange):
+        """:meth:`exchanges`, compiled: tie by tie, the same keyed draws and arithmetic.
 
-        How many ties are tried (binomial), which (uniform over the ties in
-        force, with repetition), whether each carries, which way it goes, and
-        which of the sender's practices it talks about (numba's ``Generator``
-        methods draw numpy's numbers from the same state).
+        Whether each tie in force carries an exchange, which way it goes, and
+        which of the sender's practices it talks about.
         """
-        k = rng.binomial(len(alive), p_exchange)
-        tried = alive[rng.integers(0, len(alive), k)]
-        carried = rng.random(k)
-        e = np.empty(k, np.int64)
-        n = 0
-        for x in range(k):
-            tie = tried[x]
-            if carried[x] < trust[tie] * max(fac[a[tie]], fac[b[tie]]):
-                e[n] = tie
-                n += 1
-        flip = rng.random(n)
-        pick = rng.random(n)
         width = slot_p.shape[1]
         cum = np.empty(width)
-        school, practice, via = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+        school = np.empty(len(alive), np.int64)
+        practice = np.empty(len(alive), np.int64)
+        via = np.empty(len(alive), np.int64)
         m = 0
-        for x in range(n):
-            tie = e[x]
-            recv, send = (a[tie], b[tie]) if flip[x] < 0.5 else (b[tie], a[tie])
+        for x in range(len(alive)):
+            tie = alive[x]
+            pair = tie_uid1(a[tie], b[tie])
+            chance = p_exchange * trust[tie] * max(fac[a[tie]], fac[b[tie]])
+            if not draws.uniform1(keys[EXCHANGE], t, pair, 0) < chance:
+                continue
+            if draws.uniform1(keys[DIRECTION], t, pair, 0) < 0.5:
+                recv, send = a[tie], b[tie]
+            else:
+                recv, send = b[tie], a[tie]
+            pick = draws.uniform1(keys[TOPIC], t, pair, 0)
             total = depth[send, 0]
             cum[0] = total
             for j in range(1, width):  # running sum of the sender's depth, slot by slot
                 total += depth[send, j]
                 cum[j] = total
-            pid = slot_p[send, first_over(cum, pick[x] * total)]
+            pid = slot_p[send, first_over(cum, pick * total)]
             if total > 0 and pid != EMPTY:
                 school[m], practice[m], via[m] = recv, pid, tie
                 m += 1

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
@@ -14,6 +15,11 @@ from sim.rules.actions import add_ties, runs_practice
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
+
+#: The mechanism's decisions: how many ties this month, and for the j-th, which practice,
+#: which school running it and which not (keyed by j and the month).
+DECISIONS = ("brokering.count", "brokering.practice", "brokering.user", "brokering.other")
+COUNT, PRACTICE, USER, OTHER = range(len(DECISIONS))
 
 
 class Brokering:
@@ -24,7 +30,8 @@ class Brokering:
     system that does not (seed 002). The centre pays ``cost_broker`` a tie and
     brokers fewer when its budget runs short. A brokered tie starts with
     ``rel_trust_brokered`` more trust than a new tie: an introduction from the
-    centre vouches for the partner. Draws from the ``centre`` stream.
+    centre vouches for the partner. Draws are keyed by the month (and the
+    tie's place in the month's list), on the ``centre`` slot's stream.
     """
 
     params_namespace: ClassVar[str] = "brokering"
@@ -72,7 +79,8 @@ class Brokering:
         lam = self.value(model, "n_broker") * p.dur_step
         lam *= model.ledger.centre(self.value(model, "cost_broker") * lam)  # per tie, expected
         a, b = self.brokered(
-            model.kernel_rng_for("centre"),
+            self.keys_of(DECISIONS),
+            model.t,
             np.asarray(practices, np.int64),
             model.schools.slot_p,
             lam,
@@ -81,31 +89,32 @@ class Brokering:
         add_ties(model, a, b, BROKERED, p.init_trust + self.value(model, "rel_trust_brokered"))
 
     @staticmethod
-    def brokered(rng, practices, slot_p, lam):
+    def brokered(keys, t, practices, slot_p, lam):
         """The ends of the ties brokered this month, in the order drawn.
 
-        ``rng.poisson(lam)`` ties; for each, a practice drawn uniformly, then a
-        school running it and one not running it (``rng.choice``); a practice
-        that everyone or no one runs gives no tie and draws nothing more.
+        A Poisson count of mean ``lam`` (by inversion); for the ``j``-th tie, a
+        practice drawn uniformly, then a school running it and one not running
+        it, each keyed by ``j`` and the month; a practice that everyone or no one
+        runs gives no tie.
         """
         a, b = [], []
-        for _ in range(rng.poisson(lam)):
-            pid = practices[rng.integers(0, len(practices))]
+        for j in range(draws.poisson1(keys[COUNT], t, 0, 0, lam)):
+            pid = practices[draws.integer1(keys[PRACTICE], t, j, 0, len(practices))]
             runs = (slot_p == pid).any(axis=1)
             users, others = np.flatnonzero(runs), np.flatnonzero(~runs)
             if len(users) == 0 or len(others) == 0:
                 continue
-            a.append(users[rng.integers(0, len(users))])
-            b.append(others[rng.integers(0, len(others))])
+            a.append(users[draws.integer1(keys[USER], t, j, 0, len(users))])
+            b.append(others[draws.integer1(keys[OTHER], t, j, 0, len(others))])
         return np.array(a, np.int64), np.array(b, np.int64)
 
     @staticmethod
     @jit
-    def brokered_compiled(rng, practices, slot_p, lam):
+    def brokered_compiled(keys, t, practices, slot_p, lam):
         """:meth:`brokered`, compiled: who runs what found once per practice drawn."""
         n, width = slot_p.shape
         m = len(practices)
-        k = rng.poisson(lam)
+        k = draws.poisson1(keys[COUNT], t, 0, 0, lam)
         users = np.empty((m, n), np.int64)
         others = np.empty((m, n), np.int64)
         n_users = np.full(m, -1, np.int64)  # -1: not yet found
@@ -113,8 +122,8 @@ class Brokering:
         a = np.empty(k, np.int64)
         b = np.empty(k, np.int64)
         c = 0
-        for _ in range(k):
-            q = rng.integers(0, m)
+        for j in range(k):
+            q = draws.integer1(keys[PRACTICE], t, j, 0, m)
             if n_users[q] < 0:
                 n_users[q] = 0
                 for i in range(n):
@@ -126,7 +135,7 @@ class Brokering:
                         n_others[q] += 1
             if n_users[q] == 0 or n_others[q] == 0:
                 continue
-            a[c] = users[q, rng.integers(0, n_users[q])]
-            b[c] = others[q, rng.integers(0, n_others[q])]
+            a[c] = users[q, draws.integer1(keys[USER], t, j, 0, n_users[q])]
+            b[c] = others[q, draws.integer1(keys[OTHER], t, j, 0, n_others[q])]
             c += 1
         return a[:c], b[:c]

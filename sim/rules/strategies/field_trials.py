@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.core.numerics import row_any, weighted_choice_without_replacement
+from sim.core import draws
+from sim.core.numerics import row_any
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
 from sim.core.state import CREATED, EMPTY, IDEA, PROVEN, TRIAL
@@ -14,6 +15,11 @@ from sim.rules.actions import publish_evidence, take_up
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
+
+#: The mechanism's decisions: the centre's read of an idea (keyed by the practice), the
+#: volunteer sites (by school and practice), and the trial's estimate (by the practice).
+DECISIONS = ("field_trials.signal", "field_trials.sites", "field_trials.estimate")
+SIGNAL, SITES, ESTIMATE = range(len(DECISIONS))
 
 
 class FieldTrials:
@@ -30,7 +36,8 @@ class FieldTrials:
     Conclude: the estimate is the true effect plus noise ``sd_trial`` over the
     root of site-months; it is published, and the practice is proven if it
     clears ``threshold_proven`` (system learning that feeds back into policy).
-    Draws from the ``centre`` stream. No kernel: a few practices a cycle.
+    Draws are keyed by the practice (and the school, for sites) and the month,
+    on the ``centre`` slot's stream. No kernel: a few practices a cycle.
     """
 
     params_namespace: ClassVar[str] = "field_trials"
@@ -80,7 +87,7 @@ class FieldTrials:
 
     def stimulate_and_incubate(self, model: ModelLike) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best."""
-        p, pr, s, rng = model.p, model.practices, model.schools, model.rng_for("centre")
+        p, pr, s, keys = model.p, model.practices, model.schools, self.keys_of(DECISIONS)
         cycle = max(1, round(self.value(model, "dur_cycle") / p.dur_step))
         n_trials = self.value(model, "n_trials")
         if model.t % cycle != 0 or n_trials == 0:
@@ -90,7 +97,7 @@ class FieldTrials:
         if len(cand) == 0:
             return
         # Stimulate: a weak signal of each idea in use, the agenda's domain favoured.
-        signal = pr.effect[cand] + rng.normal(0.0, p.sd_judge, len(cand))
+        signal = pr.effect[cand] + p.sd_judge * draws.normal(keys[SIGNAL], model.t, pr.uid[cand], 0)
         if model.agenda >= 0:
             signal += (
                 self.value(model, "rel_signal_agenda")
@@ -112,12 +119,10 @@ class FieldTrials:
             )
             if k == 0:
                 break
-            if p.compiled:  # numpy's weighted choice, compiled (the same draws)
-                sites = weighted_choice_without_replacement(
-                    model.kernel_rng_for("centre"), free, k, w / w.sum()
-                )
-            else:
-                sites = rng.choice(free, size=k, replace=False, p=w / w.sum())
+            # k of them, with chance in proportion to w, without replacement: those whose
+            # exponential over their weight is least (Efraimidis and Spirakis 2006).
+            clock = draws.exponential(keys[SITES], model.t, free, pr.uid[pid]) / w
+            sites = free[np.argsort(clock, kind="stable")[:k]]
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
             s.trial[sites[runs]] = pid
@@ -126,13 +131,13 @@ class FieldTrials:
 
     def conclude_trials(self, model: ModelLike) -> None:
         """Trials that end are evaluated and their evidence published (proven or abandoned)."""
-        p, pr, s, rng = model.p, model.practices, model.schools, model.rng_for("centre")
+        p, pr, s, keys = model.p, model.practices, model.schools, self.keys_of(DECISIONS)
         ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
         for pid in ending.tolist():
             sites = np.flatnonzero(s.trial == pid)
             site_months = max(len(sites), 1) * p.dur_trial
             sd = p.sd_trial / np.sqrt(site_months)
-            est = pr.effect[pid] + rng.normal(0.0, sd)
+            est = pr.effect[pid] + sd * draws.normal1(keys[ESTIMATE], model.t, pr.uid[pid], 0)
             publish_evidence(
                 model, np.array([pid]), np.array([est]), np.array([1.0 / sd**2]), p.threshold_proven
             )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.core import draws
 from sim.core.jit import jit
 from sim.core.registry import Param
 from sim.core.state import EMPTY, MANDATED
@@ -20,6 +21,9 @@ from sim.rules.actions import (
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
 
+#: The mechanism's decision: whether a mandate reaches a school (keyed by school and practice).
+DECISIONS = ("mandate.reach",)
+
 
 class Mandate:
     """The centre mandates practices, with the low ownership of compliance.
@@ -31,7 +35,9 @@ class Mandate:
     and inspecting take-up), and reaches fewer when its budget runs short.
     Standing mandates (``model.mandates``) protect their slots from being
     dropped or replaced. A strategy picks how many of the best known
-    practices it mandates with ``n_mandate``. Draws from the ``centre`` stream.
+    practices it mandates with ``n_mandate``. Whether a mandate reaches a
+    school is keyed by the school, the practice and the month, on the
+    ``centre`` slot's stream.
     """
 
     params_namespace: ClassVar[str] = "mandate"
@@ -79,9 +85,12 @@ class Mandate:
         users = model.users()
         expected = reach * sum(s.n - int(users[pid]) for pid in practices)
         reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
+        practices = np.asarray(practices, np.int64)
         took_up = self.take_ups(
-            model.kernel_rng_for("centre"),
-            np.asarray(practices, np.int64),
+            self.keys_of(DECISIONS)[0],
+            model.t,
+            practices,
+            model.practices.uid[practices],
             reach,
             p.init_own_mandated,
             s.slot_depth,
@@ -91,19 +100,20 @@ class Mandate:
             protection_inputs(model),
         )
         model.counts["adoptions"] += took_up
-        model.note("mandate", practices=list(practices), took_up=int(took_up))
+        model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
 
     @staticmethod
-    def take_ups(rng, practices, chance, own, depth, own_a, source_a, values, protection):
+    def take_ups(key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection):
         """Each mandated practice in turn: the schools it reaches take it up, mandated.
 
-        The schools reached are those not running it, each with ``chance`` (one
-        uniform per school, all drawn), on the slots as the previous practice's
-        take-ups left them. Returns how many took one up.
+        The schools reached are those not running it, each with ``chance`` (a
+        uniform per school keyed by the school and the practice's ``uid``), on
+        the slots as the previous practice's take-ups left them. Returns how
+        many took one up.
         """
         total = 0
-        for pid in practices.tolist():
-            hit = reached(rng, values.slot_p, pid, chance)
+        for pid, q in zip(practices.tolist(), uid.tolist(), strict=True):
+            hit = reached(key, t, values.slot_p, pid, q, chance)
             ok = take_up_slots(
                 hit,
                 np.full(len(hit), pid),
@@ -121,11 +131,14 @@ class Mandate:
 
     @staticmethod
     @jit
-    def take_ups_compiled(rng, practices, chance, own, depth, own_a, source_a, values, protection):
+    def take_ups_compiled(
+        key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
+    ):
         """:meth:`take_ups`, compiled: practice by practice (:func:`reached_compiled`)."""
         total = 0
-        for pid in practices:
-            hit = reached_compiled(rng, values.slot_p, pid, chance)
+        for x in range(len(practices)):
+            pid = practices[x]
+            hit = reached_compiled(key, t, values.slot_p, pid, uid[x], chance)
             ok = take_up_slots_compiled(
                 hit,
                 np.full(len(hit), pid),
@@ -142,16 +155,20 @@ class Mandate:
         return total
 
 
-def reached(rng, slot_p, pid, chance):
-    """Schools not running ``pid`` that a mandate reaches this month (one uniform per school)."""
-    return np.flatnonzero(~(slot_p == pid).any(axis=1) & (rng.random(len(slot_p)) < chance))
+def reached(key, t, slot_p, pid, uid, chance):
+    """Schools not running ``pid`` that a mandate reaches this month, ascending.
+
+    A uniform per school keyed by the school and the practice's ``uid``.
+    """
+    u = draws.uniform(key, t, np.arange(len(slot_p)), uid)
+    return np.flatnonzero(~(slot_p == pid).any(axis=1) & (u < chance))
 
 
 @jit
-def reached_compiled(rng, slot_p, pid, chance):
-    """:func:`reached`, compiled: one uniform per school, all drawn, ascending."""
+def reached_compiled(key, t, slot_p, pid, uid, chance):
+    """:func:`reached`, compiled: a keyed uniform per school, ascending."""
     n, k = slot_p.shape
-    u = rng.random(n)
+    u = draws.uniform(key, t, np.arange(n), uid)
     out = np.empty(n, np.int64)
     m = 0
     for i in range(n):

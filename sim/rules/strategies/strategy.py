@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.core.registry import Rule, register, use_forms
+from sim.core.errors import UserError
+from sim.core.registry import Rule, register, stream_keys, use_forms
 from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.brokering import Brokering
 from sim.rules.strategies.field_trials import FieldTrials
@@ -63,13 +64,28 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering):
     __setstate__ = Rule.__setstate__
 
     def bind(self, model: ModelLike) -> None:
-        """Run the compiled kernels of the centre's mechanisms, or their numpy forms.
+        """Take the ``centre`` slot's stream, and the compiled kernels or the numpy forms.
 
         As :meth:`sim.core.registry.Rule.bind` does for a rule (``compiled`` in
         the run's parameters). The model binds the strategy it makes; one never
-        bound runs the numpy forms, which give the same run.
+        bound has no random numbers to draw.
         """
+        self._rng = model.rng_for("centre")
         use_forms(self, getattr(model.p, "compiled", True))
+
+    def keys_of(self, decisions: tuple[str, ...]) -> Any:
+        """The keys of a mechanism's decisions (rows, in order) on the ``centre`` slot's stream.
+
+        Each mechanism names its decisions after itself (``mandate.reach``), so no
+        two share a key (:func:`sim.core.registry.stream_keys`).
+        """
+        rng = self.__dict__.get("_rng")
+        if rng is None:
+            raise UserError(
+                f"strategy {self.name!r} has no random stream yet: call strategy.bind(model) "
+                "(the model binds the strategy it makes)"
+            )
+        return stream_keys(rng, decisions)
 
     def act(self, model: ModelLike) -> None:
         """The centre's turn in a step."""
