@@ -77,7 +77,6 @@ from sim.core.sources import (  # the sources cited, written once (the rules cit
 )
 from sim.model.plugins import import_plugins as _import_plugins
 
-
 #: Budgets a scenario may give as a total a year for the whole system instead of per
 #: school (``budget_centre_total: 5.0``): the key, the per-school parameter it sets, and
 #: its declaration. A total is turned into the per-school value (GBP thousand per school
