@@ -88,7 +88,10 @@ def briefing_dirs(tmp_path_factory) -> dict[str, Path]:
                 "design": {
                     "method": "robustness",
                     "policies": ["top_down", "next_practice"],
-                    "worlds": {"n": 10, "factors": ["p_head_leave", "cost_mean", "sd_effect_init"]},
+                    "worlds": {
+                        "n": 10,
+                        "factors": ["heads_leave.p_head_leave", "cost_mean", "sd_effect_init"],
+                    },
                     "measures": {"final_perf_mean": "max", "points_per_million": "max"},
                     "targets": {"final_perf_mean": {"min": 0.66}},
                 },

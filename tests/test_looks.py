@@ -67,8 +67,6 @@ def test_each_shipped_strategy_declares_its_own_label_and_colour():
     assert len({LOOKS[n].label for n in SHIPPED}) == 3
     owned = {LOOKS[n].colour for n in SHIPPED}
     assert not owned & set(PLUGIN_COLOURS) and not owned & set(NEUTRAL)
-    # a numpy form is the same strategy, drawn the same
-    assert strategy_look("top_down_numpy").colour == LOOKS["top_down"].colour
 
 
 def test_a_plug_in_gets_a_look_of_its_own_or_the_one_it_declares():
