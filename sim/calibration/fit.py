@@ -19,6 +19,8 @@ from sim.calibration.forecast import forecast_table
 from sim.calibration.predictive import posterior_summary, predictive_band, predictive_runs
 from sim.calibration.sampler import _executor, seeded_sampler
 from sim.calibration.simulate import RMSE, Simulator, _key
+from sim.core.errors import UserError
+from sim.inputs.folders import shown, writable_dir
 
 
 @dataclass
@@ -54,12 +56,119 @@ def _history_tables(history: Any, names: Sequence[str]) -> tuple[pd.DataFrame, p
     return post, gens
 
 
+def sqlite_url(db: Path) -> str:
+    """The SQL URL of the sqlite file ``db``, for pyabc: the path exactly, whatever its name.
+
+    ``f"sqlite:///{db}"`` let the folder's name speak URL: a ``?`` cut the path short
+    (the rest became options) and ``%2e%2e%2f`` was decoded to ``../``, so the database
+    went outside the folder asked for. ``URL.create`` quotes such characters; the URL
+    is parsed back and must give the same path, or the folder is refused.
+
+    Raises:
+        UserError: the URL would not lead to ``db`` (naming the path).
+    """
+    from sqlalchemy.engine import URL, make_url
+
+    url = URL.create("sqlite", database=str(db)).render_as_string(hide_password=False)
+    if make_url(url).database != str(db):
+        raise UserError(
+            f"{db}: pyabc's database cannot be kept at this path (its name does not survive "
+            "an SQL URL); give another folder with --out"
+        )
+    return url
+
+
+def least_cost(setup: Setup, workers: int | None, scheduler: str | None) -> dict[str, Any]:
+    """What a calibration costs at the least, measured before it runs.
+
+    The least number of simulations is ``population x generations`` (every candidate
+    accepted; at most ``max_simulations``) plus the ``predictive`` runs; ABC-SMC needs
+    more, as the acceptance rate falls with the tolerance. One simulation is timed here
+    (a pilot at the priors' midpoints, the second of two runs: the first loads the
+    compiled kernels), so the figure is this machine's.
+
+    Returns:
+        ``simulations`` (least), ``seconds_each``, ``slots`` (parallel simulations;
+        None on a Dask cluster, whose size is not known before connecting) and
+        ``seconds`` (least wall time on those slots, or of simulation time on a cluster).
+    """
+    import os
+
+    from sim.calibration.simulate import apply_values, simulate_series
+
+    cal = setup.cal
+    fits = cal.population * cal.generations
+    if cal.max_simulations is not None:
+        fits = min(fits, cal.max_simulations)
+    mid = {n: (lo + hi) / 2 for n, (lo, hi) in setup.priors.items()}
+    params = apply_values(setup.base, mid, setup.integer)
+    steps = [int(s) for s in setup.steps[setup.fit | setup.held]]
+    each = 0.0
+    for _ in range(2):
+        t0 = time.perf_counter()
+        simulate_series(params, 0, steps, 1.0)
+        each = time.perf_counter() - t0
+    if scheduler is not None:
+        slots = None
+    else:
+        slots = workers if workers is not None else (len(os.sched_getaffinity(0)) or 1)
+    sims = fits + cal.predictive
+    return {
+        "simulations": sims,
+        "seconds_each": each,
+        "slots": slots,
+        "seconds": sims * each / (slots or 1),
+    }
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker{'s' if n != 1 else ''}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def cost_statement(setup: Setup, cost: dict[str, Any]) -> str:
+    """The line ``calibrate`` prints before it runs: the least simulations and time."""
+    cal = setup.cal
+    parts = f"population {cal.population} x {cal.generations} generations"
+    if cal.max_simulations is not None and cal.max_simulations < cal.population * cal.generations:
+        parts = f"max_simulations {cal.max_simulations}"
+    where = (
+        f"on {_workers(cost['slots'])}"
+        if cost["slots"] is not None
+        else "of simulation time, shared by the cluster's workers"
+    )
+    return (
+        f"calibrate: at least {cost['simulations']:,} simulations ({parts} + "
+        f"{cal.predictive} predictive runs), {cost['seconds_each']:.3g} s each on this "
+        f"machine: at least {_duration(cost['seconds'])} {where}; ABC-SMC usually needs "
+        "several times that, as acceptance falls"
+    )
+
+
+#: A calibration whose least time (:func:`least_cost`) is longer than this many hours on
+#: the workers it will use is refused unless ``allow_long`` (``--allow-long``) is given:
+#: a population of 100,000 typed for 1,000 would otherwise run for days with no word.
+#: A judgement: the shipped calibration needs at least about 3 minutes on one worker,
+#: and the real run takes several times the least, so an hour's least is a long job
+#: that deserves a deliberate "yes".
+LONG_HOURS = 1.0
+
+
 def calibrate(
     path: str | Path,
     out: str | Path | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
+    allow_long: bool = False,
+    say: Any = None,
 ) -> Result:
     """Run a calibration file: ABC-SMC, posterior predictive runs, forecast, figures.
 
@@ -69,17 +178,33 @@ def calibrate(
         workers: Worker processes (default: the machine's cores; 1 runs in process).
         scheduler: A Dask scheduler's address; overrides ``workers``.
         progress: Log pyabc's progress per generation.
+        allow_long: Run even when the least time is above :data:`LONG_HOURS`.
+        say: Called with the cost statement (:func:`cost_statement`) before the run.
 
     Returns:
         The result tables; the files are in ``out``.
 
     Raises:
-        UserError: A bad calibration file, scenario or series file.
+        UserError: A bad calibration file, scenario or series file; an output folder
+            that cannot be written; a least time above :data:`LONG_HOURS` without
+            ``allow_long``.
     """
     setup = prepare(path)
     cal = setup.cal
-    out = Path(out or Path("runs") / Path(path).stem)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(out or Path("runs") / Path(path).stem)
+    db = out / "history.db"
+    url = sqlite_url(db)
+    cost = least_cost(setup, workers, scheduler)
+    if say is not None:
+        say(cost_statement(setup, cost))
+    if cost["slots"] is not None and cost["seconds"] > LONG_HOURS * 3600 and not allow_long:
+        raise UserError(
+            f"{path}: population: {cal.population} particles would take at least "
+            f"{_duration(cost['seconds'])} here ({cost['simulations']:,} simulations of "
+            f"{cost['seconds_each']:.3g} s on {_workers(cost['slots'])}), more than "
+            f"{_duration(LONG_HOURS * 3600)}; lower population, generations or predictive, "
+            "or give --allow-long to run it anyway"
+        )
     import pyabc
     from pyabc import ABCSMC, RV, Distribution
 
@@ -113,7 +238,6 @@ def calibrate(
     else:
         distance = pyabc.AdaptivePNormDistance(p=2)
     prior = Distribution(**{n: RV("uniform", lo, hi - lo) for n, (lo, hi) in setup.priors.items()})
-    db = out / "history.db"
     for stale in (db, out / "history.db-journal"):
         stale.unlink(missing_ok=True)  # a fresh History: the run id is always 1
     np.random.seed(np.random.SeedSequence(cal.seed).generate_state(4))  # noqa: NPY002
@@ -121,7 +245,7 @@ def calibrate(
     with _executor(workers, scheduler) as pool:
         sampler = seeded_sampler(cal.seed, pool.executor, pool.slots)
         abc = ABCSMC(sim_fn, prior, distance, population_size=cal.population, sampler=sampler)
-        abc.new(f"sqlite:///{db.resolve()}", observed)
+        abc.new(url, observed)
         history = abc.run(
             minimum_epsilon=cal.min_epsilon if cal.min_epsilon is not None else 0.0,
             max_nr_populations=cal.generations,
@@ -142,7 +266,7 @@ def calibrate(
     summary.to_csv(out / "posterior_summary.csv", index=False)
     if forecast is not None:
         forecast.to_csv(out / "forecast.csv", index=False)
-    _write_summary(out, setup, summary, gens, forecast, fit_seconds, seconds, sampler)
+    _write_summary(out, setup, summary, gens, forecast, fit_seconds, seconds, sampler, cost)
     from sim.analysis.plots_calibration import posterior_figure, predictive_figure
 
     posterior_figure(
@@ -167,6 +291,7 @@ def _write_summary(
     fit_seconds: float,
     seconds: float,
     sampler: Any,
+    cost: dict[str, Any],
 ) -> None:
     from importlib import metadata
 
@@ -187,6 +312,7 @@ def _write_summary(
         "seconds_fit": round(fit_seconds, 1),
         "seconds_total": round(seconds, 1),
         "simulations_run": int(sampler.simulations),
+        "least_cost": cost,
         "base_params": setup.base,
     }
     (out / "summary.json").write_text(json.dumps(data, indent=1, default=str))
@@ -206,7 +332,7 @@ def report(res: Result) -> str:
         lines.append("out-of-sample forecast (RMSE row in the series' unit):")
         lines.append(res.forecast.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     lines.append(
-        f"took {res.seconds:.0f} s; wrote {res.out}/posterior.parquet, generations.csv, "
+        f"took {res.seconds:.0f} s; wrote {shown(res.out)}/posterior.parquet, generations.csv, "
         "predictive.parquet, posterior.png, predictive.png"
         + (", forecast.csv" if res.forecast is not None else "")
         + ", summary.json"

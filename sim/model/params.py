@@ -1451,7 +1451,12 @@ class Params(BaseModel):
         for key in [k for k in data if isinstance(k, str) and "." in k]:
             given[key] = data.pop(key)
         rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-        used = {rules.get(slot, DEFAULTS.get(slot)) for slot in STEP_ORDER}
+        # Only names: a list or mapping given for a slot is refused by the rules field itself.
+        used = {
+            name
+            for slot in STEP_ORDER
+            if isinstance(name := rules.get(slot, DEFAULTS.get(slot)), str)
+        }
         used.add(data.get("strategy", cls.model_fields["strategy"].default))
         data["declared"] = resolve_declared(given, used)
         return data
