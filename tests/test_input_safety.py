@@ -499,3 +499,52 @@ def test_a_planted_module_in_the_working_folder_is_not_imported_by_the_server(tm
         os.killpg(proc.pid, 9)
         proc.wait()
     assert sorted(p.name for p in tmp_path.glob("RAN_*")) == []
+
+
+# ------------------------------------------------------------------ --discover
+
+
+@pytest.fixture(scope="module")
+def robustness_run(tmp_path_factory):
+    """A finished robustness sweep of the Ishigami model (seconds)."""
+    from sim.experiments.sweep import run_sweep
+    from tests.test_robustness import _experiment
+
+    tmp = tmp_path_factory.mktemp("rob")
+    return run_sweep(_experiment(tmp, worlds={"n": 8}), tmp / "out", workers=1, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("expr", "says"),
+    [
+        ("y[plain] < 3 & 1", "write and"),
+        ("9**9**9**9", "whole exponent"),
+        ("2**2**40", "whole exponent"),
+        ("y[plain] < 2**2**40", "whole exponent"),
+        ("1 < 2", "always true or always false"),
+        ("abs < 1", "abs(x)"),
+        ("y[plain] < 1e400", "at most 1e15"),
+        ("True < y[plain]", "not a number"),
+        ("(" * 300 + "y[plain]" + ")" * 300 + " < 1", "allowed"),
+    ],
+)
+def test_a_discover_expression_outside_the_grammar_is_refused_at_once(
+    robustness_run, tmp_path, capsys, expr, says
+):
+    t0 = time.monotonic()
+    line = refused(
+        *cli(["analyze", robustness_run, "--out", tmp_path, "--discover", expr], capsys), says
+    )
+    assert "allowed:" in line and time.monotonic() - t0 < 10
+
+
+def test_a_division_by_zero_in_a_case_is_no_case_not_an_error(robustness_run, tmp_path):
+    assert ok(["analyze", robustness_run, "--out", tmp_path, "--discover", "y[plain] / 0 > 1"]) == 0
+
+
+def test_analyze_help_states_the_grammar(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for part in ("and, or, not", "numbers up to 1e15", "exponent from 1 to 4", "abs(...)", "&, |"):
+        assert part in text, part
