@@ -155,7 +155,7 @@ def cost_statement(setup: Setup, cost: dict[str, Any]) -> str:
 #: A calibration whose least time (:func:`least_cost`) is longer than this many hours on
 #: the workers it will use is refused unless ``allow_long`` (``--allow-long``) is given:
 #: a population of 100,000 typed for 1,000 would otherwise run for days with no word.
-#: A judgement: the shipped calibration needs at least about 3 minutes on one worker,
+#: A judgement: the shipped calibration needs at least 70 to 85 s on one worker here,
 #: and the real run takes several times the least, so an hour's least is a long job
 #: that deserves a deliberate "yes".
 LONG_HOURS = 1.0
