@@ -153,6 +153,13 @@ def test_init_into_a_folder_that_is_a_link_writes_into_its_target(tmp_path, caps
     assert (tmp_path / "real" / "scenarios" / "top_down.yaml").is_file()
 
 
+@pytest.mark.parametrize("command", [["init"], ["run", str(SMALL), "--steps", "1", "--out"]])
+def test_a_folder_named_through_a_dangling_link_is_not_created(tmp_path, capsys, command):
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "deep")
+    refused(*cli([*command, tmp_path / "link" / "sub"], capsys), "does not exist")
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_a_300_character_init_name_is_one_line(tmp_path, capsys):
     refused(*cli(["init", tmp_path / ("d" * 300)], capsys), "longer than")
 

@@ -354,7 +354,7 @@ def make_kind(path: Path, kind: str) -> Path:
     return path
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=30, **SETTINGS)
 @given(st.sampled_from(ROLES), st.sampled_from(KINDS))
 def test_any_file_kind_in_any_place_is_refused_at_once(capsys, role, kind):
     with tempfile.TemporaryDirectory() as t:

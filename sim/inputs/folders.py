@@ -5,8 +5,10 @@ A command is told one folder to write into (``--out``, ``init DIR``, or its defa
 written as ``folder / name``:
 
 * the name is resolved once: ``~`` expanded and the links in it followed (the user
-  named them), to an absolute path. Before, ``--out ~/x`` made a folder ``./~/x``
-  while pandas, which expands ``~`` itself, wrote its tables to ``$HOME/x``;
+  named them), to an absolute path; a link in the name that leads nowhere is refused
+  (creating its target would write where no one looked). Before, ``--out ~/x`` made a
+  folder ``./~/x`` while pandas, which expands ``~`` itself, wrote its tables to
+  ``$HOME/x``;
 * nothing already inside the folder may be a symbolic link that leads out of it,
   dangling or not: writing ``metrics.csv`` through a link named ``metrics.csv``
   would overwrite the link's target. Such a link is refused, naming it and where it
@@ -50,6 +52,13 @@ def name_problem(text: str | os.PathLike) -> str | None:
     limit = _name_max(path.absolute())
     if any(len(os.fsencode(part)) > limit for part in path.parts):
         return f"a part of the name is longer than {limit} bytes; use shorter folder names"
+    for part in (path, *path.parents):
+        if os.path.islink(part) and not os.path.exists(part):
+            return (
+                f"{excerpt(str(part), 120)} is a symbolic link to "
+                f"{excerpt(os.readlink(part), 120)}, which does not exist: nothing is "
+                "created through it; give the folder itself"
+            )
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):
