@@ -2,8 +2,9 @@
 
 Hypothesis generates output-folder names (``?``, ``#``, ``%2e``, ``~``, long names, links
 planted inside), file kinds in every place a user's file is read (FIFO, device, link
-loop, dangling link, folder, sparse giant), ``--discover`` expressions, plug-in
-behaviours and calibration series. Each case must end, within its stated limit, in a
+loop, dangling link, folder, sparse giant), ``--discover`` expressions (the documented
+grammar, all read; hostile ones, read or refused), plug-in behaviours, calibration series
+and populations, and the app server's ``PYTHONPATH``. Each case must end, within its stated limit, in a
 clean result or a one-line refusal: nothing written outside the folder asked for,
 nothing imported from the working folder, no "unexpected error" (the suite runs with
 NEXTPRACTICE_DEBUG=1, so one would raise here with its traceback). The number of cases
@@ -700,3 +701,31 @@ def test_a_calibration_is_costed_and_an_absurd_one_refused_before_it_runs(
             assert "metrics: full" in err
         else:
             assert "at least" in err.splitlines()[0] and "--allow-long" in err.splitlines()[-1]
+
+
+# ------------------------------------------------------------------ the app's module path
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["", ".", "./", "lib", "..", "CWD", "CWD/", "CWD/../work", "/opt/x", "/usr/lib/y"]
+        ),
+        max_size=6,
+    )
+)
+def test_the_servers_module_path_never_holds_the_working_folder(entries):
+    from sim.app import launch_env
+
+    CASES["PYTHONPATH for the app"] += 1
+    with tempfile.TemporaryDirectory() as t:
+        cwd = Path(t) / "work"
+        cwd.mkdir()
+        given_path = os.pathsep.join(e.replace("CWD", str(cwd)) for e in entries)
+        env = launch_env({"PYTHONPATH": given_path, "HOME": "/x"}, cwd=str(cwd))
+        kept = env.get("PYTHONPATH", "").split(os.pathsep) if "PYTHONPATH" in env else []
+        assert all(os.path.isabs(e) and os.path.realpath(e) != str(cwd) for e in kept), kept
+        expected = [e for e in given_path.split(os.pathsep) if e in ("/opt/x", "/usr/lib/y")]
+        assert kept == expected
+        assert env["HOME"] == "/x"
