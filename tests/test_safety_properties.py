@@ -5,10 +5,10 @@ planted inside), file kinds in every place a user's file is read (FIFO, device, 
 loop, dangling link, folder, sparse giant), ``--discover`` expressions (the documented
 grammar, all read; hostile ones, read or refused), plug-in behaviours, calibration series
 and populations, and the app server's ``PYTHONPATH``. Each case must end, within its
-stated limit, in a clean result or a one-line refusal: nothing written outside the folder asked for,
-nothing imported from the working folder, no "unexpected error" (the suite runs with
-NEXTPRACTICE_DEBUG=1, so one would raise here with its traceback). The number of cases
-is printed at the end (``-s``).
+stated limit, in a clean result or a one-line refusal: nothing written outside the
+folder asked for, nothing imported from the working folder, no "unexpected error" (the
+suite runs with NEXTPRACTICE_DEBUG=1, so one would raise here with its traceback). The
+number of cases is printed at the end (``-s``).
 """
 
 from __future__ import annotations
