@@ -555,3 +555,18 @@ def test_analyze_help_states_the_grammar(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for part in ("and, or, not", "numbers up to 1e15", "exponent from 1 to 4", "abs(...)", "&, |"):
         assert part in text, part
+
+
+def test_a_pilot_that_fails_leaves_the_calibration_to_record_its_failures(tmp_path, monkeypatch):
+    import sim.calibration.simulate as simulate
+    from sim.calibration.files import prepare
+    from sim.calibration.fit import cost_statement, least_cost
+
+    def broken(*a, **k):
+        raise FloatingPointError("overflow in the model")
+
+    monkeypatch.setattr(simulate, "simulate_series", broken)
+    setup = prepare(calibration(tmp_path))
+    cost = least_cost(setup, workers=1, scheduler=None)
+    assert cost["seconds"] is None and "FloatingPointError" in cost["pilot_failed"]
+    assert "not timed" in cost_statement(setup, cost)

@@ -21,6 +21,7 @@ from sim.calibration.sampler import _executor, seeded_sampler
 from sim.calibration.simulate import RMSE, Simulator, _key
 from sim.core.errors import UserError
 from sim.inputs.folders import shown, writable_dir
+from sim.inputs.safe_io import excerpt
 
 
 @dataclass
@@ -89,8 +90,10 @@ def least_cost(setup: Setup, workers: int | None, scheduler: str | None) -> dict
 
     Returns:
         ``simulations`` (least), ``seconds_each``, ``slots`` (parallel simulations;
-        None on a Dask cluster, whose size is not known before connecting) and
-        ``seconds`` (least wall time on those slots, or of simulation time on a cluster).
+        None on a Dask cluster, whose size is not known before connecting),
+        ``seconds`` (least wall time on those slots, or of simulation time on a cluster)
+        and ``pilot_failed``: when the pilot simulation raised, its error, and the times
+        are None (the calibration runs and records its failed simulations as they come).
     """
     import os
 
@@ -103,10 +106,15 @@ def least_cost(setup: Setup, workers: int | None, scheduler: str | None) -> dict
     mid = {n: (lo + hi) / 2 for n, (lo, hi) in setup.priors.items()}
     params = apply_values(setup.base, mid, setup.integer)
     steps = [int(s) for s in setup.steps[setup.fit | setup.held]]
-    each = 0.0
+    each: float | None = 0.0
+    failed = None
     for _ in range(2):
         t0 = time.perf_counter()
-        simulate_series(params, 0, steps, 1.0)
+        try:
+            simulate_series(params, 0, steps, 1.0)
+        except Exception as exc:  # the calibration records failed simulations as it runs
+            each, failed = None, f"{type(exc).__name__}: {exc}"
+            break
         each = time.perf_counter() - t0
     if scheduler is not None:
         slots = None
@@ -117,7 +125,8 @@ def least_cost(setup: Setup, workers: int | None, scheduler: str | None) -> dict
         "simulations": sims,
         "seconds_each": each,
         "slots": slots,
-        "seconds": sims * each / (slots or 1),
+        "seconds": None if each is None else sims * each / (slots or 1),
+        "pilot_failed": failed,
     }
 
 
@@ -144,11 +153,19 @@ def cost_statement(setup: Setup, cost: dict[str, Any]) -> str:
         if cost["slots"] is not None
         else "of simulation time, shared by the cluster's workers"
     )
-    return (
+    head = (
         f"calibrate: at least {cost['simulations']:,} simulations ({parts} + "
-        f"{cal.predictive} predictive runs), {cost['seconds_each']:.3g} s each on this "
-        f"machine: at least {_duration(cost['seconds'])} {where}; ABC-SMC usually needs "
-        "several times that, as acceptance falls"
+        f"{cal.predictive} predictive runs)"
+    )
+    if cost["seconds"] is None:
+        return (
+            f"{head}; not timed: the pilot simulation at the priors' midpoints failed "
+            f"({excerpt(cost['pilot_failed'], 160)})"
+        )
+    return (
+        f"{head}, {cost['seconds_each']:.3g} s each on this machine: at least "
+        f"{_duration(cost['seconds'])} {where}; ABC-SMC usually needs several times that, "
+        "as acceptance falls"
     )
 
 
@@ -197,7 +214,8 @@ def calibrate(
     cost = least_cost(setup, workers, scheduler)
     if say is not None:
         say(cost_statement(setup, cost))
-    if cost["slots"] is not None and cost["seconds"] > LONG_HOURS * 3600 and not allow_long:
+    long = cost["seconds"] is not None and cost["seconds"] > LONG_HOURS * 3600
+    if cost["slots"] is not None and long and not allow_long:
         raise UserError(
             f"{path}: population: {cal.population} particles would take at least "
             f"{_duration(cost['seconds'])} here ({cost['simulations']:,} simulations of "
