@@ -17,6 +17,7 @@ from typing import NoReturn
 from sim import __version__
 from sim.core.errors import RunsFailed, UserError
 from sim.inputs.checks import harden_parser, positive_int, writable_dir
+from sim.inputs.folders import shown
 
 #: Outcomes ``compare`` prints (all of them are in summary.csv), in this order.
 COMPARE_TABLE = (
@@ -50,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from sim.model.scenario import load_scenario
 
     params = load_scenario(args.scenario, _overrides(args.set))
-    out = writable_dir(Path(args.out or Path("runs") / _label(args.scenario)))  # before computing
+    out = writable_dir(args.out or Path("runs") / _label(args.scenario))  # before computing
     with open_pool(workers=1) as pool:  # the one executor, in this process: a run's errors raise
         (res,) = pool.imap(run_model, [(params, args.seed, args.steps, args.tables)])
     written = [out / "metrics.csv", out / "summary.json"]
@@ -65,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         res.metrics, out, f"{_label(args.scenario)} (seed {args.seed})", png=args.png
     )
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {shown(path)}")
     if "perf_mean" not in res.metrics:  # the adoption metric set: nothing else moves
         print(f"final share adopted {res.summary['final']['top_adoption']:.3f}")
         return
@@ -119,7 +120,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             )
     baseline = _label(args.baseline) if args.baseline is not None else None
     about = _about_scenarios(args.scenarios, scenarios)
-    out = writable_dir(Path(args.out or "runs/compare"))  # before any run, not after
+    out = writable_dir(args.out or "runs/compare")  # before any run, not after
     precision = dict(args.precision) if args.precision else None
     most = args.max_replications
     if most is not None and precision is None:
@@ -179,7 +180,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         if (out / "failed_runs.csv").is_file():  # failed runs accepted: --allow-failures
             files.append("failed_runs.csv")
     for name in files:
-        print(f"wrote {out / name}")
+        print(f"wrote {shown(out / name)}")
 
 
 def _about_scenarios(paths: list[str], scenarios: dict) -> dict:
@@ -357,13 +358,15 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 def cmd_init(args: argparse.Namespace) -> None:
     """Copy the built-in scenarios, experiments and starter notebook into a folder."""
+    from sim.inputs.folders import resolve_out
     from sim.inputs.shipped import init
 
-    target = Path(args.dir)
+    target = resolve_out(args.dir, "DIR")
     files = init(target)
     print(
-        f"copied {len(files)} files into {target}: scenarios/, experiments/, notebooks/. "
-        f"Edit them, then e.g. `nextpractice run {target / 'scenarios' / 'top_down.yaml'}`"
+        f"copied {len(files)} files into {shown(target)}: scenarios/, experiments/, "
+        f"notebooks/. Edit them, then e.g. "
+        f"`nextpractice run {shown(target / 'scenarios' / 'top_down.yaml')}`"
     )
 
 
@@ -371,14 +374,16 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     """Run an experiment file's design; results stream to Parquet chunks."""
     from sim.experiments.sweep import FAILED, failed_runs, run_sweep
 
+    # Resolved and checked once, not probed: a finished sweep in a read-only folder is read.
+    out = writable_dir(args.out or Path("runs") / Path(args.experiment).stem, probe=False)
     out = run_sweep(
-        args.experiment, args.out, args.workers, args.scheduler, allow_failures=args.allow_failures
+        args.experiment, out, args.workers, args.scheduler, allow_failures=args.allow_failures
     )
     failed, done = failed_runs(out)
     note = (
         f" ({len(failed)} of {done} runs failed, accepted; {out / FAILED})" if len(failed) else ""
     )
-    print(f"results in {out}{note}")
+    print(f"results in {shown(out)}{note}")
 
 
 def cmd_analyze(args: argparse.Namespace) -> None:
@@ -390,7 +395,7 @@ def cmd_analyze(args: argparse.Namespace) -> None:
     if table:
         print(table, end="\n\n")
     files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
-    print(f"wrote {len(files) + 1} files in {out}: {', '.join([*files, 'summary.json'])}")
+    print(f"wrote {len(files) + 1} files in {shown(out)}: {', '.join([*files, 'summary.json'])}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -416,6 +421,8 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         args.scheduler,
         progress=args.verbose,
         allow_failures=args.allow_failures,
+        allow_long=args.allow_long,
+        say=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(report(res))
 
@@ -425,7 +432,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from sim.analysis.validation import run_validation
 
     ok = run_validation(
-        writable_dir(Path(args.out or "runs/validation")),
+        writable_dir(args.out or "runs/validation"),
         quick=args.quick,
         workers=args.workers,
         scheduler=args.scheduler,
@@ -672,10 +679,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--discover",
         metavar="EXPRESSION",
-        help="scenario discovery (PRIM, EMA workbench) on a case of interest, an "
-        'expression over outcomes, e.g. "final_perf_mean[next_practice] - '
-        'final_perf_mean[top_down] < 0" (robustness sweeps name policies in '
-        "brackets); writes the boxes, the peeling trade-off and feature scores",
+        help="scenario discovery (PRIM, EMA workbench) on a case of interest: comparisons "
+        'of outcomes, e.g. "final_perf_mean[next_practice] - final_perf_mean[top_down] < '
+        '0" (robustness sweeps name policies in brackets), joined by and, or, not. '
+        "Allowed, and nothing else: outcomes; numbers up to 1e15; + - * /; ** with a whole "
+        "exponent from 1 to 4; abs(...); < <= > >= == != (chains too; each comparison "
+        "reads an outcome); and, or, not; parentheses (&, | and ~ are refused: write and, "
+        "or, not). Writes the boxes, the peeling trade-off and feature scores",
     )
     a.set_defaults(fn=cmd_analyze)
 
@@ -725,6 +735,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
     k.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
     k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    k.add_argument(
+        "--allow-long",
+        action="store_true",
+        help="run even when the least time is above an hour on the workers given (the "
+        "least simulations and their time, from a pilot run, are printed before any "
+        "calibration; a longer one is refused without this option)",
+    )
     k.set_defaults(fn=cmd_calibrate)
 
     v = command(
@@ -884,6 +901,10 @@ def _unexpected(exc: BaseException) -> int:
     return 1
 
 
+#: Longest the command waits, once finished, for threads still running (seconds).
+EXIT_WAIT_SECONDS = 15.0
+
+
 def console(argv: list[str] | None = None) -> NoReturn:
     """The ``nextpractice`` command: :func:`main`, then exit without the interpreter's teardown.
 
@@ -891,19 +912,34 @@ def console(argv: list[str] | None = None) -> NoReturn:
     interpreter tearing down some 1,600 modules (numba's, Mesa's, pandas'...), about
     0.3 s of a user's wait for nothing. So the exit handlers run (log flushing, weakref
     finalizers, multiprocessing's clean-up), the standard streams are flushed, and the
-    process ends at once. Where a thread other than the main one is still running, the
-    ordinary exit waits for it instead. Tests call :func:`main`, which returns.
+    process ends at once. Where a thread other than the main one is still running, it
+    is given :data:`EXIT_WAIT_SECONDS` to end, and then the process ends anyway, saying
+    which threads it left (a plug-in's stray thread must not keep the command alive for
+    ever). Tests call :func:`main`, which returns.
     """
     import atexit
     import os
     import threading
+    import time
 
     code = main(argv)
-    if any(
-        t is not threading.main_thread() and t.is_alive() and not t.daemon
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    for t in threading.enumerate():
+        if t is not threading.main_thread() and not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    left = [
+        t.name
         for t in threading.enumerate()
-    ):
-        sys.exit(code)
+        if t is not threading.main_thread() and t.is_alive() and not t.daemon
+    ]
+    if left:
+        print(
+            f"nextpractice: ended although {len(left)} thread(s) were still running "
+            f"{EXIT_WAIT_SECONDS:g} s after the command finished ({', '.join(left[:3])}); "
+            "a plug-in may have started them",
+            file=sys.stderr,
+        )
+        code = code or 1
     atexit._run_exitfuncs()  # noqa: SLF001  (what the interpreter's exit would run first)
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -60,6 +60,8 @@ def test_compare_writes_runs_summary_and_figure(tmp_path):
             "6",
             "--set",
             "n_schools=100",
+            "--set",
+            "n_towns=1",  # 10 schools a town (the scenarios have 10 authorities)
             "--workers",
             "1",
             "--out",

@@ -248,13 +248,13 @@ def test_scenario_files_can_be_a_grid_factor(tmp_path):
         "factors": {"scenario": {"values": scenarios}, "tightness": {"values": [0.0, 1.0]}},
     }
     plan = plan_experiment(
-        write(tmp_path, {"root_seed": 1, "overrides": {"n_schools": 40}, "design": design})
+        write(tmp_path, {"root_seed": 1, "overrides": {"n_schools": 200}, "design": design})
     )
     assert list(plan.bases) == ["top_down", "bottom_up"]
     row = plan.applied(plan.design.iloc[1])
     params = plan.params_for(row)
     assert params["strategy"] == "top_down" and params["tightness"] == 1.0
-    assert params["n_schools"] == 40  # the experiment's overrides apply to every scenario
+    assert params["n_schools"] == 200  # the experiment's overrides apply to every scenario
     assert plan.params_for(plan.applied(plan.design.iloc[2]))["strategy"] == "bottom_up"
 
 

@@ -333,16 +333,16 @@ def test_a_bad_command_line_value_is_one_line_exit_2(capsys, argv, option):
 
 def refuse_writes(monkeypatch, under: Path) -> None:
     """Make writing under ``under`` fail as on a read-only file system (root ignores chmod)."""
-    import sim.inputs.checks
+    import sim.inputs.folders
 
-    real = sim.inputs.checks.tempfile.NamedTemporaryFile
+    real = sim.inputs.folders.tempfile.NamedTemporaryFile
 
     def fake(*args, dir=None, **kw):  # noqa: A002 - tempfile's own keyword
         if dir is not None and Path(dir).resolve().is_relative_to(under.resolve()):
             raise OSError(errno.EROFS, "Read-only file system")
         return real(*args, dir=dir, **kw)
 
-    monkeypatch.setattr(sim.inputs.checks.tempfile, "NamedTemporaryFile", fake)
+    monkeypatch.setattr(sim.inputs.folders.tempfile, "NamedTemporaryFile", fake)
 
 
 def test_a_run_that_cannot_write_fails_before_it_computes(tmp_path, capsys, monkeypatch):

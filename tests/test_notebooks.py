@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 SMALL = {
     "REPLICATIONS": 2,
     "STEPS": 24,
-    "N_SCHOOLS": 150,
+    "N_SCHOOLS": 200,  # 5 schools in each of the scenarios' 40 towns: room for 4 town ties
     "WORKERS": 1,
     "TIGHTNESS": [0.0, 1.0],
     "N_WORLDS": 12,  # notebooks/robustness.ipynb

@@ -314,7 +314,7 @@ def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(
         "root_seed": 3,
         "replications": 1,
         "steps": 2,
-        "overrides": {"n_schools": 20, "n_authorities": 2},
+        "overrides": {"n_schools": 20, "n_authorities": 2, "n_towns": 1},
         "design": {
             "method": "robustness",
             "policies": [

@@ -42,10 +42,10 @@ def test_extends_a_builtin_name(tmp_path):
     p = load_scenario(f)
     base = load_scenario("next_practice")
     assert p.tightness == 0.9 and p.strategy == base.strategy
-    (tmp_path / "next_practice.yaml").write_text("n_schools: 33\n")
-    assert load_scenario(f).n_schools == base.n_schools != 33  # a name is not this file
+    (tmp_path / "next_practice.yaml").write_text("n_schools: 333\n")
+    assert load_scenario(f).n_schools == base.n_schools != 333  # a name is not this file
     f.write_text("extends: next_practice.yaml\n")
-    assert load_scenario(f).n_schools == 33  # the file beside, at that path, wins
+    assert load_scenario(f).n_schools == 333  # the file beside, at that path, wins
 
 
 def test_extends_does_not_read_the_working_folder(tmp_path, monkeypatch):

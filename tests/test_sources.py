@@ -18,7 +18,12 @@ from tests.conftest import ROOT
 DOC = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
 PARAMS = {p["name"]: p for p in parameter_table()}
 #: The parameters the brief names beside every parameter about money.
-NAMED = {"rate_capacity", "t_budget_cut", "n_authorities_cut", "rel_adversity"}
+NAMED = {
+    "build.rate_capacity",
+    "budget_cut.t_budget_cut",
+    "budget_cut.n_authorities_cut",
+    "rel_adversity",
+}
 
 
 # ------------------------------------------------------------------ the sums

@@ -72,11 +72,11 @@ from matplotlib.figure import Figure
 
 from sim.core.errors import UserError
 from sim.core.looks import Look, assign, looks_or_default, strategy_look
-from sim.experiments import analysis_seed
+from sim.experiments import DESIGN_METHODS, analysis_seed
 from sim.experiments.chunks import read_manifest, trusted_chunks
 from sim.experiments.sweep import DESIGN, MANIFEST
 from sim.inputs.checks import writable_dir
-from sim.inputs.safe_io import read_parquet
+from sim.inputs.safe_io import excerpt, read_parquet
 
 #: Bootstrap resamples for the confidence intervals of sensitivity indices.
 N_RESAMPLES = 1000
@@ -190,10 +190,15 @@ def analyze(
 
     """
     sweep = _Sweep(Path(results_dir))
-    out = Path(out_dir) if out_dir is not None else sweep.path / "analysis"
-    writable_dir(out)  # before reading any result: a read-only sweep folder needs --out
-
     method = sweep.manifest["method"]
+    if method not in DESIGN_METHODS:  # it fell back to the LHS analysis and said nothing
+        raise UserError(
+            f"{sweep.path / MANIFEST}: method {excerpt(method)} is not a design this version "
+            f"analyses ({', '.join(DESIGN_METHODS)}); the manifest is damaged or from "
+            "another program: sweep again into a new --out"
+        )
+    # Resolved once and checked before reading any result: a read-only sweep folder needs --out
+    out = writable_dir(out_dir if out_dir is not None else sweep.path / "analysis")
     case = _case(sweep, discover) if discover is not None else None
     status = sweep.columns(["status"])["status"]
     n_done = len(status)
@@ -218,7 +223,7 @@ def analyze(
         written += _list(sweep, out, notes)
     elif method == "robustness":
         written += _robustness(sweep, out, notes)
-    else:
+    else:  # lhs
         written += _lhs(sweep, out, notes)
     found: dict[str, Any] = {}
     if case is not None:

@@ -30,17 +30,19 @@ dimensions), ``feature_scores.csv`` and ``feature_scores.png``.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from sim.core.errors import UserError
+from sim.inputs.safe_io import excerpt
 
 #: Most boxes PRIM is asked for, one after another.
 MAX_BOXES = 3
@@ -52,15 +54,32 @@ PEEL_ALPHA = 0.05
 QP_MAX = 0.05
 
 _TERM = re.compile(r"([A-Za-z_]\w*)\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]")
+#: Placeholder names for ``outcome[policy]`` terms while the expression is parsed.
+_PLACEHOLDER = "_np_term"
 
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+#: Longest expression read (characters): a case of interest is a line, not a program.
+MAX_LENGTH = 1000
+#: Deepest nesting of parentheses and operators.
+MAX_DEPTH = 40
+#: Largest number written in an expression (in absolute value).
+MAX_NUMBER = 1e15
+#: Exponents ``**`` may take: small whole numbers (a square, a cube).
+EXPONENTS = range(1, 5)
+
+#: What an expression may contain; every refusal ends with it.
+GRAMMAR = (
+    "allowed: outcomes (outcome, or outcome[policy] in a robustness sweep), numbers up to "
+    "1e15, + - * /, ** with a whole exponent from 1 to 4, abs(...), comparisons "
+    "< <= > >= == != (chains too) each reading an outcome, and, or, not, parentheses; the "
+    "whole is a comparison or an and/or/not of comparisons"
+)
+
+_ARITH: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
-    ast.BitAnd: np.logical_and,
-    ast.BitOr: np.logical_or,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt,
@@ -70,10 +89,32 @@ _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
 }
+_WORDS = {ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: None, ast.Invert: "not"}
+
+NUMBER, TRUTH = "a number", "true or false"
 
 
 class Case:
     """A parsed case-of-interest expression, checked against the outcomes and policies.
+
+    The grammar (:data:`GRAMMAR`), in full::
+
+        case       := disjunct ("or" disjunct)*
+        disjunct   := conjunct ("and" conjunct)*
+        conjunct   := "not" conjunct | "(" case ")" | comparison
+        comparison := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)+
+        sum        := product (("+" | "-") product)*
+        product    := factor (("*" | "/") factor)*
+        factor     := ("-" | "+") factor | atom ("**" EXPONENT)?
+        atom       := OUTCOME | OUTCOME "[" POLICY "]" | NUMBER | "abs(" sum ")" | "(" sum ")"
+
+    with NUMBER a decimal literal of at most :data:`MAX_NUMBER`, EXPONENT a whole number
+    in :data:`EXPONENTS`, and every comparison reading at least one outcome (one of
+    numbers only is always true or always false). Arithmetic is done in 64-bit floats:
+    no expression can build a huge integer (``9**9**9**9`` is refused as it is read), a
+    division by zero gives an infinity or a NaN, and a world whose value is not finite
+    is not a case. ``&``, ``|`` and ``~`` are refused with the word to write instead
+    (``x < 1 & 1`` used to be read as a logical and).
 
     Args:
         text: The expression.
@@ -81,31 +122,42 @@ class Case:
         policies: Policy labels of a robustness sweep, or ``None`` for a sampled sweep.
 
     Raises:
-        UserError: Bad syntax, an unknown outcome or policy, a form not allowed.
+        UserError: Bad syntax, an unknown outcome or policy, a form not allowed; the
+            message ends with what is allowed.
 
     """
 
     def __init__(self, text: str, outcomes: list[str], policies: list[str] | None) -> None:
         self.text = text
         self.terms: dict[str, tuple[str, str | None]] = {}
+        if not isinstance(text, str) or not text.strip():
+            self._refuse("give an expression, e.g. 'final_perf_mean < 0.5'")
+        if len(text) > MAX_LENGTH:
+            self._refuse(f"{len(text):,} characters; a case is at most {MAX_LENGTH:,}")
+        if _PLACEHOLDER in text:
+            self._refuse(f"{_PLACEHOLDER!r} is not an outcome")
 
         def name_term(m: re.Match[str]) -> str:
             outcome, policy = m.group(1), m.group(2)
-            var = f"_v{len(self.terms)}"
+            var = f"{_PLACEHOLDER}{len(self.terms)}"
             self.terms[var] = (outcome, policy)
             return var
 
         code = _TERM.sub(name_term, text)
         try:
-            self.tree = ast.parse(code, mode="eval")
+            self.tree = ast.parse(code.strip(), mode="eval")
         except SyntaxError as exc:
-            raise UserError(f"--discover {text!r}: not a valid expression ({exc.msg})") from None
-        self._check(self.tree.body)
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name) and node.id not in self.terms and node.id != "abs":
-                self.terms[node.id] = (node.id, None)
+            self._refuse(f"not a valid expression ({exc.msg})")
+        except (RecursionError, MemoryError, ValueError):
+            self._refuse("nested too deeply")
+        kind, reads = self._check(self.tree.body, 0)
+        if kind != TRUTH:
+            self._refuse(
+                "the expression gives numbers, not true or false; compare it with "
+                "something, e.g. '... < 0'"
+            )
         for outcome, policy in self.terms.values():
-            where = f"--discover {text!r}"
+            where = f"--discover {excerpt(text)}"
             if outcome not in outcomes:
                 raise UserError(
                     f"{where}: unknown outcome {outcome!r}. Recorded outcomes: "
@@ -126,41 +178,99 @@ class Case:
                     f"write {outcome} alone"
                 )
 
-    def _check(self, node: ast.AST) -> None:
-        allowed = (
-            ast.BinOp,
-            ast.UnaryOp,
-            ast.Compare,
-            ast.BoolOp,
-            ast.Name,
-            ast.Constant,
-            ast.Call,
-            ast.Load,
-            ast.And,
-            ast.Or,
-            ast.Not,
-            ast.USub,
-            ast.UAdd,
-            ast.Invert,
-            *_BINOPS,
-            *_CMPOPS,
-        )
-        for sub in ast.walk(node):
-            if not isinstance(sub, allowed):
-                raise UserError(
-                    f"--discover {self.text!r}: {type(sub).__name__} is not "
-                    "allowed; use outcomes, numbers, arithmetic, comparisons, "
-                    "and/or/not and abs()"
-                )
-            if isinstance(sub, ast.Call) and not (
-                isinstance(sub.func, ast.Name)
-                and sub.func.id == "abs"
-                and len(sub.args) == 1
-                and not sub.keywords
+    def _refuse(self, why: str) -> NoReturn:
+        raise UserError(f"--discover {excerpt(self.text)}: {why}; {GRAMMAR}")
+
+    def _check(self, node: ast.AST, depth: int) -> tuple[str, bool]:
+        """The kind of ``node`` (:data:`NUMBER` or :data:`TRUTH`) and whether it reads an outcome.
+
+        Refuses (:meth:`_refuse`) anything outside the grammar.
+        """
+        if depth > MAX_DEPTH:
+            self._refuse(f"nested more than {MAX_DEPTH} levels deep")
+        deeper = depth + 1
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if type(value) not in (int, float):  # bool is an int in Python: refused too
+                self._refuse(f"{excerpt(value)} is not a number")
+            small = abs(value) <= MAX_NUMBER if type(value) is int else math.isfinite(value)
+            if not (small and abs(value) <= MAX_NUMBER):
+                self._refuse(f"numbers are at most 1e15 in size (got {excerpt(value)})")
+            return NUMBER, False
+        if isinstance(node, ast.Name):
+            if node.id == "abs":
+                self._refuse("abs is a function: write abs(x)")
+            if node.id not in self.terms:
+                self.terms[node.id] = (node.id, None)
+            return NUMBER, True
+        if isinstance(node, ast.Call):
+            if not (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "abs"
+                and len(node.args) == 1
+                and not node.keywords
             ):
-                raise UserError(f"--discover {self.text!r}: the only function is abs(x)")
-            if isinstance(sub, ast.Constant) and not isinstance(sub.value, int | float):
-                raise UserError(f"--discover {self.text!r}: {sub.value!r} is not a number")
+                self._refuse("the only function is abs(x)")
+            return self._number(node.args[0], deeper, "abs(...)")
+        if isinstance(node, ast.BinOp):
+            if type(node.op) in _WORDS:
+                self._refuse(self._word(node.op))
+            if type(node.op) not in _ARITH:
+                self._refuse(f"the operator {type(node.op).__name__} is not allowed")
+            if isinstance(node.op, ast.Pow):
+                exp = node.right
+                if not (
+                    isinstance(exp, ast.Constant)
+                    and type(exp.value) is int
+                    and exp.value in EXPONENTS
+                ):
+                    self._refuse(
+                        "** takes a whole exponent written as a number from "
+                        f"{EXPONENTS.start} to {EXPONENTS.stop - 1} (e.g. x ** 2)"
+                    )
+                return self._number(node.left, deeper, "**")
+            _, left = self._number(node.left, deeper, "arithmetic")
+            _, right = self._number(node.right, deeper, "arithmetic")
+            return NUMBER, left or right
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Invert):
+                self._refuse(self._word(node.op))
+            if isinstance(node.op, ast.Not):
+                return self._truth(node.operand, deeper, "not")
+            return self._number(node.operand, deeper, "a sign")
+        if isinstance(node, ast.Compare):
+            reads = False
+            for part in (node.left, *node.comparators):
+                reads = self._number(part, deeper, "a comparison")[1] or reads
+            if not reads:
+                self._refuse(
+                    "a comparison of numbers only is always true or always false; "
+                    "compare an outcome"
+                )
+            return TRUTH, True
+        if isinstance(node, ast.BoolOp):
+            for part in node.values:
+                self._truth(part, deeper, "and" if isinstance(node.op, ast.And) else "or")
+            return TRUTH, True
+        self._refuse(f"{type(node).__name__} is not allowed")
+
+    def _number(self, node: ast.AST, depth: int, where: str) -> tuple[str, bool]:
+        kind, reads = self._check(node, depth)
+        if kind != NUMBER:
+            self._refuse(f"{where} needs a number, not a comparison")
+        return kind, reads
+
+    def _truth(self, node: ast.AST, depth: int, where: str) -> tuple[str, bool]:
+        kind, reads = self._check(node, depth)
+        if kind != TRUTH:
+            self._refuse(f"{where} needs comparisons on both sides, e.g. 'x < 1 and y > 2'")
+        return kind, reads
+
+    @staticmethod
+    def _word(op: ast.AST) -> str:
+        word = _WORDS.get(type(op))
+        sign = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Invert: "~"}[type(op)]
+        return f"{sign} is not allowed" + (f"; write {word}" if word else "")
 
     def columns(self) -> list[tuple[str, str | None]]:
         """The ``(outcome, policy)`` terms the expression reads."""
@@ -173,31 +283,30 @@ class Case:
             values: Each term's values over the worlds.
 
         Returns:
-            A boolean array; a world where a term is missing (NaN) is not a case.
+            A boolean array; a world where a term is missing (NaN) or a value is not
+            finite is not a case.
 
         """
         env = {var: np.asarray(values[term], dtype=float) for var, term in self.terms.items()}
-        result = np.asarray(self._eval(self.tree.body, env))
-        if result.dtype != bool:
-            raise UserError(
-                f"--discover {self.text!r}: the expression gives numbers, not true "
-                "or false; compare it with something, e.g. '... < 0'"
-            )
-        finite = np.ones(result.shape, dtype=bool)
+        n = len(next(iter(env.values())))
+        with np.errstate(all="ignore"):
+            result = np.broadcast_to(np.asarray(self._eval(self.tree.body, env), bool), (n,))
+        finite = np.ones(n, dtype=bool)
         for v in env.values():
             finite &= np.isfinite(v)
         return result & finite
 
     def _eval(self, node: ast.AST, env: dict[str, np.ndarray]) -> Any:
+        # Only the forms _check let through; every number is a float64 array or scalar.
         if isinstance(node, ast.Constant):
-            return node.value
+            return np.float64(node.value)
         if isinstance(node, ast.Name):
             return env[node.id]
         if isinstance(node, ast.BinOp):
-            return _BINOPS[type(node.op)](self._eval(node.left, env), self._eval(node.right, env))
+            return _ARITH[type(node.op)](self._eval(node.left, env), self._eval(node.right, env))
         if isinstance(node, ast.UnaryOp):
             v = self._eval(node.operand, env)
-            if isinstance(node.op, ast.Not | ast.Invert):
+            if isinstance(node.op, ast.Not):
                 return np.logical_not(v)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BoolOp):
@@ -212,14 +321,13 @@ class Case:
             out = None
             for op, right_node in zip(node.ops, node.comparators, strict=True):
                 right = self._eval(right_node, env)
-                with np.errstate(invalid="ignore"):
-                    part = _CMPOPS[type(op)](left, right)
+                part = _CMPOPS[type(op)](left, right)
                 out = part if out is None else np.logical_and(out, part)
                 left = right
             return out
         if isinstance(node, ast.Call):
             return np.abs(self._eval(node.args[0], env))
-        raise UserError(f"--discover {self.text!r}: cannot evaluate {type(node).__name__}")
+        raise AssertionError(f"unchecked node {type(node).__name__}")  # _check refuses it
 
 
 def _import_ema() -> tuple[Any, Any]:

@@ -57,13 +57,19 @@ def offline_env(
 
 
 def server_command(port: int, host: str = HOST) -> list[str]:
-    """Return the command that runs Solara's server for the app on ``host:port``."""
+    """Return the command that runs Solara's server for the app on ``HOST:port``.
+
+    ``-P``: Python puts nothing of the working folder on the module path (``python -m``
+    puts it first, so a ``json.py`` in the folder the trainer starts the app from was
+    imported and run). The environment is cleaned to match (:func:`launch_env`).
+    """
     return [
         sys.executable,
+        "-P",
         "-m",
         "solara",
         "run",
-        "sim.app.app",
+        APP_MODULE,
         "--production",
         "--host",
         host,
@@ -73,6 +79,44 @@ def server_command(port: int, host: str = HOST) -> list[str]:
         "--log-level",
         "warning",
     ]
+
+
+#: The module Solara serves; Solara reads a file or folder of this name in the working
+#: folder as the app instead of the module, so one there is refused (:func:`check_folder`).
+APP_MODULE = "sim.app.app"
+
+
+def launch_env(env: dict[str, str], cwd: str | None = None) -> dict[str, str]:
+    """``env`` without the ways ``PYTHONPATH`` brings the working folder onto the module path.
+
+    An empty entry (``PYTHONPATH=:/x``, a trailing colon), a relative one (read from the
+    working folder) or the working folder itself is dropped; absolute entries elsewhere
+    are kept. Plug-ins named in the scenario are not found through the module path but
+    by their files (:mod:`sim.model.plugins`), so they still load.
+    """
+    env = dict(env)
+    here = os.path.realpath(cwd or os.getcwd())
+    entries = env.get("PYTHONPATH", "").split(os.pathsep)
+    kept = [e for e in entries if os.path.isabs(e) and os.path.realpath(e) != here]
+    if kept:
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
+
+
+def check_folder(cwd: str | None = None) -> None:
+    """Refuse to serve from a folder holding a file or folder named :data:`APP_MODULE`.
+
+    Raises:
+        UserError: naming it and the fix.
+    """
+    shadow = Path(cwd or os.getcwd()) / APP_MODULE
+    if os.path.lexists(shadow):
+        raise UserError(
+            f"{shadow}: Solara would serve this instead of the workshop app; start the "
+            "app from another folder, or rename it"
+        )
 
 
 def check_ready(scenario_path: str | None) -> None:
@@ -172,7 +216,16 @@ def serve(
             server stopped with an error.
 
     """
-    check_ready(scenario_path)
+    from_env = scenario_path is None and bool(os.environ.get("NEXTPRACTICE_SCENARIO"))
+    if from_env:  # the page would read it: a broken or missing file is refused here
+        scenario_path = os.environ["NEXTPRACTICE_SCENARIO"]
+    try:
+        check_ready(scenario_path)
+    except UserError as exc:
+        if not from_env:
+            raise
+        raise UserError(f"NEXTPRACTICE_SCENARIO={scenario_path[:200]!r}: {exc}") from None
+    check_folder()
     room = room or resume is not None
     env = offline_env(scenario_path)
     if room:
@@ -205,7 +258,7 @@ def serve(
             f"Workshop app: open http://{HOST}:{port} in a browser (Ctrl-C stops it).", flush=True
         )
     print(f"Pictures saved from the page go to {pictures_dir()}", flush=True)
-    proc = subprocess.Popen(server_command(port, host), env=env)
+    proc = subprocess.Popen(server_command(port, host), env=launch_env(env))
 
     def forward(_signum: int, _frame: object) -> None:
         # Solara's server stops cleanly on an interrupt but ignores a terminate.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.calibration.simulate import apply_values
 from sim.core.errors import UserError
 from sim.inputs.catalogue import PROVENANCE
-from sim.inputs.safe_io import loads
+from sim.inputs.safe_io import excerpt, read_text, read_yaml_file
 
 UNITS = {"percent": 100.0, "share": 1.0}
+#: A year in a series file: four digits (not ``2e3``, ``1999.0`` or ``1_999``).
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 class _Strict(BaseModel):
@@ -146,14 +150,10 @@ class Setup:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the calibration file ({exc})") from None
-    # The safe reader of scenario files: YAML 1.2 numbers, no duplicate keys, no aliases.
-    data = loads(text, str(path))
+    # The safe reader of scenario files: a regular file of at most 1 MB (a FIFO or a
+    # device is refused before it is opened), UTF-8, YAML 1.2 numbers, no duplicate
+    # keys, no aliases.
+    data = read_yaml_file(path, "calibration")
     if not isinstance(data, dict):
         raise UserError(
             f"{path}: a calibration file is a mapping of keys "
@@ -189,13 +189,16 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
     if unit not in UNITS:
         raise UserError(f"{path}: unit must be one of {', '.join(UNITS)} (got {unit!r})")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
+        exists = os.path.lexists(path)
+    except ValueError:  # a NUL byte in the name
+        exists = True  # the reader says what is wrong with it
+    if not exists:
         raise UserError(
             f"{path}: no such series file; observed.file is relative to the calibration file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the series file ({exc})") from None
+        )
+    # The safe reader: a regular file of at most 1 MB (a FIFO or /dev/zero is refused
+    # before it is opened), UTF-8.
+    lines = read_text(path, "series", ".csv").splitlines()
     rows = [
         (i + 1, line)
         for i, line in enumerate(lines)
@@ -236,17 +239,16 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
                 f"{where}: {len(cells)} columns, the header has {len(header)} "
                 f"({','.join(header)}); got {line.strip()!r}"
             )
-        try:
-            year_f = float(cells[0])
-        except ValueError:
+        if not _YEAR.fullmatch(cells[0]):  # 2e3, 1999.0, 1_999: not how a year is written
             raise UserError(
-                f"{where}: year {cells[0]!r} is not a number; write a whole year, e.g. 1999"
-            ) from None
-        if not math.isfinite(year_f) or year_f != int(year_f) or not 1800 <= year_f <= 2200:
+                f"{where}: year {excerpt(cells[0])} is not a number of four digits; "
+                "write a whole year, e.g. 1999"
+            )
+        year = int(cells[0])
+        if not 1800 <= year <= 2200:
             raise UserError(
                 f"{where}: year {cells[0]!r} must be a whole year between 1800 and 2200"
             )
-        year = int(year_f)
         if year in years:
             raise UserError(f"{where}: year {year} appears twice; keep one line per year")
         try:
@@ -276,6 +278,13 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
         values.append(value)
     if not years:
         raise UserError(f"{path}: the header is there but no data lines follow")
+    if unit == "percent" and 0 < max(values) <= 1:
+        raise UserError(
+            f"{path}: every value is at most 1 ({', '.join(f'{v:g}' for v in values[:3])}"
+            f"{', ...' if len(values) > 3 else ''}), which reads as shares (0.7 for 70%), "
+            "but observed.unit is percent; set observed.unit: share, or write the values "
+            "as percentages (70)"
+        )
     order = np.argsort(years)
     return Series(
         path,
@@ -369,6 +378,13 @@ def prepare(path: str | Path) -> Setup:
         params = load_scenario(scenario, dict(cal.overrides) or None)
     except UserError as exc:  # name the calibration file too: the values came from it
         raise UserError(f"{path}: scenario and overrides: {exc}") from None
+    if params.metrics != "full":
+        raise UserError(
+            f"{path}: scenario: {cal.scenario or 'the defaults'} records the "
+            f"{params.metrics!r} metric set, without the mean performance (perf_mean) a "
+            "calibration fits (the classic diffusion scenarios record adoption only); "
+            "use a scenario with metrics: full"
+        )
     priors, integer = _priors(cal, path)
     base = params.model_dump(mode="json")
     # Both ends of every prior must make valid parameters (e.g. a phase share that

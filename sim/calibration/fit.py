@@ -19,9 +19,11 @@ from sim.calibration.forecast import forecast_table
 from sim.calibration.predictive import posterior_summary, predictive_band, predictive_runs
 from sim.calibration.sampler import Failure, MostFail, seeded_sampler
 from sim.calibration.simulate import RMSE, Simulator, _key
-from sim.core.errors import RunsFailed
+from sim.core.errors import RunsFailed, UserError
 from sim.experiments.executor import open_pool
 from sim.experiments.seeds import tree_state
+from sim.inputs.folders import shown, writable_dir
+from sim.inputs.safe_io import excerpt
 
 #: The table of a calibration's failed simulations, beside its results.
 FAILED = "failed_runs.csv"
@@ -60,6 +62,127 @@ def _history_tables(history: Any, names: Sequence[str]) -> tuple[pd.DataFrame, p
     return post, gens
 
 
+def sqlite_url(db: Path) -> str:
+    """The SQL URL of the sqlite file ``db``, for pyabc: the path exactly, whatever its name.
+
+    ``f"sqlite:///{db}"`` let the folder's name speak URL: a ``?`` cut the path short
+    (the rest became options) and ``%2e%2e%2f`` was decoded to ``../``, so the database
+    went outside the folder asked for. ``URL.create`` quotes such characters; the URL
+    is parsed back and must give the same path, or the folder is refused.
+
+    Raises:
+        UserError: the URL would not lead to ``db`` (naming the path).
+    """
+    from sqlalchemy.engine import URL, make_url
+
+    url = URL.create("sqlite", database=str(db)).render_as_string(hide_password=False)
+    if make_url(url).database != str(db):
+        raise UserError(
+            f"{db}: pyabc's database cannot be kept at this path (its name does not survive "
+            "an SQL URL); give another folder with --out"
+        )
+    return url
+
+
+def least_cost(setup: Setup, workers: int | None, scheduler: str | None) -> dict[str, Any]:
+    """What a calibration costs at the least, measured before it runs.
+
+    The least number of simulations is ``population x generations`` (every candidate
+    accepted; at most ``max_simulations``) plus the ``predictive`` runs; ABC-SMC needs
+    more, as the acceptance rate falls with the tolerance. One simulation is timed here
+    (a pilot at the priors' midpoints, the second of two runs: the first loads the
+    compiled kernels), so the figure is this machine's.
+
+    Returns:
+        ``simulations`` (least), ``seconds_each``, ``slots`` (parallel simulations;
+        None on a Dask cluster, whose size is not known before connecting),
+        ``seconds`` (least wall time on those slots, or of simulation time on a cluster)
+        and ``pilot_failed``: when the pilot simulation raised, its error, and the times
+        are None (the calibration runs and records its failed simulations as they come).
+    """
+    import os
+
+    from sim.calibration.simulate import apply_values, simulate_series
+
+    cal = setup.cal
+    fits = cal.population * cal.generations
+    if cal.max_simulations is not None:
+        fits = min(fits, cal.max_simulations)
+    mid = {n: (lo + hi) / 2 for n, (lo, hi) in setup.priors.items()}
+    params = apply_values(setup.base, mid, setup.integer)
+    steps = [int(s) for s in setup.steps[setup.fit | setup.held]]
+    each: float | None = 0.0
+    failed = None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        try:
+            simulate_series(params, 0, steps, 1.0)
+        except Exception as exc:  # the calibration records failed simulations as it runs
+            each, failed = None, f"{type(exc).__name__}: {exc}"
+            break
+        each = time.perf_counter() - t0
+    if scheduler is not None:
+        slots = None
+    else:
+        slots = workers if workers is not None else (len(os.sched_getaffinity(0)) or 1)
+    sims = fits + cal.predictive
+    return {
+        "simulations": sims,
+        "seconds_each": each,
+        "slots": slots,
+        "seconds": None if each is None else sims * each / (slots or 1),
+        "pilot_failed": failed,
+    }
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker{'s' if n != 1 else ''}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.2g} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def cost_statement(setup: Setup, cost: dict[str, Any]) -> str:
+    """The line ``calibrate`` prints before it runs: the least simulations and time."""
+    cal = setup.cal
+    parts = f"population {cal.population} x {cal.generations} generations"
+    if cal.max_simulations is not None and cal.max_simulations < cal.population * cal.generations:
+        parts = f"max_simulations {cal.max_simulations}"
+    where = (
+        f"on {_workers(cost['slots'])}"
+        if cost["slots"] is not None
+        else "of simulation time, shared by the cluster's workers"
+    )
+    head = (
+        f"calibrate: at least {cost['simulations']:,} simulations ({parts} + "
+        f"{cal.predictive} predictive runs)"
+    )
+    if cost["seconds"] is None:
+        return (
+            f"{head}; not timed: the pilot simulation at the priors' midpoints failed "
+            f"({excerpt(cost['pilot_failed'], 160)})"
+        )
+    return (
+        f"{head}, {cost['seconds_each']:.3g} s each on this machine: at least "
+        f"{_duration(cost['seconds'])} {where}; ABC-SMC usually needs several times that, "
+        "as acceptance falls"
+    )
+
+
+#: A calibration whose least time (:func:`least_cost`) is longer than this many hours on
+#: the workers it will use is refused unless ``allow_long`` (``--allow-long``) is given:
+#: a population of 100,000 typed for 1,000 would otherwise run for days with no word.
+#: A judgement: the shipped calibration needs at least 70 to 85 s on one worker here,
+#: and the real run takes several times the least, so an hour's least is a long job
+#: that deserves a deliberate "yes".
+LONG_HOURS = 1.0
+
+
 def calibrate(
     path: str | Path,
     out: str | Path | None = None,
@@ -67,6 +190,8 @@ def calibrate(
     scheduler: str | None = None,
     progress: bool = False,
     allow_failures: bool = False,
+    allow_long: bool = False,
+    say: Any = None,
 ) -> Result:
     """Run a calibration file: ABC-SMC, posterior predictive runs, forecast, figures.
 
@@ -82,20 +207,37 @@ def calibrate(
         scheduler: A Dask scheduler's address; overrides ``workers``.
         progress: Log pyabc's progress per generation.
         allow_failures: Accept failed simulations instead of raising at the end.
+        allow_long: Run even when the least time is above :data:`LONG_HOURS`.
+        say: Called with the cost statement (:func:`cost_statement`) before the run.
 
     Returns:
         The result tables; the files are in ``out``.
 
     Raises:
-        UserError: A bad calibration file, scenario or series file.
+        UserError: A bad calibration file, scenario or series file; an output folder
+            that cannot be written; a least time above :data:`LONG_HOURS` without
+            ``allow_long``.
         RunsFailed: Some simulations failed (after every file is written, unless
             ``allow_failures``), or more than half a generation's did (at once: the
             files of the generations before it are kept in ``history.db``).
     """
     setup = prepare(path)
     cal = setup.cal
-    out = Path(out or Path("runs") / Path(path).stem)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(out or Path("runs") / Path(path).stem)
+    db = out / "history.db"
+    url = sqlite_url(db)
+    cost = least_cost(setup, workers, scheduler)
+    if say is not None:
+        say(cost_statement(setup, cost))
+    long = cost["seconds"] is not None and cost["seconds"] > LONG_HOURS * 3600
+    if cost["slots"] is not None and long and not allow_long:
+        raise UserError(
+            f"{path}: population: {cal.population} particles would take at least "
+            f"{_duration(cost['seconds'])} here ({cost['simulations']:,} simulations of "
+            f"{cost['seconds_each']:.3g} s on {_workers(cost['slots'])}), more than "
+            f"{_duration(LONG_HOURS * 3600)}; lower population, generations or predictive, "
+            "or give --allow-long to run it anyway"
+        )
     import pyabc
     from pyabc import ABCSMC, RV, Distribution
 
@@ -129,7 +271,6 @@ def calibrate(
     else:
         distance = pyabc.AdaptivePNormDistance(p=2)
     prior = Distribution(**{n: RV("uniform", lo, hi - lo) for n, (lo, hi) in setup.priors.items()})
-    db = out / "history.db"
     for stale in (db, out / "history.db-journal"):
         stale.unlink(missing_ok=True)  # a fresh History: the run id is always 1
     np.random.seed(tree_state(cal.seed, words=4))  # noqa: NPY002
@@ -138,7 +279,7 @@ def calibrate(
     with open_pool(workers, scheduler) as pool:
         sampler = seeded_sampler(cal.seed, pool)
         abc = ABCSMC(sim_fn, prior, distance, population_size=cal.population, sampler=sampler)
-        abc.new(f"sqlite:///{db.resolve()}", observed)
+        abc.new(url, observed)
         try:
             history = abc.run(
                 minimum_epsilon=cal.min_epsilon if cal.min_epsilon is not None else 0.0,
@@ -170,7 +311,9 @@ def calibrate(
     if forecast is not None:
         forecast.to_csv(out / "forecast.csv", index=False)
     failures = [*sampler.failures, *failed_pred]
-    _write_summary(out, setup, summary, gens, forecast, fit_seconds, seconds, sampler, failures)
+    _write_summary(
+        out, setup, summary, gens, forecast, fit_seconds, seconds, sampler, failures, cost
+    )
     from sim.analysis.plots_calibration import posterior_figure, predictive_figure
 
     posterior_figure(
@@ -225,6 +368,7 @@ def _write_summary(
     seconds: float,
     sampler: Any,
     failures: list[Failure],
+    cost: dict[str, Any],
 ) -> None:
     from importlib import metadata
 
@@ -246,6 +390,7 @@ def _write_summary(
         "seconds_total": round(seconds, 1),
         "simulations_run": int(sampler.simulations),
         **({"simulations_failed": len(failures)} if failures else {}),
+        "least_cost": cost,
         "base_params": setup.base,
     }
     (out / "summary.json").write_text(json.dumps(data, indent=1, default=str))
@@ -265,7 +410,7 @@ def report(res: Result) -> str:
         lines.append("out-of-sample forecast (RMSE row in the series' unit):")
         lines.append(res.forecast.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     lines.append(
-        f"took {res.seconds:.0f} s; wrote {res.out}/posterior.parquet, generations.csv, "
+        f"took {res.seconds:.0f} s; wrote {shown(res.out)}/posterior.parquet, generations.csv, "
         "predictive.parquet, posterior.png, predictive.png"
         + (", forecast.csv" if res.forecast is not None else "")
         + ", summary.json"

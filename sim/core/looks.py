@@ -5,8 +5,7 @@ A registered strategy declares its look as class attributes, beside its code
 "Top-down transfer") and ``colour`` (a hex colour). A plug-in that declares neither
 still gets a look of its own: its name in words ("my_strategy": "My strategy") and a
 colour from :data:`PLUGIN_COLOURS` picked by a hash of its name, so it is the same in
-every figure, whatever else is drawn beside it. A numpy form registered as
-``<name>_numpy`` shows as the strategy it is a form of.
+every figure, whatever else is drawn beside it.
 
 Figures draw scenarios, not strategies: :func:`assign` gives each scenario of a figure
 its strategy's colour and the scenario's own label (a ``label:`` key or its
@@ -86,17 +85,10 @@ def plugin_colour(name: str) -> str:
     return PLUGIN_COLOURS[zlib.crc32(str(name).encode()) % len(PLUGIN_COLOURS)]
 
 
-def _declared(cls: type, name: str, attr: str) -> str | None:
-    """``attr`` as ``cls`` declares it, or as the strategy it is the numpy form of."""
+def _declared(cls: type, attr: str) -> str | None:
+    """``attr`` as ``cls`` declares it itself (a subclass is another strategy: its own look)."""
     own = vars(cls).get(attr)
-    if own:
-        return str(own)
-    for base in cls.__mro__[1:]:
-        value = vars(base).get(attr)
-        base_name = vars(base).get("name")
-        if value and isinstance(base_name, str) and name == f"{base_name}_numpy":
-            return str(value)
-    return None
+    return str(own) if own else None
 
 
 def strategy_look(name: str) -> Look:
@@ -106,8 +98,8 @@ def strategy_look(name: str) -> Look:
     too, so saved results of a plug-in draw the same without it.
     """
     cls = STRATEGIES.get(name)
-    label = _declared(cls, name, "label") if cls is not None else None
-    colour = _declared(cls, name, "colour") if cls is not None else None
+    label = _declared(cls, "label") if cls is not None else None
+    colour = _declared(cls, "colour") if cls is not None else None
     return Look(label or words(name), colour or plugin_colour(name), "-", str(name))
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.core.errors import UserError
 from sim.experiments.seeds import tree_state
-from sim.inputs.safe_io import read_parquet
+from sim.inputs.safe_io import excerpt, read_parquet
 from sim.model.params import Params, key_to_set
 
 POSTERIOR = "posterior.parquet"
@@ -76,6 +76,12 @@ def check_posterior(post: pd.DataFrame, where: str = "posterior") -> pd.DataFram
             )
     if len(post) == 0:
         raise UserError(f"{where}: no particles")
+    for column in ("weight", *names):  # text (or dates, lists) cannot be a weight or a value
+        if not pd.api.types.is_numeric_dtype(post[column]) or post[column].dtype == bool:
+            raise UserError(
+                f"{where}: column {excerpt(column)} holds {post[column].dtype} values, not "
+                "numbers; a posterior's weight and parameter columns are numbers"
+            )
     w = post["weight"].to_numpy(float)
     if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
         raise UserError(f"{where}: weights must be finite, non-negative and not all zero")

@@ -7,20 +7,20 @@ in :mod:`sim.inputs.consistency`):
 * argparse ``type=`` functions (:func:`positive_int`, :func:`seed`,
   :func:`port`, :func:`out_dir`, :func:`scheduler_address`): a bad command-line
   value is a one-line error with exit code 2 before anything is computed;
-* :func:`writable_dir`: a run that cannot write its outputs fails before it runs.
+* :func:`writable_dir` (from :mod:`sim.inputs.folders`, the one way commands write):
+  a run that cannot write its outputs fails before it runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
-import os
 import re
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
+from sim.inputs.folders import name_problem, writable_dir
 from sim.inputs.safe_io import excerpt
+
+__all__ = ["harden_parser", "out_dir", "positive_int", "port", "seed", "writable_dir"]
 
 # ------------------------------------------------------------------------- command line
 
@@ -106,75 +106,17 @@ def scheduler_address(text: str) -> str:
 def out_dir(text: str) -> str:
     """An argparse type: an output folder that can exist (not a file, not in /proc or /sys).
 
-    Whether it can be written is checked by :func:`writable_dir` when a command
-    is about to write, so a command that only reads never needs write access.
+    The checks are :func:`sim.inputs.folders.name_problem`'s; whether the folder can be
+    written, and whether a link inside it leads out, is checked by
+    :func:`sim.inputs.folders.writable_dir` when a command is about to write, so a
+    command that only reads never needs write access.
     """
-    if not text or "\x00" in text:
-        raise argparse.ArgumentTypeError("give a folder name")
-    path = Path(text).expanduser()
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):
+    why = name_problem(text)
+    if why is not None:
         raise argparse.ArgumentTypeError(
-            f"{excerpt(text)}: cannot be followed (a symbolic link loop?)"
-        ) from None
-    for top in ("/proc", "/sys", "/dev"):
-        if resolved == Path(top) or resolved.is_relative_to(top):
-            raise argparse.ArgumentTypeError(
-                f"{excerpt(text)} is in {top}, a system folder; give a folder of your own"
-            )
-    limit = _name_max(resolved)
-    if any(len(os.fsencode(part)) > limit for part in resolved.parts):
-        raise argparse.ArgumentTypeError(
-            f"{excerpt(text)}: a part of the name is longer than "
-            f"{limit} bytes; use shorter folder names"
-        )
-    if resolved.exists() and not resolved.is_dir():
-        raise argparse.ArgumentTypeError(
-            f"{excerpt(text)} is a file, not a folder; give a folder name"
+            why if why == "give a folder name" else f"{excerpt(text)}: {why}"
         )
     return text
-
-
-def _name_max(path: Path) -> int:
-    for p in (path, *path.parents):
-        try:
-            return os.pathconf(p, "PC_NAME_MAX")
-        except (OSError, ValueError):
-            continue
-    return 255
-
-
-def writable_dir(path: Path, option: str = "--out") -> Path:
-    """Create ``path`` if needed and prove it can be written, by writing a temporary file.
-
-    Attempting the write is the only test that tells the truth: ``os.access``
-    answers yes for root on a read-only mount.
-
-    Raises:
-        UserError: naming the folder, the option and the fix.
-    """
-    from sim.core.errors import UserError
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        why = {
-            errno.EROFS: "the file system is read-only",
-            errno.EACCES: "no permission to write there",
-            errno.EPERM: "no permission to write there",
-            errno.ENOSPC: "the disk is full",
-            errno.EEXIST: "a file of that name is in the way",
-            errno.ENOTDIR: "a part of the path is a file, not a folder",
-            errno.ENAMETOOLONG: "the name is too long",
-        }.get(exc.errno or 0, exc.strerror or str(exc))
-        raise UserError(
-            f"{excerpt(str(path), 120)}: cannot write results here ({why}); give "
-            f"a folder you can write with {option}"
-        ) from None
-    return path
 
 
 #: The argparse type of each option, by destination name, in every subcommand.

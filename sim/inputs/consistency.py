@@ -13,6 +13,8 @@ from typing import Any
 #: Networks that read ``z_degree`` (mean degree) and ``k_lattice`` (neighbours each side).
 DEGREE_NETWORKS = ("erdos_renyi",)
 LATTICE_NETWORKS = ("ring_lattice", "rewired_lattice")
+#: The network that places schools in towns and ties them there (``n_towns``, ``n_ties_town``).
+TOWN_NETWORKS = ("school_system",)
 
 
 def no_bool_for_number(annotation: Any, value: Any) -> Any:
@@ -30,11 +32,13 @@ def no_bool_for_number(annotation: Any, value: Any) -> Any:
 def impossible_combinations(p: Any) -> None:
     """Refuse values that contradict each other; the model would otherwise cap them silently.
 
-    Each check mirrors a ``min()`` in the code that builds or runs the model:
-    ``sim.model.model`` (running practices), ``sim.system.structure`` (collaboratives),
-    ``sim.rules.budget_cut`` (authorities cut), ``sim.system.networks`` (degree, lattice
-    width) and ``sim.rules.classic`` (seed adopters). A rule's declared parameters are
-    read from ``p.declared`` (absent: the rule is not in use, nothing to check).
+    Each check mirrors a ``min()`` in the code that builds or runs the model, or a
+    quantity it would leave short without a word: ``sim.model.model`` (running
+    practices), ``sim.system.structure`` (collaboratives; towns with no school; town
+    ties beyond a town's other schools), ``sim.rules.budget_cut`` (authorities cut),
+    ``sim.rules.strategies.field_trials`` (trial sites), ``sim.system.networks`` (degree,
+    lattice width) and ``sim.rules.classic`` (seed adopters). A rule's declared parameters
+    are read from ``p.declared`` (absent: the rule is not in use, nothing to check).
 
     Raises:
         ValueError: naming both keys, their values and the fix.
@@ -83,3 +87,32 @@ def impossible_combinations(p: Any) -> None:
             f"({most}): a ring of {p.n_schools} schools has at most {most} "
             "neighbours on each side; lower k_lattice or raise n_schools"
         )
+    trials = declared.get("field_trials.n_trials", 0)
+    if trials > 0 and p.n_trial_sites > p.n_schools:
+        raise ValueError(
+            f"n_trial_sites ({p.n_trial_sites}) is more than n_schools ({p.n_schools}): "
+            "a field trial cannot have more sites than there are schools; lower "
+            f"n_trial_sites to at most {p.n_schools}"
+        )
+    if p.network in TOWN_NETWORKS:
+        towns = p.n_authorities * p.n_towns
+        if towns > p.n_schools:
+            raise ValueError(
+                f"n_towns ({p.n_towns}) in each of n_authorities ({p.n_authorities}) make "
+                f"{towns} towns, more than n_schools ({p.n_schools}): some towns would have "
+                f"no school; lower n_towns to at most {max(1, p.n_schools // p.n_authorities)}"
+            )
+        others = p.n_schools / towns - 1  # other schools in a town, on average
+        if p.n_ties_town > others:
+            fits = int(p.n_schools // (p.n_authorities * (p.n_ties_town + 1)))
+            fix = (
+                f"set n_towns: {fits} or fewer, lower n_ties_town to at most {others:.3g}"
+                if fits >= 1
+                else f"lower n_ties_town to at most {others:.3g}"
+            )
+            raise ValueError(
+                f"n_ties_town ({p.n_ties_town:g}) is more than a town's other schools: "
+                f"{p.n_schools} schools in {towns} towns ({p.n_authorities} authorities x "
+                f"n_towns {p.n_towns}) leave {others:.3g} others on average; {fix}, "
+                "or raise n_schools"
+            )

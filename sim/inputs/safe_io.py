@@ -240,7 +240,7 @@ def _yaml_problem(problem: str) -> str:
 # ------------------------------------------------------------------------- the file
 
 
-def check_input_file(path: Path, what: str) -> os.stat_result:
+def check_input_file(path: Path, what: str, ext: str = ".yaml") -> os.stat_result:
     """Refuse a path that is not a readable regular file, before opening it.
 
     Checking first means a FIFO or a device never blocks the reader, and a
@@ -248,7 +248,9 @@ def check_input_file(path: Path, what: str) -> os.stat_result:
 
     Args:
         path: The file named by the user.
-        what: ``"scenario"`` or ``"experiment"``, for the message.
+        what: ``"scenario"``, ``"experiment"``, ``"calibration"`` or ``"series"``, for
+            the message.
+        ext: the file's usual extension, for the message.
 
     Returns:
         The file's ``stat``.
@@ -265,10 +267,10 @@ def check_input_file(path: Path, what: str) -> os.stat_result:
     except ValueError:  # e.g. a NUL byte in the name
         raise UserError(f"{excerpt(str(path))}: not a usable file name") from None
     if stat.S_ISDIR(st.st_mode):
-        raise UserError(f"{path}: is a directory; give a {what} file (.yaml) in it")
+        raise UserError(f"{path}: is a directory; give a {what} file ({ext}) in it")
     if not stat.S_ISREG(st.st_mode):
         raise UserError(
-            f"{path}: is not a regular file (a device, FIFO or socket); give a {what} file (.yaml)"
+            f"{path}: is not a regular file (a device, FIFO or socket); give a {what} file ({ext})"
         )
     if st.st_size > MAX_BYTES:
         raise UserError(
@@ -295,15 +297,21 @@ def _os_problem(exc: OSError) -> str:
     return f"cannot read it ({exc.strerror or exc})"
 
 
-def read_text(path: Path, what: str) -> str:
+def read_text(path: Path, what: str, ext: str = ".yaml") -> str:
     """Read a user's file as UTF-8 text, after :func:`check_input_file`.
+
+    The file is opened without blocking (a FIFO put in place after the check does not
+    hang the reader) and at most :data:`MAX_BYTES` + 1 bytes are read.
 
     Raises:
         UserError: not a file, too large, unreadable, or not UTF-8 (with the fix).
     """
-    check_input_file(path, what)
+    check_input_file(path, what, ext)
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise UserError(f"{path}: is not a regular file; give a {what} file ({ext})")
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise UserError(f"{_short_path(path)}: {_os_problem(exc)}") from None
@@ -341,10 +349,20 @@ def read_parquet(path: str | Path, what: str, fix: str, columns: list[str] | Non
         columns: read only these.
 
     Raises:
-        UserError: ``path`` is missing, or damaged (not Parquet, cut short, other columns).
+        UserError: ``path`` is missing, not a regular file (a FIFO, a device, a folder),
+            or damaged (not Parquet, cut short, other columns).
     """
     import pandas as pd  # here: reading YAML, the rest of this module, needs no pandas
 
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; {fix}") from None
+    except (OSError, ValueError) as exc:
+        why = _os_problem(exc) if isinstance(exc, OSError) else "not a usable file name"
+        raise UserError(f"{_short_path(path)}: {why}") from None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reader, a device never ends
+        raise UserError(f"{path}: not a regular file, so not {what}; {fix}")
     try:
         return pd.read_parquet(path, columns=columns)
     except FileNotFoundError:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
 from pathlib import Path
 
 from sim.core.errors import UserError
+from sim.inputs.folders import create_new, refuse_links_out, resolve_out
 from sim.inputs.safe_io import excerpt
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the sim package
@@ -113,12 +113,16 @@ def locate(name: str | Path, kind: str, base: Path | None = None, cwd: bool = Tr
 def init(target: Path) -> list[Path]:
     """Copy the built-in scenarios, experiments and starter notebook into ``target``.
 
-    Refuses to overwrite: a file that already exists in ``target`` is an error naming it,
-    and nothing is copied.
+    Refuses to overwrite: a file that already exists in ``target`` (or a link where a
+    file goes, even a dangling one) is an error naming it, and nothing is copied. A
+    link inside ``target`` that leads out of it is refused too
+    (:func:`sim.inputs.folders.refuse_links_out`); each file is created new, never
+    written through a link.
 
     Returns:
         The files written, in order.
     """
+    target = resolve_out(target, "DIR")
     plan: list[tuple[Path, Path]] = []
     for kind in ("scenarios", "experiments"):
         root = folder(kind)
@@ -128,18 +132,17 @@ def init(target: Path) -> list[Path]:
     notebooks = folder("notebooks")
     if notebooks is not None and (notebooks / STARTER_NOTEBOOK).is_file():
         plan.append((notebooks / STARTER_NOTEBOOK, target / "notebooks" / STARTER_NOTEBOOK))
-    clash = [dst for _, dst in plan if dst.exists()]
+    refuse_links_out(target, "DIR")
+    clash = [dst for _, dst in plan if os.path.lexists(dst)]
     if clash:
         raise UserError(
             f"{clash[0]}: already exists ({len(clash)} file(s) would be "
             "overwritten); choose an empty or new folder for `nextpractice init`"
         )
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{target}: is a file; give `nextpractice init` a folder")
     for src, dst in plan:
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            create_new(dst, src.read_bytes())
         except OSError as exc:
             msg = f"{dst}: cannot write ({exc.strerror}); choose a writable folder"
             raise UserError(msg) from None

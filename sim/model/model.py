@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import mesa
@@ -33,6 +35,7 @@ from sim.core.state import (
 )
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
+from sim.model.plugins import plugin_error
 from sim.rules import build_pipeline
 from sim.rules.word_of_mouth import Heard
 from sim.system import metrics as _metrics
@@ -43,6 +46,18 @@ from sim.system.costs import Ledger, charge_schools
 EARLY_MONTHS = 24.0
 #: ...and it is past it when at least this far above (share of pupils: one point).
 PAST_MARGIN = 0.01
+
+
+@contextlib.contextmanager
+def _blaming_plugins(when: str) -> Iterator[None]:
+    """Say an error raised in a plug-in's code as the plug-in's (:func:`plugin_error`)."""
+    try:
+        yield
+    except (Exception, SystemExit) as exc:  # a plug-in's sys.exit() is no success either
+        blamed = plugin_error(exc, when)
+        if blamed is None:
+            raise
+        raise blamed from None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -149,11 +164,12 @@ class NextPracticeModel(mesa.Model):
         #: Births so far this step, by table: (step, place -> count), for :meth:`born`.
         self._births: dict[str, tuple[int, dict[int, int]]] = {}
         import_plugins(self.p.plugins)  # a worker process unpickles params without validating
-        self._pipeline = build_pipeline(self.p.rules)
-        for rule in self._pipeline:
-            rule.bind(self)
-        self.strategy = STRATEGIES[self.p.strategy]()
-        self.strategy.bind(self)
+        with _blaming_plugins("while the model was built"):
+            self._pipeline = build_pipeline(self.p.rules)
+            for rule in self._pipeline:
+                rule.bind(self)
+            self.strategy = STRATEGIES[self.p.strategy]()
+            self.strategy.bind(self)
         self.agenda = -1
         self.mandates: list[int] = []
         self.heard = Heard.none()
@@ -165,7 +181,8 @@ class NextPracticeModel(mesa.Model):
         self.events: dict[str, Any] = {}
         self._noted_between: dict[str, list[dict[str, Any]]] = {}  # notes made between steps
         self._stepping = False
-        self._build()
+        with _blaming_plugins("while the model was built"):
+            self._build()
         #: Schools whose heads' own choices are made by people, not by the rules (the
         #: workshop's room): see :meth:`hold`. None held unless asked.
         self.held = np.zeros(self.schools.n, bool)
@@ -727,9 +744,10 @@ class NextPracticeModel(mesa.Model):
         self._stepping = True
         appetite = self._hold_appetite()
         try:
-            for rule in self._pipeline:
-                rule.apply(self)
-            charge_schools(self)
+            with _blaming_plugins(f"at step {self.t + 1}"):
+                for rule in self._pipeline:
+                    rule.apply(self)
+                charge_schools(self)
         finally:
             self._stepping = False
             if appetite is not None:

@@ -992,7 +992,12 @@ class Params(BaseModel):
                 if hint is not None:
                     raise ValueError(f"unknown parameter {key!r}: {hint}")
         rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-        used = {rules.get(slot, DEFAULTS.get(slot)) for slot in STEP_ORDER}
+        # Only names: a list or mapping given for a slot is refused by the rules field itself.
+        used = {
+            name
+            for slot in STEP_ORDER
+            if isinstance(name := rules.get(slot, DEFAULTS.get(slot)), str)
+        }
         used.add(data.get("strategy", cls.model_fields["strategy"].default))
         data["declared"] = resolve_declared(given, used)
         return data

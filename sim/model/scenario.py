@@ -283,7 +283,7 @@ def explain(exc: ValidationError, where: str) -> str:
             rng = readable_range(info["lo"], info["hi"], info["unit"])
             rng = f" allowed range: {rng};" if rng else ""
             lines.append(
-                f"{where}: key {key!r}: {msg} (got {excerpt(err.get('input'))});{rng} "
+                f"{where}: key {key}: {msg} (got {excerpt(err.get('input'))});{rng} "
                 f"it means: {info['meaning']} Fix the value in the file or with "
                 f"--set {name}=VALUE."
             )
