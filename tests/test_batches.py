@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "ProcessPoolExecutor(": {"sim/experiments/executor.py"},
     "Client(": {"sim/experiments/executor.py"},
-    # The model's own per-rule streams, inside one run, are not a batch's seeds.
-    "SeedSequence(": {"sim/experiments/seeds.py", "sim/model/model.py"},
+    # The model's own per-rule streams and per-decision keys, inside one run, are not
+    # a batch's seeds.
+    "SeedSequence(": {"sim/experiments/seeds.py", "sim/model/model.py", "sim/core/registry.py"},
 }
 
 
