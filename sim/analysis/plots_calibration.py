@@ -70,13 +70,36 @@ def predictive_figure(
 ) -> Path:
     """Posterior predictive median with 50% and 90% bands against the observed points.
 
-    Fitted years are filled dots, held-back years open dots; the naive forecasts of the
-    held-back years are drawn beside the model's.
+    One panel per observed series. Fitted years are filled dots, held-back years open
+    dots; the naive forecasts of the held-back years are drawn beside the model's.
     """
-    s = setup.series
+    parts = list(getattr(setup, "parts", {}).values()) or [setup]
     look = strategy_look(str((setup.base or {}).get("strategy", "top_down")))
-    fig = Figure(figsize=(8, 4.5))
-    ax = fig.subplots()
+    fig = Figure(figsize=(8, 4.5 * len(parts)))
+    axes = np.atleast_1d(fig.subplots(len(parts), 1)).ravel()
+    for ax, part in zip(axes, parts, strict=True):
+        name = getattr(part, "name", None)
+        mine = band[band["series"] == name] if "series" in band and name is not None else band
+        fc = None
+        if forecast is not None:
+            fc = forecast[forecast["series"] == name] if "series" in forecast else forecast
+        _predictive_panel(ax, mine, part, fc, look)
+        if len(parts) > 1:
+            ax.set_title(f"{name}: {part.series.name}", fontsize=10)
+    if title:
+        fig.suptitle(title)
+    elif len(parts) == 1:
+        axes[0].set_title("Posterior predictive")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def _predictive_panel(
+    ax: Any, band: pd.DataFrame, part: Any, forecast: pd.DataFrame | None, look: Any
+) -> None:
+    """One series' panel of :func:`predictive_figure`."""
+    s = part.series
     x = band["year"]
     model = f"model ({look.label})"
     ax.fill_between(
@@ -84,8 +107,8 @@ def predictive_figure(
     )
     ax.fill_between(x, band["q25"], band["q75"], alpha=0.35, color=look.colour, label="50% band")
     ax.plot(x, band["q50"], color=look.colour, lw=2, label=f"{model}, median")
-    ax.plot(s.years[setup.fit], s.values[setup.fit], "ko", ms=5, label="observed, fitted")
-    other = ~setup.fit & ~setup.held
+    ax.plot(s.years[part.fit], s.values[part.fit], "ko", ms=5, label="observed, fitted")
+    other = ~part.fit & ~part.held
     if other.any():
         ax.plot(
             s.years[other],
@@ -93,41 +116,34 @@ def predictive_figure(
             "o",
             color=NEUTRAL[2],
             ms=4,
-            label="observed, before the model starts",
+            label="observed, not fitted",
         )
-    if setup.held.any():
+    if part.held.any():
         ax.plot(
-            s.years[setup.held],
-            s.values[setup.held],
+            s.years[part.held],
+            s.values[part.held],
             "o",
             mfc="white",
             mec="k",
             ms=6,
             label="observed, held back",
         )
-        cutoff = setup.cal.observed.fit_until
-        ax.axvline(cutoff + 0.5, color=NEUTRAL[2], lw=1, ls=":")
+        cutoff = getattr(part, "cutoff", None)
+        if cutoff is not None:
+            ax.axvline(cutoff + 0.5, color=NEUTRAL[2], lw=1, ls=":")
     if forecast is not None:
-        f = forecast[forecast["year"] != "rmse"]
+        f = forecast[forecast["year"].astype(str).str.isdigit()]
         fy = f["year"].astype(int)
-        ax.plot(
-            fy,
-            f["last_value"],
-            "s--",
-            color=NEUTRAL[1],
-            ms=4,
-            lw=1,
-            label="naive: last value carried forward",
+        naive = (
+            ("last_value", "s--", "naive: last value carried forward"),
+            ("linear_trend", "d-.", "naive: linear trend"),
+            ("logistic", "^:", "naive: logistic fit"),
         )
-        if np.isfinite(f["logistic"].to_numpy(float)).any():
-            ax.plot(
-                fy, f["logistic"], "^:", color=NEUTRAL[1], ms=4, lw=1, label="naive: logistic fit"
-            )
-    ax.set_xlabel(f"year (measured in month {setup.cal.observed.measured_month})")
+        for column, style, label in naive:
+            if column in f and np.isfinite(f[column].to_numpy(float)).any():
+                ax.plot(fy, f[column], style, color=NEUTRAL[1], ms=4, lw=1, label=label)
+    month = getattr(getattr(part, "spec", None), "measured_month", None)
+    ax.set_xlabel(f"year (measured in month {month})" if month else "year")
     ax.set_ylabel(f"{s.name} ({s.unit})")
-    ax.set_title(title or "Posterior predictive")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
