@@ -226,6 +226,8 @@ def check_cost(
 
 def quiet_pyabc(progress: bool) -> None:
     """Let pyabc's loggers speak per generation only when ``progress`` is asked for."""
+    import pyabc  # noqa: F401  (its import sets its loggers' levels: set them after)
+
     for name in (
         "ABC",
         "pyabc",

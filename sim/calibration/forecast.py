@@ -121,4 +121,6 @@ def forecast_table(setup: Setup, pred: pd.DataFrame) -> pd.DataFrame | None:
         for c in ("model_crps", *(f"{n}_crps" for n in NAIVE)):
             row[c] = float(t[c].mean())
         out += [t, pd.DataFrame([row])]
-    return pd.concat(out, ignore_index=True)
+    table = pd.concat(out, ignore_index=True)
+    table["horizon"] = table["horizon"].astype("Int64")
+    return table
