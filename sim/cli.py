@@ -413,6 +413,8 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
     from sim.calibration.fit import calibrate, report
+    from sim.calibration.selection import Selection
+    from sim.calibration.selection import report as selection_report
 
     res = calibrate(
         args.calibration,
@@ -424,7 +426,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         allow_long=args.allow_long,
         say=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    print(report(res))
+    print(selection_report(res) if isinstance(res, Selection) else report(res))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:

@@ -147,3 +147,82 @@ def _predictive_panel(
     ax.set_ylabel(f"{s.name} ({s.unit})")
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
+
+
+def model_probability_figure(probs: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Each story's posterior probability by generation, one thin line per repeat.
+
+    Left: the probability over the generations (a story that died out drops to 0 and
+    stays there). Right: the last generation's probability in each repeat (dots) and
+    their mean (bar), so the spread between seeds is in plain sight.
+    """
+    models = list(dict.fromkeys(probs["model"]))
+    fig = Figure(figsize=(11, 4.2))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    colours = [NEUTRAL[0], "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e"]
+    for k, model in enumerate(models):
+        colour = colours[k % len(colours)]
+        mine = probs[probs["model"] == model]
+        for j, (_, g) in enumerate(mine.groupby("repeat")):
+            g = g.sort_values("generation")
+            left.plot(
+                g["generation"],
+                g["probability"],
+                "-o",
+                color=colour,
+                alpha=0.7,
+                ms=3,
+                lw=1,
+                label=model if j == 0 else None,
+            )
+        final = mine.loc[mine.groupby("repeat")["generation"].idxmax(), "probability"]
+        right.bar(k, final.mean(), color=colour, alpha=0.5)
+        right.plot(np.full(len(final), k), final, "ko", ms=4)
+    from matplotlib.ticker import MaxNLocator
+
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.set_xlabel("generation")
+    left.set_ylabel("posterior probability of the story")
+    left.set_ylim(-0.02, 1.02)
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    right.set_xticks(range(len(models)), models, rotation=20, fontsize=8)
+    right.set_ylim(0, 1)
+    right.set_ylabel("last generation (dots: repeats; bar: mean)")
+    right.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(f"{title}: which story fits")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def predictive_check_figure(pred: pd.DataFrame, setup: Any, path: Path, title: str = "") -> Path:
+    """Each story's posterior predictive band (rows) against each series (columns)."""
+    models = list(dict.fromkeys(pred["model"]))
+    parts = list(setup.parts.values())
+    fig = Figure(figsize=(5.5 * len(parts), 3.4 * len(models)))
+    axes = fig.subplots(len(models), len(parts), squeeze=False)
+    for i, model in enumerate(models):
+        for j, part in enumerate(parts):
+            ax = axes[i, j]
+            mine = pred[(pred["model"] == model) & (pred["series"] == part.name)]
+            g = mine.groupby("year")["value"]
+            band = pd.DataFrame(
+                {q: g.quantile(v) for q, v in (("lo", 0.05), ("mid", 0.5), ("hi", 0.95))}
+            )
+            ax.fill_between(band.index, band["lo"], band["hi"], color=NEUTRAL[2], alpha=0.3)
+            ax.plot(band.index, band["mid"], color=NEUTRAL[0], lw=1.5)
+            s = part.series
+            ax.plot(s.years[part.fit], s.values[part.fit], "ko", ms=4)
+            if part.held.any():
+                ax.plot(s.years[part.held], s.values[part.held], "o", mfc="white", mec="k", ms=5)
+            ax.set_title(f"{model}: {part.name}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if j == 0:
+                ax.set_ylabel(f"{s.unit}")
+    if title:
+        fig.suptitle(f"{title}: posterior predictive of each story (90% band, median)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
