@@ -429,6 +429,26 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     print(selection_report(res) if isinstance(res, Selection) else report(res))
 
 
+def cmd_forecast(args: argparse.Namespace) -> None:
+    """Rolling-origin forecast: fit to each origin, forecast, score against naive forecasts."""
+    from sim.calibration.rolling import report, rolling
+
+    res = rolling(
+        args.calibration,
+        args.out,
+        args.origins,
+        args.horizon,
+        args.workers,
+        args.scheduler,
+        quick=args.quick,
+        progress=args.verbose,
+        allow_failures=args.allow_failures,
+        allow_long=args.allow_long,
+        say=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(report(res))
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     """Known-answer and pattern checks, with a report."""
     from sim.analysis.validation import run_validation
@@ -745,6 +765,47 @@ def build_parser() -> argparse.ArgumentParser:
         "calibration; a longer one is refused without this option)",
     )
     k.set_defaults(fn=cmd_calibrate)
+
+    fc = command(
+        "forecast",
+        "rolling-origin forecast of a calibration, scored against naive forecasts",
+        "Fit a calibration file again up to each origin year (its rolling: origins, or "
+        "--origins), forecast the years after it (--horizon), and score every forecast by "
+        "the CRPS of the posterior predictive sample and the coverage of its 50% and 90% "
+        "bands, beside three naive forecasts fitted to the same years (last value, linear "
+        "trend, logistic). Writes scores.csv, summary.csv and scores.png, and each fit's "
+        "files under origin_<year>/. The cost is stated first. See docs/calibration.md.",
+    )
+    fc.add_argument(
+        "calibration", help="a calibration file, e.g. experiments/calibrate_ks2_joint.yaml"
+    )
+    fc.add_argument("--out", help="output folder (default: runs/forecast_<file name>)")
+    fc.add_argument(
+        "--origins",
+        type=int,
+        nargs="+",
+        metavar="YEAR",
+        help="last fitted years (default: the file's)",
+    )
+    fc.add_argument(
+        "--horizon", type=int, help="years forecast after each origin (default: the file's, or 5)"
+    )
+    fc.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small form to test the machinery (first two origins, population 12, two "
+        "generations, 20 predictive runs): not a result to cite",
+    )
+    fc.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    fc.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    fc.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
+    fc.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    fc.add_argument(
+        "--allow-long",
+        action="store_true",
+        help="run even when the least time of all the fits is above an hour",
+    )
+    fc.set_defaults(fn=cmd_forecast)
 
     v = command(
         "validate",

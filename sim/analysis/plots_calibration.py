@@ -226,3 +226,44 @@ def predictive_check_figure(pred: pd.DataFrame, setup: Any, path: Path, title: s
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
+
+
+def rolling_figure(summary: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Mean CRPS by horizon, the model's against each naive forecast's, one panel a series.
+
+    The model's coverage of its 50% and 90% bands is written under each panel.
+    """
+    rows = summary[(summary["series"] != "all") & (summary["horizon"].astype(str) != "all")]
+    series = list(dict.fromkeys(rows["series"]))
+    fig = Figure(figsize=(5.5 * max(1, len(series)), 4.2))
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(series)))).ravel()
+    styles = {
+        "model_crps": ("-o", "#d95f02", "model (posterior predictive)"),
+        "last_value_crps": ("s--", NEUTRAL[1], "naive: last value"),
+        "linear_trend_crps": ("d-.", NEUTRAL[1], "naive: linear trend"),
+        "logistic_crps": ("^:", NEUTRAL[1], "naive: logistic"),
+    }
+    for ax, name in zip(axes, series, strict=False):
+        g = rows[rows["series"] == name].copy()
+        g["h"] = g["horizon"].astype(int)
+        g = g.sort_values("h")
+        for column, (style, colour, label) in styles.items():
+            if column in g and np.isfinite(g[column].to_numpy(float)).any():
+                ax.plot(g["h"], g[column], style, color=colour, ms=4, lw=1.2, label=label)
+        every = summary[(summary["series"] == name) & (summary["horizon"].astype(str) == "all")]
+        if len(every):
+            r = every.iloc[0]
+            ax.set_xlabel(
+                f"years ahead (coverage of the model's 50% band {r['coverage_50']:.0%}, "
+                f"90% band {r['coverage_90']:.0%})",
+                fontsize=8,
+            )
+        ax.set_title(str(name), fontsize=10)
+        ax.set_ylabel("mean CRPS (the series' unit)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(f"{title}: rolling-origin forecast scores (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +30,7 @@ def naive_forecasts(
     to the same years, with its top between the highest value seen and ``ceiling``;
     NaN if it cannot be fitted (fewer than three years, or no convergence).
     """
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     years = np.asarray(years)
     values = np.asarray(values, float)
@@ -46,9 +48,11 @@ def naive_forecasts(
         hi = [ceiling, 10.0, float(years.max()) + 50]
         p0 = [min(max(top0, lo[0] * 1.0001), hi[0]), 0.5, float(years.min())]
         try:
-            par, _ = curve_fit(
-                logistic, years.astype(float), values, p0=p0, bounds=(lo, hi), maxfev=20_000
-            )
+            with warnings.catch_warnings():  # three points: no covariance, a curve all the same
+                warnings.simplefilter("ignore", OptimizeWarning)
+                par, _ = curve_fit(
+                    logistic, years.astype(float), values, p0=p0, bounds=(lo, hi), maxfev=20_000
+                )
             fc = logistic(future, *par)
         except (RuntimeError, ValueError):
             pass
