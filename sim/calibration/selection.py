@@ -129,7 +129,7 @@ def summarise(probs: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Per story: the final probability over the repeats, and where it died out."""
     rows = []
     for name in names:
-        mine = probs[probs["model"] == name]
+        mine = probs[probs["model"] == name].reset_index(drop=True)
         final = mine.loc[mine.groupby("repeat")["generation"].idxmax(), "probability"]
         dead_at = [
             int(g["generation"][g["probability"] == 0].min())
