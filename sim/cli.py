@@ -425,6 +425,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         allow_failures=args.allow_failures,
         allow_long=args.allow_long,
         say=lambda line: print(line, file=sys.stderr, flush=True),
+        sizes=_sizes(args),
     )
     print(selection_report(res) if isinstance(res, Selection) else report(res))
 
@@ -445,6 +446,7 @@ def cmd_forecast(args: argparse.Namespace) -> None:
         allow_failures=args.allow_failures,
         allow_long=args.allow_long,
         say=lambda line: print(line, file=sys.stderr, flush=True),
+        sizes=_sizes(args),
     )
     print(report(res))
 
@@ -515,6 +517,31 @@ _SCHEDULER_HELP = (
     "run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
     "(its workers need nextpractice installed); --workers is then ignored"
 )
+_SIZES_HELP = {
+    "population": "particles per generation, in place of the file's",
+    "generations": "most ABC-SMC generations, in place of the file's",
+    "predictive": "posterior predictive runs, in place of the file's",
+    "repeats": "model selection: ABC runs from different seeds, in place of the file's",
+}
+
+
+def _size_options(parser: argparse.ArgumentParser, repeats: bool) -> None:
+    """The options that run a calibration file at other sizes (a cheaper, vaguer run)."""
+    for key, text in _SIZES_HELP.items():
+        if key != "repeats" or repeats:
+            parser.add_argument(
+                f"--{key}",
+                type=int,
+                metavar="N",
+                help=text
+                + " (the same data, priors and seed; summary.json records the sizes used)",
+            )
+
+
+def _sizes(args: argparse.Namespace) -> dict[str, int | None]:
+    return {k: getattr(args, k, None) for k in _SIZES_HELP}
+
+
 _ALLOW_HELP = (
     "accept failed runs: exit 0 and report on the runs that finished (failed runs are "
     "always recorded with their errors, in failed_runs.csv; without this option a "
@@ -764,6 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
         "least simulations and their time, from a pilot run, are printed before any "
         "calibration; a longer one is refused without this option)",
     )
+    _size_options(k, repeats=True)
     k.set_defaults(fn=cmd_calibrate)
 
     fc = command(
@@ -805,6 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run even when the least time of all the fits is above an hour",
     )
+    _size_options(fc, repeats=False)
     fc.set_defaults(fn=cmd_forecast)
 
     v = command(

@@ -911,3 +911,53 @@ def prepare(path: str | Path, origin: int | None = None, horizon: int | None = N
         )
         notes += mine
     return Setup(path, cal, models, parts, notes)
+
+
+#: The sizes a command line may set over a calibration file's (``--population`` ...).
+SIZES = ("population", "generations", "predictive", "repeats")
+
+
+def resized(setup: Setup, **sizes: int | None) -> Setup:
+    """The setup with the sizes given on the command line in place of the file's.
+
+    A smaller run of the same file (the same data, statistics, priors and seed) costs
+    less and says less: the values used are in ``summary.json`` (``calibration``) and
+    a note names each change. Each value is checked against the key's bounds, as in
+    the file.
+
+    Raises:
+        UserError: a value outside a key's bounds, or ``repeats`` for a file that
+            compares no stories (naming the file, the option and the fix).
+    """
+    given = {k: v for k, v in sizes.items() if v is not None}
+    if not given:
+        return setup
+    from typing import Annotated
+
+    from pydantic import TypeAdapter
+
+    fields = type(setup.cal).model_fields
+    for key, value in given.items():
+        if key not in SIZES:
+            raise ValueError(f"not a size: {key}")
+        if key == "repeats" and setup.cal.models is None:
+            raise UserError(
+                f"{setup.path}: --repeats {value}: repeats is for comparing stories "
+                "(models:); leave --repeats out"
+            )
+        info = fields[key]
+        try:
+            TypeAdapter(Annotated[info.annotation, info]).validate_python(value)
+        except ValidationError as exc:
+            why = exc.errors()[0]["msg"].lower()
+            raise UserError(
+                f"{setup.path}: --{key} {value}: {why}; give a value the key {key}: accepts"
+            ) from None
+    notes = [
+        f"{k} {v} from the command line (the file says {getattr(setup.cal, k)})"
+        for k, v in given.items()
+        if v != getattr(setup.cal, k)
+    ]
+    setup.cal = setup.cal.model_copy(update=given)
+    setup.notes = [*setup.notes, *notes]
+    return setup

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.files import Setup, prepare
+from sim.calibration.files import Setup, prepare, resized
 from sim.calibration.forecast import forecast_table
 from sim.calibration.predictive import posterior_summary, predictive_band, predictive_runs
 from sim.calibration.sampler import Failure, MostFail, seeded_sampler
@@ -356,6 +356,7 @@ def calibrate(
     allow_long: bool = False,
     say: Any = None,
     setup: Setup | None = None,
+    sizes: dict[str, int | None] | None = None,
 ) -> Any:
     """Run a calibration file: ABC-SMC, posterior predictive runs, forecast, figures.
 
@@ -376,6 +377,9 @@ def calibrate(
         allow_long: Run even when the least time is above :data:`LONG_HOURS`.
         say: Called with the cost statement (:func:`cost_statement`) before the run.
         setup: The checked file, if already prepared (a rolling-origin fit's).
+        sizes: ``population``, ``generations``, ``predictive`` or ``repeats`` in place
+            of the file's (:func:`sim.calibration.files.resized`; the command line's
+            options): a cheaper, less informative run of the same file.
 
     Returns:
         The result tables (:class:`Result`; a model selection's
@@ -389,7 +393,7 @@ def calibrate(
             ``allow_failures``), or more than half a generation's did (at once: the
             files of the generations before it are kept in ``history.db``).
     """
-    setup = setup or prepare(path)
+    setup = resized(setup or prepare(path), **(sizes or {}))
     if setup.cal.models is not None:
         from sim.calibration.selection import select
 

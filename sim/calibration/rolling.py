@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.files import Setup, prepare
+from sim.calibration.files import Setup, prepare, resized
 from sim.calibration.forecast import NAIVE
 from sim.core.errors import UserError
 from sim.inputs.folders import shown, writable_dir
@@ -74,17 +74,20 @@ def plan(
     origins: list[int] | None = None,
     horizon: int | None = None,
     quick: bool = False,
+    sizes: dict[str, int | None] | None = None,
 ) -> tuple[list[int], int, list[Setup]]:
     """The origins, the horizon and each origin's checked setup.
 
-    Origins and horizon come from the arguments, else the file's ``rolling:``.
+    Origins and horizon come from the arguments, else the file's ``rolling:``; ``sizes``
+    (population, generations, predictive) replace the file's
+    (:func:`sim.calibration.files.resized`), before ``quick`` makes them smaller still.
 
     Raises:
         UserError: no origins; a model selection file; an origin that leaves a series
             with no fitted year (naming the origin and the fix).
     """
     path = Path(path)
-    first = prepare(path)
+    first = resized(prepare(path), **(sizes or {}))
     cal = first.cal
     if cal.models is not None:
         raise UserError(
@@ -107,7 +110,7 @@ def plan(
     setups = []
     for t in origins:
         try:
-            setup = prepare(path, origin=t, horizon=horizon)
+            setup = resized(prepare(path, origin=t, horizon=horizon), **(sizes or {}))
         except UserError as exc:
             raise UserError(
                 f"{path}: rolling origin {t}: {str(exc).removeprefix(f'{path}: ')}; "
@@ -165,6 +168,7 @@ def rolling(
     allow_failures: bool = False,
     allow_long: bool = False,
     say: Any = None,
+    sizes: dict[str, int | None] | None = None,
 ) -> Rolling:
     """Fit the calibration at each origin, forecast the horizon, score against naive ones.
 
@@ -180,6 +184,7 @@ def rolling(
         allow_failures: Accept failed simulations.
         allow_long: Run even when the least time is above an hour.
         say: Called with the cost statement before any fit.
+        sizes: ``population``, ``generations`` or ``predictive`` in place of the file's.
 
     Raises:
         UserError: a bad file or origin, or a least time above an hour without
@@ -188,7 +193,7 @@ def rolling(
     from sim.calibration.fit import LONG_HOURS, _duration, calibrate, cost_statement, least_cost
 
     path = Path(path)
-    origins, horizon, setups = plan(path, origins, horizon, quick)
+    origins, horizon, setups = plan(path, origins, horizon, quick, sizes)
     out = writable_dir(out or Path("runs") / f"forecast_{path.stem}")
     cost = least_cost(setups[0], workers, scheduler)
     n = len(setups)
