@@ -598,3 +598,30 @@ def test_a_size_is_used_or_refused_in_one_line(key, value):
 def test_repeats_on_the_command_line_needs_stories(capsys):
     assert main(["calibrate", str(JOINT), "--repeats", "2"]) != 0
     assert "repeats is for comparing stories" in capsys.readouterr().err
+
+
+def _two_scenarios(tmp: Path, name: str, a: float, b: float) -> list[str]:
+    paths = []
+    for label, value in (("one", a), ("two", b)):
+        path = tmp / f"{label}.yaml"
+        path.write_text(f"extends: {TOP_DOWN}\n{name}: {value}\n")
+        paths.append(str(path))
+    return paths
+
+
+@pytest.mark.parametrize("method", ["mix", "posterior"])
+def test_policies_may_differ_only_in_levers_and_world_factors(tmp_path, method):
+    """A world factor drawn from the posterior is the world's: policies may differ in it
+    (the world's value replaces theirs); in anything else that is not a lever they may not."""
+    _posterior(tmp_path, sd_judge=[0.2, 0.4, 0.6])
+    worlds = {"method": method, "posterior": "cal", "n": 4}
+    if method == "mix":
+        worlds["factors"] = ["sd_judge", "rate_trust"]
+    path = _robust(tmp_path, worlds)
+    spec = yaml.safe_load(path.read_text())
+    spec["design"]["policies"] = _two_scenarios(tmp_path, "sd_judge", 0.3, 0.5)
+    path.write_text(yaml.safe_dump(spec))
+    assert set(plan_experiment(path).design["sd_judge"]) <= {0.2, 0.4, 0.6}
+    spec["design"]["policies"] = _two_scenarios(tmp_path, "init_trust", 0.3, 0.5)
+    path.write_text(yaml.safe_dump(spec))
+    assert "differ in init_trust" in refused(plan_experiment, path)

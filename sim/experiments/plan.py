@@ -383,7 +383,8 @@ def plan_robustness(
             for name in from_posterior:
                 factors.pop(name, None)
                 ranges.pop(name, None)
-        _same_world(bases, set(factors), declared_parameters(params_cls), where)
+    # Every world factor, from the posterior or from a range, is the world's, not a policy's.
+    _same_world(bases, {*factors, *from_posterior}, declared_parameters(params_cls), where)
 
     outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
     for what, names in (("measures", design.measures), ("targets", design.targets)):
