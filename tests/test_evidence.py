@@ -314,6 +314,11 @@ def test_a_joint_fit_writes_both_series(joint_run):
     # each draw runs both series with its own seed
     assert first.groupby("draw")["seed"].nunique().eq(2).all()
     assert (res.out / "predictive.png").is_file()
+    from sim.calibration.fit import report
+
+    text = report(res)  # the posterior's widths against the priors, said where it is read
+    for row in res.summary.to_dict("records"):
+        assert f"width {row['width90_vs_prior']:.2f}" in text
 
 
 def test_a_joint_fit_is_the_same_on_two_workers(joint_run, tmp_path):

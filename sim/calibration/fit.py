@@ -525,11 +525,15 @@ def _write_summary(
 
 def report(res: Result) -> str:
     """The text ``nextpractice calibrate`` prints: posterior, generations, forecast."""
-    lines = ["posterior (weighted median and 90% interval; prior range):"]
+    lines = [
+        "posterior (weighted median and 90% interval; prior range; the interval's width "
+        "over the prior's: near 1, the data barely inform it):"
+    ]
     for r in res.summary.to_dict("records"):
         lines.append(
             f"  {r['parameter']:<22} {r['median']:.4g}  [{r['p05']:.4g}, {r['p95']:.4g}]"
             f"   prior [{r['prior_low']:.4g}, {r['prior_high']:.4g}]"
+            f"   width {r['width90_vs_prior']:.2f}"
         )
     lines.append("generations:")
     lines.append(res.generations.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
