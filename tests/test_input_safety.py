@@ -279,9 +279,9 @@ def test_a_list_for_a_rule_is_a_clear_error_not_an_unhashable_one(tmp_path, caps
 
 
 def test_text_in_a_posteriors_weight_column_is_named(tmp_path, capsys):
-    pd.DataFrame({"p_head_leave": [0.01, 0.02], "weight": ["a", "b"], "generation": 1}).to_parquet(
-        tmp_path / "posterior.parquet"
-    )
+    pd.DataFrame(
+        {"heads_leave.p_head_leave": [0.01, 0.02], "weight": ["a", "b"], "generation": 1}
+    ).to_parquet(tmp_path / "posterior.parquet")
     rc, err = cli(
         [
             "compare",
@@ -328,7 +328,8 @@ def test_three_impossible_combinations_are_refused_not_capped(values, says):
 
 def test_the_town_checks_apply_to_the_school_system_only():
     Params(network="complete", n_towns=60, rules={"ties": "off"})  # no towns in a complete graph
-    Params(n_trials=0, n_trial_sites=150, n_schools=100)  # no trials funded: no sites chosen
+    # no trials funded: no sites chosen
+    Params(**{"field_trials.n_trials": 0, "n_trial_sites": 150, "n_schools": 100})
 
 
 # ------------------------------------------------------------------ plug-ins

@@ -87,7 +87,8 @@ def impossible_combinations(p: Any) -> None:
             f"({most}): a ring of {p.n_schools} schools has at most {most} "
             "neighbours on each side; lower k_lattice or raise n_schools"
         )
-    if declared.get("field_trials.n_trials", 0) > 0 and p.n_trial_sites > p.n_schools:
+    trials = declared.get("field_trials.n_trials", 0)
+    if trials > 0 and p.n_trial_sites > p.n_schools:
         raise ValueError(
             f"n_trial_sites ({p.n_trial_sites}) is more than n_schools ({p.n_schools}): "
             "a field trial cannot have more sites than there are schools; lower "
