@@ -413,6 +413,8 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit parameters to an observed series by ABC-SMC; posterior, figures, forecast."""
     from sim.calibration.fit import calibrate, report
+    from sim.calibration.selection import Selection
+    from sim.calibration.selection import report as selection_report
 
     res = calibrate(
         args.calibration,
@@ -423,6 +425,28 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
         allow_failures=args.allow_failures,
         allow_long=args.allow_long,
         say=lambda line: print(line, file=sys.stderr, flush=True),
+        sizes=_sizes(args),
+    )
+    print(selection_report(res) if isinstance(res, Selection) else report(res))
+
+
+def cmd_forecast(args: argparse.Namespace) -> None:
+    """Rolling-origin forecast: fit to each origin, forecast, score against naive forecasts."""
+    from sim.calibration.rolling import report, rolling
+
+    res = rolling(
+        args.calibration,
+        args.out,
+        args.origins,
+        args.horizon,
+        args.workers,
+        args.scheduler,
+        quick=args.quick,
+        progress=args.verbose,
+        allow_failures=args.allow_failures,
+        allow_long=args.allow_long,
+        say=lambda line: print(line, file=sys.stderr, flush=True),
+        sizes=_sizes(args),
     )
     print(report(res))
 
@@ -493,6 +517,31 @@ _SCHEDULER_HELP = (
     "run on a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
     "(its workers need nextpractice installed); --workers is then ignored"
 )
+_SIZES_HELP = {
+    "population": "particles per generation, in place of the file's",
+    "generations": "most ABC-SMC generations, in place of the file's",
+    "predictive": "posterior predictive runs, in place of the file's",
+    "repeats": "model selection: ABC runs from different seeds, in place of the file's",
+}
+
+
+def _size_options(parser: argparse.ArgumentParser, repeats: bool) -> None:
+    """The options that run a calibration file at other sizes (a cheaper, vaguer run)."""
+    for key, text in _SIZES_HELP.items():
+        if key != "repeats" or repeats:
+            parser.add_argument(
+                f"--{key}",
+                type=int,
+                metavar="N",
+                help=text
+                + " (the same data, priors and seed; summary.json records the sizes used)",
+            )
+
+
+def _sizes(args: argparse.Namespace) -> dict[str, int | None]:
+    return {k: getattr(args, k, None) for k in _SIZES_HELP}
+
+
 _ALLOW_HELP = (
     "accept failed runs: exit 0 and report on the runs that finished (failed runs are "
     "always recorded with their errors, in failed_runs.csv; without this option a "
@@ -742,7 +791,50 @@ def build_parser() -> argparse.ArgumentParser:
         "least simulations and their time, from a pilot run, are printed before any "
         "calibration; a longer one is refused without this option)",
     )
+    _size_options(k, repeats=True)
     k.set_defaults(fn=cmd_calibrate)
+
+    fc = command(
+        "forecast",
+        "rolling-origin forecast of a calibration, scored against naive forecasts",
+        "Fit a calibration file again up to each origin year (its rolling: origins, or "
+        "--origins), forecast the years after it (--horizon), and score every forecast by "
+        "the CRPS of the posterior predictive sample and the coverage of its 50% and 90% "
+        "bands, beside three naive forecasts fitted to the same years (last value, linear "
+        "trend, logistic). Writes scores.csv, summary.csv and scores.png, and each fit's "
+        "files under origin_<year>/. The cost is stated first. See docs/calibration.md.",
+    )
+    fc.add_argument(
+        "calibration", help="a calibration file, e.g. experiments/calibrate_ks2_joint.yaml"
+    )
+    fc.add_argument("--out", help="output folder (default: runs/forecast_<file name>)")
+    fc.add_argument(
+        "--origins",
+        type=int,
+        nargs="+",
+        metavar="YEAR",
+        help="last fitted years (default: the file's)",
+    )
+    fc.add_argument(
+        "--horizon", type=int, help="years forecast after each origin (default: the file's, or 5)"
+    )
+    fc.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small form to test the machinery (first two origins, population 12, two "
+        "generations, 20 predictive runs): not a result to cite",
+    )
+    fc.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    fc.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    fc.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
+    fc.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    fc.add_argument(
+        "--allow-long",
+        action="store_true",
+        help="run even when the least time of all the fits is above an hour",
+    )
+    _size_options(fc, repeats=False)
+    fc.set_defaults(fn=cmd_forecast)
 
     v = command(
         "validate",

@@ -23,6 +23,8 @@ SMALL = {
     "POPULATION": 10,
     "GENERATIONS": 2,
     "PREDICTIVE": 6,
+    "REPEATS": 2,
+    "ORIGINS": 1,
 }  # notebooks/calibration.ipynb
 
 

@@ -255,11 +255,38 @@ def _ok_runs(sweep: _Sweep, columns: list[str]) -> pd.DataFrame:
     return frame[frame["status"] == "ok"].drop(columns="status")
 
 
+def worlds_note(manifest: dict[str, Any]) -> str:
+    """Where a robustness design's worlds came from, in a sentence (from its manifest)."""
+    n = manifest.get("n_worlds")
+    post = manifest.get("worlds_from_posterior") or []
+    ranges = manifest.get("worlds_from_ranges")
+    if ranges is None:  # a manifest from before the worlds were mixed
+        ranges = [f for f in manifest.get("world_factors", []) if f not in post]
+    source = manifest.get("worlds_posterior")
+    if post:
+        others = (
+            f"{len(ranges)} other uncertainties from their declared ranges (Latin hypercube)"
+            if ranges
+            else "the other uncertainties at the policies' common values"
+        )
+        return (
+            f"worlds: {n}; {', '.join(post)} drawn from the posterior in {source} "
+            f"(evidence), {others}"
+        )
+    if source and not manifest.get("worlds_posterior_used", True):
+        return (
+            f"worlds: {n}, every uncertainty from its declared range (Latin hypercube); "
+            f"the posterior in {source} was named but turned off (method: lhs)"
+        )
+    return f"worlds: {n}, every uncertainty from its declared range (Latin hypercube)"
+
+
 def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
     from sim.analysis.robustness import write_robustness
     from sim.experiments.resolve import RECORD, ok_runs, round_folders
 
     m = sweep.manifest
+    notes.append(worlds_note(m))
     needed = sorted({*m["measures"], *(m.get("targets") or {})})
     runs = ok_runs(sweep.path, ["world", "policy", "replication", *needed])
     rounds = round_folders(sweep.path)

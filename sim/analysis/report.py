@@ -676,9 +676,11 @@ def _calibration_section(path: Path) -> str:
     fc = path / "forecast.csv"
     if fc.is_file():
         f = pd.read_csv(fc)
-        years = f[f["year"].astype(str) != "rmse"]
+        many = "series" in f and f["series"].nunique() > 1
+        years = f[f["year"].astype(str).str.isdigit()]
         rows = [
             [
+                *([str(r.series)] if many else []),
                 str(r.year),
                 f"{float(r.observed):.1f}",
                 f"{r.model_median:.1f} [{r.model_p05:.1f}, {r.model_p95:.1f}]",
@@ -691,6 +693,7 @@ def _calibration_section(path: Path) -> str:
             "<h3>Forecast of the years held back</h3>"
             + _table(
                 [
+                    *(["series"] if many else []),
                     "year",
                     "observed",
                     "model median [90% band]",
@@ -700,14 +703,8 @@ def _calibration_section(path: Path) -> str:
                 rows,
             )
         )
-        rmse = f[f["year"].astype(str) == "rmse"]
-        if len(rmse):
-            r = rmse.iloc[0]
-            model, last, logi = (
-                float(r["model_median"]),
-                float(r["last_value"]),
-                float(r["logistic"]),
-            )
+        for r in f[f["year"].astype(str) == "rmse"].itertuples():
+            model, last, logi = (float(r.model_median), float(r.last_value), float(r.logistic))
             beaten = [
                 n
                 for n, v in (("last value", last), ("logistic fit", logi))
@@ -718,10 +715,11 @@ def _calibration_section(path: Path) -> str:
                 if not beaten
                 else f"does not beat the naive {' and '.join(beaten)}"
             )
+            which = f" of {escape(str(r.series))}" if many else ""
             parts.append(
-                f"<p>Root mean square error over the held-back years: model {model:.2f}, last "
-                f"value carried forward {last:.2f}, logistic fit {logi:.2f}. The model's "
-                f"forecast {verdict}.</p>"
+                f"<p>Root mean square error over the held-back years{which}: model "
+                f"{model:.2f}, last value carried forward {last:.2f}, logistic fit "
+                f"{logi:.2f}. The model's forecast {verdict}.</p>"
             )
     for name, alt in (
         ("predictive.png", "Posterior predictive band against the observed series"),

@@ -6,15 +6,17 @@ import csv
 import math
 import os
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.calibration.simulate import apply_values
+from sim.calibration.stats import Statistic
 from sim.core.errors import UserError
 from sim.inputs.catalogue import PROVENANCE
 from sim.inputs.safe_io import excerpt, read_text, read_yaml_file
@@ -29,7 +31,12 @@ class _Strict(BaseModel):
 
 
 class ObservedSpec(_Strict):
-    """The observed series and how its dates map to model steps."""
+    """One observed series, how its dates map to model steps, and what is fitted of it.
+
+    The keys after ``years`` matter when a calibration fits several series at once
+    (``series:``), each in its own runs of the same system; a single ``observed:``
+    series may use them too.
+    """
 
     file: str = Field(description="CSV of year,value[,sd], relative to the calibration file.")
     unit: Literal["percent", "share"] = Field(
@@ -52,6 +59,38 @@ class ObservedSpec(_Strict):
         "out (default: every year).",
         json_schema_extra={"fix": "write years: [first, last], e.g. [1997, 2005]"},
     )
+    start_year: int | None = Field(
+        None,
+        ge=1800,
+        le=2200,
+        description="The year whose start_month is step 0 of this series' runs "
+        "(default: the scenario's start_year).",
+    )
+    start_level: int | None = Field(
+        None,
+        ge=1800,
+        le=2200,
+        description="Start this series' runs at the file's value for this year "
+        "(init_perf_mean, as a share); default: the scenario's init_perf_mean.",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Parameter values fixed in this series' runs only, on top of the "
+        "calibration's overrides.",
+    )
+    statistics: list[Any] = Field(
+        default_factory=lambda: ["levels"],
+        description="What is compared with the data: levels (each fitted year), "
+        "{gain: [from, to]} (the change between two years), {slope: [from, to]} "
+        "(the least-squares slope a year); each mapping may add weight:.",
+        json_schema_extra={
+            "fix": "write statistics: [levels, {gain: [1999, 2001]}, {slope: [2002, 2005]}]"
+        },
+    )
+
+    _check_statistics = field_validator("statistics", mode="before")(
+        lambda v: [_statistic(i, x) for i, x in enumerate(v)] if isinstance(v, list) else v
+    )
 
 
 class PriorSpec(_Strict):
@@ -64,6 +103,35 @@ class PriorSpec(_Strict):
         description="[low, high] of the uniform prior; default: the declared sweep range.",
         json_schema_extra={"fix": "write range: [low, high] with low < high"},
     )
+
+
+class ModelSpec(_Strict):
+    """One story (model) of a model selection: its scenario, values and extra priors."""
+
+    description: str = Field("", description="The story in a sentence.")
+    scenario: str | None = Field(
+        None,
+        description="Its scenario file (with a schedule, if the story changes at dates), "
+        "relative to the calibration file; default: the calibration's scenario.",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Values fixed in this story's runs only."
+    )
+    parameters: dict[str, PriorSpec | None] = Field(
+        default_factory=dict,
+        description="Parameters fitted in this story only, besides the shared ones.",
+    )
+
+
+class RollingSpec(_Strict):
+    """The origins of a rolling-origin forecast (``nextpractice forecast``)."""
+
+    origins: list[int] = Field(
+        min_length=1,
+        description="Last fitted year of each fit; each forecasts the horizon's years after it.",
+        json_schema_extra={"fix": "write origins: [2001, 2002, 2003]"},
+    )
+    horizon: int = Field(5, ge=1, le=50, description="Years forecast after each origin.")
 
 
 class Calibration(_Strict):
@@ -79,9 +147,33 @@ class Calibration(_Strict):
     start_month: int = Field(
         9, ge=1, le=12, description="Calendar month of step 0 (9: September 1998)."
     )
-    observed: ObservedSpec
+    observed: ObservedSpec | None = Field(
+        None, description="The one observed series (or give series: for several)."
+    )
+    series: dict[str, ObservedSpec] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Several observed series fitted at once, by name; each in its own runs.",
+    )
     parameters: dict[str, PriorSpec | None] = Field(
         min_length=1, description="Parameters to fit; each prior defaults to its sweep range."
+    )
+    models: dict[str, ModelSpec] | None = Field(
+        None,
+        min_length=2,
+        max_length=20,
+        description="Stories compared by ABC model selection, by name (at least two).",
+    )
+    repeats: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Independent ABC-SMC runs, each from its own seed (model selection: "
+        "the spread of the model probabilities across them).",
+    )
+    rolling: RollingSpec | None = Field(
+        None, description="Origins and horizon of `nextpractice forecast` (rolling origin)."
     )
     distance: Literal["rmse", "sd_weighted", "adaptive_pnorm"] = Field(
         "rmse",
@@ -100,6 +192,59 @@ class Calibration(_Strict):
         100, ge=2, le=100_000, description="Posterior predictive runs for bands and forecast."
     )
     seed: int = Field(ge=0, le=2**63 - 1, description="Every random number derives from it.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Calibration:
+        if (self.observed is None) == (self.series is None):
+            raise ValueError(
+                "give observed: (one series) or series: (several, by name), not "
+                + ("both" if self.observed is not None else "neither")
+            )
+        return self
+
+    def series_specs(self) -> dict[str, ObservedSpec]:
+        """The observed series by name (a single ``observed:`` is named ``observed``)."""
+        if self.series is not None:
+            return dict(self.series)
+        return {"observed": typing.cast(ObservedSpec, self.observed)}
+
+
+def _statistic(i: int, item: Any) -> Any:
+    """One entry of ``statistics:``, parsed (the years are checked against the data later)."""
+    at = f"statistics[{i}]"
+    if item == "levels":
+        return item
+    if not isinstance(item, dict):
+        raise ValueError(
+            f"{at}: {str(item)[:40]!r} is not a statistic; write levels, {{gain: [from, to]}} "
+            "or {slope: [from, to]}"
+        )
+    kinds = [k for k in ("gain", "slope") if k in item]
+    unknown = [k for k in item if k not in ("gain", "slope", "weight")]
+    if unknown or len(kinds) != 1:
+        raise ValueError(
+            f"{at}: a statistic has one of gain or slope (and weight); got keys "
+            f"{', '.join(map(str, item))[:80]}; write e.g. {{slope: [2002, 2005], weight: 1}}"
+        )
+    years = item[kinds[0]]
+    if (
+        not isinstance(years, list)
+        or len(years) != 2
+        or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+        or not years[0] < years[1]
+    ):
+        raise ValueError(
+            f"{at}.{kinds[0]}: give [from, to], two whole years with from before to "
+            f"(got {str(years)[:40]})"
+        )
+    weight = item.get("weight", 1.0)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not (math.isfinite(weight) and weight > 0)
+    ):
+        raise ValueError(f"{at}.weight: a positive number (got {str(weight)[:40]})")
+    return {kinds[0]: list(years), "weight": float(weight)}
 
 
 @dataclass
@@ -122,31 +267,160 @@ class Series:
 
 
 @dataclass
+class SeriesSetup:
+    """One observed series of a calibration, checked: its dates, its fitted years, its statistics.
+
+    Attributes:
+        name: Its name (``observed`` for a single ``observed:`` series).
+        spec: Its entry in the calibration file.
+        series: The data (the years of ``spec.years`` only).
+        steps: Model step of each year (may be below 1: before the model starts).
+        fit: Mask of the years fitted (step at least 1 and year at most the cutoff).
+        held: Mask of the years held back and forecast.
+        cutoff: The last year fitted (None: every year the model reaches).
+        statistics: The summary statistics compared with the data.
+        prefix: Put before each statistic's key (empty for a single series).
+        notes: What was left out and why.
+    """
+
+    name: str
+    spec: ObservedSpec
+    series: Series
+    steps: np.ndarray
+    fit: np.ndarray
+    held: np.ndarray
+    cutoff: int | None
+    statistics: tuple[Statistic, ...]
+    prefix: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def scale(self) -> float:
+        """The model's share times this gives the series' unit."""
+        return UNITS[self.series.unit]
+
+    def fitted(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The fitted years and their model steps."""
+        return (
+            tuple(int(y) for y in self.series.years[self.fit]),
+            tuple(int(x) for x in self.steps[self.fit]),
+        )
+
+    def reached(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Every year the model reaches (fitted, held back or after) and its step."""
+        keep = self.steps >= 1
+        return (
+            tuple(int(y) for y in self.series.years[keep]),
+            tuple(int(x) for x in self.steps[keep]),
+        )
+
+    def stats(self, by_year: dict[int, float]) -> dict[str, float]:
+        """The summary statistics of a series given as year -> value, by key."""
+        return {st.key(self.prefix): float(st.value(by_year)) for st in self.statistics}
+
+    def observed_stats(self) -> dict[str, float]:
+        """The summary statistics of the data."""
+        s = self.series
+        return self.stats({int(y): float(v) for y, v in zip(s.years, s.values, strict=True)})
+
+    def weights(self) -> dict[str, float]:
+        """Each statistic's weight in the distance, by key."""
+        return {st.key(self.prefix): st.weight for st in self.statistics}
+
+
+@dataclass
+class ModelSetup:
+    """One model (story) of a calibration: its priors and each series' base parameters.
+
+    Attributes:
+        name: Its name (``model`` when the file compares no stories).
+        description: The story in a sentence.
+        priors: Fitted parameter -> (low, high) of its uniform prior.
+        integer: Fitted parameters that are whole numbers (rounded when applied).
+        bases: Series name -> the parameter values (JSON form) of that series' runs.
+    """
+
+    name: str
+    description: str
+    priors: dict[str, tuple[float, float]]
+    integer: tuple[str, ...]
+    bases: dict[str, dict[str, Any]]
+
+
+@dataclass
 class Setup:
     """A checked calibration: everything a run needs, nothing left to validate.
 
     Attributes:
         path: The calibration file.
         cal: Its parsed content.
-        base: The base scenario's parameter values (JSON form) with the overrides.
-        priors: Fitted parameter -> (low, high) of its uniform prior.
-        integer: Fitted parameters that are whole numbers (rounded when applied).
-        series: The observed series.
-        steps: Model step of each observed year (may be below 1: before the model).
-        fit: Mask of the years fitted (step at least 1 and year at most ``fit_until``).
-        held: Mask of the years held back for the forecast.
+        models: The models by name: one (``model``), or the stories of ``models:``.
+        parts: The observed series by name, in the file's order.
+        notes: What was left out and why, for every series.
+
+    The first model's and the first series' fields are also reachable directly
+    (``base``, ``priors``, ``integer``, ``series``, ``steps``, ``fit``, ``held``), as a
+    calibration of one series reads them.
     """
 
     path: Path
     cal: Calibration
-    base: dict[str, Any]
-    priors: dict[str, tuple[float, float]]
-    integer: tuple[str, ...]
-    series: Series
-    steps: np.ndarray
-    fit: np.ndarray
-    held: np.ndarray
+    models: dict[str, ModelSetup]
+    parts: dict[str, SeriesSetup]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def model(self) -> ModelSetup:
+        """The first (or only) model."""
+        return next(iter(self.models.values()))
+
+    @property
+    def first(self) -> SeriesSetup:
+        """The first (or only) series."""
+        return next(iter(self.parts.values()))
+
+    @property
+    def base(self) -> dict[str, Any]:
+        """The first model's parameters for the first series."""
+        return self.model.bases[self.first.name]
+
+    @property
+    def priors(self) -> dict[str, tuple[float, float]]:
+        """The first model's priors."""
+        return self.model.priors
+
+    @property
+    def integer(self) -> tuple[str, ...]:
+        """The first model's whole-number parameters."""
+        return self.model.integer
+
+    @property
+    def series(self) -> Series:
+        """The first series' data."""
+        return self.first.series
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The first series' steps."""
+        return self.first.steps
+
+    @property
+    def fit(self) -> np.ndarray:
+        """The first series' fitted years (mask)."""
+        return self.first.fit
+
+    @property
+    def held(self) -> np.ndarray:
+        """The first series' held-back years (mask)."""
+        return self.first.held
+
+    def observed_stats(self) -> dict[str, float]:
+        """Every series' summary statistics of the data, by key."""
+        return {k: v for part in self.parts.values() for k, v in part.observed_stats().items()}
+
+    def weights(self) -> dict[str, float]:
+        """Every statistic's weight, by key."""
+        return {k: v for part in self.parts.values() for k, v in part.weights().items()}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -297,9 +571,17 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
 
 
 def _priors(
-    cal: Calibration, where: Path
+    specs: dict[str, PriorSpec | None], where: Path, at: dict[str, str], fixed: dict[str, str]
 ) -> tuple[dict[str, tuple[float, float]], tuple[str, ...]]:
-    """Each fitted parameter's uniform prior: its range, or its declared sweep range."""
+    """Each fitted parameter's uniform prior: its range, or its declared sweep range.
+
+    Args:
+        specs: Parameter -> its prior spec (None: the declared sweep range).
+        where: The calibration file, for messages.
+        at: Parameter -> the key its spec is under (``parameters``,
+            ``models.x.parameters``).
+        fixed: Parameters fixed somewhere in the file -> the key that fixes them.
+    """
     from sim.core.registry import key_hint
     from sim.model.params import Params, factors, field_info
 
@@ -307,8 +589,8 @@ def _priors(
     known = set(Params.model_fields) | set(declared)
     priors: dict[str, tuple[float, float]] = {}
     integer = []
-    for name, spec in cal.parameters.items():
-        key = f"parameters.{name}"
+    for name, spec in specs.items():
+        key = f"{at[name]}.{name}"
         if name not in known:
             valid = ", ".join(sorted(declared))
             hint = key_hint(name)  # a name that reads the parameter from another key
@@ -334,15 +616,17 @@ def _priors(
             )
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise UserError(f"{where}: {key}.range: low must be below high (got [{lo}, {hi}])")
+        if not info:
+            info = field_info(name)
         b_lo, b_hi = info.get("lo"), info.get("hi")
         if (b_lo is not None and lo < b_lo) or (b_hi is not None and hi > b_hi):
             raise UserError(
                 f"{where}: {key}.range: [{lo:g}, {hi:g}] goes outside the allowed "
                 f"values of {name} ([{b_lo}, {b_hi}]); narrow the range"
             )
-        if name in cal.overrides:
+        if name in fixed:
             raise UserError(
-                f"{where}: {key}: {name!r} is also fixed under overrides:; "
+                f"{where}: {key}: {name!r} is also fixed under {fixed[name]}; "
                 "fit it or fix it, not both"
             )
         priors[name] = (lo, hi)
@@ -359,102 +643,321 @@ def observation_steps(
     return np.round(months / dur_step).astype(int)
 
 
-def prepare(path: str | Path) -> Setup:
-    """Load and check a calibration file, its scenario and its series.
+def _file_path(path: Path, name: str) -> Path:
+    """A file a calibration names: relative to the calibration file, else as given."""
+    found = path.parent / name
+    if not found.is_file() and Path(name).is_file():
+        return Path(name)
+    return found
 
-    Raises:
-        UserError: naming the file, the key (or the series file's line) and the fix.
-    """
-    from sim.experiments import check_types, resolve_scenario
-    from sim.model.params import Params
-    from sim.model.scenario import load_scenario
 
-    path = Path(path)
-    cal = load_calibration(path)
-    # Strict like a scenario file ("0.5" is text), named by the calibration file's key.
-    check_types(Params, cal.overrides, path, {k: f"overrides.{k}" for k in cal.overrides})
-    scenario = resolve_scenario(path, cal.scenario) if cal.scenario is not None else None
-    try:
-        params = load_scenario(scenario, dict(cal.overrides) or None)
-    except UserError as exc:  # name the calibration file too: the values came from it
-        raise UserError(f"{path}: scenario and overrides: {exc}") from None
-    if params.metrics != "full":
+def _window(series: Series, spec: ObservedSpec, path: Path, at: str) -> tuple[Series, str]:
+    """The years of ``spec.years`` of a series, and the years left out (text)."""
+    if spec.years is None:
+        return series, ""
+    first, last = spec.years
+    if first > last:
         raise UserError(
-            f"{path}: scenario: {cal.scenario or 'the defaults'} records the "
-            f"{params.metrics!r} metric set, without the mean performance (perf_mean) a "
-            "calibration fits (the classic diffusion scenarios record adoption only); "
-            "use a scenario with metrics: full"
+            f"{path}: {at}.years: first year {first} is after last year {last}; write [first, last]"
         )
-    priors, integer = _priors(cal, path)
-    base = params.model_dump(mode="json")
-    # Both ends of every prior must make valid parameters (e.g. a phase share that
-    # would push the shares past 1): refuse now, not in the middle of a generation.
-    for name, (lo, hi) in priors.items():
-        for v in (lo, hi):
-            try:
-                apply_values(base, {name: v}, integer)
-            except ValueError as exc:
-                raise UserError(
-                    f"{path}: parameters.{name}: at {v:g} the parameters are "
-                    f"invalid ({str(exc).splitlines()[0]}); narrow the range"
-                ) from None
-    series_path = path.parent / cal.observed.file
-    if not series_path.is_file() and Path(cal.observed.file).is_file():
-        series_path = Path(cal.observed.file)
-    series = read_series(series_path, cal.observed.unit)
-    left_out = ""
-    if cal.observed.years is not None:
-        first, last = cal.observed.years
-        if first > last:
-            raise UserError(
-                f"{path}: observed.years: first year {first} is after last year {last}; "
-                "write [first, last]"
-            )
-        keep = (series.years >= first) & (series.years <= last)
-        if not keep.any():
-            raise UserError(
-                f"{path}: observed.years: no year of {series_path} is in [{first}, {last}] "
-                f"(it has {series.years.min()} to {series.years.max()})"
-            )
-        left_out = ", ".join(str(y) for y in series.years[~keep])
-        series = Series(
+    keep = (series.years >= first) & (series.years <= last)
+    if not keep.any():
+        raise UserError(
+            f"{path}: {at}.years: no year of {series.path} is in [{first}, {last}] "
+            f"(it has {series.years.min()} to {series.years.max()})"
+        )
+    left_out = ", ".join(str(y) for y in series.years[~keep])
+    return (
+        Series(
             series.path,
             series.name,
             series.unit,
             series.years[keep],
             series.values[keep],
             series.sd[keep] if series.sd is not None else None,
-        )
-    steps = observation_steps(
-        series.years,
-        params.start_year,
-        cal.start_month,
-        cal.observed.measured_month,
-        params.dur_step,
+        ),
+        left_out,
     )
-    cutoff = cal.observed.fit_until
-    in_model = steps >= 1
-    fit = in_model & (series.years <= cutoff if cutoff is not None else True)
-    held = in_model & (series.years > cutoff if cutoff is not None else False)
-    notes = []
-    if (~in_model).any():
-        notes.append(
-            "not fitted, measured before the model's first step: "
-            + ", ".join(str(y) for y in series.years[~in_model])
-        )
-    if left_out:
-        notes.append(f"left out, outside observed.years: {left_out}")
-    if fit.sum() < 1:
+
+
+def _statistics(
+    spec: ObservedSpec, years: list[int], path: Path, at: str, clip_to: int | None
+) -> tuple[tuple[Statistic, ...], list[str]]:
+    """A series' statistics, their years checked against its fitted ``years``.
+
+    ``clip_to`` (a rolling-origin fit): a gain or slope that runs past it is cut to
+    the fitted years, and left out if too few remain; the notes say so.
+    """
+    out: list[Statistic] = []
+    notes: list[str] = []
+    fitted = set(years)
+    for i, item in enumerate(spec.statistics):
+        key = f"{at}.statistics[{i}]"
+        if item == "levels":
+            out.extend(Statistic("level", (y,)) for y in years)
+            continue
+        kind = "gain" if "gain" in item else "slope"
+        lo, hi = item[kind]
+        if clip_to is not None and hi > clip_to:
+            inside = [y for y in years if lo <= y <= clip_to]
+            if len(inside) < 2:
+                notes.append(f"{key} ({kind} {lo}-{hi}) left out: past the origin {clip_to}")
+                continue
+            notes.append(f"{key} ({kind} {lo}-{hi}) cut to {lo}-{max(inside)} at the origin")
+            hi = max(inside)
+        if kind == "gain" and not {lo, hi} <= fitted:
+            raise UserError(
+                f"{path}: {key}.gain: [{lo}, {hi}] needs both years among the fitted "
+                f"years ({', '.join(map(str, years))}); choose two of them"
+            )
+        if kind == "slope" and len([y for y in years if lo <= y <= hi]) < 2:
+            raise UserError(
+                f"{path}: {key}.slope: [{lo}, {hi}] holds fewer than two fitted years "
+                f"({', '.join(map(str, years))}); widen it"
+            )
+        out.append(Statistic(kind, (lo, hi), float(item["weight"])))
+    keys = [st.key() for st in out]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise UserError(f"{path}: {at}.statistics: {twice[0]} is given twice; keep one")
+    if not out:
+        raise UserError(f"{path}: {at}.statistics: nothing to compare; add levels")
+    return tuple(out), notes
+
+
+def _base_values(
+    path: Path,
+    scenario: str | None,
+    layers: list[tuple[str, dict[str, Any]]],
+    where: str,
+) -> dict[str, Any]:
+    """Parameters (JSON form) of a scenario with layers of overrides, checked strictly."""
+    from sim.experiments import check_types, resolve_scenario
+    from sim.model.params import Params
+    from sim.model.scenario import load_scenario
+
+    values: dict[str, Any] = {}
+    for at, layer in layers:
+        check_types(Params, layer, path, {k: f"{at}.{k}" for k in layer})
+        values.update(layer)
+    file = resolve_scenario(path, scenario) if scenario is not None else None
+    try:
+        params = load_scenario(file, values or None)
+    except UserError as exc:  # name the calibration file too: the values came from it
+        raise UserError(f"{path}: {where}: {exc}") from None
+    if params.metrics != "full":
         raise UserError(
-            f"{path}: observed.fit_until: no year of {series_path} is both after "
-            f"the model's start and at most {cutoff}; raise fit_until or check "
-            "start_month and the scenario's start_year"
+            f"{path}: {where}: {scenario or 'the defaults'} records the "
+            f"{params.metrics!r} metric set, without the mean performance (perf_mean) a "
+            "calibration fits (the classic diffusion scenarios record adoption only); "
+            "use a scenario with metrics: full"
         )
-    if cal.distance == "sd_weighted" and series.sd is None:
-        raise UserError(
-            f"{path}: distance: sd_weighted needs an sd column in {series_path}; "
-            "add one (year,value,sd) or use distance: rmse"
-        )
-    return Setup(
-        path, cal, base, priors, integer, series, steps, np.asarray(fit), np.asarray(held), notes
+    return params.model_dump(mode="json")
+
+
+def prepare(path: str | Path, origin: int | None = None, horizon: int | None = None) -> Setup:
+    """Load and check a calibration file, its scenarios and its series.
+
+    Args:
+        path: The calibration file.
+        origin: A rolling-origin fit: every series is fitted up to this year (whatever
+            its ``fit_until``), and ``horizon`` years after it are held back.
+        horizon: With ``origin``: the years held back after it (default: all).
+
+    Raises:
+        UserError: naming the file, the key (or the series file's line) and the fix.
+    """
+    path = Path(path)
+    cal = load_calibration(path)
+    specs = cal.series_specs()
+    many = cal.series is not None
+    at_of = {n: (f"series.{n}" if many else "observed") for n in specs}
+    # Read every series first (the start levels come from them).
+    raw = {n: read_series(_file_path(path, s.file), s.unit) for n, s in specs.items()}
+    model_specs = (
+        dict(cal.models)
+        if cal.models is not None
+        else {"model": ModelSpec(scenario=cal.scenario, overrides={}, parameters={})}
     )
+    if cal.models is None and cal.repeats > 1:
+        raise UserError(
+            f"{path}: repeats: {cal.repeats} runs of one model; repeats is for comparing "
+            "stories (models:). Run calibrate again with another seed instead"
+        )
+    fixed = {k: "overrides" for k in cal.overrides}
+    for n, s in specs.items():
+        fixed.update({k: f"{at_of[n]}.overrides" for k in s.overrides})
+        if s.start_level is not None:
+            fixed["init_perf_mean"] = f"{at_of[n]}.start_level"
+        if s.start_year is not None:
+            fixed["start_year"] = f"{at_of[n]}.start_year"
+    models: dict[str, ModelSetup] = {}
+    steps_of: dict[str, tuple[float, float]] = {}
+    for m, mspec in model_specs.items():
+        at_m = f"models.{m}" if cal.models is not None else ""
+        mfixed = {**fixed, **{k: f"{at_m}.overrides" for k in mspec.overrides}}
+        scenario = mspec.scenario if mspec.scenario is not None else cal.scenario
+        bases = {}
+        for n, s in specs.items():
+            layers = [("overrides", dict(cal.overrides))]
+            if at_m:
+                layers.append((f"{at_m}.overrides", dict(mspec.overrides)))
+            layers.append((f"{at_of[n]}.overrides", dict(s.overrides)))
+            extra: dict[str, Any] = {}
+            if s.start_year is not None:
+                extra["start_year"] = float(s.start_year)
+            if s.start_level is not None:
+                hit = raw[n].years == s.start_level
+                if not hit.any():
+                    raise UserError(
+                        f"{path}: {at_of[n]}.start_level: {s.start_level} is not a year of "
+                        f"{raw[n].path} (it has {raw[n].years.min()} to {raw[n].years.max()})"
+                    )
+                extra["init_perf_mean"] = float(raw[n].values[hit][0]) / UNITS[s.unit]
+            if extra:
+                layers.append((f"{at_of[n]}", extra))
+            where = f"{at_m + ' ' if at_m else ''}scenario and overrides" + (
+                f" for series {n}" if many else ""
+            )
+            bases[n] = _base_values(path, scenario, layers, where.strip())
+            clock = (float(bases[n]["start_year"]), float(bases[n]["dur_step"]))
+            if steps_of.setdefault(n, clock) != clock:
+                raise UserError(
+                    f"{path}: {at_m}.scenario: its start_year or dur_step differs from the "
+                    f"first model's for series {n}; every model is compared on the same "
+                    "dates (set start_year and dur_step the same, or per series)"
+                )
+        for name in mspec.parameters:
+            if name in cal.parameters:
+                raise UserError(
+                    f"{path}: {at_m}.parameters.{name}: already fitted in every model "
+                    "under parameters:; give it once"
+                )
+        keys = {
+            **dict.fromkeys(cal.parameters, "parameters"),
+            **dict.fromkeys(mspec.parameters, f"{at_m}.parameters"),
+        }
+        priors, integer = _priors({**cal.parameters, **mspec.parameters}, path, keys, mfixed)
+        # Both ends of every prior must make valid parameters (e.g. a phase share that
+        # would push the shares past 1): refuse now, not in the middle of a generation.
+        for base in bases.values():
+            for name, (lo, hi) in priors.items():
+                for v in (lo, hi):
+                    try:
+                        apply_values(base, {name: v}, integer)
+                    except ValueError as exc:
+                        raise UserError(
+                            f"{path}: {keys[name]}.{name}: at {v:g} the parameters are "
+                            f"invalid ({str(exc).splitlines()[0]}); narrow the range"
+                        ) from None
+        models[m] = ModelSetup(m, mspec.description, priors, integer, bases)
+    parts: dict[str, SeriesSetup] = {}
+    notes: list[str] = []
+    for n, s in specs.items():
+        at = at_of[n]
+        series, left_out = _window(raw[n], s, path, at)
+        start_year, dur_step = steps_of[n]
+        steps = observation_steps(
+            series.years, start_year, cal.start_month, s.measured_month, dur_step
+        )
+        cutoff = s.fit_until if origin is None else origin
+        in_model = steps >= 1
+        fit = in_model & (series.years <= cutoff if cutoff is not None else True)
+        if origin is None:
+            held = in_model & (series.years > cutoff if cutoff is not None else False)
+        else:
+            last = origin + horizon if horizon is not None else 10_000
+            held = in_model & (series.years > origin) & (series.years <= last)
+        mine = []
+        label = f"{n}: " if many else ""
+        if (~in_model).any():
+            mine.append(
+                f"{label}not fitted, measured before the model's first step: "
+                + ", ".join(str(y) for y in series.years[~in_model])
+            )
+        if left_out:
+            mine.append(f"{label}left out, outside {at}.years: {left_out}")
+        if fit.sum() < 1:
+            raise UserError(
+                f"{path}: {at}.fit_until: no year of {series.path} is both after "
+                f"the model's start and at most {cutoff}; raise fit_until or check "
+                "start_month and the scenario's start_year"
+            )
+        years = [int(y) for y in series.years[fit]]
+        stats, clipped = _statistics(s, years, path, at, origin)
+        mine += [f"{label}{c}" for c in clipped]
+        if cal.distance == "sd_weighted":
+            if series.sd is None:
+                raise UserError(
+                    f"{path}: distance: sd_weighted needs an sd column in {series.path}; "
+                    "add one (year,value,sd) or use distance: rmse"
+                )
+            if any(st.kind != "level" for st in stats):
+                raise UserError(
+                    f"{path}: distance: sd_weighted divides each year's residual by its sd, "
+                    f"but {at}.statistics has gains or slopes; use distance: rmse"
+                )
+        parts[n] = SeriesSetup(
+            n,
+            s,
+            series,
+            steps,
+            np.asarray(fit),
+            np.asarray(held),
+            cutoff,
+            stats,
+            f"{n}." if many else "",
+            mine,
+        )
+        notes += mine
+    return Setup(path, cal, models, parts, notes)
+
+
+#: The sizes a command line may set over a calibration file's (``--population`` ...).
+SIZES = ("population", "generations", "predictive", "repeats")
+
+
+def resized(setup: Setup, **sizes: int | None) -> Setup:
+    """The setup with the sizes given on the command line in place of the file's.
+
+    A smaller run of the same file (the same data, statistics, priors and seed) costs
+    less and says less: the values used are in ``summary.json`` (``calibration``) and
+    a note names each change. Each value is checked against the key's bounds, as in
+    the file.
+
+    Raises:
+        UserError: a value outside a key's bounds, or ``repeats`` for a file that
+            compares no stories (naming the file, the option and the fix).
+    """
+    given = {k: v for k, v in sizes.items() if v is not None}
+    if not given:
+        return setup
+    from typing import Annotated
+
+    from pydantic import TypeAdapter
+
+    fields = type(setup.cal).model_fields
+    for key, value in given.items():
+        if key not in SIZES:
+            raise ValueError(f"not a size: {key}")
+        if key == "repeats" and setup.cal.models is None:
+            raise UserError(
+                f"{setup.path}: --repeats {value}: repeats is for comparing stories "
+                "(models:); leave --repeats out"
+            )
+        info = fields[key]
+        try:
+            TypeAdapter(Annotated[info.annotation, info]).validate_python(value)
+        except ValidationError as exc:
+            why = exc.errors()[0]["msg"].lower()
+            raise UserError(
+                f"{setup.path}: --{key} {value}: {why}; give a value the key {key}: accepts"
+            ) from None
+    notes = [
+        f"{k} {v} from the command line (the file says {getattr(setup.cal, k)})"
+        for k, v in given.items()
+        if v != getattr(setup.cal, k)
+    ]
+    setup.cal = setup.cal.model_copy(update=given)
+    setup.notes = [*setup.notes, *notes]
+    return setup

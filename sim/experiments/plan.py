@@ -360,15 +360,16 @@ def plan_robustness(
         _check_params(params_cls, values, where, keys)
         bases[label] = params_cls.model_validate(values).model_dump(mode="json")
 
-    if design.worlds.method == "posterior":
-        factors, worlds_table = _posterior_worlds(exp, where, params_cls, design.worlds)
+    method = design.worlds.resolved_method()
+    worlds_table = None
+    from_posterior: list[str] = []
+    if method in ("posterior", "mix"):
+        post_factors, post_table = _posterior_worlds(exp, where, params_cls, design.worlds, method)
+        from_posterior = list(post_factors)
+    if method == "posterior":
+        factors, worlds_table = post_factors, post_table
         ranges = {n: (float(worlds_table[n].min()), float(worlds_table[n].max())) for n in factors}
     else:
-        if design.worlds.posterior is not None:
-            raise UserError(
-                f"{where}: design.worlds.posterior: only with method: posterior; "
-                "add method: posterior, or remove posterior"
-            )
         factors, ranges = _sampled_factors(
             exp,
             where,
@@ -378,8 +379,12 @@ def plan_robustness(
             ("uncertainty",),
             bases=list(bases.values()),
         )
-        worlds_table = None
-    _same_world(bases, set(factors), declared_parameters(params_cls), where)
+        if method == "mix":  # the posterior's parameters come from it, not from the ranges
+            for name in from_posterior:
+                factors.pop(name, None)
+                ranges.pop(name, None)
+    # Every world factor, from the posterior or from a range, is the world's, not a policy's.
+    _same_world(bases, {*factors, *from_posterior}, declared_parameters(params_cls), where)
 
     outcomes = model.outcome_names() if exp.outcomes is None else list(exp.outcomes)
     for what, names in (("measures", design.measures), ("targets", design.targets)):
@@ -398,11 +403,23 @@ def plan_robustness(
     if worlds_table is not None:
         worlds = worlds_table[list(factors)].to_numpy(float)
     else:
-        unit = qmc.LatinHypercube(
-            d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
-        ).random(design.worlds.n)
-        bounds = np.array([ranges[n] for n in factors])
-        worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+        worlds = np.empty((design.worlds.n, 0))
+        if factors:
+            unit = qmc.LatinHypercube(
+                d=len(factors), rng=np.random.default_rng(design_seed(exp.root_seed))
+            ).random(design.worlds.n)
+            bounds = np.array([ranges[n] for n in factors])
+            worlds = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+        if method == "mix":  # the posterior's draws first, then the sampled factors
+            worlds = np.hstack([post_table[from_posterior].to_numpy(float), worlds])
+            ranges = {
+                **{
+                    n: (float(post_table[n].min()), float(post_table[n].max()))
+                    for n in from_posterior
+                },
+                **ranges,
+            }
+            factors = {**post_factors, **factors}
     labels = list(bases)
     table = pd.DataFrame(
         {
@@ -432,7 +449,11 @@ def plan_robustness(
         "policies": labels,
         "world_factors": list(factors),
         "n_worlds": int(design.worlds.n),
-        "worlds_from": design.worlds.method,
+        "worlds_from": method,
+        "worlds_posterior": design.worlds.posterior,
+        "worlds_posterior_used": method in ("posterior", "mix"),
+        "worlds_from_posterior": from_posterior,
+        "worlds_from_ranges": [n for n in factors if n not in from_posterior],
         "measures": dict(design.measures),
         "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
     }
@@ -462,30 +483,34 @@ def _check_resolve(design: RobustnessDesign, exp: Experiment, where: Path) -> No
 
 
 def _posterior_worlds(
-    exp: Experiment, where: Path, params_cls: type[BaseModel], worlds: Any
+    exp: Experiment, where: Path, params_cls: type[BaseModel], worlds: Any, method: str
 ) -> tuple[dict[str, Factor], pd.DataFrame]:
-    """A robustness design's worlds drawn from a calibration's posterior (issue 19).
+    """A robustness design's worlds drawn from a calibration's posterior (issues 19, 29).
 
     ``n`` weighted draws with replacement (:func:`sim.experiments.posterior.draw`), seeded from the
-    experiment's root seed, so the same file gives the same worlds. The world factors
-    are the posterior's parameters, each of which must be a declared uncertainty.
+    experiment's root seed, so the same file gives the same worlds. The posterior's
+    parameters, each of which must be a declared uncertainty, are world factors: the
+    only ones (``method: posterior``), or beside the sampled ones (``mix``).
     """
-    from sim.experiments.posterior import draw
+    from sim.experiments.posterior import draw, shipped_posterior
 
     if worlds.posterior is None:
         raise UserError(
-            f"{where}: design.worlds.posterior: missing; with method: posterior "
+            f"{where}: design.worlds.posterior: missing; with method: {method} "
             "name a calibration's output folder, e.g. posterior: "
-            "../runs/calibrate_ks2_english"
+            "../runs/calibrate_ks2_joint"
         )
-    if worlds.factors is not None or worlds.exclude:
+    if method == "posterior" and (worlds.factors is not None or worlds.exclude):
         raise UserError(
             f"{where}: design.worlds: with method: posterior the world factors "
-            "are the posterior's parameters; remove factors and exclude"
+            "are the posterior's parameters; remove factors and exclude (or use method: "
+            "mix to sample the others too)"
         )
     path = Path(worlds.posterior)
     if not path.is_absolute():
-        path = where.parent / path
+        beside = where.parent / path
+        # A file beside the experiment wins; else a shipped posterior of that name.
+        path = beside if beside.exists() else (shipped_posterior(path) or beside)
     table = draw(path, worlds.n, design_seed(exp.root_seed))
     declared = declared_factors(params_cls)
     factors = {}

@@ -462,15 +462,31 @@ class WorldsDesign(_SampledDesign):
     ``posterior``: ``n`` weighted draws from a calibration's posterior
     (:mod:`sim.experiments.posterior`): the world factors are the posterior's parameters, every
     other uncertainty stays at the policies' common value.
+    ``mix`` (the default when ``posterior:`` is given): worlds from evidence where there is
+    some; the posterior's parameters are drawn from it (weighted draws of whole
+    particles, so their correlations are kept), every other factor by a Latin
+    hypercube over its range. ``method: lhs`` with a ``posterior:`` turns the posterior
+    off (the manifest says it was named and not used).
     """
 
-    method: Literal["lhs", "posterior"] = Field("lhs", description="How worlds are sampled.")
+    method: Literal["lhs", "posterior", "mix"] | None = Field(
+        None,
+        description="How worlds are sampled: lhs, posterior or mix; default mix when "
+        "posterior: is given, else lhs.",
+    )
     n: int = Field(ge=2, le=1_000_000, description="Number of worlds.")
     posterior: str | None = Field(
         None,
-        description="With method posterior: the output folder of `nextpractice "
-        "calibrate` (or its posterior.parquet), relative to the experiment file.",
+        description="The output folder of `nextpractice calibrate` (or its "
+        "posterior.parquet), relative to the experiment file: with method mix (the "
+        "default) or posterior, worlds draw its parameters from it.",
     )
+
+    def resolved_method(self) -> str:
+        """The method in force: the one given, else mix with a posterior, else lhs."""
+        if self.method is not None:
+            return self.method
+        return "mix" if self.posterior is not None else "lhs"
 
     _normalise = field_validator("factors", mode="before")(_all_factors)
 

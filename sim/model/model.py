@@ -36,6 +36,7 @@ from sim.core.state import (
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
 from sim.model.plugins import plugin_error
+from sim.model.schedule import check_schedule
 from sim.rules import build_pipeline
 from sim.rules.word_of_mouth import Heard
 from sim.system import metrics as _metrics
@@ -192,6 +193,8 @@ class NextPracticeModel(mesa.Model):
         self.weakest0 = np.argsort(self.perf0, kind="stable")[: max(1, self.schools.n // 10)]
         self._rows: list[dict[str, float]] = []
         self._adoption: list[tuple[int, np.ndarray]] = []  # (step, users) per step
+        #: The scenario's schedule by step (sim.model.schedule): applied in :meth:`step`.
+        self._schedule = check_schedule(self.p.schedule, self.p.start_year, self.p.dur_step)
         self._record()
 
     # ------------------------------------------------------------------ construction
@@ -737,7 +740,13 @@ class NextPracticeModel(mesa.Model):
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
-        """Advance one step: the rules in the order listed in the class docstring."""
+        """Advance one step: the rules in the order listed in the class docstring.
+
+        First, the changes the scenario's ``schedule`` names for this step are made,
+        as a trainer's are (:meth:`set_control`; :mod:`sim.model.schedule`).
+        """
+        for name, value in self._schedule.get(self.t, ()):
+            self.set_control(name, value)
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
         self.events, self._noted_between = self._noted_between, {}
         self.ledger.accrue(self)

@@ -256,6 +256,15 @@ class Params(BaseModel):
         meaning="Replace the rule in a step slot by another registered rule, or 'off'; "
         "e.g. {adopt: bass}. See `nextpractice params` for slots and rules.",
     )
+    schedule: list[dict[str, Any]] = par(
+        [],
+        unit="entries",
+        kind="setting",
+        meaning="Live parameters that change at dates during the run: a list of {month: "
+        "months after the start, or year: on the results' year axis; set: {name: value}}, "
+        "each applied at the start of the step nearest its date, as a trainer's change is "
+        "(sim.model.schedule). E.g. [{month: 56, set: {tightness: 0.4}}].",
+    )
     compiled: bool = par(
         True,
         unit="true/false",
@@ -1054,6 +1063,17 @@ class Params(BaseModel):
                 raise ValueError(f"unknown rule {name!r} for slot {slot!r}; valid: {valid}")
         return v
 
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule_shape(cls, v: Any) -> Any:
+        # Each entry's keys, date and live names (sim.model.schedule); values below.
+        if not isinstance(v, list | tuple):
+            return v  # the field's own type check says what is wrong
+        from sim.model.schedule import check_entry_shape
+
+        live = live_names()
+        return [check_entry_shape(i, e, live) for i, e in enumerate(v)]
+
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_number(cls, v: Any, info: ValidationInfo) -> Any:
@@ -1077,7 +1097,44 @@ class Params(BaseModel):
         from sim.inputs.consistency import impossible_combinations
 
         impossible_combinations(self)  # values the model could honour only by capping one
+        if self.schedule:
+            _check_schedule_values(self)
         return self
+
+
+def _check_schedule_values(p: Params) -> None:
+    """Each scheduled value is one its live parameter accepts; the dates are in the run.
+
+    Raises:
+        ValueError: one line naming ``schedule[i].set.<name>`` and the fix.
+    """
+    from sim.model.schedule import check_schedule
+
+    table = declared_params()
+    for i, entry in enumerate(p.schedule):
+        for name, value in entry["set"].items():
+            at = f"schedule[{i}].set.{name}"
+            why = type_problem(name, value, at=at)
+            if why is not None:
+                raise ValueError(why)
+            if name in table:
+                bad = table[name].check(value)
+                if bad is not None:
+                    raise ValueError(f"{at}: {bad}")
+                continue
+            if name == "strategy":
+                _ensure_builtins()
+                if value not in STRATEGIES:
+                    raise ValueError(
+                        f"{at}: unknown strategy {str(value)[:40]!r}; valid: "
+                        f"{', '.join(sorted(STRATEGIES))}"
+                    )
+                continue
+            info = field_info(name)
+            lo, hi = info["lo"], info["hi"]
+            if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise ValueError(f"{at}: {value} is outside [{lo}, {hi}]; give a value in it")
+    check_schedule(p.schedule, p.start_year, p.dur_step)
 
 
 def _ensure_builtins() -> None:
@@ -1163,7 +1220,7 @@ def type_problem(
         unit = BUDGET_TOTALS[name]["unit"]
         return wrong_type(name, value, float, lo=0, unit=unit, example=5.0, at=at, write=write)
     if name in Params.model_fields:
-        if name == "declared":
+        if name in ("declared", "schedule"):  # containers: their entries are checked
             return None
         info = field_info(name)
         choices = {"strategy": STRATEGIES, "network": NETWORKS}.get(name)

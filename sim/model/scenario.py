@@ -15,6 +15,11 @@ its own:
   checked: module names or ``.py`` paths, found beside this file or a file it
   extends (:mod:`sim.model.plugins`).
 
+One parameter is a list: ``schedule: [{month: ..., set: {...}}, ...]`` changes live
+parameters (strategy, tightness, levers) at dates during the run
+(:mod:`sim.model.schedule`); each entry is checked as strictly as every other key. An
+extending file's schedule replaces the one it inherits.
+
 A budget may be given as a total a year for the whole system, ``budget_centre_total``
 or ``budget_authority_total`` in GBP million (:data:`sim.model.params.BUDGET_TOTALS`),
 instead of per school; a file that sets one replaces the other as it inherits it, and
@@ -278,6 +283,8 @@ def explain(exc: ValidationError, where: str) -> str:
         )
         if wrong is not None:
             lines.append(f"{where}: {wrong}")
+        elif name == "schedule" and msg.startswith("schedule["):  # names its entry and fix
+            lines.append(f"{where}: {msg}")
         elif name in Params.model_fields:
             info = field_info(name)
             rng = readable_range(info["lo"], info["hi"], info["unit"])
