@@ -26,7 +26,11 @@ import numpy as np
 def main() -> None:
     """Time the steps of one run, several times over, and print the summary."""
     from sim.bench import _params, _warm
-    from sim.model.model import NextPracticeModel
+
+    try:
+        from sim.model.model import NextPracticeModel
+    except ImportError:  # code before issue 26's layout (e.g. 05b0b02, before costs)
+        from sim.model import NextPracticeModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, default=1000)
