@@ -74,7 +74,9 @@ def measure(what: str, tree: str, args: argparse.Namespace) -> dict[str, float]:
     cwd = tree if tree != "." else str(HERE.parent)
     if what == "step":
         cmd = py + [str(HERE / "step_cpu_time.py"), "--schools", str(args.schools)]
-        cmd += ["--repeats", str(args.repeats)]
+        cmd += ["--repeats", str(args.repeats), "--steps", str(args.steps)]
+        if args.scenario:
+            cmd += ["--scenario", args.scenario]
         out = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         return {"step_ms": r["min_ms"], "step_median_ms": r["median_ms"]}
@@ -98,6 +100,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--schools", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=120)
+    ap.add_argument("--scenario", help="--what step: a shipped scenario (its own size)")
     ap.add_argument("--warm", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--out", type=Path, help="write every reading as JSON")
     a = ap.parse_args()
