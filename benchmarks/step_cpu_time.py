@@ -11,6 +11,9 @@ first on ``PYTHONPATH`` (``python -P`` keeps the current folder off the path)::
     git archive 5c88247 | tar -x -C /tmp/old
     PYTHONPATH=/tmp/old python -P benchmarks/step_cpu_time.py
     python -P benchmarks/step_cpu_time.py
+
+``--scenario classics/watts_er.yaml`` times a shipped scenario at its own size instead
+(a reduced diffusion mode, say); ``benchmarks/alternate.py`` runs the alternation.
 """
 
 from __future__ import annotations
@@ -26,15 +29,29 @@ import numpy as np
 def main() -> None:
     """Time the steps of one run, several times over, and print the summary."""
     from sim.bench import _params, _warm
-    from sim.model.model import NextPracticeModel
+
+    try:
+        from sim.model.model import NextPracticeModel
+    except ImportError:  # code before issue 26's layout (e.g. 05b0b02, before costs)
+        from sim.model import NextPracticeModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument(
+        "--scenario", help="a shipped scenario instead (e.g. classics/watts_er.yaml; its size)"
+    )
     a = ap.parse_args()
     _warm()  # compiled kernels loaded (or compiled) before timing
-    model = NextPracticeModel(_params(a.schools), rng=1)
+    if a.scenario:
+        from sim.model.scenario import load_scenario
+
+        params = load_scenario(a.scenario)
+        a.schools = params.n_schools
+    else:
+        params = _params(a.schools)
+    model = NextPracticeModel(params, rng=1)
     times = np.empty((a.repeats, a.steps))
     for r in range(a.repeats):
         run = copy.deepcopy(model)  # the same run each time, copied untimed

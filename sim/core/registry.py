@@ -450,6 +450,12 @@ class Rule:
     #: The decisions this rule draws random numbers for, each its own keyed stream:
     #: ``self.keys`` holds their keys in this order (rows), for kernels.
     decisions: ClassVar[tuple[str, ...]] = ()
+    #: Whether the rule spends money through ``model.ledger`` (:mod:`sim.system.costs`).
+    #: A run whose rules all leave it False, and whose metric set records no spend
+    #: (``metrics: adoption``, the reduced diffusion modes), keeps no ledger: no
+    #: allowance accrues and no running cost is charged, and a rule that asks the
+    #: ledger for money then is told to declare ``pays = True``.
+    pays: ClassVar[bool] = False
     _rng: Any = None
     _kernel_rng: Any = None
     _keys: Any = None
@@ -536,6 +542,10 @@ class Rule:
         subclass reads its parent's for what it inherits. Parameters built
         before this rule was registered lack it: then its default.
         """
+        try:  # the usual case, in one expression (rules read a few dozen values a step)
+            return model.p.declared[_KEYS[type(self)][name]]
+        except KeyError:
+            pass
         keys = _KEYS.get(type(self))
         if keys is None:  # resolved once per class (a registration clears the cache)
             keys = _KEYS[type(self)] = param_keys(type(self))

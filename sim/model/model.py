@@ -93,6 +93,24 @@ def _groups(key: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.
     )
 
 
+class _UnkeptLedger(Ledger):
+    """The ledger of a run that keeps none: no rule declares it pays, no metric records spend.
+
+    The reduced diffusion modes (``metrics: adoption``, the centre and leadership off)
+    then pay nothing a step for money no one reads (:attr:`sim.core.registry.Rule.pays`).
+    A rule that asks it for money anyway did not declare it pays: one clear error.
+    """
+
+    def _refuse(self, *_: Any) -> Any:
+        raise UserError(
+            "a rule spent money in a run that keeps no ledger: a rule that spends through "
+            "model.ledger must declare `pays = True` in its class (or record spend with "
+            "`metrics: full`)"
+        )
+
+    centre = authorities = centre_units = _refuse
+
+
 class NextPracticeModel(mesa.Model):
     """A school system in which practice spreads, deepens, is invented and dropped.
 
@@ -293,8 +311,10 @@ class NextPracticeModel(mesa.Model):
             facilitation=np.full(n_la, p.facilitation_absent),
         )
         self._by_authority, self._la_start, self._la_end = _groups(s.authority, n_la)
-        # Money: allowances, spending and shortfall by payer (sim.system.costs).
-        self.ledger = Ledger(n_la)
+        # Money: allowances, spending and shortfall by payer (sim.system.costs), kept
+        # when a rule spends or the metrics record spend; else nothing pays for it.
+        self._keeps_ledger = p.metrics != "adoption" or any(r.pays for r in self._pipeline)
+        self.ledger = Ledger(n_la) if self._keeps_ledger else _UnkeptLedger(n_la)
         self.capacity_funded = np.ones(n_la)
         self._by_town, self._town_start, self._town_end = _groups(s.town, int(s.town.max()) + 1)
 
@@ -749,14 +769,16 @@ class NextPracticeModel(mesa.Model):
             self.set_control(name, value)
         self.counts = dict.fromkeys(_metrics.COUNTS, 0)
         self.events, self._noted_between = self._noted_between, {}
-        self.ledger.accrue(self)
+        if self._keeps_ledger:
+            self.ledger.accrue(self)
         self._stepping = True
         appetite = self._hold_appetite()
         try:
             with _blaming_plugins(f"at step {self.t + 1}"):
                 for rule in self._pipeline:
                     rule.apply(self)
-                charge_schools(self)
+                if self._keeps_ledger:
+                    charge_schools(self)
         finally:
             self._stepping = False
             if appetite is not None:

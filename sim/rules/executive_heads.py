@@ -55,6 +55,8 @@ class SystemLeadership(Rule):
     keyed by the school it concerns and the step.
     """
 
+    pays = True  # authorities pay for the support of schools taken on
+
     decisions = DECISIONS
     params = {
         "p_exec_head": Param(

@@ -102,6 +102,8 @@ class CentreActs(Rule):
     trainer's change of strategy or tightness acts from the next step.
     """
 
+    pays = True  # the centre's trials, brokering and mandates; the authorities' facilitation
+
     def apply(self, model):
         """Let the current strategy act."""
         model.strategy.act(model)
