@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from sim.core import draws as _draws
 from sim.inputs import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,40 +119,45 @@ def _floor(model) -> tuple[float, int]:
     return _best_time(lambda: A @ x, 200), int(A.nnz // 2)
 
 
-# PCG64's multiplier (numpy's ``pcg64.h``: PCG_DEFAULT_MULTIPLIER_HIGH and _LOW).
-_PCG64_MULT = (2549297995355413924 << 64) + 4865540595714422341
+def keyed_draws_per_step(n: int, steps: int, seed: int = 1) -> float:
+    """Keyed random numbers (:mod:`sim.core.draws`) a step draws, over a whole run.
 
-
-def words_drawn(before: dict, after: dict) -> int:
-    """64-bit words numpy's PCG64 produced between two of its ``bit_generator.state`` dicts.
-
-    PCG64 steps a 128-bit linear congruential state, ``s -> s * mult + inc``
-    (mod 2**128), once a word; the number of steps from one state to another
-    is found a bit at a time, as O'Neill's ``pcg_extras::distance`` finds it
-    (PCG's C++ library), in at most 128 rounds. A uniform double is one word;
-    a normal about one (ziggurat); a bounded integer below 2**32 half of one.
+    Counted on the rules' numpy forms (``compiled: false``), whose every draw is a call
+    of an array function of :mod:`sim.core.draws`; the kernels draw the same numbers one
+    at a time. One number a value returned (``smallest`` draws one per candidate).
     """
-    s0, s1 = before["state"], after["state"]
-    if before["bit_generator"] != "PCG64" or after["bit_generator"] != "PCG64":
-        raise ValueError(
-            "words_drawn reads PCG64 states only, got "
-            f"{before['bit_generator']} and {after['bit_generator']}"
-        )
-    if s0["inc"] != s1["inc"]:
-        raise ValueError("the two states are of different PCG64 streams (their inc differs)")
-    mod = 1 << 128
-    cur, new, inc, mult = s0["state"], s1["state"], s0["inc"], _PCG64_MULT
-    bit, steps = 1, 0
-    while cur != new:
-        if cur & bit != new & bit:
-            cur = (cur * mult + inc) % mod
-            steps |= bit
-        bit <<= 1
-        if bit >= mod:
-            raise ValueError("the second state does not follow from the first")
-        inc = (mult + 1) * inc % mod
-        mult = mult * mult % mod
-    return steps
+    from sim.model.model import NextPracticeModel
+
+    count = [0]
+    names = (
+        "uniform",
+        "normal",
+        "exponential",
+        "lognormal",
+        "integers",
+        "student_t",
+        "beta",
+        "poisson",
+        "smallest",
+    )
+    saved = {name: getattr(_draws, name) for name in names}
+
+    def counting(name, f):
+        def wrapped(key, t, a, *rest, **kw):
+            out = f(key, t, a, *rest, **kw)
+            count[0] += int(np.size(a)) if name == "smallest" else int(np.size(out))
+            return out
+
+        return wrapped
+
+    try:
+        for name, f in saved.items():
+            setattr(_draws, name, counting(name, f))
+        NextPracticeModel(_params(n, compiled=False), rng=seed).run(steps)
+    finally:
+        for name, f in saved.items():
+            setattr(_draws, name, f)
+    return count[0] / steps
 
 
 def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dict[str, float]:
@@ -165,10 +171,11 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
     each step's median taken, which a hiccup of the machine does not move. The floor is one
     sparse product of the tie matrix with a vector, taken at the run's start,
     middle and end (the ties grow too) and averaged. Beside it, what the
-    model's random draws alone cost: the 64-bit words a step draws
-    (:func:`words_drawn`, over that untimed run) and the time to draw as many
-    uniform doubles (a word each, the draw a chance event takes), in floors:
-    a step that draws what it draws can come no nearer the floor than that.
+    model's random draws alone cost: the keyed numbers a step draws
+    (:func:`keyed_draws_per_step`, over a run of the numpy forms) and the time to
+    draw as many keyed uniforms (:func:`sim.core.draws.uniform`, one Philox word
+    each), in floors: a step that draws what it draws can come no nearer the floor
+    than that.
     """
     from sim.model.model import NextPracticeModel
 
@@ -183,21 +190,17 @@ def time_steps(n: int, steps: int = 120, seed: int = 1, repeats: int = 3) -> dic
             times[r, k] = time.perf_counter() - t0
     per_step = np.median(times, axis=0)
     floors = [_floor(model)]  # on a run of its own, untimed: (seconds, ties)
-    # Every stream the rules draw from (one per slot, made when the model is built).
-    state0 = {name: g.bit_generator.state for name, g in model.streams().items()}
     model.run(steps // 2)
     floors.append(_floor(model))
     model.run(steps - steps // 2)
     floors.append(_floor(model))
     dt, floor = float(per_step.mean()), float(np.mean([f for f, _ in floors]))
-    # The model's own random draws, as a lower bound of what a step must cost:
-    # as many uniform doubles as the words it drew.
-    now = model.streams()
-    words = (
-        sum(words_drawn(s0, now[name].bit_generator.state) for name, s0 in state0.items()) / steps
-    )
-    gen = np.random.default_rng(0)
-    draws = _best_time(lambda: gen.random(round(words)), 50)
+    # The model's own random draws, as a lower bound of what a step must cost: as many
+    # keyed uniforms (sim.core.draws, one Philox word each) as the run's numbers drawn.
+    words = keyed_draws_per_step(n, steps, seed)
+    ids = np.arange(max(1, round(words)), dtype=np.int64)
+    key = np.array([1, 2], np.uint64)
+    draws = _best_time(lambda: _draws.uniform(key, 1, ids, 0), 50)
     fifth = max(1, steps // 5)
     return {
         "ms_per_step": dt * 1e3,
@@ -393,6 +396,8 @@ def _warm(_: int = 0) -> int:
 _KERNEL_CHILD = """
 import json, time
 import numpy as np
+
+from sim.core import draws as _draws
 from sim.core import kernels
 t0 = time.perf_counter()
 kernels.practice_users(np.zeros((2, 2), np.int64), 1)

@@ -47,28 +47,3 @@ def test_watts_reference_and_model_end_in_the_same_cascade():
     w = watts(2000, 60, seeds=(2, 3, 4))
     assert w["mesa_active"] == w["model_active"] == w["vectorised_active"]
     assert w["cascades"] >= 1
-
-
-def test_words_drawn_counts_the_generators_steps():
-    """Known answers: ``random_raw(n)`` and ``random(n)`` take n words each, a
-    normal at least one; states of another stream or generator are refused."""
-    import numpy as np
-    import pytest
-
-    from sim.bench import words_drawn
-
-    g = np.random.default_rng(7)
-    s0 = g.bit_generator.state
-    g.bit_generator.random_raw(12_345)
-    s1 = g.bit_generator.state
-    assert words_drawn(s0, s1) == 12_345
-    g.random(1_000)
-    assert words_drawn(s1, g.bit_generator.state) == 1_000
-    assert words_drawn(s0, s0) == 0
-    s2 = g.bit_generator.state
-    g.standard_normal(1_000)
-    assert 1_000 <= words_drawn(s2, g.bit_generator.state) < 1_100
-    with pytest.raises(ValueError, match="different PCG64 streams"):
-        words_drawn(s0, np.random.default_rng(8).bit_generator.state)
-    with pytest.raises(ValueError, match="PCG64 states only"):
-        words_drawn(s0, np.random.Generator(np.random.Philox(1)).bit_generator.state)
