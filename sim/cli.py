@@ -251,6 +251,9 @@ def cmd_params(args: argparse.Namespace) -> None:
     if args.outcomes or args.metrics:
         _definitions(args.outcomes, args.metrics)
         return
+    if args.basis:
+        _range_bases()
+        return
     from sim.core.registry import owners
     from sim.model.params import parameter_table
     from sim.model.scenario import load_scenario
@@ -290,6 +293,33 @@ def cmd_params(args: argparse.Namespace) -> None:
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
         print(f"  {slot:<12} {', '.join(names + ['off'])}")
+    print("\n" + _basis_line())
+
+
+def _basis_line() -> str:
+    """How many uncertainties' ranges cite a source, say a judgement, or neither."""
+    from sim.model.basis import KINDS, basis_table
+
+    table = basis_table()
+    counts = {k: sum(r["basis"] == k for r in table) for k in KINDS}
+    return (
+        f"Ranges of the {len(table)} uncertainties with a sweep range: "
+        + ", ".join(f"{counts[k]} {k}" for k in KINDS)
+        + " (nextpractice params --basis lists them)"
+    )
+
+
+def _range_bases() -> None:
+    """Print each uncertainty's sweep range reason and what it rests on."""
+    from sim.model.basis import KINDS, basis_table
+
+    table = basis_table()
+    for kind in KINDS:
+        rows = [r for r in table if r["basis"] == kind]
+        print(f"{kind} ({len(rows)}):")
+        for r in rows:
+            print(f"  {r['name']:<40} {r['reason'] or '(no reason given)'}")
+    print("\n" + _basis_line())
 
 
 def _definitions(outcomes: bool, metrics: bool) -> None:
@@ -694,6 +724,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics",
         action="store_true",
         help="list every per-step metric (a column of metrics.csv) with its definition",
+    )
+    p.add_argument(
+        "--basis",
+        action="store_true",
+        help="list every uncertainty's sweep range by what its reason rests on: a cited "
+        "source, a judgement, or neither",
     )
     p.set_defaults(fn=cmd_params)
 
