@@ -556,6 +556,8 @@ def _g(v: Any, digits: int = 3) -> str:
         return "yes" if v else ""
     if isinstance(v, (int, np.integer)):
         return f"{int(v):,}"
+    if isinstance(v, str):
+        return v  # a lever's choice (a strategy's name)
     return f"{float(v):.{digits}g}"
 
 
