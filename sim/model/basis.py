@@ -25,7 +25,7 @@ from typing import Any
 #: The three kinds, in the order they are reported.
 KINDS = ("sourced", "judgement", "neither")
 
-_JUDGEMENT = re.compile(r"\bjudge?ment\b", re.IGNORECASE)
+_JUDGEMENT = re.compile(r"\b(judgement|judgment)\b", re.IGNORECASE)
 _CITATION = re.compile(
     r"\b(1[89]\d\d|20\d\d)[a-z]?\b"  # a year of publication
     r"|\bseed 0\d\d\b"  # the seed documents (Fullan, Gibbons, Jackson...)
