@@ -18,7 +18,8 @@ worlds in which it is not the best"):
    step) in the unit cube of the declared ranges, started from the sampled world
    closest to the kind sought, every candidate run with the same seeds (so a step is
    the world's doing, not seed luck), ``generations`` steps of ``offspring`` candidates.
-   It moves only within the ranges the design declares (never beyond them).
+   It moves only within the ranges the design declares (never beyond them); a factor a
+   design draws from a calibration's posterior moves within the range of its draws.
 3. **A check**: the world found is run again with ``confirm`` fresh seeds; it counts as
    found (``confirmed``) only when the 95% t interval of the margin over those seeds
    lies wholly on the side sought. A world where the policy loses by seed luck is not
@@ -196,6 +197,7 @@ def search(
     names = list(plan.extra["world_factors"])
     lows = np.array([plan.ranges[n][0] for n in names], dtype=float)
     highs = np.array([plan.ranges[n][1] for n in names], dtype=float)
+    span = np.where(highs > lows, highs - lows, 1.0)  # a posterior's one value: no move
     first = plan.design[plan.design[POLICY] == policies[0]].set_index(WORLD)
     sample = first[names].to_numpy(float)[: n_sample or len(first)]
     run_fn = plan.model.run_fn()
@@ -279,13 +281,14 @@ def search(
         crn = [[tree_seed(root, SEARCH, 0, r) for r in range(reps)]]
         rng = np.random.default_rng(tree_seed(root, SEARCH, 2))
         current = sample[order[0]]
-        unit = (current - lows) / (highs - lows)
+        unit = (current - lows) / span
         current_m = margins(pool, [current], crn)[0][1]
         found.n_worlds += 1
         sigma = step
         for gen in range(1, generations + 1):
             kids = np.clip(unit + rng.normal(0.0, sigma, (offspring, len(names))), 0, 1)
-            worlds = [lows + k * (highs - lows) for k in kids]
+            kids[:, highs <= lows] = 0.0
+            worlds = [lows + k * span for k in kids]
             res = margins(pool, worlds, crn * offspring)
             found.n_worlds += offspring
             j = int(np.argmin([score(m) for _, m, _ in res]))
