@@ -277,6 +277,9 @@ def cmd_params(args: argparse.Namespace) -> None:
     if args.outcomes or args.metrics:
         _definitions(args.outcomes, args.metrics)
         return
+    if args.basis:
+        _range_bases()
+        return
     from sim.core.registry import owners
     from sim.model.params import parameter_table
     from sim.model.scenario import load_scenario
@@ -316,6 +319,33 @@ def cmd_params(args: argparse.Namespace) -> None:
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
         print(f"  {slot:<12} {', '.join(names + ['off'])}")
+    print("\n" + _basis_line())
+
+
+def _basis_line() -> str:
+    """How many uncertainties' ranges cite a source, say a judgement, or neither."""
+    from sim.model.basis import KINDS, basis_table
+
+    table = basis_table()
+    counts = {k: sum(r["basis"] == k for r in table) for k in KINDS}
+    return (
+        f"Ranges of the {len(table)} uncertainties with a sweep range: "
+        + ", ".join(f"{counts[k]} {k}" for k in KINDS)
+        + " (nextpractice params --basis lists them)"
+    )
+
+
+def _range_bases() -> None:
+    """Print each uncertainty's sweep range reason and what it rests on."""
+    from sim.model.basis import KINDS, basis_table
+
+    table = basis_table()
+    for kind in KINDS:
+        rows = [r for r in table if r["basis"] == kind]
+        print(f"{kind} ({len(rows)}):")
+        for r in rows:
+            print(f"  {r['name']:<40} {r['reason'] or '(no reason given)'}")
+    print("\n" + _basis_line())
 
 
 def _definitions(outcomes: bool, metrics: bool) -> None:
@@ -422,6 +452,56 @@ def cmd_analyze(args: argparse.Namespace) -> None:
         print(table, end="\n\n")
     files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
     print(f"wrote {len(files) + 1} files in {shown(out)}: {', '.join([*files, 'summary.json'])}")
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    """Worlds within the declared ranges where each policy is not the best, or is."""
+    from sim.experiments.plan import plan_experiment
+    from sim.experiments.search import WANTS, search
+
+    plan = plan_experiment(args.experiment)
+    policies = args.policy or list(plan.extra.get("policies") or [])
+    measures = args.measure or list(plan.extra.get("measures") or [])
+    wants = WANTS if args.want == "both" else (args.want,)
+    rows = []
+    for measure in measures:
+        for policy in policies:
+            for want in wants:
+                found = search(
+                    plan.path,
+                    policy,
+                    measure,
+                    want,
+                    n_sample=args.worlds,
+                    generations=args.generations,
+                    workers=args.workers or 1,
+                )
+                print(found.summary(), flush=True)
+                rows.append(found)
+    if args.out:
+        import pandas as pd
+
+        path = writable_dir(args.out) / "search.csv"
+        pd.DataFrame(
+            [
+                {
+                    "measure": f.measure,
+                    "policy": f.policy,
+                    "want": f.want,
+                    "found": f.found,
+                    "where": f.where,
+                    "rival": f.rival,
+                    "margin": f.margin,
+                    "confirm_margin": f.confirm_margin,
+                    "confirm_low": f.confirm_low,
+                    "confirm_high": f.confirm_high,
+                    "n_worlds": f.n_worlds,
+                    **{f"world.{k}": v for k, v in f.world.items()},
+                }
+                for f in rows
+            ]
+        ).to_csv(path, index=False)
+        print(f"wrote {shown(path)}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -720,6 +800,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list every per-step metric (a column of metrics.csv) with its definition",
     )
+    p.add_argument(
+        "--basis",
+        action="store_true",
+        help="list every uncertainty's sweep range by what its reason rests on: a cited "
+        "source, a judgement, or neither",
+    )
     p.set_defaults(fn=cmd_params)
 
     s = command(
@@ -763,6 +849,42 @@ def build_parser() -> argparse.ArgumentParser:
         "or, not). Writes the boxes, the peeling trade-off and feature scores",
     )
     a.set_defaults(fn=cmd_analyze)
+
+    se = command(
+        "search",
+        "find worlds where a policy is not the best, or is",
+        "Can the model say no? For each policy and measure of a robustness design, search "
+        "the declared ranges for a world where the policy is not the best (and one where it "
+        "is): the design's own worlds first, then an optimiser (a (1+lambda) evolution "
+        "strategy, the same seeds for every candidate); a world counts only when fresh seeds "
+        "confirm it (95% interval of the paired margin). Prints each world found or the "
+        "closest tried.",
+    )
+    se.add_argument("experiment", help="an experiment file with a robustness design")
+    se.add_argument(
+        "--policy", action="append", help="a policy to search for (repeatable; default: all)"
+    )
+    se.add_argument(
+        "--measure", action="append", help="a design measure (repeatable; default: all)"
+    )
+    se.add_argument(
+        "--want",
+        choices=["not_best", "best", "both"],
+        default="both",
+        help="a world where the policy is not the best, where it is, or both (default)",
+    )
+    se.add_argument(
+        "--worlds", type=positive_int, help="the design's first N worlds (default: all)"
+    )
+    se.add_argument(
+        "--generations",
+        type=int,
+        default=8,
+        help="most optimiser steps when the sampled worlds hold none (default 8; 0: none)",
+    )
+    se.add_argument("--workers", type=positive_int, help="worker processes (default 1)")
+    se.add_argument("--out", help="also write what was found to search.csv in this folder")
+    se.set_defaults(fn=cmd_search)
 
     rp = command(
         "report",

@@ -20,8 +20,11 @@ needs from ``results/`` (never the whole table, never the model). By design meth
 - ``robustness``: best-share, regret, satisficing and paired differences of each
   policy over the worlds (:mod:`sim.analysis.robustness`): ``robustness.csv``,
   ``satisficing.csv``, ``paired_differences.csv``, ``world_means.csv``,
-  ``regret_<measure>.png`` and ``best_share.png``; and where each policy fails (is not
-  the best on the first measure), as a PRIM box of those worlds: ``failures.csv``.
+  ``regret_<measure>.png`` and ``best_share.png``; where each policy fails (is not
+  the best on a measure), how often, by how much, and the PRIM box of those worlds:
+  ``failures.csv``; the PRIM boxes of every "policy below another" case on every
+  measure: ``cases.csv``; and all of these as the Markdown tables of
+  ``docs/robustness.md``: ``robustness_tables.md``.
 
 With ``discover``, scenario discovery (PRIM boxes and feature scores, :mod:`sim.analysis.discovery`)
 runs on the case of interest it names, after the method's own analysis.
@@ -313,25 +316,67 @@ def _robustness(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
 
 
 def _failures(sweep: _Sweep, runs: pd.DataFrame, out: Path, notes: list[str]) -> list[str]:
-    """``failures.csv``: where each policy is not the best on the first measure (PRIM)."""
-    from sim.analysis.robustness import failures, world_means
+    """Where each policy fails, and where each policy trails each other, on every measure.
+
+    ``failures.csv``: per measure and policy, the worlds where it is not the best (a
+    lead within seed noise is a tie), how often and by how much it loses, and the PRIM
+    box of those worlds. ``cases.csv``: per measure and ordered pair, the worlds where
+    one policy is below the other, with their PRIM boxes (coverage, density,
+    quasi-p). ``robustness_tables.md``: these and the robustness tables in Markdown,
+    the tables of ``docs/robustness.md``.
+    """
+    from sim.analysis.robustness import (
+        TABLES_MD,
+        failures,
+        markdown_tables,
+        pairwise_cases,
+        world_means,
+    )
+    from sim.experiments.resolve import within_noise
 
     m = sweep.manifest
-    measure, better = next(iter(dict(m["measures"]).items()))
-    table = world_means(runs, measure, list(m["policies"]))
-    if len(table) < 2 or not m.get("world_factors"):
+    policies = list(m["policies"])
+    measures = dict(m["measures"])
+    tables = {o: world_means(runs, o, policies) for o in measures}
+    names = list(m.get("world_factors") or [])
+    if not names or all(len(t) < 2 for t in tables.values()):
         notes.append("failures: fewer than two worlds with every policy; left out")
         return []
-    names = list(m["world_factors"])
-    first = sweep.design[sweep.design["policy"] == m["policies"][0]]
+    first = sweep.design[sweep.design["policy"] == policies[0]]
     x = first.set_index("world")[names].sort_index()
     for name in names:
         if m["factors"][name]["dtype"] == "int":
             x[name] = x[name].round()
-    frame = failures(table, better, x)
-    frame.insert(1, "measure", measure)
-    frame.to_csv(out / "failures.csv", index=False)
-    return ["failures.csv"]
+    several = "replication" in runs and runs.groupby("world")["replication"].nunique().max() > 1
+    frames = []
+    for measure, better in measures.items():
+        if len(tables[measure]) < 2:
+            continue
+        noise = within_noise(runs, measure, better, policies) if several else None
+        frame = failures(tables[measure], better, x, noise)
+        frame.insert(1, "measure", measure)
+        frames.append(frame)
+    fails = pd.concat(frames, ignore_index=True)
+    fails.to_csv(out / "failures.csv", index=False)
+    cases = pairwise_cases(tables, measures, x)
+    cases.to_csv(out / "cases.csv", index=False)
+    robust_file, pairs_file, sat_file = (
+        out / "robustness.csv",
+        out / "paired_differences.csv",
+        out / "satisficing.csv",
+    )
+    if robust_file.is_file():
+        text = markdown_tables(
+            {**m, "replications": m.get("experiment", {}).get("replications")},
+            pd.read_csv(robust_file),
+            fails,
+            cases,
+            pd.read_csv(pairs_file) if pairs_file.is_file() else None,
+            pd.read_csv(sat_file) if sat_file.is_file() else None,
+        )
+        (out / TABLES_MD).write_text(text, encoding="utf-8")
+        return ["failures.csv", "cases.csv", TABLES_MD]
+    return ["failures.csv", "cases.csv"]
 
 
 def _case(sweep: _Sweep, expression: str):
@@ -357,7 +402,10 @@ def _discover(sweep: _Sweep, case, out: Path, notes: list[str]) -> tuple[list[st
         names = list(m["world_factors"])
         first = sweep.design[sweep.design["policy"] == m["policies"][0]]
         x = first.set_index("world")[names].sort_index()
-        runs = _ok_runs(sweep, ["world", "policy", *outcomes])
+        from sim.experiments.resolve import ok_runs
+
+        # With the rounds of added seeds, as the robustness tables read them.
+        runs = ok_runs(sweep.path, ["world", "policy", *outcomes]).drop(columns="round")
         means = runs.groupby(["world", "policy"])[outcomes].mean()
         values = {}
         for outcome, policy in case.columns():
@@ -930,7 +978,8 @@ def headline(out: str | Path) -> str:
             show("share of worlds meeting every target (satisficing.csv)", sat)
         if (out / "failures.csv").is_file():
             f = pd.read_csv(out / "failures.csv")
-            f = f.drop_duplicates("policy")[["policy", "measure", "n_fails", "n_worlds"]]
+            f = f.drop_duplicates(["measure", "policy"])
+            f = f[["measure", "policy", "n_fails", "n_worlds", "loss_median", "beaten_by"]]
             show("worlds in which each policy is not the best (failures.csv)", f)
     elif method in ("sobol", "morris"):
         name, key = (

@@ -605,7 +605,7 @@ def _count(n: Any, noun: str) -> str:
 
 def _failure_words(f: pd.DataFrame, looks: dict[str, Look]) -> str:
     items = []
-    for policy, g in f.groupby("policy", sort=False):
+    for (_, policy), g in f.groupby(["measure", "policy"], sort=False):
         r = g.iloc[0]
         label = escape(looks[str(policy)].label) if str(policy) in looks else escape(str(policy))
         n, k = int(r["n_worlds"]), int(r["n_fails"])

@@ -188,34 +188,80 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
-def failures(table: pd.DataFrame, better: str, x: pd.DataFrame) -> pd.DataFrame:
+#: Columns of ``failures.csv`` (:func:`failures`).
+FAILURE_COLUMNS = [
+    "policy",
+    "n_worlds",
+    "n_fails",
+    "share_fails",
+    "loss_median",
+    "loss_max",
+    "beaten_by",
+    "uncertainty",
+    "lower",
+    "upper",
+    "range_low",
+    "range_high",
+    "coverage",
+    "density",
+    "qp",
+    "significant",
+]
+
+
+def failures(
+    table: pd.DataFrame, better: str, x: pd.DataFrame, noise: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Where each policy fails: the worlds in which it is not the best, as a PRIM box.
 
     For each policy, the worlds where another policy does better on the measure
-    (regret above :data:`TIE`) are the cases of interest of a scenario discovery
-    (:func:`sim.analysis.discovery.prim_boxes`, one box): the ranges of a few
-    uncertainties that hold most of those worlds.
+    (regret above :data:`TIE`; with ``noise``, a world whose lead over this policy is
+    within seed noise is a tie, not a failure, as in :func:`best_share`) are the cases
+    of interest of a scenario discovery (:func:`sim.analysis.discovery.prim_boxes`, one
+    box): the ranges of a few uncertainties that hold most of those worlds.
 
     Args:
         table: Worlds x policies (a :func:`world_means` table).
         better: ``max`` or ``min``.
         x: The worlds' uncertainties, indexed by world.
+        noise: :func:`sim.experiments.resolve.within_noise` of the same runs, or None.
 
     Returns:
         One row per policy and restricted uncertainty (a policy that fails in no world,
-        or in all, has one row without a box): ``policy``, ``n_worlds``, ``n_fails``,
-        ``uncertainty``, ``lower``, ``upper``, ``range_low``, ``range_high``,
+        or in all, has one row without a box), :data:`FAILURE_COLUMNS`: ``n_worlds``,
+        ``n_fails``, ``share_fails`` (how often it fails in the sampled worlds),
+        ``loss_median`` and ``loss_max`` (its regret in the worlds where it fails: by how
+        much it loses), ``beaten_by`` (the policy best most often where it fails), the
+        box's ``uncertainty``, ``lower``, ``upper``, ``range_low``, ``range_high``,
         ``coverage`` (share of its failures inside the box), ``density`` (share of the
-        box's worlds that are failures) and ``significant``.
+        box's worlds that are failures), ``qp`` (the restriction's quasi-p-value, the
+        smaller of its two ends') and ``significant``.
     """
     from sim.analysis.discovery import prim_boxes
 
     r = regret(table, better)
+    t = _oriented(table, better)
+    winner = t.idxmax(axis=1)
+    tied = pd.DataFrame(False, index=r.index, columns=r.columns)
+    if noise is not None and len(noise):
+        within = noise[noise["within"]].reindex(r.index).dropna(subset=["second"])
+        for world, second in within["second"].items():
+            tied.at[world, second] = True
     worlds = x.loc[r.index].astype(float).reset_index(drop=True)
     rows = []
     for policy in r.columns:
-        fails = (r[policy] > TIE).to_numpy()
-        head = {"policy": policy, "n_worlds": len(fails), "n_fails": int(fails.sum())}
+        lost = (r[policy] > TIE) & ~tied[policy]
+        fails = lost.to_numpy()
+        loss = r.loc[lost, policy]
+        head = {
+            "policy": policy,
+            "n_worlds": len(fails),
+            "n_fails": int(fails.sum()),
+            "share_fails": float(fails.mean()) if len(fails) else np.nan,
+            "loss_median": float(loss.median()) if len(loss) else np.nan,
+            "loss_max": float(loss.max()) if len(loss) else np.nan,
+            "beaten_by": str(winner[lost].value_counts().index[0]) if len(loss) else "",
+        }
         if not 0 < fails.sum() < len(fails):
             rows.append(head)
             continue
@@ -223,33 +269,108 @@ def failures(table: pd.DataFrame, better: str, x: pd.DataFrame) -> pd.DataFrame:
         if boxes.empty:
             rows.append(head)
         for b in boxes.itertuples():
-            rows.append(
-                {
-                    **head,
-                    "uncertainty": b.uncertainty,
-                    "lower": b.lower,
-                    "upper": b.upper,
-                    "range_low": b.range_low,
-                    "range_high": b.range_high,
-                    "coverage": b.coverage,
-                    "density": b.density,
-                    "significant": b.significant,
-                }
-            )
-    columns = [
-        "policy",
-        "n_worlds",
-        "n_fails",
-        "uncertainty",
-        "lower",
-        "upper",
-        "range_low",
-        "range_high",
-        "coverage",
-        "density",
-        "significant",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+            rows.append({**head, **_box_row(b)})
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
+def _box_row(b: Any) -> dict[str, Any]:
+    """One restriction of a PRIM box (a :func:`~sim.analysis.discovery.prim_boxes` row)."""
+    qps = [float(q) for q in (b.qp_lower, b.qp_upper) if q is not None and np.isfinite(q)]
+    return {
+        "uncertainty": b.uncertainty,
+        "lower": b.lower,
+        "upper": b.upper,
+        "range_low": b.range_low,
+        "range_high": b.range_high,
+        "coverage": b.coverage,
+        "density": b.density,
+        "qp": min(qps) if qps else np.nan,
+        "significant": b.significant,
+    }
+
+
+#: Columns of ``cases.csv`` (:func:`pairwise_cases`).
+CASE_COLUMNS = [
+    "measure",
+    "better",
+    "case",
+    "policy",
+    "other",
+    "n_worlds",
+    "n_cases",
+    "share_cases",
+    "loss_median",
+    "loss_max",
+    "box",
+    "uncertainty",
+    "lower",
+    "upper",
+    "range_low",
+    "range_high",
+    "coverage",
+    "density",
+    "qp",
+    "significant",
+]
+
+
+def pairwise_cases(
+    tables: dict[str, pd.DataFrame], measures: dict[str, str], x: pd.DataFrame
+) -> pd.DataFrame:
+    """Scenario discovery for every ordered pair of policies on every measure.
+
+    The case "``policy`` below ``other``" on a measure is the worlds in which ``policy``'s
+    mean over replications is worse than ``other``'s (paired: the same seeds), for
+    example "next practice below top-down" on final performance and per pound, and the
+    reverse case beside it. For each, PRIM (:func:`sim.analysis.discovery.prim_boxes`, up
+    to :data:`sim.analysis.discovery.MAX_BOXES` boxes) finds where those worlds lie; a
+    case that holds in no world or in all has one row without a box: nothing to tell
+    apart, which is itself the answer (the model never says the other way there).
+
+    Args:
+        tables: Measure to its :func:`world_means` table (worlds x policies).
+        measures: Measure to ``max`` or ``min``.
+        x: The worlds' uncertainties, indexed by world.
+
+    Returns:
+        :data:`CASE_COLUMNS`: per measure, ordered pair and restriction, the case's text,
+        how often it holds (``n_cases``, ``share_cases``), by how much ``policy`` trails
+        where it does (``loss_median``, ``loss_max``, in the measure's unit), and each
+        box's limits, coverage, density and quasi-p-value.
+    """
+    from sim.analysis.discovery import prim_boxes
+
+    rows = []
+    for measure, better in measures.items():
+        table = tables.get(measure)
+        if table is None or len(table) < 2:
+            continue
+        t = _oriented(table, better)
+        worlds = x.loc[table.index].astype(float).reset_index(drop=True)
+        for policy, other in itertools.permutations(table.columns, 2):
+            gap = (t[other] - t[policy]).to_numpy(dtype=float)
+            y = gap > TIE
+            head = {
+                "measure": measure,
+                "better": better,
+                "case": f"{policy} below {other}",
+                "policy": policy,
+                "other": other,
+                "n_worlds": len(y),
+                "n_cases": int(y.sum()),
+                "share_cases": float(y.mean()),
+                "loss_median": float(np.median(gap[y])) if y.any() else np.nan,
+                "loss_max": float(gap[y].max()) if y.any() else np.nan,
+            }
+            if not 0 < y.sum() < len(y):
+                rows.append(head)
+                continue
+            boxes, _ = prim_boxes(worlds, y)
+            if boxes.empty:
+                rows.append(head)
+            for b in boxes.itertuples():
+                rows.append({**head, "box": int(b.box), **_box_row(b)})
+    return pd.DataFrame(rows, columns=CASE_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------
@@ -417,3 +538,225 @@ def best_share_figure(robust: pd.DataFrame, looks: dict[str, Look]):
     ax.set_xlabel("share of worlds in which the policy is best")
     ax.legend(fontsize=8)
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# The tables of docs/robustness.md, in Markdown, from the saved tables
+# --------------------------------------------------------------------------------------
+
+#: The generated Markdown beside the tables (copied into docs/robustness/ on a re-run).
+TABLES_MD = "robustness_tables.md"
+
+
+def _g(v: Any, digits: int = 3) -> str:
+    """A number for a table: 3 significant figures, empty when missing."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v == "":
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else ""
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, str):
+        return v  # a lever's choice (a strategy's name)
+    return f"{float(v):.{digits}g}"
+
+
+def _limits(g: pd.DataFrame) -> str:
+    """A box's restrictions in words: ``name lo to hi (of lo to hi)``, joined by ``;``."""
+    parts = []
+    for r in g.itertuples():
+        if isinstance(r.uncertainty, str):
+            parts.append(
+                f"`{r.uncertainty}` {_g(r.lower)} to {_g(r.upper)} "
+                f"(of {_g(r.range_low)} to {_g(r.range_high)})"
+            )
+    return "; ".join(parts)
+
+
+def _md(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def markdown_tables(
+    manifest: dict[str, Any],
+    robust: pd.DataFrame,
+    fails: pd.DataFrame,
+    cases: pd.DataFrame,
+    pairs: pd.DataFrame | None = None,
+    satisficing_table: pd.DataFrame | None = None,
+) -> str:
+    """The results tables of a robustness analysis as Markdown, for ``docs/robustness.md``.
+
+    Everything is read from the tables ``analyze`` wrote (and the sweep's manifest), so
+    a re-run regenerates the page's numbers and none is typed by hand: the policies
+    and their levers, the worlds (how many uncertainties, and how many of their ranges
+    cite a source, say a judgement, or neither), best-share and regret, paired
+    differences, where each policy is not the best (failure conditions) and the PRIM
+    boxes of every "policy below other" case.
+    """
+    lines = [
+        f"<!-- generated by `nextpractice analyze` from {manifest.get('name', '?')}: "
+        "do not edit by hand, re-run instead -->",
+        "",
+        f"**Design**: {len(manifest.get('policies', []))} policies in "
+        f"{_g(manifest.get('n_worlds'))} worlds ({manifest.get('worlds_from', 'lhs')}), "
+        f"{_g(manifest.get('replications'))} seeds a world to start with, "
+        f"{len(manifest.get('world_factors', []))} world factors.",
+    ]
+    basis = manifest.get("world_factor_basis")
+    if basis:
+        counts = {k: len(v) for k, v in basis.items()}
+        lines.append(
+            "Their ranges' reasons: "
+            + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sourced", "judgement", "neither"))
+            + " (`nextpractice params --basis` lists them)."
+        )
+    levers = manifest.get("policy_levers") or {}
+    if levers:
+        names = list(dict.fromkeys(n for v in levers.values() for n in v))
+        varied = [n for n in names if len({repr(v.get(n)) for v in levers.values()}) > 1]
+        lines += ["", "Policies (a strategy with its levers; levers that differ between them):", ""]
+        head = ["policy", *[f"`{n}`" for n in varied]]
+        lines += _md(head, [[p, *[_g(v.get(n)) for n in varied]] for p, v in levers.items()])
+    lines += ["", "### Best-share and regret", ""]
+    rows = []
+    for r in robust.itertuples():
+        rows.append(
+            [
+                f"{r.measure} ({r.better})",
+                str(r.policy),
+                _g(r.mean),
+                _g(r.best_share),
+                _g(getattr(r, "worlds_within_noise", "")),
+                _g(r.regret_median),
+                _g(r.regret_q90),
+                _g(r.regret_max),
+                "yes" if bool(r.minimax_regret) else "",
+            ]
+        )
+    lines += _md(
+        [
+            "measure",
+            "policy",
+            "mean",
+            "best-share",
+            "worlds within noise",
+            "regret median",
+            "regret 90th",
+            "regret max",
+            "minimax",
+        ],
+        rows,
+    )
+    if pairs is not None and len(pairs):
+        lines += ["", "### Paired differences (a - b: mean over worlds, 95% interval)", ""]
+        lines += _md(
+            ["measure", "a", "b", "mean", "interval", "share a > b"],
+            [
+                [
+                    str(r.measure),
+                    str(r.a),
+                    str(r.b),
+                    _g(r.mean_diff),
+                    f"{_g(r.ci_low)} to {_g(r.ci_high)}",
+                    _g(r.share_a_above_b),
+                ]
+                for r in pairs.itertuples()
+            ],
+        )
+    if satisficing_table is not None and len(satisficing_table):
+        lines += ["", f"Satisficing ({satisficing_table['targets'].iloc[0]}):", ""]
+        lines += _md(
+            ["policy", "share of worlds"],
+            [[str(r.policy), _g(r.share_satisficing)] for r in satisficing_table.itertuples()],
+        )
+    lines += [
+        "",
+        "### Where each policy is not the best (failures.csv)",
+        "",
+        "A world within seed noise is a tie, not a failure. Loss: the policy's regret in "
+        "the worlds where it fails. Conditions: the PRIM box of those worlds (coverage, "
+        "density, the smallest quasi-p-value of its restrictions).",
+        "",
+    ]
+    rows = []
+    for (measure, policy), g in fails.groupby(["measure", "policy"], sort=False):
+        r = g.iloc[0]
+        rows.append(
+            [
+                str(measure),
+                str(policy),
+                f"{_g(r['n_fails'])} of {_g(r['n_worlds'])} ({_g(r['share_fails'])})",
+                _g(r["loss_median"]),
+                _g(r["loss_max"]),
+                str(r["beaten_by"]) if isinstance(r["beaten_by"], str) else "",
+                _limits(g) or ("never fails" if r["n_fails"] == 0 else "no box"),
+                _g(r["coverage"]),
+                _g(r["density"]),
+                _g(g["qp"].min()),
+            ]
+        )
+    lines += _md(
+        [
+            "measure",
+            "policy",
+            "not best in",
+            "loss median",
+            "loss max",
+            "beaten by",
+            "conditions",
+            "coverage",
+            "density",
+            "quasi-p",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        "### Policy below another: PRIM boxes (cases.csv)",
+        "",
+        "Each case: the worlds in which the first policy's mean is worse than the second's "
+        "(paired). A case that holds nowhere, or everywhere, has no box.",
+        "",
+    ]
+    rows = []
+    for (measure, case), g in cases.groupby(["measure", "case"], sort=False):
+        r = g.iloc[0]
+        boxes = [b for b in g.groupby("box", sort=True)] if g["box"].notna().any() else []
+        if not boxes:
+            boxes = [(None, g)]
+        for box, gb in boxes:
+            q = gb.iloc[0]
+            rows.append(
+                [
+                    str(measure),
+                    str(case),
+                    f"{_g(r['n_cases'])} of {_g(r['n_worlds'])} ({_g(r['share_cases'])})",
+                    _g(r["loss_median"]),
+                    _g(r["loss_max"]),
+                    "" if box is None else _g(int(box)),
+                    _limits(gb) or ("holds nowhere" if r["n_cases"] == 0 else "no box"),
+                    _g(q["coverage"]),
+                    _g(q["density"]),
+                    _g(gb["qp"].min()),
+                    "yes" if box is not None and bool(gb["significant"].all()) else "",
+                ]
+            )
+    lines += _md(
+        [
+            "measure",
+            "case",
+            "holds in",
+            "loss median",
+            "loss max",
+            "box",
+            "conditions",
+            "coverage",
+            "density",
+            "quasi-p",
+            "significant",
+        ],
+        rows,
+    )
+    return "\n".join(lines) + "\n"

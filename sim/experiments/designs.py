@@ -40,6 +40,7 @@ from sim.experiments.schema import (
     declared_factors,
     format_validation_error,
     not_an_uncertainty,
+    renamed,
 )
 from sim.experiments.seeds import design_seed
 
@@ -158,7 +159,16 @@ def _sampled_factors(
     reads: varying them would add dimensions that change nothing (e.g.
     ``judged.w_agenda`` when every base runs ``adopt: bass``).
     """
-    declared = {n: f for n, f in declared_factors(params_cls).items() if f.kind in kinds}
+    allowed = set(getattr(design, "levers", None) or ()) if design is not None else set()
+    everything = declared_factors(params_cls)
+    for name in sorted(allowed):
+        if name not in everything or everything[name].kind != "lever":
+            raise UserError(
+                f"{where}: {at}.levers: {name!r} is not a lever{renamed(name)}; levers: "
+                + ", ".join(n for n, f in everything.items() if f.kind == "lever")
+            )
+    # Levers named in the worlds' levers: list are world factors too (explicitly allowed).
+    declared = {n: f for n, f in everything.items() if f.kind in kinds or n in allowed}
     if bases is not None:
         used = keys_in_use(bases)
         declared = {n: f for n, f in declared.items() if "." not in n or n in used}
@@ -182,7 +192,7 @@ def _sampled_factors(
         chosen = {
             n: FactorSpec()
             for n, f in declared.items()
-            if f.sweep is not None and n not in design.exclude
+            if (f.sweep is not None or n in allowed) and n not in design.exclude
         }
         if not chosen:
             raise UserError(
@@ -432,6 +442,13 @@ def _same_world(
         other = flat(bases[label])
         for name in sorted(set(first) | set(other)):
             a, b = first.get(name), other.get(name)
+            if name in sampled and kinds.get(name) == "lever" and a != b:
+                raise UserError(
+                    f"{where}: design.worlds.levers: {name} differs between the policies "
+                    f"{labels[0]!r} ({a!r}) and {label!r} ({b!r}), and the worlds vary it, so "
+                    "the difference would be lost. Fix: leave it out of design.worlds.levers "
+                    "(a policy's lever), or give the policies the same value"
+                )
             if kinds.get(name) == "lever" or name in sampled or a == b:
                 continue
             raise UserError(

@@ -336,6 +336,8 @@ def plan_robustness(
     """
     from scipy.stats import qmc
 
+    from sim.model.params import BUDGET_TOTALS
+
     design = typing.cast(RobustnessDesign, exp.design)
     params_cls = model.params_cls()
     declared = declared_factors(params_cls)
@@ -348,15 +350,23 @@ def plan_robustness(
             raise UserError(f"{where}: design.policies[{i}]: two policies are called {label!r}")
         pbase = _base_params(exp, where, model, spec.scenario) if spec.scenario else base
         keys = {}
+        totals = {BUDGET_TOTALS[n]["sets"]: n for n in spec.levers if n in BUDGET_TOTALS}
         for name in spec.levers:
             key = f"design.policies[{i}].levers.{name}"
+            if name in totals.values():  # a budget as a total a year: Params turns it per school
+                if BUDGET_TOTALS[name]["sets"] in spec.levers:
+                    raise UserError(
+                        f"{where}: {key}: give {name} or {BUDGET_TOTALS[name]['sets']}, not both"
+                    )
+                continue
             if name not in declared or declared[name].kind != "lever":
                 levers = ", ".join(n for n, f in declared.items() if f.kind == "lever")
                 raise UserError(
                     f"{where}: {key}: not a lever{renamed(name)}; a policy sets levers: {levers}"
                 )
             keys[name] = key
-        values = {**pbase, **spec.levers}
+        values = {k: v for k, v in pbase.items() if k not in totals}
+        values.update(spec.levers)
         _check_params(params_cls, values, where, keys)
         bases[label] = params_cls.model_validate(values).model_dump(mode="json")
 
@@ -457,7 +467,30 @@ def plan_robustness(
         "measures": dict(design.measures),
         "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
     }
+    extra.update(_policy_extras(bases, list(factors), params_cls))
     return {POLICY: policy, WORLD: world, **factors}, ranges, table, bases, extra
+
+
+def _policy_extras(
+    bases: dict[str, dict[str, Any]], world_factors: list[str], params_cls: type[BaseModel]
+) -> dict[str, Any]:
+    """Manifest entries saying what each policy is and where the worlds' ranges come from.
+
+    ``policy_levers``: every declared lever's value in each policy (a policy is a
+    strategy with its levers: budgets, trials, facilitation...), read from the policies'
+    full parameters. ``world_factor_basis``: the world factors grouped by the reason their
+    range gives (:func:`sim.model.basis.range_basis`: a cited source, a judgement, or
+    neither).
+    """
+    from sim.model.basis import basis_of
+
+    kinds = declared_parameters(params_cls)
+    levers = [n for n, k in kinds.items() if k == "lever"]
+    out: dict[str, dict[str, Any]] = {}
+    for label, base in bases.items():
+        flat = {**base, **dict(base.get("declared") or {})}
+        out[label] = {n: flat[n] for n in levers if n in flat}
+    return {"policy_levers": out, "world_factor_basis": basis_of(world_factors)}
 
 
 def _check_resolve(design: RobustnessDesign, exp: Experiment, where: Path) -> None:

@@ -490,6 +490,13 @@ class WorldsDesign(_SampledDesign):
 
     _normalise = field_validator("factors", mode="before")(_all_factors)
 
+    levers: list[str] = Field(
+        default_factory=list,
+        description="Levers the worlds vary as well, each over its declared sweep range (or "
+        "a range under factors:), for an analyst who asks how a policy fares whatever a "
+        "lever's value; only those named here (a lever is the policies' otherwise).",
+    )
+
 
 class PolicySpec(_Strict):
     """One policy: a scenario file, lever values on top of it, or both."""
@@ -497,7 +504,9 @@ class PolicySpec(_Strict):
     name: str | None = Field(None, description="Label; default: the scenario file's stem.")
     scenario: str | None = Field(None, description="Scenario file, relative to the experiment.")
     levers: dict[str, float | int | str | bool] = Field(
-        default_factory=dict, description="Lever values set on top of the scenario."
+        default_factory=dict,
+        description="Lever values set on top of the scenario (a budget may be given as a "
+        "total a year, budget_centre_total or budget_authority_total, GBP m).",
     )
 
 
@@ -876,7 +885,10 @@ def not_an_uncertainty(name: str, key: str, where: Path, params_cls: type[BaseMo
     kinds = declared_parameters(params_cls)
     unc = ", ".join(n for n, f in declared_factors(params_cls).items() if f.kind == "uncertainty")
     if kinds.get(name) == "lever":
-        why = f"{name!r} is a lever: a policy sets it (design.policies[...].levers), not a world"
+        why = (
+            f"{name!r} is a lever: a policy sets it (design.policies[...].levers); to vary it "
+            "across the worlds as well, name it in design.worlds.levers"
+        )
     elif name in kinds:
         why = f"{name!r} is a {kinds[name] or 'undeclared'} parameter, not an uncertainty"
     else:

@@ -15,6 +15,8 @@ The first element of a key says what the seed is for:
   (:meth:`sim.experiments.Plan.run_seed`).
 - ``DESIGN`` (1): the sample of a design (Sobol' scrambling, Morris, Latin hypercube).
 - ``ANALYSIS`` (2): the bootstrap of the intervals in ``analyze``.
+- ``SEARCH`` (3): the optimiser's and the confirming seeds of a search for worlds where a
+  policy is or is not the best (:mod:`sim.experiments.search`).
 
 Calibration keys its own branches under the calibration's seed (the sampler's
 candidates by generation call and index; posterior draws and predictive runs far above
@@ -29,6 +31,7 @@ import numpy as np
 RUNS = 0
 DESIGN = 1
 ANALYSIS = 2
+SEARCH = 3
 
 
 def tree_state(root_seed: int, *key: int, words: int = 1) -> np.ndarray:
