@@ -116,3 +116,30 @@ def test_system_leadership_costs_capacity_at_home():
     lo = run({**over, "executive_heads.rate_home_cost": 0.0})
     hi = run({**over, "executive_heads.rate_home_cost": 0.1})
     assert final(hi, "capacity") < final(lo, "capacity")
+
+
+# ------------------------------------------------------------------ plausibility patterns
+def test_plausibility_checks_read_the_bands_and_name_who_is_outside():
+    import pandas as pd
+
+    from sim.analysis.validation import PLAUSIBLE, plausibility_checks
+
+    def frame(final_mean):
+        steps = np.arange(121)
+        return pd.DataFrame(
+            {
+                "perf_mean": np.linspace(0.648, final_mean, 121),
+                "published_sd": np.full(121, 0.6),
+                "share_all_pupils": np.full(121, 0.02),
+                "share_below_floor": np.full(121, 0.05),
+                "step": steps,
+            }
+        )
+
+    runs = {k: [frame(0.80), frame(0.82)] for k in PLAUSIBLE}
+    assert all(c.passed for c in plausibility_checks(runs))
+    runs["bottom_up"] = [frame(0.95), frame(0.97)]  # past any KS2 subject, and gained too much
+    bad = {c.name.split(":")[0]: c for c in plausibility_checks(runs)}
+    assert not bad["Plausible 1"].passed and "OUTSIDE: bottom_up" in bad["Plausible 1"].verdict
+    assert not bad["Plausible 2"].passed
+    assert bad["Plausible 3"].passed and bad["Plausible 5"].passed
