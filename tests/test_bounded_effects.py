@@ -113,8 +113,8 @@ def test_overload_leaves_practice_shallower():
 
 def test_system_leadership_costs_capacity_at_home():
     over = {"executive_heads.p_exec_head": 0.1}
-    lo = run({**over, "executive_heads.rate_home_cost": 0.0})
-    hi = run({**over, "executive_heads.rate_home_cost": 0.1})
+    lo = run({**over, "executive_heads.rate_home_loss": 0.0})
+    hi = run({**over, "executive_heads.rate_home_loss": 0.1})
     assert final(hi, "capacity") < final(lo, "capacity")
 
 

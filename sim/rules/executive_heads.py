@@ -50,7 +50,7 @@ class SystemLeadership(Rule):
 
     System leadership costs the home school something: while a federation
     lasts, its lead school (the best performing, where the executive head
-    came from) loses ``rate_home_cost`` of its capacity a month, its head's
+    came from) loses ``rate_home_loss`` of its capacity a month, its head's
     time being spent elsewhere (NLE deployments of 1-2, up to 3-4 days a week).
 
     Support costs the supported school's authority ``cost_exec_support`` a
@@ -112,7 +112,7 @@ class SystemLeadership(Rule):
             "p_exec_share) for one school taken on, for a year: the executive head's "
             "and lead school's staff time.",
         ),
-        "rate_home_cost": Param(
+        "rate_home_loss": Param(
             0.008,
             lo=0,
             hi=0.2,
@@ -211,7 +211,7 @@ class SystemLeadership(Rule):
             s.slot_depth,
         )
         self.home_cost(
-            s.head, n_led, perf, s.capacity, model.per_step(self.value(model, "rate_home_cost"))
+            s.head, n_led, perf, s.capacity, model.per_step(self.value(model, "rate_home_loss"))
         )
         if len(led) == 0:
             return
