@@ -117,13 +117,14 @@ def test_implementation_and_reads_match_their_numpy_forms():
     d, o = depth.copy(), own.copy()  # the rule as numpy expressions
     per = np.zeros((n, k))
     per.ravel()[at] = diff[pid]
-    scale = np.minimum(1.0, room / np.maximum(row_sum(per), 1e-9))
+    r = np.minimum(1.0, room / np.maximum(row_sum(per), 1e-9))
+    scale = r / (1.0 + 0.8 * (1.0 - r))  # overload wastes effort (rel_overload 0.8)
     target = o.ravel()[at] * scale[school]
     rate = 0.07 * (1.0 - 0.3 * diff[pid])
     d.ravel()[at] += rate * (target - d.ravel()[at])
     o.ravel()[at] += 0.05 * np.maximum(eng[school] - o.ravel()[at], 0.0)
     Implementation.implement_compiled(
-        sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05, 0.3
+        sp, depth, own, diff, room, row_sum(per), eng, 0.07, 0.05, 0.3, 0.8
     )
     assert np.array_equal(_bits(depth), _bits(d)) and np.array_equal(_bits(own), _bits(o))
 
@@ -134,7 +135,8 @@ def test_implementation_and_reads_match_their_numpy_forms():
     read = eff[pid] + 0.45 * noise / np.sqrt(0.5)
     want_obs.ravel()[at] += read * 0.5
     want_nobs.ravel()[at] += 0.5
-    Review.read_compiled(key, 7, sp, obs, nobs, eff, uid, 0.45, np.sqrt(0.5), 0.5)
+    slot_eff = eff[np.maximum(sp, 0)]  # each slot's effect where run (no fade here)
+    Review.read_compiled(key, 7, sp, obs, nobs, slot_eff, uid, 0.45, np.sqrt(0.5), 0.5)
     assert np.array_equal(_bits(obs), _bits(want_obs))
     assert np.array_equal(_bits(nobs), _bits(want_nobs))
 

@@ -248,6 +248,7 @@ def test_lead_federation_supports_the_struggling_school():
                 "executive_heads.rate_exec_support": 0.25,
                 "executive_heads.p_exec_share": 1.0,
                 "executive_heads.cost_exec_support": 0.0,
+                "executive_heads.rate_home_loss": 0.0,  # the home school's loss: its own test
             },
         ),
         rng=3,

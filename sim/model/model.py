@@ -22,6 +22,7 @@ from sim.core.state import (
     ABSENT,
     CENTRE,
     CHOSEN,
+    CREATED,
     PROVEN,
     Authorities,
     Collaboratives,
@@ -244,7 +245,7 @@ class NextPracticeModel(mesa.Model):
         # as precise as one completed field trial would give.
         k = p.n_practices_init
         sd_ev = p.sd_trial / np.sqrt(p.n_trial_sites * p.dur_trial)
-        effect = rng.normal(0.0, p.sd_effect_init, k)
+        effect = rng.normal(p.mean_effect_init, p.sd_effect_init, k)
         self.practices = Practices.empty()
         self.practices.append(
             effect=effect,
@@ -268,10 +269,15 @@ class NextPracticeModel(mesa.Model):
             s.slot_own[:, :r] = p.init_own_chosen
             s.slot_channel[:, :r] = CHOSEN
             s.slot_since[:, :r] = -round(p.dur_commit / p.dur_step) - 1
-        # Base: the performance the school would have without its practices.
-        s.base[:] = s.logit_perf - (
-            self.practices.effect[np.maximum(s.slot_p, 0)] * s.slot_depth
-        ).sum(axis=1)
+        # Base: the performance the school would have without its practices, as the
+        # perform rule combines them (its base_for), so that step 0 starts where drawn.
+        perform = next((r for r in self._pipeline if r.slot == "perform"), None)
+        if perform is not None and hasattr(perform, "base_for"):
+            s.base[:] = perform.base_for(self)
+        else:
+            s.base[:] = s.logit_perf - (
+                self.practices.effect[np.maximum(s.slot_p, 0)] * s.slot_depth
+            ).sum(axis=1)
 
         self.ties = Ties.empty()
         m = len(st.tie_a)
@@ -585,6 +591,20 @@ class NextPracticeModel(mesa.Model):
         if D == 1:
             return (row_sum(s.slot_depth) > 0).astype(float)
         return _kernels.domain_coherence(s.slot_p, s.slot_depth, pr.domain, D)
+
+    def slot_effect(self) -> np.ndarray:
+        """Each school's practices' true effects where it runs them (schools x slots).
+
+        A practice's effect is against business as usual (the school not running it),
+        at full depth. A practice invented during the run keeps all of it only where
+        it was made: its inventor and its field-trial sites (channel created); anywhere
+        else it keeps ``rel_effect_spread`` of it (the scale-up fade). Practices known
+        at the start keep theirs everywhere. Empty slots read the first practice's.
+        """
+        s, pr = self.schools, self.practices
+        pid = np.maximum(s.slot_p, 0)
+        faded = (pr.born[pid] >= 0) & (s.slot_channel != CREATED)
+        return pr.effect[pid] * np.where(faded, self.p.rel_effect_spread, 1.0)
 
     def room(self) -> np.ndarray:
         """Implementation load each school can carry in depth.

@@ -385,15 +385,50 @@ class Params(BaseModel):
         meaning="Practices known at the start (today's good practice).",
     )
     sd_effect_init: float = par(
-        0.4,
+        0.2,
         lo=0,
         hi=3,
         unit="logit",
         kind="uncertainty",
-        sweep=(0.15, 0.45),
-        sweep_ref="about half to just over the default: how far known "
-        "practices differ is poorly known",
-        meaning="Spread of the true effects of the practices known at the start (mean 0).",
+        sweep=(0.1, 0.3),
+        sweep_ref="true effects' spread of 0.06 to 0.18 SD (x1.65 logit per SD): Kraft 2023's "
+        "30th-70th percentiles of published effects (0.02-0.21 SD, an sd near 0.18 SD) is the "
+        "top, since published spreads include sampling noise; a judgement below that",
+        ref="Kraft 2020 and 2023 (Educational Researcher 49(4), 10.3102/0013189X231155154); "
+        "conversion 1 SD ~ 1.65 logit at a 65% pass share (docs/model.md, bounded effects)",
+        meaning="Spread of the true effects of the practices known at the start, each against "
+        "the school not running it (business as usual), at full depth.",
+    )
+    mean_effect_init: float = par(
+        0.1,
+        lo=-1,
+        hi=1,
+        unit="logit",
+        kind="uncertainty",
+        sweep=(0.0, 0.16),
+        sweep_ref="no effect on average up to 0.10 SD (Kraft 2020's median of published "
+        "effects, inflated by selection); 0.06 SD (Lortie-Forgues and Inglis 2019's mean "
+        "over 141 large trials) is 0.1 logit",
+        ref="Lortie-Forgues and Inglis 2019, Educational Researcher 48(3): mean effect "
+        "0.06 SD over 141 RCTs; x1.65 logit per SD near a 65% pass share",
+        meaning="Mean true effect of the practices known at the start against business as "
+        "usual (the school not running it), at full depth.",
+    )
+    rel_effect_spread: float = par(
+        0.5,
+        lo=0,
+        hi=1,
+        unit="1",
+        kind="uncertainty",
+        sweep=(0.3, 1.0),
+        sweep_ref="a judgement anchored on two verified EEF re-trials at scale whose effect "
+        "fell to zero (Switch-on Reading, Philosophy for Children) and on small studies "
+        "reporting about twice large ones' effects (Cheung and Slavin 2016); 1 is no fade",
+        ref="Al-Ubaydli, List and Suskind 2017 (the voltage drop); EEF efficacy and "
+        "effectiveness trials of Switch-on Reading and Philosophy for Children",
+        meaning="Share of a new practice's effect that survives at a school that neither "
+        "invented nor co-designed it in a field trial (scale-up fade). Practices known "
+        "at the start are established: their effects are already effects at scale.",
     )
     n_domains: int = par(
         4,

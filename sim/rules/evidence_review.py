@@ -32,7 +32,8 @@ READ, REVIEW = range(len(DECISIONS))
 class Review(Rule):
     """Schools read how their practices work, and drop the poor and unaffordable.
 
-    Every month a school reads each practice it runs: the true effect plus
+    Every month a school reads each practice it runs: its true effect where the
+    school runs it (after the scale-up fade of a practice made elsewhere) plus
     noise ``sd_observe``, sharpened by evidence-based decision-making (the
     noise shrinks by ``rel_evidence_observe`` at a full evidence lever;
     Fullan's "steering and sorting mechanism"). With chance ``p_review`` a
@@ -80,7 +81,7 @@ class Review(Rule):
             s.slot_p,
             s.slot_obs,
             s.slot_nobs,
-            pr.effect,
+            model.slot_effect(),
             pr.uid,
             model.sd_observe_eff,
             np.sqrt(p.dur_step),
@@ -104,28 +105,30 @@ class Review(Rule):
         )
 
     @staticmethod
-    def read(key, t, slot_p, obs, nobs, effect, uid, sd, sqrt_dur, dur):
+    def read(key, t, slot_p, obs, nobs, slot_effect, uid, sd, sqrt_dur, dur):
         """Each filled slot gets this month's read of its practice: true effect plus noise.
 
-        The noise a standard normal keyed by the school, the practice and the step; in place.
+        ``slot_effect``: the practice's effect where the school runs it (after any
+        scale-up fade, :meth:`~sim.model.model.NextPracticeModel.slot_effect`). The
+        noise a standard normal keyed by the school, the practice and the step; in place.
         """
         school, col = np.nonzero(slot_p != EMPTY)
         pid = slot_p[school, col]
         noise = draws.normal(key, t, school, uid[pid])
-        reads = effect[pid] + sd * noise / sqrt_dur
+        reads = slot_effect[school, col] + sd * noise / sqrt_dur
         obs[school, col] += reads * dur
         nobs[school, col] += dur
 
     @staticmethod
     @jit
-    def read_compiled(key, t, slot_p, obs, nobs, effect, uid, sd, sqrt_dur, dur):
+    def read_compiled(key, t, slot_p, obs, nobs, slot_effect, uid, sd, sqrt_dur, dur):
         """:meth:`read`, compiled: slot by slot, the same keyed normals."""
         n, k = slot_p.shape
         for i in range(n):
             for j in range(k):
                 pid = slot_p[i, j]
                 if pid >= 0:
-                    read = effect[pid] + sd * draws.normal1(key, t, i, uid[pid]) / sqrt_dur
+                    read = slot_effect[i, j] + sd * draws.normal1(key, t, i, uid[pid]) / sqrt_dur
                     obs[i, j] += read * dur
                     nobs[i, j] += dur
 

@@ -48,6 +48,11 @@ class SystemLeadership(Rule):
     shared leadership, staff and practice, not a one-off transfer. A
     federation ends when its head leaves (the ``turnover`` slot).
 
+    System leadership costs the home school something: while a federation
+    lasts, its lead school (the best performing, where the executive head
+    came from) loses ``rate_home_loss`` of its capacity a month, its head's
+    time being spent elsewhere (NLE deployments of 1-2, up to 3-4 days a week).
+
     Support costs the supported school's authority ``cost_exec_support`` a
     year per school taken on (:meth:`pay_for_support`); an authority short of
     money scales its federations' support down to the share it can pay.
@@ -108,6 +113,22 @@ class SystemLeadership(Rule):
             meaning="Cost to an authority of executive headship support (rate_exec_support, "
             "p_exec_share) for one school taken on, for a year: the executive head's "
             "and lead school's staff time.",
+        ),
+        "rate_home_loss": Param(
+            0.008,
+            lo=0,
+            hi=0.2,
+            unit="1/month",
+            kind="uncertainty",
+            sweep=(0.002, 0.02),
+            sweep_ref="a judgement anchored on NLE deployments of 1-2 and up to 3-4 days a "
+            "week (National College; school NLE pages): a head away 20% to 80% of the "
+            "week, and a school without its head losing a judged 1% to 2.5% of its "
+            "capacity a month for each week it is wholly away; default: 2 days a week, 2%",
+            ref="National College, NLE FAQs (deployment models from 1-2 days a week to "
+            "full-time acting head)",
+            meaning="Share of its capacity the lead school of a federation loses a month "
+            "while its head leads other schools too (system leadership's cost at home).",
         ),
         "q_strong": Param(
             0.75,
@@ -191,6 +212,9 @@ class SystemLeadership(Rule):
             s.slot_p,
             s.slot_depth,
         )
+        self.home_cost(
+            s.head, n_led, perf, s.capacity, model.per_step(self.value(model, "rate_home_loss"))
+        )
         if len(led) == 0:
             return
         model.counts["adoptions"] += self.bring_over(
@@ -204,6 +228,23 @@ class SystemLeadership(Rule):
             value_inputs(model),
             protection_inputs(model),
         )
+
+    @staticmethod
+    def home_cost(head, n_led, perf, capacity, rate):
+        """Each federation's lead school loses ``rate`` of its capacity; in place.
+
+        The lead is the best-performing school of the federation (the last of
+        equals by index), as :meth:`support` picks it. No draw; numpy only (a few
+        federations a step), whichever form the run uses.
+        """
+        fed = np.flatnonzero(n_led[head] > 1)
+        if len(fed) == 0:
+            return
+        h = head[fed]
+        order = np.lexsort((perf[fed], h))
+        last = np.r_[h[order][1:] != h[order][:-1], True]
+        lead = fed[order][last]
+        capacity[lead] -= rate * capacity[lead]
 
     def pay_for_support(self, model, n_led):
         """Each authority pays for the support of its schools taken on; returns its shares.

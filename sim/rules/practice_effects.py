@@ -2,27 +2,60 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
-from sim.core.kernels import slot_sum
 from sim.core.sources import FULLAN_2006
 from sim.rules import Param, Rule, register
+
+#: Least headroom (logit) a school keeps under its ceiling: a school at or above it
+#: gains (almost) nothing more from practice, and no division is by zero.
+MIN_ROOM = 1e-9
+
+# What "effect" means, everywhere the model reads it: the change in the logit of the
+# share of a school's pupils at the expected standard that a practice makes, at full
+# depth, against business as usual (the same school not running it), alone. Trials,
+# heads' reads and the literature's effect sizes all measure this. How several
+# practices combine in one school is this rule's business, and only this rule's.
 
 
 @register("perform", "practice_effects", default=True)
 class Performance(Rule):
-    """Performance closes on what the school's practice and capacity support.
+    """Performance closes on what the school's practice and capacity support, within bounds.
 
     On the logit scale of the share of pupils reaching the expected standard,
-    the target is the school's base, plus ``rel_capacity_perf`` per unit of
-    capacity gained, plus the sum over its practices of true effect times
-    depth, amplified by ``1 + rel_coherence * coherence``. Coherence is how
-    concentrated the school's depth is in one domain, from 0 (spread evenly)
-    to 1 (one domain): Fullan's coherence-making. Performance moves a share
-    ``rate_perf`` of the way each month (cohorts pass through), with noise
-    ``sd_perf_noise`` (keyed by the school and the step).
+    the target is the school's base plus a gain. The gain is
+    ``rel_capacity_perf`` per unit of capacity gained, plus what the school's
+    practices do, amplified by ``1 + rel_coherence * coherence`` (Fullan's
+    coherence-making: depth concentrated in one domain), minus the
+    implementation dip. Performance moves a share ``rate_perf`` of the way each
+    month (cohorts pass through), with noise ``sd_perf_noise`` keyed by the
+    school and the step.
+
+    Bounded effects (issue 28). Each practice contributes its effect where the
+    school runs it (:meth:`~sim.model.model.NextPracticeModel.slot_effect`:
+    fading away from its inventors and trial sites) times its depth. Within a
+    domain practices are substitutes, doing the same job: the largest helpful
+    contribution counts fully and each other helpful one ``rel_substitute`` of
+    itself; harmful ones count fully. Across domains contributions add: they
+    do different jobs (complements; Bryk et al. 2010's essential supports),
+    and coherence's amplification stays as it was. Near what its pupils can
+    reach, a school's returns diminish: a positive gain ``g`` counts as
+    ``g * H / (g + H)``, where the headroom ``H`` is the logit of
+    ``share_ceiling`` minus the school's base, so no school's expected share
+    passes the ceiling (the best systems' 90-92% at PIRLS 2006's intermediate
+    benchmark, 99% at its low one; England's KS2 English flat at 79-81% from
+    2005 to 2010).
+
+    The implementation dip (Fullan 2001: "a dip in performance and confidence
+    as one encounters an innovation that requires new skills"): each practice
+    a school took up in the last ``dur_dip`` months costs ``rel_dip`` logit,
+    whatever its channel; the practices it ran at the start are past it.
+    Fullan gives no size; the best efforts reach "the breakthrough line to the
+    plus side" within six months.
     """
 
     decisions = ("noise",)
@@ -70,75 +103,229 @@ class Performance(Rule):
             meaning="Extra effect of practices when a school's depth is concentrated in one "
             "domain (coherence).",
         ),
+        "rel_substitute": Param(
+            0.5,
+            lo=0,
+            hi=1,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.2, 0.8),
+            sweep_ref="a judgement: no study measures how much a second practice doing the "
+            "same job adds; from little (0.2) to most of its own effect (0.8); 0 would be "
+            "perfect substitutes, 1 none",
+            meaning="Share of its own effect that a helpful practice adds when the school "
+            "already runs a more helpful one in the same domain (substitutes).",
+        ),
+        "share_ceiling": Param(
+            0.95,
+            lo=0.5,
+            hi=0.9999,
+            unit="1",
+            kind="uncertainty",
+            sweep=(0.9, 0.99),
+            sweep_ref="the best systems' share at PIRLS 2006's intermediate benchmark (Hong "
+            "Kong 92%, Flemish Belgium 90%) to their share at its low one (99%, NCES "
+            "Table B.1.04); a judgement between the two for a school's expected share",
+            ref="PIRLS 2006 (NCES Table B.1.04); KS2 English level 4+ 79-81% 2005-2010 (DfE)",
+            meaning="Share of its pupils at the standard that a school's practice and "
+            "capacity can approach but not pass: returns diminish towards it.",
+        ),
+        "rel_dip": Param(
+            0.05,
+            lo=0,
+            hi=1,
+            unit="logit",
+            kind="uncertainty",
+            sweep=(0.0, 0.15),
+            sweep_ref="a judgement: Fullan 2001 names the dip but gives no size; none, up to "
+            "1.5 times the mean effect of a practice (0.1 logit: 0.06 SD); the default is "
+            "about 0.03 SD, near recalled (unverified) dips after a change of head",
+            ref="Fullan 2001, Leading in a Culture of Change (the implementation dip)",
+            meaning="Fall in performance while a school learns a practice it has just taken "
+            "up, per such practice.",
+        ),
+        "dur_dip": Param(
+            12.0,
+            lo=0,
+            hi=60,
+            unit="months",
+            kind="uncertainty",
+            sweep=(6.0, 24.0),
+            sweep_ref="six months, the best case ('within six months in our best efforts'), "
+            "to two years (full implementation takes 2-4 years: Fixsen et al. 2005)",
+            meaning="Months after taking up a practice during which the school is in its "
+            "implementation dip.",
+        ),
     }
 
     def apply(self, model):
         """Move performance one step."""
-        s, pr, p = model.schools, model.practices, model.p
-        self.perform(
-            self.keys[0],
-            model.t,
-            s.logit_perf,
-            s.base,
-            s.capacity,
-            s.capacity0,
-            model.coherence(),
-            slot_sum(s.slot_p, pr.effect, s.slot_depth),
-            self.value(model, "rel_capacity_perf"),
-            self.value(model, "rel_coherence"),
-            model.per_step(self.value(model, "rate_perf")),
-            self.value(model, "sd_perf_noise") * np.sqrt(p.dur_step),
+        self.perform(self.keys[0], model.t, model.schools.logit_perf, self.inputs(model))
+
+    def inputs(self, model) -> PerformInputs:
+        """What :meth:`perform` reads this step (:class:`PerformInputs`)."""
+        s, p = model.schools, model.p
+        return PerformInputs(
+            base=s.base,
+            capacity=s.capacity,
+            capacity0=s.capacity0,
+            coherence=model.coherence(),
+            slot_p=s.slot_p,
+            slot_effect=model.slot_effect(),
+            depth=s.slot_depth,
+            since=s.slot_since,
+            domain=model.practices.domain,
+            n_domains=int(p.n_domains),
+            dur_step=float(p.dur_step),
+            rel_capacity=float(self.value(model, "rel_capacity_perf")),
+            rel_coherence=float(self.value(model, "rel_coherence")),
+            rel_substitute=float(self.value(model, "rel_substitute")),
+            logit_ceiling=float(_logit(self.value(model, "share_ceiling"))),
+            rel_dip=float(self.value(model, "rel_dip")),
+            dur_dip=float(self.value(model, "dur_dip")),
+            rate=float(model.per_step(self.value(model, "rate_perf"))),
+            sd=float(self.value(model, "sd_perf_noise") * np.sqrt(p.dur_step)),
         )
+
+    def base_for(self, model) -> np.ndarray:
+        """Each school's base: the logit its pupils would reach with no practice, at the start.
+
+        The inverse of :meth:`perform`'s target at the start (capacity as it was, no
+        dip): the base ``b`` with ``b + gain * H / (gain + H) = logit_perf`` for a
+        helpful gain, ``H = logit(share_ceiling) - b`` (a quadratic in ``H``), or
+        ``logit_perf - gain`` otherwise; a school drawn above its ceiling gains nothing
+        from its practices, so its base is its performance.
+        """
+        x = self.inputs(model)
+        y = model.schools.logit_perf
+        combined = self.combine(
+            x.slot_p, x.slot_effect, x.depth, x.domain, x.n_domains, x.rel_substitute
+        )
+        gain = (1.0 + x.rel_coherence * x.coherence) * combined
+        a = np.maximum(x.logit_ceiling - y, 0.0)
+        g = np.maximum(gain, 0.0)
+        room = 0.5 * (a + np.sqrt(a * a + 4.0 * a * g))
+        helpful = np.where(a > 0, x.logit_ceiling - room, y)
+        return np.where(gain > 0, helpful, y - gain)
 
     @staticmethod
-    def perform(
-        key,
-        t,
-        logit,
-        base,
-        capacity,
-        capacity0,
-        coherence,
-        effect_depth,
-        rel_capacity,
-        rel_coherence,
-        rate,
-        sd,
-    ):
+    def combine(slot_p, slot_effect, depth, domain, n_domains, rel_substitute):
+        """Each school's practices combined: substitutes within a domain, added across.
+
+        In a domain, the largest helpful contribution (effect where run times depth)
+        counts fully, every other helpful one ``rel_substitute`` of itself, every
+        harmful one fully. Slot by slot, in the compiled kernel's order of addition.
+        """
+        n, k = slot_p.shape
+        total = np.zeros(n)
+        for d in range(n_domains):
+            top = np.zeros(n)
+            pos = np.zeros(n)
+            neg = np.zeros(n)
+            for j in range(k):
+                pid = slot_p[:, j]
+                here = (pid >= 0) & (domain[np.maximum(pid, 0)] == d)
+                c = np.where(here, slot_effect[:, j] * depth[:, j], 0.0)
+                top = np.maximum(top, c)
+                pos = pos + np.maximum(c, 0.0)
+                neg = neg + np.minimum(c, 0.0)
+            total = total + (top + rel_substitute * (pos - top) + neg)
+        return total
+
+    @staticmethod
+    def perform(key, t, logit, x):
         """Performance (logit) closes on what practice and capacity support, with noise.
 
-        ``effect_depth``: each school's sum of effect times depth over its slots.
+        The gain: capacity gained, the practices combined (:meth:`combine`) times
+        coherence's amplification, less the dip of every practice taken up in the last
+        ``dur_dip`` months; a helpful gain diminishes towards the ceiling. In place.
         """
-        target = (
-            base
-            + rel_capacity * (capacity - capacity0)
-            + (1.0 + rel_coherence * coherence) * effect_depth
+        combined = Performance.combine(
+            x.slot_p, x.slot_effect, x.depth, x.domain, x.n_domains, x.rel_substitute
         )
+        n, k = x.slot_p.shape
+        dip = np.zeros(n)
+        for j in range(k):
+            learning = (
+                (x.slot_p[:, j] >= 0)
+                & (x.since[:, j] >= 0)
+                & ((t - x.since[:, j]) * x.dur_step < x.dur_dip)
+            )
+            dip = dip + np.where(learning, x.rel_dip, 0.0)
+        gain = (
+            x.rel_capacity * (x.capacity - x.capacity0)
+            + (1.0 + x.rel_coherence * x.coherence) * combined
+            - dip
+        )
+        # Diminishing returns: a helpful gain g counts g * H / (g + H) under headroom H.
+        room = np.maximum(x.logit_ceiling - x.base, MIN_ROOM)
+        g = np.maximum(gain, 0.0)
+        gain = np.where(gain > 0, g * room / (g + room), gain)
+        target = x.base + gain
         noise = draws.normal(key, t, np.arange(len(logit)), 0)  # keyed by (step, school)
-        logit += rate * (target - logit) + sd * noise
+        logit += x.rate * (target - logit) + x.sd * noise
 
     @staticmethod
     @jit
-    def perform_compiled(
-        key,
-        t,
-        logit,
-        base,
-        capacity,
-        capacity0,
-        coherence,
-        effect_depth,
-        rel_capacity,
-        rel_coherence,
-        rate,
-        sd,
-    ):
+    def perform_compiled(key, t, logit, x):
         """:meth:`perform`, compiled: school by school, its keyed normal each, in place."""
         noise = draws.normal(key, t, np.arange(len(logit)), 0)
-        for i in range(len(logit)):
-            target = (
-                base[i]
-                + rel_capacity * (capacity[i] - capacity0[i])
-                + (1.0 + rel_coherence * coherence[i]) * effect_depth[i]
+        n, k = x.slot_p.shape
+        for i in range(n):
+            total = 0.0
+            for d in range(x.n_domains):
+                top = 0.0
+                pos = 0.0
+                neg = 0.0
+                for j in range(k):
+                    pid = x.slot_p[i, j]
+                    here = pid >= 0 and x.domain[max(pid, 0)] == d
+                    c = x.slot_effect[i, j] * x.depth[i, j] if here else 0.0
+                    top = max(top, c)
+                    pos = pos + max(c, 0.0)
+                    neg = neg + min(c, 0.0)
+                total = total + (top + x.rel_substitute * (pos - top) + neg)
+            dip = 0.0
+            for j in range(k):
+                s0 = x.since[i, j]
+                learning = x.slot_p[i, j] >= 0 and s0 >= 0 and (t - s0) * x.dur_step < x.dur_dip
+                dip = dip + (x.rel_dip if learning else 0.0)
+            gain = (
+                x.rel_capacity * (x.capacity[i] - x.capacity0[i])
+                + (1.0 + x.rel_coherence * x.coherence[i]) * total
+                - dip
             )
-            logit[i] += rate * (target - logit[i]) + sd * noise[i]
+            room = max(x.logit_ceiling - x.base[i], MIN_ROOM)
+            if gain > 0:
+                gain = gain * room / (gain + room)
+            target = x.base[i] + gain
+            logit[i] += x.rate * (target - logit[i]) + x.sd * noise[i]
+
+
+def _logit(share: float) -> float:
+    """The logit of a share."""
+    return float(np.log(share / (1.0 - share)))
+
+
+class PerformInputs(NamedTuple):
+    """What :meth:`Performance.perform` reads: one school per row, one slot per column."""
+
+    base: np.ndarray  #: each school's logit with no practice and capacity as at the start
+    capacity: np.ndarray  #: collective capacity now
+    capacity0: np.ndarray  #: collective capacity at the start
+    coherence: np.ndarray  #: concentration of depth in one domain (0 to 1)
+    slot_p: np.ndarray  #: practice in each slot (-1: empty)
+    slot_effect: np.ndarray  #: each slot's practice's true effect where it runs (logit)
+    depth: np.ndarray  #: implementation depth of each slot (0 to 1)
+    since: np.ndarray  #: step each slot's practice was taken up (negative: at the start)
+    domain: np.ndarray  #: each practice's domain
+    n_domains: int  #: domains
+    dur_step: float  #: months a step lasts
+    rel_capacity: float  #: logit per unit of capacity gained
+    rel_coherence: float  #: coherence's amplification of practices' effects
+    rel_substitute: float  #: what a second helpful practice in a domain adds, of itself
+    logit_ceiling: float  #: logit of share_ceiling
+    rel_dip: float  #: dip per practice being learnt (logit)
+    dur_dip: float  #: months a dip lasts
+    rate: float  #: share of the way to the target moved this step
+    sd: float  #: noise this step (logit)

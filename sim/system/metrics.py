@@ -8,6 +8,7 @@ Performance is the share of pupils reaching the expected standard (0 to 1).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,13 @@ DEFINITIONS: dict[str, str] = {
     "gain_sd": "standard deviation between schools of their change in performance since step 0",
     "weakest_start": "mean performance of the tenth of schools that were weakest at step 0",
     "gap": "mean of the other nine tenths of schools minus mean of the weakest tenth",
+    "published_sd": "standard deviation between schools of the logit of published results: "
+    "performance plus the binomial noise of one cohort of COHORT pupils (the spread tables "
+    "show)",
+    "share_all_pupils": "expected share of schools where every pupil of a COHORT-pupil cohort "
+    "reaches the standard",
+    "share_below_floor": "expected share of schools where fewer than FLOOR of a COHORT-pupil "
+    "cohort reach the standard",
     "practices_in_use": "distinct practices run by at least one school (clutter)",
     "frontier": "best true effect among practices in use (logit)",
     "frontier_known": "best published evidence of effect (logit; nan if none)",
@@ -62,6 +70,36 @@ DEFINITIONS: dict[str, str] = {
     "adoptions": "practices taken up in the step (chosen, mandated, created)",
     "drops": "practices dropped in the step",
 }
+
+#: Pupils in a school's cohort with KS2 results, for what published results would show: 2005's
+#: 609.6 thousand pupils over 2008's 14,768 schools in the tables (docs/sources.md, section 3).
+COHORT = 41
+#: The floor standard of 2008-2009: 55% of pupils at level 4 (ks2_schools_below_floor_england).
+FLOOR = 0.55
+for _k in ("published_sd", "share_all_pupils", "share_below_floor"):
+    DEFINITIONS[_k] = (
+        DEFINITIONS[_k].replace("COHORT", str(COHORT)).replace("FLOOR", f"{FLOOR:.0%}")
+    )
+
+
+def published(perf: np.ndarray, cohort: int = COHORT, floor: float = FLOOR):
+    """What published results of schools with true shares ``perf`` would show, in expectation.
+
+    Returns the sd between schools of the logit of a cohort's result (true spread plus
+    the binomial noise of ``cohort`` pupils, delta method), the expected share of schools
+    where every pupil reaches the standard, and the expected share below ``floor``.
+    No draw is made: a metric never touches the run's random numbers.
+    """
+    p = np.clip(perf, 1e-9, 1.0 - 1e-9)
+    logit = np.log(p / (1.0 - p))
+    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (cohort * p * (1.0 - p)))))
+    every = float(np.mean(p**cohort))
+    below = np.zeros(len(p))
+    k_max = int(np.ceil(floor * cohort)) - 1  # fewer than the floor: at most k_max pupils
+    for k in range(k_max + 1):
+        below += math.comb(cohort, k) * p**k * (1.0 - p) ** (cohort - k)
+    return sd, every, float(below.mean())
+
 
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
 SETS: dict[str, tuple[str, ...]] = {
@@ -126,8 +164,12 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         c.alive[: c.n],
         c.formal[: c.n],
     )
+    published_sd, share_all, share_below = published(perf)
     return {
         **row,
+        "published_sd": published_sd,
+        "share_all_pupils": share_all,
+        "share_below_floor": share_below,
         "perf_mean": perf_mean,
         "perf_sd": perf_sd,
         "perf_p05": float(q05),
