@@ -29,6 +29,7 @@ class NextPractice(Strategy):
         self.set_stance(model)
         model.agenda = 0
         self.conclude_trials(model)
+        self.monitor(model)
         self.stimulate_and_incubate(model)
         best = self.best_known(model, self.value(model, "n_mandate"), origin=PRACTITIONER)
         self.broker(model, best)
