@@ -110,7 +110,8 @@ class Ledger:
     def centre_units(self, unit_cost: float, n: int) -> int:
         """How many of ``n`` units the centre can pay for in full; charge them."""
         left = max(0.0, self.allowance_centre - self.spent_centre)
-        k = n if unit_cost <= 0 else min(n, int(left // unit_cost))
+        # left // unit_cost overflows for a tiny unit cost: then every unit is affordable.
+        k = n if unit_cost <= 0 or left >= n * unit_cost else min(n, int(left // unit_cost))
         self.spent_centre += k * unit_cost
         self.short_centre += (n - k) * unit_cost
         return k
