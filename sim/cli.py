@@ -309,8 +309,18 @@ def cmd_params(args: argparse.Namespace) -> None:
             lo, hi = info["sweep"]
             why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
             print(f"    sweep: [{lo}, {hi}]{why}")
-    from sim.model.params import BUDGET_TOTALS
+    from sim.model.params import BUDGET_TOTALS, basis_counts
 
+    print(
+        "\nWhere the values come from (a parameter's ref and sweep reason: sourced when they "
+        "cite a source, judgement when they give a reason only, none when neither):"
+    )
+    kinds = {"uncertainty": "uncertainties", "lever": "levers", "structure": "structure"}
+    for kind, n in basis_counts(tuple(kinds)).items():
+        print(
+            f"  {kinds[kind]:<14} {n['sourced']:>3} sourced, {n['judgement']:>3} judgement, "
+            f"{n['none']:>3} none"
+        )
     print("\nBudgets may be given as a total a year for the whole system instead (not both):")
     for key, spec in BUDGET_TOTALS.items():
         print(f"{key:<26} {'':<18} {spec['unit']:<22} [0, ...]          (lever)")

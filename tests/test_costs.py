@@ -33,6 +33,7 @@ def _params(**kw) -> Params:
         "field_trials.cost_trial_site": st.floats(0, 5),
         "brokering.cost_broker": st.floats(0, 10),
         "mandate.cost_mandate": st.floats(0, 5),
+        "mandate.cost_mandate_year": st.floats(0, 20),
     },
     cost_facilitate=st.floats(0, 10),
     cost_capacity=st.floats(0, 10),
@@ -98,7 +99,11 @@ def test_dearer_brokering_costs_more_and_falls_short():
         _mean(
             "final_shortfall",
             **kw,
-            **{"brokering.cost_broker": 0.0, "mandate.cost_mandate": 0.0},
+            **{
+                "brokering.cost_broker": 0.0,
+                "mandate.cost_mandate": 0.0,
+                "mandate.cost_mandate_year": 0.0,
+            },
         )
         == 0
     )
@@ -106,7 +111,11 @@ def test_dearer_brokering_costs_more_and_falls_short():
         _mean(
             "final_shortfall",
             **kw,
-            **{"brokering.cost_broker": 8.0, "mandate.cost_mandate": 0.0},
+            **{
+                "brokering.cost_broker": 8.0,
+                "mandate.cost_mandate": 0.0,
+                "mandate.cost_mandate_year": 0.0,
+            },
         )
         > 0
     )
@@ -114,14 +123,23 @@ def test_dearer_brokering_costs_more_and_falls_short():
         _mean(
             "final_spend_centre",
             **kw,
-            **{"brokering.cost_broker": 8.0, "mandate.cost_mandate": 0.0},
+            **{
+                "brokering.cost_broker": 8.0,
+                "mandate.cost_mandate": 0.0,
+                "mandate.cost_mandate_year": 0.0,
+            },
         )
         > 0
     )
 
 
 def test_dearer_mandates_reach_fewer_schools():
-    kw = {"strategy": "top_down", "tightness": 1.0, "budget_centre": 0.5}
+    kw = {
+        "strategy": "top_down",
+        "tightness": 1.0,
+        "budget_centre": 0.5,
+        "mandate.cost_mandate_year": 0.0,
+    }
     cheap = _mean("final_spend_centre", **kw, **{"mandate.cost_mandate": 0.0})
     assert cheap == 0
     assert _mean("final_shortfall", **kw, **{"mandate.cost_mandate": 3.0}) > 0
@@ -129,6 +147,26 @@ def test_dearer_mandates_reach_fewer_schools():
     adopt_free = _adoptions(**kw, **{"mandate.cost_mandate": 0.0})
     adopt_dear = _adoptions(**kw, **{"mandate.cost_mandate": 20.0})
     assert adopt_dear < adopt_free
+
+
+def test_a_mandate_costs_every_year_it_runs_and_dearer_reaches_fewer():
+    """The running cost is charged once a year per school under mandate; short money slows it."""
+    kw = {"strategy": "top_down", "tightness": 1.0, "n_steps": 36, "mandate.cost_mandate": 0.0}
+    free = run_model(_params(**kw, **{"mandate.cost_mandate_year": 0.0}), 0).metrics
+    dear = run_model(_params(**kw, **{"mandate.cost_mandate_year": 6.3}), 0).metrics
+    assert free["spend_centre"].iat[-1] == 0
+    spend = dear["spend_centre"].to_numpy()
+    # Charged at the start of each year only (steps 0, 12, 24: rows 1, 13, 25, row 0
+    # being the start): flat in between.
+    rises = np.flatnonzero(np.diff(spend) > 0) + 1
+    assert set(rises.tolist()) <= {1, 13, 25} and len(rises) >= 2
+    # A year's charge is cost_mandate_year per school then running a mandated practice.
+    assert 0 < spend[13] - spend[12] <= 6.3 * SMALL["n_schools"] + 1e-9
+    # Under a budget that cannot pay it, the mandate reaches fewer schools.
+    poor = {**kw, "budget_centre": 1.0}
+    assert _adoptions(**poor, **{"mandate.cost_mandate_year": 12.5}) < _adoptions(
+        **poor, **{"mandate.cost_mandate_year": 0.0}
+    )
 
 
 def _adoptions(**kw) -> float:

@@ -362,7 +362,7 @@ def test_every_key_has_one_declaring_class_and_every_class_resolves_its_params()
                 assert not key.startswith(f"{name}."), (name, key)  # its parent's key
     assert set(seen) == set(table)  # every listed key is read by a registered class
     assert not [k for k in table if k.split(".")[0].endswith("_numpy")]
-    mechanisms = ("stance", "mandate", "field_trials", "brokering")
+    mechanisms = ("stance", "mandate", "field_trials", "brokering", "monitoring")
     assert {k.split(".")[0] for k in param_keys(TopDown).values()} == set(mechanisms)
 
 

@@ -360,6 +360,9 @@ class Practices(Growable):
         ev_mean: published evidence: estimated effect.
         ev_prec: published evidence: precision (1 / variance); 0 means none.
         trial_end: step its field trial ends, or -1.
+        trial_base: the comparator of its field trial: the mean true effect of the
+            practices it displaced at the trial sites (0 where it filled an empty
+            slot), set when the trial starts (:mod:`sim.rules.strategies.field_trials`).
         uid: the practice's identifier for random draws (:func:`born_uid`: its
             inventor and the step; its row for those known at the start), the same
             whatever else was invented before it: a row index is not.
@@ -379,13 +382,15 @@ class Practices(Growable):
     ev_prec: np.ndarray
     trial_end: np.ndarray
     uid: np.ndarray
+    trial_base: np.ndarray
 
     @classmethod
     def empty(cls) -> Practices:
         """An empty table."""
         f, i = np.float64, np.int64
         return cls(
-            0, *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i, f, f, i, i))
+            0,
+            *(np.zeros(0, t) for t in (f, f, f, np.int8, np.int8, np.int8, i, i, i, f, f, i, i, f)),
         )
 
 

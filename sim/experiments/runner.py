@@ -98,6 +98,7 @@ def outcomes(
                 float(metrics["perf_mean"].iat[0]),
                 float(last["perf_mean"]),
                 float(last["spend_public"]),
+                float(last["spend_schools"]) if "spend_schools" in last else float("nan"),
             )
         )
         years = float(last["step"] - metrics["step"].iat[0]) * dur_step / 12.0

@@ -39,6 +39,7 @@ from sim.model.params import Params, import_plugins, live_names
 from sim.model.plugins import plugin_error
 from sim.model.schedule import check_schedule
 from sim.rules import build_pipeline
+from sim.rules.strategies.field_trials import trial_se
 from sim.rules.word_of_mouth import Heard
 from sim.system import metrics as _metrics
 from sim.system.agents import Authority, Centre, Head, School
@@ -244,7 +245,13 @@ class NextPracticeModel(mesa.Model):
         # Practices known at the start: today's good practice, with evidence
         # as precise as one completed field trial would give.
         k = p.n_practices_init
-        sd_ev = p.sd_trial / np.sqrt(p.n_trial_sites * p.dur_trial)
+        sd_ev = trial_se(
+            p.sd_trial,
+            p.n_trial_sites,
+            p.declared.get("field_trials.n_pupils_site", 41),
+            p.dur_trial,
+            p.init_perf_mean,
+        )
         effect = rng.normal(p.mean_effect_init, p.sd_effect_init, k)
         self.practices = Practices.empty()
         self.practices.append(

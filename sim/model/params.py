@@ -41,6 +41,7 @@ deviations, ``lever_`` the four coherence levers of Fullan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -474,9 +475,10 @@ class Params(BaseModel):
         hi=2,
         unit="share of budget",
         kind="uncertainty",
-        sweep=(0.04, 0.25),
-        sweep_ref="a practice costing a few per cent to a quarter of a school's"
-        " discretionary budget",
+        sweep=(0.04, 0.4),
+        sweep_ref="EEF's cost bands over a 250-pupil school's 50k discretionary budget: GBP 8 "
+        "a pupil to the 'very low' band's ceiling of GBP 80 (EEF Toolkit; docs/sources.md); "
+        "the default a judgement",
         meaning="Mean yearly running cost of a practice, as a share of a "
         "school's discretionary budget.",
     )
@@ -810,14 +812,21 @@ class Params(BaseModel):
         meaning="Length of a field trial.",
     )
     sd_trial: float = par(
-        0.5,
+        0.35,
         lo=0.01,
         hi=5,
-        unit="logit per site-month^0.5",
+        unit="logit",
         kind="uncertainty",
         sweep=(0.2, 1.0),
-        sweep_ref="trial evaluations from sharp to as noisy as a school's own read",
-        meaning="Noise of a trial's co-designed evaluation per site and month.",
+        sweep_ref="a judgement from two derived figures: at 0.35 a trial with 30 schools an "
+        "arm has the standard error of the average EEF trial, 0.125 logit (literature note "
+        "B5, from Lortie-Forgues and Inglis 2019); the spread between schools is 0.48 logit "
+        "net of cohort noise (docs/sources.md), less what a pre-test explains; 1.0 is a "
+        "trial as noisy as an unadjusted comparison plus uneven implementation",
+        meaning="Between-site standard deviation of a trial site's outcome that the "
+        "trial's design does not remove (schools' differences after adjustment, uneven "
+        "implementation); with the pupils' binomial noise it sets a trial's sampling error "
+        "(field_trials).",
     )
     threshold_proven: float = par(
         0.05,
@@ -825,23 +834,30 @@ class Params(BaseModel):
         hi=2,
         unit="logit",
         kind="lever",
-        meaning="Least estimated effect for a trialled practice to be declared proven.",
+        ref="literature note B2: EEF's practical bar, +1 month (0.02-0.09 SD, about "
+        "0.03-0.15 logit), with a secure estimate; the value within it a judgement",
+        meaning="Least effect worth the cost: a trialled practice is proven when the lower "
+        "confidence bound of its estimate (field_trials.share_confidence) clears it.",
     )
 
     # ----------------------------------------------------------------- costs and budgets
     # One unit, GBP thousand (a year for budgets and yearly costs), per school of the
     # model system where it says so; see sim/system/costs.py. No figure is tuned to an answer.
     budget_centre: float = par(
-        3.0,
+        12.0,
         lo=0,
         hi=1000,
         unit="GBP k per school per year",
         kind="lever",
-        sweep=(0.5, 10.0),
-        sweep_ref="National Strategies of the 2000s: roughly GBP 150-200m a "
-        "year over ~20,000 schools, i.e. 7.5-10k a school",
+        sweep=(4.0, 21.0),
+        sweep_ref="the National Strategies: central delivery alone 4.2k a maintained school "
+        "(H2009J, 2007-08), the Primary Strategy's Standards Fund 12.1k a primary school "
+        "(H2007N, 2007-08), all the strategies 21.4k a maintained school (H2009J); "
+        "docs/sources.md",
+        ref="H2007N, H2009J: Hansard written answers on the National Strategies' spending "
+        "(sim/data/national_strategies_spending_england)",
         meaning="The centre's yearly budget for its actions (trials, "
-        "brokering, mandates), per school in the system.",
+        "brokering, mandates and their running), per school in the system.",
     )
     budget_authority: float = par(
         6.0,
@@ -849,9 +865,14 @@ class Params(BaseModel):
         hi=1000,
         unit="GBP k per school per year",
         kind="lever",
-        sweep=(1.0, 15.0),
-        sweep_ref="school improvement spend of an English authority: a "
-        "few to fifteen thousand a school (one-line reason)",
+        sweep=(3.5, 17.0),
+        sweep_ref="from the strategies' money for local delivery and the school improvement "
+        "partner subsidy, 3.5k a maintained school (H2009J, H2007S), to the Standards Fund "
+        "for local delivery and schools' training, 17.2k (H2009J); the default within it a "
+        "judgement (authorities' own advisers are counted by no source found): "
+        "docs/sources.md",
+        ref="H2009J, H2007S (sim/data/national_strategies_spending_england, "
+        "school_improvement_spending_england)",
         meaning="Each authority's yearly budget for facilitation and "
         "capacity investment, per school it serves (times its "
         "budget index, which a cut lowers).",
@@ -862,7 +883,8 @@ class Params(BaseModel):
         hi=10_000,
         unit="GBP k per year",
         kind="structure",
-        ref=DFES_2007,
+        ref="DM2006: direct payments of about GBP 50,000 an average primary head spends at "
+        "discretion from 2007-08 (sim/data/school_improvement_spending_england)",
         meaning="A school's discretionary budget, which practices' running "
         "costs (cost_mean) are shares of: only for reporting "
         "spend_schools in GBP.",
@@ -873,9 +895,11 @@ class Params(BaseModel):
         hi=100,
         unit="GBP k per school per year",
         kind="uncertainty",
-        sweep=(0.5, 5.0),
+        sweep=(0.7, 3.5),
         ref=GIBBONS_2007,
-        sweep_ref="an authority adviser's time per school, at full facilitation",
+        sweep_ref="school improvement partners: subsidy 0.72k a school (H2007S), an "
+        "authority's flat fee 2.0k (TES2005S), five days of a system leader 2.1-3.5k "
+        "(NA2015; the five days a judgement): docs/sources.md",
         meaning="Cost to an authority of animating or administering "
         "one school's networks for a year at facilitation 1.",
     )
@@ -885,9 +909,11 @@ class Params(BaseModel):
         hi=100,
         unit="GBP k per school per year",
         kind="uncertainty",
-        sweep=(1.0, 10.0),
+        sweep=(2.0, 14.0),
         ref=FULLAN_2006,
-        sweep_ref="professional development days per school at a full capacity-building lever",
+        sweep_ref="top: the strategies' Standards Fund for schools' training, 14.0k a school "
+        "(H2009J, 2008-09), the Primary Strategy's targeted support 11.5k (H2009L); the "
+        "default and the bottom a judgement: docs/sources.md",
         meaning="Cost to an authority of full capacity investment in one school for a year.",
     )
 
@@ -900,8 +926,9 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=JACKSON_2011,
         sweep=(0.0, 0.5),
-        sweep_ref="no cut to half; the 2010 spending review cut English "
-        "councils' grant 28% in four years",
+        sweep_ref="no cut to half; the 2010 Spending Review cut central funding to "
+        "councils about 26% over four years (LGC2010), grants fell 36.3% in real terms "
+        "2009-10 to 2014-15 (IFS2015)",
         meaning="Share of the budget cut.",
     )
     rel_adversity: float = par(
@@ -1391,6 +1418,39 @@ def field_info(name: str) -> dict[str, Any]:
 def parameter_table() -> list[dict[str, Any]]:
     """Every parameter's metadata, in declaration order, the declared ones last."""
     return [field_info(n) for n in all_fields()]
+
+
+#: What a parameter's declaration gives for its value and range (``nextpractice params``).
+BASES = ("sourced", "judgement", "none")
+#: A citation: a year (Fullan 2006), a catalogue source id (H2007N), a seed paper or the
+#: sources page (docs/sources.md, which carries its own sources).
+_CITES = re.compile(
+    r"\b(?:1[89]|20)[0-9]{2}\b|\b[A-Z][A-Z0-9]*[0-9]{4}[A-Z]*\b|seed 00[0-9]|sources\.md"
+    r"|literature note|sim/data/"
+)
+
+
+def basis(info: dict[str, Any]) -> str:
+    """Where a parameter's value and range come from, as its declaration says.
+
+    ``sourced`` when its ``ref`` or ``sweep_ref`` cites a source (a year, a
+    catalogue source id, a seed paper, docs/sources.md), even if part of it is
+    a judgement; ``judgement`` when it gives a reason but cites nothing (or
+    says "a judgement"); ``none`` when it gives neither.
+    """
+    said = " ".join(str(info.get(k) or "") for k in ("ref", "sweep_ref")).strip()
+    if not said:
+        return "none"
+    return "sourced" if _CITES.search(said) else "judgement"
+
+
+def basis_counts(kinds: tuple[str, ...] = ("uncertainty", "lever")) -> dict[str, dict[str, int]]:
+    """How many parameters of each kind are sourced, a judgement or give nothing (:func:`basis`)."""
+    out = {k: dict.fromkeys(BASES, 0) for k in kinds}
+    for info in parameter_table():
+        if info["kind"] in out:
+            out[info["kind"]][basis(info)] += 1
+    return out
 
 
 def live_names() -> list[str]:

@@ -575,11 +575,14 @@ def publish_evidence(
     estimate: np.ndarray,
     precision: np.ndarray,
     threshold: float,
+    z: float = 0.0,
 ) -> None:
-    """Publish evidence on practices: proven if the estimate clears ``threshold``.
+    """Publish evidence on practices: proven if its lower bound clears ``threshold``.
 
     Evidence accumulates by precision weighting with what was already
-    published. A practice whose estimate falls short is marked abandoned by
+    published. A practice is proven when the published estimate less ``z``
+    standard errors (``z`` from the confidence asked, 0 for the estimate
+    alone) clears ``threshold``; one that falls short is marked abandoned by
     the centre; schools running it will see the evidence when they review.
     """
     pr = model.practices
@@ -588,7 +591,8 @@ def publish_evidence(
         pr.ev_prec[practice] * pr.ev_mean[practice] + precision * estimate
     ) / tot
     pr.ev_prec[practice] = tot
-    pr.stage[practice] = np.where(pr.ev_mean[practice] >= threshold, PROVEN, ABANDONED)
+    lower = pr.ev_mean[practice] - z / np.sqrt(tot)
+    pr.stage[practice] = np.where(lower >= threshold, PROVEN, ABANDONED)
 
 
 def add_ties(

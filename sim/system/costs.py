@@ -7,7 +7,8 @@ the model system, so they scale with ``n_schools``). Two kinds of payer:
 - the **centre** (the national budget, ``budget_centre``, e.g. the National
   Strategies' and the Innovation Unit's programmes): field trials (per site-month,
   committed for the whole trial when it starts), brokered ties (per tie) and
-  administering and inspecting mandates (per school a mandate reaches);
+  administering and inspecting mandates (per school a mandate reaches, once) and
+  running them (per school under a mandate, once a year);
 - each **authority** (``budget_authority`` times its budget index, which a budget cut
   lowers, seed 001): animating or administering its schools' networks (per school,
   times the facilitation its stance gives), capacity investment (per school at
@@ -66,6 +67,9 @@ class Ledger:
         self.spent_la = np.zeros(n_authorities)
         self.short_la = np.zeros(n_authorities)
         self.spent_schools = 0.0
+        #: Share of this year's running cost of the mandates the centre could pay
+        #: (:meth:`sim.rules.strategies.mandate.Mandate.pay_running_cost`).
+        self.share_mandate_year = 1.0
 
     def accrue(self, model: NextPracticeModel) -> None:
         """Add this step's allowance: yearly budget per school times schools, over 12."""
@@ -106,7 +110,8 @@ class Ledger:
     def centre_units(self, unit_cost: float, n: int) -> int:
         """How many of ``n`` units the centre can pay for in full; charge them."""
         left = max(0.0, self.allowance_centre - self.spent_centre)
-        k = n if unit_cost <= 0 else min(n, int(left // unit_cost))
+        # left // unit_cost overflows for a tiny unit cost: then every unit is affordable.
+        k = n if unit_cost <= 0 or left >= n * unit_cost else min(n, int(left // unit_cost))
         self.spent_centre += k * unit_cost
         self.short_centre += (n - k) * unit_cost
         return k
@@ -126,10 +131,15 @@ class Ledger:
 #: Outcomes of a run's money beside the final spend metrics, with their definitions.
 COST_DEFINITIONS = {
     "gain_points": "mean performance at the end minus at the start, in percentage points",
-    "spend_per_point": "final_spend_public per percentage point of gain_points (GBP "
-    "thousand; nan when nothing was gained)",
-    "points_per_million": "gain_points per GBP million of final_spend_public (nan when "
-    "nothing was spent)",
+    "spend_per_point": "final_spend_public (the centre and authorities) per percentage point "
+    "of gain_points (GBP thousand; nan when nothing was gained)",
+    "points_per_million": "gain_points per GBP million of final_spend_public, the centre's "
+    "and authorities' spending (nan when nothing was spent)",
+    "spend_per_point_all": "all public spending (the centre, authorities and the schools' "
+    "running costs of their practices, also public money) per percentage point of "
+    "gain_points (GBP thousand; nan when nothing was gained)",
+    "points_per_million_all": "gain_points per GBP million of all public spending, the "
+    "schools' own included (nan when nothing was spent)",
 }
 
 
@@ -178,13 +188,24 @@ def yearly_outcomes(spend: dict[str, float], years: float, n_schools: int) -> di
     return {k: out[k] for k in YEARLY_DEFINITIONS}
 
 
-def cost_outcomes(perf_first: float, perf_last: float, spend_public: float) -> dict[str, float]:
-    """Gain and value for money of a finished run (see :data:`COST_DEFINITIONS`)."""
+def cost_outcomes(
+    perf_first: float, perf_last: float, spend_public: float, spend_schools: float = float("nan")
+) -> dict[str, float]:
+    """Gain and value for money of a finished run, two ways (see :data:`COST_DEFINITIONS`).
+
+    The centre's and authorities' spending (``spend_public``), and all public
+    spending, the schools' running costs of their practices (``spend_schools``)
+    included: NaN for the second when the schools' spending is not known.
+    """
     gain = 100.0 * (perf_last - perf_first)
+    nan = float("nan")
+    spend_all = spend_public + spend_schools
     return {
         "gain_points": gain,
-        "spend_per_point": spend_public / gain if gain > 0 else float("nan"),
-        "points_per_million": gain / (spend_public / 1000.0) if spend_public > 0 else float("nan"),
+        "spend_per_point": spend_public / gain if gain > 0 else nan,
+        "points_per_million": gain / (spend_public / 1000.0) if spend_public > 0 else nan,
+        "spend_per_point_all": spend_all / gain if gain > 0 else nan,
+        "points_per_million_all": gain / (spend_all / 1000.0) if spend_all > 0 else nan,
     }
 
 

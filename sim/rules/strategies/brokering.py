@@ -53,9 +53,10 @@ class Brokering:
             hi=100,
             unit="GBP k per tie",
             kind="uncertainty",
-            sweep=(0.5, 6.0),
-            sweep_ref="a few days of a broker's and two heads' time, up to a funded visit "
-            "programme",
+            sweep=(1.6, 3.8),
+            sweep_ref="system leaders' day rates (NA2015): two heads a day each with 15% "
+            "brokerage 1.6k, to a diagnostic day and two heads two days each 3.8k; the days "
+            "a judgement (docs/sources.md)",
             ref=NEXT_PRACTICE,
             meaning="Cost to the centre of brokering one tie.",
         ),

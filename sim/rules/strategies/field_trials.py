@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -33,11 +34,31 @@ class FieldTrials:
     co-designers with permission to experiment, for ``dur_trial`` months at
     ``cost_trial_site`` a site-month to the centre (seed 002: field trials
     with creative space, resources, permission and co-designed evaluation).
-    Conclude: the estimate is the true effect plus noise ``sd_trial`` over the
-    root of site-months; it is published, and the practice is proven if it
-    clears ``threshold_proven`` (system learning that feeds back into policy).
-    Draws are keyed by the practice (and the school, for sites) and the month,
-    on the ``centre`` slot's stream. No kernel: a few practices a cycle.
+
+    Conclude: a trial is a comparison, not a measurement of the candidate
+    alone (issue 28 item 2). Its estimand is the candidate's effect minus
+    its comparator's: the mean true effect of the practices the candidate
+    displaced at its sites (0 where it filled an empty slot: business as
+    usual), fixed when the sites take it up (``practices.trial_base``). Its
+    estimate adds the sampling error of a two-arm cluster trial with
+    ``n_trial_sites`` sites in each arm (controls cost the centre nothing
+    here): variance ``2 (sd_trial^2 + 1 / (m c s (1 - s))) / n``, between-site
+    variance plus each site's binomial (pupil) variance on the logit scale
+    for ``m = n_pupils_site`` pupils a cohort, ``c`` cohorts tested (one a
+    year of trial, at least one) and ``s`` the sites' mean share at the
+    expected standard (the delta method). The estimate is published with
+    its precision, and the practice is proven when the one-sided lower
+    confidence bound at ``share_confidence`` clears ``threshold_proven``
+    (the least effect worth the cost); otherwise it is abandoned. Because
+    the centre picks the most promising ideas and then the best published
+    estimates, the published effect of a proven practice exceeds its true
+    gain on average (the winner's curse: Cheung and Slavin 2016, small
+    trials about twice the effect of large ones; literature note B3),
+    without any special code; a false positive is mandated and brokered as
+    any proven practice is, and its harm shows where it displaces better
+    practice. Draws are keyed by the practice (and the school, for sites)
+    and the month, on the ``centre`` slot's stream. No kernel: a few
+    practices a cycle.
     """
 
     params_namespace: ClassVar[str] = "field_trials"
@@ -62,16 +83,40 @@ class FieldTrials:
             meaning="Field trials the centre funds in each cycle (incubate).",
         ),
         "cost_trial_site": Param(
-            1.0,
+            0.5,
             lo=0,
             hi=100,
             unit="GBP k per site-month",
             kind="uncertainty",
-            sweep=(0.3, 3.0),
-            sweep_ref="supply cover, materials and a share of co-designed evaluation: 4-36k a "
-            "site-year",
-            ref=NEXT_PRACTICE,
+            sweep=(0.2, 1.0),
+            sweep_ref="EEF trials' grants per treated school-month, 0.20 to 0.81 (four EEF "
+            "projects: docs/sources.md, literature note B1); the top is the co-designed "
+            "field trial's extra, a judgement",
+            ref="EEF project pages (Philosophy for Children, Switch-on Reading), docs/sources.md",
             meaning="Cost to the centre of one field-trial site for a month.",
+        ),
+        "n_pupils_site": Param(
+            41,
+            lo=1,
+            hi=500,
+            unit="pupils",
+            kind="structure",
+            ref="docs/sources.md: 609.6 thousand KS2 pupils (2005) over 14,768 schools with "
+            "results (2008) = 41.3 a school (SFR tables, DERIVED)",
+            meaning="Pupils tested at a trial site in one cohort (a year group at KS2), "
+            "which sets the within-site (pupil) sampling error of a trial's estimate.",
+        ),
+        "share_confidence": Param(
+            0.95,
+            lo=0.5,
+            hi=0.999,
+            unit="1",
+            kind="lever",
+            ref="the conventional 5% level of a one-sided test (a convention, not a source; "
+            "at 0.5 the point estimate alone must clear threshold_proven)",
+            meaning="Confidence the centre asks of a trial: a practice is proven when the "
+            "one-sided lower bound of its estimate at this confidence clears "
+            "threshold_proven.",
         ),
         "rel_signal_agenda": Param(
             0.1,
@@ -123,9 +168,13 @@ class FieldTrials:
             # exponential over their weight is least (Efraimidis and Spirakis 2006).
             clock = draws.exponential(keys[SITES], model.t, free, pr.uid[pid]) / w
             sites = free[np.argsort(clock, kind="stable")[:k]]
+            before = s.slot_p[sites].copy()
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
             s.trial[sites[runs]] = pid
+            pr.trial_base[pid] = comparator(
+                model, pid, sites[runs], before[runs], s.slot_p[sites[runs]]
+            )
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
 
@@ -133,13 +182,30 @@ class FieldTrials:
         """Trials that end are evaluated and their evidence published (proven or abandoned)."""
         p, pr, s, keys = model.p, model.practices, model.schools, self.keys_of(DECISIONS)
         ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
+        z = NormalDist().inv_cdf(self.value(model, "share_confidence"))
         for pid in ending.tolist():
             sites = np.flatnonzero(s.trial == pid)
-            site_months = max(len(sites), 1) * p.dur_trial
-            sd = p.sd_trial / np.sqrt(site_months)
-            est = pr.effect[pid] + sd * draws.normal1(keys[ESTIMATE], model.t, pr.uid[pid], 0)
+            s.trial[sites] = EMPTY
+            pr.trial_end[pid] = EMPTY
+            if len(sites) == 0:  # no site ran it: nothing measured, an idea again
+                pr.stage[pid] = IDEA
+                continue
+            se = trial_se(
+                p.sd_trial,
+                len(sites),
+                self.value(model, "n_pupils_site"),
+                p.dur_trial,
+                expit(float(s.logit_perf[sites].mean())),
+            )
+            gain = float(effect_at(model, pid, sites).mean()) - pr.trial_base[pid]
+            est = gain + se * draws.normal1(keys[ESTIMATE], model.t, pr.uid[pid], 0)
             publish_evidence(
-                model, np.array([pid]), np.array([est]), np.array([1.0 / sd**2]), p.threshold_proven
+                model,
+                np.array([pid]),
+                np.array([est]),
+                np.array([1.0 / se**2]),
+                p.threshold_proven,
+                z,
             )
             model.note(
                 "trial",
@@ -147,6 +213,54 @@ class FieldTrials:
                 proven=bool(pr.stage[pid] == PROVEN),
                 inventor=int(pr.inventor[pid]),
                 sites=len(sites),
+                estimate=float(est),
+                se=float(se),
+                true_gain=gain,
             )
-            s.trial[sites] = EMPTY
-            pr.trial_end[pid] = EMPTY
+
+
+def expit(x: float) -> float:
+    """The logistic function: a logit as a share."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def trial_se(sd_site: float, n_sites: int, n_pupils: float, dur: float, share: float) -> float:
+    """Standard error (logit) of a two-arm cluster trial with ``n_sites`` sites an arm.
+
+    ``2 (sd_site^2 + 1 / (n_pupils c share (1 - share))) / n_sites`` is its
+    variance: the between-site variance and each site's binomial variance on
+    the logit scale (the delta method), ``c`` the cohorts tested, one a year of
+    trial and at least one (``dur`` in months).
+    """
+    cohorts = max(1.0, np.floor(dur / 12.0))
+    share = min(max(share, 1e-6), 1.0 - 1e-6)
+    v_pupil = 1.0 / (n_pupils * cohorts * share * (1.0 - share))
+    return float(np.sqrt(2.0 * (sd_site**2 + v_pupil) / max(n_sites, 1)))
+
+
+def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarray:
+    """The true effect (logit, at full depth) of ``practice`` at each of ``schools``.
+
+    What a trial or the centre's monitoring measures. Today the practice's one
+    effect everywhere; the single place where an effect that varies by school
+    (a fade at scale, a school's context) enters the centre's evidence.
+    """
+    return np.full(len(schools), model.practices.effect[practice])
+
+
+def comparator(
+    model: ModelLike, pid: int, sites: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> float:
+    """The mean true effect of what ``pid`` displaced at ``sites`` (0 for an empty slot).
+
+    ``before`` and ``after``: the sites' slots before and after they took it up
+    (one row a site, each running it). A site's comparator is the practice that was
+    in the slot ``pid`` now holds, or nothing (business as usual).
+    """
+    if len(before) == 0:
+        return 0.0
+    displaced = np.where((before != after) & (after == pid), before, EMPTY).max(axis=1)
+    base = np.zeros(len(displaced))
+    for i in np.flatnonzero(displaced >= 0).tolist():
+        base[i] = effect_at(model, int(displaced[i]), sites[i : i + 1])[0]
+    return float(base.mean())

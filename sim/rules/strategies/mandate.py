@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.numerics import row_any
 from sim.core.registry import Param
 from sim.core.state import EMPTY, MANDATED
 from sim.rules.actions import (
@@ -66,11 +67,28 @@ class Mandate:
             hi=100,
             unit="GBP k per school reached",
             kind="uncertainty",
-            sweep=(0.1, 2.0),
-            sweep_ref="guidance, training days and inspection of take-up per school, a small "
-            "share of a strategy's per-school spend",
+            sweep=(0.2, 3.7),
+            sweep_ref="central delivery of primary literacy a year per primary school 0.20k "
+            "(H2007N) to the Literacy Strategy's first-year Standards Fund 3.7k (H2007N); "
+            "docs/sources.md",
             meaning="Cost to the centre of administering and inspecting a mandate in one "
-            "school it reaches.",
+            "school it reaches, once.",
+        ),
+        "cost_mandate_year": Param(
+            6.3,
+            lo=0,
+            hi=100,
+            unit="GBP k per school per year",
+            kind="uncertainty",
+            sweep=(3.7, 12.5),
+            sweep_ref="the National Strategies' Standards Fund per primary school a year: "
+            "Literacy Strategy 1998-99 3.7, 2003-04 6.3, literacy and numeracy 2003-04 12.5 "
+            "(H2007N, docs/sources.md); the default, one subject's strategy at its mature "
+            "year, a judgement",
+            ref="H2007N (Hansard written answer on the National Strategies' Standards Fund)",
+            meaning="Yearly cost to the centre of running a mandate (consultants, training, "
+            "monitoring) in one school running a mandated practice, charged at the start of "
+            "each year.",
         ),
     }
 
@@ -80,7 +98,9 @@ class Mandate:
         if not practices:
             return
         s, p = model.schools, model.p
+        self.pay_running_cost(model)
         reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
+        reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
         users = model.users()
         expected = reach * sum(s.n - int(users[pid]) for pid in practices)
@@ -101,6 +121,23 @@ class Mandate:
         )
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
+
+    def pay_running_cost(self, model: ModelLike) -> None:
+        """At the start of each year, pay a year's running cost for the schools under mandate.
+
+        ``cost_mandate_year`` for each school running any standing mandated
+        practice, asked of the centre once a year (a yearly grant, not a
+        monthly one); the share it can pay sets how far the mandate reaches
+        new schools for the year.
+        """
+        year = max(1, round(12.0 / model.p.dur_step))
+        if model.t % year != 0:
+            return
+        s = model.schools
+        under = int(row_any(np.isin(s.slot_p[: s.n], model.mandates)).sum())
+        model.ledger.share_mandate_year = model.ledger.centre(
+            self.value(model, "cost_mandate_year") * under
+        )
 
     @staticmethod
     def take_ups(key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection):

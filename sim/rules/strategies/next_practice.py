@@ -13,9 +13,12 @@ class NextPractice(Strategy):
 
     The agenda is a fixed national domain (domain 0: seed 003's "Every Child
     Matters" as rallying point). Each step: conclude trials that end and
-    publish their evidence; every cycle, scan ideas and incubate the most
-    promising in field trials; accelerate the practice its trials proved by
-    brokering ties and by mandating it as hard as the tightness dial says.
+    publish their evidence; once a year, read national results for practices
+    in wide use (a proven practice that disappoints at scale is withdrawn:
+    :class:`~sim.rules.strategies.monitoring.Monitoring`); every cycle, scan
+    ideas and incubate the most promising in field trials; accelerate the
+    practice its trials proved by brokering ties and by mandating it as hard
+    as the tightness dial says.
     Practice known before is left to spread through the networks. Authorities
     animate (seed 000: "centre animates the system").
     """
@@ -29,6 +32,7 @@ class NextPractice(Strategy):
         self.set_stance(model)
         model.agenda = 0
         self.conclude_trials(model)
+        self.monitor(model)
         self.stimulate_and_incubate(model)
         best = self.best_known(model, self.value(model, "n_mandate"), origin=PRACTITIONER)
         self.broker(model, best)

@@ -47,10 +47,15 @@ class Stance:
             lo=0,
             hi=1,
             unit="1",
-            kind="lever",
+            kind="uncertainty",
             sweep=(0.3, 1),
+            sweep_ref="a judgement: how much facilitation (ties, ownership) animating buys is "
+            "not measured; from little more than an administering authority gives (0.2-0.4) "
+            "to all of it; seed 000 asserts the direction, not the size",
             ref=GIBBONS_2007,
-            meaning="Facilitation an authority gives when its stance is to animate.",
+            meaning="Facilitation an authority gives when its stance is to animate: how "
+            "well animation builds ties and ownership (an uncertainty; what the authority "
+            "spends on it is cost_facilitate times this).",
         ),
     }
 

@@ -10,13 +10,14 @@ from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.brokering import Brokering
 from sim.rules.strategies.field_trials import FieldTrials
 from sim.rules.strategies.mandate import Mandate
+from sim.rules.strategies.monitoring import Monitoring
 from sim.rules.strategies.stance import Stance
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
 
 
-class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering):
+class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
     """Base class: the centre's repertoire of mechanisms; a strategy picks from it.
 
     A strategy is a plug-in: a subclass registered by name with
@@ -37,7 +38,10 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering):
     * :class:`~sim.rules.strategies.field_trials.FieldTrials`: stimulate,
       incubate, conclude (``field_trials.*``);
     * :class:`~sim.rules.strategies.brokering.Brokering`: brokered ties
-      (``brokering.*``).
+      (``brokering.*``);
+    * :class:`~sim.rules.strategies.monitoring.Monitoring`: national
+      monitoring of practices in wide use, which revises what the centre
+      backs (``monitoring.*``).
 
     A strategy never touches performance, draws only from the ``centre``
     slot's stream (the mechanisms do), and holds no state of its own: the

@@ -12,9 +12,12 @@ class TopDown(Strategy):
     """Innovation as transfer: the centre mandates today's best known practice.
 
     The agenda is the domain of the best known practice; authorities
-    administer the mandate. The centre funds no trials, so what it knows to
-    be best changes only if evidence changes (seed 000, question 1; Fullan's
-    "tightening the focus from above").
+    administer the mandate. The centre funds no trials; what it knows to be
+    best changes as national monitoring of practices in wide use revises the
+    evidence (a mandated practice that disappoints is withdrawn, one that
+    spread from below and does well can be taken up: the National
+    Strategies revised their frameworks), seed 000, question 1; Fullan's
+    "tightening the focus from above".
     """
 
     stance = ADMINISTER
@@ -22,8 +25,9 @@ class TopDown(Strategy):
     colour = "#d95f02"  # ColorBrewer Dark2
 
     def act(self, model):
-        """Set stance and agenda, and mandate the best known practice."""
+        """Set stance and agenda, read national results, and mandate the best known practice."""
         self.set_stance(model)
+        self.monitor(model)
         best = self.best_known(model, self.value(model, "n_mandate"))
         model.agenda = int(model.practices.domain[best[0]]) if best else -1
         self.mandate(model, best)
