@@ -241,11 +241,21 @@ def trial_se(sd_site: float, n_sites: int, n_pupils: float, dur: float, share: f
 def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarray:
     """The true effect (logit, at full depth) of ``practice`` at each of ``schools``.
 
-    What a trial or the centre's monitoring measures. Today the practice's one
-    effect everywhere; the single place where an effect that varies by school
-    (a fade at scale, a school's context) enters the centre's evidence.
+    What a trial or the centre's monitoring measures, and the single place where an
+    effect that varies by school enters the centre's evidence. It is the scale-up fade
+    of :meth:`sim.model.model.NextPracticeModel.slot_effect` read for one practice: a
+    practice invented during the run keeps its whole effect at a school that holds it
+    as its own (its inventor, its trial sites: channel created) and
+    ``rel_effect_spread`` of it anywhere else, including a school that does not hold
+    it; a practice known at the start keeps its effect everywhere. So a trial measures
+    efficacy at its own sites and monitoring measures effectiveness in wide use.
     """
-    return np.full(len(schools), model.practices.effect[practice])
+    pr, s = model.practices, model.schools
+    effect = np.full(len(schools), float(pr.effect[practice]))
+    if pr.born[practice] < 0:
+        return effect
+    own = ((s.slot_p[schools] == practice) & (s.slot_channel[schools] == CREATED)).any(axis=1)
+    return np.where(own, effect, effect * model.p.rel_effect_spread)
 
 
 def comparator(
