@@ -432,7 +432,7 @@ def test_parameter_recovery(tmp_path):
     """
     from sim.calibration.simulate import apply_values, simulate_series
 
-    truth = {"sd_effect_init": 0.35, "practice_effects.rate_perf": 0.1}
+    truth = {"sd_effect_init": 0.22, "practice_effects.rate_perf": 0.1}
     over = {"n_schools": 100, "n_authorities": 2}
     base = load_scenario(TOP_DOWN, over).model_dump(mode="json")
     years = np.arange(1999, 2006)

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.state import ABANDONED, CHOSEN, PRACTITIONER, PROVEN
+from sim.core.state import ABANDONED, CHOSEN, CREATED, PRACTITIONER, PROVEN
 from sim.model.model import NextPracticeModel
 from sim.model.params import BASES, Params, basis, basis_counts, field_info, parameter_table
 from sim.rules.actions import invent, take_up
-from sim.rules.strategies.field_trials import comparator, trial_se
+from sim.rules.strategies.field_trials import comparator, effect_at, trial_se
 from sim.system.costs import cost_outcomes
 
 SMALL = {"n_schools": 150, "n_authorities": 3, "n_towns": 3}
@@ -49,14 +49,34 @@ def test_more_sites_pupils_and_years_narrow_a_trial_more_spread_widens_it(sd, n,
 
 
 def test_the_comparator_is_what_the_candidate_displaced_or_nothing():
-    model = SimpleNamespace(practices=SimpleNamespace(effect=np.array([0.4, -0.2, 0.1, 0.0])))
+    known = np.full(4, -1)  # practices known at the start: no scale-up fade
+    model = SimpleNamespace(
+        practices=SimpleNamespace(effect=np.array([0.4, -0.2, 0.1, 0.0]), born=known)
+    )
     sites = np.array([5, 6, 7])
     before = np.array([[0, 1], [1, -1], [0, 1]])
     after = np.array([[3, 1], [1, 3], [0, 3]])  # displaced 0; an empty slot; displaced 1
     assert comparator(model, 3, sites, before, after) == pytest.approx((0.4 + 0.0 - 0.2) / 3)
     # A better practice displaced makes the comparison harder to win.
-    better = SimpleNamespace(practices=SimpleNamespace(effect=np.array([0.8, -0.2, 0.1, 0.0])))
+    better = SimpleNamespace(
+        practices=SimpleNamespace(effect=np.array([0.8, -0.2, 0.1, 0.0]), born=known)
+    )
     assert comparator(better, 3, sites, before, after) > comparator(model, 3, sites, before, after)
+
+
+def test_the_centre_measures_efficacy_at_its_sites_and_effectiveness_where_spread():
+    """A practice born in the run keeps its effect where it was made (channel created) and
+    ``rel_effect_spread`` of it elsewhere; one known at the start keeps it everywhere."""
+    slot_p = np.array([[0, 1], [0, 1], [-1, -1]])
+    channel = np.array([[CREATED, CHOSEN], [CHOSEN, CHOSEN], [CHOSEN, CHOSEN]])
+    for spread in (0.3, 0.8):
+        model = SimpleNamespace(
+            practices=SimpleNamespace(effect=np.array([0.4, 0.2]), born=np.array([12, -1])),
+            schools=SimpleNamespace(slot_p=slot_p, slot_channel=channel),
+            p=SimpleNamespace(rel_effect_spread=spread),
+        )
+        assert effect_at(model, 0, np.arange(3)) == pytest.approx([0.4, 0.4 * spread, 0.4 * spread])
+        assert effect_at(model, 1, np.arange(3)) == pytest.approx([0.2, 0.2, 0.2])
 
 
 # ------------------------------------------------------------------ trials in runs

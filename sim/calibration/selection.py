@@ -209,7 +209,7 @@ def select(
         RunsFailed: Simulations failed (after every file is written, unless
             ``allow_failures``), or more than half of a generation's did.
     """
-    from sim.calibration.fit import (
+    from sim.calibration.abc import (
         FAILED,
         _write_failures,
         check_cost,
