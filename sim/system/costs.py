@@ -200,12 +200,15 @@ def cost_outcomes(
     gain = 100.0 * (perf_last - perf_first)
     nan = float("nan")
     spend_all = spend_public + spend_schools
+    millions, millions_all = spend_public / 1000.0, spend_all / 1000.0  # GBP k -> GBP m
     return {
         "gain_points": gain,
         "spend_per_point": spend_public / gain if gain > 0 else nan,
-        "points_per_million": gain / (spend_public / 1000.0) if spend_public > 0 else nan,
+        # Tested against the millions, not the thousands: a spend of a few GBP 1e-324 k
+        # is above 0 but its millions are not.
+        "points_per_million": gain / millions if millions > 0 else nan,
         "spend_per_point_all": spend_all / gain if gain > 0 else nan,
-        "points_per_million_all": gain / (spend_all / 1000.0) if spend_all > 0 else nan,
+        "points_per_million_all": gain / millions_all if millions_all > 0 else nan,
     }
 
 

@@ -250,10 +250,11 @@ def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarra
     it; a practice known at the start keeps its effect everywhere. So a trial measures
     efficacy at its own sites and monitoring measures effectiveness in wide use.
     """
-    pr, s = model.practices, model.schools
+    pr = model.practices
     effect = np.full(len(schools), float(pr.effect[practice]))
     if pr.born[practice] < 0:
         return effect
+    s = model.schools
     own = ((s.slot_p[schools] == practice) & (s.slot_channel[schools] == CREATED)).any(axis=1)
     return np.where(own, effect, effect * model.p.rel_effect_spread)
 
