@@ -22,6 +22,7 @@ from sim.core.errors import UserError
 from sim.experiments import plan_experiment
 from sim.experiments.sweep import run_sweep
 from sim.model.basis import KINDS, basis_of, basis_table, range_basis
+from sim.model.params import field_info
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -57,7 +58,7 @@ def test_a_policy_names_its_levers_and_the_manifest_lists_them(tmp_path):
                     "levers": {
                         "budget_centre_total": 0.4,  # GBP m a year over 200 schools: 2k each
                         "field_trials.n_trials": 1,
-                        "stance.facilitation_animate": 0.5,
+                        "brokering.n_broker": 1.0,
                     },
                 },
             ]
@@ -67,7 +68,7 @@ def test_a_policy_names_its_levers_and_the_manifest_lists_them(tmp_path):
     levers = plan.extra["policy_levers"]
     assert levers["np_lean"]["budget_centre"] == pytest.approx(2.0)
     assert levers["np_lean"]["field_trials.n_trials"] == 1
-    assert levers["np_lean"]["stance.facilitation_animate"] == 0.5
+    assert levers["np_lean"]["brokering.n_broker"] == 1.0
     assert levers["td"]["strategy"] == "top_down"
     assert plan.bases["np_lean"]["budget_centre"] == pytest.approx(2.0)
     # Every world factor is an uncertainty the runs read, and each has a basis.
@@ -106,7 +107,7 @@ def test_levers_vary_across_worlds_only_when_named(tmp_path):
     factors = plan.extra["world_factors"]
     assert "budget_centre" in factors and "field_trials.n_trials" in factors
     lo, hi = plan.ranges["budget_centre"]
-    assert (lo, hi) == (0.5, 10.0)  # its declared sweep range
+    assert (lo, hi) == tuple(field_info("budget_centre")["sweep"])  # its declared sweep range
     # The worlds' values reach the runs of every policy.
     rows = plan.design[plan.design["world"] == 2]
     for row in rows.to_dict("records"):
