@@ -998,7 +998,9 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         "run the validation suite",
         "Known-answer checks (the classic diffusion curves) and pattern checks "
-        "(the plateau, the tight-loose dilemma), with a report; exits 1 if one fails.",
+        "(the plateau, the tight-loose dilemma, plausibility against England's published "
+        "results), with a report; exits 1 if a known-answer check fails (a pattern that "
+        "does not hold is reported as a finding).",
     )
     v.add_argument(
         "--quick",
