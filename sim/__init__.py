@@ -9,4 +9,4 @@ The model package: parameters (:mod:`sim.model.params`), scenario files
 never imported by the model.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
