@@ -339,7 +339,9 @@ def _basis_line() -> str:
     table = basis_table()
     counts = {k: sum(r["basis"] == k for r in table) for k in KINDS}
     return (
-        f"Ranges of the {len(table)} uncertainties with a sweep range: "
+        f"Ranges of the {len(table)} uncertainties with a sweep range, by the range's own "
+        "reason alone (judgement only where it says so, unlike the count above, which also "
+        "reads the value's source): "
         + ", ".join(f"{counts[k]} {k}" for k in KINDS)
         + " (nextpractice params --basis lists them)"
     )
