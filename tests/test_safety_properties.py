@@ -681,6 +681,7 @@ def test_a_series_is_read_only_in_its_unit_and_with_whole_years(rows, unit):
 def test_a_calibration_is_costed_and_an_absurd_one_refused_before_it_runs(
     monkeypatch, capsys, population, generations, scenario
 ):
+    import sim.calibration.abc as abc
     import sim.calibration.fit as fit
 
     def must_not_start(*a, **k):
@@ -692,7 +693,7 @@ def test_a_calibration_is_costed_and_an_absurd_one_refused_before_it_runs(
         if scenario is not None:
             cal["scenario"] = str(SCENARIOS / scenario)
         (tmp / "c.yaml").write_text(yaml.safe_dump(cal))
-        monkeypatch.setattr(fit, "LONG_HOURS", 1e-9)  # every calibration is "long" here
+        monkeypatch.setattr(abc, "LONG_HOURS", 1e-9)  # every calibration is "long" here
         monkeypatch.setattr(fit, "_history_tables", must_not_start)
         rc, err = call(["calibrate", tmp / "c.yaml", "--out", tmp / "o", "--workers", "1"], capsys)
         CASES["calibration cost"] += 1
