@@ -338,8 +338,39 @@ def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(
     pd.testing.assert_frame_equal(plan_experiment(path).design, d)  # same seed, same worlds
 
 
-def test_posterior_worlds_refuse_a_lever_and_a_missing_folder(tmp_path):
-    _posterior(tmp_path, tightness=[0.2, 0.4])
+def test_posterior_worlds_leave_a_lever_to_the_policies(tmp_path):
+    """A fitted lever (a fact of history) is not a world factor: each policy keeps its own."""
+    from sim.analysis.analyze import worlds_note
+
+    _posterior(tmp_path, tightness=[0.2, 0.9], sd_judge=[0.3, 0.5])
+    spec = {
+        "root_seed": 3,
+        "replications": 1,
+        "design": {
+            "method": "robustness",
+            "policies": [
+                {"name": "a", "levers": {"strategy": "top_down", "tightness": 0.7}},
+                {"name": "b", "levers": {"strategy": "bottom_up", "tightness": 0.1}},
+            ],
+            "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
+            "measures": {"final_perf_mean": "max"},
+        },
+    }
+    path = tmp_path / "lever.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    plan = plan_experiment(path)
+    d = plan.design
+    assert "tightness" not in d  # not a world factor
+    assert plan.extra["policy_levers"]["a"]["tightness"] == 0.7
+    assert plan.extra["policy_levers"]["b"]["tightness"] == 0.1
+    assert set(d["sd_judge"]) <= {0.3, 0.5}
+    assert plan.extra["worlds_from_posterior"] == ["sd_judge"]
+    assert plan.extra["worlds_posterior_levers"] == ["tightness"]
+    assert "tightness left to each policy" in worlds_note(plan.extra)
+
+
+def test_posterior_worlds_refuse_an_undeclared_name_and_a_missing_folder(tmp_path):
+    _posterior(tmp_path, not_a_parameter=[0.2, 0.4])
     spec = {
         "root_seed": 3,
         "replications": 1,
@@ -355,7 +386,7 @@ def test_posterior_worlds_refuse_a_lever_and_a_missing_folder(tmp_path):
     }
     path = tmp_path / "lever.yaml"
     path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(UserError, match="'tightness'.*not a declared uncertainty"):
+    with pytest.raises(UserError, match="'not_a_parameter'.*not a declared uncertainty or lever"):
         plan_experiment(path)
     spec["design"]["worlds"]["posterior"] = "nowhere"
     path.write_text(yaml.safe_dump(spec))

@@ -272,9 +272,15 @@ def worlds_note(manifest: dict[str, Any]) -> str:
             if ranges
             else "the other uncertainties at the policies' common values"
         )
+        levers = manifest.get("worlds_posterior_levers") or []
+        kept = (
+            f"; the posterior's {', '.join(levers)} left to each policy (a lever)"
+            if levers
+            else ""
+        )
         return (
             f"worlds: {n}; {', '.join(post)} drawn from the posterior in {source} "
-            f"(evidence), {others}"
+            f"(evidence), {others}{kept}"
         )
     if source and not manifest.get("worlds_posterior_used", True):
         return (

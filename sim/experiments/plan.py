@@ -373,8 +373,11 @@ def plan_robustness(
     method = design.worlds.resolved_method()
     worlds_table = None
     from_posterior: list[str] = []
+    posterior_levers: list[str] = []
     if method in ("posterior", "mix"):
-        post_factors, post_table = _posterior_worlds(exp, where, params_cls, design.worlds, method)
+        post_factors, post_table, posterior_levers = _posterior_worlds(
+            exp, where, params_cls, design.worlds, method
+        )
         from_posterior = list(post_factors)
     if method == "posterior":
         factors, worlds_table = post_factors, post_table
@@ -463,6 +466,7 @@ def plan_robustness(
         "worlds_posterior": design.worlds.posterior,
         "worlds_posterior_used": method in ("posterior", "mix"),
         "worlds_from_posterior": from_posterior,
+        "worlds_posterior_levers": posterior_levers,
         "worlds_from_ranges": [n for n in factors if n not in from_posterior],
         "measures": dict(design.measures),
         "targets": {k: v.model_dump(exclude_none=True) for k, v in design.targets.items()},
@@ -517,13 +521,14 @@ def _check_resolve(design: RobustnessDesign, exp: Experiment, where: Path) -> No
 
 def _posterior_worlds(
     exp: Experiment, where: Path, params_cls: type[BaseModel], worlds: Any, method: str
-) -> tuple[dict[str, Factor], pd.DataFrame]:
+) -> tuple[dict[str, Factor], pd.DataFrame, list[str]]:
     """A robustness design's worlds drawn from a calibration's posterior (issues 19, 29).
 
     ``n`` weighted draws with replacement (:func:`sim.experiments.posterior.draw`), seeded from the
     experiment's root seed, so the same file gives the same worlds. The posterior's
-    parameters, each of which must be a declared uncertainty, are world factors: the
-    only ones (``method: posterior``), or beside the sampled ones (``mix``).
+    uncertainties are world factors: the only ones (``method: posterior``), or beside the
+    sampled ones (``mix``). A lever the calibration fitted stays each policy's (returned
+    third, for the manifest); any other column is refused.
     """
     from sim.experiments.posterior import draw, shipped_posterior
 
@@ -546,14 +551,22 @@ def _posterior_worlds(
         path = beside if beside.exists() else (shipped_posterior(path) or beside)
     table = draw(path, worlds.n, design_seed(exp.root_seed))
     declared = declared_factors(params_cls)
-    factors = {}
+    factors, levers = {}, []
     for name in table.columns:
         factor = declared.get(name)
+        if factor is not None and factor.kind == "lever":
+            levers.append(name)
+            # A calibration may fit a lever as a fact of history (how hard the centre
+            # mandated in 1998-2005); in a robustness design each policy sets its levers,
+            # so the particles' other parameters are the world (their marginal) and the
+            # lever stays the policy's. Recorded in the manifest (worlds_posterior_levers).
+            continue
         if factor is None or factor.kind != "uncertainty":
             raise UserError(
                 f"{where}: design.worlds.posterior: {name!r} in {path} is not a "
-                "declared uncertainty of this model; a world varies "
-                "uncertainties only (levers are the policies')"
+                "declared uncertainty or lever of this model; a world varies "
+                "uncertainties only. Fix: calibrate declared parameters, or name "
+                "another posterior"
             )
         factors[name] = factor
-    return factors, table
+    return factors, table[list(factors)], levers
