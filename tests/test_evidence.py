@@ -554,15 +554,17 @@ def test_an_experiment_can_turn_the_posterior_off(tmp_path):
 
 def test_the_shipped_robustness_design_draws_the_fitted_parameters_from_evidence():
     from sim.experiments.posterior import load_posterior, shipped_names
+    from sim.model.params import factors
 
     assert "ks2_joint" in shipped_names()
     post = load_posterior("ks2_joint")
     assert set(prepare(JOINT).priors) <= set(post.columns)
     plan = plan_experiment(ROOT / "experiments" / "robustness.yaml")
     m = plan.extra
-    assert m["worlds_from"] == "mix" and set(m["worlds_from_posterior"]) == set(
-        prepare(JOINT).priors
-    )
+    fitted = set(prepare(JOINT).priors)
+    levers = {n for n in fitted if factors(("lever",)).get(n) is not None}
+    assert m["worlds_from"] == "mix" and set(m["worlds_from_posterior"]) == fitted - levers
+    assert set(m["worlds_posterior_levers"]) == levers  # each policy keeps its own
     assert len(m["worlds_from_ranges"]) > 20
 
 

@@ -274,9 +274,7 @@ def worlds_note(manifest: dict[str, Any]) -> str:
         )
         levers = manifest.get("worlds_posterior_levers") or []
         kept = (
-            f"; the posterior's {', '.join(levers)} left to each policy (a lever)"
-            if levers
-            else ""
+            f"; the posterior's {', '.join(levers)} left to each policy (a lever)" if levers else ""
         )
         return (
             f"worlds: {n}; {', '.join(post)} drawn from the posterior in {source} "

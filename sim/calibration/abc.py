@@ -281,6 +281,8 @@ def run_abc(
     """
     from pyabc import ABCSMC, RV, Distribution
 
+    from sim.calibration.transition import FewParticlesTransition
+
     cal = setup.cal
     names = list(models) if models is not None else [next(iter(setup.models))]
     sims = [Simulator(series_runs(setup, m), setup.models[m].integer) for m in names]
@@ -300,6 +302,7 @@ def run_abc(
         distance_of(setup),
         population_size=cal.population,
         sampler=sampler,
+        transitions=[FewParticlesTransition() for _ in names],
     )
     abc.new(url, setup.observed_stats())
     history = abc.run(

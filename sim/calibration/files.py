@@ -453,6 +453,14 @@ def load_calibration(path: str | Path) -> Calibration:
         raise UserError(format_validation_error(exc, path, Calibration)) from None
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names something (a NUL byte in the name counts: the reader says why)."""
+    try:
+        return os.path.lexists(path)
+    except ValueError:
+        return True
+
+
 def read_series(path: str | Path, unit: str = "percent") -> Series:
     """Read an observed series file (format in the module docstring).
 
@@ -462,11 +470,7 @@ def read_series(path: str | Path, unit: str = "percent") -> Series:
     path = Path(path)
     if unit not in UNITS:
         raise UserError(f"{path}: unit must be one of {', '.join(UNITS)} (got {unit!r})")
-    try:
-        exists = os.path.lexists(path)
-    except ValueError:  # a NUL byte in the name
-        exists = True  # the reader says what is wrong with it
-    if not exists:
+    if not _exists(path):
         raise UserError(
             f"{path}: no such series file; observed.file is relative to the calibration file"
         )
@@ -773,7 +777,16 @@ def prepare(path: str | Path, origin: int | None = None, horizon: int | None = N
     many = cal.series is not None
     at_of = {n: (f"series.{n}" if many else "observed") for n in specs}
     # Read every series first (the start levels come from them).
-    raw = {n: read_series(_file_path(path, s.file), s.unit) for n, s in specs.items()}
+    raw = {}
+    for n, s in specs.items():
+        file = _file_path(path, s.file)
+        if not _exists(file):  # name the calibration file and the key, not only the path
+            raise UserError(
+                f"{path}: {at_of[n]}.file: no such series file {file} (a path relative to "
+                "the calibration file). Fix: give the path of a series CSV, e.g. "
+                "../sim/data/ks2_english_level4_england.csv"
+            )
+        raw[n] = read_series(file, s.unit)
     model_specs = (
         dict(cal.models)
         if cal.models is not None
