@@ -145,6 +145,21 @@ def test_small_cohorts_raise_the_share_with_every_pupil_at_the_standard():
     assert published(perf)[1] == pytest.approx(0.0504, abs=5e-4)
 
 
+def test_a_missing_performance_gives_nan_as_the_exact_sums_do():
+    perf = np.array([0.7, np.nan, 0.8])
+    for result in (published(perf), published(perf, sizes=[41])):
+        assert all(math.isnan(v) for v in result)
+
+
+def test_shares_are_normalised_and_need_their_sizes():
+    perf = np.array([0.6, 0.9])
+    assert published(perf, sizes=[20, 40], weights=[1, 3]) == published(
+        perf, sizes=[20, 40], weights=[0.25, 0.75]
+    )
+    with pytest.raises(ValueError, match="sizes"):
+        published(perf, weights=[1.0])
+
+
 # ------------------------------------------------------------------ any performance
 @settings(max_examples=60, deadline=None)
 @given(
