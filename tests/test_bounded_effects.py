@@ -71,11 +71,11 @@ def test_start_is_where_drawn_and_no_school_passes_its_ceiling():
 
 def test_published_results_add_a_cohorts_noise():
     perf = np.full(1000, 0.79)
-    sd, every, below = published(perf, cohort=41)
+    sd, every, below = published(perf, sizes=[41])
     assert sd == pytest.approx(1 / np.sqrt(41 * 0.79 * 0.21))  # 0.38 (docs/sources.md)
     assert every == pytest.approx(0.79**41)
     assert 0 < below < 0.01
-    assert published(np.full(10, 0.5), cohort=41)[2] > 0.4
+    assert published(np.full(10, 0.5), sizes=[41])[2] > 0.4
 
 
 # ------------------------------------------------------------------ directions in a run

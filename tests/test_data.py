@@ -143,6 +143,28 @@ FACTS = {
             (2015, "700", "GBP a day", "NA2015"), (2015, "420", "GBP a day", "NA2015"),
         ],
     ),
+    "ks2_cohort_size_england": (
+        ("band", "schools", "pupils", "source"),
+        [
+            (1997, "all", "18,392", "4,429,040", "H2008C"),
+            (1997, "more than 800 pupils on roll", "11", "9,270", "H2008C"),
+            (1997, "fewer than 300 pupils on roll", "14,182", "", "CL2008"),
+            (1997, "more than 400 pupils on roll", "1,450", "", "CL2008"),
+            (2008, "all", "17,205", "4,087,790", "H2008C"),
+            (2008, "more than 800 pupils on roll", "18", "15,760", "H2008C"),
+            (2008, "fewer than 100 pupils on roll", "2,605", "", "BBC2008R"),
+            (2008, "fewer than 300 pupils on roll", "12,975", "", "CL2008"),
+            (2008, "more than 400 pupils on roll", "1,886", "", "CL2008"),
+            (2009, "all", "14,759", "", "BBC2009E"),
+            (2009, "11 or more eligible pupils", "13,532", "", "BBC2009E"),
+            (2011, "6 to 10 pupils", "about 1,000", "", "TES2011T"),
+            (2022, "1 to 15 pupils", "2,029", "19,910", "DFE2022C"),
+            (2022, "16 to 30 pupils", "4,742", "116,134", "DFE2022C"),
+            (2022, "31 to 60 pupils", "5,884", "268,681", "DFE2022C"),
+            (2022, "61 to 90 pupils", "2,045", "145,830", "DFE2022C"),
+            (2022, "91 or more pupils", "636", "68,565", "DFE2022C"),
+        ],
+    ),
     "schools_count_england": (
         ("value", "source"),
         [

@@ -100,6 +100,13 @@ NS, SI, COUNT = (
     "school_improvement_spending_england",
     "schools_count_england",
 )
+SIZE = "ks2_cohort_size_england"
+#: 2022's bands of schools by KS2 cohort size, as printed: (band, schools, pupils).
+BANDS = [
+    ("1 to 15 pupils", "2,029", "19,910"), ("16 to 30 pupils", "4,742", "116,134"),
+    ("31 to 60 pupils", "5,884", "268,681"), ("61 to 90 pupils", "2,045", "145,830"),
+    ("91 or more pupils", "636", "68,565"),
+]  # fmt: skip
 #: Each figure the page's sums take from the catalogue, as written in a sum, and the
 #: catalogue's value (in the sum's unit).
 CITED = {
@@ -149,6 +156,12 @@ CITED = {
     - _series("ks2_english_level4_england", 2002),
     "(0.79 /": _series("ks2_english_level4_england", 2006) / 100,
     "(0.76 /": _series("ks2_maths_level4_england", 2006) / 100,
+    "619120": sum(_fact(SIZE, 2022, "pupils", b[2]) for b in BANDS),
+    "15336": sum(_fact(SIZE, 2022, "schools", b[1]) for b in BANDS),
+    "14759 - 13532": _fact(SIZE, 2009, "schools", "14,759")
+    - _fact(SIZE, 2009, "schools", "13,532"),
+    "2605 /": _fact(SIZE, 2008, "schools", "2,605"),
+    "17205": _fact(SIZE, 2008, "schools", "17,205"),
 }  # fmt: skip
 
 

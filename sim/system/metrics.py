@@ -8,6 +8,7 @@ Performance is the share of pupils reaching the expected standard (0 to 1).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -32,12 +33,12 @@ DEFINITIONS: dict[str, str] = {
     "weakest_start": "mean performance of the tenth of schools that were weakest at step 0",
     "gap": "mean of the other nine tenths of schools minus mean of the weakest tenth",
     "published_sd": "standard deviation between schools of the logit of published results: "
-    "performance plus the binomial noise of one cohort of COHORT pupils (the spread tables "
-    "show)",
-    "share_all_pupils": "expected share of schools where every pupil of a COHORT-pupil cohort "
-    "reaches the standard",
-    "share_below_floor": "expected share of schools where fewer than FLOOR of a COHORT-pupil "
-    "cohort reach the standard",
+    "performance plus the binomial noise of one cohort, its size as England's KS2 cohorts of "
+    "COHORT (the spread tables show)",
+    "share_all_pupils": "expected share of schools where every pupil of a cohort reaches the "
+    "standard, cohorts as England's KS2 cohorts of COHORT",
+    "share_below_floor": "expected share of schools where fewer than FLOOR of a cohort reach "
+    "the standard, cohorts as England's KS2 cohorts of COHORT",
     "practices_in_use": "distinct practices run by at least one school (clutter)",
     "frontier": "best true effect among practices in use (logit)",
     "frontier_known": "best published evidence of effect (logit; nan if none)",
@@ -71,34 +72,146 @@ DEFINITIONS: dict[str, str] = {
     "drops": "practices dropped in the step",
 }
 
-#: Pupils in a school's cohort with KS2 results, for what published results would show: 2005's
-#: 609.6 thousand pupils over 2008's 14,768 schools in the tables (docs/sources.md, section 3).
-COHORT = 41
+#: England's schools by the size of their KS2 cohort, as printed (tests of May 2022,
+#: sim/data/ks2_cohort_size_england, source DFE2022C): per band the smallest and largest
+#: cohort (None: open), the schools and the pupils. The only table of schools by KS2 cohort
+#: size found; none was found for the level-4 era (docs/sources.md, section 3).
+COHORT_BANDS: tuple[tuple[int, int | None, int, int], ...] = (
+    (1, 15, 2029, 19910),
+    (16, 30, 4742, 116134),
+    (31, 60, 5884, 268681),
+    (61, 90, 2045, 145830),
+    (91, None, 636, 68565),
+)
+#: The smallest cohort whose results were published: schools with 10 or fewer eligible pupils
+#: were left out of the performance tables until 2010 (ks2_cohort_size_england, TES2011T).
+SMALLEST_PUBLISHED = 11
 #: The floor standard of 2008-2009: 55% of pupils at level 4 (ks2_schools_below_floor_england).
 FLOOR = 0.55
+
+
+def cohort_sizes(
+    bands: tuple[tuple[int, int | None, int, int], ...] = COHORT_BANDS,
+    smallest: int = SMALLEST_PUBLISHED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort sizes and their shares among schools with published results, from size bands.
+
+    Within a band the schools are spread over its whole numbers with a density linear in
+    the size that keeps the band's schools and its mean cohort (pupils over schools); an
+    open top band ends where a density falling linearly from its smallest size to zero
+    would give its mean (smallest plus three times the mean's excess). Both are a
+    judgement: the sources print bands, not sizes, and this is the simplest spread that
+    keeps every printed number (for England's bands the densities stay positive). Sizes
+    below ``smallest`` are dropped and the shares renormalised: those schools' results
+    were not published.
+
+    Returns:
+        ``(sizes, weights)``: whole cohort sizes, increasing, and shares summing to 1.
+    """
+    sizes, weights = [], []
+    for lo, hi, schools, pupils in bands:
+        mean = pupils / schools
+        top = int(round(lo + 3.0 * (mean - lo))) if hi is None else hi
+        n = np.arange(lo, top + 1)
+        slope = (mean - n.mean()) / n.var() if len(n) > 1 else 0.0
+        density = np.maximum(1.0 + slope * (n - n.mean()), 0.0)
+        sizes.append(n)
+        weights.append(schools * density / density.sum())
+    size, weight = np.concatenate(sizes), np.concatenate(weights)
+    keep = size >= smallest
+    return size[keep], weight[keep] / weight[keep].sum()
+
+
+#: Cohort sizes of schools with published results and their shares (:func:`cohort_sizes`).
+COHORT_SIZES, COHORT_WEIGHTS = cohort_sizes()
+#: Their mean cohort (42.8 pupils: 2022's mean over all schools is 40.4, the level-4 era's
+#: 41.3; the smallest cohorts, not published, are left out).
+COHORT = float(COHORT_SIZES @ COHORT_WEIGHTS)
 for _k in ("published_sd", "share_all_pupils", "share_below_floor"):
     DEFINITIONS[_k] = (
-        DEFINITIONS[_k].replace("COHORT", str(COHORT)).replace("FLOOR", f"{FLOOR:.0%}")
+        DEFINITIONS[_k]
+        .replace("COHORT", f"{SMALLEST_PUBLISHED} or more pupils (mean {COHORT:.1f})")
+        .replace("FLOOR", f"{FLOOR:.0%}")
     )
 
 
-def published(perf: np.ndarray, cohort: int = COHORT, floor: float = FLOOR):
+def _mixture(
+    p: np.ndarray, sizes: np.ndarray, weights: np.ndarray, floor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per school, the chances that every pupil, and that fewer than ``floor``, reach the standard.
+
+    Exact sums over cohorts of ``sizes`` with shares ``weights``.
+    """
+    every = np.zeros(len(p))
+    below = np.zeros(len(p))
+    for n, w in zip(sizes.tolist(), weights.tolist(), strict=True):
+        every += w * p**n
+        k_max = int(np.ceil(floor * n)) - 1  # fewer than the floor: at most k_max pupils
+        cdf = np.zeros(len(p))
+        for k in range(k_max + 1):
+            cdf += math.comb(n, k) * p**k * (1.0 - p) ** (n - k)
+        below += w * cdf
+    return every, below
+
+
+#: Performance values at which England's cohort mixture is tabulated (:func:`_table`).
+GRID = np.linspace(0.0, 1.0, 10001)
+
+
+@functools.cache
+def _table(floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """England's cohort mixture (:data:`COHORT_SIZES`) at each :data:`GRID` value, once.
+
+    Summing 131 cohort sizes per school at every step would cost more than the step; both
+    mixtures are smooth in performance, and linear interpolation between points 1e-4 apart
+    is within 1e-5 of the exact sum (``tests/test_cohort.py``). Reading the table costs less
+    than the one 41-pupil cohort's sum it replaced, at 300 schools and at England's 21,000
+    (``scripts/bench_published.py``).
+    """
+    return _mixture(GRID, COHORT_SIZES, COHORT_WEIGHTS, floor)
+
+
+def published(
+    perf: np.ndarray,
+    sizes: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    floor: float = FLOOR,
+) -> tuple[float, float, float]:
     """What published results of schools with true shares ``perf`` would show, in expectation.
 
-    Returns the sd between schools of the logit of a cohort's result (true spread plus
-    the binomial noise of ``cohort`` pupils, delta method), the expected share of schools
-    where every pupil reaches the standard, and the expected share below ``floor``.
-    No draw is made: a metric never touches the run's random numbers.
+    A school's published result is one cohort's: its size is drawn, in expectation, from
+    ``sizes`` with shares ``weights`` (normalised; equal if not given; default England's KS2
+    cohorts of :data:`SMALLEST_PUBLISHED` or more pupils, :data:`COHORT_SIZES`),
+    independently of the school's performance. That independence is a judgement: the
+    sources disagree on how small schools do (docs/decisions.md), and a school's size is
+    not in the model.
+
+    Returns the sd between schools of the logit of a cohort's result (true spread plus the
+    binomial noise of the cohort, delta method: the mean of ``1 / (n p (1 - p))``), the
+    expected share of schools where every pupil reaches the standard (the mean of
+    ``p ** n``), and the expected share below ``floor``. No draw is made: a metric never
+    touches the run's random numbers.
     """
     p = np.clip(perf, 1e-9, 1.0 - 1e-9)
+    if sizes is None:
+        t_every, t_below = _table(floor)
+        if weights is not None:
+            raise ValueError("weights need their sizes")
+        sizes, weights = COHORT_SIZES, COHORT_WEIGHTS
+        x = p * (len(GRID) - 1)  # the grid is even: a point's cell is its index, no search
+        i = np.minimum(np.nan_to_num(x).astype(np.int64), len(GRID) - 2)
+        f = x - i  # nan where perf is: the result is nan, as the exact sums' would be
+        every = t_every[i] * (1.0 - f) + t_every[i + 1] * f
+        below = t_below[i] * (1.0 - f) + t_below[i + 1] * f
+    else:
+        sizes = np.asarray(sizes, dtype=np.int64)
+        weights = np.ones(len(sizes)) if weights is None else np.asarray(weights, dtype=float)
+        weights = weights / weights.sum()
+        every, below = _mixture(p, sizes, weights, floor)
+    inv_n = float(np.sum(weights / sizes))  # the mean of 1 / n over cohorts
     logit = np.log(p / (1.0 - p))
-    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (cohort * p * (1.0 - p)))))
-    every = float(np.mean(p**cohort))
-    below = np.zeros(len(p))
-    k_max = int(np.ceil(floor * cohort)) - 1  # fewer than the floor: at most k_max pupils
-    for k in range(k_max + 1):
-        below += math.comb(cohort, k) * p**k * (1.0 - p) ** (cohort - k)
-    return sd, every, float(below.mean())
+    sd = float(np.sqrt(logit.var() + np.mean(inv_n / (p * (1.0 - p)))))
+    return sd, float(every.mean()), float(below.mean())
 
 
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
