@@ -309,17 +309,19 @@ def cmd_params(args: argparse.Namespace) -> None:
             lo, hi = info["sweep"]
             why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
             print(f"    sweep: [{lo}, {hi}]{why}")
-    from sim.model.params import BUDGET_TOTALS, basis_counts
+    from sim.model.basis import basis_counts
+    from sim.model.params import BUDGET_TOTALS
 
     print(
-        "\nWhere the values come from (a parameter's ref and sweep reason: sourced when they "
-        "cite a source, judgement when they give a reason only, none when neither):"
+        "\nWhere the ranges come from (the reason for a parameter's sweep range, or for its "
+        "value if no world varies it: sourced when it cites a source, judgement when it says "
+        "so, neither otherwise; nextpractice params --basis lists the uncertainties'):"
     )
     kinds = {"uncertainty": "uncertainties", "lever": "levers", "structure": "structure"}
     for kind, n in basis_counts(tuple(kinds)).items():
         print(
             f"  {kinds[kind]:<14} {n['sourced']:>3} sourced, {n['judgement']:>3} judgement, "
-            f"{n['none']:>3} none"
+            f"{n['neither']:>3} neither"
         )
     print("\nBudgets may be given as a total a year for the whole system instead (not both):")
     for key, spec in BUDGET_TOTALS.items():
@@ -329,21 +331,17 @@ def cmd_params(args: argparse.Namespace) -> None:
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
         print(f"  {slot:<12} {', '.join(names + ['off'])}")
-    print("\n" + _basis_line())
 
 
 def _basis_line() -> str:
     """How many uncertainties' ranges cite a source, say a judgement, or neither."""
-    from sim.model.basis import KINDS, basis_table
+    from sim.model.basis import KINDS, basis_counts
 
-    table = basis_table()
-    counts = {k: sum(r["basis"] == k for r in table) for k in KINDS}
+    counts = basis_counts(("uncertainty",))["uncertainty"]
     return (
-        f"Ranges of the {len(table)} uncertainties with a sweep range, by the range's own "
-        "reason alone (judgement only where it says so, unlike the count above, which also "
-        "reads the value's source): "
+        f"Ranges of the {sum(counts.values())} uncertainties, by their reason: "
         + ", ".join(f"{counts[k]} {k}" for k in KINDS)
-        + " (nextpractice params --basis lists them)"
+        + " (the same rule as the counts of nextpractice params)"
     )
 
 
