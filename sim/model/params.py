@@ -537,7 +537,8 @@ class Params(BaseModel):
         unit="logit per budget",
         kind="uncertainty",
         sweep=(0.1, 1.0),
-        sweep_ref="cost counts for a third to three times the default against effect",
+        sweep_ref="a judgement: no source prices attainment against money in these units "
+        "(docs/sources.md); cost counts for a third to three times the default against effect",
         meaning="Weight of a practice's cost against its judged effect.",
     )
 
@@ -938,7 +939,8 @@ class Params(BaseModel):
         kind="uncertainty",
         sweep=(0, 6),
         ref=JACKSON_2011,
-        sweep_ref="no burning platform up to twice the default response (seed 001)",
+        sweep_ref="a judgement: no burning platform up to twice the default response; seed "
+        "001 describes the response, not its size (docs/sources.md)",
         meaning="Rise in invention and collaboration per unit of budget "
         "lost, times capacity: the burning platform.",
     )

@@ -106,9 +106,10 @@ class SystemLeadership(Rule):
             unit="GBP k per school per year",
             kind="uncertainty",
             sweep=(10.0, 50.0),
-            sweep_ref="an estimate, of the order of the National College's NLE deployment and "
-            "school-to-school support payments in the 2000s: 10-50k a supported school "
-            "a year",
+            sweep_ref="a judgement, older than the sources: 10-50k a supported school a year; "
+            "docs/sources.md derives 27k [14, 109] from half a day to four days a week of a "
+            "national leader of education (literature note) at GBP 700 a day (NA2015) over "
+            "39 weeks, so the default is under one day a week and the top under two",
             ref=NEXT_PRACTICE,
             meaning="Cost to an authority of executive headship support (rate_exec_support, "
             "p_exec_share) for one school taken on, for a year: the executive head's "
