@@ -13,7 +13,7 @@ import gc
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sim import __version__
 from sim.core.errors import RunsFailed, UserError
@@ -309,17 +309,19 @@ def cmd_params(args: argparse.Namespace) -> None:
             lo, hi = info["sweep"]
             why = f" ({info['sweep_ref']})" if info.get("sweep_ref") else ""
             print(f"    sweep: [{lo}, {hi}]{why}")
-    from sim.model.params import BUDGET_TOTALS, basis_counts
+    from sim.model.basis import basis_counts
+    from sim.model.params import BUDGET_TOTALS
 
     print(
-        "\nWhere the values come from (a parameter's ref and sweep reason: sourced when they "
-        "cite a source, judgement when they give a reason only, none when neither):"
+        "\nWhere the ranges come from (the reason for a parameter's sweep range, or for its "
+        "value if no world varies it: sourced when it cites a source, judgement when it says "
+        "so, neither otherwise; nextpractice params --basis lists the uncertainties'):"
     )
     kinds = {"uncertainty": "uncertainties", "lever": "levers", "structure": "structure"}
     for kind, n in basis_counts(tuple(kinds)).items():
         print(
             f"  {kinds[kind]:<14} {n['sourced']:>3} sourced, {n['judgement']:>3} judgement, "
-            f"{n['none']:>3} none"
+            f"{n['neither']:>3} neither"
         )
     print("\nBudgets may be given as a total a year for the whole system instead (not both):")
     for key, spec in BUDGET_TOTALS.items():
@@ -329,21 +331,17 @@ def cmd_params(args: argparse.Namespace) -> None:
     for slot in STEP_ORDER:
         names = [("*" if DEFAULTS.get(slot) == n else "") + n for n in sorted(RULES[slot])]
         print(f"  {slot:<12} {', '.join(names + ['off'])}")
-    print("\n" + _basis_line())
 
 
 def _basis_line() -> str:
     """How many uncertainties' ranges cite a source, say a judgement, or neither."""
-    from sim.model.basis import KINDS, basis_table
+    from sim.model.basis import KINDS, basis_counts
 
-    table = basis_table()
-    counts = {k: sum(r["basis"] == k for r in table) for k in KINDS}
+    counts = basis_counts(("uncertainty",))["uncertainty"]
     return (
-        f"Ranges of the {len(table)} uncertainties with a sweep range, by the range's own "
-        "reason alone (judgement only where it says so, unlike the count above, which also "
-        "reads the value's source): "
+        f"Ranges of the {sum(counts.values())} uncertainties, by their reason: "
         + ", ".join(f"{counts[k]} {k}" for k in KINDS)
-        + " (nextpractice params --basis lists them)"
+        + " (the same rule as the counts of nextpractice params)"
     )
 
 
@@ -534,17 +532,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     from sim.calibration.selection import Selection
     from sim.calibration.selection import report as selection_report
 
-    res = calibrate(
-        args.calibration,
-        args.out,
-        args.workers,
-        args.scheduler,
-        progress=args.verbose,
-        allow_failures=args.allow_failures,
-        allow_long=args.allow_long,
-        say=lambda line: print(line, file=sys.stderr, flush=True),
-        sizes=_sizes(args),
-    )
+    res = calibrate(args.calibration, args.out, **_fit_options(args))
     print(selection_report(res) if isinstance(res, Selection) else report(res))
 
 
@@ -557,16 +545,23 @@ def cmd_forecast(args: argparse.Namespace) -> None:
         args.out,
         args.origins,
         args.horizon,
-        args.workers,
-        args.scheduler,
         quick=args.quick,
-        progress=args.verbose,
-        allow_failures=args.allow_failures,
-        allow_long=args.allow_long,
-        say=lambda line: print(line, file=sys.stderr, flush=True),
-        sizes=_sizes(args),
+        **_fit_options(args),
     )
     print(report(res))
+
+
+def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``calibrate`` and ``forecast`` pass on alike: workers, failures, sizes, log."""
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": args.verbose,
+        "allow_failures": args.allow_failures,
+        "allow_long": args.allow_long,
+        "say": lambda line: print(line, file=sys.stderr, flush=True),
+        "sizes": _sizes(args),
+    }
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -654,6 +649,22 @@ def _size_options(parser: argparse.ArgumentParser, repeats: bool) -> None:
                 help=text
                 + " (the same data, priors and seed; summary.json records the sizes used)",
             )
+
+
+def _fit_arguments(parser: argparse.ArgumentParser, long_help: str, repeats: bool) -> None:
+    """The options ``calibrate`` and ``forecast`` share: workers, failures, log, sizes.
+
+    Args:
+        parser: The command's parser.
+        long_help: What ``--allow-long`` lets run (the commands count time differently).
+        repeats: Whether the command takes ``--repeats`` (stories: calibrate only).
+    """
+    parser.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    parser.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
+    parser.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
+    parser.add_argument("--verbose", "-v", action="store_true", help="log each generation")
+    parser.add_argument("--allow-long", action="store_true", help=long_help)
+    _size_options(parser, repeats=repeats)
 
 
 def _sizes(args: argparse.Namespace) -> dict[str, int | None]:
@@ -940,18 +951,13 @@ def build_parser() -> argparse.ArgumentParser:
         "calibration", help="a calibration file, e.g. experiments/calibrate_ks2_english.yaml"
     )
     k.add_argument("--out", help="output folder (default: runs/<calibration file name>)")
-    k.add_argument("--workers", type=int, help=_WORKERS_HELP)
-    k.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
-    k.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
-    k.add_argument("--verbose", "-v", action="store_true", help="log each generation")
-    k.add_argument(
-        "--allow-long",
-        action="store_true",
-        help="run even when the least time is above an hour on the workers given (the "
+    _fit_arguments(
+        k,
+        "run even when the least time is above an hour on the workers given (the "
         "least simulations and their time, from a pilot run, are printed before any "
         "calibration; a longer one is refused without this option)",
+        repeats=True,
     )
-    _size_options(k, repeats=True)
     k.set_defaults(fn=cmd_calibrate)
 
     fc = command(
@@ -984,16 +990,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a small form to test the machinery (first two origins, population 12, two "
         "generations, 20 predictive runs): not a result to cite",
     )
-    fc.add_argument("--workers", type=int, help=_WORKERS_HELP)
-    fc.add_argument("--scheduler", metavar="ADDRESS", help=_SCHEDULER_HELP)
-    fc.add_argument("--allow-failures", action="store_true", help=_ALLOW_HELP)
-    fc.add_argument("--verbose", "-v", action="store_true", help="log each generation")
-    fc.add_argument(
-        "--allow-long",
-        action="store_true",
-        help="run even when the least time of all the fits is above an hour",
+    _fit_arguments(
+        fc, "run even when the least time of all the fits is above an hour", repeats=False
     )
-    _size_options(fc, repeats=False)
     fc.set_defaults(fn=cmd_forecast)
 
     v = command(

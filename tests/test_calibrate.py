@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.calibration.files import load_calibration, observation_steps, prepare, read_series
@@ -457,3 +457,82 @@ def test_parameter_recovery(tmp_path):
     for row in res.summary.to_dict("records"):
         assert row["p05"] <= truth[row["parameter"]] <= row["p95"], row
         assert row["width90_vs_prior"] < 1.0, row  # narrower than the prior's 90% interval
+
+
+# ------------------------------------------------------------------ a story's clock
+KS2_MATHS = ROOT / "sim" / "data" / "ks2_maths_level4_england.csv"
+_YEAR = st.sampled_from([None, 1997, 1998, 1999])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    stories=st.lists(st.tuples(_YEAR, _YEAR), min_size=2, max_size=3),
+    top=st.sampled_from([None, 1998]),
+    english=st.sampled_from([None, 1998]),
+    maths=st.sampled_from([None, 1999]),
+)
+@example(stories=[(None, None), (None, None)], top=None, english=1998, maths=1999)  # accepted
+@example(stories=[(None, None), (1999, None)], top=None, english=1998, maths=None)  # refused
+@example(stories=[(1999, None), (1999, None)], top=None, english=None, maths=None)  # accepted
+def test_a_story_never_has_its_start_year_overwritten_by_a_series(stories, top, english, maths):
+    """A story (scenario or overrides) that sets a start_year other than a series' own is
+    refused, naming the file and the key; otherwise every run starts where it says.
+
+    The series' start_year places its years on the runs' clock, so it used to replace
+    a story's own start_year without a word.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        models = {}
+        for i, (in_scenario, in_overrides) in enumerate(stories):
+            story = {"extends": str(TOP_DOWN)}
+            if in_scenario is not None:
+                story["start_year"] = in_scenario
+            (tmp_path / f"story{i}.yaml").write_text(yaml.safe_dump(story))
+            models[f"s{i}"] = {
+                "scenario": f"story{i}.yaml",
+                "overrides": {} if in_overrides is None else {"start_year": in_overrides},
+            }
+        series = {
+            "english": {"file": str(KS2), "years": [1999, 2005]},
+            "maths": {"file": str(KS2_MATHS), "years": [2000, 2005]},
+        }
+        for name, year in (("english", english), ("maths", maths)):
+            if year is not None:
+                series[name]["start_year"] = year
+        over = {"n_schools": 40, "n_authorities": 2}
+        if top is not None:
+            over["start_year"] = top
+        cal = {
+            "overrides": over,
+            "series": series,
+            "parameters": {"sd_effect_init": None},
+            "models": models,
+            "population": 8,
+            "generations": 2,
+            "predictive": 6,
+            "seed": 7,
+        }
+        path = tmp_path / "stories.yaml"
+        path.write_text(yaml.safe_dump(cal, sort_keys=False))
+
+        # Where each story starts by its own word: its overrides, the file's, its scenario's.
+        own = [next((y for y in (o, top, s) if y is not None), 1998) for s, o in stories]
+        said = [[y for y in (s, top, o) if y is not None] for s, o in stories]
+        fixed = [y for y in (english, maths) if y is not None]
+        conflict = any(y != f for ys in said for y in ys for f in fixed)
+        try:
+            setup = prepare(path)
+        except UserError as exc:
+            text = str(exc)
+            assert text.startswith(str(path)) and "start_year" in text, text
+            assert conflict or len(set(own)) > 1, text  # else: stories on other dates
+            return
+        assert not conflict
+        for i, start in enumerate(own):
+            for name, year in (("english", english), ("maths", maths)):
+                assert setup.models[f"s{i}"].bases[name]["start_year"] == (
+                    start if year is None else year
+                )

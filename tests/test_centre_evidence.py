@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core.state import ABANDONED, CHOSEN, CREATED, PRACTITIONER, PROVEN
+from sim.model.basis import KINDS, basis_counts, param_basis, reason_of
 from sim.model.model import NextPracticeModel
-from sim.model.params import BASES, Params, basis, basis_counts, field_info, parameter_table
+from sim.model.params import Params, field_info, parameter_table
 from sim.rules.actions import invent, take_up
 from sim.rules.strategies.field_trials import comparator, effect_at, trial_se
 from sim.system.costs import cost_outcomes
@@ -227,9 +228,14 @@ def test_params_counts_each_basis_and_the_counts_add_up():
     table = parameter_table()
     counts = basis_counts(("uncertainty", "lever", "structure", "setting"))
     assert sum(sum(c.values()) for c in counts.values()) == len(table)
-    assert all(basis(i) in BASES for i in table)
-    assert basis({"ref": "H2007N"}) == "sourced"
-    assert basis({"sweep_ref": "a judgement: nobody measured it"}) == "judgement"
-    assert basis({}) == "none"
-    # Every uncertainty gives at least a reason (issue 28 item 4).
-    assert counts["uncertainty"]["none"] == 0
+    assert all(param_basis(i) in KINDS for i in table)
+    assert param_basis({"ref": "H2007N"}) == "sourced"
+    assert param_basis({"sweep_ref": "a judgement: nobody measured it"}) == "neither"  # no sweep
+    assert param_basis({"sweep": [0, 1], "sweep_ref": "a judgement: nobody measured it"}) == (
+        "judgement"
+    )
+    # A sweep range's reason, not the value's source, says where the range comes from.
+    assert param_basis({"sweep": [0, 1], "ref": "Fullan (2006)"}) == "neither"
+    assert param_basis({}) == "neither"
+    # Every uncertainty gives at least a reason for its range (issue 28 item 4).
+    assert all(reason_of(i) for i in table if i["kind"] == "uncertainty")

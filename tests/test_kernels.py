@@ -10,6 +10,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.core import draws
 from sim.core import kernels as K
@@ -1036,3 +1038,23 @@ def test_kernel_rng_reads_the_bit_generators_c_interface():
     assert h.integers(0, 10) == np.random.default_rng(3).integers(0, 10)  # the generator's methods
     with pytest.raises(AttributeError, match="__pycache__"):
         _ = h.state_address
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.sampled_from([0.0, 0.5, 1.0, 2.0])), min_size=1, max_size=20
+    )
+)
+def test_a_federations_lead_is_its_best_school_the_last_of_equals(schools):
+    """federation_leads: the one rule both home_cost and support (numpy) find the lead by;
+    support's compiled form keeps the same rule school by school (tested above)."""
+    from sim.rules.executive_heads import federation_leads
+
+    head = np.array([h for h, _ in schools], np.int64)
+    perf = np.array([p for _, p in schools])
+    fed = np.arange(len(head))
+    heads, leads = federation_leads(fed, head, perf)
+    assert list(heads) == sorted(set(head.tolist()))
+    for h, lead in zip(heads, leads, strict=True):
+        mine = fed[head == h]
+        assert lead == mine[perf[mine] == perf[mine].max()].max()

@@ -21,7 +21,7 @@ from sim.analysis.analyze import analyze
 from sim.core.errors import UserError
 from sim.experiments import plan_experiment
 from sim.experiments.sweep import run_sweep
-from sim.model.basis import KINDS, basis_of, basis_table, range_basis
+from sim.model.basis import KINDS, basis_of, basis_table, param_basis, range_basis
 from sim.model.params import field_info
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,3 +185,43 @@ def test_the_basis_of_a_range_is_read_from_its_reason():
 @given(st.one_of(st.none(), st.text(max_size=300)))
 def test_any_reason_gets_exactly_one_basis(text):
     assert range_basis(text) in KINDS
+
+
+def test_params_and_the_manifest_classify_every_declared_parameter_alike(capsys):
+    """`nextpractice params`, `params --basis` and a sweep's manifest (basis_of) agree.
+
+    They once used two rules (45/45/0 against 14/16/60 for the same uncertainties).
+    """
+    import re
+
+    from sim.cli import main
+    from sim.model.params import parameter_table
+
+    table = parameter_table()
+    main(["params"])
+    out = capsys.readouterr().out
+    printed = {
+        label: tuple(map(int, m))
+        for label, *m in re.findall(
+            r"^  (uncertainties|levers|structure) +(\d+) sourced, +(\d+) judgement, "
+            r"+(\d+) (?:none|neither)$",
+            out,
+            re.MULTILINE,
+        )
+    }
+    kinds = {"uncertainties": "uncertainty", "levers": "lever", "structure": "structure"}
+    assert set(printed) == set(kinds)
+    for label, kind in kinds.items():
+        grouped = basis_of([i["name"] for i in table if i["kind"] == kind])
+        assert printed[label] == tuple(len(grouped[k]) for k in KINDS), label
+    main(["params", "--basis"])
+    listed = capsys.readouterr().out
+    grouped = basis_of([i["name"] for i in table if i["kind"] == "uncertainty"])
+    for k in KINDS:
+        section = re.search(rf"^{k} \((\d+)\):\n((?:  .*\n)*)", listed, re.MULTILINE)
+        assert section, k
+        names = [line.split()[0] for line in section.group(2).splitlines()]
+        assert sorted(names) == sorted(grouped[k])
+        assert int(section.group(1)) == len(grouped[k])
+    for info in table:  # one rule: the table, the grouping and the counts
+        assert basis_of([info["name"]])[param_basis(info)] == [info["name"]]

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from sim.inputs import catalogue
+from sim.model.basis import param_basis, reason_of
 from sim.model.params import parameter_table
 from tests.conftest import ROOT
 
@@ -234,17 +235,32 @@ def test_the_flags_the_issue_names_are_fixed_in_the_model():
     assert "(one-line reason)" not in reason and re.search(r"H2009J|H2007S", reason)
 
 
+def _sourced(row: dict[str, str]) -> tuple[float, float, float] | None:
+    """A row's sourced default and range, or None where the row says "a judgement"."""
+    m = re.fullmatch(r"([0-9.]+) \[([0-9.]+), ([0-9.]+)\]", row["sourced"])
+    return None if m is None else (float(m[1]), float(m[2]), float(m[3]))
+
+
 @pytest.mark.parametrize("name", sorted(table()))
 def test_each_money_parameter_in_the_model_cites_its_source_or_judgement(name):
-    """The parameter's own declaration (what `nextpractice params` prints) gives the reason."""
-    info = PARAMS[name]
-    said = " ".join(str(info.get(k) or "") for k in ("ref", "sweep_ref"))
-    row = table()[name]
-    if row["sourced"] == "a judgement" or name.startswith("executive_heads."):
-        return  # the executive heads' file belongs to another change (issue 28, effects)
-    assert "(one-line reason)" not in said
-    ids = set(re.findall(r"\b[A-Z][A-Z0-9]*[0-9]{4}[A-Z]*\b", said))
-    assert ids or "EEF" in said or "judgement" in said, (name, said)
+    """The declaration's reason for its range (what `nextpractice params` counts) cites a
+    source or says "a judgement"; it says "a judgement" where the page finds no source,
+    and where the declared default or sweep is not the page's sourced one."""
+    info, row = PARAMS[name], table()[name]
+    reason = reason_of(info)
+    assert "(one-line reason)" not in reason
+    basis = param_basis(info)
+    assert basis in ("sourced", "judgement"), (name, reason)
+    sourced = _sourced(row)
+    if sourced is None:
+        assert basis == "judgement", (name, reason)
+        return
+    value, lo, hi = sourced
+    same = info["default"] == pytest.approx(value, abs=0.051)
+    if info.get("sweep"):
+        same = same and tuple(info["sweep"]) == pytest.approx((lo, hi), abs=0.051)
+    if not same:  # a value the page does not derive: chosen, so the declaration says so
+        assert basis == "judgement", (name, reason)
 
 
 def test_every_catalogue_file_is_on_the_page():

@@ -759,6 +759,57 @@ def _base_values(
     return params.model_dump(mode="json")
 
 
+def _clock_conflicts(
+    path: Path,
+    scenario: str | None,
+    scenario_key: str,
+    layers: list[tuple[str, dict[str, Any]]],
+    series_key: str,
+    start_year: int,
+) -> None:
+    """Refuse a scenario or override that sets a start_year other than the series' own.
+
+    A series' ``start_year`` is where its observations fall on the runs' clock (the
+    step of each measured year, :func:`observation_steps`), and in a model selection
+    every story is scored on the same dates with one distance; a story's own
+    ``start_year`` would be overwritten by it, so it is refused rather than ignored. A
+    story that changes at a date says so with its ``schedule:`` (docs/decisions.md,
+    mends).
+
+    Args:
+        path: The calibration file.
+        scenario: The scenario the runs start from (as the file names it), or None.
+        scenario_key: The file's key naming that scenario (``models.<story>.scenario``).
+        layers: The override layers under the series' values, as (key, values).
+        series_key: The series' key (``series.<name>`` or ``observed``).
+        start_year: The series' ``start_year``.
+
+    Raises:
+        UserError: naming the file, the key that sets another start_year and the fix.
+    """
+    from sim.experiments import resolve_scenario
+    from sim.model.scenario import resolve
+
+    said: list[tuple[str, Any]] = []
+    if scenario is not None:
+        file = resolve_scenario(path, scenario)
+        values, _ = resolve(file)
+        if "start_year" in values:
+            said.append((f"{scenario_key} ({file})", values["start_year"]))
+    said += [
+        (f"{at}.start_year", layer["start_year"]) for at, layer in layers if "start_year" in layer
+    ]
+    for where, value in said:
+        if not isinstance(value, int | float) or float(value) != float(start_year):
+            raise UserError(
+                f"{path}: {where} sets start_year: {excerpt(value)}, but "
+                f"{series_key}.start_year is {start_year}, which places that series' years on "
+                "the runs' clock and would overwrite it; remove start_year there (a story "
+                "that changes at a date says so with schedule:) or remove "
+                f"{series_key}.start_year"
+            )
+
+
 def prepare(path: str | Path, origin: int | None = None, horizon: int | None = None) -> Setup:
     """Load and check a calibration file, its scenarios and its series.
 
@@ -818,6 +869,14 @@ def prepare(path: str | Path, origin: int | None = None, horizon: int | None = N
             layers.append((f"{at_of[n]}.overrides", dict(s.overrides)))
             extra: dict[str, Any] = {}
             if s.start_year is not None:
+                _clock_conflicts(
+                    path,
+                    scenario,
+                    f"models.{m}.scenario" if at_m and mspec.scenario is not None else "scenario",
+                    layers,
+                    at_of[n],
+                    s.start_year,
+                )
                 extra["start_year"] = float(s.start_year)
             if s.start_level is not None:
                 hit = raw[n].years == s.start_level

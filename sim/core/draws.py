@@ -330,15 +330,27 @@ _KI, _WI, _FI = _ziggurat_tables()
 _MASK52 = (1 << 52) - 1
 
 
+@jit(inline="always")
+def _zig_point(w):
+    """A word's point in the ziggurat: its layer, sign and signed abscissa, and if it is inside.
+
+    The low 8 bits pick the layer, the next the sign, the top 52 the point; a point
+    under the layer's bound is inside the rectangle, and its abscissa is the normal.
+    """
+    layer = w & _u64(0xFF)
+    rabs = (w >> _u64(9)) & _u64(_MASK52)
+    negative = (w >> _u64(8)) & _u64(1)
+    x = np.float64(rabs) * _WI[layer]
+    if negative:
+        x = -x
+    return layer, negative, x, rabs < _KI[layer]
+
+
 @jit
 def _normal_of(k0, k1, t, a, b, w):
     """The standard normal of a draw whose first word is ``w``: the ziggurat's fast path."""
-    layer = w & _u64(0xFF)
-    rabs = (w >> _u64(9)) & _u64(_MASK52)
-    x = np.float64(rabs) * _WI[layer]
-    if (w >> _u64(8)) & _u64(1):
-        x = -x
-    if rabs < _KI[layer]:
+    _, _, x, inside = _zig_point(w)
+    if inside:
         return x
     return _normal_rest(k0, k1, t, a, b, w)
 
@@ -348,13 +360,8 @@ def _normal_rest(k0, k1, t, a, b, w):
     """The ziggurat's slow path: the edge of a layer, or the tail; then the next words."""
     j = 1
     while True:
-        layer = w & _u64(0xFF)
-        rabs = (w >> _u64(9)) & _u64(_MASK52)
-        negative = (w >> _u64(8)) & _u64(1)
-        x = np.float64(rabs) * _WI[layer]
-        if negative:
-            x = -x
-        if rabs < _KI[layer]:
+        layer, negative, x, inside = _zig_point(w)
+        if inside:
             return x
         if layer == 0:  # the tail beyond _ZIG_R (Marsaglia 1964)
             while True:
@@ -397,13 +404,25 @@ def lognormal1(key, t, a, b, mean, sigma):
 @jit(inline="always")
 def exponential1(key, t, a, b):
     """A standard exponential, ``-log(1 - u)`` (by inversion)."""
-    return -math.log(1.0 - _u01(word(key, t, a, b, 0)))
+    return _exponential_of(word(key, t, a, b, 0))
 
 
 @jit(inline="always")
 def integer1(key, t, a, b, n):
     """An integer uniform on ``0 .. n - 1``: ``floor(u n)`` (``n`` at least 1)."""
-    return min(np.int64(_u01(word(key, t, a, b, 0)) * n), n - 1)
+    return _integer_of(word(key, t, a, b, 0), n)
+
+
+@jit(inline="always")
+def _exponential_of(w):
+    """The standard exponential of a word: ``-log(1 - u)``, ``u`` its uniform (inversion)."""
+    return -math.log(1.0 - _u01(w))
+
+
+@jit(inline="always")
+def _integer_of(w, n):
+    """The integer uniform on ``0 .. n - 1`` of a word: ``floor(u n)``, at most ``n - 1``."""
+    return min(np.int64(_u01(w) * n), n - 1)
 
 
 @jit(inline="always")
@@ -558,7 +577,7 @@ def exponential(key, t, a, b):
     w = words(key, t, a, b)
     out = np.empty(len(w))
     for i in range(len(w)):
-        out[i] = -math.log(1.0 - _u01(w[i]))
+        out[i] = _exponential_of(w[i])
     return out
 
 
@@ -580,8 +599,7 @@ def integers(key, t, a, b, n):
     w = words(key, t, a, b)
     out = np.empty(len(w), np.int64)
     for i in range(len(w)):
-        m = _at(n, i)
-        out[i] = min(np.int64(_u01(w[i]) * m), m - 1)
+        out[i] = _integer_of(w[i], _at(n, i))
     return out
 
 

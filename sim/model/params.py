@@ -41,7 +41,6 @@ deviations, ``lever_`` the four coherence levers of Fullan.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -538,7 +537,8 @@ class Params(BaseModel):
         unit="logit per budget",
         kind="uncertainty",
         sweep=(0.1, 1.0),
-        sweep_ref="cost counts for a third to three times the default against effect",
+        sweep_ref="a judgement: no source prices attainment against money in these units "
+        "(docs/sources.md); cost counts for a third to three times the default against effect",
         meaning="Weight of a practice's cost against its judged effect.",
     )
 
@@ -939,7 +939,8 @@ class Params(BaseModel):
         kind="uncertainty",
         sweep=(0, 6),
         ref=JACKSON_2011,
-        sweep_ref="no burning platform up to twice the default response (seed 001)",
+        sweep_ref="a judgement: no burning platform up to twice the default response; seed "
+        "001 describes the response, not its size (docs/sources.md)",
         meaning="Rise in invention and collaboration per unit of budget "
         "lost, times capacity: the burning platform.",
     )
@@ -1418,39 +1419,6 @@ def field_info(name: str) -> dict[str, Any]:
 def parameter_table() -> list[dict[str, Any]]:
     """Every parameter's metadata, in declaration order, the declared ones last."""
     return [field_info(n) for n in all_fields()]
-
-
-#: What a parameter's declaration gives for its value and range (``nextpractice params``).
-BASES = ("sourced", "judgement", "none")
-#: A citation: a year (Fullan 2006), a catalogue source id (H2007N), a seed paper or the
-#: sources page (docs/sources.md, which carries its own sources).
-_CITES = re.compile(
-    r"\b(?:1[89]|20)[0-9]{2}\b|\b[A-Z][A-Z0-9]*[0-9]{4}[A-Z]*\b|seed 00[0-9]|sources\.md"
-    r"|literature note|sim/data/"
-)
-
-
-def basis(info: dict[str, Any]) -> str:
-    """Where a parameter's value and range come from, as its declaration says.
-
-    ``sourced`` when its ``ref`` or ``sweep_ref`` cites a source (a year, a
-    catalogue source id, a seed paper, docs/sources.md), even if part of it is
-    a judgement; ``judgement`` when it gives a reason but cites nothing (or
-    says "a judgement"); ``none`` when it gives neither.
-    """
-    said = " ".join(str(info.get(k) or "") for k in ("ref", "sweep_ref")).strip()
-    if not said:
-        return "none"
-    return "sourced" if _CITES.search(said) else "judgement"
-
-
-def basis_counts(kinds: tuple[str, ...] = ("uncertainty", "lever")) -> dict[str, dict[str, int]]:
-    """How many parameters of each kind are sourced, a judgement or give nothing (:func:`basis`)."""
-    out = {k: dict.fromkeys(BASES, 0) for k in kinds}
-    for info in parameter_table():
-        if info["kind"] in out:
-            out[info["kind"]][basis(info)] += 1
-    return out
 
 
 def live_names() -> list[str]:

@@ -246,28 +246,8 @@ def values_and_protection_compiled(values, rows, protection):
     for r in range(len(rows)):
         i = rows[r]
         for j in range(k):
-            value[r, j] = value_of(
-                v.slot_p[i, j],
-                v.obs[i, j],
-                v.nobs[i, j],
-                v.budget[i],
-                v.ev_prec,
-                v.ev_mean,
-                v.cost,
-                v.sd2,
-                v.lever,
-                v.prec0,
-                v.rel_cost,
-            )
-            keep[r, j] = is_protected(
-                v.slot_p[i, j],
-                pr.channel[i, j],
-                pr.since[i, j],
-                pr.t,
-                pr.dur_step,
-                pr.dur_commit,
-                pr.mandates,
-            )
+            value[r, j] = value_at(v, v.slot_p[i, j], i, j)
+            keep[r, j] = protected_at(pr, v.slot_p[i, j], i, j)
     return value, keep
 
 
@@ -290,6 +270,41 @@ def is_protected(pid, channel, since, t, dur_step, dur_commit, mandates):
         for q in mandates:
             standing |= q == pid
     return (t - since) * dur_step < dur_commit or standing
+
+
+@jit(inline="always")
+def value_at(values, pid, i, j):
+    """:func:`value_of` of school ``i``'s slot ``j`` holding ``pid``, read from ``values``.
+
+    ``values``: :class:`ValueInputs`. Inlined where it is called, so a compiled loop
+    reads the slot as if :func:`value_of` were called with the values written out.
+    """
+    v = values
+    return value_of(
+        pid,
+        v.obs[i, j],
+        v.nobs[i, j],
+        v.budget[i],
+        v.ev_prec,
+        v.ev_mean,
+        v.cost,
+        v.sd2,
+        v.lever,
+        v.prec0,
+        v.rel_cost,
+    )
+
+
+@jit(inline="always")
+def protected_at(protection, pid, i, j):
+    """:func:`is_protected` of school ``i``'s slot ``j`` holding ``pid`` (inlined).
+
+    ``protection``: :class:`ProtectionInputs`.
+    """
+    pr = protection
+    return is_protected(
+        pid, pr.channel[i, j], pr.since[i, j], pr.t, pr.dur_step, pr.dur_commit, pr.mandates
+    )
 
 
 def decided_by_rules(model: ModelLike, school: np.ndarray) -> np.ndarray:
@@ -442,29 +457,9 @@ def take_up_slots_compiled(
             best = np.inf
             for j in range(k):
                 q = slot_p[i, j]
-                if is_protected(
-                    q,
-                    pr.channel[i, j],
-                    pr.since[i, j],
-                    pr.t,
-                    pr.dur_step,
-                    pr.dur_commit,
-                    pr.mandates,
-                ):
+                if protected_at(pr, q, i, j):
                     continue
-                value = value_of(
-                    q,
-                    v.obs[i, j],
-                    v.nobs[i, j],
-                    v.budget[i],
-                    v.ev_prec,
-                    v.ev_mean,
-                    v.cost,
-                    v.sd2,
-                    v.lever,
-                    v.prec0,
-                    v.rel_cost,
-                )
+                value = value_at(v, q, i, j)
                 if value < best:
                     best, col = value, j
             if col < 0:

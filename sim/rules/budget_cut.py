@@ -33,7 +33,9 @@ class BudgetShock(Rule):
             unit="step",
             kind="uncertainty",
             sweep=(12, 108),
-            sweep_ref="a cut in year 1 to 9; share_budget_cut's range starting at 0 covers no cut",
+            sweep_ref="a judgement: a hypothetical cut in year 1 to 9 (England's real one, "
+            "April 2011, LGC2010, falls after a 120-step run from September 1998 ends: "
+            "docs/sources.md); share_budget_cut's range starting at 0 covers no cut",
             ref=JACKSON_2011,
             meaning="Step at which authorities' budgets are cut (-1: never).",
         ),
@@ -44,7 +46,8 @@ class BudgetShock(Rule):
             unit="authorities",
             kind="uncertainty",
             sweep=(0, 4),
-            sweep_ref="a cut hits none up to four authorities",
+            sweep_ref="a judgement: a hypothetical local cut hits none up to four "
+            "authorities (the 2010 cut, LGC2010, hit every authority: docs/sources.md)",
             meaning="How many authorities the cut hits (chosen at random).",
         ),
     }

@@ -34,7 +34,9 @@ class CapacityBuilding(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.005, 0.05),
-            sweep_ref="a quarter to 2.5 times the default gain at full lever and budget",
+            sweep_ref="a judgement: capacity has no national measure (its money is "
+            "cost_capacity, docs/sources.md); a quarter to 2.5 times the default gain at full "
+            "lever and budget",
             meaning="Capacity gained per month at full capacity-building lever and full budget "
             "(times the room left to grow).",
         ),

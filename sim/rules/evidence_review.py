@@ -15,12 +15,12 @@ from sim.rules.actions import (
     ProtectionInputs,
     ValueInputs,
     drop,
-    is_protected,
     protected,
+    protected_at,
     protection_inputs,
     slot_values,
+    value_at,
     value_inputs,
-    value_of,
 )
 
 #: The decisions this rule draws for (``Review.decisions``), rows of its ``keys``.
@@ -191,28 +191,8 @@ class Review(Rule):
                 continue
             for j in range(k):
                 pid = slot_p[i, j]
-                value[j] = value_of(
-                    pid,
-                    v.obs[i, j],
-                    v.nobs[i, j],
-                    v.budget[i],
-                    v.ev_prec,
-                    v.ev_mean,
-                    v.cost,
-                    v.sd2,
-                    v.lever,
-                    v.prec0,
-                    v.rel_cost,
-                )
-                keep[j] = is_protected(
-                    pid,
-                    pr.channel[i, j],
-                    pr.since[i, j],
-                    pr.t,
-                    pr.dur_step,
-                    pr.dur_commit,
-                    pr.mandates,
-                )
+                value[j] = value_at(v, pid, i, j)
+                keep[j] = protected_at(pr, pid, i, j)
                 gone[j] = False
                 if pid == EMPTY or keep[j]:
                     continue

@@ -24,6 +24,24 @@ DECISIONS = ("candidate", "pick", "share")
 CANDIDATE, PICK, SHARE = range(len(DECISIONS))
 
 
+def federation_leads(fed: np.ndarray, head: np.ndarray, perf: np.ndarray):
+    """Each federation's head and its lead school: the best-performing one.
+
+    Args:
+        fed: The federated schools (those sharing their head), ascending; at least one.
+        head: Each school's head.
+        perf: Each school's performance.
+
+    Returns:
+        The heads of the federations (ascending) and their lead schools; of equals in
+        performance, the last by index. No draw; numpy only (a few federations a step).
+    """
+    h = head[fed]
+    order = np.lexsort((perf[fed], h))
+    last = np.r_[h[order][1:] != h[order][:-1], True]
+    return h[order][last], fed[order][last]
+
+
 @register("lead", "executive_heads", default=True)
 class SystemLeadership(Rule):
     """Strong heads take on struggling schools as executive heads, and lift them.
@@ -106,9 +124,10 @@ class SystemLeadership(Rule):
             unit="GBP k per school per year",
             kind="uncertainty",
             sweep=(10.0, 50.0),
-            sweep_ref="an estimate, of the order of the National College's NLE deployment and "
-            "school-to-school support payments in the 2000s: 10-50k a supported school "
-            "a year",
+            sweep_ref="a judgement, older than the sources: 10-50k a supported school a year; "
+            "docs/sources.md derives 27k [14, 109] from half a day to four days a week of a "
+            "national leader of education (literature note) at GBP 700 a day (NA2015) over "
+            "39 weeks, so the default is under one day a week and the top under two",
             ref=NEXT_PRACTICE,
             meaning="Cost to an authority of executive headship support (rate_exec_support, "
             "p_exec_share) for one school taken on, for a year: the executive head's "
@@ -234,16 +253,13 @@ class SystemLeadership(Rule):
         """Each federation's lead school loses ``rate`` of its capacity; in place.
 
         The lead is the best-performing school of the federation (the last of
-        equals by index), as :meth:`support` picks it. No draw; numpy only (a few
-        federations a step), whichever form the run uses.
+        equals by index: :func:`federation_leads`, as :meth:`support` picks it). No
+        draw; numpy only (a few federations a step), whichever form the run uses.
         """
         fed = np.flatnonzero(n_led[head] > 1)
         if len(fed) == 0:
             return
-        h = head[fed]
-        order = np.lexsort((perf[fed], h))
-        last = np.r_[h[order][1:] != h[order][:-1], True]
-        lead = fed[order][last]
+        _, lead = federation_leads(fed, head, perf)
         capacity[lead] -= rate * capacity[lead]
 
     def pay_for_support(self, model, n_led):
@@ -382,10 +398,9 @@ class SystemLeadership(Rule):
         np.maximum.at(top, h, capacity[fed])
         capacity[fed] += rate[fed] * (top[h] - capacity[fed])
         # The lead school performs best (the last of equals, by index).
-        order = np.lexsort((perf[fed], h))
-        last = np.r_[h[order][1:] != h[order][:-1], True]
         lead_of = np.full(len(n_led), -1)
-        lead_of[h[order][last]] = fed[order][last]
+        heads, leads = federation_leads(fed, head, perf)
+        lead_of[heads] = leads
         lead = lead_of[h]
         # With ``chance``, a school that is not the lead takes up the lead's deepest
         # practice it does not yet run (the first of equals), if there is one.

@@ -16,8 +16,8 @@ from sim.rules.actions import (
     cost_weight,
     slot_values,
     take_up,
+    value_at,
     value_inputs,
-    value_of,
 )
 
 #: The decisions this rule draws for (``JudgedAdoption.decisions``), rows of its ``keys``.
@@ -193,19 +193,7 @@ class JudgedAdoption(Rule):
             net = judged - cost_weight(v.rel_cost, v.cost[pid], v.budget[i])
             worst = np.inf  # the least valued of the school's slots
             for j in range(width):
-                value = value_of(
-                    v.slot_p[i, j],
-                    v.obs[i, j],
-                    v.nobs[i, j],
-                    v.budget[i],
-                    v.ev_prec,
-                    v.ev_mean,
-                    v.cost,
-                    v.sd2,
-                    v.lever,
-                    v.prec0,
-                    v.rel_cost,
-                )
+                value = value_at(v, v.slot_p[i, j], i, j)
                 worst = min(worst, value)
             has_room = x.spare[k] >= x.difficulty[pid]
             if np.isinf(worst) and has_room:

@@ -106,7 +106,8 @@ class Recombination(Rule):
             unit="log",
             kind="uncertainty",
             sweep=(0.15, 0.6),
-            sweep_ref="half to twice the default spread",
+            sweep_ref="a judgement: how far an invention's cost strays from its parents' is "
+            "unmeasured (docs/sources.md); half to twice the default spread",
             meaning="Log-sd of an invention's cost factor around its parents' cost (cut by "
             "pressure): how much an invention's cost strays from its parents'; 0.3 as "
             "before, an assumption, not from a source.",
