@@ -1036,3 +1036,21 @@ def test_kernel_rng_reads_the_bit_generators_c_interface():
     assert h.integers(0, 10) == np.random.default_rng(3).integers(0, 10)  # the generator's methods
     with pytest.raises(AttributeError, match="__pycache__"):
         _ = h.state_address
+
+
+def test_slot_effects_are_the_numpy_fade():
+    """The scale-up fade, one pass (``model.slot_effect``): the numpy expression's numbers."""
+    from sim.core.state import CREATED
+
+    rng = np.random.default_rng(11)
+    n, k, P = 400, 6, 50
+    sp = _slots(rng, n, k, P)
+    channel = rng.integers(0, 4, (n, k)).astype(np.int8)
+    effect = rng.normal(0.0, 0.3, P)
+    effect[:3] = [np.inf, -0.0, np.nan]  # odd values pass through as numpy's product does
+    born = np.where(rng.random(P) < 0.5, -1, rng.integers(0, 120, P))
+    for spread in (0.0, 0.37, 1.0):
+        pid = np.maximum(sp, 0)
+        faded = (born[pid] >= 0) & (channel != CREATED)
+        want = effect[pid] * np.where(faded, spread, 1.0)
+        assert np.array_equal(_bits(K.slot_effects(sp, channel, effect, born, spread)), _bits(want))
