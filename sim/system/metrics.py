@@ -89,45 +89,16 @@ def published(perf: np.ndarray, cohort: int = COHORT, floor: float = FLOOR):
     the binomial noise of ``cohort`` pupils, delta method), the expected share of schools
     where every pupil reaches the standard, and the expected share below ``floor``.
     No draw is made: a metric never touches the run's random numbers.
-
-    The share below the floor sums the binomial terms ``C(cohort, k) p^k (1 - p)^(cohort
-    - k)`` for ``k`` from 0 up, school by school in that order, each term multiplied in
-    that order; the powers of all terms are taken at once (:func:`_powers`).
     """
     p = np.clip(perf, 1e-9, 1.0 - 1e-9)
-    q = 1.0 - p
-    logit = np.log(p / q)
-    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (cohort * p * q))))
+    logit = np.log(p / (1.0 - p))
+    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (cohort * p * (1.0 - p)))))
     every = float(np.mean(p**cohort))
-    k = np.arange(int(np.ceil(floor * cohort)))  # fewer than the floor: at most ceil - 1 pupils
-    terms = np.array([math.comb(cohort, j) for j in k.tolist()], float)[:, None]
-    terms = terms * _powers(p, k)
-    terms *= _powers(q, cohort - k)
     below = np.zeros(len(p))
-    for row in terms:  # k = 0, 1, ...: one term at a time, as the sum was written
-        below += row
+    k_max = int(np.ceil(floor * cohort)) - 1  # fewer than the floor: at most k_max pupils
+    for k in range(k_max + 1):
+        below += math.comb(cohort, k) * p**k * (1.0 - p) ** (cohort - k)
     return sd, every, float(below.mean())
-
-
-def _powers(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """``x ** e`` for each integer exponent ``e`` (one row each), the numbers ``x ** e`` gives.
-
-    One ``np.power`` call for all rows: numpy's power loop runs each row with the
-    exponent broadcast along ``x``, as ``x ** e`` runs it, so the numbers are the same
-    (``tests/test_bounded_effects.py`` checks) in about two thirds of the time of a call a row.
-    The exponents for which ``x ** e`` takes another path (numpy computes ``x ** 2`` as
-    ``x * x``, exactly) are taken as ``x ** e``, one at a time.
-    """
-    out = np.power(x, exponents.astype(float)[:, None])
-    for r, e in enumerate(exponents.tolist()):
-        if e in _FAST_EXPONENTS:
-            out[r] = x**e
-    return out
-
-
-#: Integer exponents for which ``x ** e`` need not run numpy's power loop (numpy's fast
-#: paths for a scalar exponent: -1, 0, 1, 2); :func:`_powers` takes them one at a time.
-_FAST_EXPONENTS = frozenset({-1, 0, 1, 2})
 
 
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
