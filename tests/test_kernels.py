@@ -724,6 +724,28 @@ def test_federation_support_matches_its_numpy_form():
     assert all(len(g) == 0 for g in got)
 
 
+def test_home_cost_and_supported_counts_match_their_numpy_forms():
+    """Each federation's lead loses capacity, and each authority's supported schools: numpy's."""
+    for seed in range(40):
+        rng0 = np.random.default_rng(seed)
+        n, n_heads, n_la = int(rng0.integers(1, 400)), int(rng0.integers(1, 300)), 7
+        head = rng0.integers(0, n_heads, n)
+        n_led = np.bincount(head, minlength=n_heads)
+        authority = rng0.integers(0, n_la, n).astype(np.int32)
+        perf = rng0.choice([0.0, -0.0, 0.5, 1.5, np.nan, np.inf, -np.inf], n)  # ties, nans
+        if seed % 2:
+            perf = np.round(rng0.standard_normal(n), 1)
+        cap0 = rng0.random(n)
+        cap, cap2 = cap0.copy(), cap0.copy()
+        SystemLeadership.home_cost(head, n_led, perf, cap, 0.013)
+        SystemLeadership.home_cost_compiled(head, n_led, perf, cap2, 0.013)
+        assert np.array_equal(_bits(cap2), _bits(cap)), seed
+        any_fed, counts = SystemLeadership.supported(head, authority, n_led, n_la)
+        any_fed2, counts2 = SystemLeadership.supported_compiled(head, authority, n_led, n_la)
+        assert any_fed == any_fed2 and np.array_equal(counts, counts2), seed
+        assert counts.sum() == (n_led[head] > 1).sum() - (n_led > 1).sum()
+
+
 def test_bring_over_matches_take_up_then_the_ownership_rule():
     """Federated schools take up the lead's practice and its staff's ownership: the numpy form."""
     import copy
@@ -1058,3 +1080,22 @@ def test_a_federations_lead_is_its_best_school_the_last_of_equals(schools):
     for h, lead in zip(heads, leads, strict=True):
         mine = fed[head == h]
         assert lead == mine[perf[mine] == perf[mine].max()].max()
+
+
+def test_slot_effects_are_the_numpy_fade():
+    """The scale-up fade, one pass (``model.slot_effect``): the numpy expression's numbers."""
+    from sim.core.state import CREATED
+
+    rng = np.random.default_rng(11)
+    n, k, P = 400, 6, 50
+    sp = _slots(rng, n, k, P)
+    channel = rng.integers(0, 4, (n, k)).astype(np.int8)
+    effect = rng.normal(0.0, 0.3, P)
+    effect[:3] = [np.inf, -0.0, np.nan]  # odd values pass through as numpy's product does
+    born = np.where(rng.random(P) < 0.5, -1, rng.integers(0, 120, P))
+    for spread in (0.0, 0.37, 1.0):
+        pid = np.maximum(sp, 0)
+        faded = (born[pid] >= 0) & (channel != CREATED)
+        with np.errstate(invalid="ignore"):  # inf times a fade of 0
+            want = effect[pid] * np.where(faded, spread, 1.0)
+        assert np.array_equal(_bits(K.slot_effects(sp, channel, effect, born, spread)), _bits(want))

@@ -28,6 +28,7 @@ import numpy as np
 from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import numpy_sum, order_statistics, sum_in_numpy_order
+from sim.core.state import CREATED
 
 
 @jit
@@ -93,6 +94,27 @@ def domain_coherence(slot_p, depth, domain, n_domains):
         for d in range(1, n_domains):
             top = max(top, row[d])
         out[i] = (top / max(tot, 1e-12) - inv) / (1.0 - inv) if tot > 0 else 0.0
+    return out
+
+
+@jit
+def slot_effects(slot_p, channel, effect, born, rel_spread):
+    """Each slot's practice's true effect where the school runs it (schools x slots).
+
+    The scale-up fade of :meth:`~sim.model.model.NextPracticeModel.slot_effect`, one
+    pass over the slots instead of five over the table. The numpy expression::
+
+        pid = np.maximum(slot_p, 0)
+        faded = (born[pid] >= 0) & (channel != CREATED)
+        effect[pid] * np.where(faded, rel_spread, 1.0)
+    """
+    n, k = slot_p.shape
+    out = np.empty((n, k))
+    for i in range(n):
+        for j in range(k):
+            pid = max(slot_p[i, j], 0)
+            faded = born[pid] >= 0 and channel[i, j] != CREATED
+            out[i, j] = effect[pid] * (rel_spread if faded else 1.0)
     return out
 
 

@@ -66,7 +66,9 @@ def born_uid(t: int, place, rank=0) -> np.ndarray:
     """
     place = np.asarray(place, np.int64)
     rank = np.asarray(rank, np.int64)
-    if np.any(rank >= 1 << _RANK_BITS) or np.any(place >= 1 << _PLACE_BITS) or np.any(place < 0):
+    if (rank.size and rank.max() >= 1 << _RANK_BITS) or (
+        place.size and (place.max() >= 1 << _PLACE_BITS or place.min() < 0)
+    ):
         raise ValueError("born_uid: a place must be 0 to 2**32 - 1 and a rank below 256")
     return ((np.int64(t) + 1) << (_PLACE_BITS + _RANK_BITS)) | (rank << _PLACE_BITS) | place
 
@@ -76,11 +78,12 @@ def born_ranks(places: np.ndarray, counts: dict[int, int]) -> np.ndarray:
 
     ``counts`` (place -> births so far this step) is updated in place.
     """
-    rank = np.empty(len(places), np.int64)
-    for x, place in enumerate(np.asarray(places, np.int64).tolist()):
-        rank[x] = counts.get(place, 0)
-        counts[place] = rank[x] + 1
-    return rank
+    rank = []
+    for place in np.asarray(places, np.int64).tolist():  # Python ints: a few a step
+        r = counts.get(place, 0)
+        counts[place] = r + 1
+        rank.append(r)
+    return np.array(rank, np.int64)
 
 
 def tie_uid(a, b) -> np.ndarray:

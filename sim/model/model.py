@@ -22,7 +22,6 @@ from sim.core.state import (
     ABSENT,
     CENTRE,
     CHOSEN,
-    CREATED,
     PROVEN,
     Authorities,
     Collaboratives,
@@ -609,9 +608,9 @@ class NextPracticeModel(mesa.Model):
         at the start keep theirs everywhere. Empty slots read the first practice's.
         """
         s, pr = self.schools, self.practices
-        pid = np.maximum(s.slot_p, 0)
-        faded = (pr.born[pid] >= 0) & (s.slot_channel != CREATED)
-        return pr.effect[pid] * np.where(faded, self.p.rel_effect_spread, 1.0)
+        return _kernels.slot_effects(
+            s.slot_p, s.slot_channel, pr.effect, pr.born, float(self.p.rel_effect_spread)
+        )
 
     def room(self) -> np.ndarray:
         """Implementation load each school can carry in depth.

@@ -254,13 +254,31 @@ class SystemLeadership(Rule):
 
         The lead is the best-performing school of the federation (the last of
         equals by index: :func:`federation_leads`, as :meth:`support` picks it). No
-        draw; numpy only (a few federations a step), whichever form the run uses.
+        draw; :meth:`home_cost_compiled` is its compiled form.
         """
         fed = np.flatnonzero(n_led[head] > 1)
         if len(fed) == 0:
             return
         _, lead = federation_leads(fed, head, perf)
         capacity[lead] -= rate * capacity[lead]
+
+    @staticmethod
+    @jit
+    def home_cost_compiled(head, n_led, perf, capacity, rate):
+        """:meth:`home_cost`, compiled: each federation's lead found in one pass over schools.
+
+        The lead is the school with the highest ``perf`` in numpy's sort order (a nan
+        above every number), the last by index among equals, as the sort finds it.
+        """
+        lead = np.full(len(n_led), -1, np.int64)
+        for i in range(len(head)):
+            h = head[i]
+            if n_led[h] > 1 and (lead[h] < 0 or _sorts_at_or_after(perf[i], perf[lead[h]])):
+                lead[h] = i
+        for h in range(len(n_led)):
+            i = lead[h]
+            if i >= 0:
+                capacity[i] -= rate * capacity[i]
 
     def pay_for_support(self, model, n_led):
         """Each authority pays for the support of its schools taken on; returns its shares.
@@ -274,18 +292,43 @@ class SystemLeadership(Rule):
         shortfall. Returns the share funded, per authority (1 where nothing is due).
         """
         s, p = model.schools, model.p
-        head, authority = s.head[: s.n], s.authority[: s.n]
         n_la = len(model.ledger.allowance_la)
-        fed = np.flatnonzero(n_led[head] > 1)
-        paid = np.ones(n_la)
-        if len(fed) == 0:
-            return paid
-        first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
-        supported = np.bincount(authority[fed], minlength=n_la) - np.bincount(
-            authority[first], minlength=n_la
-        )
+        any_fed, supported = self.supported(s.head[: s.n], s.authority[: s.n], n_led, n_la)
+        if not any_fed:
+            return np.ones(n_la)
         cost = self.value(model, "cost_exec_support")
         return model.ledger.authorities(cost * supported * p.dur_step / 12.0, asked=supported != 0)
+
+    @staticmethod
+    def supported(head, authority, n_led, n_la):
+        """Whether any school is federated, and the schools supported in each authority.
+
+        A federation (a head leading more than one school) supports all its schools
+        but one; the one not counted is its first by index.
+        """
+        fed = np.flatnonzero(n_led[head] > 1)
+        first = fed[np.unique(head[fed], return_index=True)[1]]  # one school per federation
+        counts = np.bincount(authority[fed], minlength=n_la) - np.bincount(
+            authority[first], minlength=n_la
+        )
+        return len(fed) > 0, counts
+
+    @staticmethod
+    @jit
+    def supported_compiled(head, authority, n_led, n_la):
+        """:meth:`supported`, compiled: one pass over schools."""
+        counts = np.zeros(n_la, np.int64)
+        first = np.ones(len(n_led), np.bool_)  # the federation's first school not yet met
+        any_fed = False
+        for i in range(len(head)):
+            h = head[i]
+            if n_led[h] > 1:
+                any_fed = True
+                if first[h]:
+                    first[h] = False
+                else:
+                    counts[authority[i]] += 1
+        return any_fed, counts
 
     @staticmethod
     def candidates(key, t, perf, hi_cut, lo_cut, head, n_heads, chance):
@@ -517,3 +560,9 @@ class SystemLeadership(Rule):
             if ok[x]:
                 own[led[x], at[x]] = value[x]
         return np.count_nonzero(ok)
+
+
+@jit(inline="always")
+def _sorts_at_or_after(a, b):
+    """Whether ``a`` comes at or after ``b`` in numpy's ascending sort (a nan after all numbers)."""
+    return np.isnan(a) or (not np.isnan(b) and a >= b)
