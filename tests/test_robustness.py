@@ -306,6 +306,20 @@ def _posterior(tmp: Path, **columns) -> Path:
     return folder
 
 
+def _posterior_spec(policies: list[tuple[str, dict]], n: int, posterior: str = "cal") -> dict:
+    """A robustness experiment whose worlds are all drawn from ``posterior``."""
+    return {
+        "root_seed": 3,
+        "replications": 1,
+        "design": {
+            "method": "robustness",
+            "policies": [{"name": name, "levers": levers} for name, levers in policies],
+            "worlds": {"method": "posterior", "posterior": posterior, "n": n},
+            "measures": {"final_perf_mean": "max"},
+        },
+    }
+
+
 def test_worlds_drawn_from_a_posterior_take_its_values_and_repeat_with_the_seed(tmp_path):
     _posterior(
         tmp_path, sd_judge=[0.2, 0.4, 0.6], **{"heads_leave.p_head_leave": [0.01, 0.02, 0.03]}
@@ -343,19 +357,13 @@ def test_posterior_worlds_leave_a_lever_to_the_policies(tmp_path):
     from sim.analysis.analyze import worlds_note
 
     _posterior(tmp_path, tightness=[0.2, 0.9], sd_judge=[0.3, 0.5])
-    spec = {
-        "root_seed": 3,
-        "replications": 1,
-        "design": {
-            "method": "robustness",
-            "policies": [
-                {"name": "a", "levers": {"strategy": "top_down", "tightness": 0.7}},
-                {"name": "b", "levers": {"strategy": "bottom_up", "tightness": 0.1}},
-            ],
-            "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
-            "measures": {"final_perf_mean": "max"},
-        },
-    }
+    spec = _posterior_spec(
+        [
+            ("a", {"strategy": "top_down", "tightness": 0.7}),
+            ("b", {"strategy": "bottom_up", "tightness": 0.1}),
+        ],
+        4,
+    )
     path = tmp_path / "lever.yaml"
     path.write_text(yaml.safe_dump(spec))
     plan = plan_experiment(path)
@@ -371,19 +379,7 @@ def test_posterior_worlds_leave_a_lever_to_the_policies(tmp_path):
 
 def test_posterior_worlds_refuse_an_undeclared_name_and_a_missing_folder(tmp_path):
     _posterior(tmp_path, not_a_parameter=[0.2, 0.4])
-    spec = {
-        "root_seed": 3,
-        "replications": 1,
-        "design": {
-            "method": "robustness",
-            "policies": [
-                {"name": "a", "levers": {"strategy": "top_down"}},
-                {"name": "b", "levers": {"strategy": "bottom_up"}},
-            ],
-            "worlds": {"method": "posterior", "posterior": "cal", "n": 4},
-            "measures": {"final_perf_mean": "max"},
-        },
-    }
+    spec = _posterior_spec([("a", {"strategy": "top_down"}), ("b", {"strategy": "bottom_up"})], 4)
     path = tmp_path / "lever.yaml"
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(UserError, match="'not_a_parameter'.*not a declared uncertainty or lever"):

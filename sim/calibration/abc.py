@@ -29,9 +29,8 @@ from sim.inputs.safe_io import excerpt
 FAILED = "failed_runs.csv"
 
 
-def _history_tables(
-    history: Any, names: Sequence[str], m: int = 0
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generations_table(history: Any) -> pd.DataFrame:
+    """Each generation's tolerance, simulations, accepted particles and acceptance rate."""
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
     gens = pd.DataFrame(
@@ -43,6 +42,13 @@ def _history_tables(
         }
     )
     gens["acceptance_rate"] = gens["accepted"] / gens["simulations"]
+    return gens
+
+
+def _history_tables(
+    history: Any, names: Sequence[str], m: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    gens = generations_table(history)
     last = int(history.max_t)
     df, w = history.get_distribution(m=m, t=last)
     post = df[list(names)].reset_index(drop=True).astype(float)

@@ -98,21 +98,6 @@ def _probabilities(history: Any, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _generations(history: Any) -> pd.DataFrame:
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0].reset_index(drop=True)
-    gens = pd.DataFrame(
-        {
-            "generation": pops["t"].astype(int),
-            "epsilon": pops["epsilon"].astype(float),
-            "simulations": pops["samples"].astype(int),
-            "accepted": pops["particles"].astype(int),
-        }
-    )
-    gens["acceptance_rate"] = gens["accepted"] / gens["simulations"]
-    return gens
-
-
 def _posterior(history: Any, m: int, names: list[str]) -> pd.DataFrame | None:
     """Story ``m``'s last-generation posterior, or None if it has no particle there."""
     last = int(history.max_t)
@@ -214,6 +199,7 @@ def select(
         _write_failures,
         check_cost,
         fresh_db,
+        generations_table,
         quiet_pyabc,
         run_abc,
         sqlite_url,
@@ -245,7 +231,7 @@ def select(
             failures += sampler.failures
             probs = _probabilities(history, names)
             probs.to_csv(rdir / "model_probabilities.csv", index=False)
-            gens = _generations(history)
+            gens = generations_table(history)
             gens.to_csv(rdir / "generations.csv", index=False)
             tables.append(probs.assign(repeat=r, seed=seed))
             gens_all.append(gens.assign(repeat=r, seed=seed))
