@@ -7,14 +7,20 @@ hand-made schools, where the answer is known.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model.model import NextPracticeModel
 from sim.model.params import Params
 from sim.model.scenario import load_scenario
 from sim.rules.practice_effects import Performance
 from sim.system.metrics import published
+
+SCEN = Path(__file__).resolve().parent.parent / "scenarios"
 
 SEEDS = (1, 2, 3)
 
@@ -119,27 +125,135 @@ def test_system_leadership_costs_capacity_at_home():
 
 
 # ------------------------------------------------------------------ plausibility patterns
-def test_plausibility_checks_read_the_bands_and_name_who_is_outside():
+def _schools(top: int = 30, bottom: int = 0, n: int = 1000) -> np.ndarray:
+    """True shares of ``n`` schools: normal logits (sd 0.5), ``top`` of them near 99% and
+    ``bottom`` near 20%."""
+    rng = np.random.default_rng(7)
+    logit = rng.normal(0.9, 0.5, n)
+    logit[:top] = 4.5
+    logit[top : top + bottom] = -1.4
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _frame(final_mean, perf=None):
     import pandas as pd
 
+    steps = np.arange(121)
+    df = pd.DataFrame(
+        {
+            "perf_mean": np.linspace(0.648, final_mean, 121),
+            "published_sd": np.full(121, 0.6),
+            "share_all_pupils": np.full(121, 0.02),
+            "share_below_floor": np.full(121, 0.05),
+            "step": steps,
+        }
+    )
+    df.attrs["perf_year10"] = _schools() if perf is None else perf
+    return df
+
+
+def test_plausibility_checks_read_the_bands_and_name_who_is_outside():
     from sim.analysis.validation import PLAUSIBLE, plausibility_checks
 
-    def frame(final_mean):
-        steps = np.arange(121)
-        return pd.DataFrame(
-            {
-                "perf_mean": np.linspace(0.648, final_mean, 121),
-                "published_sd": np.full(121, 0.6),
-                "share_all_pupils": np.full(121, 0.02),
-                "share_below_floor": np.full(121, 0.05),
-                "step": steps,
-            }
-        )
-
-    runs = {k: [frame(0.80), frame(0.82)] for k in PLAUSIBLE}
+    runs = {k: [_frame(0.80), _frame(0.82)] for k in PLAUSIBLE}
     assert all(c.passed for c in plausibility_checks(runs))
-    runs["bottom_up"] = [frame(0.95), frame(0.97)]  # past any KS2 subject, and gained too much
+    runs["bottom_up"] = [_frame(0.95), _frame(0.97)]  # past any KS2 subject, and gained too much
     bad = {c.name.split(":")[0]: c for c in plausibility_checks(runs)}
     assert not bad["Plausible 1"].passed and "OUTSIDE: bottom_up" in bad["Plausible 1"].verdict
     assert not bad["Plausible 2"].passed
     assert bad["Plausible 3"].passed and bad["Plausible 5"].passed
+    runs["bottom_up"] = [_frame(0.60), _frame(0.62)]  # fell over ten years: no source allows it
+    bad = {c.name.split(":")[0]: c for c in plausibility_checks(runs)}
+    assert not bad["Plausible 2"].passed and "OUTSIDE: bottom_up" in bad["Plausible 2"].verdict
+
+
+def test_the_extremes_are_read_at_englands_level_not_the_runs_own():
+    """Patterns 4 and 5 read the schools moved to the band's year's level: the same schools
+    pass or fail whatever national mean the run ended at, and a thin top or a fat bottom
+    fails them wherever the run ended."""
+    from sim.analysis.validation import PLAUSIBILITY, PLAUSIBLE, plausibility_checks
+    from sim.system.metrics import at_level
+
+    good = _schools()
+    for level in (0.6, 0.69, 0.85):  # where the run ended: irrelevant to patterns 4 and 5
+        runs = {k: [_frame(0.7, at_level(good, level))] for k in PLAUSIBLE}
+        c = {c.name.split(":")[0]: c for c in plausibility_checks(runs)}
+        assert c["Plausible 4"].passed and c["Plausible 5"].passed, level
+        assert "own national mean" in c["Plausible 5"].verdict
+    thin = {k: [_frame(0.7, _schools(top=0))] for k in PLAUSIBLE}
+    c = {c.name.split(":")[0]: c for c in plausibility_checks(thin)}
+    assert not c["Plausible 4"].passed and c["Plausible 5"].passed
+    fat = {k: [_frame(0.7, _schools(bottom=120))] for k in PLAUSIBLE}
+    c = {c.name.split(":")[0]: c for c in plausibility_checks(fat)}
+    assert not c["Plausible 5"].passed
+    assert [p.at_level for p in PLAUSIBILITY] == [None, None, None, 0.705, 0.72]
+
+
+def test_the_levels_are_englands_in_the_bands_years():
+    from sim.analysis.validation import PLAUSIBILITY
+    from sim.inputs import catalogue
+
+    def level(name, year):
+        f = catalogue.load(name)
+        return float(f.values[list(f.years).index(year)]) / 100
+
+    four, five = PLAUSIBILITY[3], PLAUSIBILITY[4]
+    assert four.at_level == level("ks2_english_level4_england", 1999)
+    assert five.at_level == level("ks2_english_and_maths_level4_england", 2009)
+
+
+def test_a_pattern_run_keeps_its_schools_after_ten_years_and_steps_as_run_model_does():
+    from sim.analysis.validation import metrics_of
+    from sim.experiments.runner import run_model
+
+    p = load_scenario(
+        SCEN / "next_practice.yaml", {"n_schools": 300, "n_authorities": 4, "n_steps": 130}
+    )
+    frame = metrics_of(p, 11)
+    assert frame.equals(run_model(p, 11).metrics)
+    ten = NextPracticeModel(p, rng=11).run(120).schools.perf
+    np.testing.assert_array_equal(frame.attrs["perf_year10"], ten)
+
+
+# ------------------------------------------------------------------ at England's level
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.001, 0.999), min_size=1, max_size=60),
+    st.floats(0.01, 0.99),
+)
+def test_at_level_moves_the_mean_there_and_keeps_the_order(perf, level):
+    from sim.system.metrics import at_level
+
+    perf = np.array(perf)
+    q = at_level(perf, level)
+    assert abs(q.mean() - level) < 1e-9
+    order = np.argsort(perf, kind="stable")
+    assert np.all(np.diff(q[order]) >= -1e-15)  # one shift: the order is kept
+    logit = np.log(q / (1 - q)) - np.log(perf / (1 - perf))
+    assert np.ptp(logit) < 1e-6  # and it is one shift
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, -0.2, 1.5, float("nan")])
+def test_at_level_refuses_a_level_outside_0_1(level):
+    from sim.system.metrics import at_level
+
+    with pytest.raises(ValueError, match="level must lie in"):
+        at_level(np.array([0.5, 0.6]), level)
+
+
+def test_at_level_refuses_empty_or_not_finite_shares():
+    from sim.system.metrics import at_level
+
+    for bad in (np.array([]), np.array([0.5, np.nan])):
+        with pytest.raises(ValueError, match="finite shares"):
+            at_level(bad, 0.7)
+
+
+def test_moving_schools_up_puts_fewer_below_the_floor_and_more_at_100():
+    """Direction: the same schools at a higher national level have fewer below the floor and
+    more with every pupil at the standard (the reason patterns 4 and 5 fix the level)."""
+    from sim.system.metrics import at_level
+
+    s = _schools(top=0)
+    lo, hi = published(at_level(s, 0.65)), published(at_level(s, 0.8))
+    assert hi[2] < lo[2] and hi[1] > lo[1]

@@ -37,6 +37,7 @@ SERIES = {
         1995: 70, 1996: 62, 1997: 69, 1998: 69, 1999: 78, 2000: 85, 2001: 87, 2002: 86,
         2003: 87, 2004: 86, 2005: 86, 2006: 87, 2007: 88, 2008: 88, 2009: 88,
     },
+    "ks2_english_and_maths_level4_england": {2007: 71, 2008: 73, 2009: 72.0, 2010: 73.5},
     "ks2_schools_all_pupils_level4_england": {
         1998: 27, 1999: 102, 2000: 148, 2001: 179, 2002: 178, 2005: 229, 2006: 209,
         2007: 255, 2008: 329, 2009: 268,
@@ -53,6 +54,7 @@ SERIES_SOURCES = {
                                    "SFR2008F", "DCSF2009F", "DFE2012"],
     "ks2_maths_level4_england": ["IND1996", "IND1996", *["H2006"] * 9, "GUA2006D", "BBC2007D",
                                  "SFR2008F", "BBC2009D", "DFE2012"],
+    "ks2_english_and_maths_level4_england": ["SFR2008F", "SFR2008F", "SFR2010C", "SFR2010C"],
     "ks2_science_level4_england": ["IND1996", "IND1996", "H2002", "H2002", "H2002", "H2002",
                                    "H2003", "H2003", "BBC2003", "TES2004", "BBC2005D",
                                    "GUA2006D", "BBC2007D", "SFR2008F", "BBC2009D"],

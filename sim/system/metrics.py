@@ -214,6 +214,33 @@ def published(
     return sd, float(every.mean()), float(below.mean())
 
 
+def at_level(perf: np.ndarray, level: float) -> np.ndarray:
+    """Schools' true shares ``perf`` moved by one shift in logits so that their mean is ``level``.
+
+    The same schools, spread and order kept, sat at another national level: how the
+    plausibility patterns on the extremes compare a run's schools with England's in the year
+    a band was measured (docs/decisions.md, "the extremes at England's level"). Bisection on
+    the shift (monotone in it), to 1e-12 of a logit; ``level`` must lie in (0, 1).
+
+    Raises:
+        ValueError: ``level`` outside (0, 1), or ``perf`` empty or not finite.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), not {level!r}")
+    p = np.clip(np.asarray(perf, dtype=float), 1e-9, 1.0 - 1e-9)
+    if p.size == 0 or not np.isfinite(p).all():
+        raise ValueError("perf must be a non-empty array of finite shares")
+    logit = np.log(p / (1.0 - p))
+    lo, hi = -30.0, 30.0
+    while hi - lo > 1e-12:
+        mid = 0.5 * (lo + hi)
+        if np.mean(1.0 / (1.0 + np.exp(-(logit + mid)))) < level:
+            lo = mid
+        else:
+            hi = mid
+    return 1.0 / (1.0 + np.exp(-(logit + 0.5 * (lo + hi))))
+
+
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
 SETS: dict[str, tuple[str, ...]] = {
     "full": tuple(DEFINITIONS),
