@@ -721,6 +721,9 @@ class Params(BaseModel):
         hi=3,
         unit="logit",
         kind="structure",
+        ref="a judgement of the size England's published results give: the spread between "
+        "schools net of a cohort's binomial noise was about 0.43 logit in 2006 (docs/sources.md, "
+        "section 3, from GUA2006D); no source measures 1998's, nor the shape (normal logits)",
         meaning="Spread of initial performance between schools.",
     )
 
