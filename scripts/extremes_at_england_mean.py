@@ -5,7 +5,12 @@ one run of each default scenario (seed 12345, ten years), then the same schools 
 one logit shift so that their mean is a given national level, and what published results
 would show there (``sim.system.metrics.published``). Nothing in the model changes.
 
-    .venv/bin/python scripts/extremes_at_england_mean.py
+    .venv/bin/python scripts/extremes_at_england_mean.py            # the levels
+    .venv/bin/python scripts/extremes_at_england_mean.py --profile  # every fact on the tails
+
+``--profile`` sets each fact the catalogue holds about schools at the extremes (docs/sources.md,
+section 3) beside the same runs' schools moved to England's level of that year on that
+fact's measure: the tails' shape against England's, fact by fact.
 """
 
 import sys
@@ -16,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.model.model import NextPracticeModel  # noqa: E402
 from sim.model.scenario import load_scenario  # noqa: E402
-from sim.system.metrics import at_level, published  # noqa: E402
+from sim.system.metrics import COHORT_SIZES, COHORT_WEIGHTS, at_level, published  # noqa: E402
 
 #: National levels to move the schools to: the 1998 start (English, 64.8%), 1999's English
 #: (70.5%, the year of the 0.7% with every pupil at level 4: plausibility pattern 4's level),
@@ -25,13 +30,60 @@ from sim.system.metrics import at_level, published  # noqa: E402
 LEVELS = (0.648, 0.705, 0.72, 0.80)
 
 
+#: Facts on England's tails: year, what, England's share of schools, how the model's one
+#: measure must compare ("at least": the fact is on all three tests, which every pupil
+#: passes no more often than one; "about": the same measure), the national level on the
+#: fact's measure that year, and the threshold (None: every pupil at the standard;
+#: otherwise the share of schools whose result is below it). Bases and counts as printed
+#: (ks2_schools_all_pupils_level4_england, ks2_schools_below_floor_england,
+#: ks2_school_spread_facts_england, ks2_schools_below_65pct_england,
+#: ks2_schools_below_national_1998_england; levels from ks2_*_level4_england).
+FACTS = (
+    ("1999", "every pupil at level 4, all three tests", 102 / 15000, "at least", 0.705, None),
+    ("2005", "every pupil at level 4, all three tests", 229 / 13500, "at least", 0.790, None),
+    ("2007", "every pupil at level 4, all three tests", 255 / 13446, "at least", 0.800, None),
+    ("2008", "every pupil at level 4, all three tests", 329 / 14768, "at least", 0.810, None),
+    ("2009", "every pupil at level 4, all three tests", 268 / 13532, "at least", 0.800, None),
+    ("1998", "English below the national 65%", 0.44, "about", 0.648, 0.65),
+    ("2006", "English below 65% ('one in eight')", 1 / 8, "about", 0.790, 0.65),
+    ("2006", "maths below 65% ('fewer than one in five')", 0.20, "at most", 0.760, 0.65),
+    ("2008", "English and maths below 55%", 1359 / 14768, "about", 0.730, 0.55),
+    ("2009", "English and maths below 55%", 1472 / 13532, "about", 0.720, 0.55),
+    ("2008", "more than half below level 4, English and maths", 798 / 14768, "about", 0.730, 0.50),
+)
+
+
+def tail_share(perf, threshold):
+    """Expected share of schools with every pupil at the standard (threshold None) or below it."""
+    sizes, weights = COHORT_SIZES, COHORT_WEIGHTS
+    if threshold is None:
+        return published(perf, sizes, weights)[1]
+    return published(perf, sizes, weights, floor=threshold)[2]
+
+
+def profile(runs) -> None:
+    """Print the facts beside the runs' schools at each fact's level (markdown)."""
+    print("| year | fact | England | the model must be | level | model (three scenarios) |")
+    print("|---|---|---|---|---|---|")
+    for year, what, england, how, level, threshold in FACTS:
+        vals = [tail_share(at_level(perf, level), threshold) for perf in runs.values()]
+        print(
+            f"| {year} | {what} | {100 * england:.1f}% | {how} | {100 * level:.1f}% | "
+            f"{100 * min(vals):.1f}%-{100 * max(vals):.1f}% |"
+        )
+
+
 def main() -> None:
     """Print, per scenario, the three published measures at ten years and at each level."""
-    print("scenario, at: mean perf, published_sd, share_all_pupils, share_below_floor")
+    runs = {}
     for name in ("top_down", "bottom_up", "next_practice"):
         p = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-        model = NextPracticeModel(p, rng=12345).run(120)
-        perf = model.schools.perf.copy()
+        runs[name] = NextPracticeModel(p, rng=12345).run(120).schools.perf.copy()
+    if "--profile" in sys.argv[1:]:
+        profile(runs)
+        return
+    print("scenario, at: mean perf, published_sd, share_all_pupils, share_below_floor")
+    for name, perf in runs.items():
         rows = [("ten years", perf)] + [(f"mean {v:.3f}", at_level(perf, v)) for v in LEVELS]
         for label, q in rows:
             sd, every, below = published(q)
