@@ -1,0 +1,361 @@
+"""Trace why next practice loses more to top-down in bigger systems (docs/size.md, issue 28 item 7).
+
+A diagnostic, not a fit: for each system size and each *arm* (the defaults, or one
+part of what follows a field trial turned off or neutralised within its declared
+range), run top-down and next practice on the same seeds (replication ``r`` has
+:func:`sim.experiments.seeds.run_seed`'s seed, as ``nextpractice compare`` gives it)
+and record final mean performance, with the quantities that say why for next
+practice: the share of schools that were ever field-trial sites, the share running
+a practice a trial proved and the fade applied to it there, the trials' verdicts
+(how many proven, how many of those false positives), and the centre's spend.
+Nothing in the model changes; each run is appended to ``runs.csv`` in the output
+folder as it finishes, so an interrupted trace resumes where it stopped.
+
+    nice -n 10 .venv/bin/python scripts/size_trace.py OUT [--sizes 200,2000]
+        [--arms baseline,fade_off,...] [-r 10] [--workers 2]
+    .venv/bin/python scripts/size_trace.py OUT --table    # print the paired table
+
+Arms (:data:`ARMS`): ``both`` overrides apply to both strategies, ``np`` only to next
+practice (a part only next practice uses, or one that would change top-down's own
+strategy), ``per_200`` overrides are multiplied by ``n_schools / 200`` (a count per
+system made a count per 200 schools).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.core.state import ABANDONED, CREATED, EMPTY  # noqa: E402
+from sim.experiments.seeds import run_seed  # noqa: E402
+from sim.model.model import NextPracticeModel  # noqa: E402
+from sim.model.scenario import load_scenario  # noqa: E402
+
+#: Each arm: overrides for both strategies, for next practice only, and counts per 200 schools.
+ARMS: dict[str, dict[str, dict]] = {
+    "baseline": {},
+    "no_trials": {"np": {"field_trials.n_trials": 0}},
+    "fade_off": {"both": {"rel_effect_spread": 1.0}},
+    "dip_off": {"both": {"practice_effects.rel_dip": 0.0}},
+    "no_mandate": {"np": {"mandate.n_mandate": 0}},
+    "no_broker": {"np": {"brokering.n_broker": 0.0}},
+    "monitor_off": {"both": {"monitoring.dur_monitor": 120.0}},
+    "trials_per_school": {"per_200": {"field_trials.n_trials": 3}},
+    "sites_per_school": {"per_200": {"n_trial_sites": 6}},
+    "broker_per_school": {"per_200": {"brokering.n_broker": 2.0}},
+}
+
+FIELDS = (
+    "arm",
+    "n_schools",
+    "replication",
+    "seed",
+    "strategy",
+    "perf_final",
+    "share_ever_site",
+    "share_sites_now",
+    "share_running_proven",
+    "fade_mean_proven",
+    "share_full_effect_proven",
+    "n_trials_done",
+    "n_proven",
+    "n_false_pos",
+    "mean_true_gain_proven",
+    "mean_est_proven",
+    "gain_proven_mean",
+    "spend_centre_school_year",
+    "shortfall_centre",
+    "n_mandated_distinct",
+    "n_mandate_changes",
+    "mandated_per_school",
+    "effect_mandated_scale",
+    "n_swaps",
+    "share_swaps_worse",
+    "swap_gain",
+    "share_out_monitored",
+    "share_out_withdrawn",
+    "est_in_minus_out",
+)
+
+
+def authorities_for(n: int) -> int:
+    """Authorities for ``n`` schools: 100 a school, as ``system.yaml`` (at least one)."""
+    return max(1, n // 100)
+
+
+def overrides_for(arm: str, n: int, strategy: str) -> dict:
+    """The parameters set for one run: size, then the arm's overrides for this strategy."""
+    spec = ARMS[arm]
+    out = {"n_schools": n, "n_authorities": authorities_for(n)}
+    out.update(spec.get("both", {}))
+    if strategy == "next_practice":
+        out.update(spec.get("np", {}))
+        for key, per_200 in spec.get("per_200", {}).items():
+            value = per_200 * n / 200
+            out[key] = type(per_200)(round(value)) if isinstance(per_200, int) else value
+    return out
+
+
+def run_one(job: tuple[str, int, int, int, str]) -> dict:
+    """Run one model month by month, collecting the trace quantities (next practice's)."""
+    arm, n, r, seed, strategy = job
+    p = load_scenario(strategy, overrides_for(arm, n, strategy))
+    m = NextPracticeModel(p, rng=seed)
+    s, pr = m.schools, m.practices
+    ever_site = np.zeros(s.n, bool)
+    trials = []
+    mandated: set[int] = set()
+    changes, took_up, before = 0, 0, None
+    eff_sum, eff_months = 0.0, 0
+    trial_prec: dict[int, float] = {}
+    swaps = []  # (kept effect in - out, out monitored, out withdrawn, estimate in - out)
+    for _ in range(p.n_steps):
+        m.step()
+        ever_site |= s.trial[: s.n] != EMPTY
+        trials += m.events.get("trial", [])
+        trial_prec.update({e["practice"]: 1.0 / e["se"] ** 2 for e in m.events.get("trial", [])})
+        took_up += sum(e["took_up"] for e in m.events.get("mandate", []))
+        now = tuple(m.mandates)
+        mandated.update(now)
+        changes += before is not None and set(now) != set(before)
+        if before and set(now) != set(before):
+            # Each practice that entered the mandate against each that left it: the true
+            # effect each keeps at scale, whether the one that left had been monitored (its
+            # evidence more than its trial's) or withdrawn, and their published estimates
+            # when the centre chose (the centre alone publishes evidence, first in a step).
+            ev_mean, ev_prec = pr.ev_mean, pr.ev_prec
+            for q_in in set(now) - set(before):
+                for q_out in set(before) - set(now):
+                    swaps.append(
+                        (
+                            kept_effect(m, q_in) - kept_effect(m, q_out),
+                            ev_prec[q_out] > trial_prec.get(q_out, 0.0) * 1.0001,
+                            pr.stage[q_out] == ABANDONED,
+                            ev_mean[q_in] - ev_mean[q_out],
+                        )
+                    )
+        before = now
+        if now:
+            # The true effect the mandated practices keep at a school that neither
+            # invented nor trialled them (fade applied to practices born in the run).
+            eff_sum += float(np.mean([kept_effect(m, q) for q in now]))
+            eff_months += 1
+    proven = [t for t in trials if t["proven"]]
+    proven_ids = np.array(sorted({t["practice"] for t in proven}), np.int64)
+    slot_p, channel = s.slot_p[: s.n], s.slot_channel[: s.n]
+    holds = np.isin(slot_p, proven_ids) if len(proven_ids) else np.zeros(slot_p.shape, bool)
+    full = holds & (channel == CREATED)
+    n_hold = int(holds.sum())
+    effect = m.slot_effect()  # true effect where run, at full depth, fade applied
+    base = np.where(holds, pr.effect[np.maximum(slot_p, 0)], 0.0)
+    years = p.n_steps * p.dur_step / 12.0
+    led = m.ledger
+    out = {
+        "arm": arm,
+        "n_schools": n,
+        "replication": r,
+        "seed": seed,
+        "strategy": strategy,
+        "perf_final": float(s.perf[: s.n].mean()),
+        "share_ever_site": float(ever_site.mean()),
+        "share_sites_now": float((s.trial[: s.n] != EMPTY).mean()),
+        "share_running_proven": float(holds.any(axis=1).mean()),
+        # Mean share of a trial-proven practice's effect kept where it is run (1: no fade).
+        "fade_mean_proven": float(effect[holds].sum() / base[holds].sum())
+        if n_hold and base[holds].sum() != 0
+        else float("nan"),
+        "share_full_effect_proven": float(full.sum() / n_hold) if n_hold else float("nan"),
+        "n_trials_done": len(trials),
+        "n_proven": len(proven),
+        "n_false_pos": sum(t["true_gain"] < p.threshold_proven for t in proven),
+        "mean_true_gain_proven": float(np.mean([t["true_gain"] for t in proven]))
+        if proven
+        else float("nan"),
+        "mean_est_proven": float(np.mean([t["estimate"] for t in proven]))
+        if proven
+        else float("nan"),
+        # Mean over schools of the true effect (fade applied) of the trial-proven practices
+        # they run, at full depth (logit): what acceleration delivers, before depth.
+        "gain_proven_mean": float(np.where(holds, effect, 0.0).sum(axis=1).mean()),
+        "spend_centre_school_year": led.spent_centre * 1000.0 / years / s.n,
+        "shortfall_centre": led.short_centre,
+        "n_mandated_distinct": len(mandated),
+        "n_mandate_changes": changes,
+        "mandated_per_school": took_up / s.n,
+        "effect_mandated_scale": eff_sum / eff_months if eff_months else float("nan"),
+        "n_swaps": len(swaps),
+        **swap_summary(swaps),
+    }
+    return out
+
+
+def kept_effect(m: NextPracticeModel, q: int) -> float:
+    """The true effect practice ``q`` keeps at a school that neither invented nor trialled it."""
+    pr = m.practices
+    return float(pr.effect[q]) * (m.p.rel_effect_spread if pr.born[q] >= 0 else 1.0)
+
+
+def swap_summary(swaps: list[tuple]) -> dict[str, float]:
+    """Means over a run's mandate swaps (nan when there were none)."""
+    if not swaps:
+        return dict.fromkeys(
+            (
+                "share_swaps_worse",
+                "swap_gain",
+                "share_out_monitored",
+                "share_out_withdrawn",
+                "est_in_minus_out",
+            ),
+            float("nan"),
+        )
+    a = np.array(swaps, float)
+    return {
+        "share_swaps_worse": float((a[:, 0] < 0).mean()),
+        "swap_gain": float(a[:, 0].mean()),
+        "share_out_monitored": float(a[:, 1].mean()),
+        "share_out_withdrawn": float(a[:, 2].mean()),
+        "est_in_minus_out": float(a[:, 3].mean()),
+    }
+
+
+def jobs(arms: list[str], sizes: list[int], reps: int, root: int) -> list[tuple]:
+    """Every run, biggest systems first (so the long ones start early)."""
+    out = []
+    for n in sorted(sizes, reverse=True):
+        for arm in arms:
+            for r in range(reps):
+                seed = run_seed(root, 0, r, common=True)
+                for strategy in ("top_down", "next_practice"):
+                    out.append((arm, n, r, seed, strategy))
+    return out
+
+
+def done(path: Path) -> set[tuple]:
+    """Runs already in ``runs.csv``."""
+    if not path.exists():
+        return set()
+    with path.open() as f:
+        return {
+            (row["arm"], int(row["n_schools"]), int(row["replication"]), row["strategy"])
+            for row in csv.DictReader(f)
+        }
+
+
+def table(path: Path) -> None:
+    """Print next practice minus top-down (paired, 95% t interval) and the trace means."""
+    import pandas as pd
+    from scipy import stats
+
+    df = pd.read_csv(path)
+    wide = df.pivot_table(
+        index=["arm", "n_schools", "replication"], columns="strategy", values="perf_final"
+    ).dropna()
+    d = (wide["next_practice"] - wide["top_down"]).rename("diff").reset_index()
+    np_rows = df[df.strategy == "next_practice"].groupby(["arm", "n_schools"])
+    trace = np_rows[
+        [
+            "share_ever_site",
+            "share_running_proven",
+            "share_full_effect_proven",
+            "fade_mean_proven",
+            "n_proven",
+            "n_false_pos",
+            "gain_proven_mean",
+            "spend_centre_school_year",
+            "n_mandated_distinct",
+            "n_mandate_changes",
+            "mandated_per_school",
+            "effect_mandated_scale",
+        ]
+    ].mean()
+    levels = df.groupby(["arm", "n_schools", "strategy"])["perf_final"].mean().unstack()
+    rows = []
+    for (arm, n), g in d.groupby(["arm", "n_schools"]):
+        k = len(g)
+        mean, sd = g["diff"].mean(), g["diff"].std(ddof=1)
+        h = stats.t.ppf(0.975, k - 1) * sd / np.sqrt(k) if k > 1 else float("nan")
+        rows.append(
+            {
+                "arm": arm,
+                "n": n,
+                "reps": k,
+                "td": levels.loc[(arm, n), "top_down"],
+                "np": levels.loc[(arm, n), "next_practice"],
+                "np-td": mean,
+                "lo": mean - h,
+                "hi": mean + h,
+                **trace.loc[(arm, n)].to_dict(),
+            }
+        )
+    out = pd.DataFrame(rows)
+    order = {a: i for i, a in enumerate(ARMS)}
+    out = out.sort_values(["arm", "n"], key=lambda c: c.map(order) if c.name == "arm" else c)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(out.round(3).to_string(index=False))
+    # The drift: the paired difference at the largest size minus at the smallest, per arm
+    # (independent seeds' differences at two sizes: a Welch interval).
+    print("\ndrift (np-td at the largest size minus at the smallest), Welch 95% interval")
+    for arm, g in d.groupby("arm", sort=False):
+        sizes = sorted(g.n_schools.unique())
+        if len(sizes) < 2:
+            continue
+        a = g[g.n_schools == sizes[-1]]["diff"].to_numpy()
+        b = g[g.n_schools == sizes[0]]["diff"].to_numpy()
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        h = stats.t.ppf(0.975, dof) * np.sqrt(va + vb)
+        x = a.mean() - b.mean()
+        print(f"  {arm:18s} {sizes[-1]} - {sizes[0]}: {x:+.3f} [{x - h:+.3f}, {x + h:+.3f}]")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the trace (or print its table) from the command line."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path, help="output folder (runs.csv; resumes)")
+    ap.add_argument("--sizes", default="200,2000", help="comma-separated numbers of schools")
+    ap.add_argument("--arms", default=",".join(ARMS), help="comma-separated arms (ARMS)")
+    ap.add_argument("-r", "--replications", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=1, help="root seed (as compare's --seed)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--table", action="store_true", help="print the table of what is there")
+    a = ap.parse_args(argv)
+    path = a.out / "runs.csv"
+    if a.table:
+        table(path)
+        return
+    arms = a.arms.split(",")
+    unknown = [x for x in arms if x not in ARMS]
+    if unknown:
+        ap.error(f"unknown arm(s) {unknown}; the arms are {list(ARMS)}")
+    a.out.mkdir(parents=True, exist_ok=True)
+    have = done(path)
+    todo = [
+        j
+        for j in jobs(arms, [int(x) for x in a.sizes.split(",")], a.replications, a.seed)
+        if (j[0], j[1], j[2], j[4]) not in have
+    ]
+    new = not path.exists()
+    with path.open("a", newline="") as f, ProcessPoolExecutor(a.workers) as pool:
+        w = csv.DictWriter(f, FIELDS)
+        if new:
+            w.writeheader()
+        for i, row in enumerate(pool.map(run_one, todo), 1):
+            w.writerow(row)
+            f.flush()
+            print(
+                f"{i}/{len(todo)} {row['arm']} n={row['n_schools']} r={row['replication']} "
+                f"{row['strategy']} {row['perf_final']:.3f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
