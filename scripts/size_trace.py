@@ -13,7 +13,7 @@ folder as it finishes, so an interrupted trace resumes where it stopped.
 
     nice -n 10 .venv/bin/python scripts/size_trace.py OUT [--sizes 200,2000]
         [--arms baseline,fade_off,...] [-r 10] [--workers 2]
-    .venv/bin/python scripts/size_trace.py OUT --table    # print the paired table
+    .venv/bin/python scripts/size_trace.py OUT --table [--drift 2000,200]   # print the tables
 
 Arms (:data:`ARMS`): ``both`` overrides apply to both strategies, ``np`` only to next
 practice (a part only next practice uses, or one that would change top-down's own
@@ -86,15 +86,25 @@ FIELDS = (
 )
 
 
-def authorities_for(n: int) -> int:
-    """Authorities for ``n`` schools: 100 a school, as ``system.yaml`` (at least one)."""
-    return max(1, n // 100)
+#: England's shape (``england.yaml``): 21,000 schools, 152 authorities, 6 towns.
+ENGLAND = {"n_schools": 21000, "n_authorities": 152, "n_towns": 6}
+
+
+def structure_for(n: int) -> dict:
+    """System shape for ``n`` schools: England's at its size, else 100 schools an authority.
+
+    ``system.yaml``'s 1,000 schools in 10 authorities (and its 4 towns) at other sizes, as
+    ``docs/size.md`` measured them (``--set n_schools=2000 --set n_authorities=20``).
+    """
+    if n == ENGLAND["n_schools"]:
+        return dict(ENGLAND)
+    return {"n_schools": n, "n_authorities": max(1, n // 100)}
 
 
 def overrides_for(arm: str, n: int, strategy: str) -> dict:
     """The parameters set for one run: size, then the arm's overrides for this strategy."""
     spec = ARMS[arm]
-    out = {"n_schools": n, "n_authorities": authorities_for(n)}
+    out = structure_for(n)
     out.update(spec.get("both", {}))
     if strategy == "next_practice":
         out.update(spec.get("np", {}))
@@ -249,8 +259,42 @@ def done(path: Path) -> set[tuple]:
         }
 
 
-def table(path: Path) -> None:
-    """Print next practice minus top-down (paired, 95% t interval) and the trace means."""
+#: What the table prints for next practice (means over replications), in two blocks:
+#: where the trials reach, and what the mandate does with what they prove.
+TRACE_REACH = (
+    "share_ever_site",
+    "share_full_effect_proven",
+    "fade_mean_proven",
+    "n_trials_done",
+    "n_proven",
+    "n_false_pos",
+    "mean_true_gain_proven",
+    "mean_est_proven",
+    "spend_centre_school_year",
+)
+TRACE_MANDATE = (
+    "n_mandate_changes",
+    "mandated_per_school",
+    "effect_mandated_scale",
+    "n_swaps",
+    "share_out_monitored",
+    "est_in_minus_out",
+    "swap_gain",
+    "share_swaps_worse",
+)
+
+
+def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Mean of ``a`` minus mean of ``b`` and the half-width of its Welch 95% interval."""
+    from scipy import stats
+
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(a.mean() - b.mean()), float(stats.t.ppf(0.975, dof) * np.sqrt(va + vb))
+
+
+def table(path: Path, drift: tuple[int, int]) -> None:
+    """Print next practice minus top-down (paired, 95% t interval), the trace, the drift."""
     import pandas as pd
     from scipy import stats
 
@@ -259,23 +303,6 @@ def table(path: Path) -> None:
         index=["arm", "n_schools", "replication"], columns="strategy", values="perf_final"
     ).dropna()
     d = (wide["next_practice"] - wide["top_down"]).rename("diff").reset_index()
-    np_rows = df[df.strategy == "next_practice"].groupby(["arm", "n_schools"])
-    trace = np_rows[
-        [
-            "share_ever_site",
-            "share_running_proven",
-            "share_full_effect_proven",
-            "fade_mean_proven",
-            "n_proven",
-            "n_false_pos",
-            "gain_proven_mean",
-            "spend_centre_school_year",
-            "n_mandated_distinct",
-            "n_mandate_changes",
-            "mandated_per_school",
-            "effect_mandated_scale",
-        ]
-    ].mean()
     levels = df.groupby(["arm", "n_schools", "strategy"])["perf_final"].mean().unstack()
     rows = []
     for (arm, n), g in d.groupby(["arm", "n_schools"]):
@@ -287,33 +314,43 @@ def table(path: Path) -> None:
                 "arm": arm,
                 "n": n,
                 "reps": k,
-                "td": levels.loc[(arm, n), "top_down"],
-                "np": levels.loc[(arm, n), "next_practice"],
+                "top_down": levels.loc[(arm, n), "top_down"],
+                "next_practice": levels.loc[(arm, n), "next_practice"],
                 "np-td": mean,
                 "lo": mean - h,
                 "hi": mean + h,
-                **trace.loc[(arm, n)].to_dict(),
             }
         )
-    out = pd.DataFrame(rows)
     order = {a: i for i, a in enumerate(ARMS)}
-    out = out.sort_values(["arm", "n"], key=lambda c: c.map(order) if c.name == "arm" else c)
+
+    def arm_order(c):
+        return c.map(order) if c.name == "arm" else c
+
+    perf = pd.DataFrame(rows).sort_values(["arm", "n"], key=arm_order)
+    trace = (
+        df[df.strategy == "next_practice"]
+        .groupby(["arm", "n_schools"])[[*TRACE_REACH, *TRACE_MANDATE]]
+        .mean()
+        .reset_index()
+        .sort_values(["arm", "n_schools"], key=arm_order)
+    )
     with pd.option_context("display.width", 250, "display.max_columns", 30):
-        print(out.round(3).to_string(index=False))
-    # The drift: the paired difference at the largest size minus at the smallest, per arm
-    # (independent seeds' differences at two sizes: a Welch interval).
-    print("\ndrift (np-td at the largest size minus at the smallest), Welch 95% interval")
-    for arm, g in d.groupby("arm", sort=False):
-        sizes = sorted(g.n_schools.unique())
-        if len(sizes) < 2:
-            continue
-        a = g[g.n_schools == sizes[-1]]["diff"].to_numpy()
-        b = g[g.n_schools == sizes[0]]["diff"].to_numpy()
-        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-        h = stats.t.ppf(0.975, dof) * np.sqrt(va + vb)
-        x = a.mean() - b.mean()
-        print(f"  {arm:18s} {sizes[-1]} - {sizes[0]}: {x:+.3f} [{x - h:+.3f}, {x + h:+.3f}]")
+        print("final mean performance; next practice - top-down, paired, 95% t interval")
+        print(perf.round(3).to_string(index=False))
+        for block in (TRACE_REACH, TRACE_MANDATE):
+            print(f"\nnext practice, means over replications: {', '.join(block)}")
+            print(trace[["arm", "n_schools", *block]].round(3).to_string(index=False))
+    # The drift: the paired difference at one size minus at another, per arm (different
+    # systems at the two sizes: a Welch interval).
+    big, small = drift
+    print(f"\ndrift: np-td at {big} schools minus at {small}, Welch 95% interval")
+    for arm in ARMS:
+        g = d[d.arm == arm]
+        a = g[g.n_schools == big]["diff"].to_numpy()
+        b = g[g.n_schools == small]["diff"].to_numpy()
+        if len(a) > 1 and len(b) > 1:
+            x, h = welch(a, b)
+            print(f"  {arm:18s} {x:+.3f} [{x - h:+.3f}, {x + h:+.3f}]")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -326,10 +363,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1, help="root seed (as compare's --seed)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--table", action="store_true", help="print the table of what is there")
+    ap.add_argument("--drift", default="2000,200", help="with --table: sizes BIG,SMALL")
     a = ap.parse_args(argv)
     path = a.out / "runs.csv"
     if a.table:
-        table(path)
+        big, small = (int(x) for x in a.drift.split(","))
+        table(path, (big, small))
         return
     arms = a.arms.split(",")
     unknown = [x for x in arms if x not in ARMS]
