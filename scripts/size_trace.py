@@ -18,7 +18,8 @@ folder as it finishes, so an interrupted trace resumes where it stopped.
 Arms (:data:`ARMS`): ``both`` overrides apply to both strategies, ``np`` only to next
 practice (a part only next practice uses, or one that would change top-down's own
 strategy), ``per_200`` overrides are multiplied by ``n_schools / 200`` (a count per
-system made a count per 200 schools).
+system made a count per 200 schools), ``both_total`` ones are divided by ``n_schools``
+for both strategies (a rate per school made a fixed total for the system).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ ARMS: dict[str, dict[str, dict]] = {
     "trials_per_school": {"per_200": {"field_trials.n_trials": 3}},
     "sites_per_school": {"per_200": {"n_trial_sites": 6}},
     "broker_per_school": {"per_200": {"brokering.n_broker": 2.0}},
+    # As many inventions a month in the whole system as 500 schools make at the default
+    # (0.004 x 500 = 2.0): 0.01 a school at 200, 0.002 at 1,000, 0.001 at 2,000, all
+    # inside p_invent's sweep [0.001, 0.01].
+    "ideas_per_system": {"both_total": {"recombine.p_invent": 2.0}},
 }
 
 FIELDS = (
@@ -83,6 +88,7 @@ FIELDS = (
     "share_out_monitored",
     "share_out_withdrawn",
     "est_in_minus_out",
+    "gain_sites_minus_others",
 )
 
 
@@ -106,6 +112,8 @@ def overrides_for(arm: str, n: int, strategy: str) -> dict:
     spec = ARMS[arm]
     out = structure_for(n)
     out.update(spec.get("both", {}))
+    for key, total in spec.get("both_total", {}).items():
+        out[key] = total / n
     if strategy == "next_practice":
         out.update(spec.get("np", {}))
         for key, per_200 in spec.get("per_200", {}).items():
@@ -114,12 +122,31 @@ def overrides_for(arm: str, n: int, strategy: str) -> dict:
     return out
 
 
-def run_one(job: tuple[str, int, int, int, str]) -> dict:
-    """Run one model month by month, collecting the trace quantities (next practice's)."""
-    arm, n, r, seed, strategy = job
+def run_pair(job: tuple[str, int, int, int]) -> list[dict]:
+    """Next practice, then top-down on the same seed; the rows in that order.
+
+    Top-down's row also gets ``gain_sites_minus_others`` for the schools that were
+    field-trial sites in next practice's run (the same schools: a seed gives the same
+    starting system whatever the strategy), so the two differ by what being a site did.
+    """
+    arm, n, r, seed = job
+    np_row, sites = run_one(arm, n, r, seed, "next_practice")
+    td_row, _ = run_one(arm, n, r, seed, "top_down", sites)
+    return [np_row, td_row]
+
+
+def run_one(
+    arm: str, n: int, r: int, seed: int, strategy: str, sites: np.ndarray | None = None
+) -> tuple[dict, np.ndarray]:
+    """Run one model month by month, collecting the trace quantities; and its trial sites.
+
+    ``sites``: the schools whose gain is set against the others' (default: this run's
+    own field-trial sites).
+    """
     p = load_scenario(strategy, overrides_for(arm, n, strategy))
     m = NextPracticeModel(p, rng=seed)
     s, pr = m.schools, m.practices
+    perf_start = s.perf[: s.n].copy()
     ever_site = np.zeros(s.n, bool)
     trials = []
     mandated: set[int] = set()
@@ -204,7 +231,14 @@ def run_one(job: tuple[str, int, int, int, str]) -> dict:
         "n_swaps": len(swaps),
         **swap_summary(swaps),
     }
-    return out
+    group = ever_site if sites is None else sites
+    gain = s.perf[: s.n] - perf_start
+    out["gain_sites_minus_others"] = (
+        float(gain[group].mean() - gain[~group].mean())
+        if group.any() and not group.all()
+        else float("nan")
+    )
+    return out, ever_site
 
 
 def kept_effect(m: NextPracticeModel, q: int) -> float:
@@ -237,24 +271,22 @@ def swap_summary(swaps: list[tuple]) -> dict[str, float]:
 
 
 def jobs(arms: list[str], sizes: list[int], reps: int, root: int) -> list[tuple]:
-    """Every run, biggest systems first (so the long ones start early)."""
-    out = []
-    for n in sorted(sizes, reverse=True):
-        for arm in arms:
-            for r in range(reps):
-                seed = run_seed(root, 0, r, common=True)
-                for strategy in ("top_down", "next_practice"):
-                    out.append((arm, n, r, seed, strategy))
-    return out
+    """Every pair of runs, biggest systems first (so the long ones start early)."""
+    return [
+        (arm, n, r, run_seed(root, 0, r, common=True))
+        for n in sorted(sizes, reverse=True)
+        for arm in arms
+        for r in range(reps)
+    ]
 
 
 def done(path: Path) -> set[tuple]:
-    """Runs already in ``runs.csv``."""
+    """Pairs of runs already in ``runs.csv``."""
     if not path.exists():
         return set()
     with path.open() as f:
         return {
-            (row["arm"], int(row["n_schools"]), int(row["replication"]), row["strategy"])
+            (row["arm"], int(row["n_schools"]), int(row["replication"]))
             for row in csv.DictReader(f)
         }
 
@@ -271,6 +303,7 @@ TRACE_REACH = (
     "mean_true_gain_proven",
     "mean_est_proven",
     "spend_centre_school_year",
+    "gain_sites_minus_others",
 )
 TRACE_MANDATE = (
     "n_mandate_changes",
@@ -379,19 +412,20 @@ def main(argv: list[str] | None = None) -> None:
     todo = [
         j
         for j in jobs(arms, [int(x) for x in a.sizes.split(",")], a.replications, a.seed)
-        if (j[0], j[1], j[2], j[4]) not in have
+        if (j[0], j[1], j[2]) not in have
     ]
     new = not path.exists()
     with path.open("a", newline="") as f, ProcessPoolExecutor(a.workers) as pool:
         w = csv.DictWriter(f, FIELDS)
         if new:
             w.writeheader()
-        for i, row in enumerate(pool.map(run_one, todo), 1):
-            w.writerow(row)
+        for i, rows in enumerate(pool.map(run_pair, todo), 1):
+            w.writerows(rows)
             f.flush()
+            npr, td = rows
             print(
-                f"{i}/{len(todo)} {row['arm']} n={row['n_schools']} r={row['replication']} "
-                f"{row['strategy']} {row['perf_final']:.3f}",
+                f"{i}/{len(todo)} {npr['arm']} n={npr['n_schools']} r={npr['replication']} "
+                f"next practice {npr['perf_final']:.3f} top-down {td['perf_final']:.3f}",
                 flush=True,
             )
 
