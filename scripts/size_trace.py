@@ -373,17 +373,38 @@ def table(path: Path, drift: tuple[int, int]) -> None:
         for block in (TRACE_REACH, TRACE_MANDATE):
             print(f"\nnext practice, means over replications: {', '.join(block)}")
             print(trace[["arm", "n_schools", *block]].round(3).to_string(index=False))
+    # Each run's difference split exactly in two: the trial sites' part, their share of
+    # schools s times what being a site added against top-down (``did``: sites' gain minus
+    # the others', next practice's less top-down's for the same schools), and the part of
+    # the schools never a site (their gain under next practice less under top-down).
+    keys = ["arm", "n_schools", "replication"]
+    gsm = df.pivot_table(index=keys, columns="strategy", values="gain_sites_minus_others")
+    share = df[df.strategy == "next_practice"].set_index(keys)["share_ever_site"]
+    parts = d.set_index(keys).join((gsm["next_practice"] - gsm["top_down"]).rename("did"))
+    parts = parts.join(share).reset_index()
+    parts["sites_part"] = parts["share_ever_site"] * parts["did"]
+    parts["others_part"] = parts["diff"] - parts["sites_part"]
+    with pd.option_context("display.width", 250):
+        print("\nnp-td split: trial sites' part (share x did) and never-sites' part, means")
+        split = parts.groupby(["arm", "n_schools"])[["did", "sites_part", "others_part"]].mean()
+        print(split.reset_index().sort_values(["arm", "n_schools"], key=arm_order)
+              .round(4).to_string(index=False))  # fmt: skip
     # The drift: the paired difference at one size minus at another, per arm (different
-    # systems at the two sizes: a Welch interval).
+    # systems at the two sizes: a Welch interval), and the same for each part.
     big, small = drift
     print(f"\ndrift: np-td at {big} schools minus at {small}, Welch 95% interval")
+    print(f"  {'arm':18s} {'np-td':24s} {'sites part':24s} never-sites part")
     for arm in ARMS:
-        g = d[d.arm == arm]
-        a = g[g.n_schools == big]["diff"].to_numpy()
-        b = g[g.n_schools == small]["diff"].to_numpy()
-        if len(a) > 1 and len(b) > 1:
-            x, h = welch(a, b)
-            print(f"  {arm:18s} {x:+.3f} [{x - h:+.3f}, {x + h:+.3f}]")
+        g = parts[parts.arm == arm].dropna(subset=["diff"])
+        cells = []
+        for col in ("diff", "sites_part", "others_part"):
+            a = g[g.n_schools == big][col].dropna().to_numpy()
+            b = g[g.n_schools == small][col].dropna().to_numpy()
+            if len(a) > 1 and len(b) > 1:
+                x, h = welch(a, b)
+                cells.append(f"{x:+.3f} [{x - h:+.3f}, {x + h:+.3f}]")
+        if cells:
+            print(f"  {arm:18s} " + " ".join(f"{c:24s}" for c in cells))
 
 
 def main(argv: list[str] | None = None) -> None:
