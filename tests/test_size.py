@@ -1,20 +1,24 @@
 """Why next practice loses more to top-down in a bigger system (docs/size.md, issue 28 item 7).
 
-The trace (``scripts/size_trace.py``) found the drift in the mandate of what the trials
-prove: a bigger system proves more practices, and every one whose published estimate
-beats a standing mandate's replaces it, so each school is made to take up more of them.
-The centre ranks a new trial's estimate (efficacy at its own sites, inflated by the
-winner's curse) against monitoring's read of what is already mandated (effectiveness,
+The trace (``scripts/size_trace.py``) found two parts. The larger is the mandate of what
+the trials prove: a bigger system proves more practices, and every one whose published
+estimate beats a standing mandate's replaces it, so each school is made to take up more
+of them. The centre ranks a new trial's estimate (efficacy at its own sites, inflated by
+the winner's curse) against monitoring's read of what is already mandated (effectiveness,
 after the scale-up fade), so a newcomer looks far better than it is where it spreads.
-These tests pin both links at small sizes, paired on seeds.
+The smaller is the trial sites: a fixed number of them is a larger share of a smaller
+system, and a site keeps the whole effect of what it co-designed. These tests pin each
+link at small sizes, paired on seeds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.core.state import EMPTY
 from sim.model.model import NextPracticeModel
 from sim.model.params import Params
+from sim.model.scenario import load_scenario
 
 
 def _churn(n: int, seed: int, **kw) -> tuple[float, list[tuple[float, float]]]:
@@ -68,3 +72,36 @@ def test_a_new_proof_outranks_a_monitored_mandate_by_more_than_it_is_better_at_s
         gaps[spread] = float(est.mean() - true.mean())
     assert gaps[0.5] > 0.2  # a newcomer looks ~0.4 logit better, is ~0.03 better at scale
     assert gaps[1.0] < gaps[0.5]
+
+
+def _site_gain(seed: int, **kw) -> float:
+    """What being a field-trial site added to a school's gain, against top-down.
+
+    The gain in performance of the schools next practice used as trial sites minus the
+    other schools', less the same for the same schools under top-down on the same seed
+    (the starting system is the seed's whatever the strategy). Shipped scenarios, 300
+    schools, ten years.
+    """
+    over = {"n_schools": 300, "n_authorities": 3, **kw}
+    sites, out = None, []
+    for strategy in ("next_practice", "top_down"):
+        p = load_scenario(strategy, over)
+        m = NextPracticeModel(p, rng=seed)
+        s = m.schools
+        start, ever = s.perf[: s.n].copy(), np.zeros(s.n, bool)
+        for _ in range(p.n_steps):
+            m.step()
+            ever |= s.trial[: s.n] != EMPTY
+        sites = ever if sites is None else sites
+        gain = s.perf[: s.n] - start
+        out.append(gain[sites].mean() - gain[~sites].mean())
+    return float(out[0] - out[1])
+
+
+def test_a_trial_site_gains_more_than_other_schools_mostly_through_the_fade():
+    """A site keeps the whole effect of what it co-designed (every other school keeps
+    ``rel_effect_spread`` of it), so being a site pays, and pays less with no fade."""
+    fade = [_site_gain(s) for s in range(4)]
+    none = [_site_gain(s, rel_effect_spread=1.0) for s in range(4)]
+    assert np.mean(fade) > 0
+    assert np.mean(fade) > np.mean(none)
