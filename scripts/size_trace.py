@@ -7,7 +7,8 @@ range), run top-down and next practice on the same seeds (replication ``r`` has
 and record final mean performance, with the quantities that say why for next
 practice: the share of schools that were ever field-trial sites, the share running
 a practice a trial proved and the fade applied to it there, the trials' verdicts
-(how many proven, how many of those false positives), and the centre's spend.
+(how many proven, how many of those false positives), every change of the standing
+mandate and what it swapped in and out, and the centre's spend (:data:`FIELDS`).
 Nothing in the model changes; each run is appended to ``runs.csv`` in the output
 folder as it finishes, so an interrupted trace resumes where it stopped.
 
@@ -40,7 +41,8 @@ from sim.experiments.seeds import run_seed  # noqa: E402
 from sim.model.model import NextPracticeModel  # noqa: E402
 from sim.model.scenario import load_scenario  # noqa: E402
 
-#: Each arm: overrides for both strategies, for next practice only, and counts per 200 schools.
+#: Each arm: overrides for both strategies, for next practice only, per 200 schools, or
+#: as a total for the system (see the module docstring).
 ARMS: dict[str, dict[str, dict]] = {
     "baseline": {},
     "no_trials": {"np": {"field_trials.n_trials": 0}},
@@ -58,38 +60,48 @@ ARMS: dict[str, dict[str, dict]] = {
     "ideas_per_system": {"both_total": {"recombine.p_invent": 2.0}},
 }
 
-FIELDS = (
-    "arm",
-    "n_schools",
-    "replication",
-    "seed",
-    "strategy",
-    "perf_final",
-    "share_ever_site",
-    "share_sites_now",
-    "share_running_proven",
-    "fade_mean_proven",
-    "share_full_effect_proven",
-    "n_trials_done",
-    "n_proven",
-    "n_false_pos",
-    "mean_true_gain_proven",
-    "mean_est_proven",
-    "gain_proven_mean",
-    "spend_centre_school_year",
-    "shortfall_centre",
-    "n_mandated_distinct",
-    "n_mandate_changes",
-    "mandated_per_school",
-    "effect_mandated_scale",
-    "n_swaps",
-    "share_swaps_worse",
-    "swap_gain",
-    "share_out_monitored",
-    "share_out_withdrawn",
-    "est_in_minus_out",
-    "gain_sites_minus_others",
-)
+#: The columns of ``runs.csv``, one row a run. Shares are of schools unless said;
+#: effects are true effects in logits; "at scale" is what a practice keeps at a school
+#: that neither invented nor trialled it (``rel_effect_spread`` of a practice born in
+#: the run). Trial and mandate columns are next practice's (top-down runs no trials).
+FIELD_MEANINGS = {
+    "arm": "the arm (ARMS)",
+    "n_schools": "schools in the system",
+    "replication": "replication r (its seed is compare's)",
+    "seed": "the run's seed",
+    "strategy": "top_down or next_practice",
+    "perf_final": "mean performance at the end (share of pupils at the standard)",
+    "share_ever_site": "share of schools that were ever a field-trial site",
+    "share_sites_now": "share of schools at a trial site at the end",
+    "share_running_proven": "share of schools running a practice a trial proved, at the end",
+    "fade_mean_proven": "share of trial-proven practices' effect kept where they are run",
+    "share_full_effect_proven": "share of holdings of trial-proven practices at full effect "
+    "(the school invented or trialled it)",
+    "n_trials_done": "trials concluded in the run",
+    "n_proven": "trials that proved their practice",
+    "n_false_pos": "proven trials whose true gain was below threshold_proven",
+    "mean_true_gain_proven": "mean true gain of a proven practice at its sites over what it "
+    "displaced",
+    "mean_est_proven": "mean published estimate of a proven practice's trial",
+    "gain_proven_mean": "mean over schools of the summed true effects (fade applied, at full "
+    "depth, before any bound) of the trial-proven practices each runs at the end",
+    "spend_centre_school_year": "the centre's spend, GBP a school a year",
+    "shortfall_centre": "cost of the centre's actions not done for want of money, GBP k",
+    "n_mandated_distinct": "practices ever in the standing mandate",
+    "n_mandate_changes": "months in which the set of mandated practices changed",
+    "mandated_per_school": "mandated take-ups in the run, per school",
+    "effect_mandated_scale": "mean over months of the mandated practices' effect at scale",
+    "n_swaps": "pairs (practice in, practice out) over the mandate's changes",
+    "share_swaps_worse": "share of swaps whose incoming practice is worse at scale",
+    "swap_gain": "mean effect at scale of the incoming practice minus the outgoing one",
+    "share_out_monitored": "share of swaps whose outgoing practice had evidence beyond its "
+    "own trial (national monitoring's reads)",
+    "share_out_withdrawn": "share of swaps whose outgoing practice was withdrawn (abandoned)",
+    "est_in_minus_out": "mean published estimate of the incoming practice minus the outgoing",
+    "gain_sites_minus_others": "gain in performance of next practice's trial sites minus the "
+    "other schools' (in top-down's row: the same schools, under top-down)",
+}
+FIELDS = tuple(FIELD_MEANINGS)
 
 
 #: England's shape (``england.yaml``): 21,000 schools, 152 authorities, 6 towns.
