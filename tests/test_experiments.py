@@ -86,9 +86,10 @@ def test_the_shipped_experiments_are_the_ones_the_issue_asks_for():
     )
 
 
-def test_the_sobol_study_header_states_the_runs_it_plans():
+@pytest.mark.parametrize("name", ["plateau_sobol", "plateau_morris"])
+def test_a_sensitivity_study_header_states_the_runs_it_plans(name):
     """The header's cost is the plan's: a re-planned design cannot leave an old count."""
-    path = ROOT / "experiments/plateau_sobol.yaml"
+    path = ROOT / f"experiments/{name}.yaml"
     plan = plan_experiment(path)
     lines = path.read_text().splitlines()
     header = " ".join(line.lstrip("#").strip() for line in lines if line.startswith("#"))
