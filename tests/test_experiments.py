@@ -79,7 +79,22 @@ def test_the_shipped_experiments_are_the_ones_the_issue_asks_for():
         "tight_loose",
         "strategies",
     }
-    assert plan_experiment(ROOT / "experiments/plateau_sobol.yaml").experiment.design.second_order
+    sobol = plan_experiment(ROOT / "experiments/plateau_sobol.yaml")
+    # The study is about the strategies' levers: the dial and next practice's own two.
+    assert {"tightness", "field_trials.n_trials", "brokering.n_broker"} <= set(
+        sobol.experiment.design.factors
+    )
+
+
+@pytest.mark.parametrize("name", ["plateau_sobol", "plateau_morris"])
+def test_a_sensitivity_study_header_states_the_runs_it_plans(name):
+    """The header's cost is the plan's: a re-planned design cannot leave an old count."""
+    path = ROOT / f"experiments/{name}.yaml"
+    plan = plan_experiment(path)
+    lines = path.read_text().splitlines()
+    header = " ".join(line.lstrip("#").strip() for line in lines if line.startswith("#"))
+    assert f"{len(plan.design):,} parameter sets" in header
+    assert f"{plan.n_runs:,} runs" in header
 
 
 # ------------------------------------------------------------------ strict validation
