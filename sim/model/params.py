@@ -572,7 +572,9 @@ class Params(BaseModel):
         kind="uncertainty",
         sweep=(0.15, 0.5),
         ref=FULLAN_2006,
-        sweep_ref="compliance: well below a chosen practice's ownership (seed 003)",
+        sweep_ref="a judgement anchored on seed 003 (a focus tightened from above soon reaches the "
+        "limit of a top-down strategy; reform must win hearts and minds), which gives the "
+        "direction, not the size: compliance well below a chosen practice's ownership",
         meaning="Ownership of a practice a school was told to run (compliance, not commitment).",
     )
     init_own_chosen: float = par(

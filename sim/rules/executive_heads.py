@@ -100,7 +100,10 @@ class SystemLeadership(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.0, 0.08),
-            sweep_ref="none, up to closing a capacity gap half-way in 8 months (Chapman 2011)",
+            sweep_ref="a judgement anchored on Chapman, Muijs and MacAllister 2011 (and Chapman "
+            "and Muijs 2014: federated schools outperform matched ones in the years after "
+            "federating, most in performance federations), which gives the direction, not the "
+            "speed: none, up to closing a capacity gap half-way in 8 months",
             ref=CHAPMAN_2011,
             meaning="Share of its capacity gap to the strongest school of its federation "
             "(schools sharing a head) a school closes in a month.",
