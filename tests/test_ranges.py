@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from sim.model.basis import basis_counts, param_basis, reason_of
+from sim.model.basis import param_basis, reason_of
 from sim.model.params import Params, field_info, parameter_table
 
 #: Core parameters and those rules and strategies declare (``<rule>.<param>``).
@@ -52,15 +52,30 @@ def test_every_range_cites_a_source_or_says_it_is_a_judgement(name):
 def test_the_robustness_page_quotes_todays_counts_of_range_bases():
     """docs/robustness.md states today's counts of how the uncertainties' ranges are based.
 
-    A range's reason rewritten, or an uncertainty added, changes them.
+    A range's reason rewritten, or an uncertainty added, changes them. They are read from
+    ``nextpractice params --basis`` in a fresh process: other tests register plug-in rules
+    (with their own uncertainties) in this one.
     """
+    import re
     from pathlib import Path
 
-    counts = basis_counts(("uncertainty",))["uncertainty"]
+    out = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "params", "--basis"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    m = re.search(
+        r"Ranges of the (\d+) uncertainties, by their reason: (\d+) sourced, (\d+) "
+        r"judgement, (\d+) neither",
+        out,
+    )
+    assert m, out[-300:]
+    n, sourced, judgement, neither = m.groups()
+    assert int(n) == len(UNCERTAINTIES)
     text = " ".join((Path(__file__).parents[1] / "docs" / "robustness.md").read_text().split())
     quoted = (
-        f"over all {len(UNCERTAINTIES)} uncertainties: {counts['sourced']} sourced, "
-        f"{counts['judgement']} judgement, {counts['neither']} neither"
+        f"over all {n} uncertainties: {sourced} sourced, {judgement} judgement, {neither} neither"
     )
     assert quoted in text, f"docs/robustness.md should say '{quoted}' (nextpractice params)"
 
