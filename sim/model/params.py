@@ -464,7 +464,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.3, 0.8),
-        sweep_ref="the status quo from barely to mostly implemented",
+        sweep_ref="a judgement: no survey measures how far schools had implemented their practices "
+        "in 1998; the status quo from barely (0.3) to mostly (0.8) implemented",
         meaning="Implementation depth of the practices each school runs at the start: half "
         "implemented, as before; an assumption, not from a source.",
     )
@@ -488,7 +489,9 @@ class Params(BaseModel):
         unit="practices",
         kind="uncertainty",
         sweep=(2.0, 8.0),
-        sweep_ref="Fullan's few key priorities: two to eight practices run in depth at once",
+        sweep_ref="a judgement: no count of practices a school runs in depth was found (literature "
+        "note D); Fullan's few key priorities and the Implementation Review Unit's 'just a few key "
+        "strategies' suggest two to four, eight is generous",
         meaning="Practices of average difficulty a school of full capacity can "
         "implement in depth at once; more than that dilutes depth.",
     )
@@ -499,8 +502,9 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.35, 0.65),
-        sweep_ref="around the mean difficulty of the practices known at the start (Beta(2, 2): "
-        "0.5); it scales room as n_focus does",
+        sweep_ref="a judgement: difficulty has no measured scale; around the mean difficulty of "
+        "the practices known at the start (Beta(2, 2): 0.5), +-0.15; it scales room as n_focus "
+        "does",
         meaning="Difficulty of the practices n_focus counts: a school's room is capacity * "
         "n_focus * this; 0.5 as before, the mean of the starting practices' difficulty "
         "(it does not set that distribution).",
@@ -516,7 +520,9 @@ class Params(BaseModel):
         unit="logit",
         kind="uncertainty",
         sweep=(0.1, 0.6),
-        sweep_ref="from a sharp read (0.1) to one as large as the spread of effects (0.6)",
+        sweep_ref="a judgement: no study measures how well a head reads a peer's practice; from a "
+        "sharp read (0.1) to one twice the widest spread of true effects (0.6; sd_effect_init's "
+        "top is 0.3)",
         meaning="Noise in a head's read of a practice heard of from a peer.",
     )
     sd_prior: float = par(
@@ -526,7 +532,9 @@ class Params(BaseModel):
         unit="logit",
         kind="uncertainty",
         sweep=(0.1, 0.5),
-        sweep_ref="sceptical (0.1) to open-minded (0.5) priors around no effect",
+        sweep_ref="a judgement: heads' priors are unmeasured; from sceptical (0.1, the narrowest "
+        "spread of true effects in sd_effect_init's range) to open-minded (0.5) priors around no "
+        "effect",
         meaning="Spread of a head's prior belief about a new practice's effect "
         "(centred on no effect): scepticism.",
     )
@@ -550,7 +558,9 @@ class Params(BaseModel):
         unit="months",
         kind="uncertainty",
         sweep=(6.0, 36.0),
-        sweep_ref="the implementation dip lasts from two terms to three years",
+        sweep_ref="two terms, the best case for the implementation dip ('within six months in our "
+        "best efforts', literature note C), to three years, within the 2-4 years full "
+        "implementation takes (Fixsen et al. 2005)",
         meaning="A school gives a practice it took up this long before it "
         "drops or replaces it (the implementation dip).",
     )
@@ -562,7 +572,9 @@ class Params(BaseModel):
         kind="uncertainty",
         sweep=(0.15, 0.5),
         ref=FULLAN_2006,
-        sweep_ref="compliance: well below a chosen practice's ownership (seed 003)",
+        sweep_ref="a judgement anchored on seed 003 (a focus tightened from above soon reaches the "
+        "limit of a top-down strategy; reform must win hearts and minds), which gives the "
+        "direction, not the size: compliance well below a chosen practice's ownership",
         meaning="Ownership of a practice a school was told to run (compliance, not commitment).",
     )
     init_own_chosen: float = par(
@@ -572,7 +584,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.5, 0.9),
-        sweep_ref="above a mandated practice, below one a school helped create",
+        sweep_ref="a judgement: ownership has no measured scale; above a mandated practice "
+        "(init_own_mandated), below one a school helped create (init_own_created)",
         meaning="Ownership of a practice a school chose.",
     )
     init_own_created: float = par(
@@ -582,7 +595,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.8, 1.0),
-        sweep_ref="a practice a school helped create is nearly fully owned",
+        sweep_ref="a judgement: ownership has no measured scale; a practice a school helped create "
+        "is nearly fully owned (0.8 to 1)",
         meaning="Ownership of a practice a school helped to create.",
     )
     rel_engagement_collab: float = par(
@@ -593,7 +607,8 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=NEXT_PRACTICE,
         sweep=(0.0, 0.4),
-        sweep_ref="a collaborative adds nothing up to twice the default to a member's engagement",
+        sweep_ref="a judgement: no study gives the size; a collaborative adds nothing up to twice "
+        "the default to a member's engagement",
         meaning="Engagement a school gains from belonging to a collaborative (added to trust on "
         "its ties times facilitation, then clipped to 0..1); 0.2 as before, an "
         "assumption, not from a source.",
@@ -605,7 +620,9 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.4, 0.95),
-        sweep_ref="a new head keeps most to nearly all of the staff's ownership",
+        sweep_ref="a judgement anchored on Miller 2013 (results fall for two years after a new "
+        "principal: literature note C), which gives the direction, not the share kept; a new head "
+        "keeps two fifths to nearly all of the staff's ownership",
         meaning="Share of ownership that survives a change of head.",
     )
 
@@ -618,7 +635,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(1.5, 5.0),
-        sweep_ref="mean openness from 0.43 to 0.71 at b = 2",
+        sweep_ref="a judgement: no survey measures heads' openness on this scale; mean openness "
+        "from 0.43 to 0.71 at b = 2",
         meaning="First shape of the Beta distribution of heads' "
         "openness to new ideas (with b = 2: mean 0.6, most "
         "heads moderately open). An assumption of the model, "
@@ -631,7 +649,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(1.0, 4.0),
-        sweep_ref="mean openness from 0.75 to 0.43 at a = 3",
+        sweep_ref="a judgement: no survey measures heads' openness on this scale; mean openness "
+        "from 0.75 to 0.43 at a = 3",
         meaning="Second shape of the Beta distribution of heads' openness.",
     )
     sd_head_ingenuity: float = par(
@@ -641,7 +660,8 @@ class Params(BaseModel):
         unit="log",
         kind="uncertainty",
         sweep=(0.2, 1.0),
-        sweep_ref="heads alike in ingenuity to a few inventing several times more than most",
+        sweep_ref="a judgement: heads' ingenuity is unmeasured; heads alike (0.2) to a few "
+        "inventing several times more than most (1.0)",
         meaning="Log-scale spread of heads' ingenuity, log-normal "
         "with mean 1 (log-mean -sd^2/2): a few heads invent "
         "far more than most. An assumption, not calibrated.",
@@ -654,7 +674,8 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=NEXT_PRACTICE,
         sweep=(0.75, 3.0),
-        sweep_ref="mean appetite from 0.2 to 0.5 at b = 3",
+        sweep_ref="a judgement: no survey measures heads' appetite for system leadership; mean "
+        "appetite from 0.2 to 0.5 at b = 3",
         meaning="First shape of the Beta distribution of heads' appetite "
         "for system leadership (with b = 3: mean 1/3, a "
         "minority with strong appetite).",
@@ -667,7 +688,8 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=NEXT_PRACTICE,
         sweep=(1.5, 6.0),
-        sweep_ref="mean appetite from 0.5 to 0.2 at a = 1.5",
+        sweep_ref="a judgement: no survey measures heads' appetite for system leadership; mean "
+        "appetite from 0.5 to 0.2 at a = 1.5",
         meaning="Second shape of the Beta distribution of heads' appetite for system leadership.",
     )
 
@@ -679,7 +701,7 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.35, 0.65),
-        sweep_ref="the default +-0.15: capacity has no national measure",
+        sweep_ref="a judgement: capacity has no national measure; the default +-0.15",
         meaning="Mean initial collective capacity of a school.",
     )
     init_capacity_sd: float = par(
@@ -689,7 +711,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.05, 0.25),
-        sweep_ref="schools alike to very unequal in capacity",
+        sweep_ref="a judgement: capacity has no national measure; schools alike (0.05) to very "
+        "unequal (0.25) in capacity",
         meaning="Spread of initial collective capacity.",
     )
     rho_capacity_perf: float = par(
@@ -699,7 +722,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.2, 0.8),
-        sweep_ref="weak to strong link of capacity with results",
+        sweep_ref="a judgement: with no measure of capacity its link with results is unmeasured; a "
+        "weak (0.2) to strong (0.8) link",
         meaning="Correlation of initial capacity with initial "
         "performance (stronger schools have more capacity).",
     )
@@ -735,7 +759,8 @@ class Params(BaseModel):
         unit="logit",
         kind="uncertainty",
         sweep=(0.3, 1.2),
-        sweep_ref="a school's own monthly read: half to twice the default noise",
+        sweep_ref="a judgement: no study measures a school's read of one practice it runs; half to "
+        "twice the default noise of a school's own monthly read",
         meaning="Noise of a school's monthly read of a practice it runs; "
         "evidence-based decision-making sharpens it.",
     )
@@ -747,8 +772,8 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=FULLAN_2006,
         sweep=(0.2, 0.8),
-        sweep_ref="full evidence-based decision-making cuts a school's read noise by a fifth to "
-        "four fifths",
+        sweep_ref="a judgement: seed 003 names evidence-based decision-making as a lever, not its "
+        "size; at full strength it cuts a school's read noise by a fifth to four fifths",
         meaning="Share of sd_observe that the evidence lever at full strength removes: the noise "
         "is sd_observe * (1 - this * lever_evidence); 0.5 (halved) as before, an "
         "assumption, not from a source.",
@@ -762,7 +787,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.2, 0.6),
-        sweep_ref="new ties start with low to moderate trust",
+        sweep_ref="a judgement: trust between schools has no measured scale; new ties start with "
+        "low (0.2) to moderate (0.6) trust",
         meaning="Trust on a new tie.",
     )
     rate_trust: float = par(
@@ -773,7 +799,8 @@ class Params(BaseModel):
         kind="uncertainty",
         ref=FULLAN_2006,
         sweep=(0.03, 0.25),
-        sweep_ref="trust half-way to full after 3 to 23 useful exchanges",
+        sweep_ref="a judgement: seed 003 names trust among effective networks' components, not how "
+        "fast it grows; trust half-way to full after 3 to 23 useful exchanges",
         meaning="Step of trust towards 1 after a useful exchange, towards 0 after a useless one.",
     )
 
@@ -785,7 +812,8 @@ class Params(BaseModel):
         unit="1",
         kind="uncertainty",
         sweep=(0.15, 0.5),
-        sweep_ref="schools' own networks give weak to moderate facilitation",
+        sweep_ref="a judgement: seed 003 names facilitation among effective networks' components, "
+        "not its size; schools' own networks give weak (0.15) to moderate (0.5) facilitation",
         meaning="Facilitation schools find for themselves when the "
         "authority is absent (schools' own networks).",
     )

@@ -47,7 +47,8 @@ class CapacityBuilding(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.3, 2.0),
-            sweep_ref="learning by doing worth a third to twice a full capacity lever",
+            sweep_ref="a judgement: no study separates capacity built by practising from capacity "
+            "bought; learning by doing worth a third to twice a full capacity lever",
             ref=FULLAN_2006,
             meaning="Capacity built by implementing practice deeply and with ownership "
             "(learning by doing), relative to a full capacity-building lever.",
@@ -59,7 +60,8 @@ class CapacityBuilding(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.001, 0.01),
-            sweep_ref="capacity half-life without upkeep of 6 to 58 years",
+            sweep_ref="a judgement: capacity has no national measure, so neither has its decay; a "
+            "half-life without upkeep of 6 to 58 years",
             meaning="Share of capacity lost per month without upkeep.",
         ),
         "rate_capacity_collab": Param(
@@ -69,7 +71,8 @@ class CapacityBuilding(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.003, 0.03),
-            sweep_ref="members half-way to the strongest in 2 to 19 years",
+            sweep_ref="a judgement: no study measures how fast collaborating schools converge; "
+            "members half-way to the strongest in 2 to 19 years",
             meaning="Rate at which a collaborative's members converge towards its strongest "
             "member's capacity.",
         ),

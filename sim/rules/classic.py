@@ -265,7 +265,8 @@ class SI(Classic):
             unit="1/step",
             kind="uncertainty",
             sweep=(0.05, 0.5),
-            sweep_ref="half the schools adopt in 6 to 60 steps from one seed on a complete graph",
+            sweep_ref="a judgement: the classic SI comparator has no measured rate for schools; "
+            "half the schools adopt in 6 to 60 steps from one seed on a complete graph",
             ref="Kermack & McKendrick (1927); logistic SI model",
             meaning="SI transmission rate: on a complete graph di/dt = beta i (1-i); on a "
             "network, rate per infected neighbour (adopt: si).",

@@ -41,7 +41,9 @@ class Implementation(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.05, 0.4),
-            sweep_ref="depth half-way to its target in 2 to 14 months",
+            sweep_ref="a judgement anchored on Fixsen et al. 2005 (full implementation in 2-4 "
+            "years, a half-time of about 6-12 months: literature note C) at the slow end; depth "
+            "half-way to its target in 2 to 14 months",
             meaning="Rate at which implementation depth closes on its target.",
         ),
         "rate_own": Param(
@@ -51,7 +53,8 @@ class Implementation(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.005, 0.05),
-            sweep_ref="ownership half-way to engagement in 14 months to 12 years",
+            sweep_ref="a judgement: ownership has no measured scale or speed; half-way to "
+            "engagement in 14 months to 12 years",
             meaning="Rate at which ownership rises towards the school's engagement (trust on "
             "its ties times facilitation): hearts and minds.",
         ),
@@ -62,8 +65,8 @@ class Implementation(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.0, 0.9),
-            sweep_ref="from difficulty not slowing deepening at all to nearly stopping it for "
-            "the most difficult practice",
+            sweep_ref="a judgement: no study measures how difficulty slows deepening; from not at "
+            "all (0) to nearly stopping it for the most difficult practice (0.9)",
             meaning="How much difficulty slows deepening: depth closes on its target at "
             "rate_depth * (1 - this * difficulty); 0.5 as before (the most difficult "
             "practice deepens at half the rate), an assumption, not from a source.",

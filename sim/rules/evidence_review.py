@@ -56,7 +56,8 @@ class Review(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.04, 0.25),
-            sweep_ref="practices reviewed every 4 months to every 2 years",
+            sweep_ref="a judgement: no survey counts how often schools review their practices; "
+            "every 4 months to every 2 years",
             meaning="Chance a school reviews its practices in a month.",
         ),
         "threshold_abandon": Param(
@@ -66,7 +67,8 @@ class Review(Rule):
             unit="logit",
             kind="uncertainty",
             sweep=(-0.1, 0.05),
-            sweep_ref="drop only clearly harmful practices, up to dropping weak ones",
+            sweep_ref="a judgement: no study gives the bar at which schools drop a practice; drop "
+            "only clearly harmful practices (-0.1 logit), up to dropping weak ones (0.05)",
             meaning="A reviewed practice whose estimated effect is below this, with confidence, "
             "is dropped.",
         ),

@@ -100,7 +100,10 @@ class SystemLeadership(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.0, 0.08),
-            sweep_ref="none, up to closing a capacity gap half-way in 8 months (Chapman 2011)",
+            sweep_ref="a judgement anchored on Chapman, Muijs and MacAllister 2011 (and Chapman "
+            "and Muijs 2014: federated schools outperform matched ones in the years after "
+            "federating, most in performance federations), which gives the direction, not the "
+            "speed: none, up to closing a capacity gap half-way in 8 months",
             ref=CHAPMAN_2011,
             meaning="Share of its capacity gap to the strongest school of its federation "
             "(schools sharing a head) a school closes in a month.",
@@ -112,7 +115,8 @@ class SystemLeadership(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.03, 0.25),
-            sweep_ref="a federation passes on its deepest practice in 4 to 33 months",
+            sweep_ref="a judgement: no study measures how fast a federation passes on a practice; "
+            "its deepest practice passes in 4 to 33 months",
             ref=CHAPMAN_2011,
             meaning="Chance in a month that a federated school takes up the deepest practice "
             "of its federation's strongest school.",
@@ -156,7 +160,8 @@ class SystemLeadership(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.6, 0.9),
-            sweep_ref="strong heads from the top 40% to the top tenth",
+            sweep_ref="a judgement: no rule says how strong a school must be to lead another; "
+            "strong heads from the top 40% to the top tenth",
             ref=NEXT_PRACTICE,
             meaning="Quantile of performance from which a school's head counts as strong "
             "enough to take on another school (0.75: the top quarter).",
@@ -168,7 +173,8 @@ class SystemLeadership(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.05, 0.25),
-            sweep_ref="struggling schools from the bottom twentieth to the bottom quarter",
+            sweep_ref="a judgement: the schools federations took on are not counted by results; "
+            "struggling schools from the bottom twentieth to the bottom quarter",
             ref="Chapman, Muijs and MacAllister 2011 (federations of strong and weak schools)",
             meaning="Quantile of performance below which a school counts as struggling and "
             "may be taken on (0.10: the bottom tenth).",
@@ -180,7 +186,8 @@ class SystemLeadership(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.6, 1.0),
-            sweep_ref="one head leading both schools: high trust, up to full",
+            sweep_ref="a judgement: trust has no measured scale; one head leading both schools: "
+            "high trust (0.6), up to full",
             ref="Chapman, Muijs and MacAllister 2011 (one head leading both schools)",
             meaning="Trust on the tie an executive headship makes between the strong and the "
             "struggling school: high, as one head leads both.",

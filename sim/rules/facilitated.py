@@ -59,7 +59,8 @@ class TieFormation(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.01, 0.15),
-            sweep_ref="ties lapse only when trust is nearly gone, up to lapsing at low trust",
+            sweep_ref="a judgement: trust has no measured scale; ties lapse only when trust is "
+            "nearly gone (0.01), up to lapsing at low trust (0.15)",
             meaning="A tie whose trust falls below this lapses (except formal collaborative ties).",
         ),
     }

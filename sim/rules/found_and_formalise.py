@@ -41,8 +41,8 @@ class Collaboratives(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.001, 0.008),
-            sweep_ref="a system leader founds a collaborative every 10 to 80 years (times "
-            "facilitation)",
+            sweep_ref="a judgement: no count of collaboratives founded by a head was found; a "
+            "system leader founds one every 10 to 80 years (times facilitation)",
             meaning="Chance a head with full appetite for system leadership founds a "
             "collaborative in a month (times facilitation).",
         ),
@@ -64,7 +64,8 @@ class Collaboratives(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.0, 0.4),
-            sweep_ref="founding ties start no more trusted, up to well above a new tie",
+            sweep_ref="a judgement: seed 001 describes heads who chose to work together, not how "
+            "much trust it adds; founding ties start no more trusted, up to well above a new tie",
             ref=JACKSON_2011,
             meaning="Trust a collaborative's founding ties start with above init_trust: "
             "members chose each other. An assumption of the model, not calibrated.",

@@ -39,7 +39,10 @@ class HeadTurnover(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.005, 0.03),
-            sweep_ref="mean tenure of 3 to 17 years",
+            sweep_ref="a judgement anchored on England's heads leaving about 5% to 12% a year "
+            "(DfE 2024's new heads, retirements aside, to the 2000s' adverts: literature note F7) "
+            "and US principals' 20% (Miller 2013): mean tenure of 3 to 17 years (6% to 31% a "
+            "year), beyond both at the short end",
             meaning="Chance a head leaves in a month (1/84: seven years' mean tenure).",
         ),
         "p_fade_informal": Param(
@@ -49,7 +52,9 @@ class HeadTurnover(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.4, 0.9),
-            sweep_ref="most informal collaboratives fade when the founder leaves (seed 001)",
+            sweep_ref="a judgement anchored on seed 001 (a trust's governance outlasts the 'much "
+            "more ephemeral' will of key leaders), which gives the direction, not the share: two "
+            "in five to nine in ten informal collaboratives fade when the founder leaves",
             ref=JACKSON_2011,
             meaning="Chance an informal collaborative dissolves when its founding head leaves.",
         ),

@@ -55,7 +55,8 @@ class JudgedAdoption(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.4, 1.0),
-            sweep_ref="an agenda that narrows attention a little to almost wholly",
+            sweep_ref="a judgement: seed 003 names a national agenda as a rallying point, not how "
+            "far it narrows attention; from a little (0.4) to almost wholly (1)",
             ref="Fullan, Testing systemic solutions (NCSL 2006), seed 003",
             meaning="Share of off-agenda ideas a head sets aside at a full agenda lever (the "
             "share is this times lever_agenda): how much a national agenda narrows "
@@ -68,7 +69,8 @@ class JudgedAdoption(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.3, 0.8),
-            sweep_ref="absorptive capacity reached by a weak-average to a strong school",
+            sweep_ref="a judgement: Cohen and Levinthal 1990 name absorptive capacity but give no "
+            "level on this scale; reached by a weak-average (0.3) to a strong (0.8) school",
             meaning="Capacity from which a head takes in everything they hear; below it, in "
             "proportion (absorptive capacity, Cohen and Levinthal 1990).",
         ),
@@ -79,7 +81,9 @@ class JudgedAdoption(Rule):
             unit="logit",
             kind="uncertainty",
             sweep=(0.0, 0.1),
-            sweep_ref="a head adopts for any judged gain, up to a gain of 0.1 logit",
+            sweep_ref="a judgement: no study measures the gain a head needs to adopt; from any "
+            "judged gain up to 0.1 logit (about 0.06 SD, the mean effect of large trials: "
+            "Lortie-Forgues and Inglis 2019)",
             meaning="Least judged net gain for which a head adopts.",
         ),
     }

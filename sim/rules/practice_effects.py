@@ -67,7 +67,8 @@ class Performance(Rule):
             unit="logit",
             kind="uncertainty",
             sweep=(0.3, 1.0),
-            sweep_ref="a unit of capacity worth 0.3 to 1 logit (7 to 22 points at 65%)",
+            sweep_ref="a judgement: capacity has no measured scale; a unit of capacity worth 0.3 "
+            "to 1 logit (7 to 22 points at 65%)",
             meaning="Effect on performance of one unit of capacity gained.",
         ),
         "rate_perf": Param(
@@ -77,7 +78,8 @@ class Performance(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.08, 0.4),
-            sweep_ref="performance half-way to its support in 1.5 to 8 months (cohorts)",
+            sweep_ref="a judgement: how fast results follow practice is unmeasured; performance "
+            "half-way to its support in 1.5 to 8 months (cohorts)",
             meaning="Rate at which performance closes on what the school's practices and "
             "capacity support (cohorts take time).",
         ),
@@ -88,7 +90,8 @@ class Performance(Rule):
             unit="logit/month^0.5",
             kind="uncertainty",
             sweep=(0.005, 0.05),
-            sweep_ref="month-to-month noise of a quarter to 2.5 times the default",
+            sweep_ref="a judgement: schools' month-to-month noise is unobserved (results are "
+            "yearly); a quarter to 2.5 times the default",
             meaning="Month-to-month noise in a school's performance.",
         ),
         "rel_coherence": Param(
@@ -98,7 +101,9 @@ class Performance(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.0, 1.0),
-            sweep_ref="coherence worth nothing up to doubling the effect of practices",
+            sweep_ref="a judgement anchored on Newmann et al. 2001 and Bryk et al. 2010 (more "
+            "coherent schools improve more: literature note D), which give no multiplier; "
+            "coherence worth nothing up to doubling the effect of practices",
             ref=FULLAN_2006,
             meaning="Extra effect of practices when a school's depth is concentrated in one "
             "domain (coherence).",

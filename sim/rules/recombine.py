@@ -61,7 +61,9 @@ class Recombination(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.001, 0.01),
-            sweep_ref="an invention every 8 to 80 school-years at full space and capacity",
+            sweep_ref="a judgement: seed 000 calls for practitioner-led invention but no rate of "
+            "inventing is measured; an invention every 8 to 80 school-years at full space and "
+            "capacity",
             ref=GIBBONS_2007,
             meaning="Chance a school invents a new practice in a month at full creative space, "
             "average ingenuity and full capacity.",
@@ -73,7 +75,9 @@ class Recombination(Rule):
             unit="logit",
             kind="uncertainty",
             sweep=(-0.15, 0.05),
-            sweep_ref="most inventions worse than their parents, up to slightly better",
+            sweep_ref="a judgement: no study compares inventions with their parents; large trials' "
+            "effects near zero (Lortie-Forgues and Inglis 2019) suggest most are no better; most "
+            "inventions worse than their parents, up to slightly better",
             meaning="Mean change of effect of an invention over its parents (below zero: most "
             "inventions are no better).",
         ),
@@ -84,7 +88,7 @@ class Recombination(Rule):
             unit="logit",
             kind="uncertainty",
             sweep=(0.04, 0.16),
-            sweep_ref="the default +-60%: how far an invention strays is unmeasured",
+            sweep_ref="a judgement: how far an invention strays is unmeasured; the default +-60%",
             meaning="Scale of the change of effect of an invention (Student t).",
         ),
         "invent_df": Param(
@@ -94,7 +98,8 @@ class Recombination(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(2.0, 30.0),
-            sweep_ref="a heavy tail (2: a few much better inventions) to near-normal (30)",
+            sweep_ref="a judgement: the shape of inventions' effects is unmeasured; a heavy tail "
+            "(2: a few much better inventions) to near-normal (30)",
             meaning="Degrees of freedom of the invention's t distribution: low gives a heavy "
             "tail, so a few inventions are much better. Draws are truncated at clip_t "
             "scales either side.",
@@ -119,7 +124,8 @@ class Recombination(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.05, 0.2),
-            sweep_ref="half to twice the default spread",
+            sweep_ref="a judgement: how far an invention's difficulty strays from its parent's is "
+            "unmeasured; half to twice the default spread",
             meaning="Sd of the jitter added to an invention's difficulty (its first parent's, "
             "or 0.5 without parents; clipped to 0.05..0.95); 0.1 as before, an "
             "assumption, not from a source.",
@@ -131,7 +137,9 @@ class Recombination(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(3.0, 10.0),
-            sweep_ref="from a tail cut near the df=3 t's 2% quantile to almost no cut",
+            sweep_ref="a judgement: a guard against implausible draws, not a measured bound; from "
+            "a cut at 3 scales (2.9% of a df=3 t's draws beyond it on each side) to almost no cut "
+            "(10)",
             meaning="Bound, in units of invent_scale, on the Student-t adaptation draw (clipped "
             "to +-this): keeps a rare extreme draw from making an implausible "
             "invention; 5 as before, an assumption, not from a source.",

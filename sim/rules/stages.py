@@ -27,9 +27,11 @@ class LifeCycle(Rule):
             unit="1",
             kind="uncertainty",
             sweep=(0.16, 0.5),
-            sweep_ref="from past Rogers' early adopters (a sixth) to half the schools",
+            sweep_ref="Rogers' adopter categories (1962): from the end of the early adopters (2.5% "
+            "+ 13.5%, a sixth) to the end of the early majority (a further 34%, half the schools)",
             ref="Rogers, Diffusion of Innovations (1962): innovators and early adopters are "
-            "about the first sixth; with the early majority, past a quarter",
+            "the first sixth (16%), with the early majority half; the default, a quarter, lies "
+            "between the two, a judgement",
             meaning="Share of schools running a practice from which it counts as mainstream.",
         ),
     }

@@ -65,7 +65,8 @@ class WordOfMouth(Rule):
             unit="1/month",
             kind="uncertainty",
             sweep=(0.03, 0.2),
-            sweep_ref="an exchange about practice every 5 to 33 months on a tie of full trust",
+            sweep_ref="a judgement: no count of exchanges about practice between schools was "
+            "found; an exchange every 5 to 33 months on a tie of full trust",
             meaning="Chance a tie of full trust carries an exchange about practice in a month "
             "(Fullan's enquiry).",
         ),

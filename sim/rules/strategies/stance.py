@@ -37,8 +37,9 @@ class Stance:
             unit="1",
             kind="uncertainty",
             sweep=(0.05, 0.4),
-            sweep_ref="an administering authority gives little to half of an animating one's "
-            "facilitation (seed 000)",
+            sweep_ref="a judgement anchored on seed 000 (from a centre that administers the system "
+            "to one that animates it), which gives the direction, not the size: an administering "
+            "authority gives little to half of an animating one's facilitation",
             ref=GIBBONS_2007,
             meaning="Facilitation an authority gives when its stance is to administer.",
         ),
