@@ -309,8 +309,7 @@ def test_a_joint_fit_writes_both_series(joint_run):
     summary = json.loads((res.out / "summary.json").read_text())
     assert set(summary["all_series"]) == {"english", "maths"}
     assert summary["all_series"]["maths"]["base_params"]["start_year"] == 1999.0
-    with pd.option_context("mode.chained_assignment", None):
-        first = res.predictive[res.predictive["year"] == 2001]
+    first = res.predictive[res.predictive["year"] == 2001]
     # each draw runs both series with its own seed
     assert first.groupby("draw")["seed"].nunique().eq(2).all()
     assert (res.out / "predictive.png").is_file()
