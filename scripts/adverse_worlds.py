@@ -41,7 +41,10 @@ _NOISY_POOR = {
     "recombine.invent_scale": 0.16,
     "recombine.invent_df": 2.0,
 }
-_DEAR = {"field_trials.cost_trial_site": 3 * 0.5, "budget_centre": 0.5 * 12.0}
+_DEAR = {
+    "field_trials.cost_trial_site": 3 * field_info("field_trials.cost_trial_site")["default"],
+    "budget_centre": 0.5 * field_info("budget_centre")["default"],
+}
 _TURNOVER = {"heads_leave.p_head_leave": 0.03, "rel_own_new_head": 0.4}
 _LOW = {"recombine.p_invent": 0.001}
 #: World name -> overrides, in the issue's order.

@@ -20,6 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
+def load_script(path: Path):
+    """A script shipped outside the package (``scripts/``, ``docs/``), imported as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def small(**kw) -> Params:
     """A 200-school system in 4 authorities, with overrides."""
     base = {"n_schools": 200, "n_authorities": 4, "n_steps": 60}

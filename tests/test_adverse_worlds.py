@@ -3,23 +3,18 @@ their declared ranges, and its table comes out of paired runs (small here)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
 from sim.model.params import field_info
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 SCRIPT = ROOT / "scripts" / "adverse_worlds.py"
 
 
 @pytest.fixture(scope="module")
 def adverse():
-    spec = importlib.util.spec_from_file_location("adverse_worlds", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_every_world_is_valid_for_both_strategies(adverse):

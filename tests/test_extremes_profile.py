@@ -3,23 +3,18 @@ level of its year, read from the catalogue (a changed data file or a mistyped le
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
 from sim.inputs import catalogue
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_script
 
 SCRIPT = ROOT / "scripts" / "extremes_at_england_mean.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("extremes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def _level(name: str, year: int) -> float:
