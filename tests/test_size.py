@@ -27,8 +27,11 @@ def _churn(n: int, seed: int, **kw) -> tuple[float, list[tuple[float, float]]]:
     Each swap (a practice entering the standing mandate against one leaving it, the
     leaving one read by national monitoring) gives the published estimate of the one
     entering minus the leaving one's, and the same for the true effect each keeps at a
-    school that neither invented nor trialled it.
+    school that neither invented nor trialled it. The centre is the one the trace found
+    (``mandate.confidence_replace`` 0.5: any higher estimate replaces a standing mandate)
+    unless ``kw`` says otherwise.
     """
+    kw = {"mandate.confidence_replace": 0.5, **kw}
     p = Params(
         strategy="next_practice", n_schools=n, n_authorities=max(1, n // 100), n_towns=4, **kw
     )
@@ -59,6 +62,13 @@ def test_a_bigger_system_makes_each_school_take_up_more_mandated_practices():
     small = [_churn(150, s)[0] for s in range(4)]
     big = [_churn(600, s)[0] for s in range(4)]
     assert np.mean(big) > 1.5 * np.mean(small) > 0
+
+
+def test_a_centre_that_asks_confidence_to_replace_a_mandate_churns_less_in_a_big_system():
+    """The default centre (0.95) swaps less than the traced one: fewer take-ups a school."""
+    eager = [_churn(600, s)[0] for s in range(3)]
+    careful = [_churn(600, s, **{"mandate.confidence_replace": 0.95})[0] for s in range(3)]
+    assert np.mean(careful) < 0.8 * np.mean(eager)
 
 
 def test_a_new_proof_outranks_a_monitored_mandate_by_more_than_it_is_better_at_scale():

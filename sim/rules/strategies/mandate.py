@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -39,6 +40,20 @@ class Mandate:
     practices it mandates with ``n_mandate``. Whether a mandate reaches a
     school is keyed by the school, the practice and the month, on the
     ``centre`` slot's stream.
+
+    What it mandates is revised from evidence, not re-picked every month
+    (:meth:`to_mandate`): a standing mandate stays while its evidence still
+    clears the bar, and a newly evidenced practice replaces one only when its
+    published estimate beats the standing practice's by more than the
+    uncertainty of the difference (``confidence_replace``). A centre renews a
+    framework when the evidence says the new one is better, not whenever the
+    latest estimate is a little higher: the National Strategies renewed their
+    1998 and 1999 frameworks once, in 2006 (DfES, Primary Framework for
+    literacy and mathematics). Without it a centre that compares a trial's
+    estimate at its own sites (which the winner's curse inflates) with
+    national monitoring's read at scale (which fade lowers) keeps swapping
+    mandates, and each swap costs schools an implementation dip
+    (docs/size.md, "Traced").
     """
 
     params_namespace: ClassVar[str] = "mandate"
@@ -90,7 +105,46 @@ class Mandate:
             "monitoring) in one school running a mandated practice, charged at the start of "
             "each year.",
         ),
+        "confidence_replace": Param(
+            0.95,
+            lo=0.5,
+            hi=0.999,
+            unit="1",
+            kind="lever",
+            sweep=(0.5, 0.99),
+            sweep_ref="a judgement: 0.5 replaces a standing mandate whenever another's "
+            "published estimate is higher (the centre before this lever); 0.95 asks of a "
+            "replacement the confidence field_trials.share_confidence asks of a proof; 0.99 "
+            "a centre that renews its framework rarely (the National Strategies renewed "
+            "theirs once in eight years)",
+            ref="the conventional 5% level of a one-sided test, as field_trials.share_confidence "
+            "(a convention, not a source)",
+            meaning="Confidence the centre asks that a practice beats a standing mandated "
+            "one before replacing it: the difference of their published estimates must "
+            "exceed this one-sided quantile times the standard error of the difference.",
+        ),
     }
+
+    def to_mandate(self, model: ModelLike, origin: int | None = None) -> list[int]:
+        """The practices to mandate this month: the standing mandate, revised from evidence.
+
+        The pool is every practice the centre may mandate (:meth:`best_known`
+        of ``origin``, best published evidence first); the standing mandates
+        still in it stay, free places up to ``n_mandate`` go to the best of
+        the rest, and a challenger replaces the weakest standing practice only
+        as :func:`revise_mandate` says.
+        """
+        pr = model.practices
+        pool = self.best_known(model, pr.n, origin=origin)
+        z = NormalDist().inv_cdf(self.value(model, "confidence_replace"))
+        return revise_mandate(
+            model.mandates,
+            pool,
+            pr.ev_mean[: pr.n],
+            pr.ev_prec[: pr.n],
+            int(self.value(model, "n_mandate")),
+            z,
+        )
 
     def mandate(self, model: ModelLike, practices: list[int]) -> None:
         """Mandate ``practices`` (standing until the next mandate); schools reached take them up."""
@@ -190,6 +244,35 @@ class Mandate:
             )
             total += np.count_nonzero(ok)
         return total
+
+
+def revise_mandate(standing, pool, ev_mean, ev_prec, k, z) -> list[int]:
+    """Up to ``k`` practices of ``pool`` to mandate, best published estimate first.
+
+    ``pool`` is what may be mandated, best first. Standing practices still in
+    the pool stay (the best ``k`` of them); free places are filled from the
+    pool in its order; then each other practice of the pool, in order,
+    replaces the weakest practice kept when its published estimate exceeds
+    that one's by more than ``z`` standard errors of the difference,
+    ``sqrt(1 / ev_prec[a] + 1 / ev_prec[b])``. At ``z`` 0 this is the best
+    ``k`` of the pool (ties aside).
+    """
+    if k <= 0:
+        return []
+    in_pool = set(pool)
+    chosen = sorted((q for q in standing if q in in_pool), key=lambda q: -ev_mean[q])[:k]
+    for q in pool:
+        if q in chosen:
+            continue
+        if len(chosen) < k:
+            chosen.append(q)
+            continue
+        weakest = min(chosen, key=lambda w: ev_mean[w])
+        se = np.sqrt(1.0 / ev_prec[q] + 1.0 / ev_prec[weakest])
+        if ev_mean[q] - ev_mean[weakest] > z * se:
+            chosen[chosen.index(weakest)] = q
+    order = {q: i for i, q in enumerate(pool)}
+    return sorted(chosen, key=lambda q: (-ev_mean[q], order[q]))
 
 
 def reached(key, t, slot_p, pid, uid, chance):

@@ -34,6 +34,6 @@ class NextPractice(Strategy):
         self.conclude_trials(model)
         self.monitor(model)
         self.stimulate_and_incubate(model)
-        best = self.best_known(model, self.value(model, "n_mandate"), origin=PRACTITIONER)
+        best = self.to_mandate(model, origin=PRACTITIONER)
         self.broker(model, best)
         self.mandate(model, best)

@@ -28,6 +28,6 @@ class TopDown(Strategy):
         """Set stance and agenda, read national results, and mandate the best known practice."""
         self.set_stance(model)
         self.monitor(model)
-        best = self.best_known(model, self.value(model, "n_mandate"))
+        best = self.to_mandate(model)
         model.agenda = int(model.practices.domain[best[0]]) if best else -1
         self.mandate(model, best)
