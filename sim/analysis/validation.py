@@ -839,11 +839,14 @@ PLAUSIBILITY = (
     Plausible(
         "Plausible 5: schools below the floor, at 2009's level",
         "share_below_floor",
-        0.0,
-        0.109,
+        0.087,
+        0.131,
         "with the schools at 2009's English-and-maths level (72.0% of pupils at level 4 in "
-        "both), at most 10.9% of schools below 55% on that measure (1,472 of 13,532: "
-        "ks2_schools_below_floor_england, ks2_english_and_maths_level4_england)",
+        "both), 10.9% of schools below 55% on that measure (1,472 of 13,532: "
+        "ks2_schools_below_floor_england, ks2_english_and_maths_level4_england), within a "
+        "fifth either way (a judgement: the initial spread sd_perf_init is fitted to this "
+        "fact and three others on the bottom tail, which the fit misses by up to a tenth, "
+        "and ten years of the rules move the spread; docs/decisions.md)",
         at_level=0.72,
     ),
 )
