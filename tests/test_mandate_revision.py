@@ -17,9 +17,7 @@ from sim.rules.strategies.mandate import revise_mandate
 def evidence(draw):
     """A pool of practices with distinct published estimates, and a standing mandate."""
     n = draw(st.integers(1, 12))
-    mean = np.array(
-        draw(st.lists(st.floats(-1, 2), min_size=n, max_size=n, unique=True)), float
-    )
+    mean = np.array(draw(st.lists(st.floats(-1, 2), min_size=n, max_size=n, unique=True)), float)
     prec = np.array(draw(st.lists(st.floats(0.5, 500), min_size=n, max_size=n)), float)
     pool = [int(q) for q in np.argsort(-mean, kind="stable")]
     pool = draw(st.lists(st.sampled_from(pool), unique=True)) if draw(st.booleans()) else pool
