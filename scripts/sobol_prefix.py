@@ -7,7 +7,9 @@ are a smaller Sobol' design with every seed. This analyses them exactly as
 ``nextpractice analyze`` analyses a whole sweep (the same SALib call, resamples,
 confidence level and seed, :func:`sim.analysis.analyze.sobol_floor`, the noise share and
 the chart) and writes ``sobol_indices.csv``, the charts and ``PARTIAL.txt`` (how many
-base points) to OUT. Used for ``docs/figures/plateau_sobol/`` (docs/sensitivity.md).
+base points) to OUT. It gave docs/sensitivity.md's Sobol' figures while the plateau
+sweep stood stopped at 90 of 128 base points; the shipped figures are now the finished
+sweep's, from ``nextpractice analyze``.
 
     .venv/bin/python scripts/sobol_prefix.py SWEEP_DIR OUT
 """

@@ -219,3 +219,51 @@ def test_the_real_model_sobol_end_to_end(tmp_path):
     table = pd.read_csv(out / "sobol_indices.csv")
     assert set(table["factor"]) == {"tightness", "lever_evidence"}
     assert set(table["outcome"]) <= set(shipped["outcomes"])
+
+
+@pytest.mark.parametrize("with_pairs", [False, True])
+def test_sobol_chart_legend_matches_its_bars_and_nothing_is_cropped(with_pairs):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Rectangle
+
+    from sim.analysis.analyze import sobol_figure
+
+    names = ["build.rate_capacity_decay", "field_trials.n_trials", "init_capacity_mean"]
+    st = np.array([0.85, 0.4, 0.02])
+    table = pd.DataFrame(
+        {
+            "factor": names,
+            "S1": [0.6, 0.1, -0.01],
+            "S1_conf": [0.3, 0.2, 0.05],
+            "ST": st,
+            "ST_conf": [0.2, 0.1, 0.01],
+            "noise_floor": [0.05, 0.05, 0.05],
+            "S1_clear": [True, False, False],
+            "ST_clear": [True, True, False],
+        }
+    )
+    pairs = pd.DataFrame()
+    if with_pairs:
+        pairs = pd.DataFrame(
+            {
+                "factor_a": names[:2],
+                "factor_b": names[1:],
+                "S2": [0.3, -0.05],
+                "S2_conf": [0.2, 0.1],
+            }
+        )
+    fig = sobol_figure("final_practices_in_use", table, pairs)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    box = ax.get_legend()
+    legend = {t.get_text(): h for t, h in zip(box.texts, box.legend_handles, strict=True)}
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    # The chart sorts by ST and draws the ST bars first, the S1 bars after them.
+    assert legend["total (ST)"].get_facecolor()[:3] == bars[0].get_facecolor()[:3]
+    assert legend["first order (S1)"].get_facecolor()[:3] == bars[-1].get_facecolor()[:3]
+    assert to_rgba("C1")[:3] == bars[0].get_facecolor()[:3] != to_rgba("C0")[:3]
+    assert "noise floor" in legend
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer())
+    assert drawn.x0 >= 0 and drawn.y0 >= 0
+    assert drawn.x1 <= fig.get_figwidth() and drawn.y1 <= fig.get_figheight()

@@ -647,10 +647,29 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
 
 
 def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFrame) -> str:
+    """Draw :func:`sobol_figure` for ``outcome`` and save it as ``sobol_<outcome>.png``."""
+    name = f"sobol_{outcome}.png"
+    sobol_figure(outcome, table, pairs).savefig(out / name, dpi=120)
+    return name
+
+
+def sobol_figure(outcome: str, table: pd.DataFrame, pairs: pd.DataFrame) -> Figure:
+    """First-order and total indices of ``outcome`` as bars with intervals and floors.
+
+    Each factor gets a total (ST, orange) and a first-order (S1, blue) bar with its 95%
+    interval, pale where the interval is not clear of the noise floor, and the floor as a
+    tick; a second panel shows the ten largest second-order indices when ``pairs`` has
+    any. The legend's patches are drawn explicitly (an empty bar container gives every
+    label the default colour) and every label is kept short or broken over lines so that
+    nothing falls outside the canvas.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     table = table.sort_values("ST")
     k = len(table)
     n_panels = 2 if len(pairs) else 1
-    fig = Figure(figsize=(5.5 * n_panels, 1.2 + 0.32 * max(k, 5)), layout="constrained")
+    fig = Figure(figsize=(6.5 * n_panels, 1.6 + 0.32 * max(k, 5)), layout="constrained")
     ax = fig.add_subplot(1, n_panels, 1)
     pos = np.arange(k)
     faded = [1.0 if c is not False else 0.35 for c in table["ST_clear"]]
@@ -659,23 +678,17 @@ def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFra
     faded = [1.0 if c is not False else 0.35 for c in table["S1_clear"]]
     for p, v, e, a in zip(pos, table["S1"], table["S1_conf"], faded, strict=True):
         ax.barh(p - 0.2, v, 0.4, xerr=e, color="C0", alpha=a)
-    ax.barh([], [], color="C1", label="total (ST)")
-    ax.barh([], [], color="C0", label="first order (S1)")
+    handles = [Patch(color="C1", label="total (ST)"), Patch(color="C0", label="first order (S1)")]
     if np.isfinite(table["noise_floor"]).any():
-        ax.scatter(
-            table["noise_floor"],
-            pos + 0.2,
-            marker="|",
-            s=120,
-            color="0.2",
-            zorder=3,
-            label="noise floor",
+        ax.scatter(table["noise_floor"], pos + 0.2, marker="|", s=120, color="0.2", zorder=3)
+        handles.append(
+            Line2D([], [], marker="|", markersize=11, ls="none", color="0.2", label="noise floor")
         )
     ax.set_yticks(pos, table["factor"])
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.set_xlabel("Sobol' index (95% interval; pale: not clear of the noise floor)")
-    ax.set_title(f"{outcome}: first-order and total effects")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.set_xlabel("Sobol' index (whiskers: 95% interval)\npale: not clear of the noise floor")
+    ax.set_title(f"{outcome}\nfirst-order and total effects")
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
     if len(pairs):
         top = pairs.reindex(pairs["S2"].abs().sort_values().index).tail(min(10, len(pairs)))
         ax2 = fig.add_subplot(1, n_panels, 2)
@@ -686,9 +699,7 @@ def _sobol_chart(out: Path, outcome: str, table: pd.DataFrame, pairs: pd.DataFra
         ax2.axvline(0, color="0.5", lw=0.8)
         ax2.set_xlabel("second-order index S2 (95% interval)")
         ax2.set_title("largest interactions")
-    name = f"sobol_{outcome}.png"
-    fig.savefig(out / name, dpi=120)
-    return name
+    return fig
 
 
 def _morris(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
