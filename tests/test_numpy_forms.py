@@ -149,16 +149,22 @@ def _random_states(n_states: int):
         yield m
 
 
+#: Random states each rule's two forms are compared on. 32, not 24: with the fitted initial
+#: spread (sd_perf_init 0.6) word of mouth (``hear``) acted on only 2 of the first 24, too
+#: few to show the comparison is not of two rules that did nothing.
+N_STATES = 32
+
+
 @pytest.mark.parametrize("slot", COMPILED)
 def test_each_rule_equals_its_numpy_form_on_random_states(slot):
     """Applied to the same state, the rule's two forms leave the same state.
 
-    On 24 random states; the rule must change the state on some of them (so
+    On ``N_STATES`` random states; the rule must change the state on some of them (so
     the comparison is not of two rules that did nothing).
     """
     rule = RULES[slot][DEFAULTS[slot]]
     changed = 0
-    for k, m in enumerate(_random_states(24)):
+    for k, m in enumerate(_random_states(N_STATES)):
         a, b = copy.deepcopy(m), _readable(copy.deepcopy(m))
         before = _state(m)
         rule(a).apply(a)  # each bound to its copy's stream of the slot, and to its form
