@@ -463,9 +463,10 @@ def metrics_of(params: Params, seed: int) -> Any:
     """One run's per-step metrics (a pattern condition's replication).
 
     The frame's ``attrs["perf_year10"]`` keeps the schools' true shares after ten years
-    (or at the end of a shorter run), which the plausibility patterns on the extremes read
-    at England's level (:func:`plausibility_value`). The run is the one
-    :func:`sim.experiments.runner.run_model` makes: stepping in two parts changes no number.
+    (or at the end of a shorter run), and ``attrs["cohort"]`` their cohorts, which the
+    plausibility patterns on the extremes read at England's level
+    (:func:`plausibility_value`). The run is the one :func:`sim.experiments.runner.run_model`
+    makes: stepping in two parts changes no number.
     """
     model = NextPracticeModel(params, rng=seed)
     model.run(min(YEAR10, params.n_steps))
@@ -473,6 +474,7 @@ def metrics_of(params: Params, seed: int) -> Any:
     model.run(params.n_steps - model.t)
     frame = model.metrics_frame()
     frame.attrs["perf_year10"] = perf
+    frame.attrs["cohort"] = model.schools.cohort.copy()
     return frame
 
 
@@ -856,6 +858,19 @@ PLAUSIBILITY = (
 PUBLISHED = ("published_sd", "share_all_pupils", "share_below_floor")
 
 
+def _published_at(df, level: float) -> tuple[float, float, float]:
+    """A run's published results after ten years with its schools moved to ``level``.
+
+    With the schools' cohorts kept (``attrs["cohort"]``), England's kind of national
+    level (pupils over pupils) and each school's own cohort; a frame without them (saved
+    by an older version) reads the cohort mixture.
+    """
+    perf, cohort = df.attrs["perf_year10"], df.attrs.get("cohort")
+    if cohort is None:
+        return published(at_level(perf, level))
+    return published(at_level(perf, level, weights=cohort), cohort=cohort)
+
+
 def plausibility_value(frames, pattern: Plausible, own_level: bool = False) -> np.ndarray:
     """Per replication, a pattern's metric after ten years (or its gain since step 0).
 
@@ -867,9 +882,7 @@ def plausibility_value(frames, pattern: Plausible, own_level: bool = False) -> n
     step = min(YEAR10, len(frames[0]) - 1)
     if pattern.at_level is not None and not own_level:
         k = PUBLISHED.index(pattern.metric)
-        return np.array(
-            [published(at_level(df.attrs["perf_year10"], pattern.at_level))[k] for df in frames]
-        )
+        return np.array([_published_at(df, pattern.at_level)[k] for df in frames])
     x = np.array([float(df[pattern.metric].iloc[step]) for df in frames])
     if pattern.gain:
         x = x - np.array([float(df[pattern.metric].iloc[0]) for df in frames])

@@ -138,6 +138,8 @@ STEP_ORDER: tuple[str, ...] = (
 
 #: Named random streams that are not slots: the structure builder's.
 STRUCTURE_STREAM = "structure"
+#: The stream of schools' cohort sizes at the start: its own, so no other draw moves.
+COHORT_STREAM = "cohort"
 
 #: slot -> rule name -> rule class.
 RULES: dict[str, dict[str, type[Rule]]] = {slot: {} for slot in STEP_ORDER}

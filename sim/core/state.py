@@ -207,6 +207,7 @@ class Schools:
         slot_obs: running sum of the school's monthly reads of the effect.
         slot_nobs: number of reads in ``slot_obs``.
         slot_source: tie the practice was heard through, or -1.
+        cohort: pupils in the school's KS2 cohort (its published result is theirs).
     """
 
     authority: np.ndarray
@@ -228,6 +229,7 @@ class Schools:
     slot_obs: np.ndarray
     slot_nobs: np.ndarray
     slot_source: np.ndarray
+    cohort: np.ndarray
 
     @property
     def n(self) -> int:
@@ -263,6 +265,7 @@ class Schools:
             slot_obs=z((n, n_slots)),
             slot_nobs=z((n, n_slots)),
             slot_source=np.full((n, n_slots), EMPTY, np.int64),
+            cohort=np.full(n, 41, np.int64),
         )
 
     def filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

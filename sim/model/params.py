@@ -755,6 +755,26 @@ class Params(BaseModel):
         meaning="Spread of initial performance between schools.",
     )
 
+    init_perf_small: float = par(
+        0.56,
+        lo=-1,
+        hi=1,
+        unit="logit",
+        kind="structure",
+        ref="fitted with sd_perf_init, within 0 to 0.56, to England's four facts on the bottom "
+        "of the spread between schools and its four 1998 facts on schools below the national "
+        "result (scripts/extremes_at_england_mean.py --fit-link; docs/sources.md, section 3): "
+        "the fit takes the range's top. The range is a judgement between two sources: the Small "
+        "Schools Association found pupils of schools of 100 or fewer on roll 0.38-0.56 logit "
+        "ahead in 1997, by subject (TES, 20 February 1998, 'Small schools want results "
+        "recognised'); a written answer found little effect above 10 pupils a year group "
+        "(TES, 'Surprise as small-school pupils lag behind peers'). The five facts on the top "
+        "and TES1999's 78 of 102 perfect results from small classes are left to test it",
+        meaning="How much higher, in logits, a school with a KS2 cohort of 15 or fewer pupils "
+        "(the DfE table's smallest band) starts than the others, centred over England's "
+        "schools; 0: cohort size and results independent.",
+    )
+
     # ------------------------- a school's own reads: review reads them, every valuation weighs them
     sd_observe: float = par(
         0.6,

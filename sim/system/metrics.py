@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 DEFINITIONS: dict[str, str] = {
     "step": "step number (0 is the state before the first step)",
     "year": "calendar year: start_year plus elapsed time",
-    "perf_mean": "mean school performance (share of pupils at the expected standard)",
+    "perf_mean": "national performance: share of all pupils at the expected standard (each "
+    "school weighted by its KS2 cohort, as England's national result is)",
     "perf_sd": "standard deviation of school performance",
     "perf_p05": "5th percentile of school performance",
     "perf_p95": "95th percentile of school performance",
@@ -33,12 +34,12 @@ DEFINITIONS: dict[str, str] = {
     "weakest_start": "mean performance of the tenth of schools that were weakest at step 0",
     "gap": "mean of the other nine tenths of schools minus mean of the weakest tenth",
     "published_sd": "standard deviation between schools of the logit of published results: "
-    "performance plus the binomial noise of one cohort, its size as England's KS2 cohorts of "
-    "COHORT (the spread tables show)",
-    "share_all_pupils": "expected share of schools where every pupil of a cohort reaches the "
-    "standard, cohorts as England's KS2 cohorts of COHORT",
-    "share_below_floor": "expected share of schools where fewer than FLOOR of a cohort reach "
-    "the standard, cohorts as England's KS2 cohorts of COHORT",
+    "performance plus the binomial noise of the school's own KS2 cohort, over schools with "
+    "published results (COHORT; the spread tables show)",
+    "share_all_pupils": "expected share of schools with published results where every pupil "
+    "of the school's cohort reaches the standard (COHORT)",
+    "share_below_floor": "expected share of schools with published results where fewer than "
+    "FLOOR of the school's cohort reach the standard (COHORT)",
     "practices_in_use": "distinct practices run by at least one school (clutter)",
     "frontier": "best true effect among practices in use (logit)",
     "frontier_known": "best published evidence of effect (logit; nan if none)",
@@ -127,10 +128,22 @@ COHORT_SIZES, COHORT_WEIGHTS = cohort_sizes()
 #: Their mean cohort (42.8 pupils: 2022's mean over all schools is 40.4, the level-4 era's
 #: 41.3; the smallest cohorts, not published, are left out).
 COHORT = float(COHORT_SIZES @ COHORT_WEIGHTS)
+#: Every cohort size with its share of schools, the unpublished small ones too: what a
+#: school's own cohort is drawn from at the start (``Schools.cohort``).
+ALL_SIZES, ALL_WEIGHTS = cohort_sizes(smallest=1)
+#: Cohorts this small or smaller are the DfE table's smallest band (1 to 15 pupils), the
+#: schools ``init_perf_small`` moves (docs/decisions.md).
+SMALL_COHORT = 15
+#: The share of England's schools with a cohort of :data:`SMALL_COHORT` or fewer, and the
+#: share of its pupils they teach: the population's, not a run's sample.
+SMALL_SCHOOLS = float(ALL_WEIGHTS[ALL_SIZES <= SMALL_COHORT].sum())
+SMALL_PUPILS = float(
+    (ALL_WEIGHTS * ALL_SIZES)[ALL_SIZES <= SMALL_COHORT].sum() / (ALL_WEIGHTS * ALL_SIZES).sum()
+)
 for _k in ("published_sd", "share_all_pupils", "share_below_floor"):
     DEFINITIONS[_k] = (
         DEFINITIONS[_k]
-        .replace("COHORT", f"{SMALLEST_PUBLISHED} or more pupils (mean {COHORT:.1f})")
+        .replace("COHORT", f"{SMALLEST_PUBLISHED} or more pupils")
         .replace("FLOOR", f"{FLOOR:.0%}")
     )
 
@@ -176,8 +189,14 @@ def published(
     sizes: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     floor: float = FLOOR,
+    cohort: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
     """What published results of schools with true shares ``perf`` would show, in expectation.
+
+    Given ``cohort`` (each school's own cohort size, ``Schools.cohort``), the expectation is
+    over each school's own cohort, and only schools whose results were published
+    (:data:`SMALLEST_PUBLISHED` or more pupils) count; ``sizes`` and ``weights`` are then
+    not read. Otherwise:
 
     A school's published result is one cohort's: its size is drawn, in expectation, from
     ``sizes`` with shares ``weights`` (normalised; equal if not given; default England's KS2
@@ -193,6 +212,8 @@ def published(
     touches the run's random numbers.
     """
     p = np.clip(perf, 1e-9, 1.0 - 1e-9)
+    if cohort is not None:
+        return _own_cohorts(p, np.asarray(cohort, dtype=np.int64), floor)
     if sizes is None:
         t_every, t_below = _table(floor)
         if weights is not None:
@@ -214,13 +235,47 @@ def published(
     return sd, float(every.mean()), float(below.mean())
 
 
-def at_level(perf: np.ndarray, level: float) -> np.ndarray:
+@functools.cache
+def _below_by_size(floor: float) -> np.ndarray:
+    """Per cohort size, the chance of fewer than ``floor`` at each :data:`GRID` value.
+
+    Row ``n`` is a cohort of ``n`` (rows below :data:`SMALLEST_PUBLISHED` stay 0: never
+    read); the binomial's exact sums, tabulated once per process.
+    """
+    top = int(ALL_SIZES.max())
+    out = np.zeros((top + 1, len(GRID)))
+    for n in range(SMALLEST_PUBLISHED, top + 1):
+        out[n] = _mixture(GRID, np.array([n]), np.ones(1), floor)[1]
+    return out
+
+
+def _own_cohorts(p: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[float, float, float]:
+    """:func:`published` over each school's own cohort, published schools only."""
+    if len(cohort) != len(p):
+        raise ValueError("cohort needs a size for every school")
+    keep = cohort >= SMALLEST_PUBLISHED
+    if not keep.any():
+        return float("nan"), float("nan"), float("nan")
+    q, n = p[keep], cohort[keep]
+    every = np.power(q, n)
+    table = _below_by_size(floor)
+    x = q * (len(GRID) - 1)
+    i = np.minimum(np.nan_to_num(x).astype(np.int64), len(GRID) - 2)
+    f = x - i
+    below = table[n, i] * (1.0 - f) + table[n, i + 1] * f
+    logit = np.log(q / (1.0 - q))
+    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (n * q * (1.0 - q)))))
+    return sd, float(every.mean()), float(below.mean())
+
+
+def at_level(perf: np.ndarray, level: float, weights: np.ndarray | None = None) -> np.ndarray:
     """Schools' true shares ``perf`` moved by one shift in logits so that their mean is ``level``.
 
     The same schools, spread and order kept, sat at another national level: how the
     plausibility patterns on the extremes compare a run's schools with England's in the year
     a band was measured (docs/decisions.md, "the extremes at England's level"). Bisection on
-    the shift (monotone in it), to 1e-12 of a logit; ``level`` must lie in (0, 1).
+    the shift (monotone in it), to 1e-12 of a logit; ``level`` must lie in (0, 1). Given
+    ``weights`` (each school's cohort), the mean is England's kind, pupils over pupils.
 
     Raises:
         ValueError: ``level`` outside (0, 1), or ``perf`` empty or not finite.
@@ -234,7 +289,7 @@ def at_level(perf: np.ndarray, level: float) -> np.ndarray:
     lo, hi = -30.0, 30.0
     while hi - lo > 1e-12:
         mid = 0.5 * (lo + hi)
-        if np.mean(1.0 / (1.0 + np.exp(-(logit + mid)))) < level:
+        if np.average(1.0 / (1.0 + np.exp(-(logit + mid))), weights=weights) < level:
             lo = mid
         else:
             hi = mid
@@ -304,7 +359,10 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         c.alive[: c.n],
         c.formal[: c.n],
     )
-    published_sd, share_all, share_below = published(perf)
+    published_sd, share_all, share_below = published(perf, cohort=s.cohort)
+    # The national result is England's kind: pupils at the standard over all pupils, each
+    # school weighted by its cohort (the spread and the tenths are between schools).
+    perf_mean = float(np.dot(perf, s.cohort) / s.cohort.sum())
     return {
         **row,
         "published_sd": published_sd,
