@@ -2,12 +2,14 @@
 
 A diagnostic for docs/sources.md, section 3 (plausibility patterns 4 and 5), not a fit:
 one run of each default scenario (seed 12345, ten years), then the same schools moved by
-one logit shift so that their mean is a given national level, and what published results
-would show there (``sim.system.metrics.published``). Nothing in the model changes.
+one logit shift so that their national result (pupils over pupils, each school's own
+cohort) is a given level, and what their published results would show there
+(``sim.system.metrics.published``, each school's own cohort). Nothing in the model changes.
 
     .venv/bin/python scripts/extremes_at_england_mean.py            # the levels
     .venv/bin/python scripts/extremes_at_england_mean.py --profile  # every fact on the tails
     .venv/bin/python scripts/extremes_at_england_mean.py --fit-spread  # sd_perf_init's grid
+    .venv/bin/python scripts/extremes_at_england_mean.py --fit-link    # with init_perf_small
 
 ``--profile`` sets each fact the catalogue holds about schools at the extremes (docs/sources.md,
 section 3) beside the same runs' schools moved to England's level of that year on that
@@ -65,15 +67,26 @@ def tail_share(perf, threshold):
 
 
 def profile(runs) -> None:
-    """Print the facts beside the runs' schools at each fact's level (markdown)."""
+    """Print the facts beside the runs' schools at each fact's level (markdown).
+
+    ``runs``: name -> ``(perf, cohort)``, the schools' shares and their own cohorts (a
+    bare ``perf`` reads the cohort mixture, England's level then the schools' mean).
+    """
     print("| year | fact | England | the model must be | level | model (three scenarios) |")
     print("|---|---|---|---|---|---|")
     for year, what, england, how, level, threshold in FACTS:
-        vals = [tail_share(at_level(perf, level), threshold) for perf in runs.values()]
+        vals = [_share(run, level, threshold) for run in runs.values()]
         print(
             f"| {year} | {what} | {100 * england:.1f}% | {how} | {100 * level:.1f}% | "
             f"{100 * min(vals):.1f}%-{100 * max(vals):.1f}% |"
         )
+
+
+def _share(run, level, threshold):
+    """A fact's share for one run, ``(perf, cohort)`` or a bare ``perf``."""
+    if isinstance(run, tuple):
+        return _own(run[0], run[1], level, threshold)
+    return tail_share(at_level(run, level), threshold)
 
 
 def fit_spread(grid=tuple(0.5 + 0.025 * i for i in range(10))) -> None:
@@ -88,16 +101,16 @@ def fit_spread(grid=tuple(0.5 + 0.025 * i for i in range(10))) -> None:
     top = [f for f in FACTS if f[5] is None]
     print("sd_perf_init, squared log misfit (bottom facts), top facts held")
     for sd in grid:
-        runs = [
-            NextPracticeModel(
-                load_scenario(ROOT / "scenarios" / f"{n}.yaml", {"sd_perf_init": float(sd)}),
-                rng=12345,
+        runs = []
+        for n in ("top_down", "bottom_up", "next_practice"):
+            over = {"sd_perf_init": float(sd)}
+            s = (
+                NextPracticeModel(load_scenario(ROOT / "scenarios" / f"{n}.yaml", over), rng=12345)
+                .run(120)
+                .schools
             )
-            .run(120)
-            .schools.perf.copy()
-            for n in ("top_down", "bottom_up", "next_practice")
-        ]
-        shares = {f: np.mean([tail_share(at_level(q, f[4]), f[5]) for q in runs]) for f in FACTS}
+            runs.append((s.perf.copy(), s.cohort.copy()))
+        shares = {f: np.mean([_share(q, f[4], f[5]) for q in runs]) for f in FACTS}
         sse = sum(float(np.log(shares[f] / f[2])) ** 2 for f in about)
         held = sum(shares[f] >= f[2] for f in top)
         print(f"{sd:.3f}, {sse:.4f}, {held} of {len(top)}", flush=True)
@@ -171,16 +184,20 @@ def main() -> None:
     runs = {}
     for name in ("top_down", "bottom_up", "next_practice"):
         p = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-        runs[name] = NextPracticeModel(p, rng=12345).run(120).schools.perf.copy()
+        s = NextPracticeModel(p, rng=12345).run(120).schools
+        runs[name] = (s.perf.copy(), s.cohort.copy())
     if "--profile" in sys.argv[1:]:
         profile(runs)
         return
-    print("scenario, at: mean perf, published_sd, share_all_pupils, share_below_floor")
-    for name, perf in runs.items():
-        rows = [("ten years", perf)] + [(f"mean {v:.3f}", at_level(perf, v)) for v in LEVELS]
+    print("scenario, at: national (pupils), published_sd, share_all_pupils, share_below_floor")
+    for name, (perf, cohort) in runs.items():
+        rows = [("ten years", perf)] + [
+            (f"mean {v:.3f}", at_level(perf, v, weights=cohort)) for v in LEVELS
+        ]
         for label, q in rows:
-            sd, every, below = published(q)
-            print(f"{name}, {label}: {q.mean():.3f}, {sd:.3f}, {every:.4f}, {below:.4f}")
+            sd, every, below = published(q, cohort=cohort)
+            mean = float(np.average(q, weights=cohort))
+            print(f"{name}, {label}: {mean:.3f}, {sd:.3f}, {every:.4f}, {below:.4f}")
 
 
 if __name__ == "__main__":
