@@ -201,9 +201,9 @@ def published(
     A school's published result is one cohort's: its size is drawn, in expectation, from
     ``sizes`` with shares ``weights`` (normalised; equal if not given; default England's KS2
     cohorts of :data:`SMALLEST_PUBLISHED` or more pupils, :data:`COHORT_SIZES`),
-    independently of the school's performance. That independence is a judgement: the
-    sources disagree on how small schools do (docs/decisions.md), and a school's size is
-    not in the model.
+    independently of the school's performance: for a table of shares with no schools'
+    cohorts behind it (the model's own metrics pass each school's cohort, whose size and
+    results are linked through ``init_perf_small``; docs/decisions.md).
 
     Returns the sd between schools of the logit of a cohort's result (true spread plus the
     binomial noise of the cohort, delta method: the mean of ``1 / (n p (1 - p))``), the
