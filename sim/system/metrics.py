@@ -240,12 +240,21 @@ def _below_by_size(floor: float) -> np.ndarray:
     """Per cohort size, the chance of fewer than ``floor`` at each :data:`GRID` value.
 
     Row ``n`` is a cohort of ``n`` (rows below :data:`SMALLEST_PUBLISHED` stay 0: never
-    read); the binomial's exact sums, tabulated once per process.
+    read); the binomial's exact sums, tabulated once per process, each power of the grid
+    and of one minus it taken once for every row that uses it.
     """
     top = int(ALL_SIZES.max())
     out = np.zeros((top + 1, len(GRID)))
+    q = 1.0 - GRID
+    p_to = [GRID**0]
+    q_to = [q**0]
+    for k in range(1, top + 1):
+        p_to.append(GRID**k)
+        q_to.append(q**k)
     for n in range(SMALLEST_PUBLISHED, top + 1):
-        out[n] = _mixture(GRID, np.array([n]), np.ones(1), floor)[1]
+        row = out[n]
+        for k in range(int(np.ceil(floor * n))):  # fewer than the floor: at most ceil - 1
+            row += math.comb(n, k) * p_to[k] * q_to[n - k]
     return out
 
 
