@@ -1,10 +1,13 @@
-"""Kernels made faster by doing the same sums in one pass give the same bits.
+"""Computations made cheaper give the same bits as the forms they replaced.
 
-Each test keeps, as its reference, the form the kernel had before (a pass per
-domain, a full stable sort), and checks the kernel against it on hostile
-inputs: nans, infinities, signed zeros, ties, out-of-range domains. The rules'
-numpy forms are compared with the kernels in ``tests/test_numpy_forms.py``.
+Each test keeps, as its reference, the form the code had before (a pass per
+domain, a full stable sort, a power taken afresh for every term), and checks
+the new one against it on hostile inputs: nans, infinities, signed zeros,
+ties, out-of-range domains. The rules' numpy forms are compared with their
+kernels in ``tests/test_numpy_forms.py``.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import first_in_order
 from sim.rules.practice_effects import MIN_ROOM, Performance, PerformInputs
+from sim.system.metrics import COHORT_SIZES, COHORT_WEIGHTS, FLOOR, GRID, _mixture
 
 
 @jit
@@ -139,3 +143,46 @@ def test_first_in_order_among_many_with_ties(seed):
         x = rng.exponential(size=n) / rng.random(n)  # the field trials' clocks: no ties
     for k in [1, 2, 5, 17, n // 5]:
         assert np.array_equal(first_in_order(x, k), np.argsort(x, kind="stable")[:k])
+
+
+def _mixture_term_by_term(p, sizes, weights, floor):
+    """The cohort mixture as it was: every power taken afresh for every term."""
+    every = np.zeros(len(p))
+    below = np.zeros(len(p))
+    for n, w in zip(sizes.tolist(), weights.tolist(), strict=True):
+        every += w * p**n
+        k_max = int(np.ceil(floor * n)) - 1
+        cdf = np.zeros(len(p))
+        for k in range(k_max + 1):
+            cdf += math.comb(n, k) * p**k * (1.0 - p) ** (n - k)
+        below += w * cdf
+    return every, below
+
+
+def test_the_cohort_mixture_on_englands_grid_is_the_term_by_term_sum():
+    """The table every run reads (:func:`sim.system.metrics._table`), bit for bit."""
+    got = _mixture(GRID, COHORT_SIZES, COHORT_WEIGHTS, FLOOR)
+    want = _mixture_term_by_term(GRID, COHORT_SIZES, COHORT_WEIGHTS, FLOOR)
+    for g, w in zip(got, want, strict=True):
+        assert _same(g, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=hnp.arrays(
+        np.float64,
+        st.integers(1, 30),
+        elements=st.sampled_from([0.0, -0.0, 1.0, 0.5, np.nan, np.inf])
+        | st.floats(-0.5, 1.5, allow_nan=False),
+    ),
+    sizes=st.lists(st.integers(0, 60), min_size=1, max_size=8),
+    floor=st.sampled_from([0.0, 0.3, 0.55, 1.0]),
+)
+def test_the_cohort_mixture_is_the_term_by_term_sum(p, sizes, floor):
+    """Any shares (out of range too), cohorts repeated or of no pupils, any floor."""
+    sizes = np.array(sizes, np.int64)
+    weights = np.linspace(1.0, 2.0, len(sizes)) / len(sizes)
+    got = _mixture(p, sizes, weights, floor)
+    want = _mixture_term_by_term(p, sizes, weights, floor)
+    for g, w in zip(got, want, strict=True):
+        assert _same(g, w)
