@@ -284,9 +284,11 @@ class Performance(Rule):
         noise = draws.normal(key, t, np.arange(len(logit)), 0)
         n, k = x.slot_p.shape
         n_dom = x.n_domains
-        top = np.zeros(max(n_dom, 1))
-        pos = np.zeros(max(n_dom, 1))
-        neg = np.zeros(max(n_dom, 1))
+        # A row of sums per domain, and a last one that takes what counts in none (an empty
+        # slot, a domain out of range): a select rather than a branch on emptiness.
+        top = np.zeros(n_dom + 1)
+        pos = np.zeros(n_dom + 1)
+        neg = np.zeros(n_dom + 1)
         for i in range(n):
             for d in range(n_dom):
                 top[d] = 0.0
@@ -295,15 +297,14 @@ class Performance(Rule):
             dip = 0.0
             for j in range(k):
                 pid = x.slot_p[i, j]
-                if pid >= 0:
-                    d = x.domain[pid]
-                    if 0 <= d < n_dom:
-                        c = x.slot_effect[i, j] * x.depth[i, j]
-                        top[d] = max(top[d], c)
-                        pos[d] = pos[d] + max(c, 0.0)
-                        neg[d] = neg[d] + min(c, 0.0)
+                d = x.domain[max(pid, 0)]
+                d = d if (pid >= 0) & (d >= 0) & (d < n_dom) else n_dom
+                c = x.slot_effect[i, j] * x.depth[i, j]
+                top[d] = max(top[d], c)
+                pos[d] = pos[d] + max(c, 0.0)
+                neg[d] = neg[d] + min(c, 0.0)
                 s0 = x.since[i, j]
-                learning = pid >= 0 and s0 >= 0 and (t - s0) * x.dur_step < x.dur_dip
+                learning = (pid >= 0) & (s0 >= 0) & ((t - s0) * x.dur_step < x.dur_dip)
                 dip = dip + (x.rel_dip if learning else 0.0)
             total = 0.0
             for d in range(n_dom):
