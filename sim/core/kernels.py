@@ -110,11 +110,12 @@ def slot_effects(slot_p, channel, effect, born, rel_spread):
     """
     n, k = slot_p.shape
     out = np.empty((n, k))
-    for i in range(n):
-        for j in range(k):
-            pid = max(slot_p[i, j], 0)
-            faded = born[pid] >= 0 and channel[i, j] != CREATED
-            out[i, j] = effect[pid] * (rel_spread if faded else 1.0)
+    sp, ch, flat = slot_p.ravel(), channel.ravel(), out.ravel()
+    for x in range(n * k):
+        pid = max(sp[x], 0)
+        # ``&``, not ``and``: no branch on a coin the processor cannot guess (a third the time)
+        faded = (born[pid] >= 0) & (ch[x] != CREATED)
+        flat[x] = effect[pid] * (rel_spread if faded else 1.0)
     return out
 
 

@@ -358,3 +358,28 @@ def first_over_rows(cum: np.ndarray, v: np.ndarray) -> np.ndarray:
     :func:`first_over` row by row, in numpy (for the rules' numpy forms).
     """
     return np.minimum((v[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+
+
+def first_in_order(x: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(x, kind="stable")[:k]``: the indices of the ``k`` least, without a full sort.
+
+    The same indices in the same order, ties included: a stable sort orders by value,
+    then by index, with NaNs last. The ``k``-th least value ``v`` is found by
+    partition (which compares as the sort does: -0.0 equals 0.0, NaNs last); every
+    element below ``v`` is among the first ``k``, then the lowest-indexed of those
+    equal to ``v``; these few are sorted stably. When ``v`` is a NaN (fewer than ``k``
+    numbers), or ``k`` is not small beside ``len(x)``, the full sort is taken.
+    """
+    x = np.asarray(x)
+    n = len(x)
+    if k <= 0 or 4 * k >= n or x.dtype.kind != "f":
+        return np.argsort(x, kind="stable")[:k]
+    v = np.partition(x, k - 1)[k - 1]
+    if np.isnan(v):
+        return np.argsort(x, kind="stable")[:k]
+    below = np.flatnonzero(x < v)
+    level = np.flatnonzero(x == v)[: k - len(below)]
+    # Equal values are all in ``below`` or all in ``level``, each ascending by index:
+    # the stable sort of the few then breaks ties by index, as the full one does.
+    chosen = np.concatenate((below, level))
+    return chosen[np.argsort(x[chosen], kind="stable")]

@@ -273,28 +273,42 @@ class Performance(Rule):
     @staticmethod
     @jit
     def perform_compiled(key, t, logit, x):
-        """:meth:`perform`, compiled: school by school, its keyed normal each, in place."""
+        """:meth:`perform`, compiled: school by school, its keyed normal each, in place.
+
+        One pass over a school's slots adds each to its own domain's sums (the numpy
+        form's pass per domain adds a slot of another domain as 0.0, which leaves the
+        sums as they are: ``top`` starts at 0.0 and only grows, so ``max(top, 0.0)``
+        is ``top``; ``pos`` and ``neg`` are never -0.0, so adding 0.0 leaves them), then
+        the domains are added up in order, as numpy does.
+        """
         noise = draws.normal(key, t, np.arange(len(logit)), 0)
         n, k = x.slot_p.shape
+        n_dom = x.n_domains
+        # A row of sums per domain, and a last one that takes what counts in none (an empty
+        # slot, a domain out of range): a select rather than a branch on emptiness.
+        top = np.zeros(n_dom + 1)
+        pos = np.zeros(n_dom + 1)
+        neg = np.zeros(n_dom + 1)
         for i in range(n):
-            total = 0.0
-            for d in range(x.n_domains):
-                top = 0.0
-                pos = 0.0
-                neg = 0.0
-                for j in range(k):
-                    pid = x.slot_p[i, j]
-                    here = pid >= 0 and x.domain[max(pid, 0)] == d
-                    c = x.slot_effect[i, j] * x.depth[i, j] if here else 0.0
-                    top = max(top, c)
-                    pos = pos + max(c, 0.0)
-                    neg = neg + min(c, 0.0)
-                total = total + (top + x.rel_substitute * (pos - top) + neg)
+            for d in range(n_dom):
+                top[d] = 0.0
+                pos[d] = 0.0
+                neg[d] = 0.0
             dip = 0.0
             for j in range(k):
+                pid = x.slot_p[i, j]
+                d = x.domain[max(pid, 0)]
+                d = d if (pid >= 0) & (d >= 0) & (d < n_dom) else n_dom
+                c = x.slot_effect[i, j] * x.depth[i, j]
+                top[d] = max(top[d], c)
+                pos[d] = pos[d] + max(c, 0.0)
+                neg[d] = neg[d] + min(c, 0.0)
                 s0 = x.since[i, j]
-                learning = x.slot_p[i, j] >= 0 and s0 >= 0 and (t - s0) * x.dur_step < x.dur_dip
+                learning = (pid >= 0) & (s0 >= 0) & ((t - s0) * x.dur_step < x.dur_dip)
                 dip = dip + (x.rel_dip if learning else 0.0)
+            total = 0.0
+            for d in range(n_dom):
+                total = total + (top[d] + x.rel_substitute * (pos[d] - top[d]) + neg[d])
             gain = (
                 x.rel_capacity * (x.capacity[i] - x.capacity0[i])
                 + (1.0 + x.rel_coherence * x.coherence[i]) * total

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.core import draws
-from sim.core.numerics import row_any
+from sim.core.numerics import first_in_order, row_any
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
 from sim.core.state import CREATED, EMPTY, IDEA, PROVEN, TRIAL
@@ -149,7 +149,7 @@ class FieldTrials:
                 * p.lever_agenda
                 * (pr.domain[cand] == model.agenda)
             )
-        chosen = cand[np.argsort(-signal, kind="stable")[:n_trials]]
+        chosen = cand[first_in_order(-signal, n_trials)]
         # Incubate: volunteer sites, open and capable heads first, as long as money lasts.
         dur = max(1, round(p.dur_trial / p.dur_step))
         for pid in chosen.tolist():
@@ -167,7 +167,7 @@ class FieldTrials:
             # k of them, with chance in proportion to w, without replacement: those whose
             # exponential over their weight is least (Efraimidis and Spirakis 2006).
             clock = draws.exponential(keys[SITES], model.t, free, pr.uid[pid]) / w
-            sites = free[np.argsort(clock, kind="stable")[:k]]
+            sites = free[first_in_order(clock, k)]
             before = s.slot_p[sites].copy()
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
