@@ -27,10 +27,10 @@ def apply_values(
 
 
 def simulate_series(params: Any, seed: int, steps: Sequence[int], scale: float) -> np.ndarray:
-    """Mean school performance at the given steps of one run, times ``scale``.
+    """The national result at the given steps of one run, times ``scale``.
 
-    The model's ``perf_mean`` (mean over schools of the share of pupils at the expected
-    standard) is what the KS2 national figure measures, up to school size weights.
+    The model's ``perf_mean`` (the share of all pupils at the expected standard, each
+    school weighted by its KS2 cohort) is what the KS2 national figure measures.
     """
     from sim.model.model import NextPracticeModel
 
