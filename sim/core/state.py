@@ -207,7 +207,8 @@ class Schools:
         slot_obs: running sum of the school's monthly reads of the effect.
         slot_nobs: number of reads in ``slot_obs``.
         slot_source: tie the practice was heard through, or -1.
-        cohort: pupils in the school's KS2 cohort (its published result is theirs).
+        cohort: pupils in the school's KS2 cohort (its published result is theirs); 41, about
+            England's mean, until the model draws each school's own at the start.
     """
 
     authority: np.ndarray
