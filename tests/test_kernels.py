@@ -1132,3 +1132,32 @@ def test_own_cohort_lookup_is_the_numpy_form(schools, floor):
         assert np.array_equal(g.view(np.int64), w.view(np.int64))
     with pytest.raises(IndexError):  # a cohort beyond the table: an error, as numpy's
         K.own_cohort_lookup(np.array([0.5]), np.array([len(table)]), 11, table)
+
+
+@settings(deadline=None)
+@given(
+    st.integers(1, 1200),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["plain", "odd"]),
+)
+def test_published_moments_are_numpys(m, seed, kind):
+    """The published results' variance and means: numpy's, long arrays (pairwise) included.
+
+    The model's shares are clipped into (0, 1), so its terms are finite; odd values
+    are checked too, and give numpy's numbers (NaN where numpy's is NaN).
+    """
+    rng = np.random.default_rng(seed)
+    q = rng.uniform(1e-9, 1.0 - 1e-9, m)
+    n = rng.integers(11, 142, m)
+    every, below = rng.random(m), rng.random(m)
+    if kind == "odd":  # NaN, infinities, signed zeros pass through as numpy's would
+        for x in (q, every, below):
+            x[rng.integers(0, m, 3)] = rng.choice([np.nan, np.inf, -0.0, 0.0], 3)
+    with np.errstate(all="ignore"):
+        logit = np.log(q / (1.0 - q))
+        want = (logit.var(), np.mean(1.0 / (n * q * (1.0 - q))), every.mean(), below.mean())
+        got = K.published_moments(q, n, logit, every, below)
+    got, want = np.array(got), np.array(want)
+    # the same bits, but a NaN's sign, which the order of adding several NaNs sets
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.array_equal(_bits(got[~np.isnan(got)]), _bits(want[~np.isnan(want)]))

@@ -23,6 +23,8 @@ compiling.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.core import draws
@@ -432,3 +434,29 @@ def own_cohort_lookup(perf, cohort, smallest, table):
         q[k] = v
         n[k] = c
     return q, n, below
+
+
+@jit
+def published_moments(q, n, logit, every, below):
+    """The means behind the published-results metrics, numpy's answers bit for bit.
+
+    Returns ``(logit.var(), np.mean(1.0 / (n * q * (1.0 - q))), every.mean(),
+    below.mean())`` (``n`` the published schools' cohorts, ``q`` their shares): one loop
+    for the per-school terms and numpy's order of addition for each sum (a variance is
+    numpy's: the mean of squared deviations from the mean), instead of a dozen passes.
+    """
+    m = len(q)
+    m_logit = numpy_sum(logit) / m
+    dev = np.empty(m)
+    inv = np.empty(m)
+    for k in range(m):
+        d = logit[k] - m_logit
+        dev[k] = d * d
+        w = n[k] * q[k] * (1.0 - q[k])
+        inv[k] = 1.0 / w if w != 0.0 else math.copysign(math.inf, w)  # numba raises on 1 / 0
+    return (
+        numpy_sum(dev) / m,
+        numpy_sum(inv) / m,
+        numpy_sum(every) / m,
+        numpy_sum(below) / m,
+    )

@@ -17,6 +17,7 @@ import numpy as np
 from sim.core.kernels import (
     own_cohort_lookup,
     practice_summary,
+    published_moments,
     school_summary,
     tenth_means,
     usage_summary,
@@ -287,7 +288,9 @@ def _own_cohorts(perf: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[fl
 
     Performance is clipped and the published schools picked, their cohorts read and the
     table interpolated in one compiled pass (:func:`sim.core.kernels.own_cohort_lookup`,
-    whose numpy form is :func:`_own_cohorts_lookup_numpy`): the same numbers. Nothing is
+    whose numpy form is :func:`_own_cohorts_lookup_numpy`), and the means taken in
+    another (:func:`sim.core.kernels.published_moments`): the same numbers as
+    ``logit.var() + np.mean(1 / (n q (1 - q)))`` and the two means in numpy. Nothing is
     kept between calls, so a cohort changed during a run is read as it is.
     """
     if len(cohort) != len(perf):
@@ -295,10 +298,10 @@ def _own_cohorts(perf: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[fl
     q, n, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(floor))
     if not len(q):
         return float("nan"), float("nan"), float("nan")
-    every = np.power(q, n)
+    every = np.power(q, n)  # numpy's power and log: a compiled loop's may differ by an ulp
     logit = np.log(q / (1.0 - q))
-    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (n * q * (1.0 - q)))))
-    return sd, float(every.mean()), float(below.mean())
+    var, noise, every_mean, below_mean = published_moments(q, n, logit, every, below)
+    return float(np.sqrt(var + noise)), float(every_mean), float(below_mean)
 
 
 def _own_cohorts_lookup_numpy(
