@@ -442,7 +442,7 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         "budget": budget,
         "tightness": float(p.tightness),
         **model.ledger.metrics(),
-        "past_plateau": model.past_plateau(),
+        "past_plateau": model.past_plateau(perf),
     }
 
 
