@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core import draws
@@ -1099,3 +1099,65 @@ def test_slot_effects_are_the_numpy_fade():
         with np.errstate(invalid="ignore"):  # inf times a fade of 0
             want = effect[pid] * np.where(faded, spread, 1.0)
         assert np.array_equal(_bits(K.slot_effects(sp, channel, effect, born, spread)), _bits(want))
+
+
+_SHARE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(0.0, 1.0),
+    st.sampled_from([0.0, -0.0, 1.0, 1e-9, 1.0 - 1e-9, 5e-10, 0.99995, 0.123456789]),
+)
+
+
+@settings(deadline=None)  # the first call builds the table and compiles
+@given(
+    st.lists(st.tuples(_SHARE, st.integers(0, 141)), max_size=60),
+    st.sampled_from([0.55, 0.65]),
+)
+def test_own_cohort_lookup_is_the_numpy_form(schools, floor):
+    """Published results' lookup (``metrics.published`` with cohorts): numpy's bits.
+
+    Shares anywhere, NaN, infinities and signed zeros included; cohorts below the
+    smallest published (left out) and up to England's largest.
+    """
+    from sim.system import metrics
+
+    perf = np.array([p for p, _ in schools], dtype=float)
+    cohort = np.array([c for _, c in schools], dtype=np.int64)
+    table = metrics._below_by_size(floor)
+    with np.errstate(invalid="ignore"):
+        want = metrics._own_cohorts_lookup_numpy(perf, cohort, table)
+    got = K.own_cohort_lookup(perf, cohort, metrics.SMALLEST_PUBLISHED, table)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert np.array_equal(g.view(np.int64), w.view(np.int64))
+    with pytest.raises(IndexError):  # a cohort beyond the table: an error, as numpy's
+        K.own_cohort_lookup(np.array([0.5]), np.array([len(table)]), 11, table)
+
+
+@settings(deadline=None)
+@given(
+    st.integers(1, 1200),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["plain", "odd"]),
+)
+def test_published_moments_are_numpys(m, seed, kind):
+    """The published results' variance and means: numpy's, long arrays (pairwise) included.
+
+    The model's shares are clipped into (0, 1), so its terms are finite; odd values
+    are checked too, and give numpy's numbers (NaN where numpy's is NaN).
+    """
+    rng = np.random.default_rng(seed)
+    q = rng.uniform(1e-9, 1.0 - 1e-9, m)
+    n = rng.integers(11, 142, m)
+    every, below = rng.random(m), rng.random(m)
+    if kind == "odd":  # NaN, infinities, signed zeros pass through as numpy's would
+        for x in (q, every, below):
+            x[rng.integers(0, m, 3)] = rng.choice([np.nan, np.inf, -0.0, 0.0], 3)
+    with np.errstate(all="ignore"):
+        logit = np.log(q / (1.0 - q))
+        want = (logit.var(), np.mean(1.0 / (n * q * (1.0 - q))), every.mean(), below.mean())
+        got = K.published_moments(q, n, logit, every, below)
+    got, want = np.array(got), np.array(want)
+    # the same bits, but a NaN's sign, which the order of adding several NaNs sets
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert np.array_equal(_bits(got[~np.isnan(got)]), _bits(want[~np.isnan(want)]))

@@ -186,3 +186,22 @@ def test_the_cohort_mixture_is_the_term_by_term_sum(p, sizes, floor):
     want = _mixture_term_by_term(p, sizes, weights, floor)
     for g, w in zip(got, want, strict=True):
         assert _same(g, w)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.integers(1, 3000), elements=st.floats(0.0, 1.0)),
+    st.floats(0.0, 1.0),
+)
+def test_past_plateau_counts_as_numpys_mean(perf, shift):
+    """The share past the early plateau as a count is ``np.mean`` of the booleans, bit for bit."""
+    from sim.model.model import PAST_MARGIN, NextPracticeModel
+
+    class Stub:  # what past_plateau reads
+        t, p = 10_000, type("P", (), {"dur_step": 1.0})
+        perf_early = np.clip(perf - shift + 0.5 * PAST_MARGIN, 0.0, 1.0)
+
+    want = float(np.mean(perf > Stub.perf_early + PAST_MARGIN))
+    got = NextPracticeModel.past_plateau(Stub(), perf)
+    assert type(got) is float and math.copysign(1.0, got) == math.copysign(1.0, want)
+    assert got == want

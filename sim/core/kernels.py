@@ -23,6 +23,8 @@ compiling.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.core import draws
@@ -380,3 +382,81 @@ def slot_sum(slot_p, per_practice, weight=None):
             buf[j] = v if p >= 0 else 0.0
         out[i] = sum_in_numpy_order(buf, k)
     return out
+
+
+@jit
+def own_cohort_lookup(perf, cohort, smallest, table):
+    """Published schools' shares, cohorts and interpolated table values, in one pass.
+
+    For the metrics' published results (:func:`sim.system.metrics.published`, each school's
+    own cohort): with ``g = table.shape[1]`` (the grid's points, evenly spaced over 0 to 1),
+    the numpy expression::
+
+        p = np.clip(perf, 1e-9, 1.0 - 1e-9)
+        keep = cohort >= smallest
+        q, n = p[keep], cohort[keep]
+        x = q * (g - 1)
+        i = np.minimum(np.nan_to_num(x).astype(np.int64), g - 2)
+        f = x - i
+        (q, n, table[n, i] * (1.0 - f) + table[n, i + 1] * f)
+
+    The same operations on each number, so the same bits. One pass reading both of a
+    school's neighbouring entries together: at England's size the table (11 MB) is read
+    from memory rather than the processor's caches, and numpy's form reads it twice, in
+    two passes, with the index arithmetic in three more. Published schools are listed
+    first, so the loop that reads the table has no branch to mispredict.
+    """
+    n_all = len(perf)
+    at = np.empty(n_all, np.int64)
+    m = 0
+    for j in range(n_all):
+        if cohort[j] >= table.shape[0]:
+            raise IndexError("a cohort is larger than the table's largest")  # as numpy's would
+        at[m] = j
+        m += cohort[j] >= smallest
+    q = np.empty(m)
+    n = np.empty(m, np.int64)
+    below = np.empty(m)
+    last = table.shape[1] - 2
+    scale = float(table.shape[1] - 1)
+    lo, hi = 1e-9, 1.0 - 1e-9
+    for k in range(m):
+        j = at[k]
+        c = cohort[j]
+        v = perf[j]
+        # np.clip: a NaN stays NaN, else max(v, lo) then min(.., hi)
+        v = v if v != v else (v if v > lo else lo)
+        v = v if v != v else (v if v < hi else hi)
+        x = v * scale
+        i = min(int(x), last) if x == x else 0  # nan_to_num: a NaN reads cell 0
+        f = x - i
+        below[k] = table[c, i] * (1.0 - f) + table[c, i + 1] * f
+        q[k] = v
+        n[k] = c
+    return q, n, below
+
+
+@jit
+def published_moments(q, n, logit, every, below):
+    """The means behind the published-results metrics, numpy's answers bit for bit.
+
+    Returns ``(logit.var(), np.mean(1.0 / (n * q * (1.0 - q))), every.mean(),
+    below.mean())`` (``n`` the published schools' cohorts, ``q`` their shares): one loop
+    for the per-school terms and numpy's order of addition for each sum (a variance is
+    numpy's: the mean of squared deviations from the mean), instead of a dozen passes.
+    """
+    m = len(q)
+    m_logit = numpy_sum(logit) / m
+    dev = np.empty(m)
+    inv = np.empty(m)
+    for k in range(m):
+        d = logit[k] - m_logit
+        dev[k] = d * d
+        w = n[k] * q[k] * (1.0 - q[k])
+        inv[k] = 1.0 / w if w != 0.0 else math.copysign(math.inf, w)  # numba raises on 1 / 0
+    return (
+        numpy_sum(dev) / m,
+        numpy_sum(inv) / m,
+        numpy_sum(every) / m,
+        numpy_sum(below) / m,
+    )

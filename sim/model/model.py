@@ -671,16 +671,22 @@ class NextPracticeModel(mesa.Model):
         s = self.schools
         return np.maximum(0.0, 1.0 - s.budget) * s.capacity
 
-    def past_plateau(self) -> float:
+    def past_plateau(self, perf: np.ndarray | None = None) -> float:
         """Share of schools past their own early plateau (nan until EARLY_MONTHS have passed).
 
         A school is past it when its performance is at least ``PAST_MARGIN`` above the
         best it reached in its first ``EARLY_MONTHS``: the top-down rise of the plateau
-        effect is over by then (seed 003: the literacy rise to about 2000).
+        effect is over by then (seed 003: the literacy rise to about 2000). ``perf``: the
+        schools' performance if already computed (``schools.perf``). The share is the
+        count over the schools, which is ``np.mean`` of the booleans to the bit (a sum of
+        ones is exact, and both divide two exact doubles once).
         """
         if self.t * self.p.dur_step < EARLY_MONTHS:
             return float("nan")
-        return float(np.mean(self.schools.perf > self.perf_early + PAST_MARGIN))
+        perf = self.schools.perf if perf is None else perf
+        if not len(perf):
+            return float("nan")
+        return float(np.count_nonzero(perf > self.perf_early + PAST_MARGIN) / len(perf))
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""

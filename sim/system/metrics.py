@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.kernels import practice_summary, school_summary, tenth_means, usage_summary
+from sim.core.kernels import (
+    own_cohort_lookup,
+    practice_summary,
+    published_moments,
+    school_summary,
+    tenth_means,
+    usage_summary,
+)
 from sim.core.numerics import quantiles
 from sim.core.state import TRIAL
 
@@ -229,9 +236,9 @@ def published(
     ``p ** n``), and the expected share below ``floor``. No draw is made: a metric never
     touches the run's random numbers.
     """
+    if cohort is not None:  # the clip is the lookup's, in the same pass
+        return _own_cohorts(np.asarray(perf, dtype=float), np.asarray(cohort, np.int64), floor)
     p = np.clip(perf, 1e-9, 1.0 - 1e-9)
-    if cohort is not None:
-        return _own_cohorts(p, np.asarray(cohort, dtype=np.int64), floor)
     if sizes is None:
         t_every, t_below = _table(floor)
         if weights is not None:
@@ -276,23 +283,38 @@ def _below_by_size(floor: float) -> np.ndarray:
     return out
 
 
-def _own_cohorts(p: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[float, float, float]:
-    """:func:`published` over each school's own cohort, published schools only."""
-    if len(cohort) != len(p):
+def _own_cohorts(perf: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[float, float, float]:
+    """:func:`published` over each school's own cohort, published schools only.
+
+    Performance is clipped and the published schools picked, their cohorts read and the
+    table interpolated in one compiled pass (:func:`sim.core.kernels.own_cohort_lookup`,
+    whose numpy form is :func:`_own_cohorts_lookup_numpy`), and the means taken in
+    another (:func:`sim.core.kernels.published_moments`): the same numbers as
+    ``logit.var() + np.mean(1 / (n q (1 - q)))`` and the two means in numpy. Nothing is
+    kept between calls, so a cohort changed during a run is read as it is.
+    """
+    if len(cohort) != len(perf):
         raise ValueError("cohort needs a size for every school")
-    keep = cohort >= SMALLEST_PUBLISHED
-    if not keep.any():
+    q, n, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(floor))
+    if not len(q):
         return float("nan"), float("nan"), float("nan")
-    q, n = p[keep], cohort[keep]
-    every = np.power(q, n)
-    table = _below_by_size(floor)
-    x = q * (len(GRID) - 1)
-    i = np.minimum(np.nan_to_num(x).astype(np.int64), len(GRID) - 2)
-    f = x - i
-    below = table[n, i] * (1.0 - f) + table[n, i + 1] * f
+    every = np.power(q, n)  # numpy's power and log: a compiled loop's may differ by an ulp
     logit = np.log(q / (1.0 - q))
-    sd = float(np.sqrt(logit.var() + np.mean(1.0 / (n * q * (1.0 - q)))))
-    return sd, float(every.mean()), float(below.mean())
+    var, noise, every_mean, below_mean = published_moments(q, n, logit, every, below)
+    return float(np.sqrt(var + noise)), float(every_mean), float(below_mean)
+
+
+def _own_cohorts_lookup_numpy(
+    perf: np.ndarray, cohort: np.ndarray, table: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numpy form of :func:`sim.core.kernels.own_cohort_lookup` (tests compare them)."""
+    p = np.clip(perf, 1e-9, 1.0 - 1e-9)
+    keep = cohort >= SMALLEST_PUBLISHED
+    q, n = p[keep], cohort[keep]
+    x = q * (table.shape[1] - 1)
+    i = np.minimum(np.nan_to_num(x).astype(np.int64), table.shape[1] - 2)
+    f = x - i
+    return q, n, table[n, i] * (1.0 - f) + table[n, i + 1] * f
 
 
 def at_level(perf: np.ndarray, level: float, weights: np.ndarray | None = None) -> np.ndarray:
@@ -420,7 +442,7 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         "budget": budget,
         "tightness": float(p.tightness),
         **model.ledger.metrics(),
-        "past_plateau": model.past_plateau(),
+        "past_plateau": model.past_plateau(perf),
     }
 
 
