@@ -31,6 +31,7 @@ from sim.analysis.analyze import (  # noqa: E402
     N_RESAMPLES,
     _clear,
     _sobol_chart,
+    first_order_clear,
     noise_share,
     sobol_floor,
 )
@@ -86,7 +87,9 @@ def main(sweep: Path, out: Path) -> None:
                 "ST": si["ST"],
                 "ST_conf": si["ST_conf"],
                 "noise_floor": floor,
-                "S1_clear": _clear(si["S1"], si["S1_conf"], floor),
+                "S1_clear": first_order_clear(
+                    si["S1"], si["S1_conf"], floor, _clear(si["ST"], si["ST_conf"], floor)
+                ),
                 "ST_clear": _clear(si["ST"], si["ST_conf"], floor),
                 "noise_share": noise_share(y),
             }

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim.experiments.ishigami
 import sim.experiments.sweep
@@ -267,3 +269,32 @@ def test_sobol_chart_legend_matches_its_bars_and_nothing_is_cropped(with_pairs):
     drawn = fig.get_tightbbox(fig.canvas.get_renderer())
     assert drawn.x0 >= 0 and drawn.y0 >= 0
     assert drawn.x1 <= fig.get_figwidth() and drawn.y1 <= fig.get_figheight()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-1, 2),  # S1
+            st.floats(0, 1),  # its interval's half-width
+            st.floats(-1, 2),  # ST
+            st.floats(0, 1),  # its half-width
+            st.one_of(st.just(float("nan")), st.floats(0, 1)),  # the floor
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_first_order_index_is_clear_only_with_its_total(rows):
+    """S1 <= ST in theory: a first-order index is flagged clear only where its own interval
+    is above the floor and its factor's total index is clear too; no flag without a floor."""
+    from sim.analysis.analyze import _clear, first_order_clear
+
+    s1, s1c, stt, stc, floor = (np.array(c, float) for c in zip(*rows, strict=True))
+    st_clear = _clear(stt, stc, floor)
+    got = first_order_clear(s1, s1c, floor, st_clear)
+    for k in range(len(rows)):
+        if np.isnan(floor[k]):
+            assert got[k] is None
+        else:
+            assert got[k] == bool(s1[k] - s1c[k] > floor[k] and stt[k] - stc[k] > floor[k])

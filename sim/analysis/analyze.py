@@ -42,11 +42,13 @@ replications at fixed parameters (Marrel et al. 2012; the choice is in
   difference adds its variance. The difference is computed for each replication (same
   seeds at both points: common random numbers, which shrink it), its variance over
   replications at fixed parameters is its noise, over the replications for the mean,
-  halved and divided by the variance (:func:`sobol_floor`). ``ST_clear``, ``S1_clear``
-  (and ``S2_clear``, against the larger floor of the pair): the lower end of the
-  interval is above the floor. Beside it, ``noise_share``: the share of the variance of
-  the set means that is seed noise (:func:`noise_share`), Marrel et al.'s measure, the
-  floor's value were two sets' noise independent.
+  halved and divided by the variance (:func:`sobol_floor`). ``ST_clear`` (and
+  ``S2_clear``, against the larger floor of the pair): the lower end of the interval is
+  above the floor. ``S1_clear``: that, and the factor's total index clear too, since a
+  first-order index is part of its total (:func:`first_order_clear`). Beside it,
+  ``noise_share``: the share of the variance of the set means that is seed noise
+  (:func:`noise_share`), Marrel et al.'s measure, the floor's value were two sets' noise
+  independent.
 - Morris: each factor's floor is the mu* a factor without effect would show given the
   seed noise of its elementary effects: the elementary effects are computed for each
   replication, the spread over replications of each one (at fixed parameters, with the
@@ -546,6 +548,26 @@ def _clear(value: np.ndarray, conf: np.ndarray, floor: np.ndarray | float) -> np
     return np.where(np.isfinite(floor), low > floor, None)
 
 
+def first_order_clear(
+    s1: np.ndarray, s1_conf: np.ndarray, floor: np.ndarray, st_clear: np.ndarray
+) -> np.ndarray:
+    """Whether each first-order index stands clear: its interval above the floor, and its total.
+
+    A factor's first-order index is part of its total index (S1 <= ST in theory, Saltelli
+    et al. 2008, ch. 4), so a first-order effect cannot stand above seed noise while the
+    total that contains it does not: there the first-order estimate is the estimator's own
+    noise (SALib's first-order estimator multiplies by the outcome's level, not its
+    deviation, and is the noisier of the two for small indices). The floor is the total
+    index's (:func:`sobol_floor`): the noise floor of the index that bounds it. None
+    without a floor.
+    """
+    own = _clear(s1, s1_conf, floor)
+    total = np.broadcast_to(np.asarray(st_clear, object), own.shape)
+    pairs = zip(own, total, strict=True)
+    both = [None if a is None or b is None else bool(a and b) for a, b in pairs]
+    return np.array(both, object)
+
+
 def _floor_note(
     notes: list[str],
     outcome: str,
@@ -603,6 +625,7 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
         ),
     ):
         floor = sobol_floor(runs, len(names), second)
+        st_clear = _clear(si["ST"], si["ST_conf"], floor)
         table = _factor_table(
             sweep,
             outcome,
@@ -611,8 +634,8 @@ def _sobol(sweep: _Sweep, out: Path, notes: list[str]) -> list[str]:
             ST=si["ST"],
             ST_conf=si["ST_conf"],
             noise_floor=floor,
-            S1_clear=_clear(si["S1"], si["S1_conf"], floor),
-            ST_clear=_clear(si["ST"], si["ST_conf"], floor),
+            S1_clear=first_order_clear(si["S1"], si["S1_conf"], floor, st_clear),
+            ST_clear=st_clear,
             noise_share=noise_share(runs),
         )
         largest = float(np.nanmax(floor)) if np.isfinite(floor).any() else float("nan")
