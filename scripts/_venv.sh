@@ -15,6 +15,11 @@ fi
 install_project() {
   local spec=$1 what=$2 stamp="$VENV/.installed" want t0
   want="$spec $(cat pyproject.toml setup.py | sha256sum | cut -c1-16)"
+  # The package's bytecode, as pip writes it when it installs a wheel: an editable install
+  # has none until a command runs, and none is ever written where PYTHONDONTWRITEBYTECODE
+  # is set (as in many containers), so every command would compile the package's sources
+  # afresh (about 0.08 s of `run england`). Files already compiled are skipped.
+  "$VENV/bin/python" -m compileall -q -j 0 sim >/dev/null 2>&1 || true
   if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then
     return 0
   fi
