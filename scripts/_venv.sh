@@ -18,7 +18,8 @@ install_project() {
   # The package's bytecode, as pip writes it when it installs a wheel: an editable install
   # has none until a command runs, and none is ever written where PYTHONDONTWRITEBYTECODE
   # is set (as in many containers), so every command would compile the package's sources
-  # afresh (about 0.08 s of `run england`). Files already compiled are skipped.
+  # afresh (80 to 90 ms of CPU for `run england`, docs/performance.md). Files already
+  # compiled are skipped.
   "$VENV/bin/python" -m compileall -q -j 0 sim >/dev/null 2>&1 || true
   if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then
     return 0
