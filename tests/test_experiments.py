@@ -300,3 +300,31 @@ def test_a_named_scenario_is_found_beside_the_file_then_built_in(tmp_path):
     with pytest.raises(UserError, match=r"exp\.yaml: scenario: "):
         resolve_scenario(exp, "no_such_scenario")
     assert not hasattr(sim.experiments, "_resolve_scenario")  # no private re-export
+
+
+def test_the_package_re_exports_lazily_what_it_declares():
+    """``sim.experiments`` resolves its names on first use (PEP 562): each name in its table
+    is its module's object, the block static tools read lists the same names from the same
+    modules, and importing the executor alone does not import the schema."""
+    import ast
+    import importlib
+    import subprocess
+    import sys
+
+    import sim.experiments as pkg
+
+    tree = ast.parse(Path(pkg.__file__).read_text(encoding="utf-8"))
+    static = {
+        alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim.experiments.")
+        for alias in node.names
+    }
+    assert static == pkg._WHERE
+    for name, module in pkg._WHERE.items():
+        assert getattr(pkg, name) is getattr(importlib.import_module(module), name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        pkg.nothing_here  # noqa: B018
+    code = "import sys, sim.experiments.executor; print('sim.experiments.schema' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
