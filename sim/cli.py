@@ -62,6 +62,30 @@ def _imports_done() -> None:
         _GC_HELD = False
         gc.freeze()
         gc.enable()
+        _drop_llvm_lock_events()
+
+
+def _drop_llvm_lock_events() -> None:
+    """Stop numba timing its LLVM lock for the rest of the command (a diagnostic only).
+
+    numba registers a callback on llvmlite's lock that broadcasts a ``numba:llvm_lock``
+    event each time any LLVM call takes the lock; numba's compiler listens to it only to
+    time its compilations (``timers`` in a compiled overload's metadata). Loading a cached
+    kernel makes some 250 such calls, so the 35 kernels England's first step loads make
+    about 9,000 broadcasts: 20 to 25 ms of ``run england``, measured. The command owns its
+    process, which ends when the command does (:func:`console`), so the callback is
+    removed here, under ``console`` only; tests and library users, who call
+    :func:`main` or the model, keep numba as it is. Nothing computed changes. Should
+    llvmlite's lock change its layout, nothing is removed.
+    """
+    ffi = sys.modules.get("llvmlite.binding.ffi")
+    try:
+        callbacks = list(ffi.lib._lock._cblist)  # noqa: SLF001
+    except AttributeError:
+        return
+    for acquire, release in callbacks:
+        if getattr(acquire, "__module__", None) == "numba.core.base":
+            ffi.unregister_lock_callback(acquire, release)
 
 
 def _import_mesa() -> None:

@@ -193,3 +193,31 @@ def test_console_waits_for_a_running_thread(tmp_path):
     )
     res = _console(tmp_path, code)
     assert res.returncode == 0 and res.stdout.rstrip().endswith("thread done")
+
+
+def _numba_lock_callbacks() -> list:
+    """numba's callbacks on llvmlite's lock (its ``numba:llvm_lock`` timer)."""
+    import llvmlite.binding.ffi as ffi
+    import numba  # noqa: F401  (registers them)
+
+    return [a for a, _ in ffi.lib._lock._cblist if a.__module__ == "numba.core.base"]
+
+
+def test_only_the_command_drops_numbas_lock_timer_and_kernels_still_run(tmp_path):
+    """``console``'s imports-done step removes numba's lock timer; ``main`` (tests) does not."""
+    assert _numba_lock_callbacks()
+    assert main(["params"]) == 0
+    assert _numba_lock_callbacks()  # main alone leaves numba as it is
+    code = (
+        "import llvmlite.binding.ffi as ffi, numba, sim.cli as cli\n"
+        "ours = lambda: [a for a, _ in ffi.lib._lock._cblist "
+        "if a.__module__ == 'numba.core.base']\n"
+        "before = len(ours())\n"
+        "cli._GC_HELD = True\n"
+        "cli._imports_done()\n"
+        "f = numba.njit(lambda x: x + 1)\n"
+        "print(before, len(ours()), f(41))\n"
+    )
+    res = _console(tmp_path, code)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["1", "0", "42"]

@@ -291,3 +291,43 @@ def test_authorities_at_once_are_each_authority_in_turn(n, data):
     assert got.tobytes() == expect.tobytes()
     assert at_once.spent_la.tobytes() == one_by_one.spent_la.tobytes()
     assert at_once.short_la.tobytes() == one_by_one.short_la.tobytes()
+
+
+def _authorities_reference(led, cost, asked=None):
+    """``Ledger.authorities`` as it was before its ``where`` masks (8cceac2): fancy indexing."""
+    cost = np.asarray(cost, np.float64)
+    left = np.maximum(0.0, led.allowance_la - led.spent_la)
+    share = np.ones(len(cost))
+    short = cost > left
+    if asked is not None:
+        short &= asked
+    share[short] = left[short] / cost[short]
+    charged = slice(None) if asked is None else asked
+    led.spent_la[charged] += (cost * share)[charged]
+    led.short_la[charged] += (cost * (1.0 - share))[charged]
+    return share
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(1, 12), data=st.data())
+def test_authorities_masks_are_the_fancy_indexed_form_bit_for_bit(n, data):
+    """Any floats (NaN, infinities, signed zeros, negatives): the same shares and ledgers."""
+    from sim.system.costs import Ledger
+
+    hostile = st.floats() | st.sampled_from([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan])
+    rows = [np.array(data.draw(st.lists(hostile, min_size=n, max_size=n))) for _ in range(4)]
+    asked = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    mask = data.draw(st.sampled_from([None, asked]))
+
+    def ledger() -> Ledger:
+        led = Ledger(n)
+        led.allowance_la[:], led.spent_la[:], led.short_la[:] = rows[0], rows[1], rows[2]
+        return led
+
+    old, new = ledger(), ledger()
+    with np.errstate(all="ignore"):
+        want = _authorities_reference(old, rows[3], mask)
+        got = new.authorities(rows[3], asked=mask)
+    assert got.tobytes() == want.tobytes()
+    assert new.spent_la.tobytes() == old.spent_la.tobytes()
+    assert new.short_la.tobytes() == old.short_la.tobytes()

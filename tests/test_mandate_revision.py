@@ -82,3 +82,54 @@ def test_a_centre_that_asks_more_confidence_swaps_its_mandate_less_often():
     careful = [_mandate_changes(0.95, s) for s in range(3)]
     assert np.mean(eager) > np.mean(careful)
     assert np.mean(eager) >= 3  # the churn traced in docs/size.md is there to remove
+
+
+def _revise_mandate_reference(standing, pool, ev_mean, ev_prec, k, z):
+    """``revise_mandate`` as it was before it read Python floats (8cceac2): numpy scalars."""
+    if k <= 0:
+        return []
+    in_pool = set(pool)
+    chosen = sorted((q for q in standing if q in in_pool), key=lambda q: -ev_mean[q])[:k]
+    for q in pool:
+        if q in chosen:
+            continue
+        if len(chosen) < k:
+            chosen.append(q)
+            continue
+        weakest = min(chosen, key=lambda w: ev_mean[w])
+        se = np.sqrt(1.0 / ev_prec[q] + 1.0 / ev_prec[weakest])
+        if ev_mean[q] - ev_mean[weakest] > z * se:
+            chosen[chosen.index(weakest)] = q
+    order = {q: i for i, q in enumerate(pool)}
+    return sorted(chosen, key=lambda q: (-ev_mean[q], order[q]))
+
+
+@st.composite
+def hostile_evidence(draw):
+    """Any estimates (ties, infinities, signed zeros), any positive precisions, any pool order."""
+    n = draw(st.integers(1, 12))
+    mean = np.array(draw(st.lists(st.floats(allow_nan=False), min_size=n, max_size=n)), np.float64)
+    prec = np.array(
+        draw(
+            st.lists(
+                st.floats(min_value=5e-324, allow_infinity=True, allow_nan=False),
+                min_size=n,
+                max_size=n,
+            )
+        ),
+        np.float64,
+    )
+    pool = draw(st.lists(st.integers(0, n - 1), unique=True))
+    standing = draw(st.lists(st.integers(0, n - 1), unique=True, max_size=5))
+    return standing, pool, mean, prec, draw(st.integers(-1, 6))
+
+
+@settings(max_examples=500, deadline=None)
+@given(hostile_evidence(), st.floats(-3, 5))
+def test_revision_on_python_floats_is_the_numpy_scalar_revision(case, z):
+    """The same practices in the same order as the numpy-scalar form, on any evidence."""
+    standing, pool, mean, prec, k = case
+    with np.errstate(all="ignore"):
+        want = _revise_mandate_reference(standing, pool, mean, prec, k, z)
+        got = revise_mandate(standing, pool, mean, prec, k, z)
+    assert [int(q) for q in got] == [int(q) for q in want]

@@ -101,10 +101,16 @@ class Ledger:
         short = cost > left  # then cost > 0, as left >= 0
         if asked is not None:
             short &= asked
-        share[short] = left[short] / cost[short]
-        charged = slice(None) if asked is None else asked
-        self.spent_la[charged] += (cost * share)[charged]
-        self.short_la[charged] += (cost * (1.0 - share))[charged]
+        # The same ufuncs on the same elements as ``share[short] = left[short] / cost[short]``
+        # and ``spent[asked] += (cost * share)[asked]``, written through ``where`` masks: no
+        # fancy-indexed copies (a dozen small arrays a call, three calls a step).
+        np.divide(left, cost, out=share, where=short)
+        if asked is None:
+            self.spent_la += cost * share
+            self.short_la += cost * (1.0 - share)
+        else:
+            np.add(self.spent_la, cost * share, out=self.spent_la, where=asked)
+            np.add(self.short_la, cost * (1.0 - share), out=self.short_la, where=asked)
         return share
 
     def centre_units(self, unit_cost: float, n: int) -> int:
