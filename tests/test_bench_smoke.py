@@ -47,3 +47,29 @@ def test_watts_reference_and_model_end_in_the_same_cascade():
     w = watts(2000, 60, seeds=(2, 3, 4))
     assert w["mesa_active"] == w["model_active"] == w["vectorised_active"]
     assert w["cascades"] >= 1
+
+
+def test_kernel_share_splits_a_step_into_compiled_work_and_glue():
+    """benchmarks/kernel_share.py: the compiled share is a share, the rules' kernels are
+    found (the review's read among them), and every figure is a positive number."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "kernel_share.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--schools", "120", "--steps", "4", "--top", "999"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    head = re.search(
+        r"(\d+) compiled functions wrapped; a step ([\d.]+) ms of CPU, ([\d.]+) ms of it inside "
+        r"compiled calls \((\d+)%\), (\d+) compiled calls a step",
+        out,
+    )
+    assert head, out
+    wrapped, step, inside, share, calls = (float(g) for g in head.groups())
+    assert wrapped > 20 and calls > 10 and 0 < inside < step and 0 < share < 100
+    assert "Review.read" in out and "WordOfMouth.exchanges" in out
