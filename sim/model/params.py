@@ -1452,7 +1452,11 @@ def field_info(name: str) -> dict[str, Any]:
 
     ``name`` is a field of :class:`Params` or a declared ``rule.param``.
     """
-    f = Params.model_fields[name] if "." not in name else declared_fields()[name]
+    if "." in name:  # one declared field built, not all of them (callers loop over names)
+        _ensure_builtins()
+        f = _param_field(declared_params()[name])
+    else:
+        f = Params.model_fields[name]
     extra = dict(f.json_schema_extra or {})
     lo = hi = None
     for m in f.metadata:
