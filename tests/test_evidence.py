@@ -8,6 +8,8 @@ goes through the same path.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 from pathlib import Path
@@ -582,6 +584,12 @@ def test_sizes_from_the_command_line_are_the_file_at_those_sizes(joint_run, tmp_
     assert any("population 8 from the command line (the file says 50)" in n for n in used["notes"])
 
 
+@functools.cache
+def _prepared(path: Path):
+    """A shipped file read once (the examples below only resize it)."""
+    return prepare(path)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(["population", "generations", "predictive", "repeats"]),
@@ -590,7 +598,8 @@ def test_sizes_from_the_command_line_are_the_file_at_those_sizes(joint_run, tmp_
 def test_a_size_is_used_or_refused_in_one_line(key, value):
     from sim.calibration.files import resized
 
-    setup = prepare(STORIES if key == "repeats" else JOINT)
+    # resized() replaces the setup's calibration and notes: a copy leaves the read one as it is
+    setup = copy.copy(_prepared(STORIES if key == "repeats" else JOINT))
     bounds = {"population": (5, 100_000), "generations": (1, 100), "predictive": (2, 100_000)}
     lo, hi = bounds.get(key, (1, 100))
     try:
