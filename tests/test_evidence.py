@@ -8,7 +8,6 @@ goes through the same path.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -598,8 +597,8 @@ def _prepared(path: Path):
 def test_a_size_is_used_or_refused_in_one_line(key, value):
     from sim.calibration.files import resized
 
-    # resized() replaces the setup's calibration and notes: a copy leaves the read one as it is
-    setup = copy.copy(_prepared(STORIES if key == "repeats" else JOINT))
+    setup = _prepared(STORIES if key == "repeats" else JOINT)
+    before = (setup.cal, list(setup.notes))
     bounds = {"population": (5, 100_000), "generations": (1, 100), "predictive": (2, 100_000)}
     lo, hi = bounds.get(key, (1, 100))
     try:
@@ -609,6 +608,8 @@ def test_a_size_is_used_or_refused_in_one_line(key, value):
         assert str(setup.path) in text and f"--{key} {value}" in text and "\n" not in text
         assert not lo <= value <= hi, text
         return
+    finally:
+        assert (setup.cal, setup.notes) == before  # the setup given is left as it is
     assert lo <= value <= hi and getattr(out.cal, key) == value
 
 

@@ -7,7 +7,7 @@ import math
 import os
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -990,12 +990,13 @@ SIZES = ("population", "generations", "predictive", "repeats")
 
 
 def resized(setup: Setup, **sizes: int | None) -> Setup:
-    """The setup with the sizes given on the command line in place of the file's.
+    """A copy of the setup with the sizes given on the command line in place of the file's.
 
-    A smaller run of the same file (the same data, statistics, priors and seed) costs
-    less and says less: the values used are in ``summary.json`` (``calibration``) and
-    a note names each change. Each value is checked against the key's bounds, as in
-    the file.
+    ``setup`` itself is left as it is (a caller's setup, handed to
+    :func:`sim.calibration.fit.calibrate`, stays the file's). A smaller run of the
+    same file (the same data, statistics, priors and seed) costs less and says less:
+    the values used are in ``summary.json`` (``calibration``) and a note names each
+    change. Each value is checked against the key's bounds, as in the file.
 
     Raises:
         UserError: a value outside a key's bounds, or ``repeats`` for a file that
@@ -1030,6 +1031,4 @@ def resized(setup: Setup, **sizes: int | None) -> Setup:
         for k, v in given.items()
         if v != getattr(setup.cal, k)
     ]
-    setup.cal = setup.cal.model_copy(update=given)
-    setup.notes = [*setup.notes, *notes]
-    return setup
+    return replace(setup, cal=setup.cal.model_copy(update=given), notes=[*setup.notes, *notes])
