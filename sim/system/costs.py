@@ -34,6 +34,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.jit import jit
+from sim.core.state import ABSENT
+
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike as NextPracticeModel  # the bottom layer's protocol
 
@@ -226,11 +229,27 @@ def fund_authorities(model: NextPracticeModel) -> None:
     facilitation 1; capacity investment costs ``cost_capacity`` per school a year at a
     full lever (times the budget index). An authority short of money gives less
     facilitation, and its schools get ``capacity_funded`` of the investment.
-    """
-    from sim.core.state import ABSENT
 
+    Under ``compiled`` (the run setting) it is one pass of :func:`fund_authorities_compiled`
+    over the authorities, the same charges to the last bit, unless the ledger answers
+    :meth:`Ledger.authorities` its own way (then it is asked, as here without the setting).
+    """
     p, s, la, led = model.p, model.schools, model.authorities, model.ledger
     months = p.dur_step / 12.0
+    if getattr(p, "compiled", True) and type(led).authorities is Ledger.authorities:
+        model.capacity_funded = fund_authorities_compiled(
+            s.authority[: s.n],
+            la.stance,
+            la.facilitation,
+            la.budget,
+            led.allowance_la,
+            led.spent_la,
+            led.short_la,
+            float(p.cost_facilitate),
+            float(p.cost_capacity * p.lever_capacity),
+            months,
+        )
+        return
     per_la = np.bincount(s.authority[: s.n], minlength=len(la.budget))
     # Facilitation first, then investment, as each authority would ask in turn.
     la.facilitation *= led.authorities(
@@ -239,6 +258,46 @@ def fund_authorities(model: NextPracticeModel) -> None:
     model.capacity_funded = led.authorities(
         p.cost_capacity * p.lever_capacity * la.budget * per_la * months
     )
+
+
+@jit
+def fund_authorities_compiled(
+    authority, stance, facilitation, budget, allowance, spent, short, cost_fac, cost_cap, months
+):
+    """:func:`fund_authorities`' numpy form (two :meth:`Ledger.authorities` asks), in one pass.
+
+    ``authority``: each school's authority; ``cost_cap``: ``cost_capacity *
+    lever_capacity``. Each authority pays from its own money only, so it asks for
+    facilitation (unless its stance is absent) and then for capacity investment in
+    turn, and the same arithmetic as the numpy form's: its schools counted
+    (``np.bincount``), each cost multiplied left to right, ``np.maximum(0.0, allowance -
+    spent)`` left (0.0 where the difference is below 0: -0.0 and NaN kept), the share ``left /
+    cost`` when the cost exceeds it, and the charges added. Scales ``facilitation`` and
+    charges ``spent`` and ``short`` in place; returns each authority's share of its
+    capacity investment funded (``capacity_funded``).
+    """
+    n_la = len(budget)
+    per_la = np.zeros(n_la, np.int64)
+    for i in range(len(authority)):
+        per_la[authority[i]] += 1
+    funded = np.empty(n_la)
+    for a in range(n_la):
+        if stance[a] != ABSENT:
+            cost = cost_fac * facilitation[a] * per_la[a] * months
+            d = allowance[a] - spent[a]
+            left = 0.0 if d < 0.0 else d
+            share = left / cost if cost > left else 1.0
+            spent[a] = spent[a] + cost * share
+            short[a] = short[a] + cost * (1.0 - share)
+            facilitation[a] = facilitation[a] * share
+        cost = cost_cap * budget[a] * per_la[a] * months
+        d = allowance[a] - spent[a]
+        left = 0.0 if d < 0.0 else d
+        share = left / cost if cost > left else 1.0
+        spent[a] = spent[a] + cost * share
+        short[a] = short[a] + cost * (1.0 - share)
+        funded[a] = share
+    return funded
 
 
 def charge_schools(model: NextPracticeModel) -> None:

@@ -62,12 +62,15 @@ class Stance:
 
     def set_stance(self, model: ModelLike) -> None:
         """Authorities take this strategy's stance; facilitation follows from it."""
-        la = model.authorities
-        la.stance[:] = self.stance
-        fac = {
-            ADMINISTER: self.value(model, "facilitation_administer"),
-            ANIMATE: self.value(model, "facilitation_animate"),
-            ABSENT: model.p.facilitation_absent,
-        }[self.stance]
+        la, stance = model.authorities, self.stance
+        la.stance[:] = stance
+        if stance == ADMINISTER:
+            fac = self.value(model, "facilitation_administer")
+        elif stance == ANIMATE:
+            fac = self.value(model, "facilitation_animate")
+        elif stance == ABSENT:
+            fac = model.p.facilitation_absent
+        else:
+            raise KeyError(stance)
         la.facilitation[:] = fac
         fund_authorities(model)  # facilitation and capacity investment, within budget
