@@ -28,6 +28,8 @@ from sim.rules.recombine import Recombination
 from sim.rules.stages import LifeCycle
 from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.brokering import Brokering
+from sim.rules.strategies.field_trials import FieldTrials
+from sim.rules.strategies.monitoring import Monitoring
 
 
 def _bits(x):
@@ -661,6 +663,70 @@ def test_best_known_matches_its_numpy_form():
             assert np.isin(stage[want], [PROVEN, MAINSTREAM]).all()
             got = _best_known(origin, of_origin, ev_prec, ev_mean, stage, -0.2, k)
             assert np.array_equal(got, want), (seed, of_origin)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    k=st.integers(1, 40),
+    odd=st.sampled_from([0.0, 0.3, 0.9]),
+    seed=st.integers(0, 2**31),
+)
+def test_volunteer_sites_match_their_numpy_form(n, k, odd, seed):
+    """A trial's volunteer sites: the numpy form's schools in its order, any ``k``.
+
+    A share ``odd`` of the schools have an infinite capacity (clock 0: equal clocks,
+    ordered by index), none, or a NaN (NaN clocks, last), and some heads no openness
+    (0 times infinity: NaN).
+    """
+    rng = np.random.default_rng(seed)
+    n_heads = 50
+    head = rng.integers(0, n_heads, n)
+    openness = rng.random(n_heads)
+    openness[rng.random(n_heads) < odd / 3] = 0.0
+    capacity = rng.random(n)
+    hit = rng.random(n) < odd
+    capacity[hit] = rng.choice([np.inf, 0.0, np.nan], hit.sum())
+    free = np.flatnonzero(rng.random(n) < 0.7)
+    if len(free) == 0:
+        return
+    key = rng.integers(0, 2**64, 2, dtype=np.uint64)
+    uid = np.int64(rng.integers(0, 1000))
+    args = (key, int(rng.integers(0, 120)), free, uid, openness, head, capacity, min(k, len(free)))
+    with np.errstate(invalid="ignore"):
+        want = FieldTrials.volunteers(*args)
+    got = FieldTrials.volunteers_compiled(*args)
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(1, 400), k=st.integers(1, 6), seed=st.integers(0, 2**31))
+def test_monitoring_gains_match_their_numpy_form(n, k, seed):
+    """Each watched practice's mean effect at its users: numpy's mean, bit for bit.
+
+    Up to 400 users (numpy's pairwise sum past 8 and 128 terms), practices known at the
+    start and invented, held as one's own or not, and some that no school runs (NaN).
+    """
+    from sim.core.state import CHOSEN, CREATED
+
+    rng = np.random.default_rng(seed)
+    P = 8
+    sp = _slots(rng, n, k, P, filled=rng.random())
+    channel = rng.choice([CREATED, CHOSEN], (n, k))
+    effect = rng.standard_normal(P + 1) * 0.3
+    born = np.where(rng.random(P + 1) < 0.5, -1, rng.integers(0, 50, P + 1))
+    watched = np.array([q for q in range(P + 1) if rng.random() < 0.8], np.int64)
+    rel = float(rng.random())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = Monitoring.gains(watched, sp, channel, effect, born, rel)
+    got = Monitoring.gains_compiled(watched, sp, channel, effect, born, rel)
+    none = np.isnan(want)  # no user: a NaN in both (monitoring watches practices in use)
+    assert np.array_equal(np.isnan(got), none)
+    assert np.array_equal(_bits(got[~none]), _bits(want[~none]))
 
 
 def test_leadership_candidates_match_their_numpy_form():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from sim.core import draws
+from sim.core.jit import jit
 from sim.core.numerics import first_in_order, row_any
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
@@ -21,6 +23,15 @@ if TYPE_CHECKING:
 #: volunteer sites (by school and practice), and the trial's estimate (by the practice).
 DECISIONS = ("field_trials.signal", "field_trials.sites", "field_trials.estimate")
 SIGNAL, SITES, ESTIMATE = range(len(DECISIONS))
+
+
+@lru_cache(maxsize=256)
+def z_of(confidence: float) -> float:
+    """``NormalDist().inv_cdf(confidence)``: the one-sided quantile the centre asks for.
+
+    Remembered: the centre asks the same few confidences every step.
+    """
+    return NormalDist().inv_cdf(confidence)
 
 
 class FieldTrials:
@@ -57,8 +68,8 @@ class FieldTrials:
     without any special code; a false positive is mandated and brokered as
     any proven practice is, and its harm shows where it displaces better
     practice. Draws are keyed by the practice (and the school, for sites)
-    and the month, on the ``centre`` slot's stream. No kernel: a few
-    practices a cycle.
+    and the month, on the ``centre`` slot's stream. One kernel: the pick of a
+    trial's volunteer sites (:meth:`volunteers`).
     """
 
     params_namespace: ClassVar[str] = "field_trials"
@@ -132,11 +143,14 @@ class FieldTrials:
 
     def stimulate_and_incubate(self, model: ModelLike) -> None:
         """Every ``dur_cycle`` months, scan practitioners' ideas and trial the best."""
-        p, pr, s, keys = model.p, model.practices, model.schools, self.keys_of(DECISIONS)
+        p = model.p
         cycle = max(1, round(self.value(model, "dur_cycle") / p.dur_step))
-        n_trials = self.value(model, "n_trials")
-        if model.t % cycle != 0 or n_trials == 0:
+        if model.t % cycle != 0:
             return
+        n_trials = self.value(model, "n_trials")
+        if n_trials == 0:
+            return
+        pr, s, keys = model.practices, model.schools, self.keys_of(DECISIONS)
         users = model.users()
         cand = np.flatnonzero((pr.stage[: pr.n] == IDEA) & (users > 0) & (pr.ev_prec[: pr.n] == 0))
         if len(cand) == 0:
@@ -156,7 +170,6 @@ class FieldTrials:
             free = np.flatnonzero(s.trial == EMPTY)
             if len(free) == 0:
                 break
-            w = model.heads.openness[s.head[free]] * s.capacity[free] + 1e-9
             # The centre commits each site's whole trial (cost_trial_site per site-month).
             k = model.ledger.centre_units(
                 self.value(model, "cost_trial_site") * p.dur_trial,
@@ -164,10 +177,9 @@ class FieldTrials:
             )
             if k == 0:
                 break
-            # k of them, with chance in proportion to w, without replacement: those whose
-            # exponential over their weight is least (Efraimidis and Spirakis 2006).
-            clock = draws.exponential(keys[SITES], model.t, free, pr.uid[pid]) / w
-            sites = free[first_in_order(clock, k)]
+            sites = self.volunteers(
+                keys[SITES], model.t, free, pr.uid[pid], model.heads.openness, s.head, s.capacity, k
+            )
             before = s.slot_p[sites].copy()
             take_up(model, sites, np.full(k, pid), CREATED)
             runs = row_any(s.slot_p[sites] == pid)
@@ -178,11 +190,55 @@ class FieldTrials:
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
 
+    @staticmethod
+    def volunteers(key, t, free, uid, openness, head, capacity, k):
+        """The ``k`` volunteer sites of a trial among the ``free`` schools, in the order drawn.
+
+        Open and capable heads first: ``k`` of them, with chance in proportion to
+        ``openness * capacity`` (plus 1e-9), without replacement: those whose
+        exponential (keyed by the school and the practice's ``uid``) over their weight
+        is least, equals by index (Efraimidis and Spirakis 2006).
+        """
+        w = openness[head[free]] * capacity[free] + 1e-9
+        clock = draws.exponential(key, t, free, uid) / w
+        return free[first_in_order(clock, k)]
+
+    @staticmethod
+    @jit
+    def volunteers_compiled(key, t, free, uid, openness, head, capacity, k):
+        """:meth:`volunteers`, compiled: one pass keeping the ``k`` least clocks in order.
+
+        Each clock is inserted after those it does not undercut (a stable sort's
+        order: equals by index, NaNs last), as ``first_in_order`` picks them.
+        """
+        e = draws.exponential(key, t, free, uid)
+        best = np.empty(k, np.int64)
+        clock = np.empty(k)
+        m = 0
+        for i in range(len(free)):
+            f = free[i]
+            c = e[i] / (openness[head[f]] * capacity[f] + 1e-9)
+            j = m
+            while j > 0 and (c < clock[j - 1] or (clock[j - 1] != clock[j - 1] and c == c)):
+                j -= 1
+            if j >= k:
+                continue
+            for x in range(min(m, k - 1), j, -1):
+                best[x] = best[x - 1]
+                clock[x] = clock[x - 1]
+            best[j] = f
+            clock[j] = c
+            m = min(m + 1, k)
+        return best[:m]
+
     def conclude_trials(self, model: ModelLike) -> None:
         """Trials that end are evaluated and their evidence published (proven or abandoned)."""
-        p, pr, s, keys = model.p, model.practices, model.schools, self.keys_of(DECISIONS)
+        pr = model.practices
         ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
-        z = NormalDist().inv_cdf(self.value(model, "share_confidence"))
+        if not len(ending):
+            return
+        p, s, keys = model.p, model.schools, self.keys_of(DECISIONS)
+        z = z_of(self.value(model, "share_confidence"))
         for pid in ending.tolist():
             sites = np.flatnonzero(s.trial == pid)
             s.trial[sites] = EMPTY

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -20,6 +19,7 @@ from sim.rules.actions import (
     take_up_slots_compiled,
     value_inputs,
 )
+from sim.rules.strategies.field_trials import z_of
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -137,7 +137,7 @@ class Mandate:
         """
         pr = model.practices
         pool = self.best_known(model, pr.n, origin=origin)
-        z = NormalDist().inv_cdf(self.value(model, "confidence_replace"))
+        z = z_of(self.value(model, "confidence_replace"))
         return revise_mandate(
             model.mandates,
             pool,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from sim.core import draws
-from sim.core.numerics import row_any
+from sim.core.jit import jit
+from sim.core.numerics import numpy_sum, row_any
 from sim.core.registry import Param
-from sim.core.state import ABANDONED, IDEA, PROVEN, TRIAL
-from sim.rules.strategies.field_trials import effect_at
+from sim.core.state import ABANDONED, CREATED, IDEA, PROVEN, TRIAL
+from sim.rules.strategies.field_trials import z_of
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -32,7 +32,8 @@ class Monitoring:
     Every ``dur_monitor`` months, for each practice run by at least
     ``share_min_users`` of the schools (and not in a field trial), the
     centre compares the schools running it with those that do not: the
-    practice's true effect at its users (:func:`effect_at`) plus the
+    practice's true effect at its users
+    (:func:`~sim.rules.strategies.field_trials.effect_at`) plus the
     sampling error of a comparison of two groups of schools,
     ``sd_monitor sqrt(1 / n_users + 1 / n_others)``, ``sd_monitor`` being
     the spread of schools' published results (0.61 logit in 2006, cohort
@@ -51,7 +52,7 @@ class Monitoring:
     back does not. The read of each practice is keyed by the practice and
     the month, on the ``centre`` slot's stream. National tests are paid
     for already: monitoring costs the centre nothing here (a judgement).
-    No kernel: once a year, over the few practices in wide use.
+    One kernel: each watched practice's mean effect at its users (:meth:`gains`).
     """
 
     params_namespace: ClassVar[str] = "monitoring"
@@ -105,15 +106,17 @@ class Monitoring:
         )
         if len(watched) == 0:
             return
-        gain = np.array(
-            [
-                effect_at(model, q, np.flatnonzero(row_any(s.slot_p[: s.n] == q))).mean()
-                for q in watched.tolist()
-            ]
+        gain = self.gains(
+            watched,
+            s.slot_p[: s.n],
+            s.slot_channel[: s.n],
+            pr.effect,
+            pr.born,
+            p.rel_effect_spread,
         )
         n_users = users[watched].astype(np.float64)
         se = self.value(model, "sd_monitor") * np.sqrt(1.0 / n_users + 1.0 / (s.n - n_users))
-        z = NormalDist().inv_cdf(self.value(model, "share_confidence"))
+        z = z_of(self.value(model, "share_confidence"))
         key = self.keys_of(DECISIONS)[0]
         est = gain + se * draws.normal(key, model.t, pr.uid[watched], 0)
         revised = self.revise(
@@ -133,6 +136,55 @@ class Monitoring:
             withdrawn=revised[0].tolist(),
             proven=revised[1].tolist(),
         )
+
+    @staticmethod
+    def gains(watched, slot_p, slot_channel, effect, born, rel_spread):
+        """Each watched practice's mean true effect at the schools running it.
+
+        :func:`~sim.rules.strategies.field_trials.effect_at` at its users (the rows
+        of ``slot_p`` that run it), the same operations: its whole effect where a
+        school holds it as its own (channel created) or it was known at the start
+        (``born`` below 0), ``rel_spread`` of it elsewhere.
+        """
+        out = []
+        for q in watched.tolist():
+            users = np.flatnonzero(row_any(slot_p == q))
+            effect_q = np.full(len(users), float(effect[q]))
+            if born[q] >= 0:
+                own = row_any((slot_p[users] == q) & (slot_channel[users] == CREATED))
+                effect_q = np.where(own, effect_q, effect_q * rel_spread)
+            out.append(effect_q.mean())
+        return np.array(out)
+
+    @staticmethod
+    @jit
+    def gains_compiled(watched, slot_p, slot_channel, effect, born, rel_spread):
+        """:meth:`gains`, compiled: one pass over the schools a practice, the mean numpy's.
+
+        The effects at the users are gathered in school order and summed in numpy's
+        (pairwise) order (:func:`sim.core.numerics.numpy_sum`), then divided by
+        their count, as ``mean`` does.
+        """
+        n, width = slot_p.shape
+        out = np.empty(len(watched))
+        at = np.empty(n)
+        for x in range(len(watched)):
+            q = watched[x]
+            whole = float(effect[q])
+            part = whole * rel_spread
+            m = 0
+            for i in range(n):
+                runs = False
+                own = False
+                for j in range(width):
+                    if slot_p[i, j] == q:
+                        runs = True
+                        own = own or slot_channel[i, j] == CREATED
+                if runs:
+                    at[m] = whole if (born[q] < 0 or own) else part
+                    m += 1
+            out[x] = numpy_sum(at[:m]) / m if m > 0 else np.nan
+        return out
 
     @staticmethod
     def revise(stage, ev_mean, ev_prec, q, est, prec, threshold, z):
