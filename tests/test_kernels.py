@@ -699,6 +699,51 @@ def test_volunteer_sites_match_their_numpy_form(n, k, odd, seed):
     assert np.array_equal(got, want)
 
 
+@settings(max_examples=150, deadline=None)
+@given(n_sites=st.integers(0, 40), k=st.integers(1, 6), seed=st.integers(0, 2**31))
+def test_trial_enrolment_matches_its_numpy_form_and_the_comparator(n_sites, k, seed):
+    """Sites running the candidate join its trial; its comparator as :func:`comparator` has it.
+
+    Sites that took it up (in an empty slot, or displacing a practice known at the start
+    or invented, held as their own or not) and sites that did not; both forms leave the
+    same trial marks and give the same comparator, bit for bit.
+    """
+    from types import SimpleNamespace
+
+    from sim.core.state import CHOSEN, CREATED, EMPTY
+    from sim.rules.strategies.field_trials import comparator
+
+    rng = np.random.default_rng(seed)
+    n, P, pid = 60, 8, 3
+    before_all = _slots(rng, n, k, P)
+    before_all[before_all == pid] = EMPTY
+    sites = rng.choice(n, min(n_sites, n), replace=False).astype(np.int64)
+    slot_p = before_all.copy()
+    channel = rng.choice([CREATED, CHOSEN], (n, k))
+    for i in sites.tolist():  # most take it up, in a random slot
+        if rng.random() < 0.8:
+            slot_p[i, rng.integers(0, k)] = pid
+    effect = rng.standard_normal(P) * 0.3
+    born = np.where(rng.random(P) < 0.5, -1, rng.integers(0, 50, P))
+    rel = float(rng.random())
+    before = before_all[sites]
+    trial_a, trial_b = np.full(n, EMPTY), np.full(n, EMPTY)
+    args = (pid, sites, before, slot_p, channel)
+    want = FieldTrials.enrol(*args, trial_a, effect, born, rel)
+    got = FieldTrials.enrol_compiled(*args, trial_b, effect, born, rel)
+    assert np.array_equal(trial_a, trial_b)
+    assert _bits(got) == _bits(want)
+    model = SimpleNamespace(
+        practices=SimpleNamespace(effect=effect, born=born),
+        schools=SimpleNamespace(slot_p=slot_p, slot_channel=channel),
+        p=SimpleNamespace(rel_effect_spread=rel),
+    )
+    runs = (slot_p[sites] == pid).any(axis=1)
+    assert np.array_equal(np.flatnonzero(trial_a == pid), np.sort(sites[runs]))
+    ref = comparator(model, pid, sites[runs], before[runs], slot_p[sites[runs]])
+    assert _bits(want) == _bits(ref)
+
+
 @settings(max_examples=100, deadline=None)
 @given(n=st.integers(1, 400), k=st.integers(1, 6), seed=st.integers(0, 2**31))
 def test_monitoring_gains_match_their_numpy_form(n, k, seed):

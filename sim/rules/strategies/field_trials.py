@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
-from sim.core.numerics import first_in_order, row_any
+from sim.core.numerics import first_in_order, numpy_sum, row_any
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
 from sim.core.state import CREATED, EMPTY, IDEA, PROVEN, TRIAL
@@ -68,8 +68,9 @@ class FieldTrials:
     without any special code; a false positive is mandated and brokered as
     any proven practice is, and its harm shows where it displaces better
     practice. Draws are keyed by the practice (and the school, for sites)
-    and the month, on the ``centre`` slot's stream. One kernel: the pick of a
-    trial's volunteer sites (:meth:`volunteers`).
+    and the month, on the ``centre`` slot's stream. Two kernels: the pick of a
+    trial's volunteer sites (:meth:`volunteers`) and their enrolment, with the
+    comparator (:meth:`enrol`).
     """
 
     params_namespace: ClassVar[str] = "field_trials"
@@ -180,12 +181,18 @@ class FieldTrials:
             sites = self.volunteers(
                 keys[SITES], model.t, free, pr.uid[pid], model.heads.openness, s.head, s.capacity, k
             )
-            before = s.slot_p[sites].copy()
+            before = s.slot_p[sites]  # a copy (fancy indexing)
             take_up(model, sites, np.full(k, pid), CREATED)
-            runs = row_any(s.slot_p[sites] == pid)
-            s.trial[sites[runs]] = pid
-            pr.trial_base[pid] = comparator(
-                model, pid, sites[runs], before[runs], s.slot_p[sites[runs]]
+            pr.trial_base[pid] = self.enrol(
+                pid,
+                sites,
+                before,
+                s.slot_p,
+                s.slot_channel,
+                s.trial,
+                pr.effect,
+                pr.born,
+                p.rel_effect_spread,
             )
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
@@ -230,6 +237,68 @@ class FieldTrials:
             clock[j] = c
             m = min(m + 1, k)
         return best[:m]
+
+    @staticmethod
+    def enrol(pid, sites, before, slot_p, slot_channel, trial, effect, born, rel_spread):
+        """The ``sites`` now running ``pid`` join its trial; returns its :func:`comparator`.
+
+        ``before``: the sites' slots before they took it up (one row a site). The
+        comparator is :func:`comparator`'s, on arrays: the mean true effect
+        (:func:`effect_at`) of what ``pid`` displaced at each site running it, 0 where
+        it filled an empty slot.
+        """
+        runs = row_any(slot_p[sites] == pid)
+        at = sites[runs]
+        trial[at] = pid
+        before, after = before[runs], slot_p[at]
+        if len(before) == 0:
+            return 0.0
+        displaced = np.where((before != after) & (after == pid), before, EMPTY).max(axis=1)
+        base = np.zeros(len(displaced))
+        for i in np.flatnonzero(displaced >= 0).tolist():
+            q = int(displaced[i])
+            base[i] = float(effect[q])
+            own = ((slot_p[at[i]] == q) & (slot_channel[at[i]] == CREATED)).any()
+            if born[q] >= 0 and not own:
+                base[i] = base[i] * rel_spread
+        return float(base.mean())
+
+    @staticmethod
+    @jit
+    def enrol_compiled(pid, sites, before, slot_p, slot_channel, trial, effect, born, rel_spread):
+        """:meth:`enrol`, compiled: one pass over the sites, the mean numpy's.
+
+        The displaced effects are summed in numpy's order
+        (:func:`sim.core.numerics.numpy_sum`) and divided by the sites running it.
+        """
+        width = slot_p.shape[1]
+        base = np.zeros(len(sites))
+        m = 0
+        for x in range(len(sites)):
+            i = sites[x]
+            runs = False
+            for j in range(width):
+                runs = runs or slot_p[i, j] == pid
+            if not runs:
+                continue
+            trial[i] = pid
+            q = EMPTY
+            for j in range(width):
+                if before[x, j] != slot_p[i, j] and slot_p[i, j] == pid:
+                    q = max(q, before[x, j])
+            v = 0.0
+            if q >= 0:
+                v = float(effect[q])
+                own = False
+                for j in range(width):
+                    own = own or (slot_p[i, j] == q and slot_channel[i, j] == CREATED)
+                if born[q] >= 0 and not own:
+                    v = v * rel_spread
+            base[m] = v
+            m += 1
+        if m == 0:
+            return 0.0
+        return numpy_sum(base[:m]) / m
 
     def conclude_trials(self, model: ModelLike) -> None:
         """Trials that end are evaluated and their evidence published (proven or abandoned)."""
