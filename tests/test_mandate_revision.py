@@ -133,3 +133,27 @@ def test_revision_on_python_floats_is_the_numpy_scalar_revision(case, z):
         want = _revise_mandate_reference(standing, pool, mean, prec, k, z)
         got = revise_mandate(standing, pool, mean, prec, k, z)
     assert [int(q) for q in got] == [int(q) for q in want]
+
+
+@settings(max_examples=500, deadline=None)
+@given(evidence(), st.sampled_from([0.0, 0.5, 1.64, 3.0]), st.booleans(), st.booleans())
+def test_the_compiled_revision_is_revise_mandate(case, z, ties, extra):
+    """``Mandate.revised_compiled`` gives :func:`revise_mandate`'s practices in its order.
+
+    Also with equal estimates (-0.0 and 0.0 among them) and standing practices that
+    are not in the pool.
+    """
+    from sim.rules.strategies.mandate import Mandate
+
+    standing, pool, mean, prec, k = case
+    if ties:
+        mean = np.round(mean, 0) * 0.5
+        mean[mean == 0.0] = np.where(np.arange((mean == 0.0).sum()) % 2, -0.0, 0.0)
+        pool = sorted(pool, key=lambda q: -mean[q])
+    if extra:
+        standing = [*standing, len(mean) + 3]
+        mean, prec = np.append(mean, [0.1] * 4), np.append(prec, [1.0] * 4)
+    args = (np.array(standing, np.int64), np.array(pool, np.int64), mean, prec, k, z)
+    want = revise_mandate(standing, pool, mean, prec, k, z)
+    assert Mandate.revised(*args).tolist() == want
+    assert Mandate.revised_compiled(*args).tolist() == want
