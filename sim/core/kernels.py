@@ -638,3 +638,16 @@ def _linear_quantile(stats, n, v, prev, at):
     diff = b - a
     return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
+
+@jit
+def share_above(x, base, margin):
+    """``np.count_nonzero(x > base + margin) / len(x)``: the share of entries above base + margin.
+
+    One pass, no temporaries (the count over the length, both exact, divided once).
+    """
+    if len(base) != len(x):
+        raise ValueError("share_above: x and base differ in length")
+    c = 0
+    for i in range(len(x)):
+        c += x[i] > base[i] + margin
+    return c / len(x)
