@@ -397,3 +397,27 @@ def test_fund_authorities_compiled_is_its_numpy_form_bit_for_bit(n, data):
         nan = np.isnan(x)
         assert (nan == np.isnan(y)).all()
         assert x[~nan].tobytes() == y[~nan].tobytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 3000),
+    n_la=st.integers(1, 160),
+    per_school=st.floats(0, 1e4),
+    months=st.sampled_from([1.0 / 12.0, 0.25, 1.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_accrual_is_its_numpy_form(n, n_la, per_school, months, seed):
+    """The authorities' allowance for a step, compiled: numpy's bincount and products."""
+    from sim.system.costs import _accrue_authorities, _accrue_authorities_numpy
+
+    rng = np.random.default_rng(seed)
+    authority = rng.integers(0, n_la, n).astype(np.int32)
+    budget = rng.random(n_la) * 1.5
+    start = rng.random(n_la) * 1e3
+    got, want = start.copy(), start.copy()
+    _accrue_authorities(got, authority, per_school, budget, months)
+    _accrue_authorities_numpy(want, authority, per_school, budget, months)
+    assert got.tobytes() == want.tobytes()
+    with pytest.raises(IndexError):
+        _accrue_authorities(got, np.array([n_la], np.int32), per_school, budget, months)

@@ -1272,3 +1272,94 @@ def test_published_moments_are_numpys(m, seed, kind):
     # the same bits, but a NaN's sign, which the order of adding several NaNs sets
     assert np.array_equal(np.isnan(got), np.isnan(want))
     assert np.array_equal(_bits(got[~np.isnan(got)]), _bits(want[~np.isnan(want)]))
+
+
+def _metric_inputs(rng, n, odd=False):
+    """Random state for ``metric_summary``: arrays longer than their counts in use."""
+    from sim.system import metrics
+
+    k, P, H, T, C = 5, int(rng.integers(1, 40)), n + 7, int(rng.integers(0, 400)), 12
+    perf = rng.random(n)
+    perf[rng.random(n) < 0.2] = perf[0]  # ties at order statistics
+    if odd:
+        perf[rng.integers(0, n, 2)] = rng.choice([np.nan, 0.0, 1.0, -0.0], 2)
+    cohort = rng.integers(1, 142, n)
+    table = metrics._below_by_size(metrics.FLOOR)
+    q, n_pub, below = K.own_cohort_lookup(perf, cohort, metrics.SMALLEST_PUBLISHED, table)
+    with np.errstate(all="ignore"):
+        every, logit = np.power(q, n_pub), np.log(q / (1.0 - q))
+    sp = _slots(rng, n, k, P)
+    m = P - int(rng.integers(0, P))  # practices in use
+    return K.MetricInputs(
+        perf=perf,
+        perf0=rng.random(n),
+        weakest0=rng.permutation(n)[: max(1, n // 10)],
+        capacity=rng.random(n),
+        budget=rng.random(n) * 1.2,
+        cohort=cohort,
+        trust=rng.random(T + 5),
+        alive=rng.random(T + 5) < 0.8,
+        n_ties=T,
+        slot_p=np.where(sp < m, sp, -1),
+        depth=rng.random((n, k)),
+        own=rng.random((n, k)),
+        coherence=rng.random(n),
+        head=rng.integers(0, H, n),
+        n_heads=H,
+        effect=rng.standard_normal(P + 3),
+        users=np.bincount(sp[(sp >= 0) & (sp < m)], minlength=m),
+        ev_mean=rng.standard_normal(P + 3),
+        ev_prec=np.where(rng.random(P + 3) < 0.2, rng.random(P + 3), 0.0),
+        stage=rng.integers(0, 5, P + 3),
+        n_practices=m,
+        trial=1,
+        collab_alive=rng.random(C) < 0.7,
+        collab_formal=rng.random(C) < 0.4,
+        n_collabs=int(rng.integers(0, C)),
+        q=q,
+        n_pub=n_pub,
+        logit=logit,
+        every=every,
+        below=below,
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(1, 1500), st.integers(0, 2**32 - 1), st.booleans())
+def test_metric_summary_is_its_numpy_form(n, seed, odd):
+    """The full metric set's numbers in one kernel: the calls one by one, bit for bit.
+
+    Sizes across numpy's pairwise blocks, ties at the order statistics, no published
+    school (all cohorts small), and NaN or extreme shares among the schools.
+    """
+    from sim.system.metrics import _summary_numpy
+
+    rng = np.random.default_rng(seed)
+    x = _metric_inputs(rng, n, odd)
+    if seed % 7 == 0:  # no school published
+        x = x._replace(q=x.q[:0], n_pub=x.n_pub[:0], logit=x.logit[:0])
+        x = x._replace(every=x.every[:0], below=x.below[:0])
+    for lo, hi in ((0.05, 0.95), (0.0, 1.0), (0.5, 0.25)):
+        with np.errstate(all="ignore"):
+            want = _summary_numpy(x, lo, hi)
+        got = K.metric_summary(x, lo, hi)
+        assert [type(g) for g in got] == [type(w) for w in want]
+        assert np.array_equal(np.isnan(np.array(got, float)), np.isnan(np.array(want, float)))
+        ok = ~np.isnan(np.array(want, float))
+        assert np.array_equal(_bits(np.array(got, float)[ok]), _bits(np.array(want, float)[ok]))
+
+
+def test_collect_is_the_metric_calls_one_by_one(monkeypatch):
+    """A run's metrics frame is the same, to the bit, with the numpy form of the summary."""
+    from sim.model.model import NextPracticeModel
+    from sim.system import metrics
+    from tests.conftest import small
+
+    fast = NextPracticeModel(small(n_steps=30), rng=3).run().metrics_frame()
+    monkeypatch.setattr(metrics, "metric_summary", metrics._summary_numpy)
+    slow = NextPracticeModel(small(n_steps=30), rng=3).run().metrics_frame()
+    assert list(fast.columns) == list(slow.columns)
+    assert (fast.dtypes == slow.dtypes).all()
+    for col in fast.columns:
+        a, b = fast[col].to_numpy(float), slow[col].to_numpy(float)
+        assert np.array_equal(_bits(a), _bits(b)), col

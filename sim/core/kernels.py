@@ -24,6 +24,7 @@ compiling.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -327,10 +328,16 @@ def tenth_means(x, k):
     added in another order, so equal to within rounding rather than to the
     bit. The ``k``-th smallest value ``v`` comes from
     :func:`~sim.core.numerics.order_statistics`; one pass then adds what lies
-    below and above it, and the copies of ``v`` are shared out by count.
+    below and above it, and the copies of ``v`` are shared out by count
+    (:func:`_tenth_means_at`).
     """
+    return _tenth_means_at(x, k, order_statistics(x, np.array([k - 1]))[0])
+
+
+@jit(inline="always")
+def _tenth_means_at(x, k, v):
+    """:func:`tenth_means` given ``v``, the ``k``-th smallest value of ``x``."""
     n = len(x)
-    v = order_statistics(x, np.array([k - 1]))[0]
     below = above = 0.0
     n_below = n_above = 0
     nan = False
@@ -460,3 +467,187 @@ def published_moments(q, n, logit, every, below):
         numpy_sum(every) / m,
         numpy_sum(below) / m,
     )
+
+
+class MetricInputs(NamedTuple):
+    """What :func:`metric_summary` reads: the state behind one row of the full metric set.
+
+    Arrays are passed whole with the count in use (``n_ties`` ties, ``n_practices``
+    practices, ``n_collabs`` collaboratives); ``coherence`` is each school's
+    (``model.coherence()``); ``users`` the schools running each practice. The
+    published schools' shares ``q``, cohorts ``n_pub``, ``logit``, ``every`` (``q ** n``)
+    and ``below`` are those of :func:`sim.system.metrics.published` (each school's own
+    cohort), computed before the call (numpy's power and log).
+    """
+
+    perf: np.ndarray
+    perf0: np.ndarray
+    weakest0: np.ndarray
+    capacity: np.ndarray
+    budget: np.ndarray
+    cohort: np.ndarray
+    trust: np.ndarray
+    alive: np.ndarray
+    n_ties: int
+    slot_p: np.ndarray
+    depth: np.ndarray
+    own: np.ndarray
+    coherence: np.ndarray
+    head: np.ndarray
+    n_heads: int
+    effect: np.ndarray
+    users: np.ndarray
+    ev_mean: np.ndarray
+    ev_prec: np.ndarray
+    stage: np.ndarray
+    n_practices: int
+    trial: int
+    collab_alive: np.ndarray
+    collab_formal: np.ndarray
+    n_collabs: int
+    q: np.ndarray
+    n_pub: np.ndarray
+    logit: np.ndarray
+    every: np.ndarray
+    below: np.ndarray
+
+
+@jit
+def metric_summary(x, q_low, q_high):
+    """The full metric set's numbers in one compiled call, numpy's answers bit for bit.
+
+    ``x`` is a :class:`MetricInputs`; ``len(x.perf)`` at least 1. Returns, in order:
+    ``usage_summary(users)`` (3 counts); ``quantiles(perf, [q_low, q_high])`` (2,
+    :func:`sim.core.numerics.quantiles`' arithmetic on the order statistics); the
+    ``tenth_means(perf, max(1, n // 10))`` (2); ``school_summary(...)`` (7); the
+    cohort-weighted mean ``(perf * cohort).sum() / cohort.sum()``; ``practice_summary(...)``
+    (9) on the arrays' ``[:n]`` in use; and ``published_moments(q, n_pub, logit, every,
+    below)`` (4, nan when no school is published). Its numpy form, the calls one by one,
+    is :func:`sim.system.metrics._summary_numpy` (``tests/test_kernels.py`` compares
+    them): one dispatch and one pass over ``perf`` for the order statistics of the
+    quantiles and of the tenths, instead of a dozen calls and their glue.
+    """
+    users = x.users
+    in_use, top, total = usage_summary(users)
+    perf = x.perf
+    n = len(perf)
+    k = max(1, n // 10)
+    # quantiles(): numpy's linear method on the order statistics, the maximum first
+    prev_low = min(math.floor((n - 1) * q_low), n - 1)
+    prev_high = min(math.floor((n - 1) * q_high), n - 1)
+    ranks = np.empty(6, np.int64)
+    ranks[0] = n - 1
+    ranks[1], ranks[2] = prev_low, min(prev_low + 1, n - 1)
+    ranks[3], ranks[4] = prev_high, min(prev_high + 1, n - 1)
+    ranks[5] = k - 1  # the tenths' order statistic, in the same passes
+    stats = order_statistics(perf, ranks)
+    if stats[0] != stats[0]:
+        p_low = p_high = np.nan
+    else:
+        p_low = _linear_quantile(stats, n, q_low, prev_low, 1)
+        p_high = _linear_quantile(stats, n, q_high, prev_high, 3)
+    weakest, rest = _tenth_means_at(perf, k, stats[5])
+    trust, alive = x.trust[: x.n_ties], x.alive[: x.n_ties]
+    mean, sd, gain_sd, weakest_start, capacity, budget, trust_mean = school_summary(
+        perf, x.perf0, x.weakest0, x.capacity, x.budget, trust, alive
+    )
+    weighted = np.empty(n)
+    pupils = 0
+    for i in range(n):
+        weighted[i] = perf[i] * x.cohort[i]
+        pupils += x.cohort[i]
+    perf_mean = _divide(numpy_sum(weighted), pupils)
+    m = x.n_practices
+    c = x.n_collabs
+    depth, ownership, coherence, exec_led, frontier, known, n_collab, n_formal, n_trials = (
+        practice_summary(
+            x.slot_p,
+            x.depth,
+            x.own,
+            x.coherence,
+            x.head,
+            x.n_heads,
+            x.effect[:m],
+            users,
+            x.ev_mean[:m],
+            x.ev_prec[:m],
+            x.stage[:m],
+            x.trial,
+            x.collab_alive[:c],
+            x.collab_formal[:c],
+        )
+    )
+    if len(x.q):
+        var, noise, every, below = published_moments(x.q, x.n_pub, x.logit, x.every, x.below)
+        published_sd = np.sqrt(var + noise)
+    else:
+        published_sd = every = below = np.nan
+    return (
+        in_use,
+        top,
+        total,
+        p_low,
+        p_high,
+        weakest,
+        rest,
+        mean,
+        sd,
+        gain_sd,
+        weakest_start,
+        capacity,
+        budget,
+        trust_mean,
+        perf_mean,
+        depth,
+        ownership,
+        coherence,
+        exec_led,
+        frontier,
+        known,
+        n_collab,
+        n_formal,
+        n_trials,
+        published_sd,
+        every,
+        below,
+    )
+
+
+@jit(inline="always")
+def _divide(a, b):
+    """``a / b`` as numpy divides two numbers: ``b == 0`` gives inf or nan, not an error."""
+    if b != 0:
+        return a / b
+    return np.nan if a == 0 or a != a else math.copysign(np.inf, a)  # numba raises on a / 0
+
+
+@jit(inline="always")
+def _linear_quantile(stats, n, v, prev, at):
+    """One quantile ``v`` of :func:`sim.core.numerics.quantiles` from its order statistics.
+
+    ``stats[0]`` is the maximum, ``stats[at]`` and ``stats[at + 1]`` those at ranks ``prev``
+    and the next: numpy's ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` from ``t = 0.5`` on.
+    """
+    virtual = (n - 1) * v
+    if virtual >= n - 1:
+        prev = -1  # numpy's index for the maximum; t below counts from it
+        a = b = stats[0]
+    else:
+        a, b = stats[at], stats[at + 1]
+    t = virtual - prev
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+
+
+@jit
+def share_above(x, base, margin):
+    """``np.count_nonzero(x > base + margin) / len(x)``: the share of entries above base + margin.
+
+    One pass, no temporaries (the count over the length, both exact, divided once).
+    """
+    if len(base) != len(x):
+        raise ValueError("share_above: x and base differ in length")
+    c = 0
+    for i in range(len(x)):
+        c += x[i] > base[i] + margin
+    return c / len(x)

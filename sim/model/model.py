@@ -679,14 +679,15 @@ class NextPracticeModel(mesa.Model):
         effect is over by then (seed 003: the literacy rise to about 2000). ``perf``: the
         schools' performance if already computed (``schools.perf``). The share is the
         count over the schools, which is ``np.mean`` of the booleans to the bit (a sum of
-        ones is exact, and both divide two exact doubles once).
+        ones is exact, and both divide two exact doubles once), counted in one compiled
+        pass (:func:`sim.core.kernels.share_above`).
         """
         if self.t * self.p.dur_step < EARLY_MONTHS:
             return float("nan")
         perf = self.schools.perf if perf is None else perf
         if not len(perf):
             return float("nan")
-        return float(np.count_nonzero(perf > self.perf_early + PAST_MARGIN) / len(perf))
+        return _kernels.share_above(perf, self.perf_early, PAST_MARGIN)
 
     def users(self) -> np.ndarray:
         """Number of schools running each practice."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.kernels import (
+    MetricInputs,
+    metric_summary,
     own_cohort_lookup,
     practice_summary,
     published_moments,
@@ -367,22 +369,76 @@ COUNTS = ("adoptions", "drops")
 def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
     """One row of metrics for the model's current state (``users``: ``model.users()`` if known).
 
-    The row has the columns of the model's metric set (``SETS[model.p.metrics]``).
+    The row has the columns of the model's metric set (``SETS[model.p.metrics]``). The
+    full set's numbers come from one compiled call (:func:`sim.core.kernels.metric_summary`,
+    whose numpy form, the calls one by one, is :func:`_summary_numpy`), after the published
+    results' lookup and numpy's power and log (:func:`_own_cohorts`' steps).
     """
     users = model.users() if users is None else users
-    row = collect_adoption(model, users)  # the columns both sets share
-    if model.p.metrics == "adoption":
-        return row
-    s, pr, t, p = model.schools, model.practices, model.ties, model.p
+    p = model.p
+    if p.metrics == "adoption":
+        return collect_adoption(model, users)
+    s, pr, t, c = model.schools, model.practices, model.ties, model.collabs
     perf = s.perf
     n = s.n
-    q05, q95 = quantiles(perf, [0.05, 0.95])
-    weakest, rest = tenth_means(perf, max(1, n // 10))
-    c = model.collabs
-    (perf_mean, perf_sd, gain_sd, weakest_start, capacity, budget, trust) = school_summary(
-        perf, model.perf0, model.weakest0, s.capacity, s.budget, t.trust[: t.n], t.alive[: t.n]
+    cohort = s.cohort
+    if len(cohort) != len(perf):
+        raise ValueError("cohort needs a size for every school")
+    q, n_pub, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(FLOOR))
+    every = np.power(q, n_pub)  # numpy's power and log: a compiled loop's may differ by an ulp
+    logit = np.log(q / (1.0 - q))
+    x = MetricInputs(
+        perf,
+        model.perf0,
+        model.weakest0,
+        s.capacity,
+        s.budget,
+        cohort,
+        t.trust,
+        t.alive,
+        t.n,
+        s.slot_p,
+        s.slot_depth,
+        s.slot_own,
+        model.coherence(),
+        s.head,
+        model.heads.n,
+        pr.effect,
+        users,
+        pr.ev_mean,
+        pr.ev_prec,
+        pr.stage,
+        pr.n,
+        TRIAL,
+        c.alive,
+        c.formal,
+        c.n,
+        q,
+        n_pub,
+        logit,
+        every,
+        below,
     )
+    # The national result (perf_mean) is England's kind: pupils at the standard over all
+    # pupils, each school weighted by its cohort (the spread and the tenths are between
+    # schools); the kernel adds in numpy's order (not np.dot: with integers it takes a slow
+    # generic loop, with floats BLAS's, whose threads spin after each call).
     (
+        in_use,
+        top,
+        total,
+        q05,
+        q95,
+        weakest,
+        rest,
+        _,
+        perf_sd,
+        gain_sd,
+        weakest_start,
+        capacity,
+        budget,
+        trust,
+        perf_mean,
         depth,
         ownership,
         coherence,
@@ -392,58 +448,104 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         n_collab,
         n_formal,
         n_trials,
-    ) = practice_summary(
-        s.slot_p,
-        s.slot_depth,
-        s.slot_own,
-        model.coherence(),
-        s.head,
-        model.heads.n,
-        pr.effect[: pr.n],
-        users,
-        pr.ev_mean[: pr.n],
-        pr.ev_prec[: pr.n],
-        pr.stage[: pr.n],
-        TRIAL,
-        c.alive[: c.n],
-        c.formal[: c.n],
-    )
-    published_sd, share_all, share_below = published(perf, cohort=s.cohort)
-    # The national result is England's kind: pupils at the standard over all pupils, each
-    # school weighted by its cohort (the spread and the tenths are between schools).
-    # Not np.dot: with integers it takes a slow generic loop (12 ms at 21,000 schools), with
-    # floats it is BLAS's, whose threads spin after each call and double a step's CPU time.
-    perf_mean = float((perf * s.cohort).sum() / s.cohort.sum())
-    return {
-        **row,
-        "published_sd": published_sd,
-        "share_all_pupils": share_all,
-        "share_below_floor": share_below,
-        "perf_mean": perf_mean,
-        "perf_sd": perf_sd,
-        "perf_p05": float(q05),
-        "perf_p95": float(q95),
-        "gain_sd": gain_sd,
-        "weakest_start": weakest_start,
-        "gap": float(rest - weakest),
-        "frontier": frontier,
-        "frontier_known": frontier_known,
-        "depth": depth,
-        "ownership": ownership,
-        "coherence": coherence,
-        "capacity": capacity,
-        "trust": trust,
-        "collaboratives": n_collab,
-        "collaboratives_formal": n_formal,
-        "field_trials": n_trials,
-        "mandates": len(model.mandates),
-        "invented": int(pr.n - model.n_practices_init),
-        "exec_led": exec_led,
-        "budget": budget,
-        "tightness": float(p.tightness),
-        **model.ledger.metrics(),
-        "past_plateau": model.past_plateau(perf),
+        published_sd,
+        share_all,
+        share_below,
+    ) = (metric_summary if n else _summary_numpy)(x, 0.05, 0.95)
+    row = {
+        "step": model.t,
+        "year": p.start_year + model.t * p.dur_step / 12.0,
+        "practices_in_use": int(in_use),
+        "top_adoption": top / n,
+        "slots_used": total / n,  # a school runs a practice at most once
+        "ties": t.n_alive(),
     }
+    counts = model.counts
+    for k in COUNTS:
+        row[k] = int(counts[k])
+    row.update(
+        published_sd=published_sd,
+        share_all_pupils=share_all,
+        share_below_floor=share_below,
+        perf_mean=perf_mean,
+        perf_sd=perf_sd,
+        perf_p05=q05,
+        perf_p95=q95,
+        gain_sd=gain_sd,
+        weakest_start=weakest_start,
+        gap=rest - weakest,
+        frontier=frontier,
+        frontier_known=frontier_known,
+        depth=depth,
+        ownership=ownership,
+        coherence=coherence,
+        capacity=capacity,
+        trust=trust,
+        collaboratives=n_collab,
+        collaboratives_formal=n_formal,
+        field_trials=n_trials,
+        mandates=len(model.mandates),
+        invented=int(pr.n - model.n_practices_init),
+        exec_led=exec_led,
+        budget=budget,
+        tightness=float(p.tightness),
+    )
+    row.update(model.ledger.metrics())
+    row["past_plateau"] = model.past_plateau(perf)
+    return row
+
+
+def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
+    """The numpy form of :func:`sim.core.kernels.metric_summary`: its numbers call by call.
+
+    The kernels it folds, each tested against its numpy expression, called one by one as
+    :func:`collect` called them before, with numpy's quantiles' arithmetic
+    (:func:`sim.core.numerics.quantiles`) and numpy's sums; also what :func:`collect` runs
+    for a system without schools (numpy's answers, or its errors).
+    """
+    perf, m, c = x.perf, x.n_practices, x.n_collabs
+    n = len(perf)
+    in_use, top, total = usage_summary(x.users)
+    q05, q95 = quantiles(perf, [q_low, q_high])
+    weakest, rest = tenth_means(perf, max(1, n // 10))
+    summary = school_summary(
+        perf, x.perf0, x.weakest0, x.capacity, x.budget, x.trust[: x.n_ties], x.alive[: x.n_ties]
+    )
+    perf_mean = (perf * x.cohort).sum() / x.cohort.sum()
+    practice = practice_summary(
+        x.slot_p,
+        x.depth,
+        x.own,
+        x.coherence,
+        x.head,
+        x.n_heads,
+        x.effect[:m],
+        x.users,
+        x.ev_mean[:m],
+        x.ev_prec[:m],
+        x.stage[:m],
+        x.trial,
+        x.collab_alive[:c],
+        x.collab_formal[:c],
+    )
+    if len(x.q):
+        var, noise, every, below = published_moments(x.q, x.n_pub, x.logit, x.every, x.below)
+        published = (float(np.sqrt(var + noise)), float(every), float(below))
+    else:
+        published = (float("nan"),) * 3
+    return (
+        int(in_use),
+        top,
+        total,
+        float(q05),
+        float(q95),
+        weakest,
+        rest,
+        *summary,
+        float(perf_mean),
+        *practice,
+        *published,
+    )
 
 
 def collect_adoption(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
