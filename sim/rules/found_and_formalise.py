@@ -75,11 +75,18 @@ class Collaboratives(Rule):
     def apply(self, model):
         """Found and formalise collaboratives."""
         s, p, c = model.schools, model.p, model.collabs
-        fac = model.school_facilitation()
-        push = 1.0 + p.rel_adversity * model.pressure()
-        free = s.collab == EMPTY  # only a school outside any collaborative founds one
-        chance = self.value(model, "p_collab_form") * model.heads.appetite[s.head] * fac * push
-        founders = model.occurs(chance * free, self.keys[FOUND])
+        chance, fac, push = self.founding_chance(
+            float(self.value(model, "p_collab_form")),
+            model.heads.appetite,
+            s.head,
+            model.authorities.facilitation,
+            s.authority,
+            s.budget,
+            s.capacity,
+            float(p.rel_adversity),
+            s.collab,
+        )
+        founders = model.occurs(chance, self.keys[FOUND])
         if len(founders):
             founder, a, b = self.found(
                 self.keys[MEMBER],
@@ -112,6 +119,60 @@ class Collaboratives(Rule):
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
+
+    @staticmethod
+    def founding_chance(
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """Each school's monthly chance to found a collaborative, its facilitation and push.
+
+        Facilitation is its authority's (``model.school_facilitation()``); push is
+        ``1 + rel_adversity * pressure`` (``model.pressure()``: budget lost times
+        capacity). The chance is ``p_collab_form`` times its head's appetite,
+        facilitation and push, and 0 for a school already in a collaborative.
+        """
+        fac = facilitation[authority]
+        push = 1.0 + rel_adversity * (np.maximum(0.0, 1.0 - budget) * capacity)
+        free = collab == EMPTY  # only a school outside any collaborative founds one
+        chance = p_collab_form * appetite[head] * fac * push
+        return chance * free, fac, push
+
+    @staticmethod
+    @jit
+    def founding_chance_compiled(
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """:meth:`founding_chance`, compiled: school by school, in numpy's order of operations.
+
+        ``np.maximum(0.0, x)`` keeps a NaN, and a free school's chance is multiplied
+        by 1.0 (by 0.0 otherwise), as numpy multiplies by the boolean.
+        """
+        n = len(head)
+        chance, fac, push = np.empty(n), np.empty(n), np.empty(n)
+        for i in range(n):
+            lost = 1.0 - budget[i]
+            pressure = (lost if lost > 0.0 or lost != lost else 0.0) * capacity[i]
+            fac[i] = facilitation[authority[i]]
+            push[i] = 1.0 + rel_adversity * pressure
+            c = p_collab_form * appetite[head[i]] * fac[i] * push[i]
+            chance[i] = c * (1.0 if collab[i] == EMPTY else 0.0)
+        return chance, fac, push
 
     @staticmethod
     def found(
