@@ -709,7 +709,7 @@ def test_federation_support_matches_its_numpy_form():
         paid = np.ones(9)
         paid[::3] = rng0.random(3)  # some authorities' support partly funded
         rate, chance = 0.07, 0.6
-        args = (rate, chance, authority, paid, sp, depth)
+        args = (rate, chance, authority, paid, sp, depth, 0.013)  # the lead's loss at home
 
         key = np.array([seed + 100, 3], np.uint64)
         cap = cap0.copy()  # the rule's numpy form
@@ -722,6 +722,11 @@ def test_federation_support_matches_its_numpy_form():
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w), seed
         assert np.array_equal(_bits(cap2), _bits(cap))
+        # The cost at home comes after the convergence, as when the rule made it a step apart.
+        cap3 = cap0.copy()
+        SystemLeadership.support(key, 2, head, n_led, perf, cap3, *args[:-1], 0.0)
+        SystemLeadership.home_cost(head, n_led, perf, cap3, 0.013)
+        assert np.array_equal(_bits(cap3), _bits(cap))
     # Nobody federated: nothing changed.
     got = _support(
         np.array([1, 1], np.uint64),
@@ -736,6 +741,7 @@ def test_federation_support_matches_its_numpy_form():
         np.ones(1),
         np.full((5, 2), -1),
         np.zeros((5, 2)),
+        0.02,
     )
     assert all(len(g) == 0 for g in got)
 
@@ -856,6 +862,19 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     want = Collaboratives.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
     assert (want > 0).sum() >= n_c - 1 and (want[-3:] == 0).all()
     assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)), _bits(want))
+
+    # The informal ones in being, their chances and uids: as the rule once picked them out.
+    alive, formal = rng.random(n_c + 3) < 0.8, rng.random(n_c + 5) < 0.4
+    uid = rng.integers(0, 2**62, n_c + 5)
+    for alive_now in (alive, np.zeros(n_c + 3, bool)):
+        informal = np.flatnonzero(alive_now & ~formal[: n_c + 3])
+        old = (informal, want[informal], uid[informal])
+        args = (collab, fac, push, alive_now, formal, uid, 0.02)
+        for form in (Collaboratives.informal_rates, Collaboratives.informal_rates_compiled):
+            got = form(*args)
+            assert len(got[0]) == len(old[0]) and (len(old[0]) >= 2 or not alive_now.any())
+            assert np.array_equal(got[0], old[0]) and np.array_equal(got[2], old[2])
+            assert got[2].dtype == np.int64 and np.array_equal(_bits(got[1]), _bits(old[1]))
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")

@@ -239,9 +239,7 @@ class SystemLeadership(Rule):
             self.pay_for_support(model, n_led),  # share funded, per authority
             s.slot_p,
             s.slot_depth,
-        )
-        self.home_cost(
-            s.head, n_led, perf, s.capacity, model.per_step(self.value(model, "rate_home_loss"))
+            model.per_step(self.value(model, "rate_home_loss")),
         )
         if len(led) == 0:
             return
@@ -279,15 +277,7 @@ class SystemLeadership(Rule):
         The lead is the school with the highest ``perf`` in numpy's sort order (a nan
         above every number), the last by index among equals, as the sort finds it.
         """
-        lead = np.full(len(n_led), -1, np.int64)
-        for i in range(len(head)):
-            h = head[i]
-            if n_led[h] > 1 and (lead[h] < 0 or _sorts_at_or_after(perf[i], perf[lead[h]])):
-                lead[h] = i
-        for h in range(len(n_led)):
-            i = lead[h]
-            if i >= 0:
-                capacity[i] -= rate * capacity[i]
+        _home_cost(head, n_led, perf, capacity, rate)
 
     def pay_for_support(self, model, n_led):
         """Each authority pays for the support of its schools taken on; returns its shares.
@@ -435,13 +425,27 @@ class SystemLeadership(Rule):
 
     @staticmethod
     def support(
-        key, t, head, n_led, perf, capacity, rate, chance, authority, paid, slot_p, slot_depth
+        key,
+        t,
+        head,
+        n_led,
+        perf,
+        capacity,
+        rate,
+        chance,
+        authority,
+        paid,
+        slot_p,
+        slot_depth,
+        home_loss,
     ):
         """Support within federations: capacity converges, practice is shared from the lead.
 
         In place on ``capacity``. A school's rate and chance are ``rate`` and ``chance``
-        times ``paid``, the share of the support its authority funds. Returns the
-        schools that take up a practice, their lead schools, and the lead's column of it.
+        times ``paid``, the share of the support its authority funds. Once capacities
+        have converged, each federation's lead pays the cost at home: it loses
+        ``home_loss`` of its capacity (:meth:`home_cost`). Returns the schools that
+        take up a practice, their lead schools, and the lead's column of it.
         """
         fed = np.flatnonzero(n_led[head] > 1)  # schools sharing their head
         none = np.zeros(0, np.int64)
@@ -453,6 +457,7 @@ class SystemLeadership(Rule):
         top = np.zeros(len(n_led))
         np.maximum.at(top, h, capacity[fed])
         capacity[fed] += rate * paid * (top[h] - capacity[fed])
+        SystemLeadership.home_cost(head, n_led, perf, capacity, home_loss)
         # The lead school performs best (the last of equals, by index).
         lead_of = np.full(len(n_led), -1)
         heads, leads = federation_leads(fed, head, perf)
@@ -471,9 +476,24 @@ class SystemLeadership(Rule):
     @staticmethod
     @jit
     def support_compiled(
-        key, t, head, n_led, perf, capacity, rate, chance, authority, paid, slot_p, slot_depth
+        key,
+        t,
+        head,
+        n_led,
+        perf,
+        capacity,
+        rate,
+        chance,
+        authority,
+        paid,
+        slot_p,
+        slot_depth,
+        home_loss,
     ):
-        """:meth:`support`, compiled: a keyed uniform per federated school, ascending."""
+        """:meth:`support`, compiled: a keyed uniform per federated school, ascending.
+
+        The cost at home is :meth:`home_cost_compiled`'s pass, after the convergence.
+        """
         n, k = slot_p.shape
         fed = np.empty(n, np.int64)
         top = np.zeros(len(n_led))
@@ -495,6 +515,7 @@ class SystemLeadership(Rule):
         for x in range(m):
             i = fed[x]
             capacity[i] += rate * paid[authority[i]] * (top[head[i]] - capacity[i])
+        _home_cost(head, n_led, perf, capacity, home_loss)
         u = draws.uniform(key, t, fed[:m], 0)
         g = 0
         for x in range(m):
@@ -575,6 +596,24 @@ class SystemLeadership(Rule):
             if ok[x]:
                 own[led[x], at[x]] = value[x]
         return np.count_nonzero(ok)
+
+
+@jit(inline="always")
+def _home_cost(head, n_led, perf, capacity, rate):
+    """:meth:`SystemLeadership.home_cost_compiled`'s pass, for it and the support kernel.
+
+    Each federation's lead (the highest ``perf`` in numpy's sort order, the last by
+    index among equals) loses ``rate`` of its capacity; in place.
+    """
+    lead = np.full(len(n_led), -1, np.int64)
+    for i in range(len(head)):
+        h = head[i]
+        if n_led[h] > 1 and (lead[h] < 0 or _sorts_at_or_after(perf[i], perf[lead[h]])):
+            lead[h] = i
+    for h in range(len(n_led)):
+        i = lead[h]
+        if i >= 0:
+            capacity[i] -= rate * capacity[i]
 
 
 @jit(inline="always")

@@ -110,12 +110,11 @@ class Collaboratives(Rule):
                 )
                 add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
-        informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
+        informal, rate, uid = self.informal_rates(
+            s.collab, fac, push, c.alive[: c.n], c.formal, c.uid, self.value(model, "p_formalise")
+        )
         if len(informal):
-            rate = self.formalisation_rate(
-                s.collab, fac, push, c.n, self.value(model, "p_formalise")
-            )
-            go = informal[model.occurs(rate[informal], self.keys[FORMALISE], c.uid[informal])]
+            go = informal[model.occurs(rate, self.keys[FORMALISE], uid)]
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
@@ -261,6 +260,51 @@ class Collaboratives(Rule):
                     a[x], b[x] = groups[q, i], groups[q, j]
                     x += 1
         return groups[:g, 0].copy(), a, b
+
+    @staticmethod
+    def informal_rates(collab, fac, push, alive, formal, uid, p_formalise):
+        """The informal collaboratives in being (ascending), their chances to formalise, uids.
+
+        ``alive`` is over the collaboratives; ``formal`` and ``uid`` at least as long.
+        The chances are :meth:`formalisation_rate`'s.
+        """
+        n = len(alive)
+        informal = np.flatnonzero(alive & ~formal[:n])
+        if len(informal) == 0:
+            return informal, np.zeros(0), uid[:0]
+        rate = Collaboratives.formalisation_rate(collab, fac, push, n, p_formalise)
+        return informal, rate[informal], uid[informal]
+
+    @staticmethod
+    @jit
+    def informal_rates_compiled(collab, fac, push, alive, formal, uid, p_formalise):
+        """:meth:`informal_rates`, compiled: one pass of sums, the chance of the informal alone.
+
+        The sums and the chance are :meth:`formalisation_rate_compiled`'s.
+        """
+        n = len(alive)
+        fac_c = np.zeros(n)
+        push_c = np.zeros(n)
+        cnt = np.zeros(n, np.int64)
+        for i in range(len(collab)):
+            q = collab[i]
+            if q >= 0:
+                fac_c[q] += fac[i]
+                push_c[q] += push[i]
+                cnt[q] += 1
+        informal = np.empty(n, np.int64)
+        m = 0
+        for q in range(n):
+            informal[m] = q
+            m += alive[q] and not formal[q]
+        rate = np.empty(m)
+        ids = np.empty(m, uid.dtype)
+        for x in range(m):
+            q = informal[x]
+            size = max(cnt[q], 1)
+            rate[x] = p_formalise * (fac_c[q] / size) * (push_c[q] / size)
+            ids[x] = uid[q]
+        return informal[:m], rate, ids
 
     @staticmethod
     def formalisation_rate(collab, fac, push, n_collabs, p_formalise):
