@@ -631,18 +631,29 @@ def test_leavers_match_their_numpy_form():
             assert all(len(w) for w in want)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_invention_rate_is_its_numpy_form():
+    """The chance to invent, and the pressure it returns: the model's pressure, numpy's rate."""
+    from types import SimpleNamespace
+
+    from sim.model.model import NextPracticeModel
+
     _invention_rate = Recombination.invention_rate_compiled
 
     rng = np.random.default_rng(7)
     n, H = 3000, 3500
     ing, head, cap = rng.lognormal(0, 0.5, H), rng.integers(0, H, n), rng.random(n)
     trial = np.where(rng.random(n) < 0.1, rng.integers(0, 50, n), -1)
-    pressure = np.maximum(0.0, 1.0 - rng.random(n) * 1.3) * cap
+    budget = 1.0 - rng.random(n) * 0.3 + (rng.random(n) < 0.5) * 0.3  # some above 1
+    budget[:3] = (1.0, np.nan, np.inf)
+    cap[3] = np.nan
     for tight, rel in ((0.3, 1.5), (1.0, 0.0), (0.0, 4.0)):
-        want = Recombination.invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
-        got = _invention_rate(0.002, ing, head, cap, trial, tight, rel, pressure)
-        assert np.array_equal(_bits(got), _bits(want))
+        want = Recombination.invention_rate(0.002, ing, head, cap, trial, tight, rel, budget)
+        got = _invention_rate(0.002, ing, head, cap, trial, tight, rel, budget)
+        model = SimpleNamespace(schools=SimpleNamespace(budget=budget, capacity=cap))
+        assert np.array_equal(_bits(want[1]), _bits(NextPracticeModel.pressure(model)))
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(_bits(g), _bits(w))
 
 
 def test_best_known_matches_its_numpy_form():
@@ -805,20 +816,28 @@ def test_federation_support_matches_its_numpy_form():
         cap0 = rng0.random(n)
         sp = _slots(rng0, n, k, 30)
         depth = np.where(sp >= 0, np.round(rng0.random((n, k)), 1), 0.0)
-        rate, chance = np.full(n, 0.07), np.full(n, 0.6)  # per school
-        rate[::7], chance[::5] = 0.02, 0.3  # some schools' support partly funded
+        authority = rng0.integers(0, 9, n)
+        paid = np.ones(9)
+        paid[::3] = rng0.random(3)  # some authorities' support partly funded
+        rate, chance = 0.07, 0.6
+        args = (rate, chance, authority, paid, sp, depth, 0.013)  # the lead's loss at home
 
         key = np.array([seed + 100, 3], np.uint64)
         cap = cap0.copy()  # the rule's numpy form
-        want = SystemLeadership.support(key, 2, head, n_led, perf, cap, rate, chance, sp, depth)
+        want = SystemLeadership.support(key, 2, head, n_led, perf, cap, *args)
         fed = np.flatnonzero(n_led[head] > 1)
 
         cap2 = cap0.copy()
-        got = _support(key, 2, head, n_led, perf, cap2, rate, chance, sp, depth)
+        got = _support(key, 2, head, n_led, perf, cap2, *args)
         assert 0 < len(want[0]) < len(fed) / 2
         for g, w in zip(got, want, strict=True):
             assert np.array_equal(g, w), seed
         assert np.array_equal(_bits(cap2), _bits(cap))
+        # The cost at home comes after the convergence, as when the rule made it a step apart.
+        cap3 = cap0.copy()
+        SystemLeadership.support(key, 2, head, n_led, perf, cap3, *args[:-1], 0.0)
+        SystemLeadership.home_cost(head, n_led, perf, cap3, 0.013)
+        assert np.array_equal(_bits(cap3), _bits(cap))
     # Nobody federated: nothing changed.
     got = _support(
         np.array([1, 1], np.uint64),
@@ -827,10 +846,13 @@ def test_federation_support_matches_its_numpy_form():
         np.ones(5, np.int64),
         np.zeros(5),
         np.ones(5),
-        np.full(5, 0.1),
-        np.full(5, 0.5),
+        0.1,
+        0.5,
+        np.zeros(5, np.int64),
+        np.ones(1),
         np.full((5, 2), -1),
         np.zeros((5, 2)),
+        0.02,
     )
     assert all(len(g) == 0 for g in got)
 
@@ -951,6 +973,59 @@ def test_collaboratives_ties_and_rates_match_their_numpy_forms():
     want = Collaboratives.formalisation_rate(collab, fac, push, n_c + 3, 0.02)  # numpy form
     assert (want > 0).sum() >= n_c - 1 and (want[-3:] == 0).all()
     assert np.array_equal(_bits(_formalisation_rate(collab, fac, push, n_c + 3, 0.02)), _bits(want))
+
+    # The informal ones in being, their chances and uids: as the rule once picked them out.
+    alive, formal = rng.random(n_c + 3) < 0.8, rng.random(n_c + 5) < 0.4
+    uid = rng.integers(0, 2**62, n_c + 5)
+    for alive_now in (alive, np.zeros(n_c + 3, bool)):
+        informal = np.flatnonzero(alive_now & ~formal[: n_c + 3])
+        old = (informal, want[informal], uid[informal])
+        args = (collab, fac, push, alive_now, formal, uid, 0.02)
+        for form in (Collaboratives.informal_rates, Collaboratives.informal_rates_compiled):
+            got = form(*args)
+            assert len(got[0]) == len(old[0]) and (len(old[0]) >= 2 or not alive_now.any())
+            assert np.array_equal(got[0], old[0]) and np.array_equal(got[2], old[2])
+            assert got[2].dtype == np.int64 and np.array_equal(_bits(got[1]), _bits(old[1]))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_founding_chance_matches_its_numpy_form_and_the_model():
+    """The chance to found a collaborative, facilitation and push: as the rule once wrote them.
+
+    The numpy form is the rule's former inline code (``model.school_facilitation()``,
+    ``1 + rel_adversity * model.pressure()``, the chance times ``collab == EMPTY``).
+    """
+    from types import SimpleNamespace
+
+    from sim.core.state import EMPTY
+    from sim.model.model import NextPracticeModel
+
+    _founding_chance = Collaboratives.founding_chance_compiled
+    rng = np.random.default_rng(11)
+    n, H, n_la = 700, 900, 12
+    appetite, head = rng.random(H), rng.integers(0, H, n)
+    facilitation, authority = rng.random(n_la), rng.integers(0, n_la, n)
+    budget = 1.0 - rng.random(n) * 0.4 + (rng.random(n) < 0.4) * 0.4
+    budget[:4] = (1.0, np.nan, np.inf, -np.inf)
+    capacity = rng.random(n)
+    capacity[5] = np.nan
+    collab = np.where(rng.random(n) < 0.4, rng.integers(0, 20, n), EMPTY)
+    appetite[head[6]] = np.inf  # an infinite chance times a member's 0.0: nan, as numpy has it
+    collab[6] = 3
+    model = SimpleNamespace(
+        schools=SimpleNamespace(budget=budget, capacity=capacity, authority=authority),
+        authorities=SimpleNamespace(facilitation=facilitation),
+    )
+    for p_form, rel in ((0.003, 1.5), (0.0, 0.0), (0.2, 4.0)):
+        fac = NextPracticeModel.school_facilitation(model)
+        push = 1.0 + rel * NextPracticeModel.pressure(model)
+        chance = p_form * appetite[head] * fac * push * (collab == EMPTY)
+        args = (p_form, appetite, head, facilitation, authority, budget, capacity, rel, collab)
+        want = Collaboratives.founding_chance(*args)
+        got = _founding_chance(*args)
+        for g, w, old in zip(got, want, (chance, fac, push), strict=True):
+            assert np.array_equal(_bits(w), _bits(old))
+            assert np.array_equal(_bits(g), _bits(w))
 
 
 def test_per_step_chances_are_the_numpy_form():

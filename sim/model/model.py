@@ -643,12 +643,14 @@ class NextPracticeModel(mesa.Model):
             s.slot_p, s.slot_channel, pr.effect, pr.born, float(self.p.rel_effect_spread)
         )
 
-    def room(self) -> np.ndarray:
+    def room(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Implementation load each school can carry in depth.
 
         Capacity times ``n_focus`` practices of difficulty ``difficulty_focus`` (0.5).
+        With ``rows``, only those schools' (same values, computed for them alone).
         """
-        return self.schools.capacity * self.p.n_focus * self.p.difficulty_focus
+        capacity = self.schools.capacity if rows is None else self.schools.capacity[rows]
+        return capacity * self.p.n_focus * self.p.difficulty_focus
 
     def load(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Implementation load each school carries: the sum of its practices' difficulty.
@@ -663,8 +665,7 @@ class NextPracticeModel(mesa.Model):
 
         With ``rows``, only those schools' (same values, computed for them alone).
         """
-        room = self.room() if rows is None else self.room()[rows]
-        return room - self.load(rows)
+        return self.room(rows) - self.load(rows)
 
     def pressure(self) -> np.ndarray:
         """Adversity each school feels: budget lost times capacity (seed 001)."""

@@ -220,12 +220,12 @@ class SystemLeadership(Rule):
                 n_led,
             )
         # The replaced heads leave and the pairs are tied, all at once (no draws).
-        model.retire_heads(replaced)
+        if len(replaced):
+            model.retire_heads(replaced)
         add_ties(model, strong_end, weak_end, EXECUTIVE, self.value(model, "init_trust_exec"))
         # For observers: the schools taken on, and those as weak that were not
         # (``weak`` now marks only the latter), e.g. for a matched comparison.
         model.events["takeovers"] = (weak_end, np.flatnonzero(weak))
-        paid = self.pay_for_support(model, n_led)[s.authority]  # share funded, per school
         led, lead, col = self.support(
             self.keys[SHARE],
             model.t,
@@ -233,13 +233,13 @@ class SystemLeadership(Rule):
             n_led,
             perf,
             s.capacity,
-            model.per_step(self.value(model, "rate_exec_support")) * paid,
-            model.per_step(self.value(model, "p_exec_share")) * paid,
+            model.per_step(self.value(model, "rate_exec_support")),
+            model.per_step(self.value(model, "p_exec_share")),
+            s.authority,
+            self.pay_for_support(model, n_led),  # share funded, per authority
             s.slot_p,
             s.slot_depth,
-        )
-        self.home_cost(
-            s.head, n_led, perf, s.capacity, model.per_step(self.value(model, "rate_home_loss"))
+            model.per_step(self.value(model, "rate_home_loss")),
         )
         if len(led) == 0:
             return
@@ -277,15 +277,7 @@ class SystemLeadership(Rule):
         The lead is the school with the highest ``perf`` in numpy's sort order (a nan
         above every number), the last by index among equals, as the sort finds it.
         """
-        lead = np.full(len(n_led), -1, np.int64)
-        for i in range(len(head)):
-            h = head[i]
-            if n_led[h] > 1 and (lead[h] < 0 or _sorts_at_or_after(perf[i], perf[lead[h]])):
-                lead[h] = i
-        for h in range(len(n_led)):
-            i = lead[h]
-            if i >= 0:
-                capacity[i] -= rate * capacity[i]
+        _home_cost(head, n_led, perf, capacity, rate)
 
     def pay_for_support(self, model, n_led):
         """Each authority pays for the support of its schools taken on; returns its shares.
@@ -432,21 +424,40 @@ class SystemLeadership(Rule):
         return strong_end[:m], weak_end[:m], replaced[:m]
 
     @staticmethod
-    def support(key, t, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
+    def support(
+        key,
+        t,
+        head,
+        n_led,
+        perf,
+        capacity,
+        rate,
+        chance,
+        authority,
+        paid,
+        slot_p,
+        slot_depth,
+        home_loss,
+    ):
         """Support within federations: capacity converges, practice is shared from the lead.
 
-        In place on ``capacity``; ``rate`` and ``chance`` are per school. Returns the
-        schools that take up a practice, their lead schools, and the lead's column of it.
+        In place on ``capacity``. A school's rate and chance are ``rate`` and ``chance``
+        times ``paid``, the share of the support its authority funds. Once capacities
+        have converged, each federation's lead pays the cost at home: it loses
+        ``home_loss`` of its capacity (:meth:`home_cost`). Returns the schools that
+        take up a practice, their lead schools, and the lead's column of it.
         """
         fed = np.flatnonzero(n_led[head] > 1)  # schools sharing their head
         none = np.zeros(0, np.int64)
         if len(fed) == 0:
             return none, none, none
         h = head[fed]
-        # Each closes ``rate`` of its gap to the federation's most capable school.
+        paid = paid[authority[fed]]
+        # Each closes its rate of its gap to the federation's most capable school.
         top = np.zeros(len(n_led))
         np.maximum.at(top, h, capacity[fed])
-        capacity[fed] += rate[fed] * (top[h] - capacity[fed])
+        capacity[fed] += rate * paid * (top[h] - capacity[fed])
+        SystemLeadership.home_cost(head, n_led, perf, capacity, home_loss)
         # The lead school performs best (the last of equals, by index).
         lead_of = np.full(len(n_led), -1)
         heads, leads = federation_leads(fed, head, perf)
@@ -454,7 +465,7 @@ class SystemLeadership(Rule):
         lead = lead_of[h]
         # With ``chance``, a school that is not the lead takes up the lead's deepest
         # practice it does not yet run (the first of equals), if there is one.
-        share = (lead != fed) & (draws.uniform(key, t, fed, 0) < chance[fed])
+        share = (lead != fed) & (draws.uniform(key, t, fed, 0) < chance * paid)
         led, lead = fed[share], lead[share]
         known = (slot_p[lead][:, :, None] == slot_p[led][:, None, :]).any(axis=2)
         depth = np.where((slot_p[lead] != EMPTY) & ~known, slot_depth[lead], -1.0)
@@ -464,8 +475,25 @@ class SystemLeadership(Rule):
 
     @staticmethod
     @jit
-    def support_compiled(key, t, head, n_led, perf, capacity, rate, chance, slot_p, slot_depth):
-        """:meth:`support`, compiled: a keyed uniform per federated school, ascending."""
+    def support_compiled(
+        key,
+        t,
+        head,
+        n_led,
+        perf,
+        capacity,
+        rate,
+        chance,
+        authority,
+        paid,
+        slot_p,
+        slot_depth,
+        home_loss,
+    ):
+        """:meth:`support`, compiled: a keyed uniform per federated school, ascending.
+
+        The cost at home is :meth:`home_cost_compiled`'s pass, after the convergence.
+        """
         n, k = slot_p.shape
         fed = np.empty(n, np.int64)
         top = np.zeros(len(n_led))
@@ -486,13 +514,14 @@ class SystemLeadership(Rule):
             return led, lead, col
         for x in range(m):
             i = fed[x]
-            capacity[i] += rate[i] * (top[head[i]] - capacity[i])
+            capacity[i] += rate * paid[authority[i]] * (top[head[i]] - capacity[i])
+        _home_cost(head, n_led, perf, capacity, home_loss)
         u = draws.uniform(key, t, fed[:m], 0)
         g = 0
         for x in range(m):
             i = fed[x]
             ld = lead_of[head[i]]
-            if ld == i or not u[x] < chance[i]:
+            if ld == i or not u[x] < chance * paid[authority[i]]:
                 continue
             best, at = -1.0, 0
             for j in range(k):
@@ -567,6 +596,24 @@ class SystemLeadership(Rule):
             if ok[x]:
                 own[led[x], at[x]] = value[x]
         return np.count_nonzero(ok)
+
+
+@jit(inline="always")
+def _home_cost(head, n_led, perf, capacity, rate):
+    """:meth:`SystemLeadership.home_cost_compiled`'s pass, for it and the support kernel.
+
+    Each federation's lead (the highest ``perf`` in numpy's sort order, the last by
+    index among equals) loses ``rate`` of its capacity; in place.
+    """
+    lead = np.full(len(n_led), -1, np.int64)
+    for i in range(len(head)):
+        h = head[i]
+        if n_led[h] > 1 and (lead[h] < 0 or _sorts_at_or_after(perf[i], perf[lead[h]])):
+            lead[h] = i
+    for h in range(len(n_led)):
+        i = lead[h]
+        if i >= 0:
+            capacity[i] -= rate * capacity[i]
 
 
 @jit(inline="always")

@@ -75,11 +75,18 @@ class Collaboratives(Rule):
     def apply(self, model):
         """Found and formalise collaboratives."""
         s, p, c = model.schools, model.p, model.collabs
-        fac = model.school_facilitation()
-        push = 1.0 + p.rel_adversity * model.pressure()
-        free = s.collab == EMPTY  # only a school outside any collaborative founds one
-        chance = self.value(model, "p_collab_form") * model.heads.appetite[s.head] * fac * push
-        founders = model.occurs(chance * free, self.keys[FOUND])
+        chance, fac, push = self.founding_chance(
+            float(self.value(model, "p_collab_form")),
+            model.heads.appetite,
+            s.head,
+            model.authorities.facilitation,
+            s.authority,
+            s.budget,
+            s.capacity,
+            float(p.rel_adversity),
+            s.collab,
+        )
+        founders = model.occurs(chance, self.keys[FOUND])
         if len(founders):
             founder, a, b = self.found(
                 self.keys[MEMBER],
@@ -103,15 +110,68 @@ class Collaboratives(Rule):
                 )
                 add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
-        informal = np.flatnonzero(c.alive[: c.n] & ~c.formal[: c.n])
+        informal, rate, uid = self.informal_rates(
+            s.collab, fac, push, c.alive[: c.n], c.formal, c.uid, self.value(model, "p_formalise")
+        )
         if len(informal):
-            rate = self.formalisation_rate(
-                s.collab, fac, push, c.n, self.value(model, "p_formalise")
-            )
-            go = informal[model.occurs(rate[informal], self.keys[FORMALISE], c.uid[informal])]
+            go = informal[model.occurs(rate, self.keys[FORMALISE], uid)]
             if len(go):
                 c.formal[go] = True
                 model.ties.formal[ties_within(model, go, alive_only=False)] = True
+
+    @staticmethod
+    def founding_chance(
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """Each school's monthly chance to found a collaborative, its facilitation and push.
+
+        Facilitation is its authority's (``model.school_facilitation()``); push is
+        ``1 + rel_adversity * pressure`` (``model.pressure()``: budget lost times
+        capacity). The chance is ``p_collab_form`` times its head's appetite,
+        facilitation and push, and 0 for a school already in a collaborative.
+        """
+        fac = facilitation[authority]
+        push = 1.0 + rel_adversity * (np.maximum(0.0, 1.0 - budget) * capacity)
+        free = collab == EMPTY  # only a school outside any collaborative founds one
+        chance = p_collab_form * appetite[head] * fac * push
+        return chance * free, fac, push
+
+    @staticmethod
+    @jit
+    def founding_chance_compiled(
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """:meth:`founding_chance`, compiled: school by school, in numpy's order of operations.
+
+        ``np.maximum(0.0, x)`` keeps a NaN, and a free school's chance is multiplied
+        by 1.0 (by 0.0 otherwise), as numpy multiplies by the boolean.
+        """
+        n = len(head)
+        chance, fac, push = np.empty(n), np.empty(n), np.empty(n)
+        for i in range(n):
+            lost = 1.0 - budget[i]
+            pressure = (lost if lost > 0.0 or lost != lost else 0.0) * capacity[i]
+            fac[i] = facilitation[authority[i]]
+            push[i] = 1.0 + rel_adversity * pressure
+            c = p_collab_form * appetite[head[i]] * fac[i] * push[i]
+            chance[i] = c * (1.0 if collab[i] == EMPTY else 0.0)
+        return chance, fac, push
 
     @staticmethod
     def found(
@@ -200,6 +260,51 @@ class Collaboratives(Rule):
                     a[x], b[x] = groups[q, i], groups[q, j]
                     x += 1
         return groups[:g, 0].copy(), a, b
+
+    @staticmethod
+    def informal_rates(collab, fac, push, alive, formal, uid, p_formalise):
+        """The informal collaboratives in being (ascending), their chances to formalise, uids.
+
+        ``alive`` is over the collaboratives; ``formal`` and ``uid`` at least as long.
+        The chances are :meth:`formalisation_rate`'s.
+        """
+        n = len(alive)
+        informal = np.flatnonzero(alive & ~formal[:n])
+        if len(informal) == 0:
+            return informal, np.zeros(0), uid[:0]
+        rate = Collaboratives.formalisation_rate(collab, fac, push, n, p_formalise)
+        return informal, rate[informal], uid[informal]
+
+    @staticmethod
+    @jit
+    def informal_rates_compiled(collab, fac, push, alive, formal, uid, p_formalise):
+        """:meth:`informal_rates`, compiled: one pass of sums, the chance of the informal alone.
+
+        The sums and the chance are :meth:`formalisation_rate_compiled`'s.
+        """
+        n = len(alive)
+        fac_c = np.zeros(n)
+        push_c = np.zeros(n)
+        cnt = np.zeros(n, np.int64)
+        for i in range(len(collab)):
+            q = collab[i]
+            if q >= 0:
+                fac_c[q] += fac[i]
+                push_c[q] += push[i]
+                cnt[q] += 1
+        informal = np.empty(n, np.int64)
+        m = 0
+        for q in range(n):
+            informal[m] = q
+            m += alive[q] and not formal[q]
+        rate = np.empty(m)
+        ids = np.empty(m, uid.dtype)
+        for x in range(m):
+            q = informal[x]
+            size = max(cnt[q], 1)
+            rate[x] = p_formalise * (fac_c[q] / size) * (push_c[q] / size)
+            ids[x] = uid[q]
+        return informal[:m], rate, ids
 
     @staticmethod
     def formalisation_rate(collab, fac, push, n_collabs, p_formalise):

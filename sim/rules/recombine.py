@@ -149,8 +149,7 @@ class Recombination(Rule):
     def apply(self, model):
         """Draw this step's inventions."""
         s, p = model.schools, model.p
-        pressure = model.pressure()
-        rate = self.invention_rate(
+        rate, pressure = self.invention_rate(
             self.value(model, "p_invent"),
             model.heads.ingenuity,
             s.head,
@@ -158,7 +157,7 @@ class Recombination(Rule):
             s.trial,
             p.tightness,
             p.rel_adversity,
-            pressure,
+            s.budget,
         )
         who = model.occurs(rate, self.keys[INVENT])
         if len(who) == 0:
@@ -194,21 +193,32 @@ class Recombination(Rule):
 
     @staticmethod
     def invention_rate(
-        p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, pressure
+        p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
     ):
-        """Each school's monthly chance to invent, before the step's length is applied."""
+        """Each school's monthly chance to invent (before the step's length), and its pressure.
+
+        Pressure is ``model.pressure()``: budget lost times capacity.
+        """
+        pressure = np.maximum(0.0, 1.0 - budget) * capacity
         # Creative space: what tightness leaves, or all of it in a field-trial site.
         space = np.where(trial >= 0, 1.0, 1.0 - tightness)
-        return p_invent * ingenuity[head] * capacity * space * (1.0 + rel_adversity * pressure)
+        rate = p_invent * ingenuity[head] * capacity * space * (1.0 + rel_adversity * pressure)
+        return rate, pressure
 
     @staticmethod
     @jit
     def invention_rate_compiled(
-        p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, pressure
+        p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
     ):
-        """:meth:`invention_rate`, compiled: multiplied school by school in numpy's order."""
+        """:meth:`invention_rate`, compiled: school by school in numpy's order.
+
+        ``np.maximum(0.0, x)`` keeps a NaN, as the pressure's numpy form does.
+        """
         out = np.empty(len(head))
+        pressure = np.empty(len(head))
         for i in range(len(head)):
+            lost = 1.0 - budget[i]
+            pressure[i] = (lost if lost > 0.0 or lost != lost else 0.0) * capacity[i]
             space = 1.0 if trial[i] >= 0 else 1.0 - tightness
             out[i] = (
                 p_invent
@@ -217,7 +227,7 @@ class Recombination(Rule):
                 * space
                 * (1.0 + rel_adversity * pressure[i])
             )
-        return out
+        return out, pressure
 
     @staticmethod
     def recombine(keys, t, x: RecombineInputs):
