@@ -295,15 +295,26 @@ def _own_cohorts(perf: np.ndarray, cohort: np.ndarray, floor: float) -> tuple[fl
     ``logit.var() + np.mean(1 / (n q (1 - q)))`` and the two means in numpy. Nothing is
     kept between calls, so a cohort changed during a run is read as it is.
     """
+    q, n, below, every, logit = _published_inputs(perf, cohort, floor)
+    if not len(q):
+        return float("nan"), float("nan"), float("nan")
+    var, noise, every_mean, below_mean = published_moments(q, n, logit, every, below)
+    return float(np.sqrt(var + noise)), float(every_mean), float(below_mean)
+
+
+def _published_inputs(
+    perf: np.ndarray, cohort: np.ndarray, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The published schools' shares, cohorts and the moments' inputs (:func:`_own_cohorts`).
+
+    Returns ``q`` (clipped performance), ``n`` (cohort), the chance of fewer than
+    ``floor`` (the table read), ``q ** n`` and the logit of ``q``, published schools
+    only; the last two in numpy (a compiled loop's power and log may differ by an ulp).
+    """
     if len(cohort) != len(perf):
         raise ValueError("cohort needs a size for every school")
     q, n, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(floor))
-    if not len(q):
-        return float("nan"), float("nan"), float("nan")
-    every = np.power(q, n)  # numpy's power and log: a compiled loop's may differ by an ulp
-    logit = np.log(q / (1.0 - q))
-    var, noise, every_mean, below_mean = published_moments(q, n, logit, every, below)
-    return float(np.sqrt(var + noise)), float(every_mean), float(below_mean)
+    return q, n, below, np.power(q, n), np.log(q / (1.0 - q))
 
 
 def _own_cohorts_lookup_numpy(
@@ -382,11 +393,7 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
     perf = s.perf
     n = s.n
     cohort = s.cohort
-    if len(cohort) != len(perf):
-        raise ValueError("cohort needs a size for every school")
-    q, n_pub, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(FLOOR))
-    every = np.power(q, n_pub)  # numpy's power and log: a compiled loop's may differ by an ulp
-    logit = np.log(q / (1.0 - q))
+    q, n_pub, below, every, logit = _published_inputs(perf, cohort, FLOOR)
     x = MetricInputs(
         perf,
         model.perf0,
@@ -452,17 +459,7 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         share_all,
         share_below,
     ) = (metric_summary if n else _summary_numpy)(x, 0.05, 0.95)
-    row = {
-        "step": model.t,
-        "year": p.start_year + model.t * p.dur_step / 12.0,
-        "practices_in_use": int(in_use),
-        "top_adoption": top / n,
-        "slots_used": total / n,  # a school runs a practice at most once
-        "ties": t.n_alive(),
-    }
-    counts = model.counts
-    for k in COUNTS:
-        row[k] = int(counts[k])
+    row = collect_adoption(model, users, usage=(in_use, top, total))
     row.update(
         published_sd=published_sd,
         share_all_pupils=share_all,
@@ -548,12 +545,20 @@ def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
     )
 
 
-def collect_adoption(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
-    """The ``adoption`` metric set: step, year and adoption (also the start of the full row)."""
+def collect_adoption(
+    model: ModelLike, users: np.ndarray | None = None, usage: tuple | None = None
+) -> dict[str, float]:
+    """The ``adoption`` metric set: step, year and adoption (also the start of the full row).
+
+    ``usage``: :func:`sim.core.kernels.usage_summary` of ``users`` when already known
+    (:func:`collect` has it from its one compiled call).
+    """
     s, t, p = model.schools, model.ties, model.p
     n = s.n
-    users = model.users() if users is None else users
-    in_use, top, total = usage_summary(users)  # counts are whole numbers, so exact
+    if usage is None:
+        users = model.users() if users is None else users
+        usage = usage_summary(users)  # counts are whole numbers, so exact
+    in_use, top, total = usage
     return {
         "step": model.t,
         "year": p.start_year + model.t * p.dur_step / 12.0,
