@@ -14,7 +14,13 @@ from sim.core.numerics import first_in_order, numpy_sum, row_any
 from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
 from sim.core.state import CREATED, EMPTY, IDEA, PROVEN, TRIAL
-from sim.rules.actions import publish_evidence, take_up
+from sim.rules.actions import (
+    protection_inputs,
+    publish_evidence,
+    take_up_slots,
+    take_up_slots_compiled,
+    value_inputs,
+)
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -178,24 +184,132 @@ class FieldTrials:
             )
             if k == 0:
                 break
-            sites = self.volunteers(
-                keys[SITES], model.t, free, pr.uid[pid], model.heads.openness, s.head, s.capacity, k
-            )
-            before = s.slot_p[sites]  # a copy (fancy indexing)
-            take_up(model, sites, np.full(k, pid), CREATED)
-            pr.trial_base[pid] = self.enrol(
+            pr.trial_base[pid], took_up = self.incubate(
+                keys[SITES],
+                model.t,
+                free,
+                pr.uid[pid],
+                model.heads.openness,
+                s.head,
+                s.capacity,
+                k,
                 pid,
-                sites,
-                before,
-                s.slot_p,
-                s.slot_channel,
+                p.init_own_created,
+                s.slot_depth,
+                s.slot_own,
+                s.slot_source,
+                value_inputs(model),
+                protection_inputs(model),
                 s.trial,
                 pr.effect,
                 pr.born,
                 p.rel_effect_spread,
             )
+            model.counts["adoptions"] += took_up
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
+
+    @staticmethod
+    def incubate(
+        key,
+        t,
+        free,
+        uid,
+        openness,
+        head,
+        capacity,
+        k,
+        pid,
+        own,
+        depth,
+        own_a,
+        source_a,
+        values,
+        protection,
+        trial,
+        effect,
+        born,
+        rel_spread,
+    ):
+        """Incubate ``pid``: ``k`` volunteer sites take it up as their own and join its trial.
+
+        :meth:`volunteers` among the ``free`` schools; each takes ``pid`` up
+        (:func:`sim.rules.actions.take_up_slots`, channel created, ownership
+        ``own``: what :func:`sim.rules.actions.take_up` does); those running it
+        join the trial (:meth:`enrol`). ``values`` and ``protection``:
+        :func:`~sim.rules.actions.value_inputs` and
+        :func:`~sim.rules.actions.protection_inputs`. Returns the trial's
+        comparator and how many sites took it up.
+        """
+        sites = FieldTrials.volunteers(key, t, free, uid, openness, head, capacity, k)
+        slot_p, channel = values.slot_p, protection.channel
+        before = slot_p[sites]  # a copy (fancy indexing)
+        m = len(sites)
+        ok = take_up_slots(
+            sites,
+            np.full(m, pid, np.int64),
+            np.full(m, EMPTY, np.int64),
+            own,
+            CREATED,
+            depth,
+            own_a,
+            source_a,
+            values,
+            protection,
+        )
+        base = FieldTrials.enrol(
+            pid, sites, before, slot_p, channel, trial, effect, born, rel_spread
+        )
+        return base, int(np.count_nonzero(ok))
+
+    @staticmethod
+    @jit
+    def incubate_compiled(
+        key,
+        t,
+        free,
+        uid,
+        openness,
+        head,
+        capacity,
+        k,
+        pid,
+        own,
+        depth,
+        own_a,
+        source_a,
+        values,
+        protection,
+        trial,
+        effect,
+        born,
+        rel_spread,
+    ):
+        """:meth:`incubate`, compiled: the three kernels in one call.
+
+        :meth:`volunteers_compiled`, :func:`~sim.rules.actions.take_up_slots_compiled`
+        and :meth:`enrol_compiled`, in that order, on the same arrays.
+        """
+        sites = _volunteers(key, t, free, uid, openness, head, capacity, k)
+        slot_p, channel = values.slot_p, protection.channel
+        m = len(sites)
+        before = np.empty((m, slot_p.shape[1]), slot_p.dtype)
+        for x in range(m):
+            before[x] = slot_p[sites[x]]
+        ok = take_up_slots_compiled(
+            sites,
+            np.full(m, pid),
+            np.full(m, EMPTY),
+            own,
+            CREATED,
+            depth,
+            own_a,
+            source_a,
+            values,
+            protection,
+        )
+        base = _enrol(pid, sites, before, slot_p, channel, trial, effect, born, rel_spread)
+        return base, np.count_nonzero(ok)
 
     @staticmethod
     def volunteers(key, t, free, uid, openness, head, capacity, k):
@@ -256,11 +370,9 @@ class FieldTrials:
         displaced = np.where((before != after) & (after == pid), before, EMPTY).max(axis=1)
         base = np.zeros(len(displaced))
         for i in np.flatnonzero(displaced >= 0).tolist():
+            row = at[i : i + 1]
             q = int(displaced[i])
-            base[i] = float(effect[q])
-            own = ((slot_p[at[i]] == q) & (slot_channel[at[i]] == CREATED)).any()
-            if born[q] >= 0 and not own:
-                base[i] = base[i] * rel_spread
+            base[i] = effects_at(q, slot_p[row], slot_channel[row], effect, born, rel_spread)[0]
         return float(base.mean())
 
     @staticmethod
@@ -301,47 +413,148 @@ class FieldTrials:
         return numpy_sum(base[:m]) / m
 
     def conclude_trials(self, model: ModelLike) -> None:
-        """Trials that end are evaluated and their evidence published (proven or abandoned)."""
-        pr = model.practices
-        ending = np.flatnonzero((pr.stage[: pr.n] == TRIAL) & (pr.trial_end[: pr.n] <= model.t))
+        """Trials that end are evaluated and their evidence published (proven or abandoned).
+
+        One call of :meth:`concluded` finds the trials ending this month, frees their
+        sites and measures each (sites, their mean logit performance, the candidate's
+        mean true effect there); a trial no site ran is an idea again. The estimates
+        of the rest are drawn and published together: each practice's evidence is its
+        own, so publishing them at once is publishing them one by one.
+        """
+        pr, s, p = model.practices, model.schools, model.p
+        ending, n_sites, perf, effect = self.concluded(
+            model.t,
+            pr.stage[: pr.n],
+            pr.trial_end[: pr.n],
+            s.trial,
+            s.logit_perf,
+            s.slot_p,
+            s.slot_channel,
+            pr.effect,
+            pr.born,
+            p.rel_effect_spread,
+        )
         if not len(ending):
             return
-        p, s, keys = model.p, model.schools, self.keys_of(DECISIONS)
+        ran = n_sites > 0
+        if not ran.all():  # no site ran it: nothing measured, an idea again
+            pr.stage[ending[~ran]] = IDEA
+            ending, n_sites, perf, effect = ending[ran], n_sites[ran], perf[ran], effect[ran]
+            if not len(ending):
+                return
+        keys = self.keys_of(DECISIONS)
         z = z_of(self.value(model, "share_confidence"))
-        for pid in ending.tolist():
-            sites = np.flatnonzero(s.trial == pid)
-            s.trial[sites] = EMPTY
-            pr.trial_end[pid] = EMPTY
-            if len(sites) == 0:  # no site ran it: nothing measured, an idea again
-                pr.stage[pid] = IDEA
-                continue
-            se = trial_se(
-                p.sd_trial,
-                len(sites),
-                self.value(model, "n_pupils_site"),
-                p.dur_trial,
-                expit(float(s.logit_perf[sites].mean())),
-            )
-            gain = float(effect_at(model, pid, sites).mean()) - pr.trial_base[pid]
-            est = gain + se * draws.normal1(keys[ESTIMATE], model.t, pr.uid[pid], 0)
-            publish_evidence(
-                model,
-                np.array([pid]),
-                np.array([est]),
-                np.array([1.0 / se**2]),
-                p.threshold_proven,
-                z,
-            )
+        n_pupils = self.value(model, "n_pupils_site")
+        noise = draws.normal(keys[ESTIMATE], model.t, pr.uid[ending], 0)
+        trials = []
+        for pid, m, lp, mean, e in zip(
+            ending.tolist(),
+            n_sites.tolist(),
+            perf.tolist(),
+            effect.tolist(),
+            noise.tolist(),
+            strict=True,
+        ):
+            se = trial_se(p.sd_trial, m, n_pupils, p.dur_trial, expit(lp))
+            gain = mean - pr.trial_base[pid]
+            trials.append((pid, m, gain, gain + se * e, se))
+        publish_evidence(
+            model,
+            ending,
+            np.array([est for *_, est, _ in trials]),
+            np.array([1.0 / se**2 for *_, se in trials]),
+            p.threshold_proven,
+            z,
+        )
+        for pid, m, gain, est, se in trials:
             model.note(
                 "trial",
                 practice=pid,
                 proven=bool(pr.stage[pid] == PROVEN),
                 inventor=int(pr.inventor[pid]),
-                sites=len(sites),
+                sites=m,
                 estimate=float(est),
                 se=float(se),
                 true_gain=gain,
             )
+
+    @staticmethod
+    def concluded(t, stage, trial_end, trial, logit_perf, slot_p, slot_channel, effect, born, rel):
+        """The trials ending at step ``t``, their sites freed, and what each measured.
+
+        Returns the practices in trial whose ``trial_end`` is reached (ascending), and
+        for each its sites (the schools whose ``trial`` it was, now freed: ``trial``
+        set to -1 and its ``trial_end`` too), their mean ``logit_perf``, and the mean
+        of its true effect at them (:func:`effects_at`); 0 for both where no site ran it.
+        """
+        ending = np.flatnonzero((stage == TRIAL) & (trial_end <= t))
+        n_sites = np.zeros(len(ending), np.int64)
+        perf = np.zeros(len(ending))
+        gain = np.zeros(len(ending))
+        for x, pid in enumerate(ending.tolist()):
+            sites = np.flatnonzero(trial == pid)
+            trial[sites] = EMPTY
+            trial_end[pid] = EMPTY
+            n_sites[x] = len(sites)
+            if len(sites):
+                perf[x] = logit_perf[sites].mean()
+                at = effects_at(pid, slot_p[sites], slot_channel[sites], effect, born, rel)
+                gain[x] = at.mean()
+        return ending, n_sites, perf, gain
+
+    @staticmethod
+    @jit
+    def concluded_compiled(
+        t, stage, trial_end, trial, logit_perf, slot_p, slot_channel, effect, born, rel
+    ):
+        """:meth:`concluded`, compiled: one pass over the schools a trial, the means numpy's.
+
+        Each trial's sites in school order; their logit performances and the
+        candidate's effects there (whole where it is the school's own, channel
+        created, or known at the start; ``rel`` of it elsewhere) summed in numpy's
+        (pairwise) order (:func:`sim.core.numerics.numpy_sum`) and divided by their count.
+        """
+        m_all = 0
+        ending = np.empty(len(stage), np.int64)
+        for q in range(len(stage)):
+            ending[m_all] = q
+            m_all += stage[q] == TRIAL and trial_end[q] <= t
+        ending = ending[:m_all]
+        n_sites = np.zeros(m_all, np.int64)
+        perf = np.zeros(m_all)
+        gain = np.zeros(m_all)
+        if m_all == 0:
+            return ending, n_sites, perf, gain
+        n, width = len(trial), slot_p.shape[1]
+        lp = np.empty(n)
+        at = np.empty(n)
+        for x in range(m_all):
+            pid = ending[x]
+            trial_end[pid] = EMPTY
+            whole = float(effect[pid])
+            part = whole * rel
+            m = 0
+            for i in range(n):
+                if trial[i] != pid:
+                    continue
+                trial[i] = EMPTY
+                own = False
+                for j in range(width):
+                    own = own or (slot_p[i, j] == pid and slot_channel[i, j] == CREATED)
+                lp[m] = logit_perf[i]
+                at[m] = whole if (born[pid] < 0 or own) else part
+                m += 1
+            n_sites[x] = m
+            if m > 0:
+                perf[x] = numpy_sum(lp[:m]) / m
+                gain[x] = numpy_sum(at[:m]) / m
+        return ending, n_sites, perf, gain
+
+
+#: The kernels :meth:`FieldTrials.incubate_compiled` calls: a kernel reaches another
+#: through a name of its module, not through a class.
+_volunteers = FieldTrials.volunteers_compiled
+_enrol = FieldTrials.enrol_compiled
 
 
 def expit(x: float) -> float:
@@ -374,14 +587,39 @@ def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarra
     ``rel_effect_spread`` of it anywhere else, including a school that does not hold
     it; a practice known at the start keeps its effect everywhere. So a trial measures
     efficacy at its own sites and monitoring measures effectiveness in wide use.
+    The rule itself, on arrays, is :func:`effects_at`; the slots are read only for a
+    practice invented during the run.
     """
     pr = model.practices
-    effect = np.full(len(schools), float(pr.effect[practice]))
-    if pr.born[practice] < 0:
-        return effect
+    if pr.born[practice] < 0:  # known at the start: its whole effect everywhere
+        return effects_at(practice, schools, None, pr.effect, pr.born, 0.0)
     s = model.schools
-    own = ((s.slot_p[schools] == practice) & (s.slot_channel[schools] == CREATED)).any(axis=1)
-    return np.where(own, effect, effect * model.p.rel_effect_spread)
+    return effects_at(
+        practice,
+        s.slot_p[schools],
+        s.slot_channel[schools],
+        pr.effect,
+        pr.born,
+        model.p.rel_effect_spread,
+    )
+
+
+def effects_at(practice, slot_p, slot_channel, effect, born, rel_spread) -> np.ndarray:
+    """:func:`effect_at` on arrays: ``practice``'s true effect at schools with these slots.
+
+    ``slot_p`` and ``slot_channel``: the schools' rows (one a school; only their
+    number is read for a practice known at the start). Its whole effect where it was
+    known at the start (``born`` below 0) or a school holds it as its own (channel
+    created), ``rel_spread`` of it elsewhere. Monitoring's
+    :meth:`~sim.rules.strategies.monitoring.Monitoring.gains` and a trial's
+    conclusion (:meth:`FieldTrials.concluded`) read it too; their kernels write it
+    out in a loop.
+    """
+    out = np.full(len(slot_p), float(effect[practice]))
+    if born[practice] < 0:
+        return out
+    own = ((slot_p == practice) & (slot_channel == CREATED)).any(axis=1)
+    return np.where(own, out, out * rel_spread)
 
 
 def comparator(

@@ -11,7 +11,7 @@ from sim.core.jit import jit
 from sim.core.numerics import numpy_sum, row_any
 from sim.core.registry import Param
 from sim.core.state import ABANDONED, CREATED, IDEA, PROVEN, TRIAL
-from sim.rules.strategies.field_trials import z_of
+from sim.rules.strategies.field_trials import effects_at, z_of
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -141,19 +141,16 @@ class Monitoring:
     def gains(watched, slot_p, slot_channel, effect, born, rel_spread):
         """Each watched practice's mean true effect at the schools running it.
 
-        :func:`~sim.rules.strategies.field_trials.effect_at` at its users (the rows
-        of ``slot_p`` that run it), the same operations: its whole effect where a
-        school holds it as its own (channel created) or it was known at the start
-        (``born`` below 0), ``rel_spread`` of it elsewhere.
+        :func:`~sim.rules.strategies.field_trials.effects_at` at its users (the rows
+        of ``slot_p`` that run it): its whole effect where a school holds it as its
+        own (channel created) or it was known at the start (``born`` below 0),
+        ``rel_spread`` of it elsewhere.
         """
         out = []
         for q in watched.tolist():
             users = np.flatnonzero(row_any(slot_p == q))
-            effect_q = np.full(len(users), float(effect[q]))
-            if born[q] >= 0:
-                own = row_any((slot_p[users] == q) & (slot_channel[users] == CREATED))
-                effect_q = np.where(own, effect_q, effect_q * rel_spread)
-            out.append(effect_q.mean())
+            at = effects_at(q, slot_p[users], slot_channel[users], effect, born, rel_spread)
+            out.append(at.mean())
         return np.array(out)
 
     @staticmethod
