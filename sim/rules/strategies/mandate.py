@@ -232,14 +232,14 @@ class Mandate:
         if not practices:
             return
         s, p = model.schools, model.p
-        self.pay_running_cost(model)
+        practices = np.asarray(practices, np.int64)
+        missing, under = self.counts(s.slot_p, s.n, practices)
+        self.pay_running_cost(model, under)
         reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
         reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
-        users = model.users()
-        expected = reach * sum(s.n - int(users[pid]) for pid in practices)
+        expected = reach * missing
         reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
-        practices = np.asarray(practices, np.int64)
         took_up = self.take_ups(
             self.keys_of(DECISIONS)[0],
             model.t,
@@ -256,22 +256,53 @@ class Mandate:
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
 
-    def pay_running_cost(self, model: ModelLike) -> None:
+    def pay_running_cost(self, model: ModelLike, under: int | None = None) -> None:
         """At the start of each year, pay a year's running cost for the schools under mandate.
 
         ``cost_mandate_year`` for each school running any standing mandated
-        practice, asked of the centre once a year (a yearly grant, not a
-        monthly one); the share it can pay sets how far the mandate reaches
-        new schools for the year.
+        practice (``under``, if counted already: :meth:`counts`), asked of the
+        centre once a year (a yearly grant, not a monthly one); the share it can
+        pay sets how far the mandate reaches new schools for the year.
         """
         year = max(1, round(12.0 / model.p.dur_step))
         if model.t % year != 0:
             return
-        s = model.schools
-        under = int(row_any(np.isin(s.slot_p[: s.n], model.mandates)).sum())
+        if under is None:
+            s = model.schools
+            under = int(row_any(np.isin(s.slot_p[: s.n], model.mandates)).sum())
         model.ledger.share_mandate_year = model.ledger.centre(
             self.value(model, "cost_mandate_year") * under
         )
+
+    @staticmethod
+    def counts(slot_p, n, practices):
+        """What a mandate of ``practices`` asks: places not yet running them, and schools under it.
+
+        The first is ``sum(n - users[q] for q in practices)``, ``users`` the slots
+        running each practice (:meth:`~sim.model.model.NextPracticeModel.users`: a
+        school runs a practice at most once); the second the schools among the
+        first ``n`` running any of them (:meth:`pay_running_cost`).
+        """
+        held = sum(int(np.count_nonzero(slot_p == q)) for q in practices.tolist())
+        under = int(row_any(np.isin(slot_p[:n], practices)).sum())
+        return n * len(practices) - held, under
+
+    @staticmethod
+    @jit
+    def counts_compiled(slot_p, n, practices):
+        """:meth:`counts`, compiled: one pass over the slots, the same two integers."""
+        rows, width = slot_p.shape
+        held = 0
+        under = 0
+        for i in range(rows):
+            runs = False
+            for j in range(width):
+                for x in range(len(practices)):
+                    if slot_p[i, j] == practices[x]:
+                        held += 1
+                        runs = True
+            under += runs and i < n
+        return n * len(practices) - held, under
 
     @staticmethod
     def take_ups(key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection):
@@ -376,12 +407,24 @@ def reached(key, t, slot_p, pid, uid, chance):
 
 @jit
 def reached_compiled(key, t, slot_p, pid, uid, chance):
-    """:func:`reached`, compiled: a keyed uniform per school, ascending."""
-    n, k = slot_p.shape
-    u = draws.uniform(key, t, np.arange(n), uid)
+    """:func:`reached`, compiled: a keyed uniform per school not running ``pid``, ascending.
+
+    Only the schools not running it draw: a keyed draw is the same whichever
+    others are drawn (:func:`sim.core.draws.uniform` of those schools gives the
+    uniforms :func:`reached` draws for them). No uniform is below a ``chance`` of 0
+    or less (or NaN): then none draws.
+    """
+    n = slot_p.shape[0]
     out = np.empty(n, np.int64)
     m = 0
     for i in range(n):
         out[m] = i
-        m += (not runs_practice(slot_p, i, pid)) and u[i] < chance
-    return out[:m]
+        m += not runs_practice(slot_p, i, pid)
+    if m == 0 or not chance > 0.0:
+        return out[:0]
+    u = draws.uniform(key, t, out[:m], uid)
+    k = 0
+    for x in range(m):
+        out[k] = out[x]
+        k += u[x] < chance
+    return out[:k]
