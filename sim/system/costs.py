@@ -289,20 +289,25 @@ def fund_authorities_compiled(
     for a in range(n_la):
         if stance[a] != ABSENT:
             cost = cost_fac * facilitation[a] * per_la[a] * months
-            d = allowance[a] - spent[a]
-            left = 0.0 if d < 0.0 else d
-            share = left / cost if cost > left else 1.0
-            spent[a] = spent[a] + cost * share
-            short[a] = short[a] + cost * (1.0 - share)
-            facilitation[a] = facilitation[a] * share
-        cost = cost_cap * budget[a] * per_la[a] * months
-        d = allowance[a] - spent[a]
-        left = 0.0 if d < 0.0 else d
-        share = left / cost if cost > left else 1.0
-        spent[a] = spent[a] + cost * share
-        short[a] = short[a] + cost * (1.0 - share)
-        funded[a] = share
+            facilitation[a] = facilitation[a] * _ask(a, cost, allowance, spent, short)
+        funded[a] = _ask(a, cost_cap * budget[a] * per_la[a] * months, allowance, spent, short)
     return funded
+
+
+@jit(inline="always")
+def _ask(a, cost, allowance, spent, short):
+    """Authority ``a`` is asked for ``cost`` (:meth:`Ledger.authorities` for one): the share.
+
+    ``np.maximum(0.0, allowance - spent)`` left (0.0 where the difference is below
+    0: -0.0 and NaN kept), the share ``left / cost`` when the cost exceeds it, else
+    1; charges ``spent`` and ``short`` in place.
+    """
+    d = allowance[a] - spent[a]
+    left = 0.0 if d < 0.0 else d
+    share = left / cost if cost > left else 1.0
+    spent[a] = spent[a] + cost * share
+    short[a] = short[a] + cost * (1.0 - share)
+    return share
 
 
 def charge_schools(model: NextPracticeModel) -> None:
