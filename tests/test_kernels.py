@@ -1438,3 +1438,182 @@ def test_collect_is_the_metric_calls_one_by_one(monkeypatch):
     for col in fast.columns:
         a, b = fast[col].to_numpy(float), slow[col].to_numpy(float)
         assert np.array_equal(_bits(a), _bits(b)), col
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    k=st.integers(1, 6),
+    chance=st.one_of(st.floats(-0.5, 1.5), st.just(float("nan")), st.just(0.0)),
+    seed=st.integers(0, 2**31),
+)
+def test_mandate_reach_draws_only_for_schools_not_running_it(n, k, chance, seed):
+    """:func:`reached_compiled` draws for the schools not running the practice only.
+
+    The schools reached are :func:`reached`'s, which draws for every school: a keyed
+    uniform is the same whichever other schools draw. Chances at or below 0, or NaN,
+    reach no one; above 1, every school not running it.
+    """
+    from sim.rules.strategies.mandate import reached, reached_compiled
+
+    rng = np.random.default_rng(seed)
+    sp = _slots(rng, n, k, 6, filled=rng.random())
+    key = rng.integers(0, 2**64, 2, dtype=np.uint64)
+    args = (key, int(rng.integers(0, 120)), sp, int(rng.integers(0, 6)), np.int64(seed % 997))
+    want = reached(*args, chance)
+    got = reached_compiled(*args, chance)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(1, 300), k=st.integers(1, 6), seed=st.integers(0, 2**31))
+def test_trials_concluded_match_their_numpy_form(n, k, seed):
+    """The trials ending, their sites freed, mean performance and effect there: bit for bit.
+
+    Trials that end and that do not, some with no site (an idea again), up to 300 sites
+    (numpy's pairwise sum past 8 and 128 terms), candidates known at the start and
+    invented, held as the site's own or not.
+    """
+    from sim.core.state import CHOSEN, CREATED, EMPTY, IDEA, TRIAL
+    from sim.rules.strategies.field_trials import effects_at
+
+    rng = np.random.default_rng(seed)
+    P, t = 8, int(rng.integers(0, 60))
+    stage = rng.choice([TRIAL, IDEA], P, p=[0.7, 0.3]).astype(np.int64)
+    trial_end = rng.integers(t - 5, t + 5, P)
+    trial_end[stage != TRIAL] = EMPTY
+    trial = np.where(rng.random(n) < 0.8, rng.integers(0, P, n), EMPTY)
+    sp = _slots(rng, n, k, P, filled=rng.random())
+    on = trial >= 0
+    sp[on, 0] = trial[on]  # sites run what they trial
+    channel = rng.choice([CREATED, CHOSEN], (n, k))
+    logit_perf = rng.standard_normal(n)
+    effect = rng.standard_normal(P) * 0.3
+    born = np.where(rng.random(P) < 0.5, -1, rng.integers(0, 50, P))
+    rel = float(rng.random())
+    a = [stage, trial_end.copy(), trial.copy()]
+    b = [stage, trial_end.copy(), trial.copy()]
+    rest = (logit_perf, sp, channel, effect, born, rel)
+    want = FieldTrials.concluded(t, *a, *rest)
+    got = FieldTrials.concluded_compiled(t, *b, *rest)
+    for x, y in zip(got, want, strict=True):
+        assert x.dtype == y.dtype
+        assert np.array_equal(_bits(x), _bits(y)) if x.dtype == np.float64 else np.array_equal(x, y)
+    assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2])
+    ending, n_sites, _, gain = want
+    assert np.array_equal(ending, np.flatnonzero((stage == TRIAL) & (trial_end <= t)))
+    for x, pid in enumerate(ending.tolist()):  # the freed sites, and effects_at's mean there
+        sites = np.flatnonzero(trial == pid)
+        assert n_sites[x] == len(sites) and not (a[2] == pid).any() and a[1][pid] == EMPTY
+        if len(sites):
+            at = effects_at(pid, sp[sites], channel[sites], effect, born, rel)
+            assert _bits(gain[x : x + 1]) == _bits(np.array([at.mean()]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(0, 200),
+    extra=st.integers(0, 5),
+    k=st.integers(1, 6),
+    size=st.integers(0, 4),
+    seed=st.integers(0, 2**31),
+)
+def test_mandate_counts_match_their_numpy_form_and_the_users(n, extra, k, size, seed):
+    """Places a mandate asks for and schools under it: the numpy form's, and the users'.
+
+    The first is ``sum(n - users[q])`` over the practices (repeats counted again), the
+    slots counted on every row as ``model.users()`` counts them; the second the schools
+    among the first ``n`` running any of them.
+    """
+    from sim.core.numerics import row_any
+    from sim.core.state import EMPTY
+    from sim.rules.strategies.mandate import Mandate
+
+    rng = np.random.default_rng(seed)
+    P = 6
+    sp = np.vstack([_slots(rng, n, k, P, filled=rng.random()), np.full((extra, k), EMPTY)])
+    practices = rng.integers(0, P, size).astype(np.int64)
+    want = Mandate.counts(sp, n, practices)
+    got = Mandate.counts_compiled(sp, n, practices)
+    assert got == want
+    users = K.practice_users(sp, P)
+    assert want[0] == sum(n - int(users[q]) for q in practices.tolist())
+    assert want[1] == int(row_any(np.isin(sp[:n], practices.tolist())).sum())
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_free=st.integers(1, 60), k=st.integers(1, 5), seed=st.integers(0, 2**31))
+def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, seed):
+    """Volunteers, their take-up (created) and enrolment in one kernel: the numpy form's.
+
+    Both forms leave the same slots, trial marks and comparator, and count the same
+    take-ups, which are :func:`sim.rules.actions.take_up`'s on the volunteers.
+    """
+    import copy
+
+    from sim.core.state import CREATED, EMPTY
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import protection_inputs, take_up, value_inputs
+    from tests.conftest import small
+
+    m = NextPracticeModel(small(), rng=seed % 50).run(4)
+    s, pr = m.schools, m.practices
+    rng = np.random.default_rng(seed)
+    pid = int(rng.integers(0, pr.n))
+    free = np.sort(rng.choice(s.n, min(n_free, s.n), replace=False)).astype(np.int64)
+    k = min(k, len(free))
+    key = rng.integers(0, 2**64, 2, dtype=np.uint64)
+    outs = []
+    for form in (FieldTrials.incubate, FieldTrials.incubate_compiled):
+        c = copy.deepcopy(m)
+        cs, cp = c.schools, c.practices
+        cs.trial[:] = EMPTY
+        got = form(
+            key,
+            c.t,
+            free,
+            cp.uid[pid],
+            c.heads.openness,
+            cs.head,
+            cs.capacity,
+            k,
+            pid,
+            c.p.init_own_created,
+            cs.slot_depth,
+            cs.slot_own,
+            cs.slot_source,
+            value_inputs(c),
+            protection_inputs(c),
+            cs.trial,
+            cp.effect,
+            cp.born,
+            c.p.rel_effect_spread,
+        )
+        outs.append((got, c))
+    (base_a, n_a), a = outs[0]
+    (base_b, n_b), b = outs[1]
+    assert n_a == n_b and _bits(base_a) == _bits(base_b)
+    for name in ("slot_p", "slot_depth", "slot_own", "slot_channel", "slot_since", "trial"):
+        assert np.array_equal(getattr(a.schools, name), getattr(b.schools, name)), name
+    ref = copy.deepcopy(m)  # the three steps as the rule took them before
+    ref.schools.trial[:] = EMPTY
+    rs, rp = ref.schools, ref.practices
+    sites = FieldTrials.volunteers(
+        key, ref.t, free, rp.uid[pid], ref.heads.openness, rs.head, rs.capacity, k
+    )
+    before = rs.slot_p[sites]
+    ok = take_up(ref, sites, np.full(k, pid), CREATED)
+    base = FieldTrials.enrol(
+        pid,
+        sites,
+        before,
+        rs.slot_p,
+        rs.slot_channel,
+        rs.trial,
+        rp.effect,
+        rp.born,
+        ref.p.rel_effect_spread,
+    )
+    assert int(ok.sum()) == n_a and _bits(base) == _bits(base_a)
+    assert np.array_equal(rs.slot_p, a.schools.slot_p) and np.array_equal(rs.trial, a.schools.trial)
