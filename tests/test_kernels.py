@@ -1534,12 +1534,14 @@ def test_mandate_counts_match_their_numpy_form_and_the_users(n, extra, k, size, 
     P = 6
     sp = np.vstack([_slots(rng, n, k, P, filled=rng.random()), np.full((extra, k), EMPTY)])
     practices = rng.integers(0, P, size).astype(np.int64)
-    want = Mandate.counts(sp, n, practices)
-    got = Mandate.counts_compiled(sp, n, practices)
-    assert got == want
-    users = K.practice_users(sp, P)
-    assert want[0] == sum(n - int(users[q]) for q in practices.tolist())
-    assert want[1] == int(row_any(np.isin(sp[:n], practices.tolist())).sum())
+    for schools in (True, False):
+        want = Mandate.counts(sp, n, practices, schools)
+        got = Mandate.counts_compiled(sp, n, practices, schools)
+        assert got == want
+        users = K.practice_users(sp, P)
+        assert want[0] == sum(n - int(users[q]) for q in practices.tolist())
+        under = int(row_any(np.isin(sp[:n], practices.tolist())).sum())
+        assert want[1] == (under if schools else 0)
 
 
 @settings(max_examples=25, deadline=None)

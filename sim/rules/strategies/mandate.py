@@ -233,12 +233,11 @@ class Mandate:
             return
         s, p = model.schools, model.p
         practices = np.asarray(practices, np.int64)
-        missing, under = self.counts(s.slot_p, s.n, practices)
-        self.pay_running_cost(model, under)
+        self.pay_running_cost(model)
         reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
         reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
-        expected = reach * missing
+        expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
         reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
         took_up = self.take_ups(
             self.keys_of(DECISIONS)[0],
@@ -256,52 +255,57 @@ class Mandate:
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
 
-    def pay_running_cost(self, model: ModelLike, under: int | None = None) -> None:
+    def pay_running_cost(self, model: ModelLike) -> None:
         """At the start of each year, pay a year's running cost for the schools under mandate.
 
         ``cost_mandate_year`` for each school running any standing mandated
-        practice (``under``, if counted already: :meth:`counts`), asked of the
-        centre once a year (a yearly grant, not a monthly one); the share it can
-        pay sets how far the mandate reaches new schools for the year.
+        practice (:meth:`counts`), asked of the centre once a year (a yearly
+        grant, not a monthly one); the share it can pay sets how far the mandate
+        reaches new schools for the year.
         """
         year = max(1, round(12.0 / model.p.dur_step))
         if model.t % year != 0:
             return
-        if under is None:
-            s = model.schools
-            under = int(row_any(np.isin(s.slot_p[: s.n], model.mandates)).sum())
+        s = model.schools
+        under = self.counts(s.slot_p, s.n, np.asarray(model.mandates, np.int64), True)[1]
         model.ledger.share_mandate_year = model.ledger.centre(
             self.value(model, "cost_mandate_year") * under
         )
 
     @staticmethod
-    def counts(slot_p, n, practices):
+    def counts(slot_p, n, practices, schools):
         """What a mandate of ``practices`` asks: places not yet running them, and schools under it.
 
         The first is ``sum(n - users[q] for q in practices)``, ``users`` the slots
         running each practice (:meth:`~sim.model.model.NextPracticeModel.users`: a
-        school runs a practice at most once); the second the schools among the
-        first ``n`` running any of them (:meth:`pay_running_cost`).
+        school runs a practice at most once); the second, counted only if
+        ``schools`` (once a year: :meth:`pay_running_cost`), is the schools among
+        the first ``n`` running any of them (else 0).
         """
         held = sum(int(np.count_nonzero(slot_p == q)) for q in practices.tolist())
-        under = int(row_any(np.isin(slot_p[:n], practices)).sum())
+        under = int(row_any(np.isin(slot_p[:n], practices)).sum()) if schools else 0
         return n * len(practices) - held, under
 
     @staticmethod
     @jit
-    def counts_compiled(slot_p, n, practices):
-        """:meth:`counts`, compiled: one pass over the slots, the same two integers."""
-        rows, width = slot_p.shape
+    def counts_compiled(slot_p, n, practices, schools):
+        """:meth:`counts`, compiled: a pass over the slots a practice, the same two integers."""
+        flat = slot_p.ravel()
         held = 0
+        for x in range(len(practices)):
+            q = practices[x]
+            c = 0
+            for y in range(len(flat)):
+                c += flat[y] == q
+            held += c
         under = 0
-        for i in range(rows):
-            runs = False
-            for j in range(width):
-                for x in range(len(practices)):
-                    if slot_p[i, j] == practices[x]:
-                        held += 1
-                        runs = True
-            under += runs and i < n
+        if schools:
+            for i in range(min(n, slot_p.shape[0])):
+                runs = False
+                for j in range(slot_p.shape[1]):
+                    for x in range(len(practices)):
+                        runs |= slot_p[i, j] == practices[x]
+                under += runs
         return n * len(practices) - held, under
 
     @staticmethod
