@@ -8,11 +8,22 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.kernels import keyed_events
 from sim.core.numerics import first_over, first_over_rows
+from sim.core.registry import inherits
 from sim.core.sources import GIBBONS_2007
 from sim.core.state import EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import invent
+
+#: The methods :meth:`Recombination.inventions` runs as one.
+_WHOLE = (
+    "inputs",
+    "invention_rate",
+    "invention_rate_compiled",
+    "recombine",
+    "recombine_compiled",
+)
 
 #: The decisions this rule draws for (``Recombination.decisions``), rows of its ``keys``.
 DECISIONS = (
@@ -147,8 +158,44 @@ class Recombination(Rule):
     }
 
     def apply(self, model):
-        """Draw this step's inventions."""
+        """Draw this step's inventions.
+
+        At monthly steps, who invents and what in one call (:meth:`inventions`), unless
+        a subclass overrides one of the methods it runs (then each runs, its own among them).
+        """
         s, p = model.schools, model.p
+        if p.dur_step == 1.0 and inherits(type(self), Recombination, _WHOLE):
+            got = self.inventions(
+                self.keys,
+                model.t,
+                float(self.value(model, "p_invent")),
+                model.heads.ingenuity,
+                s.head,
+                s.capacity,
+                s.trial,
+                float(p.tightness),
+                float(p.rel_adversity),
+                s.budget,
+                s.slot_p,
+                s.slot_depth,
+                model.practices.effect,
+                model.practices.cost,
+                model.practices.difficulty,
+                model.practices.domain,
+                float(self.value(model, "invent_df")),
+                float(self.value(model, "invent_shift")),
+                float(self.value(model, "invent_scale")),
+                float(p.cost_mean),
+                int(p.n_domains),
+                int(model.agenda),
+                float(p.lever_agenda),
+                float(self.value(model, "sd_log_cost")),
+                float(self.value(model, "sd_difficulty_jitter")),
+                float(self.value(model, "clip_t")),
+            )
+            if len(got[0]):
+                invent(model, *got)
+            return
         rate, pressure = self.invention_rate(
             self.value(model, "p_invent"),
             model.heads.ingenuity,
@@ -166,6 +213,130 @@ class Recombination(Rule):
             self.keys, model.t, self.inputs(model, who, pressure)
         )
         invent(model, who, effect, cost, difficulty, domain, parent)
+
+    @staticmethod
+    def inventions(
+        keys,
+        t,
+        p_invent,
+        ingenuity,
+        head,
+        capacity,
+        trial,
+        tightness,
+        rel_adversity,
+        budget,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ):
+        """A monthly step's inventions: (inventors, effect, cost, difficulty, domain, parent).
+
+        :meth:`invention_rate`, then who invents (a school whose keyed uniform
+        falls below its chance: ``model.occurs`` at one-month steps,
+        :func:`sim.core.kernels.keyed_events`), then :meth:`recombine` of
+        :class:`RecombineInputs` made of the rest of the arguments.
+        """
+        rate, pressure = Recombination.invention_rate(
+            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+        )
+        who = keyed_events(keys[INVENT], t, rate, np.arange(len(rate)))
+        x = RecombineInputs(
+            who,
+            slot_p,
+            slot_depth,
+            effect,
+            cost,
+            difficulty,
+            domain,
+            pressure,
+            df,
+            shift,
+            scale,
+            cost_mean,
+            n_domains,
+            agenda,
+            lever_agenda,
+            sd_log_cost,
+            sd_jitter,
+            clip_t,
+        )
+        return (who, *Recombination.recombine(keys, t, x))
+
+    @staticmethod
+    @jit
+    def inventions_compiled(
+        keys,
+        t,
+        p_invent,
+        ingenuity,
+        head,
+        capacity,
+        trial,
+        tightness,
+        rel_adversity,
+        budget,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ):
+        """:meth:`inventions`, compiled: who invents and what, in one call.
+
+        :meth:`invention_rate_compiled`, :func:`sim.core.kernels.keyed_events` and
+        :meth:`recombine_compiled`.
+        """
+        rate, pressure = _invention_rate_compiled(
+            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+        )
+        who = keyed_events(keys[INVENT], t, rate, np.arange(len(rate)))
+        x = RecombineInputs(
+            who,
+            slot_p,
+            slot_depth,
+            effect,
+            cost,
+            difficulty,
+            domain,
+            pressure,
+            df,
+            shift,
+            scale,
+            cost_mean,
+            n_domains,
+            agenda,
+            lever_agenda,
+            sd_log_cost,
+            sd_jitter,
+            clip_t,
+        )
+        new_effect, new_cost, new_difficulty, new_domain, parent = _recombine_compiled(keys, t, x)
+        return who, new_effect, new_cost, new_difficulty, new_domain, parent
 
     def inputs(self, model, who: np.ndarray, pressure: np.ndarray) -> RecombineInputs:
         """What :meth:`recombine` reads to make the inventions of the schools ``who``."""
@@ -357,3 +528,8 @@ class RecombineInputs(NamedTuple):
     sd_log_cost: float
     sd_jitter: float
     clip_t: float
+
+
+#: The kernels :meth:`Recombination.inventions_compiled` calls.
+_invention_rate_compiled = Recombination.invention_rate_compiled
+_recombine_compiled = Recombination.recombine_compiled
