@@ -323,6 +323,12 @@ def decided_by_rules(model: ModelLike, school: np.ndarray) -> np.ndarray:
     return ~held[school]
 
 
+def _any_held(model: ModelLike) -> bool:
+    """Whether a step runs with a school held (else :func:`decided_by_rules` is all True)."""
+    held = getattr(model, "held", None)
+    return held is not None and getattr(model, "in_step", False) and bool(held.any())
+
+
 def take_up(
     model: ModelLike,
     school: np.ndarray,
@@ -345,9 +351,8 @@ def take_up(
     school = np.asarray(school, np.int64)
     if len(school) == 0:
         return np.zeros(0, bool)
-    held = getattr(model, "held", None)
-    # A head's own choice: a participant's, for a school they hold (none held: skip the mask).
-    if channel == CHOSEN and held is not None and getattr(model, "in_step", False):
+    # A head's own choice: a participant's, for a school they hold (none held: no mask).
+    if channel == CHOSEN and _any_held(model):
         mine = decided_by_rules(model, school)
         if not mine.all():
             ok = np.zeros(len(school), bool)
@@ -613,8 +618,8 @@ def invent(
     parent: np.ndarray,
 ) -> np.ndarray:
     """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
-    mine = decided_by_rules(model, school)
-    if not mine.all():  # a participant tries their own ideas for a school they hold
+    mine = decided_by_rules(model, school) if _any_held(model) else None
+    if mine is not None and not mine.all():  # a participant's own ideas for a held school
         school, effect, cost, difficulty, domain, parent = (
             np.asarray(a)[mine] for a in (school, effect, cost, difficulty, domain, parent)
         )

@@ -8,7 +8,6 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
-from sim.core.kernels import keyed_events
 from sim.core.numerics import first_over, first_over_rows
 from sim.core.registry import inherits
 from sim.core.sources import GIBBONS_2007
@@ -16,14 +15,8 @@ from sim.core.state import EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import invent
 
-#: The methods :meth:`Recombination.inventions` runs as one.
-_WHOLE = (
-    "inputs",
-    "invention_rate",
-    "invention_rate_compiled",
-    "recombine",
-    "recombine_compiled",
-)
+#: The methods :meth:`Recombination.inventions` stands for: a subclass overriding one runs them.
+_WHOLE = ("inputs", "recombine", "recombine_compiled")
 
 #: The decisions this rule draws for (``Recombination.decisions``), rows of its ``keys``.
 DECISIONS = (
@@ -160,42 +153,12 @@ class Recombination(Rule):
     def apply(self, model):
         """Draw this step's inventions.
 
-        At monthly steps, who invents and what in one call (:meth:`inventions`), unless
-        a subclass overrides one of the methods it runs (then each runs, its own among them).
+        Who invents is ``model.occurs`` of the rates (a workshop's view of the model
+        names a participant's school instead); what they invent is one call of
+        :meth:`inventions` with plain arguments, unless a subclass overrides
+        :meth:`inputs` or :meth:`recombine` (then those run).
         """
         s, p = model.schools, model.p
-        if p.dur_step == 1.0 and inherits(type(self), Recombination, _WHOLE):
-            got = self.inventions(
-                self.keys,
-                model.t,
-                float(self.value(model, "p_invent")),
-                model.heads.ingenuity,
-                s.head,
-                s.capacity,
-                s.trial,
-                float(p.tightness),
-                float(p.rel_adversity),
-                s.budget,
-                s.slot_p,
-                s.slot_depth,
-                model.practices.effect,
-                model.practices.cost,
-                model.practices.difficulty,
-                model.practices.domain,
-                float(self.value(model, "invent_df")),
-                float(self.value(model, "invent_shift")),
-                float(self.value(model, "invent_scale")),
-                float(p.cost_mean),
-                int(p.n_domains),
-                int(model.agenda),
-                float(p.lever_agenda),
-                float(self.value(model, "sd_log_cost")),
-                float(self.value(model, "sd_difficulty_jitter")),
-                float(self.value(model, "clip_t")),
-            )
-            if len(got[0]):
-                invent(model, *got)
-            return
         rate, pressure = self.invention_rate(
             self.value(model, "p_invent"),
             model.heads.ingenuity,
@@ -209,29 +172,47 @@ class Recombination(Rule):
         who = model.occurs(rate, self.keys[INVENT])
         if len(who) == 0:
             return
-        effect, cost, difficulty, domain, parent = self.recombine(
-            self.keys, model.t, self.inputs(model, who, pressure)
+        if not inherits(type(self), Recombination, _WHOLE):  # a plug-in's own methods
+            got = self.recombine(self.keys, model.t, self.inputs(model, who, pressure))
+            invent(model, who, *got)
+            return
+        pr = model.practices
+        got = self.inventions(
+            self.keys,
+            model.t,
+            who,
+            s.slot_p,
+            s.slot_depth,
+            pr.effect,
+            pr.cost,
+            pr.difficulty,
+            pr.domain,
+            pressure,
+            float(self.value(model, "invent_df")),
+            float(self.value(model, "invent_shift")),
+            float(self.value(model, "invent_scale")),
+            p.cost_mean,
+            p.n_domains,
+            model.agenda,
+            p.lever_agenda,
+            float(self.value(model, "sd_log_cost")),
+            float(self.value(model, "sd_difficulty_jitter")),
+            float(self.value(model, "clip_t")),
         )
-        invent(model, who, effect, cost, difficulty, domain, parent)
+        invent(model, who, *got)
 
     @staticmethod
     def inventions(
         keys,
         t,
-        p_invent,
-        ingenuity,
-        head,
-        capacity,
-        trial,
-        tightness,
-        rel_adversity,
-        budget,
+        who,
         slot_p,
         slot_depth,
         effect,
         cost,
         difficulty,
         domain,
+        pressure,
         df,
         shift,
         scale,
@@ -243,17 +224,7 @@ class Recombination(Rule):
         sd_jitter,
         clip_t,
     ):
-        """A monthly step's inventions: (inventors, effect, cost, difficulty, domain, parent).
-
-        :meth:`invention_rate`, then who invents (a school whose keyed uniform
-        falls below its chance: ``model.occurs`` at one-month steps,
-        :func:`sim.core.kernels.keyed_events`), then :meth:`recombine` of
-        :class:`RecombineInputs` made of the rest of the arguments.
-        """
-        rate, pressure = Recombination.invention_rate(
-            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
-        )
-        who = keyed_events(keys[INVENT], t, rate, np.arange(len(rate)))
+        """:meth:`recombine` of the :class:`RecombineInputs` made of these arguments, in order."""
         x = RecombineInputs(
             who,
             slot_p,
@@ -274,27 +245,21 @@ class Recombination(Rule):
             sd_jitter,
             clip_t,
         )
-        return (who, *Recombination.recombine(keys, t, x))
+        return Recombination.recombine(keys, t, x)
 
     @staticmethod
     @jit
     def inventions_compiled(
         keys,
         t,
-        p_invent,
-        ingenuity,
-        head,
-        capacity,
-        trial,
-        tightness,
-        rel_adversity,
-        budget,
+        who,
         slot_p,
         slot_depth,
         effect,
         cost,
         difficulty,
         domain,
+        pressure,
         df,
         shift,
         scale,
@@ -306,15 +271,11 @@ class Recombination(Rule):
         sd_jitter,
         clip_t,
     ):
-        """:meth:`inventions`, compiled: who invents and what, in one call.
+        """:meth:`inventions`, compiled: :meth:`recombine_compiled` called with plain arguments.
 
-        :meth:`invention_rate_compiled`, :func:`sim.core.kernels.keyed_events` and
-        :meth:`recombine_compiled`.
+        The bundle is made inside the kernel: a call with plain arguments costs less
+        than one with a named tuple.
         """
-        rate, pressure = _invention_rate_compiled(
-            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
-        )
-        who = keyed_events(keys[INVENT], t, rate, np.arange(len(rate)))
         x = RecombineInputs(
             who,
             slot_p,
@@ -335,8 +296,7 @@ class Recombination(Rule):
             sd_jitter,
             clip_t,
         )
-        new_effect, new_cost, new_difficulty, new_domain, parent = _recombine_compiled(keys, t, x)
-        return who, new_effect, new_cost, new_difficulty, new_domain, parent
+        return _recombine_compiled(keys, t, x)
 
     def inputs(self, model, who: np.ndarray, pressure: np.ndarray) -> RecombineInputs:
         """What :meth:`recombine` reads to make the inventions of the schools ``who``."""
@@ -530,6 +490,5 @@ class RecombineInputs(NamedTuple):
     clip_t: float
 
 
-#: The kernels :meth:`Recombination.inventions_compiled` calls.
-_invention_rate_compiled = Recombination.invention_rate_compiled
+#: :meth:`Recombination.recombine_compiled`, for :meth:`Recombination.inventions_compiled`.
 _recombine_compiled = Recombination.recombine_compiled
