@@ -9,8 +9,8 @@ floating-point operations in the same order, so the comparison is exact (bit
 for bit, and every slot's stream left as it was): on many random states of
 small systems, rule by rule, then on whole runs of every shipped scenario with
 each setting of the switch.
-The judging, exchanging and recombining forms are also checked on hostile
-random inputs (hypothesis).
+The judging (and judging with taking up), exchanging and recombining forms are
+also checked on hostile random inputs (hypothesis).
 """
 
 from __future__ import annotations
@@ -327,6 +327,71 @@ def test_exchanges_equal_their_numpy_form(system, n_ties, p_exchange):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SYSTEMS, st.integers(0, 120), st.sampled_from([-1, 0, 2]), st.booleans())
+def test_adopt_equals_its_numpy_form(system, m, agenda, hold):
+    """Judging and taking up in one call: the same take-ups, slots, trust and count.
+
+    Many items per school (the best of each is taken up, the first of equal margins),
+    schools full or not, protected slots, and with ``hold`` some schools held.
+    """
+    n, k, n_practices, seed = system
+    rng = np.random.default_rng(seed)
+    v = _values(rng, n, k, n_practices)
+    n_ties = int(rng.integers(1, 10))
+    args = dict(
+        school=rng.integers(0, n, m),
+        practice=rng.integers(0, n_practices, m),
+        tie=rng.integers(0, n_ties, m),
+        openness=rng.random(n + 3),
+        head=rng.integers(0, n + 3, n),
+        capacity=rng.random(n),
+        capacity_absorb=float(0.1 + rng.random()),
+        agenda=agenda,
+        lever_agenda=float(rng.random()),
+        w_agenda=float(rng.random()),
+        domain=rng.integers(0, 3, n_practices),
+        effect=rng.normal(0, 0.3, n_practices),
+        uid=rng.integers(0, 2**62, n_practices),
+        sd_judge=float(0.05 + rng.random()),
+        threshold_adopt=float(rng.normal(0, 0.1)),
+        rate_trust=float(rng.random()),
+        trust=rng.random(n_ties),
+        n_focus=float(1 + 3 * rng.random()),
+        difficulty_focus=0.5,
+        difficulty=rng.random(n_practices),
+        slot_p=v.slot_p,
+        obs=v.obs,
+        nobs=v.nobs,
+        budget=v.budget,
+        ev_prec=v.ev_prec,
+        ev_mean=v.ev_mean,
+        cost=v.cost,
+        sd2=v.sd2,
+        lever=v.lever,
+        prec0=v.prec0,
+        rel_cost=v.rel_cost,
+        held=(rng.random(n) < 0.3) if hold else None,
+        own=0.3,
+        depth=rng.random((n, k)),
+        own_a=rng.random((n, k)),
+        source_a=rng.integers(-1, n_ties, (n, k)),
+        since=rng.integers(0, 30, (n, k)),
+        channel_a=rng.integers(0, 3, (n, k)),
+        dur_step=1.0,
+        dur_commit=float(rng.integers(0, 24)),
+        mandates=rng.integers(0, max(n_practices, 1), 2),
+    )
+    twin = copy.deepcopy(args)
+    keys, t = _keys(seed, 3), 30
+    got = JudgedAdoption.adopt_compiled(keys, t, **args)
+    want = JudgedAdoption.adopt(keys, t, **twin)
+    assert got == want
+    for name, a in args.items():
+        if isinstance(a, np.ndarray):
+            _same([a], [twin[name]])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYSTEMS, st.integers(0, 50), st.sampled_from([-1, 1]))
 def test_recombine_equals_its_numpy_form(system, m, agenda):
     """Inventions: parents by depth (none for schools running nothing), keyed draws, clipping."""
@@ -400,6 +465,38 @@ def test_the_actions_numpy_forms_equal_their_kernels():
         )
         assert np.array_equal(got, want) and want.any(), k
         assert _differences(a, b) == [], k
+        # The same take-ups called with plain arrays (as take_up calls the kernel).
+        f = copy.deepcopy(m)
+        cs, cp = f.schools, f.practices
+        flat = actions.take_up_pairs_compiled(
+            school,
+            practice,
+            source,
+            0.3,
+            CHOSEN,
+            cs.slot_depth,
+            cs.slot_own,
+            cs.slot_source,
+            cs.slot_p,
+            cs.slot_obs,
+            cs.slot_nobs,
+            cs.budget,
+            cp.ev_prec,
+            cp.ev_mean,
+            cp.cost,
+            f.sd_observe_eff**2,
+            f.p.lever_evidence,
+            1.0 / f.p.sd_prior**2,
+            f.p.rel_cost,
+            cs.slot_since,
+            cs.slot_channel,
+            f.t,
+            f.p.dur_step,
+            f.p.dur_commit,
+            np.asarray(f.mandates, np.int64),
+        )
+        assert np.array_equal(flat, want), k
+        assert _differences(f, b) == [], k
         # Drops of a third of the filled slots (shared source ties lose trust once).
         r, col = np.nonzero(s.slot_p >= 0)
         pick = rng.random(len(r)) < 0.3
@@ -437,3 +534,40 @@ def test_a_budget_cut_to_nothing_values_slots_alike_in_both_forms():
     want = actions.values_and_protection(vals, rows, prot)[0]
     assert np.isfinite(want[::3][m.schools.slot_p[::3] >= 0]).all()
     assert np.array_equal(_bits(got), _bits(want))
+
+
+def test_a_subclass_overriding_a_method_of_a_rule_run_whole_runs_its_own():
+    """Rules that run several compute methods as one compiled call run a plug-in's override.
+
+    ``judged``, ``recombine``, ``facilitated`` and ``found_and_formalise`` call their methods
+    one by one when a subclass overrides one of them, so the override runs (compiled or not).
+    """
+    from sim.rules.facilitated import TieFormation
+    from sim.rules.found_and_formalise import Collaboratives
+
+    calls = []
+
+    def recorded(cls, name):
+        plain = getattr(cls, name)
+
+        def method(*args):
+            calls.append((cls.__name__, name))
+            return plain(*args)
+
+        return type("Mine" + cls.__name__, (cls,), {name: staticmethod(method)})
+
+    mine = [
+        recorded(JudgedAdoption, "judge"),
+        recorded(Recombination, "invention_rate"),
+        recorded(TieFormation, "proposed_ties"),
+        recorded(Collaboratives, "founding_chance"),
+    ]
+    for m in _random_states(6):
+        for cls in mine:
+            cls(m).apply(m)
+    assert {c for c, _ in calls} == {
+        "JudgedAdoption",
+        "Recombination",
+        "TieFormation",
+        "Collaboratives",
+    }

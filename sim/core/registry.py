@@ -397,6 +397,16 @@ def compiled_twins(cls: type) -> dict[str, str]:
 _TWINS: dict[type, dict[str, str]] = {}
 
 
+def inherits(cls: type, base: type, names: tuple[str, ...]) -> bool:
+    """Whether ``cls`` takes each method of ``names`` from ``base`` as ``base`` has it.
+
+    A shipped rule that runs several compute methods as one compiled call does
+    so only then: a plug-in subclass that overrides one of them (its numpy form
+    or its kernel) runs the rule's methods one by one, its own among them.
+    """
+    return all(getattr(cls, name) is getattr(base, name) for name in names)
+
+
 def forms_state(obj: Any) -> dict[str, Any]:
     """``obj``'s ``__dict__`` without its bound forms, and whether they were compiled."""
     state = dict(obj.__dict__)

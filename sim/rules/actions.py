@@ -323,6 +323,12 @@ def decided_by_rules(model: ModelLike, school: np.ndarray) -> np.ndarray:
     return ~held[school]
 
 
+def _any_held(model: ModelLike) -> bool:
+    """Whether a step runs with a school held (else :func:`decided_by_rules` is all True)."""
+    held = getattr(model, "held", None)
+    return held is not None and getattr(model, "in_step", False) and bool(held.any())
+
+
 def take_up(
     model: ModelLike,
     school: np.ndarray,
@@ -345,7 +351,8 @@ def take_up(
     school = np.asarray(school, np.int64)
     if len(school) == 0:
         return np.zeros(0, bool)
-    if channel == CHOSEN:  # a head's own choice: a participant's, for a school they hold
+    # A head's own choice: a participant's, for a school they hold (none held: no mask).
+    if channel == CHOSEN and _any_held(model):
         mine = decided_by_rules(model, school)
         if not mine.all():
             ok = np.zeros(len(school), bool)
@@ -359,19 +366,48 @@ def take_up(
     source = (
         np.full(len(school), EMPTY, np.int64) if source is None else np.asarray(source, np.int64)
     )
-    form = take_up_slots_compiled if p.compiled else take_up_slots
-    ok = form(
-        school,
-        np.asarray(practice, np.int64),
-        source,
-        own,
-        channel,
-        s.slot_depth,
-        s.slot_own,
-        s.slot_source,
-        value_inputs(model),
-        protection_inputs(model),
-    )
+    practice = np.asarray(practice, np.int64)
+    if p.compiled:  # plain arrays: cheaper to call than with the two bundles
+        ok = take_up_pairs_compiled(
+            school,
+            practice,
+            source,
+            own,
+            channel,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            s.slot_p,
+            s.slot_obs,
+            s.slot_nobs,
+            s.budget,
+            model.practices.ev_prec,
+            model.practices.ev_mean,
+            model.practices.cost,
+            model.sd_observe_eff**2,
+            p.lever_evidence,
+            1.0 / p.sd_prior**2,
+            p.rel_cost,
+            s.slot_since,
+            s.slot_channel,
+            model.t,
+            p.dur_step,
+            p.dur_commit,
+            np.asarray(model.mandates, np.int64),
+        )
+    else:
+        ok = take_up_slots(
+            school,
+            practice,
+            source,
+            own,
+            channel,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            value_inputs(model),
+            protection_inputs(model),
+        )
     model.counts["adoptions"] += int(np.count_nonzero(ok))
     return ok
 
@@ -476,6 +512,49 @@ def take_up_slots_compiled(
     return ok
 
 
+@jit
+def take_up_pairs_compiled(
+    school,
+    practice,
+    source,
+    own,
+    channel,
+    depth,
+    own_a,
+    source_a,
+    slot_p,
+    obs,
+    nobs,
+    budget,
+    ev_prec,
+    ev_mean,
+    cost,
+    sd2,
+    lever,
+    prec0,
+    rel_cost,
+    since,
+    channel_a,
+    t,
+    dur_step,
+    dur_commit,
+    mandates,
+):
+    """:func:`take_up_slots_compiled` called with the fields of its two bundles as arrays.
+
+    The bundles (:class:`ValueInputs`: ``slot_p`` to ``rel_cost``;
+    :class:`ProtectionInputs`: ``since`` to ``mandates``) are made inside the
+    kernel: a call with plain arguments costs less than one with named tuples.
+    """
+    values = ValueInputs(
+        slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+    )
+    protection = ProtectionInputs(since, channel_a, t, dur_step, dur_commit, mandates)
+    return take_up_slots_compiled(
+        school, practice, source, own, channel, depth, own_a, source_a, values, protection
+    )
+
+
 def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
     """Schools drop practices. A practice heard of through a tie costs that tie trust."""
     s = model.schools
@@ -539,8 +618,8 @@ def invent(
     parent: np.ndarray,
 ) -> np.ndarray:
     """Record new practices invented by ``school`` (stage idea) and let the inventors run them."""
-    mine = decided_by_rules(model, school)
-    if not mine.all():  # a participant tries their own ideas for a school they hold
+    mine = decided_by_rules(model, school) if _any_held(model) else None
+    if mine is not None and not mine.all():  # a participant's own ideas for a held school
         school, effect, cost, difficulty, domain, parent = (
             np.asarray(a)[mine] for a in (school, effect, cost, difficulty, domain, parent)
         )

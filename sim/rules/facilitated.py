@@ -6,10 +6,16 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.kernels import monthly_chance
+from sim.core.registry import inherits
 from sim.core.sources import FULLAN_2006
 from sim.core.state import CROSS, TOWN
 from sim.rules import Param, Rule, register
 from sim.rules.actions import add_ties, kill_ties
+
+#: The methods :meth:`TieFormation.sought_ties` runs as one (the chances and the draws): a
+#: subclass overriding one runs them one by one.
+_WHOLE = ("proposed_ties", "proposed_ties_compiled")
 
 #: The decisions this rule draws for (``TieFormation.decisions``), rows of its ``keys``.
 DECISIONS = ("seek", "cross", "near", "far", "far_again")
@@ -68,19 +74,91 @@ class TieFormation(Rule):
     def apply(self, model):
         """Form and lapse ties."""
         s, p, t = model.schools, model.p, model.ties
-        chance = self.value(model, "p_new_tie") * model.school_facilitation() * p.lever_engagement
-        a, b, kind = self.proposed_ties(
-            self.keys,
-            model.t,
-            model.per_step_array(chance),
-            self.value(model, "share_cross_new") * p.lever_engagement,
-            s.authority,
-            model.authority_index(),
-        )
+        if p.dur_step == 1.0 and inherits(type(self), TieFormation, _WHOLE):  # in one call
+            by_authority, la_start, la_end = model.authority_index()
+            a, b, kind = self.sought_ties(
+                self.keys,
+                model.t,
+                float(self.value(model, "p_new_tie")),
+                model.authorities.facilitation,
+                float(p.lever_engagement),
+                float(self.value(model, "share_cross_new") * p.lever_engagement),
+                s.authority,
+                by_authority,
+                la_start,
+                la_end,
+            )
+        else:
+            chance = (
+                self.value(model, "p_new_tie") * model.school_facilitation() * p.lever_engagement
+            )
+            a, b, kind = self.proposed_ties(
+                self.keys,
+                model.t,
+                model.per_step_array(chance),
+                self.value(model, "share_cross_new") * p.lever_engagement,
+                s.authority,
+                model.authority_index(),
+            )
         add_ties(model, a, b, kind, p.init_trust)
         weak = self.lapsing(t.alive[: t.n], t.trust, t.formal, self.value(model, "min_trust"))
         if len(weak):
             kill_ties(model, weak)
+
+    @staticmethod
+    def sought_ties(
+        keys,
+        t,
+        p_new_tie,
+        facilitation,
+        lever_engagement,
+        share_cross,
+        authority,
+        by_authority,
+        la_start,
+        la_end,
+    ):
+        """:meth:`proposed_ties` at one-month steps, from the monthly chances.
+
+        A school's chance is ``p_new_tie`` times its authority's facilitation
+        times ``lever_engagement``, per step as ``model.per_step_array`` gives
+        it at one-month steps (:func:`sim.core.kernels.monthly_chance`).
+        """
+        chance = p_new_tie * facilitation[authority] * lever_engagement
+        return TieFormation.proposed_ties(
+            keys,
+            t,
+            monthly_chance(chance),
+            share_cross,
+            authority,
+            (by_authority, la_start, la_end),
+        )
+
+    @staticmethod
+    @jit
+    def sought_ties_compiled(
+        keys,
+        t,
+        p_new_tie,
+        facilitation,
+        lever_engagement,
+        share_cross,
+        authority,
+        by_authority,
+        la_start,
+        la_end,
+    ):
+        """:meth:`sought_ties`, compiled: the chances and the draws in one call.
+
+        The chances school by school, in numpy's order, then :meth:`proposed_ties_compiled`.
+        """
+        prob = np.empty(len(authority))
+        for i in range(len(authority)):
+            chance = p_new_tie * facilitation[authority[i]] * lever_engagement
+            prob[i] = 1.0 - (1.0 - (0.0 if chance < 0.0 else (1.0 if chance > 1.0 else chance)))
+        return _proposed_ties_compiled(
+            keys, t, prob, share_cross, authority, (by_authority, la_start, la_end)
+        )
 
     @staticmethod
     def proposed_ties(keys, t, prob, share_cross, authority, authority_index):
@@ -164,3 +242,7 @@ class TieFormation(Rule):
             out[m] = e
             m += alive[e] and trust[e] < min_trust and not formal[e]
         return out[:m]
+
+
+#: :meth:`TieFormation.proposed_ties_compiled`, for :meth:`TieFormation.sought_ties_compiled`.
+_proposed_ties_compiled = TieFormation.proposed_ties_compiled

@@ -6,10 +6,21 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.kernels import keyed_events
+from sim.core.registry import inherits
 from sim.core.sources import JACKSON_2011
 from sim.core.state import COLLAB, EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import add_ties, ties_within
+
+#: The methods :meth:`Collaboratives.founders` and ``formalising`` run as one.
+_WHOLE = (
+    "founding_chance",
+    "founding_chance_compiled",
+    "informal_rates",
+    "informal_rates_compiled",
+    "formalisation_rate",
+)
 
 #: The decisions this rule draws for (``Collaboratives.decisions``), rows of its ``keys``.
 DECISIONS = ("found", "member", "formalise")
@@ -75,7 +86,9 @@ class Collaboratives(Rule):
     def apply(self, model):
         """Found and formalise collaboratives."""
         s, p, c = model.schools, model.p, model.collabs
-        chance, fac, push = self.founding_chance(
+        # At monthly steps, chances and draws in one call each (unless a subclass overrides one).
+        monthly = p.dur_step == 1.0 and inherits(type(self), Collaboratives, _WHOLE)
+        args = (
             float(self.value(model, "p_collab_form")),
             model.heads.appetite,
             s.head,
@@ -86,7 +99,11 @@ class Collaboratives(Rule):
             float(p.rel_adversity),
             s.collab,
         )
-        founders = model.occurs(chance, self.keys[FOUND])
+        if monthly:
+            founders, fac, push = self.founders(self.keys[FOUND], model.t, *args)
+        else:
+            chance, fac, push = self.founding_chance(*args)
+            founders = model.occurs(chance, self.keys[FOUND])
         if len(founders):
             founder, a, b = self.found(
                 self.keys[MEMBER],
@@ -110,14 +127,122 @@ class Collaboratives(Rule):
                 )
                 add_ties(model, a, b, COLLAB, p.init_trust + self.value(model, "rel_trust_founded"))
         # Formalisation.
-        informal, rate, uid = self.informal_rates(
-            s.collab, fac, push, c.alive[: c.n], c.formal, c.uid, self.value(model, "p_formalise")
+        if monthly:
+            go = self.formalising(
+                self.keys[FORMALISE],
+                model.t,
+                s.collab,
+                fac,
+                push,
+                c.alive[: c.n],
+                c.formal,
+                c.uid,
+                float(self.value(model, "p_formalise")),
+            )
+        else:
+            informal, rate, uid = self.informal_rates(
+                s.collab,
+                fac,
+                push,
+                c.alive[: c.n],
+                c.formal,
+                c.uid,
+                self.value(model, "p_formalise"),
+            )
+            go = (
+                informal[model.occurs(rate, self.keys[FORMALISE], uid)]
+                if len(informal)
+                else informal
+            )
+        if len(go):
+            c.formal[go] = True
+            model.ties.formal[ties_within(model, go, alive_only=False)] = True
+
+    @staticmethod
+    def founders(
+        key,
+        t,
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """At a one-month step, the schools founding a collaborative (ascending), fac, push.
+
+        :meth:`founding_chance`, then ``model.occurs`` of the chances at one-month
+        steps (:func:`sim.core.kernels.keyed_events`, each school's keyed uniform).
+        """
+        chance, fac, push = Collaboratives.founding_chance(
+            p_collab_form,
+            appetite,
+            head,
+            facilitation,
+            authority,
+            budget,
+            capacity,
+            rel_adversity,
+            collab,
         )
-        if len(informal):
-            go = informal[model.occurs(rate, self.keys[FORMALISE], uid)]
-            if len(go):
-                c.formal[go] = True
-                model.ties.formal[ties_within(model, go, alive_only=False)] = True
+        return keyed_events(key, t, chance, np.arange(len(chance))), fac, push
+
+    @staticmethod
+    @jit
+    def founders_compiled(
+        key,
+        t,
+        p_collab_form,
+        appetite,
+        head,
+        facilitation,
+        authority,
+        budget,
+        capacity,
+        rel_adversity,
+        collab,
+    ):
+        """:meth:`founders`, compiled: :meth:`founding_chance_compiled` and the draws, one call."""
+        chance, fac, push = _founding_chance_compiled(
+            p_collab_form,
+            appetite,
+            head,
+            facilitation,
+            authority,
+            budget,
+            capacity,
+            rel_adversity,
+            collab,
+        )
+        return keyed_events(key, t, chance, np.arange(len(chance))), fac, push
+
+    @staticmethod
+    def formalising(key, t, collab, fac, push, alive, formal, uid, p_formalise):
+        """At a one-month step, the informal collaboratives that formalise (ascending).
+
+        :meth:`informal_rates`, then ``model.occurs`` of their chances at one-month
+        steps, keyed by each collaborative's uid (:func:`sim.core.kernels.keyed_events`).
+        """
+        informal, rate, ids = Collaboratives.informal_rates(
+            collab, fac, push, alive, formal, uid, p_formalise
+        )
+        if len(informal) == 0:
+            return informal
+        return informal[keyed_events(key, t, rate, np.asarray(ids, np.int64))]
+
+    @staticmethod
+    @jit
+    def formalising_compiled(key, t, collab, fac, push, alive, formal, uid, p_formalise):
+        """:meth:`formalising`, compiled: :meth:`informal_rates_compiled` and the draws."""
+        informal, rate, ids = _informal_rates_compiled(
+            collab, fac, push, alive, formal, uid, p_formalise
+        )
+        if len(informal) == 0:
+            return informal
+        return informal[keyed_events(key, t, rate, ids.astype(np.int64))]
 
     @staticmethod
     def founding_chance(
@@ -334,3 +459,8 @@ class Collaboratives(Rule):
             m = max(cnt[q], 1)
             rate[q] = p_formalise * (fac_c[q] / m) * (push_c[q] / m)
         return rate
+
+
+#: The kernels :meth:`Collaboratives.founders_compiled` and ``formalising_compiled`` call.
+_founding_chance_compiled = Collaboratives.founding_chance_compiled
+_informal_rates_compiled = Collaboratives.informal_rates_compiled

@@ -8,17 +8,26 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.kernels import slot_sum
+from sim.core.registry import inherits
 from sim.core.state import CHOSEN
 from sim.rules import Param, Rule, register
 from sim.rules.actions import (
     MIN_BUDGET,
+    ProtectionInputs,
     ValueInputs,
     cost_weight,
     slot_values,
     take_up,
+    take_up_slots,
+    take_up_slots_compiled,
     value_at,
     value_inputs,
 )
+
+#: The methods :meth:`JudgedAdoption.adopt` runs as one: a subclass overriding one runs them
+#: one by one (:meth:`JudgedAdoption.apply_in_parts`).
+_WHOLE = ("inputs", "judge", "judge_compiled")
 
 #: The decisions this rule draws for (``JudgedAdoption.decisions``), rows of its ``keys``.
 DECISIONS = ("consider", "agenda", "judge")
@@ -89,10 +98,70 @@ class JudgedAdoption(Rule):
     }
 
     def apply(self, model):
-        """Judge this step's heard practices; take up the best of each school's."""
+        """Judge this step's heard practices; take up the best of each school's.
+
+        One call of :meth:`adopt` (one compiled call): the arrays it reads, gathered here.
+        """
         h = model.heard
         if len(h.school) == 0:
             return
+        if not inherits(type(self), JudgedAdoption, _WHOLE):  # a plug-in's own judge
+            self.apply_in_parts(model)
+            return
+        s, pr, p = model.schools, model.practices, model.p
+        held = getattr(model, "held", None) if getattr(model, "in_step", False) else None
+        model.counts["adoptions"] += self.adopt(
+            self.keys,
+            model.t,
+            h.school,
+            h.practice,
+            h.tie,
+            model.heads.openness,
+            s.head,
+            s.capacity,
+            float(self.value(model, "capacity_absorb")),
+            int(model.agenda),
+            float(p.lever_agenda),
+            float(self.value(model, "w_agenda")),
+            pr.domain,
+            pr.effect,
+            pr.uid,
+            float(p.sd_judge),
+            float(self.value(model, "threshold_adopt")),
+            float(p.rate_trust),
+            model.ties.trust,
+            float(p.n_focus),
+            float(p.difficulty_focus),
+            pr.difficulty,
+            s.slot_p,
+            s.slot_obs,
+            s.slot_nobs,
+            s.budget,
+            pr.ev_prec,
+            pr.ev_mean,
+            pr.cost,
+            float(model.sd_observe_eff**2),
+            float(p.lever_evidence),
+            float(1.0 / p.sd_prior**2),
+            float(p.rel_cost),
+            held,
+            float(p.init_own_chosen),
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            s.slot_since,
+            s.slot_channel,
+            float(p.dur_step),
+            float(p.dur_commit),
+            np.asarray(model.mandates, np.int64),
+        )
+
+    def apply_in_parts(self, model):
+        """:meth:`apply` method by method: :meth:`inputs`, :meth:`judge`, then take-ups.
+
+        What runs when a subclass overrides one of them (its own then runs).
+        """
+        h = model.heard
         want, margin = self.judge(self.keys, model.t, self.inputs(model))
         idx = np.flatnonzero(want)
         if len(idx) == 0:
@@ -100,6 +169,227 @@ class JudgedAdoption(Rule):
         # Best idea per school first (largest margin over the bar), so take_up keeps it.
         order = idx[np.lexsort((-margin[idx], h.school[idx]))]
         take_up(model, h.school[order], h.practice[order], CHOSEN, source=h.tie[order])
+
+    @staticmethod
+    def adopt(
+        keys,
+        t,
+        school,
+        practice,
+        tie,
+        openness,
+        head,
+        capacity,
+        capacity_absorb,
+        agenda,
+        lever_agenda,
+        w_agenda,
+        domain,
+        effect,
+        uid,
+        sd_judge,
+        threshold_adopt,
+        rate_trust,
+        trust,
+        n_focus,
+        difficulty_focus,
+        difficulty,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        held,
+        own,
+        depth,
+        own_a,
+        source_a,
+        since,
+        channel_a,
+        dur_step,
+        dur_commit,
+        mandates,
+    ) -> int:
+        """The heard items judged (:meth:`judge`) and the best of each school's taken up.
+
+        The items' heads' openness is ``openness[head[school]]``, their schools'
+        spare capacity ``model.spare_capacity`` (capacity times ``n_focus`` times
+        ``difficulty_focus``, less the difficulty of what the school runs). Items
+        of schools ``held`` (None: none) are set aside; of each school's wanted
+        items, the one of largest margin (the first of equal ones) is taken up
+        (:func:`sim.rules.actions.take_up_slots`, channel chosen, ownership
+        ``own``, source its tie), schools in ascending order. Returns how many
+        were taken up.
+        """
+        values = ValueInputs(
+            slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        spare = capacity[school] * n_focus * difficulty_focus - slot_sum(slot_p[school], difficulty)
+        x = JudgeInputs(
+            school,
+            practice,
+            tie,
+            openness[head[school]],
+            capacity,
+            capacity_absorb,
+            agenda,
+            lever_agenda,
+            w_agenda,
+            domain,
+            effect,
+            uid,
+            sd_judge,
+            threshold_adopt,
+            rate_trust,
+            trust,
+            spare,
+            difficulty,
+            values,
+        )
+        want, margin = JudgedAdoption.judge(keys, t, x)
+        if held is not None:  # a participant's school: their choice, not the rule's
+            want &= ~held[school]
+        idx = np.flatnonzero(want)
+        if len(idx) == 0:
+            return 0
+        # Best idea per school first (largest margin over the bar), so take-up keeps it.
+        order = idx[np.lexsort((-margin[idx], school[idx]))]
+        protection = ProtectionInputs(since, channel_a, t, dur_step, dur_commit, mandates)
+        ok = take_up_slots(
+            school[order],
+            practice[order],
+            tie[order],
+            own,
+            CHOSEN,
+            depth,
+            own_a,
+            source_a,
+            values,
+            protection,
+        )
+        return int(np.count_nonzero(ok))
+
+    @staticmethod
+    @jit
+    def adopt_compiled(
+        keys,
+        t,
+        school,
+        practice,
+        tie,
+        openness,
+        head,
+        capacity,
+        capacity_absorb,
+        agenda,
+        lever_agenda,
+        w_agenda,
+        domain,
+        effect,
+        uid,
+        sd_judge,
+        threshold_adopt,
+        rate_trust,
+        trust,
+        n_focus,
+        difficulty_focus,
+        difficulty,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        held,
+        own,
+        depth,
+        own_a,
+        source_a,
+        since,
+        channel_a,
+        dur_step,
+        dur_commit,
+        mandates,
+    ):
+        """:meth:`adopt`, compiled: judging and taking up in one call.
+
+        :meth:`judge_compiled`, then each school's best item to
+        :func:`sim.rules.actions.take_up_slots_compiled`.
+
+        A school's best is its wanted item of largest margin (the first of equal
+        margins; a NaN margin only if all are), as ``np.lexsort`` orders them.
+        """
+        values = ValueInputs(
+            slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        spare = capacity[school] * n_focus * difficulty_focus - slot_sum(slot_p[school], difficulty)
+        x = JudgeInputs(
+            school,
+            practice,
+            tie,
+            openness[head[school]],
+            capacity,
+            capacity_absorb,
+            agenda,
+            lever_agenda,
+            w_agenda,
+            domain,
+            effect,
+            uid,
+            sd_judge,
+            threshold_adopt,
+            rate_trust,
+            trust,
+            spare,
+            difficulty,
+            values,
+        )
+        want, margin = _judge_compiled(keys, t, x)
+        best = np.full(slot_p.shape[0], -1, np.int64)
+        m = 0
+        for k in range(len(school)):
+            i = school[k]
+            if not want[k] or (held is not None and held[i]):
+                continue
+            b = best[i]
+            if b < 0:
+                best[i] = k
+                m += 1
+            elif margin[k] > margin[b] or (margin[b] != margin[b] and margin[k] == margin[k]):
+                best[i] = k
+        if m == 0:
+            return 0
+        sel = np.empty(m, np.int64)
+        c = 0
+        for i in range(len(best)):  # schools in ascending order, as the lexsort puts them
+            if best[i] >= 0:
+                sel[c] = best[i]
+                c += 1
+        protection = ProtectionInputs(since, channel_a, t, dur_step, dur_commit, mandates)
+        ok = take_up_slots_compiled(
+            school[sel],
+            practice[sel],
+            tie[sel],
+            own,
+            CHOSEN,
+            depth,
+            own_a,
+            source_a,
+            values,
+            protection,
+        )
+        return np.count_nonzero(ok)
 
     def inputs(self, model) -> JudgeInputs:
         """What :meth:`judge` reads this step (:class:`JudgeInputs`)."""
@@ -258,3 +548,7 @@ class JudgeInputs(NamedTuple):
     spare: np.ndarray
     difficulty: np.ndarray
     values: ValueInputs
+
+
+#: :meth:`JudgedAdoption.judge_compiled`, for :meth:`JudgedAdoption.adopt_compiled` to call.
+_judge_compiled = JudgedAdoption.judge_compiled

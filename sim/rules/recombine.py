@@ -9,10 +9,14 @@ import numpy as np
 from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import first_over, first_over_rows
+from sim.core.registry import inherits
 from sim.core.sources import GIBBONS_2007
 from sim.core.state import EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import invent
+
+#: The methods :meth:`Recombination.inventions` stands for: a subclass overriding one runs them.
+_WHOLE = ("inputs", "recombine", "recombine_compiled")
 
 #: The decisions this rule draws for (``Recombination.decisions``), rows of its ``keys``.
 DECISIONS = (
@@ -147,7 +151,13 @@ class Recombination(Rule):
     }
 
     def apply(self, model):
-        """Draw this step's inventions."""
+        """Draw this step's inventions.
+
+        Who invents is ``model.occurs`` of the rates (a workshop's view of the model
+        names a participant's school instead); what they invent is one call of
+        :meth:`inventions` with plain arguments, unless a subclass overrides
+        :meth:`inputs` or :meth:`recombine` (then those run).
+        """
         s, p = model.schools, model.p
         rate, pressure = self.invention_rate(
             self.value(model, "p_invent"),
@@ -162,10 +172,131 @@ class Recombination(Rule):
         who = model.occurs(rate, self.keys[INVENT])
         if len(who) == 0:
             return
-        effect, cost, difficulty, domain, parent = self.recombine(
-            self.keys, model.t, self.inputs(model, who, pressure)
+        if not inherits(type(self), Recombination, _WHOLE):  # a plug-in's own methods
+            got = self.recombine(self.keys, model.t, self.inputs(model, who, pressure))
+            invent(model, who, *got)
+            return
+        pr = model.practices
+        got = self.inventions(
+            self.keys,
+            model.t,
+            who,
+            s.slot_p,
+            s.slot_depth,
+            pr.effect,
+            pr.cost,
+            pr.difficulty,
+            pr.domain,
+            pressure,
+            float(self.value(model, "invent_df")),
+            float(self.value(model, "invent_shift")),
+            float(self.value(model, "invent_scale")),
+            p.cost_mean,
+            p.n_domains,
+            model.agenda,
+            p.lever_agenda,
+            float(self.value(model, "sd_log_cost")),
+            float(self.value(model, "sd_difficulty_jitter")),
+            float(self.value(model, "clip_t")),
         )
-        invent(model, who, effect, cost, difficulty, domain, parent)
+        invent(model, who, *got)
+
+    @staticmethod
+    def inventions(
+        keys,
+        t,
+        who,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        pressure,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ):
+        """:meth:`recombine` of the :class:`RecombineInputs` made of these arguments, in order."""
+        x = RecombineInputs(
+            who,
+            slot_p,
+            slot_depth,
+            effect,
+            cost,
+            difficulty,
+            domain,
+            pressure,
+            df,
+            shift,
+            scale,
+            cost_mean,
+            n_domains,
+            agenda,
+            lever_agenda,
+            sd_log_cost,
+            sd_jitter,
+            clip_t,
+        )
+        return Recombination.recombine(keys, t, x)
+
+    @staticmethod
+    @jit
+    def inventions_compiled(
+        keys,
+        t,
+        who,
+        slot_p,
+        slot_depth,
+        effect,
+        cost,
+        difficulty,
+        domain,
+        pressure,
+        df,
+        shift,
+        scale,
+        cost_mean,
+        n_domains,
+        agenda,
+        lever_agenda,
+        sd_log_cost,
+        sd_jitter,
+        clip_t,
+    ):
+        """:meth:`inventions`, compiled: :meth:`recombine_compiled` called with plain arguments.
+
+        The bundle is made inside the kernel: a call with plain arguments costs less
+        than one with a named tuple.
+        """
+        x = RecombineInputs(
+            who,
+            slot_p,
+            slot_depth,
+            effect,
+            cost,
+            difficulty,
+            domain,
+            pressure,
+            df,
+            shift,
+            scale,
+            cost_mean,
+            n_domains,
+            agenda,
+            lever_agenda,
+            sd_log_cost,
+            sd_jitter,
+            clip_t,
+        )
+        return _recombine_compiled(keys, t, x)
 
     def inputs(self, model, who: np.ndarray, pressure: np.ndarray) -> RecombineInputs:
         """What :meth:`recombine` reads to make the inventions of the schools ``who``."""
@@ -357,3 +488,7 @@ class RecombineInputs(NamedTuple):
     sd_log_cost: float
     sd_jitter: float
     clip_t: float
+
+
+#: :meth:`Recombination.recombine_compiled`, for :meth:`Recombination.inventions_compiled`.
+_recombine_compiled = Recombination.recombine_compiled
