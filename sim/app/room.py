@@ -251,6 +251,9 @@ class _OnlyThese:
     else is the model's.
     """
 
+    #: Its ``occurs`` is not the model's: no rule may draw who acts inside its own kernel.
+    plain_monthly = False
+
     def __init__(self, model: Any, schools: np.ndarray) -> None:
         self._model, self._schools, self._asked = model, schools, False
 

@@ -511,6 +511,24 @@ class NextPracticeModel(mesa.Model):
         """Chance per step of an event with chance ``rate`` per month."""
         return 1.0 - (1.0 - min(max(rate, 0.0), 1.0)) ** self.p.dur_step
 
+    @property
+    def plain_monthly(self) -> bool:
+        """Whether a rule may do ``occurs``, ``per_step_array`` and ``school_facilitation`` itself.
+
+        That is, inside one compiled call of its own. True at one-month steps when all
+        three are this class's, as they stand here. A subclass that changes one, or a view
+        that stands in for the model (the workshop room's acting view names a
+        participant's school through ``occurs``, and says so by setting this False), makes
+        the shipped rules ask for them one by one.
+        """
+        cls = type(self)
+        return (
+            self.p.dur_step == 1.0
+            and cls.occurs is NextPracticeModel.occurs
+            and cls.per_step_array is NextPracticeModel.per_step_array
+            and cls.school_facilitation is NextPracticeModel.school_facilitation
+        )
+
     def per_step_array(self, rate: np.ndarray) -> np.ndarray:
         """:meth:`per_step` for an array of monthly chances.
 

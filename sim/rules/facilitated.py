@@ -74,7 +74,7 @@ class TieFormation(Rule):
     def apply(self, model):
         """Form and lapse ties."""
         s, p, t = model.schools, model.p, model.ties
-        if p.dur_step == 1.0 and inherits(type(self), TieFormation, _WHOLE):  # in one call
+        if model.plain_monthly and inherits(type(self), TieFormation, _WHOLE):  # in one call
             by_authority, la_start, la_end = model.authority_index()
             a, b, kind = self.sought_ties(
                 self.keys,

@@ -87,7 +87,7 @@ class Collaboratives(Rule):
         """Found and formalise collaboratives."""
         s, p, c = model.schools, model.p, model.collabs
         # At monthly steps, chances and draws in one call each (unless a subclass overrides one).
-        monthly = p.dur_step == 1.0 and inherits(type(self), Collaboratives, _WHOLE)
+        monthly = model.plain_monthly and inherits(type(self), Collaboratives, _WHOLE)
         args = (
             float(self.value(model, "p_collab_form")),
             model.heads.appetite,
