@@ -576,19 +576,23 @@ class SystemLeadership(Rule):
     @staticmethod
     @jit
     def candidates_compiled(key, t, perf, hi_cut, lo_cut, head, n_heads, chance):
-        """:meth:`candidates`, compiled: school by school, its keyed uniform each."""
+        """:meth:`candidates`, compiled: school by school.
+
+        A school's keyed uniform is drawn only where it decides something (a strong
+        school led alone): the same number the numpy form draws for it.
+        """
         n = len(perf)
         n_led = np.zeros(n_heads, np.int64)
         for i in range(n):
             n_led[head[i]] += 1
-        u = draws.uniform(key, t, np.arange(n), 0)
         go = np.empty(n, np.int64)
         weak = np.empty(n, np.bool_)
         m = 0
         for i in range(n):
             alone = n_led[head[i]] == 1
-            go[m] = i
-            m += alone and perf[i] >= hi_cut and u[i] < chance[i]
+            if alone and perf[i] >= hi_cut and draws.uniform1(key, t, i, 0) < chance[i]:
+                go[m] = i
+                m += 1
             weak[i] = alone and perf[i] <= lo_cut
         return n_led, go[:m], weak
 
@@ -716,7 +720,7 @@ class SystemLeadership(Rule):
         slot_depth,
         home_loss,
     ):
-        """:meth:`support`, compiled: a keyed uniform per federated school, ascending.
+        """:meth:`support`, compiled: a keyed uniform per federated school but the leads.
 
         The cost at home is :meth:`home_cost_compiled`'s pass, after the convergence.
         """
@@ -742,12 +746,12 @@ class SystemLeadership(Rule):
             i = fed[x]
             capacity[i] += rate * paid[authority[i]] * (top[head[i]] - capacity[i])
         _home_cost(head, n_led, perf, capacity, home_loss)
-        u = draws.uniform(key, t, fed[:m], 0)
         g = 0
         for x in range(m):
             i = fed[x]
             ld = lead_of[head[i]]
-            if ld == i or not u[x] < chance * paid[authority[i]]:
+            # The keyed uniform is drawn only for a school that is not its lead.
+            if ld == i or not draws.uniform1(key, t, i, 0) < chance * paid[authority[i]]:
                 continue
             best, at = -1.0, 0
             for j in range(k):
