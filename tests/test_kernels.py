@@ -1518,3 +1518,23 @@ def test_turnover_matches_its_numpy_form():
             assert g.dtype == w.dtype and np.array_equal(g, w), seed
         if chance >= 0.3:
             assert all(len(w) for w in want)
+
+
+def test_new_heads_in_post_matches_its_numpy_form():
+    """New heads in post and their schools' ownership scaled: numpy's, repeats included."""
+    from sim.rules.actions import new_heads_in_post, new_heads_in_post_compiled
+
+    rng0 = np.random.default_rng(21)
+    for seed in range(20):
+        n, k = 60, 5
+        head0 = rng0.integers(0, 80, n)
+        own0 = np.round(rng0.random((n, k)), 2)
+        schools = rng0.choice(n, int(rng0.integers(0, 12)), replace=bool(seed % 2))
+        new = np.arange(80, 80 + len(schools))
+        rel = (0.5, 0.3, 1.0, 0.0)[seed % 4]
+        want_h, want_o = head0.copy(), own0.copy()
+        new_heads_in_post(want_h, want_o, schools, new, rel)
+        got_h, got_o = head0.copy(), own0.copy()
+        new_heads_in_post_compiled(got_h, got_o, schools, new, rel)
+        assert np.array_equal(got_h, want_h), seed
+        assert np.array_equal(_bits(got_o), _bits(want_o)), seed
