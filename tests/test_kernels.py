@@ -1538,3 +1538,17 @@ def test_new_heads_in_post_matches_its_numpy_form():
         new_heads_in_post_compiled(got_h, got_o, schools, new, rel)
         assert np.array_equal(got_h, want_h), seed
         assert np.array_equal(_bits(got_o), _bits(want_o)), seed
+
+
+def test_head_traits_are_the_three_draws():
+    """New heads' traits in one call: the three keyed draws, bit for bit."""
+    keys = np.random.default_rng(3).integers(0, 2**64, (3, 2), dtype=np.uint64)
+    uid = np.array([5, 2**33 + 7, 2**40 + 11, 12345], np.int64)
+    got = K.head_traits(keys, 9, uid, 2.0, 3.5, -0.02, 0.2, 1.5, 6.0)
+    want = (
+        draws.beta(keys[0], 9, uid, 0, 2.0, 3.5),
+        draws.lognormal(keys[1], 9, uid, 0, -0.02, 0.2),
+        draws.beta(keys[2], 9, uid, 0, 1.5, 6.0),
+    )
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(_bits(g), _bits(w))

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
-from sim.core.kernels import _per_month_step
+from sim.core.kernels import _linear_quantile, _per_month_step
 from sim.core.numerics import order_statistics, quantiles
 from sim.core.sources import CHAPMAN_2011, NEXT_PRACTICE
 from sim.core.state import CHOSEN, EMPTY, EXECUTIVE
@@ -868,8 +868,9 @@ def _cuts(x, q_hi, q_lo):
     """``quantiles(x, [q_hi, q_lo])`` of a 1-D float array (not empty; ``q`` in 0 to 1).
 
     :func:`sim.core.numerics.quantiles`' arithmetic on the same order statistics
-    (:func:`~sim.core.numerics.order_statistics`), the same IEEE operations in the
-    same order; a NaN anywhere gives NaN for both.
+    (:func:`~sim.core.numerics.order_statistics`; each cut
+    :func:`sim.core.kernels._linear_quantile`, as the metric summary's), the same IEEE
+    operations in the same order; a NaN anywhere gives NaN for both.
     """
     n = len(x)
     p_hi = min(int(math.floor((n - 1) * q_hi)), n - 1)
@@ -878,18 +879,4 @@ def _cuts(x, q_hi, q_lo):
     stats = order_statistics(x, ranks)
     if np.isnan(stats[0]):
         return np.nan, np.nan
-    return _cut(stats, n, q_hi, p_hi, 1), _cut(stats, n, q_lo, p_lo, 3)
-
-
-@jit(inline="always")
-def _cut(stats, n, q, prev, at):
-    """One quantile of :func:`_cuts`: numpy's interpolation between two order statistics."""
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        prev = -1  # numpy's index for the maximum; t below counts from it
-        a = b = stats[0]
-    else:
-        a, b = stats[at], stats[at + 1]
-    t = virtual - prev
-    diff = b - a
-    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return _linear_quantile(stats, n, q_hi, p_hi, 1), _linear_quantile(stats, n, q_lo, p_lo, 3)
