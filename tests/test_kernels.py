@@ -1619,3 +1619,117 @@ def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, 
     )
     assert int(ok.sum()) == n_a and _bits(base) == _bits(base_a)
     assert np.array_equal(rs.slot_p, a.schools.slot_p) and np.array_equal(rs.trial, a.schools.trial)
+
+
+def test_leadership_step_matches_its_numpy_form():
+    """A whole leadership step (cuts, matching, payment, support): the numpy form's answers."""
+    for seed in range(24):
+        rng0 = np.random.default_rng(seed)
+        n, k, n_heads, n_la = 400, 6, 450, 7
+        head = rng0.integers(0, n_heads, n)  # many heads lead two or three schools
+        head[: n // 2] = rng0.permutation(n_heads)[: n // 2]  # many lead one alone
+        perf = np.round(rng0.standard_normal(n), 1)  # ties at the cuts
+        if seed % 6 == 5:
+            perf[rng0.integers(0, n)] = np.nan  # no cuts: nobody strong or weak
+        appetite = rng0.random(n_heads + 20) * (0.0, 3.0, 60.0)[seed % 3]
+        sp = _slots(rng0, n, k, 30)
+        depth = np.where(sp >= 0, np.round(rng0.random((n, k)), 1), 0.0)
+        authority = np.sort(rng0.integers(0, n_la, n))
+        by = np.argsort(authority, kind="stable")
+        start = np.searchsorted(authority[by], np.arange(n_la))
+        end = np.searchsorted(authority[by], np.arange(n_la), side="right")
+        allowance = rng0.random(n_la) * (0.0, 0.3, 50.0)[seed // 3 % 3]
+        spent0 = allowance * rng0.random(n_la) * (seed % 2)
+        spent0[0] = -0.0
+        cap0 = rng0.random(n)
+        keys = np.random.default_rng(seed).integers(0, 2**64, (3, 2), dtype=np.uint64)
+        q_strong, q_weak = (0.75, 0.1) if seed % 4 else (1.0, 0.0)
+        chance = np.zeros(0) if seed % 5 else rng0.random(n)
+        out = []
+        for form in (SystemLeadership.lead, SystemLeadership.lead_compiled):
+            h, cap, spent, short = head.copy(), cap0.copy(), spent0.copy(), np.zeros(n_la)
+            got = form(
+                keys, seed, perf, q_strong, q_weak, h, appetite, n_heads, 0.2, chance,
+                authority, by, start, end, allowance, spent, short, 20.0, 1.0,
+                cap, 0.07, 0.6, sp, depth, 0.013,
+            )  # fmt: skip
+            out.append((got, h, cap, spent, short))
+        (want, *w_state), (got, *g_state) = out
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w), seed
+        for g, w in zip(g_state, w_state, strict=True):
+            assert np.array_equal(_bits(g), _bits(w)), seed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, -0.0, 0.5, 1.5, -2.25, 1e300, -1e-300]), min_size=1),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+)
+def test_leadership_cuts_are_numpys_quantiles(values, q_hi, q_lo):
+    """The compiled cuts are :func:`sim.core.numerics.quantiles`' numbers, bit for bit."""
+    from sim.core.numerics import quantiles
+    from sim.rules.executive_heads import _cuts
+
+    x = np.array(values)
+    want = quantiles(x, [q_hi, q_lo])
+    got = np.array(_cuts(x, q_hi, q_lo))
+    assert np.array_equal(np.abs(got), np.abs(want), equal_nan=True)  # signs of 0 may differ
+
+
+def test_turnover_matches_its_numpy_form():
+    """Heads leaving, their schools and the collaboratives that fade: the numpy form's answers."""
+    rng0 = np.random.default_rng(16)
+    for seed in range(20):
+        H, n, C = 900, 700, 60
+        active = rng0.random(H) < 0.8
+        head = rng0.choice(np.flatnonzero(active), n)
+        alive = rng0.random(C) < 0.7
+        founder = rng0.choice(H, C)
+        formal = rng0.random(C) < 0.4
+        cuid = rng0.integers(0, 2**62, C)
+        chance = (0.0, 0.02, 0.3, 1.0)[seed % 4]
+        keys = np.random.default_rng(seed).integers(0, 2**64, (5, 2), dtype=np.uint64)
+        uid = rng0.integers(0, 2**62, H)
+        args = (keys, seed, active, uid, chance, head, alive, founder, formal, cuid, 0.7)
+        want = HeadTurnover.turnover(*args)
+        got = HeadTurnover.turnover_compiled(*args)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w), seed
+        if chance >= 0.3:
+            assert all(len(w) for w in want)
+
+
+def test_new_heads_in_post_matches_its_numpy_form():
+    """New heads in post and their schools' ownership scaled: numpy's, repeats included."""
+    from sim.rules.actions import new_heads_in_post, new_heads_in_post_compiled
+
+    rng0 = np.random.default_rng(21)
+    for seed in range(20):
+        n, k = 60, 5
+        head0 = rng0.integers(0, 80, n)
+        own0 = np.round(rng0.random((n, k)), 2)
+        schools = rng0.choice(n, int(rng0.integers(0, 12)), replace=bool(seed % 2))
+        new = np.arange(80, 80 + len(schools))
+        rel = (0.5, 0.3, 1.0, 0.0)[seed % 4]
+        want_h, want_o = head0.copy(), own0.copy()
+        new_heads_in_post(want_h, want_o, schools, new, rel)
+        got_h, got_o = head0.copy(), own0.copy()
+        new_heads_in_post_compiled(got_h, got_o, schools, new, rel)
+        assert np.array_equal(got_h, want_h), seed
+        assert np.array_equal(_bits(got_o), _bits(want_o)), seed
+
+
+def test_head_traits_are_the_three_draws():
+    """New heads' traits in one call: the three keyed draws, bit for bit."""
+    keys = np.random.default_rng(3).integers(0, 2**64, (3, 2), dtype=np.uint64)
+    uid = np.array([5, 2**33 + 7, 2**40 + 11, 12345], np.int64)
+    got = K.head_traits(keys, 9, uid, 2.0, 3.5, -0.02, 0.2, 1.5, 6.0)
+    want = (
+        draws.beta(keys[0], 9, uid, 0, 2.0, 3.5),
+        draws.lognormal(keys[1], 9, uid, 0, -0.02, 0.2),
+        draws.beta(keys[2], 9, uid, 0, 1.5, 6.0),
+    )
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(_bits(g), _bits(w))

@@ -285,3 +285,32 @@ def test_add_ties_takes_one_kind_or_each_pairs():
         formed = add_ties(m, [0, a0, 2], [59, b0, 58], kind, 0.5)
         assert formed.tolist() == [n0, n0 + 1]
         assert m.ties.kind[formed].tolist() == want
+
+
+def test_lead_in_steps_is_the_one_call():
+    """A ledger that answers ``authorities`` its own way gets the rule's steps one call
+    each (``apply_in_steps``): the same run as the one call of ``lead``."""
+    from sim.system.costs import Ledger
+
+    class Asking(Ledger):
+        def authorities(self, cost, asked=None):
+            return Ledger.authorities(self, cost, asked)
+
+    params = small(
+        **{"executive_heads.p_exec_head": 0.2, "executive_heads.cost_exec_support": 60.0}
+    )
+    one, steps = NextPracticeModel(params, rng=3), NextPracticeModel(params, rng=3)
+    steps.ledger.__class__ = Asking
+    for _ in range(18):
+        one.step()
+        steps.step()
+    assert (np.bincount(one.schools.head) > 1).any()  # federations formed and were paid for
+    assert one.ledger.short_la.sum() > 0
+    for a, b in (
+        (one.schools.head, steps.schools.head),
+        (one.schools.capacity, steps.schools.capacity),
+        (one.schools.slot_own, steps.schools.slot_own),
+        (one.ledger.spent_la, steps.ledger.spent_la),
+        (one.ledger.short_la, steps.ledger.short_la),
+    ):
+        assert np.array_equal(a, b)

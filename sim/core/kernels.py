@@ -651,3 +651,19 @@ def share_above(x, base, margin):
     for i in range(len(x)):
         c += x[i] > base[i] + margin
     return c / len(x)
+
+
+@jit
+def head_traits(keys, t, uid, openness_a, openness_b, mean, sd, appetite_a, appetite_b):
+    """New heads' openness, ingenuity and appetite: three keyed draws each, in one call.
+
+    ``draws.beta(keys[0], t, uid, 0, openness_a, openness_b)``,
+    ``draws.lognormal(keys[1], t, uid, 0, mean, sd)`` and ``draws.beta(keys[2], t, uid,
+    0, appetite_a, appetite_b)``: the same kernels, called in turn
+    (:meth:`sim.model.model.NextPracticeModel.appoint_heads`).
+    """
+    return (
+        draws.beta(keys[0], t, uid, 0, openness_a, openness_b),
+        draws.lognormal(keys[1], t, uid, 0, mean, sd),
+        draws.beta(keys[2], t, uid, 0, appetite_a, appetite_b),
+    )

@@ -396,10 +396,21 @@ class NextPracticeModel(mesa.Model):
         p, t = self.p, self.t
         uid = self.born("heads", schools)
         sd = p.sd_head_ingenuity
+        openness, ingenuity, appetite = _kernels.head_traits(  # the three draws in one call
+            keys,
+            t,
+            uid,
+            p.head_openness_a,
+            p.head_openness_b,
+            -0.5 * sd * sd,
+            sd,
+            p.head_appetite_a,
+            p.head_appetite_b,
+        )
         return self.heads.append(
-            openness=_draws.beta(keys[0], t, uid, 0, p.head_openness_a, p.head_openness_b),
-            ingenuity=_draws.lognormal(keys[1], t, uid, 0, -0.5 * sd * sd, sd),
-            appetite=_draws.beta(keys[2], t, uid, 0, p.head_appetite_a, p.head_appetite_b),
+            openness=openness,
+            ingenuity=ingenuity,
+            appetite=appetite,
             start=t,
             active=True,
             uid=uid,

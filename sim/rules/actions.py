@@ -715,9 +715,33 @@ def replace_heads(model: ModelLike, schools: np.ndarray, keys: np.ndarray) -> np
     if len(schools) == 0:
         return schools
     new = model.appoint_heads(schools, keys)
-    model.schools.head[schools] = new
-    model.schools.slot_own[schools] *= model.p.rel_own_new_head
+    s, p = model.schools, model.p
+    form = new_heads_in_post_compiled if p.compiled else new_heads_in_post
+    form(s.head, s.slot_own, schools, new, p.rel_own_new_head)
     return new
+
+
+def new_heads_in_post(head, own, schools, new, rel) -> None:
+    """Each of ``schools`` is led by its ``new`` head; its ownership is ``rel`` of what it was.
+
+    In place on ``head`` and ``own`` (a school's row of ownership, each slot).
+    """
+    head[schools] = new
+    own[schools] *= rel
+
+
+@jit
+def new_heads_in_post_compiled(head, own, schools, new, rel):
+    """:func:`new_heads_in_post`, compiled: every ownership read before any is written."""
+    k = own.shape[1]
+    scaled = np.empty((len(schools), k))
+    for x in range(len(schools)):
+        for j in range(k):
+            scaled[x, j] = own[schools[x], j] * rel
+    for x in range(len(schools)):
+        head[schools[x]] = new[x]
+        for j in range(k):
+            own[schools[x], j] = scaled[x, j]
 
 
 def dissolve_collaboratives(model: ModelLike, collabs: np.ndarray) -> None:

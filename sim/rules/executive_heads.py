@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
 import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
-from sim.core.numerics import quantiles
+from sim.core.kernels import _linear_quantile, _per_month_step
+from sim.core.numerics import order_statistics, quantiles
 from sim.core.sources import CHAPMAN_2011, NEXT_PRACTICE
 from sim.core.state import CHOSEN, EMPTY, EXECUTIVE
 from sim.rules import Param, Rule, register
@@ -18,6 +22,7 @@ from sim.rules.actions import (
     take_up_slots_compiled,
     value_inputs,
 )
+from sim.system.costs import Ledger
 
 #: The decisions this rule draws for (``SystemLeadership.decisions``), rows of its ``keys``.
 DECISIONS = ("candidate", "pick", "share")
@@ -195,7 +200,228 @@ class SystemLeadership(Rule):
     }
 
     def apply(self, model):
-        """Match strong heads with struggling schools, then support federations."""
+        """Match strong heads with struggling schools, then support federations.
+
+        The matching, the authorities' payment and the support are one call of
+        :meth:`lead` (compiled: :meth:`lead_compiled`); the heads replaced leave, the
+        pairs are tied and the practices brought over after it. A ledger that answers
+        :meth:`~sim.system.costs.Ledger.authorities` its own way is asked in
+        :meth:`apply_in_steps`, the same steps one call each.
+        """
+        s, p, hd, ledger = model.schools, model.p, model.heads, model.ledger
+        if type(ledger).authorities is not Ledger.authorities:
+            self.apply_in_steps(model)
+            return
+        p_exec = self.value(model, "p_exec_head")
+        # At monthly steps the chance is computed inside (``per_step_array``'s arithmetic).
+        chance = (
+            _NO_CHANCE if p.dur_step == 1.0 else model.per_step_array(p_exec * hd.appetite[s.head])
+        )
+        by_authority, la_start, la_end = model.authority_index()
+        strong_end, weak_end, replaced, weak, led, lead, col = self.lead(
+            self.keys,
+            model.t,
+            s.logit_perf,
+            self.value(model, "q_strong"),
+            self.value(model, "q_weak"),
+            s.head,
+            hd.appetite,
+            hd.n,
+            p_exec,
+            chance,
+            s.authority,
+            by_authority,
+            la_start,
+            la_end,
+            ledger.allowance_la,
+            ledger.spent_la,
+            ledger.short_la,
+            float(self.value(model, "cost_exec_support")),
+            float(p.dur_step),
+            s.capacity,
+            model.per_step(self.value(model, "rate_exec_support")),
+            model.per_step(self.value(model, "p_exec_share")),
+            s.slot_p,
+            s.slot_depth,
+            model.per_step(self.value(model, "rate_home_loss")),
+        )
+        # The replaced heads leave and the pairs are tied, all at once (no draws).
+        if len(replaced):
+            model.retire_heads(replaced)
+            add_ties(model, strong_end, weak_end, EXECUTIVE, self.value(model, "init_trust_exec"))
+        # For observers: the schools taken on, and those as weak that were not.
+        model.events["takeovers"] = (weak_end, weak)
+        if len(led) == 0:
+            return
+        model.counts["adoptions"] += self.bring_over(
+            led,
+            lead,
+            col,
+            p.init_own_chosen,
+            s.slot_depth,
+            s.slot_own,
+            s.slot_source,
+            value_inputs(model),
+            protection_inputs(model),
+        )
+
+    @staticmethod
+    def lead(
+        keys,
+        t,
+        perf,
+        q_strong,
+        q_weak,
+        head,
+        appetite,
+        n_heads,
+        p_exec,
+        chance,
+        authority,
+        by_authority,
+        la_start,
+        la_end,
+        allowance,
+        spent,
+        short,
+        cost,
+        dur_step,
+        capacity,
+        rate,
+        share_chance,
+        slot_p,
+        slot_depth,
+        home_loss,
+    ):
+        """A step's matching, payment and support: :meth:`apply_in_steps`' calls in one.
+
+        The cuts (:func:`~sim.core.numerics.quantiles` of ``perf`` at ``q_strong`` and
+        ``q_weak``, each in 0 to 1), :meth:`candidates` (``chance``: each school's, or
+        empty at monthly steps: ``p_exec`` times its head's ``appetite``, clipped),
+        :meth:`take_on` (rows of ``keys``: :data:`DECISIONS`), :meth:`supported` and the
+        authorities' charge (:meth:`sim.system.costs.Ledger.authorities` on ``allowance``,
+        ``spent`` and ``short``, in place, for ``cost`` a school a year over steps of
+        ``dur_step`` months), then :meth:`support` with the shares funded. In place on
+        ``head``, ``capacity``, ``spent`` and ``short``. Returns the strong and weak ends
+        of the takeovers, the heads replaced, the weak schools not taken on, and the
+        schools that take up their lead's practice, their leads and the lead's column.
+        """
+        hi_cut, lo_cut = quantiles(perf, [q_strong, q_weak])
+        if len(chance) != len(perf):
+            chance = 1.0 - (1.0 - np.clip(p_exec * appetite[head], 0.0, 1.0))
+        n_led, go, weak = SystemLeadership.candidates(
+            keys[CANDIDATE], t, perf, hi_cut, lo_cut, head, n_heads, chance
+        )
+        strong_end = weak_end = replaced = np.zeros(0, np.int64)
+        if len(go):
+            strong_end, weak_end, replaced = SystemLeadership.take_on(
+                keys[PICK], t, go, authority, (by_authority, la_start, la_end), weak, head, n_led
+            )
+        any_fed, supported = SystemLeadership.supported(head, authority, n_led, len(allowance))
+        paid = np.ones(len(allowance))
+        if any_fed:
+            ledger = SimpleNamespace(allowance_la=allowance, spent_la=spent, short_la=short)
+            due = cost * supported * dur_step / 12.0
+            paid = Ledger.authorities(ledger, due, asked=supported != 0)
+        led, lead, col = SystemLeadership.support(
+            keys[SHARE],
+            t,
+            head,
+            n_led,
+            perf,
+            capacity,
+            rate,
+            share_chance,
+            authority,
+            paid,
+            slot_p,
+            slot_depth,
+            home_loss,
+        )
+        return strong_end, weak_end, replaced, np.flatnonzero(weak), led, lead, col
+
+    @staticmethod
+    @jit
+    def lead_compiled(
+        keys,
+        t,
+        perf,
+        q_strong,
+        q_weak,
+        head,
+        appetite,
+        n_heads,
+        p_exec,
+        chance,
+        authority,
+        by_authority,
+        la_start,
+        la_end,
+        allowance,
+        spent,
+        short,
+        cost,
+        dur_step,
+        capacity,
+        rate,
+        share_chance,
+        slot_p,
+        slot_depth,
+        home_loss,
+    ):
+        """:meth:`lead`, compiled: the compiled kernels of its steps, called in turn.
+
+        The cuts are :func:`_cuts` (``quantiles``' arithmetic), the chance
+        :func:`sim.core.kernels.monthly_chance`'s, and the charge
+        :meth:`~sim.system.costs.Ledger.authorities`' arithmetic authority by authority
+        (as :func:`sim.system.costs.fund_authorities_compiled` does it).
+        """
+        n, n_la = len(perf), len(allowance)
+        hi_cut, lo_cut = _cuts(perf, q_strong, q_weak)
+        if len(chance) != n:
+            chance = np.empty(n)
+            for i in range(n):
+                chance[i] = _per_month_step(p_exec * appetite[head[i]])
+        n_led, go, weak = _candidates_compiled(
+            keys[CANDIDATE], t, perf, hi_cut, lo_cut, head, n_heads, chance
+        )
+        if len(go):
+            strong_end, weak_end, replaced = _take_on_compiled(
+                keys[PICK], t, go, authority, (by_authority, la_start, la_end), weak, head, n_led
+            )
+        else:
+            strong_end = weak_end = replaced = np.zeros(0, np.int64)
+        any_fed, supported = _supported_compiled(head, authority, n_led, n_la)
+        paid = np.ones(n_la)
+        if any_fed:
+            for a in range(n_la):
+                if supported[a] != 0:
+                    due = cost * supported[a] * dur_step / 12.0
+                    d = allowance[a] - spent[a]
+                    left = 0.0 if d < 0.0 else d  # np.maximum(0.0, d): -0.0 and NaN kept
+                    share = left / due if due > left else 1.0
+                    spent[a] = spent[a] + due * share
+                    short[a] = short[a] + due * (1.0 - share)
+                    paid[a] = share
+        led, lead, col = _support_compiled(
+            keys[SHARE],
+            t,
+            head,
+            n_led,
+            perf,
+            capacity,
+            rate,
+            share_chance,
+            authority,
+            paid,
+            slot_p,
+            slot_depth,
+            home_loss,
+        )
+        return strong_end, weak_end, replaced, np.flatnonzero(weak), led, lead, col
+
+    def apply_in_steps(self, model):
+        """:meth:`apply` one step at a time, for a ledger that answers its own way."""
         s, p = model.schools, model.p
         perf = s.logit_perf
         chance = model.per_step_array(
@@ -350,19 +576,23 @@ class SystemLeadership(Rule):
     @staticmethod
     @jit
     def candidates_compiled(key, t, perf, hi_cut, lo_cut, head, n_heads, chance):
-        """:meth:`candidates`, compiled: school by school, its keyed uniform each."""
+        """:meth:`candidates`, compiled: school by school.
+
+        A school's keyed uniform is drawn only where it decides something (a strong
+        school led alone): the same number the numpy form draws for it.
+        """
         n = len(perf)
         n_led = np.zeros(n_heads, np.int64)
         for i in range(n):
             n_led[head[i]] += 1
-        u = draws.uniform(key, t, np.arange(n), 0)
         go = np.empty(n, np.int64)
         weak = np.empty(n, np.bool_)
         m = 0
         for i in range(n):
             alone = n_led[head[i]] == 1
-            go[m] = i
-            m += alone and perf[i] >= hi_cut and u[i] < chance[i]
+            if alone and perf[i] >= hi_cut and draws.uniform1(key, t, i, 0) < chance[i]:
+                go[m] = i
+                m += 1
             weak[i] = alone and perf[i] <= lo_cut
         return n_led, go[:m], weak
 
@@ -490,7 +720,7 @@ class SystemLeadership(Rule):
         slot_depth,
         home_loss,
     ):
-        """:meth:`support`, compiled: a keyed uniform per federated school, ascending.
+        """:meth:`support`, compiled: a keyed uniform per federated school but the leads.
 
         The cost at home is :meth:`home_cost_compiled`'s pass, after the convergence.
         """
@@ -516,12 +746,12 @@ class SystemLeadership(Rule):
             i = fed[x]
             capacity[i] += rate * paid[authority[i]] * (top[head[i]] - capacity[i])
         _home_cost(head, n_led, perf, capacity, home_loss)
-        u = draws.uniform(key, t, fed[:m], 0)
         g = 0
         for x in range(m):
             i = fed[x]
             ld = lead_of[head[i]]
-            if ld == i or not u[x] < chance * paid[authority[i]]:
+            # The keyed uniform is drawn only for a school that is not its lead.
+            if ld == i or not draws.uniform1(key, t, i, 0) < chance * paid[authority[i]]:
                 continue
             best, at = -1.0, 0
             for j in range(k):
@@ -620,3 +850,33 @@ def _home_cost(head, n_led, perf, capacity, rate):
 def _sorts_at_or_after(a, b):
     """Whether ``a`` comes at or after ``b`` in numpy's ascending sort (a nan after all numbers)."""
     return np.isnan(a) or (not np.isnan(b) and a >= b)
+
+
+#: No chance given: :meth:`SystemLeadership.lead` computes it (at monthly steps).
+_NO_CHANCE = np.zeros(0)
+
+# The kernels :meth:`SystemLeadership.lead_compiled` calls (a compiled function
+# reaches another through a global name, not a class attribute).
+_candidates_compiled = SystemLeadership.candidates_compiled
+_take_on_compiled = SystemLeadership.take_on_compiled
+_supported_compiled = SystemLeadership.supported_compiled
+_support_compiled = SystemLeadership.support_compiled
+
+
+@jit
+def _cuts(x, q_hi, q_lo):
+    """``quantiles(x, [q_hi, q_lo])`` of a 1-D float array (not empty; ``q`` in 0 to 1).
+
+    :func:`sim.core.numerics.quantiles`' arithmetic on the same order statistics
+    (:func:`~sim.core.numerics.order_statistics`; each cut
+    :func:`sim.core.kernels._linear_quantile`, as the metric summary's), the same IEEE
+    operations in the same order; a NaN anywhere gives NaN for both.
+    """
+    n = len(x)
+    p_hi = min(int(math.floor((n - 1) * q_hi)), n - 1)
+    p_lo = min(int(math.floor((n - 1) * q_lo)), n - 1)
+    ranks = np.array([n - 1, p_hi, min(p_hi + 1, n - 1), p_lo, min(p_lo + 1, n - 1)], np.int64)
+    stats = order_statistics(x, ranks)
+    if np.isnan(stats[0]):
+        return np.nan, np.nan
+    return _linear_quantile(stats, n, q_hi, p_hi, 1), _linear_quantile(stats, n, q_lo, p_lo, 3)

@@ -63,8 +63,8 @@ class HeadTurnover(Rule):
     def apply(self, model):
         """Replace leaving heads; informal collaboratives they founded may dissolve."""
         s, h, c, keys = model.schools, model.heads, model.collabs, self.keys
-        leaving, schools, founded = self.leaving(
-            keys[LEAVE],
+        leaving, schools, fading = self.turnover(
+            keys,
             model.t,
             h.active[: h.n],
             h.uid[: h.n],
@@ -72,15 +72,54 @@ class HeadTurnover(Rule):
             s.head,
             c.alive[: c.n],
             c.founder[: c.n],
+            c.formal[: c.n],
+            c.uid[: c.n],
+            float(self.value(model, "p_fade_informal")),
         )
         if len(leaving) == 0:
             return
         model.retire_heads(leaving)
         replace_heads(model, schools, keys[OPENNESS : APPETITE + 1])
-        if len(founded):
-            informal = founded[~c.formal[founded]]
-            u = draws.uniform(keys[FADE], model.t, c.uid[informal], 0)
-            dissolve_collaboratives(model, informal[u < self.value(model, "p_fade_informal")])
+        if len(fading):
+            dissolve_collaboratives(model, fading)
+
+    @staticmethod
+    def turnover(
+        key, t, active, uid, chance, head, collab_alive, founder, formal, collab_uid, fade
+    ):
+        """:meth:`leaving`, and which of the collaboratives founded fade: one call.
+
+        ``key``: the rule's keys (rows: :data:`DECISIONS`). Returns the heads who leave,
+        the schools they led, and the informal collaboratives they founded that dissolve:
+        each whose uniform, keyed by its ``collab_uid`` and the step, is below ``fade``;
+        each ascending.
+        """
+        leaving, schools, founded = HeadTurnover.leaving(
+            key[LEAVE], t, active, uid, chance, head, collab_alive, founder
+        )
+        if len(leaving) == 0 or len(founded) == 0:
+            return leaving, schools, founded[:0]
+        informal = founded[~formal[founded]]
+        u = draws.uniform(key[FADE], t, collab_uid[informal], 0)
+        return leaving, schools, informal[u < fade]
+
+    @staticmethod
+    @jit
+    def turnover_compiled(
+        key, t, active, uid, chance, head, collab_alive, founder, formal, collab_uid, fade
+    ):
+        """:meth:`turnover`, compiled: :meth:`leaving_compiled`, then a uniform per informal."""
+        leaving, schools, founded = _leaving_compiled(
+            key[LEAVE], t, active, uid, chance, head, collab_alive, founder
+        )
+        fading = np.empty(len(founded), np.int64)
+        m = 0
+        if len(leaving):
+            for k in founded:
+                if not formal[k] and draws.uniform1(key[FADE], t, collab_uid[k], 0) < fade:
+                    fading[m] = k
+                    m += 1
+        return leaving, schools, fading[:m]
 
     @staticmethod
     def leaving(key, t, active, uid, chance, head, collab_alive, founder):
@@ -133,3 +172,7 @@ class HeadTurnover(Rule):
             founded[f] = k
             f += collab_alive[k] and is_leaving[founder[k]]
         return leaving[:g], schools[:c], founded[:f]
+
+
+# The kernel :meth:`HeadTurnover.turnover_compiled` calls (by a global name).
+_leaving_compiled = HeadTurnover.leaving_compiled
