@@ -156,14 +156,21 @@ def warm_up(scenario_path: str | None) -> None:
     at the command line and not on a trainer's first click. The compiled
     code is cached on disk, so the server process only loads it.
     """
+    import numpy as np
+
     from sim.app.workshop import WORKSHOP_SCENARIO
+    from sim.core.state import CHOSEN
     from sim.model.model import NextPracticeModel
     from sim.model.scenario import load_scenario
+    from sim.rules.actions import take_up
     from sim.rules.strategies import STRATEGIES
 
     params = load_scenario(scenario_path or WORKSHOP_SCENARIO)
     for name in STRATEGIES:  # a year: long enough for take-ups by choice and by mandate
-        NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(12)
+        model = NextPracticeModel(params.model_copy(update={"strategy": name}), rng=0).run(12)
+    # A take-up by a rule's action (an invention's inventor, a participant's choice): judged
+    # adoption now takes its schools' up inside its own kernel, so a year may not reach it.
+    take_up(model, np.zeros(1, np.int64), np.zeros(1, np.int64), CHOSEN)
 
 
 def lan_address(host: str) -> str:
