@@ -437,3 +437,26 @@ def test_solaras_cookie_warning_is_not_printed():
             stacklevel=1,
         )
     assert not [w for w in caught if "samesite" in str(w.message)]
+
+
+def test_a_rule_draws_inside_its_kernel_only_for_the_model_itself(room):
+    """The fused tie and collaborative paths skip ``occurs``: never for a view that has its own.
+
+    The room's acting view names a participant's school through ``occurs``; a subclass that
+    changes ``occurs``, ``per_step_array`` or ``school_facilitation`` is asked one by one too.
+    """
+    from sim.app.room import _OnlyThese
+
+    system = room.run.system
+    assert system.plain_monthly
+    assert not _OnlyThese(system, np.array([0])).plain_monthly
+
+    for name in ("occurs", "per_step_array", "school_facilitation"):
+        base = getattr(NextPracticeModel, name)
+        own = type("Own", (NextPracticeModel,), {name: lambda self, *a, f=base: f(self, *a)})
+        assert NextPracticeModel.plain_monthly.fget(system)
+        system.__class__ = own
+        try:
+            assert system.plain_monthly is False, name
+        finally:
+            system.__class__ = NextPracticeModel
