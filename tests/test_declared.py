@@ -151,7 +151,8 @@ def test_a_plugin_declares_a_live_parameter_without_engine_change(tmp_path):
         "class Counted(Rule):\n"
         "    '''Test rule: counts into events what its parameter says.'''\n"
         "    params = {'k': Param(2, lo=0, hi=10, unit='1', kind='uncertainty', live=True,\n"
-        "                         meaning='How many.', sweep=(0, 5))}\n"
+        "                         meaning='How many.', sweep=(0, 5),\n"
+        "                         sweep_ref='a judgement: a test count')}\n"
         "    def apply(self, model):\n"
         "        model.events['counted'] = self.value(model, 'k')\n"
     )

@@ -1733,3 +1733,25 @@ def test_head_traits_are_the_three_draws():
     )
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(_bits(g), _bits(w))
+
+
+def test_a_plugins_own_review_is_handed_the_bundle():
+    """A Review subclass with its own ``review`` gets the :class:`ReviewInputs` bundle."""
+    from sim.model.model import NextPracticeModel
+    from sim.rules.evidence_review import Review, ReviewInputs
+    from tests.conftest import small
+
+    seen = []
+
+    class Mine(Review):
+        @staticmethod
+        def review(key, t, x):
+            seen.append(type(x))
+            return Review.review(key, t, x)
+
+    model = NextPracticeModel(small(), rng=3)
+    Mine().apply.__func__  # noqa: B018  (a bound method, as the pipeline calls it)
+    rule = Mine()
+    rule.keys = next(r for r in model._pipeline if r.slot == "review").keys
+    rule.apply(model)
+    assert seen == [ReviewInputs]
