@@ -314,3 +314,17 @@ def test_lead_in_steps_is_the_one_call():
         (one.ledger.short_la, steps.ledger.short_la),
     ):
         assert np.array_equal(a, b)
+
+
+def test_a_copied_or_pickled_model_keeps_its_rules_keys_read_only():
+    """Kernels compiled for read-only keys are not compiled again for a copy's."""
+    import copy
+    import pickle
+
+    m = NextPracticeModel(small(), rng=3)
+    m.step()
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        for mine, theirs in zip(m._pipeline, twin._pipeline, strict=True):
+            assert not theirs.keys.flags.writeable, type(theirs).__name__
+            assert np.array_equal(mine.keys, theirs.keys)
+        twin.step()  # and the copy runs on

@@ -499,8 +499,17 @@ class Rule:
         return forms_state(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore a copied rule, pointing its compute methods at the same forms."""
+        """Restore a copied rule, pointing its compute methods at the same forms.
+
+        Its keys stay read-only, as :func:`stream_keys` made them: a copied array
+        is writeable, and a compiled kernel handed a writeable array where it had
+        a read-only one compiles a second time (about a minute and a half the
+        first time a copied model runs).
+        """
         restore_forms(self, state)
+        keys = self.__dict__.get("_keys")
+        if isinstance(keys, np.ndarray):
+            keys.flags.writeable = False
 
     def _unbound(self) -> UserError:
         return UserError(
