@@ -157,3 +157,122 @@ def test_the_compiled_revision_is_revise_mandate(case, z, ties, extra):
     want = revise_mandate(standing, pool, mean, prec, k, z)
     assert Mandate.revised(*args).tolist() == want
     assert Mandate.revised_compiled(*args).tolist() == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.integers(-1, 1),
+    st.integers(-1, 5),
+    st.sampled_from([0.0, 0.5, 1.64, 3.0]),
+    st.integers(0, 2**31),
+)
+def test_the_pick_and_revision_in_one_call_are_best_known_then_revise_mandate(n, of, k, z, seed):
+    """``Mandate.revised_best`` and its kernel: :meth:`pick_best` of every practice, then the
+    revision of the standing mandate (as ``to_mandate`` asked them one by one), in its order.
+
+    With many equal estimates (signed zeros among them) and standing practices not picked.
+    """
+    from sim.rules.strategies.best_known import BestKnown
+    from sim.rules.strategies.mandate import Mandate
+
+    rng = np.random.default_rng(seed)
+    origin, stage = rng.integers(0, 2, n), rng.integers(0, 5, n)
+    ev_prec = np.where(rng.random(n) < 0.7, rng.random(n) * 100, 0.0)
+    ev_mean = np.round(rng.standard_normal(n) * 0.3, 1)
+    ev_mean[rng.random(n) < 0.1] = -0.0
+    standing = np.array(rng.choice(max(n, 1), min(n, 4), replace=False), np.int64)
+    pool = BestKnown.pick_best(origin, of, ev_prec, ev_mean, stage, -0.2, n).tolist()
+    want = revise_mandate(standing.tolist(), pool, ev_mean, ev_prec, k, z)
+    args = (origin, of, ev_prec, ev_mean, stage, -0.2, standing, k, z)
+    assert Mandate.revised_best(*args).tolist() == want
+    assert Mandate.revised_best_compiled(*args).tolist() == want
+
+
+def _mandating(compiled: bool) -> NextPracticeModel:
+    p = Params(strategy="next_practice", n_schools=200, n_authorities=4, compiled=compiled)
+    return NextPracticeModel(p, rng=3).run(40)
+
+
+def test_the_take_ups_with_plain_arguments_are_the_take_ups_with_bundles():
+    """``Mandate.take_ups_flat`` (and its kernel) take up what ``take_ups`` does, bit for bit."""
+    import copy
+
+    from sim.rules.actions import protection_inputs, value_inputs
+    from sim.rules.strategies.mandate import DECISIONS, Mandate
+
+    for compiled in (True, False):
+        base = _mandating(compiled)
+        practices = np.arange(min(3, base.practices.n), dtype=np.int64)
+        results = []
+        for flat in (False, True):
+            m = copy.deepcopy(base)
+            m.mandates = practices.tolist()
+            s, pr, p = m.schools, m.practices, m.p
+            head = (m.strategy.keys_of(DECISIONS)[0], m.t, practices, pr.uid[practices], 0.3)
+            head = (*head, p.init_own_mandated, s.slot_depth, s.slot_own, s.slot_source)
+            if flat:
+                form = Mandate.take_ups_flat_compiled if compiled else Mandate.take_ups_flat
+                got = form(
+                    *head,
+                    s.slot_p,
+                    s.slot_obs,
+                    s.slot_nobs,
+                    s.budget,
+                    pr.ev_prec,
+                    pr.ev_mean,
+                    pr.cost,
+                    m.sd_observe_eff**2,
+                    p.lever_evidence,
+                    1.0 / p.sd_prior**2,
+                    p.rel_cost,
+                    s.slot_since,
+                    s.slot_channel,
+                    p.dur_step,
+                    p.dur_commit,
+                    np.asarray(m.mandates, np.int64),
+                )
+            else:
+                form = Mandate.take_ups_compiled if compiled else Mandate.take_ups
+                got = form(*head, value_inputs(m), protection_inputs(m))
+            arrays = [s.slot_p, s.slot_depth, s.slot_own, s.slot_source, s.slot_channel]
+            results.append((int(got), [a.copy() for a in arrays]))
+        (n_a, a), (n_b, b) = results
+        assert n_a == n_b > 0
+        for x, y in zip(a, b, strict=True):
+            assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+
+
+def test_a_strategy_overriding_the_pick_or_the_take_ups_is_asked_for_its_own():
+    """``to_mandate`` and ``mandate`` run one call each only for the shipped methods: a
+    plug-in strategy's own ``best_known``, ``revised`` or ``take_ups`` still runs."""
+    from sim.rules.strategies.mandate import Mandate
+    from sim.rules.strategies.next_practice import NextPractice
+
+    calls = []
+
+    class Mine(NextPractice):
+        def best_known(self, model, k, origin=None):
+            calls.append("best_known")
+            return super().best_known(model, k, origin=origin)
+
+        @staticmethod
+        def revised(*args):
+            calls.append("revised")
+            return Mandate.revised(*args)
+
+        @staticmethod
+        def take_ups(*args):
+            calls.append("take_ups")
+            return Mandate.take_ups(*args)
+
+    for compiled in (True, False):
+        m = _mandating(compiled)
+        mine = Mine()
+        mine.bind(m)
+        calls.clear()
+        best = mine.to_mandate(m)
+        assert calls == ["best_known", "revised"]
+        assert best == m.strategy.to_mandate(m)
+        mine.mandate(m, best or [0])
+        assert calls[-1] == "take_ups"

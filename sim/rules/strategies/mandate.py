@@ -10,15 +10,18 @@ import numpy as np
 from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import row_any
-from sim.core.registry import Param
+from sim.core.registry import Param, inherits
 from sim.core.state import EMPTY, MANDATED
 from sim.rules.actions import (
+    ProtectionInputs,
+    ValueInputs,
     protection_inputs,
     runs_practice,
     take_up_slots,
     take_up_slots_compiled,
     value_inputs,
 )
+from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.field_trials import z_of
 
 if TYPE_CHECKING:
@@ -26,6 +29,13 @@ if TYPE_CHECKING:
 
 #: The mechanism's decision: whether a mandate reaches a school (keyed by school and practice).
 DECISIONS = ("mandate.reach",)
+
+#: What :meth:`Mandate.to_mandate` runs as one call (:meth:`Mandate.revised_best`) when a
+#: strategy takes them as shipped: a plug-in that overrides one is asked for it, one by one.
+_WHOLE_BEST = ("best_known", "pick_best", "pick_best_compiled")
+_WHOLE_REVISED = ("revised", "revised_compiled")
+#: The same for :meth:`Mandate.mandate`'s take-ups (:meth:`Mandate.take_ups_flat`).
+_WHOLE_TAKE_UPS = ("take_ups", "take_ups_compiled")
 
 
 class Mandate:
@@ -136,16 +146,52 @@ class Mandate:
         as :func:`revise_mandate` says.
         """
         pr = model.practices
-        pool = self.best_known(model, pr.n, origin=origin)
         z = z_of(self.value(model, "confidence_replace"))
-        return self.revised(
-            np.asarray(model.mandates, np.int64),
-            np.asarray(pool, np.int64),
-            pr.ev_mean[: pr.n],
-            pr.ev_prec[: pr.n],
-            int(self.value(model, "n_mandate")),
+        k = int(self.value(model, "n_mandate"))
+        standing = np.asarray(model.mandates, np.int64)
+        n = pr.n
+        cls = type(self)
+        if not (inherits(cls, BestKnown, _WHOLE_BEST) and inherits(cls, Mandate, _WHOLE_REVISED)):
+            pool = self.best_known(model, n, origin=origin)  # a plug-in's own pick or revision
+            return self.revised(
+                standing, np.asarray(pool, np.int64), pr.ev_mean[:n], pr.ev_prec[:n], k, z
+            ).tolist()
+        return self.revised_best(  # best_known's pick and the revision, in one call
+            pr.origin[:n],
+            -1 if origin is None else origin,
+            pr.ev_prec[:n],
+            pr.ev_mean[:n],
+            pr.stage[:n],
+            model.p.threshold_proven,
+            standing,
+            k,
             z,
         ).tolist()
+
+    @staticmethod
+    def revised_best(origin, of_origin, ev_prec, ev_mean, stage, threshold, standing, k, z):
+        """:meth:`revised` of the pool :meth:`~BestKnown.best_known` picks, every practice.
+
+        The pool is :meth:`~BestKnown.pick_best` of all the practices (``len(stage)``
+        of them; none when there are none), then :meth:`revised` of ``standing``.
+        """
+        pool = BestKnown.pick_best(
+            origin, of_origin, ev_prec, ev_mean, stage, threshold, len(stage)
+        )
+        return Mandate.revised(standing, np.asarray(pool, np.int64), ev_mean, ev_prec, k, z)
+
+    @staticmethod
+    @jit
+    def revised_best_compiled(
+        origin, of_origin, ev_prec, ev_mean, stage, threshold, standing, k, z
+    ):
+        """:meth:`revised_best`, compiled: in one call.
+
+        :meth:`~BestKnown.pick_best_compiled`, then :meth:`revised_compiled`.
+        """
+        n = len(stage)
+        pool = _pick_best_compiled(origin, of_origin, ev_prec, ev_mean, stage, threshold, n)
+        return _revised_compiled(standing, pool, ev_mean, ev_prec, k, z)
 
     @staticmethod
     def revised(standing, pool, ev_mean, ev_prec, k, z):
@@ -239,19 +285,50 @@ class Mandate:
         # Administering and inspecting: cost_mandate per school the mandate reaches.
         expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
         reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
-        took_up = self.take_ups(
-            self.keys_of(DECISIONS)[0],
-            model.t,
-            practices,
-            model.practices.uid[practices],
-            reach,
-            p.init_own_mandated,
-            s.slot_depth,
-            s.slot_own,
-            s.slot_source,
-            value_inputs(model),
-            protection_inputs(model),
-        )
+        key, uid = self.keys_of(DECISIONS)[0], model.practices.uid[practices]
+        if not inherits(type(self), Mandate, _WHOLE_TAKE_UPS):  # a plug-in's own take-ups
+            took_up = self.take_ups(
+                key,
+                model.t,
+                practices,
+                uid,
+                reach,
+                p.init_own_mandated,
+                s.slot_depth,
+                s.slot_own,
+                s.slot_source,
+                value_inputs(model),
+                protection_inputs(model),
+            )
+        else:  # the same, the bundles' arrays passed one by one (a cheaper call)
+            pr = model.practices
+            took_up = self.take_ups_flat(
+                key,
+                model.t,
+                practices,
+                uid,
+                reach,
+                p.init_own_mandated,
+                s.slot_depth,
+                s.slot_own,
+                s.slot_source,
+                s.slot_p,
+                s.slot_obs,
+                s.slot_nobs,
+                s.budget,
+                pr.ev_prec,
+                pr.ev_mean,
+                pr.cost,
+                model.sd_observe_eff**2,
+                p.lever_evidence,
+                1.0 / p.sd_prior**2,
+                p.rel_cost,
+                s.slot_since,
+                s.slot_channel,
+                p.dur_step,
+                p.dur_commit,
+                np.asarray(model.mandates, np.int64),
+            )
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
 
@@ -336,6 +413,90 @@ class Mandate:
         return total
 
     @staticmethod
+    def take_ups_flat(
+        key,
+        t,
+        practices,
+        uid,
+        chance,
+        own,
+        depth,
+        own_a,
+        source_a,
+        slot_p,
+        slot_obs,
+        slot_nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        dur_step,
+        dur_commit,
+        mandates,
+    ):
+        """:meth:`take_ups`, with the bundles' fields as arguments of their own.
+
+        The fields of :func:`~sim.rules.actions.value_inputs` and
+        :func:`~sim.rules.actions.protection_inputs`. The bundles are built from them
+        (the protection's ``t`` is ``t``), then :meth:`take_ups` runs: the same take-ups.
+        """
+        values = ValueInputs(
+            slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
+        return Mandate.take_ups(
+            key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
+        )
+
+    @staticmethod
+    @jit
+    def take_ups_flat_compiled(
+        key,
+        t,
+        practices,
+        uid,
+        chance,
+        own,
+        depth,
+        own_a,
+        source_a,
+        slot_p,
+        slot_obs,
+        slot_nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        dur_step,
+        dur_commit,
+        mandates,
+    ):
+        """:meth:`take_ups_flat`, compiled: the bundles built inside.
+
+        Then :meth:`take_ups_compiled` (a call with plain arguments costs less than
+        one with two bundles).
+        """
+        values = ValueInputs(
+            slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
+        return _take_ups_compiled(
+            key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
+        )
+
+    @staticmethod
     @jit
     def take_ups_compiled(
         key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
@@ -359,6 +520,12 @@ class Mandate:
             )
             total += np.count_nonzero(ok)
         return total
+
+
+#: The kernels the whole-call kernels above call (a compiled call reaches a module's names).
+_pick_best_compiled = BestKnown.pick_best_compiled
+_revised_compiled = Mandate.revised_compiled
+_take_ups_compiled = Mandate.take_ups_compiled
 
 
 def revise_mandate(standing, pool, ev_mean, ev_prec, k, z) -> list[int]:

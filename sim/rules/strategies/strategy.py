@@ -81,15 +81,26 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
         """The keys of a mechanism's decisions (rows, in order) on the ``centre`` slot's stream.
 
         Each mechanism names its decisions after itself (``mandate.reach``), so no
-        two share a key (:func:`sim.core.registry.stream_keys`).
+        two share a key (:func:`sim.core.registry.stream_keys`). Remembered for the
+        stream they were made for (the same array object :func:`stream_keys` gives):
+        a step asks for them a few times, and a key is the same all run.
         """
-        rng = self.__dict__.get("_rng")
+        d = self.__dict__
+        rng = d.get("_rng")
+        known = d.get("_stream_keys")
+        if known is not None and known[0] is rng:
+            keys = known[1].get(decisions)
+            if keys is not None:
+                return keys
         if rng is None:
             raise UserError(
                 f"strategy {self.name!r} has no random stream yet: call strategy.bind(model) "
                 "(the model binds the strategy it makes)"
             )
-        return stream_keys(rng, decisions)
+        if known is None or known[0] is not rng:  # first asked, or bound to another stream
+            known = d["_stream_keys"] = (rng, {})
+        keys = known[1][decisions] = stream_keys(rng, decisions)
+        return keys
 
     def act(self, model: ModelLike) -> None:
         """The centre's turn in a step."""
