@@ -194,53 +194,39 @@ def _mandating(compiled: bool) -> NextPracticeModel:
     return NextPracticeModel(p, rng=3).run(40)
 
 
-def test_the_take_ups_with_plain_arguments_are_the_take_ups_with_bundles():
-    """``Mandate.take_ups_flat`` (and its kernel) take up what ``take_ups`` does, bit for bit."""
+def test_the_mandate_in_one_call_is_the_mandate_asked_one_by_one():
+    """``Mandate.mandate``'s count, ask and take-ups as one call (``take_ups_funded``, either
+    form) leave what a ledger of its own (which the mandate asks one by one) leaves, bit for bit.
+    """
     import copy
 
-    from sim.rules.actions import protection_inputs, value_inputs
-    from sim.rules.strategies.mandate import DECISIONS, Mandate
+    from sim.system.costs import Ledger
+
+    class OwnLedger(Ledger):
+        def centre(self, cost):
+            return super().centre(cost)
 
     for compiled in (True, False):
         base = _mandating(compiled)
-        practices = np.arange(min(3, base.practices.n), dtype=np.int64)
-        results = []
-        for flat in (False, True):
-            m = copy.deepcopy(base)
-            m.mandates = practices.tolist()
-            s, pr, p = m.schools, m.practices, m.p
-            head = (m.strategy.keys_of(DECISIONS)[0], m.t, practices, pr.uid[practices], 0.3)
-            head = (*head, p.init_own_mandated, s.slot_depth, s.slot_own, s.slot_source)
-            if flat:
-                form = Mandate.take_ups_flat_compiled if compiled else Mandate.take_ups_flat
-                got = form(
-                    *head,
-                    s.slot_p,
-                    s.slot_obs,
-                    s.slot_nobs,
-                    s.budget,
-                    pr.ev_prec,
-                    pr.ev_mean,
-                    pr.cost,
-                    m.sd_observe_eff**2,
-                    p.lever_evidence,
-                    1.0 / p.sd_prior**2,
-                    p.rel_cost,
-                    s.slot_since,
-                    s.slot_channel,
-                    p.dur_step,
-                    p.dur_commit,
-                    np.asarray(m.mandates, np.int64),
-                )
-            else:
-                form = Mandate.take_ups_compiled if compiled else Mandate.take_ups
-                got = form(*head, value_inputs(m), protection_inputs(m))
-            arrays = [s.slot_p, s.slot_depth, s.slot_own, s.slot_source, s.slot_channel]
-            results.append((int(got), [a.copy() for a in arrays]))
-        (n_a, a), (n_b, b) = results
-        assert n_a == n_b > 0
-        for x, y in zip(a, b, strict=True):
-            assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+        for poor in (False, True):  # a centre with money enough, and one short of it
+            results = []
+            for own in (False, True):
+                m = copy.deepcopy(base)
+                if poor:
+                    m.ledger.spent_centre = m.ledger.allowance_centre - 3.0
+                if own:
+                    m.ledger.__class__ = OwnLedger
+                m.counts = {"adoptions": 0}
+                m.strategy.mandate(m, list(range(min(3, m.practices.n))))
+                s, led = m.schools, m.ledger
+                arrays = [s.slot_p, s.slot_depth, s.slot_own, s.slot_source, s.slot_channel]
+                floats = [led.spent_centre, led.short_centre, led.share_mandate_year]
+                results.append((m.counts["adoptions"], [a.copy() for a in arrays], floats))
+            (n_a, a, fa), (n_b, b, fb) = results
+            assert n_a == n_b and (n_a > 0 or poor)
+            assert np.array(fa).view(np.uint64).tolist() == np.array(fb).view(np.uint64).tolist()
+            for x, y in zip(a, b, strict=True):
+                assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
 
 
 def test_a_strategy_overriding_the_pick_or_the_take_ups_is_asked_for_its_own():

@@ -23,6 +23,7 @@ from sim.rules.actions import (
 )
 from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.field_trials import z_of
+from sim.system.costs import Ledger, share_funded
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -34,8 +35,8 @@ DECISIONS = ("mandate.reach",)
 #: strategy takes them as shipped: a plug-in that overrides one is asked for it, one by one.
 _WHOLE_BEST = ("best_known", "pick_best", "pick_best_compiled")
 _WHOLE_REVISED = ("revised", "revised_compiled")
-#: The same for :meth:`Mandate.mandate`'s take-ups (:meth:`Mandate.take_ups_flat`).
-_WHOLE_TAKE_UPS = ("take_ups", "take_ups_compiled")
+#: The same for :meth:`Mandate.mandate`'s count, ask and take-ups (:meth:`Mandate.take_ups_funded`).
+_WHOLE_TAKE_UPS = ("counts", "counts_compiled", "take_ups", "take_ups_compiled")
 
 
 class Mandate:
@@ -283,10 +284,12 @@ class Mandate:
         reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
         reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
-        expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
-        reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
-        key, uid = self.keys_of(DECISIONS)[0], model.practices.uid[practices]
-        if not inherits(type(self), Mandate, _WHOLE_TAKE_UPS):  # a plug-in's own take-ups
+        key, uid, led = self.keys_of(DECISIONS)[0], model.practices.uid[practices], model.ledger
+        if type(led).centre is not Ledger.centre or not inherits(
+            type(self), Mandate, _WHOLE_TAKE_UPS
+        ):  # a ledger's or a plug-in's own ask, count or take-ups: one by one
+            expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
+            reach *= led.centre(self.value(model, "cost_mandate") * expected)
             took_up = self.take_ups(
                 key,
                 model.t,
@@ -300,14 +303,19 @@ class Mandate:
                 value_inputs(model),
                 protection_inputs(model),
             )
-        else:  # the same, the bundles' arrays passed one by one (a cheaper call)
+        else:  # the same count, ask and take-ups in one call, the bundles' arrays one by one
             pr = model.practices
-            took_up = self.take_ups_flat(
+            took_up, led.spent_centre, led.short_centre = self.take_ups_funded(
                 key,
                 model.t,
                 practices,
                 uid,
                 reach,
+                s.n,
+                self.value(model, "cost_mandate"),
+                led.allowance_centre,
+                led.spent_centre,
+                led.short_centre,
                 p.init_own_mandated,
                 s.slot_depth,
                 s.slot_own,
@@ -413,12 +421,17 @@ class Mandate:
         return total
 
     @staticmethod
-    def take_ups_flat(
+    def take_ups_funded(
         key,
         t,
         practices,
         uid,
         chance,
+        n,
+        cost_unit,
+        allowance,
+        spent,
+        short,
         own,
         depth,
         own_a,
@@ -440,28 +453,45 @@ class Mandate:
         dur_commit,
         mandates,
     ):
-        """:meth:`take_ups`, with the bundles' fields as arguments of their own.
+        """What :meth:`mandate` asks and takes up, as one call: the take-ups, spent, short.
 
-        The fields of :func:`~sim.rules.actions.value_inputs` and
-        :func:`~sim.rules.actions.protection_inputs`. The bundles are built from them
-        (the protection's ``t`` is ``t``), then :meth:`take_ups` runs: the same take-ups.
+        The places not yet running ``practices`` (:meth:`counts` of the first ``n``
+        schools' ``slot_p``) times ``chance`` are the schools the mandate expects to
+        reach, each at ``cost_unit``; the centre is asked for that as
+        :meth:`~sim.system.costs.Ledger.centre` asks (``allowance``, ``spent`` and
+        ``short`` its ``allowance_centre``, ``spent_centre`` and ``short_centre``),
+        and ``chance`` scaled by the share it pays; then :meth:`take_ups`, the bundles
+        built from their fields (:func:`~sim.rules.actions.value_inputs`,
+        :func:`~sim.rules.actions.protection_inputs`, whose ``t`` is ``t``). Returns
+        how many took one up, and the centre's ``spent`` and ``short`` after the ask.
         """
+        c = cost_unit * (chance * Mandate.counts(slot_p, n, practices, False)[0])
+        share = share_funded(c, max(0.0, allowance - spent))
+        spent += c * share
+        short += c * (1.0 - share)
+        chance *= share
         values = ValueInputs(
             slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
         )
         protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
-        return Mandate.take_ups(
+        took_up = Mandate.take_ups(
             key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
         )
+        return took_up, spent, short
 
     @staticmethod
     @jit
-    def take_ups_flat_compiled(
+    def take_ups_funded_compiled(
         key,
         t,
         practices,
         uid,
         chance,
+        n,
+        cost_unit,
+        allowance,
+        spent,
+        short,
         own,
         depth,
         own_a,
@@ -483,18 +513,30 @@ class Mandate:
         dur_commit,
         mandates,
     ):
-        """:meth:`take_ups_flat`, compiled: the bundles built inside.
+        """:meth:`take_ups_funded`, compiled: the same count, ask and take-ups.
 
-        Then :meth:`take_ups_compiled` (a call with plain arguments costs less than
-        one with two bundles).
+        :meth:`counts_compiled`; the ask's arithmetic as
+        :meth:`~sim.system.costs.Ledger.centre` and
+        :func:`~sim.system.costs.share_funded` do it (``max(0.0, d)`` is ``d`` when
+        ``d > 0.0``, else 0.0); the bundles built inside, then
+        :meth:`take_ups_compiled` (a call with plain arguments costs less than one
+        with two bundles).
         """
+        c = cost_unit * (chance * _counts_compiled(slot_p, n, practices, False)[0])
+        d = allowance - spent
+        left = d if d > 0.0 else 0.0
+        share = 1.0 if c <= left else (left / c if c > 0 else 1.0)
+        spent += c * share
+        short += c * (1.0 - share)
+        chance *= share
         values = ValueInputs(
             slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
         )
         protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
-        return _take_ups_compiled(
+        took_up = _take_ups_compiled(
             key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
         )
+        return took_up, spent, short
 
     @staticmethod
     @jit
@@ -526,6 +568,7 @@ class Mandate:
 _pick_best_compiled = BestKnown.pick_best_compiled
 _revised_compiled = Mandate.revised_compiled
 _take_ups_compiled = Mandate.take_ups_compiled
+_counts_compiled = Mandate.counts_compiled
 
 
 def revise_mandate(standing, pool, ev_mean, ev_prec, k, z) -> list[int]:
