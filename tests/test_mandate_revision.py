@@ -252,6 +252,21 @@ def test_a_strategy_overriding_the_pick_or_the_take_ups_is_asked_for_its_own():
             calls.append("take_ups")
             return Mandate.take_ups(*args)
 
+    from sim.core.registry import inherits
+    from sim.rules.strategies import STRATEGIES
+    from sim.rules.strategies.best_known import BestKnown
+    from sim.rules.strategies.mandate import (
+        _WHOLE_BEST,
+        _WHOLE_REVISED,
+        _WHOLE_TAKE_UPS,
+        picks_as_shipped,
+        takes_up_as_shipped,
+    )
+
+    for cls in (*STRATEGIES.values(), Mine):  # the guards written out are inherits'
+        picks = inherits(cls, BestKnown, _WHOLE_BEST) and inherits(cls, Mandate, _WHOLE_REVISED)
+        assert picks_as_shipped(cls) == picks == (cls is not Mine)
+        assert takes_up_as_shipped(cls) == inherits(cls, Mandate, _WHOLE_TAKE_UPS)
     for compiled in (True, False):
         m = _mandating(compiled)
         mine = Mine()

@@ -10,7 +10,7 @@ import numpy as np
 from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import row_any
-from sim.core.registry import Param, inherits
+from sim.core.registry import Param
 from sim.core.state import EMPTY, MANDATED
 from sim.rules.actions import (
     ProtectionInputs,
@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 DECISIONS = ("mandate.reach",)
 
 #: What :meth:`Mandate.to_mandate` runs as one call (:meth:`Mandate.revised_best`) when a
-#: strategy takes them as shipped: a plug-in that overrides one is asked for it, one by one.
+#: strategy takes them as shipped (:func:`picks_as_shipped`): a plug-in that overrides one
+#: is asked for it, one by one.
 _WHOLE_BEST = ("best_known", "pick_best", "pick_best_compiled")
 _WHOLE_REVISED = ("revised", "revised_compiled")
-#: The same for :meth:`Mandate.mandate`'s count, ask and take-ups (:meth:`Mandate.take_ups_funded`).
+#: The same for :meth:`Mandate.mandate`'s count, ask and take-ups (:meth:`Mandate.take_ups_funded`,
+#: :func:`takes_up_as_shipped`).
 _WHOLE_TAKE_UPS = ("counts", "counts_compiled", "take_ups", "take_ups_compiled")
 
 
@@ -151,8 +153,7 @@ class Mandate:
         k = int(self.value(model, "n_mandate"))
         standing = np.asarray(model.mandates, np.int64)
         n = pr.n
-        cls = type(self)
-        if not (inherits(cls, BestKnown, _WHOLE_BEST) and inherits(cls, Mandate, _WHOLE_REVISED)):
+        if not picks_as_shipped(type(self)):
             pool = self.best_known(model, n, origin=origin)  # a plug-in's own pick or revision
             return self.revised(
                 standing, np.asarray(pool, np.int64), pr.ev_mean[:n], pr.ev_prec[:n], k, z
@@ -285,9 +286,8 @@ class Mandate:
         reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
         key, uid, led = self.keys_of(DECISIONS)[0], model.practices.uid[practices], model.ledger
-        if type(led).centre is not Ledger.centre or not inherits(
-            type(self), Mandate, _WHOLE_TAKE_UPS
-        ):  # a ledger's or a plug-in's own ask, count or take-ups: one by one
+        if type(led).centre is not Ledger.centre or not takes_up_as_shipped(type(self)):
+            # a ledger's or a plug-in's own ask, count or take-ups: one by one
             expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
             reach *= led.centre(self.value(model, "cost_mandate") * expected)
             took_up = self.take_ups(
@@ -335,7 +335,7 @@ class Mandate:
                 s.slot_channel,
                 p.dur_step,
                 p.dur_commit,
-                np.asarray(model.mandates, np.int64),
+                practices,  # model.mandates, as an array
             )
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
@@ -562,6 +562,35 @@ class Mandate:
             )
             total += np.count_nonzero(ok)
         return total
+
+
+def picks_as_shipped(cls: type) -> bool:
+    """Whether ``cls`` takes ``BestKnown``'s and ``Mandate``'s picking methods as they have them.
+
+    :data:`_WHOLE_BEST` and :data:`_WHOLE_REVISED`: :func:`sim.core.registry.inherits` of
+    each, written out (the centre asks it every step, and the identities read in a line
+    cost a fifth of the general loop).
+    """
+    return (
+        cls.best_known is BestKnown.best_known
+        and cls.pick_best is BestKnown.pick_best
+        and cls.pick_best_compiled is BestKnown.pick_best_compiled
+        and cls.revised is Mandate.revised
+        and cls.revised_compiled is Mandate.revised_compiled
+    )
+
+
+def takes_up_as_shipped(cls: type) -> bool:
+    """Whether ``cls`` takes :data:`_WHOLE_TAKE_UPS` from ``Mandate`` as it has them.
+
+    :func:`sim.core.registry.inherits`, written out (as :func:`picks_as_shipped`).
+    """
+    return (
+        cls.counts is Mandate.counts
+        and cls.counts_compiled is Mandate.counts_compiled
+        and cls.take_ups is Mandate.take_ups
+        and cls.take_ups_compiled is Mandate.take_ups_compiled
+    )
 
 
 #: The kernels the whole-call kernels above call (a compiled call reaches a module's names).
