@@ -277,3 +277,22 @@ def test_a_strategy_overriding_the_pick_or_the_take_ups_is_asked_for_its_own():
         assert best == m.strategy.to_mandate(m)
         mine.mandate(m, best or [0])
         assert calls[-1] == "take_ups"
+
+
+def test_a_strategy_remembers_its_stream_keys_and_a_copy_finds_them_again():
+    """``keys_of`` gives ``stream_keys``' read-only array, remembered; a copied or pickled
+    model's strategy does not carry the remembered ones, and finds the same again."""
+    import copy
+    import pickle
+
+    from sim.core.registry import stream_keys
+    from sim.rules.strategies.mandate import DECISIONS
+
+    m = NextPracticeModel(Params(n_schools=60, n_authorities=2), rng=2).run(2)
+    keys = m.strategy.keys_of(DECISIONS)
+    assert keys is stream_keys(m.strategy._rng, DECISIONS) and not keys.flags.writeable
+    assert m.strategy.keys_of(DECISIONS) is keys
+    for other in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert "_stream_keys" not in vars(other.strategy)
+        again = other.strategy.keys_of(DECISIONS)
+        assert np.array_equal(again, keys) and not again.flags.writeable

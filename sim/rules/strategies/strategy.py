@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim.core.errors import UserError
-from sim.core.registry import Rule, register, stream_keys, use_forms
+from sim.core.registry import Rule, forms_state, register, stream_keys, use_forms
 from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.brokering import Brokering
 from sim.rules.strategies.field_trials import FieldTrials
@@ -63,9 +63,17 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
 
     #: The value in force of the declared parameter ``name``: :meth:`Rule.value`'s own code.
     value = Rule.value
-    #: Copied or pickled without its bound forms, which the copy binds again (as a rule).
-    __getstate__ = Rule.__getstate__
     __setstate__ = Rule.__setstate__
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied or pickled without its bound forms, which the copy binds again (as a rule).
+
+        Nor the stream keys it remembers (:meth:`keys_of`): the copy finds them again,
+        the same read-only arrays :func:`~sim.core.registry.stream_keys` gives.
+        """
+        state = forms_state(self)
+        state.pop("_stream_keys", None)
+        return state
 
     def bind(self, model: ModelLike) -> None:
         """Take the ``centre`` slot's stream, and the compiled kernels or the numpy forms.
