@@ -157,3 +157,142 @@ def test_the_compiled_revision_is_revise_mandate(case, z, ties, extra):
     want = revise_mandate(standing, pool, mean, prec, k, z)
     assert Mandate.revised(*args).tolist() == want
     assert Mandate.revised_compiled(*args).tolist() == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.integers(-1, 1),
+    st.integers(-1, 5),
+    st.sampled_from([0.0, 0.5, 1.64, 3.0]),
+    st.integers(0, 2**31),
+)
+def test_the_pick_and_revision_in_one_call_are_best_known_then_revise_mandate(n, of, k, z, seed):
+    """``Mandate.revised_best`` and its kernel: :meth:`pick_best` of every practice, then the
+    revision of the standing mandate (as ``to_mandate`` asked them one by one), in its order.
+
+    With many equal estimates (signed zeros among them) and standing practices not picked.
+    """
+    from sim.rules.strategies.best_known import BestKnown
+    from sim.rules.strategies.mandate import Mandate
+
+    rng = np.random.default_rng(seed)
+    origin, stage = rng.integers(0, 2, n), rng.integers(0, 5, n)
+    ev_prec = np.where(rng.random(n) < 0.7, rng.random(n) * 100, 0.0)
+    ev_mean = np.round(rng.standard_normal(n) * 0.3, 1)
+    ev_mean[rng.random(n) < 0.1] = -0.0
+    standing = np.array(rng.choice(max(n, 1), min(n, 4), replace=False), np.int64)
+    pool = BestKnown.pick_best(origin, of, ev_prec, ev_mean, stage, -0.2, n).tolist()
+    want = revise_mandate(standing.tolist(), pool, ev_mean, ev_prec, k, z)
+    args = (origin, of, ev_prec, ev_mean, stage, -0.2, standing, k, z)
+    assert Mandate.revised_best(*args).tolist() == want
+    assert Mandate.revised_best_compiled(*args).tolist() == want
+
+
+def _mandating(compiled: bool) -> NextPracticeModel:
+    p = Params(strategy="next_practice", n_schools=200, n_authorities=4, compiled=compiled)
+    return NextPracticeModel(p, rng=3).run(40)
+
+
+def test_the_mandate_in_one_call_is_the_mandate_asked_one_by_one():
+    """``Mandate.mandate``'s count, ask and take-ups as one call (``take_ups_funded``, either
+    form) leave what a ledger of its own (which the mandate asks one by one) leaves, bit for bit.
+    """
+    import copy
+
+    from sim.system.costs import Ledger
+
+    class OwnLedger(Ledger):
+        def centre(self, cost):
+            return super().centre(cost)
+
+    for compiled in (True, False):
+        base = _mandating(compiled)
+        for poor in (False, True):  # a centre with money enough, and one short of it
+            results = []
+            for own in (False, True):
+                m = copy.deepcopy(base)
+                if poor:
+                    m.ledger.spent_centre = m.ledger.allowance_centre - 3.0
+                if own:
+                    m.ledger.__class__ = OwnLedger
+                m.counts = {"adoptions": 0}
+                m.strategy.mandate(m, list(range(min(3, m.practices.n))))
+                s, led = m.schools, m.ledger
+                arrays = [s.slot_p, s.slot_depth, s.slot_own, s.slot_source, s.slot_channel]
+                floats = [led.spent_centre, led.short_centre, led.share_mandate_year]
+                results.append((m.counts["adoptions"], [a.copy() for a in arrays], floats))
+            (n_a, a, fa), (n_b, b, fb) = results
+            assert n_a == n_b and (n_a > 0 or poor)
+            assert np.array(fa).view(np.uint64).tolist() == np.array(fb).view(np.uint64).tolist()
+            for x, y in zip(a, b, strict=True):
+                assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+
+
+def test_a_strategy_overriding_the_pick_or_the_take_ups_is_asked_for_its_own():
+    """``to_mandate`` and ``mandate`` run one call each only for the shipped methods: a
+    plug-in strategy's own ``best_known``, ``revised`` or ``take_ups`` still runs."""
+    from sim.rules.strategies.mandate import Mandate
+    from sim.rules.strategies.next_practice import NextPractice
+
+    calls = []
+
+    class Mine(NextPractice):
+        def best_known(self, model, k, origin=None):
+            calls.append("best_known")
+            return super().best_known(model, k, origin=origin)
+
+        @staticmethod
+        def revised(*args):
+            calls.append("revised")
+            return Mandate.revised(*args)
+
+        @staticmethod
+        def take_ups(*args):
+            calls.append("take_ups")
+            return Mandate.take_ups(*args)
+
+    from sim.core.registry import inherits
+    from sim.rules.strategies import STRATEGIES
+    from sim.rules.strategies.best_known import BestKnown
+    from sim.rules.strategies.mandate import (
+        _WHOLE_BEST,
+        _WHOLE_REVISED,
+        _WHOLE_TAKE_UPS,
+        picks_as_shipped,
+        takes_up_as_shipped,
+    )
+
+    for cls in (*STRATEGIES.values(), Mine):  # the guards written out are inherits'
+        picks = inherits(cls, BestKnown, _WHOLE_BEST) and inherits(cls, Mandate, _WHOLE_REVISED)
+        assert picks_as_shipped(cls) == picks == (cls is not Mine)
+        assert takes_up_as_shipped(cls) == inherits(cls, Mandate, _WHOLE_TAKE_UPS)
+    for compiled in (True, False):
+        m = _mandating(compiled)
+        mine = Mine()
+        mine.bind(m)
+        calls.clear()
+        best = mine.to_mandate(m)
+        assert calls == ["best_known", "revised"]
+        assert best == m.strategy.to_mandate(m)
+        mine.mandate(m, best or [0])
+        assert calls[-1] == "take_ups"
+
+
+def test_a_strategy_remembers_its_stream_keys_and_a_copy_finds_them_again():
+    """``keys_of`` gives ``stream_keys``' read-only array, remembered; a copied or pickled
+    model's strategy does not carry the remembered ones, and finds the same again."""
+    import copy
+    import pickle
+
+    from sim.core.registry import stream_keys
+    from sim.rules.strategies.mandate import DECISIONS
+
+    m = NextPracticeModel(Params(n_schools=60, n_authorities=2), rng=2).run(2)
+    keys = m.strategy.keys_of(DECISIONS)
+    assert keys is stream_keys(m.strategy._rng, DECISIONS) and not keys.flags.writeable
+    assert m.strategy.keys_of(DECISIONS) is keys
+    for other in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert "_stream_keys" not in vars(other.strategy)
+        again = other.strategy.keys_of(DECISIONS)
+        assert np.array_equal(again, keys) and not again.flags.writeable

@@ -13,19 +13,32 @@ from sim.core.numerics import row_any
 from sim.core.registry import Param
 from sim.core.state import EMPTY, MANDATED
 from sim.rules.actions import (
+    ProtectionInputs,
+    ValueInputs,
     protection_inputs,
     runs_practice,
     take_up_slots,
     take_up_slots_compiled,
     value_inputs,
 )
+from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.field_trials import z_of
+from sim.system.costs import Ledger, share_funded
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
 
 #: The mechanism's decision: whether a mandate reaches a school (keyed by school and practice).
 DECISIONS = ("mandate.reach",)
+
+#: What :meth:`Mandate.to_mandate` runs as one call (:meth:`Mandate.revised_best`) when a
+#: strategy takes them as shipped (:func:`picks_as_shipped`): a plug-in that overrides one
+#: is asked for it, one by one.
+_WHOLE_BEST = ("best_known", "pick_best", "pick_best_compiled")
+_WHOLE_REVISED = ("revised", "revised_compiled")
+#: The same for :meth:`Mandate.mandate`'s count, ask and take-ups (:meth:`Mandate.take_ups_funded`,
+#: :func:`takes_up_as_shipped`).
+_WHOLE_TAKE_UPS = ("counts", "counts_compiled", "take_ups", "take_ups_compiled")
 
 
 class Mandate:
@@ -136,16 +149,51 @@ class Mandate:
         as :func:`revise_mandate` says.
         """
         pr = model.practices
-        pool = self.best_known(model, pr.n, origin=origin)
         z = z_of(self.value(model, "confidence_replace"))
-        return self.revised(
-            np.asarray(model.mandates, np.int64),
-            np.asarray(pool, np.int64),
-            pr.ev_mean[: pr.n],
-            pr.ev_prec[: pr.n],
-            int(self.value(model, "n_mandate")),
+        k = int(self.value(model, "n_mandate"))
+        standing = np.asarray(model.mandates, np.int64)
+        n = pr.n
+        if not picks_as_shipped(type(self)):
+            pool = self.best_known(model, n, origin=origin)  # a plug-in's own pick or revision
+            return self.revised(
+                standing, np.asarray(pool, np.int64), pr.ev_mean[:n], pr.ev_prec[:n], k, z
+            ).tolist()
+        return self.revised_best(  # best_known's pick and the revision, in one call
+            pr.origin[:n],
+            -1 if origin is None else origin,
+            pr.ev_prec[:n],
+            pr.ev_mean[:n],
+            pr.stage[:n],
+            model.p.threshold_proven,
+            standing,
+            k,
             z,
         ).tolist()
+
+    @staticmethod
+    def revised_best(origin, of_origin, ev_prec, ev_mean, stage, threshold, standing, k, z):
+        """:meth:`revised` of the pool :meth:`~BestKnown.best_known` picks, every practice.
+
+        The pool is :meth:`~BestKnown.pick_best` of all the practices (``len(stage)``
+        of them; none when there are none), then :meth:`revised` of ``standing``.
+        """
+        pool = BestKnown.pick_best(
+            origin, of_origin, ev_prec, ev_mean, stage, threshold, len(stage)
+        )
+        return Mandate.revised(standing, np.asarray(pool, np.int64), ev_mean, ev_prec, k, z)
+
+    @staticmethod
+    @jit
+    def revised_best_compiled(
+        origin, of_origin, ev_prec, ev_mean, stage, threshold, standing, k, z
+    ):
+        """:meth:`revised_best`, compiled: in one call.
+
+        :meth:`~BestKnown.pick_best_compiled`, then :meth:`revised_compiled`.
+        """
+        n = len(stage)
+        pool = _pick_best_compiled(origin, of_origin, ev_prec, ev_mean, stage, threshold, n)
+        return _revised_compiled(standing, pool, ev_mean, ev_prec, k, z)
 
     @staticmethod
     def revised(standing, pool, ev_mean, ev_prec, k, z):
@@ -237,21 +285,58 @@ class Mandate:
         reach = model.per_step(self.value(model, "p_mandate") * p.tightness)
         reach *= model.ledger.share_mandate_year
         # Administering and inspecting: cost_mandate per school the mandate reaches.
-        expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
-        reach *= model.ledger.centre(self.value(model, "cost_mandate") * expected)
-        took_up = self.take_ups(
-            self.keys_of(DECISIONS)[0],
-            model.t,
-            practices,
-            model.practices.uid[practices],
-            reach,
-            p.init_own_mandated,
-            s.slot_depth,
-            s.slot_own,
-            s.slot_source,
-            value_inputs(model),
-            protection_inputs(model),
-        )
+        key, uid, led = self.keys_of(DECISIONS)[0], model.practices.uid[practices], model.ledger
+        if type(led).centre is not Ledger.centre or not takes_up_as_shipped(type(self)):
+            # a ledger's or a plug-in's own ask, count or take-ups: one by one
+            expected = reach * self.counts(s.slot_p, s.n, practices, False)[0]
+            reach *= led.centre(self.value(model, "cost_mandate") * expected)
+            took_up = self.take_ups(
+                key,
+                model.t,
+                practices,
+                uid,
+                reach,
+                p.init_own_mandated,
+                s.slot_depth,
+                s.slot_own,
+                s.slot_source,
+                value_inputs(model),
+                protection_inputs(model),
+            )
+        else:  # the same count, ask and take-ups in one call, the bundles' arrays one by one
+            pr = model.practices
+            took_up, led.spent_centre, led.short_centre = self.take_ups_funded(
+                key,
+                model.t,
+                practices,
+                uid,
+                reach,
+                s.n,
+                self.value(model, "cost_mandate"),
+                led.allowance_centre,
+                led.spent_centre,
+                led.short_centre,
+                p.init_own_mandated,
+                s.slot_depth,
+                s.slot_own,
+                s.slot_source,
+                s.slot_p,
+                s.slot_obs,
+                s.slot_nobs,
+                s.budget,
+                pr.ev_prec,
+                pr.ev_mean,
+                pr.cost,
+                model.sd_observe_eff**2,
+                p.lever_evidence,
+                1.0 / p.sd_prior**2,
+                p.rel_cost,
+                s.slot_since,
+                s.slot_channel,
+                p.dur_step,
+                p.dur_commit,
+                practices,  # model.mandates, as an array
+            )
         model.counts["adoptions"] += took_up
         model.note("mandate", practices=practices.tolist(), took_up=int(took_up))
 
@@ -336,6 +421,124 @@ class Mandate:
         return total
 
     @staticmethod
+    def take_ups_funded(
+        key,
+        t,
+        practices,
+        uid,
+        chance,
+        n,
+        cost_unit,
+        allowance,
+        spent,
+        short,
+        own,
+        depth,
+        own_a,
+        source_a,
+        slot_p,
+        slot_obs,
+        slot_nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        dur_step,
+        dur_commit,
+        mandates,
+    ):
+        """What :meth:`mandate` asks and takes up, as one call: the take-ups, spent, short.
+
+        The places not yet running ``practices`` (:meth:`counts` of the first ``n``
+        schools' ``slot_p``) times ``chance`` are the schools the mandate expects to
+        reach, each at ``cost_unit``; the centre is asked for that as
+        :meth:`~sim.system.costs.Ledger.centre` asks (``allowance``, ``spent`` and
+        ``short`` its ``allowance_centre``, ``spent_centre`` and ``short_centre``),
+        and ``chance`` scaled by the share it pays; then :meth:`take_ups`, the bundles
+        built from their fields (:func:`~sim.rules.actions.value_inputs`,
+        :func:`~sim.rules.actions.protection_inputs`, whose ``t`` is ``t``). Returns
+        how many took one up, and the centre's ``spent`` and ``short`` after the ask.
+        """
+        c = cost_unit * (chance * Mandate.counts(slot_p, n, practices, False)[0])
+        share = share_funded(c, max(0.0, allowance - spent))
+        spent += c * share
+        short += c * (1.0 - share)
+        chance *= share
+        values = ValueInputs(
+            slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
+        took_up = Mandate.take_ups(
+            key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
+        )
+        return took_up, spent, short
+
+    @staticmethod
+    @jit
+    def take_ups_funded_compiled(
+        key,
+        t,
+        practices,
+        uid,
+        chance,
+        n,
+        cost_unit,
+        allowance,
+        spent,
+        short,
+        own,
+        depth,
+        own_a,
+        source_a,
+        slot_p,
+        slot_obs,
+        slot_nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        dur_step,
+        dur_commit,
+        mandates,
+    ):
+        """:meth:`take_ups_funded`, compiled: the same count, ask and take-ups.
+
+        :meth:`counts_compiled`; the ask's arithmetic as
+        :meth:`~sim.system.costs.Ledger.centre` and
+        :func:`~sim.system.costs.share_funded` do it (``max(0.0, d)`` is ``d`` when
+        ``d > 0.0``, else 0.0); the bundles built inside, then
+        :meth:`take_ups_compiled` (a call with plain arguments costs less than one
+        with two bundles).
+        """
+        c = cost_unit * (chance * _counts_compiled(slot_p, n, practices, False)[0])
+        d = allowance - spent
+        left = d if d > 0.0 else 0.0
+        share = 1.0 if c <= left else (left / c if c > 0 else 1.0)
+        spent += c * share
+        short += c * (1.0 - share)
+        chance *= share
+        values = ValueInputs(
+            slot_p, slot_obs, slot_nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel, t, dur_step, dur_commit, mandates)
+        took_up = _take_ups_compiled(
+            key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
+        )
+        return took_up, spent, short
+
+    @staticmethod
     @jit
     def take_ups_compiled(
         key, t, practices, uid, chance, own, depth, own_a, source_a, values, protection
@@ -359,6 +562,42 @@ class Mandate:
             )
             total += np.count_nonzero(ok)
         return total
+
+
+def picks_as_shipped(cls: type) -> bool:
+    """Whether ``cls`` takes ``BestKnown``'s and ``Mandate``'s picking methods as they have them.
+
+    :data:`_WHOLE_BEST` and :data:`_WHOLE_REVISED`: :func:`sim.core.registry.inherits` of
+    each, written out (the centre asks it every step, and the identities read in a line
+    cost a fifth of the general loop).
+    """
+    return (
+        cls.best_known is BestKnown.best_known
+        and cls.pick_best is BestKnown.pick_best
+        and cls.pick_best_compiled is BestKnown.pick_best_compiled
+        and cls.revised is Mandate.revised
+        and cls.revised_compiled is Mandate.revised_compiled
+    )
+
+
+def takes_up_as_shipped(cls: type) -> bool:
+    """Whether ``cls`` takes :data:`_WHOLE_TAKE_UPS` from ``Mandate`` as it has them.
+
+    :func:`sim.core.registry.inherits`, written out (as :func:`picks_as_shipped`).
+    """
+    return (
+        cls.counts is Mandate.counts
+        and cls.counts_compiled is Mandate.counts_compiled
+        and cls.take_ups is Mandate.take_ups
+        and cls.take_ups_compiled is Mandate.take_ups_compiled
+    )
+
+
+#: The kernels the whole-call kernels above call (a compiled call reaches a module's names).
+_pick_best_compiled = BestKnown.pick_best_compiled
+_revised_compiled = Mandate.revised_compiled
+_take_ups_compiled = Mandate.take_ups_compiled
+_counts_compiled = Mandate.counts_compiled
 
 
 def revise_mandate(standing, pool, ev_mean, ev_prec, k, z) -> list[int]:

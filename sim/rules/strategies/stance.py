@@ -63,7 +63,7 @@ class Stance:
     def set_stance(self, model: ModelLike) -> None:
         """Authorities take this strategy's stance; facilitation follows from it."""
         la, stance = model.authorities, self.stance
-        la.stance[:] = stance
+        la.stance.fill(stance)
         if stance == ADMINISTER:
             fac = self.value(model, "facilitation_administer")
         elif stance == ANIMATE:
@@ -72,5 +72,5 @@ class Stance:
             fac = model.p.facilitation_absent
         else:
             raise KeyError(stance)
-        la.facilitation[:] = fac
+        la.facilitation.fill(fac)
         fund_authorities(model)  # facilitation and capacity investment, within budget

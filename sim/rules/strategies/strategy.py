@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim.core.errors import UserError
-from sim.core.registry import Rule, register, stream_keys, use_forms
+from sim.core.registry import Rule, forms_state, register, stream_keys, use_forms
 from sim.rules.strategies.best_known import BestKnown
 from sim.rules.strategies.brokering import Brokering
 from sim.rules.strategies.field_trials import FieldTrials
@@ -63,9 +63,17 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
 
     #: The value in force of the declared parameter ``name``: :meth:`Rule.value`'s own code.
     value = Rule.value
-    #: Copied or pickled without its bound forms, which the copy binds again (as a rule).
-    __getstate__ = Rule.__getstate__
     __setstate__ = Rule.__setstate__
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied or pickled without its bound forms, which the copy binds again (as a rule).
+
+        Nor the stream keys it remembers (:meth:`keys_of`): the copy finds them again,
+        the same read-only arrays :func:`~sim.core.registry.stream_keys` gives.
+        """
+        state = forms_state(self)
+        state.pop("_stream_keys", None)
+        return state
 
     def bind(self, model: ModelLike) -> None:
         """Take the ``centre`` slot's stream, and the compiled kernels or the numpy forms.
@@ -81,15 +89,26 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
         """The keys of a mechanism's decisions (rows, in order) on the ``centre`` slot's stream.
 
         Each mechanism names its decisions after itself (``mandate.reach``), so no
-        two share a key (:func:`sim.core.registry.stream_keys`).
+        two share a key (:func:`sim.core.registry.stream_keys`). Remembered for the
+        stream they were made for (the same array object :func:`stream_keys` gives):
+        a step asks for them a few times, and a key is the same all run.
         """
-        rng = self.__dict__.get("_rng")
+        d = self.__dict__
+        rng = d.get("_rng")
+        known = d.get("_stream_keys")
+        if known is not None and known[0] is rng:
+            keys = known[1].get(decisions)
+            if keys is not None:
+                return keys
         if rng is None:
             raise UserError(
                 f"strategy {self.name!r} has no random stream yet: call strategy.bind(model) "
                 "(the model binds the strategy it makes)"
             )
-        return stream_keys(rng, decisions)
+        if known is None or known[0] is not rng:  # first asked, or bound to another stream
+            known = d["_stream_keys"] = (rng, {})
+        keys = known[1][decisions] = stream_keys(rng, decisions)
+        return keys
 
     def act(self, model: ModelLike) -> None:
         """The centre's turn in a step."""
