@@ -534,6 +534,11 @@ def test_review_decisions_match_their_numpy_form():
     assert len(want[0]) and len(want[2])  # poor and over drops both happen
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
+    # the bundle's fields handed as plain arguments (what the rule calls): the same drops
+    flat = (inputs.chance, *values, *protection, inputs.difficulty, inputs.room, thr)
+    for form in (Review.reviews, Review.reviews_compiled):
+        for g, w in zip(form(key, 3, *flat), want, strict=True):
+            assert np.array_equal(g, w)
 
 
 def test_take_on_matches_the_python_loop():
@@ -1783,3 +1788,25 @@ def test_review_reads_a_models_own_slot_effect():
     doubled.slot_effect = lambda: asked.append(1) or own()
     review.apply(doubled)
     assert asked == [1]
+
+
+def test_a_plugins_own_review_is_handed_the_bundle():
+    """A Review subclass with its own ``review`` gets the :class:`ReviewInputs` bundle."""
+    from sim.model.model import NextPracticeModel
+    from sim.rules.evidence_review import Review, ReviewInputs
+    from tests.conftest import small
+
+    seen = []
+
+    class Mine(Review):
+        @staticmethod
+        def review(key, t, x):
+            seen.append(type(x))
+            return Review.review(key, t, x)
+
+    model = NextPracticeModel(small(), rng=3)
+    rule = next(r for r in model._pipeline if r.slot == "review")
+    rule.__class__ = Mine  # the model's rule, as a plug-in subclass would run it
+    rule.__dict__.pop("review", None)  # its compiled twin was bound for the shipped class
+    rule.apply(model)
+    assert seen == [ReviewInputs]

@@ -28,6 +28,9 @@ from sim.rules.actions import (
 #: The methods :meth:`Review.read_faded` stands for with the fade: a subclass overriding one
 #: reads the model's ``slot_effect`` table through its own.
 _READS = ("read", "read_compiled", "read_faded", "read_faded_compiled")
+#: The methods :meth:`Review.reviews` stands for: a subclass overriding one reviews through
+#: its own, handed the bundle.
+_REVIEWS = ("review", "review_compiled", "reviews", "reviews_compiled")
 #: The decisions this rule draws for (``Review.decisions``), rows of its ``keys``.
 DECISIONS = ("read", "review")
 READ, REVIEW = range(len(DECISIONS))
@@ -110,9 +113,21 @@ class Review(Rule):
                 pr.uid,
                 *noise,
             )
-        poor_school, poor_slot, over_school, over_slot = self.review(
-            self.keys[REVIEW], model.t, self.inputs(model)
-        )
+        x = self.inputs(model)
+        if inherits(type(self), Review, _REVIEWS):  # the bundle's fields as plain arguments
+            found = self.reviews(
+                self.keys[REVIEW],
+                model.t,
+                x.chance,
+                *x.values,
+                *x.protection,
+                x.difficulty,
+                x.room,
+                x.threshold,
+            )
+        else:  # a plug-in's own review
+            found = self.review(self.keys[REVIEW], model.t, x)
+        poor_school, poor_slot, over_school, over_slot = found
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
@@ -279,6 +294,91 @@ class Review(Rule):
                     n_over += 1
         return poor_school[:n_poor], poor_slot[:n_poor], over_school[:n_over], over_slot[:n_over]
 
+    @staticmethod
+    def reviews(
+        key,
+        t,
+        chance,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        t_protect,
+        dur_step,
+        dur_commit,
+        mandates,
+        difficulty,
+        room,
+        threshold,
+    ):
+        """:meth:`review` of a :class:`ReviewInputs` given field by field, nested bundles too.
+
+        The values' fields (:class:`sim.rules.actions.ValueInputs`), then the
+        protection's (:class:`sim.rules.actions.ProtectionInputs`, its step
+        ``t_protect``), in their order: a compiled call handed plain arguments costs
+        a third of one handed the nested bundle (:meth:`reviews_compiled`).
+        """
+        x = ReviewInputs(
+            chance,
+            ValueInputs(
+                slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+            ),
+            ProtectionInputs(since, channel, t_protect, dur_step, dur_commit, mandates),
+            difficulty,
+            room,
+            threshold,
+        )
+        return Review.review(key, t, x)
+
+    @staticmethod
+    @jit
+    def reviews_compiled(
+        key,
+        t,
+        chance,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        t_protect,
+        dur_step,
+        dur_commit,
+        mandates,
+        difficulty,
+        room,
+        threshold,
+    ):
+        """:meth:`reviews`, compiled: the bundle built inside, then :meth:`review_compiled`."""
+        x = ReviewInputs(
+            chance,
+            ValueInputs(
+                slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+            ),
+            ProtectionInputs(since, channel, t_protect, dur_step, dur_commit, mandates),
+            difficulty,
+            room,
+            threshold,
+        )
+        return _review_compiled(key, t, x)
+
 
 class ReviewInputs(NamedTuple):
     """What :class:`Review`'s review reads.
@@ -298,3 +398,7 @@ class ReviewInputs(NamedTuple):
     difficulty: np.ndarray
     room: np.ndarray
     threshold: float
+
+
+#: :meth:`Review.review_compiled`, for :meth:`Review.reviews_compiled` to call.
+_review_compiled = Review.review_compiled
