@@ -534,6 +534,11 @@ def test_review_decisions_match_their_numpy_form():
     assert len(want[0]) and len(want[2])  # poor and over drops both happen
     for g, w in zip(got, want, strict=True):
         assert np.array_equal(g, w)
+    # the bundle's fields handed as plain arguments (what the rule calls): the same drops
+    flat = (inputs.chance, *values, *protection, inputs.difficulty, inputs.room, thr)
+    for form in (Review.reviews, Review.reviews_compiled):
+        for g, w in zip(form(key, 3, *flat), want, strict=True):
+            assert np.array_equal(g, w)
 
 
 def test_take_on_matches_the_python_loop():
@@ -1735,6 +1740,56 @@ def test_head_traits_are_the_three_draws():
         assert np.array_equal(_bits(g), _bits(w))
 
 
+def test_review_reads_faded_as_from_the_table():
+    """Review's reads with the fade applied slot by slot: the table's reads, bit for bit.
+
+    ``read_faded`` (numpy) and ``read_faded_compiled`` against ``read`` given
+    ``slot_effects``' table (what the rule reads when the model's ``slot_effect`` is its own).
+    """
+    from sim.core.state import CREATED
+    from sim.rules.evidence_review import Review
+
+    rng = np.random.default_rng(12)
+    n, k, P = 300, 6, 40
+    sp = _slots(rng, n, k, P)
+    channel = rng.integers(0, 4, (n, k)).astype(np.int8)
+    channel[rng.random((n, k)) < 0.2] = CREATED
+    effect = rng.normal(0.0, 0.3, P)
+    effect[:2] = [-0.0, 1e-300]
+    born = np.where(rng.random(P) < 0.5, -1, rng.integers(0, 120, P))
+    key, uid = np.array([5, 9], np.uint64), rng.integers(0, 2**62, P)
+    obs0, nobs0 = rng.random((n, k)), rng.random((n, k))
+    for spread in (0.0, 0.37, 1.0):
+        table = K.slot_effects(sp, channel, effect, born, spread)
+        want_obs, want_nobs = obs0.copy(), nobs0.copy()
+        Review.read(key, 7, sp, want_obs, want_nobs, table, uid, 0.45, np.sqrt(0.5), 0.5)
+        for form in (Review.read_faded, Review.read_faded_compiled):
+            obs, nobs = obs0.copy(), nobs0.copy()
+            args = (channel, effect, born, spread, uid, 0.45, np.sqrt(0.5), 0.5)
+            form(key, 7, sp, obs, nobs, *args)
+            assert np.array_equal(_bits(obs), _bits(want_obs))
+            assert np.array_equal(_bits(nobs), _bits(want_nobs))
+
+
+def test_review_reads_a_models_own_slot_effect():
+    """A model subclass with its own ``slot_effect``: Review reads that table, not the fade."""
+    from sim.model.model import NextPracticeModel
+    from tests.conftest import small
+
+    class Doubled(NextPracticeModel):
+        def slot_effect(self):
+            return 2.0 * super().slot_effect()
+
+    plain, doubled = NextPracticeModel(small(), rng=3), Doubled(small(), rng=3)
+    assert plain.plain_slot_effect and not doubled.plain_slot_effect
+    review = next(r for r in doubled._pipeline if r.slot == "review")
+    asked = []
+    own = doubled.slot_effect
+    doubled.slot_effect = lambda: asked.append(1) or own()
+    review.apply(doubled)
+    assert asked == [1]
+
+
 def test_a_plugins_own_review_is_handed_the_bundle():
     """A Review subclass with its own ``review`` gets the :class:`ReviewInputs` bundle."""
     from sim.model.model import NextPracticeModel
@@ -1750,8 +1805,8 @@ def test_a_plugins_own_review_is_handed_the_bundle():
             return Review.review(key, t, x)
 
     model = NextPracticeModel(small(), rng=3)
-    Mine().apply.__func__  # noqa: B018  (a bound method, as the pipeline calls it)
-    rule = Mine()
-    rule.keys = next(r for r in model._pipeline if r.slot == "review").keys
+    rule = next(r for r in model._pipeline if r.slot == "review")
+    rule.__class__ = Mine  # the model's rule, as a plug-in subclass would run it
+    rule.__dict__.pop("review", None)  # its compiled twin was bound for the shipped class
     rule.apply(model)
     assert seen == [ReviewInputs]

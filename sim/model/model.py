@@ -540,6 +540,16 @@ class NextPracticeModel(mesa.Model):
             and cls.school_facilitation is NextPracticeModel.school_facilitation
         )
 
+    @property
+    def plain_slot_effect(self) -> bool:
+        """Whether :meth:`slot_effect` is this class's, as it stands here.
+
+        Then a rule may apply the scale-up fade itself, slot by slot inside its own
+        compiled call (``review``'s reads, :meth:`sim.rules.evidence_review.Review.read_faded`),
+        rather than ask for the table; a subclass that changes it is asked.
+        """
+        return type(self).slot_effect is NextPracticeModel.slot_effect
+
     def per_step_array(self, rate: np.ndarray) -> np.ndarray:
         """:meth:`per_step` for an array of monthly chances.
 
@@ -867,12 +877,18 @@ class NextPracticeModel(mesa.Model):
             self.ledger.accrue(self)
         self._stepping = True
         appetite = self._hold_appetite()
+        when = f"at step {self.t + 1}"  # the step as it starts, should a rule change t
         try:
-            with _blaming_plugins(f"at step {self.t + 1}"):
+            try:  # _blaming_plugins, written out: no context manager to enter every step
                 for rule in self._pipeline:
                     rule.apply(self)
                 if self._keeps_ledger:
                     charge_schools(self)
+            except (Exception, SystemExit) as exc:
+                blamed = plugin_error(exc, when)
+                if blamed is None:
+                    raise
+                raise blamed from None
         finally:
             self._stepping = False
             if appetite is not None:

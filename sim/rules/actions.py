@@ -558,9 +558,10 @@ def take_up_pairs_compiled(
 def drop(model: ModelLike, rows: np.ndarray, cols: np.ndarray) -> None:
     """Schools drop practices. A practice heard of through a tie costs that tie trust."""
     s = model.schools
-    mine = decided_by_rules(model, rows)
-    if not mine.all():  # a participant keeps or drops a held school's practice
-        rows, cols = np.asarray(rows, np.int64)[mine], np.asarray(cols, np.int64)[mine]
+    if _any_held(model):  # else the rules decide for every school (no mask to build)
+        mine = decided_by_rules(model, rows)
+        if not mine.all():  # a participant keeps or drops a held school's practice
+            rows, cols = np.asarray(rows, np.int64)[mine], np.asarray(cols, np.int64)[mine]
     model.counts["drops"] += len(rows)
     if len(rows):
         form = drop_slots_compiled if model.p.compiled else drop_slots

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -9,7 +10,8 @@ import numpy as np
 from sim.core import draws
 from sim.core.jit import jit
 from sim.core.numerics import sum_in_numpy_order
-from sim.core.state import EMPTY
+from sim.core.registry import inherits
+from sim.core.state import CREATED, EMPTY
 from sim.rules import Param, Rule, register
 from sim.rules.actions import (
     ProtectionInputs,
@@ -23,6 +25,12 @@ from sim.rules.actions import (
     value_inputs,
 )
 
+#: The methods :meth:`Review.read_faded` stands for with the fade: a subclass overriding one
+#: reads the model's ``slot_effect`` table through its own.
+_READS = ("read", "read_compiled", "read_faded", "read_faded_compiled")
+#: The methods :meth:`Review.reviews` stands for: a subclass overriding one reviews through
+#: its own, handed the bundle.
+_REVIEWS = ("review", "review_compiled", "reviews", "reviews_compiled")
 #: The decisions this rule draws for (``Review.decisions``), rows of its ``keys``.
 DECISIONS = ("read", "review")
 READ, REVIEW = range(len(DECISIONS))
@@ -77,21 +85,49 @@ class Review(Rule):
     def apply(self, model):
         """Read, then review."""
         s, pr, p = model.schools, model.practices, model.p
-        self.read(
-            self.keys[READ],
-            model.t,
-            s.slot_p,
-            s.slot_obs,
-            s.slot_nobs,
-            model.slot_effect(),
-            pr.uid,
-            model.sd_observe_eff,
-            np.sqrt(p.dur_step),
-            p.dur_step,
-        )
-        poor_school, poor_slot, over_school, over_slot = self.review(
-            self.keys[REVIEW], model.t, self.inputs(model)
-        )
+        # np.sqrt's number (both correctly rounded), without a numpy scalar
+        noise = (model.sd_observe_eff, math.sqrt(p.dur_step), p.dur_step)
+        if getattr(model, "plain_slot_effect", False) and inherits(type(self), Review, _READS):
+            # the model's scale-up fade applied slot by slot as each is read: no table
+            self.read_faded(
+                self.keys[READ],
+                model.t,
+                s.slot_p,
+                s.slot_obs,
+                s.slot_nobs,
+                s.slot_channel,
+                pr.effect,
+                pr.born,
+                float(p.rel_effect_spread),
+                pr.uid,
+                *noise,
+            )
+        else:  # a model whose slot_effect is its own, or a rule whose read is
+            self.read(
+                self.keys[READ],
+                model.t,
+                s.slot_p,
+                s.slot_obs,
+                s.slot_nobs,
+                model.slot_effect(),
+                pr.uid,
+                *noise,
+            )
+        x = self.inputs(model)
+        if inherits(type(self), Review, _REVIEWS):  # the bundle's fields as plain arguments
+            found = self.reviews(
+                self.keys[REVIEW],
+                model.t,
+                x.chance,
+                *x.values,
+                *x.protection,
+                x.difficulty,
+                x.room,
+                x.threshold,
+            )
+        else:  # a plug-in's own review
+            found = self.review(self.keys[REVIEW], model.t, x)
+        poor_school, poor_slot, over_school, over_slot = found
         drop(model, poor_school, poor_slot)
         drop(model, over_school, over_slot)
 
@@ -131,6 +167,43 @@ class Review(Rule):
                 pid = slot_p[i, j]
                 if pid >= 0:
                     read = slot_effect[i, j] + sd * draws.normal1(key, t, i, uid[pid]) / sqrt_dur
+                    obs[i, j] += read * dur
+                    nobs[i, j] += dur
+
+    @staticmethod
+    def read_faded(
+        key, t, slot_p, obs, nobs, channel, effect, born, rel_spread, uid, sd, sqrt_dur, dur
+    ):
+        """:meth:`read` of the slots' effects after the scale-up fade, from the fade's inputs.
+
+        The effects are :meth:`~sim.model.model.NextPracticeModel.slot_effect`'s numpy
+        expression (:func:`sim.core.kernels.slot_effects`): a practice invented during
+        the run (``born`` at least 0) keeps ``rel_spread`` of its ``effect`` at a school
+        that did not make it (``channel`` not created). Run when the model's
+        ``slot_effect`` is its own (``plain_slot_effect``).
+        """
+        pid = np.maximum(slot_p, 0)
+        faded = (born[pid] >= 0) & (channel != CREATED)
+        slot_effect = effect[pid] * np.where(faded, rel_spread, 1.0)
+        Review.read(key, t, slot_p, obs, nobs, slot_effect, uid, sd, sqrt_dur, dur)
+
+    @staticmethod
+    @jit
+    def read_faded_compiled(
+        key, t, slot_p, obs, nobs, channel, effect, born, rel_spread, uid, sd, sqrt_dur, dur
+    ):
+        """:meth:`read_faded`, compiled: :meth:`read_compiled`, each slot's effect faded as read.
+
+        The fade is :func:`sim.core.kernels.slot_effects`' product, slot by slot: no table.
+        """
+        n, k = slot_p.shape
+        for i in range(n):
+            for j in range(k):
+                pid = slot_p[i, j]
+                if pid >= 0:
+                    faded = (born[pid] >= 0) & (channel[i, j] != CREATED)
+                    effect_here = effect[pid] * (rel_spread if faded else 1.0)
+                    read = effect_here + sd * draws.normal1(key, t, i, uid[pid]) / sqrt_dur
                     obs[i, j] += read * dur
                     nobs[i, j] += dur
 
@@ -221,6 +294,91 @@ class Review(Rule):
                     n_over += 1
         return poor_school[:n_poor], poor_slot[:n_poor], over_school[:n_over], over_slot[:n_over]
 
+    @staticmethod
+    def reviews(
+        key,
+        t,
+        chance,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        t_protect,
+        dur_step,
+        dur_commit,
+        mandates,
+        difficulty,
+        room,
+        threshold,
+    ):
+        """:meth:`review` of a :class:`ReviewInputs` given field by field, nested bundles too.
+
+        The values' fields (:class:`sim.rules.actions.ValueInputs`), then the
+        protection's (:class:`sim.rules.actions.ProtectionInputs`, its step
+        ``t_protect``), in their order: a compiled call handed plain arguments costs
+        a third of one handed the nested bundle (:meth:`reviews_compiled`).
+        """
+        x = ReviewInputs(
+            chance,
+            ValueInputs(
+                slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+            ),
+            ProtectionInputs(since, channel, t_protect, dur_step, dur_commit, mandates),
+            difficulty,
+            room,
+            threshold,
+        )
+        return Review.review(key, t, x)
+
+    @staticmethod
+    @jit
+    def reviews_compiled(
+        key,
+        t,
+        chance,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel,
+        t_protect,
+        dur_step,
+        dur_commit,
+        mandates,
+        difficulty,
+        room,
+        threshold,
+    ):
+        """:meth:`reviews`, compiled: the bundle built inside, then :meth:`review_compiled`."""
+        x = ReviewInputs(
+            chance,
+            ValueInputs(
+                slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+            ),
+            ProtectionInputs(since, channel, t_protect, dur_step, dur_commit, mandates),
+            difficulty,
+            room,
+            threshold,
+        )
+        return _review_compiled(key, t, x)
+
 
 class ReviewInputs(NamedTuple):
     """What :class:`Review`'s review reads.
@@ -240,3 +398,7 @@ class ReviewInputs(NamedTuple):
     difficulty: np.ndarray
     room: np.ndarray
     threshold: float
+
+
+#: :meth:`Review.review_compiled`, for :meth:`Review.reviews_compiled` to call.
+_review_compiled = Review.review_compiled
