@@ -38,6 +38,7 @@ from sim.core.state import (
     PRACTITIONER,
     PROVEN,
     clear_slot_pairs,
+    pairs_add_rows,
 )
 
 if TYPE_CHECKING:
@@ -683,13 +684,52 @@ def add_ties(
     """
     if len(a) == 0:
         return np.zeros(0, np.int64)
-    f, lo, hi = model.tie_keys.add_pairs(a, b, model.schools.n)
+    ties, keys = model.ties, model.tie_keys
+    if (
+        model.p.compiled
+        and ties.n + len(a) <= len(ties.a)  # room for every pair: no table grows
+        and isinstance(trust, (float, int, np.floating, np.integer))
+        and isinstance(formal, (bool, np.bool_))
+    ):  # both steps in one compiled loop, the rows written in place
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        each = not isinstance(kind, (int, np.integer))
+        if each:
+            kind = np.asarray(kind)
+            each = kind.ndim > 0
+            kind = kind if each else kind[()]
+        keys._room_for(len(a))
+        start = ties.n
+        m = pairs_add_rows(
+            keys.table,
+            a,
+            b,
+            model.schools.n,
+            kind if each else a,
+            each,
+            0 if each else kind,
+            trust,
+            formal,
+            ties.a,
+            ties.b,
+            ties.kind,
+            ties.trust,
+            ties.alive,
+            ties.formal,
+            start,
+        )
+        if m == 0:
+            return np.zeros(0, np.int64)
+        keys.n_used += m
+        ties.n = start + m
+        ties.version += 1
+        return np.arange(start, start + m)
+    f, lo, hi = keys.add_pairs(a, b, model.schools.n)
     if len(f) == 0:
         return f
     if not isinstance(kind, (int, np.integer)):  # each pair's kind (or one, as an array)
         kind = np.asarray(kind)
         kind = kind[f] if kind.ndim else kind
-    return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
+    return ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
 
 
 def kill_ties(model: ModelLike, idx: np.ndarray) -> None:
