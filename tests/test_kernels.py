@@ -711,6 +711,43 @@ def test_volunteer_sites_match_their_numpy_form(n, k, odd, seed):
 
 
 @settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    k=st.integers(1, 12),
+    agenda=st.integers(-1, 3),
+    odd=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**31),
+)
+def test_trial_scan_matches_its_numpy_form(n, k, agenda, odd, seed):
+    """The ideas the centre picks to trial: the numpy form's practices in its order, any ``k``.
+
+    Ideas and practices at other stages, in use or not, with evidence or none; a share
+    ``odd`` of the effects equal (equal reads, ordered by index), infinite or NaN (NaN
+    reads last); with and without an agenda, whose lift may be 0 or negative.
+    """
+    from sim.core.state import IDEA
+
+    rng = np.random.default_rng(seed)
+    stage = np.where(rng.random(n) < 0.6, IDEA, rng.integers(0, 5, n)).astype(np.int8)
+    users = np.where(rng.random(n) < 0.7, rng.integers(0, 5, n), 0).astype(np.int64)
+    ev_prec = np.where(rng.random(n) < 0.8, 0.0, rng.random(n))
+    effect = rng.standard_normal(n + 3) * 0.3
+    hit = rng.random(n + 3) < odd
+    effect[hit] = rng.choice([0.25, np.inf, np.nan], hit.sum())
+    uid = rng.integers(0, 2**40, n + 3)
+    domain = rng.integers(0, 4, n + 3).astype(np.int8)
+    key = rng.integers(0, 2**64, 2, dtype=np.uint64)
+    lift = float(rng.choice([0.0, 0.05, -0.1]))
+    sd = float(rng.choice([0.0, 0.5]))
+    args = (key, int(rng.integers(0, 120)), stage, users, ev_prec, effect, uid, domain)
+    with np.errstate(invalid="ignore"):
+        want = FieldTrials.scan(*args, agenda, lift, sd, k)
+    got = FieldTrials.scan_compiled(*args, agenda, lift, sd, k)
+    assert got.dtype == want.dtype
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
 @given(n_sites=st.integers(0, 40), k=st.integers(1, 6), seed=st.integers(0, 2**31))
 def test_trial_enrolment_matches_its_numpy_form_and_the_comparator(n_sites, k, seed):
     """Sites running the candidate join its trial; its comparator as :func:`comparator` has it.
@@ -1495,7 +1532,10 @@ def test_trials_concluded_match_their_numpy_form(n, k, seed):
     a = [stage, trial_end.copy(), trial.copy()]
     b = [stage, trial_end.copy(), trial.copy()]
     rest = (logit_perf, sp, channel, effect, born, rel)
+    due = FieldTrials.any_ending(t, stage, trial_end)  # the look before: as the two find
+    assert FieldTrials.any_ending_compiled(t, stage, trial_end) is due
     want = FieldTrials.concluded(t, *a, *rest)
+    assert due == (len(want[0]) > 0)
     got = FieldTrials.concluded_compiled(t, *b, *rest)
     for x, y in zip(got, want, strict=True):
         assert x.dtype == y.dtype
@@ -1571,6 +1611,7 @@ def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, 
         c = copy.deepcopy(m)
         cs, cp = c.schools, c.practices
         cs.trial[:] = EMPTY
+        protect = protection_inputs(c)  # all but the step, which is c.t
         got = form(
             key,
             c.t,
@@ -1585,12 +1626,13 @@ def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, 
             cs.slot_depth,
             cs.slot_own,
             cs.slot_source,
-            value_inputs(c),
-            protection_inputs(c),
             cs.trial,
             cp.effect,
             cp.born,
             c.p.rel_effect_spread,
+            *value_inputs(c),
+            *protect[:2],
+            *protect[3:],
         )
         outs.append((got, c))
     (base_a, n_a), a = outs[0]
