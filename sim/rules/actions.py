@@ -361,9 +361,14 @@ def take_up(
             src = None if source is None else np.asarray(source, np.int64)[at]
             ok[at] = take_up(model, school[at], np.asarray(practice, np.int64)[at], channel, src)
             return ok
-    own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen, CREATED: p.init_own_created}[
-        channel
-    ]
+    if channel == CREATED:  # the channel's starting ownership (no dict built each call)
+        own = p.init_own_created
+    elif channel == CHOSEN:
+        own = p.init_own_chosen
+    elif channel == MANDATED:
+        own = p.init_own_mandated
+    else:
+        raise KeyError(channel)
     source = (
         np.full(len(school), EMPTY, np.int64) if source is None else np.asarray(source, np.int64)
     )
@@ -661,13 +666,54 @@ def publish_evidence(
     the centre; schools running it will see the evidence when they review.
     """
     pr = model.practices
-    tot = pr.ev_prec[practice] + precision
-    pr.ev_mean[practice] = (
-        pr.ev_prec[practice] * pr.ev_mean[practice] + precision * estimate
-    ) / tot
-    pr.ev_prec[practice] = tot
-    lower = pr.ev_mean[practice] - z / np.sqrt(tot)
-    pr.stage[practice] = np.where(lower >= threshold, PROVEN, ABANDONED)
+    form = publish
+    if (  # one estimate and precision each, as arrays: the compiled loop
+        model.p.compiled
+        and isinstance(practice, np.ndarray)
+        and practice.ndim == 1
+        and practice.dtype.kind in "iu"
+        and isinstance(estimate, np.ndarray)
+        and isinstance(precision, np.ndarray)
+        and estimate.shape == precision.shape == practice.shape
+        and estimate.dtype == precision.dtype == np.float64
+    ):
+        form = publish_compiled
+    form(practice, estimate, precision, threshold, z, pr.stage, pr.ev_mean, pr.ev_prec)
+
+
+def publish(practice, estimate, precision, threshold, z, stage, ev_mean, ev_prec) -> None:
+    """:func:`publish_evidence` on the practices' arrays, in place."""
+    tot = ev_prec[practice] + precision
+    ev_mean[practice] = (ev_prec[practice] * ev_mean[practice] + precision * estimate) / tot
+    ev_prec[practice] = tot
+    lower = ev_mean[practice] - z / np.sqrt(tot)
+    stage[practice] = np.where(lower >= threshold, PROVEN, ABANDONED)
+
+
+@jit
+def publish_compiled(practice, estimate, precision, threshold, z, stage, ev_mean, ev_prec):
+    """:func:`publish`, compiled: each of its numpy statements a loop, in its order.
+
+    Every gather before the scatter that follows it, so a practice listed twice
+    ends as numpy leaves it (the last write kept; the bound read after the means
+    are written).
+    """
+    m = len(practice)
+    tot = np.empty(m)
+    mean = np.empty(m)
+    for x in range(m):
+        q = practice[x]
+        tot[x] = ev_prec[q] + precision[x]
+        mean[x] = (ev_prec[q] * ev_mean[q] + precision[x] * estimate[x]) / tot[x]
+    for x in range(m):
+        ev_mean[practice[x]] = mean[x]
+    for x in range(m):
+        ev_prec[practice[x]] = tot[x]
+    lower = np.empty(m)
+    for x in range(m):
+        lower[x] = ev_mean[practice[x]] - z / np.sqrt(tot[x])
+    for x in range(m):
+        stage[practice[x]] = PROVEN if lower[x] >= threshold else ABANDONED
 
 
 def add_ties(
