@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
@@ -709,9 +710,11 @@ def trial_se(sd_site: float, n_sites: int, n_pupils: float, dur: float, share: f
     trial and at least one (``dur`` in months).
     """
     cohorts = max(1.0, np.floor(dur / 12.0))
-    share = min(max(share, 1e-6), 1.0 - 1e-6)
-    v_pupil = 1.0 / (n_pupils * cohorts * share * (1.0 - share))
-    return float(np.sqrt(2.0 * (sd_site**2 + v_pupil) / max(n_sites, 1)))
+    share = min(max(float(share), 1e-6), 1.0 - 1e-6)
+    v_pupil = 1.0 / (n_pupils * float(cohorts) * share * (1.0 - share))
+    # On Python floats (numpy's scalars cost a microsecond an operation); math.sqrt and
+    # np.sqrt are both the correctly rounded root (a NaN stays a NaN).
+    return math.sqrt(2.0 * (sd_site**2 + v_pupil) / max(n_sites, 1))
 
 
 def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarray:
