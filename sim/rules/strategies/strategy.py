@@ -89,7 +89,15 @@ class Strategy(Stance, BestKnown, Mandate, FieldTrials, Brokering, Monitoring):
                 f"strategy {self.name!r} has no random stream yet: call strategy.bind(model) "
                 "(the model binds the strategy it makes)"
             )
-        return stream_keys(rng, decisions)
+        # Remembered for the stream they were made for (the mechanisms ask a few times
+        # a step; stream_keys reads the stream's seed sequence and hashes it each call).
+        known = self.__dict__.get("_known_keys")
+        if known is None or known[0] is not rng:
+            known = self.__dict__["_known_keys"] = (rng, {})
+        keys = known[1].get(decisions)
+        if keys is None:
+            keys = known[1][decisions] = stream_keys(rng, decisions)
+        return keys
 
     def act(self, model: ModelLike) -> None:
         """The centre's turn in a step."""
