@@ -716,6 +716,75 @@ def test_volunteer_sites_match_their_numpy_form(n, k, odd, seed):
 
 
 @settings(max_examples=150, deadline=None)
+@given(m=st.integers(0, 12), seed=st.integers(0, 2**31))
+def test_publishing_evidence_matches_its_numpy_form(m, seed):
+    """Evidence published on practices, some listed twice, some with evidence before: bit for bit.
+
+    Both forms leave the same estimates, precisions and stages (a practice listed twice
+    as numpy's fancy assignment leaves it); bounds on either side of the threshold, and
+    a NaN estimate (abandoned).
+    """
+    from sim.rules.actions import publish, publish_compiled
+
+    rng = np.random.default_rng(seed)
+    P = 10
+    practice = rng.integers(0, P, m)
+    estimate = rng.standard_normal(m) * 0.3
+    estimate[rng.random(m) < 0.1] = np.nan
+    precision = rng.random(m) * 50.0 + 1e-3
+    ev_prec = np.where(rng.random(P) < 0.5, 0.0, rng.random(P) * 40.0)
+    ev_mean = np.where(ev_prec > 0, rng.standard_normal(P) * 0.2, 0.0)
+    stage = rng.integers(0, 5, P).astype(np.int8)
+    z, threshold = float(rng.choice([0.0, 1.645])), float(rng.choice([0.0, 0.05]))
+    out = []
+    for form in (publish, publish_compiled):
+        arrays = (stage.copy(), ev_mean.copy(), ev_prec.copy())
+        with np.errstate(invalid="ignore"):
+            form(practice, estimate, precision, threshold, z, *arrays)
+        out.append(arrays)
+    for x, y in zip(*out, strict=True):
+        assert x.dtype == y.dtype
+        assert np.array_equal(_bits(x), _bits(y)) if x.dtype == np.float64 else np.array_equal(x, y)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    k=st.integers(1, 12),
+    agenda=st.integers(-1, 3),
+    odd=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**31),
+)
+def test_trial_scan_matches_its_numpy_form(n, k, agenda, odd, seed):
+    """The ideas the centre picks to trial: the numpy form's practices in its order, any ``k``.
+
+    Ideas and practices at other stages, in use or not, with evidence or none; a share
+    ``odd`` of the effects equal (equal reads, ordered by index), infinite or NaN (NaN
+    reads last); with and without an agenda, whose lift may be 0 or negative.
+    """
+    from sim.core.state import IDEA
+
+    rng = np.random.default_rng(seed)
+    stage = np.where(rng.random(n) < 0.6, IDEA, rng.integers(0, 5, n)).astype(np.int8)
+    users = np.where(rng.random(n) < 0.7, rng.integers(0, 5, n), 0).astype(np.int64)
+    ev_prec = np.where(rng.random(n) < 0.8, 0.0, rng.random(n))
+    effect = rng.standard_normal(n + 3) * 0.3
+    hit = rng.random(n + 3) < odd
+    effect[hit] = rng.choice([0.25, np.inf, np.nan], hit.sum())
+    uid = rng.integers(0, 2**40, n + 3)
+    domain = rng.integers(0, 4, n + 3).astype(np.int8)
+    key = rng.integers(0, 2**64, 2, dtype=np.uint64)
+    lift = float(rng.choice([0.0, 0.05, -0.1]))
+    sd = float(rng.choice([0.0, 0.5]))
+    args = (key, int(rng.integers(0, 120)), stage, users, ev_prec, effect, uid, domain)
+    with np.errstate(invalid="ignore"):
+        want = FieldTrials.scan(*args, agenda, lift, sd, k)
+    got = FieldTrials.scan_compiled(*args, agenda, lift, sd, k)
+    assert got.dtype == want.dtype
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
 @given(n_sites=st.integers(0, 40), k=st.integers(1, 6), seed=st.integers(0, 2**31))
 def test_trial_enrolment_matches_its_numpy_form_and_the_comparator(n_sites, k, seed):
     """Sites running the candidate join its trial; its comparator as :func:`comparator` has it.
@@ -1500,7 +1569,10 @@ def test_trials_concluded_match_their_numpy_form(n, k, seed):
     a = [stage, trial_end.copy(), trial.copy()]
     b = [stage, trial_end.copy(), trial.copy()]
     rest = (logit_perf, sp, channel, effect, born, rel)
+    due = FieldTrials.any_ending(t, stage, trial_end)  # the look before: as the two find
+    assert FieldTrials.any_ending_compiled(t, stage, trial_end) is due
     want = FieldTrials.concluded(t, *a, *rest)
+    assert due == (len(want[0]) > 0)
     got = FieldTrials.concluded_compiled(t, *b, *rest)
     for x, y in zip(got, want, strict=True):
         assert x.dtype == y.dtype
@@ -1576,6 +1648,7 @@ def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, 
         c = copy.deepcopy(m)
         cs, cp = c.schools, c.practices
         cs.trial[:] = EMPTY
+        protect = protection_inputs(c)  # all but the step, which is c.t
         got = form(
             key,
             c.t,
@@ -1590,12 +1663,13 @@ def test_trial_incubation_matches_its_numpy_form_and_its_three_steps(n_free, k, 
             cs.slot_depth,
             cs.slot_own,
             cs.slot_source,
-            value_inputs(c),
-            protection_inputs(c),
             cs.trial,
             cp.effect,
             cp.born,
             c.p.rel_effect_spread,
+            *value_inputs(c),
+            *protect[:2],
+            *protect[3:],
         )
         outs.append((got, c))
     (base_a, n_a), a = outs[0]

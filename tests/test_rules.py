@@ -5,6 +5,8 @@ averages over several, so a test checks the mechanism, not seed luck.
 """
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.core.state import CHOSEN, EMPTY
 from sim.model.model import NextPracticeModel
@@ -285,6 +287,48 @@ def test_add_ties_takes_one_kind_or_each_pairs():
         formed = add_ties(m, [0, a0, 2], [59, b0, 58], kind, 0.5)
         assert formed.tolist() == [n0, n0 + 1]
         assert m.ties.kind[formed].tolist() == want
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), rounds=st.integers(1, 6))
+def test_add_ties_compiled_loop_is_the_two_steps(seed, rounds):
+    """:func:`add_ties`' compiled loop (keys and rows at once) leaves what its two steps do.
+
+    Pairs with loops, repeats and pairs already tied; one kind or each pair's; rounds
+    that fill the tie table past its capacity (then it grows, by the two steps): the
+    same ties (every column, the capacity), keys, version and indices returned.
+    """
+    import copy
+
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import add_ties
+
+    rng = np.random.default_rng(seed)
+    fast = NextPracticeModel(small(), rng=1)
+    slow = copy.deepcopy(fast)
+    slow.p = slow.p.model_copy(update={"compiled": False})
+    n = fast.schools.n
+    for _ in range(rounds):
+        m = int(rng.integers(0, 40))
+        a = rng.integers(0, n, m)
+        b = np.where(rng.random(m) < 0.1, a, rng.integers(0, n, m))
+        if m and rng.random() < 0.3:  # pairs already tied
+            at = rng.integers(0, fast.ties.n, m)
+            a[: m // 2], b[: m // 2] = fast.ties.b[at[: m // 2]], fast.ties.a[at[: m // 2]]
+        kind = [3, np.int8(4), np.array(5), rng.integers(0, 6, m)][int(rng.integers(0, 4))]
+        trust, formal = float(rng.random()), bool(rng.random() < 0.5)
+        got = add_ties(fast, a, b, kind, trust, formal)
+        want = add_ties(slow, a, b, kind, trust, formal)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        for name in ("a", "b", "kind", "trust", "alive", "formal"):
+            x, y = getattr(fast.ties, name), getattr(slow.ties, name)
+            assert x.dtype == y.dtype and np.array_equal(x, y), name
+        assert fast.ties.n == slow.ties.n and fast.ties.version == slow.ties.version
+        k1, k2 = fast.tie_keys, slow.tie_keys
+        assert np.array_equal(k1.table, k2.table) and (k1.n_used, k1.n_gone) == (
+            k2.n_used,
+            k2.n_gone,
+        )
 
 
 def test_lead_in_steps_is_the_one_call():

@@ -227,3 +227,27 @@ def test_a_rule_alone_needs_its_stream():
     with pytest.raises(UserError, match="bind"):
         RULES["hear"]["word_of_mouth"]().apply(m)
     RULES["hear"]["word_of_mouth"](m).apply(m)  # bound at construction
+
+
+def test_strategy_keys_are_its_streams_and_follow_a_new_binding():
+    """``keys_of`` remembers the keys it made, for the stream they were made for.
+
+    The same as :func:`stream_keys` of the strategy's stream; a strategy bound to
+    another model (another seed) gets that stream's keys, not the remembered ones;
+    a copy of the model keeps them right.
+    """
+    import copy
+
+    from sim.rules.strategies.field_trials import DECISIONS
+
+    a = NextPracticeModel(small(), rng=1)
+    st = a.strategy
+    first = st.keys_of(DECISIONS)
+    assert st.keys_of(DECISIONS) is first
+    assert np.array_equal(first, stream_keys(a.rng_for("centre"), DECISIONS))
+    c = copy.deepcopy(a)
+    assert np.array_equal(c.strategy.keys_of(DECISIONS), first)
+    b = NextPracticeModel(small(), rng=2)
+    st.bind(b)
+    assert np.array_equal(st.keys_of(DECISIONS), stream_keys(b.rng_for("centre"), DECISIONS))
+    assert not np.array_equal(st.keys_of(DECISIONS), first)

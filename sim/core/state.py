@@ -132,23 +132,36 @@ class Growable:
         each column's default (filled so when allocated): only the columns
         given are written.
         """
-        names = _column_names(type(self))
-        if not cols.keys() <= _column_set(type(self)):
+        names, column_set = _column_info(type(self))
+        if not cols.keys() <= column_set:
             raise ValueError(
                 f"{type(self).__name__} has no column "
                 f"{', '.join(sorted(cols.keys() - set(names)))}; "
                 f"its columns: {', '.join(names)}"
             )
-        n, need = self.n, self.n + _rows(cols)
-        if need > len(getattr(self, names[0])):
-            new_cap = max(need, 2 * len(getattr(self, names[0])), 16)
+        # The columns straight from the instance's dict (a dataclass without slots): a few
+        # rows are appended several times a step, and each column is one write.
+        columns = self.__dict__
+        n = self.n
+        need = n + _rows(cols)
+        if need > len(columns[names[0]]):
+            new_cap = max(need, 2 * len(columns[names[0]]), 16)
             for name in names:
-                old = getattr(self, name)
+                old = columns[name]
                 grown = np.full(new_cap, -1 if _is_id(name) else 0, dtype=old.dtype)
                 grown[:n] = old[:n]
                 setattr(self, name, grown)
-        for name, value in cols.items():
-            getattr(self, name)[n:need] = value
+        if need == n + 1:  # one row (the usual case): item writes, a third cheaper than slices
+            for name, value in cols.items():
+                if isinstance(value, np.ndarray):
+                    if value.ndim == 1 and len(value) == 1:
+                        value = value[0]
+                elif isinstance(value, (list, tuple)) and len(value) == 1:
+                    value = value[0]
+                columns[name][n] = value
+        else:
+            for name, value in cols.items():
+                columns[name][n:need] = value
         self.n = need
         return np.arange(n, need)
 
@@ -175,6 +188,12 @@ def _column_names(cls: type) -> tuple[str, ...]:
 @functools.cache
 def _column_set(cls: type) -> frozenset[str]:
     return frozenset(_column_names(cls))
+
+
+@functools.cache
+def _column_info(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A table class's column names and their set, in one look-up."""
+    return _column_names(cls), _column_set(cls)
 
 
 def _is_id(name: str) -> bool:
@@ -604,6 +623,37 @@ def _pairs_add(table, a, b, n):
         at[m], lo[m], hi[m] = x, low, high
         m += 1
     return at[:m], lo[:m], hi[:m]
+
+
+@jit
+def pairs_add_rows(
+    table, a, b, n, kinds, each, kind, trust, formal, ta, tb, tkind, ttrust, alive, tformal, start
+):
+    """:meth:`KeySet.add_pairs` and :meth:`Ties.append` of the pairs added, in one loop.
+
+    Each pair absent from ``table`` (and not a loop) is added as :func:`_pairs_add`
+    adds it and written as the next row of the tie table from row ``start`` on: its
+    ends low and high, its kind (``kinds[x]`` if ``each``, else ``kind``), ``trust``,
+    alive, ``formal``. The table must have room for every pair. Returns the rows
+    written. :func:`sim.rules.actions.add_ties` calls it (its numpy form is those two
+    calls).
+    """
+    mask = len(table) - 1
+    r = start
+    for x in range(len(a)):
+        low, high = min(a[x], b[x]), max(a[x], b[x])
+        if low == high:
+            continue
+        if not _insert(table, low * n + high, mask):
+            continue
+        ta[r] = low
+        tb[r] = high
+        tkind[r] = kinds[x] if each else kind
+        ttrust[r] = trust
+        alive[r] = True
+        tformal[r] = formal
+        r += 1
+    return r - start
 
 
 @jit

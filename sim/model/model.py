@@ -26,6 +26,8 @@ from sim.core.registry import (
     stream_key,
 )
 from sim.core.state import (
+    _PLACE_BITS,
+    _RANK_BITS,
     ABSENT,
     CENTRE,
     CHOSEN,
@@ -427,7 +429,20 @@ class NextPracticeModel(mesa.Model):
         if step != self.t:
             counts = {}
             self._births[table] = (self.t, counts)
-        return born_uid(self.t, places, born_ranks(places, counts))
+        if places.ndim != 1 or len(places) > 64:  # many at once: the vectorised pair
+            return born_uid(self.t, places, born_ranks(places, counts))
+        # A few a step: born_ranks and born_uid fused on Python ints (exact: each
+        # identifier is below 2**63), without their dozen numpy calls on arrays of one or two.
+        high = (self.t + 1) << (_PLACE_BITS + _RANK_BITS)
+        uid, top, where = [], 0, places.tolist()
+        for place in where:
+            rank = counts.get(place, 0)
+            counts[place] = rank + 1
+            top = max(top, rank)
+            uid.append(high | (rank << _PLACE_BITS) | place)
+        if where and (top >= 1 << _RANK_BITS or min(where) < 0 or max(where) >= 1 << _PLACE_BITS):
+            raise ValueError("born_uid: a place must be 0 to 2**32 - 1 and a rank below 256")
+        return np.array(uid, np.int64)
 
     def retire_heads(self, idx: np.ndarray) -> None:
         """Heads leave post; their Mesa agents go when the agents are next read."""

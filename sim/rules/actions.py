@@ -38,6 +38,7 @@ from sim.core.state import (
     PRACTITIONER,
     PROVEN,
     clear_slot_pairs,
+    pairs_add_rows,
 )
 
 if TYPE_CHECKING:
@@ -360,9 +361,14 @@ def take_up(
             src = None if source is None else np.asarray(source, np.int64)[at]
             ok[at] = take_up(model, school[at], np.asarray(practice, np.int64)[at], channel, src)
             return ok
-    own = {MANDATED: p.init_own_mandated, CHOSEN: p.init_own_chosen, CREATED: p.init_own_created}[
-        channel
-    ]
+    if channel == CREATED:  # the channel's starting ownership (no dict built each call)
+        own = p.init_own_created
+    elif channel == CHOSEN:
+        own = p.init_own_chosen
+    elif channel == MANDATED:
+        own = p.init_own_mandated
+    else:
+        raise KeyError(channel)
     source = (
         np.full(len(school), EMPTY, np.int64) if source is None else np.asarray(source, np.int64)
     )
@@ -661,13 +667,54 @@ def publish_evidence(
     the centre; schools running it will see the evidence when they review.
     """
     pr = model.practices
-    tot = pr.ev_prec[practice] + precision
-    pr.ev_mean[practice] = (
-        pr.ev_prec[practice] * pr.ev_mean[practice] + precision * estimate
-    ) / tot
-    pr.ev_prec[practice] = tot
-    lower = pr.ev_mean[practice] - z / np.sqrt(tot)
-    pr.stage[practice] = np.where(lower >= threshold, PROVEN, ABANDONED)
+    form = publish
+    if (  # one estimate and precision each, as arrays: the compiled loop
+        model.p.compiled
+        and isinstance(practice, np.ndarray)
+        and practice.ndim == 1
+        and practice.dtype.kind in "iu"
+        and isinstance(estimate, np.ndarray)
+        and isinstance(precision, np.ndarray)
+        and estimate.shape == precision.shape == practice.shape
+        and estimate.dtype == precision.dtype == np.float64
+    ):
+        form = publish_compiled
+    form(practice, estimate, precision, threshold, z, pr.stage, pr.ev_mean, pr.ev_prec)
+
+
+def publish(practice, estimate, precision, threshold, z, stage, ev_mean, ev_prec) -> None:
+    """:func:`publish_evidence` on the practices' arrays, in place."""
+    tot = ev_prec[practice] + precision
+    ev_mean[practice] = (ev_prec[practice] * ev_mean[practice] + precision * estimate) / tot
+    ev_prec[practice] = tot
+    lower = ev_mean[practice] - z / np.sqrt(tot)
+    stage[practice] = np.where(lower >= threshold, PROVEN, ABANDONED)
+
+
+@jit
+def publish_compiled(practice, estimate, precision, threshold, z, stage, ev_mean, ev_prec):
+    """:func:`publish`, compiled: each of its numpy statements a loop, in its order.
+
+    Every gather before the scatter that follows it, so a practice listed twice
+    ends as numpy leaves it (the last write kept; the bound read after the means
+    are written).
+    """
+    m = len(practice)
+    tot = np.empty(m)
+    mean = np.empty(m)
+    for x in range(m):
+        q = practice[x]
+        tot[x] = ev_prec[q] + precision[x]
+        mean[x] = (ev_prec[q] * ev_mean[q] + precision[x] * estimate[x]) / tot[x]
+    for x in range(m):
+        ev_mean[practice[x]] = mean[x]
+    for x in range(m):
+        ev_prec[practice[x]] = tot[x]
+    lower = np.empty(m)
+    for x in range(m):
+        lower[x] = ev_mean[practice[x]] - z / np.sqrt(tot[x])
+    for x in range(m):
+        stage[practice[x]] = PROVEN if lower[x] >= threshold else ABANDONED
 
 
 def add_ties(
@@ -684,13 +731,52 @@ def add_ties(
     """
     if len(a) == 0:
         return np.zeros(0, np.int64)
-    f, lo, hi = model.tie_keys.add_pairs(a, b, model.schools.n)
+    ties, keys = model.ties, model.tie_keys
+    if (
+        model.p.compiled
+        and ties.n + len(a) <= len(ties.a)  # room for every pair: no table grows
+        and isinstance(trust, (float, int, np.floating, np.integer))
+        and isinstance(formal, (bool, np.bool_))
+    ):  # both steps in one compiled loop, the rows written in place
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        each = not isinstance(kind, (int, np.integer))
+        if each:
+            kind = np.asarray(kind)
+            each = kind.ndim > 0
+            kind = kind if each else kind[()]
+        keys._room_for(len(a))
+        start = ties.n
+        m = pairs_add_rows(
+            keys.table,
+            a,
+            b,
+            model.schools.n,
+            kind if each else a,
+            each,
+            0 if each else kind,
+            trust,
+            formal,
+            ties.a,
+            ties.b,
+            ties.kind,
+            ties.trust,
+            ties.alive,
+            ties.formal,
+            start,
+        )
+        if m == 0:
+            return np.zeros(0, np.int64)
+        keys.n_used += m
+        ties.n = start + m
+        ties.version += 1
+        return np.arange(start, start + m)
+    f, lo, hi = keys.add_pairs(a, b, model.schools.n)
     if len(f) == 0:
         return f
     if not isinstance(kind, (int, np.integer)):  # each pair's kind (or one, as an array)
         kind = np.asarray(kind)
         kind = kind[f] if kind.ndim else kind
-    return model.ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
+    return ties.append(a=lo, b=hi, kind=kind, trust=trust, alive=True, formal=formal)
 
 
 def kill_ties(model: ModelLike, idx: np.ndarray) -> None:

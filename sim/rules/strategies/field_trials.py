@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from statistics import NormalDist
 from typing import TYPE_CHECKING, ClassVar
@@ -15,11 +16,11 @@ from sim.core.registry import Param
 from sim.core.sources import NEXT_PRACTICE
 from sim.core.state import CREATED, EMPTY, IDEA, PROVEN, TRIAL
 from sim.rules.actions import (
-    protection_inputs,
+    ProtectionInputs,
+    ValueInputs,
     publish_evidence,
     take_up_slots,
     take_up_slots_compiled,
-    value_inputs,
 )
 
 if TYPE_CHECKING:
@@ -158,19 +159,22 @@ class FieldTrials:
         if n_trials == 0:
             return
         pr, s, keys = model.practices, model.schools, self.keys_of(DECISIONS)
-        users = model.users()
-        cand = np.flatnonzero((pr.stage[: pr.n] == IDEA) & (users > 0) & (pr.ev_prec[: pr.n] == 0))
-        if len(cand) == 0:
+        chosen = self.scan(
+            keys[SIGNAL],
+            model.t,
+            pr.stage[: pr.n],
+            model.users(),
+            pr.ev_prec[: pr.n],
+            pr.effect,
+            pr.uid,
+            pr.domain,
+            model.agenda,
+            self.value(model, "rel_signal_agenda") * p.lever_agenda,
+            p.sd_judge,
+            n_trials,
+        )
+        if len(chosen) == 0:
             return
-        # Stimulate: a weak signal of each idea in use, the agenda's domain favoured.
-        signal = pr.effect[cand] + p.sd_judge * draws.normal(keys[SIGNAL], model.t, pr.uid[cand], 0)
-        if model.agenda >= 0:
-            signal += (
-                self.value(model, "rel_signal_agenda")
-                * p.lever_agenda
-                * (pr.domain[cand] == model.agenda)
-            )
-        chosen = cand[first_in_order(-signal, n_trials)]
         # Incubate: volunteer sites, open and capable heads first, as long as money lasts.
         dur = max(1, round(p.dur_trial / p.dur_step))
         for pid in chosen.tolist():
@@ -198,16 +202,94 @@ class FieldTrials:
                 s.slot_depth,
                 s.slot_own,
                 s.slot_source,
-                value_inputs(model),
-                protection_inputs(model),
                 s.trial,
                 pr.effect,
                 pr.born,
                 p.rel_effect_spread,
+                # value_inputs(model) and protection_inputs(model) but the step, as fields
+                s.slot_p,
+                s.slot_obs,
+                s.slot_nobs,
+                s.budget,
+                pr.ev_prec,
+                pr.ev_mean,
+                pr.cost,
+                model.sd_observe_eff**2,
+                p.lever_evidence,
+                1.0 / p.sd_prior**2,
+                p.rel_cost,
+                s.slot_since,
+                s.slot_channel,
+                p.dur_step,
+                p.dur_commit,
+                np.asarray(model.mandates, np.int64),
             )
             model.counts["adoptions"] += took_up
             pr.stage[pid] = TRIAL
             pr.trial_end[pid] = model.t + dur
+
+    @staticmethod
+    def scan(key, t, stage, users, ev_prec, effect, uid, domain, agenda, lift, sd_judge, k):
+        """Stimulate: the ``k`` ideas the centre trials this cycle, most promising first.
+
+        The candidates are the ideas in use (``users`` above 0) with no published
+        evidence. The centre's read of each is a weak signal, its true effect plus
+        ``sd_judge`` times a normal (keyed by the practice's ``uid``), lifted by
+        ``lift`` in the ``agenda``'s domain (when there is one, ``agenda`` from 0);
+        the ``k`` highest reads, in order (equals by index: ``first_in_order`` of
+        the reads' negatives).
+        """
+        cand = np.flatnonzero((stage == IDEA) & (users > 0) & (ev_prec == 0))
+        if len(cand) == 0:
+            return cand
+        signal = effect[cand] + sd_judge * draws.normal(key, t, uid[cand], 0)
+        if agenda >= 0:
+            signal += lift * (domain[cand] == agenda)
+        return cand[first_in_order(-signal, k)]
+
+    @staticmethod
+    @jit
+    def scan_compiled(
+        key, t, stage, users, ev_prec, effect, uid, domain, agenda, lift, sd_judge, k
+    ):
+        """:meth:`scan`, compiled: the candidates, their reads and the ``k`` best in one call.
+
+        The reads' normals are :func:`sim.core.draws.normal` of the candidates' ``uid``
+        (one call, as the numpy form draws them); the ``k`` least negated reads are kept
+        in order in one pass, each inserted after those it does not undercut (a stable
+        sort's order: equals by index, NaNs last), as ``first_in_order`` picks them.
+        """
+        cand = np.empty(len(stage), np.int64)
+        n = 0
+        for q in range(len(stage)):
+            cand[n] = q
+            n += stage[q] == IDEA and users[q] > 0 and ev_prec[q] == 0
+        cand = cand[:n]
+        ids = np.empty(n, uid.dtype)
+        for x in range(n):
+            ids[x] = uid[cand[x]]
+        z = draws.normal(key, t, ids, 0)
+        best = np.empty(max(k, 0), np.int64)
+        clock = np.empty(max(k, 0))
+        m = 0
+        for x in range(n):
+            q = cand[x]
+            signal = effect[q] + sd_judge * z[x]
+            if agenda >= 0:
+                signal += lift * (1.0 if domain[q] == agenda else 0.0)
+            c = -signal
+            j = m
+            while j > 0 and (c < clock[j - 1] or (clock[j - 1] != clock[j - 1] and c == c)):
+                j -= 1
+            if j >= k:
+                continue
+            for y in range(min(m, k - 1), j, -1):
+                best[y] = best[y - 1]
+                clock[y] = clock[y - 1]
+            best[j] = q
+            clock[j] = c
+            m = min(m + 1, k)
+        return best[:m]
 
     @staticmethod
     def incubate(
@@ -224,25 +306,44 @@ class FieldTrials:
         depth,
         own_a,
         source_a,
-        values,
-        protection,
         trial,
         effect,
         born,
         rel_spread,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel_a,
+        dur_step,
+        dur_commit,
+        mandates,
     ):
         """Incubate ``pid``: ``k`` volunteer sites take it up as their own and join its trial.
 
         :meth:`volunteers` among the ``free`` schools; each takes ``pid`` up
         (:func:`sim.rules.actions.take_up_slots`, channel created, ownership
         ``own``: what :func:`sim.rules.actions.take_up` does); those running it
-        join the trial (:meth:`enrol`). ``values`` and ``protection``:
-        :func:`~sim.rules.actions.value_inputs` and
-        :func:`~sim.rules.actions.protection_inputs`. Returns the trial's
-        comparator and how many sites took it up.
+        join the trial (:meth:`enrol`). ``slot_p`` to ``rel_cost``: the fields of
+        :func:`~sim.rules.actions.value_inputs`; ``since`` to ``mandates``: those of
+        :func:`~sim.rules.actions.protection_inputs` but the step (``t``), passed as
+        plain arguments (a compiled call with named tuples costs more). Returns the
+        trial's comparator and how many sites took it up.
         """
+        values = ValueInputs(
+            slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel_a, t, dur_step, dur_commit, mandates)
         sites = FieldTrials.volunteers(key, t, free, uid, openness, head, capacity, k)
-        slot_p, channel = values.slot_p, protection.channel
+        channel = protection.channel
         before = slot_p[sites]  # a copy (fancy indexing)
         m = len(sites)
         ok = take_up_slots(
@@ -278,20 +379,39 @@ class FieldTrials:
         depth,
         own_a,
         source_a,
-        values,
-        protection,
         trial,
         effect,
         born,
         rel_spread,
+        slot_p,
+        obs,
+        nobs,
+        budget,
+        ev_prec,
+        ev_mean,
+        cost,
+        sd2,
+        lever,
+        prec0,
+        rel_cost,
+        since,
+        channel_a,
+        dur_step,
+        dur_commit,
+        mandates,
     ):
         """:meth:`incubate`, compiled: the three kernels in one call.
 
         :meth:`volunteers_compiled`, :func:`~sim.rules.actions.take_up_slots_compiled`
-        and :meth:`enrol_compiled`, in that order, on the same arrays.
+        and :meth:`enrol_compiled`, in that order, on the same arrays; the two bundles
+        are made inside the kernel.
         """
+        values = ValueInputs(
+            slot_p, obs, nobs, budget, ev_prec, ev_mean, cost, sd2, lever, prec0, rel_cost
+        )
+        protection = ProtectionInputs(since, channel_a, t, dur_step, dur_commit, mandates)
         sites = _volunteers(key, t, free, uid, openness, head, capacity, k)
-        slot_p, channel = values.slot_p, protection.channel
+        channel = protection.channel
         m = len(sites)
         before = np.empty((m, slot_p.shape[1]), slot_p.dtype)
         for x in range(m):
@@ -422,6 +542,8 @@ class FieldTrials:
         own, so publishing them at once is publishing them one by one.
         """
         pr, s, p = model.practices, model.schools, model.p
+        if not self.any_ending(model.t, pr.stage[: pr.n], pr.trial_end[: pr.n]):
+            return  # most months: no trial ends, and nothing is freed or measured
         ending, n_sites, perf, effect = self.concluded(
             model.t,
             pr.stage[: pr.n],
@@ -477,6 +599,23 @@ class FieldTrials:
                 se=float(se),
                 true_gain=gain,
             )
+
+    @staticmethod
+    def any_ending(t, stage, trial_end):
+        """Whether any practice in trial reaches its ``trial_end`` at step ``t``.
+
+        :meth:`concluded` would find one (a cheap look before its call).
+        """
+        return bool(((stage == TRIAL) & (trial_end <= t)).any())
+
+    @staticmethod
+    @jit
+    def any_ending_compiled(t, stage, trial_end):
+        """:meth:`any_ending`, compiled: the first practice found in trial and due."""
+        for q in range(len(stage)):
+            if stage[q] == TRIAL and trial_end[q] <= t:
+                return True
+        return False
 
     @staticmethod
     def concluded(t, stage, trial_end, trial, logit_perf, slot_p, slot_channel, effect, born, rel):
@@ -571,9 +710,11 @@ def trial_se(sd_site: float, n_sites: int, n_pupils: float, dur: float, share: f
     trial and at least one (``dur`` in months).
     """
     cohorts = max(1.0, np.floor(dur / 12.0))
-    share = min(max(share, 1e-6), 1.0 - 1e-6)
-    v_pupil = 1.0 / (n_pupils * cohorts * share * (1.0 - share))
-    return float(np.sqrt(2.0 * (sd_site**2 + v_pupil) / max(n_sites, 1)))
+    share = min(max(float(share), 1e-6), 1.0 - 1e-6)
+    v_pupil = 1.0 / (n_pupils * float(cohorts) * share * (1.0 - share))
+    # On Python floats (numpy's scalars cost a microsecond an operation); math.sqrt and
+    # np.sqrt are both the correctly rounded root (a NaN stays a NaN).
+    return math.sqrt(2.0 * (sd_site**2 + v_pupil) / max(n_sites, 1))
 
 
 def effect_at(model: ModelLike, practice: int, schools: np.ndarray) -> np.ndarray:
