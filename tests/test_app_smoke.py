@@ -183,7 +183,7 @@ def test_warm_up_compiles_what_every_strategy_runs():
         "from sim.rules.actions import take_up_pairs_compiled\n"
         "from sim.rules.strategies.mandate import Mandate\n"
         "ks = (kernels.domain_coherence, kernels.tie_engagement,\n"
-        "      Implementation.implement_compiled, Review.review_compiled,\n"
+        "      Implementation.implement_compiled, Review.reviews_compiled, Review.read_faded_compiled,\n"
         "      Performance.perform_compiled, JudgedAdoption.adopt_compiled,\n"
         "      take_up_pairs_compiled, Mandate.take_ups_funded_compiled,\n"
         "      Mandate.revised_best_compiled)\n"
