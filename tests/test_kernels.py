@@ -1884,3 +1884,120 @@ def test_a_plugins_own_review_is_handed_the_bundle():
     rule.__dict__.pop("review", None)  # its compiled twin was bound for the shipped class
     rule.apply(model)
     assert seen == [ReviewInputs]
+
+
+def _perform_inputs(rng, n, k, n_practices, n_domains):
+    """A :class:`PerformInputs`' arrays and numbers, and the fade's inputs behind its tables."""
+    from sim.core.state import CREATED
+
+    sp = _slots(rng, n, k, n_practices)
+    channel = rng.integers(0, 4, (n, k)).astype(np.int8)
+    channel[rng.random((n, k)) < 0.2] = CREATED
+    effect = rng.normal(0.05, 0.3, n_practices)
+    effect[:2] = [-0.0, 1e-300]
+    born = np.where(rng.random(n_practices) < 0.5, -1, rng.integers(0, 120, n_practices))
+    depth = rng.random((n, k))
+    depth[rng.random((n, k)) < 0.1] = 0.0
+    since = rng.integers(-5, 40, (n, k))
+    domain = rng.integers(0, n_domains, n_practices)
+    base, capacity, capacity0 = rng.normal(0.5, 0.5, n), rng.random(n), rng.random(n)
+    scalars = (n_domains, 1.0, 0.6, 0.5, 0.37, 2.9, 0.05, 12.0, 0.2, 0.02)
+    return sp, channel, effect, born, depth, since, domain, base, capacity, capacity0, scalars
+
+
+def test_performance_fused_forms_are_the_table_forms():
+    """Performance with the fade and coherence inside its call, or its bundle's fields plain.
+
+    ``perform_faded`` (numpy) and ``perform_faded_compiled``, and ``performs`` and
+    ``performs_compiled`` handed :class:`PerformInputs`' fields, against ``perform`` and
+    ``perform_compiled`` given ``slot_effects``' and ``domain_coherence``'s tables (what
+    the rule reads when the model's ``slot_effect`` or ``coherence`` is its own): bit for bit.
+    """
+    from sim.rules.practice_effects import Performance, PerformInputs
+
+    rng = np.random.default_rng(8)
+    key = np.array([3, 11], np.uint64)
+    for n_domains in (2, 3, 5):
+        sp, ch, eff, born, depth, since, dom, base, cap, cap0, sc = _perform_inputs(
+            rng, 300, 6, 40, n_domains
+        )
+        logit0 = rng.normal(0.4, 0.6, 300)
+        for spread in (0.0, 0.37, 1.0):
+            table = K.slot_effects(sp, ch, eff, born, spread)
+            coh = K.domain_coherence(sp, depth, dom, n_domains)
+            x = PerformInputs(base, cap, cap0, coh, sp, table, depth, since, dom, *sc)
+            want = logit0.copy()
+            Performance.perform(key, 17, want, x)
+            for form in (Performance.perform_compiled,):
+                got = logit0.copy()
+                form(key, 17, got, x)
+                assert np.array_equal(_bits(got), _bits(want))
+            for form in (Performance.performs, Performance.performs_compiled):
+                got = logit0.copy()
+                form(key, 17, got, *x)
+                assert np.array_equal(_bits(got), _bits(want))
+            fade = (sp, ch, eff, born, spread, depth, since, dom, *sc)
+            for form in (Performance.perform_faded, Performance.perform_faded_compiled):
+                got = logit0.copy()
+                form(key, 17, got, base, cap, cap0, *fade)
+                assert np.array_equal(_bits(got), _bits(want))
+
+
+def _doubled_effect(model):
+    return 2.0 * type(model).__mro__[1].slot_effect(model)
+
+
+def _halved_coherence(model):
+    return 0.5 * type(model).__mro__[1].coherence(model)
+
+
+@pytest.mark.parametrize("own", ["slot_effect", "coherence"])
+def test_performance_asks_a_models_own_slot_effect_and_coherence(own):
+    """A model subclass with its own ``slot_effect`` or ``coherence``: Performance asks it."""
+    from sim.model.model import NextPracticeModel
+    from sim.rules.practice_effects import Performance
+    from tests.conftest import small
+
+    method = {"slot_effect": _doubled_effect, "coherence": _halved_coherence}[own]
+    Own = type("Own", (NextPracticeModel,), {own: method})
+    plain, model = NextPracticeModel(small(), rng=3), Own(small(), rng=3)
+    assert plain.plain_slot_effect and plain.plain_coherence
+    assert not (model.plain_slot_effect and model.plain_coherence)
+    perform = next(r for r in model._pipeline if r.slot == "perform")
+    x = perform.inputs(model)  # the model's own tables, as the bundle holds them
+    want = model.schools.logit_perf.copy()
+    Performance.perform(perform.keys[0], model.t, want, x)
+    asked = []
+    own_effect, own_coherence = model.slot_effect, model.coherence
+    model.slot_effect = lambda: asked.append("slot_effect") or own_effect()
+    model.coherence = lambda: asked.append("coherence") or own_coherence()
+    perform.apply(model)
+    assert asked == ["coherence", "slot_effect"]
+    assert np.array_equal(_bits(model.schools.logit_perf), _bits(want))
+    # the model's own forms as they stand: neither is asked, the rule computes both itself
+    fused = next(r for r in plain._pipeline if r.slot == "perform")
+    plain.slot_effect = plain.coherence = lambda: asked.append("asked")
+    fused.apply(plain)
+    assert asked == ["coherence", "slot_effect"]
+
+
+def test_a_plugins_own_perform_is_handed_the_bundle():
+    """A Performance subclass with its own ``perform`` gets the :class:`PerformInputs` bundle."""
+    from sim.model.model import NextPracticeModel
+    from sim.rules.practice_effects import Performance, PerformInputs
+    from tests.conftest import small
+
+    seen = []
+
+    class Mine(Performance):
+        @staticmethod
+        def perform(key, t, logit, x):
+            seen.append(type(x))
+            Performance.perform(key, t, logit, x)
+
+    model = NextPracticeModel(small(), rng=3)
+    rule = next(r for r in model._pipeline if r.slot == "perform")
+    rule.__class__ = Mine  # the model's rule, as a plug-in subclass would run it
+    rule.__dict__.pop("perform", None)  # its compiled twin was bound for the shipped class
+    rule.apply(model)
+    assert seen == [PerformInputs]

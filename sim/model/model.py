@@ -565,6 +565,16 @@ class NextPracticeModel(mesa.Model):
         """
         return type(self).slot_effect is NextPracticeModel.slot_effect
 
+    @property
+    def plain_coherence(self) -> bool:
+        """Whether :meth:`coherence` is this class's, as it stands here.
+
+        Then a rule may sum each school's coherence itself inside its own compiled call
+        (:meth:`sim.rules.practice_effects.Performance.perform_faded`); a subclass that
+        changes it is asked.
+        """
+        return type(self).coherence is NextPracticeModel.coherence
+
     def per_step_array(self, rate: np.ndarray) -> np.ndarray:
         """:meth:`per_step` for an array of monthly chances.
 

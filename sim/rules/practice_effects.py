@@ -7,8 +7,12 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.core import draws
+from sim.core import kernels as _kernels
 from sim.core.jit import jit
+from sim.core.numerics import sum_in_numpy_order
+from sim.core.registry import inherits
 from sim.core.sources import FULLAN_2006
+from sim.core.state import CREATED
 from sim.rules import Param, Rule, register
 
 #: Least headroom (logit) a school keeps under its ceiling: a school at or above it
@@ -20,6 +24,17 @@ MIN_ROOM = 1e-9
 # depth, against business as usual (the same school not running it), alone. Trials,
 # heads' reads and the literature's effect sizes all measure this. How several
 # practices combine in one school is this rule's business, and only this rule's.
+
+#: The methods :meth:`Performance.performs` and :meth:`Performance.perform_faded` stand for:
+#: a subclass overriding one performs through its own ``perform``, handed the bundle.
+_PERFORMS = (
+    "perform",
+    "perform_compiled",
+    "performs",
+    "performs_compiled",
+    "perform_faded",
+    "perform_faded_compiled",
+)
 
 
 @register("perform", "practice_effects", default=True)
@@ -165,31 +180,82 @@ class Performance(Rule):
 
     def apply(self, model):
         """Move performance one step."""
-        self.perform(self.keys[0], model.t, model.schools.logit_perf, self.inputs(model))
+        if not inherits(type(self), Performance, _PERFORMS):  # a plug-in's own perform
+            self.perform(self.keys[0], model.t, model.schools.logit_perf, self.inputs(model))
+            return
+        s, pr = model.schools, model.practices
+        scalars = self.scalars(model)
+        if (
+            getattr(model, "plain_slot_effect", False)
+            and getattr(model, "plain_coherence", False)
+            and scalars[0] > 1
+        ):
+            # the scale-up fade and coherence computed school by school inside the call: no
+            # slot_effect table, no coherence array
+            self.perform_faded(
+                self.keys[0],
+                model.t,
+                s.logit_perf,
+                s.base,
+                s.capacity,
+                s.capacity0,
+                s.slot_p,
+                s.slot_channel,
+                pr.effect,
+                pr.born,
+                float(model.p.rel_effect_spread),
+                s.slot_depth,
+                s.slot_since,
+                pr.domain,
+                *scalars,
+            )
+        else:  # a model whose slot_effect or coherence is its own, or a single domain
+            self.performs(
+                self.keys[0],
+                model.t,
+                s.logit_perf,
+                s.base,
+                s.capacity,
+                s.capacity0,
+                model.coherence(),
+                s.slot_p,
+                model.slot_effect(),
+                s.slot_depth,
+                s.slot_since,
+                pr.domain,
+                *scalars,
+            )
 
     def inputs(self, model) -> PerformInputs:
         """What :meth:`perform` reads this step (:class:`PerformInputs`)."""
-        s, p = model.schools, model.p
+        s = model.schools
         return PerformInputs(
-            base=s.base,
-            capacity=s.capacity,
-            capacity0=s.capacity0,
-            coherence=model.coherence(),
-            slot_p=s.slot_p,
-            slot_effect=model.slot_effect(),
-            depth=s.slot_depth,
-            since=s.slot_since,
-            domain=model.practices.domain,
-            n_domains=int(p.n_domains),
-            dur_step=float(p.dur_step),
-            rel_capacity=float(self.value(model, "rel_capacity_perf")),
-            rel_coherence=float(self.value(model, "rel_coherence")),
-            rel_substitute=float(self.value(model, "rel_substitute")),
-            logit_ceiling=float(_logit(self.value(model, "share_ceiling"))),
-            rel_dip=float(self.value(model, "rel_dip")),
-            dur_dip=float(self.value(model, "dur_dip")),
-            rate=float(model.per_step(self.value(model, "rate_perf"))),
-            sd=float(self.value(model, "sd_perf_noise") * np.sqrt(p.dur_step)),
+            s.base,
+            s.capacity,
+            s.capacity0,
+            model.coherence(),
+            s.slot_p,
+            model.slot_effect(),
+            s.slot_depth,
+            s.slot_since,
+            model.practices.domain,
+            *self.scalars(model),
+        )
+
+    def scalars(self, model) -> tuple:
+        """:class:`PerformInputs`' numbers, ``n_domains`` to ``sd``, in its order."""
+        p = model.p
+        return (
+            int(p.n_domains),
+            float(p.dur_step),
+            float(self.value(model, "rel_capacity_perf")),
+            float(self.value(model, "rel_coherence")),
+            float(self.value(model, "rel_substitute")),
+            float(_logit(self.value(model, "share_ceiling"))),
+            float(self.value(model, "rel_dip")),
+            float(self.value(model, "dur_dip")),
+            float(model.per_step(self.value(model, "rate_perf"))),
+            float(self.value(model, "sd_perf_noise") * np.sqrt(p.dur_step)),
         )
 
     def base_for(self, model) -> np.ndarray:
@@ -320,6 +386,261 @@ class Performance(Rule):
             target = x.base[i] + gain
             logit[i] += x.rate * (target - logit[i]) + x.sd * noise[i]
 
+    @staticmethod
+    def performs(
+        key,
+        t,
+        logit,
+        base,
+        capacity,
+        capacity0,
+        coherence,
+        slot_p,
+        slot_effect,
+        depth,
+        since,
+        domain,
+        n_domains,
+        dur_step,
+        rel_capacity,
+        rel_coherence,
+        rel_substitute,
+        logit_ceiling,
+        rel_dip,
+        dur_dip,
+        rate,
+        sd,
+    ):
+        """:meth:`perform` of a :class:`PerformInputs` given field by field, in its order.
+
+        A compiled call handed plain arguments costs less than one handed the bundle
+        (:meth:`performs_compiled`). In place.
+        """
+        x = PerformInputs(
+            base,
+            capacity,
+            capacity0,
+            coherence,
+            slot_p,
+            slot_effect,
+            depth,
+            since,
+            domain,
+            n_domains,
+            dur_step,
+            rel_capacity,
+            rel_coherence,
+            rel_substitute,
+            logit_ceiling,
+            rel_dip,
+            dur_dip,
+            rate,
+            sd,
+        )
+        Performance.perform(key, t, logit, x)
+
+    @staticmethod
+    @jit
+    def performs_compiled(
+        key,
+        t,
+        logit,
+        base,
+        capacity,
+        capacity0,
+        coherence,
+        slot_p,
+        slot_effect,
+        depth,
+        since,
+        domain,
+        n_domains,
+        dur_step,
+        rel_capacity,
+        rel_coherence,
+        rel_substitute,
+        logit_ceiling,
+        rel_dip,
+        dur_dip,
+        rate,
+        sd,
+    ):
+        """:meth:`performs`, compiled: the bundle built inside, then :meth:`perform_compiled`."""
+        x = PerformInputs(
+            base,
+            capacity,
+            capacity0,
+            coherence,
+            slot_p,
+            slot_effect,
+            depth,
+            since,
+            domain,
+            n_domains,
+            dur_step,
+            rel_capacity,
+            rel_coherence,
+            rel_substitute,
+            logit_ceiling,
+            rel_dip,
+            dur_dip,
+            rate,
+            sd,
+        )
+        _perform_compiled(key, t, logit, x)
+
+    @staticmethod
+    def perform_faded(
+        key,
+        t,
+        logit,
+        base,
+        capacity,
+        capacity0,
+        slot_p,
+        channel,
+        effect,
+        born,
+        rel_spread,
+        depth,
+        since,
+        domain,
+        n_domains,
+        dur_step,
+        rel_capacity,
+        rel_coherence,
+        rel_substitute,
+        logit_ceiling,
+        rel_dip,
+        dur_dip,
+        rate,
+        sd,
+    ):
+        """:meth:`performs` with the slots' effects and coherence from their inputs.
+
+        The effects are :meth:`~sim.model.model.NextPracticeModel.slot_effect`'s numpy
+        expression (:func:`sim.core.kernels.slot_effects`: a practice invented during the
+        run, ``born`` at least 0, keeps ``rel_spread`` of its ``effect`` at a school that
+        did not make it, ``channel`` not created); coherence is
+        :meth:`~sim.model.model.NextPracticeModel.coherence`'s
+        (:func:`sim.core.kernels.domain_coherence`, more than one domain). Run when the
+        model's ``slot_effect`` and ``coherence`` are its own. In place.
+        """
+        pid = np.maximum(slot_p, 0)
+        faded = (born[pid] >= 0) & (channel != CREATED)
+        slot_effect = effect[pid] * np.where(faded, rel_spread, 1.0)
+        coherence = _kernels.domain_coherence(slot_p, depth, domain, n_domains)
+        Performance.performs(
+            key,
+            t,
+            logit,
+            base,
+            capacity,
+            capacity0,
+            coherence,
+            slot_p,
+            slot_effect,
+            depth,
+            since,
+            domain,
+            n_domains,
+            dur_step,
+            rel_capacity,
+            rel_coherence,
+            rel_substitute,
+            logit_ceiling,
+            rel_dip,
+            dur_dip,
+            rate,
+            sd,
+        )
+
+    @staticmethod
+    @jit
+    def perform_faded_compiled(
+        key,
+        t,
+        logit,
+        base,
+        capacity,
+        capacity0,
+        slot_p,
+        channel,
+        effect,
+        born,
+        rel_spread,
+        depth,
+        since,
+        domain,
+        n_domains,
+        dur_step,
+        rel_capacity,
+        rel_coherence,
+        rel_substitute,
+        logit_ceiling,
+        rel_dip,
+        dur_dip,
+        rate,
+        sd,
+    ):
+        """:meth:`perform_faded`, compiled: :meth:`perform_compiled` with no tables.
+
+        Each slot's effect is faded as it is read (:func:`sim.core.kernels.slot_effects`'
+        product), and each school's coherence is summed from its slots' depth by domain
+        in the same pass (:func:`sim.core.kernels.domain_coherence`'s sums, in its order),
+        so the model builds neither a slot-effect table nor a coherence array.
+        """
+        noise = draws.normal(key, t, np.arange(len(logit)), 0)
+        n, k = slot_p.shape
+        n_dom = n_domains
+        inv = 1.0 / n_dom
+        # As perform_compiled: a row of sums per domain, and a last one for what counts in
+        # none; ``by`` is domain_coherence's row of depth by domain (its last: empty slots).
+        top = np.zeros(n_dom + 1)
+        pos = np.zeros(n_dom + 1)
+        neg = np.zeros(n_dom + 1)
+        by = np.zeros(n_dom + 1)
+        for i in range(n):
+            for d in range(n_dom + 1):
+                top[d] = 0.0
+                pos[d] = 0.0
+                neg[d] = 0.0
+                by[d] = 0.0
+            dip = 0.0
+            for j in range(k):
+                pid = slot_p[i, j]
+                p0 = max(pid, 0)
+                dd = domain[p0]
+                by[dd if pid >= 0 else n_dom] += depth[i, j]
+                d = dd if (pid >= 0) & (dd >= 0) & (dd < n_dom) else n_dom
+                faded = (born[p0] >= 0) & (channel[i, j] != CREATED)
+                effect_here = effect[p0] * (rel_spread if faded else 1.0)
+                c = effect_here * depth[i, j]
+                top[d] = max(top[d], c)
+                pos[d] = pos[d] + max(c, 0.0)
+                neg[d] = neg[d] + min(c, 0.0)
+                s0 = since[i, j]
+                learning = (pid >= 0) & (s0 >= 0) & ((t - s0) * dur_step < dur_dip)
+                dip = dip + (rel_dip if learning else 0.0)
+            tot = sum_in_numpy_order(by, n_dom)
+            most = by[0]
+            for d in range(1, n_dom):
+                most = max(most, by[d])
+            coherence = (most / max(tot, 1e-12) - inv) / (1.0 - inv) if tot > 0 else 0.0
+            total = 0.0
+            for d in range(n_dom):
+                total = total + (top[d] + rel_substitute * (pos[d] - top[d]) + neg[d])
+            gain = (
+                rel_capacity * (capacity[i] - capacity0[i])
+                + (1.0 + rel_coherence * coherence) * total
+                - dip
+            )
+            room = max(logit_ceiling - base[i], MIN_ROOM)
+            if gain > 0:
+                gain = gain * room / (gain + room)
+            target = base[i] + gain
+            logit[i] += rate * (target - logit[i]) + sd * noise[i]
+
 
 def _logit(share: float) -> float:
     """The logit of a share."""
@@ -348,3 +669,7 @@ class PerformInputs(NamedTuple):
     dur_dip: float  #: months a dip lasts
     rate: float  #: share of the way to the target moved this step
     sd: float  #: noise this step (logit)
+
+
+#: :meth:`Performance.perform_compiled`, for :meth:`Performance.performs_compiled` to call.
+_perform_compiled = Performance.perform_compiled
