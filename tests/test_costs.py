@@ -441,30 +441,3 @@ def test_accrual_is_its_numpy_form(n, n_la, per_school, months, seed):
     assert got.tobytes() == want.tobytes()
     with pytest.raises(IndexError):
         _accrue_authorities(got, np.array([n_la], np.int32), per_school, budget, months)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    n=st.integers(0, 3000),
-    k=st.integers(1, 8),
-    m=st.integers(1, 200),
-    spread=st.floats(-3, 3),
-    seed=st.integers(0, 2**32 - 1),
-)
-def test_running_cost_is_its_numpy_form(n, k, m, spread, seed):
-    """The schools' running costs, compiled: numpy's appended 0, index and pairwise sum."""
-    from sim.system.costs import _running_cost, _running_cost_numpy
-
-    rng = np.random.default_rng(seed)
-    cost = rng.random(m + rng.integers(0, 20)) * 10.0 ** (spread + rng.uniform(-3, 3, 1))
-    slot_p = rng.integers(-1, m, (n, k))
-    got = _running_cost(cost, m, slot_p)
-    want = _running_cost_numpy(cost, m, slot_p)
-    assert np.float64(got).tobytes() == np.float64(want).tobytes()
-    # numpy's other indices: m reads the appended 0, -2 the last practice's
-    odd = np.array([[m, -2, -(m + 1)]])
-    assert _running_cost(cost, m, odd) == _running_cost_numpy(cost, m, odd)
-    with pytest.raises(IndexError):
-        _running_cost(cost, m, np.array([[m + 1]]))
-    with pytest.raises(IndexError):
-        _running_cost(cost, m, np.array([[-(m + 2)]]))
