@@ -51,7 +51,8 @@ def test_watts_reference_and_model_end_in_the_same_cascade():
 
 def test_kernel_share_splits_a_step_into_compiled_work_and_glue():
     """benchmarks/kernel_share.py: the compiled share is a share, the rules' kernels are
-    found (the review's read among them), and every figure is a positive number."""
+    found (the review's read among them, and the centre's strategy's), and every figure is a
+    positive number."""
     import re
     import subprocess
     import sys
@@ -73,3 +74,4 @@ def test_kernel_share_splits_a_step_into_compiled_work_and_glue():
     wrapped, step, inside, share, calls = (float(g) for g in head.groups())
     assert wrapped > 20 and calls > 10 and 0 < inside < step and 0 < share < 100
     assert "Review.read" in out and "WordOfMouth.exchanges" in out
+    assert re.search(r"NextPractice\.\w+", out), out  # the centre's strategy's own kernels
