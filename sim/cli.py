@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
+import threading
+import types
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -88,8 +91,80 @@ def _drop_llvm_lock_events() -> None:
             ffi.unregister_lock_callback(acquire, release)
 
 
+#: Mesa's subpackages a command never uses, imported by ``import mesa`` only to be bound as
+#: names of their parents (``import mesa.discrete_space as discrete_space``; ``from
+#: mesa.experimental import continuous_space``): they bring scipy.spatial and networkx,
+#: about 0.4-0.8 s of a command's start on the development host (docs/performance.md).
+DEFERRED_MESA = ("mesa.discrete_space", "mesa.experimental.continuous_space", "mesa.space")
+
+
+class _Deferred(types.ModuleType):
+    """A module whose code runs when first an attribute it lacks is asked for.
+
+    The module object is the real one (made from its spec, with ``__spec__``, ``__path__``
+    and ``__file__``): the import system binds it and finds its submodules without running
+    it, and the first other name asked of it (``mesa.discrete_space.OrthogonalMooreGrid``,
+    ``from mesa.space import MultiGrid``) runs its code in it, so every later reader,
+    earlier bindings included, sees the module as a plain import makes it. As
+    :class:`importlib.util.LazyLoader`, without its loading on the import system's own
+    look at ``__spec__``.
+    """
+
+    def __getattr__(self, name: str):
+        with _DEFER_LOCK:  # other threads asking wait here until the code has run
+            running = self.__dict__.get("_deferred_running")
+            if running:  # its own code asks for a name it has not yet set: as a plain import
+                raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+            if type(self) is _Deferred:  # the first asker runs the code; later ones find it run
+                self.__dict__["_deferred_running"] = True
+                try:
+                    self.__spec__.loader.exec_module(self)
+                except BaseException:
+                    sys.modules.pop(self.__name__, None)  # as a failed import leaves it
+                    raise
+                finally:
+                    del self.__dict__["_deferred_running"]
+                self.__class__ = types.ModuleType
+        return types.ModuleType.__getattribute__(self, name)
+
+
+_DEFER_LOCK = threading.RLock()
+
+
+def _defer(names: tuple[str, ...]) -> None:
+    """Put each named module in ``sys.modules`` as a :class:`_Deferred`, parents untouched.
+
+    Found on the path of its top package (``importlib.util.find_spec`` of a submodule
+    would import the parent, which is what is put off). A name already imported, or not
+    found (another Mesa's layout), is left to a plain import.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    for name in names:
+        if name in sys.modules:
+            continue
+        top, *middle, _ = name.split(".")
+        spec = importlib.util.find_spec(top)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        found = importlib.machinery.PathFinder.find_spec(
+            name, [os.path.join(r, *middle) for r in roots]
+        )
+        if found is None or found.loader is None:
+            continue
+        module = importlib.util.module_from_spec(found)
+        module.__class__ = _Deferred
+        sys.modules[name] = module
+
+
 def _import_mesa() -> None:
-    """Import Mesa without its loggers reading the source of every frame on the stack.
+    """Import Mesa, its unused subpackages put off, without its loggers reading every frame.
+
+    Mesa's own ``__init__`` imports all of Mesa: the spaces of :data:`DEFERRED_MESA` are
+    put in as :class:`_Deferred` modules first, so their code (and scipy.spatial and
+    networkx with it) runs only if something asks them for a name; a command running the
+    model never does. Its ``pandas`` stays (``mesa.agent`` imports it, and the run's tables
+    are pandas frames).
 
     Mesa 3.5's ``mesa.model`` names its module logger with ``inspect.stack()`` and its
     method logger's class with ``inspect.getouterframes()``, which read the source
@@ -104,6 +179,8 @@ def _import_mesa() -> None:
     if "mesa" in sys.modules:
         return
     import inspect
+
+    _defer(DEFERRED_MESA)
 
     saved = inspect.stack, inspect.getouterframes, inspect.getmodule
 
