@@ -142,3 +142,17 @@ def test_a_deferred_module_runs_once_on_first_ask_from_any_thread(tmp_path, monk
     finally:
         for name in [m for m in sys.modules if m == "pk" or m.startswith("pk.")]:
             del sys.modules[name]
+
+
+def test_a_run_imports_no_space_or_graph_library_before_it_runs():
+    """scipy.spatial, scipy.sparse and networkx wait for a mode or plug-in that uses them."""
+    code = (
+        "import json, sys\n"
+        "from sim.cli import _import_mesa\n"
+        "_import_mesa()\n"
+        "import sim.experiments.runner, sim.model.scenario, sim.model.builtin\n"
+        "print(json.dumps(sorted(m for m in ('scipy.spatial', 'scipy.sparse', 'networkx')"
+        " if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -26,8 +26,9 @@ and neighbour counting.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
 from sim.core import draws
 from sim.core.jit import jit
@@ -35,6 +36,9 @@ from sim.core.numerics import row_any
 from sim.core.state import CHOSEN
 from sim.rules import Param, Rule, register
 from sim.rules.actions import take_up
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 PRACTICE = 0
 
@@ -54,6 +58,8 @@ def adjacency_and_degree(model) -> tuple[sp.csr_matrix, np.ndarray]:
     cache = model.__dict__.get("_classic_adj")
     if cache is not None and cache[0] == key:
         return cache[1], cache[2]
+    import scipy.sparse as sp  # here: every run imports the rules, few run these modes (0.1 s)
+
     n = model.schools.n
     alive = t.alive_index()
     a, b = t.a[alive], t.b[alive]
