@@ -91,11 +91,19 @@ def _drop_llvm_lock_events() -> None:
             ffi.unregister_lock_callback(acquire, release)
 
 
-#: Mesa's subpackages a command never uses, imported by ``import mesa`` only to be bound as
-#: names of their parents (``import mesa.discrete_space as discrete_space``; ``from
-#: mesa.experimental import continuous_space``): they bring scipy.spatial and networkx,
-#: about 0.4-0.8 s of a command's start on the development host (docs/performance.md).
-DEFERRED_MESA = ("mesa.discrete_space", "mesa.experimental.continuous_space", "mesa.space")
+#: Packages a command running the model never uses, imported only to be bound as names:
+#: Mesa's spaces (``import mesa`` binds them, ``import mesa.discrete_space as
+#: discrete_space``, ``from mesa.experimental import continuous_space``; they bring
+#: scipy.spatial and networkx) and scipy.linalg, whose ``__init__`` numba runs on its first
+#: compiled call only to find the BLAS of ``scipy.linalg.cython_blas`` (it brings
+#: numpy.f2py). About 0.6-1.0 s of ``run england``'s start on the development host
+#: (docs/performance.md).
+DEFERRED = (
+    "mesa.discrete_space",
+    "mesa.experimental.continuous_space",
+    "mesa.space",
+    "scipy.linalg",
+)
 
 
 class _Deferred(types.ModuleType):
@@ -160,11 +168,12 @@ def _defer(names: tuple[str, ...]) -> None:
 def _import_mesa() -> None:
     """Import Mesa, its unused subpackages put off, without its loggers reading every frame.
 
-    Mesa's own ``__init__`` imports all of Mesa: the spaces of :data:`DEFERRED_MESA` are
-    put in as :class:`_Deferred` modules first, so their code (and scipy.spatial and
-    networkx with it) runs only if something asks them for a name; a command running the
-    model never does. Its ``pandas`` stays (``mesa.agent`` imports it, and the run's tables
-    are pandas frames).
+    Mesa's own ``__init__`` imports all of Mesa: the spaces of :data:`DEFERRED` (and
+    scipy.linalg, which numba's first compiled call would import) are put in as
+    :class:`_Deferred` modules first, so their code (scipy.spatial, networkx, numpy.f2py
+    with it) runs only if something asks them for a name; a command running the model
+    never does. Its ``pandas`` stays (``mesa.agent`` imports it, and the run's tables are
+    pandas frames).
 
     Mesa 3.5's ``mesa.model`` names its module logger with ``inspect.stack()`` and its
     method logger's class with ``inspect.getouterframes()``, which read the source
@@ -180,7 +189,7 @@ def _import_mesa() -> None:
         return
     import inspect
 
-    _defer(DEFERRED_MESA)
+    _defer(DEFERRED)
 
     saved = inspect.stack, inspect.getouterframes, inspect.getmodule
 

@@ -144,15 +144,25 @@ def test_a_deferred_module_runs_once_on_first_ask_from_any_thread(tmp_path, monk
             del sys.modules[name]
 
 
-def test_a_run_imports_no_space_or_graph_library_before_it_runs():
-    """scipy.spatial, scipy.sparse and networkx wait for a mode or plug-in that uses them."""
+def test_a_run_imports_no_space_graph_or_linalg_library():
+    """scipy.spatial, scipy.sparse, networkx and scipy.linalg's code wait for a user of them.
+
+    A run of the model (its kernels loaded: numba's first call looks for BLAS) never asks.
+    """
     code = (
-        "import json, sys\n"
+        "import json, sys, types\n"
         "from sim.cli import _import_mesa\n"
         "_import_mesa()\n"
         "import sim.experiments.runner, sim.model.scenario, sim.model.builtin\n"
-        "print(json.dumps(sorted(m for m in ('scipy.spatial', 'scipy.sparse', 'networkx')"
-        " if m in sys.modules)))\n"
+        "from sim.model.model import NextPracticeModel\n"
+        "p = sim.model.scenario.load_scenario('next_practice',"
+        " {'n_schools': 60, 'n_authorities': 3})\n"
+        "NextPracticeModel(p, rng=1).run(3)\n"
+        "ran = [m for m in ('scipy.spatial', 'scipy.sparse', 'networkx', 'numpy.f2py')"
+        " if m in sys.modules]\n"
+        "ran += [m for m in ('scipy.linalg', 'mesa.space')"
+        " if type(sys.modules[m]) is types.ModuleType]\n"
+        "print(json.dumps(ran))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
