@@ -335,3 +335,38 @@ def test_a_draw_does_not_depend_on_what_else_is_drawn():
     order = rng.permutation(len(a))
     assert np.array_equal(draws.normal(KEY, 8, a[order], 3), whole[order])
     assert np.array_equal(draws.normal(KEY, 8, a[:17], 3), whole[:17])
+
+
+# --------------------------------------------------------------- identifiers of births
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sim.core.state import born_ranks, born_uid, born_uids  # noqa: E402
+
+
+def _uids_or_error(fn, *args):
+    try:
+        return fn(*args).tolist()
+    except ValueError as e:
+        return str(e)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    t=st.integers(-1, 10_000),
+    places=st.lists(st.integers(-3, 2**32 + 2), max_size=70),
+    before=st.dictionaries(st.integers(0, 40), st.integers(0, 300), max_size=5),
+    few=st.sampled_from([[0], [0, 0], [5] * 3]),
+)
+def test_born_uids_fused_path_is_born_uid_of_born_ranks(t, places, before, few):
+    """Up to 64 places on Python ints, more vectorised: the same identifiers, counts, errors.
+
+    Places outside 0 to 2**32 - 1 and ranks of 256 or more are refused with one message.
+    """
+    for where in (places, places + few):
+        arr = np.array(where, np.int64)
+        c_fused, c_plain = dict(before), dict(before)
+        fused = _uids_or_error(born_uids, t, arr, c_fused)
+        plain = _uids_or_error(lambda a, c: born_uid(t, a, born_ranks(a, c)), arr, c_plain)
+        assert fused == plain
+        assert c_fused == c_plain

@@ -26,8 +26,6 @@ from sim.core.registry import (
     stream_key,
 )
 from sim.core.state import (
-    _PLACE_BITS,
-    _RANK_BITS,
     ABSENT,
     CENTRE,
     CHOSEN,
@@ -39,8 +37,8 @@ from sim.core.state import (
     Practices,
     Schools,
     Ties,
-    born_ranks,
     born_uid,
+    born_uids,
 )
 from sim.model import builtin as _builtin  # noqa: F401  (registers the built-in rules, strategies, networks)
 from sim.model.params import Params, import_plugins, live_names
@@ -421,28 +419,15 @@ class NextPracticeModel(mesa.Model):
     def born(self, table: str, places: np.ndarray) -> np.ndarray:
         """Identifiers of entities of ``table`` born this step at ``places`` (schools), in order.
 
-        :func:`sim.core.state.born_uid` of this step, each place and its rank
-        among the births of ``table`` there this step (0 for the first).
+        :func:`sim.core.state.born_uids` of this step: each place and its rank among
+        the births of ``table`` there this step (0 for the first).
         """
         places = np.asarray(places, np.int64)
         step, counts = self._births.get(table, (None, {}))
         if step != self.t:
             counts = {}
             self._births[table] = (self.t, counts)
-        if places.ndim != 1 or len(places) > 64:  # many at once: the vectorised pair
-            return born_uid(self.t, places, born_ranks(places, counts))
-        # A few a step: born_ranks and born_uid fused on Python ints (exact: each
-        # identifier is below 2**63), without their dozen numpy calls on arrays of one or two.
-        high = (self.t + 1) << (_PLACE_BITS + _RANK_BITS)
-        uid, top, where = [], 0, places.tolist()
-        for place in where:
-            rank = counts.get(place, 0)
-            counts[place] = rank + 1
-            top = max(top, rank)
-            uid.append(high | (rank << _PLACE_BITS) | place)
-        if where and (top >= 1 << _RANK_BITS or min(where) < 0 or max(where) >= 1 << _PLACE_BITS):
-            raise ValueError("born_uid: a place must be 0 to 2**32 - 1 and a rank below 256")
-        return np.array(uid, np.int64)
+        return born_uids(self.t, places, counts)
 
     def retire_heads(self, idx: np.ndarray) -> None:
         """Heads leave post; their Mesa agents go when the agents are next read."""
