@@ -187,3 +187,41 @@ def test_the_table_is_the_exact_sum_for_any_schools(perf, floor):
     exact = published(perf, sizes=COHORT_SIZES, weights=COHORT_WEIGHTS, floor=floor)
     assert fast[1] == pytest.approx(exact[1], abs=1e-5)
     assert fast[2] == pytest.approx(exact[2], abs=1e-5)
+
+
+def test_the_recorded_floors_table_is_kept_on_disk_and_read_back_bit_for_bit(tmp_path, monkeypatch):
+    """Written once, read back the same bits; a bad file is computed anew; no cache, no error.
+
+    Only the recorded floor's table is kept (one file), other floors are computed.
+    """
+    from sim.system import metrics
+
+    computed = metrics._below_by_size_computed(metrics.FLOOR)
+    monkeypatch.setattr(metrics, "TABLE_CACHE", tmp_path)
+    fresh = metrics._below_by_size.__wrapped__
+    stale = tmp_path / "below_by_size-0000.npy"
+    stale.write_bytes(b"an older table")
+    first = fresh(metrics.FLOOR)
+    (kept,) = tmp_path.glob("below_by_size-*.npy")  # the stale one removed
+    assert kept != stale and list(tmp_path.iterdir()) == [kept]
+    second = fresh(metrics.FLOOR)
+    for table in (first, second):
+        assert table.dtype == computed.dtype and np.array_equal(
+            table.view(np.int64), computed.view(np.int64)
+        )
+    assert np.shares_memory(first, computed) is False
+    for bad in (b"not a table", None):  # garbage; a table of another shape
+        if bad is None:
+            np.save(kept, np.zeros((3, 3)))
+        else:
+            kept.write_bytes(bad)
+        again = fresh(metrics.FLOOR)
+        assert np.array_equal(again.view(np.int64), computed.view(np.int64))
+        assert np.load(kept).shape == computed.shape  # written anew
+    other = 0.65 if metrics.FLOOR != 0.65 else 0.6
+    fresh(other)
+    assert list(tmp_path.iterdir()) == [kept]
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    monkeypatch.setattr(metrics, "TABLE_CACHE", blocked / "sub")  # cannot be made
+    assert np.array_equal(fresh(metrics.FLOOR).view(np.int64), computed.view(np.int64))

@@ -9,7 +9,12 @@ Performance is the share of pupils reaching the expected standard (0 to 1).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import os
+import platform
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -262,12 +267,60 @@ def published(
     return sd, float(every.mean()), float(below.mean())
 
 
+#: Where :func:`_below_by_size` keeps its tables between processes (None: not kept).
+TABLE_CACHE: Path | None = Path(__file__).resolve().parent.parent / "__pycache__"
+
+
 @functools.cache
 def _below_by_size(floor: float) -> np.ndarray:
+    """:func:`_below_by_size_computed`; at :data:`FLOOR`, kept on disk between processes.
+
+    The table costs about 0.2 s of every process that records the published results (its
+    grid's 284 powers through the C library's ``pow``), reading its file (11 MB) a few
+    milliseconds. Only the recorded floor's table is kept, in one file in
+    :data:`TABLE_CACHE` whose name is a digest of everything the table depends on: the
+    floor, the grid, the cohort sizes, the computing function's code, numpy's version and
+    the machine (``pow`` may round otherwise elsewhere); writing it removes any other. A
+    file that cannot be read, or is not such a table, is computed anew; a cache that
+    cannot be written is skipped.
+    """
+    fn = _below_by_size_computed
+    if TABLE_CACHE is None or floor != FLOOR:
+        return fn(floor)
+    key = hashlib.sha256(
+        repr(
+            (float(floor), SMALLEST_PUBLISHED, int(ALL_SIZES.max()), np.__version__)
+            + (platform.machine(), sys.platform, fn.__code__.co_code, fn.__code__.co_consts)
+        ).encode()
+        + GRID.tobytes()
+    ).hexdigest()[:24]
+    path = TABLE_CACHE / f"below_by_size-{key}.npy"
+    try:
+        kept = np.load(path, allow_pickle=False)
+        if kept.shape == (int(ALL_SIZES.max()) + 1, len(GRID)) and kept.dtype == np.float64:
+            return kept
+    except (OSError, ValueError, EOFError):
+        pass
+    out = fn(floor)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, out, allow_pickle=False)
+        os.replace(tmp, path)  # whole or not at all, whoever writes at the same time
+        for old in path.parent.glob("below_by_size-*.npy"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return out
+
+
+def _below_by_size_computed(floor: float) -> np.ndarray:
     """Per cohort size, the chance of fewer than ``floor`` at each :data:`GRID` value.
 
     Row ``n`` is a cohort of ``n`` (rows below :data:`SMALLEST_PUBLISHED` stay 0: never
-    read); the binomial's exact sums, tabulated once per process, each power of the grid
+    read); the binomial's exact sums, each power of the grid
     and of one minus it taken once for every row that uses it.
     """
     top = int(ALL_SIZES.max())
