@@ -343,7 +343,7 @@ def cli_run(repeats: int = 3, args: tuple[str, ...] = ()) -> dict[str, float]:
 IMPORT_STEPS = (
     ("interpreter", "pass"),
     ("numba", "import numba"),
-    ("Mesa", "import numba, mesa"),
+    ("Mesa", "import numba; from sim.cli import _import_mesa; _import_mesa()"),
     ("the package", "import sim.experiments.runner, sim.model.scenario"),
 )
 
@@ -354,9 +354,10 @@ def import_costs(repeats: int = 3) -> dict[str, float]:
     Each of :data:`IMPORT_STEPS` is timed as a new ``python -c`` (fastest of
     ``repeats``, the process ending without teardown, as the command does) and
     reported as what it adds to the one before: the interpreter's start, numba,
-    Mesa with everything its package imports (pandas, scipy.spatial, networkx...),
-    and the rest of the package (pydantic, YAML, the rules). The floor under any
-    ``nextpractice`` command that runs the model.
+    Mesa as a command imports it (with pandas; its spaces, and scipy.spatial and
+    networkx with them, put off: :func:`sim.cli._import_mesa`), and the rest of the
+    package (pydantic, YAML, the rules). The floor under any ``nextpractice`` command
+    that runs the model.
     """
     out: dict[str, float] = {}
     before = 0.0
@@ -395,6 +396,8 @@ def _warm(_: int = 0) -> int:
 
 _KERNEL_CHILD = """
 import json, time
+from sim.cli import _import_mesa
+_import_mesa()  # as a command does: scipy.linalg's code put off (numba's BLAS look)
 import numpy as np
 
 from sim.core import draws as _draws
@@ -409,7 +412,8 @@ def kernel_start() -> float:
     """Seconds a fresh process spends on its first compiled-kernel call (numba's start-up).
 
     Paid once per process, on the first step of its first run (kernels are
-    cached on disk, so this is loading, not compiling). Included in the
+    cached on disk, so this is loading, not compiling), in a process that has
+    imported Mesa as a command does (:func:`sim.cli._import_mesa`). Included in the
     England wall time; worker pools and the Watts comparison are warmed
     before timing, as their figures are about steady throughput.
     """
