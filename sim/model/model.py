@@ -434,7 +434,16 @@ class NextPracticeModel(mesa.Model):
         # A few a step: born_ranks and born_uid fused on Python ints (exact: each
         # identifier is below 2**63), without their dozen numpy calls on arrays of one or two.
         high = (self.t + 1) << (_PLACE_BITS + _RANK_BITS)
-        uid, top, where = [], 0, places.tolist()
+        where = places.tolist()
+        first = dict.fromkeys(where, 1)
+        if len(first) == len(where) and counts.keys().isdisjoint(first):
+            # Each place's first birth this step (the usual case): rank 0 each, so the
+            # identifier is ``high | place``, one array operation for all of them.
+            if where and (min(where) < 0 or max(where) >= 1 << _PLACE_BITS):
+                raise ValueError("born_uid: a place must be 0 to 2**32 - 1 and a rank below 256")
+            counts.update(first)
+            return places | high
+        uid, top = [], 0
         for place in where:
             rank = counts.get(place, 0)
             counts[place] = rank + 1
