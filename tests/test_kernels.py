@@ -2001,3 +2001,72 @@ def test_a_plugins_own_perform_is_handed_the_bundle():
     rule.__dict__.pop("perform", None)  # its compiled twin was bound for the shipped class
     rule.apply(model)
     assert seen == [PerformInputs]
+
+
+def test_inventors_match_their_numpy_form_and_the_two_asks():
+    """Who invents and the pressure, in one call: the rate, then ``keyed_events`` of it."""
+    _inventors = Recombination.inventors_compiled
+
+    rng = np.random.default_rng(11)
+    n, H = 2000, 2300
+    ing, head, cap = rng.lognormal(0, 0.5, H), rng.integers(0, H, n), rng.random(n)
+    trial = np.where(rng.random(n) < 0.1, rng.integers(0, 50, n), -1)
+    budget = 1.0 - rng.random(n) * 0.3 + (rng.random(n) < 0.5) * 0.3
+    key = stream_keys(np.random.default_rng(3), ("invent",))[0]
+    for t, tight, rel in ((0, 0.3, 1.5), (17, 1.0, 0.0), (40, 0.0, 4.0)):
+        args = (0.3, ing, head, cap, trial, tight, rel, budget)
+        rate, pressure = Recombination.invention_rate(*args)
+        want = (K.keyed_events(key, t, rate, np.arange(n)), pressure)
+        for got in (Recombination.inventors(key, t, *args), _inventors(key, t, *args)):
+            assert len(want[0]) > 20
+            for g, w in zip(got, want, strict=True):
+                assert np.array_equal(_bits(g), _bits(w))
+
+
+def test_dissolving_collaboratives_in_one_call_matches_the_numpy_steps():
+    """Collaboratives end, compiled: the same members out, ties lapsed and tie keys removed."""
+    import copy
+
+    from sim.bench import _params
+    from sim.model.model import NextPracticeModel
+    from sim.rules.actions import dissolve_collaboratives
+
+    m = NextPracticeModel(_params(300), rng=1).run(60)
+    alive = np.flatnonzero(m.collabs.alive[: m.collabs.n])
+    assert len(alive) >= 4
+    rng = np.random.default_rng(4)
+    killed = 0
+    for _ in range(12):
+        pick = np.sort(rng.choice(alive, size=int(rng.integers(1, 4)), replace=False))
+        a, b = copy.deepcopy(m), copy.deepcopy(m)
+        b.p = b.p.model_copy(update={"compiled": False})  # the numpy steps
+        dissolve_collaboratives(a, pick)
+        dissolve_collaboratives(b, pick)
+        for x, y in ((a.collabs.alive, b.collabs.alive), (a.schools.collab, b.schools.collab)):
+            assert np.array_equal(x, y)
+        assert np.array_equal(a.ties.alive, b.ties.alive)
+        assert np.array_equal(a.tie_keys.table, b.tie_keys.table)
+        assert (a.tie_keys.n_used, a.tie_keys.n_gone, a.ties.version) == (
+            b.tie_keys.n_used,
+            b.tie_keys.n_gone,
+            b.ties.version,
+        )
+        killed += int(np.count_nonzero(m.ties.alive[: m.ties.n] != a.ties.alive[: a.ties.n]))
+    assert killed > 10
+
+
+def test_born_identifiers_the_same_by_the_shortcut_and_the_ranks():
+    """Each place's first birth (the shortcut) and repeats give ``born_uid`` of their ranks."""
+    from sim.bench import _params
+    from sim.core.state import born_ranks, born_uid
+    from sim.model.model import NextPracticeModel
+
+    m = NextPracticeModel(_params(50), rng=1)
+    counts = {}
+    for places in ([3, 9, 4], [], [5], [9, 2], [7, 7, 1], list(range(20, 90))):
+        places = np.array(places, np.int64)
+        want = born_uid(m.t, places, born_ranks(places, counts))
+        got = m.born("test", places)
+        assert got.dtype == np.int64 and np.array_equal(got, want)
+    with pytest.raises(ValueError):
+        m.born("test", np.array([-1]))

@@ -81,12 +81,22 @@ def born_uids(t: int, places: np.ndarray, counts: dict[int, int]) -> np.ndarray:
 
     :func:`born_ranks` then :func:`born_uid`; for up to 64 places (a few a step, the
     usual case) the two fused on Python ints (exact: each identifier is below 2**63),
-    without their dozen numpy calls on arrays of one or two. ``counts`` is updated.
+    without their dozen numpy calls on arrays of one or two. ``places`` is int64;
+    ``counts`` is updated, also when a place or a rank is out of range.
     """
     if places.ndim != 1 or len(places) > 64:  # many at once: the vectorised pair
         return born_uid(t, places, born_ranks(places, counts))
     high = (t + 1) << (_PLACE_BITS + _RANK_BITS)
-    uid, top, where = [], 0, places.tolist()
+    where = places.tolist()
+    first = dict.fromkeys(where, 1)
+    if len(first) == len(where) and counts.keys().isdisjoint(first):
+        # Each place's first birth this step (the usual case): rank 0 each, so the
+        # identifier is ``high | place``, one array operation for all of them.
+        counts.update(first)
+        if where and (min(where) < 0 or max(where) >= 1 << _PLACE_BITS):
+            raise ValueError(_BORN_RANGE)
+        return places | high
+    uid, top = [], 0
     for place in where:
         rank = counts.get(place, 0)
         counts[place] = rank + 1

@@ -27,6 +27,8 @@ import numpy as np
 from sim.core.jit import jit
 from sim.core.numerics import member_of
 from sim.core.state import (
+    _FREE,
+    _GONE,
     ABANDONED,
     CHOSEN,
     COLLAB,
@@ -37,6 +39,7 @@ from sim.core.state import (
     MANDATED,
     PRACTITIONER,
     PROVEN,
+    _key_slot,
     clear_slot_pairs,
     pairs_add_rows,
 )
@@ -832,10 +835,32 @@ def new_heads_in_post_compiled(head, own, schools, new, rel):
 
 
 def dissolve_collaboratives(model: ModelLike, collabs: np.ndarray) -> None:
-    """Collaboratives end: members leave and the ties that made them lapse."""
+    """Collaboratives end: members leave and the ties that made them lapse.
+
+    Compiled, one call of :func:`dissolve_compiled` (the steps below, and
+    :func:`kill_ties`' removal of the ties' keys, in one pass over the ties).
+    """
     if len(collabs) == 0:
         return
     s, c = model.schools, model.collabs
+    if model.p.compiled:
+        t, keys = model.ties, model.tie_keys
+        gone = dissolve_compiled(
+            np.asarray(collabs, np.int64),
+            c.alive,
+            c.n,
+            s.collab,
+            t.kind[: t.n],
+            t.alive[: t.n],
+            t.a,
+            t.b,
+            keys.table,
+            s.n,
+        )
+        t.version += 1  # as kill_ties
+        keys.n_used -= gone  # as KeySet.discard
+        keys.n_gone += gone
+        return
     c.alive[collabs] = False
     members = member_of(s.collab, collabs, c.n)
     kill_ties(model, ties_within(model, collabs, alive_only=True))
@@ -881,6 +906,42 @@ def collab_ties_compiled(kind, alive, a, b, collab, chosen, alive_only):
             and chosen[ca]
         )
     return out[:m]
+
+
+@jit
+def dissolve_compiled(collabs, collab_alive, n_collabs, collab, kind, alive, a, b, table, n):
+    """:func:`dissolve_collaboratives`' numpy steps, compiled: returns the keys removed.
+
+    The collaboratives ``collabs`` end (``collab_alive``); their ties in force
+    (:func:`collab_ties_compiled` with ``alive_only``, read before any member
+    leaves) lapse, and each one's key ``a * n + b`` leaves the tie keys'
+    ``table`` (:meth:`~sim.core.state.KeySet.discard`: found, marked removed,
+    counted once); then their members (:func:`~sim.core.numerics.member_of` of
+    ``collab``) leave. The caller counts the version and the keys as
+    :func:`kill_ties` and ``discard`` do.
+    """
+    chosen = np.zeros(n_collabs + 1, np.bool_)  # the last entry: no collaborative (-1)
+    for k in collabs:
+        chosen[k] = True
+        collab_alive[k] = False
+    mask = len(table) - 1
+    gone = 0
+    for e in range(len(kind)):
+        ca = collab[a[e]]
+        if kind[e] == COLLAB and alive[e] and ca >= 0 and ca == collab[b[e]] and chosen[ca]:
+            alive[e] = False
+            key = a[e] * n + b[e]
+            at = _key_slot(key, mask)
+            while table[at] != _FREE:
+                if table[at] == key:
+                    table[at] = _GONE
+                    gone += 1
+                    break
+                at = (at + 1) & mask
+    for i in range(len(collab)):
+        if chosen[collab[i]]:
+            collab[i] = EMPTY
+    return gone
 
 
 def join_collaborative(model: ModelLike, school: int, collab: int, trust: float) -> np.ndarray:

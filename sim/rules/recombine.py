@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.core import draws
 from sim.core.jit import jit
+from sim.core.kernels import keyed_events
 from sim.core.numerics import first_over, first_over_rows
 from sim.core.registry import inherits
 from sim.core.sources import GIBBONS_2007
@@ -17,6 +18,8 @@ from sim.rules.actions import invent
 
 #: The methods :meth:`Recombination.inventions` stands for: a subclass overriding one runs them.
 _WHOLE = ("inputs", "recombine", "recombine_compiled")
+#: The methods :meth:`Recombination.inventors` stands for (with the model's ``occurs``).
+_RATE = ("invention_rate", "invention_rate_compiled", "inventors", "inventors_compiled")
 
 #: The decisions this rule draws for (``Recombination.decisions``), rows of its ``keys``.
 DECISIONS = (
@@ -159,7 +162,7 @@ class Recombination(Rule):
         :meth:`inputs` or :meth:`recombine` (then those run).
         """
         s, p = model.schools, model.p
-        rate, pressure = self.invention_rate(
+        rate_inputs = (
             self.value(model, "p_invent"),
             model.heads.ingenuity,
             s.head,
@@ -169,7 +172,11 @@ class Recombination(Rule):
             p.rel_adversity,
             s.budget,
         )
-        who = model.occurs(rate, self.keys[INVENT])
+        if model.plain_monthly and inherits(type(self), Recombination, _RATE):  # in one call
+            who, pressure = self.inventors(self.keys[INVENT], model.t, *rate_inputs)
+        else:
+            rate, pressure = self.invention_rate(*rate_inputs)
+            who = model.occurs(rate, self.keys[INVENT])
         if len(who) == 0:
             return
         if not inherits(type(self), Recombination, _WHOLE):  # a plug-in's own methods
@@ -321,6 +328,32 @@ class Recombination(Rule):
             sd_jitter=float(self.value(model, "sd_difficulty_jitter")),
             clip_t=float(self.value(model, "clip_t")),
         )
+
+    @staticmethod
+    def inventors(
+        key, t, p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+    ):
+        """Who invents in a one-month step, ascending, and each school's pressure.
+
+        :meth:`invention_rate`, then what ``model.occurs`` gives of the rates under
+        ``key`` at a one-month step (:func:`sim.core.kernels.keyed_events` of each
+        school's index): :meth:`apply`'s two asks in one call.
+        """
+        rate, pressure = Recombination.invention_rate(
+            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+        )
+        return keyed_events(key, t, rate, np.arange(len(rate))), pressure
+
+    @staticmethod
+    @jit
+    def inventors_compiled(
+        key, t, p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+    ):
+        """:meth:`inventors`, compiled: :meth:`invention_rate_compiled`, then ``keyed_events``."""
+        rate, pressure = _invention_rate_compiled(
+            p_invent, ingenuity, head, capacity, trial, tightness, rel_adversity, budget
+        )
+        return keyed_events(key, t, rate, np.arange(len(rate))), pressure
 
     @staticmethod
     def invention_rate(
@@ -492,3 +525,4 @@ class RecombineInputs(NamedTuple):
 
 #: :meth:`Recombination.recombine_compiled`, for :meth:`Recombination.inventions_compiled`.
 _recombine_compiled = Recombination.recombine_compiled
+_invention_rate_compiled = Recombination.invention_rate_compiled
