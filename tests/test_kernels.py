@@ -1492,6 +1492,10 @@ def test_metric_summary_is_its_numpy_form(n, seed, odd):
         with np.errstate(all="ignore"):
             want = _summary_numpy(x, lo, hi)
         got = K.metric_summary(x, lo, hi)
+        # its fields as plain arguments (what collect passes): the same call, the same bits
+        flat = K.metric_summary_args(*x, lo, hi)
+        assert [type(f) for f in flat] == [type(g) for g in got]
+        assert np.array_equal(_bits(np.array(flat, float)), _bits(np.array(got, float)))
         assert [type(g) for g in got] == [type(w) for w in want]
         assert np.array_equal(np.isnan(np.array(got, float)), np.isnan(np.array(want, float)))
         ok = ~np.isnan(np.array(want, float))

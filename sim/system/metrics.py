@@ -17,6 +17,7 @@ import numpy as np
 from sim.core.kernels import (
     MetricInputs,
     metric_summary,
+    metric_summary_args,
     own_cohort_lookup,
     practice_summary,
     published_moments,
@@ -314,7 +315,9 @@ def _published_inputs(
     if len(cohort) != len(perf):
         raise ValueError("cohort needs a size for every school")
     q, n, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(floor))
-    return q, n, below, np.power(q, n), np.log(q / (1.0 - q))
+    logit = np.subtract(1.0, q)  # np.log(q / (1.0 - q)), in one array: the same ufuncs
+    np.divide(q, logit, out=logit)
+    return q, n, below, np.power(q, n), np.log(logit, out=logit)
 
 
 def _own_cohorts_lookup_numpy(
@@ -377,24 +380,29 @@ SETS: dict[str, tuple[str, ...]] = {
 COUNTS = ("adoptions", "drops")
 
 
-def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
-    """One row of metrics for the model's current state (``users``: ``model.users()`` if known).
+def collect(
+    model: ModelLike, users: np.ndarray | None = None, perf: np.ndarray | None = None
+) -> dict[str, float]:
+    """One row of metrics for the model's current state.
 
-    The row has the columns of the model's metric set (``SETS[model.p.metrics]``). The
-    full set's numbers come from one compiled call (:func:`sim.core.kernels.metric_summary`,
-    whose numpy form, the calls one by one, is :func:`_summary_numpy`), after the published
-    results' lookup and numpy's power and log (:func:`_own_cohorts`' steps).
+    ``users``: ``model.users()``, and ``perf``: ``model.schools.perf``, if known (each is
+    computed afresh otherwise). The row has the columns of the model's metric set
+    (``SETS[model.p.metrics]``). The full set's numbers come from one compiled call
+    (:func:`sim.core.kernels.metric_summary`, whose numpy form, the calls one by one, is
+    :func:`_summary_numpy`; passed its inputs as plain arguments,
+    :func:`sim.core.kernels.metric_summary_args`), after the published results' lookup and
+    numpy's power and log (:func:`_own_cohorts`' steps).
     """
     users = model.users() if users is None else users
     p = model.p
     if p.metrics == "adoption":
         return collect_adoption(model, users)
     s, pr, t, c = model.schools, model.practices, model.ties, model.collabs
-    perf = s.perf
+    perf = s.perf if perf is None else perf
     n = s.n
     cohort = s.cohort
     q, n_pub, below, every, logit = _published_inputs(perf, cohort, FLOOR)
-    x = MetricInputs(
+    fields = (
         perf,
         model.perf0,
         model.weakest0,
@@ -430,6 +438,10 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
     # pupils, each school weighted by its cohort (the spread and the tenths are between
     # schools); the kernel adds in numpy's order (not np.dot: with integers it takes a slow
     # generic loop, with floats BLAS's, whose threads spin after each call).
+    if n and metric_summary is _COMPILED_SUMMARY:  # plain arguments: no bundle to type
+        summary = metric_summary_args(*fields, 0.05, 0.95)
+    else:  # no school (numpy's answers or errors), or metric_summary replaced (tests)
+        summary = (metric_summary if n else _summary_numpy)(MetricInputs(*fields), 0.05, 0.95)
     (
         in_use,
         top,
@@ -458,38 +470,50 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         published_sd,
         share_all,
         share_below,
-    ) = (metric_summary if n else _summary_numpy)(x, 0.05, 0.95)
-    row = collect_adoption(model, users, usage=(in_use, top, total))
-    row.update(
-        published_sd=published_sd,
-        share_all_pupils=share_all,
-        share_below_floor=share_below,
-        perf_mean=perf_mean,
-        perf_sd=perf_sd,
-        perf_p05=q05,
-        perf_p95=q95,
-        gain_sd=gain_sd,
-        weakest_start=weakest_start,
-        gap=rest - weakest,
-        frontier=frontier,
-        frontier_known=frontier_known,
-        depth=depth,
-        ownership=ownership,
-        coherence=coherence,
-        capacity=capacity,
-        trust=trust,
-        collaboratives=n_collab,
-        collaboratives_formal=n_formal,
-        field_trials=n_trials,
-        mandates=len(model.mandates),
-        invented=int(pr.n - model.n_practices_init),
-        exec_led=exec_led,
-        budget=budget,
-        tightness=float(p.tightness),
-    )
-    row.update(model.ledger.metrics())
-    row["past_plateau"] = model.past_plateau(perf)
+    ) = summary
+    counts = model.counts
+    row = {  # collect_adoption's columns first, then the others, in the order always written
+        "step": model.t,
+        "year": p.start_year + model.t * p.dur_step / 12.0,
+        "practices_in_use": int(in_use),
+        "top_adoption": top / n,
+        "slots_used": total / n,  # a school runs a practice at most once
+        "ties": t.n_alive(),
+        **{k: int(counts[k]) for k in COUNTS},
+        "published_sd": published_sd,
+        "share_all_pupils": share_all,
+        "share_below_floor": share_below,
+        "perf_mean": perf_mean,
+        "perf_sd": perf_sd,
+        "perf_p05": q05,
+        "perf_p95": q95,
+        "gain_sd": gain_sd,
+        "weakest_start": weakest_start,
+        "gap": rest - weakest,
+        "frontier": frontier,
+        "frontier_known": frontier_known,
+        "depth": depth,
+        "ownership": ownership,
+        "coherence": coherence,
+        "capacity": capacity,
+        "trust": trust,
+        "collaboratives": n_collab,
+        "collaboratives_formal": n_formal,
+        "field_trials": n_trials,
+        "mandates": len(model.mandates),
+        "invented": int(pr.n - model.n_practices_init),
+        "exec_led": exec_led,
+        "budget": budget,
+        "tightness": float(p.tightness),
+        **model.ledger.metrics(),
+        "past_plateau": model.past_plateau(perf),
+    }
     return row
+
+
+#: The compiled summary :func:`collect` passes plain arguments to (through
+#: :func:`sim.core.kernels.metric_summary_args`) while ``metric_summary`` is it.
+_COMPILED_SUMMARY = metric_summary
 
 
 def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
