@@ -16,7 +16,6 @@ import numpy as np
 
 from sim.core.kernels import (
     MetricInputs,
-    metric_summary,
     metric_summary_args,
     own_cohort_lookup,
     practice_summary,
@@ -389,9 +388,10 @@ def collect(
     computed afresh otherwise). The row has the columns of the model's metric set
     (``SETS[model.p.metrics]``). The full set's numbers come from one compiled call
     (:func:`sim.core.kernels.metric_summary`, whose numpy form, the calls one by one, is
-    :func:`_summary_numpy`; passed its inputs as plain arguments,
-    :func:`sim.core.kernels.metric_summary_args`), after the published results' lookup and
-    numpy's power and log (:func:`_own_cohorts`' steps).
+    :func:`_summary_numpy`; passed its inputs as plain arguments through
+    :func:`sim.core.kernels.metric_summary_args`, numpy form :func:`_summary_numpy_args`),
+    after the published results' lookup and numpy's power and log (:func:`_own_cohorts`'
+    steps).
     """
     users = model.users() if users is None else users
     p = model.p
@@ -438,10 +438,7 @@ def collect(
     # pupils, each school weighted by its cohort (the spread and the tenths are between
     # schools); the kernel adds in numpy's order (not np.dot: with integers it takes a slow
     # generic loop, with floats BLAS's, whose threads spin after each call).
-    if n and metric_summary is _COMPILED_SUMMARY:  # plain arguments: no bundle to type
-        summary = metric_summary_args(*fields, 0.05, 0.95)
-    else:  # no school (numpy's answers or errors), or metric_summary replaced (tests)
-        summary = (metric_summary if n else _summary_numpy)(MetricInputs(*fields), 0.05, 0.95)
+    summary = (metric_summary_args if n else _summary_numpy_args)(*fields, 0.05, 0.95)
     (
         in_use,
         top,
@@ -511,9 +508,12 @@ def collect(
     return row
 
 
-#: The compiled summary :func:`collect` passes plain arguments to (through
-#: :func:`sim.core.kernels.metric_summary_args`) while ``metric_summary`` is it.
-_COMPILED_SUMMARY = metric_summary
+def _summary_numpy_args(*args: object) -> tuple:
+    """The numpy form of :func:`sim.core.kernels.metric_summary_args` (:func:`_summary_numpy`).
+
+    Its arguments: :class:`MetricInputs`' fields in order, then the two quantiles' levels.
+    """
+    return _summary_numpy(MetricInputs(*args[:-2]), *args[-2:])
 
 
 def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
