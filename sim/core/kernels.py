@@ -651,13 +651,19 @@ def metric_summary_args(
     below,
     q_low,
     q_high,
+    spent_la,
+    short_la,
 ):
     """:func:`metric_summary` of the :class:`MetricInputs` made of these, its fields in order.
 
     The same call and numbers (the bundle is made inside the compiled code): plain arrays
     and numbers pass into a compiled call in half the time a 30-field bundle does, which
     the dispatcher types field by field at every call (:func:`sim.system.metrics.collect`
-    calls this once a step; ``tests/test_kernels.py`` checks the two agree).
+    calls this once a step; ``tests/test_kernels.py`` checks the two agree). Two numbers
+    follow the summary's: ``spent_la.sum()`` and ``short_la.sum()`` (numpy's order), the
+    ledger's authorities' spend and shortfall (:meth:`sim.system.costs.Ledger.metrics`),
+    summed here rather than in two more numpy calls a step. Its numpy form is
+    :func:`sim.system.metrics._summary_numpy_args`.
     """
     x = MetricInputs(
         perf,
@@ -691,7 +697,7 @@ def metric_summary_args(
         every,
         below,
     )
-    return metric_summary(x, q_low, q_high)
+    return metric_summary(x, q_low, q_high) + (numpy_sum(spent_la), numpy_sum(short_la))
 
 
 @jit(inline="always")

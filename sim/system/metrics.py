@@ -26,6 +26,7 @@ from sim.core.kernels import (
 )
 from sim.core.numerics import quantiles
 from sim.core.state import TRIAL
+from sim.system.costs import Ledger
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -360,6 +361,9 @@ def at_level(perf: np.ndarray, level: float, weights: np.ndarray | None = None) 
     return 1.0 / (1.0 + np.exp(-(logit + 0.5 * (lo + hi))))
 
 
+#: No authorities: what :func:`collect` passes for a ledger that sums its own.
+_NONE = np.zeros(0)
+
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
 SETS: dict[str, tuple[str, ...]] = {
     "full": tuple(DEFINITIONS),
@@ -438,7 +442,11 @@ def collect(
     # pupils, each school weighted by its cohort (the spread and the tenths are between
     # schools); the kernel adds in numpy's order (not np.dot: with integers it takes a slow
     # generic loop, with floats BLAS's, whose threads spin after each call).
-    summary = (metric_summary_args if n else _summary_numpy_args)(*fields, 0.05, 0.95)
+    led = model.ledger
+    # The ledger's authorities' sums in the same call, unless it reports its own way.
+    plain = type(led).metrics is Ledger.metrics
+    la = (led.spent_la, led.short_la) if plain else (_NONE, _NONE)
+    summary = (metric_summary_args if n else _summary_numpy_args)(*fields, 0.05, 0.95, *la)
     (
         in_use,
         top,
@@ -467,7 +475,19 @@ def collect(
         published_sd,
         share_all,
         share_below,
+        spent_la,
+        short_la,
     ) = summary
+    if plain:  # Ledger.metrics' numbers, its sums taken above
+        spend = {
+            "spend_centre": led.spent_centre,
+            "spend_authorities": spent_la,
+            "spend_public": led.spent_centre + spent_la,
+            "spend_schools": led.spent_schools,
+            "shortfall": led.short_centre + short_la,
+        }
+    else:
+        spend = led.metrics()
     counts = model.counts
     row = {  # collect_adoption's columns first, then the others, in the order always written
         "step": model.t,
@@ -502,7 +522,7 @@ def collect(
         "exec_led": exec_led,
         "budget": budget,
         "tightness": float(p.tightness),
-        **model.ledger.metrics(),
+        **spend,
         "past_plateau": model.past_plateau(perf),
     }
     return row
@@ -511,9 +531,15 @@ def collect(
 def _summary_numpy_args(*args: object) -> tuple:
     """The numpy form of :func:`sim.core.kernels.metric_summary_args` (:func:`_summary_numpy`).
 
-    Its arguments: :class:`MetricInputs`' fields in order, then the two quantiles' levels.
+    Its arguments: :class:`MetricInputs`' fields in order, the two quantiles' levels, and
+    the authorities' spend and shortfall, whose sums follow the summary's numbers.
     """
-    return _summary_numpy(MetricInputs(*args[:-2]), *args[-2:])
+    spent_la, short_la = args[-2:]
+    return (
+        *_summary_numpy(MetricInputs(*args[:-4]), *args[-4:-2]),
+        float(spent_la.sum()),
+        float(short_la.sum()),
+    )
 
 
 def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
