@@ -1481,6 +1481,7 @@ def test_metric_summary_is_its_numpy_form(n, seed, odd):
     Sizes across numpy's pairwise blocks, ties at the order statistics, no published
     school (all cohorts small), and NaN or extreme shares among the schools.
     """
+    from sim.system import metrics
     from sim.system.metrics import _summary_numpy
 
     rng = np.random.default_rng(seed)
@@ -1492,6 +1493,16 @@ def test_metric_summary_is_its_numpy_form(n, seed, odd):
         with np.errstate(all="ignore"):
             want = _summary_numpy(x, lo, hi)
         got = K.metric_summary(x, lo, hi)
+        # its fields as plain arguments (what collect passes), with the authorities' spend
+        # and shortfall summed after: the same call, the same bits, and numpy's sums
+        la = rng.random(int(rng.integers(0, 300))), rng.standard_normal(int(rng.integers(0, 9)))
+        flat = K.metric_summary_args(*x, lo, hi, *la)
+        with np.errstate(all="ignore"):
+            flat_numpy = metrics._summary_numpy_args(*x, lo, hi, *la)
+        assert flat[-2:] == flat_numpy[-2:] == (la[0].sum(), la[1].sum())
+        assert _bits(np.array(flat[-2:])).tolist() == _bits(np.array(flat_numpy[-2:])).tolist()
+        assert [type(f) for f in flat] == [type(g) for g in (*got, 0.0, 0.0)]
+        assert np.array_equal(_bits(np.array(flat[:-2], float)), _bits(np.array(got, float)))
         assert [type(g) for g in got] == [type(w) for w in want]
         assert np.array_equal(np.isnan(np.array(got, float)), np.isnan(np.array(want, float)))
         ok = ~np.isnan(np.array(want, float))
@@ -1505,13 +1516,38 @@ def test_collect_is_the_metric_calls_one_by_one(monkeypatch):
     from tests.conftest import small
 
     fast = NextPracticeModel(small(n_steps=30), rng=3).run().metrics_frame()
-    monkeypatch.setattr(metrics, "metric_summary", metrics._summary_numpy)
+    monkeypatch.setattr(metrics, "metric_summary_args", metrics._summary_numpy_args)
     slow = NextPracticeModel(small(n_steps=30), rng=3).run().metrics_frame()
     assert list(fast.columns) == list(slow.columns)
     assert (fast.dtypes == slow.dtypes).all()
     for col in fast.columns:
         a, b = fast[col].to_numpy(float), slow[col].to_numpy(float)
         assert np.array_equal(_bits(a), _bits(b)), col
+
+
+def test_collect_asks_a_ledger_that_reports_its_own_way():
+    """The spend columns are the ledger's own when its class answers ``metrics`` itself.
+
+    ``collect`` sums the authorities' spend in its compiled call only for
+    :class:`~sim.system.costs.Ledger`'s own ``metrics``; the numbers are the same.
+    """
+    from sim.model.model import NextPracticeModel
+    from sim.system.costs import Ledger
+    from tests.conftest import small
+
+    class Own(Ledger):
+        def metrics(self):
+            return {**super().metrics(), "spend_schools": -1.0}
+
+    plain = NextPracticeModel(small(n_steps=12), rng=3).run().metrics_frame()
+    model = NextPracticeModel(small(n_steps=12), rng=3)
+    model.ledger.__class__ = Own
+    own = model.run().metrics_frame()
+    assert (own["spend_schools"].iloc[1:] == -1.0).all()
+    for col in ("spend_centre", "spend_authorities", "spend_public", "shortfall"):
+        a, b = plain[col].to_numpy(float), own[col].to_numpy(float)
+        assert np.array_equal(_bits(a), _bits(b)), col
+    assert plain["spend_authorities"].iloc[-1] > 0  # the sums were exercised
 
 
 @settings(max_examples=100, deadline=None)

@@ -393,7 +393,7 @@ def slot_sum(slot_p, per_practice, weight=None):
 
 @jit
 def own_cohort_lookup(perf, cohort, smallest, table):
-    """Published schools' shares, cohorts and interpolated table values, in one pass.
+    """Published schools' shares, cohorts and interpolated table values, in one call.
 
     For the metrics' published results (:func:`sim.system.metrics.published`, each school's
     own cohort): with ``g = table.shape[1]`` (the grid's points, evenly spaced over 0 to 1),
@@ -407,11 +407,13 @@ def own_cohort_lookup(perf, cohort, smallest, table):
         f = x - i
         (q, n, table[n, i] * (1.0 - f) + table[n, i + 1] * f)
 
-    The same operations on each number, so the same bits. One pass reading both of a
+    The same operations on each number, so the same bits. One call reading both of a
     school's neighbouring entries together: at England's size the table (11 MB) is read
     from memory rather than the processor's caches, and numpy's form reads it twice, in
     two passes, with the index arithmetic in three more. Published schools are listed
-    first, so the loop that reads the table has no branch to mispredict.
+    first, and each one's cell found before any entry is read: the loop that reads the
+    table is a few instructions long with no branch, so the processor keeps many of its
+    reads (mostly cache misses at any size: the table is 11 MB) in flight at once.
     """
     n_all = len(perf)
     at = np.empty(n_all, np.int64)
@@ -423,23 +425,25 @@ def own_cohort_lookup(perf, cohort, smallest, table):
         m += cohort[j] >= smallest
     q = np.empty(m)
     n = np.empty(m, np.int64)
+    cell = np.empty(m, np.int64)
     below = np.empty(m)
     last = table.shape[1] - 2
     scale = float(table.shape[1] - 1)
     lo, hi = 1e-9, 1.0 - 1e-9
     for k in range(m):
         j = at[k]
-        c = cohort[j]
         v = perf[j]
         # np.clip: a NaN stays NaN, else max(v, lo) then min(.., hi)
         v = v if v != v else (v if v > lo else lo)
         v = v if v != v else (v if v < hi else hi)
         x = v * scale
-        i = min(int(x), last) if x == x else 0  # nan_to_num: a NaN reads cell 0
-        f = x - i
-        below[k] = table[c, i] * (1.0 - f) + table[c, i + 1] * f
+        cell[k] = min(int(x), last) if x == x else 0  # nan_to_num: a NaN reads cell 0
         q[k] = v
-        n[k] = c
+        n[k] = cohort[j]
+    for k in range(m):
+        c, i = n[k], cell[k]
+        f = q[k] * scale - i
+        below[k] = table[c, i] * (1.0 - f) + table[c, i + 1] * f
     return q, n, below
 
 
@@ -611,6 +615,89 @@ def metric_summary(x, q_low, q_high):
         every,
         below,
     )
+
+
+@jit
+def metric_summary_args(
+    perf,
+    perf0,
+    weakest0,
+    capacity,
+    budget,
+    cohort,
+    trust,
+    alive,
+    n_ties,
+    slot_p,
+    depth,
+    own,
+    coherence,
+    head,
+    n_heads,
+    effect,
+    users,
+    ev_mean,
+    ev_prec,
+    stage,
+    n_practices,
+    trial,
+    collab_alive,
+    collab_formal,
+    n_collabs,
+    q,
+    n_pub,
+    logit,
+    every,
+    below,
+    q_low,
+    q_high,
+    spent_la,
+    short_la,
+):
+    """:func:`metric_summary` of the :class:`MetricInputs` made of these, its fields in order.
+
+    The same call and numbers (the bundle is made inside the compiled code): plain arrays
+    and numbers pass into a compiled call in half the time a 30-field bundle does, which
+    the dispatcher types field by field at every call (:func:`sim.system.metrics.collect`
+    calls this once a step; ``tests/test_kernels.py`` checks the two agree). Two numbers
+    follow the summary's: ``spent_la.sum()`` and ``short_la.sum()`` (numpy's order), the
+    ledger's authorities' spend and shortfall (:meth:`sim.system.costs.Ledger.metrics`),
+    summed here rather than in two more numpy calls a step. Its numpy form is
+    :func:`sim.system.metrics._summary_numpy_args`.
+    """
+    x = MetricInputs(
+        perf,
+        perf0,
+        weakest0,
+        capacity,
+        budget,
+        cohort,
+        trust,
+        alive,
+        n_ties,
+        slot_p,
+        depth,
+        own,
+        coherence,
+        head,
+        n_heads,
+        effect,
+        users,
+        ev_mean,
+        ev_prec,
+        stage,
+        n_practices,
+        trial,
+        collab_alive,
+        collab_formal,
+        n_collabs,
+        q,
+        n_pub,
+        logit,
+        every,
+        below,
+    )
+    return metric_summary(x, q_low, q_high) + (numpy_sum(spent_la), numpy_sum(short_la))
 
 
 @jit(inline="always")

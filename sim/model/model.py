@@ -904,9 +904,7 @@ class NextPracticeModel(mesa.Model):
             if appetite is not None:
                 self.heads.appetite[appetite[0]] = appetite[1]
         self.t += 1
-        if self.t * self.p.dur_step <= EARLY_MONTHS:
-            np.maximum(self.perf_early, self.schools.perf, out=self.perf_early)
-        self._record()
+        self._record()  # each school's early best too, in the first EARLY_MONTHS
 
     def run(self, steps: int | None = None) -> NextPracticeModel:
         """Run ``steps`` steps (default ``n_steps``); returns the model."""
@@ -915,8 +913,17 @@ class NextPracticeModel(mesa.Model):
         return self
 
     def _record(self) -> None:
+        """Keep each school's best in its first EARLY_MONTHS, and the step's metrics row.
+
+        Performance is computed once for both (an exponential of every school's logit);
+        at the start the best is the performance itself, so the update changes nothing.
+        """
         users = self.users()  # a fresh array each step, kept as it is
-        self._rows.append(_metrics.collect(self, users))
+        early = self.t * self.p.dur_step <= EARLY_MONTHS
+        perf = self.schools.perf if early or self.p.metrics != "adoption" else None
+        if early:
+            np.maximum(self.perf_early, perf, out=self.perf_early)
+        self._rows.append(_metrics.collect(self, users, perf))
         self._adoption.append((self.t, users))
 
     def metrics_frame(self) -> pd.DataFrame:

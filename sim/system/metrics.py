@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.core.kernels import (
     MetricInputs,
-    metric_summary,
+    metric_summary_args,
     own_cohort_lookup,
     practice_summary,
     published_moments,
@@ -31,6 +31,7 @@ from sim.core.kernels import (
 )
 from sim.core.numerics import quantiles
 from sim.core.state import TRIAL
+from sim.system.costs import Ledger
 
 if TYPE_CHECKING:
     from sim.core.registry import ModelLike
@@ -367,7 +368,9 @@ def _published_inputs(
     if len(cohort) != len(perf):
         raise ValueError("cohort needs a size for every school")
     q, n, below = own_cohort_lookup(perf, cohort, SMALLEST_PUBLISHED, _below_by_size(floor))
-    return q, n, below, np.power(q, n), np.log(q / (1.0 - q))
+    logit = np.subtract(1.0, q)  # np.log(q / (1.0 - q)), in one array: the same ufuncs
+    np.divide(q, logit, out=logit)
+    return q, n, below, np.power(q, n), np.log(logit, out=logit)
 
 
 def _own_cohorts_lookup_numpy(
@@ -411,6 +414,9 @@ def at_level(perf: np.ndarray, level: float, weights: np.ndarray | None = None) 
     return 1.0 / (1.0 + np.exp(-(logit + 0.5 * (lo + hi))))
 
 
+#: No authorities: what :func:`collect` passes for a ledger that sums its own.
+_NONE = np.zeros(0)
+
 #: Metric set (the ``metrics`` parameter) -> its columns, in order.
 SETS: dict[str, tuple[str, ...]] = {
     "full": tuple(DEFINITIONS),
@@ -430,24 +436,30 @@ SETS: dict[str, tuple[str, ...]] = {
 COUNTS = ("adoptions", "drops")
 
 
-def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, float]:
-    """One row of metrics for the model's current state (``users``: ``model.users()`` if known).
+def collect(
+    model: ModelLike, users: np.ndarray | None = None, perf: np.ndarray | None = None
+) -> dict[str, float]:
+    """One row of metrics for the model's current state.
 
-    The row has the columns of the model's metric set (``SETS[model.p.metrics]``). The
-    full set's numbers come from one compiled call (:func:`sim.core.kernels.metric_summary`,
-    whose numpy form, the calls one by one, is :func:`_summary_numpy`), after the published
-    results' lookup and numpy's power and log (:func:`_own_cohorts`' steps).
+    ``users``: ``model.users()``, and ``perf``: ``model.schools.perf``, if known (each is
+    computed afresh otherwise). The row has the columns of the model's metric set
+    (``SETS[model.p.metrics]``). The full set's numbers come from one compiled call
+    (:func:`sim.core.kernels.metric_summary`, whose numpy form, the calls one by one, is
+    :func:`_summary_numpy`; passed its inputs as plain arguments through
+    :func:`sim.core.kernels.metric_summary_args`, numpy form :func:`_summary_numpy_args`),
+    after the published results' lookup and numpy's power and log (:func:`_own_cohorts`'
+    steps).
     """
     users = model.users() if users is None else users
     p = model.p
     if p.metrics == "adoption":
         return collect_adoption(model, users)
     s, pr, t, c = model.schools, model.practices, model.ties, model.collabs
-    perf = s.perf
+    perf = s.perf if perf is None else perf
     n = s.n
     cohort = s.cohort
     q, n_pub, below, every, logit = _published_inputs(perf, cohort, FLOOR)
-    x = MetricInputs(
+    fields = (
         perf,
         model.perf0,
         model.weakest0,
@@ -483,6 +495,11 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
     # pupils, each school weighted by its cohort (the spread and the tenths are between
     # schools); the kernel adds in numpy's order (not np.dot: with integers it takes a slow
     # generic loop, with floats BLAS's, whose threads spin after each call).
+    led = model.ledger
+    # The ledger's authorities' sums in the same call, unless it reports its own way.
+    plain = type(led).metrics is Ledger.metrics
+    la = (led.spent_la, led.short_la) if plain else (_NONE, _NONE)
+    summary = (metric_summary_args if n else _summary_numpy_args)(*fields, 0.05, 0.95, *la)
     (
         in_use,
         top,
@@ -511,38 +528,71 @@ def collect(model: ModelLike, users: np.ndarray | None = None) -> dict[str, floa
         published_sd,
         share_all,
         share_below,
-    ) = (metric_summary if n else _summary_numpy)(x, 0.05, 0.95)
-    row = collect_adoption(model, users, usage=(in_use, top, total))
-    row.update(
-        published_sd=published_sd,
-        share_all_pupils=share_all,
-        share_below_floor=share_below,
-        perf_mean=perf_mean,
-        perf_sd=perf_sd,
-        perf_p05=q05,
-        perf_p95=q95,
-        gain_sd=gain_sd,
-        weakest_start=weakest_start,
-        gap=rest - weakest,
-        frontier=frontier,
-        frontier_known=frontier_known,
-        depth=depth,
-        ownership=ownership,
-        coherence=coherence,
-        capacity=capacity,
-        trust=trust,
-        collaboratives=n_collab,
-        collaboratives_formal=n_formal,
-        field_trials=n_trials,
-        mandates=len(model.mandates),
-        invented=int(pr.n - model.n_practices_init),
-        exec_led=exec_led,
-        budget=budget,
-        tightness=float(p.tightness),
-    )
-    row.update(model.ledger.metrics())
-    row["past_plateau"] = model.past_plateau(perf)
+        spent_la,
+        short_la,
+    ) = summary
+    if plain:  # Ledger.metrics' numbers, its sums taken above
+        spend = {
+            "spend_centre": led.spent_centre,
+            "spend_authorities": spent_la,
+            "spend_public": led.spent_centre + spent_la,
+            "spend_schools": led.spent_schools,
+            "shortfall": led.short_centre + short_la,
+        }
+    else:
+        spend = led.metrics()
+    counts = model.counts
+    row = {  # collect_adoption's columns first, then the others, in the order always written
+        "step": model.t,
+        "year": p.start_year + model.t * p.dur_step / 12.0,
+        "practices_in_use": int(in_use),
+        "top_adoption": top / n,
+        "slots_used": total / n,  # a school runs a practice at most once
+        "ties": t.n_alive(),
+        **{k: int(counts[k]) for k in COUNTS},
+        "published_sd": published_sd,
+        "share_all_pupils": share_all,
+        "share_below_floor": share_below,
+        "perf_mean": perf_mean,
+        "perf_sd": perf_sd,
+        "perf_p05": q05,
+        "perf_p95": q95,
+        "gain_sd": gain_sd,
+        "weakest_start": weakest_start,
+        "gap": rest - weakest,
+        "frontier": frontier,
+        "frontier_known": frontier_known,
+        "depth": depth,
+        "ownership": ownership,
+        "coherence": coherence,
+        "capacity": capacity,
+        "trust": trust,
+        "collaboratives": n_collab,
+        "collaboratives_formal": n_formal,
+        "field_trials": n_trials,
+        "mandates": len(model.mandates),
+        "invented": int(pr.n - model.n_practices_init),
+        "exec_led": exec_led,
+        "budget": budget,
+        "tightness": float(p.tightness),
+        **spend,
+        "past_plateau": model.past_plateau(perf),
+    }
     return row
+
+
+def _summary_numpy_args(*args: object) -> tuple:
+    """The numpy form of :func:`sim.core.kernels.metric_summary_args` (:func:`_summary_numpy`).
+
+    Its arguments: :class:`MetricInputs`' fields in order, the two quantiles' levels, and
+    the authorities' spend and shortfall, whose sums follow the summary's numbers.
+    """
+    spent_la, short_la = args[-2:]
+    return (
+        *_summary_numpy(MetricInputs(*args[:-4]), *args[-4:-2]),
+        float(spent_la.sum()),
+        float(short_la.sum()),
+    )
 
 
 def _summary_numpy(x: MetricInputs, q_low: float, q_high: float) -> tuple:
