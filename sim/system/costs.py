@@ -130,15 +130,22 @@ class Ledger:
         self.short_centre += (n - k) * unit_cost
         return k
 
-    def metrics(self) -> dict[str, float]:
-        """Cumulative spend by payer and shortfall, in GBP thousand (per-step metrics)."""
-        la = float(self.spent_la.sum())
+    def metrics(
+        self, spent_la: float | None = None, short_la: float | None = None
+    ) -> dict[str, float]:
+        """Cumulative spend by payer and shortfall, in GBP thousand (per-step metrics).
+
+        ``spent_la`` and ``short_la``: the sums of :attr:`spent_la` and :attr:`short_la`
+        in numpy's order when already taken (the record takes them in its compiled call).
+        """
+        la = float(self.spent_la.sum()) if spent_la is None else spent_la
+        short = float(self.short_la.sum()) if short_la is None else short_la
         return {
             "spend_centre": self.spent_centre,
             "spend_authorities": la,
             "spend_public": self.spent_centre + la,
             "spend_schools": self.spent_schools,
-            "shortfall": self.short_centre + float(self.short_la.sum()),
+            "shortfall": self.short_centre + short,
         }
 
 

@@ -531,25 +531,9 @@ def collect(
         spent_la,
         short_la,
     ) = summary
-    if plain:  # Ledger.metrics' numbers, its sums taken above
-        spend = {
-            "spend_centre": led.spent_centre,
-            "spend_authorities": spent_la,
-            "spend_public": led.spent_centre + spent_la,
-            "spend_schools": led.spent_schools,
-            "shortfall": led.short_centre + short_la,
-        }
-    else:
-        spend = led.metrics()
-    counts = model.counts
-    row = {  # collect_adoption's columns first, then the others, in the order always written
-        "step": model.t,
-        "year": p.start_year + model.t * p.dur_step / 12.0,
-        "practices_in_use": int(in_use),
-        "top_adoption": top / n,
-        "slots_used": total / n,  # a school runs a practice at most once
-        "ties": t.n_alive(),
-        **{k: int(counts[k]) for k in COUNTS},
+    spend = led.metrics(spent_la, short_la) if plain else led.metrics()  # sums taken above
+    row = collect_adoption(model, usage=(in_use, top, total))  # its columns first
+    row |= {  # then the others, in the order always written
         "published_sd": published_sd,
         "share_all_pupils": share_all,
         "share_below_floor": share_below,
