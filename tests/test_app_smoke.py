@@ -187,7 +187,7 @@ def test_warm_up_compiles_what_every_strategy_runs():
         "      Review.read_faded_compiled, Performance.perform_faded_compiled,\n"
         "      JudgedAdoption.adopt_compiled,\n"
         "      take_up_pairs_compiled, Mandate.take_ups_funded_compiled,\n"
-        "      Mandate.revised_best_compiled)\n"
+        "      Mandate.revised_best_compiled, kernels.metric_summary_args)\n"
         "assert not any(k.signatures for k in ks)\n"
         "from sim.app import warm_up\n"
         "warm_up(None)\n"
