@@ -169,15 +169,58 @@ def test_the_array_forms_and_the_scalar_forms_draw_the_same_bits():
     assert np.array_equal(draws.uniform(KEY, 2, a, b), one_by_one)
 
 
+def _memo_normals(key, t, slot_uid, first):
+    """Each filled slot's normal read through a block memo, as Review's kernels read them.
+
+    Row ``i`` is entity ``first + i``.
+    """
+    n, k = slot_uid.shape
+    memo = draws.block_memo()
+    out = np.full((n, k), np.nan)
+    for i in range(n):
+        a = first + i
+        for j in range(k):
+            u = slot_uid[i, j]
+            if u >= 0:
+                out[i, j] = draws.normal_from(key, t, a, u, draws.memo_word(memo, key, t, a, u))
+    return out
+
+
+def test_a_block_memo_gives_each_entity_its_own_numbers():
+    """Blocks kept for a group of four (:func:`draws.memo_word`): the same numbers.
+
+    Slots hold a few practices (most groups of four meet one again, some slots
+    empty), indices that share a memo place (``b % MEMO``), and many; the rows
+    start at a negative entity (the memo's empty places must not look like group
+    -1's). Compared, bit for bit, with :func:`draws.normal1` one by one.
+    """
+    rng = np.random.default_rng(5)
+    memo = numba.njit(_memo_normals)
+    choices = (
+        np.arange(-1, 3),  # few practices: most blocks met again
+        np.array([-1, 0, 64, 128, 5, 69, 2**40 + 5]),  # one place (index % 64), several indices
+        np.arange(-1, 10**12, 10**9),  # many
+    )
+    for values in choices:
+        slot_uid = rng.choice(values, (403, 6))
+        for first in (0, -9, 2**61 - 200):
+            got = memo(KEY, 9, slot_uid, first)
+            want = np.full(slot_uid.shape, np.nan)
+            for i, j in zip(*np.nonzero(slot_uid >= 0), strict=True):
+                want[i, j] = draws.normal1(KEY, 9, first + i, slot_uid[i, j])
+            assert np.array_equal(_bits(got), _bits(want))
+
+
 _PYTHON_MODE = """
 import json, numpy as np
 from sim.core import draws
 from sim.core.registry import stream_key, stream_keys
-from tests.test_draws import KEY, _array_forms
+from tests.test_draws import KEY, _array_forms, _memo_normals
 a = np.concatenate([np.arange(300), np.array([-5, 2**61 + 3])])
 out = [_array_forms(KEY, t, a, b, *rest).tolist() for t, b, *rest in (
     (4, 0, 4.0, 3.0, 2.0, 2.5, 10), (9, 77, 1.5, 0.05, 0.4, 600.0, 7))]
-print(json.dumps(out))
+memo = _memo_normals(KEY, 9, np.arange(-1, 47).reshape(8, 6) % 5 - 1, -3)
+print(json.dumps([out, np.nan_to_num(memo, nan=-99.0).tolist()]))
 """
 
 
@@ -193,8 +236,11 @@ def test_python_mode_draws_the_same_bits():
         timeout=600,
         check=True,
     )
-    got = np.array(json.loads(proc.stdout))
+    got, memo = (np.array(x) for x in json.loads(proc.stdout))
     a = np.concatenate([np.arange(300), np.array([-5, 2**61 + 3])])
+    slot_uid = np.arange(-1, 47).reshape(8, 6) % 5 - 1
+    want_memo = numba.njit(_memo_normals)(KEY, 9, slot_uid, -3)
+    assert np.array_equal(_bits(memo), _bits(np.nan_to_num(want_memo, nan=-99.0)))
     want = np.array(
         [
             _array_forms(KEY, t, a, b, *rest)

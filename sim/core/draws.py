@@ -413,6 +413,50 @@ def integer1(key, t, a, b, n):
     return _integer_of(word(key, t, a, b, 0), n)
 
 
+# ------------------------------------------------------------------ blocks met again
+# A kernel that visits entities in order, each with several indices (a school's slots,
+# each keyed by its practice), meets the block of counter (t, a >> 2, b, 0) once for every
+# entity of a group of four that has index b: four schools running one practice read one
+# block. A memo keeps the blocks last met, direct-mapped on the index (one place per index
+# modulo MEMO, tagged with the group and the index), so a block met again in its group is
+# not computed again: one test, no search. The words are those of :func:`word`.
+MEMO = 64
+_NO_GROUP = -(1 << 63)  # no ``a >> 2`` of a 64-bit ``a`` is this: an empty place
+
+
+@jit(inline="always")
+def block_memo():
+    """An empty memo (:func:`memo_word`): each place's group, index and block."""
+    return (
+        np.full(MEMO, _NO_GROUP, np.int64),
+        np.zeros(MEMO, np.int64),
+        np.zeros((MEMO, 4), np.uint64),
+    )
+
+
+@jit(inline="always")
+def memo_word(memo, key, t, a, b):
+    """Word 0 of entity ``a``'s draw under the integer index ``b`` (:func:`word`'s), memoised.
+
+    The block of counter ``(t, a >> 2, b, 0)`` is taken from the memo's place
+    ``b % MEMO`` when that place holds it, and computed and put there when not.
+    """
+    groups, index, blocks = memo
+    g, h = a >> 2, b & (MEMO - 1)
+    if groups[h] != g or index[h] != b:
+        blk = philox(key[0], key[1], t, g, b, 0)
+        blocks[h, 0], blocks[h, 1], blocks[h, 2], blocks[h, 3] = blk[0], blk[1], blk[2], blk[3]
+        groups[h], index[h] = g, b
+    r = (_u64(blocks[h, 0]), _u64(blocks[h, 1]), _u64(blocks[h, 2]), _u64(blocks[h, 3]))
+    return _pick(r, a & 3)
+
+
+@jit(inline="always")
+def normal_from(key, t, a, b, w):
+    """:func:`normal1` of entity ``a`` and index ``b``, from its first word ``w`` in hand."""
+    return _normal_of(key[0], key[1], t, a, b, w)
+
+
 @jit(inline="always")
 def _exponential_of(w):
     """The standard exponential of a word: ``-log(1 - u)``, ``u`` its uniform (inversion)."""
