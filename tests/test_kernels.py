@@ -1235,10 +1235,24 @@ def test_practice_summary_is_numpys_answers(empty):
 
 
 def test_key_set_behaves_as_a_python_set():
-    """The tie-key table answers as a set would through growth, removals and re-adds."""
+    """The tie-key table answers as a set would through growth, removals and re-adds.
+
+    Removals alternate between :meth:`KeySet.discard` and a compiled loop of
+    :func:`~sim.core.state.discard_key` counted by :meth:`KeySet.removed` (as
+    dissolving collaboratives removes its ties' keys), with keys repeated and absent.
+    """
     import pickle
 
-    from sim.core.state import KeySet
+    import numba
+
+    from sim.core.state import KeySet, discard_key
+
+    @numba.njit
+    def discard_each(table, keys):
+        count = 0
+        for key in keys:
+            count += discard_key(table, key)
+        return count
 
     rng = np.random.default_rng(3)
     ref: set[int] = set()
@@ -1266,8 +1280,11 @@ def test_key_set_behaves_as_a_python_set():
             assert np.array_equal(got_lo, lo[at]) and np.array_equal(got_hi, hi[at])
         most = max(most, len(ref))
         gone = rng.choice(np.array(sorted(ref)), min(len(ref), 25), replace=False)
-        gone = np.r_[gone, rng.integers(0, 5_000, 5)]  # and some absent ones
-        ks.discard(gone)
+        gone = np.r_[gone, rng.integers(0, 5_000, 5), gone[:2]]  # absent ones, and again
+        if step % 2:
+            ks.discard(gone)
+        else:
+            ks.removed(discard_each(ks.table, gone))
         ref.difference_update(gone.tolist())
         assert len(ks) == len(ref)
         probe = rng.integers(0, 5_000, 50)

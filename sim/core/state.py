@@ -580,8 +580,24 @@ class KeySet:
         at = _keys_find(self.table, np.asarray(keys, np.int64))
         at = np.unique(at[at >= 0])
         self.table[at] = _GONE
-        self.n_used -= len(at)
-        self.n_gone += len(at)
+        self.removed(len(at))
+
+    def reserve(self, m: int) -> None:
+        """Make room for ``m`` more keys, for a compiled loop that adds them to :attr:`table`.
+
+        The loop adds with :func:`pairs_add_rows` (or ``_insert``); its caller then
+        counts them (:meth:`added`).
+        """
+        self._room_for(m)
+
+    def added(self, count: int) -> None:
+        """Count ``count`` keys a compiled loop added to the table (after :meth:`reserve`)."""
+        self.n_used += count
+
+    def removed(self, count: int) -> None:
+        """Count ``count`` keys a compiled loop removed from the table (:func:`discard_key`)."""
+        self.n_used -= count
+        self.n_gone += count
 
 
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -690,20 +706,40 @@ def pairs_add_rows(
     return r - start
 
 
+@jit(inline="always")
+def _find(table, key, mask):
+    """Where ``key`` sits in ``table``, or -1 if absent: linear probing from :func:`_key_slot`."""
+    at = _key_slot(key, mask)
+    while table[at] != _FREE:
+        if table[at] == key:
+            return at
+        at = (at + 1) & mask
+    return -1
+
+
 @jit
 def _keys_find(table, keys):
     """Where each key sits in ``table``, or -1 if absent."""
     mask = len(table) - 1
-    out = np.full(len(keys), -1, np.int64)
+    out = np.empty(len(keys), np.int64)
     for x in range(len(keys)):
-        key = keys[x]
-        at = _key_slot(key, mask)
-        while table[at] != _FREE:
-            if table[at] == key:
-                out[x] = at
-                break
-            at = (at + 1) & mask
+        out[x] = _find(table, keys[x], mask)
     return out
+
+
+@jit(inline="always")
+def discard_key(table, key):
+    """:meth:`KeySet.discard` of one key, for a compiled loop over a set's ``table``.
+
+    Marks ``key`` removed; True if it was there (a key met again is not: it is
+    removed already). The loop's caller hands the count of True to
+    :meth:`KeySet.removed`.
+    """
+    at = _find(table, key, len(table) - 1)
+    if at < 0:
+        return False
+    table[at] = _GONE
+    return True
 
 
 @dataclass

@@ -27,8 +27,6 @@ import numpy as np
 from sim.core.jit import jit
 from sim.core.numerics import member_of
 from sim.core.state import (
-    _FREE,
-    _GONE,
     ABANDONED,
     CHOSEN,
     COLLAB,
@@ -39,8 +37,8 @@ from sim.core.state import (
     MANDATED,
     PRACTITIONER,
     PROVEN,
-    _key_slot,
     clear_slot_pairs,
+    discard_key,
     pairs_add_rows,
 )
 
@@ -747,7 +745,7 @@ def add_ties(
             kind = np.asarray(kind)
             each = kind.ndim > 0
             kind = kind if each else kind[()]
-        keys._room_for(len(a))
+        keys.reserve(len(a))
         start = ties.n
         m = pairs_add_rows(
             keys.table,
@@ -769,7 +767,7 @@ def add_ties(
         )
         if m == 0:
             return np.zeros(0, np.int64)
-        keys.n_used += m
+        keys.added(m)
         ties.n = start + m
         ties.version += 1
         return np.arange(start, start + m)
@@ -858,8 +856,7 @@ def dissolve_collaboratives(model: ModelLike, collabs: np.ndarray) -> None:
             s.n,
         )
         t.version += 1  # as kill_ties
-        keys.n_used -= gone  # as KeySet.discard
-        keys.n_gone += gone
+        keys.removed(gone)
         return
     c.alive[collabs] = False
     members = member_of(s.collab, collabs, c.n)
@@ -915,29 +912,21 @@ def dissolve_compiled(collabs, collab_alive, n_collabs, collab, kind, alive, a, 
     The collaboratives ``collabs`` end (``collab_alive``); their ties in force
     (:func:`collab_ties_compiled` with ``alive_only``, read before any member
     leaves) lapse, and each one's key ``a * n + b`` leaves the tie keys'
-    ``table`` (:meth:`~sim.core.state.KeySet.discard`: found, marked removed,
-    counted once); then their members (:func:`~sim.core.numerics.member_of` of
-    ``collab``) leave. The caller counts the version and the keys as
-    :func:`kill_ties` and ``discard`` do.
+    ``table`` (:func:`~sim.core.state.discard_key`); then their members
+    (:func:`~sim.core.numerics.member_of` of ``collab``) leave. The caller counts
+    the version as :func:`kill_ties` does, and the keys removed
+    (:meth:`~sim.core.state.KeySet.removed`).
     """
     chosen = np.zeros(n_collabs + 1, np.bool_)  # the last entry: no collaborative (-1)
     for k in collabs:
         chosen[k] = True
         collab_alive[k] = False
-    mask = len(table) - 1
     gone = 0
     for e in range(len(kind)):
         ca = collab[a[e]]
         if kind[e] == COLLAB and alive[e] and ca >= 0 and ca == collab[b[e]] and chosen[ca]:
             alive[e] = False
-            key = a[e] * n + b[e]
-            at = _key_slot(key, mask)
-            while table[at] != _FREE:
-                if table[at] == key:
-                    table[at] = _GONE
-                    gone += 1
-                    break
-                at = (at + 1) & mask
+            gone += discard_key(table, a[e] * n + b[e])
     for i in range(len(collab)):
         if chosen[collab[i]]:
             collab[i] = EMPTY
