@@ -182,7 +182,8 @@ def _memo_normals(key, t, slot_uid, first):
         for j in range(k):
             u = slot_uid[i, j]
             if u >= 0:
-                out[i, j] = draws.normal_from(key, t, a, u, draws.memo_word(memo, key, t, a, u))
+                w = draws.memo_word(memo, key[0], key[1], t, a, u)
+                out[i, j] = draws.normal_from(key, t, a, u, w)
     return out
 
 

@@ -417,37 +417,39 @@ def integer1(key, t, a, b, n):
 # A kernel that visits entities in order, each with several indices (a school's slots,
 # each keyed by its practice), meets the block of counter (t, a >> 2, b, 0) once for every
 # entity of a group of four that has index b: four schools running one practice read one
-# block. A memo keeps the blocks last met, direct-mapped on the index (one place per index
-# modulo MEMO, tagged with the group and the index), so a block met again in its group is
-# not computed again: one test, no search. The words are those of :func:`word`.
-MEMO = 64
-_NO_GROUP = -(1 << 63)  # no ``a >> 2`` of a 64-bit ``a`` is this: an empty place
+# block. A memo keeps the blocks last met, direct-mapped on the index's low bits (a
+# practice's identifier ends in the school it was born at, or its number among the first
+# practices), each place tagged with its block's group and index, so a block met again is
+# one test, not ten rounds. One array: a memo in three (tags apart) ran slower than none,
+# the reference counts of three arrays handed to an inlined call in a loop.
+_MEMO_BITS = 6
+MEMO = 1 << _MEMO_BITS
+_EMPTY_PLACE = 1 << 63  # no group ``a >> 2`` of a 64-bit ``a`` has these bits: an empty place
 
 
 @jit(inline="always")
 def block_memo():
-    """An empty memo (:func:`memo_word`): each place's group, index and block."""
-    return (
-        np.full(MEMO, _NO_GROUP, np.int64),
-        np.zeros(MEMO, np.int64),
-        np.zeros((MEMO, 4), np.uint64),
-    )
+    """An empty memo for :func:`memo_word`: per place, a block's 4 words, its group, its index."""
+    memo = np.zeros((MEMO, 6), np.uint64)
+    memo[:, 4] = _EMPTY_PLACE
+    return memo
 
 
 @jit(inline="always")
-def memo_word(memo, key, t, a, b):
-    """Word 0 of entity ``a``'s draw under the integer index ``b`` (:func:`word`'s), memoised.
+def memo_word(memo, k0, k1, t, a, b):
+    """Word 0 of entity ``a``'s draw under index ``b`` and the key ``(k0, k1)``, memoised.
 
-    The block of counter ``(t, a >> 2, b, 0)`` is taken from the memo's place
-    ``b % MEMO`` when that place holds it, and computed and put there when not.
+    :func:`word`'s number: the block of counter ``(t, a >> 2, b, 0)`` is taken from
+    the memo's place ``b % MEMO`` when that place holds it, and computed and put
+    there when not. ``memo`` from :func:`block_memo`, used with one key and step.
     """
-    groups, index, blocks = memo
-    g, h = a >> 2, b & (MEMO - 1)
-    if groups[h] != g or index[h] != b:
-        blk = philox(key[0], key[1], t, g, b, 0)
-        blocks[h, 0], blocks[h, 1], blocks[h, 2], blocks[h, 3] = blk[0], blk[1], blk[2], blk[3]
-        groups[h], index[h] = g, b
-    r = (_u64(blocks[h, 0]), _u64(blocks[h, 1]), _u64(blocks[h, 2]), _u64(blocks[h, 3]))
+    h = b & (MEMO - 1)
+    g, i = _u64(a >> 2), _u64(b)
+    if memo[h, 4] != g or memo[h, 5] != i:
+        blk = philox(k0, k1, t, a >> 2, b, 0)
+        memo[h, 0], memo[h, 1], memo[h, 2], memo[h, 3] = blk[0], blk[1], blk[2], blk[3]
+        memo[h, 4], memo[h, 5] = g, i
+    r = (_u64(memo[h, 0]), _u64(memo[h, 1]), _u64(memo[h, 2]), _u64(memo[h, 3]))
     return _pick(r, a & 3)
 
 

@@ -168,12 +168,13 @@ class Review(Rule):
         """
         n, k = slot_p.shape
         memo = draws.block_memo()  # four schools running one practice: one block
+        k0, k1 = key[0], key[1]
         for i in range(n):
             for j in range(k):
                 pid = slot_p[i, j]
                 if pid >= 0:
                     u = uid[pid]
-                    w = draws.memo_word(memo, key, t, i, u)
+                    w = draws.memo_word(memo, k0, k1, t, i, u)
                     read = slot_effect[i, j] + sd * draws.normal_from(key, t, i, u, w) / sqrt_dur
                     obs[i, j] += read * dur
                     nobs[i, j] += dur
@@ -206,6 +207,7 @@ class Review(Rule):
         """
         n, k = slot_p.shape
         memo = draws.block_memo()  # as read_compiled
+        k0, k1 = key[0], key[1]
         for i in range(n):
             for j in range(k):
                 pid = slot_p[i, j]
@@ -213,7 +215,7 @@ class Review(Rule):
                     faded = (born[pid] >= 0) & (channel[i, j] != CREATED)
                     effect_here = effect[pid] * (rel_spread if faded else 1.0)
                     u = uid[pid]
-                    w = draws.memo_word(memo, key, t, i, u)
+                    w = draws.memo_word(memo, k0, k1, t, i, u)
                     read = effect_here + sd * draws.normal_from(key, t, i, u, w) / sqrt_dur
                     obs[i, j] += read * dur
                     nobs[i, j] += dur
