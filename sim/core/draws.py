@@ -420,8 +420,8 @@ def integer1(key, t, a, b, n):
 # block. A memo keeps the blocks last met, direct-mapped on the index's low bits (a
 # practice's identifier ends in the school it was born at, or its number among the first
 # practices), each place tagged with its block's group and index, so a block met again is
-# one test, not ten rounds. One array: a memo in three (tags apart) ran slower than none,
-# the reference counts of three arrays handed to an inlined call in a loop.
+# one test, not ten rounds. One array: the same memo as three arrays (tags apart), handed
+# to this inlined call in a loop, ran slower than no memo (docs/performance.md).
 _MEMO_BITS = 6
 MEMO = 1 << _MEMO_BITS
 _EMPTY_PLACE = 1 << 63  # no group ``a >> 2`` of a 64-bit ``a`` has these bits: an empty place

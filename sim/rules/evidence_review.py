@@ -164,7 +164,8 @@ class Review(Rule):
 
         Schools are visited in order, so the four of a Philox block (``i >> 2``) that
         run one practice share its block (:func:`sim.core.draws.memo_word`): over an
-        England run about 0.4 blocks a filled slot instead of one (a quarter less time).
+        England run about 0.4 blocks a filled slot instead of one (a fifth to two-fifths
+        less time).
         """
         n, k = slot_p.shape
         memo = draws.block_memo()  # four schools running one practice: one block
