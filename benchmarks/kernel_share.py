@@ -1,6 +1,6 @@
 """How much of a step is compiled work, and how much the Python glue around it.
 
-Run: ``python benchmarks/kernel_share.py [--schools N | --scenario england]``.
+Run: ``python benchmarks/kernel_share.py [--schools N | --scenario england] [--skip 60]``.
 
 Issue 27's speed targets ask for a step near its cost before costs. The step is
 compiled kernels (numba) called from rules' Python and numpy glue; compiling each
@@ -10,6 +10,10 @@ rule whole would remove glue, never the kernels' own work. This prints, for a
 inside compiled calls made from Python (every numba dispatcher the model's rules,
 their helpers and the package's modules hold is wrapped in a timer; calls a kernel
 makes to other kernels stay inside it), the calls a step, and the largest (``--top``, twelve).
+Before them, the same step by rule: each rule's ``apply`` (and the step's record,
+``_record``) timed whole, with the compiled share inside it; ``other`` is the rest of the
+step. ``--skip`` untimed steps run first (3: every kernel loaded; 60 for the middle of
+England's run, where its steps cost most).
 
 The wrappers add about a microsecond a call, counted in the step, not in the
 kernels: the share is a lower bound on compiled work. A kernel reached some other
@@ -37,16 +41,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, default=1000)
     ap.add_argument("--scenario", help="a shipped scenario at its own size (e.g. england)")
-    ap.add_argument("--steps", type=int, default=60, help="steps timed, after 3 untimed")
+    ap.add_argument("--steps", type=int, default=60, help="steps timed, after --skip untimed")
+    ap.add_argument("--skip", type=int, default=3, help="untimed steps first (at least 3)")
     ap.add_argument("--top", type=int, default=12, help="how many of the largest to list")
     a = ap.parse_args()
     _warm()
     params = load_scenario(a.scenario) if a.scenario else _params(a.schools)
     model = NextPracticeModel(params, rng=1)
-    model.run(3)  # every kernel loaded, first-step costs out of the way
+    model.run(max(3, a.skip))  # every kernel loaded, first-step costs out of the way
     spent: collections.Counter[str] = collections.Counter()
     calls: collections.Counter[str] = collections.Counter()
     inside = [0]
+    rule_now = ["other"]  # whose turn it is: a rule's name, _record, or other
+    by_rule: collections.Counter[str] = collections.Counter()
+    by_rule_compiled: collections.Counter[str] = collections.Counter()
 
     def timed(kernel, name):
         def call(*args, **kw):
@@ -57,7 +65,9 @@ def main() -> None:
             try:
                 return kernel(*args, **kw)
             finally:
-                spent[name] += time.process_time_ns() - t0
+                d = time.process_time_ns() - t0
+                spent[name] += d
+                by_rule_compiled[rule_now[0]] += d
                 calls[name] += 1
                 inside[0] -= 1
 
@@ -104,6 +114,22 @@ def main() -> None:
     # The centre's strategy binds its kernels on itself; the rule that runs it
     # (CentreActs) reaches it through the model, not as an attribute of its own.
     walk(getattr(model, "strategy", None))
+
+    def turn(f, name):
+        def run_turn(*args):
+            rule_now[0] = name
+            t0 = time.process_time_ns()
+            try:
+                return f(*args)
+            finally:
+                by_rule[name] += time.process_time_ns() - t0
+                rule_now[0] = "other"
+
+        return run_turn
+
+    for rule in model._pipeline:  # noqa: SLF001
+        rule.apply = turn(rule.apply, type(rule).__name__)
+    model._record = turn(model._record, "_record")  # noqa: SLF001
     t0 = time.process_time_ns()
     model.run(a.steps)
     step = (time.process_time_ns() - t0) / a.steps
@@ -114,6 +140,11 @@ def main() -> None:
         f"{kernels / 1e6:.3f} ms of it inside compiled calls ({kernels / step:.0%}), "
         f"{sum(calls.values()) / a.steps:.0f} compiled calls a step"
     )
+    by_rule["other"] = step * a.steps - sum(by_rule.values())
+    print("  by rule, us a step (total, inside compiled calls):")
+    for name, ns in by_rule.most_common():
+        print(f"  {ns / a.steps / 1e3:8.1f} {by_rule_compiled[name] / a.steps / 1e3:8.1f}  {name}")
+    print("  the largest compiled calls:")
     for name, ns in spent.most_common(a.top):
         print(f"  {ns / a.steps / 1e3:8.1f} us  {calls[name] / a.steps:5.1f} a step  {name}")
 

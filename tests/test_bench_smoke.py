@@ -75,3 +75,12 @@ def test_kernel_share_splits_a_step_into_compiled_work_and_glue():
     assert wrapped > 20 and calls > 10 and 0 < inside < step and 0 < share < 100
     assert "Review.read" in out and "WordOfMouth.exchanges" in out
     assert re.search(r"NextPractice\.\w+", out), out  # the centre's strategy's own kernels
+    # The step by rule: every rule's turn and the record, summing to the step (rounding).
+    part = out.split("by rule")[1].split("the largest")[0]
+    rows = re.findall(r"^\s+([\d.]+)\s+([\d.]+)\s+(\w+)$", part, re.M)
+    names = {name for _, _, name in rows}
+    assert {"WordOfMouth", "Review", "CentreActs", "_record", "other"} <= names, out
+    assert abs(sum(float(total) for total, _, _ in rows) - 1000 * step) < 0.1 * len(rows) + 2
+    for total, compiled, name in rows:
+        if name != "other":  # a rule's compiled calls are inside its turn
+            assert 0 <= float(compiled) <= float(total) + 0.1, (name, out)
