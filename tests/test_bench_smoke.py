@@ -84,3 +84,35 @@ def test_kernel_share_splits_a_step_into_compiled_work_and_glue():
     for total, compiled, name in rows:
         if name != "other":  # a rule's compiled calls are inside its turn
             assert 0 <= float(compiled) <= float(total) + 0.1, (name, out)
+
+
+def test_same_state_times_one_step_from_a_saved_state(tmp_path):
+    """benchmarks/same_state.py: a state saved at a step, then that one step timed from
+    copies of it, by rule; the rules' turns fit inside the step, and the saved state is
+    not moved by timing (the step after it is the same step every time)."""
+    import pickle
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "same_state.py"
+    state = tmp_path / "s.pkl"
+    run = [sys.executable, str(script)]
+    subprocess.run(run + ["save", str(state), "--schools", "60", "--at", "4"], check=True)
+    with state.open("rb") as f:
+        assert pickle.load(f).t == 4
+    out = subprocess.run(
+        run + ["time", str(state), "--reps", "2", "--before", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    best = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+    assert {"step", "_record", "WordOfMouth", "Review", "CentreActs"} <= set(best), out
+    assert all(v > 0 for v in best.values())
+    assert all(v <= best["step"] for k, v in best.items() if k != "step")
+    with state.open("rb") as f:
+        assert pickle.load(f).t == 4  # the file is read, never written back
+    bad = subprocess.run(run + ["time", str(state), "--reps", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--reps must be at least 1" in bad.stderr
