@@ -33,7 +33,7 @@ from pathlib import Path
 
 
 def save(path: Path, scenario: str | None, schools: int, at: int) -> None:
-    """Run ``scenario`` (or ``schools`` schools of ``next_practice``) to step ``at`` and pickle it."""
+    """Run ``scenario`` (else ``schools`` of ``next_practice``) to step ``at``, and pickle it."""
     from sim.bench import _params
     from sim.model.model import NextPracticeModel
     from sim.model.scenario import load_scenario
@@ -44,6 +44,19 @@ def save(path: Path, scenario: str | None, schools: int, at: int) -> None:
     with path.open("wb") as f:
         pickle.dump(model, f)
     print(f"saved step {model.t} of {scenario or f'{schools} schools'} to {path}")
+
+
+def _turn(f, name: str, spent: dict[str, int]):
+    """``f`` with its CPU time added to ``spent[name]``."""
+
+    def timed(*args):
+        t0 = time.process_time_ns()
+        try:
+            return f(*args)
+        finally:
+            spent[name] = spent.get(name, 0) + time.process_time_ns() - t0
+
+    return timed
 
 
 def time_step(path: Path, reps: int, before: int) -> dict[str, float]:
@@ -57,20 +70,9 @@ def time_step(path: Path, reps: int, before: int) -> dict[str, float]:
     for _ in range(reps):
         model = copy.deepcopy(start)
         spent: dict[str, int] = {}
-
-        def turn(f, name):
-            def timed(*args):
-                t0 = time.process_time_ns()
-                try:
-                    return f(*args)
-                finally:
-                    spent[name] = spent.get(name, 0) + time.process_time_ns() - t0
-
-            return timed
-
         for rule in model._pipeline:  # noqa: SLF001
-            rule.apply = turn(rule.apply, type(rule).__name__)
-        model._record = turn(model._record, "_record")  # noqa: SLF001
+            rule.apply = _turn(rule.apply, type(rule).__name__, spent)
+        model._record = _turn(model._record, "_record", spent)  # noqa: SLF001
         t0 = time.process_time_ns()
         model.step()
         spent["step"] = time.process_time_ns() - t0
