@@ -19,8 +19,10 @@ the best of the repetitions for each, in ms, largest first. The best of several 
 one step is what the code costs on that state when the host runs quickly; the host's speed
 still moves between processes (alternate them, and compare rules that draw nothing, such
 as the record, to see by how much). ``--before N`` untimed steps are taken from the
-state first (a code that keeps state the saved one lacks, such as a schedule, fills it in
-them). The state is a pickle: load only files you made.
+state first (a code that keeps state of its own, such as a schedule it fills as it steps,
+settles in them). A code whose tables have columns the saved state lacks cannot step it:
+save a state with that code (its own trajectory). The state is a pickle: load only files
+you made.
 """
 
 from __future__ import annotations
